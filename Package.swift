@@ -1,0 +1,217 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every target is compiled in Swift 6 language mode with strict concurrency; CI builds with
+/// `-warnings-as-errors` (see `scripts/test.sh`) so the tree stays warning-free.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tapcompare",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tapcompare", targets: ["tapcompare"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    ],
+    targets: [
+        // MARK: Shared vocabulary
+
+        /// Value types every layer speaks: exchanges, outcomes, discrepancies, route templates, ids.
+        .target(
+            name: "TapCompareCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Comparison layers
+
+        /// Our own JSON parser and value tree (keeps number text, tells `1` from `true`), JSON Pointer, JSONPath subset.
+        .target(name: "TapCompareJSON", swiftSettings: swiftSettings),
+        /// `diff-rules/` loading, validation and the compiled rule set.
+        .target(
+            name: "TapCompareRules",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The diff engine: normalizes both responses with the rules and lists every discrepancy.
+        .target(
+            name: "TapCompareComparison",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Storage
+
+        /// The diff ledger: PostgreSQL or embedded SQLite behind one protocol, batch writer, disk spool, redaction.
+        .target(
+            name: "TapCompareLedger",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Data plane
+
+        /// Sampling decisions, the bounded candidate client and the in-flight limiter.
+        .target(
+            name: "TapCompareMirroring",
+            dependencies: [
+                "TapCompareCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The reverse proxy: accepts clients, streams every request to legacy and back, hands exchanges off.
+        .target(
+            name: "TapCompareProxy",
+            dependencies: [
+                "TapCompareCore", "TapCompareMirroring",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Review, capture, application
+
+        /// Reports (table, JSON, Markdown, HTML) and the live web UI over the ledger.
+        .target(
+            name: "TapCompareReview",
+            dependencies: [
+                "TapCompareCore", "TapCompareLedger", "TapCompareJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Capture files (JSON Lines), HAR import/export and CI replay.
+        .target(
+            name: "TapCompareCapture",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Configuration, the comparison pipeline, the admin listener and service wiring for `serve`.
+        .target(
+            name: "TapCompareApp",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
+                "TapCompareLedger", "TapCompareMirroring", "TapCompareProxy", "TapCompareReview",
+                "TapCompareCapture",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The thin command-line shell: parses arguments, calls into the libraries.
+        .executableTarget(
+            name: "tapcompare",
+            dependencies: [
+                "TapCompareApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+
+        /// In-process upstream servers with scripted misbehaviour, a recording exchange sink, helpers.
+        .target(
+            name: "TapCompareTestSupport",
+            dependencies: [
+                "TapCompareCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/TapCompareTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TapCompareJSONTests", dependencies: ["TapCompareJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TapCompareComparisonTests",
+            dependencies: ["TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareLedgerTests",
+            dependencies: ["TapCompareLedger", "TapCompareCore", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareProxyTests",
+            dependencies: ["TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareAppTests",
+            dependencies: ["TapCompareApp", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

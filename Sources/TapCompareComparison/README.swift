@@ -1,0 +1,1 @@
+// The TapCompareComparison module. Its files are named after the types they hold.

@@ -1,0 +1,79 @@
+import Foundation
+import NIOCore
+
+/// Everything the ledger keeps about one comparison: the row of `comparisons` and its `discrepancies`.
+///
+/// The bodies are the raw material for the ledger's capped, redacted samples; the ledger decides what to keep
+/// (samples are kept for mismatches and errors only) and redacts before anything is stored.
+public struct ComparisonRecord: Sendable {
+    public var id: UUID
+    public var recordedAt: Date
+    public var requestID: String
+    public var method: String
+    public var route: String
+    /// Path with query string, as received (the ledger redacts configured query parameters).
+    public var path: String
+    public var legacyStatus: Int?
+    public var candidateStatus: Int?
+    public var legacyLatency: Duration?
+    public var candidateLatency: Duration?
+    public var outcome: Outcome
+    /// Why the outcome is what it is, for errors, timeouts and skips (`connection refused`, `body_too_large`).
+    public var reason: String?
+    public var discrepancies: [Discrepancy]
+    public var request: RequestSnapshot?
+    public var legacyBody: ByteBuffer?
+    public var candidateBody: ByteBuffer?
+    public var runID: String?
+    public var linkedComparisonID: UUID?
+
+    public init(
+        id: UUID,
+        recordedAt: Date,
+        requestID: String,
+        method: String,
+        route: String,
+        path: String,
+        legacyStatus: Int?,
+        candidateStatus: Int?,
+        legacyLatency: Duration?,
+        candidateLatency: Duration?,
+        outcome: Outcome,
+        reason: String? = nil,
+        discrepancies: [Discrepancy] = [],
+        request: RequestSnapshot? = nil,
+        legacyBody: ByteBuffer? = nil,
+        candidateBody: ByteBuffer? = nil,
+        runID: String? = nil,
+        linkedComparisonID: UUID? = nil
+    ) {
+        self.id = id
+        self.recordedAt = recordedAt
+        self.requestID = requestID
+        self.method = method
+        self.route = route
+        self.path = path
+        self.legacyStatus = legacyStatus
+        self.candidateStatus = candidateStatus
+        self.legacyLatency = legacyLatency
+        self.candidateLatency = candidateLatency
+        self.outcome = outcome
+        self.reason = reason
+        self.discrepancies = discrepancies
+        self.request = request
+        self.legacyBody = legacyBody
+        self.candidateBody = candidateBody
+        self.runID = runID
+        self.linkedComparisonID = linkedComparisonID
+    }
+
+    /// The number of discrepancies, as stored in `comparisons.discrepancy_count`.
+    public var discrepancyCount: Int { self.discrepancies.count }
+}
+
+/// Where comparison results go: the ledger's batch writer in `serve` and `replay`, a recorder in tests.
+///
+/// - Warning: ``record(_:)`` must return at once and never block: a full queue spools or drops (and counts).
+public protocol ComparisonRecordSink: Sendable {
+    func record(_ record: ComparisonRecord)
+}

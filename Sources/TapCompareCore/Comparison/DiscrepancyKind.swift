@@ -1,0 +1,21 @@
+/// The kind of one field-level discrepancy, as stored in `discrepancies.kind`.
+public enum DiscrepancyKind: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Same JSON type, different value.
+    case valueChanged = "value_changed"
+    /// Different JSON types (e.g. a number that became a string).
+    case typeChanged = "type_changed"
+    /// Present in legacy, absent in the candidate.
+    case missingInCandidate = "missing_in_candidate"
+    /// Absent in legacy, present in the candidate.
+    case extraInCandidate = "extra_in_candidate"
+    /// The same elements in another order (only for arrays whose order matters).
+    case arrayOrder = "array_order"
+    /// The status codes differ.
+    case status
+    /// A compared header differs.
+    case header
+    /// One side's body is JSON and the other's is not.
+    case bodyUnparseable = "body_unparseable"
+    /// Non-JSON bodies differ (text, form or binary).
+    case bodyChanged = "body_changed"
+}

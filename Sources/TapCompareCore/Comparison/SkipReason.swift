@@ -1,0 +1,33 @@
+/// Why a request was not compared. Every skip is counted by reason (`tapcompare_skipped_total{reason}`);
+/// skips of sampled requests are also recorded in the ledger with outcome `skipped`.
+///
+/// A struct rather than an enum so a layer can add a reason without touching every `switch`.
+public struct SkipReason: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { self.rawValue }
+
+    /// Not chosen by the sampler (metrics only, never a ledger row).
+    public static let notSampled = SkipReason("not_sampled")
+    /// The route has mirroring turned off.
+    public static let routeDisabled = SkipReason("route_disabled")
+    /// A write method on a route without `mirror_writes: true`.
+    public static let unsafeMethod = SkipReason("unsafe_method")
+    /// The request body exceeded `mirror.max_body_bytes`.
+    public static let bodyTooLarge = SkipReason("body_too_large")
+    /// A response body exceeded what the comparison keeps in memory.
+    public static let responseTooLarge = SkipReason("response_too_large")
+    /// `mirror.max_in_flight` candidate calls were already running.
+    public static let maxInFlight = SkipReason("max_in_flight")
+    /// The client went away before the exchange completed.
+    public static let clientAborted = SkipReason("client_aborted")
+    /// Upgrade, WebSocket and CONNECT requests are never mirrored.
+    public static let upgrade = SkipReason("upgrade")
+    /// Legacy failed (the client got a 502/504), so there is nothing to compare against.
+    public static let legacyError = SkipReason("legacy_error")
+    /// The comparison stage's bounded queue was full.
+    public static let comparisonQueueFull = SkipReason("comparison_queue_full")
+    /// The proxy was shutting down.
+    public static let shuttingDown = SkipReason("shutting_down")
+}

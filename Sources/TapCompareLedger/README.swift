@@ -1,0 +1,1 @@
+// The TapCompareLedger module. Its files are named after the types they hold.

@@ -1,0 +1,1 @@
+// Tests for TapCompareApp live in this folder.

@@ -1,0 +1,1 @@
+// Tests for TapCompareComparison live in this folder.

@@ -1,0 +1,1 @@
+// Tests for TapCompareJSON live in this folder.

@@ -1,0 +1,1 @@
+// Tests for TapCompareProxy live in this folder.
