@@ -176,6 +176,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmarks
+
+        /// `swift run -c release tapcompare-bench <name>`: the benchmarks the scripts in `bench/` drive.
+        .executableTarget(
+            name: "tapcompare-bench",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison", "TapCompareLedger",
+                "TapCompareCapture", "TapCompareReview",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/Sources/tapcompare-bench",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
 
         /// In-process upstream servers with scripted misbehaviour, a recording exchange sink, helpers.
