@@ -1,1 +1,0 @@
-// Tests for TapCompareLedger live in this folder.
