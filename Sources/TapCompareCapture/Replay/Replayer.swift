@@ -74,15 +74,25 @@ public struct Replayer: Sendable {
         await withTaskGroup(of: (Int, String, ComparisonRecord).self) { group in
             var inFlight = 0
             var started = 0
+            // A candidate that refuses every connection would otherwise be tried for every exchange of a large
+            // capture; after this many failures without a single response the rest is not sent.
+            let giveUpAfter = max(32, 2 * self.configuration.concurrency)
+            var failuresWithoutResponse = 0
             func fold(_ result: (Int, String, ComparisonRecord)) {
                 let (index, uri, record) = result
                 self.sink?.record(record)
                 summary.add(record, captureIndex: index, uri: uri)
+                if record.outcome == .candidateError || record.outcome == .candidateTimeout { failuresWithoutResponse += 1 }
                 let failing = record.outcome == .candidateError || record.outcome == .candidateTimeout
                     || (record.outcome == .mismatch && record.discrepancies.contains { $0.classification == .regression })
                 progress?.completed(failing: failing)
             }
             for item in items {
+                if summary.responsesReceived == 0, failuresWithoutResponse >= giveUpAfter {
+                    let reason = SkipReason("candidate_unreachable")
+                    fold((item.captureIndex, item.exchange.request.uri, self.skippedRecord(item.exchange, reason: item.skipReason ?? reason)))
+                    continue
+                }
                 if let reason = item.skipReason {
                     fold((item.captureIndex, item.exchange.request.uri, self.skippedRecord(item.exchange, reason: reason)))
                     continue

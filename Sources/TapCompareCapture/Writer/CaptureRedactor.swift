@@ -1,6 +1,6 @@
 /// Removes secrets from a record before it is written.
 ///
-/// A protocol so the writer does not care how: ``CaptureHeaderRedactor`` handles headers and JSON paths here.
+/// A protocol so the writer does not care how: ``CaptureRedactor`` handles headers and JSON paths here.
 public protocol CaptureRedacting: Sendable {
     func redact(_ record: inout CaptureRecord)
 }
@@ -10,7 +10,7 @@ public protocol CaptureRedacting: Sendable {
 ///
 /// The header itself is kept so a replay still sends `Authorization: [REDACTED]` and a reader can see the
 /// header was there.
-public struct CaptureHeaderRedactor: CaptureRedacting {
+public struct CaptureRedactor: CaptureRedacting {
     private let names: Set<String>
     private let jsonPaths: [JSONRedactionPath]
 

@@ -53,7 +53,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
         }
         self.configuration = configuration
         self.queue = CaptureQueue(capacity: configuration.queueCapacity)
-        self.redactor = try CaptureHeaderRedactor(configuration.redaction)
+        self.redactor = try CaptureRedactor(configuration.redaction)
         self.threadPool = threadPool
         self.logger = logger
         var counters: [DropReason: Counter] = [:]
