@@ -7,6 +7,9 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapcompare-bench",
         abstract: "TapCompare's benchmarks.",
-        subcommands: [DiffBench.self]
+        subcommands: [
+            DiffBench.self,
+            LedgerBench.self,
+        ]
     )
 }
