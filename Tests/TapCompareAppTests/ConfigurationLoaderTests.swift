@@ -1,5 +1,6 @@
 import Testing
 import TapCompareCore
+import TapCompareLedger
 @testable import TapCompareApp
 
 @Suite struct ConfigurationLoaderTests {
@@ -16,7 +17,9 @@ import TapCompareCore
         #expect(c.routes[0].sampleRate == 0.05)
         #expect(c.routes[1].mirrorWrites)
         #expect(c.routes[2].mirror == false)
-        #expect(c.ledger.url == "sqlite:tapcompare.sqlite")
+        #expect(c.ledger.url.description == "sqlite:tapcompare.sqlite")
+        #expect(c.ledger.batchSize == 1000)
+        #expect(c.ledger.spoolMaxBytes == 1 << 30)
         #expect(c.ledger.flushInterval == .milliseconds(100))
         #expect(c.admin.listen == ListenAddress(host: "127.0.0.1", port: 9090))
     }
@@ -104,6 +107,15 @@ import TapCompareCore
         #expect(c.mirror.maxBodyBytes == 65_536)
         #expect(c.mirror.maxResponseBytes == 2000)
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: "sample_key: cookie:x\n", file: "f.yml") }
+    }
+
+    @Test func aBadLedgerURLNamesTheKeyAndNeverPrintsThePassword() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "ledger:\n  url: postgres://u:hunter2@db:99999/x\n", file: "f.yml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.hasPrefix("f.yml:2:8: ledger.url: "))
+        #expect(!text.contains("hunter2"))
     }
 
     @Test func upstreamURLs() {

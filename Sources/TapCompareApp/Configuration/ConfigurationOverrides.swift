@@ -1,5 +1,6 @@
 import Foundation
 import TapCompareCore
+import TapCompareLedger
 
 /// Command-line flags that override the file (`--listen`, `--legacy`, `--candidate`, `--sample-rate`,
 /// `--admin`, `--ledger`, `--rules`). A bad flag is an issue of its own, named by the flag.
@@ -55,7 +56,9 @@ public struct ConfigurationOverrides: Sendable {
         if let v = self.sampleRate {
             if let r = Double(v), r.isFinite, r >= 0, r <= 1 { c.sampleRate = r } else { flagIssue("--sample-rate", "'\(v)' is outside 0…1; write a fraction, e.g. 0.05") }
         }
-        if let v = self.ledger { c.ledger.url = v }
+        if let v = self.ledger {
+            do { c.ledger.url = try LedgerURL(parsing: v) } catch { flagIssue("--ledger", error.description) }
+        }
         if let v = self.rules { c.rules = v }
 
         let where_ = file ?? "command line"
