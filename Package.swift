@@ -143,10 +143,13 @@ let package = Package(
         .target(
             name: "TapCompareCapture",
             dependencies: [
-                "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger",
+                "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger", "TapCompareRules",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -233,6 +236,11 @@ let package = Package(
         .testTarget(
             name: "TapCompareAppTests",
             dependencies: ["TapCompareApp", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareCaptureTests",
+            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import TapCompareCore
 import TapCompareLedger
+import TapCompareMirroring
 import Yams
 
 /// Loads `serve`'s YAML configuration. Every key is checked: an unknown key, a bad URL, a rate outside 0…1 or a
@@ -134,12 +135,12 @@ public enum ConfigurationLoader {
         return c
     }
 
-    static func sampleKey(_ text: String) -> ServeConfiguration.SampleKey? {
+    static func sampleKey(_ text: String) -> SampleKey? {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[1].isEmpty else { return nil }
         switch parts[0].lowercased() {
         case "header": return Self.isToken(parts[1]) ? .header(parts[1]) : nil
-        case "query": return .query(parts[1])
+        case "query": return .queryParameter(parts[1])
         default: return nil
         }
     }

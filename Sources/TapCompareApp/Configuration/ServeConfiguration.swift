@@ -1,5 +1,6 @@
 import TapCompareCore
 import TapCompareLedger
+import TapCompareMirroring
 
 /// Everything `tapcompare serve` is configured with: the YAML file (see `tapcompare.example.yml`, which documents
 /// every key) with command-line overrides applied. Each default below is the one used when the key is absent.
@@ -37,12 +38,6 @@ public struct ServeConfiguration: Sendable {
     public var admin = Admin()
 
     public init() {}
-
-    /// `sample_key`: where the stable sampling key is read from.
-    public enum SampleKey: Sendable, Hashable {
-        case header(String)
-        case query(String)
-    }
 
     /// `upstream.*`: the connection pool to legacy.
     public struct Upstream: Sendable {
