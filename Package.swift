@@ -191,7 +191,7 @@ let package = Package(
             name: "tapcompare-bench",
             dependencies: [
                 "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison", "TapCompareLedger",
-                "TapCompareCapture", "TapCompareReview",
+                "TapCompareCapture", "TapCompareReview", "TapCompareProxy", "TapCompareMirroring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -7,6 +7,7 @@ struct TapCompare: AsyncParsableCommand {
         commandName: "tapcompare",
         abstract: "A tap-compare shadow-traffic proxy: forwards to legacy, mirrors a sample to the candidate, records every discrepancy.",
         subcommands: [
+            ServeCommand.self,
             DiffCommand.self,
             RulesCommand.self,
             LedgerCommand.self,

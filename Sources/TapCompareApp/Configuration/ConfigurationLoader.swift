@@ -1,5 +1,7 @@
 import Foundation
 import TapCompareCore
+import TapCompareLedger
+import TapCompareMirroring
 import Yams
 
 /// Loads `serve`'s YAML configuration. Every key is checked: an unknown key, a bad URL, a rate outside 0…1 or a
@@ -51,7 +53,7 @@ public enum ConfigurationLoader {
         if let v = r.string("request_id_header") {
             if Self.isToken(v) { c.requestIDHeader = v } else { r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a valid header name") }
         }
-        c.instance = r.string("instance")
+        if let v = r.string("instance") { c.ledger.instance = v }
         if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
         c.rules = r.string("rules")
 
@@ -97,19 +99,24 @@ public enum ConfigurationLoader {
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("ledger") {
-            if let v = m.string("url") { c.ledger.url = v }
+            if let node = m.node("url"), let text = node.scalar?.string {
+                do { c.ledger.url = try LedgerURL(parsing: text) } catch { m.fail("url", node, error.description) }
+            }
             if let v = m.bytes("max_sample_bytes") { c.ledger.maxSampleBytes = v }
             if let v = m.string("spool_dir") { c.ledger.spoolDirectory = v }
             if let v = m.bytes("spool_max_bytes") { c.ledger.spoolMaxBytes = v }
             if let v = m.int("batch_size", min: 1, max: 100_000) { c.ledger.batchSize = v }
             if let v = m.duration("flush_interval") { c.ledger.flushInterval = v }
             if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.ledger.queueCapacity = v }
+            if let v = m.duration("write_timeout") { c.ledger.writeTimeout = v }
+            if let v = m.duration("retry_interval") { c.ledger.retryInterval = v }
+            if let v = m.string("instance") { c.ledger.instance = v }
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("redact") {
-            if let v = m.strings("headers") { c.redact.headers = v }
-            if let v = m.strings("json_paths") { c.redact.jsonPaths = v }
-            if let v = m.strings("query_params") { c.redact.queryParams = v }
+            if let v = m.strings("headers") { c.ledger.redaction.headers = v }
+            if let v = m.strings("json_paths") { c.ledger.redaction.jsonPaths = v }
+            if let v = m.strings("query_params") { c.ledger.redaction.queryParameters = v }
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("capture") {
@@ -128,12 +135,12 @@ public enum ConfigurationLoader {
         return c
     }
 
-    static func sampleKey(_ text: String) -> ServeConfiguration.SampleKey? {
+    static func sampleKey(_ text: String) -> SampleKey? {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[1].isEmpty else { return nil }
         switch parts[0].lowercased() {
         case "header": return Self.isToken(parts[1]) ? .header(parts[1]) : nil
-        case "query": return .query(parts[1])
+        case "query": return .queryParameter(parts[1])
         default: return nil
         }
     }

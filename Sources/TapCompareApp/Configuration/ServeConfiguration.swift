@@ -1,4 +1,6 @@
 import TapCompareCore
+import TapCompareLedger
+import TapCompareMirroring
 
 /// Everything `tapcompare serve` is configured with: the YAML file (see `tapcompare.example.yml`, which documents
 /// every key) with command-line overrides applied. Each default below is the one used when the key is absent.
@@ -18,8 +20,6 @@ public struct ServeConfiguration: Sendable {
     public var sampleKey: SampleKey?
     /// `request_id_header`: the request id passed to both upstreams, generated when absent. Default `X-Request-Id`.
     public var requestIDHeader = "X-Request-Id"
-    /// `instance`: this proxy's name in the ledger. Default: `hostname:pid`.
-    public var instance: String?
     /// `shutdown_grace`: how long SIGTERM waits for in-flight comparisons. Default `10s`.
     public var shutdownGrace: Duration = .seconds(10)
     /// `rules`: the `diff-rules/` directory. Default `diff-rules` when it exists, otherwise no rules.
@@ -29,18 +29,15 @@ public struct ServeConfiguration: Sendable {
     public var mirror = Mirror()
     public var routes: [Route] = []
     public var comparison = Comparison()
-    public var ledger = Ledger()
-    public var redact = Redact()
+    /// `ledger.*` and `redact.*`: the ledger module's own configuration, whose doc comments give each default
+    /// (`sqlite:tapcompare.sqlite`, 64 KiB samples, spool `tapcompare-spool` capped at 1 GiB, batches of 1,000
+    /// flushed every 100 ms, a queue of 50,000; `Authorization`, `Proxy-Authorization`, `Cookie` and
+    /// `Set-Cookie` always redacted).
+    public var ledger = LedgerConfiguration()
     public var capture = Capture()
     public var admin = Admin()
 
     public init() {}
-
-    /// `sample_key`: where the stable sampling key is read from.
-    public enum SampleKey: Sendable, Hashable {
-        case header(String)
-        case query(String)
-    }
 
     /// `upstream.*`: the connection pool to legacy.
     public struct Upstream: Sendable {
@@ -98,39 +95,6 @@ public struct ServeConfiguration: Sendable {
         public var queueCapacity = 4096
         /// `comparison.workers`: concurrent diff workers. Default `2`.
         public var workers = 2
-        public init() {}
-    }
-
-    /// `ledger.*`: where comparisons are recorded.
-    public struct Ledger: Sendable {
-        /// `ledger.url`: `postgres://user:pass@host:port/db?sslmode=…` or `sqlite:PATH`.
-        /// Default `sqlite:tapcompare.sqlite`.
-        public var url = "sqlite:tapcompare.sqlite"
-        /// `ledger.max_sample_bytes`: cap on each stored request/body sample. Default `64KiB`.
-        public var maxSampleBytes = 64 << 10
-        /// `ledger.spool_dir`: where batches wait while the database is down. Default `.tapcompare-spool`.
-        public var spoolDirectory = ".tapcompare-spool"
-        /// `ledger.spool_max_bytes`: spool cap; beyond it comparisons are dropped, counted and recorded as a
-        /// gap. Default `256MiB`.
-        public var spoolMaxBytes = 256 << 20
-        /// `ledger.batch_size`: rows per transaction. Default `500`.
-        public var batchSize = 500
-        /// `ledger.flush_interval`: a partial batch is written after this long. Default `100ms`.
-        public var flushInterval: Duration = .milliseconds(100)
-        /// `ledger.queue_capacity`: records waiting for the writer before they go to the spool. Default `20000`.
-        public var queueCapacity = 20_000
-        public init() {}
-    }
-
-    /// `redact.*`: what never reaches storage. `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie`
-    /// are always redacted.
-    public struct Redact: Sendable {
-        /// `redact.headers`: more header names to replace by `[REDACTED]`.
-        public var headers: [String] = []
-        /// `redact.json_paths`: JSONPath expressions whose values are replaced in stored bodies and diffs.
-        public var jsonPaths: [String] = []
-        /// `redact.query_params`: query parameters whose values are replaced in stored paths.
-        public var queryParams: [String] = []
         public init() {}
     }
 

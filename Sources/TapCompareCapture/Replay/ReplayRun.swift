@@ -26,6 +26,11 @@ public struct ReplayRun: Sendable {
     public struct Result: Sendable {
         public var summary: ReplaySummary
         public var verdict: ReplayVerdict
+
+        public init(summary: ReplaySummary, verdict: ReplayVerdict) {
+            self.summary = summary
+            self.verdict = verdict
+        }
     }
 
     /// Reads every capture file, in order.
@@ -83,7 +88,7 @@ public struct ReplayRun: Sendable {
     }
 
     /// The lines printed at the end of a run: per-route counts, latencies, then the verdict.
-    public static func terminalSummary(_ result: Result, runID: String) -> String {
+    public static func terminalSummary(_ result: Result, runID: String?) -> String {
         let s = result.summary
         var out = ""
         let width = max(5, s.sortedRoutes.map(\.route.count).max() ?? 5)
@@ -99,7 +104,7 @@ public struct ReplayRun: Sendable {
         let p = s.latencyPercentiles
         func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "–" }
         out += "latency p50/p99: legacy \(ms(p.legacyP50)) / \(ms(p.legacyP99)), candidate \(ms(p.candidateP50)) / \(ms(p.candidateP99))\n"
-        out += "run id \(runID)\n"
+        if let runID { out += "run id \(runID)\n" }
         return out
     }
 }

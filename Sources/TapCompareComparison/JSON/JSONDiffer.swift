@@ -191,17 +191,26 @@ struct JSONDiffer {
             return
         }
 
+        var steps: [ArrayAlignment.Step] = []
+        // Equal lengths with objects or arrays that look like the same entities at every position (same `id`,
+        // or most members equal): changed in place. This is the common case, decided without hashing.
+        let inPlace = gapA.count == gapB.count
+            && zip(gapA, gapB).allSatisfy { i, j in
+                switch (a[i], b[j]) {
+                case (.object, .object), (.array, .array): return Self.similar(a[i], b[j])
+                default: return false
+                }
+            }
         // The same elements in another order: one `array_order` for the whole array.
-        if gapA.count == gapB.count, gapA.count >= 2, self.elementRulesInactive(state, gapA),
+        if !inPlace, gapA.count == gapB.count, gapA.count >= 2, self.elementRulesInactive(state, gapA),
             Self.isPermutation(a[gapA], b[gapB])
         {
             self.emit(.arrayOrder, .array(a), .array(b))
             return
         }
 
-        var steps: [ArrayAlignment.Step] = []
-        if gapA.count == 1 && gapB.count == 1 {
-            steps = [.pair(gapA.lowerBound, gapB.lowerBound)]
+        if inPlace || (gapA.count == 1 && gapB.count == 1) {
+            steps = zip(gapA, gapB).map { .pair($0, $1) }
         } else if gapA.count * gapB.count <= self.limits.maxCells {
             // Exact anchors first, then pair what lies between them.
             let inactive = self.elementRulesInactive(state, gapA)

@@ -26,6 +26,10 @@ public struct JSONParser {
     let options: Options
     var depth = 0
     var scratch: [UInt8] = []
+    /// Children of the containers being parsed. Each container pushes its children here and takes them off in
+    /// one exact-size array at its end, so no container array grows by reallocation.
+    var valueStack: [JSONValue] = []
+    var memberStack: [JSONObject.Member] = []
 
     init(bytes: UnsafeRawBufferPointer, options: Options) {
         self.bytes = bytes
@@ -127,16 +131,17 @@ public struct JSONParser {
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try self.enter()
         self.index += 1  // [
-        var elements: [JSONValue] = []
         self.skipWhitespace()
         if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "]") {
             self.index += 1
             self.depth -= 1
-            return .array(elements)
+            return .array([])
         }
+        let base = self.valueStack.count
         while true {
             self.skipWhitespace()
-            elements.append(try self.parseValue())
+            let value = try self.parseValue()
+            self.valueStack.append(value)
             self.skipWhitespace()
             guard self.index < self.bytes.count else { throw self.error("unexpected end of input in an array") }
             let c = self.bytes[self.index]
@@ -147,19 +152,21 @@ public struct JSONParser {
             throw self.error("unexpected \(self.describeCurrent()) in an array, expected ',' or ']'")
         }
         self.depth -= 1
+        let elements = Array(self.valueStack[base...])
+        self.valueStack.removeSubrange(base...)
         return .array(elements)
     }
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try self.enter()
         self.index += 1  // {
-        var members: [JSONObject.Member] = []
         self.skipWhitespace()
         if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "}") {
             self.index += 1
             self.depth -= 1
-            return .object(JSONObject(members: members, hasDuplicateKeys: false))
+            return .object(JSONObject(members: [], hasDuplicateKeys: false))
         }
+        let base = self.memberStack.count
         while true {
             self.skipWhitespace()
             guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else {
@@ -173,7 +180,7 @@ public struct JSONParser {
             self.index += 1
             self.skipWhitespace()
             let value = try self.parseValue()
-            members.append(JSONObject.Member(key: key, value: value))
+            self.memberStack.append(JSONObject.Member(key: key, value: value))
             self.skipWhitespace()
             guard self.index < self.bytes.count else { throw self.error("unexpected end of input in an object") }
             let c = self.bytes[self.index]
@@ -184,6 +191,8 @@ public struct JSONParser {
             throw self.error("unexpected \(self.describeCurrent()) in an object, expected ',' or '}'")
         }
         self.depth -= 1
+        let members = Array(self.memberStack[base...])
+        self.memberStack.removeSubrange(base...)
         return .object(JSONObject(members: members, hasDuplicateKeys: JSONObject.containsDuplicates(members)))
     }
 

@@ -27,6 +27,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The diff-rules directory.")
     var rules = "diff-rules"
 
+    @Option(help: "Where the proxy's capture of the demo traffic is written.")
+    var capture = "tapcompare-demo.capture.jsonl"
+
     @Flag(help: "Only start the example services, print their URLs and run until interrupted.")
     var servicesOnly = false
 
@@ -61,7 +64,8 @@ struct DemoCommand: AsyncParsableCommand {
             return
         }
         let options = DemoRunner.Options(
-            fixture: self.fixture, ledger: self.ledger, rules: self.rules, latency: DemoLatency(scale: self.latencyScale)
+            fixture: self.fixture, ledger: self.ledger, rules: self.rules, latency: DemoLatency(scale: self.latencyScale),
+            capture: self.capture
         )
         let code = try await DemoRunner(options: options, store: store, logger: logger).run()
         if code != 0 { throw ExitCode(code) }

@@ -10,6 +10,7 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             DiffBench.self,
             LedgerBench.self,
+            ProxyBench.self,
             ReplayBench.self,
         ]
     )
