@@ -33,8 +33,8 @@ struct TeeSink: ComparisonRecordSink {
             func run(_ url: String, runID: String) async throws -> ReplayRun.Result {
                 let configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: url, flag: "--candidate"), concurrency: 8, runID: runID)
                 let run = ReplayRun(configuration: configuration, captures: [Self.fixture], showProgress: false)
-                return try await ReplayLedger.withSink(url: ledger, spoolDirectory: spool, logger: logger) { writer in
-                    try await run.run(comparator: comparator, sink: TeeSink(sinks: [writer, recorder]), logger: logger)
+                return try await ReplayLedger.withSink(url: ledger, spoolDirectory: spool, logger: logger) { writer, isBusy in
+                    try await run.run(comparator: comparator, sink: TeeSink(sinks: [writer, recorder]), sinkIsBusy: isBusy, logger: logger)
                 }
             }
             return (try await run(endpoints.candidate, runID: "run-candidate"), try await run(endpoints.legacy, runID: "run-legacy"))

@@ -13,7 +13,7 @@ public enum ReplayLedger {
         url: String,
         spoolDirectory: String? = nil,
         logger: Logger,
-        _ body: @Sendable (any ComparisonRecordSink) async throws -> T
+        _ body: @Sendable (_ sink: any ComparisonRecordSink, _ isBusy: @escaping @Sendable () -> Bool) async throws -> T
     ) async throws -> T {
         let parsed: LedgerURL
         do {
@@ -23,8 +23,9 @@ public enum ReplayLedger {
         }
         var configuration = LedgerConfiguration(url: parsed)
         if let spoolDirectory { configuration.spoolDirectory = spoolDirectory }
+        let capacity = configuration.queueCapacity
         return try await LedgerStores.withWriter(configuration: configuration, logger: logger) { writer in
-            try await body(writer)
+            return try await body(writer) { writer.queueDepth > capacity / 2 }
         }
     }
 }

@@ -50,9 +50,17 @@ public struct ReplayRun: Sendable {
 
     /// Replays and writes the reports.
     /// - Throws: ``ReplayError`` when a capture cannot be read or a report cannot be written (exit 2).
-    public func run(comparator: any ReplayComparing, sink: (any ComparisonRecordSink)?, logger: Logger) async throws(ReplayError) -> Result {
+    /// - Parameters:
+    ///   - sink: where comparisons go (the ledger writer), `nil` for none.
+    ///   - sinkIsBusy: when it returns `true` no new request starts (the ledger's queue is filling up).
+    public func run(
+        comparator: any ReplayComparing,
+        sink: (any ComparisonRecordSink)?,
+        sinkIsBusy: (@Sendable () -> Bool)? = nil,
+        logger: Logger
+    ) async throws(ReplayError) -> Result {
         let records = try Self.read(self.captures)
-        let replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, logger: logger)
+        let replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, sinkIsBusy: sinkIsBusy, logger: logger)
         let items = try replayer.prepare(records)
         let toSend = items.filter { $0.skipReason == nil }.count
         let progress = ReplayProgress(total: items.count)

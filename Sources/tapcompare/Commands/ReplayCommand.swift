@@ -77,8 +77,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let logger = configuredLogger
         let result: ReplayRun.Result
         do {
-            result = try await ReplayLedger.withSink(url: ledgerURL, logger: logger) { sink in
-                try await started.run(comparator: comparator, sink: sink, logger: logger)
+            result = try await ReplayLedger.withSink(url: ledgerURL, logger: logger) { sink, isBusy in
+                try await started.run(comparator: comparator, sink: sink, sinkIsBusy: isBusy, logger: logger)
             }
         } catch {
             throw Self.fail("\(error)")
