@@ -44,11 +44,10 @@ struct JSONDiffer {
     private mutating func diff(_ a: JSONValue, _ b: JSONValue, _ state: State) {
         if self.probing && self.differs { return }
         if state.isEmpty {
-            self.diffPlain(a, b, state, unordered: nil, tolerance: nil, equivalence: nil)
+            self.diffPlain(a, b, state, unordered: nil, tolerance: nil, equivalence: nil, replacements: [])
             return
         }
-        var a = a
-        var b = b
+        var replacements: [RegexReplacement] = []
         var unordered: String?? = nil
         var tolerance: (absolute: Double?, relative: Double?)?
         var equivalence: Equivalence?
@@ -61,9 +60,9 @@ struct JSONDiffer {
             switch rule.action {
             case .ignore:
                 ignored = true
-            case .replace(let replacement):
-                if case .string(let s) = a { a = .string(replacement.apply(to: s)) }
-                if case .string(let s) = b { b = .string(replacement.apply(to: s)) }
+            case .replace(let r):
+                // Applied lazily, to differing strings only: equal inputs give equal outputs.
+                replacements.append(r)
             case .unordered(let key):
                 unordered = .some(key)
             case .tolerance(let absolute, let relative):
@@ -75,12 +74,13 @@ struct JSONDiffer {
         }
         for rule in applied { self.count(rule) }
         if ignored { return }
-        self.diffPlain(a, b, state, unordered: unordered, tolerance: tolerance, equivalence: equivalence)
+        self.diffPlain(a, b, state, unordered: unordered, tolerance: tolerance, equivalence: equivalence, replacements: replacements)
     }
 
     private mutating func diffPlain(
         _ a: JSONValue, _ b: JSONValue, _ state: State,
-        unordered: String??, tolerance: (absolute: Double?, relative: Double?)?, equivalence: Equivalence?
+        unordered: String??, tolerance: (absolute: Double?, relative: Double?)?, equivalence: Equivalence?,
+        replacements: [RegexReplacement]
     ) {
         switch (a, b) {
         case (.object(let x), .object(let y)):
@@ -93,7 +93,17 @@ struct JSONDiffer {
             }
         case (.string(let x), .string(let y)):
             if x.hasSameBytes(as: y) { return }
-            if let equivalence, Self.equivalent(a, b, equivalence) { return }
+            var (rx, ry) = (a, b)
+            if !replacements.isEmpty {
+                var (px, py) = (x, y)
+                for r in replacements {
+                    px = r.apply(to: px)
+                    py = r.apply(to: py)
+                }
+                if px.hasSameBytes(as: py) { return }
+                (rx, ry) = (.string(px), .string(py))
+            }
+            if let equivalence, Self.equivalent(rx, ry, equivalence) { return }
             self.emit(.valueChanged, a, b)
         case (.number(let x), .number(let y)):
             if let rule = self.rules.lexicalNumbersRule {
