@@ -19,7 +19,7 @@ struct JSONDiffer {
     let limits: Comparator.Configuration.Alignment
     /// In probe mode the differ only answers "equal or not": it stops at the first difference and builds no
     /// discrepancy values.
-    let probing: Bool
+    private(set) var probing: Bool
     private(set) var discrepancies: [Discrepancy] = []
     /// Applications per rule id (only ids that applied; the comparator folds them into the counters).
     private(set) var applications: [Int: Int] = [:]
@@ -186,10 +186,10 @@ struct JSONDiffer {
         let n = a.count
         let m = b.count
         var prefix = 0
-        while prefix < n && prefix < m && self.equalCounting(a[prefix], b[prefix], self.step(state, .index(prefix))) { prefix += 1 }
+        while prefix < n && prefix < m && self.equal(a[prefix], b[prefix], self.step(state, .index(prefix)), counting: true) { prefix += 1 }
         var suffix = 0
         while suffix < n - prefix && suffix < m - prefix
-            && self.equalCounting(a[n - 1 - suffix], b[m - 1 - suffix], self.step(state, .index(n - 1 - suffix)))
+            && self.equal(a[n - 1 - suffix], b[m - 1 - suffix], self.step(state, .index(n - 1 - suffix)), counting: true)
         {
             suffix += 1
         }
@@ -204,13 +204,21 @@ struct JSONDiffer {
         var steps: [ArrayAlignment.Step] = []
         // Equal lengths with objects or arrays that look like the same entities at every position (same `id`,
         // or most members equal): changed in place. This is the common case, decided without hashing.
-        let inPlace = gapA.count == gapB.count
-            && zip(gapA, gapB).allSatisfy { i, j in
+        // A few dissimilar positions (say an element whose `id` changed) do not break the pairing; a shift or a
+        // reordering makes most positions dissimilar and goes to the alignment below.
+        var inPlace = false
+        if gapA.count == gapB.count {
+            var dissimilar = 0
+            for (i, j) in zip(gapA, gapB) {
                 switch (a[i], b[j]) {
-                case (.object, .object), (.array, .array): return Self.similar(a[i], b[j])
-                default: return false
+                case (.object, .object), (.array, .array):
+                    if !Self.similar(a[i], b[j]) { dissimilar += 1 }
+                default:
+                    dissimilar += 1
                 }
             }
+            inPlace = dissimilar * 10 <= gapA.count && (gapA.count == 1 || dissimilar < gapA.count)
+        }
         // The same elements in another order: one `array_order` for the whole array.
         if !inPlace, gapA.count == gapB.count, gapA.count >= 2, self.elementRulesInactive(state, gapA),
             Self.isPermutation(a[gapA], b[gapB])
@@ -221,7 +229,9 @@ struct JSONDiffer {
 
         if inPlace || (gapA.count == 1 && gapB.count == 1) {
             steps = zip(gapA, gapB).map { .pair($0, $1) }
-        } else if gapA.count * gapB.count <= self.limits.maxCells {
+        } else if gapA.count * gapB.count
+            <= (self.elementRulesInactive(state, gapA) ? self.limits.maxCells : self.limits.maxSimilarityCells)
+        {
             // Exact anchors first, then pair what lies between them.
             let inactive = self.elementRulesInactive(state, gapA)
             let hashesA = inactive ? a[gapA].map(\.hashValue) : []
@@ -402,23 +412,26 @@ struct JSONDiffer {
         state.isEmpty ? state : self.rules.matcher.step(state, element)
     }
 
-    /// Equality under the rules: exact when no rule can apply below, otherwise a probing walk.
-    private func equal(_ a: JSONValue, _ b: JSONValue, _ state: State) -> Bool {
+    /// Equality under the rules: exact when no rule can apply below, otherwise a probing walk (on this same
+    /// differ, so it allocates nothing). The rules a successful probe applied are counted when `counting`:
+    /// the elements are then taken as equal because of them.
+    private mutating func equal(_ a: JSONValue, _ b: JSONValue, _ state: State, counting: Bool = false) -> Bool {
         if state.isEmpty && self.rules.lexicalNumbersRule == nil { return a == b }
-        var probe = JSONDiffer(rules: self.rules, limits: self.limits, probing: true)
-        probe.diff(a, b, state)
-        return !probe.differs
-    }
-
-    /// Equality under the rules for elements that are then taken as equal: the rules that made them equal
-    /// applied, so they are counted.
-    private mutating func equalCounting(_ a: JSONValue, _ b: JSONValue, _ state: State) -> Bool {
-        if state.isEmpty && self.rules.lexicalNumbersRule == nil { return a == b }
-        var probe = JSONDiffer(rules: self.rules, limits: self.limits, probing: true)
-        probe.diff(a, b, state)
-        if probe.differs { return false }
-        for (rule, n) in probe.probeApplications { self.count(rule, n) }
-        return true
+        let wasProbing = self.probing
+        let wasDiffering = self.differs
+        self.probing = true
+        self.differs = false
+        self.diff(a, b, state)
+        let equal = !self.differs
+        self.probing = wasProbing
+        self.differs = wasDiffering
+        if !wasProbing {
+            if equal && counting {
+                for (rule, n) in self.probeApplications { self.applications[rule, default: 0] += n }
+            }
+            self.probeApplications.removeAll(keepingCapacity: true)
+        }
+        return equal
     }
 
     private mutating func child(_ element: JSONPathElement, _ a: JSONValue, _ b: JSONValue, _ state: State) {
