@@ -52,11 +52,8 @@ struct JSONDiffer {
         var tolerance: (absolute: Double?, relative: Double?)?
         var equivalence: Equivalence?
         var ignored = false
-        var applied: [Int] = []
-        let pathRules = self.rules.pathRules
-        self.rules.matcher.forEachAccepted(state) { index in
-            if ignored { return }
-            let rule = pathRules[index]
+        for index in self.rules.matcher.acceptedPaths(state) {
+            let rule = self.rules.pathRules[index]
             switch rule.action {
             case .ignore:
                 ignored = true
@@ -70,9 +67,9 @@ struct JSONDiffer {
             case .equivalent(let e):
                 equivalence = e
             }
-            applied.append(rule.rule)
+            self.count(rule.rule)
+            if ignored { break }
         }
-        for rule in applied { self.count(rule) }
         if ignored { return }
         self.diffPlain(a, b, state, unordered: unordered, tolerance: tolerance, equivalence: equivalence, replacements: replacements)
     }
@@ -444,14 +441,11 @@ struct JSONDiffer {
     private mutating func oneSided(_ kind: DiscrepancyKind, _ element: JSONPathElement, _ value: JSONValue, _ state: State) {
         let childState = self.step(state, element)
         if !childState.isEmpty {
-            var ignoredBy: Int?
-            let pathRules = self.rules.pathRules
-            self.rules.matcher.forEachAccepted(childState) { index in
-                if ignoredBy == nil, case .ignore = pathRules[index].action { ignoredBy = pathRules[index].rule }
-            }
-            if let rule = ignoredBy {
-                self.count(rule)
-                return
+            for index in self.rules.matcher.acceptedPaths(childState) {
+                if case .ignore = self.rules.pathRules[index].action {
+                    self.count(self.rules.pathRules[index].rule)
+                    return
+                }
             }
         }
         self.elements.append(element)

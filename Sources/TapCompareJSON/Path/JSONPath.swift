@@ -175,7 +175,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     static func step(_ segment: Segment, _ element: JSONPathElement) -> Bool {
         switch (segment, element) {
-        case (.key(let k), .key(let e)), (.descendant(let k), .key(let e)): return k.utf8.elementsEqual(e.utf8)
+        case (.key(let k), .key(let e)), (.descendant(let k), .key(let e)): return k.hasSameBytes(as: e)
         case (.index(let n), .index(let e)): return n == e
         case (.wildcard, _), (.descendantWildcard, _): return true
         default: return false
