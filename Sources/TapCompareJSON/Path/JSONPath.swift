@@ -183,7 +183,10 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func appendKey(_ key: String, to out: inout String) {
-        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+        // ASCII letters, digits, `_` and `-` print plainly; anything else is bracketed and quoted.
+        let plain = !key.isEmpty && key.utf8.allSatisfy { c in
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D
+        }
         if plain {
             out += "." + key
         } else {

@@ -24,7 +24,7 @@ struct DiffBench: ParsableCommand {
     @Flag(help: "Skip the Foundation baseline (for profiling the engine alone).")
     var skipFoundation = false
 
-    @Option(help: "Run only the cases whose 'size/case' contains this text (e.g. '64KB/1pct-changed').")
+    @Option(help: "Run only the case named exactly 'size/case' (e.g. '64KB/1pct-changed').")
     var only: String?
 
     func run() throws {
@@ -48,7 +48,7 @@ struct DiffBench: ParsableCommand {
                 ("1pct-changed+10rules", Array(changedValue.serialized().utf8), ruled, route, changedCount),
             ]
             for (name, candidate, comparator, routeRules, changed) in cases {
-                if let only, !"\(label)/\(name)".contains(only) { continue }
+                if let only, "\(label)/\(name)" != only { continue }
                 let l = ResponseSnapshot(status: .ok, headers: ["content-type": "application/json"], body: ByteBuffer(bytes: legacy))
                 let c = ResponseSnapshot(status: .ok, headers: ["content-type": "application/json"], body: ByteBuffer(bytes: candidate))
                 var discrepancies = 0
