@@ -1,0 +1,1 @@
+// Tests for TapCompareLedger live in this folder.
