@@ -176,13 +176,9 @@ enum LedgerScenarios {
             throw error
         }
         kill(process.processIdentifier, SIGKILL)
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            if !process.isRunning { c.resume(); return }
-            process.terminationHandler = { _ in c.resume() }
-        }
+        let status = try await waitForExit(process)
         pipe.fileHandleForReading.readabilityHandler = nil
-        lines.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(status == 128 + SIGKILL, "the child was killed, not finished")
         let durable = lines.lastDurable
 
         _ = try await Harness.withStore(url) { try await $0.migrate() }
