@@ -7,6 +7,10 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapcompare-bench",
         abstract: "TapCompare's benchmarks.",
-        subcommands: [ProxyBench.self]
+        subcommands: [
+            DiffBench.self,
+            LedgerBench.self,
+            ProxyBench.self,
+        ]
     )
 }
