@@ -12,6 +12,8 @@ struct TapCompare: AsyncParsableCommand {
             RulesCommand.self,
             LedgerCommand.self,
             CaptureCommand.self,
+            ReplayCommand.self,
+            DemoCommand.self,
         ]
     )
 }

@@ -100,7 +100,7 @@ public struct ServeRunner {
                 capture = try CaptureWriter(
                     configuration: CaptureConfiguration(
                         path: path, sampleRate: c.capture.sampleRate, maxFileBytes: c.capture.maxFileBytes, maxFiles: c.capture.maxFiles,
-                        redaction: CaptureRedaction(headers: c.ledger.redaction.headers, jsonPaths: c.ledger.redaction.jsonPaths)
+                        redaction: c.ledger.redaction
                     ),
                     logger: logger
                 )

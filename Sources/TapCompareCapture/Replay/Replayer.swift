@@ -20,14 +20,17 @@ public struct Replayer: Sendable {
     public let configuration: ReplayConfiguration
     private let comparator: any ReplayComparing
     private let sink: (any ComparisonRecordSink)?
+    private let sinkIsBusy: (@Sendable () -> Bool)?
     private let logger: Logger
 
     public init(
         configuration: ReplayConfiguration,
         comparator: any ReplayComparing,
         sink: (any ComparisonRecordSink)? = nil,
+        sinkIsBusy: (@Sendable () -> Bool)? = nil,
         logger: Logger = Logger(label: "tapcompare.replay")
     ) {
+        self.sinkIsBusy = sinkIsBusy
         self.configuration = configuration
         self.comparator = comparator
         self.sink = sink
@@ -100,6 +103,11 @@ public struct Replayer: Sendable {
                 while inFlight >= max(1, self.configuration.concurrency), let result = await group.next() {
                     inFlight -= 1
                     fold(result)
+                }
+                // The ledger's writer never blocks its callers and drops when its queue is full; a replay has no
+                // client waiting, so it slows down instead of losing comparisons.
+                if let busy = self.sinkIsBusy {
+                    while busy() { try? await Task.sleep(for: .milliseconds(5)) }
                 }
                 if let rate = self.configuration.rate, rate > 0 {
                     let due = start + .seconds(Double(started) / rate)

@@ -11,6 +11,7 @@ struct Bench: AsyncParsableCommand {
             DiffBench.self,
             LedgerBench.self,
             ProxyBench.self,
+            ReplayBench.self,
         ]
     )
 }
