@@ -6,7 +6,8 @@
 # runs `swift test`, and stops what it started, whatever happens.
 #
 # Environment:
-#   TAPCOMPARE_TEST_POSTGRES_URL  use this server instead of starting one
+#   TAPCOMPARE_TEST_POSTGRES_URL  use this server instead of starting one (outage tests then need
+#                                 TAPCOMPARE_TEST_POSTGRES_DIR of a scripts/postgres.sh cluster too)
 #   SWIFT_TEST_ARGS               extra arguments for `swift test` (e.g. "--filter Ledger")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,10 +40,11 @@ trap cleanup EXIT INT TERM
 if [ -z "${TAPCOMPARE_TEST_POSTGRES_URL:-}" ]; then
   pg_dir=$(mktemp -d /tmp/tapcompare-pg.XXXXXX)
   log "starting a throwaway PostgreSQL in $pg_dir"
-  eval "$(scripts/postgres.sh start "$pg_dir" | grep '^TAPCOMPARE_TEST_POSTGRES_URL=')"
-  export TAPCOMPARE_TEST_POSTGRES_URL
+  pg_env=$(scripts/postgres.sh start "$pg_dir")
+  eval "$(printf '%s\n' "$pg_env" | grep -E '^TAPCOMPARE_TEST_POSTGRES_(URL|DIR)=')"
+  # The outage tests stop and restart this server through scripts/postgres.sh halt|resume "$TAPCOMPARE_TEST_POSTGRES_DIR".
+  export TAPCOMPARE_TEST_POSTGRES_URL TAPCOMPARE_TEST_POSTGRES_DIR
 fi
-export TAPCOMPARE_PG_CTL_DIR="$pg_dir"
 
 # --- build, with no warnings in our own code --------------------------------------------------------------------
 log "building"

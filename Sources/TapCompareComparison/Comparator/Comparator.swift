@@ -1,0 +1,222 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TapCompareCore
+import TapCompareJSON
+import TapCompareRules
+
+/// Compares the legacy and candidate responses of one exchange under a rule set and lists every discrepancy.
+///
+/// A value type with no I/O: the same comparator can be used from any number of tasks at once. The only
+/// shared state is ``ruleApplications`` (counts of rules that fired), which is thread-safe.
+///
+/// What is compared, in order:
+/// 1. the status (always; `status_equivalent` groups count as one code);
+/// 2. the headers named by `compare_headers` (default `content-type`, media-type parameters normalized);
+/// 3. the body, after undoing `Content-Encoding`: identical bytes are equal without parsing; JSON
+///    (`application/json`, `*+json`, or an untyped body starting with `{` or `[`) field by field; `text/*` line by
+///    line; forms key by key; anything else by length and SHA-256.
+public struct Comparator: Sendable {
+    public let ruleSet: RuleSet
+    public let configuration: Configuration
+    /// How often each rule of ``ruleSet`` applied.
+    public let ruleApplications: RuleApplicationCounters
+
+    public init(ruleSet: RuleSet = .empty, configuration: Configuration = .init()) {
+        self.ruleSet = ruleSet
+        self.configuration = configuration
+        self.ruleApplications = RuleApplicationCounters(rules: ruleSet.rules)
+    }
+
+    /// The result of comparing two responses.
+    public struct Result: Sendable {
+        public var discrepancies: [Discrepancy]
+        /// Set when the responses could not be compared (e.g. a body inflates past the limit): the exchange is
+        /// recorded as skipped with this reason, and ``discrepancies`` is empty.
+        public var skipReason: String?
+    }
+
+    /// Compares one exchange and builds the record the ledger keeps.
+    public func compare(_ exchange: Exchange) -> ComparisonRecord {
+        var record = ComparisonRecord(
+            id: exchange.id,
+            recordedAt: Date(),
+            requestID: exchange.requestID,
+            method: exchange.request.method.rawValue,
+            route: exchange.route,
+            path: exchange.request.uri,
+            legacyStatus: Int(exchange.legacy.status.code),
+            candidateStatus: nil,
+            legacyLatency: exchange.legacyLatency,
+            candidateLatency: nil,
+            outcome: .match,
+            request: exchange.request,
+            legacyBody: exchange.legacy.body,
+            runID: exchange.runID,
+            linkedComparisonID: exchange.linkedComparisonID
+        )
+        switch exchange.candidate {
+        case .failed(let reason, let latency):
+            record.outcome = .candidateError
+            record.reason = reason
+            record.candidateLatency = latency
+        case .timedOut(let after):
+            record.outcome = .candidateTimeout
+            record.reason = "no answer within \(after)"
+            record.candidateLatency = after
+        case .skipped(let reason):
+            record.outcome = .skipped
+            record.reason = reason.rawValue
+        case .response(let candidate, let latency):
+            record.candidateStatus = Int(candidate.status.code)
+            record.candidateLatency = latency
+            record.candidateBody = candidate.body
+            let rules = self.ruleSet.routeRules(
+                route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path
+            )
+            let result = self.compare(legacy: exchange.legacy, candidate: candidate, rules: rules)
+            if let skip = result.skipReason {
+                record.outcome = .skipped
+                record.reason = skip
+            } else {
+                record.discrepancies = result.discrepancies
+                record.outcome = result.discrepancies.isEmpty ? .match : .mismatch
+            }
+        }
+        return record
+    }
+
+    /// Compares two responses under the rules for one route.
+    public func compare(legacy: ResponseSnapshot, candidate: ResponseSnapshot, rules: RouteRules) -> Result {
+        if legacy.isBodyTruncated || candidate.isBodyTruncated {
+            return Result(discrepancies: [], skipReason: SkipReason.responseTooLarge.rawValue)
+        }
+        var applications: [Int: Int] = [:]
+        defer { self.ruleApplications.add(applications) }
+        var discrepancies: [Discrepancy] = []
+
+        // Status.
+        let ls = Int(legacy.status.code)
+        let cs = Int(candidate.status.code)
+        if ls != cs {
+            if let group = rules.statusGroups.first(where: { $0.codes.contains(ls) && $0.codes.contains(cs) }) {
+                applications[group.rule, default: 0] += 1
+            } else {
+                discrepancies.append(Discrepancy(path: "", field: "status", kind: .status, legacyValue: String(ls), candidateValue: String(cs)))
+            }
+        }
+
+        // Headers.
+        for name in rules.compareHeaders {
+            let a = Self.headerValue(legacy.headers, name)
+            let b = Self.headerValue(candidate.headers, name)
+            if a != b {
+                discrepancies.append(
+                    Discrepancy(path: "", field: "header:\(name)", kind: .header, legacyValue: a.map(JSONValue.quoted), candidateValue: b.map(JSONValue.quoted))
+                )
+            }
+        }
+
+        // Body.
+        switch self.compareBodies(legacy: legacy, candidate: candidate, rules: rules, applications: &applications) {
+        case .success(let bodyDiscrepancies): discrepancies += bodyDiscrepancies
+        case .failure(let skip): return Result(discrepancies: [], skipReason: skip.reason)
+        }
+        return Result(discrepancies: discrepancies, skipReason: nil)
+    }
+
+    struct Skip: Error { var reason: String }
+
+    func compareBodies(
+        legacy: ResponseSnapshot, candidate: ResponseSnapshot, rules: RouteRules, applications: inout [Int: Int]
+    ) -> Swift.Result<[Discrepancy], Skip> {
+        let legacyEncoding = legacy.headers[canonicalForm: "content-encoding"].map(String.init)
+        let candidateEncoding = candidate.headers[canonicalForm: "content-encoding"].map(String.init)
+        // Identical bytes (with the same encoding) are equal: no decoding, no parsing.
+        if legacyEncoding == candidateEncoding && legacy.body == candidate.body { return .success([]) }
+
+        let decoder = BodyDecoder(maxDecodedBytes: self.configuration.decoding.maxDecodedBytes, maxRatio: self.configuration.decoding.maxRatio)
+        var sides: [ByteBuffer] = []
+        for (body, encoding) in [(legacy.body, legacyEncoding), (candidate.body, candidateEncoding)] {
+            switch decoder.decode(body, contentEncoding: encoding) {
+            case .decoded(let b), .undecodable(let b, _): sides.append(b)
+            case .tooLarge(let reason): return .failure(Skip(reason: "\(SkipReason.responseTooLarge.rawValue): \(reason)"))
+            }
+        }
+        if sides[0] == sides[1] { return .success([]) }
+
+        let legacyType = legacy.headers.first(name: "content-type").flatMap(MediaType.init)
+        let candidateType = candidate.headers.first(name: "content-type").flatMap(MediaType.init)
+        let type = legacyType ?? candidateType
+        let a = Array(sides[0].readableBytesView)
+        let b = Array(sides[1].readableBytesView)
+
+        if type?.isJSON == true || (type == nil && (Self.looksLikeJSON(a) || Self.looksLikeJSON(b))) {
+            return .success(self.compareJSON(a, b, rules: rules, applications: &applications))
+        }
+        if type?.isForm == true { return .success(BodyComparison.form(a, b)) }
+        if type?.isText == true { return .success(BodyComparison.text(a, b, maxLines: self.configuration.maxTextLineDiscrepancies)) }
+        return .success(BodyComparison.binary(a, b))
+    }
+
+    /// Compares two JSON bodies; a side that does not parse makes one `body_unparseable` discrepancy, and two
+    /// sides that both fail are compared as text.
+    func compareJSON(_ a: [UInt8], _ b: [UInt8], rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
+        let options = self.configuration.parser
+        let parsedA = Swift.Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(a, options: options) }
+        let parsedB = Swift.Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(b, options: options) }
+        switch (parsedA, parsedB) {
+        case (.success(let x), .success(let y)):
+            return self.diff(x, y, rules: rules, applications: &applications)
+        case (.failure, .failure):
+            return BodyComparison.text(a, b, maxLines: self.configuration.maxTextLineDiscrepancies)
+        case (.failure(let error), .success(let y)):
+            return [Discrepancy(path: "", field: "$", kind: .bodyUnparseable, legacyValue: self.excerpt(a, error), candidateValue: y.serialized())]
+        case (.success(let x), .failure(let error)):
+            return [Discrepancy(path: "", field: "$", kind: .bodyUnparseable, legacyValue: x.serialized(), candidateValue: self.excerpt(b, error))]
+        }
+    }
+
+    /// Diffs two parsed documents under the rules.
+    public func diff(_ legacy: JSONValue, _ candidate: JSONValue, rules: RouteRules) -> [Discrepancy] {
+        var applications: [Int: Int] = [:]
+        defer { self.ruleApplications.add(applications) }
+        return self.diff(legacy, candidate, rules: rules, applications: &applications)
+    }
+
+    func diff(_ legacy: JSONValue, _ candidate: JSONValue, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
+        var differ = JSONDiffer(rules: rules, limits: self.configuration.alignment)
+        differ.diff(legacy, candidate)
+        for (rule, n) in differ.applications { applications[rule, default: 0] += n }
+        return differ.discrepancies
+    }
+
+    /// The unparseable side as a JSON string: the parse error and the start of the body.
+    func excerpt(_ bytes: [UInt8], _ error: JSONParseError) -> String {
+        let cap = self.configuration.maxUnparseableExcerptBytes
+        var text = String(decoding: bytes.prefix(cap), as: UTF8.self)
+        if bytes.count > cap { text += "…" }
+        return JSONValue.quoted("\(error): \(text)")
+    }
+
+    static func looksLikeJSON(_ bytes: [UInt8]) -> Bool {
+        for c in bytes {
+            switch c {
+            case 0x20, 0x09, 0x0A, 0x0D: continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["): return true
+            default: return false
+            }
+        }
+        return false
+    }
+
+    /// A header's value for comparison: repeated fields joined with `, `; `content-type` normalized.
+    static func headerValue(_ headers: HTTPHeaders, _ name: String) -> String? {
+        let values = headers[name]
+        guard !values.isEmpty else { return nil }
+        if name == "content-type" {
+            return values.map { MediaType($0)?.normalized ?? $0.trimmingASCIIWhitespace() }.joined(separator: ", ")
+        }
+        return values.map { $0.trimmingASCIIWhitespace() }.joined(separator: ", ")
+    }
+}

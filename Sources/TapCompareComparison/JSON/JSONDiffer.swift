@@ -1,0 +1,476 @@
+import TapCompareCore
+import TapCompareJSON
+import TapCompareRules
+
+/// Walks two JSON trees side by side and lists every difference that the route's rules do not explain.
+///
+/// With no rules the list is complete and exact: read as an RFC 6902 patch (``Discrepancy`` kinds
+/// `missing_in_candidate` → `remove`, `extra_in_candidate` → `add`, the others → `replace`) and applied to the
+/// legacy body, it yields the candidate body. That is why the emission order within an array is fixed: changes
+/// inside paired elements first (at legacy indices), then removals from the highest legacy index down, then
+/// additions at ascending candidate indices.
+///
+/// The rule matcher's state is carried down the walk; where it is empty (no rule can apply below), the walk
+/// does no rule work at all.
+struct JSONDiffer {
+    typealias State = JSONPathMatcher.State
+
+    let rules: RouteRules
+    let limits: Comparator.Configuration.Alignment
+    /// In probe mode the differ only answers "equal or not": it stops at the first difference and builds no
+    /// discrepancy values.
+    let probing: Bool
+    private(set) var discrepancies: [Discrepancy] = []
+    /// Applications per rule id (only ids that applied; the comparator folds them into the counters).
+    private(set) var applications: [Int: Int] = [:]
+    /// Applications seen while probing, kept apart: they count only if the probe's "equal" is used.
+    private(set) var probeApplications: [Int: Int] = [:]
+    private(set) var differs = false
+    private var elements: [JSONPathElement] = []
+
+    init(rules: RouteRules, limits: Comparator.Configuration.Alignment, probing: Bool = false) {
+        self.rules = rules
+        self.limits = limits
+        self.probing = probing
+    }
+
+    /// Compares two whole documents.
+    mutating func diff(_ legacy: JSONValue, _ candidate: JSONValue) {
+        self.diff(legacy, candidate, self.rules.matcher.initial)
+    }
+
+    // MARK: - Nodes
+
+    private mutating func diff(_ a: JSONValue, _ b: JSONValue, _ state: State) {
+        if self.probing && self.differs { return }
+        if state.isEmpty {
+            self.diffPlain(a, b, state, unordered: nil, tolerance: nil, equivalence: nil)
+            return
+        }
+        var a = a
+        var b = b
+        var unordered: String?? = nil
+        var tolerance: (absolute: Double?, relative: Double?)?
+        var equivalence: Equivalence?
+        var ignored = false
+        var applied: [Int] = []
+        let pathRules = self.rules.pathRules
+        self.rules.matcher.forEachAccepted(state) { index in
+            if ignored { return }
+            let rule = pathRules[index]
+            switch rule.action {
+            case .ignore:
+                ignored = true
+            case .replace(let replacement):
+                if case .string(let s) = a { a = .string(replacement.apply(to: s)) }
+                if case .string(let s) = b { b = .string(replacement.apply(to: s)) }
+            case .unordered(let key):
+                unordered = .some(key)
+            case .tolerance(let absolute, let relative):
+                tolerance = (absolute, relative)
+            case .equivalent(let e):
+                equivalence = e
+            }
+            applied.append(rule.rule)
+        }
+        for rule in applied { self.count(rule) }
+        if ignored { return }
+        self.diffPlain(a, b, state, unordered: unordered, tolerance: tolerance, equivalence: equivalence)
+    }
+
+    private mutating func diffPlain(
+        _ a: JSONValue, _ b: JSONValue, _ state: State,
+        unordered: String??, tolerance: (absolute: Double?, relative: Double?)?, equivalence: Equivalence?
+    ) {
+        switch (a, b) {
+        case (.object(let x), .object(let y)):
+            self.diffObject(x, y, state)
+        case (.array(let x), .array(let y)):
+            if let unordered {
+                self.diffUnordered(x, y, state, key: unordered)
+            } else {
+                self.diffArray(x, y, state)
+            }
+        case (.string(let x), .string(let y)):
+            if x.hasSameBytes(as: y) { return }
+            if let equivalence, Self.equivalent(a, b, equivalence) { return }
+            self.emit(.valueChanged, a, b)
+        case (.number(let x), .number(let y)):
+            if let rule = self.rules.lexicalNumbersRule {
+                self.count(rule)
+                if x.text.hasSameBytes(as: y.text) { return }
+            } else if x == y {
+                return
+            }
+            if let tolerance, Self.within(x, y, tolerance) { return }
+            if equivalence == .timestamp, Self.equivalent(a, b, .timestamp) { return }
+            self.emit(.valueChanged, a, b)
+        case (.bool(let x), .bool(let y)):
+            if x != y { self.emit(.valueChanged, a, b) }
+        case (.null, .null):
+            return
+        default:
+            if equivalence == .timestamp, Self.equivalent(a, b, .timestamp) { return }
+            self.emit(.typeChanged, a, b)
+        }
+    }
+
+    // MARK: - Objects
+
+    private mutating func diffObject(_ a: JSONObject, _ b: JSONObject, _ state: State) {
+        let am = a.hasDuplicateKeys ? a.effectiveMembers : a.members
+        let bm = b.hasDuplicateKeys ? b.effectiveMembers : b.members
+        // Fast path: the same keys in the same order (the usual case for one serializer against another).
+        if am.count == bm.count {
+            var same = true
+            for i in am.indices where !am[i].key.hasSameBytes(as: bm[i].key) {
+                same = false
+                break
+            }
+            if same {
+                for i in am.indices {
+                    self.child(.key(am[i].key), am[i].value, bm[i].value, state)
+                    if self.probing && self.differs { return }
+                }
+                return
+            }
+        }
+        let bIndex = Self.index(bm)
+        var matched = [Bool](repeating: false, count: bm.count)
+        for member in am {
+            if let j = Self.lookup(member.key, in: bm, index: bIndex) {
+                matched[j] = true
+                self.child(.key(member.key), member.value, bm[j].value, state)
+            } else {
+                self.oneSided(.missingInCandidate, .key(member.key), member.value, state)
+            }
+            if self.probing && self.differs { return }
+        }
+        for (j, member) in bm.enumerated() where !matched[j] {
+            self.oneSided(.extraInCandidate, .key(member.key), member.value, state)
+            if self.probing && self.differs { return }
+        }
+    }
+
+    private static func index(_ members: [JSONObject.Member]) -> [String: Int]? {
+        guard members.count > 16 else { return nil }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(members.count)
+        for (i, m) in members.enumerated() { index[m.key] = i }
+        return index
+    }
+
+    private static func lookup(_ key: String, in members: [JSONObject.Member], index: [String: Int]?) -> Int? {
+        if let index {
+            // `String` hashing is by canonical equivalence; confirm the bytes, else scan.
+            if let i = index[key], members[i].key.hasSameBytes(as: key) { return i }
+            if index[key] == nil { return nil }
+        }
+        for i in members.indices where members[i].key.hasSameBytes(as: key) { return i }
+        return nil
+    }
+
+    // MARK: - Ordered arrays
+
+    private mutating func diffArray(_ a: [JSONValue], _ b: [JSONValue], _ state: State) {
+        let n = a.count
+        let m = b.count
+        var prefix = 0
+        while prefix < n && prefix < m && self.equalCounting(a[prefix], b[prefix], self.step(state, .index(prefix))) { prefix += 1 }
+        var suffix = 0
+        while suffix < n - prefix && suffix < m - prefix
+            && self.equalCounting(a[n - 1 - suffix], b[m - 1 - suffix], self.step(state, .index(n - 1 - suffix)))
+        {
+            suffix += 1
+        }
+        let gapA = prefix..<(n - suffix)
+        let gapB = prefix..<(m - suffix)
+        if gapA.isEmpty && gapB.isEmpty { return }
+        if self.probing {
+            self.differs = true
+            return
+        }
+
+        // The same elements in another order: one `array_order` for the whole array.
+        if gapA.count == gapB.count, gapA.count >= 2, self.elementRulesInactive(state, gapA),
+            Self.isPermutation(a[gapA], b[gapB])
+        {
+            self.emit(.arrayOrder, .array(a), .array(b))
+            return
+        }
+
+        var steps: [ArrayAlignment.Step] = []
+        if gapA.count == 1 && gapB.count == 1 {
+            steps = [.pair(gapA.lowerBound, gapB.lowerBound)]
+        } else if gapA.count * gapB.count <= self.limits.maxCells {
+            // Exact anchors first, then pair what lies between them.
+            let inactive = self.elementRulesInactive(state, gapA)
+            let hashesA = inactive ? a[gapA].map(\.hashValue) : []
+            let hashesB = inactive ? b[gapB].map(\.hashValue) : []
+            let anchors = ArrayAlignment.lcs(n: gapA.count, m: gapB.count) { i, j in
+                if inactive {
+                    return hashesA[i] == hashesB[j] && a[gapA.lowerBound + i] == b[gapB.lowerBound + j]
+                }
+                return self.equal(a[gapA.lowerBound + i], b[gapB.lowerBound + j], self.step(state, .index(gapA.lowerBound + i)))
+            }
+            steps = self.pairRuns(anchors, a, b, gapA.lowerBound, gapB.lowerBound)
+        } else {
+            for k in 0..<min(gapA.count, gapB.count) { steps.append(.pair(gapA.lowerBound + k, gapB.lowerBound + k)) }
+            if gapA.count > gapB.count { for i in (gapA.lowerBound + gapB.count)..<gapA.upperBound { steps.append(.removed(i)) } }
+            if gapB.count > gapA.count { for j in (gapB.lowerBound + gapA.count)..<gapB.upperBound { steps.append(.added(j)) } }
+        }
+
+        // Emission order keeps the list a valid patch: pairs (legacy indices), removals descending, additions ascending.
+        for step in steps {
+            if case .pair(let i, let j) = step { self.child(.index(i), a[i], b[j], state) }
+        }
+        for step in steps.reversed() {
+            if case .removed(let i) = step { self.oneSided(.missingInCandidate, .index(i), a[i], state) }
+        }
+        for step in steps {
+            if case .added(let j) = step { self.oneSided(.extraInCandidate, .index(j), b[j], state) }
+        }
+    }
+
+    /// Within each run between exact anchors, pairs elements that look like the same thing (same `id`, or most
+    /// members equal) so a changed element is reported field by field, and the rest as removed or added.
+    private func pairRuns(_ anchors: [ArrayAlignment.Step], _ a: [JSONValue], _ b: [JSONValue], _ offA: Int, _ offB: Int) -> [ArrayAlignment.Step] {
+        var result: [ArrayAlignment.Step] = []
+        var runA: [Int] = []
+        var runB: [Int] = []
+        func flush() {
+            if runA.count == runB.count {
+                for k in runA.indices { result.append(.pair(runA[k], runB[k])) }
+            } else if runA.isEmpty || runB.isEmpty || runA.count * runB.count > self.limits.maxSimilarityCells {
+                let common = min(runA.count, runB.count)
+                for k in 0..<common { result.append(.pair(runA[k], runB[k])) }
+                for k in common..<runA.count { result.append(.removed(runA[k])) }
+                for k in common..<runB.count { result.append(.added(runB[k])) }
+            } else {
+                let (ra, rb) = (runA, runB)
+                for step in ArrayAlignment.lcs(n: ra.count, m: rb.count, { i, j in Self.similar(a[ra[i]], b[rb[j]]) }) {
+                    switch step {
+                    case .pair(let i, let j): result.append(.pair(ra[i], rb[j]))
+                    case .removed(let i): result.append(.removed(ra[i]))
+                    case .added(let j): result.append(.added(rb[j]))
+                    }
+                }
+            }
+            runA.removeAll(keepingCapacity: true)
+            runB.removeAll(keepingCapacity: true)
+        }
+        for step in anchors {
+            switch step {
+            case .pair(let i, let j):
+                flush()
+                result.append(.pair(offA + i, offB + j))
+            case .removed(let i): runA.append(offA + i)
+            case .added(let j): runB.append(offB + j)
+            }
+        }
+        flush()
+        return result
+    }
+
+    /// Whether two values are probably the same entity in two versions.
+    static func similar(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.object(let x), .object(let y)):
+            if let ix = x["id"], let iy = y["id"] { return ix == iy }
+            let total = max(x.count, y.count)
+            if total == 0 { return true }
+            var same = 0
+            for member in x.members where y[member.key] == member.value { same += 1 }
+            return same * 2 >= total
+        case (.array, .array): return true
+        default: return a.kind == b.kind
+        }
+    }
+
+    private static func isPermutation(_ a: ArraySlice<JSONValue>, _ b: ArraySlice<JSONValue>) -> Bool {
+        var counts: [JSONValue: Int] = [:]
+        for x in a { counts[x, default: 0] += 1 }
+        for y in b {
+            guard let c = counts[y], c > 0 else { return false }
+            counts[y] = c - 1
+        }
+        return true
+    }
+
+    /// Whether no rule can apply at or below any element of the array (so exact equality is the comparison).
+    private func elementRulesInactive(_ state: State, _ range: Range<Int>) -> Bool {
+        if state.isEmpty && self.rules.lexicalNumbersRule == nil { return true }
+        if self.rules.lexicalNumbersRule != nil { return false }
+        for i in range where !self.step(state, .index(i)).isEmpty { return false }
+        return true
+    }
+
+    // MARK: - Unordered arrays
+
+    private mutating func diffUnordered(_ a: [JSONValue], _ b: [JSONValue], _ state: State, key: String?) {
+        var matchedB = [Bool](repeating: false, count: b.count)
+        var unmatchedA: [Int] = []
+        if let key {
+            var byKey: [JSONValue: [Int]] = [:]
+            for (j, element) in b.enumerated() {
+                if case .object(let o) = element, let k = o[key] { byKey[k, default: []].append(j) }
+            }
+            for (i, element) in a.enumerated() {
+                if case .object(let o) = element, let k = o[key], var candidates = byKey[k], !candidates.isEmpty {
+                    let j = candidates.removeFirst()
+                    byKey[k] = candidates
+                    matchedB[j] = true
+                    self.child(.index(i), element, b[j], state)
+                    if self.probing && self.differs { return }
+                } else {
+                    unmatchedA.append(i)
+                }
+            }
+        } else {
+            unmatchedA = Array(a.indices)
+        }
+        // Multiset matching for the rest: exact first (hashed), then rule-aware when rules apply inside.
+        var stillUnmatched: [Int] = []
+        var exact: [JSONValue: [Int]] = [:]
+        for j in b.indices where !matchedB[j] { exact[b[j], default: []].append(j) }
+        for i in unmatchedA {
+            if var candidates = exact[a[i]], let j = candidates.first(where: { !matchedB[$0] }) {
+                matchedB[j] = true
+                candidates.removeAll { $0 == j }
+                exact[a[i]] = candidates
+                // Equal values may still need rule counting below (e.g. an ignore inside): walk them.
+                if !self.step(state, .index(i)).isEmpty { self.child(.index(i), a[i], b[j], state) }
+            } else {
+                stillUnmatched.append(i)
+            }
+        }
+        var remaining: [Int] = []
+        for i in stillUnmatched {
+            let childState = self.step(state, .index(i))
+            var found: Int?
+            if !childState.isEmpty || self.rules.lexicalNumbersRule != nil {
+                var budget = self.limits.maxSimilarityCells
+                for j in b.indices where !matchedB[j] {
+                    budget -= 1
+                    if budget < 0 { break }
+                    if self.equal(a[i], b[j], childState) {
+                        found = j
+                        break
+                    }
+                }
+            }
+            if let j = found {
+                matchedB[j] = true
+                self.child(.index(i), a[i], b[j], state)
+            } else {
+                remaining.append(i)
+            }
+        }
+        for i in remaining {
+            self.oneSided(.missingInCandidate, .index(i), a[i], state)
+            if self.probing && self.differs { return }
+        }
+        for j in b.indices where !matchedB[j] {
+            self.oneSided(.extraInCandidate, .index(j), b[j], state)
+            if self.probing && self.differs { return }
+        }
+    }
+
+    // MARK: - Helpers
+
+    @inline(__always)
+    private func step(_ state: State, _ element: JSONPathElement) -> State {
+        state.isEmpty ? state : self.rules.matcher.step(state, element)
+    }
+
+    /// Equality under the rules: exact when no rule can apply below, otherwise a probing walk.
+    private func equal(_ a: JSONValue, _ b: JSONValue, _ state: State) -> Bool {
+        if state.isEmpty && self.rules.lexicalNumbersRule == nil { return a == b }
+        var probe = JSONDiffer(rules: self.rules, limits: self.limits, probing: true)
+        probe.diff(a, b, state)
+        return !probe.differs
+    }
+
+    /// Equality under the rules for elements that are then taken as equal: the rules that made them equal
+    /// applied, so they are counted.
+    private mutating func equalCounting(_ a: JSONValue, _ b: JSONValue, _ state: State) -> Bool {
+        if state.isEmpty && self.rules.lexicalNumbersRule == nil { return a == b }
+        var probe = JSONDiffer(rules: self.rules, limits: self.limits, probing: true)
+        probe.diff(a, b, state)
+        if probe.differs { return false }
+        for (rule, n) in probe.probeApplications { self.count(rule, n) }
+        return true
+    }
+
+    private mutating func child(_ element: JSONPathElement, _ a: JSONValue, _ b: JSONValue, _ state: State) {
+        self.elements.append(element)
+        self.diff(a, b, self.step(state, element))
+        self.elements.removeLast()
+    }
+
+    /// A value present on one side only, unless an ignore rule selects it.
+    private mutating func oneSided(_ kind: DiscrepancyKind, _ element: JSONPathElement, _ value: JSONValue, _ state: State) {
+        let childState = self.step(state, element)
+        if !childState.isEmpty {
+            var ignoredBy: Int?
+            let pathRules = self.rules.pathRules
+            self.rules.matcher.forEachAccepted(childState) { index in
+                if ignoredBy == nil, case .ignore = pathRules[index].action { ignoredBy = pathRules[index].rule }
+            }
+            if let rule = ignoredBy {
+                self.count(rule)
+                return
+            }
+        }
+        self.elements.append(element)
+        if kind == .missingInCandidate {
+            self.emit(kind, value, nil)
+        } else {
+            self.emit(kind, nil, value)
+        }
+        self.elements.removeLast()
+    }
+
+    private mutating func emit(_ kind: DiscrepancyKind, _ legacy: JSONValue?, _ candidate: JSONValue?) {
+        self.differs = true
+        if self.probing { return }
+        self.discrepancies.append(
+            Discrepancy(
+                path: self.elements.jsonPointer,
+                field: self.elements.collapsedField,
+                kind: kind,
+                legacyValue: legacy?.serialized(),
+                candidateValue: candidate?.serialized()
+            )
+        )
+    }
+
+    private mutating func count(_ rule: Int, _ n: Int = 1) {
+        if self.probing {
+            self.probeApplications[rule, default: 0] += n
+        } else {
+            self.applications[rule, default: 0] += n
+        }
+    }
+
+    static func within(_ a: JSONNumber, _ b: JSONNumber, _ tolerance: (absolute: Double?, relative: Double?)) -> Bool {
+        let x = a.doubleValue
+        let y = b.doubleValue
+        guard x.isFinite, y.isFinite else { return false }
+        let difference = abs(x - y)
+        if let absolute = tolerance.absolute, difference <= absolute { return true }
+        if let relative = tolerance.relative, difference <= relative * max(abs(x), abs(y)) { return true }
+        return false
+    }
+
+    static func equivalent(_ a: JSONValue, _ b: JSONValue, _ equivalence: Equivalence) -> Bool {
+        switch equivalence {
+        case .timestamp:
+            guard let x = Instant(a), let y = Instant(b) else { return false }
+            return x == y
+        case .caseInsensitive:
+            guard case .string(let x) = a, case .string(let y) = b else { return false }
+            return x.lowercased().hasSameBytes(as: y.lowercased())
+        }
+    }
+}

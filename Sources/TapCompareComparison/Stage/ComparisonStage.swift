@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+import TapCompareCore
+import TapCompareRules
+
+/// The comparison stage of `serve` and `replay`: takes exchanges from the proxy, compares them on a few worker
+/// tasks, and hands the records to the ledger.
+///
+/// ``submit(_:)`` runs on proxy event loops, so it only takes a lock for a few instructions: the exchange goes
+/// to a waiting worker or into a bounded queue, and when the queue is full it is dropped, counted
+/// (`tapcompare_comparison_dropped_total{reason="queue_full"}`) and recorded as skipped
+/// (``SkipReason/comparisonQueueFull``) so nothing disappears silently.
+///
+/// The rule set can be replaced while running (``reload(rulesDirectory:)``, wired to SIGHUP by `serve`): the new
+/// set is validated first and swapped in atomically; a bad set is refused and the old one stays in force.
+///
+/// On graceful shutdown the stage stops accepting exchanges (they are dropped with reason `shutting_down`)
+/// and drains its queue for up to ``Configuration/shutdownGracePeriod``; whatever is left then is dropped and
+/// counted.
+public final class ComparisonStage: Service, ExchangeSink, Sendable {
+    public let configuration: Configuration
+    private let sink: any ComparisonRecordSink
+    private let logger: Logger
+    private let queue: Mutex<QueueState>
+    private let comparatorBox: Mutex<Comparator>
+    private let metrics = MetricsCache()
+
+    struct QueueState {
+        var buffer = CircularBuffer<Exchange>()
+        var waiters: [CheckedContinuation<Exchange?, Never>] = []
+        var closed = false
+        var drainDeadline: ContinuousClock.Instant?
+    }
+
+    /// - Parameters:
+    ///   - ruleSet: the rules in force at start.
+    ///   - sink: where records go (the ledger's batch writer); its `record` must not block.
+    public init(ruleSet: RuleSet, sink: any ComparisonRecordSink, configuration: Configuration = .init(), logger: Logger) {
+        self.configuration = configuration
+        self.sink = sink
+        self.logger = logger
+        self.queue = Mutex(QueueState(buffer: CircularBuffer(initialCapacity: min(configuration.queueCapacity, 1024))))
+        self.comparatorBox = Mutex(Comparator(ruleSet: ruleSet, configuration: configuration.comparator))
+    }
+
+    /// The comparator in force (its rule set and rule counters).
+    public var comparator: Comparator { self.comparatorBox.withLock { $0 } }
+
+    /// Exchanges waiting for a worker.
+    public var queuedCount: Int { self.queue.withLock { $0.buffer.count } }
+
+    // MARK: - ExchangeSink
+
+    public func submit(_ exchange: Exchange) {
+        enum Action {
+            case resume(CheckedContinuation<Exchange?, Never>)
+            case queued
+            case drop(SkipReason, metric: String)
+        }
+        let action: Action = self.queue.withLock { state in
+            if state.closed { return .drop(.shuttingDown, metric: "shutting_down") }
+            if !state.waiters.isEmpty { return .resume(state.waiters.removeFirst()) }
+            guard state.buffer.count < self.configuration.queueCapacity else {
+                return .drop(.comparisonQueueFull, metric: "queue_full")
+            }
+            state.buffer.append(exchange)
+            return .queued
+        }
+        switch action {
+        case .resume(let waiter): waiter.resume(returning: exchange)
+        case .queued: break
+        case .drop(let reason, let metric): self.drop(exchange, reason: reason, metric: metric)
+        }
+    }
+
+    // MARK: - Rules
+
+    /// Loads `rulesDirectory` and, if it is valid, makes it the rule set for every later comparison.
+    /// - Throws: ``RuleSetError`` listing the mistakes; the rule set in force is unchanged.
+    public func reload(rulesDirectory: String) throws(RuleSetError) {
+        let ruleSet: RuleSet
+        do {
+            ruleSet = try RuleSetLoader.load(directory: rulesDirectory)
+        } catch {
+            self.logger.error(
+                "diff rules refused; the previous rules stay in force",
+                metadata: ["rules.directory": "\(rulesDirectory)", "rules.errors": "\(error.diagnostics.count)", "rules.first_error": "\(error.diagnostics.first?.description ?? "")"]
+            )
+            throw error
+        }
+        self.replaceRuleSet(ruleSet)
+        self.logger.info("diff rules reloaded", metadata: ["rules.directory": "\(rulesDirectory)", "rules.count": "\(ruleSet.rules.count)"])
+    }
+
+    /// Makes `ruleSet` the rule set for every later comparison (comparisons already running finish with the old one).
+    public func replaceRuleSet(_ ruleSet: RuleSet) {
+        let comparator = Comparator(ruleSet: ruleSet, configuration: self.configuration.comparator)
+        self.comparatorBox.withLock { $0 = comparator }
+    }
+
+    // MARK: - Service
+
+    public func run() async throws {
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<max(1, self.configuration.workers) {
+                    group.addTask { await self.work() }
+                }
+            }
+        } onCancelOrGracefulShutdown: {
+            self.close()
+        }
+        // Anything still queued (cancelled, or the grace period ran out) is dropped and counted.
+        let left = self.queue.withLock { state -> [Exchange] in
+            let items = Array(state.buffer)
+            state.buffer.removeAll()
+            return items
+        }
+        for exchange in left { self.drop(exchange, reason: .shuttingDown, metric: "shutdown_grace_period") }
+    }
+
+    private func work() async {
+        while let exchange = await self.next() {
+            let comparator = self.comparatorBox.withLock { $0 }
+            let record = comparator.compare(exchange)
+            self.count(record)
+            self.sink.record(record)
+        }
+    }
+
+    /// The next exchange, waiting when the queue is empty; `nil` once closed and drained (or past the deadline).
+    private func next() async -> Exchange? {
+        enum Step {
+            case exchange(Exchange)
+            case finished
+            case wait
+        }
+        let step: Step = self.queue.withLock { state in
+            if state.closed, let deadline = state.drainDeadline, ContinuousClock.now >= deadline { return .finished }
+            if let e = state.buffer.popFirst() { return .exchange(e) }
+            return state.closed ? .finished : .wait
+        }
+        switch step {
+        case .exchange(let e): return e
+        case .finished: return nil
+        case .wait:
+            return await withCheckedContinuation { (continuation: CheckedContinuation<Exchange?, Never>) in
+                let immediate: Exchange?? = self.queue.withLock { state in
+                    if let e = state.buffer.popFirst() { return .some(e) }
+                    if state.closed { return .some(nil) }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        }
+    }
+
+    private func close() {
+        let waiters = self.queue.withLock { state -> [CheckedContinuation<Exchange?, Never>] in
+            guard !state.closed else { return [] }
+            state.closed = true
+            state.drainDeadline = ContinuousClock.now.advanced(by: self.configuration.shutdownGracePeriod)
+            let waiters = state.waiters
+            state.waiters.removeAll()
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(returning: nil) }
+    }
+
+    // MARK: - Counting
+
+    private func drop(_ exchange: Exchange, reason: SkipReason, metric: String) {
+        self.metrics.dropped(metric).increment()
+        self.sink.record(
+            ComparisonRecord(
+                id: exchange.id,
+                recordedAt: Date(),
+                requestID: exchange.requestID,
+                method: exchange.request.method.rawValue,
+                route: exchange.route,
+                path: exchange.request.uri,
+                legacyStatus: Int(exchange.legacy.status.code),
+                candidateStatus: nil,
+                legacyLatency: exchange.legacyLatency,
+                candidateLatency: nil,
+                outcome: .skipped,
+                reason: reason.rawValue,
+                runID: exchange.runID,
+                linkedComparisonID: exchange.linkedComparisonID
+            )
+        )
+    }
+
+    private func count(_ record: ComparisonRecord) {
+        self.metrics.comparisons(route: record.route, outcome: record.outcome.rawValue).increment()
+        for d in record.discrepancies {
+            self.metrics.discrepancies(route: record.route, kind: d.kind.rawValue, classification: d.classification.rawValue).increment()
+        }
+    }
+}
+
+/// Metric handles cached by label values (routes are templates, so the label sets stay small).
+final class MetricsCache: Sendable {
+    private let counters = Mutex<[[String]: Counter]>([:])
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        let key = [label] + dimensions.map(\.1)
+        return self.counters.withLock { cache in
+            if let c = cache[key] { return c }
+            let c = Counter(label: label, dimensions: dimensions)
+            cache[key] = c
+            return c
+        }
+    }
+
+    func comparisons(route: String, outcome: String) -> Counter {
+        self.counter("tapcompare_comparisons_total", [("route", route), ("outcome", outcome)])
+    }
+
+    func discrepancies(route: String, kind: String, classification: String) -> Counter {
+        self.counter("tapcompare_discrepancies_total", [("route", route), ("kind", kind), ("classification", classification)])
+    }
+
+    func dropped(_ reason: String) -> Counter {
+        self.counter("tapcompare_comparison_dropped_total", [("reason", reason)])
+    }
+}

@@ -1,0 +1,371 @@
+/// A byte-level JSON parser (RFC 8259) producing ``JSONValue`` trees.
+///
+/// Why our own: on Linux `JSONSerialization` reads `1` and `true` as the same `NSNumber` and rounds numbers to
+/// `Double`, which would make a comparison both miss and invent differences. This parser keeps each number's
+/// text, rejects everything RFC 8259 rejects (JSONTestSuite `n_` files), never recurses deeper than
+/// ``Options/maxDepth``, and works on a borrowed buffer without copying it.
+///
+/// Decisions on the grammar's implementation-defined corners (JSONTestSuite `i_` files):
+/// - invalid UTF-8 and lone UTF-16 surrogates in `\u` escapes are rejected (a Swift `String` cannot carry them,
+///   and repairing them would make two different bodies compare equal);
+/// - a byte-order mark is rejected (RFC 8259 §8.1: implementations MUST NOT add one);
+/// - exponents of more than 9 digits are rejected, so exact comparison never needs big integers;
+/// - duplicate keys are accepted and recorded (see ``JSONObject``).
+public struct JSONParser {
+    /// Parser limits.
+    public struct Options: Sendable, Hashable {
+        /// The deepest nesting of arrays and objects accepted. Default `512`.
+        public var maxDepth: Int
+        public init(maxDepth: Int = 512) {
+            self.maxDepth = maxDepth
+        }
+    }
+
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var index: Int = 0
+    let options: Options
+    var depth = 0
+    var scratch: [UInt8] = []
+
+    init(bytes: UnsafeRawBufferPointer, options: Options) {
+        self.bytes = bytes
+        self.options = options
+    }
+
+    /// Parses one complete JSON document (surrounding whitespace allowed).
+    /// - Throws: ``JSONParseError`` for anything that is not exactly one JSON value.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = .init()) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, options: options)
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else {
+            throw parser.error("unexpected \(parser.describeCurrent()) after the document")
+        }
+        return value
+    }
+
+    /// Parses one complete JSON document from bytes.
+    public static func parse(_ bytes: some Collection<UInt8>, options: Options = .init()) throws(JSONParseError) -> JSONValue {
+        let contiguous: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result<JSONValue, JSONParseError> { () throws(JSONParseError) -> JSONValue in
+                try parse(UnsafeRawBufferPointer(buffer), options: options)
+            }
+        }
+        if let contiguous { return try contiguous.get() }
+        let array = Array(bytes)
+        let copied: Result<JSONValue, JSONParseError> = array.withUnsafeBytes { buffer in
+            Result<JSONValue, JSONParseError> { () throws(JSONParseError) -> JSONValue in try parse(buffer, options: options) }
+        }
+        return try copied.get()
+    }
+
+    /// Parses one complete JSON document from text.
+    public static func parse(_ text: String, options: Options = .init()) throws(JSONParseError) -> JSONValue {
+        var copy = text
+        let result: Result<JSONValue, JSONParseError> = copy.withUTF8 { buffer in
+            Result<JSONValue, JSONParseError> { () throws(JSONParseError) -> JSONValue in
+                try parse(UnsafeRawBufferPointer(buffer), options: options)
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: - Grammar
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while self.index < self.bytes.count {
+            let c = self.bytes[self.index]
+            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+            self.index += 1
+        }
+    }
+
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        guard self.index < self.bytes.count else { throw self.error("unexpected end of input, expected a value") }
+        switch self.bytes[self.index] {
+        case UInt8(ascii: "{"): return try self.parseObject()
+        case UInt8(ascii: "["): return try self.parseArray()
+        case UInt8(ascii: "\""): return .string(try self.parseString())
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = self.index
+            try self.scanNumberEnd()
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
+            return .number(JSONNumber(uncheckedText: text))
+        default:
+            throw self.error("unexpected \(self.describeCurrent()), expected a value")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        guard self.index + count <= self.bytes.count else { throw self.error("truncated literal, expected '\(literal)'") }
+        let p = literal.utf8Start
+        for k in 0..<count where self.bytes[self.index + k] != p[k] {
+            throw self.error("invalid literal, expected '\(literal)'")
+        }
+        self.index += count
+    }
+
+    mutating func enter() throws(JSONParseError) {
+        self.depth += 1
+        guard self.depth <= self.options.maxDepth else {
+            throw self.error("nesting deeper than \(self.options.maxDepth) arrays and objects")
+        }
+    }
+
+    mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try self.enter()
+        self.index += 1  // [
+        var elements: [JSONValue] = []
+        self.skipWhitespace()
+        if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "]") {
+            self.index += 1
+            self.depth -= 1
+            return .array(elements)
+        }
+        while true {
+            self.skipWhitespace()
+            elements.append(try self.parseValue())
+            self.skipWhitespace()
+            guard self.index < self.bytes.count else { throw self.error("unexpected end of input in an array") }
+            let c = self.bytes[self.index]
+            self.index += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "]") { break }
+            self.index -= 1
+            throw self.error("unexpected \(self.describeCurrent()) in an array, expected ',' or ']'")
+        }
+        self.depth -= 1
+        return .array(elements)
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try self.enter()
+        self.index += 1  // {
+        var members: [JSONObject.Member] = []
+        self.skipWhitespace()
+        if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "}") {
+            self.index += 1
+            self.depth -= 1
+            return .object(JSONObject(members: members, hasDuplicateKeys: false))
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else {
+                throw self.error("unexpected \(self.describeCurrent()) in an object, expected a quoted key")
+            }
+            let key = try self.parseString()
+            self.skipWhitespace()
+            guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: ":") else {
+                throw self.error("unexpected \(self.describeCurrent()) after a key, expected ':'")
+            }
+            self.index += 1
+            self.skipWhitespace()
+            let value = try self.parseValue()
+            members.append(JSONObject.Member(key: key, value: value))
+            self.skipWhitespace()
+            guard self.index < self.bytes.count else { throw self.error("unexpected end of input in an object") }
+            let c = self.bytes[self.index]
+            self.index += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "}") { break }
+            self.index -= 1
+            throw self.error("unexpected \(self.describeCurrent()) in an object, expected ',' or '}'")
+        }
+        self.depth -= 1
+        return .object(JSONObject(members: members, hasDuplicateKeys: JSONObject.containsDuplicates(members)))
+    }
+
+    /// Parses a string starting at its opening quote; leaves ``index`` after the closing quote.
+    mutating func parseString() throws(JSONParseError) -> String {
+        self.index += 1  // opening quote
+        let start = self.index
+        var high: UInt8 = 0
+        let count = self.bytes.count
+        while self.index < count {
+            let c = self.bytes[self.index]
+            if c == UInt8(ascii: "\"") {
+                let raw = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index])
+                self.index += 1
+                if high < 0x80 { return String(decoding: raw, as: UTF8.self) }
+                guard let s = String(validating: raw, as: UTF8.self) else {
+                    throw JSONParseError(offset: start, reason: "invalid UTF-8 in a string")
+                }
+                return s
+            }
+            if c == UInt8(ascii: "\\") { return try self.parseEscapedString(from: start) }
+            if c < 0x20 { throw self.error("unescaped control character in a string") }
+            high |= c
+            self.index += 1
+        }
+        throw self.error("unterminated string")
+    }
+
+    /// The slow path for strings with escapes: decodes into a reused scratch buffer.
+    mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
+        self.scratch.removeAll(keepingCapacity: true)
+        self.scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]))
+        let count = self.bytes.count
+        while self.index < count {
+            let c = self.bytes[self.index]
+            if c == UInt8(ascii: "\"") {
+                self.index += 1
+                guard let s = String(validating: self.scratch, as: UTF8.self) else {
+                    throw JSONParseError(offset: start, reason: "invalid UTF-8 in a string")
+                }
+                return s
+            }
+            if c < 0x20 { throw self.error("unescaped control character in a string") }
+            if c != UInt8(ascii: "\\") {
+                self.scratch.append(c)
+                self.index += 1
+                continue
+            }
+            guard self.index + 1 < count else { throw self.error("unterminated escape") }
+            let e = self.bytes[self.index + 1]
+            self.index += 2
+            switch e {
+            case UInt8(ascii: "\""): self.scratch.append(0x22)
+            case UInt8(ascii: "\\"): self.scratch.append(0x5C)
+            case UInt8(ascii: "/"): self.scratch.append(0x2F)
+            case UInt8(ascii: "b"): self.scratch.append(0x08)
+            case UInt8(ascii: "f"): self.scratch.append(0x0C)
+            case UInt8(ascii: "n"): self.scratch.append(0x0A)
+            case UInt8(ascii: "r"): self.scratch.append(0x0D)
+            case UInt8(ascii: "t"): self.scratch.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = UInt32(try self.hex4())
+                if scalar >= 0xD800 && scalar <= 0xDBFF {
+                    guard self.index + 1 < count, self.bytes[self.index] == UInt8(ascii: "\\"),
+                        self.bytes[self.index + 1] == UInt8(ascii: "u")
+                    else { throw self.error("lone high surrogate \\u\(String(scalar, radix: 16)) in a string") }
+                    self.index += 2
+                    let low = UInt32(try self.hex4())
+                    guard low >= 0xDC00 && low <= 0xDFFF else {
+                        throw self.error("high surrogate not followed by a low surrogate in a string")
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
+                    throw self.error("lone low surrogate \\u\(String(scalar, radix: 16)) in a string")
+                }
+                self.appendUTF8(scalar)
+            default:
+                self.index -= 1
+                throw self.error("invalid escape '\\\(Self.printable(e))'")
+            }
+        }
+        throw self.error("unterminated string")
+    }
+
+    mutating func hex4() throws(JSONParseError) -> UInt16 {
+        guard self.index + 4 <= self.bytes.count else { throw self.error("truncated \\u escape") }
+        var v: UInt16 = 0
+        for _ in 0..<4 {
+            let c = self.bytes[self.index]
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: throw self.error("invalid hex digit in a \\u escape")
+            }
+            v = v << 4 | UInt16(d)
+            self.index += 1
+        }
+        return v
+    }
+
+    mutating func appendUTF8(_ scalar: UInt32) {
+        switch scalar {
+        case 0..<0x80:
+            self.scratch.append(UInt8(scalar))
+        case 0x80..<0x800:
+            self.scratch.append(UInt8(0xC0 | (scalar >> 6)))
+            self.scratch.append(UInt8(0x80 | (scalar & 0x3F)))
+        case 0x800..<0x10000:
+            self.scratch.append(UInt8(0xE0 | (scalar >> 12)))
+            self.scratch.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            self.scratch.append(UInt8(0x80 | (scalar & 0x3F)))
+        default:
+            self.scratch.append(UInt8(0xF0 | (scalar >> 18)))
+            self.scratch.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
+            self.scratch.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            self.scratch.append(UInt8(0x80 | (scalar & 0x3F)))
+        }
+    }
+
+    /// Scans `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]{1,9})?` and leaves ``index`` after it.
+    mutating func scanNumberEnd() throws(JSONParseError) {
+        let count = self.bytes.count
+        if self.bytes[self.index] == UInt8(ascii: "-") { self.index += 1 }
+        guard self.index < count, Self.isDigit(self.bytes[self.index]) else { throw self.error("a number needs digits") }
+        if self.bytes[self.index] == UInt8(ascii: "0") {
+            self.index += 1
+            if self.index < count, Self.isDigit(self.bytes[self.index]) {
+                throw self.error("leading zeros are not allowed in a number")
+            }
+        } else {
+            while self.index < count, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
+        }
+        if self.index < count, self.bytes[self.index] == UInt8(ascii: ".") {
+            self.index += 1
+            guard self.index < count, Self.isDigit(self.bytes[self.index]) else {
+                throw self.error("a number needs digits after '.'")
+            }
+            while self.index < count, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
+        }
+        if self.index < count, self.bytes[self.index] | 0x20 == UInt8(ascii: "e") {
+            self.index += 1
+            if self.index < count, self.bytes[self.index] == UInt8(ascii: "+") || self.bytes[self.index] == UInt8(ascii: "-") {
+                self.index += 1
+            }
+            let digitsStart = self.index
+            while self.index < count, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
+            guard self.index > digitsStart else { throw self.error("a number needs digits in its exponent") }
+            // Leading zeros in an exponent are legal; only significant digits count toward the bound.
+            var significant = digitsStart
+            while significant < self.index - 1, self.bytes[significant] == UInt8(ascii: "0") { significant += 1 }
+            guard self.index - significant <= 9 else {
+                throw self.error("number exponent out of range (more than 9 digits)")
+            }
+        }
+    }
+
+    @inline(__always)
+    static func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
+
+    func error(_ reason: String) -> JSONParseError { JSONParseError(offset: self.index, reason: reason) }
+
+    func describeCurrent() -> String {
+        guard self.index < self.bytes.count else { return "end of input" }
+        return "character '\(Self.printable(self.bytes[self.index]))'"
+    }
+
+    static func printable(_ c: UInt8) -> String {
+        if c >= 0x20 && c < 0x7F { return String(UnicodeScalar(c)) }
+        return "\\x" + (c < 16 ? "0" : "") + String(c, radix: 16)
+    }
+}
+
+extension JSONValue {
+    /// Parses a complete JSON document. See ``JSONParser``.
+    public init(parsing bytes: some Collection<UInt8>, options: JSONParser.Options = .init()) throws(JSONParseError) {
+        self = try JSONParser.parse(bytes, options: options)
+    }
+
+    /// Parses a complete JSON document from text. See ``JSONParser``.
+    public init(parsing text: String, options: JSONParser.Options = .init()) throws(JSONParseError) {
+        self = try JSONParser.parse(text, options: options)
+    }
+}

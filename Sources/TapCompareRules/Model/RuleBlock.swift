@@ -1,0 +1,32 @@
+import TapCompareCore
+import TapCompareJSON
+
+/// One entry of a rule file's `rules:` list: a route scope and the rules that apply within it.
+public struct RuleBlock: Sendable {
+    /// Templates this block applies to; empty means every route (`route: "*"`).
+    public var routes: [RouteTemplate]
+    public var pathRules: [PathRule]
+    /// Groups of status codes treated as one, each with its counting rule.
+    public var statusGroups: [(codes: Set<Int>, rule: Int)]
+    /// `numbers: lexical` (with its counting rule) or `numbers: semantic` (`nil` rule); `nil` when unset.
+    public var numbers: (lexical: Bool, rule: Int?)?
+    /// Lower-cased header names, `nil` when unset.
+    public var compareHeaders: [String]?
+    /// Where the block starts, for messages.
+    public var location: String
+
+    /// Whether the block applies to every route.
+    public var isWildcard: Bool { self.routes.isEmpty }
+
+    /// Whether the block applies to an exchange named `route` for `method` and `path`.
+    ///
+    /// A template applies when its canonical name is the exchange's route name, or when it matches the request
+    /// itself (so a block still applies when the proxy's route table names the route differently).
+    public func applies(route: String, method: String, path: Substring) -> Bool {
+        if self.routes.isEmpty { return true }
+        for template in self.routes {
+            if template.name == route || template.match(method: method, path: path) != nil { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import TapCompareComparison
+import TapCompareCore
+import TapCompareJSON
+import Testing
+
+@Suite("JSON discrepancies")
+struct JSONDiffTests {
+    @Test("equal documents with other key order and number spelling match")
+    func equal() {
+        #expect(Fixtures.diff(#"{"id":1,"score":1.0,"tags":["a"]}"#, #"{"tags":["a"],"score":1e0,"id":1}"#).isEmpty)
+    }
+
+    @Test("value_changed with pointer, collapsed field and JSON values")
+    func valueChanged() throws {
+        let d = Fixtures.diff(#"{"replies":[{"score":1},{"score":2},{"score":3},{"score":4}]}"#, #"{"replies":[{"score":1},{"score":2},{"score":3},{"score":5}]}"#)
+        #expect(d == [Discrepancy(path: "/replies/3/score", field: "$.replies[*].score", kind: .valueChanged, legacyValue: "4", candidateValue: "5")])
+    }
+
+    @Test("1 versus true is a type change, not equal")
+    func oneVersusTrue() {
+        let d = Fixtures.diff(#"{"deleted":1}"#, #"{"deleted":true}"#)
+        #expect(d == [Discrepancy(path: "/deleted", field: "$.deleted", kind: .typeChanged, legacyValue: "1", candidateValue: "true")])
+    }
+
+    @Test("ids beyond 2^53 that a Double would merge are reported")
+    func bigNumbers() {
+        let d = Fixtures.diff(#"{"id":9007199254740993}"#, #"{"id":9007199254740992}"#)
+        #expect(d.map(\.kind) == [.valueChanged])
+        #expect(d.first?.legacyValue == "9007199254740993")
+        #expect(d.first?.candidateValue == "9007199254740992")
+    }
+
+    @Test("missing and extra members; escaped keys in pointers")
+    func missingAndExtra() {
+        let d = Fixtures.diff(#"{"a/b":1,"keep":2}"#, #"{"keep":2,"m~n":3}"#)
+        #expect(Set(d) == [
+            Discrepancy(path: "/a~1b", field: "$['a/b']", kind: .missingInCandidate, legacyValue: "1", candidateValue: nil),
+            Discrepancy(path: "/m~0n", field: "$['m~n']", kind: .extraInCandidate, legacyValue: nil, candidateValue: "3"),
+        ])
+    }
+
+    @Test("an element inserted in the middle is one addition")
+    func middleInsertion() {
+        let legacy = #"{"replies":[{"id":1},{"id":2},{"id":3},{"id":4},{"id":5}]}"#
+        let candidate = #"{"replies":[{"id":1},{"id":2},{"id":99},{"id":3},{"id":4},{"id":5}]}"#
+        #expect(Fixtures.diff(legacy, candidate) == [
+            Discrepancy(path: "/replies/2", field: "$.replies[*]", kind: .extraInCandidate, legacyValue: nil, candidateValue: #"{"id":99}"#)
+        ])
+        #expect(Fixtures.diff(candidate, legacy) == [
+            Discrepancy(path: "/replies/2", field: "$.replies[*]", kind: .missingInCandidate, legacyValue: #"{"id":99}"#, candidateValue: nil)
+        ])
+    }
+
+    @Test("a removed element next to a changed one: the change is reported per field")
+    func removalAndChange() throws {
+        let legacy = #"[{"id":1,"s":1},{"id":2,"s":2},{"id":3,"s":3},{"id":4,"s":4}]"#
+        let candidate = #"[{"id":1,"s":1},{"id":3,"s":30},{"id":4,"s":4}]"#
+        let d = Fixtures.diff(legacy, candidate)
+        #expect(Set(d) == [
+            Discrepancy(path: "/2/s", field: "$[*].s", kind: .valueChanged, legacyValue: "3", candidateValue: "30"),
+            Discrepancy(path: "/1", field: "$[*]", kind: .missingInCandidate, legacyValue: #"{"id":2,"s":2}"#, candidateValue: nil),
+        ])
+        #expect(try Fixtures.patch(d).apply(to: JSONValue(parsing: legacy)) == JSONValue(parsing: candidate))
+    }
+
+    @Test("the same elements in another order are one array_order")
+    func arrayOrder() {
+        let d = Fixtures.diff(#"{"tags":["a","b","c"]}"#, #"{"tags":["c","a","b"]}"#)
+        #expect(d == [Discrepancy(path: "/tags", field: "$.tags", kind: .arrayOrder, legacyValue: #"["a","b","c"]"#, candidateValue: #"["c","a","b"]"#)])
+    }
+
+    @Test("a whole-body type change at the root")
+    func rootTypeChange() {
+        #expect(Fixtures.diff("[]", "{}") == [Discrepancy(path: "", field: "$", kind: .typeChanged, legacyValue: "[]", candidateValue: "{}")])
+    }
+
+    @Test("strings compare by bytes: a different Unicode normalization is a difference")
+    func normalization() {
+        #expect(Fixtures.diff(#"{"b":"\u00e9"}"#, "{\"b\":\"é\"}").isEmpty)
+        #expect(Fixtures.diff("{\"b\":\"\u{E9}\"}", "{\"b\":\"e\u{301}\"}").map(\.kind) == [.valueChanged])
+    }
+
+    @Test("with no rules the discrepancy list is a patch from legacy to candidate (random documents)", arguments: 0..<20)
+    func randomRoundTrip(_ seed: Int) throws {
+        var rng = SeededRandom(seed: UInt64(seed) &* 7919 &+ 1)
+        for _ in 0..<25 {
+            let legacy = Fixtures.randomValue(&rng, depth: 4)
+            let candidate = Fixtures.mutate(legacy, &rng, rate: 0.3)
+            try Self.roundTrip(legacy, candidate)
+        }
+    }
+
+    @Test("round trip over comment trees with about 1% of fields changed")
+    func commentTreeRoundTrip() throws {
+        var rng = SeededRandom(seed: 42)
+        for _ in 0..<10 {
+            let legacy = Fixtures.commentTree(&rng, depth: 3, replies: 4)
+            try Self.roundTrip(legacy, Fixtures.mutate(legacy, &rng, rate: 0.02))
+        }
+    }
+
+    @Test("round trip over the shared JSON fixtures (canonicalization vectors and transform cases)")
+    func fixtureRoundTrip() throws {
+        let canon = TestData.root.appendingPathComponent("json-canonicalization/testdata")
+        let names = try FileManager.default.contentsOfDirectory(atPath: canon.appendingPathComponent("input").path).sorted()
+        #expect(names.count >= 6)
+        var documents: [JSONValue] = []
+        for name in names {
+            let input = try JSONValue(parsing: Data(contentsOf: canon.appendingPathComponent("input/\(name)")))
+            let output = try JSONValue(parsing: Data(contentsOf: canon.appendingPathComponent("output/\(name)")))
+            try Self.roundTrip(input, output)
+            documents += [input, output]
+        }
+        let transform = TestData.root.appendingPathComponent("JSONTestSuite/test_transform")
+        for name in try FileManager.default.contentsOfDirectory(atPath: transform.path).sorted() {
+            if let value = try? JSONValue(parsing: Data(contentsOf: transform.appendingPathComponent(name))) { documents.append(value) }
+        }
+        for a in documents {
+            for b in documents { try Self.roundTrip(a, b) }
+        }
+    }
+
+    static func roundTrip(_ legacy: JSONValue, _ candidate: JSONValue, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let d = Fixtures.diff(legacy.serialized(), candidate.serialized())
+        let patched = try Fixtures.patch(d).apply(to: legacy)
+        #expect(patched == candidate, "legacy \(legacy) candidate \(candidate) discrepancies \(d)", sourceLocation: sourceLocation)
+        #expect(d.isEmpty == (legacy == candidate), sourceLocation: sourceLocation)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for TapCompareComparison live in this folder.

@@ -1,1 +1,0 @@
-// Tests for TapCompareJSON live in this folder.
