@@ -7,6 +7,6 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapcompare-bench",
         abstract: "TapCompare's benchmarks.",
-        subcommands: [DiffBench.self, ReportGenerate.self, ReportDemo.self]
+        subcommands: [DiffBench.self, LedgerBench.self, ReportGenerate.self, ReportDemo.self]
     )
 }
