@@ -96,7 +96,7 @@ import Testing
 
     @Test func bodyViewKeepsKeyOrderAndEscapes() {
         let html = JSONBodyView.render(#"{"z":1,"a":{"x/y":"<b>","n":[1,2]}}"#, highlight: ["/a/x~1y", "/a/n/1"])
-        #expect(html.range(of: "\"z\"")!.lowerBound < html.range(of: "\"a\"")!.lowerBound)
+        #expect(html.range(of: "&quot;z&quot;")!.lowerBound < html.range(of: "&quot;a&quot;")!.lowerBound)
         #expect(html.contains("<mark data-path=\"/a/x~1y\"><span class=\"js\">&quot;&lt;b&gt;&quot;</span></mark>"))
         #expect(html.contains("<mark data-path=\"/a/n/1\"><span class=\"jn\">2</span></mark>"))
         // Not JSON (a sample cut at the cap): shown as escaped text.

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareCore
 import TapCompareLedger
 import Testing
 @testable import TapCompareReview
@@ -12,7 +13,7 @@ import Testing
         #expect(report.schemaVersion == 1)
         #expect(o.comparisons == 22)
         #expect(o.compared == 18)
-        #expect(o.matches == 9)
+        #expect(o.matches == 8)
         #expect(o.mismatches == 10)
         #expect(o.regressed == 9)
         #expect(o.noiseOrRaceOnly == 1)

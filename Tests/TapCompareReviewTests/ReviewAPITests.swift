@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 import Testing
 @testable import TapCompareReview
@@ -38,7 +39,7 @@ import Testing
         }
     }
 
-    func call(_ url: String, method: HTTPMethod = .GET, body: String? = nil) async throws -> (Int, String) {
+    func call(_ url: String, method: NIOHTTP1.HTTPMethod = .GET, body: String? = nil) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let body {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TapCompareCore
 import TapCompareLedger
 import TapCompareReview
 
@@ -7,7 +8,7 @@ import TapCompareReview
 /// report is tested against exactly what `serve` and `replay` write.
 ///
 /// Three routes, times from ``t0`` every 10 s:
-/// - `GET /api/v1/comments/{id}`: 10 compared (7 match; 3 mismatches on `$.score`, regressions; 1 mismatch whose
+/// - `GET /api/v1/comments/{id}`: 10 compared (6 match; 3 mismatches on `$.score`, regressions; 1 mismatch whose
 ///   only discrepancy, `$.updated_at`, is a race), 1 candidate timeout, 1 candidate error, 2 skipped
 ///   (`body_too_large`). Latency legacy 10…100 ms, candidate 5…50 ms.
 /// - `GET /api/v1/posts/{id}/comments`: 6 compared, all mismatches on `$.request_id` (unique values both sides:

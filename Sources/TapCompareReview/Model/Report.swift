@@ -1,3 +1,4 @@
+import TapCompareCore
 import Foundation
 
 /// The whole report: what `tapcompare report` prints in every format and what `/api/v1/report` returns.

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareCore
 
 extension LedgerReportSource {
     public func fields(route: String, query: ReportQuery) async throws -> [FieldReport] {
@@ -40,17 +41,18 @@ extension LedgerReportSource {
             ))
         }
         // Per-field reads, each bounded and through the (route, field, kind, recorded_at) index.
+        let filters = q
         let detailed = try await self.forEachConcurrently(fields) { item in
             var f = item.field
             // Only a wildcard path can differ more than once per comparison; count those comparisons exactly.
             if f.field.contains("*") || f.field.contains("..") {
-                f.comparisons = try await self.distinctComparisons(route: item.route, field: f.field, kind: f.kind, query: q)
+                f.comparisons = try await self.distinctComparisons(route: item.route, field: f.field, kind: f.kind, query: filters)
             }
             let routeCompared = compared[item.route] ?? 0
             f.share = routeCompared == 0 ? 0 : min(1, Double(f.comparisons) / Double(routeCompared))
-            f.examples = try await self.examples(route: item.route, field: f.field, kind: f.kind, query: q, limit: 2)
+            f.examples = try await self.examples(route: item.route, field: f.field, kind: f.kind, query: filters, limit: 2)
             if self.noisePolicy.isCandidate(field: f.field, kind: f.kind, share: f.share, comparisons: f.comparisons) {
-                let (sampled, legacy, candidate) = try await self.distinctValues(route: item.route, field: f.field, kind: f.kind, query: q)
+                let (sampled, legacy, candidate) = try await self.distinctValues(route: item.route, field: f.field, kind: f.kind, query: filters)
                 f.suggestion = self.noisePolicy.suggestion(route: item.route, field: f.field, share: f.share, sampled: sampled, distinctLegacy: legacy, distinctCandidate: candidate)
             }
             return (item.route, f)

@@ -238,8 +238,6 @@ public struct LedgerReportSource: ReportSource {
 }
 
 extension LatencyComparison {
-    init() { self.init(legacy: nil, candidate: nil, ratio: nil) }
-
     /// Fills ``ratio`` (candidate ÷ legacy) when both sides are known and legacy is not zero.
     func withRatio() -> LatencyComparison {
         var copy = self

@@ -25,7 +25,9 @@ public final class SQLiteReviewDatabase: ReviewDatabase, Service {
     public func run() async throws {
         try? await gracefulShutdown()
         let conn = self.connection.withLockedValue { c -> SQLiteConnection? in defer { c = nil }; return c }
-        try? await conn?.close()
+        // Closed from an unstructured task: this task is usually cancelled by now, and sqlite-nio's thread pool
+        // refuses work for a cancelled task, which would leave the connection open.
+        await Task { try? await conn?.close() }.value
     }
 
     private func open() async throws -> SQLiteConnection {

@@ -94,7 +94,7 @@ struct ReviewAPI: Sendable {
         let body = try await request.body.collect(upTo: 64 * 1024)
         let new: NewAnnotation
         do {
-            new = try ReportJSON.decoder().decode(NewAnnotation.self, from: Data(buffer: body))
+            new = try ReportJSON.decoder().decode(NewAnnotation.self, from: Data(body.readableBytesView))
         } catch {
             throw ReviewError.invalidArgument("the body must be JSON like {\"route\": \"GET /api/v1/comments/{id}\", \"field\": \"$.request_id\", \"classification\": \"noise\"}")
         }

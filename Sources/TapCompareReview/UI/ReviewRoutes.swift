@@ -46,7 +46,6 @@ public struct ReviewRoutes: Sendable {
 
         let pages = ReviewPages(source: self.source, defaultSince: self.defaultSince, now: self.now)
         router.get("/ui") { request, _ in await pages.respond { try await pages.overview(request) } }
-        router.get("/ui/") { request, _ in await pages.respond { try await pages.overview(request) } }
         router.get("/ui/route") { request, _ in await pages.respond { try await pages.route(request) } }
         router.get("/ui/field") { request, _ in await pages.respond { try await pages.field(request) } }
         router.get("/ui/comparisons/:id") { _, context in

@@ -33,13 +33,14 @@ struct UICommand: AsyncParsableCommand {
         }
         var host = String(self.listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let shownHost = host
         var logger = Logger(label: "tapcompare.ui")
         logger.logLevel = .warning
         let configuration = ReviewServer.Configuration(host: host, port: port, defaultSince: self.defaultSince)
         do {
             try await ReviewServer.run(url: url, configuration: configuration, logger: logger) { bound in
                 // One write per line, flushed: scripts wait for this line to learn the port.
-                FileHandle.standardOutput.write(Data("review UI on http://\(host):\(bound)/ui (ledger \(url))\n".utf8))
+                FileHandle.standardOutput.write(Data("review UI on http://\(shownHost):\(bound)/ui (ledger \(url))\n".utf8))
             }
         } catch let error as ReviewError {
             printError(error.message)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Renders a response body as indented JSON in HTML, with the values at the given JSON Pointers (RFC 6901)
 /// highlighted: the side-by-side view of a comparison.
 ///
