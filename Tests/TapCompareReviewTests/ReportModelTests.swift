@@ -105,6 +105,14 @@ import Testing
             let detail = try #require(try await source.comparison(id: fixture.scoreMismatchIDs[0].uuidString))
             #expect(detail.discrepancies.map(\.path) == ["/score"])
             #expect(detail.legacySample?.contains("\"score\":1.5") == true)
+            // Annotations round-trip on Postgres too (a route of this run's own, the database is shared).
+            let route = "GET /review-test/\(fixture.runID)"
+            let stored = try await source.annotate(NewAnnotation(route: route, field: "$.id", note: "per request"))
+            #expect(stored.id > 0 && stored.createdAt != nil)
+            #expect(try await source.annotations().contains { $0.id == stored.id && $0.route == route && $0.rule?.contains("- \"$.id\"") == true })
+            // A window on Postgres: the first 50 s hold comments 1…5.
+            let window = try await source.report(ReportQuery(from: ReviewFixture.t0, to: ReviewFixture.t0.addingTimeInterval(50), runID: fixture.runID))
+            #expect(window.overview.compared == 5 && window.overview.regressed == 2)
         }
     }
 
