@@ -83,7 +83,7 @@ struct ReviewPages: Sendable {
                 let fieldLink = self.link("/ui/field", p, [("route", route), ("field", f.field), ("kind", f.kind)])
                 body += "<tr data-field=\"\(esc(f.field))\"><td><a href=\"\(esc(fieldLink))\"><code>\(esc(f.field))</code></a></td><td>\(esc(f.kind))</td>"
                 body += "<td class=\"n\">\(Formatting.count(f.comparisons))</td><td class=\"n\">\(Formatting.percent(f.share))</td><td>\(HTMLComponents.classificationPills(f))</td>"
-                body += "<td>\(f.examples.first.map(HTMLComponents.exampleValues) ?? "")</td><td class=\"muted\">\(Formatting.time(f.lastSeen))</td>"
+                body += "<td>\(f.examples.first.map(HTMLComponents.exampleValues) ?? "")</td><td class=\"muted time\">\(Formatting.time(f.lastSeen))</td>"
                 body += "<td>\(self.markButton(route: route, field: f.field, kind: f.kind, annotation: f.annotation))</td></tr>"
                 if let s = f.suggestion {
                     body += "<tr><td colspan=\"8\">\(HTMLComponents.suggestion(s, field: f.field))</td></tr>"
@@ -118,9 +118,9 @@ struct ReviewPages: Sendable {
         } else {
             body += "<h3>Latest occurrences</h3><table id=\"examples\"><thead><tr><th>When</th><th>Path</th><th>Legacy → candidate</th><th>Class</th><th>Comparison</th></tr></thead><tbody>"
             for e in examples {
-                body += "<tr><td class=\"muted\">\(Formatting.time(e.recordedAt))</td><td><code>\(esc(e.path.isEmpty ? field : e.path))</code></td><td>\(HTMLComponents.exampleValues(e))</td>"
+                body += "<tr><td class=\"muted time\">\(Formatting.time(e.recordedAt))</td><td><code>\(esc(e.path.isEmpty ? field : e.path))</code></td><td>\(HTMLComponents.exampleValues(e))</td>"
                 body += "<td><span class=\"pill \(esc(e.classification))\">\(esc(e.classification))</span></td>"
-                body += "<td><a href=\"/ui/comparisons/\(esc(urlEncode(e.comparisonId)))\" class=\"mono\">\(esc(String(e.comparisonId.prefix(13))))…</a></td></tr>"
+                body += "<td><a href=\"/ui/comparisons/\(esc(urlEncode(e.comparisonId)))\" class=\"mono\">\(esc(e.comparisonId))</a></td></tr>"
             }
             body += "</tbody></table>"
             if let first = examples.first, let c = try await self.source.comparison(id: first.comparisonId) {

@@ -24,8 +24,10 @@ enum HTMLComponents {
         out += "<div class=\"sub\">\(Formatting.count(o.regressed)) of \(Formatting.count(o.compared)) compared requests</div></div>"
         out += card("Compared", Formatting.count(o.compared), sub: "\(Formatting.count(o.matches)) matched")
         out += card("Noise / race only", Formatting.count(o.noiseOrRaceOnly), sub: "mismatches not counted")
-        out += card("Candidate errors", Formatting.count(o.candidateErrors), sub: o.errorsByReason.first.map { esc($0.reason) } ?? "", cls: o.candidateErrors > 0 ? "warn" : "")
-        out += card("Timeouts", Formatting.count(o.candidateTimeouts), cls: o.candidateTimeouts > 0 ? "warn" : "")
+        let errorReason = o.errorsByReason.first { $0.reason.hasPrefix("error: ") }.map { esc(String($0.reason.dropFirst(7))) } ?? ""
+        let timeoutReason = o.errorsByReason.first { $0.reason.hasPrefix("timeout: ") }.map { esc(String($0.reason.dropFirst(9))) } ?? ""
+        out += card("Candidate errors", Formatting.count(o.candidateErrors), sub: errorReason, cls: o.candidateErrors > 0 ? "warn" : "")
+        out += card("Timeouts", Formatting.count(o.candidateTimeouts), sub: timeoutReason, cls: o.candidateTimeouts > 0 ? "warn" : "")
         out += card("Skipped", Formatting.count(o.skipped), sub: o.skipsByReason.prefix(2).map { "\(esc($0.reason)) \(Formatting.count($0.count))" }.joined(separator: ", "))
         out += "</div>"
         return out

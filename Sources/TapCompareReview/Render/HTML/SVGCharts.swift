@@ -10,8 +10,8 @@ enum SVGCharts {
         let shown = routes.filter { $0.latency.legacy != nil || $0.latency.candidate != nil }
         guard !shown.isEmpty else { return "<p class=\"muted\">No latency measured in this window.</p>" }
         let maxValue = shown.flatMap { r in [r.latency.legacy?.p99, r.latency.candidate?.p99].compactMap { $0 } }.max() ?? 1
-        let width = 760.0, labelWidth = 48.0, barArea = width - labelWidth - 80
-        let bar = 9.0, rowGap = 5.0, blockGap = 26.0
+        let width = 560.0, labelWidth = 40.0, barArea = width - labelWidth - 70
+        let bar = 11.0, rowGap = 6.0, blockGap = 26.0
         var y = 20.0
         var body = ""
         body += "<g font-size=\"12\"><rect x=\"\(labelWidth)\" y=\"2\" width=\"10\" height=\"10\" fill=\"\(legacyColor)\"/><text x=\"\(labelWidth + 14)\" y=\"11\">legacy</text>"
@@ -36,7 +36,7 @@ enum SVGCharts {
                     let w = max(1, barArea * value / maxValue)
                     let by = y + Double(i) * bar
                     body += "<rect x=\"\(labelWidth)\" y=\"\(by)\" width=\"\(String(format: "%.1f", w))\" height=\"\(bar - 1)\" fill=\"\(i == 0 ? legacyColor : candidateColor)\"><title>\(i == 0 ? "legacy" : "candidate") \(label) \(Formatting.milliseconds(value))</title></rect>"
-                    body += "<text x=\"\(String(format: "%.1f", labelWidth + w + 4))\" y=\"\(by + bar - 1.5)\" font-size=\"10\" fill=\"#333\">\(Formatting.milliseconds(value))</text>"
+                    body += "<text x=\"\(String(format: "%.1f", labelWidth + w + 4))\" y=\"\(by + bar - 1.5)\" font-size=\"9.5\" fill=\"#333\">\(Formatting.milliseconds(value))</text>"
                 }
                 y += 2 * bar + rowGap
             }
@@ -51,7 +51,7 @@ enum SVGCharts {
         guard !buckets.isEmpty, buckets.contains(where: { $0.compared > 0 }) else {
             return "<p class=\"muted\">No compared requests in this window.</p>"
         }
-        let width = 760.0, height = 150.0, left = 52.0, bottom = 22.0, top = 8.0
+        let width = 560.0, height = 170.0, left = 52.0, bottom = 22.0, top = 8.0
         let plotW = width - left - 8, plotH = height - bottom - top
         let maxRate = max(buckets.map(\.mismatchRate).max() ?? 0, 0.0001)
         let scale = niceCeiling(maxRate)

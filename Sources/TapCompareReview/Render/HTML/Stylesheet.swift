@@ -26,6 +26,7 @@ enum Stylesheet {
     th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
     th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; background: var(--bg2); }
     td.n, th.n { text-align: right; }
+    td.n, #routes td:first-child code { white-space: nowrap; }
     tr:hover td { background: #fafbfc; }
     .pill { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 11.5px; background: #eef2f6; color: #344054; }
     .pill.regression { background: #fee4e2; color: var(--bad); } .pill.noise { background: #eef2f6; color: #475467; } .pill.race { background: #fef0c7; color: var(--warn); }
@@ -42,9 +43,12 @@ enum Stylesheet {
     .suggest pre { margin: 6px 0 0; background: #fff; border: 1px solid var(--line); padding: 8px; border-radius: 6px; }
     form.filters { display: flex; gap: 10px; align-items: end; flex-wrap: wrap; margin: 6px 0 14px; }
     form.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 3px; }
-    select, input, button { font: inherit; padding: 5px 8px; border: 1px solid #d0d5dd; border-radius: 6px; background: #fff; }
+    h2 code, h3 code { font-size: .92em; }
+    td.time { white-space: nowrap; }
+    button { font-size: 13px; white-space: nowrap; }
+    select, input, button { font-family: inherit; padding: 5px 8px; border: 1px solid #d0d5dd; border-radius: 6px; background: #fff; }
     button { cursor: pointer; background: #fff; } button.primary { background: #175cd3; color: #fff; border-color: #175cd3; }
-    .chart { max-width: 780px; display: block; }
+    .chart { max-width: 620px; display: block; }
     .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; align-items: start; }
     .crumbs { color: var(--muted); font-size: 13px; margin-bottom: 6px; }
     .kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 13px; }
