@@ -136,6 +136,13 @@ let package = Package(
                 "TapCompareCore", "TapCompareLedger", "TapCompareJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -231,6 +238,11 @@ let package = Package(
         .testTarget(
             name: "TapCompareProxyTests",
             dependencies: ["TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareReviewTests",
+            dependencies: ["TapCompareReview", "TapCompareLedger", "TapCompareTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
