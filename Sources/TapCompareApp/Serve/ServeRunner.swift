@@ -11,12 +11,14 @@ import TapCompareJSON
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
+import TapCompareReview
 import TapCompareRules
 
 /// Wires `serve`: every long-lived part is a `Service` in one `ServiceGroup`, ordered by dependency so that
 /// shutdown (the reverse order) stops accepting clients first and closes the ledger last:
 ///
-/// ledger store → ledger writer → comparison stage → capture writer → proxy → admin listener, SIGHUP reloader.
+/// ledger store → ledger writer → probes → classification → comparison stage → capture writer → proxy →
+/// review database → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
 ///
 /// On SIGTERM/SIGINT the proxy stops accepting, finishes in-flight legacy requests and waits up to
 /// `shutdown_grace` for candidate calls; the comparison stage then drains its queue and the writer flushes (or
@@ -150,11 +152,15 @@ public struct ServeRunner {
         let readiness = Readiness()
         readiness.register("proxy")
         readiness.register("ledger")
+        // The review UI and its API read the same ledger through their own connection, so a slow report never
+        // holds up the writer.
+        let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
+        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description))
         let admin = AdminServer(
             configuration: .init(listen: c.admin.listen, token: c.admin.token),
             registry: MetricsBootstrap.registry,
             readiness: readiness,
-            routes: [],
+            routes: [review.installer],
             eventLoopGroup: group,
             logger: logger
         )
@@ -185,6 +191,7 @@ public struct ServeRunner {
         if let capture { services.append(.init(service: capture)) }
         services += [
             .init(service: proxy),
+            .init(service: reviewDatabase),
             .init(service: admin),
             .init(service: reloader),
             .init(service: startup),
