@@ -13,6 +13,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tapcompare", targets: ["tapcompare"]),
+        // Libraries exported for the fuzzing package in `fuzz/` (built only with `-sanitize=fuzzer`).
+        .library(name: "TapCompareCore", targets: ["TapCompareCore"]),
+        .library(name: "TapCompareJSON", targets: ["TapCompareJSON"]),
+        .library(name: "TapCompareRules", targets: ["TapCompareRules"]),
+        .library(name: "TapCompareComparison", targets: ["TapCompareComparison"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
