@@ -247,8 +247,13 @@ struct JSONDiffer {
         }
 
         // Emission order keeps the list a valid patch: pairs (legacy indices), removals descending, additions ascending.
+        let plain = state.isEmpty && self.rules.lexicalNumbersRule == nil
         for step in steps {
-            if case .pair(let i, let j) = step { self.child(.index(i), a[i], b[j], state) }
+            guard case .pair(let i, let j) = step else { continue }
+            // Equal pairs inside the gap are common (the gap spans from the first to the last change); the
+            // exact comparison is cheaper than a walk with path bookkeeping.
+            if plain && a[i] == b[j] { continue }
+            self.child(.index(i), a[i], b[j], state)
         }
         for step in steps.reversed() {
             if case .removed(let i) = step { self.oneSided(.missingInCandidate, .index(i), a[i], state) }

@@ -13,6 +13,9 @@ extension String {
     /// service that changed normalization form changed its bytes on the wire, and the comparison must see it.
     @inlinable
     public func hasSameBytes(as other: String) -> Bool {
+        // Identical representations hold identical bytes: two small strings with the same bytes have the same
+        // bits, and two large ones with the same bits share one buffer. The common "same key" case ends here.
+        if unsafeBitCast(self, to: (UInt64, UInt64).self) == unsafeBitCast(other, to: (UInt64, UInt64).self) { return true }
         let count = self.utf8.count
         guard count == other.utf8.count else { return false }
         if count == 0 { return true }
