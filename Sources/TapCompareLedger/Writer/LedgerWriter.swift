@@ -114,6 +114,9 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         }
         self.metrics.spoolBytes(self.spool.bytesOnDisk)
         while true {
+            // Cancelled (not a graceful shutdown): stop taking records and drain like a shutdown, rather than
+            // spinning on waits that return at once.
+            if Task.isCancelled { self.queue.close() }
             self.mergeCallerDrops(into: &machine)
             let now = ContinuousClock.now
             let depth = self.queue.count
