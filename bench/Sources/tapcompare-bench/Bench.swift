@@ -12,6 +12,8 @@ struct Bench: AsyncParsableCommand {
             LedgerBench.self,
             ProxyBench.self,
             ReplayBench.self,
+            ReportGenerate.self,
+            ReportDemo.self,
         ]
     )
 }
