@@ -19,9 +19,18 @@ public struct CaptureCodec: Sendable {
     /// Decodes one capture line.
     /// - Throws: ``CaptureError`` naming the first field that is wrong or missing.
     public func decode(_ line: some DataProtocol) throws(CaptureError) -> CaptureRecord {
+        let bytes = Array(line)
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(CaptureError) -> CaptureRecord in try self.decode(raw) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes one capture line held in memory (no copy).
+    public func decode(_ line: UnsafeRawBufferPointer) throws(CaptureError) -> CaptureRecord {
         let value: JSONValue
         do {
-            value = try JSONParser.parse(Array(line))
+            value = try JSONParser.parse(line)
         } catch {
             throw .invalidRecord("not a capture record: the line is not JSON (\(error))")
         }
