@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOHTTP1
+import TapCompareComparison
 import TapCompareCore
 
 /// Replays captured exchanges against a candidate (and optionally a live legacy), compares each with the diff
@@ -127,6 +128,7 @@ public struct Replayer: Sendable {
     }
 
     private func replay(_ captured: Exchange, client: ReplayClient) async -> ComparisonRecord {
+        var secondLegacy: CandidateResult?
         var exchange = captured
         exchange.id = UUID.v7()
         exchange.startedAt = Date()
@@ -137,9 +139,12 @@ public struct Replayer: Sendable {
         if let legacyTarget = self.configuration.legacy {
             let request = exchange.request
             let headers = extra
+            let wantsBaseline = self.configuration.baseline && Self.safeMethods.contains(request.method.rawValue)
             async let candidate = client.send(request, to: self.configuration.candidate, extraHeaders: headers)
+            async let second: CandidateResult? = wantsBaseline ? client.send(request, to: legacyTarget, extraHeaders: headers) : nil
             let legacy = await client.send(request, to: legacyTarget, extraHeaders: headers)
             exchange.candidate = await candidate
+            secondLegacy = await second
             switch legacy {
             case .response(let snapshot, let latency):
                 exchange.legacy = snapshot
@@ -157,7 +162,17 @@ public struct Replayer: Sendable {
         if case .skipped(let reason) = exchange.candidate {
             return self.skippedRecord(exchange, reason: reason)
         }
-        return self.comparator.compare(exchange)
+        var record = self.comparator.compare(exchange)
+        if case .response = secondLegacy, !record.discrepancies.isEmpty {
+            // Legacy against itself: what differs there is noise, whatever the candidate does at that place.
+            var selfCheck = exchange
+            selfCheck.candidate = secondLegacy!
+            let baseline = ChangedPaths(self.comparator.compare(selfCheck).discrepancies)
+            record.discrepancies = DiscrepancyClassifier.classify(
+                record.discrepancies, route: record.route, evidence: .init(baseline: baseline), noiseModel: nil
+            )
+        }
+        return record
     }
 
     private func skippedRecord(_ exchange: Exchange, reason: SkipReason, detail: String? = nil) -> ComparisonRecord {

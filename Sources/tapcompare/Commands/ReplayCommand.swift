@@ -26,6 +26,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Compare against a live legacy at this URL instead of the recorded responses.")
     var legacy: String?
 
+    @Flag(help: "With --legacy: send each read to legacy twice; where legacy disagrees with itself, a discrepancy is noise.")
+    var baseline = false
+
     @Option(help: "The diff-rules directory. Default: diff-rules when it exists.")
     var rules: String?
 
@@ -132,6 +135,12 @@ struct ReplayCommand: AsyncParsableCommand {
             configuration.timeout = d
         }
         configuration.includeWrites = self.includeWrites
+        if self.baseline {
+            guard legacy != nil else {
+                throw .badArgument("--baseline needs --legacy: the second answer comes from a live legacy")
+            }
+            configuration.baseline = true
+        }
         for header in self.headers {
             guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
                 throw .badArgument("--header '\(header)' must be 'NAME: VALUE', e.g. --header 'Authorization: Bearer test-token'")
