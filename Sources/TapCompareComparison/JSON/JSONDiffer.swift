@@ -339,6 +339,23 @@ struct JSONDiffer {
     // MARK: - Unordered arrays
 
     private mutating func diffUnordered(_ a: [JSONValue], _ b: [JSONValue], _ state: State, key: String?) {
+        // Fast path: the same elements by key in the same order (the usual case) pair up by position.
+        if let key, a.count == b.count {
+            var aligned = true
+            for i in a.indices {
+                guard case .object(let x) = a[i], case .object(let y) = b[i], let kx = x[key], let ky = y[key], kx == ky else {
+                    aligned = false
+                    break
+                }
+            }
+            if aligned {
+                for i in a.indices {
+                    self.child(.index(i), a[i], b[i], state)
+                    if self.probing && self.differs { return }
+                }
+                return
+            }
+        }
         var matchedB = [Bool](repeating: false, count: b.count)
         var unmatchedA: [Int] = []
         if let key {
