@@ -13,6 +13,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tapcompare", targets: ["tapcompare"]),
+        // Libraries exported for the fuzzing package in `fuzz/` (built only with `-sanitize=fuzzer`).
+        .library(name: "TapCompareCore", targets: ["TapCompareCore"]),
+        .library(name: "TapCompareJSON", targets: ["TapCompareJSON"]),
+        .library(name: "TapCompareRules", targets: ["TapCompareRules"]),
+        .library(name: "TapCompareComparison", targets: ["TapCompareComparison"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -89,6 +94,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["Schema/SCHEMA.md"],
             swiftSettings: swiftSettings
         ),
 
@@ -135,6 +141,13 @@ let package = Package(
                 "TapCompareCore", "TapCompareLedger", "TapCompareJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -142,10 +155,13 @@ let package = Package(
         .target(
             name: "TapCompareCapture",
             dependencies: [
-                "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger",
+                "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger", "TapCompareRules",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -162,6 +178,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -186,7 +203,7 @@ let package = Package(
             name: "tapcompare-bench",
             dependencies: [
                 "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison", "TapCompareLedger",
-                "TapCompareCapture", "TapCompareReview",
+                "TapCompareCapture", "TapCompareReview", "TapCompareProxy", "TapCompareMirroring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -229,8 +246,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TapCompareReviewTests",
+            dependencies: ["TapCompareReview", "TapCompareLedger", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TapCompareAppTests",
             dependencies: ["TapCompareApp", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareCaptureTests",
+            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

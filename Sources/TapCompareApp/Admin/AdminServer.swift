@@ -1,0 +1,110 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// The admin listener: `/healthz`, `/readyz`, `/metrics` (Prometheus text format), and whatever the review
+/// layer mounts (`/ui`, `/api/v1/…`).
+///
+/// It binds to loopback by default; bound to any other address it refuses to start without a token, because it
+/// exposes request samples from the ledger.
+public struct AdminServer: Service {
+    public struct Configuration: Sendable {
+        /// Where to listen. Default `127.0.0.1:9090`.
+        public var listen: ListenAddress
+        /// Bearer token; required unless `listen` is loopback.
+        public var token: String?
+
+        public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 9090), token: String? = nil) {
+            self.listen = listen
+            self.token = token
+        }
+
+        /// The start-up check: a non-loopback admin listener without a token is refused.
+        public func validate(file: String) throws(ConfigurationError) {
+            if !self.listen.isLoopback && (self.token ?? "").isEmpty {
+                throw ConfigurationError(issues: [.init(
+                    file: file, key: "admin.token",
+                    message: "the admin listener on \(self.listen) is reachable from other machines; set admin.token (a bearer token) or listen on 127.0.0.1"
+                )])
+            }
+        }
+    }
+
+    /// Mounts more routes on the admin router (the review UI and its API).
+    public typealias RouteInstaller = @Sendable (Router<BasicRequestContext>) -> Void
+
+    let configuration: Configuration
+    let registry: PrometheusCollectorRegistry
+    let readiness: Readiness
+    let installers: [RouteInstaller]
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    let boundPort: BoundPort
+
+    public init(
+        configuration: Configuration,
+        registry: PrometheusCollectorRegistry,
+        readiness: Readiness,
+        routes: [RouteInstaller] = [],
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.registry = registry
+        self.readiness = readiness
+        self.installers = routes
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.boundPort = BoundPort()
+    }
+
+    /// The port actually bound (useful with port 0), once the listener is up.
+    public var port: Int? { self.boundPort.value }
+
+    public func run() async throws {
+        let router = Router()
+        if let token = self.configuration.token, !token.isEmpty {
+            router.add(middleware: BearerTokenMiddleware(token: token))
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        let readiness = self.readiness
+        router.get("/readyz") { _, _ -> Response in
+            if readiness.isReady { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n"))) }
+            let body = "not ready: \(readiness.pending.joined(separator: ", "))\n"
+            return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let registry = self.registry
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16_384)
+            registry.emit(into: &buffer)
+            var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+            response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return response
+        }
+        for install in self.installers { install(router) }
+
+        let boundPort = self.boundPort
+        let app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(self.configuration.listen.host, port: self.configuration.listen.port),
+                serverName: "tapcompare-admin"
+            ),
+            onServerRunning: { channel in boundPort.set(channel.localAddress?.port) },
+            eventLoopGroupProvider: .shared(self.eventLoopGroup),
+            logger: self.logger
+        )
+        try await app.run()
+    }
+}
+
+/// The admin listener's bound port, published once it is known.
+final class BoundPort: Sendable {
+    private let port = Mutex<Int?>(nil)
+    var value: Int? { self.port.withLock { $0 } }
+    func set(_ value: Int?) { self.port.withLock { $0 = value } }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import TapCompareComparison
+import TapCompareCore
+import TapCompareJSON
+import TapCompareLedger
+import TapCompareMirroring
+import Yams
+
+/// Loads `serve`'s YAML configuration. Every key is checked: an unknown key, a bad URL, a rate outside 0…1 or a
+/// malformed duration is an issue naming the file, line, key and fix; all issues are reported together.
+public enum ConfigurationLoader {
+    /// Reads and validates a configuration file.
+    /// - Throws: ``ConfigurationError`` with every issue found.
+    public static func load(file path: String) throws(ConfigurationError) -> ServeConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(issues: [.init(file: path, key: "", message: "cannot read the file (\(Self.reason(error)))")])
+        }
+        return try self.load(yaml: text, file: path)
+    }
+
+    /// Validates configuration text; `file` is the name used in messages.
+    public static func load(yaml: String, file: String) throws(ConfigurationError) -> ServeConfiguration {
+        let root: Node
+        do {
+            root = try Yams.compose(yaml: yaml) ?? Node.mapping(.init([]))
+        } catch let error as YamlError {
+            throw ConfigurationError(issues: [Self.issue(for: error, file: file)])
+        } catch {
+            throw ConfigurationError(issues: [.init(file: file, key: "", message: "not valid YAML (\(error))")])
+        }
+        let collector = IssueCollector()
+        let reader = YAMLMappingReader(file: file, prefix: "", node: root, collector: collector)
+        let configuration = Self.read(reader)
+        if !collector.issues.isEmpty { throw ConfigurationError(issues: collector.issues) }
+        return configuration
+    }
+
+    static func read(_ r: YAMLMappingReader) -> ServeConfiguration {
+        var c = ServeConfiguration()
+        if let v = r.listenAddress("listen") { c.listen = v }
+        c.legacy = r.url("legacy")
+        c.candidate = r.url("candidate")
+        if let v = r.bool("preserve_host") { c.preserveHost = v }
+        if let v = r.rate("sample_rate") { c.sampleRate = v }
+        if let node = r.node("sample_key") {
+            if let text = node.scalar?.string, let key = Self.sampleKey(text) {
+                c.sampleKey = key
+            } else {
+                r.fail("sample_key", node, "write 'header:NAME' or 'query:NAME', e.g. header:X-User-Id")
+            }
+        }
+        if let v = r.string("request_id_header") {
+            if Self.isToken(v) { c.requestIDHeader = v } else { r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a valid header name") }
+        }
+        if let v = r.string("instance") { c.ledger.instance = v }
+        if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
+        c.rules = r.string("rules")
+
+        if let u = r.mapping("upstream") {
+            if let v = u.duration("connect_timeout") { c.upstream.connectTimeout = v }
+            if let v = u.duration("read_timeout") { c.upstream.readTimeout = v }
+            if let v = u.duration("write_timeout") { c.upstream.writeTimeout = v }
+            if let v = u.int("max_connections", min: 1, max: 100_000) { c.upstream.maxConnections = v }
+            if let v = u.duration("idle_timeout") { c.upstream.idleTimeout = v }
+            u.rejectUnknownKeys()
+        }
+        if let m = r.mapping("mirror") {
+            if let v = m.int("max_in_flight", min: 1, max: 1_000_000) { c.mirror.maxInFlight = v }
+            if let v = m.duration("timeout") { c.mirror.timeout = v }
+            if let v = m.bytes("max_body_bytes") { c.mirror.maxBodyBytes = v }
+            if let v = m.bytes("max_response_bytes") { c.mirror.maxResponseBytes = v }
+            if let v = m.string("shadow_header") { c.mirror.shadowHeader = v }
+            m.rejectUnknownKeys()
+        }
+        if let routes = r.sequence("routes") {
+            for (index, node) in routes.enumerated() {
+                let rr = YAMLMappingReader(file: r.file, prefix: "routes[\(index)]", node: node, collector: r.sharedCollector)
+                guard let text = rr.string("route") else {
+                    rr.fail("route", node, "each route needs 'route: METHOD /path', e.g. 'GET /api/v1/comments/{id}'")
+                    rr.rejectUnknownKeys()
+                    continue
+                }
+                do throws(RouteTemplateError) {
+                    var route = ServeConfiguration.Route(template: try RouteTemplate(parsing: text))
+                    route.sampleRate = rr.rate("sample_rate")
+                    if let v = rr.bool("mirror") { route.mirror = v }
+                    if let v = rr.bool("mirror_writes") { route.mirrorWrites = v }
+                    if let vr = rr.mapping("verify") {
+                        if let readText = vr.string("read") {
+                            do throws(RouteTemplateError) {
+                                var verify = ServeConfiguration.Route.Verify(read: try RouteTemplate(parsing: readText))
+                                if let idFrom = vr.string("id_from") {
+                                    if idFrom.hasPrefix("path:") || (try? JSONPath(parsing: idFrom)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
+                                        verify.idFrom = idFrom
+                                    } else {
+                                        vr.fail("id_from", node, "'\(idFrom)' is neither path:NAME nor a single-value JSONPath such as $.id")
+                                    }
+                                }
+                                if let d = vr.duration("delay") { verify.delay = d }
+                                if !route.mirrorWrites {
+                                    vr.fail("read", node, "verify needs mirror_writes: true on this route (only mirrored writes are verified)")
+                                }
+                                route.verify = verify
+                            } catch {
+                                vr.fail("read", node, error.description)
+                            }
+                        } else {
+                            vr.fail("read", node, "verify needs 'read: METHOD /path/{id}', e.g. 'GET /api/v1/comments/{id}'")
+                        }
+                        vr.rejectUnknownKeys()
+                    }
+                    c.routes.append(route)
+                } catch {
+                    rr.fail("route", node, error.description)
+                }
+                rr.rejectUnknownKeys()
+            }
+        }
+        if let m = r.mapping("comparison") {
+            if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.comparison.queueCapacity = v }
+            if let v = m.int("workers", min: 1, max: 64) { c.comparison.workers = v }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("ledger") {
+            if let node = m.node("url"), let text = node.scalar?.string {
+                do { c.ledger.url = try LedgerURL(parsing: text) } catch { m.fail("url", node, error.description) }
+            }
+            if let v = m.bytes("max_sample_bytes") { c.ledger.maxSampleBytes = v }
+            if let v = m.string("spool_dir") { c.ledger.spoolDirectory = v }
+            if let v = m.bytes("spool_max_bytes") { c.ledger.spoolMaxBytes = v }
+            if let v = m.int("batch_size", min: 1, max: 100_000) { c.ledger.batchSize = v }
+            if let v = m.duration("flush_interval") { c.ledger.flushInterval = v }
+            if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.ledger.queueCapacity = v }
+            if let v = m.duration("write_timeout") { c.ledger.writeTimeout = v }
+            if let v = m.duration("retry_interval") { c.ledger.retryInterval = v }
+            if let v = m.string("instance") { c.ledger.instance = v }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("redact") {
+            if let v = m.strings("headers") { c.ledger.redaction.headers = v }
+            if let v = m.strings("json_paths") { c.ledger.redaction.jsonPaths = v }
+            if let v = m.strings("query_params") { c.ledger.redaction.queryParameters = v }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("capture") {
+            c.capture.path = m.string("path")
+            if let v = m.rate("sample_rate") { c.capture.sampleRate = v }
+            if let v = m.bytes("max_file_bytes") { c.capture.maxFileBytes = v }
+            if let v = m.int("max_files", min: 1, max: 100_000) { c.capture.maxFiles = v }
+            m.rejectUnknownKeys()
+        }
+        c.noise.secondary = r.url("secondary")
+        if let m = r.mapping("noise") {
+            if let v = m.bool("replay_legacy") { c.noise.replayLegacy = v }
+            if let v = m.rate("baseline_rate") { c.noise.baselineRate = v }
+            if let v = m.rate("min_share") { c.noise.minShare = v }
+            if let v = m.int("min_samples", min: 1, max: 1_000_000) { c.noise.minSamples = v }
+            if let v = m.int("window", min: 1, max: 1_000_000) { c.noise.window = v }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("race") {
+            if let v = m.bool("recheck") { c.race.recheck = v }
+            if let v = m.duration("recheck_delay") { c.race.recheckDelay = v }
+            if let v = m.strings("version_headers") { c.race.versionHeaders = v }
+            if let node = m.node("version_path"), let text = node.scalar?.string {
+                if (try? JSONPath(parsing: text)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
+                    c.race.versionPath = text
+                } else {
+                    m.fail("version_path", node, "'\(text)' is not a single-value JSONPath such as $.version")
+                }
+            }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("classification") {
+            if let v = m.int("max_in_flight", min: 1, max: 100_000) { c.classification.maxInFlight = v }
+            if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.classification.queueCapacity = v }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("admin") {
+            if let v = m.listenAddress("listen") { c.admin.listen = v }
+            c.admin.token = m.string("token")
+            m.rejectUnknownKeys()
+        }
+        r.rejectUnknownKeys()
+        return c
+    }
+
+    static func sampleKey(_ text: String) -> SampleKey? {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[1].isEmpty else { return nil }
+        switch parts[0].lowercased() {
+        case "header": return Self.isToken(parts[1]) ? .header(parts[1]) : nil
+        case "query": return .queryParameter(parts[1])
+        default: return nil
+        }
+    }
+
+    static func isToken(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(c)
+        }
+    }
+
+    static func issue(for error: YamlError, file: String) -> ConfigurationError.Issue {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return .init(file: file, line: mark.line, column: mark.column, key: "", message: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return .init(file: file, line: context.mark.line, column: context.mark.column, key: duplicates.joined(separator: ", "), message: "key appears more than once")
+        default:
+            return .init(file: file, key: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,183 @@
+import TapCompareCore
+import TapCompareLedger
+import TapCompareMirroring
+
+/// Everything `tapcompare serve` is configured with: the YAML file (see `tapcompare.example.yml`, which documents
+/// every key) with command-line overrides applied. Each default below is the one used when the key is absent.
+public struct ServeConfiguration: Sendable {
+    /// `listen`: where clients connect. Default `0.0.0.0:8080`.
+    public var listen = ListenAddress(host: "0.0.0.0", port: 8080)
+    /// `legacy`: the service being replaced. Required. Every request goes there.
+    public var legacy: UpstreamURL?
+    /// `candidate`: the new service. Without one nothing is mirrored (every request counts as skipped).
+    public var candidate: UpstreamURL?
+    /// `preserve_host`: send the client's `Host` to legacy instead of legacy's own. Default `false`.
+    public var preserveHost = false
+    /// `sample_rate`: fraction of requests also sent to the candidate, 0…1. Default `0.01`.
+    public var sampleRate = 0.01
+    /// `sample_key`: `header:NAME` or `query:NAME`; the sampling decision becomes a stable hash of that value,
+    /// so one user is always in or always out. Default: none (random sampling).
+    public var sampleKey: SampleKey?
+    /// `request_id_header`: the request id passed to both upstreams, generated when absent. Default `X-Request-Id`.
+    public var requestIDHeader = "X-Request-Id"
+    /// `shutdown_grace`: how long SIGTERM waits for in-flight comparisons. Default `10s`.
+    public var shutdownGrace: Duration = .seconds(10)
+    /// `rules`: the `diff-rules/` directory. Default `diff-rules` when it exists, otherwise no rules.
+    public var rules: String?
+
+    public var upstream = Upstream()
+    public var mirror = Mirror()
+    public var routes: [Route] = []
+    public var comparison = Comparison()
+    /// `ledger.*` and `redact.*`: the ledger module's own configuration, whose doc comments give each default
+    /// (`sqlite:tapcompare.sqlite`, 64 KiB samples, spool `tapcompare-spool` capped at 1 GiB, batches of 1,000
+    /// flushed every 100 ms, a queue of 50,000; `Authorization`, `Proxy-Authorization`, `Cookie` and
+    /// `Set-Cookie` always redacted).
+    public var ledger = LedgerConfiguration()
+    public var capture = Capture()
+    public var noise = Noise()
+    public var race = Race()
+    /// `classification.*` and the knobs of ``Noise`` and ``Race`` end up in the comparison module's
+    /// `ClassificationConfiguration`, which documents each default.
+    public var classification = Classification()
+    public var admin = Admin()
+
+    public init() {}
+
+    /// `upstream.*`: the connection pool to legacy.
+    public struct Upstream: Sendable {
+        /// `upstream.connect_timeout`. Default `1s`.
+        public var connectTimeout: Duration = .seconds(1)
+        /// `upstream.read_timeout`: longest silence while waiting for legacy's response. Default `30s`.
+        public var readTimeout: Duration = .seconds(30)
+        /// `upstream.write_timeout`: longest stall while sending the request to legacy. Default `30s`.
+        public var writeTimeout: Duration = .seconds(30)
+        /// `upstream.max_connections`: pooled keep-alive connections to legacy per event loop. Default `64`.
+        public var maxConnections = 64
+        /// `upstream.idle_timeout`: how long an idle pooled connection is kept. Default `60s`.
+        public var idleTimeout: Duration = .seconds(60)
+        public init() {}
+    }
+
+    /// `mirror.*`: the candidate side.
+    public struct Mirror: Sendable {
+        /// `mirror.max_in_flight`: candidate calls running at once; beyond it requests are not mirrored
+        /// (counted as `max_in_flight`). Default `256`.
+        public var maxInFlight = 256
+        /// `mirror.timeout`: the whole candidate call. Default `5s`.
+        public var timeout: Duration = .seconds(5)
+        /// `mirror.max_body_bytes`: larger request bodies are not mirrored (`body_too_large`). Default `1MiB`.
+        public var maxBodyBytes = 1 << 20
+        /// `mirror.max_response_bytes`: response bodies kept for comparison, per side; a larger one is not
+        /// compared (`response_too_large`), the client still gets all of it. Default `8MiB`.
+        public var maxResponseBytes = 8 << 20
+        /// `mirror.shadow_header`: marks every mirrored request so the candidate can route its writes to
+        /// sister datastores. Default `X-Tap-Compare` (value `shadow`).
+        public var shadowHeader = "X-Tap-Compare"
+        public init() {}
+    }
+
+    /// One entry of `routes:`.
+    public struct Route: Sendable {
+        /// `route`: the template, e.g. `GET /api/v1/comments/{id}`.
+        public var template: RouteTemplate
+        /// `sample_rate`: this route's rate instead of the global one.
+        public var sampleRate: Double?
+        /// `mirror`: `false` turns mirroring off for this route. Default `true`.
+        public var mirror = true
+        /// `mirror_writes`: mirror POST/PUT/PATCH/DELETE on this route. Default `false`.
+        public var mirrorWrites = false
+        /// `verify`: read the written record back from both sides after a mirrored write (needs
+        /// `mirror_writes`). Default: none.
+        public var verify: Verify?
+
+        /// `verify:` of a write route.
+        public struct Verify: Sendable {
+            /// `read`: the follow-up read, e.g. `GET /api/v1/comments/{id}`.
+            public var read: RouteTemplate
+            /// `id_from`: `path:NAME` (a parameter of this route) or a JSONPath into legacy's write response
+            /// (`$.id`). Default: the parameter of the same name, else `$.<name>` of the response.
+            public var idFrom: String?
+            /// `delay`: wait before reading. Default `0s`.
+            public var delay: Duration = .zero
+        }
+
+        public init(template: RouteTemplate) {
+            self.template = template
+        }
+    }
+
+    /// `comparison.*`: the diff stage between proxy and ledger.
+    public struct Comparison: Sendable {
+        /// `comparison.queue_capacity`: exchanges waiting for the diff engine; beyond it they are dropped
+        /// and counted. Default `4096`.
+        public var queueCapacity = 4096
+        /// `comparison.workers`: concurrent diff workers. Default `2`.
+        public var workers = 2
+        public init() {}
+    }
+
+    /// `capture.*`: writing sampled exchanges to JSON Lines files for replay.
+    public struct Capture: Sendable {
+        /// `capture.path`: file path prefix; capture is off without it.
+        public var path: String?
+        /// `capture.sample_rate`: fraction of compared exchanges written. Default `1.0`.
+        public var sampleRate = 1.0
+        /// `capture.max_file_bytes`: a file is rotated beyond this size. Default `64MiB`.
+        public var maxFileBytes = 64 << 20
+        /// `capture.max_files`: rotated files kept; the oldest is deleted. Default `10`.
+        public var maxFiles = 10
+        public init() {}
+    }
+
+    /// `secondary:` and `noise.*`: telling noise from regressions.
+    public struct Noise: Sendable {
+        /// `secondary`: a second legacy instance asked the same safe request; where the two legacy answers
+        /// differ, a discrepancy is noise. Default: none.
+        public var secondary: UpstreamURL?
+        /// `noise.replay_legacy`: ask legacy itself a second time instead (safe requests only). Default `false`.
+        public var replayLegacy = false
+        /// `noise.baseline_rate`: fraction of compared safe requests that get a second legacy answer. Default `1.0`.
+        public var baselineRate = 1.0
+        /// `noise.min_share`: a field noisy in at least this share of baselined comparisons is noise on the
+        /// others too. Default `0.5`.
+        public var minShare = 0.5
+        /// `noise.min_samples`: baselined comparisons of a route needed before anything is learned. Default `20`.
+        public var minSamples = 20
+        /// `noise.window`: recent baselined comparisons remembered per route. Default `200`.
+        public var window = 200
+        public init() {}
+    }
+
+    /// `race.*`: telling races (data that changed between the two reads) from regressions.
+    public struct Race: Sendable {
+        /// `race.recheck`: re-read legacy after a mismatch of a safe request. Default `true`.
+        public var recheck = true
+        /// `race.recheck_delay`: how long after the comparison. Default `200ms`.
+        public var recheckDelay: Duration = .milliseconds(200)
+        /// `race.version_headers`: headers carrying the resource version; differing values mean a race.
+        /// Default `[ETag, Last-Modified]`; set `[]` when the candidate computes them differently.
+        public var versionHeaders = ["ETag", "Last-Modified"]
+        /// `race.version_path`: a body path holding the version, e.g. `$.version`. Default: none.
+        public var versionPath: String?
+        public init() {}
+    }
+
+    /// `classification.*`: bounds on the extra reads classification makes.
+    public struct Classification: Sendable {
+        /// `classification.max_in_flight`: comparisons gathering evidence at once. Default `64`.
+        public var maxInFlight = 64
+        /// `classification.queue_capacity`: comparisons waiting for evidence. Default `1024`.
+        public var queueCapacity = 1024
+        public init() {}
+    }
+
+    /// `admin.*`: the health, metrics and review listener.
+    public struct Admin: Sendable {
+        /// `admin.listen`. Default `127.0.0.1:9090`. Any non-loopback address requires `admin.token`.
+        public var listen = ListenAddress(host: "127.0.0.1", port: 9090)
+        /// `admin.token`: bearer token required on every admin request except `/healthz` and `/readyz`.
+        public var token: String?
+        public init() {}
+    }
+}

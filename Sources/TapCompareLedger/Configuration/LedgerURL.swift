@@ -1,0 +1,187 @@
+/// Where the ledger lives: `postgres://user:pass@host:port/db?sslmode=disable|prefer|require` or `sqlite:PATH`.
+///
+/// The default, when neither the configuration nor `--ledger` names one, is ``default`` (`sqlite:tapcompare.sqlite`),
+/// so the tool runs with no database server at all.
+///
+/// The password is kept for connecting but never shown: ``description`` prints `postgres://user:***@host:port/db`,
+/// so a URL can go into a log line or an error message as it is.
+public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
+    /// TLS policy for a Postgres connection, from the `sslmode` query parameter (default ``prefer``).
+    public enum SSLMode: String, Sendable, Hashable, CaseIterable {
+        /// Plain TCP.
+        case disable
+        /// TLS when the server offers it, plain TCP otherwise.
+        case prefer
+        /// TLS or no connection.
+        case require
+    }
+
+    /// The parameters of a `postgres://` URL.
+    public struct Postgres: Sendable, Hashable {
+        public var host: String
+        /// Default 5432.
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String
+        /// Default ``SSLMode/prefer``.
+        public var sslMode: SSLMode
+
+        public init(host: String, port: Int = 5432, username: String, password: String?, database: String, sslMode: SSLMode = .prefer) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.database = database
+            self.sslMode = sslMode
+        }
+    }
+
+    public enum Backend: Sendable, Hashable {
+        case postgres(Postgres)
+        /// A file path (relative paths resolve against the working directory).
+        case sqlite(path: String)
+    }
+
+    public var backend: Backend
+
+    public init(backend: Backend) {
+        self.backend = backend
+    }
+
+    /// `sqlite:tapcompare.sqlite`, the ledger used when none is configured.
+    public static let `default` = LedgerURL(backend: .sqlite(path: "tapcompare.sqlite"))
+
+    /// Parses a ledger URL.
+    ///
+    /// - Throws: ``LedgerError`` with code `invalidURL`, saying what is wrong and how to write it; the message
+    ///   never contains the password.
+    public init(parsing text: String) throws(LedgerError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("sqlite:") {
+            var path = String(trimmed.dropFirst("sqlite:".count))
+            // Accept `sqlite:///abs/path` and `sqlite://rel` as well as `sqlite:PATH`.
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else {
+                throw LedgerError.invalidURL("'sqlite:' needs a file path, e.g. 'sqlite:tapcompare.sqlite'")
+            }
+            self.backend = .sqlite(path: path)
+            return
+        }
+        let scheme: String
+        if trimmed.hasPrefix("postgres://") {
+            scheme = "postgres://"
+        } else if trimmed.hasPrefix("postgresql://") {
+            scheme = "postgresql://"
+        } else {
+            let shown = Self.redactingPassword(in: trimmed)
+            throw LedgerError.invalidURL(
+                "'\(shown)' is not a ledger URL; write 'postgres://user:pass@host:5432/db?sslmode=prefer' or 'sqlite:PATH'"
+            )
+        }
+        var rest = Substring(trimmed.dropFirst(scheme.count))
+        var query: Substring = ""
+        if let q = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        // userinfo@host:port/db — the userinfo is split at the LAST '@' so a password may contain '@' if escaped or not.
+        guard let at = rest.lastIndex(of: "@") else {
+            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' has no user; write 'postgres://user:pass@host:5432/db'")
+        }
+        let userInfo = rest[..<at]
+        let hostPart = rest[rest.index(after: at)...]
+        let username: String
+        let password: String?
+        if let colon = userInfo.firstIndex(of: ":") {
+            username = Self.percentDecoded(userInfo[..<colon])
+            password = Self.percentDecoded(userInfo[userInfo.index(after: colon)...])
+        } else {
+            username = Self.percentDecoded(userInfo)
+            password = nil
+        }
+        guard !username.isEmpty else {
+            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' has an empty user name")
+        }
+        guard let slash = hostPart.firstIndex(of: "/") else {
+            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' names no database; add '/DBNAME' after the host")
+        }
+        let hostPort = hostPart[..<slash]
+        let database = Self.percentDecoded(hostPart[hostPart.index(after: slash)...])
+        guard !database.isEmpty, !database.contains("/") else {
+            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' names no database; add '/DBNAME' after the host")
+        }
+        var host = String(hostPort)
+        var port = 5432
+        if hostPort.hasPrefix("[") {
+            // IPv6 literal: [::1]:5432
+            guard let close = hostPort.firstIndex(of: "]") else {
+                throw LedgerError.invalidURL("postgres URL host '\(hostPort)' has an unclosed '['")
+            }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
+                    throw LedgerError.invalidURL("postgres URL port '\(after.dropFirst())' is not a number between 1 and 65535")
+                }
+                port = p
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            let portText = hostPort[hostPort.index(after: colon)...]
+            guard let p = Int(portText), (1...65535).contains(p) else {
+                throw LedgerError.invalidURL("postgres URL port '\(portText)' is not a number between 1 and 65535")
+            }
+            port = p
+        }
+        guard !host.isEmpty else {
+            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' has no host")
+        }
+        var sslMode = SSLMode.prefer
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(kv[0])
+            let value = kv.count > 1 ? String(kv[1]) : ""
+            switch key {
+            case "sslmode":
+                guard let mode = SSLMode(rawValue: value) else {
+                    throw LedgerError.invalidURL("sslmode '\(value)' is not supported; use disable, prefer or require")
+                }
+                sslMode = mode
+            default:
+                throw LedgerError.invalidURL("unknown postgres URL parameter '\(key)'; only 'sslmode' is supported")
+            }
+        }
+        self.backend = .postgres(Postgres(host: host, port: port, username: username, password: password, database: database, sslMode: sslMode))
+    }
+
+    /// The URL with its password replaced by `***`.
+    public var description: String {
+        switch self.backend {
+        case .sqlite(let path):
+            return "sqlite:\(path)"
+        case .postgres(let pg):
+            let hostText = pg.host.contains(":") ? "[\(pg.host)]" : pg.host
+            let user = pg.password == nil ? pg.username : "\(pg.username):***"
+            return "postgres://\(user)@\(hostText):\(pg.port)/\(pg.database)?sslmode=\(pg.sslMode.rawValue)"
+        }
+    }
+
+    /// Hides whatever sits between `user:` and the last `@` of a URL-looking text, for error messages about text
+    /// that could not be parsed.
+    static func redactingPassword(in text: String) -> String {
+        guard let schemeEnd = text.range(of: "://"), let at = text.lastIndex(of: "@"), at > schemeEnd.upperBound else {
+            return text
+        }
+        let userInfo = text[schemeEnd.upperBound..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return text }
+        return String(text[..<colon]) + ":***" + String(text[at...])
+    }
+
+    static func percentDecoded(_ text: Substring) -> String {
+        guard text.contains("%") else { return String(text) }
+        return String(text).removingPercentEncoding ?? String(text)
+    }
+}
+
+import Foundation

@@ -1,0 +1,83 @@
+import Metrics
+import Synchronization
+
+/// The ledger's metrics (swift-metrics; exported by whatever backend the application bootstraps) plus the same
+/// figures kept in-process for `ledger status`, logs and tests.
+///
+/// Handles are created once and cached (per drop reason too): recording is a counter increment, never a lookup.
+/// Labels are low-cardinality: the only dimension is a drop `reason` from a fixed set.
+public final class LedgerMetrics: Sendable {
+    /// Why comparisons are dropped instead of stored.
+    public enum DropReason: String, Sendable, CaseIterable {
+        /// The ledger was unavailable and the spool was at `ledger.spool_max_bytes`.
+        case spoolFull = "spool_full"
+        /// `record(_:)` found the in-memory queue at `ledger.queue_capacity`.
+        case queueFull = "queue_full"
+        /// The database refused the row itself (not the connection): it can never be stored.
+        case rejected
+        /// The spool could not be written (disk error) while the ledger was unavailable.
+        case spoolError = "spool_error"
+        /// `record(_:)` was called after the writer had shut down.
+        case shuttingDown = "shutting_down"
+    }
+
+    /// In-process totals since start.
+    public struct Snapshot: Sendable, Hashable {
+        public var written = 0
+        public var spooled = 0
+        public var replayed = 0
+        public var dropped: [String: Int] = [:]
+        public var batches = 0
+        public var failedBatches = 0
+        public var gapsWritten = 0
+        public var droppedTotal: Int { self.dropped.values.reduce(0, +) }
+    }
+
+    private let writtenCounter = Counter(label: "tapcompare_ledger_written_total")
+    private let spooledCounter = Counter(label: "tapcompare_ledger_spooled_total")
+    private let replayedCounter = Counter(label: "tapcompare_ledger_replayed_total")
+    private let droppedCounters: [DropReason: Counter] = Dictionary(uniqueKeysWithValues: DropReason.allCases.map {
+        ($0, Counter(label: "tapcompare_ledger_dropped_total", dimensions: [("reason", $0.rawValue)]))
+    })
+    private let batchTimer = Metrics.Timer(label: "tapcompare_ledger_batch_duration_seconds", preferredDisplayUnit: .milliseconds)
+    private let queueDepthGauge = Gauge(label: "tapcompare_ledger_queue_depth")
+    private let spoolBytesGauge = Gauge(label: "tapcompare_ledger_spool_bytes")
+    private let totals = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { self.totals.withLock { $0 } }
+
+    func written(_ n: Int, duration: Duration) {
+        self.writtenCounter.increment(by: n)
+        let (s, a) = duration.components
+        self.batchTimer.recordNanoseconds(s * 1_000_000_000 + a / 1_000_000_000)
+        self.totals.withLock {
+            $0.written += n
+            $0.batches += 1
+        }
+    }
+
+    func failedBatch() { self.totals.withLock { $0.failedBatches += 1 } }
+
+    func spooled(_ n: Int) {
+        self.spooledCounter.increment(by: n)
+        self.totals.withLock { $0.spooled += n }
+    }
+
+    func replayed(_ n: Int) {
+        self.replayedCounter.increment(by: n)
+        self.totals.withLock { $0.replayed += n }
+    }
+
+    func dropped(_ n: Int, reason: DropReason) {
+        self.droppedCounters[reason]?.increment(by: n)
+        self.totals.withLock { $0.dropped[reason.rawValue, default: 0] += n }
+    }
+
+    func gapWritten() { self.totals.withLock { $0.gapsWritten += 1 } }
+
+    func queueDepth(_ n: Int) { self.queueDepthGauge.record(n) }
+
+    func spoolBytes(_ n: Int) { self.spoolBytesGauge.record(n) }
+}

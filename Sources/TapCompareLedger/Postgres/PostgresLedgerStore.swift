@@ -1,0 +1,446 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+
+/// The production ledger: PostgreSQL through PostgresNIO's `PostgresClient` (a connection pool, run by ``run()``
+/// as a `Service`), in schema `tapcompare`.
+///
+/// A batch is two statements in one transaction, each binding one array per column and reading them back with
+/// `unnest` — the whole batch in two round trips, whatever its size, and every value bound. Day partitions of
+/// `comparisons` and `discrepancies` are created ahead of the rows that need them.
+public final class PostgresLedgerStore: LedgerStore {
+    public let url: LedgerURL
+    /// The connection pool, for read queries of the report and the UI (it runs while the store runs). Bind every
+    /// value (`PostgresQuery` interpolation does).
+    public let client: PostgresClient
+    private let logger: Logger
+    /// Day stamps (`20261122`) whose partitions this process knows to exist.
+    private let knownPartitions = NIOLockedValueBox<Set<String>>([])
+
+    /// - Parameters:
+    ///   - postgres: Connection parameters. `sslmode=prefer|require` use TLS without verifying the server's
+    ///     certificate, as libpq does for those modes.
+    ///   - logger: Logs at debug and below.
+    public init(postgres: LedgerURL.Postgres, logger: Logger) {
+        self.url = LedgerURL(backend: .postgres(postgres))
+        self.logger = logger
+        let tls: PostgresClient.Configuration.TLS
+        switch postgres.sslMode {
+        case .disable:
+            tls = .disable
+        case .prefer:
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            tls = .prefer(config)
+        case .require:
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            tls = .require(config)
+        }
+        var configuration = PostgresClient.Configuration(
+            host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
+            database: postgres.database, tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.maximumConnections = 8
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until graceful shutdown (or cancellation). In a `ServiceGroup` the store is
+    /// listed before the ``LedgerWriter``, so it is shut down after the writer has drained into it.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.client.run()
+        }
+    }
+
+    /// Maps a PostgresNIO error to a ``LedgerError`` whose message is safe to show (SQLSTATE and server message,
+    /// never the query's binds).
+    static func describe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let info = psql.serverInfo {
+                let state = info[.sqlState] ?? "?"
+                let message = info[.message] ?? "server error"
+                return "\(message) (SQLSTATE \(state))"
+            }
+            return "\(psql.code)"
+        }
+        if let ledger = error as? LedgerError { return ledger.message }
+        return String(describing: error)
+    }
+
+    private func unavailable(_ action: String, _ error: any Error) -> LedgerError {
+        if let ledger = error as? LedgerError { return ledger }
+        // Class 22 (data exception) and 23 (integrity constraint violation): the rows, not the server, are the
+        // problem; the writer isolates and drops them instead of retrying forever.
+        if let psql = error as? PSQLError, let state = psql.serverInfo?[.sqlState], state.hasPrefix("22") || state.hasPrefix("23") {
+            return LedgerError.rejected("postgres ledger \(self.url) \(action) refused the data: \(Self.describe(error))", underlying: error)
+        }
+        return LedgerError.storeUnavailable("postgres ledger \(self.url) \(action) failed: \(Self.describe(error))", underlying: error)
+    }
+
+    // MARK: Migrations
+
+    /// Serialises migrations across processes: every instance of a fleet may start at once.
+    static let migrationLockKey: Int64 = 0x7461_7063_6d70_6172  // "tapcmpar"
+
+    public func migrate() async throws -> [Int] {
+        var applied: [Int] = []
+        do {
+            for migration in PostgresSchema.migrations {
+                let didApply: Bool = try await self.client.withTransaction(logger: self.logger) { conn in
+                    try await conn.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
+                    for statement in PostgresSchema.bootstrap {
+                        try await conn.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                    }
+                    let rows = try await conn.query(
+                        "SELECT count(*) FROM tapcompare.schema_migrations WHERE version = \(migration.version)",
+                        logger: self.logger
+                    )
+                    var present = 0
+                    for try await (n) in rows.decode(Int.self) { present = n }
+                    guard present == 0 else { return false }
+                    for statement in migration.statements {
+                        do {
+                            try await conn.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                        } catch {
+                            throw LedgerError.migrationFailed(
+                                "migration \(migration.version) (\(migration.name)) failed on \(self.url): \(Self.describe(error))",
+                                underlying: error
+                            )
+                        }
+                    }
+                    try await conn.query(
+                        "INSERT INTO tapcompare.schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                        logger: self.logger
+                    )
+                    return true
+                }
+                if didApply { applied.append(migration.version) }
+            }
+        } catch let error as PostgresTransactionError {
+            throw self.unavailable("migrate", error.closureError ?? error.beginError ?? error.commitError ?? error)
+        } catch {
+            throw self.unavailable("migrate", error)
+        }
+        // Today's and tomorrow's partitions, so the first rows of the day never wait on DDL.
+        let now = Date()
+        try await self.ensurePartitions(forDays: [LedgerTime.startOfDay(now), LedgerTime.startOfDay(now).addingTimeInterval(86_400)])
+        return applied
+    }
+
+    public func schemaVersion() async throws -> Int {
+        do {
+            let exists = try await self.client.query(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'tapcompare' AND table_name = 'schema_migrations'",
+                logger: self.logger
+            )
+            var n = 0
+            for try await (value) in exists.decode(Int.self) { n = value }
+            guard n > 0 else { return 0 }
+            let rows = try await self.client.query("SELECT coalesce(max(version), 0) FROM tapcompare.schema_migrations", logger: self.logger)
+            var version = 0
+            for try await (value) in rows.decode(Int.self) { version = value }
+            return version
+        } catch {
+            throw self.unavailable("schema version", error)
+        }
+    }
+
+    // MARK: Partitions
+
+    /// Creates the day partitions of both tables for each day (a UTC midnight), unless already known to exist.
+    ///
+    /// DDL cannot bind values; the bounds and names are formatted here from `Date`s (digits only), never taken
+    /// from input. `IF NOT EXISTS` plus a retry makes two instances creating the same day at once harmless.
+    func ensurePartitions(forDays days: Set<Date>) async throws {
+        let missing = self.knownPartitions.withLockedValue { known in
+            days.filter { !known.contains(LedgerTime.dayStamp($0)) }
+        }
+        for day in missing.sorted() {
+            let stamp = LedgerTime.dayStamp(day)
+            let from = LedgerTime.format(day)
+            let to = LedgerTime.format(day.addingTimeInterval(86_400))
+            for table in ["comparisons", "discrepancies"] {
+                let sql = """
+                    CREATE TABLE IF NOT EXISTS tapcompare.\(table)_p\(stamp) PARTITION OF tapcompare.\(table) \
+                    FOR VALUES FROM ('\(from)') TO ('\(to)')
+                    """
+                var attempt = 0
+                while true {
+                    do {
+                        try await self.client.query(PostgresQuery(unsafeSQL: sql), logger: self.logger)
+                        break
+                    } catch {
+                        // A concurrent CREATE of the same partition can fail with duplicate_table / unique_violation.
+                        attempt += 1
+                        if attempt >= 3 { throw self.unavailable("create partition \(table)_p\(stamp)", error) }
+                    }
+                }
+            }
+            _ = self.knownPartitions.withLockedValue { $0.insert(stamp) }
+        }
+    }
+
+    // MARK: Writes
+
+    public func insert(_ batch: [LedgerComparison]) async throws {
+        guard !batch.isEmpty else { return }
+        var days = Set<Date>()
+        for c in batch { days.insert(LedgerTime.startOfDay(c.recordedAt)) }
+        try await self.ensurePartitions(forDays: days)
+
+        let comparisons = Self.comparisonQuery(batch)
+        let discrepancies = Self.discrepancyQuery(batch)
+        do {
+            try await self.client.withTransaction(logger: self.logger) { conn in
+                try await conn.query(comparisons, logger: self.logger)
+                if let discrepancies {
+                    try await conn.query(discrepancies, logger: self.logger)
+                }
+            }
+        } catch let error as PostgresTransactionError {
+            throw self.unavailable("insert", error.closureError ?? error.beginError ?? error.commitError ?? error)
+        } catch {
+            throw self.unavailable("insert", error)
+        }
+    }
+
+    static func comparisonQuery(_ batch: [LedgerComparison]) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: 21)
+        bindings.append(batch.map(\.id))
+        bindings.append(batch.map(\.recordedAt))
+        bindings.append(batch.map(\.instance))
+        bindings.append(batch.map(\.requestID))
+        bindings.append(batch.map(\.method))
+        bindings.append(batch.map(\.route))
+        bindings.append(batch.map(\.path))
+        bindings.append(PostgresNullableArray(batch.map(\.legacyStatus)))
+        bindings.append(PostgresNullableArray(batch.map(\.candidateStatus)))
+        bindings.append(PostgresNullableArray(batch.map(\.legacyMilliseconds)))
+        bindings.append(PostgresNullableArray(batch.map(\.candidateMilliseconds)))
+        bindings.append(batch.map(\.outcome))
+        bindings.append(PostgresNullableArray(batch.map(\.reason)))
+        bindings.append(batch.map(\.discrepancyCount))
+        bindings.append(batch.map(\.regressionCount))
+        bindings.append(PostgresNullableArray(batch.map(\.requestSample)))
+        bindings.append(PostgresNullableArray(batch.map(\.legacySample)))
+        bindings.append(PostgresNullableArray(batch.map(\.candidateSample)))
+        bindings.append(batch.map(\.samplesTruncated))
+        bindings.append(PostgresNullableArray(batch.map(\.runID)))
+        bindings.append(PostgresNullableArray(batch.map(\.linkedComparisonID)))
+        return PostgresQuery(unsafeSQL: """
+            INSERT INTO tapcompare.comparisons (id, recorded_at, instance, request_id, method, route, path,
+                legacy_status, candidate_status, legacy_ms, candidate_ms, outcome, reason, discrepancy_count,
+                regression_count, request_sample, legacy_sample, candidate_sample, samples_truncated, run_id,
+                linked_comparison_id)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::text[], $8::int8[], $9::int8[], $10::float8[], $11::float8[], $12::text[], $13::text[], $14::int8[],
+                $15::int8[], $16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::uuid[])
+            ON CONFLICT (recorded_at, id) DO NOTHING
+            """, binds: bindings)
+    }
+
+    static func discrepancyQuery(_ batch: [LedgerComparison]) -> PostgresQuery? {
+        let total = batch.reduce(0) { $0 + $1.discrepancies.count }
+        guard total > 0 else { return nil }
+        var ids: [UUID] = [], ordinals: [Int] = [], times: [Date] = [], routes: [String] = [], paths: [String] = []
+        var fields: [String] = [], kinds: [String] = [], legacy: [String?] = [], candidate: [String?] = [], classes: [String] = []
+        ids.reserveCapacity(total); ordinals.reserveCapacity(total); times.reserveCapacity(total)
+        routes.reserveCapacity(total); paths.reserveCapacity(total); fields.reserveCapacity(total)
+        kinds.reserveCapacity(total); legacy.reserveCapacity(total); candidate.reserveCapacity(total)
+        classes.reserveCapacity(total)
+        for c in batch {
+            for (ordinal, d) in c.discrepancies.enumerated() {
+                ids.append(c.id)
+                ordinals.append(ordinal)
+                times.append(c.recordedAt)
+                routes.append(c.route)
+                paths.append(d.path)
+                fields.append(d.field)
+                kinds.append(d.kind)
+                legacy.append(d.legacyValue)
+                candidate.append(d.candidateValue)
+                classes.append(d.classification)
+            }
+        }
+        var bindings = PostgresBindings(capacity: 10)
+        bindings.append(ids)
+        bindings.append(ordinals)
+        bindings.append(times)
+        bindings.append(routes)
+        bindings.append(paths)
+        bindings.append(fields)
+        bindings.append(kinds)
+        bindings.append(PostgresNullableArray(legacy))
+        bindings.append(PostgresNullableArray(candidate))
+        bindings.append(classes)
+        return PostgresQuery(unsafeSQL: """
+            INSERT INTO tapcompare.discrepancies (comparison_id, ordinal, recorded_at, route, path, field, kind,
+                legacy_value, candidate_value, classification)
+            SELECT comparison_id, ordinal, recorded_at, route, path, field, kind, legacy_value::jsonb,
+                candidate_value::jsonb, classification
+            FROM unnest($1::uuid[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::text[], $9::text[], $10::text[])
+                AS t(comparison_id, ordinal, recorded_at, route, path, field, kind, legacy_value, candidate_value,
+                     classification)
+            ON CONFLICT (recorded_at, comparison_id, ordinal) DO NOTHING
+            """, binds: bindings)
+    }
+
+    public func insertGap(_ gap: LedgerGap) async throws {
+        do {
+            try await self.client.query("""
+                INSERT INTO tapcompare.ledger_gaps (id, instance, from_time, to_time, count, reason)
+                VALUES (\(gap.id), \(gap.instance), \(gap.from), \(gap.to), \(gap.count), \(gap.reason))
+                ON CONFLICT (id) DO NOTHING
+                """, logger: self.logger)
+        } catch {
+            throw self.unavailable("insert gap", error)
+        }
+    }
+
+    public func prune(olderThan cutoff: Date) async throws -> LedgerPruneResult {
+        do {
+            let rows = try await self.client.query("""
+                SELECT c.relname::text FROM pg_inherits i
+                JOIN pg_class c ON c.oid = i.inhrelid
+                JOIN pg_class p ON p.oid = i.inhparent
+                JOIN pg_namespace n ON n.oid = p.relnamespace
+                WHERE n.nspname = 'tapcompare' AND p.relname IN ('comparisons', 'discrepancies')
+                """, logger: self.logger)
+            var names: [String] = []
+            for try await (name) in rows.decode(String.self) { names.append(name) }
+            var dropped: [String] = []
+            // Discrepancies first: a reader joining the two never sees discrepancies without their comparison.
+            for name in names.sorted(by: { ($0.hasPrefix("discrepancies") ? 0 : 1, $0) < ($1.hasPrefix("discrepancies") ? 0 : 1, $1) }) {
+                guard let marker = name.range(of: "_p", options: .backwards),
+                      let day = LedgerTime.parseDayStamp(name[marker.upperBound...]),
+                      ["comparisons", "discrepancies"].contains(String(name[..<marker.lowerBound]))
+                else { continue }
+                guard day.addingTimeInterval(86_400) <= cutoff else { continue }
+                // The name matched `(comparisons|discrepancies)_pYYYYMMDD` above: no quoting needed or possible.
+                try await self.client.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS tapcompare.\(name)"), logger: self.logger)
+                dropped.append(name)
+                let stamp = String(name[marker.upperBound...])
+                _ = self.knownPartitions.withLockedValue { $0.remove(stamp) }
+            }
+            try await self.client.query("DELETE FROM tapcompare.ledger_gaps WHERE to_time < \(cutoff)", logger: self.logger)
+            return LedgerPruneResult(droppedPartitions: dropped, deletedComparisons: nil)
+        } catch {
+            throw self.unavailable("prune", error)
+        }
+    }
+
+    // MARK: Reads
+
+    public func counts() async throws -> LedgerCounts {
+        do {
+            let rows = try await self.client.query("""
+                SELECT (SELECT count(*) FROM tapcompare.comparisons), (SELECT count(*) FROM tapcompare.discrepancies),
+                       (SELECT count(*) FROM tapcompare.ledger_gaps), (SELECT coalesce(sum(count), 0)::int8 FROM tapcompare.ledger_gaps)
+                """, logger: self.logger)
+            var result = LedgerCounts(comparisons: 0, discrepancies: 0, gaps: 0, droppedInGaps: 0)
+            for try await (c, d, g, dropped) in rows.decode((Int, Int, Int, Int).self) {
+                result = LedgerCounts(comparisons: c, discrepancies: d, gaps: g, droppedInGaps: dropped)
+            }
+            return result
+        } catch {
+            throw self.unavailable("count", error)
+        }
+    }
+
+    public func comparison(id: UUID) async throws -> LedgerComparison? {
+        do {
+            let rows = try await self.client.query("""
+                SELECT recorded_at, instance, request_id, method, route, path, legacy_status, candidate_status,
+                       legacy_ms, candidate_ms, outcome, reason, discrepancy_count, regression_count, request_sample,
+                       legacy_sample, candidate_sample, samples_truncated, run_id, linked_comparison_id
+                FROM tapcompare.comparisons WHERE id = \(id)
+                """, logger: self.logger)
+            var found: LedgerComparison?
+            for try await (recordedAt, instance, requestID, method, route, path, legacyStatus, candidateStatus, legacyMs,
+                           candidateMs, outcome, reason, discrepancyCount, regressionCount, requestSample, legacySample,
+                           candidateSample, truncated, runID, linked)
+                in rows.decode((Date, String, String, String, String, String, Int32?, Int32?, Double?, Double?, String,
+                                String?, Int32, Int32, String?, String?, String?, Bool, String?, UUID?).self) {
+                found = LedgerComparison(
+                    id: id, recordedAt: recordedAt, instance: instance, requestID: requestID, method: method, route: route,
+                    path: path, legacyStatus: legacyStatus.map(Int.init), candidateStatus: candidateStatus.map(Int.init),
+                    legacyMilliseconds: legacyMs, candidateMilliseconds: candidateMs, outcome: outcome, reason: reason,
+                    discrepancyCount: Int(discrepancyCount), regressionCount: Int(regressionCount),
+                    requestSample: requestSample, legacySample: legacySample, candidateSample: candidateSample,
+                    samplesTruncated: truncated, runID: runID, linkedComparisonID: linked, discrepancies: []
+                )
+            }
+            guard var comparison = found else { return nil }
+            let discrepancyRows = try await self.client.query("""
+                SELECT path, field, kind, legacy_value::text, candidate_value::text, classification
+                FROM tapcompare.discrepancies WHERE comparison_id = \(id) ORDER BY ordinal
+                """, logger: self.logger)
+            for try await (path, field, kind, legacy, candidate, classification) in discrepancyRows.decode((String, String, String, String?, String?, String).self) {
+                comparison.discrepancies.append(LedgerDiscrepancy(
+                    path: path, field: field, kind: kind, legacyValue: legacy, candidateValue: candidate, classification: classification
+                ))
+            }
+            return comparison
+        } catch {
+            throw self.unavailable("read comparison", error)
+        }
+    }
+
+    public func gaps() async throws -> [LedgerGap] {
+        do {
+            let rows = try await self.client.query(
+                "SELECT id, instance, from_time, to_time, count, reason FROM tapcompare.ledger_gaps ORDER BY from_time, id",
+                logger: self.logger
+            )
+            var result: [LedgerGap] = []
+            for try await (id, instance, from, to, count, reason) in rows.decode((UUID, String, Date, Date, Int, String).self) {
+                result.append(LedgerGap(id: id, instance: instance, from: from, to: to, count: count, reason: reason))
+            }
+            return result
+        } catch {
+            throw self.unavailable("read gaps", error)
+        }
+    }
+
+    public func insertAnnotation(_ a: LedgerAnnotation) async throws -> Int {
+        do {
+            let rows = try await self.client.query("""
+                INSERT INTO tapcompare.annotations (route, field, kind, classification, note, created_by, created_at)
+                VALUES (\(a.route), \(a.field), \(a.kind), \(a.classification), \(a.note), \(a.createdBy), \(a.createdAt))
+                RETURNING id
+                """, logger: self.logger)
+            var id = 0
+            for try await (value) in rows.decode(Int.self) { id = value }
+            return id
+        } catch {
+            throw self.unavailable("insert annotation", error)
+        }
+    }
+
+    public func annotations() async throws -> [LedgerAnnotation] {
+        do {
+            let rows = try await self.client.query(
+                "SELECT id, route, field, kind, classification, note, created_by, created_at FROM tapcompare.annotations ORDER BY id",
+                logger: self.logger
+            )
+            var result: [LedgerAnnotation] = []
+            for try await (id, route, field, kind, classification, note, createdBy, createdAt)
+                in rows.decode((Int, String, String, String?, String, String?, String?, Date).self) {
+                result.append(LedgerAnnotation(
+                    id: id, route: route, field: field, kind: kind, classification: classification, note: note,
+                    createdBy: createdBy, createdAt: createdAt
+                ))
+            }
+            return result
+        } catch {
+            throw self.unavailable("read annotations", error)
+        }
+    }
+}

@@ -1,0 +1,402 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+import ServiceLifecycle
+
+/// The embedded ledger: one SQLite file in WAL mode, the default (`sqlite:tapcompare.sqlite`).
+///
+/// The connection is opened lazily and reopened after a failure, so a file that is unwritable at start-up (or
+/// becomes so) behaves like a database server that is down: the writer spools, and replays once it works again.
+/// One connection, used by one operation at a time (``AsyncMutex``): SQLite serialises writers anyway, and a
+/// transaction's `BEGIN` and `COMMIT` must not interleave with another task's statements. Other processes (a
+/// second proxy, `tapcompare report`) open their own connections; WAL lets them read while this one writes.
+public final class SQLiteLedgerStore: LedgerStore {
+    public let url: LedgerURL
+    let path: String
+    private let logger: Logger
+    private let mutex = AsyncMutex()
+    private let connection = NIOLockedValueBox<SQLiteConnection?>(nil)
+
+    /// - Parameters:
+    ///   - path: The database file; created (with its schema, on ``migrate()``) when missing.
+    ///   - logger: Logs at debug and below.
+    public init(path: String, logger: Logger) {
+        self.path = path
+        self.url = LedgerURL(backend: .sqlite(path: path))
+        self.logger = logger
+    }
+
+    /// Suspends until graceful shutdown, then closes the connection.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try? await Task { try await self.mutex.withLock { await self.closeConnection() } }.value
+    }
+
+    // MARK: Connection
+
+    private func open() async throws -> SQLiteConnection {
+        if let existing = self.connection.withLockedValue({ $0 }) { return existing }
+        let conn: SQLiteConnection
+        do {
+            conn = try await SQLiteConnection.open(storage: .file(path: self.path), logger: self.logger)
+        } catch {
+            throw LedgerError.storeUnavailable("cannot open SQLite ledger '\(self.path)': \(Self.describe(error))", underlying: error)
+        }
+        do {
+            // WAL: readers (reports, the UI) never block the writer. synchronous=NORMAL is durable against a
+            // crash of the process (SIGKILL); only an OS crash can lose the last commits.
+            _ = try await conn.query("PRAGMA journal_mode=WAL")
+            _ = try await conn.query("PRAGMA synchronous=NORMAL")
+            // sqlite-nio's own busy handler waits forever; a writer locked out by another process must fail
+            // (and spool) instead of parking a thread-pool thread indefinitely.
+            _ = try await conn.query("PRAGMA busy_timeout=1000")
+        } catch {
+            try? await conn.close()
+            throw LedgerError.storeUnavailable("cannot use SQLite ledger '\(self.path)': \(Self.describe(error))", underlying: error)
+        }
+        self.connection.withLockedValue { $0 = conn }
+        return conn
+    }
+
+    private func closeConnection() async {
+        let conn = self.connection.withLockedValue { value -> SQLiteConnection? in
+            defer { value = nil }
+            return value
+        }
+        try? await conn?.close()
+    }
+
+    /// Runs `body` on the connection under the mutex; on failure the connection is closed so the next call
+    /// reopens it (a read-only or vanished file recovers when fixed).
+    ///
+    /// The work runs in its own task so that cancelling the caller (a write timeout, a shutdown) never interrupts
+    /// sqlite-nio halfway: a connection opened by a cancelled call would be dropped without being closed, and a
+    /// transaction abandoned between `BEGIN` and `COMMIT` would hold the write lock.
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await Task { try await self.locked(body) }.value
+    }
+
+    private func locked<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await self.mutex.withLock {
+            let conn = try await self.open()
+            do {
+                return try await body(conn)
+            } catch {
+                _ = try? await conn.query("ROLLBACK")
+                await self.closeConnection()
+                if let ledgerError = error as? LedgerError { throw ledgerError }
+                if let sqlite = error as? SQLiteError {
+                    switch sqlite.reason {
+                    case .constraint, .mismatch, .tooBig:
+                        throw LedgerError.rejected("SQLite ledger '\(self.path)' refused the data: \(sqlite.message)", underlying: error)
+                    default:
+                        break
+                    }
+                }
+                throw LedgerError.storeUnavailable("SQLite ledger '\(self.path)' failed: \(Self.describe(error))", underlying: error)
+            }
+        }
+    }
+
+    /// Runs `body` with the store's connection, one operation at a time with the writer's transactions (for the
+    /// report's and the UI's read queries; bind every value).
+    public func withSQLiteConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await self.withConnection(body)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let sqlite = error as? SQLiteError { return sqlite.message }
+        return String(describing: error)
+    }
+
+    // MARK: Migrations
+
+    public func migrate() async throws -> [Int] {
+        try await self.withConnection { conn in
+            for statement in SQLiteSchema.bootstrap {
+                _ = try await conn.query(statement)
+            }
+            var applied: [Int] = []
+            for migration in SQLiteSchema.migrations {
+                // BEGIN IMMEDIATE takes the write lock before reading the version, so two processes starting at
+                // once cannot both apply the same migration.
+                _ = try await conn.query("BEGIN IMMEDIATE")
+                let rows = try await conn.query("SELECT count(*) AS n FROM schema_migrations WHERE version = ?", [.integer(migration.version)])
+                if (rows.first?.column("n")?.integer ?? 0) > 0 {
+                    _ = try await conn.query("COMMIT")
+                    continue
+                }
+                do {
+                    for statement in migration.statements {
+                        _ = try await conn.query(statement)
+                    }
+                    _ = try await conn.query(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        [.integer(migration.version), .text(migration.name)]
+                    )
+                    _ = try await conn.query("COMMIT")
+                } catch {
+                    throw LedgerError.migrationFailed(
+                        "migration \(migration.version) (\(migration.name)) failed on '\(self.path)': \(Self.describe(error))",
+                        underlying: error
+                    )
+                }
+                applied.append(migration.version)
+            }
+            return applied
+        }
+    }
+
+    public func schemaVersion() async throws -> Int {
+        try await self.withConnection { conn in
+            let exists = try await conn.query("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+            guard (exists.first?.column("n")?.integer ?? 0) > 0 else { return 0 }
+            let rows = try await conn.query("SELECT coalesce(max(version), 0) AS v FROM schema_migrations")
+            return rows.first?.column("v")?.integer ?? 0
+        }
+    }
+
+    // MARK: Writes
+
+    static let comparisonColumns = [
+        "id", "recorded_at", "instance", "request_id", "method", "route", "path", "legacy_status", "candidate_status",
+        "legacy_ms", "candidate_ms", "outcome", "reason", "discrepancy_count", "regression_count", "request_sample",
+        "legacy_sample", "candidate_sample", "samples_truncated", "run_id", "linked_comparison_id",
+    ]
+    static let discrepancyColumns = [
+        "comparison_id", "ordinal", "recorded_at", "route", "path", "field", "kind", "legacy_value", "candidate_value",
+        "classification",
+    ]
+    /// Rows per INSERT statement: keeps each statement's bind count far below SQLite's limit.
+    static let rowsPerStatement = 2_000
+
+    public func insert(_ batch: [LedgerComparison]) async throws {
+        guard !batch.isEmpty else { return }
+        try await self.withConnection { conn in
+            _ = try await conn.query("BEGIN IMMEDIATE")
+            for chunk in batch.chunked(Self.rowsPerStatement) {
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity(chunk.count * Self.comparisonColumns.count)
+                for c in chunk { Self.appendBinds(of: c, to: &binds) }
+                let sql = Self.insertSQL(table: "comparisons", columns: Self.comparisonColumns, rows: chunk.count, conflict: "(id)")
+                _ = try await conn.query(sql, binds)
+            }
+            var discrepancyBinds: [SQLiteData] = []
+            var discrepancyRows = 0
+            for c in batch {
+                let id = c.id.ledgerText
+                let time = SQLiteData.text(LedgerTime.format(c.recordedAt))
+                for (ordinal, d) in c.discrepancies.enumerated() {
+                    discrepancyBinds.append(contentsOf: [
+                        .text(id), .integer(ordinal), time, .text(c.route), .text(d.path), .text(d.field), .text(d.kind),
+                        d.legacyValue.map(SQLiteData.text) ?? .null, d.candidateValue.map(SQLiteData.text) ?? .null,
+                        .text(d.classification),
+                    ])
+                    discrepancyRows += 1
+                    if discrepancyRows == Self.rowsPerStatement {
+                        let sql = Self.insertSQL(table: "discrepancies", columns: Self.discrepancyColumns, rows: discrepancyRows, conflict: "(comparison_id, ordinal)")
+                        _ = try await conn.query(sql, discrepancyBinds)
+                        discrepancyBinds.removeAll(keepingCapacity: true)
+                        discrepancyRows = 0
+                    }
+                }
+            }
+            if discrepancyRows > 0 {
+                let sql = Self.insertSQL(table: "discrepancies", columns: Self.discrepancyColumns, rows: discrepancyRows, conflict: "(comparison_id, ordinal)")
+                _ = try await conn.query(sql, discrepancyBinds)
+            }
+            _ = try await conn.query("COMMIT")
+        }
+    }
+
+    static func appendBinds(of c: LedgerComparison, to binds: inout [SQLiteData]) {
+        binds.append(.text(c.id.ledgerText))
+        binds.append(.text(LedgerTime.format(c.recordedAt)))
+        binds.append(.text(c.instance))
+        binds.append(.text(c.requestID))
+        binds.append(.text(c.method))
+        binds.append(.text(c.route))
+        binds.append(.text(c.path))
+        binds.append(c.legacyStatus.map { .integer($0) } ?? .null)
+        binds.append(c.candidateStatus.map { .integer($0) } ?? .null)
+        binds.append(c.legacyMilliseconds.map { .float($0) } ?? .null)
+        binds.append(c.candidateMilliseconds.map { .float($0) } ?? .null)
+        binds.append(.text(c.outcome))
+        binds.append(c.reason.map { .text($0) } ?? .null)
+        binds.append(.integer(c.discrepancyCount))
+        binds.append(.integer(c.regressionCount))
+        binds.append(c.requestSample.map { .text($0) } ?? .null)
+        binds.append(c.legacySample.map { .text($0) } ?? .null)
+        binds.append(c.candidateSample.map { .text($0) } ?? .null)
+        binds.append(.integer(c.samplesTruncated ? 1 : 0))
+        binds.append(c.runID.map { .text($0) } ?? .null)
+        binds.append(c.linkedComparisonID.map { .text($0.ledgerText) } ?? .null)
+    }
+
+    /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (key) DO NOTHING`: placeholders only, never values.
+    static func insertSQL(table: String, columns: [String], rows: Int, conflict: String) -> String {
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        sql.reserveCapacity(sql.utf8.count + rows * (tuple.utf8.count + 2) + 40)
+        for i in 0..<rows {
+            if i > 0 { sql += ", " }
+            sql += tuple
+        }
+        sql += " ON CONFLICT \(conflict) DO NOTHING"
+        return sql
+    }
+
+    public func insertGap(_ gap: LedgerGap) async throws {
+        try await self.withConnection { conn in
+            _ = try await conn.query(
+                "INSERT INTO ledger_gaps (id, instance, from_time, to_time, count, reason) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [
+                    .text(gap.id.ledgerText), .text(gap.instance), .text(LedgerTime.format(gap.from)),
+                    .text(LedgerTime.format(gap.to)), .integer(gap.count), .text(gap.reason),
+                ]
+            )
+        }
+    }
+
+    public func prune(olderThan cutoff: Date) async throws -> LedgerPruneResult {
+        let cutoffText = SQLiteData.text(LedgerTime.format(cutoff))
+        return try await self.withConnection { conn in
+            _ = try await conn.query("BEGIN IMMEDIATE")
+            _ = try await conn.query("DELETE FROM discrepancies WHERE recorded_at < ?", [cutoffText])
+            _ = try await conn.query("DELETE FROM comparisons WHERE recorded_at < ?", [cutoffText])
+            let changed = try await conn.query("SELECT changes() AS n")
+            _ = try await conn.query("DELETE FROM ledger_gaps WHERE to_time < ?", [cutoffText])
+            _ = try await conn.query("COMMIT")
+            return LedgerPruneResult(droppedPartitions: [], deletedComparisons: changed.first?.column("n")?.integer ?? 0)
+        }
+    }
+
+    // MARK: Reads
+
+    public func counts() async throws -> LedgerCounts {
+        try await self.withConnection { conn in
+            let rows = try await conn.query("""
+                SELECT (SELECT count(*) FROM comparisons) AS c, (SELECT count(*) FROM discrepancies) AS d,
+                       (SELECT count(*) FROM ledger_gaps) AS g, (SELECT coalesce(sum(count), 0) FROM ledger_gaps) AS dropped
+                """)
+            let row = rows.first
+            return LedgerCounts(
+                comparisons: row?.column("c")?.integer ?? 0,
+                discrepancies: row?.column("d")?.integer ?? 0,
+                gaps: row?.column("g")?.integer ?? 0,
+                droppedInGaps: row?.column("dropped")?.integer ?? 0
+            )
+        }
+    }
+
+    public func comparison(id: UUID) async throws -> LedgerComparison? {
+        try await self.withConnection { conn in
+            let rows = try await conn.query(
+                "SELECT \(Self.comparisonColumns.joined(separator: ", ")) FROM comparisons WHERE id = ?",
+                [.text(id.ledgerText)]
+            )
+            guard let row = rows.first else { return nil }
+            let discrepancyRows = try await conn.query(
+                "SELECT path, field, kind, legacy_value, candidate_value, classification FROM discrepancies WHERE comparison_id = ? ORDER BY ordinal",
+                [.text(id.ledgerText)]
+            )
+            let discrepancies = discrepancyRows.map { d in
+                LedgerDiscrepancy(
+                    path: d.column("path")?.string ?? "", field: d.column("field")?.string ?? "",
+                    kind: d.column("kind")?.string ?? "", legacyValue: d.column("legacy_value")?.optionalString,
+                    candidateValue: d.column("candidate_value")?.optionalString,
+                    classification: d.column("classification")?.string ?? ""
+                )
+            }
+            return LedgerComparison(
+                id: id,
+                recordedAt: row.column("recorded_at")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0),
+                instance: row.column("instance")?.string ?? "",
+                requestID: row.column("request_id")?.string ?? "",
+                method: row.column("method")?.string ?? "",
+                route: row.column("route")?.string ?? "",
+                path: row.column("path")?.string ?? "",
+                legacyStatus: row.column("legacy_status")?.optionalInteger,
+                candidateStatus: row.column("candidate_status")?.optionalInteger,
+                legacyMilliseconds: row.column("legacy_ms")?.optionalDouble,
+                candidateMilliseconds: row.column("candidate_ms")?.optionalDouble,
+                outcome: row.column("outcome")?.string ?? "",
+                reason: row.column("reason")?.optionalString,
+                discrepancyCount: row.column("discrepancy_count")?.integer ?? 0,
+                regressionCount: row.column("regression_count")?.integer ?? 0,
+                requestSample: row.column("request_sample")?.optionalString,
+                legacySample: row.column("legacy_sample")?.optionalString,
+                candidateSample: row.column("candidate_sample")?.optionalString,
+                samplesTruncated: (row.column("samples_truncated")?.integer ?? 0) != 0,
+                runID: row.column("run_id")?.optionalString,
+                linkedComparisonID: row.column("linked_comparison_id")?.optionalString.flatMap(UUID.init(uuidString:)),
+                discrepancies: discrepancies
+            )
+        }
+    }
+
+    public func gaps() async throws -> [LedgerGap] {
+        try await self.withConnection { conn in
+            let rows = try await conn.query("SELECT id, instance, from_time, to_time, count, reason FROM ledger_gaps ORDER BY from_time, id")
+            return rows.map { row in
+                LedgerGap(
+                    id: row.column("id")?.string.flatMap(UUID.init(uuidString:)) ?? UUID(),
+                    instance: row.column("instance")?.string ?? "",
+                    from: row.column("from_time")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0),
+                    to: row.column("to_time")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0),
+                    count: row.column("count")?.integer ?? 0,
+                    reason: row.column("reason")?.string ?? ""
+                )
+            }
+        }
+    }
+
+    public func insertAnnotation(_ a: LedgerAnnotation) async throws -> Int {
+        try await self.withConnection { conn in
+            let rows = try await conn.query(
+                "INSERT INTO annotations (route, field, kind, classification, note, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    .text(a.route), .text(a.field), a.kind.map(SQLiteData.text) ?? .null, .text(a.classification),
+                    a.note.map(SQLiteData.text) ?? .null, a.createdBy.map(SQLiteData.text) ?? .null,
+                    .text(LedgerTime.format(a.createdAt)),
+                ]
+            )
+            return rows.first?.column("id")?.integer ?? 0
+        }
+    }
+
+    public func annotations() async throws -> [LedgerAnnotation] {
+        try await self.withConnection { conn in
+            let rows = try await conn.query("SELECT id, route, field, kind, classification, note, created_by, created_at FROM annotations ORDER BY id")
+            return rows.map { row in
+                LedgerAnnotation(
+                    id: row.column("id")?.integer ?? 0, route: row.column("route")?.string ?? "",
+                    field: row.column("field")?.string ?? "", kind: row.column("kind")?.optionalString,
+                    classification: row.column("classification")?.string ?? "", note: row.column("note")?.optionalString,
+                    createdBy: row.column("created_by")?.optionalString,
+                    createdAt: row.column("created_at")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0)
+                )
+            }
+        }
+    }
+}
+
+extension SQLiteData {
+    var optionalString: String? { self.isNull ? nil : self.string }
+    var optionalInteger: Int? { self.isNull ? nil : self.integer.map { Int($0) } }
+    var optionalDouble: Double? { self.isNull ? nil : self.double }
+}
+
+extension UUID {
+    /// Lower-case canonical text, how SQLite stores ids (and how Postgres prints them).
+    var ledgerText: String { self.uuidString.lowercased() }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: self.count, by: size).map { self[$0..<Swift.min($0 + size, self.count)] }
+    }
+}

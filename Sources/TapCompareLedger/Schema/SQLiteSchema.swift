@@ -1,0 +1,177 @@
+/// The SQLite schema: the same tables, columns and views as ``PostgresSchema`` (documented in `SCHEMA.md`), with
+/// SQLite's types: ids are lower-case UUID text, times are UTC ISO-8601 text with milliseconds
+/// (`2026-11-22T02:04:33.123Z`, the format of `strftime('%Y-%m-%dT%H:%M:%fZ')`, so text order is time order),
+/// discrepancy values are JSON text. There is no partitioning: `ledger prune` deletes rows.
+///
+/// SQLite has no `percentile_disc`; the views compute the same nearest-rank percentiles with window functions.
+enum SQLiteSchema {
+    static let bootstrap = [
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        )
+        """,
+    ]
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "comparisons, discrepancies, gaps, annotations, summary views", statements: [
+            """
+            CREATE TABLE comparisons (
+                id TEXT NOT NULL PRIMARY KEY,
+                recorded_at TEXT NOT NULL,
+                instance TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                method TEXT NOT NULL,
+                route TEXT NOT NULL,
+                path TEXT NOT NULL,
+                legacy_status INTEGER,
+                candidate_status INTEGER,
+                legacy_ms REAL,
+                candidate_ms REAL,
+                outcome TEXT NOT NULL
+                    CHECK (outcome IN ('match', 'mismatch', 'candidate_error', 'candidate_timeout', 'skipped')),
+                reason TEXT,
+                discrepancy_count INTEGER NOT NULL DEFAULT 0,
+                regression_count INTEGER NOT NULL DEFAULT 0,
+                request_sample TEXT,
+                legacy_sample TEXT,
+                candidate_sample TEXT,
+                samples_truncated INTEGER NOT NULL DEFAULT 0,
+                run_id TEXT,
+                linked_comparison_id TEXT
+            )
+            """,
+            "CREATE INDEX comparisons_time ON comparisons (recorded_at)",
+            "CREATE INDEX comparisons_route_time ON comparisons (route, recorded_at)",
+            "CREATE INDEX comparisons_outcome_time ON comparisons (outcome, recorded_at)",
+            "CREATE INDEX comparisons_run ON comparisons (run_id, recorded_at) WHERE run_id IS NOT NULL",
+            "CREATE INDEX comparisons_linked ON comparisons (linked_comparison_id) WHERE linked_comparison_id IS NOT NULL",
+            """
+            CREATE TABLE discrepancies (
+                comparison_id TEXT NOT NULL,
+                ordinal INTEGER NOT NULL,
+                recorded_at TEXT NOT NULL,
+                route TEXT NOT NULL,
+                path TEXT NOT NULL,
+                field TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                legacy_value TEXT,
+                candidate_value TEXT,
+                classification TEXT NOT NULL DEFAULT 'regression'
+                    CHECK (classification IN ('regression', 'noise', 'race')),
+                PRIMARY KEY (comparison_id, ordinal)
+            )
+            """,
+            "CREATE INDEX discrepancies_route_field ON discrepancies (route, field, kind, recorded_at)",
+            "CREATE INDEX discrepancies_time ON discrepancies (recorded_at)",
+            """
+            CREATE TABLE ledger_gaps (
+                id TEXT NOT NULL PRIMARY KEY,
+                instance TEXT NOT NULL,
+                from_time TEXT NOT NULL,
+                to_time TEXT NOT NULL,
+                count INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            )
+            """,
+            "CREATE INDEX ledger_gaps_time ON ledger_gaps (from_time)",
+            """
+            CREATE TABLE annotations (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                route TEXT NOT NULL,
+                field TEXT NOT NULL,
+                kind TEXT,
+                classification TEXT NOT NULL CHECK (classification IN ('regression', 'noise', 'race')),
+                note TEXT,
+                created_by TEXT,
+                created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            )
+            """,
+            "CREATE INDEX annotations_route_field ON annotations (route, field)",
+            """
+            CREATE VIEW route_summary AS
+            WITH base AS (
+                SELECT
+                    route,
+                    count(*) FILTER (WHERE outcome IN ('match', 'mismatch')) AS compared,
+                    count(*) FILTER (WHERE outcome = 'mismatch') AS mismatched,
+                    count(*) FILTER (WHERE outcome = 'mismatch' AND regression_count > 0) AS regressed,
+                    count(*) FILTER (WHERE outcome = 'candidate_error') AS candidate_errors,
+                    count(*) FILTER (WHERE outcome = 'candidate_timeout') AS candidate_timeouts,
+                    count(*) FILTER (WHERE outcome = 'skipped') AS skipped,
+                    min(recorded_at) AS first_seen,
+                    max(recorded_at) AS last_seen
+                FROM comparisons
+                GROUP BY route
+            ),
+            legacy_ranked AS (
+                SELECT route, legacy_ms AS ms,
+                       row_number() OVER (PARTITION BY route ORDER BY legacy_ms) AS rn,
+                       count(*) OVER (PARTITION BY route) AS n
+                FROM comparisons WHERE legacy_ms IS NOT NULL
+            ),
+            legacy_p AS (
+                SELECT route,
+                       max(CASE WHEN rn = (n * 50 + 99) / 100 THEN ms END) AS p50,
+                       max(CASE WHEN rn = (n * 99 + 99) / 100 THEN ms END) AS p99
+                FROM legacy_ranked GROUP BY route
+            ),
+            candidate_ranked AS (
+                SELECT route, candidate_ms AS ms,
+                       row_number() OVER (PARTITION BY route ORDER BY candidate_ms) AS rn,
+                       count(*) OVER (PARTITION BY route) AS n
+                FROM comparisons WHERE candidate_ms IS NOT NULL
+            ),
+            candidate_p AS (
+                SELECT route,
+                       max(CASE WHEN rn = (n * 50 + 99) / 100 THEN ms END) AS p50,
+                       max(CASE WHEN rn = (n * 99 + 99) / 100 THEN ms END) AS p99
+                FROM candidate_ranked GROUP BY route
+            )
+            SELECT
+                b.route AS route,
+                b.compared AS compared,
+                b.mismatched AS mismatched,
+                b.regressed AS regressed,
+                CASE WHEN b.compared = 0 THEN 0.0 ELSE CAST(b.mismatched AS REAL) / b.compared END AS mismatch_rate,
+                CASE WHEN b.compared = 0 THEN 0.0 ELSE CAST(b.regressed AS REAL) / b.compared END AS regression_rate,
+                b.candidate_errors AS candidate_errors,
+                b.candidate_timeouts AS candidate_timeouts,
+                b.skipped AS skipped,
+                l.p50 AS legacy_p50_ms,
+                l.p99 AS legacy_p99_ms,
+                c.p50 AS candidate_p50_ms,
+                c.p99 AS candidate_p99_ms,
+                b.first_seen AS first_seen,
+                b.last_seen AS last_seen
+            FROM base b
+            LEFT JOIN legacy_p l ON l.route = b.route
+            LEFT JOIN candidate_p c ON c.route = b.route
+            """,
+            """
+            CREATE VIEW field_summary AS
+            WITH ranked AS (
+                SELECT route, field, kind, classification, recorded_at, comparison_id,
+                       row_number() OVER (PARTITION BY route, field, kind ORDER BY recorded_at DESC) AS rn
+                FROM discrepancies
+            )
+            SELECT
+                route,
+                field,
+                kind,
+                count(*) AS count,
+                count(*) FILTER (WHERE classification = 'regression') AS regressions,
+                count(*) FILTER (WHERE classification = 'noise') AS noise,
+                count(*) FILTER (WHERE classification = 'race') AS races,
+                min(recorded_at) AS first_seen,
+                max(recorded_at) AS last_seen,
+                group_concat(CASE WHEN rn <= 3 THEN comparison_id END, ',') AS example_ids
+            FROM ranked
+            GROUP BY route, field, kind
+            """,
+        ]),
+    ]
+}

@@ -1,0 +1,46 @@
+import Foundation
+import ServiceLifecycle
+
+/// A ledger database: PostgreSQL (``PostgresLedgerStore``) or SQLite (``SQLiteLedgerStore``), holding the same
+/// tables (see `Schema/SCHEMA.md`) and answering the same queries.
+///
+/// A store is a `Service`: ``run()`` keeps its connections alive until graceful shutdown, so it is started before
+/// the ``LedgerWriter`` in a `ServiceGroup` and stopped after it. Every statement binds its values; the only SQL
+/// built from text are partition names (`comparisons_p20261122`), made of digits we format ourselves.
+public protocol LedgerStore: Service, Sendable {
+    /// The URL the store was opened with (prints without its password).
+    var url: LedgerURL { get }
+
+    /// Applies every migration not yet applied, each in its own transaction, and returns their versions.
+    /// Safe to call from several processes at once (Postgres takes an advisory lock; SQLite `BEGIN IMMEDIATE`).
+    func migrate() async throws -> [Int]
+
+    /// The highest applied migration version, 0 for an empty database.
+    func schemaVersion() async throws -> Int
+
+    /// Inserts comparisons and their discrepancies in one transaction. Idempotent by comparison id: a comparison
+    /// already present is left as it is (so a spool replayed twice stores everything once).
+    func insert(_ batch: [LedgerComparison]) async throws
+
+    /// Inserts a `ledger_gaps` row (idempotent by id).
+    func insertGap(_ gap: LedgerGap) async throws
+
+    /// Deletes comparisons (and their discrepancies) recorded before `cutoff`. Postgres drops whole day
+    /// partitions that end at or before `cutoff`; SQLite deletes rows.
+    func prune(olderThan cutoff: Date) async throws -> LedgerPruneResult
+
+    /// Row counts of `comparisons`, `discrepancies` and `ledger_gaps`.
+    func counts() async throws -> LedgerCounts
+
+    /// One comparison with its discrepancies (ordered as recorded), or `nil`.
+    func comparison(id: UUID) async throws -> LedgerComparison?
+
+    /// Every `ledger_gaps` row, oldest first.
+    func gaps() async throws -> [LedgerGap]
+
+    /// Stores a reviewer's verdict; returns its id. The classification must be `regression`, `noise` or `race`.
+    func insertAnnotation(_ annotation: LedgerAnnotation) async throws -> Int
+
+    /// Every annotation, oldest first.
+    func annotations() async throws -> [LedgerAnnotation]
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The ledger's text form of a time, `2026-11-22T02:04:33.123Z` (UTC, milliseconds): how SQLite stores
+/// `recorded_at`, and how partition names and messages spell days. Written by hand because it runs once per
+/// stored row and `ISO8601DateFormatter` is both slow and not `Sendable`.
+enum LedgerTime {
+    static func format(_ date: Date) -> String {
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000)
+        let millis = Int(totalMillis - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var out = ""
+        out.reserveCapacity(24)
+        Self.append(Int(parts.tm_year) + 1900, width: 4, to: &out)
+        out += "-"
+        Self.append(Int(parts.tm_mon) + 1, width: 2, to: &out)
+        out += "-"
+        Self.append(Int(parts.tm_mday), width: 2, to: &out)
+        out += "T"
+        Self.append(Int(parts.tm_hour), width: 2, to: &out)
+        out += ":"
+        Self.append(Int(parts.tm_min), width: 2, to: &out)
+        out += ":"
+        Self.append(Int(parts.tm_sec), width: 2, to: &out)
+        out += "."
+        Self.append(millis, width: 3, to: &out)
+        out += "Z"
+        return out
+    }
+
+    /// Parses the format above (also without milliseconds, or with a space for `T`, as SQLite's `datetime()` writes).
+    static func parse(_ text: String) -> Date? {
+        let utf8 = Array(text.utf8)
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= utf8.count else { return nil }
+            var value = 0
+            for i in start..<(start + count) {
+                let c = utf8[i]
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                value = value * 10 + Int(c - 0x30)
+            }
+            return value
+        }
+        guard utf8.count >= 19,
+              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
+        else { return nil }
+        var millis = 0
+        if utf8.count >= 23, utf8[19] == UInt8(ascii: ".") {
+            guard let m = number(20, 3) else { return nil }
+            millis = m
+        }
+        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let secs = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return Date(timeIntervalSince1970: Double(secs) + Double(millis) / 1000)
+    }
+
+    /// `20261122` for the UTC day holding `date`: the suffix of a Postgres partition's name.
+    static func dayStamp(_ date: Date) -> String {
+        let text = Self.format(date)
+        return String(text.prefix(4)) + String(text.dropFirst(5).prefix(2)) + String(text.dropFirst(8).prefix(2))
+    }
+
+    /// The UTC midnight starting the day that holds `date`.
+    static func startOfDay(_ date: Date) -> Date {
+        let seconds = (date.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// Parses a `20261122` day stamp back to its UTC midnight.
+    static func parseDayStamp(_ stamp: Substring) -> Date? {
+        guard stamp.count == 8, stamp.allSatisfy(\.isASCII), let value = Int(stamp) else { return nil }
+        let year = value / 10_000, month = (value / 100) % 100, day = value % 100
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        return Date(timeIntervalSince1970: Double(Self.daysFromCivil(year: year, month: month, day: day)) * 86_400)
+    }
+
+    private static func append(_ value: Int, width: Int, to out: inout String) {
+        let digits = String(value)
+        if digits.count < width { out += String(repeating: "0", count: width - digits.count) }
+        out += digits
+    }
+
+    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+}

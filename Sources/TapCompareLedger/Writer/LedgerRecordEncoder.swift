@@ -1,0 +1,94 @@
+import Foundation
+import NIOCore
+import TapCompareCore
+
+/// Turns a ``TapCompareCore/ComparisonRecord`` into the row the ledger stores: redacted, samples capped and kept
+/// only where a reviewer needs them, values made safe for `jsonb`, time rounded to the millisecond.
+///
+/// Runs on the batch writer's task, never on the caller of `record(_:)`.
+public struct LedgerRecordEncoder: Sendable {
+    public let redactor: Redactor
+    public let instance: String
+    /// `ledger.max_sample_bytes`.
+    public let maxSampleBytes: Int
+
+    public init(redactor: Redactor, instance: String, maxSampleBytes: Int) {
+        self.redactor = redactor
+        self.instance = instance
+        self.maxSampleBytes = maxSampleBytes
+    }
+
+    /// Outcomes whose samples are kept: the ones a reviewer opens.
+    static func keepsSamples(_ outcome: Outcome) -> Bool {
+        switch outcome {
+        case .mismatch, .candidateError, .candidateTimeout: return true
+        case .match, .skipped: return false
+        }
+    }
+
+    public func encode(_ record: ComparisonRecord) -> LedgerComparison {
+        var discrepancies: [LedgerDiscrepancy] = []
+        discrepancies.reserveCapacity(record.discrepancies.count)
+        var regressions = 0
+        for d in record.discrepancies {
+            if d.classification == .regression { regressions += 1 }
+            let stored = LedgerDiscrepancy(
+                path: d.path, field: d.field, kind: d.kind.rawValue,
+                legacyValue: d.legacyValue.map(Self.storableJSON), candidateValue: d.candidateValue.map(Self.storableJSON),
+                classification: d.classification.rawValue
+            )
+            discrepancies.append(self.redactor.redact(stored))
+        }
+        var requestSample: String?
+        var legacySample: String?
+        var candidateSample: String?
+        var truncated = false
+        if Self.keepsSamples(record.outcome) {
+            if let request = record.request {
+                let (text, cut) = self.redactor.requestText(request)
+                let (capped, capCut) = text.capped(toUTF8Bytes: self.maxSampleBytes)
+                requestSample = capped
+                truncated = truncated || cut || capCut
+            }
+            if let body = record.legacyBody {
+                let (capped, cut) = self.redactor.redactBody(body).capped(toUTF8Bytes: self.maxSampleBytes)
+                legacySample = capped
+                truncated = truncated || cut
+            }
+            if let body = record.candidateBody {
+                let (capped, cut) = self.redactor.redactBody(body).capped(toUTF8Bytes: self.maxSampleBytes)
+                candidateSample = capped
+                truncated = truncated || cut
+            }
+        }
+        return LedgerComparison(
+            id: record.id,
+            recordedAt: record.recordedAt.wholeMilliseconds,
+            instance: self.instance,
+            requestID: record.requestID,
+            method: record.method,
+            route: record.route,
+            path: self.redactor.redactQuery(in: record.path),
+            legacyStatus: record.legacyStatus,
+            candidateStatus: record.candidateStatus,
+            legacyMilliseconds: record.legacyLatency?.milliseconds,
+            candidateMilliseconds: record.candidateLatency?.milliseconds,
+            outcome: record.outcome.rawValue,
+            reason: record.reason,
+            discrepancyCount: record.discrepancies.count,
+            regressionCount: regressions,
+            requestSample: requestSample,
+            legacySample: legacySample,
+            candidateSample: candidateSample,
+            samplesTruncated: truncated,
+            runID: record.runID,
+            linkedComparisonID: record.linkedComparisonID,
+            discrepancies: discrepancies
+        )
+    }
+
+    /// The value itself when it is JSON `jsonb` accepts, otherwise the text as a JSON string.
+    static func storableJSON(_ text: String) -> String {
+        JSONTextValidator.isValid(text) ? text : text.jsonQuoted
+    }
+}

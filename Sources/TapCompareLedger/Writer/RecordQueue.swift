@@ -1,0 +1,99 @@
+import Synchronization
+import TapCompareCore
+
+/// The bounded hand-off between `record(_:)` (any thread, never waits) and the batch writer (one task).
+///
+/// `push` takes a lock for a few instructions and returns `false` when the queue is full or closed; the writer
+/// waits for "a full batch or the flush deadline" without polling.
+final class RecordQueue: Sendable {
+    private struct State {
+        var items: [ComparisonRecord] = []
+        var oldest: ContinuousClock.Instant?
+        var waiter: CheckedContinuation<Void, Never>?
+        var threshold = 1
+        var closed = false
+    }
+
+    let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    enum PushResult {
+        case accepted(depth: Int)
+        case full
+        case closed
+    }
+
+    func push(_ record: ComparisonRecord) -> PushResult {
+        let (result, wake) = self.state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?) in
+            guard !state.closed else { return (.closed, nil) }
+            guard state.items.count < self.capacity else { return (.full, nil) }
+            if state.items.isEmpty { state.oldest = .now }
+            state.items.append(record)
+            var wake: CheckedContinuation<Void, Never>?
+            if state.items.count >= state.threshold {
+                wake = state.waiter
+                state.waiter = nil
+            }
+            return (.accepted(depth: state.items.count), wake)
+        }
+        wake?.resume()
+        return result
+    }
+
+    /// Stops accepting records and wakes the writer so it can drain what is left.
+    func close() {
+        let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        wake?.resume()
+    }
+
+    var isClosed: Bool { self.state.withLock { $0.closed } }
+    var count: Int { self.state.withLock { $0.items.count } }
+    /// When the oldest queued record arrived, `nil` when the queue is empty.
+    var oldest: ContinuousClock.Instant? { self.state.withLock { $0.oldest } }
+
+    /// Removes up to `max` records, oldest first.
+    func take(max: Int) -> [ComparisonRecord] {
+        self.state.withLock { state in
+            if state.items.count <= max {
+                let all = state.items
+                state.items = []
+                state.items.reserveCapacity(Swift.min(self.capacity, Swift.max(all.count, 64)))
+                state.oldest = nil
+                return all
+            }
+            let batch = Array(state.items[..<max])
+            state.items.removeFirst(max)
+            state.oldest = .now  // the rest arrived no earlier than the batch; flush them promptly
+            return batch
+        }
+    }
+
+    /// Suspends until at least `threshold` records are queued, the queue is closed, or the task is cancelled.
+    func wait(forAtLeast threshold: Int) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.state.withLock { state -> Bool in
+                    if state.closed || state.items.count >= threshold || Task.isCancelled { return true }
+                    state.threshold = threshold
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            wake?.resume()
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Testing
+import TapCompareCore
+import TapCompareLedger
+import TapCompareMirroring
+@testable import TapCompareApp
+
+@Suite struct ConfigurationLoaderTests {
+    @Test func theExampleFileLoadsWithItsDocumentedValues() throws {
+        let c = try ConfigurationLoader.load(file: Self.repoRoot + "/tapcompare.example.yml")
+        #expect(c.listen == ListenAddress(host: "0.0.0.0", port: 8080))
+        #expect(c.legacy?.description == "http://127.0.0.1:8000")
+        #expect(c.candidate?.description == "http://127.0.0.1:8001")
+        #expect(c.sampleRate == 0.01)
+        #expect(c.mirror.maxInFlight == 256)
+        #expect(c.mirror.timeout == .seconds(5))
+        #expect(c.mirror.maxBodyBytes == 1 << 20)
+        #expect(c.routes.map(\.template.name) == ["GET /api/v1/comments/{id}", "POST /api/v1/comments", "GET /api/v1/internal/{name}"])
+        #expect(c.routes[0].sampleRate == 0.05)
+        #expect(c.routes[1].mirrorWrites)
+        #expect(c.routes[2].mirror == false)
+        #expect(c.ledger.url.description == "sqlite:tapcompare.sqlite")
+        #expect(c.ledger.batchSize == 1000)
+        #expect(c.ledger.spoolMaxBytes == 1 << 30)
+        #expect(c.ledger.flushInterval == .milliseconds(100))
+        #expect(c.admin.listen == ListenAddress(host: "127.0.0.1", port: 9090))
+        #expect(c.routes[1].verify?.read.name == "GET /api/v1/comments/{id}")
+        #expect(c.routes[1].verify?.idFrom == "$.id")
+        #expect(c.noise.replayLegacy == false)
+        #expect(c.noise.minShare == 0.5)
+        #expect(c.race.recheckDelay == .milliseconds(200))
+        #expect(c.race.versionHeaders == ["ETag", "Last-Modified"])
+    }
+
+    @Test func verificationNeedsMirroredWritesAndASingleValueIDPath() {
+        let yaml = """
+            routes:
+              - route: POST /api/v1/comments
+                verify:
+                  read: GET /api/v1/comments/{id}
+                  id_from: $..id
+            race:
+              version_path: $.items[*].v
+            """
+        let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: yaml, file: "v.yml") }
+        let text = error?.description ?? ""
+        #expect(text.contains("routes[0].verify.id_from: '$..id' is neither path:NAME nor a single-value JSONPath"))
+        #expect(text.contains("routes[0].verify.read: verify needs mirror_writes: true"))
+        #expect(text.contains("race.version_path: '$.items[*].v' is not a single-value JSONPath"))
+    }
+
+    @Test func defaultsApplyToAnEmptyFile() throws {
+        let c = try ConfigurationLoader.load(yaml: "", file: "empty.yml")
+        #expect(c.sampleRate == 0.01)
+        #expect(c.listen.port == 8080)
+        #expect(c.shutdownGrace == .seconds(10))
+        #expect(c.legacy == nil)
+    }
+
+    @Test func everyMistakeNamesFileLineKeyAndFix() {
+        let yaml = """
+            legacy: ftp://old
+            sample_rate: 1.5
+            mirror:
+              timeout: 5 sec
+              max_in_flite: 10
+            routes:
+              - route: GET api/v1
+            """
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: yaml, file: "tap.yml")
+        }
+        let issues = error?.issues ?? []
+        #expect(issues.count == 5)
+        let text = error?.description ?? ""
+        #expect(text.contains("tap.yml:1:9: legacy: 'ftp://old': expected http://host[:port][/path]"))
+        #expect(text.contains("tap.yml:2:14: sample_rate: 1.5 is outside 0…1"))
+        #expect(text.contains("tap.yml:4:12: mirror.timeout: '5 sec' is not a duration; write e.g. 250ms, 5s, 2m or 1h"))
+        #expect(text.contains("tap.yml:5:3: mirror.max_in_flite: unknown key; did you mean 'max_in_flight'?"))
+        #expect(text.contains("routes[0].route: invalid route template 'GET api/v1': the path must start with '/'"))
+    }
+
+    @Test func unknownTopLevelKeyIsRefused() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "legacy: http://a:1\nsample_rat: 0.5\n", file: "x.yml")
+        }
+        #expect(error?.description == "x.yml:2:1: sample_rat: unknown key; did you mean 'sample_rate'?")
+    }
+
+    @Test func invalidYAMLIsReportedWithItsPosition() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "legacy: [http://a\n", file: "bad.yml")
+        }
+        #expect(error?.description.hasPrefix("bad.yml:") == true)
+        #expect(error?.description.contains("not valid YAML") == true)
+    }
+
+    @Test func aMissingFileIsAClearError() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(file: "/nonexistent/tap.yml")
+        }
+        #expect(error?.description.hasPrefix("/nonexistent/tap.yml: cannot read the file") == true)
+    }
+
+    @Test func flagsOverrideTheFileAndAreValidated() throws {
+        let base = try ConfigurationLoader.load(yaml: "legacy: http://a:1\nsample_rate: 0.2\n", file: "f.yml")
+        let c = try ConfigurationOverrides(candidate: "http://b:2", sampleRate: "0.5").apply(to: base, file: "f.yml")
+        #expect(c.sampleRate == 0.5)
+        #expect(c.candidate?.port == 2)
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationOverrides(legacy: "nope", sampleRate: "2").apply(to: base, file: "f.yml")
+        }
+        #expect(error?.description.contains("command line: --sample-rate: '2' is outside 0…1") == true)
+        #expect(error?.description.contains("command line: --legacy: 'nope': expected http://host[:port][/path]") == true)
+    }
+
+    @Test func legacyIsRequiredAndAPublicAdminNeedsAToken() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationOverrides(admin: "0.0.0.0:9090").apply(to: ServeConfiguration(), file: nil)
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("legacy: no legacy upstream"))
+        #expect(text.contains("admin.token:"))
+    }
+
+    @Test func sampleKeyAndSizesParse() throws {
+        let c = try ConfigurationLoader.load(
+            yaml: "sample_key: header:X-User-Id\nmirror:\n  max_body_bytes: 64KiB\n  max_response_bytes: 2000\n",
+            file: "f.yml"
+        )
+        #expect(c.sampleKey == .header("X-User-Id"))
+        #expect(c.mirror.maxBodyBytes == 65_536)
+        #expect(c.mirror.maxResponseBytes == 2000)
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: "sample_key: cookie:x\n", file: "f.yml") }
+    }
+
+    @Test func aBadLedgerURLNamesTheKeyAndNeverPrintsThePassword() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "ledger:\n  url: postgres://u:hunter2@db:99999/x\n", file: "f.yml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.hasPrefix("f.yml:2:8: ledger.url: "))
+        #expect(!text.contains("hunter2"))
+    }
+
+    static var repoRoot: String {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for TapCompareApp live in this folder.

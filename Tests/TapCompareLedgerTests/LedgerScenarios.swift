@@ -1,0 +1,290 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SQLiteNIO
+import TapCompareCore
+import Testing
+@testable import TapCompareLedger
+
+/// The ledger's behaviour, written once and run on both backends by ``SQLiteLedgerTests`` and
+/// ``PostgresLedgerTests``: each scenario gets its own empty database.
+enum LedgerScenarios {
+    static func migrationsFromEmptyAndRerun(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        try await Harness.withStore(url) { store in
+            #expect(try await store.schemaVersion() == 0)
+            let first = try await store.migrate()
+            #expect(first == [1])
+            #expect(try await store.schemaVersion() == 1)
+            let second = try await store.migrate()
+            #expect(second.isEmpty, "a second migrate applies nothing")
+            #expect(try await store.counts() == LedgerCounts(comparisons: 0, discrepancies: 0, gaps: 0, droppedInGaps: 0))
+        }
+        // A second process (another connection pool) sees the schema and applies nothing either.
+        let again = try await Harness.withStore(url) { try await $0.migrate() }
+        #expect(again.isEmpty)
+    }
+
+    static func insertRoundTripsAndIsIdempotent(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i-1", maxSampleBytes: 1024)
+        let rows = (0..<250).map { encoder.encode(SyntheticComparisons.make(index: $0)) }
+        try await Harness.withStore(url) { store in
+            _ = try await store.migrate()
+            try await store.insert(rows)
+            try await store.insert(Array(rows[100..<200]))  // a replayed batch
+            #expect(try await store.counts() == LedgerCounts(comparisons: 250, discrepancies: 750, gaps: 0, droppedInGaps: 0))
+            let original = rows[7]
+            let stored = try #require(try await store.comparison(id: original.id))
+            #expect(abs(stored.recordedAt.timeIntervalSince(original.recordedAt)) < 0.000_5)
+            #expect(stored.route == original.route)
+            #expect(stored.path == original.path)
+            #expect(stored.outcome == "mismatch")
+            #expect(stored.legacyStatus == 200 && stored.candidateStatus == 200)
+            #expect(stored.legacyMilliseconds == original.legacyMilliseconds)
+            #expect(stored.discrepancyCount == 3 && stored.regressionCount == 3)
+            #expect(stored.requestSample == original.requestSample)
+            #expect(stored.legacySample == original.legacySample)
+            #expect(stored.discrepancies.map(\.field) == ["$.score", "$.text", "$.created_at"])
+            #expect(stored.discrepancies[1].legacyValue == #""hello""#)
+            #expect(stored.discrepancies[1].candidateValue == #""hello ""#)
+            #expect(try await store.comparison(id: UUID()) == nil)
+
+            let id = try await store.insertAnnotation(LedgerAnnotation(route: original.route, field: "$.text", classification: "noise", note: "trailing space"))
+            let annotations = try await store.annotations()
+            #expect(annotations.map(\.id) == [id])
+            #expect(annotations.first?.classification == "noise" && annotations.first?.kind == nil && annotations.first?.note == "trailing space")
+            await #expect(throws: LedgerError.self, "a classification outside regression/noise/race is refused") {
+                _ = try await store.insertAnnotation(LedgerAnnotation(route: "r", field: "f", classification: "meh"))
+            }
+        }
+    }
+
+    /// Two writers (two instances) at once: every comparison of both is stored, none collides.
+    static func concurrentWriters(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        _ = try await Harness.withStore(url) { try await $0.migrate() }
+        let perWriter = 3_000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for instance in ["proxy-a", "proxy-b"] {
+                group.addTask {
+                    try await Harness.withWriter(Harness.configuration(url: url, instance: instance)) { writer in
+                        // Several producer tasks per writer, as proxy event loops would be.
+                        await withTaskGroup(of: Void.self) { producers in
+                            for p in 0..<4 {
+                                producers.addTask {
+                                    for i in stride(from: p, to: perWriter, by: 4) {
+                                        writer.record(SyntheticComparisons.make(index: i))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let counts = try await Harness.counts(url)
+        #expect(counts.comparisons == 2 * perWriter)
+        #expect(counts.discrepancies == 2 * perWriter * 3)
+        #expect(counts.gaps == 0)
+    }
+
+    /// Everything recorded while the ledger is down or refusing arrives once it is back: rows = comparisons made.
+    static func outage(
+        _ backend: Backend,
+        url: LedgerURL,
+        goDown: @Sendable () async throws -> Void,
+        comeBack: @Sendable () async throws -> Void
+    ) async throws {
+        _ = try await Harness.withStore(url) { try await $0.migrate() }
+        let (spooled, replayed, dropped) = try await Harness.withWriter(Harness.configuration(url: url, batchSize: 50)) { writer in
+            for i in 0..<500 { writer.record(SyntheticComparisons.make(index: i)) }
+            try await Harness.waitUntil("the first 500 are written") { writer.metrics.snapshot.written >= 500 }
+            try await goDown()
+            for i in 500..<1_500 { writer.record(SyntheticComparisons.make(index: i)) }
+            try await Harness.waitUntil("the next 1,000 are spooled") { writer.metrics.snapshot.spooled >= 1_000 }
+            try await comeBack()
+            for i in 1_500..<2_000 { writer.record(SyntheticComparisons.make(index: i)) }
+            try await Harness.waitUntil("the spool is replayed") {
+                let s = writer.metrics.snapshot
+                return writer.spool.isEmpty && s.replayed == s.spooled && s.written == 2_000
+            }
+            let s = writer.metrics.snapshot
+            return (s.spooled, s.replayed, s.droppedTotal)
+        }
+        #expect(spooled >= 1_000)
+        #expect(replayed == spooled)
+        #expect(dropped == 0)
+        let counts = try await Harness.counts(url)
+        #expect(counts.comparisons == 2_000)
+        #expect(counts.discrepancies == 6_000)
+        #expect(counts.gaps == 0)
+    }
+
+    /// A ledger down from the start with a small spool: what fits is spooled and replayed, the rest is dropped,
+    /// counted, and written as one gap row once the ledger is back.
+    static func spoolCapAndGap(
+        _ backend: Backend,
+        downURL: LedgerURL,
+        readURL: @Sendable () async throws -> LedgerURL,
+        comeBack: @Sendable () async throws -> Void
+    ) async throws {
+        var configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 120_000)
+        configuration.queueCapacity = 5_000
+        let recorded = 1_000
+        let snapshot = try await Harness.withWriter(configuration) { writer in
+            for i in 0..<recorded { writer.record(SyntheticComparisons.make(index: i)) }
+            try await Harness.waitUntil("all 1,000 are spooled or dropped") {
+                let s = writer.metrics.snapshot
+                return s.spooled + s.droppedTotal == recorded
+            }
+            try await comeBack()
+            try await Harness.waitUntil("the spool is replayed and the gap written") {
+                let s = writer.metrics.snapshot
+                return writer.spool.isEmpty && s.replayed == s.spooled && s.gapsWritten == 1
+            }
+            return writer.metrics.snapshot
+        }
+        #expect(snapshot.spooled > 0, "some batches fit in the spool")
+        #expect(snapshot.dropped["spool_full"] ?? 0 > 0, "the rest was dropped")
+        #expect(snapshot.spooled + snapshot.droppedTotal == recorded)
+        let url = try await readURL()
+        let (counts, gaps) = try await Harness.withStore(url) { store in (try await store.counts(), try await store.gaps()) }
+        #expect(counts.comparisons == snapshot.spooled)
+        #expect(counts.gaps == 1)
+        let gap = try #require(gaps.first)
+        #expect(gap.count == snapshot.droppedTotal)
+        #expect(gap.reason == "spool_full")
+        #expect(gap.instance == "test")
+        #expect(gap.from <= gap.to)
+    }
+
+    /// A writer process killed with SIGKILL while spooling loses nothing it reported durable: the next writer
+    /// on the same spool replays it all, exactly once.
+    static func sigkill(_ backend: Backend, downURL: LedgerURL, url: LedgerURL) async throws {
+        let spool = Harness.temporaryDirectory() + "/spool"
+        let binary = try Paths.tapcompareBinary()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["ledger", "generate", "--ledger", downURL.descriptionWithPassword, "--spool-dir", spool,
+                             "--count", "1000000", "--rate", "20000"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        let lines = LineCollector()
+        pipe.fileHandleForReading.readabilityHandler = { lines.append($0.availableData) }
+        try process.run()
+        do {
+            try await Harness.waitUntil("the child has made 3,000 comparisons durable", timeout: .seconds(60)) {
+                lines.lastDurable >= 3_000
+            }
+        } catch {
+            process.terminate()
+            throw error
+        }
+        kill(process.processIdentifier, SIGKILL)
+        let status = try await waitForExit(process)
+        pipe.fileHandleForReading.readabilityHandler = nil
+        #expect(status == 128 + SIGKILL, "the child was killed, not finished")
+        let durable = lines.lastDurable
+
+        _ = try await Harness.withStore(url) { try await $0.migrate() }
+        let replayed = try await Harness.withWriter(Harness.configuration(url: url, spoolDirectory: spool)) { writer in
+            try await Harness.waitUntil("the leftover spool is replayed") { writer.spool.isEmpty && writer.metrics.snapshot.replayed > 0 }
+            return writer.metrics.snapshot.replayed
+        }
+        let counts = try await Harness.counts(url)
+        #expect(counts.comparisons >= durable, "every comparison reported durable before the kill is in the ledger")
+        #expect(counts.comparisons == replayed)
+        #expect(counts.discrepancies == 3 * counts.comparisons, "no comparison is stored without its discrepancies")
+    }
+
+    /// Secrets never reach the database: headers, query parameters, JSON paths in bodies and discrepancies.
+    static func redaction(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        let redaction = RedactionConfiguration(headers: ["X-Api-Key"], jsonPaths: ["$.author", "$.text"], queryParameters: ["token"])
+        var record = SyntheticComparisons.make(index: 40)
+        record.request?.headers.add(name: "X-Api-Key", value: "k-123")
+        record.request?.headers.add(name: "Cookie", value: "session=abc")
+        record.discrepancies.append(Discrepancy(path: "", field: "header:set-cookie", kind: .header, legacyValue: #""sid=1""#, candidateValue: #""sid=2""#))
+        let id = record.id
+        let finished = record
+        try await Harness.withWriter(Harness.configuration(url: url, redaction: redaction)) { writer in
+            writer.record(finished)
+        }
+        let stored = try #require(try await Harness.withStore(url) { try await $0.comparison(id: id) })
+        let request = try #require(stored.requestSample)
+        #expect(request.contains("Authorization: [REDACTED]"))
+        #expect(request.contains("X-Api-Key: [REDACTED]"))
+        #expect(request.contains("Cookie: [REDACTED]"))
+        #expect(!request.contains("synthetic-40") && !request.contains("k-123") && !request.contains("abc"))
+        #expect(request.contains("token=[REDACTED]"))
+        #expect(!request.contains("secret40"))
+        #expect(request.contains("Accept: application/json"), "other headers are kept")
+        #expect(stored.path == "/api/v1/comments/40?page=2&token=[REDACTED]")
+        let legacy = try #require(stored.legacySample)
+        #expect(!legacy.contains("ada") && !legacy.contains("hello"))
+        #expect(legacy.contains("\"score\""), "other fields are kept")
+        let text = try #require(stored.discrepancies.first { $0.field == "$.text" })
+        #expect(text.legacyValue == #""[REDACTED]""# && text.candidateValue == #""[REDACTED]""#)
+        let score = try #require(stored.discrepancies.first { $0.field == "$.score" })
+        #expect(score.legacyValue == "40")
+        let cookie = try #require(stored.discrepancies.first { $0.field == "header:set-cookie" })
+        #expect(cookie.legacyValue == #""[REDACTED]""#)
+    }
+
+    static func prune(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 0)
+        let now = Date()
+        let old = (0..<20).map { encoder.encode(SyntheticComparisons.make(index: $0, at: now.addingTimeInterval(-40 * 86_400))) }
+        let recent = (20..<30).map { encoder.encode(SyntheticComparisons.make(index: $0, at: now)) }
+        let result = try await Harness.withStore(url) { store in
+            _ = try await store.migrate()
+            try await store.insert(old + recent)
+            #expect(try await store.counts().comparisons == 30)
+            return try await store.prune(olderThan: now.addingTimeInterval(-30 * 86_400))
+        }
+        let counts = try await Harness.counts(url)
+        #expect(counts.comparisons == 10)
+        #expect(counts.discrepancies == 30)
+        switch backend {
+        case .sqlite:
+            #expect(result.deletedComparisons == 20)
+        case .postgres:
+            let day = LedgerTime.dayStamp(now.addingTimeInterval(-40 * 86_400))
+            #expect(Set(result.droppedPartitions) == ["comparisons_p\(day)", "discrepancies_p\(day)"])
+        }
+    }
+}
+
+extension LedgerURL {
+    /// The URL including its password, for handing to a child process in tests.
+    var descriptionWithPassword: String {
+        switch self.backend {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let pg):
+            return "postgres://\(pg.username):\(pg.password ?? "")@\(pg.host):\(pg.port)/\(pg.database)?sslmode=\(pg.sslMode.rawValue)"
+        }
+    }
+}
+
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = ""
+    private var durable = 0
+
+    func append(_ data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        buffer += String(decoding: data, as: UTF8.self)
+        while let newline = buffer.firstIndex(of: "\n") {
+            let line = buffer[..<newline]
+            if line.hasPrefix("durable "), let n = Int(line.dropFirst("durable ".count)) { durable = max(durable, n) }
+            buffer = String(buffer[buffer.index(after: newline)...])
+        }
+    }
+
+    var lastDurable: Int { lock.lock(); defer { lock.unlock() }; return durable }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+@testable import TapCompareLedger
+
+@Suite("Spool")
+struct LedgerSpoolTests {
+    @Test func framesComeBackInOrderAndSegmentsAreFreed() throws {
+        let dir = Harness.temporaryDirectory()
+        let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20, segmentBytes: 100)
+        for i in 0..<10 { #expect(try spool.append(Array("batch-\(i)".utf8))) }
+        #expect(!spool.isEmpty)
+        var seen: [String] = []
+        while let entry = try spool.peek() {
+            seen.append(String(decoding: entry.payload, as: UTF8.self))
+            spool.commit(entry)
+        }
+        #expect(seen == (0..<10).map { "batch-\($0)" })
+        #expect(spool.isEmpty)
+        #expect(spool.bytesOnDisk == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".spool") }
+        #expect(left.isEmpty, "replayed segments are deleted")
+    }
+
+    @Test func capRefusesWithoutWriting() throws {
+        let spool = try LedgerSpool(directory: Harness.temporaryDirectory(), maxBytes: 100)
+        #expect(try spool.append([UInt8](repeating: 1, count: 60)))
+        #expect(try spool.append([UInt8](repeating: 2, count: 60)) == false)
+        #expect(spool.bytesOnDisk == 72)
+    }
+
+    @Test func aSecondProcessCannotShareTheDirectory() throws {
+        let dir = Harness.temporaryDirectory()
+        let first = try LedgerSpool(directory: dir, maxBytes: 1000)
+        #expect(throws: LedgerError.self) { try LedgerSpool(directory: dir, maxBytes: 1000) }
+        _ = first
+    }
+
+    @Test func reopenedSpoolReplaysLeftoversAndSkipsATornTail() throws {
+        let dir = Harness.temporaryDirectory()
+        do {
+            let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20)
+            #expect(try spool.append(Array("one".utf8)))
+            #expect(try spool.append(Array("two".utf8)))
+        }
+        // A crash in the middle of an append: half a frame at the end of the segment.
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".spool") })
+        let handle = try #require(FileHandle(forWritingAtPath: dir + "/" + segment))
+        handle.seekToEndOfFile()
+        handle.write(Data(SpoolFrame.encode(Array("three".utf8)).prefix(9)))
+        try handle.close()
+
+        let reopened = try LedgerSpool(directory: dir, maxBytes: 1 << 20)
+        #expect(!reopened.isEmpty)
+        #expect(try reopened.append(Array("four".utf8)), "new batches go to a new segment after the leftovers")
+        var seen: [String] = []
+        while let entry = try reopened.peek() {
+            seen.append(String(decoding: entry.payload, as: UTF8.self))
+            reopened.commit(entry)
+        }
+        #expect(seen == ["one", "two", "four"])
+        #expect(reopened.corruptFrames == 1)
+        #expect(reopened.isEmpty)
+    }
+
+    @Test func frameDetectsCorruption() {
+        var frame = SpoolFrame.encode(Array("payload".utf8))
+        guard case .frame = SpoolFrame.decode(frame, at: 0) else { Issue.record("valid frame not decoded"); return }
+        frame[frame.count - 1] ^= 0xFF
+        guard case .corrupt = SpoolFrame.decode(frame, at: 0) else { Issue.record("corruption not detected"); return }
+        guard case .incomplete = SpoolFrame.decode(Array(frame.prefix(5)), at: 0) else { Issue.record("short frame"); return }
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+    }
+
+    @Test func codecKeepsMillisecondsExactly() throws {
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 100)
+        let rows = (0..<5).map { encoder.encode(SyntheticComparisons.make(index: $0)) }
+        #expect(try LedgerSpoolCodec.decode(LedgerSpoolCodec.encode(rows)) == rows)
+    }
+}
+
+@Suite("Writer state machine")
+struct LedgerWriterStateMachineTests {
+    let t0 = ContinuousClock.now
+
+    @Test func writesWhileAvailableSpoolsAfterAFailureRetriesAfterTheInterval() {
+        var machine = LedgerWriterStateMachine(spoolPending: false, retryInterval: .seconds(1))
+        #expect(machine.action(forBatchAt: t0) == .write)
+        let first = machine.storeFailed(at: t0)
+        let second = machine.storeFailed(at: t0)
+        #expect(first, "the first failure starts an outage")
+        #expect(!second, "later failures do not")
+        #expect(machine.action(forBatchAt: t0 + .milliseconds(500)) == .spool)
+        machine.spooled()
+        #expect(!machine.shouldReplay(at: t0 + .milliseconds(500)))
+        #expect(machine.shouldReplay(at: t0 + .seconds(1)))
+        // While the spool holds batches, new ones queue behind them even if the store is back: order is kept.
+        machine.storeSucceeded()
+        #expect(machine.action(forBatchAt: t0 + .seconds(2)) == .spool)
+        machine.spoolDrained()
+        #expect(machine.action(forBatchAt: t0 + .seconds(2)) == .write)
+    }
+
+    @Test func gapsMergeByReasonAndWaitForTheSpool() {
+        var machine = LedgerWriterStateMachine(spoolPending: true, retryInterval: .seconds(1))
+        let d = Date(timeIntervalSince1970: 1_000)
+        machine.dropped(count: 10, from: d, to: d.addingTimeInterval(1), reason: "spool_full")
+        machine.dropped(count: 5, from: d.addingTimeInterval(-1), to: d.addingTimeInterval(2), reason: "spool_full")
+        machine.dropped(count: 1, from: d, to: d, reason: "queue_full")
+        #expect(machine.gaps.count == 2)
+        #expect(machine.gaps[0].count == 15)
+        #expect(machine.gaps[0].from == d.addingTimeInterval(-1) && machine.gaps[0].to == d.addingTimeInterval(2))
+        #expect(!machine.shouldWriteGaps(at: t0), "gap rows wait until the spool is replayed")
+        machine.spoolDrained()
+        #expect(machine.shouldWriteGaps(at: t0))
+        let sealed = machine.sealGaps()
+        machine.dropped(count: 3, from: d, to: d, reason: "spool_full")
+        #expect(machine.gaps.count == 3, "a gap being written is not changed; new drops start a new one")
+        machine.gapWritten(id: sealed[0].id)
+        machine.gapWritten(id: sealed[1].id)
+        #expect(machine.gaps.map(\.count) == [3])
+    }
+
+    @Test func maintenanceDeadline() {
+        var machine = LedgerWriterStateMachine(spoolPending: false, retryInterval: .seconds(2))
+        #expect(machine.maintenanceDeadline == nil)
+        _ = machine.storeFailed(at: t0)
+        machine.spooled()
+        #expect(machine.maintenanceDeadline == t0 + .seconds(2))
+    }
+}
+
+@Suite("Ledger time")
+struct LedgerTimeTests {
+    @Test func formatsAndParses() {
+        let date = Date(timeIntervalSince1970: 1_795_313_073.123)
+        #expect(LedgerTime.format(date) == "2026-11-22T02:04:33.123Z")
+        #expect(abs(LedgerTime.parse("2026-11-22T02:04:33.123Z")!.timeIntervalSince(date)) < 0.000_001)
+        #expect(LedgerTime.parse("2026-11-22 02:04:33") == Date(timeIntervalSince1970: 1_795_313_073))
+        #expect(LedgerTime.dayStamp(date) == "20261122")
+        #expect(LedgerTime.parseDayStamp("20261122") == Date(timeIntervalSince1970: 1_795_305_600))
+        #expect(LedgerTime.startOfDay(date) == Date(timeIntervalSince1970: 1_795_305_600))
+        #expect(LedgerTime.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+    }
+}

@@ -1,0 +1,104 @@
+import NIOCore
+import NIOHTTP1
+import TapCompareCore
+import Testing
+@testable import TapCompareLedger
+
+@Suite("Redaction")
+struct RedactorTests {
+    @Test func defaultSensitiveHeadersAreAlwaysRedacted() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(headers: ["X-Api-Key"]))
+        var headers = HTTPHeaders()
+        headers.add(name: "authorization", value: "Bearer t0k3n")
+        headers.add(name: "Proxy-Authorization", value: "Basic cHJveHk=")
+        headers.add(name: "Cookie", value: "a=1")
+        headers.add(name: "x-api-key", value: "k")
+        headers.add(name: "Accept", value: "*/*")
+        let (text, truncated) = redactor.requestText(RequestSnapshot(method: .GET, uri: "/a", headers: headers))
+        #expect(!truncated)
+        #expect(text == "GET /a HTTP/1.1\r\nauthorization: [REDACTED]\r\nProxy-Authorization: [REDACTED]\r\nCookie: [REDACTED]\r\nx-api-key: [REDACTED]\r\nAccept: */*\r\n\r\n")
+    }
+
+    @Test func queryParameters() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(queryParameters: ["token", "api key"]))
+        #expect(redactor.redactQuery(in: "/a?token=abc&page=2") == "/a?token=[REDACTED]&page=2")
+        #expect(redactor.redactQuery(in: "/a?page=2&token=abc#frag") == "/a?page=2&token=[REDACTED]#frag")
+        #expect(redactor.redactQuery(in: "/a?api+key=1&api%20key=2") == "/a?api+key=[REDACTED]&api%20key=[REDACTED]")
+        #expect(redactor.redactQuery(in: "/a?tokens=keep") == "/a?tokens=keep")
+        #expect(redactor.redactQuery(in: "/a") == "/a")
+    }
+
+    @Test func jsonPathsInDiscrepancies() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.user.email", "$.items[*].token", "$..password"]))
+        func redacted(_ path: String, _ value: String = "\"v\"") -> String? {
+            redactor.redact(LedgerDiscrepancy(path: path, field: "f", kind: "value_changed", legacyValue: value, candidateValue: value, classification: "regression")).legacyValue
+        }
+        #expect(redacted("/user/email") == "\"[REDACTED]\"")
+        let user = try #require(redacted("/user", #"{"email":"a@b","name":"Ada"}"#))
+        #expect(!user.contains("a@b") && user.contains("Ada"), "a value containing a redacted path is redacted inside")
+        #expect(redacted("/user/name") == "\"v\"")
+        #expect(redacted("/items/3/token") == "\"[REDACTED]\"")
+        #expect(redacted("/items/3/id") == "\"v\"")
+        #expect(redacted("/a/b/password") == "\"[REDACTED]\"")
+        let body = try #require(redacted("", #"{"user":{"email":"x@y"},"items":[{"token":"t","id":1}],"k":{"password":"p"}}"#))
+        #expect(!body.contains("x@y") && !body.contains("\"t\"") && !body.contains("\"p\""), "whole-body values are redacted inside")
+        #expect(body.contains("\"id\":1"))
+    }
+
+    @Test func missingValuesStayMissing() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.secret"]))
+        let d = redactor.redact(LedgerDiscrepancy(path: "/secret", field: "$.secret", kind: "missing_in_candidate", legacyValue: "1", candidateValue: nil, classification: "regression"))
+        #expect(d.legacyValue == "\"[REDACTED]\"")
+        #expect(d.candidateValue == nil)
+    }
+
+    @Test func jsonPathsInBodies() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.user.email", "$.items[*].token"]))
+        let body = #"{"user":{"email":"a@b.c","name":"Ada"},"items":[{"token":"t1","id":1},{"token":"t2","id":2}]}"#
+        let stored = redactor.redactBody(ByteBuffer(string: body))
+        #expect(!stored.contains("a@b.c") && !stored.contains("t1") && !stored.contains("t2"))
+        #expect(stored.contains("Ada"))
+        #expect(stored.contains("[REDACTED]"))
+        #expect(redactor.redactBody(ByteBuffer(string: "not json")) == "not json")
+    }
+
+    @Test func binaryBodiesAreBase64() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration())
+        #expect(redactor.redactBody(ByteBuffer(bytes: [0xFF, 0xFE, 0x00])) == "base64://4A")
+    }
+
+    @Test(arguments: ["user.email", "$.a[", "$.a[x]", "$..", "$.a..", "$['a"])
+    func invalidJSONPathsAreRejected(path: String) {
+        #expect(throws: LedgerError.self) { try Redactor(configuration: RedactionConfiguration(jsonPaths: [path])) }
+    }
+
+    @Test func samplesAreCappedAtACharacterBoundary() {
+        let (text, cut) = "aé€😀".capped(toUTF8Bytes: 5)  // a(1) é(2) €(3): 5 bytes cut inside €
+        #expect(text == "aé")
+        #expect(cut)
+        #expect("abc".capped(toUTF8Bytes: 3) == ("abc", false))
+    }
+
+    @Test func nonJSONValuesAreStoredAsJSONStrings() {
+        #expect(LedgerRecordEncoder.storableJSON("42") == "42")
+        #expect(LedgerRecordEncoder.storableJSON(#"{"a":[1,2.5e3,true,null,"x\n"]}"#) == #"{"a":[1,2.5e3,true,null,"x\n"]}"#)
+        #expect(LedgerRecordEncoder.storableJSON("plain text") == #""plain text""#)
+        #expect(LedgerRecordEncoder.storableJSON("01") == #""01""#)
+        #expect(LedgerRecordEncoder.storableJSON(#""\u0000""#) == #""\"\\u0000\"""#)
+        #expect(LedgerRecordEncoder.storableJSON("say \"hi\"\t") == #""say \"hi\"\t""#)
+    }
+
+    @Test func samplesOnlyForMismatchesAndErrors() throws {
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 40)
+        var record = SyntheticComparisons.make(index: 1)
+        let mismatch = encoder.encode(record)
+        #expect(mismatch.requestSample != nil && mismatch.legacySample != nil && mismatch.candidateSample != nil)
+        #expect(mismatch.legacySample!.utf8.count <= 40)
+        #expect(mismatch.samplesTruncated)
+        record.outcome = .match
+        record.discrepancies = []
+        let match = encoder.encode(record)
+        #expect(match.requestSample == nil && match.legacySample == nil && match.candidateSample == nil)
+        #expect(match.discrepancyCount == 0)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import SQLiteNIO
+import Testing
+@testable import TapCompareLedger
+
+@Suite("Ledger on SQLite", .timeLimit(.minutes(2)))
+struct SQLiteLedgerTests {
+    @Test func migrationsFromEmptyAndRerun() async throws {
+        try await LedgerScenarios.migrationsFromEmptyAndRerun(.sqlite)
+    }
+
+    @Test func insertRoundTripsAndIsIdempotent() async throws {
+        try await LedgerScenarios.insertRoundTripsAndIsIdempotent(.sqlite)
+    }
+
+    @Test func concurrentWriters() async throws {
+        try await LedgerScenarios.concurrentWriters(.sqlite)
+    }
+
+    /// Another process holding SQLite's write lock makes the ledger refuse writes, a real failure of a real file.
+    @Test func outageWhileLockedByAnotherWriter() async throws {
+        let url = try await Backend.sqlite.freshURL()
+        guard case .sqlite(let path) = url.backend else { return }
+        let blocker = BlockerBox()
+        try await LedgerScenarios.outage(.sqlite, url: url, goDown: {
+            let conn = try await SQLiteConnection.open(storage: .file(path: path))
+            _ = try await conn.query("BEGIN EXCLUSIVE")
+            blocker.set(conn)
+        }, comeBack: {
+            let conn = try #require(blocker.take())
+            _ = try await conn.query("COMMIT")
+            try await conn.close()
+        })
+    }
+
+    /// The database file's directory does not exist: the store cannot open until it is created.
+    @Test func spoolCapAndGapRow() async throws {
+        let directory = Harness.temporaryDirectory() + "/not-yet"
+        let url = LedgerURL(backend: .sqlite(path: directory + "/ledger.sqlite"))
+        try await LedgerScenarios.spoolCapAndGap(.sqlite, downURL: url, readURL: { url }, comeBack: {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        })
+    }
+
+    @Test func sigkillLosesNothingSpooled() async throws {
+        let down = LedgerURL(backend: .sqlite(path: Harness.temporaryDirectory() + "/missing/ledger.sqlite"))
+        try await LedgerScenarios.sigkill(.sqlite, downURL: down, url: try await Backend.sqlite.freshURL())
+    }
+
+    @Test func redaction() async throws {
+        try await LedgerScenarios.redaction(.sqlite)
+    }
+
+    @Test func pruneDeletesOldRows() async throws {
+        try await LedgerScenarios.prune(.sqlite)
+    }
+
+    @Test func summaryViewsAnswer() async throws {
+        let url = try await Backend.sqlite.freshURL()
+        guard case .sqlite(let path) = url.backend else { return }
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 0)
+        try await Harness.withStore(url) { store in
+            _ = try await store.migrate()
+            try await store.insert((0..<10).map { encoder.encode(SyntheticComparisons.make(index: $0 * 5)) })
+        }
+        let conn = try await SQLiteConnection.open(storage: .file(path: path))
+        let routes = try await conn.query("SELECT route, compared, mismatched, legacy_p50_ms, legacy_p99_ms FROM route_summary")
+        let fields = try await conn.query("SELECT field, count, example_ids FROM field_summary ORDER BY field")
+        try await conn.close()
+        #expect(routes.count == 1)
+        #expect(routes.first?.column("compared")?.integer == 10)
+        #expect(routes.first?.column("mismatched")?.integer == 10)
+        // Legacy latencies 2.0, 2.5, …, 6.5 ms: nearest-rank p50 is the 5th (4.0), p99 the 10th (6.5).
+        #expect(routes.first?.column("legacy_p50_ms")?.double == 4.0)
+        #expect(routes.first?.column("legacy_p99_ms")?.double == 6.5)
+        #expect(fields.map { $0.column("field")?.string } == ["$.created_at", "$.score", "$.text"])
+        #expect(fields.first?.column("count")?.integer == 10)
+        #expect(fields.first?.column("example_ids")?.string?.split(separator: ",").count == 3)
+    }
+}
+
+final class BlockerBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var connection: SQLiteConnection?
+    func set(_ c: SQLiteConnection) { lock.lock(); connection = c; lock.unlock() }
+    func take() -> SQLiteConnection? { lock.lock(); defer { connection = nil; lock.unlock() }; return connection }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for tests and benchmarks.
+#
+#   scripts/postgres.sh start DIR    initdb into DIR/data, listen on 127.0.0.1:<free port>, create a user with a
+#                                    password and a database; prints
+#                                      TAPCOMPARE_TEST_POSTGRES_URL=postgres://tapcompare:...@127.0.0.1:PORT/tapcompare?sslmode=disable
+#                                      TAPCOMPARE_TEST_POSTGRES_DIR=DIR
+#                                    (eval "$(scripts/postgres.sh start DIR)" exports nothing; prefix with export or
+#                                    use `set -a`).
+#   scripts/postgres.sh halt DIR     stop the server, keep the data (simulates an outage)
+#   scripts/postgres.sh resume DIR   start it again on the same port
+#   scripts/postgres.sh stop DIR     stop the server (DIR is left for the caller to delete)
+#
+# PostgreSQL refuses to run as root; when run as root the cluster belongs to the `postgres` user. When the
+# binaries are missing, Debian's `postgresql` package is installed.
+set -euo pipefail
+
+usage() { echo "usage: $0 start|stop|halt|resume DIR" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+cmd=$1
+dir=$(mkdir -p "$2" && cd "$2" && pwd)
+
+find_bin() {
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+bin=$(find_bin)
+if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "postgres.sh: PostgreSQL binaries not found and not root: install the 'postgresql' package" >&2
+        exit 1
+    fi
+    echo "postgres.sh: installing postgresql from Debian packages" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2 || {
+        apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2
+    }
+    bin=$(find_bin)
+fi
+
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+data="$dir/data"
+sock="$dir/sock"
+log="$dir/postgres.log"
+
+pg_start() {
+    local port
+    port=$(cat "$dir/port")
+    as_pg "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+        -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200" start </dev/null >/dev/null 2>&1
+}
+
+case "$cmd" in
+start)
+    if [ -f "$data/PG_VERSION" ]; then
+        echo "postgres.sh: $data already holds a cluster; stop it and remove $dir first" >&2
+        exit 1
+    fi
+    mkdir -p "$data" "$sock"
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; fi
+    password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    pwfile="$dir/superuser.pw"
+    echo "$password" > "$pwfile"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$pwfile"; fi
+    chmod 600 "$pwfile"
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+        --pwfile="$pwfile" -E UTF8 --no-instructions >/dev/null
+    rm -f "$pwfile"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    echo "$port" > "$dir/port"
+    pg_start
+    as_pg "$bin/psql" -h "$sock" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
+        -c "CREATE ROLE tapcompare LOGIN CREATEDB PASSWORD '$password'" \
+        -c "CREATE DATABASE tapcompare OWNER tapcompare" >/dev/null
+    echo "TAPCOMPARE_TEST_POSTGRES_URL=postgres://tapcompare:$password@127.0.0.1:$port/tapcompare?sslmode=disable"
+    echo "TAPCOMPARE_TEST_POSTGRES_DIR=$dir"
+    ;;
+halt)
+    as_pg "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null
+    ;;
+resume)
+    pg_start
+    ;;
+stop)
+    if [ -f "$data/postmaster.pid" ]; then
+        as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+    fi
+    ;;
+*)
+    usage
+    ;;
+esac

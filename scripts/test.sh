@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The one test command (README and .ci/run call exactly this).
+#
+# It installs what the tests need when missing (Debian packages), starts a throwaway PostgreSQL cluster for the
+# ledger tests (every Postgres test runs against a real server), builds with a warning check on our own code,
+# runs `swift test`, and stops what it started, whatever happens.
+#
+# Environment:
+#   TAPCOMPARE_TEST_POSTGRES_URL  use this server instead of starting one (outage tests then need
+#                                 TAPCOMPARE_TEST_POSTGRES_DIR of a scripts/postgres.sh cluster too)
+#   SWIFT_TEST_ARGS               extra arguments for `swift test` (e.g. "--filter Ledger")
+#   SWIFT_FLAGS                   flags for both `swift build` and `swift test` (scripts/tsan.sh sets
+#                                 "--sanitize=thread --scratch-path .build-tsan")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+log() { printf '==> %s\n' "$*"; }
+
+# --- what the tests need -------------------------------------------------------------------------------------
+need_packages=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
+command -v xmllint >/dev/null 2>&1 || need_packages+=(libxml2-utils)
+command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  log "installing ${need_packages[*]}"
+  if [ "$(id -u)" = 0 ]; then sudo_=""; else sudo_="sudo"; fi
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+fi
+
+# --- servers ---------------------------------------------------------------------------------------------------
+pg_dir=""
+cleanup() {
+  if [ -n "$pg_dir" ]; then
+    scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${TAPCOMPARE_TEST_POSTGRES_URL:-}" ]; then
+  pg_dir=$(mktemp -d /tmp/tapcompare-pg.XXXXXX)
+  log "starting a throwaway PostgreSQL in $pg_dir"
+  pg_env=$(scripts/postgres.sh start "$pg_dir")
+  eval "$(printf '%s\n' "$pg_env" | grep -E '^TAPCOMPARE_TEST_POSTGRES_(URL|DIR)=')"
+  # The outage tests stop and restart this server through scripts/postgres.sh halt|resume "$TAPCOMPARE_TEST_POSTGRES_DIR".
+  export TAPCOMPARE_TEST_POSTGRES_URL TAPCOMPARE_TEST_POSTGRES_DIR
+fi
+
+# --- build, with no warnings in our own code --------------------------------------------------------------------
+log "building"
+build_log=$(mktemp)
+set +e
+# shellcheck disable=SC2086
+swift build --build-tests ${SWIFT_FLAGS:-} >"$build_log" 2>&1
+build_rc=$?
+set -e
+if [ $build_rc -ne 0 ]; then
+  grep -E 'error:' "$build_log" | sort -u | head -50 || tail -50 "$build_log"
+  log "build failed (exit $build_rc)"; exit 1
+fi
+if grep -E "^$repo/(Sources|Tests|bench)/.*warning:" "$build_log" | sort -u | grep . ; then
+  log "our code has compiler warnings (above): fix them"; exit 1
+fi
+rm -f "$build_log"
+
+# --- tests -----------------------------------------------------------------------------------------------------
+log "running the tests"
+# shellcheck disable=SC2086
+swift test --skip-build ${SWIFT_FLAGS:-} ${SWIFT_TEST_ARGS:-}
