@@ -217,11 +217,17 @@ struct JSONDiffer {
             inPlace = dissimilar * 10 <= gapA.count && (gapA.count == 1 || dissimilar < gapA.count)
         }
         // The same elements in another order: one `array_order` for the whole array.
-        if !inPlace, gapA.count == gapB.count, gapA.count >= 2, self.elementRulesInactive(state, gapA),
-            Self.isPermutation(a[gapA], b[gapB])
-        {
-            self.emit(.arrayOrder, .array(a), .array(b))
-            return
+        if !inPlace, gapA.count == gapB.count, gapA.count >= 2 {
+            let permuted: Bool
+            if self.elementRulesInactive(state, gapA) {
+                permuted = Self.isPermutation(a[gapA], b[gapB])
+            } else {
+                permuted = self.isPermutationUnderRules(a, b, gapA, gapB, state)
+            }
+            if permuted {
+                self.emit(.arrayOrder, .array(a), .array(b))
+                return
+            }
         }
 
         if inPlace || (gapA.count == 1 && gapB.count == 1) {
@@ -270,7 +276,8 @@ struct JSONDiffer {
         var runA: [Int] = []
         var runB: [Int] = []
         func flush() {
-            if runA.count == runB.count {
+            let positional = runA.count == runB.count && zip(runA, runB).allSatisfy { Self.similar(a[$0], b[$1]) }
+            if positional {
                 for k in runA.indices { result.append(.pair(runA[k], runB[k])) }
             } else if runA.isEmpty || runB.isEmpty || runA.count * runB.count > self.limits.maxSimilarityCells {
                 let common = min(runA.count, runB.count)
@@ -316,6 +323,27 @@ struct JSONDiffer {
         case (.array, .array): return true
         default: return a.kind == b.kind
         }
+    }
+
+    /// Whether the gaps hold the same elements in another order, elements compared under the rules
+    /// (bounded by ``Comparator/Configuration/Alignment/maxSimilarityCells`` comparisons).
+    private mutating func isPermutationUnderRules(
+        _ a: [JSONValue], _ b: [JSONValue], _ gapA: Range<Int>, _ gapB: Range<Int>, _ state: State
+    ) -> Bool {
+        guard gapA.count * gapB.count <= self.limits.maxSimilarityCells else { return false }
+        var used = [Bool](repeating: false, count: gapB.count)
+        for i in gapA {
+            var found = false
+            for (k, j) in gapB.enumerated() where !used[k] {
+                if self.equal(a[i], b[j], self.step(state, .index(i))) {
+                    used[k] = true
+                    found = true
+                    break
+                }
+            }
+            if !found { return false }
+        }
+        return true
     }
 
     private static func isPermutation(_ a: ArraySlice<JSONValue>, _ b: ArraySlice<JSONValue>) -> Bool {
