@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Logging
-import TapCompareApp
+@testable import TapCompareApp
 import TapCompareCapture
 import TapCompareLedger
 import Testing
@@ -41,6 +41,12 @@ import Testing
         #expect(counts.comparisons >= reads)
         #expect(counts.discrepancies > 0)
         #expect(printed.text.contains("TapCompare demo"))
+
+        // The report the demo prints is the ledger's, for the demo's window.
+        let (table, html) = try await DemoRunner.report(ledger: ledger, since: outcome.startedAt, logger: Logger(label: "test"))
+        #expect(table.contains("GET /api/v1/posts/{id}/comments"))
+        #expect(table.contains("type_changed"))
+        #expect(html.lowercased().contains("<html"))
     }
 }
 

@@ -53,7 +53,7 @@ public struct DemoCommentService: Sendable {
             }
         case .candidate:
             delay = self.latency.candidate(recordedMS: entry.legacyLatencyMS, requestID: requestID ?? uri)
-            body = DemoRegressions.apply(route: entry.route, to: entry.body)
+            body = entry.candidateBody
             // The Go service sets the same Content-Type and Cache-Control as the monolith, but no Vary.
             for (name, value) in entry.headers where ["content-type", "cache-control"].contains(name.lowercased()) {
                 if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }

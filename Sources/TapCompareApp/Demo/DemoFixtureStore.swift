@@ -12,6 +12,8 @@ public struct DemoFixtureStore: Sendable {
         /// Legacy's recorded response headers, `X-Request-Id` aside (each answer echoes the request's own).
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
+        /// The demo candidate's body: ``body`` through ``DemoRegressions``, computed once when the store is built.
+        public var candidateBody: [UInt8]
         /// Legacy's recorded latency, which the demo legacy reproduces.
         public var legacyLatencyMS: Double
     }
@@ -29,6 +31,7 @@ public struct DemoFixtureStore: Sendable {
                 status: record.legacy.status,
                 headers: record.legacy.headers.filter { $0.name.lowercased() != "x-request-id" }.map { ($0.name, $0.value) },
                 body: Array(body.readableBytesView),
+                candidateBody: DemoRegressions.apply(route: record.route, to: Array(body.readableBytesView)),
                 legacyLatencyMS: record.legacy.latencyMS
             )
             byRequestID[record.requestID] = entry

@@ -8,6 +8,7 @@ import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
 import NIOCore
+import TapCompareReview
 import TapCompareRules
 
 /// `tapcompare demo` from start to report: the example services, `serve`'s own wiring in front of them at
@@ -33,6 +34,8 @@ public struct DemoRunner: Sendable {
         public var concurrency: Int
         /// The ledger's spool directory. Default: the ledger's default, `tapcompare-spool`.
         public var spoolDirectory: String?
+        /// Where the HTML report of the demo run is written. Default `tapcompare-demo-report.html`.
+        public var htmlReport: String
 
         public init(
             fixture: String = "fixtures/comments.capture.jsonl",
@@ -41,8 +44,10 @@ public struct DemoRunner: Sendable {
             latency: DemoLatency = DemoLatency(),
             capture: String = "tapcompare-demo.capture.jsonl",
             concurrency: Int = 8,
-            spoolDirectory: String? = nil
+            spoolDirectory: String? = nil,
+            htmlReport: String = "tapcompare-demo-report.html"
         ) {
+            self.htmlReport = htmlReport
             self.spoolDirectory = spoolDirectory
             self.fixture = fixture
             self.ledger = ledger
@@ -55,6 +60,8 @@ public struct DemoRunner: Sendable {
 
     /// What a demo run produced, for tests and for the printed report.
     public struct Outcome: Sendable {
+        /// When the demo traffic started: the report covers the ledger from then on.
+        public var startedAt: Date
         public var summary: ReplaySummary
         public var traffic: DemoTrafficDriver.Result
         public var captured: Int
@@ -80,17 +87,42 @@ public struct DemoRunner: Sendable {
     public func run() async throws -> Int32 {
         let outcome = try await self.execute()
         let s = outcome.summary
-        var text = "\n" + ReplayRun.terminalSummary(ReplayRun.Result(summary: s, verdict: ReplayVerdict.judge(s, candidate: "candidate", maxMismatchRate: 0)), runID: nil)
+        var text = "\n"
+        // The report is the one `tapcompare report` prints, read back from the ledger for the demo's window.
+        let (table, html) = try await Self.report(ledger: self.options.ledger, since: outcome.startedAt, logger: self.logger)
+        text += table
+        var wroteHTML = false
+        do {
+            try html.write(toFile: self.options.htmlReport, atomically: true, encoding: .utf8)
+            wroteHTML = true
+        } catch {
+            text += "(the HTML report could not be written to \(self.options.htmlReport): \(error.localizedDescription))\n"
+        }
         let statuses = outcome.traffic.statuses.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
-        text += "client traffic: \(outcome.traffic.sent) requests through the proxy (\(statuses)\(outcome.traffic.failures > 0 ? ", \(outcome.traffic.failures) failed" : ""))\n"
+        text += "\nclient traffic: \(outcome.traffic.sent) requests through the proxy (\(statuses)\(outcome.traffic.failures > 0 ? ", \(outcome.traffic.failures) failed" : ""))\n"
         text += "compared: \(s.judged) mirrored reads — \(s.matched) matched, \(s.mismatched) with regressions, \(s.noiseOnly) noise only, "
         text += "\(s.candidateErrors + s.candidateTimeouts) candidate errors or timeouts; writes are not mirrored (routes need mirror_writes: true)\n"
-        text += "ledger:  \(self.options.ledger)\n"
-        text += "capture: \(self.options.capture) (\(outcome.captured) exchanges) — replay it in CI with\n"
-        text += "         tapcompare replay \(self.options.capture) --candidate URL --junit report.xml\n"
-        text += "HTML report: not available in this build (`tapcompare report` is not part of it yet)\n"
+        let p = s.latencyPercentiles
+        func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "–" }
+        text += "latency p50/p99: legacy \(ms(p.legacyP50)) / \(ms(p.legacyP99)), candidate \(ms(p.candidateP50)) / \(ms(p.candidateP99))\n"
+        text += "ledger:      \(self.options.ledger)   (tapcompare report --ledger \(self.options.ledger))\n"
+        if wroteHTML { text += "HTML report: \(URL(fileURLWithPath: self.options.htmlReport).path)\n" }
+        text += "capture:     \(self.options.capture) (\(outcome.captured) exchanges) — replay it in CI with\n"
+        text += "             tapcompare replay \(self.options.capture) --candidate URL --junit report.xml\n"
         self.output(text)
         return 0
+    }
+
+    /// The ledger's report from `since` on, as the terminal table and as one self-contained HTML page.
+    static func report(ledger: String, since: Date, logger: Logger) async throws -> (table: String, html: String) {
+        let url = try LedgerURL(parsing: ledger)
+        return try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
+            let source = LedgerReportSource(database: database, ledgerDescription: url.description)
+            let report = try await source.report(ReportQuery(from: since))
+            let table = try await ReportFormat.table.render(report, source: source, color: false)
+            let html = try await ReportFormat.html.render(report, source: source, color: false)
+            return (table, html)
+        }
     }
 
     /// Starts everything, drives the traffic, shuts down cleanly and summarizes.
@@ -104,6 +136,8 @@ public struct DemoRunner: Sendable {
         let logger = self.logger
         let output = self.output
         try? FileManager.default.removeItem(atPath: options.capture)
+        // Whole seconds: the report's window starts at the second the demo started, so nothing of it is cut off.
+        let startedAt = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
 
         let traffic = try await DemoServers.withRunning(store: self.store, latency: options.latency, logger: logger) { endpoints in
             var configuration = ServeConfiguration()
@@ -156,6 +190,6 @@ public struct DemoRunner: Sendable {
         for (index, record) in captured.enumerated() {
             summary.add(comparator.compare(try record.exchange()), captureIndex: index, uri: record.request.uri)
         }
-        return Outcome(summary: summary, traffic: traffic, captured: captured.count)
+        return Outcome(startedAt: startedAt, summary: summary, traffic: traffic, captured: captured.count)
     }
 }

@@ -27,6 +27,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The diff-rules directory.")
     var rules = "diff-rules"
 
+    @Option(help: "Where the HTML report of the demo run is written.")
+    var html = "tapcompare-demo-report.html"
+
     @Option(help: "Where the proxy's capture of the demo traffic is written.")
     var capture = "tapcompare-demo.capture.jsonl"
 
@@ -65,7 +68,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let options = DemoRunner.Options(
             fixture: self.fixture, ledger: self.ledger, rules: self.rules, latency: DemoLatency(scale: self.latencyScale),
-            capture: self.capture
+            capture: self.capture, htmlReport: self.html
         )
         let code = try await DemoRunner(options: options, store: store, logger: logger).run()
         if code != 0 { throw ExitCode(code) }
