@@ -217,11 +217,17 @@ struct JSONDiffer {
             inPlace = dissimilar * 10 <= gapA.count && (gapA.count == 1 || dissimilar < gapA.count)
         }
         // The same elements in another order: one `array_order` for the whole array.
-        if !inPlace, gapA.count == gapB.count, gapA.count >= 2, self.elementRulesInactive(state, gapA),
-            Self.isPermutation(a[gapA], b[gapB])
-        {
-            self.emit(.arrayOrder, .array(a), .array(b))
-            return
+        if !inPlace, gapA.count == gapB.count, gapA.count >= 2 {
+            let permuted: Bool
+            if self.elementRulesInactive(state, gapA) {
+                permuted = Self.isPermutation(a[gapA], b[gapB])
+            } else {
+                permuted = self.isPermutationUnderRules(a, b, gapA, gapB, state)
+            }
+            if permuted {
+                self.emit(.arrayOrder, .array(a), .array(b))
+                return
+            }
         }
 
         if inPlace || (gapA.count == 1 && gapB.count == 1) {
@@ -270,7 +276,8 @@ struct JSONDiffer {
         var runA: [Int] = []
         var runB: [Int] = []
         func flush() {
-            if runA.count == runB.count {
+            let positional = runA.count == runB.count && zip(runA, runB).allSatisfy { Self.similar(a[$0], b[$1]) }
+            if positional {
                 for k in runA.indices { result.append(.pair(runA[k], runB[k])) }
             } else if runA.isEmpty || runB.isEmpty || runA.count * runB.count > self.limits.maxSimilarityCells {
                 let common = min(runA.count, runB.count)
@@ -318,6 +325,27 @@ struct JSONDiffer {
         }
     }
 
+    /// Whether the gaps hold the same elements in another order, elements compared under the rules
+    /// (bounded by ``Comparator/Configuration/Alignment/maxSimilarityCells`` comparisons).
+    private mutating func isPermutationUnderRules(
+        _ a: [JSONValue], _ b: [JSONValue], _ gapA: Range<Int>, _ gapB: Range<Int>, _ state: State
+    ) -> Bool {
+        guard gapA.count * gapB.count <= self.limits.maxSimilarityCells else { return false }
+        var used = [Bool](repeating: false, count: gapB.count)
+        for i in gapA {
+            var found = false
+            for (k, j) in gapB.enumerated() where !used[k] {
+                if self.equal(a[i], b[j], self.step(state, .index(i))) {
+                    used[k] = true
+                    found = true
+                    break
+                }
+            }
+            if !found { return false }
+        }
+        return true
+    }
+
     private static func isPermutation(_ a: ArraySlice<JSONValue>, _ b: ArraySlice<JSONValue>) -> Bool {
         var counts: [JSONValue: Int] = [:]
         for x in a { counts[x, default: 0] += 1 }
@@ -339,6 +367,23 @@ struct JSONDiffer {
     // MARK: - Unordered arrays
 
     private mutating func diffUnordered(_ a: [JSONValue], _ b: [JSONValue], _ state: State, key: String?) {
+        // Fast path: the same elements by key in the same order (the usual case) pair up by position.
+        if let key, a.count == b.count {
+            var aligned = true
+            for i in a.indices {
+                guard case .object(let x) = a[i], case .object(let y) = b[i], let kx = x[key], let ky = y[key], kx == ky else {
+                    aligned = false
+                    break
+                }
+            }
+            if aligned {
+                for i in a.indices {
+                    self.child(.index(i), a[i], b[i], state)
+                    if self.probing && self.differs { return }
+                }
+                return
+            }
+        }
         var matchedB = [Bool](repeating: false, count: b.count)
         var unmatchedA: [Int] = []
         if let key {

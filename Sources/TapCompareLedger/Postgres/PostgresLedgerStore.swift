@@ -70,6 +70,10 @@ public final class PostgresLedgerStore: LedgerStore {
             return "\(psql.code)"
         }
         if let ledger = error as? LedgerError { return ledger.message }
+        if String(describing: type(of: error)) == "ConnectionPoolError" {
+            // The pool gave up connecting (refused, unreachable, or authentication failing repeatedly).
+            return "could not connect to the server (is it running and reachable, and are the user and password right?)"
+        }
         return String(describing: error)
     }
 
