@@ -7,16 +7,18 @@ let package = Package(
     name: "tapcompare-fuzz",
     dependencies: [.package(name: "tapcompare", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzJSONParser", dependencies: [.product(name: "TapCompareJSON", package: "tapcompare")]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzJSONParser", dependencies: ["FuzzSupport", .product(name: "TapCompareJSON", package: "tapcompare")]),
         .executableTarget(
             name: "FuzzDiffEngine",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "TapCompareJSON", package: "tapcompare"),
                 .product(name: "TapCompareCore", package: "tapcompare"),
                 .product(name: "TapCompareRules", package: "tapcompare"),
                 .product(name: "TapCompareComparison", package: "tapcompare"),
             ]
         ),
-        .executableTarget(name: "FuzzRulesLoader", dependencies: [.product(name: "TapCompareRules", package: "tapcompare")]),
+        .executableTarget(name: "FuzzRulesLoader", dependencies: ["FuzzSupport", .product(name: "TapCompareRules", package: "tapcompare")]),
     ]
 )

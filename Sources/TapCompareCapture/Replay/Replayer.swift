@@ -176,20 +176,11 @@ public struct Replayer: Sendable {
     }
 
     private func skippedRecord(_ exchange: Exchange, reason: SkipReason, detail: String? = nil) -> ComparisonRecord {
-        ComparisonRecord(
-            id: UUID.v7(),
-            recordedAt: Date(),
-            requestID: exchange.requestID,
-            method: exchange.request.method.rawValue,
-            route: exchange.route,
-            path: exchange.request.uri,
-            legacyStatus: Int(exchange.legacy.status.code),
-            candidateStatus: nil,
-            legacyLatency: exchange.legacyLatency,
-            candidateLatency: nil,
-            outcome: .skipped,
-            reason: detail.map { "\(reason.rawValue): \($0)" } ?? reason.rawValue,
-            runID: self.configuration.runID
+        var record = ComparisonRecord(
+            exchange: exchange, outcome: .skipped, reason: detail.map { "\(reason.rawValue): \($0)" } ?? reason.rawValue
         )
+        record.id = UUID.v7()
+        record.runID = self.configuration.runID
+        return record
     }
 }

@@ -38,23 +38,9 @@ public struct Comparator: Sendable {
 
     /// Compares one exchange and builds the record the ledger keeps.
     public func compare(_ exchange: Exchange) -> ComparisonRecord {
-        var record = ComparisonRecord(
-            id: exchange.id,
-            recordedAt: Date(),
-            requestID: exchange.requestID,
-            method: exchange.request.method.rawValue,
-            route: exchange.route,
-            path: exchange.request.uri,
-            legacyStatus: Int(exchange.legacy.status.code),
-            candidateStatus: nil,
-            legacyLatency: exchange.legacyLatency,
-            candidateLatency: nil,
-            outcome: .match,
-            request: exchange.request,
-            legacyBody: exchange.legacy.body,
-            runID: exchange.runID,
-            linkedComparisonID: exchange.linkedComparisonID
-        )
+        var record = ComparisonRecord(exchange: exchange, outcome: .match)
+        record.request = exchange.request
+        record.legacyBody = exchange.legacy.body
         switch exchange.candidate {
         case .failed(let reason, let latency):
             record.outcome = .candidateError

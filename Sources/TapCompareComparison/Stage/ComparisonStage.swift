@@ -198,24 +198,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
 
     private func drop(_ exchange: Exchange, reason: SkipReason, metric: String) {
         self.metrics.dropped(metric).increment()
-        self.sink.record(
-            ComparisonRecord(
-                id: exchange.id,
-                recordedAt: Date(),
-                requestID: exchange.requestID,
-                method: exchange.request.method.rawValue,
-                route: exchange.route,
-                path: exchange.request.uri,
-                legacyStatus: Int(exchange.legacy.status.code),
-                candidateStatus: nil,
-                legacyLatency: exchange.legacyLatency,
-                candidateLatency: nil,
-                outcome: .skipped,
-                reason: reason.rawValue,
-                runID: exchange.runID,
-                linkedComparisonID: exchange.linkedComparisonID
-            )
-        )
+        self.sink.record(ComparisonRecord(exchange: exchange, outcome: .skipped, reason: reason.rawValue))
     }
 
     private func count(_ record: ComparisonRecord) {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// Everything the ledger keeps about one comparison: the row of `comparisons` and its `discrepancies`.
 ///
@@ -76,4 +77,28 @@ public struct ComparisonRecord: Sendable {
 /// - Warning: ``record(_:)`` must return at once and never block: a full queue spools or drops (and counts).
 public protocol ComparisonRecordSink: Sendable {
     func record(_ record: ComparisonRecord)
+}
+
+extension ComparisonRecord {
+    /// The record of an exchange before its candidate side is judged: the exchange's ids, route, request and
+    /// legacy side, with `outcome` and `reason` as given. The diff engine fills in the rest; a skipped exchange
+    /// is recorded as it is.
+    public init(exchange: Exchange, outcome: Outcome, reason: String? = nil, recordedAt: Date = Date()) {
+        self.init(
+            id: exchange.id,
+            recordedAt: recordedAt,
+            requestID: exchange.requestID,
+            method: exchange.request.method.rawValue,
+            route: exchange.route,
+            path: exchange.request.uri,
+            legacyStatus: Int(exchange.legacy.status.code),
+            candidateStatus: nil,
+            legacyLatency: exchange.legacyLatency,
+            candidateLatency: nil,
+            outcome: outcome,
+            reason: reason,
+            runID: exchange.runID,
+            linkedComparisonID: exchange.linkedComparisonID
+        )
+    }
 }

@@ -9,7 +9,7 @@ import TapCompareRules
 /// pair, and when both are JSON its discrepancies, read as a JSON Patch and applied to the legacy body, must
 /// give the candidate body (the "complete list" property of the diff engine).
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzDiffEngine(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     let split = bytes.firstIndex(of: 0) ?? size / 2
     let legacyBytes = Array(bytes[..<split])
