@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-200000}
 scratch=$(mktemp -d /tmp/tapcompare-ledger-bench.XXXXXX)
+chmod 755 "$scratch"  # the postgres user must reach the cluster directory inside it
 pgdir="$scratch/pg"
 cleanup() {
     scripts/postgres.sh stop "$pgdir" >/dev/null 2>&1 || true
