@@ -13,6 +13,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tapcompare", targets: ["tapcompare"]),
+        // Libraries exported for the fuzzing package in `fuzz/` (built only with `-sanitize=fuzzer`).
+        .library(name: "TapCompareCore", targets: ["TapCompareCore"]),
+        .library(name: "TapCompareJSON", targets: ["TapCompareJSON"]),
+        .library(name: "TapCompareRules", targets: ["TapCompareRules"]),
+        .library(name: "TapCompareComparison", targets: ["TapCompareComparison"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -136,6 +141,13 @@ let package = Package(
                 "TapCompareCore", "TapCompareLedger", "TapCompareJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -231,6 +243,11 @@ let package = Package(
         .testTarget(
             name: "TapCompareProxyTests",
             dependencies: ["TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareReviewTests",
+            dependencies: ["TapCompareReview", "TapCompareLedger", "TapCompareTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -238,7 +238,8 @@ class Session:
             else:
                 cbody = None if body is None else regress(route, body)
                 ctext = None if cbody is None else json.dumps(cbody, ensure_ascii=False, separators=(",", ":"))
-                cheaders = [["Content-Type", "application/json"], ["X-Request-Id", rid]] if ctext is not None else [["X-Request-Id", rid]]
+                # The Go service sets the same Content-Type and Cache-Control as the monolith, but no Vary.
+                cheaders = [h for h in res_headers if h[0] in ("Content-Type", "Cache-Control")] + [["X-Request-Id", rid]]
                 candidate = {"result": "response", "response": {
                     "status": status, "http_version": "1.1", "headers": cheaders,
                     "body": None if ctext is None else {"encoding": "utf8", "data": ctext},

@@ -7,11 +7,15 @@ struct TapCompare: AsyncParsableCommand {
         commandName: "tapcompare",
         abstract: "A tap-compare shadow-traffic proxy: forwards to legacy, mirrors a sample to the candidate, records every discrepancy.",
         subcommands: [
+            DemoCommand.self,
             ServeCommand.self,
+            ReportCommand.self,
+            UICommand.self,
+            ReplayCommand.self,
+            CaptureCommand.self,
             DiffCommand.self,
             RulesCommand.self,
             LedgerCommand.self,
-            CaptureCommand.self,
         ]
     )
 }

@@ -23,6 +23,29 @@ import TapCompareMirroring
         #expect(c.ledger.spoolMaxBytes == 1 << 30)
         #expect(c.ledger.flushInterval == .milliseconds(100))
         #expect(c.admin.listen == ListenAddress(host: "127.0.0.1", port: 9090))
+        #expect(c.routes[1].verify?.read.name == "GET /api/v1/comments/{id}")
+        #expect(c.routes[1].verify?.idFrom == "$.id")
+        #expect(c.noise.replayLegacy == false)
+        #expect(c.noise.minShare == 0.5)
+        #expect(c.race.recheckDelay == .milliseconds(200))
+        #expect(c.race.versionHeaders == ["ETag", "Last-Modified"])
+    }
+
+    @Test func verificationNeedsMirroredWritesAndASingleValueIDPath() {
+        let yaml = """
+            routes:
+              - route: POST /api/v1/comments
+                verify:
+                  read: GET /api/v1/comments/{id}
+                  id_from: $..id
+            race:
+              version_path: $.items[*].v
+            """
+        let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: yaml, file: "v.yml") }
+        let text = error?.description ?? ""
+        #expect(text.contains("routes[0].verify.id_from: '$..id' is neither path:NAME nor a single-value JSONPath"))
+        #expect(text.contains("routes[0].verify.read: verify needs mirror_writes: true"))
+        #expect(text.contains("race.version_path: '$.items[*].v' is not a single-value JSONPath"))
     }
 
     @Test func defaultsApplyToAnEmptyFile() throws {

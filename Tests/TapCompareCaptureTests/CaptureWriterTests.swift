@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 @testable import TapCompareCapture
 import TapCompareCore
+import TapCompareLedger
 import Testing
 
 @Suite struct CaptureWriterTests {
@@ -20,7 +21,7 @@ import Testing
         return Exchange(
             requestID: "req-\(n)",
             route: "GET /api/v1/comments/{id}",
-            request: RequestSnapshot(method: .GET, uri: "/api/v1/comments/\(n)", headers: headers),
+            request: RequestSnapshot(method: .GET, uri: "/api/v1/comments/\(n)?token=tok-secret&page=2", headers: headers),
             legacy: legacy,
             legacyLatency: .milliseconds(5),
             candidate: .response(legacy, latency: .milliseconds(3))
@@ -46,16 +47,17 @@ import Testing
         let path = dir.appendingPathComponent("traffic.jsonl").path
         let configuration = CaptureConfiguration(
             path: path,
-            redaction: CaptureRedaction(headers: ["X-Api-Key"], jsonPaths: ["$..email"])
+            redaction: RedactionConfiguration(headers: ["X-Api-Key"], jsonPaths: ["$..email"], queryParameters: ["token"])
         )
         _ = try await Self.runWriter(configuration, [Self.exchange(1)])
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        for secret in ["sk_live_secret", "s3cr3t", "key-123", "session=new", "ada@example.com"] {
+        for secret in ["sk_live_secret", "s3cr3t", "key-123", "session=new", "ada@example.com", "tok-secret"] {
             #expect(!text.contains(secret), "\(secret) leaked into the capture")
         }
         let record = try #require(try CaptureFile.read(path: path).first)
         #expect(record.request.headers.first { $0.name == "Authorization" }?.value == "[REDACTED]")
         #expect(record.request.headers.first { $0.name == "Accept" }?.value == "application/json")
+        #expect(record.request.uri == "/api/v1/comments/1?token=[REDACTED]&page=2")
         let body = try #require(record.legacy.body?.data)
         #expect(body.hasPrefix("{\"id\":1,\"author\":{\"email\":\"[REDACTED]\",\"name\":\"Ada\"}"))
         #expect(record.legacy.bodyLength == body.utf8.count)
@@ -111,7 +113,7 @@ import Testing
             try CaptureWriter(configuration: CaptureConfiguration(path: "x", sampleRate: 1.5))
         }
         #expect(throws: CaptureError.self) {
-            try CaptureWriter(configuration: CaptureConfiguration(path: "x", redaction: CaptureRedaction(jsonPaths: ["author.email"])))
+            try CaptureWriter(configuration: CaptureConfiguration(path: "x", redaction: RedactionConfiguration(jsonPaths: ["author.email"])))
         }
     }
 }

@@ -93,3 +93,15 @@ import Testing
         }
     }
 }
+
+@Suite struct DemoServersStartupTests {
+    @Test(.timeLimit(.minutes(1))) func aPortInUseIsAnErrorNotAHang() async throws {
+        let store = try DemoFixtureStore(records: [])
+        try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            let taken = Int(endpoints.legacy.split(separator: ":").last!)!
+            await #expect(throws: (any Error).self) {
+                try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0), legacyPort: taken) { _ in }
+            }
+        }
+    }
+}

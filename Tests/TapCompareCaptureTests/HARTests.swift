@@ -58,6 +58,10 @@ import Testing
         #expect((log["entries"] as! [Any]).count == original.count)
         let back = try HARFile.read(path: har)
         #expect(back == original)
+        // Written again, the capture is the same bytes as the generator's file: one format, one spelling.
+        let again = dir.appendingPathComponent("again.jsonl").path
+        try CaptureFile.write(back, path: again)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: again)) == Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("comments.capture.jsonl"))))
     }
 
     @Test func binaryBodiesExportAsBase64Content() throws {

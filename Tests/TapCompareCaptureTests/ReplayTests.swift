@@ -227,3 +227,41 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         }
     }
 }
+
+@Suite struct ReplayAgainstLiveLegacyTests {
+    @Test(.timeLimit(.minutes(1))) func comparesWithALiveLegacyWhenGivenAndSkipsWhenLegacyFails() async throws {
+        let records = try CaptureFile.read(path: ReplayTests.fixture)
+        let reads = records.filter { $0.request.method == "GET" }
+        // Recorded legacy responses replaced by garbage: only a live legacy can make the replay match.
+        let tampered = reads.map { r -> CaptureRecord in
+            var r = r
+            r.legacy.body = CaptureBody(encoding: .utf8, data: "{\"tampered\":true}")
+            return r
+        }
+        let store = try DemoFixtureStore(records: records)
+        let summary = try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            let configuration = ReplayConfiguration(
+                candidate: try ReplayTarget(parsing: endpoints.legacy, flag: "--candidate"),
+                legacy: try ReplayTarget(parsing: endpoints.legacy, flag: "--legacy"),
+                concurrency: 8, runID: "live"
+            )
+            let replayer = Replayer(configuration: configuration, comparator: ByteComparator())
+            return await replayer.run(try replayer.prepare(tampered.enumerated().map { ($0.element, "t.jsonl", $0.offset + 1) }))
+        }
+        #expect(summary.judged == reads.count)
+        #expect(summary.matched == reads.count)
+
+        let port = try await ReplayTests.closedPort()
+        let down = try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            let configuration = ReplayConfiguration(
+                candidate: try ReplayTarget(parsing: endpoints.candidate, flag: "--candidate"),
+                legacy: try ReplayTarget(parsing: "http://127.0.0.1:\(port)", flag: "--legacy"),
+                concurrency: 8, runID: "live"
+            )
+            let replayer = Replayer(configuration: configuration, comparator: ByteComparator())
+            return await replayer.run(try replayer.prepare(Array(reads.prefix(10)).enumerated().map { ($0.element, "t.jsonl", $0.offset + 1) }))
+        }
+        #expect(down.skipped["legacy_error"] == 10)
+        #expect(down.judged == 0)
+    }
+}

@@ -107,7 +107,10 @@ struct MirroringTests {
             try RawResponse(parsing: await RawHTTPClient.exchange("GET /item/1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: r1\r\nConnection: close\r\n\r\n", port: proxy.port))!
         }
         let misbehaving = started
-        try await ProxyHarness.with(legacy: legacy.url, candidate: candidateURL, configure: { _, mirror in mirror.timeout = .seconds(8) }) { proxy in
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidateURL, configure: { configuration, mirror in
+            mirror.timeout = .seconds(8)
+            configuration.shutdownGrace = .milliseconds(50)
+        }) { proxy in
             let bytes = try await RawHTTPClient.exchange("GET /item/1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: r1\r\nConnection: close\r\n\r\n", port: proxy.port)
             let response = try #require(RawResponse(parsing: bytes))
             if let candidate = misbehaving, misbehaviour == .sleeps || misbehaviour == .hangs {
@@ -161,7 +164,8 @@ struct MirroringTests {
         defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
         let bound = 4
         let flood = 60
-        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url, configure: { _, mirror in
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url, configure: { configuration, mirror in
+            configuration.shutdownGrace = .milliseconds(50)
             mirror.maxInFlight = bound
             mirror.timeout = .seconds(30)
         }) { proxy in

@@ -135,10 +135,9 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             }
         case .body(let buffer):
             self.bodyLength += buffer.readableBytes
-            let view = buffer.readableBytesView
-            self.checksum.add(view)
+            self.checksum.add(buffer)
             if self.body.count < ScriptedUpstream.maxRecordedBodyBytes {
-                self.body += view.prefix(ScriptedUpstream.maxRecordedBodyBytes - self.body.count)
+                self.body += buffer.readableBytesView.prefix(ScriptedUpstream.maxRecordedBodyBytes - self.body.count)
             }
         case .end:
             guard let head = self.head else { return }
@@ -168,6 +167,10 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             $0.inFlight -= 1
             $0.responded += 1
             $0.events.append("response \(uri)")
+        }
+        if self.head?.isKeepAlive == false {
+            context.flush()
+            context.close(promise: nil)
         }
     }
 

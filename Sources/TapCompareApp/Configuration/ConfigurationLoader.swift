@@ -1,5 +1,7 @@
 import Foundation
+import TapCompareComparison
 import TapCompareCore
+import TapCompareJSON
 import TapCompareLedger
 import TapCompareMirroring
 import Yams
@@ -86,6 +88,30 @@ public enum ConfigurationLoader {
                     route.sampleRate = rr.rate("sample_rate")
                     if let v = rr.bool("mirror") { route.mirror = v }
                     if let v = rr.bool("mirror_writes") { route.mirrorWrites = v }
+                    if let vr = rr.mapping("verify") {
+                        if let readText = vr.string("read") {
+                            do throws(RouteTemplateError) {
+                                var verify = ServeConfiguration.Route.Verify(read: try RouteTemplate(parsing: readText))
+                                if let idFrom = vr.string("id_from") {
+                                    if idFrom.hasPrefix("path:") || (try? JSONPath(parsing: idFrom)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
+                                        verify.idFrom = idFrom
+                                    } else {
+                                        vr.fail("id_from", node, "'\(idFrom)' is neither path:NAME nor a single-value JSONPath such as $.id")
+                                    }
+                                }
+                                if let d = vr.duration("delay") { verify.delay = d }
+                                if !route.mirrorWrites {
+                                    vr.fail("read", node, "verify needs mirror_writes: true on this route (only mirrored writes are verified)")
+                                }
+                                route.verify = verify
+                            } catch {
+                                vr.fail("read", node, error.description)
+                            }
+                        } else {
+                            vr.fail("read", node, "verify needs 'read: METHOD /path/{id}', e.g. 'GET /api/v1/comments/{id}'")
+                        }
+                        vr.rejectUnknownKeys()
+                    }
                     c.routes.append(route)
                 } catch {
                     rr.fail("route", node, error.description)
@@ -124,6 +150,33 @@ public enum ConfigurationLoader {
             if let v = m.rate("sample_rate") { c.capture.sampleRate = v }
             if let v = m.bytes("max_file_bytes") { c.capture.maxFileBytes = v }
             if let v = m.int("max_files", min: 1, max: 100_000) { c.capture.maxFiles = v }
+            m.rejectUnknownKeys()
+        }
+        c.noise.secondary = r.url("secondary")
+        if let m = r.mapping("noise") {
+            if let v = m.bool("replay_legacy") { c.noise.replayLegacy = v }
+            if let v = m.rate("baseline_rate") { c.noise.baselineRate = v }
+            if let v = m.rate("min_share") { c.noise.minShare = v }
+            if let v = m.int("min_samples", min: 1, max: 1_000_000) { c.noise.minSamples = v }
+            if let v = m.int("window", min: 1, max: 1_000_000) { c.noise.window = v }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("race") {
+            if let v = m.bool("recheck") { c.race.recheck = v }
+            if let v = m.duration("recheck_delay") { c.race.recheckDelay = v }
+            if let v = m.strings("version_headers") { c.race.versionHeaders = v }
+            if let node = m.node("version_path"), let text = node.scalar?.string {
+                if (try? JSONPath(parsing: text)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
+                    c.race.versionPath = text
+                } else {
+                    m.fail("version_path", node, "'\(text)' is not a single-value JSONPath such as $.version")
+                }
+            }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("classification") {
+            if let v = m.int("max_in_flight", min: 1, max: 100_000) { c.classification.maxInFlight = v }
+            if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.classification.queueCapacity = v }
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("admin") {

@@ -35,6 +35,11 @@ public struct ServeConfiguration: Sendable {
     /// `Set-Cookie` always redacted).
     public var ledger = LedgerConfiguration()
     public var capture = Capture()
+    public var noise = Noise()
+    public var race = Race()
+    /// `classification.*` and the knobs of ``Noise`` and ``Race`` end up in the comparison module's
+    /// `ClassificationConfiguration`, which documents each default.
+    public var classification = Classification()
     public var admin = Admin()
 
     public init() {}
@@ -82,6 +87,20 @@ public struct ServeConfiguration: Sendable {
         public var mirror = true
         /// `mirror_writes`: mirror POST/PUT/PATCH/DELETE on this route. Default `false`.
         public var mirrorWrites = false
+        /// `verify`: read the written record back from both sides after a mirrored write (needs
+        /// `mirror_writes`). Default: none.
+        public var verify: Verify?
+
+        /// `verify:` of a write route.
+        public struct Verify: Sendable {
+            /// `read`: the follow-up read, e.g. `GET /api/v1/comments/{id}`.
+            public var read: RouteTemplate
+            /// `id_from`: `path:NAME` (a parameter of this route) or a JSONPath into legacy's write response
+            /// (`$.id`). Default: the parameter of the same name, else `$.<name>` of the response.
+            public var idFrom: String?
+            /// `delay`: wait before reading. Default `0s`.
+            public var delay: Duration = .zero
+        }
 
         public init(template: RouteTemplate) {
             self.template = template
@@ -108,6 +127,48 @@ public struct ServeConfiguration: Sendable {
         public var maxFileBytes = 64 << 20
         /// `capture.max_files`: rotated files kept; the oldest is deleted. Default `10`.
         public var maxFiles = 10
+        public init() {}
+    }
+
+    /// `secondary:` and `noise.*`: telling noise from regressions.
+    public struct Noise: Sendable {
+        /// `secondary`: a second legacy instance asked the same safe request; where the two legacy answers
+        /// differ, a discrepancy is noise. Default: none.
+        public var secondary: UpstreamURL?
+        /// `noise.replay_legacy`: ask legacy itself a second time instead (safe requests only). Default `false`.
+        public var replayLegacy = false
+        /// `noise.baseline_rate`: fraction of compared safe requests that get a second legacy answer. Default `1.0`.
+        public var baselineRate = 1.0
+        /// `noise.min_share`: a field noisy in at least this share of baselined comparisons is noise on the
+        /// others too. Default `0.5`.
+        public var minShare = 0.5
+        /// `noise.min_samples`: baselined comparisons of a route needed before anything is learned. Default `20`.
+        public var minSamples = 20
+        /// `noise.window`: recent baselined comparisons remembered per route. Default `200`.
+        public var window = 200
+        public init() {}
+    }
+
+    /// `race.*`: telling races (data that changed between the two reads) from regressions.
+    public struct Race: Sendable {
+        /// `race.recheck`: re-read legacy after a mismatch of a safe request. Default `true`.
+        public var recheck = true
+        /// `race.recheck_delay`: how long after the comparison. Default `200ms`.
+        public var recheckDelay: Duration = .milliseconds(200)
+        /// `race.version_headers`: headers carrying the resource version; differing values mean a race.
+        /// Default `[ETag, Last-Modified]`; set `[]` when the candidate computes them differently.
+        public var versionHeaders = ["ETag", "Last-Modified"]
+        /// `race.version_path`: a body path holding the version, e.g. `$.version`. Default: none.
+        public var versionPath: String?
+        public init() {}
+    }
+
+    /// `classification.*`: bounds on the extra reads classification makes.
+    public struct Classification: Sendable {
+        /// `classification.max_in_flight`: comparisons gathering evidence at once. Default `64`.
+        public var maxInFlight = 64
+        /// `classification.queue_capacity`: comparisons waiting for evidence. Default `1024`.
+        public var queueCapacity = 1024
         public init() {}
     }
 

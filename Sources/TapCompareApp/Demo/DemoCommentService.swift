@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -47,12 +48,16 @@ public struct DemoCommentService: Sendable {
         case .legacy:
             delay = self.latency.legacy(recordedMS: entry.legacyLatencyMS)
             body = entry.body
-            if let contentType = entry.contentType { headers[.contentType] = contentType }
+            for (name, value) in entry.headers {
+                if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+            }
         case .candidate:
             delay = self.latency.candidate(recordedMS: entry.legacyLatencyMS, requestID: requestID ?? uri)
-            body = DemoRegressions.apply(route: entry.route, to: entry.body)
-            // Go's encoding/json handler writes no charset parameter.
-            if entry.contentType != nil { headers[.contentType] = "application/json" }
+            body = entry.candidateBody
+            // The Go service sets the same Content-Type and Cache-Control as the monolith, but no Vary.
+            for (name, value) in entry.headers where ["content-type", "cache-control"].contains(name.lowercased()) {
+                if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+            }
         }
         if delay > .zero { try? await Task.sleep(for: delay) }
         return Response(

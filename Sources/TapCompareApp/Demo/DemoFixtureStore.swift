@@ -9,8 +9,11 @@ public struct DemoFixtureStore: Sendable {
     public struct Entry: Sendable {
         public var route: String
         public var status: Int
-        public var contentType: String?
+        /// Legacy's recorded response headers, `X-Request-Id` aside (each answer echoes the request's own).
+        public var headers: [(name: String, value: String)]
         public var body: [UInt8]
+        /// The demo candidate's body: ``body`` through ``DemoRegressions``, computed once when the store is built.
+        public var candidateBody: [UInt8]
         /// Legacy's recorded latency, which the demo legacy reproduces.
         public var legacyLatencyMS: Double
     }
@@ -26,8 +29,9 @@ public struct DemoFixtureStore: Sendable {
             let entry = Entry(
                 route: record.route,
                 status: record.legacy.status,
-                contentType: record.legacy.headers.first { $0.name.lowercased() == "content-type" }?.value,
+                headers: record.legacy.headers.filter { $0.name.lowercased() != "x-request-id" }.map { ($0.name, $0.value) },
                 body: Array(body.readableBytesView),
+                candidateBody: DemoRegressions.apply(route: record.route, to: Array(body.readableBytesView)),
                 legacyLatencyMS: record.legacy.latencyMS
             )
             byRequestID[record.requestID] = entry

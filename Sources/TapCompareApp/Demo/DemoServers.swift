@@ -35,6 +35,8 @@ public enum DemoServers {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [legacy, candidate], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
+                // A server that cannot bind ends the group: end the port stream too, so nobody waits forever.
+                defer { continuation.finish() }
                 try await group.run()
                 return nil
             }
@@ -44,8 +46,10 @@ public enum DemoServers {
                 if bound.count == 2 { break }
             }
             guard let l = bound[.legacy], let c = bound[.candidate] else {
+                // The group ended before both listened: its error (e.g. the port is in use) is the reason.
                 await group.triggerGracefulShutdown()
-                throw CancellationError()
+                _ = try await tasks.next()
+                throw DemoServerError(message: "the demo services stopped before listening")
             }
             let endpoints = Endpoints(legacy: "http://127.0.0.1:\(l)", candidate: "http://127.0.0.1:\(c)")
             do {
@@ -60,4 +64,10 @@ public enum DemoServers {
             }
         }
     }
+}
+
+/// The demo services could not start.
+public struct DemoServerError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { self.message }
 }

@@ -7,15 +7,18 @@ import UnixSignals
 import TapCompareCapture
 import TapCompareComparison
 import TapCompareCore
+import TapCompareJSON
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
+import TapCompareReview
 import TapCompareRules
 
 /// Wires `serve`: every long-lived part is a `Service` in one `ServiceGroup`, ordered by dependency so that
 /// shutdown (the reverse order) stops accepting clients first and closes the ledger last:
 ///
-/// ledger store → ledger writer → comparison stage → capture writer → proxy → admin listener, SIGHUP reloader.
+/// ledger store → ledger writer → probes → classification → comparison stage → capture writer → proxy →
+/// review database → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
 ///
 /// On SIGTERM/SIGINT the proxy stops accepting, finishes in-flight legacy requests and waits up to
 /// `shutdown_grace` for candidate calls; the comparison stage then drains its queue and the writer flushes (or
@@ -38,6 +41,7 @@ public struct ServeRunner {
         public let writer: LedgerWriter
         public let store: any LedgerStore
         public let capture: CaptureWriter?
+        public let classification: ClassificationService
         public let readiness: Readiness
         public let services: [ServiceGroupConfiguration.ServiceConfiguration]
     }
@@ -73,10 +77,15 @@ public struct ServeRunner {
             throw issue("ledger", error.description)
         }
 
+        // Classification: regression, noise or race, and write verification.
+        guard let legacy = c.legacy else { throw issue("legacy", "no legacy upstream; set 'legacy:' or pass --legacy URL") }
+        let (classification, probes) = try self.makeClassification(legacy: legacy, group: group, logger: logger, issue: issue)
+
         // Comparison.
         let stage = ComparisonStage(
             ruleSet: ruleSet,
             sink: writer,
+            refiner: classification,
             configuration: .init(
                 queueCapacity: c.comparison.queueCapacity,
                 workers: c.comparison.workers,
@@ -93,7 +102,7 @@ public struct ServeRunner {
                 capture = try CaptureWriter(
                     configuration: CaptureConfiguration(
                         path: path, sampleRate: c.capture.sampleRate, maxFileBytes: c.capture.maxFileBytes, maxFiles: c.capture.maxFiles,
-                        redaction: CaptureRedaction(headers: c.ledger.redaction.headers, jsonPaths: c.ledger.redaction.jsonPaths)
+                        redaction: c.ledger.redaction
                     ),
                     logger: logger
                 )
@@ -103,7 +112,6 @@ public struct ServeRunner {
         }
 
         // Proxy.
-        guard let legacy = c.legacy else { throw issue("legacy", "no legacy upstream; set 'legacy:' or pass --legacy URL") }
         let routes = RouteTable(
             entries: c.routes.map { .init(template: $0.template, value: RoutePolicy(mirror: $0.mirror, sampleRate: $0.sampleRate, mirrorWrites: $0.mirrorWrites)) },
             fallback: RoutePolicy()
@@ -144,11 +152,15 @@ public struct ServeRunner {
         let readiness = Readiness()
         readiness.register("proxy")
         readiness.register("ledger")
+        // The review UI and its API read the same ledger through their own connection, so a slow report never
+        // holds up the writer.
+        let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
+        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description))
         let admin = AdminServer(
             configuration: .init(listen: c.admin.listen, token: c.admin.token),
             registry: MetricsBootstrap.registry,
             readiness: readiness,
-            routes: [],
+            routes: [review.installer],
             eventLoopGroup: group,
             logger: logger
         )
@@ -172,19 +184,98 @@ public struct ServeRunner {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: store),
             .init(service: writer),
+            .init(service: ProbeLifecycle(probes: probes)),
+            .init(service: classification),
             .init(service: stage),
         ]
         if let capture { services.append(.init(service: capture)) }
         services += [
             .init(service: proxy),
+            .init(service: reviewDatabase),
             .init(service: admin),
             .init(service: reloader),
             .init(service: startup),
         ]
         return Assembly(
             proxy: proxy, admin: admin, stage: stage, writer: writer, store: store, capture: capture,
+            classification: classification,
             readiness: readiness, services: services
         )
+    }
+
+    /// The classification service and the probes it reads through (closed by ``ProbeLifecycle`` after it).
+    func makeClassification(
+        legacy: UpstreamURL,
+        group: any EventLoopGroup,
+        logger: Logger,
+        issue: (String, String) -> ConfigurationError
+    ) throws(ConfigurationError) -> (ClassificationService, [HTTPUpstreamProbe]) {
+        let c = self.configuration
+        func probe(_ url: UpstreamURL) -> HTTPUpstreamProbe {
+            HTTPUpstreamProbe(
+                configuration: .init(
+                    upstream: url, preserveHost: c.preserveHost, shadowHeaderName: c.mirror.shadowHeader,
+                    connectTimeout: .nanoseconds(c.upstream.connectTimeout.nanoseconds),
+                    timeout: .nanoseconds(c.mirror.timeout.nanoseconds),
+                    maxResponseBodyBytes: c.mirror.maxResponseBytes
+                ),
+                eventLoopGroup: group
+            )
+        }
+        var verifications: [String: WriteVerification] = [:]
+        for route in c.routes {
+            guard let verify = route.verify else { continue }
+            var source = WriteVerification.Source.automatic
+            if let idFrom = verify.idFrom {
+                if idFrom.hasPrefix("path:") {
+                    source = .pathParameter(String(idFrom.dropFirst(5)))
+                } else if let path = try? JSONPath(parsing: idFrom), let pointer = ClassificationConfiguration.singleValuePointer(path) {
+                    source = .responseBody(pointer)
+                }
+            }
+            verifications[route.template.name] = WriteVerification(read: verify.read, source: source, delay: verify.delay)
+        }
+        var versionPointer: JSONPointer?
+        if let text = c.race.versionPath {
+            guard let path = try? JSONPath(parsing: text), let pointer = ClassificationConfiguration.singleValuePointer(path) else {
+                throw issue("race.version_path", "'\(text)' is not a single-value JSONPath such as $.version")
+            }
+            versionPointer = pointer
+        }
+        let legacyProbe = probe(legacy)
+        var probes = [legacyProbe]
+        var baselineProbe: (any UpstreamProbe)?
+        if let secondary = c.noise.secondary {
+            let p = probe(secondary)
+            probes.append(p)
+            baselineProbe = p
+        } else if c.noise.replayLegacy {
+            baselineProbe = legacyProbe
+        }
+        var candidateProbe: (any UpstreamProbe)?
+        if let candidate = c.candidate, !verifications.isEmpty {
+            let p = probe(candidate)
+            probes.append(p)
+            candidateProbe = p
+        }
+        let service = ClassificationService(
+            configuration: ClassificationConfiguration(
+                baselineRate: c.noise.baselineRate,
+                noiseModel: .init(minShare: c.noise.minShare, minSamples: c.noise.minSamples, window: c.noise.window),
+                recheck: c.race.recheck,
+                recheckDelay: c.race.recheckDelay,
+                versionHeaders: c.race.versionHeaders,
+                versionPointer: versionPointer,
+                verifications: verifications,
+                maxInFlight: c.classification.maxInFlight,
+                queueCapacity: c.classification.queueCapacity
+            ),
+            baselineProbe: baselineProbe,
+            legacyProbe: legacyProbe,
+            candidateProbe: candidateProbe,
+            logger: logger
+        )
+        return (service, probes)
     }
 
     /// Runs what ``assemble(logger:)`` built until SIGTERM or SIGINT.
@@ -202,6 +293,16 @@ public struct ServeRunner {
         var logger = Logger(label: "tapcompare")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         return logger
+    }
+}
+
+/// Closes the classification probes' connection pools once everything that reads through them has stopped.
+struct ProbeLifecycle: Service {
+    let probes: [HTTPUpstreamProbe]
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        for probe in self.probes { try? await probe.shutdown() }
     }
 }
 

@@ -32,20 +32,26 @@ public enum CaptureFile {
 
     static func parseNumbered(_ data: Data, file: String) throws(CaptureError) -> [(record: CaptureRecord, line: Int)] {
         let codec = CaptureCodec()
+        let bytes = [UInt8](data)
         var records: [(record: CaptureRecord, line: Int)] = []
         var lineNumber = 0
-        var start = data.startIndex
-        while start < data.endIndex {
+        var start = 0
+        while start < bytes.count {
             lineNumber += 1
-            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
-            var line = data[start..<end]
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            start = end < data.endIndex ? data.index(after: end) : end
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            do {
-                records.append((try codec.decode(line), lineNumber))
-            } catch {
-                throw error.located(file: file, line: lineNumber)
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            var lineEnd = end
+            if lineEnd > start, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            let lineStart = start
+            start = end + 1
+            if bytes[lineStart..<lineEnd].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            // Parsed in place: no copy of the line.
+            let result = bytes[lineStart..<lineEnd].withUnsafeBytes { raw in
+                Result { () throws(CaptureError) -> CaptureRecord in try codec.decode(raw) }
+            }
+            switch result {
+            case .success(let record): records.append((record, lineNumber))
+            case .failure(let error): throw error.located(file: file, line: lineNumber)
             }
         }
         return records

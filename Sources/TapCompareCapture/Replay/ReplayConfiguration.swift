@@ -6,6 +6,9 @@ public struct ReplayConfiguration: Sendable {
     public var candidate: ReplayTarget
     /// A live legacy to compare against instead of the recorded legacy responses (`--legacy`). Default: none.
     public var legacy: ReplayTarget?
+    /// With a live legacy: send each safe request to legacy twice and classify a discrepancy where legacy
+    /// disagrees with itself as noise, not a regression (`--baseline`). Default `false` (it doubles legacy's load).
+    public var baseline: Bool = false
     /// Requests in flight at once (`--concurrency`). Default `16`.
     public var concurrency: Int
     /// Requests started per second at most (`--rate`). Default: no limit.

@@ -26,6 +26,11 @@ public struct ReplayRun: Sendable {
     public struct Result: Sendable {
         public var summary: ReplaySummary
         public var verdict: ReplayVerdict
+
+        public init(summary: ReplaySummary, verdict: ReplayVerdict) {
+            self.summary = summary
+            self.verdict = verdict
+        }
     }
 
     /// Reads every capture file, in order.
@@ -45,9 +50,17 @@ public struct ReplayRun: Sendable {
 
     /// Replays and writes the reports.
     /// - Throws: ``ReplayError`` when a capture cannot be read or a report cannot be written (exit 2).
-    public func run(comparator: any ReplayComparing, sink: (any ComparisonRecordSink)?, logger: Logger) async throws(ReplayError) -> Result {
+    /// - Parameters:
+    ///   - sink: where comparisons go (the ledger writer), `nil` for none.
+    ///   - sinkIsBusy: when it returns `true` no new request starts (the ledger's queue is filling up).
+    public func run(
+        comparator: any ReplayComparing,
+        sink: (any ComparisonRecordSink)?,
+        sinkIsBusy: (@Sendable () -> Bool)? = nil,
+        logger: Logger
+    ) async throws(ReplayError) -> Result {
         let records = try Self.read(self.captures)
-        let replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, logger: logger)
+        let replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, sinkIsBusy: sinkIsBusy, logger: logger)
         let items = try replayer.prepare(records)
         let toSend = items.filter { $0.skipReason == nil }.count
         let progress = ReplayProgress(total: items.count)
@@ -83,7 +96,7 @@ public struct ReplayRun: Sendable {
     }
 
     /// The lines printed at the end of a run: per-route counts, latencies, then the verdict.
-    public static func terminalSummary(_ result: Result, runID: String) -> String {
+    public static func terminalSummary(_ result: Result, runID: String?) -> String {
         let s = result.summary
         var out = ""
         let width = max(5, s.sortedRoutes.map(\.route.count).max() ?? 5)
@@ -99,7 +112,7 @@ public struct ReplayRun: Sendable {
         let p = s.latencyPercentiles
         func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "–" }
         out += "latency p50/p99: legacy \(ms(p.legacyP50)) / \(ms(p.legacyP99)), candidate \(ms(p.candidateP50)) / \(ms(p.candidateP99))\n"
-        out += "run id \(runID)\n"
+        if let runID { out += "run id \(runID)\n" }
         return out
     }
 }

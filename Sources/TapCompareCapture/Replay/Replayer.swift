@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOHTTP1
+import TapCompareComparison
 import TapCompareCore
 
 /// Replays captured exchanges against a candidate (and optionally a live legacy), compares each with the diff
@@ -20,14 +21,17 @@ public struct Replayer: Sendable {
     public let configuration: ReplayConfiguration
     private let comparator: any ReplayComparing
     private let sink: (any ComparisonRecordSink)?
+    private let sinkIsBusy: (@Sendable () -> Bool)?
     private let logger: Logger
 
     public init(
         configuration: ReplayConfiguration,
         comparator: any ReplayComparing,
         sink: (any ComparisonRecordSink)? = nil,
+        sinkIsBusy: (@Sendable () -> Bool)? = nil,
         logger: Logger = Logger(label: "tapcompare.replay")
     ) {
+        self.sinkIsBusy = sinkIsBusy
         self.configuration = configuration
         self.comparator = comparator
         self.sink = sink
@@ -101,6 +105,11 @@ public struct Replayer: Sendable {
                     inFlight -= 1
                     fold(result)
                 }
+                // The ledger's writer never blocks its callers and drops when its queue is full; a replay has no
+                // client waiting, so it slows down instead of losing comparisons.
+                if let busy = self.sinkIsBusy {
+                    while busy() { try? await Task.sleep(for: .milliseconds(5)) }
+                }
                 if let rate = self.configuration.rate, rate > 0 {
                     let due = start + .seconds(Double(started) / rate)
                     if due > clock.now { try? await Task.sleep(until: due, clock: clock) }
@@ -119,6 +128,7 @@ public struct Replayer: Sendable {
     }
 
     private func replay(_ captured: Exchange, client: ReplayClient) async -> ComparisonRecord {
+        var secondLegacy: CandidateResult?
         var exchange = captured
         exchange.id = UUID.v7()
         exchange.startedAt = Date()
@@ -129,9 +139,12 @@ public struct Replayer: Sendable {
         if let legacyTarget = self.configuration.legacy {
             let request = exchange.request
             let headers = extra
+            let wantsBaseline = self.configuration.baseline && Self.safeMethods.contains(request.method.rawValue)
             async let candidate = client.send(request, to: self.configuration.candidate, extraHeaders: headers)
+            async let second: CandidateResult? = wantsBaseline ? client.send(request, to: legacyTarget, extraHeaders: headers) : nil
             let legacy = await client.send(request, to: legacyTarget, extraHeaders: headers)
             exchange.candidate = await candidate
+            secondLegacy = await second
             switch legacy {
             case .response(let snapshot, let latency):
                 exchange.legacy = snapshot
@@ -149,7 +162,17 @@ public struct Replayer: Sendable {
         if case .skipped(let reason) = exchange.candidate {
             return self.skippedRecord(exchange, reason: reason)
         }
-        return self.comparator.compare(exchange)
+        var record = self.comparator.compare(exchange)
+        if case .response = secondLegacy, !record.discrepancies.isEmpty {
+            // Legacy against itself: what differs there is noise, whatever the candidate does at that place.
+            var selfCheck = exchange
+            selfCheck.candidate = secondLegacy!
+            let baseline = ChangedPaths(self.comparator.compare(selfCheck).discrepancies)
+            record.discrepancies = DiscrepancyClassifier.classify(
+                record.discrepancies, route: record.route, evidence: .init(baseline: baseline), noiseModel: nil
+            )
+        }
+        return record
     }
 
     private func skippedRecord(_ exchange: Exchange, reason: SkipReason, detail: String? = nil) -> ComparisonRecord {

@@ -1,3 +1,5 @@
+import TapCompareLedger
+
 /// How `serve` writes captures (`capture:` in the configuration).
 public struct CaptureConfiguration: Sendable, Hashable {
     /// `capture.path`: the file written now, e.g. `captures/traffic.jsonl`. Rotated files are `PATH.1` (newest)
@@ -15,9 +17,10 @@ public struct CaptureConfiguration: Sendable, Hashable {
     /// `capture.queue_capacity`: exchanges waiting to be written; beyond it an exchange is dropped and counted in
     /// `tapcompare_capture_dropped_total{reason="queue_full"}`. Default `4096`.
     public var queueCapacity: Int
-    /// Header names and JSON paths redacted before writing, on top of the sensitive defaults
-    /// (`Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`). Default: the defaults only.
-    public var redaction: CaptureRedaction
+    /// The `redact:` section, shared with the ledger: header names, query parameters and JSON paths redacted
+    /// before writing, on top of the sensitive defaults (`Authorization`, `Proxy-Authorization`, `Cookie`,
+    /// `Set-Cookie`). Default: the defaults only.
+    public var redaction: RedactionConfiguration
 
     public init(
         path: String,
@@ -25,7 +28,7 @@ public struct CaptureConfiguration: Sendable, Hashable {
         maxFileBytes: Int = 64 * 1024 * 1024,
         maxFiles: Int = 10,
         queueCapacity: Int = 4096,
-        redaction: CaptureRedaction = CaptureRedaction()
+        redaction: RedactionConfiguration = RedactionConfiguration()
     ) {
         self.path = path
         self.sampleRate = sampleRate

@@ -1,39 +1,51 @@
+import NIOCore
+import TapCompareLedger
+
 /// Removes secrets from a record before it is written.
 ///
-/// A protocol so the writer does not care how: ``CaptureRedactor`` handles headers and JSON paths here.
+/// A protocol so the writer does not care how; ``CaptureRedactor`` is the implementation `serve` uses.
 public protocol CaptureRedacting: Sendable {
     func redact(_ record: inout CaptureRecord)
 }
 
-/// Replaces the values of sensitive headers (every occurrence, in the request and in both responses) and of
-/// configured JSON paths in UTF-8 JSON bodies with `[REDACTED]`.
+/// Applies the `redact:` configuration shared with the ledger, so one list keeps secrets out of both:
+/// sensitive headers (`Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie` always, plus
+/// `redact.headers`) and `redact.query_params` through the ledger's ``Redactor``; `redact.json_paths` in
+/// UTF-8 JSON bodies with ``JSONFieldRedactor``.
 ///
-/// The header itself is kept so a replay still sends `Authorization: [REDACTED]` and a reader can see the
-/// header was there.
+/// Bodies are redacted on their text, not through the ledger's Foundation-based body redaction: a capture is
+/// replayed and compared byte for byte, and re-serializing through `JSONSerialization` would round ids above
+/// 2^53, reorder keys and respell numbers in every redacted body. A redacted header keeps its name (the replay
+/// still sends `Authorization: [REDACTED]`, which `--header` can replace).
 public struct CaptureRedactor: CaptureRedacting {
-    private let names: Set<String>
+    private let redactor: Redactor
     private let jsonPaths: [JSONRedactionPath]
 
-    /// - Throws: ``CaptureError`` naming a JSON path that cannot be parsed.
-    public init(_ redaction: CaptureRedaction) throws(CaptureError) {
-        self.names = Set((CaptureRedaction.defaultHeaders + redaction.headers).map { $0.lowercased() })
+    /// - Throws: ``CaptureError`` naming a `redact.json_paths` entry that cannot be parsed.
+    public init(_ configuration: RedactionConfiguration) throws(CaptureError) {
+        do {
+            self.redactor = try Redactor(configuration: configuration)
+        } catch {
+            throw .invalidRecord("\(error)")
+        }
         var paths: [JSONRedactionPath] = []
-        for text in redaction.jsonPaths {
+        for text in configuration.jsonPaths {
             paths.append(try JSONRedactionPath(parsing: text))
         }
         self.jsonPaths = paths
     }
 
     public func redact(_ record: inout CaptureRecord) {
+        record.request.uri = self.redactor.redactQuery(in: record.request.uri)
         self.redact(&record.request.headers)
         self.redact(&record.legacy.headers)
-        if self.jsonPaths.isEmpty == false {
+        if !self.jsonPaths.isEmpty {
             self.redact(&record.request.body, length: &record.request.bodyLength)
             self.redact(&record.legacy.body, length: &record.legacy.bodyLength)
         }
         if var response = record.candidate?.response {
             self.redact(&response.headers)
-            if self.jsonPaths.isEmpty == false {
+            if !self.jsonPaths.isEmpty {
                 self.redact(&response.body, length: &response.bodyLength)
             }
             record.candidate?.response = response
@@ -41,8 +53,8 @@ public struct CaptureRedactor: CaptureRedacting {
     }
 
     private func redact(_ headers: inout [CaptureRecord.Header]) {
-        for i in headers.indices where self.names.contains(headers[i].name.lowercased()) {
-            headers[i].value = CaptureRedaction.placeholder
+        for i in headers.indices where self.redactor.isSensitiveHeader(headers[i].name) {
+            headers[i].value = Redactor.marker
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// Rewrites JSON text with the values at selected paths replaced by `"[REDACTED]"`, copying every other byte
 /// unchanged (numbers keep their spelling, key order and whitespace stay as they were).
@@ -48,7 +49,7 @@ enum JSONFieldRedactor {
                 let start = output.count
                 guard copyValue() else { return false }
                 output.removeSubrange(start...)
-                output.append(contentsOf: Array("\"\(CaptureRedaction.placeholder)\"".utf8))
+                output.append(contentsOf: Array("\"\(Redactor.marker)\"".utf8))
                 changed = true
                 return true
             }

@@ -364,9 +364,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         self.needsClientFlush = true
         if !self.context.channel.isWritable {
-            self.context.flush()
-            self.needsClientFlush = false
+            // Pause first: the flush may drain the socket and report writability synchronously, which
+            // resumes reading at once.
             self.upstream?.handler.setReadPaused(true)
+            self.needsClientFlush = false
+            self.context.flush()
         }
     }
 

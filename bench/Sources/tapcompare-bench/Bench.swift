@@ -11,6 +11,9 @@ struct Bench: AsyncParsableCommand {
             DiffBench.self,
             LedgerBench.self,
             ProxyBench.self,
+            ReplayBench.self,
+            ReportGenerate.self,
+            ReportDemo.self,
         ]
     )
 }

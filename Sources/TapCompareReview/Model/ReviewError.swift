@@ -1,0 +1,28 @@
+/// Why a report or a UI request could not be answered. The ``description`` is safe to show (it never holds a
+/// password or a bound value); the command prints it and exits non-zero, the API returns it as `{"error": …}`.
+public struct ReviewError: Error, Sendable, CustomStringConvertible {
+    enum Code: Sendable, Hashable {
+        case ledgerUnavailable
+        case queryFailed
+        case invalidArgument
+        case notFound
+    }
+
+    let code: Code
+    public let message: String
+
+    public var description: String { self.message }
+
+    /// The ledger could not be opened (missing file, not a ledger, server down).
+    public static func ledgerUnavailable(_ message: String) -> Self { Self(code: .ledgerUnavailable, message: message) }
+    /// A query failed on the database.
+    public static func queryFailed(_ message: String) -> Self { Self(code: .queryFailed, message: message) }
+    /// A flag or an API parameter is wrong; the message says how to write it.
+    public static func invalidArgument(_ message: String) -> Self { Self(code: .invalidArgument, message: message) }
+    /// The comparison (or route) asked for does not exist.
+    public static func notFound(_ message: String) -> Self { Self(code: .notFound, message: message) }
+
+    /// Whether the caller's input is at fault (HTTP 400/404) rather than the ledger (HTTP 503).
+    public var isClientError: Bool { self.code == .invalidArgument || self.code == .notFound }
+    public var isNotFound: Bool { self.code == .notFound }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import TapCompareCore
+
+extension LedgerReportSource {
+    public func fields(route: String, query: ReportQuery) async throws -> [FieldReport] {
+        try await self.fieldsByRoute(route: route, query: query)[route] ?? []
+    }
+
+    /// Fields of one route (or every route) by impact, with examples, suggestions and annotations.
+    func fieldsByRoute(route: String?, query: ReportQuery) async throws -> [String: [FieldReport]] {
+        var q = query
+        q.route = route ?? query.route
+        // The share needs each route's compared count; read it with the same filters (cheap: index scan per route).
+        var sql = SQLBuilder(self.dialect)
+        sql.append("""
+            SELECT route, field, kind, count(*),
+              sum(CASE WHEN classification = 'regression' THEN 1 ELSE 0 END),
+              sum(CASE WHEN classification = 'noise' THEN 1 ELSE 0 END),
+              sum(CASE WHEN classification = 'race' THEN 1 ELSE 0 END),
+              \(self.dialect.timeText("min(recorded_at)")), \(self.dialect.timeText("max(recorded_at)"))
+            FROM \(self.dialect.table("discrepancies")) WHERE 1 = 1
+            """)
+        self.appendFilters(&sql, q, table: "discrepancies")
+        if let c = q.classification {
+            sql.append(" AND classification = ")
+            sql.bind(.text(c.rawValue))
+        }
+        sql.append(" GROUP BY route, field, kind")
+        let rows = try await self.database.query(sql.sql, sql.binds)
+        let compared = try await self.comparedByRoute(q)
+        let marks = try await self.annotationMarks()
+
+        var fields: [(route: String, field: FieldReport)] = rows.compactMap { r in
+            guard let route = r.string(0), let field = r.string(1), let kind = r.string(2) else { return nil }
+            let occurrences = r.int(3) ?? 0
+            return (route, FieldReport(
+                field: field, kind: kind, occurrences: occurrences, comparisons: occurrences, share: 0,
+                firstSeen: r.date(7), lastSeen: r.date(8), regressions: r.int(4) ?? 0, noise: r.int(5) ?? 0,
+                races: r.int(6) ?? 0, examples: [], suggestion: nil,
+                annotation: marks[MarkKey(route: route, field: field, kind: kind)] ?? marks[MarkKey(route: route, field: field, kind: nil)]
+            ))
+        }
+        // Per-field reads, each bounded and through the (route, field, kind, recorded_at) index.
+        let filters = q
+        let detailed = try await self.forEachConcurrently(fields) { item in
+            var f = item.field
+            // Only a wildcard path can differ more than once per comparison; count those comparisons exactly.
+            if f.field.contains("*") || f.field.contains("..") {
+                f.comparisons = try await self.distinctComparisons(route: item.route, field: f.field, kind: f.kind, query: filters)
+            }
+            let routeCompared = compared[item.route] ?? 0
+            f.share = routeCompared == 0 ? 0 : min(1, Double(f.comparisons) / Double(routeCompared))
+            f.examples = try await self.examples(route: item.route, field: f.field, kind: f.kind, query: filters, limit: 2)
+            if self.noisePolicy.isCandidate(field: f.field, kind: f.kind, share: f.share, comparisons: f.comparisons) {
+                let (sampled, legacy, candidate) = try await self.distinctValues(route: item.route, field: f.field, kind: f.kind, query: filters)
+                f.suggestion = self.noisePolicy.suggestion(route: item.route, field: f.field, share: f.share, sampled: sampled, distinctLegacy: legacy, distinctCandidate: candidate)
+            }
+            return (item.route, f)
+        }
+        fields = detailed
+        var result: [String: [FieldReport]] = [:]
+        for (route, field) in fields { result[route, default: []].append(field) }
+        for key in result.keys { result[key]!.sort(by: ReportAssembler.fieldImpactOrder) }
+        return result
+    }
+
+    /// Runs `body` for every element, several at once where the database allows, keeping the order.
+    func forEachConcurrently<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) async throws -> R) async throws -> [R] {
+        guard self.database.allowsConcurrentQueries, items.count > 1 else {
+            var out: [R] = []
+            for item in items { out.append(try await body(item)) }
+            return out
+        }
+        return try await withThrowingTaskGroup(of: (Int, R).self) { group in
+            // At most four at once: the pool has four connections, more would only queue.
+            var next = 0
+            var results = [R?](repeating: nil, count: items.count)
+            while next < min(4, items.count) {
+                let i = next, item = items[i]
+                group.addTask { (i, try await body(item)) }
+                next += 1
+            }
+            while let (i, r) = try await group.next() {
+                results[i] = r
+                if next < items.count {
+                    let j = next, item = items[j]
+                    group.addTask { (j, try await body(item)) }
+                    next += 1
+                }
+            }
+            return results.map { $0! }
+        }
+    }
+
+    func comparedByRoute(_ query: ReportQuery) async throws -> [String: Int] {
+        var sql = SQLBuilder(self.dialect)
+        sql.append("SELECT route, count(*) FROM \(self.dialect.table("comparisons")) WHERE outcome IN ('match', 'mismatch')")
+        self.appendFilters(&sql, query, table: "comparisons")
+        sql.append(" GROUP BY route")
+        var out: [String: Int] = [:]
+        for r in try await self.database.query(sql.sql, sql.binds) {
+            if let route = r.string(0) { out[route] = r.int(1) ?? 0 }
+        }
+        return out
+    }
+
+    func fieldFilter(_ sql: inout SQLBuilder, route: String, field: String, kind: String?, query: ReportQuery) {
+        var q = query
+        q.route = nil
+        sql.append(" WHERE route = ")
+        sql.bind(.text(route))
+        sql.append(" AND field = ")
+        sql.bind(.text(field))
+        if let kind {
+            sql.append(" AND kind = ")
+            sql.bind(.text(kind))
+        }
+        self.appendFilters(&sql, q, table: "discrepancies")
+        if let c = query.classification {
+            sql.append(" AND classification = ")
+            sql.bind(.text(c.rawValue))
+        }
+    }
+
+    func distinctComparisons(route: String, field: String, kind: String, query: ReportQuery) async throws -> Int {
+        var sql = SQLBuilder(self.dialect)
+        sql.append("SELECT count(DISTINCT comparison_id) FROM \(self.dialect.table("discrepancies"))")
+        self.fieldFilter(&sql, route: route, field: field, kind: kind, query: query)
+        return try await self.database.query(sql.sql, sql.binds).first?.int(0) ?? 0
+    }
+
+    /// How many distinct values each side has among the field's most recent occurrences.
+    func distinctValues(route: String, field: String, kind: String, query: ReportQuery) async throws -> (Int, Int, Int) {
+        var sql = SQLBuilder(self.dialect)
+        sql.append("SELECT count(*), count(DISTINCT lv), count(DISTINCT cv) FROM (SELECT \(self.dialect.jsonText("legacy_value")) AS lv, \(self.dialect.jsonText("candidate_value")) AS cv FROM \(self.dialect.table("discrepancies"))")
+        self.fieldFilter(&sql, route: route, field: field, kind: kind, query: query)
+        sql.append(" ORDER BY recorded_at DESC LIMIT ")
+        sql.bind(.int(self.noisePolicy.sampleSize))
+        sql.append(") s")
+        let r = try await self.database.query(sql.sql, sql.binds).first
+        return (r?.int(0) ?? 0, r?.int(1) ?? 0, r?.int(2) ?? 0)
+    }
+
+    public func examples(route: String, field: String, kind: String?, query: ReportQuery, limit: Int) async throws -> [FieldExample] {
+        var sql = SQLBuilder(self.dialect)
+        sql.append("SELECT \(self.dialect.uuidText("comparison_id")), \(self.dialect.timeText("recorded_at")), path, \(self.dialect.jsonText("legacy_value")), \(self.dialect.jsonText("candidate_value")), classification FROM \(self.dialect.table("discrepancies"))")
+        self.fieldFilter(&sql, route: route, field: field, kind: kind, query: query)
+        sql.append(" ORDER BY recorded_at DESC, comparison_id DESC, ordinal LIMIT ")
+        sql.bind(.int(max(1, min(limit, 500))))
+        return try await self.database.query(sql.sql, sql.binds).map { r in
+            FieldExample(comparisonId: r.string(0) ?? "", recordedAt: r.date(1), path: r.string(2) ?? "", legacyValue: r.string(3), candidateValue: r.string(4), classification: r.string(5) ?? "regression")
+        }
+    }
+}

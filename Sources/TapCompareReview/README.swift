@@ -1,1 +1,0 @@
-// The TapCompareReview module. Its files are named after the types they hold.

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The Markdown form of a report, for pull-request comments and CI summaries (GitHub-flavoured tables).
+public struct MarkdownRenderer: Sendable {
+    public init() {}
+
+    static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    static func code(_ text: String) -> String {
+        "`" + cell(text).replacingOccurrences(of: "`", with: "'") + "`"
+    }
+
+    public func render(_ report: Report) -> String {
+        let o = report.overview
+        var out = "# TapCompare report\n\n"
+        out += "**Mismatch rate \(Formatting.percent(o.mismatchRate))** — \(Formatting.count(o.regressed)) of \(Formatting.count(o.compared)) compared requests regressed"
+        if o.noiseOrRaceOnly > 0 { out += " (\(Formatting.count(o.noiseOrRaceOnly)) more differed by noise or races only)" }
+        out += ".\n\n"
+        out += "| | |\n|---|---|\n"
+        out += "| Window | \(Self.cell(TableRenderer.window(report))) |\n"
+        out += "| Ledger | \(Self.code(report.ledger)) |\n"
+        out += "| Comparisons | \(Formatting.count(o.comparisons)) (matches \(Formatting.count(o.matches)), mismatches \(Formatting.count(o.mismatches))) |\n"
+        out += "| Candidate errors / timeouts | \(Formatting.count(o.candidateErrors)) / \(Formatting.count(o.candidateTimeouts)) |\n"
+        out += "| Skipped | \(Formatting.count(o.skipped))\(o.skipsByReason.isEmpty ? "" : ": " + o.skipsByReason.map { "\(Self.cell($0.reason)) \(Formatting.count($0.count))" }.joined(separator: ", ")) |\n"
+        if !o.instances.isEmpty {
+            out += "| Instances | \(o.instances.map { "\(Self.cell($0.instance)) (\(Formatting.count($0.comparisons)))" }.joined(separator: ", ")) |\n"
+        }
+        if !report.gaps.isEmpty {
+            out += "\n> **Gaps:** " + report.gaps.map { "\(Formatting.count($0.count)) comparisons missing from \($0.instance) (\($0.reason), \(Formatting.time($0.from)) → \(Formatting.time($0.to)))" }.joined(separator: "; ") + "\n"
+        }
+        guard !report.routes.isEmpty else { return out + "\nNo comparisons in this window.\n" }
+        out += "\n## Routes by impact\n\n"
+        out += "| Route | Compared | Mismatch rate | Regressed | Noise/race only | Errors | Timeouts | Legacy p50/p90/p99 ms | Candidate p50/p90/p99 ms | p99 ratio |\n"
+        out += "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        for r in report.routes {
+            out += "| \(Self.code(r.route)) | \(Formatting.count(r.compared)) | **\(Formatting.percent(r.mismatchRate))** | \(Formatting.count(r.regressed)) | \(Formatting.count(r.noiseOrRaceOnly)) | \(Formatting.count(r.candidateErrors)) | \(Formatting.count(r.candidateTimeouts)) | \(Formatting.percentiles(r.latency.legacy)) | \(Formatting.percentiles(r.latency.candidate)) | \(r.latency.ratio.map { Formatting.ratio($0.p99) } ?? "–") |\n"
+        }
+        for r in report.routes where !r.fields.isEmpty {
+            out += "\n### \(Self.code(r.route))\n\n"
+            out += "Status: legacy \(Formatting.statusMix(r.legacyStatus)); candidate \(Formatting.statusMix(r.candidateStatus)).\n\n"
+            out += "| Field | Kind | Comparisons | Share | Regression | Noise | Race | First seen | Last seen | Example (legacy → candidate) |\n"
+            out += "|---|---|--:|--:|--:|--:|--:|---|---|---|\n"
+            for f in r.fields {
+                let example = f.examples.first.map { "\(Self.code(Formatting.value($0.legacyValue, limit: 30))) → \(Self.code(Formatting.value($0.candidateValue, limit: 30)))" } ?? ""
+                out += "| \(Self.code(f.field)) | \(f.kind) | \(Formatting.count(f.comparisons)) | \(Formatting.percent(f.share)) | \(Formatting.count(f.regressions)) | \(Formatting.count(f.noise)) | \(Formatting.count(f.races)) | \(Formatting.time(f.firstSeen)) | \(Formatting.time(f.lastSeen)) | \(example) |\n"
+            }
+            for f in r.fields {
+                if let s = f.suggestion {
+                    out += "\n**Suggestion** for \(Self.code(f.field)): \(s.reason). Add to `diff-rules/`:\n\n```yaml\n\(s.rule)```\n"
+                }
+            }
+        }
+        return out
+    }
+}

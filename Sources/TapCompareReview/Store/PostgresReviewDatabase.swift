@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+import TapCompareLedger
+
+/// The review side of a Postgres ledger: a small `PostgresClient` pool of its own, so the report's aggregate
+/// queries run side by side and never take a connection from the proxy's writer.
+public final class PostgresReviewDatabase: ReviewDatabase, Service {
+    public let dialect = SQLDialect.postgres
+    public let allowsConcurrentQueries = true
+    let url: LedgerURL
+    private let client: PostgresClient
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - postgres: Connection parameters. `sslmode=prefer|require` use TLS without verifying the certificate,
+    ///     as libpq does for those modes (the ledger's writer does the same).
+    public init(postgres: LedgerURL.Postgres, url: LedgerURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+        let tls: PostgresClient.Configuration.TLS
+        switch postgres.sslMode {
+        case .disable:
+            tls = .disable
+        case .prefer, .require:
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            tls = postgres.sslMode == .prefer ? .prefer(config) : .require(config)
+        }
+        var configuration = PostgresClient.Configuration(
+            host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
+            database: postgres.database, tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        // Four: the report runs its three aggregate queries at once, the UI a few requests at once.
+        configuration.options.maximumConnections = 4
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until cancelled.
+    public func run() async throws {
+        await self.client.run()
+    }
+
+    public func query(_ sql: String, _ binds: [ReviewValue]) async throws -> [ReviewRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .int(let v): bindings.append(v)
+            case .double(let v): bindings.append(v)
+            case .text(let s): bindings.append(s)
+            case .time(let d): bindings.append(d)
+            case .uuid(let u): bindings.append(u)
+            }
+        }
+        do {
+            let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+            var result: [ReviewRow] = []
+            for try await row in rows {
+                var values: [ReviewValue] = []
+                values.reserveCapacity(8)
+                for cell in row {
+                    values.append(try Self.value(of: cell))
+                }
+                result.append(ReviewRow(values))
+            }
+            return result
+        } catch {
+            throw ReviewError.queryFailed("postgres ledger \(self.url): \(Self.describe(error))")
+        }
+    }
+
+    static func value(of cell: PostgresCell) throws -> ReviewValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return .int(try cell.decode(Int.self))
+        case .float4, .float8:
+            return .double(try cell.decode(Double.self))
+        case .numeric:
+            return .double(Double(try cell.decode(String.self)) ?? .nan)
+        case .bool:
+            return .int(try cell.decode(Bool.self) ? 1 : 0)
+        case .uuid:
+            return .text(try cell.decode(UUID.self).uuidString.lowercased())
+        default:
+            return .text(try cell.decode(String.self))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let info = psql.serverInfo {
+                return "\(info[.message] ?? "server error") (SQLSTATE \(info[.sqlState] ?? "?"))"
+            }
+            return "\(psql.code)"
+        }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,54 @@
+/// The few places where the two ledger backends spell SQL differently. Everything else in the review queries is
+/// the same text on both.
+public enum SQLDialect: Sendable, Hashable {
+    case postgres
+    case sqlite
+
+    /// A table's qualified name: Postgres keeps the ledger in schema `tapcompare`.
+    func table(_ name: String) -> String {
+        self == .postgres ? "tapcompare.\(name)" : name
+    }
+
+    /// A time column as the ledger's ISO-8601 text (`2026-11-22T02:04:33.123Z`), which SQLite stores as is.
+    func timeText(_ column: String) -> String {
+        switch self {
+        case .postgres: return "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        case .sqlite: return column
+        }
+    }
+
+    /// A uuid column as lower-case text.
+    func uuidText(_ column: String) -> String {
+        self == .postgres ? "\(column)::text" : column
+    }
+
+    /// A JSON column as JSON text.
+    func jsonText(_ column: String) -> String {
+        self == .postgres ? "\(column)::text" : column
+    }
+
+    /// Milliseconds since the Unix epoch of a time column, as a floating-point number.
+    func epochMilliseconds(_ column: String) -> String {
+        switch self {
+        case .postgres: return "(extract(epoch FROM \(column)) * 1000)"
+        case .sqlite: return "((julianday(\(column)) - 2440587.5) * 86400000.0)"
+        }
+    }
+}
+
+/// Builds a statement's text and its bind list together, so a value can only enter SQL as a placeholder.
+struct SQLBuilder {
+    let dialect: SQLDialect
+    private(set) var sql = ""
+    private(set) var binds: [ReviewValue] = []
+
+    init(_ dialect: SQLDialect) { self.dialect = dialect }
+
+    mutating func append(_ text: String) { self.sql += text }
+
+    /// Appends a placeholder for `value` (`$n` on Postgres, `?n` on SQLite) and returns nothing else.
+    mutating func bind(_ value: ReviewValue) {
+        self.binds.append(value)
+        self.sql += (self.dialect == .postgres ? "$" : "?") + String(self.binds.count)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TapCompareCore
+
+/// The `/api/v1` handlers. Every answer is JSON in the report's format (`docs/api.md`); errors are
+/// `{"error": "…"}` with 400 (bad parameter), 404 (unknown id) or 503 (ledger unavailable).
+struct ReviewAPI: Sendable {
+    let source: any ReportSource
+    let now: @Sendable () -> Date
+
+    struct OverviewAnswer: Codable {
+        var schemaVersion: Int
+        var generatedAt: Date
+        var ledger: String
+        var filter: ReportFilter
+        var overview: Overview
+        var timeline: Timeline
+        var gaps: [GapReport]
+    }
+
+    struct RoutesAnswer: Codable {
+        var schemaVersion: Int
+        var filter: ReportFilter
+        var routes: [RouteReport]
+    }
+
+    struct FieldsAnswer: Codable {
+        var schemaVersion: Int
+        var route: String
+        var filter: ReportFilter
+        var fields: [FieldReport]
+    }
+
+    struct ExamplesAnswer: Codable {
+        var schemaVersion: Int
+        var route: String
+        var field: String
+        var kind: String?
+        var examples: [FieldExample]
+    }
+
+    struct AnnotationsAnswer: Codable {
+        var schemaVersion: Int
+        var annotations: [Annotation]
+    }
+
+    struct ErrorAnswer: Codable { var error: String }
+
+    func parameters(_ request: Request) throws -> ReviewParameters {
+        let q = request.uri.queryParameters
+        return try ReviewParameters({ q.get($0) }, now: self.now(), defaultSince: nil)
+    }
+
+    func report(_ request: Request) async throws -> Response {
+        Self.json(try await self.source.report(try self.parameters(request).query))
+    }
+
+    func overview(_ request: Request) async throws -> Response {
+        let r = try await self.source.summary(try self.parameters(request).query, includeLatency: false)
+        return Self.json(OverviewAnswer(schemaVersion: r.schemaVersion, generatedAt: r.generatedAt, ledger: r.ledger, filter: r.filter, overview: r.overview, timeline: r.timeline, gaps: r.gaps))
+    }
+
+    func routes(_ request: Request) async throws -> Response {
+        let r = try await self.source.summary(try self.parameters(request).query, includeLatency: true)
+        return Self.json(RoutesAnswer(schemaVersion: r.schemaVersion, filter: r.filter, routes: r.routes))
+    }
+
+    func fields(_ request: Request, route: String) async throws -> Response {
+        let p = try self.parameters(request)
+        let fields = try await self.source.fields(route: route, query: p.query)
+        return Self.json(FieldsAnswer(schemaVersion: Report.currentSchemaVersion, route: route, filter: ReportFilter(p.query), fields: fields))
+    }
+
+    func examples(_ request: Request, route: String, field: String) async throws -> Response {
+        let p = try self.parameters(request)
+        let kind = request.uri.queryParameters.get("kind").flatMap { $0.isEmpty ? nil : $0 }
+        let limitText = request.uri.queryParameters.get("limit") ?? "20"
+        guard let limit = Int(limitText), (1...500).contains(limit) else { throw ReviewError.invalidArgument("limit='\(limitText.prefix(20))' must be a number from 1 to 500") }
+        let examples = try await self.source.examples(route: route, field: field, kind: kind, query: p.query, limit: limit)
+        return Self.json(ExamplesAnswer(schemaVersion: Report.currentSchemaVersion, route: route, field: field, kind: kind, examples: examples))
+    }
+
+    func comparison(id: String) async throws -> Response {
+        guard let c = try await self.source.comparison(id: id) else { throw ReviewError.notFound("no comparison \(id.prefix(64)) in the ledger") }
+        return Self.json(c)
+    }
+
+    func annotations() async throws -> Response {
+        Self.json(AnnotationsAnswer(schemaVersion: Report.currentSchemaVersion, annotations: try await self.source.annotations()))
+    }
+
+    func annotate(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let new: NewAnnotation
+        do {
+            new = try ReportJSON.decoder().decode(NewAnnotation.self, from: Data(body.readableBytesView))
+        } catch {
+            throw ReviewError.invalidArgument("the body must be JSON like {\"route\": \"GET /api/v1/comments/{id}\", \"field\": \"$.request_id\", \"classification\": \"noise\"}")
+        }
+        return Self.json(try await self.source.annotate(new), status: .created)
+    }
+
+    /// Runs a handler and turns a ``ReviewError`` (or any failure) into a JSON error answer.
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as ReviewError {
+            return Self.json(ErrorAnswer(error: error.message), status: error.isNotFound ? .notFound : error.isClientError ? .badRequest : .serviceUnavailable)
+        } catch {
+            return Self.json(ErrorAnswer(error: "request failed: \(error)"), status: .internalServerError)
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? ReportJSON.encoder(pretty: false).encode(value)) ?? Data("{\"error\":\"encoding failed\"}".utf8)
+        var response = Response(status: status, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        response.headers[.contentType] = "application/json; charset=utf-8"
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TapCompareLedger
+import TapCompareReview
+
+/// `tapcompare ui`: the review UI and its JSON API over a ledger, without the proxy (on loopback only).
+struct UICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui",
+        abstract: "Serve the review web UI (/ui) and its JSON API (/api/v1) over a ledger, on loopback.",
+        discussion: "Example: tapcompare ui --ledger sqlite:tapcompare.sqlite --listen 127.0.0.1:9091, then open http://127.0.0.1:9091/ui"
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The ledger: postgres://user:pass@host:5432/db?sslmode=prefer or sqlite:PATH.", valueName: "url"))
+    var ledger: String = "sqlite:tapcompare.sqlite"
+
+    @Option(name: .long, help: ArgumentHelp("Loopback address and port (port 0 picks a free one).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:9091"
+
+    @Option(name: .long, help: ArgumentHelp("The window pages open on (e.g. 24h, 7d, all).", valueName: "duration"))
+    var defaultSince: String = "24h"
+
+    func run() async throws {
+        let url: LedgerURL
+        do {
+            url = try LedgerURL(parsing: self.ledger)
+        } catch {
+            throw ValidationError("--ledger: \(error.message)")
+        }
+        guard let colon = self.listen.lastIndex(of: ":"), let port = Int(self.listen[self.listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen '\(self.listen)' must be HOST:PORT, e.g. 127.0.0.1:9091")
+        }
+        var host = String(self.listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let shownHost = host
+        var logger = Logger(label: "tapcompare.ui")
+        logger.logLevel = .warning
+        let configuration = ReviewServer.Configuration(host: host, port: port, defaultSince: self.defaultSince)
+        do {
+            try await ReviewServer.run(url: url, configuration: configuration, logger: logger) { bound in
+                // One write per line, flushed: scripts wait for this line to learn the port.
+                FileHandle.standardOutput.write(Data("review UI on http://\(shownHost):\(bound)/ui (ledger \(url))\n".utf8))
+            }
+        } catch let error as ReviewError {
+            printError(error.message)
+            throw ExitCode(1)
+        }
+    }
+}

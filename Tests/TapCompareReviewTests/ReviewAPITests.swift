@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Testing
+@testable import TapCompareReview
+
+/// The UI and API routes in a real Hummingbird server on a free loopback port, over a seeded SQLite ledger.
+@Suite(.timeLimit(.minutes(1))) struct ReviewAPITests {
+    final class Port: Sendable {
+        let value = NIOLockedValueBoxInt()
+    }
+
+    /// Serves ``ReviewRoutes`` over the fixture for the duration of `body`.
+    func withServer(_ body: @escaping @Sendable (_ base: String, _ fixture: ReviewFixture) async throws -> Void) async throws {
+        try await ReviewFixture.withSQLite { fixture, source, _ in
+            let router = Router()
+            // `all`: the fixture is in the past, the UI's default window is the last 24 h.
+            ReviewRoutes(source: source, defaultSince: "all").install(on: router)
+            let port = Port()
+            let app = Application(
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { port.value.set($0.localAddress?.port ?? 0) },
+                logger: Logger(label: "review-api-test")
+            )
+            let group = ServiceGroup(services: [app], logger: Logger(label: "review-api-test"))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                while port.value.get() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                try await body("http://127.0.0.1:\(port.value.get())", fixture)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    func call(_ url: String, method: NIOHTTP1.HTTPMethod = .GET, body: String? = nil) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let body {
+            request.body = .bytes(ByteBuffer(string: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    static func encoded(_ s: String) -> String { urlEncode(s) }
+
+    @Test func apiAnswersTheSeededFigures() async throws {
+        try await self.withServer { base, fixture in
+            let (status, text) = try await self.call(base + "/api/v1/overview")
+            #expect(status == 200)
+            let overview = try #require(try self.json(text)["overview"] as? [String: Any])
+            #expect(overview["compared"] as? Int == 18)
+            #expect(overview["regressed"] as? Int == 9)
+            #expect(overview["mismatch_rate"] as? Double == 0.5)
+
+            let routes = try #require(try self.json(try await self.call(base + "/api/v1/routes").1)["routes"] as? [[String: Any]])
+            #expect(routes.map { $0["route"] as? String } == [ReviewFixture.postsRoute, ReviewFixture.commentRoute, ReviewFixture.createRoute])
+            #expect(routes[1]["mismatch_rate"] as? Double == 0.3)
+
+            let fieldsURL = base + "/api/v1/routes/\(Self.encoded(ReviewFixture.commentRoute))/fields"
+            let (fs, fieldsText) = try await self.call(fieldsURL)
+            #expect(fs == 200)
+            let fields = try #require(try self.json(fieldsText)["fields"] as? [[String: Any]])
+            #expect(fields.map { $0["field"] as? String } == ["$.score", "$.updated_at"])
+            #expect(fields[0]["comparisons"] as? Int == 3)
+
+            let examplesURL = base + "/api/v1/routes/\(Self.encoded(ReviewFixture.commentRoute))/fields/\(Self.encoded("$.score"))/examples?kind=value_changed&limit=5"
+            let examples = try #require(try self.json(try await self.call(examplesURL).1)["examples"] as? [[String: Any]])
+            #expect(examples.count == 3)
+            #expect(examples.map { $0["candidate_value"] as? String } == ["1.28", "1.25", "1.22"])
+
+            let id = fixture.scoreMismatchIDs[0].uuidString.lowercased()
+            let (cs, comparisonText) = try await self.call(base + "/api/v1/comparisons/\(id)")
+            #expect(cs == 200)
+            let comparison = try self.json(comparisonText)
+            #expect(comparison["id"] as? String == id)
+            #expect((comparison["discrepancies"] as? [[String: Any]])?.first?["path"] as? String == "/score")
+
+            #expect(try await self.call(base + "/api/v1/comparisons/\(UUID().uuidString)").0 == 404)
+            #expect(try await self.call(base + "/api/v1/comparisons/not-a-uuid").0 == 400)
+            let (bad, badText) = try await self.call(base + "/api/v1/overview?since=yesterday")
+            #expect(bad == 400)
+            #expect(try self.json(badText)["error"] as? String == "since='yesterday' is not a duration; write e.g. 1h, 24h, 7d (or all)")
+
+            let report = try self.json(try await self.call(base + "/api/v1/report?run=\(fixture.runID)").1)
+            #expect(report["schema_version"] as? Int == 1)
+        }
+    }
+
+    @Test func markingAFieldAsNoiseStoresItAndOffersTheRule() async throws {
+        try await self.withServer { base, _ in
+            let body = #"{"route": "GET /api/v1/posts/{id}/comments", "field": "$.request_id", "kind": "value_changed", "classification": "noise", "created_by": "ann"}"#
+            let (status, text) = try await self.call(base + "/api/v1/annotations", method: .POST, body: body)
+            #expect(status == 201)
+            let stored = try self.json(text)
+            #expect(stored["field"] as? String == "$.request_id")
+            #expect((stored["rule"] as? String)?.contains("ignore:\n      - \"$.request_id\"") == true)
+
+            let list = try #require(try self.json(try await self.call(base + "/api/v1/annotations").1)["annotations"] as? [[String: Any]])
+            #expect(list.count == 1)
+            #expect(list.first?["created_by"] as? String == "ann")
+
+            // The route page now shows the field as marked instead of offering the button.
+            let page = try await self.call(base + "/ui/route?route=\(Self.encoded(ReviewFixture.postsRoute))&since=all").1
+            #expect(page.contains("<span class=\"pill noise\">marked noise</span>"))
+
+            #expect(try await self.call(base + "/api/v1/annotations", method: .POST, body: "not json").0 == 400)
+            #expect(try await self.call(base + "/api/v1/annotations", method: .POST, body: #"{"route":"r","field":"f","classification":"maybe"}"#).0 == 400)
+        }
+    }
+
+    @Test func uiPagesRenderTheDrillDown() async throws {
+        try await self.withServer { base, fixture in
+            let (status, overview) = try await self.call(base + "/ui")
+            #expect(status == 200)
+            #expect(overview.contains("id=\"mismatch-rate\">50.00%</div>"))
+            #expect(overview.contains("<code>GET /api/v1/posts/{id}/comments</code>"))
+            #expect(overview.contains("<option value=\"all\" selected>everything</option>"))
+
+            let route = try await self.call(base + "/ui/route?route=\(Self.encoded(ReviewFixture.commentRoute))&since=all").1
+            #expect(route.contains("data-field=\"$.score\""))
+            #expect(route.contains("<script src=\"/ui/app.js\" defer></script>"))
+
+            let field = try await self.call(base + "/ui/field?route=\(Self.encoded(ReviewFixture.commentRoute))&field=\(Self.encoded("$.score"))&kind=value_changed&since=all").1
+            #expect(field.contains("<mark data-path=\"/score\"><span class=\"jn\">1.28</span></mark>"))
+
+            let id = fixture.scoreMismatchIDs[2].uuidString.lowercased()
+            let comparison = try await self.call(base + "/ui/comparisons/\(id)").1
+            #expect(comparison.contains("<mark data-path=\"/score\"><span class=\"jn\">1.5</span></mark>"))
+
+            let script = try await self.call(base + "/ui/app.js")
+            #expect(script.0 == 200 && script.1.contains("/api/v1/annotations"))
+            #expect(try await self.call(base + "/ui/route").0 == 400)
+        }
+    }
+}
+
+/// A port published by the server's start-up callback.
+final class NIOLockedValueBoxInt: Sendable {
+    private let box = NIOLockedValueBox(0)
+    func get() -> Int { self.box.withLockedValue { $0 } }
+    func set(_ v: Int) { self.box.withLockedValue { $0 = v } }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import TapCompareCore
+import TapCompareLedger
+import TapCompareReview
+
+/// A small ledger with known contents, written through the ledger's own store (migrations and inserts), so the
+/// report is tested against exactly what `serve` and `replay` write.
+///
+/// Three routes, times from ``t0`` every 10 s:
+/// - `GET /api/v1/comments/{id}`: 10 compared (6 match; 3 mismatches on `$.score`, regressions; 1 mismatch whose
+///   only discrepancy, `$.updated_at`, is a race), 1 candidate timeout, 1 candidate error, 2 skipped
+///   (`body_too_large`). Latency legacy 10…100 ms, candidate 5…50 ms.
+/// - `GET /api/v1/posts/{id}/comments`: 6 compared, all mismatches on `$.request_id` (unique values both sides:
+///   the noise suggestion), 2 of them also on `$.comments[*].score` twice each. Legacy 10…60 ms, candidate 20…120.
+/// - `POST /api/v1/comments`: 2 compared, both match.
+/// Gaps: 7 comparisons from `proxy-b` within the window, and 99 two days before it.
+struct ReviewFixture {
+    static let t0 = LedgerTimeText.parse("2026-11-20T10:00:00.000Z")!
+    static let commentRoute = "GET /api/v1/comments/{id}"
+    static let postsRoute = "GET /api/v1/posts/{id}/comments"
+    static let createRoute = "POST /api/v1/comments"
+
+    let runID: String
+    var comparisons: [LedgerComparison] = []
+    var gaps: [LedgerGap] = []
+    /// The ids of the `$.score` mismatches, oldest first.
+    var scoreMismatchIDs: [UUID] = []
+
+    init(runID: String = "review-test-\(UUID().uuidString.prefix(8).lowercased())") {
+        self.runID = runID
+        var n = 0
+        var rng = SystemRandomNumberGenerator()
+        func next(_ route: String, method: String, outcome: String, legacy: Double?, candidate: Double?, legacyStatus: Int? = 200, candidateStatus: Int? = 200,
+                  reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], samples: (String, String)? = nil, instance: String = "proxy-a") -> LedgerComparison {
+            let at = Self.t0.addingTimeInterval(Double(n) * 10)
+            n += 1
+            return LedgerComparison(
+                id: UUID.v7(milliseconds: UInt64(at.timeIntervalSince1970 * 1000), using: &rng), recordedAt: at, instance: instance,
+                requestID: "req-\(n)", method: method, route: route, path: route.split(separator: " ").last.map(String.init) ?? "/",
+                legacyStatus: legacyStatus, candidateStatus: candidateStatus, legacyMilliseconds: legacy, candidateMilliseconds: candidate,
+                outcome: outcome, reason: reason, discrepancyCount: discrepancies.count,
+                regressionCount: discrepancies.filter { $0.classification == "regression" }.count,
+                requestSample: samples == nil ? nil : "GET /api/v1/comments/1 HTTP/1.1\r\nauthorization: [REDACTED]\r\n\r\n",
+                legacySample: samples?.0, candidateSample: samples?.1, samplesTruncated: false, runID: runID, linkedComparisonID: nil,
+                discrepancies: discrepancies
+            )
+        }
+        // Comments: 10 compared, interleaved so matches and mismatches spread over time.
+        for i in 1...10 {
+            let legacy = Double(i * 10), candidate = Double(i * 5)
+            switch i {
+            case 2, 5, 8:
+                let c = next(Self.commentRoute, method: "GET", outcome: "mismatch", legacy: legacy, candidate: candidate, discrepancies: [
+                    LedgerDiscrepancy(path: "/score", field: "$.score", kind: "value_changed", legacyValue: "1.5", candidateValue: "1.2\(i)", classification: "regression"),
+                ], samples: (#"{"id":\#(i),"score":1.5,"body":"hello","author":{"handle":"ann"}}"#, #"{"id":\#(i),"score":1.2\#(i),"body":"hello","author":{"handle":"ann"}}"#))
+                self.scoreMismatchIDs.append(c.id)
+                self.comparisons.append(c)
+            case 9:
+                self.comparisons.append(next(Self.commentRoute, method: "GET", outcome: "mismatch", legacy: legacy, candidate: candidate, discrepancies: [
+                    LedgerDiscrepancy(path: "/updated_at", field: "$.updated_at", kind: "value_changed", legacyValue: "\"2026-11-20T10:00:00Z\"", candidateValue: "\"2026-11-20T10:00:01Z\"", classification: "race"),
+                ], samples: (#"{"updated_at":"2026-11-20T10:00:00Z"}"#, #"{"updated_at":"2026-11-20T10:00:01Z"}"#), instance: "proxy-b"))
+            default:
+                self.comparisons.append(next(Self.commentRoute, method: "GET", outcome: "match", legacy: legacy, candidate: candidate, instance: i % 2 == 0 ? "proxy-b" : "proxy-a"))
+            }
+        }
+        self.comparisons.append(next(Self.commentRoute, method: "GET", outcome: "candidate_timeout", legacy: 12, candidate: 500, candidateStatus: nil, reason: "timeout after 500ms"))
+        self.comparisons.append(next(Self.commentRoute, method: "GET", outcome: "candidate_error", legacy: 11, candidate: nil, candidateStatus: nil, reason: "connection refused"))
+        for _ in 0..<2 {
+            self.comparisons.append(next(Self.commentRoute, method: "GET", outcome: "skipped", legacy: 9, candidate: nil, candidateStatus: nil, reason: "body_too_large"))
+        }
+        // Posts: every comparison differs on a per-request id.
+        for i in 1...6 {
+            var d = [LedgerDiscrepancy(path: "/request_id", field: "$.request_id", kind: "value_changed", legacyValue: "\"l-\(i)\"", candidateValue: "\"c-\(i)\"", classification: "regression")]
+            if i == 3 || i == 6 {
+                d.append(LedgerDiscrepancy(path: "/comments/0/score", field: "$.comments[*].score", kind: "value_changed", legacyValue: "3", candidateValue: "4", classification: "regression"))
+                d.append(LedgerDiscrepancy(path: "/comments/1/score", field: "$.comments[*].score", kind: "value_changed", legacyValue: "5", candidateValue: "6", classification: "regression"))
+            }
+            self.comparisons.append(next(Self.postsRoute, method: "GET", outcome: "mismatch", legacy: Double(i * 10), candidate: Double(i * 20), discrepancies: d,
+                                         samples: (#"{"request_id":"l-\#(i)","comments":[{"id":1,"score":3},{"id":2,"score":5}]}"#, #"{"request_id":"c-\#(i)","comments":[{"id":1,"score":4},{"id":2,"score":6}]}"#)))
+        }
+        for _ in 0..<2 {
+            self.comparisons.append(next(Self.createRoute, method: "POST", outcome: "match", legacy: 30, candidate: 15, legacyStatus: 201, candidateStatus: 201))
+        }
+        self.gaps = [
+            LedgerGap(instance: "proxy-b", from: Self.t0.addingTimeInterval(60), to: Self.t0.addingTimeInterval(120), count: 7, reason: "queue_full"),
+            LedgerGap(instance: "proxy-b", from: Self.t0.addingTimeInterval(-2 * 86_400), to: Self.t0.addingTimeInterval(-2 * 86_400 + 60), count: 99, reason: "spool_full"),
+        ]
+    }
+
+    /// The last comparison's time.
+    var lastRecordedAt: Date { self.comparisons.map(\.recordedAt).max()! }
+
+    static let logger = Logger(label: "review-test")
+
+    /// Writes the fixture into a fresh SQLite ledger and runs `body` with a report source over it.
+    static func withSQLite<T: Sendable>(_ body: @Sendable (ReviewFixture, LedgerReportSource, LedgerURL) async throws -> T) async throws -> T {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-review-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = LedgerURL(backend: .sqlite(path: dir.appendingPathComponent("ledger.sqlite").path))
+        return try await self.with(url: url, body)
+    }
+
+    /// The Postgres ledger named by `TAPCOMPARE_TEST_POSTGRES_URL`, or `nil` when unset.
+    static var postgresURL: LedgerURL? {
+        guard let text = ProcessInfo.processInfo.environment["TAPCOMPARE_TEST_POSTGRES_URL"], !text.isEmpty else { return nil }
+        return try? LedgerURL(parsing: text)
+    }
+
+    /// Seeds `url` with a fresh fixture (its own run id, so tests sharing a database never see each other's rows).
+    static func with<T: Sendable>(url: LedgerURL, _ body: @Sendable (ReviewFixture, LedgerReportSource, LedgerURL) async throws -> T) async throws -> T {
+        let fixture = ReviewFixture()
+        try await LedgerStores.withStore(url: url, logger: self.logger) { store in
+            _ = try await store.migrate()
+            try await store.insert(fixture.comparisons)
+            if case .sqlite = url.backend {
+                for gap in fixture.gaps { try await store.insertGap(gap) }
+            }
+        }
+        return try await ReviewDatabases.withDatabase(url: url, logger: self.logger) { database in
+            try await body(fixture, LedgerReportSource(database: database, ledgerDescription: url.description), url)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import TapCompareCore
+import TapCompareLedger
+
+/// The known contents `scripts/ui-browser-test.sh` checks the UI's pages against, all within the last 12 hours
+/// (so the UI's default 24 h window shows them). Deterministic apart from ids and the end time.
+///
+/// - `GET /api/v1/comments/{id}`: 200 compared, 10 mismatches on `$.score` (regressions) and 2 on `$.updated_at`
+///   (races): mismatch rate 5.00 %. Candidate latency half of legacy's.
+/// - `GET /api/v1/posts/{id}/comments`: 120 compared, every one differing on `$.request_id` (unique values: the
+///   noise suggestion), 12 also on `$.comments[*].author.handle`: 100.00 %.
+/// - `POST /api/v1/comments`: 60 compared, 2 answered 500 by the candidate (`status`): 3.33 %.
+/// - `PUT /api/v1/comments/{id}`: 40 compared, all matching, plus 3 candidate timeouts.
+/// - 15 skips (`body_too_large`); one gap of 25 comparisons (`queue_full`).
+/// Overall: 132 of 420 compared regressed: 31.43 %.
+struct DemoLedger {
+    var comparisons: [LedgerComparison] = []
+    var gaps: [LedgerGap] = []
+
+    init(end: Date) {
+        let start = end.addingTimeInterval(-12 * 3600)
+        var rng = SystemRandomNumberGenerator()
+        var sequence = 0
+        func add(_ route: String, path: String, outcome: String, legacyMs: Double?, candidateMs: Double?, legacyStatus: Int = 200,
+                 candidateStatus: Int? = 200, reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], bodies: (String, String)? = nil, at offset: Double) {
+            sequence += 1
+            let at = start.addingTimeInterval(offset)
+            self.comparisons.append(LedgerComparison(
+                id: UUID.v7(milliseconds: UInt64(at.timeIntervalSince1970 * 1000), using: &rng), recordedAt: at,
+                instance: sequence % 3 == 0 ? "proxy-2" : "proxy-1", requestID: "req-\(sequence)",
+                method: String(route.split(separator: " ")[0]), route: route, path: path, legacyStatus: legacyStatus,
+                candidateStatus: candidateStatus, legacyMilliseconds: legacyMs, candidateMilliseconds: candidateMs, outcome: outcome,
+                reason: reason, discrepancyCount: discrepancies.count,
+                regressionCount: discrepancies.filter { $0.classification == "regression" }.count,
+                requestSample: bodies == nil ? nil : "\(route.split(separator: " ")[0]) \(path) HTTP/1.1\r\naccept: application/json\r\nauthorization: [REDACTED]\r\n\r\n",
+                legacySample: bodies?.0, candidateSample: bodies?.1, samplesTruncated: false, runID: nil, linkedComparisonID: nil,
+                discrepancies: discrepancies
+            ))
+        }
+        let span = 12.0 * 3600
+        for i in 0..<200 {
+            let legacy = 20 + Double(i % 20) * 3
+            let body = #"{"id":\#(1000 + i),"post_id":7,"author":{"id":42,"handle":"ada"},"body":"Looks good to me","score":4.5,"updated_at":"2026-11-21T09:00:00Z","replies":2}"#
+            var d: [LedgerDiscrepancy] = []
+            var candidateBody = body
+            if i % 20 == 7 {
+                d = [LedgerDiscrepancy(path: "/score", field: "$.score", kind: "value_changed", legacyValue: "4.5", candidateValue: "4", classification: "regression")]
+                candidateBody = body.replacingOccurrences(of: "\"score\":4.5", with: "\"score\":4")
+            } else if i % 67 == 13 {
+                d = [LedgerDiscrepancy(path: "/updated_at", field: "$.updated_at", kind: "value_changed", legacyValue: "\"2026-11-21T09:00:00Z\"", candidateValue: "\"2026-11-21T09:00:02Z\"", classification: "race")]
+                candidateBody = body.replacingOccurrences(of: "09:00:00Z", with: "09:00:02Z")
+            }
+            add("GET /api/v1/comments/{id}", path: "/api/v1/comments/\(1000 + i)", outcome: d.isEmpty ? "match" : "mismatch",
+                legacyMs: legacy, candidateMs: legacy / 2, discrepancies: d, bodies: d.isEmpty ? nil : (body, candidateBody), at: span * Double(i) / 200)
+        }
+        for i in 0..<120 {
+            var d = [LedgerDiscrepancy(path: "/request_id", field: "$.request_id", kind: "value_changed", legacyValue: "\"py-\(9000 + i)\"", candidateValue: "\"go-\(5000 + i * 7)\"", classification: "regression")]
+            let legacyBody = #"{"request_id":"py-\#(9000 + i)","post_id":\#(i),"comments":[{"id":1,"author":{"handle":"ada"}},{"id":2,"author":{"handle":"bob"}}]}"#
+            var candidateBody = legacyBody.replacingOccurrences(of: "py-\(9000 + i)", with: "go-\(5000 + i * 7)")
+            if i % 10 == 4 {
+                d.append(LedgerDiscrepancy(path: "/comments/1/author/handle", field: "$.comments[*].author.handle", kind: "type_changed", legacyValue: "\"bob\"", candidateValue: "null", classification: "regression"))
+                candidateBody = candidateBody.replacingOccurrences(of: "\"handle\":\"bob\"", with: "\"handle\":null")
+            }
+            add("GET /api/v1/posts/{id}/comments", path: "/api/v1/posts/\(i)/comments", outcome: "mismatch", legacyMs: 30 + Double(i % 10) * 4,
+                candidateMs: 28 + Double(i % 10) * 4, discrepancies: d, bodies: (legacyBody, candidateBody), at: span * Double(i) / 120 + 7)
+        }
+        for i in 0..<60 {
+            let failed = i == 17 || i == 43
+            add("POST /api/v1/comments", path: "/api/v1/comments", outcome: failed ? "mismatch" : "match", legacyMs: 60 + Double(i % 6) * 10,
+                candidateMs: 25 + Double(i % 6) * 5, legacyStatus: 201, candidateStatus: failed ? 500 : 201,
+                discrepancies: failed ? [LedgerDiscrepancy(path: "", field: "status", kind: "status", legacyValue: "201", candidateValue: "500", classification: "regression")] : [],
+                bodies: failed ? (#"{"id":5001,"body":"new comment"}"#, #"{"error":"internal"}"#) : nil, at: span * Double(i) / 60 + 13)
+        }
+        for i in 0..<40 {
+            add("PUT /api/v1/comments/{id}", path: "/api/v1/comments/\(i)", outcome: "match", legacyMs: 70 + Double(i % 8) * 5, candidateMs: 40 + Double(i % 8) * 4, at: span * Double(i) / 40 + 17)
+        }
+        for i in 0..<3 {
+            add("PUT /api/v1/comments/{id}", path: "/api/v1/comments/\(100 + i)", outcome: "candidate_timeout", legacyMs: 80, candidateMs: 500, candidateStatus: nil, reason: "timeout after 500ms", at: span * Double(i + 1) / 4)
+        }
+        for i in 0..<15 {
+            add("POST /api/v1/comments", path: "/api/v1/comments", outcome: "skipped", legacyMs: 90, candidateMs: nil, legacyStatus: 201, candidateStatus: nil, reason: "body_too_large", at: span * Double(i) / 15 + 23)
+        }
+        self.comparisons.sort { $0.recordedAt < $1.recordedAt }
+        self.gaps = [LedgerGap(instance: "proxy-2", from: end.addingTimeInterval(-2 * 3600), to: end.addingTimeInterval(-2 * 3600 + 90), count: 25, reason: "queue_full")]
+    }
+}
