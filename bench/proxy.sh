@@ -98,7 +98,8 @@ measure() { # name, port
     printf "%-28s %10s req/s  p50 %8s ms  p99 %8s ms  %s\n" "$1" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" "${ERRORS[$1]}"
 }
 
-echo "== measuring ($DURATION s per scenario, $CONNECTIONS connections)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== measuring ($DURATION s per scenario, $CONNECTIONS connections; load average $LOAD_BEFORE)"
 measure "legacy direct" "$LEGACY"
 start_nginx_mirror "$CANDIDATE"; measure "nginx mirror" "$NGINX_PORT"; stop_nginx_mirror
 start_tapcompare 0 "$CANDIDATE"; measure "tapcompare rate 0" "$TAP_PORT"; stop_tapcompare
@@ -121,6 +122,7 @@ mkdir -p "$(dirname "$RESULT")"
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), \`DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/proxy.sh\`."
     echo "wrk: 1 thread, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s warm-up, pinned to core 0 with the upstream nginx;"
     echo "each proxy: one worker / event loop pinned to core 1. Body: 2 KB JSON. tapcompare ran as: $RUNNER."
+    echo "Load average before / after the run: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on the machine skew absolute figures)."
     echo
     echo "| scenario | requests/s | p50 (ms) | p99 (ms) | errors |"
     echo "|---|---:|---:|---:|---|"
