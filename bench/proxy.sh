@@ -62,9 +62,10 @@ wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$
 start_tapcompare() { # sample rate, candidate port
     if [ -x "$BIN/tapcompare" ] && "$BIN/tapcompare" serve --help >/dev/null 2>&1; then
         RUNNER="tapcompare serve"
-        taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "http://127.0.0.1:$LEGACY" \
+        # Run from the scratch directory so anything serve writes next to itself (e.g. its spool) goes there.
+        (cd "$WORK" && exec taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "http://127.0.0.1:$LEGACY" \
             --candidate "http://127.0.0.1:$2" --sample-rate "$1" --admin "127.0.0.1:$ADMIN_PORT" \
-            --ledger "sqlite:$WORK/ledger-$1-$2.sqlite" >"$WORK/tapcompare.log" 2>&1 &
+            --ledger "sqlite:$WORK/ledger-$1-$2.sqlite" >"$WORK/tapcompare.log" 2>&1) &
     else
         RUNNER="tapcompare-bench proxy (ProxyServer, counting sink)"
         taskset -c 1 "$BIN/tapcompare-bench" proxy --listen "127.0.0.1:$TAP_PORT" --legacy "http://127.0.0.1:$LEGACY" \
