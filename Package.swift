@@ -242,7 +242,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TapCompareProxyTests",
-            dependencies: ["TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport"],
+            dependencies: [
+                "TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -62,9 +62,10 @@ wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$
 start_tapcompare() { # sample rate, candidate port
     if [ -x "$BIN/tapcompare" ] && "$BIN/tapcompare" serve --help >/dev/null 2>&1; then
         RUNNER="tapcompare serve"
-        taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "http://127.0.0.1:$LEGACY" \
+        # Run from the scratch directory so anything serve writes next to itself (e.g. its spool) goes there.
+        (cd "$WORK" && exec taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "http://127.0.0.1:$LEGACY" \
             --candidate "http://127.0.0.1:$2" --sample-rate "$1" --admin "127.0.0.1:$ADMIN_PORT" \
-            --ledger "sqlite:$WORK/ledger-$1-$2.sqlite" >"$WORK/tapcompare.log" 2>&1 &
+            --ledger "sqlite:$WORK/ledger-$1-$2.sqlite" >"$WORK/tapcompare.log" 2>&1) &
     else
         RUNNER="tapcompare-bench proxy (ProxyServer, counting sink)"
         taskset -c 1 "$BIN/tapcompare-bench" proxy --listen "127.0.0.1:$TAP_PORT" --legacy "http://127.0.0.1:$LEGACY" \
@@ -98,7 +99,8 @@ measure() { # name, port
     printf "%-28s %10s req/s  p50 %8s ms  p99 %8s ms  %s\n" "$1" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" "${ERRORS[$1]}"
 }
 
-echo "== measuring ($DURATION s per scenario, $CONNECTIONS connections)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== measuring ($DURATION s per scenario, $CONNECTIONS connections; load average $LOAD_BEFORE)"
 measure "legacy direct" "$LEGACY"
 start_nginx_mirror "$CANDIDATE"; measure "nginx mirror" "$NGINX_PORT"; stop_nginx_mirror
 start_tapcompare 0 "$CANDIDATE"; measure "tapcompare rate 0" "$TAP_PORT"; stop_tapcompare
@@ -121,6 +123,7 @@ mkdir -p "$(dirname "$RESULT")"
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), \`DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/proxy.sh\`."
     echo "wrk: 1 thread, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s warm-up, pinned to core 0 with the upstream nginx;"
     echo "each proxy: one worker / event loop pinned to core 1. Body: 2 KB JSON. tapcompare ran as: $RUNNER."
+    echo "Load average before / after the run: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on the machine skew absolute figures)."
     echo
     echo "| scenario | requests/s | p50 (ms) | p99 (ms) | errors |"
     echo "|---|---:|---:|---:|---|"

@@ -28,6 +28,8 @@ struct PassThroughTests {
             return .respond(ScriptedResponse(headers: [("Set-Cookie", "a=1; Path=/"), ("X-Multi", "one"), ("Set-Cookie", "b=2"), ("X-Multi", "two")], body: "ok"))
         case "/close-delimited":
             return .respond(ScriptedResponse(headers: [("Content-Type", "text/plain")], body: Fixtures.binary, framing: .closeDelimited))
+        case "/trickle":
+            return .trickle(ScriptedResponse(headers: [("Content-Type", "text/plain")], body: Fixtures.json, framing: .chunked(chunkSize: 7)), bytesPerWrite: 5, interval: .milliseconds(1))
         case "/error":
             return .respond(ScriptedResponse(status: 503, reason: "Service Unavailable", headers: [("Retry-After", "3")], body: "down"))
         case "/redirect":
@@ -43,7 +45,7 @@ struct PassThroughTests {
     }
 
     @Test("status, headers and body bytes arrive exactly as legacy sent them", arguments: [
-        "/json", "/binary", "/chunked", "/gzip", "/repeated", "/close-delimited", "/error", "/redirect",
+        "/json", "/binary", "/chunked", "/gzip", "/repeated", "/close-delimited", "/error", "/redirect", "/trickle",
     ])
     func passThrough(path: String) async throws {
         let legacy = try await ScriptedUpstream(behavior: Self.legacyBehavior)

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -21,6 +22,7 @@ struct ProxyHarness {
     static func with<T>(
         legacy: String,
         candidate: String? = nil,
+        metrics: (any MetricsFactory)? = nil,
         configure: (inout ProxyConfiguration, inout MirrorConfiguration) -> Void = { _, _ in },
         _ body: (ProxyHarness) async throws -> T
     ) async throws -> T {
@@ -35,7 +37,8 @@ struct ProxyHarness {
             mirror: mirror,
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger,
-            sink: sink
+            sink: sink,
+            metricsFactory: metrics ?? NOOPMetricsHandler.instance
         )
         let task = Task { try await server.run() }
         let address = try await server.boundAddress()

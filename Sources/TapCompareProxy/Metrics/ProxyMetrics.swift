@@ -29,17 +29,21 @@ public final class ProxyMetrics: Sendable {
         .clientAborted, .upgrade, .legacyError, .shuttingDown,
     ]
 
+    let factory: any MetricsFactory
     let legacyInFlight: Meter
     let candidateInFlight: Meter
     private let skippedByReason: [SkipReason: Counter]
     private let otherSkips = Mutex<[SkipReason: Counter]>([:])
 
-    public init() {
-        self.legacyInFlight = Meter(label: Self.inFlight, dimensions: [("side", "legacy")])
-        self.candidateInFlight = Meter(label: Self.inFlight, dimensions: [("side", "candidate")])
+    /// - Parameter factory: where handles are created; the process-wide `MetricsSystem.factory` in `serve`,
+    ///   a `TestMetrics` in tests (no global bootstrap needed).
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        self.legacyInFlight = Meter(label: Self.inFlight, dimensions: [("side", "legacy")], factory: factory)
+        self.candidateInFlight = Meter(label: Self.inFlight, dimensions: [("side", "candidate")], factory: factory)
         var skipped: [SkipReason: Counter] = [:]
         for reason in Self.knownReasons {
-            skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)])
+            skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.skippedByReason = skipped
     }
@@ -52,7 +56,7 @@ public final class ProxyMetrics: Sendable {
         }
         self.otherSkips.withLock { others in
             if let counter = others[reason] { return counter }
-            let counter = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)])
+            let counter = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: self.factory)
             others[reason] = counter
             return counter
         }.increment()
@@ -67,16 +71,18 @@ final class RouteMetrics {
     let mirrored: Counter
     let candidateErrors: Counter
     let candidateTimeouts: Counter
+    private let factory: any MetricsFactory
     private var requestsByStatus: [UInt: Counter] = [:]
 
-    init(route: String) {
+    init(route: String, factory: any MetricsFactory) {
         self.route = route
+        self.factory = factory
         let dimensions = [("route", route)]
-        self.legacyLatency = Timer(label: ProxyMetrics.legacyLatency, dimensions: dimensions)
-        self.candidateLatency = Timer(label: ProxyMetrics.candidateLatency, dimensions: dimensions)
-        self.mirrored = Counter(label: ProxyMetrics.mirrored, dimensions: dimensions)
-        self.candidateErrors = Counter(label: ProxyMetrics.candidateErrors, dimensions: dimensions)
-        self.candidateTimeouts = Counter(label: ProxyMetrics.candidateTimeouts, dimensions: dimensions)
+        self.legacyLatency = Timer(label: ProxyMetrics.legacyLatency, dimensions: dimensions, factory: factory)
+        self.candidateLatency = Timer(label: ProxyMetrics.candidateLatency, dimensions: dimensions, factory: factory)
+        self.mirrored = Counter(label: ProxyMetrics.mirrored, dimensions: dimensions, factory: factory)
+        self.candidateErrors = Counter(label: ProxyMetrics.candidateErrors, dimensions: dimensions, factory: factory)
+        self.candidateTimeouts = Counter(label: ProxyMetrics.candidateTimeouts, dimensions: dimensions, factory: factory)
     }
 
     /// Counts one response sent to the client.
@@ -87,7 +93,8 @@ final class RouteMetrics {
         }
         let counter = Counter(
             label: ProxyMetrics.requests,
-            dimensions: [("route", self.route), ("status", String(status))]
+            dimensions: [("route", self.route), ("status", String(status))],
+            factory: self.factory
         )
         self.requestsByStatus[status] = counter
         counter.increment()

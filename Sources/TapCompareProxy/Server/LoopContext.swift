@@ -61,7 +61,10 @@ final class LoopContext: @unchecked Sendable {
         if self.routeMetrics.count >= Self.maxRouteLabels {
             if let overflow = self.routeMetrics[Self.overflowRoute] { return overflow }
         }
-        let metrics = RouteMetrics(route: self.routeMetrics.count >= Self.maxRouteLabels ? Self.overflowRoute : route)
+        let metrics = RouteMetrics(
+            route: self.routeMetrics.count >= Self.maxRouteLabels ? Self.overflowRoute : route,
+            factory: self.shared.metrics.factory
+        )
         self.routeMetrics[metrics.route] = metrics
         return metrics
     }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOExtras
@@ -34,14 +35,23 @@ public final class ProxyServer: Service, Sendable {
     ///     upstream calls run on its own loop).
     ///   - logger: for failures of legacy calls (info) and candidate calls (debug).
     ///   - sink: receives every sampled exchange; called on an event loop, must return at once.
+    ///   - metricsFactory: where metric handles are created. Default `MetricsSystem.factory` (the backend the
+    ///     application bootstrapped).
     public init(
         configuration: ProxyConfiguration,
         mirror: MirrorConfiguration,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
-        sink: any ExchangeSink
+        sink: any ExchangeSink,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
-        self.shared = ProxyShared(configuration: configuration, mirror: mirror, sink: sink, logger: logger)
+        self.shared = ProxyShared(
+            configuration: configuration,
+            mirror: mirror,
+            sink: sink,
+            logger: logger,
+            metricsFactory: metricsFactory
+        )
         self.group = eventLoopGroup
         self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
     }

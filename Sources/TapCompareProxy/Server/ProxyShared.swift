@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import TapCompareCore
@@ -12,12 +13,18 @@ final class ProxyShared: Sendable {
     let limiter: InFlightLimiter
     let metrics: ProxyMetrics
 
-    init(configuration: ProxyConfiguration, mirror: MirrorConfiguration, sink: any ExchangeSink, logger: Logger) {
+    init(
+        configuration: ProxyConfiguration,
+        mirror: MirrorConfiguration,
+        sink: any ExchangeSink,
+        logger: Logger,
+        metricsFactory: any MetricsFactory
+    ) {
         self.configuration = configuration
         self.mirror = mirror
         self.sink = sink
         self.logger = logger
         self.limiter = InFlightLimiter(limit: mirror.maxInFlight)
-        self.metrics = ProxyMetrics()
+        self.metrics = ProxyMetrics(factory: metricsFactory)
     }
 }

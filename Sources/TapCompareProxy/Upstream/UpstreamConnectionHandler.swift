@@ -60,7 +60,12 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         self.readPaused = false
         self.lastProgress = .now()
         self.unwritableSince = nil
-        self.armTimer(at: self.lastProgress + self.readTimeout)
+        // One timer per connection, not per request: a timer still pending from an earlier call fires no
+        // later than this call's deadline and re-arms itself from `lastProgress`, so a busy connection
+        // schedules at most one task per `readTimeout` instead of one per request.
+        if self.timer == nil {
+            self.armTimer(at: self.lastProgress + self.readTimeout)
+        }
     }
 
     /// Writes one request part (not flushed). The end of the request starts the read timeout.
@@ -119,7 +124,6 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             self.receiver?.upstreamResponseBodyPart(buffer)
         case .end:
             self.responseComplete = true
-            self.cancelTimer()
             let receiver = self.receiver
             self.receiver = nil
             // An idle connection must keep reading, or it would never notice legacy closing it.
@@ -200,6 +204,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     private func checkTimeouts() {
+        // Idle between calls: stop; the next call arms the timer again.
         guard self.receiver != nil, !self.responseComplete else { return }
         let now = NIODeadline.now()
         if let since = self.unwritableSince, !self.requestComplete {
