@@ -45,6 +45,13 @@ struct SQLBuilder {
 
     init(_ dialect: SQLDialect) { self.dialect = dialect }
 
+    /// A statement whose placeholders were already numbered (wrapping a built statement in an outer query).
+    init(_ dialect: SQLDialect, sql: String, binds: [ReviewValue]) {
+        self.dialect = dialect
+        self.sql = sql
+        self.binds = binds
+    }
+
     mutating func append(_ text: String) { self.sql += text }
 
     /// Appends a placeholder for `value` (`$n` on Postgres, `?n` on SQLite) and returns nothing else.
