@@ -13,6 +13,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tapcompare", targets: ["tapcompare"]),
+        // Libraries exported for the fuzzing package in `fuzz/` (built only with `-sanitize=fuzzer`).
+        .library(name: "TapCompareCore", targets: ["TapCompareCore"]),
+        .library(name: "TapCompareJSON", targets: ["TapCompareJSON"]),
+        .library(name: "TapCompareRules", targets: ["TapCompareRules"]),
+        .library(name: "TapCompareComparison", targets: ["TapCompareComparison"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -150,10 +155,13 @@ let package = Package(
         .target(
             name: "TapCompareCapture",
             dependencies: [
-                "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger",
+                "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger", "TapCompareRules",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -195,7 +203,7 @@ let package = Package(
             name: "tapcompare-bench",
             dependencies: [
                 "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison", "TapCompareLedger",
-                "TapCompareCapture", "TapCompareReview",
+                "TapCompareCapture", "TapCompareReview", "TapCompareProxy", "TapCompareMirroring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -245,6 +253,11 @@ let package = Package(
         .testTarget(
             name: "TapCompareAppTests",
             dependencies: ["TapCompareApp", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareCaptureTests",
+            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

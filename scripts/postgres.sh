@@ -52,7 +52,7 @@ pg_start() {
     local port
     port=$(cat "$dir/port")
     as_pg "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-        -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+        -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200" start </dev/null >/dev/null 2>&1
 }
 
 case "$cmd" in

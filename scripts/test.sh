@@ -9,6 +9,8 @@
 #   TAPCOMPARE_TEST_POSTGRES_URL  use this server instead of starting one (outage tests then need
 #                                 TAPCOMPARE_TEST_POSTGRES_DIR of a scripts/postgres.sh cluster too)
 #   SWIFT_TEST_ARGS               extra arguments for `swift test` (e.g. "--filter Ledger")
+#   SWIFT_FLAGS                   flags for both `swift build` and `swift test` (scripts/tsan.sh sets
+#                                 "--sanitize=thread --scratch-path .build-tsan")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -50,7 +52,8 @@ fi
 log "building"
 build_log=$(mktemp)
 set +e
-swift build --build-tests >"$build_log" 2>&1
+# shellcheck disable=SC2086
+swift build --build-tests ${SWIFT_FLAGS:-} >"$build_log" 2>&1
 build_rc=$?
 set -e
 if [ $build_rc -ne 0 ]; then
@@ -65,4 +68,4 @@ rm -f "$build_log"
 # --- tests -----------------------------------------------------------------------------------------------------
 log "running the tests"
 # shellcheck disable=SC2086
-swift test --skip-build ${SWIFT_TEST_ARGS:-}
+swift test --skip-build ${SWIFT_FLAGS:-} ${SWIFT_TEST_ARGS:-}

@@ -6,6 +6,16 @@ struct TapCompare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapcompare",
         abstract: "A tap-compare shadow-traffic proxy: forwards to legacy, mirrors a sample to the candidate, records every discrepancy.",
-        subcommands: [DiffCommand.self, RulesCommand.self, LedgerCommand.self, ReportCommand.self, UICommand.self]
+        subcommands: [
+            DemoCommand.self,
+            ServeCommand.self,
+            ReportCommand.self,
+            UICommand.self,
+            ReplayCommand.self,
+            CaptureCommand.self,
+            DiffCommand.self,
+            RulesCommand.self,
+            LedgerCommand.self,
+        ]
     )
 }

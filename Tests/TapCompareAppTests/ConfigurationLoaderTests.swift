@@ -1,5 +1,7 @@
 import Testing
 import TapCompareCore
+import TapCompareLedger
+import TapCompareMirroring
 @testable import TapCompareApp
 
 @Suite struct ConfigurationLoaderTests {
@@ -16,9 +18,34 @@ import TapCompareCore
         #expect(c.routes[0].sampleRate == 0.05)
         #expect(c.routes[1].mirrorWrites)
         #expect(c.routes[2].mirror == false)
-        #expect(c.ledger.url == "sqlite:tapcompare.sqlite")
+        #expect(c.ledger.url.description == "sqlite:tapcompare.sqlite")
+        #expect(c.ledger.batchSize == 1000)
+        #expect(c.ledger.spoolMaxBytes == 1 << 30)
         #expect(c.ledger.flushInterval == .milliseconds(100))
         #expect(c.admin.listen == ListenAddress(host: "127.0.0.1", port: 9090))
+        #expect(c.routes[1].verify?.read.name == "GET /api/v1/comments/{id}")
+        #expect(c.routes[1].verify?.idFrom == "$.id")
+        #expect(c.noise.replayLegacy == false)
+        #expect(c.noise.minShare == 0.5)
+        #expect(c.race.recheckDelay == .milliseconds(200))
+        #expect(c.race.versionHeaders == ["ETag", "Last-Modified"])
+    }
+
+    @Test func verificationNeedsMirroredWritesAndASingleValueIDPath() {
+        let yaml = """
+            routes:
+              - route: POST /api/v1/comments
+                verify:
+                  read: GET /api/v1/comments/{id}
+                  id_from: $..id
+            race:
+              version_path: $.items[*].v
+            """
+        let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: yaml, file: "v.yml") }
+        let text = error?.description ?? ""
+        #expect(text.contains("routes[0].verify.id_from: '$..id' is neither path:NAME nor a single-value JSONPath"))
+        #expect(text.contains("routes[0].verify.read: verify needs mirror_writes: true"))
+        #expect(text.contains("race.version_path: '$.items[*].v' is not a single-value JSONPath"))
     }
 
     @Test func defaultsApplyToAnEmptyFile() throws {
@@ -45,7 +72,7 @@ import TapCompareCore
         let issues = error?.issues ?? []
         #expect(issues.count == 5)
         let text = error?.description ?? ""
-        #expect(text.contains("tap.yml:1:9: legacy: 'ftp://old': only http and https upstreams are supported"))
+        #expect(text.contains("tap.yml:1:9: legacy: 'ftp://old': expected http://host[:port][/path]"))
         #expect(text.contains("tap.yml:2:14: sample_rate: 1.5 is outside 0…1"))
         #expect(text.contains("tap.yml:4:12: mirror.timeout: '5 sec' is not a duration; write e.g. 250ms, 5s, 2m or 1h"))
         #expect(text.contains("tap.yml:5:3: mirror.max_in_flite: unknown key; did you mean 'max_in_flight'?"))
@@ -83,7 +110,7 @@ import TapCompareCore
             try ConfigurationOverrides(legacy: "nope", sampleRate: "2").apply(to: base, file: "f.yml")
         }
         #expect(error?.description.contains("command line: --sample-rate: '2' is outside 0…1") == true)
-        #expect(error?.description.contains("command line: --legacy: 'nope' is not a URL") == true)
+        #expect(error?.description.contains("command line: --legacy: 'nope': expected http://host[:port][/path]") == true)
     }
 
     @Test func legacyIsRequiredAndAPublicAdminNeedsAToken() {
@@ -106,12 +133,13 @@ import TapCompareCore
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: "sample_key: cookie:x\n", file: "f.yml") }
     }
 
-    @Test func upstreamURLs() {
-        #expect((try? UpstreamURL.parse("https://api.example.com/v2/").get())?.description == "https://api.example.com:443/v2")
-        #expect((try? UpstreamURL.parse("http://[::1]:8000").get())?.port == 8000)
-        #expect((try? UpstreamURL.parse("http://h:0").get()) == nil)
-        #expect((try? UpstreamURL.parse("http://user:pw@h:80").get()) == nil)
-        #expect((try? UpstreamURL.parse("http://h:80/x?y=1").get()) == nil)
+    @Test func aBadLedgerURLNamesTheKeyAndNeverPrintsThePassword() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "ledger:\n  url: postgres://u:hunter2@db:99999/x\n", file: "f.yml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.hasPrefix("f.yml:2:8: ledger.url: "))
+        #expect(!text.contains("hunter2"))
     }
 
     static var repoRoot: String {

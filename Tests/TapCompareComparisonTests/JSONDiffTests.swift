@@ -70,6 +70,14 @@ struct JSONDiffTests {
         #expect(d == [Discrepancy(path: "/tags", field: "$.tags", kind: .arrayOrder, legacyValue: #"["a","b","c"]"#, candidateValue: #"["c","a","b"]"#)])
     }
 
+    @Test("duplicate keys compare by their last occurrence, as clients read them")
+    func duplicateKeys() {
+        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":2}"#).isEmpty)
+        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":1}"#) == [
+            Discrepancy(path: "/a", field: "$.a", kind: .valueChanged, legacyValue: "2", candidateValue: "1")
+        ])
+    }
+
     @Test("a whole-body type change at the root")
     func rootTypeChange() {
         #expect(Fixtures.diff("[]", "{}") == [Discrepancy(path: "", field: "$", kind: .typeChanged, legacyValue: "[]", candidateValue: "{}")])
@@ -125,6 +133,8 @@ struct JSONDiffTests {
         let d = Fixtures.diff(legacy.serialized(), candidate.serialized())
         let patched = try Fixtures.patch(d).apply(to: legacy)
         #expect(patched == candidate, "legacy \(legacy) candidate \(candidate) discrepancies \(d)", sourceLocation: sourceLocation)
+        // The library's own conversion (used by `tapcompare diff --format json-patch`) gives the same result.
+        #expect(try d.jsonPatch.apply(to: legacy) == candidate, sourceLocation: sourceLocation)
         #expect(d.isEmpty == (legacy == candidate), sourceLocation: sourceLocation)
     }
 }

@@ -68,6 +68,10 @@ struct JSONParserTests {
         #expect(value["a"] == 3)
         #expect(value == (try JSONValue(parsing: #"{"b":2,"a":3}"#)))
         #expect(!(try JSONValue(parsing: #"{"a":1,"b":2}"#).objectHasDuplicates))
+        // The same key spelled once raw and once escaped is still a duplicate.
+        #expect(try JSONValue(parsing: #"{"a":1,"\u0061":2}"#).objectHasDuplicates)
+        #expect(try JSONValue(parsing: #"{"created_at":1,"updated_at":2,"xreated_at":3,"created_at":4}"#).objectHasDuplicates)
+        #expect(!(try JSONValue(parsing: #"{"created_at":1,"updated_at":2,"xreated_at":3}"#).objectHasDuplicates))
     }
 
     @Test("nesting is limited")

@@ -49,6 +49,14 @@ enum LedgerScenarios {
             #expect(stored.discrepancies[1].legacyValue == #""hello""#)
             #expect(stored.discrepancies[1].candidateValue == #""hello ""#)
             #expect(try await store.comparison(id: UUID()) == nil)
+
+            let id = try await store.insertAnnotation(LedgerAnnotation(route: original.route, field: "$.text", classification: "noise", note: "trailing space"))
+            let annotations = try await store.annotations()
+            #expect(annotations.map(\.id) == [id])
+            #expect(annotations.first?.classification == "noise" && annotations.first?.kind == nil && annotations.first?.note == "trailing space")
+            await #expect(throws: LedgerError.self, "a classification outside regression/noise/race is refused") {
+                _ = try await store.insertAnnotation(LedgerAnnotation(route: "r", field: "f", classification: "meh"))
+            }
         }
     }
 
@@ -176,13 +184,9 @@ enum LedgerScenarios {
             throw error
         }
         kill(process.processIdentifier, SIGKILL)
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            if !process.isRunning { c.resume(); return }
-            process.terminationHandler = { _ in c.resume() }
-        }
+        let status = try await waitForExit(process)
         pipe.fileHandleForReading.readabilityHandler = nil
-        lines.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(status == 128 + SIGKILL, "the child was killed, not finished")
         let durable = lines.lastDurable
 
         _ = try await Harness.withStore(url) { try await $0.migrate() }

@@ -1,5 +1,9 @@
 import Foundation
+import TapCompareComparison
 import TapCompareCore
+import TapCompareJSON
+import TapCompareLedger
+import TapCompareMirroring
 import Yams
 
 /// Loads `serve`'s YAML configuration. Every key is checked: an unknown key, a bad URL, a rate outside 0…1 or a
@@ -51,7 +55,7 @@ public enum ConfigurationLoader {
         if let v = r.string("request_id_header") {
             if Self.isToken(v) { c.requestIDHeader = v } else { r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a valid header name") }
         }
-        c.instance = r.string("instance")
+        if let v = r.string("instance") { c.ledger.instance = v }
         if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
         c.rules = r.string("rules")
 
@@ -84,6 +88,30 @@ public enum ConfigurationLoader {
                     route.sampleRate = rr.rate("sample_rate")
                     if let v = rr.bool("mirror") { route.mirror = v }
                     if let v = rr.bool("mirror_writes") { route.mirrorWrites = v }
+                    if let vr = rr.mapping("verify") {
+                        if let readText = vr.string("read") {
+                            do throws(RouteTemplateError) {
+                                var verify = ServeConfiguration.Route.Verify(read: try RouteTemplate(parsing: readText))
+                                if let idFrom = vr.string("id_from") {
+                                    if idFrom.hasPrefix("path:") || (try? JSONPath(parsing: idFrom)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
+                                        verify.idFrom = idFrom
+                                    } else {
+                                        vr.fail("id_from", node, "'\(idFrom)' is neither path:NAME nor a single-value JSONPath such as $.id")
+                                    }
+                                }
+                                if let d = vr.duration("delay") { verify.delay = d }
+                                if !route.mirrorWrites {
+                                    vr.fail("read", node, "verify needs mirror_writes: true on this route (only mirrored writes are verified)")
+                                }
+                                route.verify = verify
+                            } catch {
+                                vr.fail("read", node, error.description)
+                            }
+                        } else {
+                            vr.fail("read", node, "verify needs 'read: METHOD /path/{id}', e.g. 'GET /api/v1/comments/{id}'")
+                        }
+                        vr.rejectUnknownKeys()
+                    }
                     c.routes.append(route)
                 } catch {
                     rr.fail("route", node, error.description)
@@ -97,19 +125,24 @@ public enum ConfigurationLoader {
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("ledger") {
-            if let v = m.string("url") { c.ledger.url = v }
+            if let node = m.node("url"), let text = node.scalar?.string {
+                do { c.ledger.url = try LedgerURL(parsing: text) } catch { m.fail("url", node, error.description) }
+            }
             if let v = m.bytes("max_sample_bytes") { c.ledger.maxSampleBytes = v }
             if let v = m.string("spool_dir") { c.ledger.spoolDirectory = v }
             if let v = m.bytes("spool_max_bytes") { c.ledger.spoolMaxBytes = v }
             if let v = m.int("batch_size", min: 1, max: 100_000) { c.ledger.batchSize = v }
             if let v = m.duration("flush_interval") { c.ledger.flushInterval = v }
             if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.ledger.queueCapacity = v }
+            if let v = m.duration("write_timeout") { c.ledger.writeTimeout = v }
+            if let v = m.duration("retry_interval") { c.ledger.retryInterval = v }
+            if let v = m.string("instance") { c.ledger.instance = v }
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("redact") {
-            if let v = m.strings("headers") { c.redact.headers = v }
-            if let v = m.strings("json_paths") { c.redact.jsonPaths = v }
-            if let v = m.strings("query_params") { c.redact.queryParams = v }
+            if let v = m.strings("headers") { c.ledger.redaction.headers = v }
+            if let v = m.strings("json_paths") { c.ledger.redaction.jsonPaths = v }
+            if let v = m.strings("query_params") { c.ledger.redaction.queryParameters = v }
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("capture") {
@@ -117,6 +150,33 @@ public enum ConfigurationLoader {
             if let v = m.rate("sample_rate") { c.capture.sampleRate = v }
             if let v = m.bytes("max_file_bytes") { c.capture.maxFileBytes = v }
             if let v = m.int("max_files", min: 1, max: 100_000) { c.capture.maxFiles = v }
+            m.rejectUnknownKeys()
+        }
+        c.noise.secondary = r.url("secondary")
+        if let m = r.mapping("noise") {
+            if let v = m.bool("replay_legacy") { c.noise.replayLegacy = v }
+            if let v = m.rate("baseline_rate") { c.noise.baselineRate = v }
+            if let v = m.rate("min_share") { c.noise.minShare = v }
+            if let v = m.int("min_samples", min: 1, max: 1_000_000) { c.noise.minSamples = v }
+            if let v = m.int("window", min: 1, max: 1_000_000) { c.noise.window = v }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("race") {
+            if let v = m.bool("recheck") { c.race.recheck = v }
+            if let v = m.duration("recheck_delay") { c.race.recheckDelay = v }
+            if let v = m.strings("version_headers") { c.race.versionHeaders = v }
+            if let node = m.node("version_path"), let text = node.scalar?.string {
+                if (try? JSONPath(parsing: text)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
+                    c.race.versionPath = text
+                } else {
+                    m.fail("version_path", node, "'\(text)' is not a single-value JSONPath such as $.version")
+                }
+            }
+            m.rejectUnknownKeys()
+        }
+        if let m = r.mapping("classification") {
+            if let v = m.int("max_in_flight", min: 1, max: 100_000) { c.classification.maxInFlight = v }
+            if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.classification.queueCapacity = v }
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("admin") {
@@ -128,12 +188,12 @@ public enum ConfigurationLoader {
         return c
     }
 
-    static func sampleKey(_ text: String) -> ServeConfiguration.SampleKey? {
+    static func sampleKey(_ text: String) -> SampleKey? {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[1].isEmpty else { return nil }
         switch parts[0].lowercased() {
         case "header": return Self.isToken(parts[1]) ? .header(parts[1]) : nil
-        case "query": return .query(parts[1])
+        case "query": return .queryParameter(parts[1])
         default: return nil
         }
     }

@@ -1,5 +1,7 @@
 import Foundation
 import TapCompareCore
+import TapCompareLedger
+import TapCompareMirroring
 
 /// Command-line flags that override the file (`--listen`, `--legacy`, `--candidate`, `--sample-rate`,
 /// `--admin`, `--ledger`, `--rules`). A bad flag is an issue of its own, named by the flag.
@@ -41,21 +43,17 @@ public struct ConfigurationOverrides: Sendable {
             if let a = ListenAddress(parsing: v) { c.admin.listen = a } else { flagIssue("--admin", "'\(v)' is not host:port, e.g. 127.0.0.1:9090") }
         }
         if let v = self.legacy {
-            switch UpstreamURL.parse(v) {
-            case .success(let u): c.legacy = u
-            case .failure(let e): flagIssue("--legacy", e.reason)
-            }
+            do { c.legacy = try UpstreamURL(parsing: v) } catch { flagIssue("--legacy", "'\(v)': \(error.reason)") }
         }
         if let v = self.candidate {
-            switch UpstreamURL.parse(v) {
-            case .success(let u): c.candidate = u
-            case .failure(let e): flagIssue("--candidate", e.reason)
-            }
+            do { c.candidate = try UpstreamURL(parsing: v) } catch { flagIssue("--candidate", "'\(v)': \(error.reason)") }
         }
         if let v = self.sampleRate {
             if let r = Double(v), r.isFinite, r >= 0, r <= 1 { c.sampleRate = r } else { flagIssue("--sample-rate", "'\(v)' is outside 0…1; write a fraction, e.g. 0.05") }
         }
-        if let v = self.ledger { c.ledger.url = v }
+        if let v = self.ledger {
+            do { c.ledger.url = try LedgerURL(parsing: v) } catch { flagIssue("--ledger", error.description) }
+        }
         if let v = self.rules { c.rules = v }
 
         let where_ = file ?? "command line"

@@ -1,4 +1,6 @@
 import TapCompareCore
+import TapCompareLedger
+import TapCompareMirroring
 
 /// Everything `tapcompare serve` is configured with: the YAML file (see `tapcompare.example.yml`, which documents
 /// every key) with command-line overrides applied. Each default below is the one used when the key is absent.
@@ -18,8 +20,6 @@ public struct ServeConfiguration: Sendable {
     public var sampleKey: SampleKey?
     /// `request_id_header`: the request id passed to both upstreams, generated when absent. Default `X-Request-Id`.
     public var requestIDHeader = "X-Request-Id"
-    /// `instance`: this proxy's name in the ledger. Default: `hostname:pid`.
-    public var instance: String?
     /// `shutdown_grace`: how long SIGTERM waits for in-flight comparisons. Default `10s`.
     public var shutdownGrace: Duration = .seconds(10)
     /// `rules`: the `diff-rules/` directory. Default `diff-rules` when it exists, otherwise no rules.
@@ -29,18 +29,20 @@ public struct ServeConfiguration: Sendable {
     public var mirror = Mirror()
     public var routes: [Route] = []
     public var comparison = Comparison()
-    public var ledger = Ledger()
-    public var redact = Redact()
+    /// `ledger.*` and `redact.*`: the ledger module's own configuration, whose doc comments give each default
+    /// (`sqlite:tapcompare.sqlite`, 64 KiB samples, spool `tapcompare-spool` capped at 1 GiB, batches of 1,000
+    /// flushed every 100 ms, a queue of 50,000; `Authorization`, `Proxy-Authorization`, `Cookie` and
+    /// `Set-Cookie` always redacted).
+    public var ledger = LedgerConfiguration()
     public var capture = Capture()
+    public var noise = Noise()
+    public var race = Race()
+    /// `classification.*` and the knobs of ``Noise`` and ``Race`` end up in the comparison module's
+    /// `ClassificationConfiguration`, which documents each default.
+    public var classification = Classification()
     public var admin = Admin()
 
     public init() {}
-
-    /// `sample_key`: where the stable sampling key is read from.
-    public enum SampleKey: Sendable, Hashable {
-        case header(String)
-        case query(String)
-    }
 
     /// `upstream.*`: the connection pool to legacy.
     public struct Upstream: Sendable {
@@ -85,6 +87,20 @@ public struct ServeConfiguration: Sendable {
         public var mirror = true
         /// `mirror_writes`: mirror POST/PUT/PATCH/DELETE on this route. Default `false`.
         public var mirrorWrites = false
+        /// `verify`: read the written record back from both sides after a mirrored write (needs
+        /// `mirror_writes`). Default: none.
+        public var verify: Verify?
+
+        /// `verify:` of a write route.
+        public struct Verify: Sendable {
+            /// `read`: the follow-up read, e.g. `GET /api/v1/comments/{id}`.
+            public var read: RouteTemplate
+            /// `id_from`: `path:NAME` (a parameter of this route) or a JSONPath into legacy's write response
+            /// (`$.id`). Default: the parameter of the same name, else `$.<name>` of the response.
+            public var idFrom: String?
+            /// `delay`: wait before reading. Default `0s`.
+            public var delay: Duration = .zero
+        }
 
         public init(template: RouteTemplate) {
             self.template = template
@@ -101,39 +117,6 @@ public struct ServeConfiguration: Sendable {
         public init() {}
     }
 
-    /// `ledger.*`: where comparisons are recorded.
-    public struct Ledger: Sendable {
-        /// `ledger.url`: `postgres://user:pass@host:port/db?sslmode=…` or `sqlite:PATH`.
-        /// Default `sqlite:tapcompare.sqlite`.
-        public var url = "sqlite:tapcompare.sqlite"
-        /// `ledger.max_sample_bytes`: cap on each stored request/body sample. Default `64KiB`.
-        public var maxSampleBytes = 64 << 10
-        /// `ledger.spool_dir`: where batches wait while the database is down. Default `.tapcompare-spool`.
-        public var spoolDirectory = ".tapcompare-spool"
-        /// `ledger.spool_max_bytes`: spool cap; beyond it comparisons are dropped, counted and recorded as a
-        /// gap. Default `256MiB`.
-        public var spoolMaxBytes = 256 << 20
-        /// `ledger.batch_size`: rows per transaction. Default `500`.
-        public var batchSize = 500
-        /// `ledger.flush_interval`: a partial batch is written after this long. Default `100ms`.
-        public var flushInterval: Duration = .milliseconds(100)
-        /// `ledger.queue_capacity`: records waiting for the writer before they go to the spool. Default `20000`.
-        public var queueCapacity = 20_000
-        public init() {}
-    }
-
-    /// `redact.*`: what never reaches storage. `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie`
-    /// are always redacted.
-    public struct Redact: Sendable {
-        /// `redact.headers`: more header names to replace by `[REDACTED]`.
-        public var headers: [String] = []
-        /// `redact.json_paths`: JSONPath expressions whose values are replaced in stored bodies and diffs.
-        public var jsonPaths: [String] = []
-        /// `redact.query_params`: query parameters whose values are replaced in stored paths.
-        public var queryParams: [String] = []
-        public init() {}
-    }
-
     /// `capture.*`: writing sampled exchanges to JSON Lines files for replay.
     public struct Capture: Sendable {
         /// `capture.path`: file path prefix; capture is off without it.
@@ -144,6 +127,48 @@ public struct ServeConfiguration: Sendable {
         public var maxFileBytes = 64 << 20
         /// `capture.max_files`: rotated files kept; the oldest is deleted. Default `10`.
         public var maxFiles = 10
+        public init() {}
+    }
+
+    /// `secondary:` and `noise.*`: telling noise from regressions.
+    public struct Noise: Sendable {
+        /// `secondary`: a second legacy instance asked the same safe request; where the two legacy answers
+        /// differ, a discrepancy is noise. Default: none.
+        public var secondary: UpstreamURL?
+        /// `noise.replay_legacy`: ask legacy itself a second time instead (safe requests only). Default `false`.
+        public var replayLegacy = false
+        /// `noise.baseline_rate`: fraction of compared safe requests that get a second legacy answer. Default `1.0`.
+        public var baselineRate = 1.0
+        /// `noise.min_share`: a field noisy in at least this share of baselined comparisons is noise on the
+        /// others too. Default `0.5`.
+        public var minShare = 0.5
+        /// `noise.min_samples`: baselined comparisons of a route needed before anything is learned. Default `20`.
+        public var minSamples = 20
+        /// `noise.window`: recent baselined comparisons remembered per route. Default `200`.
+        public var window = 200
+        public init() {}
+    }
+
+    /// `race.*`: telling races (data that changed between the two reads) from regressions.
+    public struct Race: Sendable {
+        /// `race.recheck`: re-read legacy after a mismatch of a safe request. Default `true`.
+        public var recheck = true
+        /// `race.recheck_delay`: how long after the comparison. Default `200ms`.
+        public var recheckDelay: Duration = .milliseconds(200)
+        /// `race.version_headers`: headers carrying the resource version; differing values mean a race.
+        /// Default `[ETag, Last-Modified]`; set `[]` when the candidate computes them differently.
+        public var versionHeaders = ["ETag", "Last-Modified"]
+        /// `race.version_path`: a body path holding the version, e.g. `$.version`. Default: none.
+        public var versionPath: String?
+        public init() {}
+    }
+
+    /// `classification.*`: bounds on the extra reads classification makes.
+    public struct Classification: Sendable {
+        /// `classification.max_in_flight`: comparisons gathering evidence at once. Default `64`.
+        public var maxInFlight = 64
+        /// `classification.queue_capacity`: comparisons waiting for evidence. Default `1024`.
+        public var queueCapacity = 1024
         public init() {}
     }
 

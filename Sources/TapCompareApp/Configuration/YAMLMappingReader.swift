@@ -1,4 +1,5 @@
 import TapCompareCore
+import TapCompareMirroring
 import Yams
 
 /// Reads one YAML mapping of the configuration, checking each value's type and range and collecting every
@@ -115,10 +116,10 @@ final class YAMLMappingReader {
             self.fail(key, node, "expected a URL such as http://127.0.0.1:8000")
             return nil
         }
-        switch UpstreamURL.parse(text) {
-        case .success(let url): return url
-        case .failure(let error):
-            self.fail(key, node, error.reason)
+        do {
+            return try UpstreamURL(parsing: text)
+        } catch {
+            self.fail(key, node, "'\(text)': \(error.reason)")
             return nil
         }
     }

@@ -148,12 +148,11 @@ public struct Comparator: Sendable {
         let legacyType = legacy.headers.first(name: "content-type").flatMap(MediaType.init)
         let candidateType = candidate.headers.first(name: "content-type").flatMap(MediaType.init)
         let type = legacyType ?? candidateType
+        if type?.isJSON == true || (type == nil && (Self.looksLikeJSON(sides[0]) || Self.looksLikeJSON(sides[1]))) {
+            return .success(self.compareJSON(sides[0], sides[1], rules: rules, applications: &applications))
+        }
         let a = Array(sides[0].readableBytesView)
         let b = Array(sides[1].readableBytesView)
-
-        if type?.isJSON == true || (type == nil && (Self.looksLikeJSON(a) || Self.looksLikeJSON(b))) {
-            return .success(self.compareJSON(a, b, rules: rules, applications: &applications))
-        }
         if type?.isForm == true { return .success(BodyComparison.form(a, b)) }
         if type?.isText == true { return .success(BodyComparison.text(a, b, maxLines: self.configuration.maxTextLineDiscrepancies)) }
         return .success(BodyComparison.binary(a, b))
@@ -161,15 +160,19 @@ public struct Comparator: Sendable {
 
     /// Compares two JSON bodies; a side that does not parse makes one `body_unparseable` discrepancy, and two
     /// sides that both fail are compared as text.
-    func compareJSON(_ a: [UInt8], _ b: [UInt8], rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
+    func compareJSON(_ a: ByteBuffer, _ b: ByteBuffer, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
         let options = self.configuration.parser
-        let parsedA = Swift.Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(a, options: options) }
-        let parsedB = Swift.Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(b, options: options) }
-        switch (parsedA, parsedB) {
+        // Parsed in place from the buffers: no copy of the body.
+        let parse = { (buffer: ByteBuffer) -> Swift.Result<JSONValue, JSONParseError> in
+            buffer.withUnsafeReadableBytes { bytes in
+                Swift.Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes, options: options) }
+            }
+        }
+        switch (parse(a), parse(b)) {
         case (.success(let x), .success(let y)):
             return self.diff(x, y, rules: rules, applications: &applications)
         case (.failure, .failure):
-            return BodyComparison.text(a, b, maxLines: self.configuration.maxTextLineDiscrepancies)
+            return BodyComparison.text(Array(a.readableBytesView), Array(b.readableBytesView), maxLines: self.configuration.maxTextLineDiscrepancies)
         case (.failure(let error), .success(let y)):
             return [Discrepancy(path: "", field: "$", kind: .bodyUnparseable, legacyValue: self.excerpt(a, error), candidateValue: y.serialized())]
         case (.success(let x), .failure(let error)):
@@ -192,15 +195,15 @@ public struct Comparator: Sendable {
     }
 
     /// The unparseable side as a JSON string: the parse error and the start of the body.
-    func excerpt(_ bytes: [UInt8], _ error: JSONParseError) -> String {
+    func excerpt(_ bytes: ByteBuffer, _ error: JSONParseError) -> String {
         let cap = self.configuration.maxUnparseableExcerptBytes
-        var text = String(decoding: bytes.prefix(cap), as: UTF8.self)
-        if bytes.count > cap { text += "…" }
+        var text = String(decoding: bytes.readableBytesView.prefix(cap), as: UTF8.self)
+        if bytes.readableBytes > cap { text += "…" }
         return JSONValue.quoted("\(error): \(text)")
     }
 
-    static func looksLikeJSON(_ bytes: [UInt8]) -> Bool {
-        for c in bytes {
+    static func looksLikeJSON(_ bytes: ByteBuffer) -> Bool {
+        for c in bytes.readableBytesView {
             switch c {
             case 0x20, 0x09, 0x0A, 0x0D: continue
             case UInt8(ascii: "{"), UInt8(ascii: "["): return true

@@ -19,7 +19,7 @@ struct JSONDiffer {
     let limits: Comparator.Configuration.Alignment
     /// In probe mode the differ only answers "equal or not": it stops at the first difference and builds no
     /// discrepancy values.
-    let probing: Bool
+    private(set) var probing: Bool
     private(set) var discrepancies: [Discrepancy] = []
     /// Applications per rule id (only ids that applied; the comparator folds them into the counters).
     private(set) var applications: [Int: Int] = [:]
@@ -44,26 +44,22 @@ struct JSONDiffer {
     private mutating func diff(_ a: JSONValue, _ b: JSONValue, _ state: State) {
         if self.probing && self.differs { return }
         if state.isEmpty {
-            self.diffPlain(a, b, state, unordered: nil, tolerance: nil, equivalence: nil)
+            self.diffPlain(a, b, state, unordered: nil, tolerance: nil, equivalence: nil, replacements: [])
             return
         }
-        var a = a
-        var b = b
+        var replacements: [RegexReplacement] = []
         var unordered: String?? = nil
         var tolerance: (absolute: Double?, relative: Double?)?
         var equivalence: Equivalence?
         var ignored = false
-        var applied: [Int] = []
-        let pathRules = self.rules.pathRules
-        self.rules.matcher.forEachAccepted(state) { index in
-            if ignored { return }
-            let rule = pathRules[index]
+        for index in self.rules.matcher.acceptedPaths(state) {
+            let rule = self.rules.pathRules[index]
             switch rule.action {
             case .ignore:
                 ignored = true
-            case .replace(let replacement):
-                if case .string(let s) = a { a = .string(replacement.apply(to: s)) }
-                if case .string(let s) = b { b = .string(replacement.apply(to: s)) }
+            case .replace(let r):
+                // Applied lazily, to differing strings only: equal inputs give equal outputs.
+                replacements.append(r)
             case .unordered(let key):
                 unordered = .some(key)
             case .tolerance(let absolute, let relative):
@@ -71,16 +67,17 @@ struct JSONDiffer {
             case .equivalent(let e):
                 equivalence = e
             }
-            applied.append(rule.rule)
+            self.count(rule.rule)
+            if ignored { break }
         }
-        for rule in applied { self.count(rule) }
         if ignored { return }
-        self.diffPlain(a, b, state, unordered: unordered, tolerance: tolerance, equivalence: equivalence)
+        self.diffPlain(a, b, state, unordered: unordered, tolerance: tolerance, equivalence: equivalence, replacements: replacements)
     }
 
     private mutating func diffPlain(
         _ a: JSONValue, _ b: JSONValue, _ state: State,
-        unordered: String??, tolerance: (absolute: Double?, relative: Double?)?, equivalence: Equivalence?
+        unordered: String??, tolerance: (absolute: Double?, relative: Double?)?, equivalence: Equivalence?,
+        replacements: [RegexReplacement]
     ) {
         switch (a, b) {
         case (.object(let x), .object(let y)):
@@ -93,7 +90,17 @@ struct JSONDiffer {
             }
         case (.string(let x), .string(let y)):
             if x.hasSameBytes(as: y) { return }
-            if let equivalence, Self.equivalent(a, b, equivalence) { return }
+            var (rx, ry) = (a, b)
+            if !replacements.isEmpty {
+                var (px, py) = (x, y)
+                for r in replacements {
+                    px = r.apply(to: px)
+                    py = r.apply(to: py)
+                }
+                if px.hasSameBytes(as: py) { return }
+                (rx, ry) = (.string(px), .string(py))
+            }
+            if let equivalence, Self.equivalent(rx, ry, equivalence) { return }
             self.emit(.valueChanged, a, b)
         case (.number(let x), .number(let y)):
             if let rule = self.rules.lexicalNumbersRule {
@@ -176,10 +183,10 @@ struct JSONDiffer {
         let n = a.count
         let m = b.count
         var prefix = 0
-        while prefix < n && prefix < m && self.equalCounting(a[prefix], b[prefix], self.step(state, .index(prefix))) { prefix += 1 }
+        while prefix < n && prefix < m && self.equal(a[prefix], b[prefix], self.step(state, .index(prefix)), counting: true) { prefix += 1 }
         var suffix = 0
         while suffix < n - prefix && suffix < m - prefix
-            && self.equalCounting(a[n - 1 - suffix], b[m - 1 - suffix], self.step(state, .index(n - 1 - suffix)))
+            && self.equal(a[n - 1 - suffix], b[m - 1 - suffix], self.step(state, .index(n - 1 - suffix)), counting: true)
         {
             suffix += 1
         }
@@ -191,18 +198,43 @@ struct JSONDiffer {
             return
         }
 
+        var steps: [ArrayAlignment.Step] = []
+        // Equal lengths with objects or arrays that look like the same entities at every position (same `id`,
+        // or most members equal): changed in place. This is the common case, decided without hashing.
+        // A few dissimilar positions (say an element whose `id` changed) do not break the pairing; a shift or a
+        // reordering makes most positions dissimilar and goes to the alignment below.
+        var inPlace = false
+        if gapA.count == gapB.count {
+            var dissimilar = 0
+            for (i, j) in zip(gapA, gapB) {
+                switch (a[i], b[j]) {
+                case (.object, .object), (.array, .array):
+                    if !Self.similar(a[i], b[j]) { dissimilar += 1 }
+                default:
+                    dissimilar += 1
+                }
+            }
+            inPlace = dissimilar * 10 <= gapA.count && (gapA.count == 1 || dissimilar < gapA.count)
+        }
         // The same elements in another order: one `array_order` for the whole array.
-        if gapA.count == gapB.count, gapA.count >= 2, self.elementRulesInactive(state, gapA),
-            Self.isPermutation(a[gapA], b[gapB])
-        {
-            self.emit(.arrayOrder, .array(a), .array(b))
-            return
+        if !inPlace, gapA.count == gapB.count, gapA.count >= 2 {
+            let permuted: Bool
+            if self.elementRulesInactive(state, gapA) {
+                permuted = Self.isPermutation(a[gapA], b[gapB])
+            } else {
+                permuted = self.isPermutationUnderRules(a, b, gapA, gapB, state)
+            }
+            if permuted {
+                self.emit(.arrayOrder, .array(a), .array(b))
+                return
+            }
         }
 
-        var steps: [ArrayAlignment.Step] = []
-        if gapA.count == 1 && gapB.count == 1 {
-            steps = [.pair(gapA.lowerBound, gapB.lowerBound)]
-        } else if gapA.count * gapB.count <= self.limits.maxCells {
+        if inPlace || (gapA.count == 1 && gapB.count == 1) {
+            steps = zip(gapA, gapB).map { .pair($0, $1) }
+        } else if gapA.count * gapB.count
+            <= (self.elementRulesInactive(state, gapA) ? self.limits.maxCells : self.limits.maxSimilarityCells)
+        {
             // Exact anchors first, then pair what lies between them.
             let inactive = self.elementRulesInactive(state, gapA)
             let hashesA = inactive ? a[gapA].map(\.hashValue) : []
@@ -221,8 +253,13 @@ struct JSONDiffer {
         }
 
         // Emission order keeps the list a valid patch: pairs (legacy indices), removals descending, additions ascending.
+        let plain = state.isEmpty && self.rules.lexicalNumbersRule == nil
         for step in steps {
-            if case .pair(let i, let j) = step { self.child(.index(i), a[i], b[j], state) }
+            guard case .pair(let i, let j) = step else { continue }
+            // Equal pairs inside the gap are common (the gap spans from the first to the last change); the
+            // exact comparison is cheaper than a walk with path bookkeeping.
+            if plain && a[i] == b[j] { continue }
+            self.child(.index(i), a[i], b[j], state)
         }
         for step in steps.reversed() {
             if case .removed(let i) = step { self.oneSided(.missingInCandidate, .index(i), a[i], state) }
@@ -239,7 +276,8 @@ struct JSONDiffer {
         var runA: [Int] = []
         var runB: [Int] = []
         func flush() {
-            if runA.count == runB.count {
+            let positional = runA.count == runB.count && zip(runA, runB).allSatisfy { Self.similar(a[$0], b[$1]) }
+            if positional {
                 for k in runA.indices { result.append(.pair(runA[k], runB[k])) }
             } else if runA.isEmpty || runB.isEmpty || runA.count * runB.count > self.limits.maxSimilarityCells {
                 let common = min(runA.count, runB.count)
@@ -287,6 +325,27 @@ struct JSONDiffer {
         }
     }
 
+    /// Whether the gaps hold the same elements in another order, elements compared under the rules
+    /// (bounded by ``Comparator/Configuration/Alignment/maxSimilarityCells`` comparisons).
+    private mutating func isPermutationUnderRules(
+        _ a: [JSONValue], _ b: [JSONValue], _ gapA: Range<Int>, _ gapB: Range<Int>, _ state: State
+    ) -> Bool {
+        guard gapA.count * gapB.count <= self.limits.maxSimilarityCells else { return false }
+        var used = [Bool](repeating: false, count: gapB.count)
+        for i in gapA {
+            var found = false
+            for (k, j) in gapB.enumerated() where !used[k] {
+                if self.equal(a[i], b[j], self.step(state, .index(i))) {
+                    used[k] = true
+                    found = true
+                    break
+                }
+            }
+            if !found { return false }
+        }
+        return true
+    }
+
     private static func isPermutation(_ a: ArraySlice<JSONValue>, _ b: ArraySlice<JSONValue>) -> Bool {
         var counts: [JSONValue: Int] = [:]
         for x in a { counts[x, default: 0] += 1 }
@@ -308,6 +367,23 @@ struct JSONDiffer {
     // MARK: - Unordered arrays
 
     private mutating func diffUnordered(_ a: [JSONValue], _ b: [JSONValue], _ state: State, key: String?) {
+        // Fast path: the same elements by key in the same order (the usual case) pair up by position.
+        if let key, a.count == b.count {
+            var aligned = true
+            for i in a.indices {
+                guard case .object(let x) = a[i], case .object(let y) = b[i], let kx = x[key], let ky = y[key], kx == ky else {
+                    aligned = false
+                    break
+                }
+            }
+            if aligned {
+                for i in a.indices {
+                    self.child(.index(i), a[i], b[i], state)
+                    if self.probing && self.differs { return }
+                }
+                return
+            }
+        }
         var matchedB = [Bool](repeating: false, count: b.count)
         var unmatchedA: [Int] = []
         if let key {
@@ -383,23 +459,26 @@ struct JSONDiffer {
         state.isEmpty ? state : self.rules.matcher.step(state, element)
     }
 
-    /// Equality under the rules: exact when no rule can apply below, otherwise a probing walk.
-    private func equal(_ a: JSONValue, _ b: JSONValue, _ state: State) -> Bool {
+    /// Equality under the rules: exact when no rule can apply below, otherwise a probing walk (on this same
+    /// differ, so it allocates nothing). The rules a successful probe applied are counted when `counting`:
+    /// the elements are then taken as equal because of them.
+    private mutating func equal(_ a: JSONValue, _ b: JSONValue, _ state: State, counting: Bool = false) -> Bool {
         if state.isEmpty && self.rules.lexicalNumbersRule == nil { return a == b }
-        var probe = JSONDiffer(rules: self.rules, limits: self.limits, probing: true)
-        probe.diff(a, b, state)
-        return !probe.differs
-    }
-
-    /// Equality under the rules for elements that are then taken as equal: the rules that made them equal
-    /// applied, so they are counted.
-    private mutating func equalCounting(_ a: JSONValue, _ b: JSONValue, _ state: State) -> Bool {
-        if state.isEmpty && self.rules.lexicalNumbersRule == nil { return a == b }
-        var probe = JSONDiffer(rules: self.rules, limits: self.limits, probing: true)
-        probe.diff(a, b, state)
-        if probe.differs { return false }
-        for (rule, n) in probe.probeApplications { self.count(rule, n) }
-        return true
+        let wasProbing = self.probing
+        let wasDiffering = self.differs
+        self.probing = true
+        self.differs = false
+        self.diff(a, b, state)
+        let equal = !self.differs
+        self.probing = wasProbing
+        self.differs = wasDiffering
+        if !wasProbing {
+            if equal && counting {
+                for (rule, n) in self.probeApplications { self.applications[rule, default: 0] += n }
+            }
+            self.probeApplications.removeAll(keepingCapacity: true)
+        }
+        return equal
     }
 
     private mutating func child(_ element: JSONPathElement, _ a: JSONValue, _ b: JSONValue, _ state: State) {
@@ -412,14 +491,11 @@ struct JSONDiffer {
     private mutating func oneSided(_ kind: DiscrepancyKind, _ element: JSONPathElement, _ value: JSONValue, _ state: State) {
         let childState = self.step(state, element)
         if !childState.isEmpty {
-            var ignoredBy: Int?
-            let pathRules = self.rules.pathRules
-            self.rules.matcher.forEachAccepted(childState) { index in
-                if ignoredBy == nil, case .ignore = pathRules[index].action { ignoredBy = pathRules[index].rule }
-            }
-            if let rule = ignoredBy {
-                self.count(rule)
-                return
+            for index in self.rules.matcher.acceptedPaths(childState) {
+                if case .ignore = self.rules.pathRules[index].action {
+                    self.count(self.rules.pathRules[index].rule)
+                    return
+                }
             }
         }
         self.elements.append(element)

@@ -25,6 +25,8 @@ import TapCompareRules
 public final class ComparisonStage: Service, ExchangeSink, Sendable {
     public let configuration: Configuration
     private let sink: any ComparisonRecordSink
+    /// Classification and write verification, when configured; it delivers back through ``deliver(_:)``.
+    private let refiner: (any ComparisonRefiner)?
     private let logger: Logger
     private let queue: Mutex<QueueState>
     private let comparatorBox: Mutex<Comparator>
@@ -40,9 +42,18 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     /// - Parameters:
     ///   - ruleSet: the rules in force at start.
     ///   - sink: where records go (the ledger's batch writer); its `record` must not block.
-    public init(ruleSet: RuleSet, sink: any ComparisonRecordSink, configuration: Configuration = .init(), logger: Logger) {
+    ///   - refiner: classifies each comparison (and verifies writes) before it reaches `sink`; without one every
+    ///     discrepancy is recorded as a regression.
+    public init(
+        ruleSet: RuleSet,
+        sink: any ComparisonRecordSink,
+        refiner: (any ComparisonRefiner)? = nil,
+        configuration: Configuration = .init(),
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.sink = sink
+        self.refiner = refiner
         self.logger = logger
         self.queue = Mutex(QueueState(buffer: CircularBuffer(initialCapacity: min(configuration.queueCapacity, 1024))))
         self.comparatorBox = Mutex(Comparator(ruleSet: ruleSet, configuration: configuration.comparator))
@@ -128,9 +139,19 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
         while let exchange = await self.next() {
             let comparator = self.comparatorBox.withLock { $0 }
             let record = comparator.compare(exchange)
-            self.count(record)
-            self.sink.record(record)
+            if let refiner = self.refiner {
+                refiner.refine(record, exchange: exchange, comparator: comparator) { [self] refined in self.deliver(refined) }
+            } else {
+                self.deliver(record)
+            }
         }
+    }
+
+    /// Counts a finished record (after classification, so the metrics carry the final classification) and
+    /// hands it to the ledger.
+    private func deliver(_ record: ComparisonRecord) {
+        self.count(record)
+        self.sink.record(record)
     }
 
     /// The next exchange, waiting when the queue is empty; `nil` once closed and drained (or past the deadline).

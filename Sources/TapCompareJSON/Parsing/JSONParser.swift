@@ -26,6 +26,15 @@ public struct JSONParser {
     let options: Options
     var depth = 0
     var scratch: [UInt8] = []
+    /// Children of the containers being parsed. Each container pushes its children here and takes them off in
+    /// one exact-size array at its end, so no container array grows by reallocation.
+    let valueStack = JSONValueStack()
+    let memberStack = JSONMemberStack()
+    /// Fingerprints of the keys of the objects being parsed, parallel to ``memberStack``: duplicate keys are
+    /// found by comparing integers, and bytes only when two hashes agree.
+    var keyHashes: [UInt64] = []
+    /// Escaped strings seen so far (conservatively treated as possibly escaped keys).
+    var escapedKeys = 0
 
     init(bytes: UnsafeRawBufferPointer, options: Options) {
         self.bytes = bytes
@@ -127,16 +136,17 @@ public struct JSONParser {
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try self.enter()
         self.index += 1  // [
-        var elements: [JSONValue] = []
         self.skipWhitespace()
         if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "]") {
             self.index += 1
             self.depth -= 1
-            return .array(elements)
+            return .array([])
         }
+        let base = self.valueStack.count
         while true {
             self.skipWhitespace()
-            elements.append(try self.parseValue())
+            let value = try self.parseValue()
+            self.valueStack.push(value)
             self.skipWhitespace()
             guard self.index < self.bytes.count else { throw self.error("unexpected end of input in an array") }
             let c = self.bytes[self.index]
@@ -147,25 +157,32 @@ public struct JSONParser {
             throw self.error("unexpected \(self.describeCurrent()) in an array, expected ',' or ']'")
         }
         self.depth -= 1
+        let elements = self.valueStack.popArray(from: base)
         return .array(elements)
     }
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try self.enter()
         self.index += 1  // {
-        var members: [JSONObject.Member] = []
         self.skipWhitespace()
         if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "}") {
             self.index += 1
             self.depth -= 1
-            return .object(JSONObject(members: members, hasDuplicateKeys: false))
+            return .object(JSONObject(members: [], hasDuplicateKeys: false))
         }
+        let base = self.memberStack.count
+        var duplicate = false
         while true {
             self.skipWhitespace()
             guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else {
                 throw self.error("unexpected \(self.describeCurrent()) in an object, expected a quoted key")
             }
+            let keyStart = self.index + 1
             let key = try self.parseString()
+            let hash = Self.keyFingerprint(UnsafeRawBufferPointer(rebasing: self.bytes[keyStart..<(self.index - 1)]))
+            for k in (base..<self.memberStack.count) where self.keyHashes[k] == hash && !duplicate {
+                duplicate = self.memberStack[k].key.hasSameBytes(as: key)
+            }
             self.skipWhitespace()
             guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: ":") else {
                 throw self.error("unexpected \(self.describeCurrent()) after a key, expected ':'")
@@ -173,7 +190,9 @@ public struct JSONParser {
             self.index += 1
             self.skipWhitespace()
             let value = try self.parseValue()
-            members.append(JSONObject.Member(key: key, value: value))
+            // Pushed together after the value, so nested objects see both stacks at the same height.
+            self.memberStack.push(JSONObject.Member(key: key, value: value))
+            self.keyHashes.append(hash)
             self.skipWhitespace()
             guard self.index < self.bytes.count else { throw self.error("unexpected end of input in an object") }
             let c = self.bytes[self.index]
@@ -184,7 +203,12 @@ public struct JSONParser {
             throw self.error("unexpected \(self.describeCurrent()) in an object, expected ',' or '}'")
         }
         self.depth -= 1
-        return .object(JSONObject(members: members, hasDuplicateKeys: JSONObject.containsDuplicates(members)))
+        let members = self.memberStack.popArray(from: base)
+        self.keyHashes.removeSubrange(base...)
+        // Hashes are of the raw (possibly escaped) key text; two spellings of one key ("a" and "\u0061") hash
+        // differently, so an escaped object falls back to comparing the decoded keys.
+        if !duplicate && self.sawEscapedKey(members) { duplicate = JSONObject.containsDuplicates(members) }
+        return .object(JSONObject(members: members, hasDuplicateKeys: duplicate))
     }
 
     /// Parses a string starting at its opening quote; leaves ``index`` after the closing quote.
@@ -214,6 +238,7 @@ public struct JSONParser {
 
     /// The slow path for strings with escapes: decodes into a reused scratch buffer.
     mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
+        self.escapedKeys += 1
         self.scratch.removeAll(keepingCapacity: true)
         self.scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]))
         let count = self.bytes.count
@@ -340,6 +365,25 @@ public struct JSONParser {
                 throw self.error("number exponent out of range (more than 9 digits)")
             }
         }
+    }
+
+    /// Whether some key was written with an escape (its decoded form may equal another key's raw form).
+    func sawEscapedKey(_ members: [JSONObject.Member]) -> Bool { self.escapedKeys > 0 && members.count > 1 }
+
+    /// A cheap key fingerprint (length and up to the first and last eight bytes): equal keys always agree,
+    /// and distinct keys of one object rarely do; agreement is confirmed by comparing bytes.
+    @inline(__always)
+    static func keyFingerprint(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let n = bytes.count
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        if n >= 8 {
+            head = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            tail = bytes.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else {
+            for i in 0..<n { head = head << 8 | UInt64(bytes[i]) }
+        }
+        return (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &+ UInt64(n))
     }
 
     @inline(__always)

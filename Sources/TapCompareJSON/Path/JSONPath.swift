@@ -175,7 +175,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     static func step(_ segment: Segment, _ element: JSONPathElement) -> Bool {
         switch (segment, element) {
-        case (.key(let k), .key(let e)), (.descendant(let k), .key(let e)): return k.utf8.elementsEqual(e.utf8)
+        case (.key(let k), .key(let e)), (.descendant(let k), .key(let e)): return k.hasSameBytes(as: e)
         case (.index(let n), .index(let e)): return n == e
         case (.wildcard, _), (.descendantWildcard, _): return true
         default: return false
@@ -183,7 +183,10 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func appendKey(_ key: String, to out: inout String) {
-        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+        // ASCII letters, digits, `_` and `-` print plainly; anything else is bracketed and quoted.
+        let plain = !key.isEmpty && key.utf8.allSatisfy { c in
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D
+        }
         if plain {
             out += "." + key
         } else {

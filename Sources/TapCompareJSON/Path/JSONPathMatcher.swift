@@ -114,6 +114,38 @@ public struct JSONPathMatcher: Sendable {
     @inline(__always)
     public func acceptsAny(_ state: State) -> Bool { !(state & self.accepting).isEmpty }
 
+    /// The indices (into ``paths``) of the paths that select the value reached in `state`, in path order.
+    @inline(__always)
+    public func acceptedPaths(_ state: State) -> AcceptedPaths {
+        AcceptedPaths(bits: state & self.accepting, nodes: self.nodes)
+    }
+
+    /// Iterates accepted path indices without a closure, so a caller may mutate itself while iterating.
+    public struct AcceptedPaths: Sequence, IteratorProtocol {
+        var bits: State
+        let nodes: [Node]
+        var word = 0
+
+        public mutating func next() -> Int? {
+            while self.word < 4 {
+                var w = self.bits.word(self.word)
+                if w != 0 {
+                    let bit = w.trailingZeroBitCount
+                    w &= w &- 1
+                    switch self.word {
+                    case 0: self.bits.w0 = w
+                    case 1: self.bits.w1 = w
+                    case 2: self.bits.w2 = w
+                    default: self.bits.w3 = w
+                    }
+                    return self.nodes[self.word << 6 | bit].path
+                }
+                self.word += 1
+            }
+            return nil
+        }
+    }
+
     /// Calls `body` with the index (into ``paths``) of each path that selects the value reached in `state`.
     @inline(__always)
     public func forEachAccepted(_ state: State, _ body: (Int) -> Void) {

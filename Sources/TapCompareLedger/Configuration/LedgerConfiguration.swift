@@ -69,8 +69,8 @@ public struct LedgerConfiguration: Sendable {
         if self.maxSampleBytes < 0 {
             throw .invalidConfiguration("ledger.max_sample_bytes must be 0 or more (got \(self.maxSampleBytes))")
         }
-        if self.batchSize < 1 || self.batchSize > 10_000 {
-            throw .invalidConfiguration("ledger.batch_size must be between 1 and 10000 (got \(self.batchSize))")
+        if self.batchSize < 1 || self.batchSize > 100_000 {
+            throw .invalidConfiguration("ledger.batch_size must be between 1 and 100000 (got \(self.batchSize))")
         }
         if self.queueCapacity < self.batchSize {
             throw .invalidConfiguration("ledger.queue_capacity (\(self.queueCapacity)) must be at least ledger.batch_size (\(self.batchSize))")

@@ -14,7 +14,9 @@ import ServiceLifecycle
 /// `comparisons` and `discrepancies` are created ahead of the rows that need them.
 public final class PostgresLedgerStore: LedgerStore {
     public let url: LedgerURL
-    let client: PostgresClient
+    /// The connection pool, for read queries of the report and the UI (it runs while the store runs). Bind every
+    /// value (`PostgresQuery` interpolation does).
+    public let client: PostgresClient
     private let logger: Logger
     /// Day stamps (`20261122`) whose partitions this process knows to exist.
     private let knownPartitions = NIOLockedValueBox<Set<String>>([])
@@ -48,12 +50,11 @@ public final class PostgresLedgerStore: LedgerStore {
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
-    /// Runs the connection pool until the task is cancelled (graceful shutdown of the `ServiceGroup`).
+    /// Runs the connection pool until graceful shutdown (or cancellation). In a `ServiceGroup` the store is
+    /// listed before the ``LedgerWriter``, so it is shut down after the writer has drained into it.
     public func run() async throws {
-        await withGracefulShutdownHandler {
+        await cancelWhenGracefulShutdown {
             await self.client.run()
-        } onGracefulShutdown: {
-            // The writer, started after this store, has already drained by the time the group reaches us.
         }
     }
 
@@ -69,6 +70,10 @@ public final class PostgresLedgerStore: LedgerStore {
             return "\(psql.code)"
         }
         if let ledger = error as? LedgerError { return ledger.message }
+        if String(describing: type(of: error)) == "ConnectionPoolError" {
+            // The pool gave up connecting (refused, unreachable, or authentication failing repeatedly).
+            return "could not connect to the server (is it running and reachable, and are the user and password right?)"
+        }
         return String(describing: error)
     }
 
@@ -405,6 +410,41 @@ public final class PostgresLedgerStore: LedgerStore {
             return result
         } catch {
             throw self.unavailable("read gaps", error)
+        }
+    }
+
+    public func insertAnnotation(_ a: LedgerAnnotation) async throws -> Int {
+        do {
+            let rows = try await self.client.query("""
+                INSERT INTO tapcompare.annotations (route, field, kind, classification, note, created_by, created_at)
+                VALUES (\(a.route), \(a.field), \(a.kind), \(a.classification), \(a.note), \(a.createdBy), \(a.createdAt))
+                RETURNING id
+                """, logger: self.logger)
+            var id = 0
+            for try await (value) in rows.decode(Int.self) { id = value }
+            return id
+        } catch {
+            throw self.unavailable("insert annotation", error)
+        }
+    }
+
+    public func annotations() async throws -> [LedgerAnnotation] {
+        do {
+            let rows = try await self.client.query(
+                "SELECT id, route, field, kind, classification, note, created_by, created_at FROM tapcompare.annotations ORDER BY id",
+                logger: self.logger
+            )
+            var result: [LedgerAnnotation] = []
+            for try await (id, route, field, kind, classification, note, createdBy, createdAt)
+                in rows.decode((Int, String, String, String?, String, String?, String?, Date).self) {
+                result.append(LedgerAnnotation(
+                    id: id, route: route, field: field, kind: kind, classification: classification, note: note,
+                    createdBy: createdBy, createdAt: createdAt
+                ))
+            }
+            return result
+        } catch {
+            throw self.unavailable("read annotations", error)
         }
     }
 }

@@ -1,39 +1,46 @@
-import Foundation
+import TapCompareJSON
 
-/// Replaces the values at configured JSON paths in a JSON body by `"[REDACTED]"`.
+/// Replaces the values at configured JSON paths in a JSON text by `"[REDACTED]"`.
 ///
-/// A body that is not JSON (or not an object/array) is returned unchanged; the JSON paths only name JSON
-/// locations, and headers and query parameters are redacted separately.
+/// Parsed and written back with TapCompareJSON, which keeps member order and every number's text, so a stored
+/// sample differs from what the upstream sent only where something was redacted. A text that is not JSON is
+/// returned unchanged: the paths only name JSON locations (headers and query parameters are redacted separately).
 enum JSONBodyRedaction {
-    /// - Parameter at: The location of `text` inside the body (a discrepancy's value), `[]` for a whole body.
+    /// - Parameter base: The location of `text` inside the body (a discrepancy's value), `[]` for a whole body.
     static func redact(_ text: String, paths: [JSONPathPattern], at base: [String] = []) -> String {
-        guard let data = text.data(using: .utf8),
-              let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        guard let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+              first == UInt8(ascii: "{") || first == UInt8(ascii: "[") || !base.isEmpty,
+              let root = try? JSONParser.parse(text)
         else { return text }
         var changed = false
-        let redacted = Self.walk(root, tokens: base, paths: paths, changed: &changed)
-        guard changed,
-              let out = try? JSONSerialization.data(withJSONObject: redacted, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]),
-              let result = String(data: out, encoding: .utf8)
-        else { return text }
-        return result
+        var tokens = base
+        let redacted = Self.walk(root, tokens: &tokens, paths: paths, changed: &changed)
+        return changed ? redacted.serialized() : text
     }
 
-    private static func walk(_ value: Any, tokens: [String], paths: [JSONPathPattern], changed: inout Bool) -> Any {
+    private static func walk(_ value: JSONValue, tokens: inout [String], paths: [JSONPathPattern], changed: inout Bool) -> JSONValue {
         if !tokens.isEmpty, paths.contains(where: { $0.matches(tokens[...]) }) {
             changed = true
-            return Redactor.marker
+            return .string(Redactor.marker)
         }
-        if let object = value as? [String: Any] {
-            var result: [String: Any] = [:]
-            for (key, child) in object {
-                result[key] = Self.walk(child, tokens: tokens + [key], paths: paths, changed: &changed)
+        guard paths.contains(where: { $0.mayMatchBelow(tokens) }) else { return value }
+        switch value {
+        case .object(var object):
+            for i in object.members.indices {
+                tokens.append(object.members[i].key)
+                object.members[i].value = Self.walk(object.members[i].value, tokens: &tokens, paths: paths, changed: &changed)
+                tokens.removeLast()
             }
-            return result
+            return .object(object)
+        case .array(var elements):
+            for i in elements.indices {
+                tokens.append(String(i))
+                elements[i] = Self.walk(elements[i], tokens: &tokens, paths: paths, changed: &changed)
+                tokens.removeLast()
+            }
+            return .array(elements)
+        default:
+            return value
         }
-        if let array = value as? [Any] {
-            return array.enumerated().map { Self.walk($1, tokens: tokens + [String($0)], paths: paths, changed: &changed) }
-        }
-        return value
     }
 }

@@ -1,7 +1,11 @@
-/// A JSONPath expression from `redact.json_paths` compiled for matching against locations in a body.
+import Foundation
+import TapCompareJSON
+
+/// A JSONPath expression from `redact.json_paths`, compiled for matching against locations given as RFC 6901
+/// pointer tokens (`/a/0/b` → `["a", "0", "b"]`), which is how discrepancies name where they are.
 ///
-/// Supported (the subset configuration needs): `$`, `.name`, `['name']` / `["name"]`, `[3]`, `[*]`, `.*`, and
-/// `..name` (any depth). A location is a list of tokens: the segments of an RFC 6901 pointer (`/a/0/b`).
+/// The syntax is TapCompareJSON's ``TapCompareJSON/JSONPath`` subset, the same as `diff-rules/`: `$`, `.name`,
+/// `['name']`, `[3]`, `[*]`, `.*`, `..name`, `..*`.
 public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
     enum Step: Sendable, Hashable {
         case key(String)
@@ -9,6 +13,8 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
         case wildcard
         /// `..name`: `name` at this level or any level below.
         case descendant(String)
+        /// `..*`: every value at any depth below.
+        case descendantWildcard
     }
 
     let steps: [Step]
@@ -16,55 +22,22 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// - Throws: ``LedgerError`` naming the `redact.json_paths` entry and what is wrong with it.
     public init(parsing text: String) throws(LedgerError) {
+        let path: JSONPath
+        do {
+            path = try JSONPath(parsing: text)
+        } catch {
+            throw LedgerError.invalidConfiguration("redact.json_paths: \(error.description)")
+        }
         self.description = text
-        var steps: [Step] = []
-        let chars = Array(text)
-        guard chars.first == "$" else {
-            throw LedgerError.invalidConfiguration("redact.json_paths: '\(text)' must start with '$', e.g. '$.user.email'")
-        }
-        var i = 1
-        func fail(_ why: String) -> LedgerError {
-            LedgerError.invalidConfiguration("redact.json_paths: '\(text)' \(why)")
-        }
-        func readName() -> String {
-            var name = ""
-            while i < chars.count, chars[i] != ".", chars[i] != "[" {
-                name.append(chars[i])
-                i += 1
-            }
-            return name
-        }
-        while i < chars.count {
-            if chars[i] == "." {
-                if i + 1 < chars.count, chars[i + 1] == "." {
-                    i += 2
-                    let name = readName()
-                    guard !name.isEmpty else { throw fail("has '..' without a name after it") }
-                    steps.append(.descendant(name))
-                } else {
-                    i += 1
-                    let name = readName()
-                    guard !name.isEmpty else { throw fail("has an empty name after '.'") }
-                    steps.append(name == "*" ? .wildcard : .key(name))
-                }
-            } else if chars[i] == "[" {
-                guard let close = chars[i...].firstIndex(of: "]") else { throw fail("has an unclosed '['") }
-                let inner = String(chars[(i + 1)..<close])
-                i = close + 1
-                if inner == "*" {
-                    steps.append(.wildcard)
-                } else if let n = Int(inner), n >= 0 {
-                    steps.append(.index(n))
-                } else if inner.count >= 2, let q = inner.first, q == "'" || q == "\"", inner.last == q {
-                    steps.append(.key(String(inner.dropFirst().dropLast())))
-                } else {
-                    throw fail("has '[\(inner)]'; write [*], [0] or ['name']")
-                }
-            } else {
-                throw fail("has '\(chars[i])' where '.' or '[' was expected")
+        self.steps = path.segments.map { segment in
+            switch segment {
+            case .key(let k): return .key(k)
+            case .index(let i): return .index(i)
+            case .wildcard: return .wildcard
+            case .descendant(let k): return .descendant(k)
+            case .descendantWildcard: return .descendantWildcard
             }
         }
-        self.steps = steps
     }
 
     /// Whether the pattern selects exactly this location.
@@ -93,6 +66,9 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
                 return match(steps, tokens.dropFirst())
             }
             return false
+        case .descendantWildcard:
+            guard !tokens.isEmpty else { return false }
+            return match(steps.dropFirst(), tokens.dropFirst()) || match(steps, tokens.dropFirst())
         default:
             guard let token = tokens.first, Self.stepAccepts(step, token) else { return false }
             return match(steps.dropFirst(), tokens.dropFirst())
@@ -104,7 +80,7 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
         guard let token = tokens.first else { return true }
         guard let step = steps.first else { return false }
         switch step {
-        case .descendant:
+        case .descendant, .descendantWildcard:
             return true
         default:
             guard Self.stepAccepts(step, token) else { return false }
@@ -117,7 +93,7 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
         case .key(let name): return token == name
         case .index(let n): return token == String(n)
         case .wildcard: return true
-        case .descendant: return false
+        case .descendant, .descendantWildcard: return false
         }
     }
 
@@ -130,4 +106,3 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-import Foundation

@@ -101,6 +101,12 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// Runs `body` with the store's connection, one operation at a time with the writer's transactions (for the
+    /// report's and the UI's read queries; bind every value).
+    public func withSQLiteConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await self.withConnection(body)
+    }
+
     static func describe(_ error: any Error) -> String {
         if let sqlite = error as? SQLiteError { return sqlite.message }
         return String(describing: error)
@@ -343,6 +349,35 @@ public final class SQLiteLedgerStore: LedgerStore {
                     to: row.column("to_time")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0),
                     count: row.column("count")?.integer ?? 0,
                     reason: row.column("reason")?.string ?? ""
+                )
+            }
+        }
+    }
+
+    public func insertAnnotation(_ a: LedgerAnnotation) async throws -> Int {
+        try await self.withConnection { conn in
+            let rows = try await conn.query(
+                "INSERT INTO annotations (route, field, kind, classification, note, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    .text(a.route), .text(a.field), a.kind.map(SQLiteData.text) ?? .null, .text(a.classification),
+                    a.note.map(SQLiteData.text) ?? .null, a.createdBy.map(SQLiteData.text) ?? .null,
+                    .text(LedgerTime.format(a.createdAt)),
+                ]
+            )
+            return rows.first?.column("id")?.integer ?? 0
+        }
+    }
+
+    public func annotations() async throws -> [LedgerAnnotation] {
+        try await self.withConnection { conn in
+            let rows = try await conn.query("SELECT id, route, field, kind, classification, note, created_by, created_at FROM annotations ORDER BY id")
+            return rows.map { row in
+                LedgerAnnotation(
+                    id: row.column("id")?.integer ?? 0, route: row.column("route")?.string ?? "",
+                    field: row.column("field")?.string ?? "", kind: row.column("kind")?.optionalString,
+                    classification: row.column("classification")?.string ?? "", note: row.column("note")?.optionalString,
+                    createdBy: row.column("created_by")?.optionalString,
+                    createdAt: row.column("created_at")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0)
                 )
             }
         }

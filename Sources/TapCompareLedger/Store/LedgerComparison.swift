@@ -146,3 +146,29 @@ extension Date {
         Date(timeIntervalSince1970: (self.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 }
+
+/// An `annotations` row: a reviewer's verdict on a field ("mark as noise" in the UI).
+public struct LedgerAnnotation: Sendable, Hashable {
+    /// Assigned by the database; ignored on insert.
+    public var id: Int
+    public var route: String
+    public var field: String
+    /// `nil`: every kind of discrepancy of that field.
+    public var kind: String?
+    /// A `Classification` raw value: `regression`, `noise` or `race`.
+    public var classification: String
+    public var note: String?
+    public var createdBy: String?
+    public var createdAt: Date
+
+    public init(id: Int = 0, route: String, field: String, kind: String? = nil, classification: String, note: String? = nil, createdBy: String? = nil, createdAt: Date = Date()) {
+        self.id = id
+        self.route = route
+        self.field = field
+        self.kind = kind
+        self.classification = classification
+        self.note = note
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
+}

@@ -37,4 +37,10 @@ public protocol LedgerStore: Service, Sendable {
 
     /// Every `ledger_gaps` row, oldest first.
     func gaps() async throws -> [LedgerGap]
+
+    /// Stores a reviewer's verdict; returns its id. The classification must be `regression`, `noise` or `race`.
+    func insertAnnotation(_ annotation: LedgerAnnotation) async throws -> Int
+
+    /// Every annotation, oldest first.
+    func annotations() async throws -> [LedgerAnnotation]
 }

@@ -113,7 +113,20 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             ])
         }
         self.metrics.spoolBytes(self.spool.bytesOnDisk)
+        // Migrations at start-up, so the schema exists (for reports and the UI) before the first comparison. A
+        // ledger that is down now is not fatal: records spool, and the first write that succeeds migrates first.
+        do {
+            try await self.insertWithTimeout([])
+        } catch {
+            _ = machine.storeFailed(at: .now)
+            self.logger.warning("ledger unavailable at start-up; comparisons will be spooled until it is back", metadata: [
+                "ledger.url": "\(self.store.url)", "ledger.error": "\(Self.describe(error))",
+            ])
+        }
         while true {
+            // Cancelled (not a graceful shutdown): stop taking records and drain like a shutdown, rather than
+            // spinning on waits that return at once.
+            if Task.isCancelled { self.queue.close() }
             self.mergeCallerDrops(into: &machine)
             let now = ContinuousClock.now
             let depth = self.queue.count

@@ -7,7 +7,11 @@ import TapCompareCore
 /// waits for "a full batch or the flush deadline" without polling.
 final class RecordQueue: Sendable {
     private struct State {
+        /// Records from `head` on are queued; the consumed prefix is dropped once it is half the array, so a
+        /// take costs the batch it returns, not a shift of everything behind it.
         var items: [ComparisonRecord] = []
+        var head = 0
+        var count: Int { self.items.count - self.head }
         var oldest: ContinuousClock.Instant?
         var waiter: CheckedContinuation<Void, Never>?
         var threshold = 1
@@ -30,15 +34,15 @@ final class RecordQueue: Sendable {
     func push(_ record: ComparisonRecord) -> PushResult {
         let (result, wake) = self.state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?) in
             guard !state.closed else { return (.closed, nil) }
-            guard state.items.count < self.capacity else { return (.full, nil) }
-            if state.items.isEmpty { state.oldest = .now }
+            guard state.count < self.capacity else { return (.full, nil) }
+            if state.count == 0 { state.oldest = .now }
             state.items.append(record)
             var wake: CheckedContinuation<Void, Never>?
-            if state.items.count >= state.threshold {
+            if state.count >= state.threshold {
                 wake = state.waiter
                 state.waiter = nil
             }
-            return (.accepted(depth: state.items.count), wake)
+            return (.accepted(depth: state.count), wake)
         }
         wake?.resume()
         return result
@@ -55,23 +59,27 @@ final class RecordQueue: Sendable {
     }
 
     var isClosed: Bool { self.state.withLock { $0.closed } }
-    var count: Int { self.state.withLock { $0.items.count } }
+    var count: Int { self.state.withLock { $0.count } }
     /// When the oldest queued record arrived, `nil` when the queue is empty.
     var oldest: ContinuousClock.Instant? { self.state.withLock { $0.oldest } }
 
     /// Removes up to `max` records, oldest first.
     func take(max: Int) -> [ComparisonRecord] {
         self.state.withLock { state in
-            if state.items.count <= max {
-                let all = state.items
-                state.items = []
-                state.items.reserveCapacity(Swift.min(self.capacity, Swift.max(all.count, 64)))
+            let n = Swift.min(max, state.count)
+            let batch = Array(state.items[state.head..<(state.head + n)])
+            state.head += n
+            if state.count == 0 {
+                state.items.removeAll(keepingCapacity: true)
+                state.head = 0
                 state.oldest = nil
-                return all
+            } else {
+                if state.head >= self.capacity / 2 {
+                    state.items.removeFirst(state.head)
+                    state.head = 0
+                }
+                // `oldest` stays: the rest arrived no earlier, so their flush deadline is no later than it says.
             }
-            let batch = Array(state.items[..<max])
-            state.items.removeFirst(max)
-            state.oldest = .now  // the rest arrived no earlier than the batch; flush them promptly
             return batch
         }
     }
@@ -81,7 +89,7 @@ final class RecordQueue: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = self.state.withLock { state -> Bool in
-                    if state.closed || state.items.count >= threshold || Task.isCancelled { return true }
+                    if state.closed || state.count >= threshold || Task.isCancelled { return true }
                     state.threshold = threshold
                     state.waiter = continuation
                     return false

@@ -7,6 +7,13 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapcompare-bench",
         abstract: "TapCompare's benchmarks.",
-        subcommands: [DiffBench.self, LedgerBench.self, ReportGenerate.self, ReportDemo.self]
+        subcommands: [
+            DiffBench.self,
+            LedgerBench.self,
+            ProxyBench.self,
+            ReplayBench.self,
+            ReportGenerate.self,
+            ReportDemo.self,
+        ]
     )
 }

@@ -21,6 +21,12 @@ struct DiffBench: ParsableCommand {
     @Option(help: "Minimum measuring time per case, in seconds.")
     var seconds: Double = 1.0
 
+    @Flag(help: "Skip the Foundation baseline (for profiling the engine alone).")
+    var skipFoundation = false
+
+    @Option(help: "Run only the case named exactly 'size/case' (e.g. '64KB/1pct-changed').")
+    var only: String?
+
     func run() throws {
         var generator = DiffFixtures()
         let rules = try RuleSetLoader.load(sources: [(name: "ten-rules.yml", text: DiffFixtures.tenRules)])
@@ -30,7 +36,7 @@ struct DiffBench: ParsableCommand {
         let route = rules.routeRules(route: "GET /api/v1/posts/{id}/comments", method: "GET", path: "/api/v1/posts/4242/comments")
         if let fixtures { try FileManager.default.createDirectory(atPath: fixtures, withIntermediateDirectories: true) }
 
-        print("size\tcase\tbytes\tchanged_fields\tdiscrepancies\tswift_mb_s\tfoundation_parse_mb_s")
+        print("size\tcase\tbytes\tchanged_fields\tdiscrepancies\tswift_mb_s_cpu\tfoundation_parse_mb_s_cpu\tswift_mb_s_wall")
         for (label, target) in [("1KB", 1024), ("64KB", 64 * 1024), ("1MB", 1024 * 1024)] {
             let legacyValue = generator.document(targetBytes: target)
             let legacy = Array(legacyValue.serialized().utf8)
@@ -42,6 +48,7 @@ struct DiffBench: ParsableCommand {
                 ("1pct-changed+10rules", Array(changedValue.serialized().utf8), ruled, route, changedCount),
             ]
             for (name, candidate, comparator, routeRules, changed) in cases {
+                if let only, "\(label)/\(name)" != only { continue }
                 let l = ResponseSnapshot(status: .ok, headers: ["content-type": "application/json"], body: ByteBuffer(bytes: legacy))
                 let c = ResponseSnapshot(status: .ok, headers: ["content-type": "application/json"], body: ByteBuffer(bytes: candidate))
                 var discrepancies = 0
@@ -50,11 +57,11 @@ struct DiffBench: ParsableCommand {
                 }
                 let legacyData = Data(legacy)
                 let candidateData = Data(candidate)
-                let foundation = Self.measure(bytes: legacy.count, seconds: self.seconds) {
+                let foundation = self.skipFoundation ? (cpu: 0, wall: 0) : Self.measure(bytes: legacy.count, seconds: self.seconds) {
                     _ = try? JSONSerialization.jsonObject(with: legacyData)
                     _ = try? JSONSerialization.jsonObject(with: candidateData)
                 }
-                print("\(label)\t\(name)\t\(legacy.count)\t\(changed)\t\(discrepancies)\t\(String(format: "%.1f", swift))\t\(String(format: "%.1f", foundation))")
+                print("\(label)\t\(name)\t\(legacy.count)\t\(changed)\t\(discrepancies)\t\(String(format: "%.1f", swift.cpu))\t\(String(format: "%.1f", foundation.cpu))\t\(String(format: "%.1f", swift.wall))")
                 if let fixtures {
                     try Data(legacy).write(to: URL(fileURLWithPath: fixtures).appendingPathComponent("\(label)-\(name)-legacy.json"))
                     try Data(candidate).write(to: URL(fileURLWithPath: fixtures).appendingPathComponent("\(label)-\(name)-candidate.json"))
@@ -63,19 +70,30 @@ struct DiffBench: ParsableCommand {
         }
     }
 
-    /// MB/s (10^6 bytes) of `body` run repeatedly for at least `seconds`, after a warm-up.
-    static func measure(bytes: Int, seconds: Double, _ body: () -> Void) -> Double {
+    /// MB/s (10^6 bytes) of `body` run repeatedly for at least `seconds` of CPU time, after a warm-up:
+    /// per core (bytes / this thread's CPU time, so other processes on a shared machine do not count) and
+    /// wall-clock.
+    static func measure(bytes: Int, seconds: Double, _ body: () -> Void) -> (cpu: Double, wall: Double) {
         for _ in 0..<3 { body() }
         let clock = ContinuousClock()
         var iterations = 0
         let start = clock.now
-        var elapsed = Duration.zero
+        let cpuStart = Self.threadCPUSeconds()
+        var cpu = 0.0
         repeat {
             for _ in 0..<8 { body() }
             iterations += 8
-            elapsed = clock.now - start
-        } while elapsed < .milliseconds(Int(seconds * 1000))
-        let s = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Double(bytes) * Double(iterations) / s / 1e6
+            cpu = Self.threadCPUSeconds() - cpuStart
+        } while cpu < seconds
+        let elapsed = clock.now - start
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let total = Double(bytes) * Double(iterations)
+        return (total / cpu / 1e6, total / wall / 1e6)
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }

@@ -58,9 +58,21 @@ struct DiffFixtures {
         ]
     }
 
-    /// `value` with about `fraction` of its scalar fields changed (numbers +1, strings suffixed, booleans flipped).
+    /// `value` with `fraction` of its scalar fields (at least one) changed: numbers get a digit appended,
+    /// strings an `x`, booleans flipped.
     mutating func changing(_ value: JSONValue, fraction: Double) -> (JSONValue, Int) {
-        var changed = 0
+        func scalars(_ v: JSONValue) -> Int {
+            switch v {
+            case .object(let o): return o.members.reduce(0) { $0 + scalars($1.value) }
+            case .array(let a): return a.reduce(0) { $0 + scalars($1) }
+            default: return 1
+            }
+        }
+        let total = scalars(value)
+        let wanted = max(1, Int((Double(total) * fraction).rounded()))
+        var chosen = Set<Int>()
+        while chosen.count < wanted { chosen.insert(Int.random(in: 0..<total, using: &self.rng)) }
+        var position = 0
         func walk(_ v: JSONValue) -> JSONValue {
             switch v {
             case .object(let o):
@@ -68,8 +80,8 @@ struct DiffFixtures {
             case .array(let a):
                 return .array(a.map(walk))
             default:
-                guard Double.random(in: 0..<1, using: &self.rng) < fraction else { return v }
-                changed += 1
+                defer { position += 1 }
+                guard chosen.contains(position) else { return v }
                 switch v {
                 case .number(let n): return .number(JSONNumber("\(n.text)1")!)
                 case .string(let s): return .string(s + "x")
@@ -78,8 +90,7 @@ struct DiffFixtures {
                 }
             }
         }
-        let result = walk(value)
-        return (result, changed)
+        return (walk(value), wanted)
     }
 
     /// The same document with every object's keys in reverse order: equal content, different bytes.

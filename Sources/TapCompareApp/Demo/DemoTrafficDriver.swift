@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import TapCompareCapture
+
+/// Sends a capture's requests, as a client would, to a URL (the proxy in `tapcompare demo`).
+///
+/// Requests keep their captured `X-Request-Id`, so the demo services answer each with its recorded response.
+/// Unlike `replay` nothing is compared here: the proxy does that.
+public struct DemoTrafficDriver: Sendable {
+    public struct Result: Sendable {
+        public var sent = 0
+        /// Responses by status code, as the client saw them.
+        public var statuses: [Int: Int] = [:]
+        public var failures = 0
+    }
+
+    public let target: String
+    public let concurrency: Int
+
+    public init(target: String, concurrency: Int = 8) {
+        self.target = target
+        self.concurrency = concurrency
+    }
+
+    public func drive(_ records: [CaptureRecord]) async throws -> Result {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        var result = Result()
+        do {
+            try await withThrowingTaskGroup(of: Int?.self) { group in
+                var inFlight = 0
+                for record in records {
+                    if inFlight >= self.concurrency, let status = try await group.next() {
+                        inFlight -= 1
+                        Self.count(status, into: &result)
+                    }
+                    let request = try self.request(for: record)
+                    group.addTask {
+                        do {
+                            let response = try await client.execute(request, timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 64 << 20)
+                            return Int(response.status.code)
+                        } catch {
+                            return nil
+                        }
+                    }
+                    inFlight += 1
+                }
+                for try await status in group { Self.count(status, into: &result) }
+            }
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        return result
+    }
+
+    private static func count(_ status: Int?, into result: inout Result) {
+        result.sent += 1
+        if let status { result.statuses[status, default: 0] += 1 } else { result.failures += 1 }
+    }
+
+    private func request(for record: CaptureRecord) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: self.target + record.request.uri)
+        request.method = HTTPMethod(rawValue: record.request.method)
+        for header in record.request.headers {
+            let name = header.name.lowercased()
+            if name == "host" || name == "content-length" || name == "connection" || name == "transfer-encoding" { continue }
+            request.headers.add(name: header.name, value: header.value)
+        }
+        if let body = record.request.body {
+            request.body = .bytes(try body.bytes())
+        }
+        return request
+    }
+}

@@ -1,0 +1,315 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import TapCompareCapture
+import TapCompareComparison
+import TapCompareCore
+import TapCompareJSON
+import TapCompareLedger
+import TapCompareMirroring
+import TapCompareProxy
+import TapCompareReview
+import TapCompareRules
+
+/// Wires `serve`: every long-lived part is a `Service` in one `ServiceGroup`, ordered by dependency so that
+/// shutdown (the reverse order) stops accepting clients first and closes the ledger last:
+///
+/// ledger store → ledger writer → probes → classification → comparison stage → capture writer → proxy →
+/// review database → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
+///
+/// On SIGTERM/SIGINT the proxy stops accepting, finishes in-flight legacy requests and waits up to
+/// `shutdown_grace` for candidate calls; the comparison stage then drains its queue and the writer flushes (or
+/// spools) what is left.
+public struct ServeRunner {
+    public let configuration: ServeConfiguration
+    /// The configuration file's name for error messages, `nil` when flags alone were used.
+    public let configurationFile: String?
+
+    public init(configuration: ServeConfiguration, configurationFile: String? = nil) {
+        self.configuration = configuration
+        self.configurationFile = configurationFile
+    }
+
+    /// Everything `serve` runs, built and validated but not started (tests start it on port 0).
+    public struct Assembly: Sendable {
+        public let proxy: ProxyServer
+        public let admin: AdminServer
+        public let stage: ComparisonStage
+        public let writer: LedgerWriter
+        public let store: any LedgerStore
+        public let capture: CaptureWriter?
+        public let classification: ClassificationService
+        public let readiness: Readiness
+        public let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    }
+
+    /// Builds every component. Mistakes a user can fix (rules, ledger URL, redaction paths, spool directory)
+    /// are reported as a ``ConfigurationError`` naming the key.
+    public func assemble(logger: Logger) throws(ConfigurationError) -> Assembly {
+        let c = self.configuration
+        let file = self.configurationFile ?? "command line"
+        func issue(_ key: String, _ message: String) -> ConfigurationError {
+            ConfigurationError(issues: [.init(file: file, key: key, message: message)])
+        }
+        _ = MetricsBootstrap.registry
+        let group = MultiThreadedEventLoopGroup.singleton
+
+        // Rules: an explicit directory must load; the default `diff-rules` is used when it exists.
+        var ruleSet = RuleSet.empty
+        let rulesDirectory = c.rules ?? (FileManager.default.fileExists(atPath: "diff-rules") ? "diff-rules" : nil)
+        if let rulesDirectory {
+            do {
+                ruleSet = try RuleSetLoader.load(directory: rulesDirectory)
+            } catch {
+                throw issue("rules", "the rules in '\(rulesDirectory)' have mistakes (run `tapcompare rules check \(rulesDirectory)`):\n\(error.description)")
+            }
+        }
+
+        // Ledger.
+        let store = LedgerStores.make(url: c.ledger.url, logger: logger)
+        let writer: LedgerWriter
+        do {
+            writer = try LedgerWriter(configuration: c.ledger, store: store, logger: logger)
+        } catch {
+            throw issue("ledger", error.description)
+        }
+
+        // Classification: regression, noise or race, and write verification.
+        guard let legacy = c.legacy else { throw issue("legacy", "no legacy upstream; set 'legacy:' or pass --legacy URL") }
+        let (classification, probes) = try self.makeClassification(legacy: legacy, group: group, logger: logger, issue: issue)
+
+        // Comparison.
+        let stage = ComparisonStage(
+            ruleSet: ruleSet,
+            sink: writer,
+            refiner: classification,
+            configuration: .init(
+                queueCapacity: c.comparison.queueCapacity,
+                workers: c.comparison.workers,
+                shutdownGracePeriod: c.shutdownGrace,
+                comparator: .init()
+            ),
+            logger: logger
+        )
+
+        // Capture.
+        var capture: CaptureWriter?
+        if let path = c.capture.path {
+            do {
+                capture = try CaptureWriter(
+                    configuration: CaptureConfiguration(
+                        path: path, sampleRate: c.capture.sampleRate, maxFileBytes: c.capture.maxFileBytes, maxFiles: c.capture.maxFiles,
+                        redaction: c.ledger.redaction
+                    ),
+                    logger: logger
+                )
+            } catch {
+                throw issue("capture", "\(error)")
+            }
+        }
+
+        // Proxy.
+        let routes = RouteTable(
+            entries: c.routes.map { .init(template: $0.template, value: RoutePolicy(mirror: $0.mirror, sampleRate: $0.sampleRate, mirrorWrites: $0.mirrorWrites)) },
+            fallback: RoutePolicy()
+        )
+        let sinks: [any ExchangeSink] = capture.map { [stage, $0] } ?? [stage]
+        let proxy = ProxyServer(
+            configuration: ProxyConfiguration(
+                host: c.listen.host,
+                port: c.listen.port,
+                legacy: legacy,
+                preserveHost: c.preserveHost,
+                connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
+                readTimeout: .nanoseconds(Int64(c.upstream.readTimeout.nanoseconds)),
+                writeTimeout: .nanoseconds(Int64(c.upstream.writeTimeout.nanoseconds)),
+                maxIdleConnectionsPerLoop: c.upstream.maxConnections,
+                idleTimeout: .nanoseconds(Int64(c.upstream.idleTimeout.nanoseconds)),
+                requestIDHeader: c.requestIDHeader,
+                shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds))
+            ),
+            mirror: MirrorConfiguration(
+                candidate: c.candidate,
+                sampleRate: c.sampleRate,
+                sampleKey: c.sampleKey,
+                maxInFlight: c.mirror.maxInFlight,
+                timeout: .nanoseconds(Int64(c.mirror.timeout.nanoseconds)),
+                connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
+                maxBodyBytes: c.mirror.maxBodyBytes,
+                maxResponseBodyBytes: c.mirror.maxResponseBytes,
+                shadowHeaderName: c.mirror.shadowHeader,
+                routes: routes
+            ),
+            eventLoopGroup: group,
+            logger: logger,
+            sink: sinks.count == 1 ? stage : FanOutExchangeSink(sinks)
+        )
+
+        // Admin.
+        let readiness = Readiness()
+        readiness.register("proxy")
+        readiness.register("ledger")
+        // The review UI and its API read the same ledger through their own connection, so a slow report never
+        // holds up the writer.
+        let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
+        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description))
+        let admin = AdminServer(
+            configuration: .init(listen: c.admin.listen, token: c.admin.token),
+            registry: MetricsBootstrap.registry,
+            readiness: readiness,
+            routes: [review.installer],
+            eventLoopGroup: group,
+            logger: logger
+        )
+
+        let reloader = SignalReloadService(logger: logger) {
+            guard let rulesDirectory else {
+                logger.info("SIGHUP: no rules directory configured; nothing to reload")
+                return
+            }
+            do {
+                try stage.reload(rulesDirectory: rulesDirectory)
+                logger.info("rules reloaded", metadata: ["rules.directory": "\(rulesDirectory)"])
+            } catch {
+                logger.error("rules NOT reloaded; the previous rules stay in force", metadata: [
+                    "rules.directory": "\(rulesDirectory)", "error": "\(error)",
+                ])
+            }
+        }
+        let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: store),
+            .init(service: writer),
+            .init(service: ProbeLifecycle(probes: probes)),
+            .init(service: classification),
+            .init(service: stage),
+        ]
+        if let capture { services.append(.init(service: capture)) }
+        services += [
+            .init(service: proxy),
+            .init(service: reviewDatabase),
+            .init(service: admin),
+            .init(service: reloader),
+            .init(service: startup),
+        ]
+        return Assembly(
+            proxy: proxy, admin: admin, stage: stage, writer: writer, store: store, capture: capture,
+            classification: classification,
+            readiness: readiness, services: services
+        )
+    }
+
+    /// The classification service and the probes it reads through (closed by ``ProbeLifecycle`` after it).
+    func makeClassification(
+        legacy: UpstreamURL,
+        group: any EventLoopGroup,
+        logger: Logger,
+        issue: (String, String) -> ConfigurationError
+    ) throws(ConfigurationError) -> (ClassificationService, [HTTPUpstreamProbe]) {
+        let c = self.configuration
+        func probe(_ url: UpstreamURL) -> HTTPUpstreamProbe {
+            HTTPUpstreamProbe(
+                configuration: .init(
+                    upstream: url, preserveHost: c.preserveHost, shadowHeaderName: c.mirror.shadowHeader,
+                    connectTimeout: .nanoseconds(c.upstream.connectTimeout.nanoseconds),
+                    timeout: .nanoseconds(c.mirror.timeout.nanoseconds),
+                    maxResponseBodyBytes: c.mirror.maxResponseBytes
+                ),
+                eventLoopGroup: group
+            )
+        }
+        var verifications: [String: WriteVerification] = [:]
+        for route in c.routes {
+            guard let verify = route.verify else { continue }
+            var source = WriteVerification.Source.automatic
+            if let idFrom = verify.idFrom {
+                if idFrom.hasPrefix("path:") {
+                    source = .pathParameter(String(idFrom.dropFirst(5)))
+                } else if let path = try? JSONPath(parsing: idFrom), let pointer = ClassificationConfiguration.singleValuePointer(path) {
+                    source = .responseBody(pointer)
+                }
+            }
+            verifications[route.template.name] = WriteVerification(read: verify.read, source: source, delay: verify.delay)
+        }
+        var versionPointer: JSONPointer?
+        if let text = c.race.versionPath {
+            guard let path = try? JSONPath(parsing: text), let pointer = ClassificationConfiguration.singleValuePointer(path) else {
+                throw issue("race.version_path", "'\(text)' is not a single-value JSONPath such as $.version")
+            }
+            versionPointer = pointer
+        }
+        let legacyProbe = probe(legacy)
+        var probes = [legacyProbe]
+        var baselineProbe: (any UpstreamProbe)?
+        if let secondary = c.noise.secondary {
+            let p = probe(secondary)
+            probes.append(p)
+            baselineProbe = p
+        } else if c.noise.replayLegacy {
+            baselineProbe = legacyProbe
+        }
+        var candidateProbe: (any UpstreamProbe)?
+        if let candidate = c.candidate, !verifications.isEmpty {
+            let p = probe(candidate)
+            probes.append(p)
+            candidateProbe = p
+        }
+        let service = ClassificationService(
+            configuration: ClassificationConfiguration(
+                baselineRate: c.noise.baselineRate,
+                noiseModel: .init(minShare: c.noise.minShare, minSamples: c.noise.minSamples, window: c.noise.window),
+                recheck: c.race.recheck,
+                recheckDelay: c.race.recheckDelay,
+                versionHeaders: c.race.versionHeaders,
+                versionPointer: versionPointer,
+                verifications: verifications,
+                maxInFlight: c.classification.maxInFlight,
+                queueCapacity: c.classification.queueCapacity
+            ),
+            baselineProbe: baselineProbe,
+            legacyProbe: legacyProbe,
+            candidateProbe: candidateProbe,
+            logger: logger
+        )
+        return (service, probes)
+    }
+
+    /// Runs what ``assemble(logger:)`` built until SIGTERM or SIGINT.
+    public func run(_ assembly: Assembly, logger: Logger) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: assembly.services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+
+    /// Logs to standard error at `LOG_LEVEL` (default `info`).
+    public static func makeLogger() -> Logger {
+        var logger = Logger(label: "tapcompare")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return logger
+    }
+}
+
+/// Closes the classification probes' connection pools once everything that reads through them has stopped.
+struct ProbeLifecycle: Service {
+    let probes: [HTTPUpstreamProbe]
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        for probe in self.probes { try? await probe.shutdown() }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, for NIO's `TimeAmount`.
+    var nanoseconds: Int64 {
+        let (seconds, attos) = self.components
+        return seconds * 1_000_000_000 + attos / 1_000_000_000
+    }
+}

@@ -1,1 +1,0 @@
-// The TapCompareCapture module. Its files are named after the types they hold.

@@ -1,0 +1,31 @@
+import Logging
+import TapCompareCore
+import TapCompareLedger
+
+/// The ledger a replay records to (`--ledger`, default `sqlite:tapcompare.sqlite`), with the run's id on every row.
+public enum ReplayLedger {
+    /// Runs a ledger writer for the duration of `body`; when `body` returns, everything queued is written (or
+    /// spooled, to be written by the next run) before this returns.
+    /// - Throws: ``ReplayError`` for a ledger URL that cannot be parsed, and what `body` throws.
+    /// - Parameter spoolDirectory: where batches wait while the ledger is unreachable. Default: the ledger's
+    ///   default, `tapcompare-spool`.
+    public static func withSink<T: Sendable>(
+        url: String,
+        spoolDirectory: String? = nil,
+        logger: Logger,
+        _ body: @Sendable (_ sink: any ComparisonRecordSink, _ isBusy: @escaping @Sendable () -> Bool) async throws -> T
+    ) async throws -> T {
+        let parsed: LedgerURL
+        do {
+            parsed = try LedgerURL(parsing: url)
+        } catch {
+            throw ReplayError.badArgument("--ledger: \(error)")
+        }
+        var configuration = LedgerConfiguration(url: parsed)
+        if let spoolDirectory { configuration.spoolDirectory = spoolDirectory }
+        let capacity = configuration.queueCapacity
+        return try await LedgerStores.withWriter(configuration: configuration, logger: logger) { writer in
+            return try await body(writer) { writer.queueDepth > capacity / 2 }
+        }
+    }
+}

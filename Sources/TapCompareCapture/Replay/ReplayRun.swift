@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import TapCompareCore
+
+/// One `tapcompare replay` from files to verdict: reads the captures, replays, writes the reports, judges.
+///
+/// The command line only parses flags into this; tests drive it directly.
+public struct ReplayRun: Sendable {
+    public var configuration: ReplayConfiguration
+    public var captures: [String]
+    /// `--junit FILE`. Default: none.
+    public var junitPath: String?
+    /// `--markdown FILE`. Default: none.
+    public var markdownPath: String?
+    /// Whether to show progress on standard error. Default `true`.
+    public var showProgress: Bool
+
+    public init(configuration: ReplayConfiguration, captures: [String], junitPath: String? = nil, markdownPath: String? = nil, showProgress: Bool = true) {
+        self.configuration = configuration
+        self.captures = captures
+        self.junitPath = junitPath
+        self.markdownPath = markdownPath
+        self.showProgress = showProgress
+    }
+
+    public struct Result: Sendable {
+        public var summary: ReplaySummary
+        public var verdict: ReplayVerdict
+
+        public init(summary: ReplaySummary, verdict: ReplayVerdict) {
+            self.summary = summary
+            self.verdict = verdict
+        }
+    }
+
+    /// Reads every capture file, in order.
+    /// - Throws: ``ReplayError`` for a missing or malformed file, naming the file and line.
+    public static func read(_ paths: [String]) throws(ReplayError) -> [(record: CaptureRecord, file: String, line: Int)] {
+        guard !paths.isEmpty else { throw .badArgument("no capture file given; write e.g. tapcompare replay fixtures/comments.capture.jsonl --candidate URL") }
+        var all: [(CaptureRecord, String, Int)] = []
+        for path in paths {
+            do {
+                for (record, line) in try CaptureFile.readNumbered(path: path) { all.append((record, path, line)) }
+            } catch {
+                throw .unreadableCapture("\(error)")
+            }
+        }
+        return all
+    }
+
+    /// Replays and writes the reports.
+    /// - Throws: ``ReplayError`` when a capture cannot be read or a report cannot be written (exit 2).
+    /// - Parameters:
+    ///   - sink: where comparisons go (the ledger writer), `nil` for none.
+    ///   - sinkIsBusy: when it returns `true` no new request starts (the ledger's queue is filling up).
+    public func run(
+        comparator: any ReplayComparing,
+        sink: (any ComparisonRecordSink)?,
+        sinkIsBusy: (@Sendable () -> Bool)? = nil,
+        logger: Logger
+    ) async throws(ReplayError) -> Result {
+        let records = try Self.read(self.captures)
+        let replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, sinkIsBusy: sinkIsBusy, logger: logger)
+        let items = try replayer.prepare(records)
+        let toSend = items.filter { $0.skipReason == nil }.count
+        let progress = ReplayProgress(total: items.count)
+        let summary: ReplaySummary
+        if self.showProgress, toSend > 0 {
+            summary = await withTaskGroup(of: ReplaySummary?.self) { group in
+                group.addTask { await progress.report(); return nil }
+                let s = await replayer.run(items, progress: progress)
+                group.cancelAll()
+                return s
+            }
+        } else {
+            summary = await replayer.run(items, progress: progress)
+        }
+        let candidate = self.configuration.candidate.description
+        let verdict = ReplayVerdict.judge(summary, candidate: candidate, maxMismatchRate: self.configuration.maxMismatchRate)
+        if let path = self.junitPath {
+            try Self.write(JUnitReport.render(summary, candidate: candidate), to: path, flag: "--junit")
+        }
+        if let path = self.markdownPath {
+            let md = MarkdownReport.render(summary, verdict: verdict, candidate: candidate, runID: self.configuration.runID)
+            try Self.write(md, to: path, flag: "--markdown")
+        }
+        return Result(summary: summary, verdict: verdict)
+    }
+
+    static func write(_ text: String, to path: String, flag: String) throws(ReplayError) {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .reportUnwritable("\(flag) \(path): cannot write the report (\(CaptureFile.reason(error)))")
+        }
+    }
+
+    /// The lines printed at the end of a run: per-route counts, latencies, then the verdict.
+    public static func terminalSummary(_ result: Result, runID: String?) -> String {
+        let s = result.summary
+        var out = ""
+        let width = max(5, s.sortedRoutes.map(\.route.count).max() ?? 5)
+        out += "route".padding(toLength: width, withPad: " ", startingAt: 0) + "  judged  matched  mismatched  errors  skipped\n"
+        for r in s.sortedRoutes {
+            out += r.route.padding(toLength: width, withPad: " ", startingAt: 0)
+            out += String(format: "  %6d  %7d  %10d  %6d  %7d\n", r.judged, r.matched, r.mismatched, r.candidateErrors + r.candidateTimeouts, r.skippedTotal)
+            for (key, stats) in r.sortedFields.prefix(3) {
+                out += "    \(key.field) \(key.kind.rawValue): \(stats.exchanges) exchanges"
+                out += " (e.g. legacy \(JUnitReport.clip(stats.example.legacyValue ?? "absent", 40)), candidate \(JUnitReport.clip(stats.example.candidateValue ?? "absent", 40)))\n"
+            }
+        }
+        let p = s.latencyPercentiles
+        func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "–" }
+        out += "latency p50/p99: legacy \(ms(p.legacyP50)) / \(ms(p.legacyP99)), candidate \(ms(p.candidateP50)) / \(ms(p.candidateP99))\n"
+        if let runID { out += "run id \(runID)\n" }
+        return out
+    }
+}

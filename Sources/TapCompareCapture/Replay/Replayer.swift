@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import NIOHTTP1
+import TapCompareComparison
+import TapCompareCore
+
+/// Replays captured exchanges against a candidate (and optionally a live legacy), compares each with the diff
+/// engine and aggregates a ``ReplaySummary``.
+///
+/// At most ``ReplayConfiguration/concurrency`` requests are in flight, started no faster than
+/// ``ReplayConfiguration/rate``. Comparisons run in the workers; results are folded into the summary and handed
+/// to the ledger sink on one task, so the summary needs no lock.
+public struct Replayer: Sendable {
+    /// One captured exchange, ready to send or already skipped.
+    public struct Item: Sendable {
+        public var captureIndex: Int
+        public var exchange: Exchange
+        public var skipReason: SkipReason?
+    }
+
+    public let configuration: ReplayConfiguration
+    private let comparator: any ReplayComparing
+    private let sink: (any ComparisonRecordSink)?
+    private let sinkIsBusy: (@Sendable () -> Bool)?
+    private let logger: Logger
+
+    public init(
+        configuration: ReplayConfiguration,
+        comparator: any ReplayComparing,
+        sink: (any ComparisonRecordSink)? = nil,
+        sinkIsBusy: (@Sendable () -> Bool)? = nil,
+        logger: Logger = Logger(label: "tapcompare.replay")
+    ) {
+        self.sinkIsBusy = sinkIsBusy
+        self.configuration = configuration
+        self.comparator = comparator
+        self.sink = sink
+        self.logger = logger
+    }
+
+    /// Methods replayed without `--include-writes`.
+    static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "TRACE"]
+
+    /// Turns capture records into items, deciding which are skipped.
+    /// - Throws: ``ReplayError`` naming the file and line of a record that cannot be replayed.
+    public func prepare(_ records: [(record: CaptureRecord, file: String, line: Int)]) throws(ReplayError) -> [Item] {
+        var items: [Item] = []
+        items.reserveCapacity(records.count)
+        for (index, entry) in records.enumerated() {
+            var exchange: Exchange
+            do {
+                exchange = try entry.record.exchange()
+            } catch {
+                throw .unreadableCapture("\(error.located(file: entry.file, line: entry.line))")
+            }
+            exchange.runID = self.configuration.runID
+            var skip: SkipReason?
+            if exchange.request.isBodyTruncated {
+                skip = SkipReason("request_body_truncated")
+            } else if !self.configuration.includeWrites, !Self.safeMethods.contains(exchange.request.method.rawValue) {
+                skip = .unsafeMethod
+            }
+            items.append(Item(captureIndex: index, exchange: exchange, skipReason: skip))
+        }
+        return items
+    }
+
+    /// Replays the items and returns the summary. Never throws: failures of single requests are results.
+    public func run(_ items: [Item], progress: ReplayProgress? = nil) async -> ReplaySummary {
+        let client = ReplayClient(
+            concurrency: self.configuration.concurrency,
+            timeout: self.configuration.timeout,
+            maxResponseBytes: self.configuration.maxResponseBytes
+        )
+        var summary = ReplaySummary()
+        let clock = ContinuousClock()
+        let start = clock.now
+        await withTaskGroup(of: (Int, String, ComparisonRecord).self) { group in
+            var inFlight = 0
+            var started = 0
+            // A candidate that refuses every connection would otherwise be tried for every exchange of a large
+            // capture; after this many failures without a single response the rest is not sent.
+            let giveUpAfter = max(32, 2 * self.configuration.concurrency)
+            var failuresWithoutResponse = 0
+            func fold(_ result: (Int, String, ComparisonRecord)) {
+                let (index, uri, record) = result
+                self.sink?.record(record)
+                summary.add(record, captureIndex: index, uri: uri)
+                if record.outcome == .candidateError || record.outcome == .candidateTimeout { failuresWithoutResponse += 1 }
+                let failing = record.outcome == .candidateError || record.outcome == .candidateTimeout
+                    || (record.outcome == .mismatch && record.discrepancies.contains { $0.classification == .regression })
+                progress?.completed(failing: failing)
+            }
+            for item in items {
+                if summary.responsesReceived == 0, failuresWithoutResponse >= giveUpAfter {
+                    let reason = SkipReason("candidate_unreachable")
+                    fold((item.captureIndex, item.exchange.request.uri, self.skippedRecord(item.exchange, reason: item.skipReason ?? reason)))
+                    continue
+                }
+                if let reason = item.skipReason {
+                    fold((item.captureIndex, item.exchange.request.uri, self.skippedRecord(item.exchange, reason: reason)))
+                    continue
+                }
+                while inFlight >= max(1, self.configuration.concurrency), let result = await group.next() {
+                    inFlight -= 1
+                    fold(result)
+                }
+                // The ledger's writer never blocks its callers and drops when its queue is full; a replay has no
+                // client waiting, so it slows down instead of losing comparisons.
+                if let busy = self.sinkIsBusy {
+                    while busy() { try? await Task.sleep(for: .milliseconds(5)) }
+                }
+                if let rate = self.configuration.rate, rate > 0 {
+                    let due = start + .seconds(Double(started) / rate)
+                    if due > clock.now { try? await Task.sleep(until: due, clock: clock) }
+                }
+                started += 1
+                inFlight += 1
+                group.addTask {
+                    let record = await self.replay(item.exchange, client: client)
+                    return (item.captureIndex, item.exchange.request.uri, record)
+                }
+            }
+            for await result in group { fold(result) }
+        }
+        await client.shutdown()
+        return summary
+    }
+
+    private func replay(_ captured: Exchange, client: ReplayClient) async -> ComparisonRecord {
+        var secondLegacy: CandidateResult?
+        var exchange = captured
+        exchange.id = UUID.v7()
+        exchange.startedAt = Date()
+        var extra = self.configuration.headerOverrides
+        if !Self.safeMethods.contains(exchange.request.method.rawValue) {
+            extra.append(self.configuration.shadowHeader)
+        }
+        if let legacyTarget = self.configuration.legacy {
+            let request = exchange.request
+            let headers = extra
+            let wantsBaseline = self.configuration.baseline && Self.safeMethods.contains(request.method.rawValue)
+            async let candidate = client.send(request, to: self.configuration.candidate, extraHeaders: headers)
+            async let second: CandidateResult? = wantsBaseline ? client.send(request, to: legacyTarget, extraHeaders: headers) : nil
+            let legacy = await client.send(request, to: legacyTarget, extraHeaders: headers)
+            exchange.candidate = await candidate
+            secondLegacy = await second
+            switch legacy {
+            case .response(let snapshot, let latency):
+                exchange.legacy = snapshot
+                exchange.legacyLatency = latency
+            case .failed(let reason, _):
+                return self.skippedRecord(exchange, reason: .legacyError, detail: "legacy: \(reason)")
+            case .timedOut:
+                return self.skippedRecord(exchange, reason: .legacyError, detail: "legacy timed out")
+            case .skipped(let reason):
+                return self.skippedRecord(exchange, reason: reason)
+            }
+        } else {
+            exchange.candidate = await client.send(exchange.request, to: self.configuration.candidate, extraHeaders: extra)
+        }
+        if case .skipped(let reason) = exchange.candidate {
+            return self.skippedRecord(exchange, reason: reason)
+        }
+        var record = self.comparator.compare(exchange)
+        if case .response = secondLegacy, !record.discrepancies.isEmpty {
+            // Legacy against itself: what differs there is noise, whatever the candidate does at that place.
+            var selfCheck = exchange
+            selfCheck.candidate = secondLegacy!
+            let baseline = ChangedPaths(self.comparator.compare(selfCheck).discrepancies)
+            record.discrepancies = DiscrepancyClassifier.classify(
+                record.discrepancies, route: record.route, evidence: .init(baseline: baseline), noiseModel: nil
+            )
+        }
+        return record
+    }
+
+    private func skippedRecord(_ exchange: Exchange, reason: SkipReason, detail: String? = nil) -> ComparisonRecord {
+        ComparisonRecord(
+            id: UUID.v7(),
+            recordedAt: Date(),
+            requestID: exchange.requestID,
+            method: exchange.request.method.rawValue,
+            route: exchange.route,
+            path: exchange.request.uri,
+            legacyStatus: Int(exchange.legacy.status.code),
+            candidateStatus: nil,
+            legacyLatency: exchange.legacyLatency,
+            candidateLatency: nil,
+            outcome: .skipped,
+            reason: detail.map { "\(reason.rawValue): \($0)" } ?? reason.rawValue,
+            runID: self.configuration.runID
+        )
+    }
+}

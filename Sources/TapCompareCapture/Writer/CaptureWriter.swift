@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import Metrics
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import TapCompareCore
+
+/// Writes sampled exchanges to rotating capture files: an ``ExchangeSink`` for `serve` and a `Service` for its
+/// lifecycle.
+///
+/// ``submit(_:)`` runs on a proxy event loop, so it only samples and pushes onto a bounded queue: never a wait,
+/// never I/O. When the queue is full the exchange is dropped and counted in
+/// `tapcompare_capture_dropped_total{reason="queue_full"}`. The ``run()`` loop takes everything queued, redacts
+/// and encodes it, and writes the batch on a thread pool (file I/O blocks, so it never runs on an event loop or
+/// on the cooperative pool). On graceful shutdown it stops accepting, writes what is queued and returns.
+public final class CaptureWriter: ExchangeSink, Service, Sendable {
+    /// Why an exchange was not written, the `reason` label of `tapcompare_capture_dropped_total`.
+    public enum DropReason: String, Sendable, CaseIterable {
+        case queueFull = "queue_full"
+        case shuttingDown = "shutting_down"
+        case encodeError = "encode_error"
+        case writeError = "write_error"
+    }
+
+    public let configuration: CaptureConfiguration
+    private let queue: CaptureQueue<Exchange>
+    private let redactor: any CaptureRedacting
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    private let written = Atomic<Int>(0)
+    private let sampledOut = Atomic<Int>(0)
+    private let dropped = Mutex<[DropReason: Int]>([:])
+    private let droppedCounters: [DropReason: Counter]
+    private let writtenCounter = Counter(label: "tapcompare_capture_written_total")
+
+    /// - Parameters:
+    ///   - configuration: where and how much to write.
+    ///   - threadPool: where the blocking file writes run. Default: NIO's shared pool.
+    ///   - logger: for write errors (at `error`) and rotation (at `debug`).
+    /// - Throws: ``CaptureError`` when a configured redaction path cannot be parsed, or the sample rate or a limit
+    ///   is out of range.
+    public init(
+        configuration: CaptureConfiguration,
+        threadPool: NIOThreadPool = .singleton,
+        logger: Logger = Logger(label: "tapcompare.capture")
+    ) throws(CaptureError) {
+        guard (0...1).contains(configuration.sampleRate) else {
+            throw .invalidRecord("capture.sample_rate \(configuration.sampleRate) is outside 0…1")
+        }
+        guard configuration.maxFileBytes > 0, configuration.maxFiles > 0, configuration.queueCapacity > 0 else {
+            throw .invalidRecord("capture.max_file_bytes, capture.max_files and capture.queue_capacity must be positive")
+        }
+        self.configuration = configuration
+        self.queue = CaptureQueue(capacity: configuration.queueCapacity)
+        self.redactor = try CaptureRedactor(configuration.redaction)
+        self.threadPool = threadPool
+        self.logger = logger
+        var counters: [DropReason: Counter] = [:]
+        for reason in DropReason.allCases {
+            counters[reason] = Counter(label: "tapcompare_capture_dropped_total", dimensions: [("reason", reason.rawValue)])
+        }
+        self.droppedCounters = counters
+    }
+
+    /// Samples and queues an exchange. Returns at once; never blocks the caller.
+    public func submit(_ exchange: Exchange) {
+        let rate = self.configuration.sampleRate
+        if rate < 1, rate <= 0 || Double.random(in: 0..<1) >= rate {
+            self.sampledOut.add(1, ordering: .relaxed)
+            return
+        }
+        switch self.queue.push(exchange) {
+        case .queued: break
+        case .full: self.countDrop(.queueFull, 1)
+        case .finished: self.countDrop(.shuttingDown, 1)
+        }
+    }
+
+    /// Exchanges written so far.
+    public var writtenCount: Int { self.written.load(ordering: .relaxed) }
+    /// Exchanges not written, by reason.
+    public func droppedCount(_ reason: DropReason) -> Int { self.dropped.withLock { $0[reason] ?? 0 } }
+    /// Exchanges left out by `capture.sample_rate` (by design, so not a drop).
+    public var sampledOutCount: Int { self.sampledOut.load(ordering: .relaxed) }
+
+    public func run() async throws {
+        let file = RotatingCaptureFile(
+            path: self.configuration.path,
+            policy: CaptureRotationPolicy(maxFileBytes: self.configuration.maxFileBytes, maxFiles: self.configuration.maxFiles)
+        )
+        self.logger.info("capture writing", metadata: [
+            "capture.path": "\(self.configuration.path)",
+            "capture.sample_rate": "\(self.configuration.sampleRate)",
+        ])
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                while let batch = await self.queue.next() {
+                    await self.write(batch, to: file)
+                }
+            } onGracefulShutdown: {
+                self.queue.finish()
+            }
+        } onCancel: {
+            self.queue.finish()
+        }
+        file.close()
+    }
+
+    private func write(_ batch: [Exchange], to file: RotatingCaptureFile) async {
+        let codec = CaptureCodec()
+        var lines: [Data] = []
+        lines.reserveCapacity(batch.count)
+        for exchange in batch {
+            var record = CaptureRecord(exchange)
+            self.redactor.redact(&record)
+            do {
+                var line = try codec.encode(record)
+                line.append(UInt8(ascii: "\n"))
+                lines.append(line)
+            } catch {
+                self.countDrop(.encodeError, 1)
+                self.logger.error("capture record not encoded", metadata: ["error": "\(error)", "request.id": "\(exchange.requestID)"])
+            }
+        }
+        guard !lines.isEmpty else { return }
+        let box = FileBox(file)
+        let toWrite = lines
+        do {
+            try await self.threadPool.runIfActive { try box.file.write(lines: toWrite) }
+            self.written.add(lines.count, ordering: .relaxed)
+            self.writtenCounter.increment(by: lines.count)
+        } catch {
+            self.countDrop(.writeError, lines.count)
+            self.logger.error("capture write failed", metadata: ["capture.path": "\(self.configuration.path)", "error": "\(error)"])
+        }
+    }
+
+    private func countDrop(_ reason: DropReason, _ n: Int) {
+        self.dropped.withLock { $0[reason, default: 0] += n }
+        self.droppedCounters[reason]!.increment(by: n)
+    }
+}
+
+/// Hands the file to the thread pool. Safe because the run loop awaits each write before starting the next,
+/// so exactly one thread touches the file at a time.
+private struct FileBox: @unchecked Sendable {
+    let file: RotatingCaptureFile
+    init(_ file: RotatingCaptureFile) { self.file = file }
+}

@@ -1,0 +1,69 @@
+import NIOCore
+import TapCompareCore
+
+/// What is mirrored to the candidate, how often, and within which bounds.
+public struct MirrorConfiguration: Sendable {
+    /// The candidate's base URL, e.g. `http://127.0.0.1:8081`. Default `nil`: nothing is mirrored, and every
+    /// request is counted as skipped with reason `no_candidate`.
+    public var candidate: UpstreamURL?
+    /// Fraction of eligible requests mirrored, 0…1. Default `0.01`.
+    public var sampleRate: Double
+    /// Where a stable sampling key is read. Default `nil`: each request is sampled at random.
+    public var sampleKey: SampleKey?
+    /// Candidate calls allowed at once across the process; over it a request is not mirrored (`max_in_flight`).
+    /// Default `256`.
+    public var maxInFlight: Int
+    /// How long a candidate call may take, connect to last byte; then it is abandoned (`candidate_timeout`).
+    /// Default 5 s.
+    public var timeout: TimeAmount
+    /// Connect timeout for candidate connections. Default 1 s.
+    public var connectTimeout: TimeAmount
+    /// Largest request body mirrored; a larger one still streams to legacy and is skipped as `body_too_large`.
+    /// Default 1 MiB.
+    public var maxBodyBytes: Int
+    /// Largest response body (either side) kept for comparison; beyond it the exchange is skipped as
+    /// `response_too_large` while the client still receives every byte. Default 1 MiB.
+    public var maxResponseBodyBytes: Int
+    /// Header every mirrored request carries, so the candidate can send its writes to sister datastores.
+    /// Default `X-Tap-Compare`.
+    public var shadowHeaderName: String
+    /// Value of ``shadowHeaderName``. Default `shadow`.
+    public var shadowHeaderValue: String
+    /// Idle keep-alive connections kept per event loop in the candidate pool. Default `64`.
+    public var maxIdleConnectionsPerLoop: Int
+    /// How long an idle candidate connection is kept. Default 60 s.
+    public var idleTimeout: TimeAmount
+    /// Per-route policies, matched most specific first; unmatched requests use the table's fallback.
+    /// Default: no routes, fallback ``RoutePolicy/init(mirror:sampleRate:mirrorWrites:)`` with its defaults.
+    public var routes: RouteTable<RoutePolicy>
+
+    public init(
+        candidate: UpstreamURL? = nil,
+        sampleRate: Double = 0.01,
+        sampleKey: SampleKey? = nil,
+        maxInFlight: Int = 256,
+        timeout: TimeAmount = .seconds(5),
+        connectTimeout: TimeAmount = .seconds(1),
+        maxBodyBytes: Int = 1 << 20,
+        maxResponseBodyBytes: Int = 1 << 20,
+        shadowHeaderName: String = "X-Tap-Compare",
+        shadowHeaderValue: String = "shadow",
+        maxIdleConnectionsPerLoop: Int = 64,
+        idleTimeout: TimeAmount = .seconds(60),
+        routes: RouteTable<RoutePolicy> = RouteTable(entries: [], fallback: RoutePolicy())
+    ) {
+        self.candidate = candidate
+        self.sampleRate = sampleRate
+        self.sampleKey = sampleKey
+        self.maxInFlight = maxInFlight
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+        self.maxBodyBytes = maxBodyBytes
+        self.maxResponseBodyBytes = maxResponseBodyBytes
+        self.shadowHeaderName = shadowHeaderName
+        self.shadowHeaderValue = shadowHeaderValue
+        self.maxIdleConnectionsPerLoop = maxIdleConnectionsPerLoop
+        self.idleTimeout = idleTimeout
+        self.routes = routes
+    }
+}

@@ -1,1 +1,0 @@
-// The TapCompareMirroring module. Its files are named after the types they hold.

@@ -1,0 +1,95 @@
+import CoreMetrics
+import Synchronization
+import TapCompareCore
+import TapCompareMirroring
+
+/// The proxy's process-wide metric handles, created once. Per-route handles live in ``RouteMetrics``,
+/// cached per event loop.
+///
+/// Metric names and labels (the Prometheus backend is bootstrapped by the application):
+/// - `tapcompare_requests_total{route,status}`
+/// - `tapcompare_legacy_latency_seconds{route}`, `tapcompare_candidate_latency_seconds{route}` (timers)
+/// - `tapcompare_mirrored_total{route}`
+/// - `tapcompare_skipped_total{reason}`
+/// - `tapcompare_candidate_errors_total{route}`, `tapcompare_candidate_timeouts_total{route}`
+/// - `tapcompare_in_flight{side="legacy"|"candidate"}`
+public final class ProxyMetrics: Sendable {
+    public static let requests = "tapcompare_requests_total"
+    public static let legacyLatency = "tapcompare_legacy_latency_seconds"
+    public static let candidateLatency = "tapcompare_candidate_latency_seconds"
+    public static let mirrored = "tapcompare_mirrored_total"
+    public static let skipped = "tapcompare_skipped_total"
+    public static let candidateErrors = "tapcompare_candidate_errors_total"
+    public static let candidateTimeouts = "tapcompare_candidate_timeouts_total"
+    public static let inFlight = "tapcompare_in_flight"
+
+    /// Every reason the proxy itself produces, created up front so the counters exist (at zero) from start-up.
+    static let knownReasons: [SkipReason] = [
+        .notSampled, .noCandidate, .routeDisabled, .unsafeMethod, .bodyTooLarge, .responseTooLarge, .maxInFlight,
+        .clientAborted, .upgrade, .legacyError, .shuttingDown,
+    ]
+
+    let legacyInFlight: Meter
+    let candidateInFlight: Meter
+    private let skippedByReason: [SkipReason: Counter]
+    private let otherSkips = Mutex<[SkipReason: Counter]>([:])
+
+    public init() {
+        self.legacyInFlight = Meter(label: Self.inFlight, dimensions: [("side", "legacy")])
+        self.candidateInFlight = Meter(label: Self.inFlight, dimensions: [("side", "candidate")])
+        var skipped: [SkipReason: Counter] = [:]
+        for reason in Self.knownReasons {
+            skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)])
+        }
+        self.skippedByReason = skipped
+    }
+
+    /// Counts one skip with its reason.
+    func skip(_ reason: SkipReason) {
+        if let counter = self.skippedByReason[reason] {
+            counter.increment()
+            return
+        }
+        self.otherSkips.withLock { others in
+            if let counter = others[reason] { return counter }
+            let counter = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)])
+            others[reason] = counter
+            return counter
+        }.increment()
+    }
+}
+
+/// Metric handles for one route, cached per event loop (so no lock and no allocation per request).
+final class RouteMetrics {
+    let route: String
+    let legacyLatency: Timer
+    let candidateLatency: Timer
+    let mirrored: Counter
+    let candidateErrors: Counter
+    let candidateTimeouts: Counter
+    private var requestsByStatus: [UInt: Counter] = [:]
+
+    init(route: String) {
+        self.route = route
+        let dimensions = [("route", route)]
+        self.legacyLatency = Timer(label: ProxyMetrics.legacyLatency, dimensions: dimensions)
+        self.candidateLatency = Timer(label: ProxyMetrics.candidateLatency, dimensions: dimensions)
+        self.mirrored = Counter(label: ProxyMetrics.mirrored, dimensions: dimensions)
+        self.candidateErrors = Counter(label: ProxyMetrics.candidateErrors, dimensions: dimensions)
+        self.candidateTimeouts = Counter(label: ProxyMetrics.candidateTimeouts, dimensions: dimensions)
+    }
+
+    /// Counts one response sent to the client.
+    func countRequest(status: UInt) {
+        if let counter = self.requestsByStatus[status] {
+            counter.increment()
+            return
+        }
+        let counter = Counter(
+            label: ProxyMetrics.requests,
+            dimensions: [("route", self.route), ("status", String(status))]
+        )
+        self.requestsByStatus[status] = counter
+        counter.increment()
+    }
+}

@@ -1,0 +1,164 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import TapCompareCore
+import TapCompareMirroring
+
+/// The tap-compare reverse proxy as a `Service`: accepts clients, forwards every request to legacy, mirrors
+/// sampled requests to the candidate and hands completed exchanges to an ``ExchangeSink``.
+///
+/// On graceful shutdown it stops accepting, lets in-flight legacy requests finish (idle keep-alive
+/// connections are closed at once, busy ones after their response), then waits up to
+/// ``ProxyConfiguration/shutdownGrace`` for in-flight candidate calls before closing its upstream pools.
+public final class ProxyServer: Service, Sendable {
+    private struct State {
+        var address: SocketAddress?
+        var ready = false
+        var shutdownStarted = false
+    }
+
+    private let shared: ProxyShared
+    private let group: any EventLoopGroup
+    private let loops = Mutex<[ObjectIdentifier: LoopContext]>([:])
+    private let state = Mutex(State())
+    private let listening: EventLoopPromise<SocketAddress>
+
+    /// - Parameters:
+    ///   - configuration: listening address, legacy upstream, timeouts.
+    ///   - mirror: candidate, sampling and bounds.
+    ///   - eventLoopGroup: the loops clients and both upstream pools run on (shared: each client connection's
+    ///     upstream calls run on its own loop).
+    ///   - logger: for failures of legacy calls (info) and candidate calls (debug).
+    ///   - sink: receives every sampled exchange; called on an event loop, must return at once.
+    public init(
+        configuration: ProxyConfiguration,
+        mirror: MirrorConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        sink: any ExchangeSink
+    ) {
+        self.shared = ProxyShared(configuration: configuration, mirror: mirror, sink: sink, logger: logger)
+        self.group = eventLoopGroup
+        self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
+    }
+
+    /// The address the proxy listens on, once it does (useful with port `0`).
+    public var localAddress: SocketAddress? { self.state.withLock { $0.address } }
+
+    /// Whether the proxy accepts requests: listening and not shutting down.
+    public var isReady: Bool { self.state.withLock { $0.ready } }
+
+    /// Candidate calls running now.
+    public var candidateCallsInFlight: Int { self.shared.limiter.inFlight }
+
+    /// Waits until the proxy listens and returns its address.
+    /// - Throws: the bind error when it could not listen.
+    public func boundAddress() async throws -> SocketAddress {
+        try await self.listening.futureResult.get()
+    }
+
+    public func run() async throws {
+        let configuration = self.shared.configuration
+        let quiesce = ServerQuiescingHelper(group: self.group)
+        let limits: NIOHTTPDecoderLimitConfiguration = {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = configuration.maxRequestHeadBytes
+            limits.maxHeaderFieldSize = configuration.maxRequestHeadBytes
+            return limits
+        }()
+        let headerTimeout = configuration.headerTimeout
+        let bootstrap = ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: configuration.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.autoRead, value: true)
+            .childChannelInitializer { [self] channel in
+                let loop = self.loopContext(for: channel.eventLoop)
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: headerTimeout))
+                    try sync.configureHTTPServerPipeline(
+                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
+                        withDecoderLimitConfiguration: limits
+                    )
+                    try sync.addHandler(ProxyHandler(loop: loop))
+                }
+            }
+
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            self.listening.fail(error)
+            throw error
+        }
+        let address = channel.localAddress!
+        self.state.withLock {
+            $0.address = address
+            $0.ready = true
+        }
+        self.listening.succeed(address)
+        self.shared.logger.info(
+            "proxy listening",
+            metadata: [
+                "address": "\(address)",
+                "legacy": "\(configuration.legacy)",
+                "candidate": "\(self.shared.mirror.candidate.map { "\($0)" } ?? "none")",
+                "sample_rate": "\(self.shared.mirror.sampleRate)",
+            ]
+        )
+
+        let allClosed = self.group.any().makePromise(of: Void.self)
+        let startShutdown: @Sendable () -> Void = { [self] in
+            let first = self.state.withLock { state in
+                state.ready = false
+                defer { state.shutdownStarted = true }
+                return !state.shutdownStarted
+            }
+            if first { quiesce.initiateShutdown(promise: allClosed) }
+        }
+        try? await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await allClosed.futureResult.get()
+            } onGracefulShutdown: {
+                startShutdown()
+            }
+        } onCancel: {
+            startShutdown()
+        }
+
+        // Every client connection is closed, so every legacy request is finished; give candidate calls
+        // (each bounded by mirror.timeout anyway) up to the grace period to hand their exchanges off.
+        let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGrace.nanoseconds)
+        while self.shared.limiter.inFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let abandoned = self.shared.limiter.inFlight
+        if abandoned > 0 {
+            self.shared.logger.info("shutdown grace over with candidate calls in flight", metadata: ["count": "\(abandoned)"])
+        }
+        let contexts = self.loops.withLock { Array($0.values) }
+        for context in contexts {
+            try? await context.eventLoop.submit { context.shutdownPools() }.get()
+        }
+    }
+
+    private func loopContext(for eventLoop: any EventLoop) -> LoopContext {
+        self.loops.withLock { loops in
+            if let context = loops[ObjectIdentifier(eventLoop)] { return context }
+            var random = SystemRandomNumberGenerator()
+            let context = LoopContext(eventLoop: eventLoop, shared: self.shared, seed: random.next())
+            loops[ObjectIdentifier(eventLoop)] = context
+            return context
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import NIOCore
+import NIOHTTP1
+
+/// One keep-alive connection to an upstream, owned by the ``UpstreamPool`` of its event loop.
+///
+/// Loop-confined: every method must be called on ``UpstreamPool/eventLoop``.
+final class UpstreamConnection {
+    let channel: any Channel
+    let handler: UpstreamConnectionHandler
+    private unowned let pool: UpstreamPool
+    /// Whether the connection already carried a request: a request failing on a reused connection before any
+    /// response byte may be retried once, since the upstream may have closed it while it sat idle.
+    private(set) var reused = false
+    private var idleTimer: Scheduled<Void>?
+    private var isIdle = false
+    private var isClosed = false
+
+    init(channel: any Channel, handler: UpstreamConnectionHandler, pool: UpstreamPool) {
+        self.channel = channel
+        self.handler = handler
+        self.pool = pool
+        handler.connection = self
+    }
+
+    func begin(receiver: any UpstreamResponseReceiver) {
+        self.handler.begin(receiver: receiver)
+    }
+
+    /// Marks the connection as just leased from the idle list.
+    func leased() {
+        self.isIdle = false
+        self.reused = true
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+    }
+
+    /// Returns the connection to its pool after a complete exchange.
+    func release() {
+        guard !self.isClosed else { return }
+        if self.pool.park(self) {
+            self.isIdle = true
+            self.idleTimer = self.channel.eventLoop.assumeIsolated().scheduleTask(in: self.pool.idleTimeout) {
+                [self] in
+                self.idleTimer = nil
+                self.close()
+            }
+        } else {
+            self.close()
+        }
+    }
+
+    func close() {
+        guard !self.isClosed else { return }
+        self.isClosed = true
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        if self.isIdle { self.pool.unpark(self) }
+        self.isIdle = false
+        self.channel.close(promise: nil)
+    }
+
+    /// Called by the handler when the socket closed, whoever closed it.
+    func channelClosed() {
+        if !self.isClosed {
+            self.isClosed = true
+            self.idleTimer?.cancel()
+            self.idleTimer = nil
+            if self.isIdle { self.pool.unpark(self) }
+            self.isIdle = false
+        }
+        self.pool.connectionClosed()
+    }
+}

@@ -1,0 +1,57 @@
+/// Why an upstream call failed. The ``description`` is safe to show to users and to store.
+public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible {
+    enum Code: Sendable, Hashable {
+        case connectFailed
+        case connectTimeout
+        case readTimeout
+        case writeTimeout
+        case closedEarly
+        case invalidResponse
+        case cancelled
+    }
+
+    let code: Code
+    /// Lower-level detail for logs (`debugDescription`), never sent to clients.
+    let underlying: String?
+
+    init(_ code: Code, underlying: (any Error)? = nil) {
+        self.code = code
+        self.underlying = underlying.map { String(describing: $0) }
+    }
+
+    public static let connectFailed = UpstreamError(.connectFailed)
+    public static let connectTimeout = UpstreamError(.connectTimeout)
+    public static let readTimeout = UpstreamError(.readTimeout)
+    public static let writeTimeout = UpstreamError(.writeTimeout)
+    public static let closedEarly = UpstreamError(.closedEarly)
+    public static let invalidResponse = UpstreamError(.invalidResponse)
+    public static let cancelled = UpstreamError(.cancelled)
+
+    /// Whether the upstream was too slow (the proxy answers 504) rather than broken (502).
+    public var isTimeout: Bool {
+        switch self.code {
+        case .connectTimeout, .readTimeout, .writeTimeout: true
+        default: false
+        }
+    }
+
+    public var description: String {
+        switch self.code {
+        case .connectFailed: "connection refused or unreachable"
+        case .connectTimeout: "connect timeout"
+        case .readTimeout: "read timeout"
+        case .writeTimeout: "write timeout"
+        case .closedEarly: "connection closed before the response was complete"
+        case .invalidResponse: "invalid HTTP response"
+        case .cancelled: "cancelled"
+        }
+    }
+
+    public var debugDescription: String {
+        guard let underlying else { return self.description }
+        return "\(self.description) (\(underlying))"
+    }
+
+    public static func == (lhs: UpstreamError, rhs: UpstreamError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}

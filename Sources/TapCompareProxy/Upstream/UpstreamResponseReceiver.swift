@@ -1,0 +1,19 @@
+import NIOCore
+import NIOHTTP1
+
+/// Receives one upstream response. Every call happens on the connection's event loop, which is also the
+/// receiver's: the proxy leases connections on the client connection's own loop so that forwarding is plain
+/// method calls, with no hops and no locks.
+protocol UpstreamResponseReceiver: AnyObject {
+    /// A response head; informational (1xx) heads may precede the final one.
+    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseBodyPart(_ buffer: ByteBuffer)
+    /// The response is complete; the connection has already gone back to its pool (or been closed).
+    func upstreamResponseEnd()
+    /// The end of one burst of reads: the moment to flush what was forwarded.
+    func upstreamReadComplete()
+    /// The call failed; the connection is closed. `responseStarted` tells whether a head was delivered.
+    func upstreamFailed(_ error: UpstreamError, responseStarted: Bool)
+    /// The upstream socket's writability changed: request body backpressure.
+    func upstreamWritabilityChanged(isWritable: Bool)
+}

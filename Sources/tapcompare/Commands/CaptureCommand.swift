@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import TapCompareCapture
+
+/// `tapcompare capture import|export`: converts between HAR 1.2 and capture files.
+struct CaptureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Convert captures to and from HAR 1.2 (browser developer tools, mitmproxy, HAR viewers).",
+        subcommands: [Import.self, Export.self]
+    )
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import",
+            abstract: "Read a HAR 1.2 file and write a capture (JSON Lines) that `tapcompare replay` takes."
+        )
+
+        @Argument(help: "The HAR file, e.g. from a browser's Network panel ('Save all as HAR') or mitmproxy's hardump.")
+        var har: String
+
+        @Option(name: .shortAndLong, help: "The capture file to write.")
+        var output: String
+
+        func run() async throws {
+            do {
+                let records = try HARFile.read(path: self.har)
+                try CaptureFile.write(records, path: self.output)
+                print("imported \(records.count) exchanges from \(self.har) into \(self.output)")
+            } catch {
+                throw CaptureCommand.fail("\(error)")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export",
+            abstract: "Read capture files and write one HAR 1.2 file with the legacy responses, for any HAR viewer."
+        )
+
+        @Argument(help: "Capture files (JSON Lines), e.g. captures/traffic.jsonl*.")
+        var captures: [String]
+
+        @Option(name: .shortAndLong, help: "The HAR file to write.")
+        var output: String
+
+        func run() async throws {
+            do {
+                var records: [CaptureRecord] = []
+                for path in self.captures { records += try CaptureFile.read(path: path) }
+                try HARFile.write(records, path: self.output)
+                print("exported \(records.count) exchanges into \(self.output)")
+            } catch {
+                throw CaptureCommand.fail("\(error)")
+            }
+        }
+    }
+
+    /// One line on standard error and exit status 2: the input was wrong, nothing was written.
+    static func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("tapcompare: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TapCompareApp
+
+/// `tapcompare demo`: the first command a new user runs.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run example legacy and candidate comment services with the proxy in front, drive the fixture traffic through it, and print the report.",
+        discussion: """
+            Everything runs in this process: the legacy comment service (the fixture data, with its recorded \
+            latencies), the candidate (the same data through a few realistic regressions, and faster), and the \
+            tap-compare proxy at sample rate 1.0. Comparisons go to the embedded SQLite ledger.
+
+            With --services-only, only the two services start; their URLs are printed and they run until \
+            interrupted (for trying `serve` or `replay` by hand, and for bench/replay.sh).
+            """
+    )
+
+    @Option(help: "The capture whose traffic the demo serves and drives.")
+    var fixture = "fixtures/comments.capture.jsonl"
+
+    @Option(help: "The ledger the proxy writes to.")
+    var ledger = "sqlite:tapcompare.sqlite"
+
+    @Option(help: "The diff-rules directory.")
+    var rules = "diff-rules"
+
+    @Option(help: "Where the HTML report of the demo run is written.")
+    var html = "tapcompare-demo-report.html"
+
+    @Option(help: "Where the proxy's capture of the demo traffic is written.")
+    var capture = "tapcompare-demo.capture.jsonl"
+
+    @Flag(help: "Only start the example services, print their URLs and run until interrupted.")
+    var servicesOnly = false
+
+    @Option(help: "Port of the legacy service (0: any free port).")
+    var legacyPort = 0
+
+    @Option(help: "Port of the candidate service (0: any free port).")
+    var candidatePort = 0
+
+    @Option(help: "Multiplier for the services' latencies (0 answers at once).")
+    var latencyScale = 1.0
+
+    func run() async throws {
+        let store: DemoFixtureStore
+        do {
+            store = try DemoFixtureStore(path: self.fixture)
+        } catch {
+            FileHandle.standardError.write(Data("tapcompare: \(error); run from the repository root or pass --fixture\n".utf8))
+            throw ExitCode(2)
+        }
+        var logger = Logger(label: "tapcompare.demo")
+        logger.logLevel = .warning
+        if self.servicesOnly {
+            try await DemoServers.withRunning(
+                store: store, latency: DemoLatency(scale: self.latencyScale),
+                legacyPort: self.legacyPort, candidatePort: self.candidatePort, logger: logger
+            ) { endpoints in
+                // Unbuffered: scripts read these lines while the services keep running.
+                FileHandle.standardOutput.write(Data("legacy \(endpoints.legacy)\ncandidate \(endpoints.candidate)\n".utf8))
+                while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
+            }
+            return
+        }
+        let options = DemoRunner.Options(
+            fixture: self.fixture, ledger: self.ledger, rules: self.rules, latency: DemoLatency(scale: self.latencyScale),
+            capture: self.capture, htmlReport: self.html
+        )
+        let code = try await DemoRunner(options: options, store: store, logger: logger).run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}

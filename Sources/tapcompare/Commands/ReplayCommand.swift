@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TapCompareCapture
+import TapCompareCore
+
+/// `tapcompare replay`: replays captured traffic against a candidate in CI and gives a verdict.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay captured traffic against a candidate, compare with the diff rules, and exit 0 (pass), 1 (too many mismatches) or 2 (could not judge).",
+        discussion: """
+            Each captured request is sent to the candidate and its response compared, with the same engine and \
+            rules as `serve`, against the recorded legacy response (or a live legacy with --legacy). Captured \
+            writes (POST, PUT, PATCH, DELETE) are skipped unless --include-writes is given; then they carry \
+            `X-Tap-Compare: shadow`. Every comparison is recorded in the ledger with the run's id.
+            """
+    )
+
+    @Argument(help: "Capture files (JSON Lines), e.g. fixtures/comments.capture.jsonl or captures/traffic.jsonl*.")
+    var captures: [String] = []
+
+    @Option(help: "The candidate under test, e.g. http://127.0.0.1:8081.")
+    var candidate: String?
+
+    @Option(help: "Compare against a live legacy at this URL instead of the recorded responses.")
+    var legacy: String?
+
+    @Flag(help: "With --legacy: send each read to legacy twice; where legacy disagrees with itself, a discrepancy is noise.")
+    var baseline = false
+
+    @Option(help: "The diff-rules directory. Default: diff-rules when it exists.")
+    var rules: String?
+
+    @Option(help: "The ledger: sqlite:PATH or postgres://user:pass@host:port/db. Default: sqlite:tapcompare.sqlite.")
+    var ledger: String?
+
+    @Option(help: "Requests in flight at once (default 16).")
+    var concurrency: String?
+
+    @Option(help: "Requests started per second at most (default: no limit).")
+    var rate: String?
+
+    @Option(help: "Largest failing fraction that still passes, 0…1 (default 0).")
+    var maxMismatchRate: String?
+
+    @Option(help: "Write JUnit XML here (one test case per route).")
+    var junit: String?
+
+    @Option(help: "Write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")
+    var markdown: String?
+
+    @Flag(help: "Replay captured writes too, marked with the shadow header.")
+    var includeWrites = false
+
+    @Option(name: .customLong("header"), help: "NAME: VALUE set on every request, replacing the captured one (repeatable).")
+    var headers: [String] = []
+
+    @Option(help: "How long one call may take (default 5s).")
+    var timeout: String?
+
+    @Option(help: "The run's id in the ledger (default: a new UUIDv7).")
+    var runID: String?
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func run() async throws {
+        let started: ReplayRun
+        let ledgerURL = self.ledger ?? "sqlite:tapcompare.sqlite"
+        let comparator: any ReplayComparing
+        do {
+            started = try self.makeRun()
+            comparator = try ReplayComparators.make(rulesDirectory: self.rulesDirectory())
+        } catch {
+            throw Self.fail("\(error)")
+        }
+        var configuredLogger = Logger(label: "tapcompare.replay")
+        configuredLogger.logLevel = .warning
+        let logger = configuredLogger
+        let result: ReplayRun.Result
+        do {
+            result = try await ReplayLedger.withSink(url: ledgerURL, logger: logger) { sink, isBusy in
+                try await started.run(comparator: comparator, sink: sink, sinkIsBusy: isBusy, logger: logger)
+            }
+        } catch {
+            throw Self.fail("\(error)")
+        }
+        print(ReplayRun.terminalSummary(result, runID: started.configuration.runID), terminator: "")
+        let line = "tapcompare replay: \(result.verdict.reason)"
+        if result.verdict.exitCode == 0 {
+            print(line)
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            throw ExitCode(result.verdict.exitCode)
+        }
+    }
+
+    private func rulesDirectory() -> String? {
+        if let rules = self.rules { return rules }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: "diff-rules", isDirectory: &isDirectory) && isDirectory.boolValue ? "diff-rules" : nil
+    }
+
+    /// Every flag checked before anything is sent; a mistake names the flag and the fix (exit 2).
+    private func makeRun() throws(ReplayError) -> ReplayRun {
+        guard let candidateText = self.candidate else {
+            throw .badArgument("--candidate is required: the URL of the service under test, e.g. --candidate http://127.0.0.1:8081")
+        }
+        let candidate = try ReplayTarget(parsing: candidateText, flag: "--candidate")
+        let legacy = try self.legacy.map { text throws(ReplayError) in try ReplayTarget(parsing: text, flag: "--legacy") }
+        var configuration = ReplayConfiguration(candidate: candidate, legacy: legacy, runID: self.runID ?? UUID.v7().uuidString.lowercased())
+        if let text = self.concurrency {
+            guard let n = Int(text), (1...10_000).contains(n) else {
+                throw .badArgument("--concurrency '\(text)' must be a whole number from 1 to 10000")
+            }
+            configuration.concurrency = n
+        }
+        if let text = self.rate {
+            guard let r = Double(text), r > 0, r.isFinite else {
+                throw .badArgument("--rate '\(text)' must be a positive number of requests per second")
+            }
+            configuration.rate = r
+        }
+        if let text = self.maxMismatchRate {
+            guard let r = Double(text), (0...1).contains(r) else {
+                throw .badArgument("--max-mismatch-rate '\(text)' must be a fraction from 0 to 1, e.g. 0.01 for 1%")
+            }
+            configuration.maxMismatchRate = r
+        }
+        if let text = self.timeout {
+            guard let d = DurationParser.parse(text), d > .zero else {
+                throw .badArgument("--timeout '\(text)' is not a duration; write e.g. 5s or 500ms")
+            }
+            configuration.timeout = d
+        }
+        configuration.includeWrites = self.includeWrites
+        if self.baseline {
+            guard legacy != nil else {
+                throw .badArgument("--baseline needs --legacy: the second answer comes from a live legacy")
+            }
+            configuration.baseline = true
+        }
+        for header in self.headers {
+            guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
+                throw .badArgument("--header '\(header)' must be 'NAME: VALUE', e.g. --header 'Authorization: Bearer test-token'")
+            }
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            configuration.headerOverrides.append((name, value))
+        }
+        return ReplayRun(
+            configuration: configuration, captures: self.captures,
+            junitPath: self.junit, markdownPath: self.markdown, showProgress: !self.quiet
+        )
+    }
+
+    static func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("tapcompare: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import TapCompareApp
+
+/// `tapcompare serve`: the proxy, with mirroring, comparison, ledger and admin listener.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Proxy to legacy, mirror a sample to the candidate, record every discrepancy.",
+        discussion: "Every key is documented in tapcompare.example.yml. Flags override the file."
+    )
+
+    @Option(name: .long, help: "YAML configuration file (see tapcompare.example.yml).")
+    var config: String?
+
+    @Option(name: .long, help: "Where clients connect, host:port (default 0.0.0.0:8080).")
+    var listen: String?
+
+    @Option(name: .long, help: "Legacy base URL, e.g. http://127.0.0.1:8000 (required).")
+    var legacy: String?
+
+    @Option(name: .long, help: "Candidate base URL, e.g. http://127.0.0.1:8001.")
+    var candidate: String?
+
+    @Option(name: .long, help: "Fraction of requests mirrored, 0…1 (default 0.01).")
+    var sampleRate: String?
+
+    @Option(name: .long, help: "Admin listener, host:port (default 127.0.0.1:9090).")
+    var admin: String?
+
+    @Option(name: .long, help: "Ledger: postgres://… or sqlite:PATH (default sqlite:tapcompare.sqlite).")
+    var ledger: String?
+
+    @Option(name: .long, help: "diff-rules directory (default diff-rules when it exists).")
+    var rules: String?
+
+    func run() async throws {
+        let overrides = ConfigurationOverrides(
+            listen: self.listen, legacy: self.legacy, candidate: self.candidate, sampleRate: self.sampleRate,
+            admin: self.admin, ledger: self.ledger, rules: self.rules
+        )
+        let logger = ServeRunner.makeLogger()
+        let runner: ServeRunner
+        let assembly: ServeRunner.Assembly
+        do throws(ConfigurationError) {
+            var fromFile = ServeConfiguration()
+            if let file = self.config { fromFile = try ConfigurationLoader.load(file: file) }
+            runner = ServeRunner(configuration: try overrides.apply(to: fromFile, file: self.config), configurationFile: self.config)
+            assembly = try runner.assemble(logger: logger)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        try await runner.run(assembly, logger: logger)
+    }
+}

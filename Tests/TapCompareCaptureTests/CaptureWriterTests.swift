@@ -1,0 +1,119 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+@testable import TapCompareCapture
+import TapCompareCore
+import TapCompareLedger
+import Testing
+
+@Suite struct CaptureWriterTests {
+    static func exchange(_ n: Int, bodySize: Int = 100) -> Exchange {
+        var headers = HTTPHeaders()
+        headers.add(name: "Authorization", value: "Bearer sk_live_secret")
+        headers.add(name: "cookie", value: "session=s3cr3t")
+        headers.add(name: "X-Api-Key", value: "key-123")
+        headers.add(name: "Accept", value: "application/json")
+        var legacyHeaders = HTTPHeaders()
+        legacyHeaders.add(name: "Set-Cookie", value: "session=new")
+        legacyHeaders.add(name: "Content-Type", value: "application/json")
+        let body = "{\"id\":\(n),\"author\":{\"email\":\"ada@example.com\",\"name\":\"Ada\"},\"pad\":\"\(String(repeating: "x", count: bodySize))\"}"
+        let legacy = ResponseSnapshot(status: .ok, headers: legacyHeaders, body: ByteBuffer(string: body))
+        return Exchange(
+            requestID: "req-\(n)",
+            route: "GET /api/v1/comments/{id}",
+            request: RequestSnapshot(method: .GET, uri: "/api/v1/comments/\(n)?token=tok-secret&page=2", headers: headers),
+            legacy: legacy,
+            legacyLatency: .milliseconds(5),
+            candidate: .response(legacy, latency: .milliseconds(3))
+        )
+    }
+
+    /// Runs a writer over the exchanges, then shuts it down and returns it.
+    static func runWriter(_ configuration: CaptureConfiguration, _ exchanges: [Exchange]) async throws -> CaptureWriter {
+        let writer = try CaptureWriter(configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            for e in exchanges { writer.submit(e) }
+            while writer.writtenCount + writer.droppedCount(.queueFull) < exchanges.count {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            group.cancelAll()
+        }
+        return writer
+    }
+
+    @Test(.timeLimit(.minutes(1))) func redactsSensitiveHeadersAndConfiguredFieldsBeforeWriting() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("traffic.jsonl").path
+        let configuration = CaptureConfiguration(
+            path: path,
+            redaction: RedactionConfiguration(headers: ["X-Api-Key"], jsonPaths: ["$..email"], queryParameters: ["token"])
+        )
+        _ = try await Self.runWriter(configuration, [Self.exchange(1)])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for secret in ["sk_live_secret", "s3cr3t", "key-123", "session=new", "ada@example.com", "tok-secret"] {
+            #expect(!text.contains(secret), "\(secret) leaked into the capture")
+        }
+        let record = try #require(try CaptureFile.read(path: path).first)
+        #expect(record.request.headers.first { $0.name == "Authorization" }?.value == "[REDACTED]")
+        #expect(record.request.headers.first { $0.name == "Accept" }?.value == "application/json")
+        #expect(record.request.uri == "/api/v1/comments/1?token=[REDACTED]&page=2")
+        let body = try #require(record.legacy.body?.data)
+        #expect(body.hasPrefix("{\"id\":1,\"author\":{\"email\":\"[REDACTED]\",\"name\":\"Ada\"}"))
+        #expect(record.legacy.bodyLength == body.utf8.count)
+        #expect(record.candidate?.response?.headers.first { $0.name == "Set-Cookie" }?.value == "[REDACTED]")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func rotatesByteLimitedFilesAndKeepsMaxFiles() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("traffic.jsonl").path
+        let configuration = CaptureConfiguration(path: path, maxFileBytes: 4_000, maxFiles: 3)
+        let exchanges = (0..<40).map { Self.exchange($0, bodySize: 300) }
+        let writer = try await Self.runWriter(configuration, exchanges)
+        #expect(writer.writtenCount == 40)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(files == ["traffic.jsonl", "traffic.jsonl.1", "traffic.jsonl.2"])
+        var ids: [String] = []
+        for name in ["traffic.jsonl.2", "traffic.jsonl.1", "traffic.jsonl"] {
+            let file = dir.appendingPathComponent(name).path
+            let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int
+            #expect(size <= 4_000)
+            ids += try CaptureFile.read(path: file).map(\.requestID)
+        }
+        // The newest lines survive, in order, none split or duplicated.
+        #expect(ids == (40 - ids.count..<40).map { "req-\($0)" })
+    }
+
+    @Test func rotationPolicyNeverSplitsOrLosesALine() {
+        let policy = CaptureRotationPolicy(maxFileBytes: 100, maxFiles: 3)
+        #expect(policy.action(currentSize: 0, lineSize: 500) == .append)
+        #expect(policy.action(currentSize: 60, lineSize: 40) == .append)
+        #expect(policy.action(currentSize: 60, lineSize: 41) == .rotateThenAppend)
+        let plan = policy.rotation(path: "t.jsonl")
+        #expect(plan.delete == "t.jsonl.2")
+        #expect(plan.renames.map { "\($0.from)>\($0.to)" } == ["t.jsonl.1>t.jsonl.2", "t.jsonl>t.jsonl.1"])
+        #expect(CaptureRotationPolicy(maxFileBytes: 1, maxFiles: 1).rotation(path: "t").delete == "t")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aFullQueueDropsAndCountsWithoutBlocking() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let configuration = CaptureConfiguration(path: dir.appendingPathComponent("t.jsonl").path, queueCapacity: 8)
+        // Not running: nothing drains the queue, so the 9th exchange on is dropped at once.
+        let writer = try CaptureWriter(configuration: configuration)
+        for n in 0..<20 { writer.submit(Self.exchange(n)) }
+        #expect(writer.droppedCount(.queueFull) == 12)
+    }
+
+    @Test func sampleRateZeroWritesNothingAndOneWritesAll() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let off = try CaptureWriter(configuration: CaptureConfiguration(path: dir.appendingPathComponent("a").path, sampleRate: 0))
+        for n in 0..<10 { off.submit(Self.exchange(n)) }
+        #expect(off.sampledOutCount == 10)
+        #expect(throws: CaptureError.self) {
+            try CaptureWriter(configuration: CaptureConfiguration(path: "x", sampleRate: 1.5))
+        }
+        #expect(throws: CaptureError.self) {
+            try CaptureWriter(configuration: CaptureConfiguration(path: "x", redaction: RedactionConfiguration(jsonPaths: ["author.email"])))
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import TapCompareApp
+import TapCompareCapture
+import Testing
+
+/// The `tapcompare` binary as a CI job runs it: exit statuses and one-line reasons.
+@Suite struct CommandLineTests {
+    /// The binary built next to the test bundle (`swift build --build-tests` and `swift test` build both).
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tapcompare").path
+    static let fixture = TestPaths.fixture("comments.capture.jsonl")
+    static let rules = TestPaths.repositoryRoot.appendingPathComponent("diff-rules").path
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the binary without blocking a cooperative thread.
+    static func tapcompare(_ arguments: [String], in directory: URL) async throws -> Run {
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the tapcompare binary first: \(binary)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return Run(
+            status: status,
+            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
+    }
+
+    @Test(.timeLimit(.minutes(1))) func replayExitStatuses() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let records = try CaptureFile.read(path: Self.fixture)
+        try await DemoServers.withRunning(store: try DemoFixtureStore(records: records), latency: DemoLatency(scale: 0)) { endpoints in
+            let common = ["replay", Self.fixture, "--rules", Self.rules, "--quiet", "--ledger", "sqlite:" + dir.appendingPathComponent("l.sqlite").path]
+
+            let pass = try await Self.tapcompare(common + ["--candidate", endpoints.legacy, "--junit", "pass.xml"], in: dir)
+            #expect(pass.status == 0, "\(pass.stderr)")
+            #expect(pass.stdout.contains("tapcompare replay: passed: 0 of "))
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pass.xml").path))
+
+            let fail = try await Self.tapcompare(common + ["--candidate", endpoints.candidate, "--markdown", "summary.md"], in: dir)
+            #expect(fail.status == 1)
+            #expect(fail.stderr.contains("tapcompare replay: failed: "))
+            #expect(fail.stdout.contains("$.replies[*].reply_count missing_in_candidate"))
+            let md = try String(contentsOf: dir.appendingPathComponent("summary.md"), encoding: .utf8)
+            #expect(md.hasPrefix("## TapCompare replay: failed"))
+
+            let tolerated = try await Self.tapcompare(common + ["--candidate", endpoints.candidate, "--max-mismatch-rate", "1"], in: dir)
+            #expect(tolerated.status == 0)
+        }
+        let down = try await Self.tapcompare(["replay", Self.fixture, "--quiet", "--candidate", "http://127.0.0.1:1", "--ledger", "sqlite:d.sqlite"], in: dir)
+        #expect(down.status == 2)
+        #expect(down.stderr.contains("could not be reached"))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func badArgumentsAndInputsExitTwoWithTheReason() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let cases: [([String], String)] = [
+            ([Self.fixture], "--candidate is required"),
+            ([Self.fixture, "--candidate", "localhost:8080"], "--candidate 'localhost:8080' is not a URL"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--max-mismatch-rate", "5%"], "--max-mismatch-rate '5%' must be a fraction"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--concurrency", "0"], "--concurrency '0'"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--timeout", "soon"], "--timeout 'soon' is not a duration"),
+            (["missing.jsonl", "--candidate", "http://127.0.0.1:1"], "missing.jsonl: cannot read the capture file"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--ledger", "mysql://x"], "--ledger"),
+        ]
+        for (arguments, reason) in cases {
+            let run = try await Self.tapcompare(["replay"] + arguments, in: dir)
+            #expect(run.status == 2, "\(arguments)")
+            #expect(run.stderr.contains(reason), "\(arguments): \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "one line: \(run.stderr)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func captureImportAndExport() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let har = TestPaths.fixture("har/devtools-export.har")
+        let imported = try await Self.tapcompare(["capture", "import", har, "-o", "imported.jsonl"], in: dir)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(try CaptureFile.read(path: dir.appendingPathComponent("imported.jsonl").path).count == 3)
+        let exported = try await Self.tapcompare(["capture", "export", "imported.jsonl", "-o", "out.har"], in: dir)
+        #expect(exported.status == 0)
+        #expect(try HARFile.read(path: dir.appendingPathComponent("out.har").path) == CaptureFile.read(path: dir.appendingPathComponent("imported.jsonl").path))
+        let bad = try await Self.tapcompare(["capture", "import", "nope.har", "-o", "x.jsonl"], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("tapcompare: nope.har: cannot read the HAR file"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.jsonl").path))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Synchronization
+import Logging
+@testable import TapCompareApp
+import TapCompareCapture
+import TapCompareLedger
+import Testing
+
+/// `tapcompare demo` end to end: services, `serve`'s wiring, traffic, ledger.
+@Suite struct DemoRunnerTests {
+    @Test(.timeLimit(.minutes(1))) func theDemoDrivesTheFixtureThroughTheProxyIntoTheLedger() async throws {
+        let fixture = TestPaths.fixture("comments.capture.jsonl")
+        let records = try CaptureFile.read(path: fixture)
+        let dir = try TestPaths.temporaryDirectory()
+        let ledger = "sqlite:" + dir.appendingPathComponent("demo.sqlite").path
+        let options = DemoRunner.Options(
+            fixture: fixture, ledger: ledger, rules: TestPaths.repositoryRoot.appendingPathComponent("diff-rules").path,
+            latency: DemoLatency(scale: 0), capture: dir.appendingPathComponent("demo.capture.jsonl").path,
+            spoolDirectory: dir.appendingPathComponent("spool").path
+        )
+        let printed = RecordingOutput()
+        let runner = DemoRunner(options: options, store: try DemoFixtureStore(records: records), logger: Logger(label: "test"), output: printed.append)
+        let outcome = try await runner.execute()
+
+        // Every request went through, and the client saw legacy's statuses.
+        #expect(outcome.traffic.sent == records.count)
+        #expect(outcome.traffic.failures == 0)
+        var expected: [Int: Int] = [:]
+        for r in records { expected[r.legacy.status, default: 0] += 1 }
+        #expect(outcome.traffic.statuses == expected)
+        // Every read was mirrored and compared (sample rate 1.0); writes were not mirrored.
+        let reads = records.filter { $0.request.method == "GET" }.count
+        #expect(outcome.captured == reads)
+        #expect(outcome.summary.judged == reads)
+        #expect(outcome.summary.mismatched > 0)
+        #expect(outcome.summary.routes["GET /api/v1/posts/{id}/comments"]?.mismatched ?? 0 > 0)
+        // The ledger holds the comparisons.
+        let counts = try await LedgerStores.withStore(url: try LedgerURL(parsing: ledger), logger: Logger(label: "test")) { store in
+            try await store.counts()
+        }
+        #expect(counts.comparisons >= reads)
+        #expect(counts.discrepancies > 0)
+        #expect(printed.text.contains("TapCompare demo"))
+
+        // The report the demo prints is the ledger's, for the demo's window.
+        let (table, html) = try await DemoRunner.report(ledger: ledger, since: outcome.startedAt, logger: Logger(label: "test"))
+        #expect(table.contains("GET /api/v1/posts/{id}/comments"))
+        #expect(table.contains("type_changed"))
+        #expect(html.lowercased().contains("<html"))
+    }
+}
+
+final class RecordingOutput: Sendable {
+    private let lines = Mutex<String>("")
+    var append: @Sendable (String) -> Void {
+        { [self] text in self.lines.withLock { $0 += text } }
+    }
+    var text: String { self.lines.withLock { $0 } }
+}

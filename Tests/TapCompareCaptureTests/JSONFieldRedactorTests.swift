@@ -1,0 +1,31 @@
+@testable import TapCompareCapture
+import Testing
+
+@Suite struct JSONFieldRedactorTests {
+    static func redact(_ text: String, _ paths: [String]) throws -> String? {
+        JSONFieldRedactor.redact(text, paths: try paths.map { try JSONRedactionPath(parsing: $0) })
+    }
+
+    @Test func redactsSelectedValuesAndKeepsEveryOtherByte() throws {
+        let body = #"{ "id": 9007199254740993, "author": {"email": "a@b.c", "name": "Ada"}, "n": 1.50, "items": [{"token": {"x": 1}}, {"token": "t2"}] }"#
+        #expect(try Self.redact(body, ["$.author.email"]) == #"{ "id": 9007199254740993, "author": {"email": "[REDACTED]", "name": "Ada"}, "n": 1.50, "items": [{"token": {"x": 1}}, {"token": "t2"}] }"#)
+        #expect(try Self.redact(body, ["$.items[*].token"]) == #"{ "id": 9007199254740993, "author": {"email": "a@b.c", "name": "Ada"}, "n": 1.50, "items": [{"token": "[REDACTED]"}, {"token": "[REDACTED]"}] }"#)
+        #expect(try Self.redact(body, ["$.items[1].token"])?.contains(#"{"token": {"x": 1}}, {"token": "[REDACTED]"}"#) == true)
+        #expect(try Self.redact(body, ["$..email", "$['n']"])?.contains(#""email": "[REDACTED]""#) == true)
+        #expect(try Self.redact(body, ["$..email", "$['n']"])?.contains(#""n": "[REDACTED]""#) == true)
+        #expect(try Self.redact(#"{"k\u0065y": "secret"}"#, ["$.key"]) == #"{"k\u0065y": "[REDACTED]"}"#)
+    }
+
+    @Test func leavesNonJSONAndUnmatchedBodiesAlone() throws {
+        #expect(try Self.redact("not json", ["$.a"]) == nil)
+        #expect(try Self.redact(#"{"a": 1"#, ["$.a"]) == nil)
+        #expect(try Self.redact(#"{"b": 1}"#, ["$.a"]) == nil)
+        #expect(try Self.redact(#"[1, 2]"#, ["$[5]"]) == nil)
+    }
+
+    @Test func rejectsPathsOutsideTheSubsetWithTheReason() {
+        for bad in ["author.email", "$.", "$[x]", "$[", "$.."] {
+            #expect(throws: CaptureError.self, "\(bad)") { try JSONRedactionPath(parsing: bad) }
+        }
+    }
+}

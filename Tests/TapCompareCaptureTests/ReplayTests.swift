@@ -1,0 +1,267 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import TapCompareApp
+import TapCompareCapture
+import TapCompareCore
+import Testing
+
+/// Compares status and body bytes: enough to check the replay engine's plumbing in tests that do not depend on
+/// the diff engine's rules (the end-to-end tests with the real engine are in ``ReplayWithComparatorTests``).
+struct ByteComparator: ReplayComparing {
+    func compare(_ e: Exchange) -> ComparisonRecord {
+        var record = ComparisonRecord(
+            id: e.id, recordedAt: Date(), requestID: e.requestID, method: e.request.method.rawValue, route: e.route,
+            path: e.request.uri, legacyStatus: Int(e.legacy.status.code), candidateStatus: nil,
+            legacyLatency: e.legacyLatency, candidateLatency: nil, outcome: .match, runID: e.runID
+        )
+        switch e.candidate {
+        case .response(let c, let latency):
+            record.candidateStatus = Int(c.status.code)
+            record.candidateLatency = latency
+            if c.status != e.legacy.status {
+                record.discrepancies.append(Discrepancy(path: "", field: "status", kind: .status,
+                    legacyValue: "\(e.legacy.status.code)", candidateValue: "\(c.status.code)"))
+            }
+            if c.body != e.legacy.body {
+                record.discrepancies.append(Discrepancy(path: "", field: "$", kind: .bodyChanged,
+                    legacyValue: String(buffer: e.legacy.body), candidateValue: String(buffer: c.body)))
+            }
+            record.outcome = record.discrepancies.isEmpty ? .match : .mismatch
+        case .failed(let reason, _):
+            record.outcome = .candidateError
+            record.reason = reason
+        case .timedOut:
+            record.outcome = .candidateTimeout
+        case .skipped(let reason):
+            record.outcome = .skipped
+            record.reason = reason.rawValue
+        }
+        return record
+    }
+}
+
+/// Collects what a replay hands to the ledger.
+final class RecordingSink: ComparisonRecordSink, Sendable {
+    private let records = Mutex<[ComparisonRecord]>([])
+    func record(_ record: ComparisonRecord) { self.records.withLock { $0.append(record) } }
+    var all: [ComparisonRecord] { self.records.withLock { $0 } }
+}
+
+@Suite struct ReplayTests {
+    static let fixture = TestPaths.fixture("comments.capture.jsonl")
+
+    static func items(_ records: [CaptureRecord], _ configuration: ReplayConfiguration) throws -> [Replayer.Item] {
+        try Replayer(configuration: configuration, comparator: ByteComparator())
+            .prepare(records.enumerated().map { ($0.element, "capture.jsonl", $0.offset + 1) })
+    }
+
+    static func replay(
+        _ records: [CaptureRecord], against url: String, includeWrites: Bool = false, maxMismatchRate: Double = 0,
+        sink: RecordingSink? = nil
+    ) async throws -> (ReplaySummary, ReplayVerdict) {
+        let configuration = ReplayConfiguration(
+            candidate: try ReplayTarget(parsing: url, flag: "--candidate"),
+            concurrency: 8, maxMismatchRate: maxMismatchRate, includeWrites: includeWrites,
+            timeout: .seconds(5), runID: "test-run"
+        )
+        let replayer = Replayer(configuration: configuration, comparator: ByteComparator(), sink: sink)
+        let summary = await replayer.run(try Self.items(records, configuration))
+        return (summary, ReplayVerdict.judge(summary, candidate: url, maxMismatchRate: maxMismatchRate))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func captureThenReplayRoundTrip() async throws {
+        // Capture: the fixture's exchanges go through the writer (redaction, encoding, rotation)...
+        let fixture = try CaptureFile.read(path: Self.fixture)
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("traffic.jsonl").path
+        let writer = try CaptureWriter(configuration: CaptureConfiguration(path: path, maxFileBytes: 256 * 1024, maxFiles: 50))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            for record in fixture { writer.submit(try record.exchange()) }
+            while writer.writtenCount < fixture.count { try await Task.sleep(for: .milliseconds(5)) }
+            group.cancelAll()
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(files.count > 1, "the capture rotated")
+        var captured: [CaptureRecord] = []
+        for name in files.sorted(by: { Self.age($0) > Self.age($1) }) {
+            captured += try CaptureFile.read(path: dir.appendingPathComponent(name).path)
+        }
+        #expect(captured == fixture, "what was captured reads back exactly")
+
+        // ...and replaying it against a server that answers like the recorded legacy matches everything.
+        let replayed = captured
+        let store = try DemoFixtureStore(records: captured)
+        let sink = RecordingSink()
+        let (summary, verdict) = try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            try await Self.replay(replayed, against: endpoints.legacy, includeWrites: true, sink: sink)
+        }
+        #expect(summary.total == fixture.count)
+        #expect(summary.judged == fixture.count)
+        #expect(summary.matched == fixture.count)
+        #expect(verdict.exitCode == 0)
+        #expect(verdict.reason.hasPrefix("passed: 0 of 260"))
+        #expect(sink.all.count == fixture.count)
+        #expect(sink.all.allSatisfy { $0.runID == "test-run" })
+    }
+
+    /// Rotated files are oldest at the highest suffix: `traffic.jsonl.3` is older than `.1`, which is older than the bare name.
+    static func age(_ name: String) -> Int {
+        Int(name.split(separator: ".").last!) ?? 0
+    }
+
+    @Test(.timeLimit(.minutes(1))) func exitCodesForEachCase() async throws {
+        let records = try CaptureFile.read(path: Self.fixture)
+        let store = try DemoFixtureStore(records: records)
+        try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            // 0: a candidate that answers like legacy.
+            let (_, same) = try await Self.replay(records, against: endpoints.legacy)
+            #expect(same.exitCode == 0)
+
+            // 1: the candidate with regressions.
+            let (summary, regressed) = try await Self.replay(records, against: endpoints.candidate)
+            #expect(regressed.exitCode == 1)
+            #expect(regressed.reason.hasPrefix("failed: "))
+            #expect(summary.skipped["unsafe_method"] == records.filter { !["GET", "HEAD"].contains($0.request.method) }.count)
+            // Every read with a body differs (timestamps at least); reads that 404 with the same body do not.
+            #expect(summary.mismatched > 0)
+
+            // 0 again when the allowed rate covers it.
+            let (_, tolerated) = try await Self.replay(records, against: endpoints.candidate, maxMismatchRate: 1.0)
+            #expect(tolerated.exitCode == 0)
+
+            // 2: only writes, not included.
+            let writes = records.filter { $0.request.method == "DELETE" }
+            let (_, nothing) = try await Self.replay(writes, against: endpoints.legacy)
+            #expect(nothing.exitCode == 2)
+            #expect(nothing.reason.contains("--include-writes"))
+        }
+        // 2: a candidate that cannot be reached at all.
+        let closedPort = try await Self.closedPort()
+        let (down, unreachable) = try await Self.replay(records, against: "http://127.0.0.1:\(closedPort)")
+        // It gives up after a few dozen refusals instead of trying every exchange, and says so.
+        #expect(down.skipped["candidate_unreachable", default: 0] > 0)
+        #expect(down.candidateErrors + down.skipped["candidate_unreachable", default: 0] + down.skipped["unsafe_method", default: 0] == records.count)
+        #expect(unreachable.exitCode == 2)
+        #expect(unreachable.reason.hasPrefix("candidate http://127.0.0.1:\(closedPort) could not be reached: "))
+        // 2: bad arguments and unreadable captures are errors before anything is sent.
+        #expect(throws: ReplayError.self) { try ReplayTarget(parsing: "127.0.0.1:8080", flag: "--candidate") }
+        #expect(throws: ReplayError.self) { try ReplayTarget(parsing: "http://h:99999", flag: "--candidate") }
+        #expect(throws: CaptureError.self) { try CaptureFile.read(path: "/nonexistent/capture.jsonl") }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func writesAreReplayedOnlyWhenIncludedAndCarryTheShadowHeader() async throws {
+        let records = try CaptureFile.read(path: Self.fixture)
+        let store = try DemoFixtureStore(records: records)
+        let seen = Mutex<[(String, [(String, String)])]>([])
+        try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0), observer: { _, method, _, headers in
+            seen.withLock { $0.append((method, headers)) }
+        }) { endpoints in
+            _ = try await Self.replay(records, against: endpoints.legacy)
+            let first = seen.withLock { $0 }
+            #expect(first.allSatisfy { $0.0 == "GET" })
+            #expect(first.count == records.filter { $0.request.method == "GET" }.count)
+            seen.withLock { $0.removeAll() }
+            _ = try await Self.replay(records, against: endpoints.legacy, includeWrites: true)
+            let second = seen.withLock { $0 }
+            #expect(second.count == records.count)
+            for (method, headers) in second {
+                let shadow = headers.first { $0.0.lowercased() == "x-tap-compare" }?.1
+                #expect(shadow == (method == "GET" ? nil : "shadow"), "\(method)")
+                #expect(headers.contains { $0.0.lowercased() == "x-request-id" })
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func reportsAreDeterministicAndJUnitIsSchemaValid() async throws {
+        let records = try CaptureFile.read(path: Self.fixture)
+        let store = try DemoFixtureStore(records: records)
+        let dir = try TestPaths.temporaryDirectory()
+        let reports: [(String, String)] = try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            var out: [(String, String)] = []
+            for _ in 0..<2 {
+                let (summary, verdict) = try await Self.replay(records, against: endpoints.candidate)
+                out.append((
+                    JUnitReport.render(summary, candidate: "candidate"),
+                    MarkdownReport.render(summary, verdict: verdict, candidate: "candidate", runID: "test-run")
+                ))
+            }
+            return out
+        }
+        #expect(reports[0].0 == reports[1].0, "same capture, same candidate: same JUnit")
+        #expect(reports[0].1 == reports[1].1, "same capture, same candidate: same Markdown")
+        let junit = reports[0].0
+        #expect(junit.contains("<testcase name=\"GET /api/v1/posts/{id}/comments\" classname=\"tapcompare.replay\">"))
+        #expect(junit.contains("<failure message=\""))
+        #expect(junit.contains("<skipped message=\"all 19 exchanges skipped (unsafe_method: 19)\"/>"))
+        let markdown = reports[0].1
+        #expect(markdown.hasPrefix("## TapCompare replay: failed ❌"))
+        #expect(markdown.contains("| `GET /api/v1/comments/{id}` |"))
+
+        let path = dir.appendingPathComponent("junit.xml").path
+        try junit.write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try Self.run("/usr/bin/env", ["python3", TestPaths.repositoryRoot.appendingPathComponent("fixtures/junit/validate.py").path, path])
+        #expect(status == 0, "xmlschema rejected the JUnit XML: \(output)")
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A port nothing listens on: bound by a server that is then shut down.
+    static func closedPort() async throws -> Int {
+        let store = try DemoFixtureStore(records: [])
+        return try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            Int(endpoints.candidate.split(separator: ":").last!)!
+        }
+    }
+}
+
+@Suite struct ReplayAgainstLiveLegacyTests {
+    @Test(.timeLimit(.minutes(1))) func comparesWithALiveLegacyWhenGivenAndSkipsWhenLegacyFails() async throws {
+        let records = try CaptureFile.read(path: ReplayTests.fixture)
+        let reads = records.filter { $0.request.method == "GET" }
+        // Recorded legacy responses replaced by garbage: only a live legacy can make the replay match.
+        let tampered = reads.map { r -> CaptureRecord in
+            var r = r
+            r.legacy.body = CaptureBody(encoding: .utf8, data: "{\"tampered\":true}")
+            return r
+        }
+        let store = try DemoFixtureStore(records: records)
+        let summary = try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            let configuration = ReplayConfiguration(
+                candidate: try ReplayTarget(parsing: endpoints.legacy, flag: "--candidate"),
+                legacy: try ReplayTarget(parsing: endpoints.legacy, flag: "--legacy"),
+                concurrency: 8, runID: "live"
+            )
+            let replayer = Replayer(configuration: configuration, comparator: ByteComparator())
+            return await replayer.run(try replayer.prepare(tampered.enumerated().map { ($0.element, "t.jsonl", $0.offset + 1) }))
+        }
+        #expect(summary.judged == reads.count)
+        #expect(summary.matched == reads.count)
+
+        let port = try await ReplayTests.closedPort()
+        let down = try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
+            let configuration = ReplayConfiguration(
+                candidate: try ReplayTarget(parsing: endpoints.candidate, flag: "--candidate"),
+                legacy: try ReplayTarget(parsing: "http://127.0.0.1:\(port)", flag: "--legacy"),
+                concurrency: 8, runID: "live"
+            )
+            let replayer = Replayer(configuration: configuration, comparator: ByteComparator())
+            return await replayer.run(try replayer.prepare(Array(reads.prefix(10)).enumerated().map { ($0.element, "t.jsonl", $0.offset + 1) }))
+        }
+        #expect(down.skipped["legacy_error"] == 10)
+        #expect(down.judged == 0)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for TapCompareProxy live in this folder.

@@ -1,0 +1,47 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+import TapCompareCore
+import TapCompareMirroring
+import TapCompareProxy
+import TapCompareTestSupport
+
+@Suite("Graceful shutdown", .timeLimit(.minutes(1)))
+struct ShutdownTests {
+    @Test("shutdown stops accepting, finishes the in-flight legacy request and waits for the candidate call")
+    func graceful() async throws {
+        let legacy = try await ScriptedUpstream { _ in .sleep(.milliseconds(300), then: ScriptedResponse(body: "legacy")) }
+        let candidate = try await ScriptedUpstream { _ in .sleep(.milliseconds(600), then: ScriptedResponse(body: "candidate")) }
+        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
+        let sink = RecordingExchangeSink()
+        let server = ProxyServer(
+            configuration: ProxyConfiguration(port: 0, legacy: try UpstreamURL(parsing: legacy.url)),
+            mirror: MirrorConfiguration(candidate: try UpstreamURL(parsing: candidate.url), sampleRate: 1),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test"),
+            sink: sink
+        )
+        let run = Task { try await server.run() }
+        let port = try await server.boundAddress().port!
+        #expect(server.isReady)
+
+        let request = Task {
+            try RawResponse(parsing: await RawHTTPClient.exchange("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port))
+        }
+        await legacy.waitUntil { $0.requestCount == 1 }
+        run.cancel()
+        let response = try await request.value
+        #expect(response?.status == 200)
+        #expect(response?.body == Array("legacy".utf8))
+        try await run.value
+        // run() returned only after the candidate answered and the exchange was handed off.
+        #expect(candidate.respondedCount == 1)
+        #expect(sink.count == 1)
+        #expect(!server.isReady)
+        await #expect(throws: (any Error).self) {
+            _ = try await RawHTTPClient.exchange("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        }
+    }
+}

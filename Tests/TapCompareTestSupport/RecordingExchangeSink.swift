@@ -1,0 +1,29 @@
+import Synchronization
+import TapCompareCore
+
+/// An ``ExchangeSink`` that keeps every exchange it is given, for tests to inspect.
+public final class RecordingExchangeSink: ExchangeSink {
+    private let exchanges = Mutex<[Exchange]>([])
+
+    public init() {}
+
+    public func submit(_ exchange: Exchange) {
+        self.exchanges.withLock { $0.append(exchange) }
+    }
+
+    /// Everything submitted so far, in order.
+    public var recorded: [Exchange] { self.exchanges.withLock { $0 } }
+    public var count: Int { self.exchanges.withLock { $0.count } }
+
+    /// Waits (polling, for tests) until at least `count` exchanges arrived; returns them.
+    @discardableResult
+    public func waitFor(count: Int, timeout: Duration = .seconds(10)) async -> [Exchange] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let now = self.recorded
+            if now.count >= count { return now }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return self.recorded
+    }
+}

@@ -1,0 +1,26 @@
+import NIOCore
+
+/// What a ``ScriptedUpstream`` does with one request, chosen from the request's head.
+public enum UpstreamBehavior: Sendable {
+    /// Answer at once.
+    case respond(ScriptedResponse)
+    /// Answer 200 with the request body as the body, and the request's method, target and headers as
+    /// `X-Echo-Method`, `X-Echo-Uri` and one `X-Echo-Header: name: value` per request header.
+    case echo
+    /// Wait, then answer.
+    case sleep(TimeAmount, then: ScriptedResponse)
+    /// Never answer; keep the connection open.
+    case hang
+    /// Send the head and `bytes` bytes of the body, then reset the connection.
+    case resetMidBody(ScriptedResponse, afterBytes: Int)
+    /// Close the connection without answering.
+    case close
+    /// Answer bytes that are not HTTP.
+    case garbage([UInt8])
+    /// Stream `bytes` of body (byte `i` is `UInt8(i % 251)`) with backpressure, `Content-Length` framed.
+    case huge(bytes: Int)
+    /// Write the response a few bytes at a time.
+    case trickle(ScriptedResponse, bytesPerWrite: Int, interval: TimeAmount)
+    /// Write exactly these bytes as the whole response.
+    case raw([UInt8])
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Replay benchmark: 100,000 captured exchanges against a local candidate, with the diff engine and the rules.
+#
+#   bench/replay.sh [COUNT] [CONCURRENCY]
+#
+# Builds release binaries in .build-release, starts the demo services (`tapcompare demo --services-only
+# --latency-scale 0`: they answer at once, so the figure is the replayer's), runs `tapcompare-bench replay`
+# against the demo legacy (every exchange matches) and the demo candidate (regressions: bodies diffed field by
+# field), and writes the output to bench/results/replay-<UTC time>.txt. The bar: at least 5,000 requests/s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT="${1:-100000}"
+CONCURRENCY="${2:-64}"
+
+swift build -c release --scratch-path .build-release --product tapcompare >&2
+swift build -c release --scratch-path .build-release --product tapcompare-bench >&2
+BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)"
+
+LOG="$(mktemp)"
+"$BIN/tapcompare" demo --services-only --latency-scale 0 >"$LOG" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
+for _ in $(seq 1 100); do
+    grep -q '^candidate ' "$LOG" && break
+    sleep 0.1
+done
+CANDIDATE="$(awk '/^candidate /{print $2}' "$LOG")"
+LEGACY="$(awk '/^legacy /{print $2}' "$LOG")"
+[ -n "$CANDIDATE" ] || { echo "the demo candidate did not start:" >&2; cat "$LOG" >&2; exit 1; }
+
+mkdir -p bench/results
+OUT="bench/results/replay-$(date -u +%Y%m%dT%H%M%SZ).txt"
+{
+    echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"
+    # 1. A candidate that answers exactly like legacy: identical bodies, the engine's fast path.
+    echo "## tapcompare-bench replay --count $COUNT --concurrency $CONCURRENCY against the demo legacy (every exchange matches)"
+    "$BIN/tapcompare-bench" replay --candidate "$LEGACY" --count "$COUNT" --concurrency "$CONCURRENCY"
+    # 2. The demo candidate with its regressions: most bodies differ and are diffed field by field.
+    echo "## tapcompare-bench replay --count $COUNT --concurrency $CONCURRENCY against the demo candidate (regressions)"
+    "$BIN/tapcompare-bench" replay --candidate "$CANDIDATE" --count "$COUNT" --concurrency "$CONCURRENCY"
+} | tee "$OUT"

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Soak: steady load with every request mirrored, watching the proxy's memory and open file descriptors.
+#
+#   bench/soak.sh                      # 10 minutes at 16 connections
+#   DURATION=600 CONNECTIONS=16 WARMUP=60 bench/soak.sh
+#
+# Legacy and candidate are nginx (bench/nginx/upstreams.conf, a 2 KB JSON body). tapcompare serve runs at sample
+# rate 1.0 with the embedded SQLite ledger, so every request goes through mirroring, the diff engine and the
+# ledger writer. Every 10 s the script samples the proxy's RSS (/proc/PID/status) and open descriptors
+# (/proc/PID/fd). After WARMUP seconds the first sample is the baseline; the run passes when the last RSS is
+# less than 10% above it and the descriptor count did not grow. Results: bench/results/soak.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DURATION=${DURATION:-600}
+CONNECTIONS=${CONNECTIONS:-16}
+WARMUP=${WARMUP:-60}
+LEGACY=18181 CANDIDATE=18182 SLOW=18183 TAP_PORT=18190 ADMIN_PORT=18191
+
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+    SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nginx-light wrk
+fi
+
+WORK=$(mktemp -d /tmp/tapcompare-soak.XXXXXX)
+chmod 755 "$WORK"
+mkdir -p "$WORK/www" "$WORK/tmp"
+TAP_PID=""
+cleanup() {
+    [ -n "$TAP_PID" ] && kill "$TAP_PID" 2>/dev/null || true
+    for pidfile in "$WORK"/*.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
+    sleep 0.3
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+python3 - "$WORK/www/item.json" <<'PY'
+import json, sys
+doc = {"id": 8812, "author": {"id": 17, "name": "Ada"}, "text": "", "tags": ["a", "b", "c"], "replies": []}
+doc["text"] = "x" * (2048 - len(json.dumps(doc, separators=(",", ":"))))
+open(sys.argv[1], "w").write(json.dumps(doc, separators=(",", ":")))
+PY
+chmod 644 "$WORK/www/item.json"
+sed -e "s#@WORK@#$WORK#g" -e "s#@LEGACY@#$LEGACY#g" -e "s#@CANDIDATE@#$CANDIDATE#g" -e "s#@SLOW@#$SLOW#g" \
+    "$ROOT/bench/nginx/upstreams.conf" > "$WORK/upstreams.conf"
+nginx -p "$WORK" -c "$WORK/upstreams.conf"
+
+echo "== building the release binary"
+(cd "$ROOT" && swift build -c release --product tapcompare >/dev/null)
+BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+
+(cd "$WORK" && "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
+    --legacy "http://127.0.0.1:$LEGACY" --candidate "http://127.0.0.1:$CANDIDATE" --sample-rate 1 \
+    --ledger "sqlite:$WORK/ledger.sqlite" >"$WORK/tapcompare.log" 2>&1) &
+sleep 0.5
+TAP_PID=$(pgrep -n -f "tapcompare serve --listen 127.0.0.1:$TAP_PORT")
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$TAP_PORT/item" && break; sleep 0.1; done
+
+echo "== ${DURATION}s at $CONNECTIONS connections, every request mirrored (pid $TAP_PID)"
+wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$TAP_PORT/item" >"$WORK/wrk.txt" &
+WRK_PID=$!
+samples="$WORK/samples.tsv"
+printf 'seconds\trss_kib\tfds\n' >"$samples"
+start=$(date +%s)
+while kill -0 "$WRK_PID" 2>/dev/null; do
+    now=$(( $(date +%s) - start ))
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$TAP_PID/status")
+    fds=$(ls "/proc/$TAP_PID/fd" | wc -l)
+    printf '%s\t%s\t%s\n' "$now" "$rss" "$fds" >>"$samples"
+    sleep 10
+done
+wait "$WRK_PID" || true
+sleep 1
+metrics=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics")
+
+mkdir -p "$ROOT/bench/results"
+python3 - "$samples" "$WORK/wrk.txt" "$WARMUP" "$DURATION" "$CONNECTIONS" "$ROOT/bench/results/soak.md" <<PY
+import sys, re
+samples, wrk, warmup, duration, conns, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+rows = [tuple(map(int, l.split())) for l in open(samples).read().splitlines()[1:] if l.strip()]
+after = [r for r in rows if r[0] >= warmup] or rows
+base, last = after[0], rows[-1]
+peak_rss = max(r[1] for r in after)
+growth = (last[1] - base[1]) / base[1] * 100
+fd_growth = last[2] - base[2]
+w = open(wrk).read()
+rps = re.search(r"Requests/sec:\s+([\d.]+)", w).group(1)
+total = re.search(r"(\d+) requests in", w).group(1)
+p99 = re.search(r"99%\s+(\S+)", w).group(1)
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", w)
+metrics = """$metrics"""
+def metric(name):
+    return sum(float(m) for m in re.findall(r"^" + name + r"(?:\{[^}]*\})? ([\d.e+]+)$", metrics, re.M))
+ok = growth < 10 and fd_growth <= 0
+lines = [
+    "# Soak: every request mirrored",
+    "",
+    f"{duration} s at {conns} connections (wrk), tapcompare serve at sample rate 1.0, SQLite ledger. Warm-up {warmup} s.",
+    "",
+    "| measure | value |", "|---|---|",
+    f"| requests | {total} ({rps}/s, p99 {p99}, non-2xx {errors.group(1) if errors else 0}) |",
+    f"| mirrored | {metric('tapcompare_mirrored_total'):.0f} |",
+    f"| ledger rows written | {metric('tapcompare_ledger_written_total'):.0f} |",
+    f"| skipped (all reasons) | {metric('tapcompare_skipped_total'):.0f} |",
+    f"| RSS after warm-up | {base[1]/1024:.1f} MiB |",
+    f"| RSS at the end | {last[1]/1024:.1f} MiB (peak {peak_rss/1024:.1f} MiB) |",
+    f"| RSS growth after warm-up | {growth:+.1f}% (bar: < 10%) |",
+    f"| open descriptors after warm-up / at the end | {base[2]} / {last[2]} |",
+    f"| verdict | {'PASS' if ok else 'FAIL'} |",
+    "",
+    "Samples (seconds, RSS KiB, descriptors):", "", "\`\`\`", open(samples).read().strip(), "\`\`\`",
+]
+open(out, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines[:16]))
+sys.exit(0 if ok else 1)
+PY

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Fuzzes the JSON parser, the diff engine and the rules loader with libFuzzer, each for a bounded time.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
+#
+# Seeds: every JSONTestSuite document (../shared/testdata), the fixture bodies and the diff-rules files.
+# A crash leaves its input in fuzz/artifacts/<target>/ and makes the script exit 1: turn that input into a
+# regression test (see Tests/TapCompareJSONTests and Tests/TapCompareComparisonTests) before fixing it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+seconds=${1:-60}
+testdata="$repo/../shared/testdata"
+work=$(mktemp -d /tmp/tapcompare-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+echo "==> building the fuzz targets (-sanitize=fuzzer,address)"
+(cd fuzz && swift build -c release --scratch-path "$repo/.build-fuzz" \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -g >/dev/null)
+bin="$repo/.build-fuzz/release"
+
+# Seed corpora.
+mkdir -p "$work/json" "$work/diff" "$work/rules"
+if [ -d "$testdata/JSONTestSuite/test_parsing" ]; then
+  cp "$testdata"/JSONTestSuite/test_parsing/*.json "$work/json/"
+fi
+python3 - "$repo" "$work" <<'PY'
+import base64, json, os, sys
+repo, work = sys.argv[1], sys.argv[2]
+bodies = []
+for line in open(os.path.join(repo, "fixtures", "comments.capture.jsonl"), encoding="utf-8"):
+    rec = json.loads(line)
+    for side in ("legacy", "candidate"):
+        r = rec.get(side) or {}
+        b = r.get("body")
+        if not isinstance(b, dict) or "data" not in b:
+            continue
+        data = base64.b64decode(b["data"]) if b.get("encoding") == "base64" else b["data"].encode()
+        if data and len(data) < 64 * 1024:
+            bodies.append(data)
+for i, b in enumerate(bodies[:200]):
+    open(os.path.join(work, "json", f"fixture-{i}.json"), "wb").write(b)
+for i in range(0, min(len(bodies) - 1, 200), 2):
+    open(os.path.join(work, "diff", f"pair-{i}"), "wb").write(bodies[i] + b"\0" + bodies[i + 1])
+PY
+cp diff-rules/*.yml "$work/rules/" 2>/dev/null || true
+
+status=0
+for target in FuzzJSONParser FuzzDiffEngine FuzzRulesLoader; do
+  case $target in
+    FuzzJSONParser) corpus="$work/json" ;;
+    FuzzDiffEngine) corpus="$work/diff" ;;
+    FuzzRulesLoader) corpus="$work/rules" ;;
+  esac
+  mkdir -p "fuzz/artifacts/$target"
+  echo "==> $target for ${seconds}s (corpus: $(ls "$corpus" | wc -l) seeds)"
+  if ! "$bin/$target" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
+      -artifact_prefix="fuzz/artifacts/$target/" -print_final_stats=1 2>"$work/$target.log"; then
+    echo "!! $target found a crash; input saved in fuzz/artifacts/$target/"; tail -40 "$work/$target.log"; status=1
+  else
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work/$target.log" | sed "s/^/   /"
+  fi
+done
+exit $status
