@@ -107,11 +107,136 @@ page comparison "$base/ui/comparisons/$id" \
   '<mark data-path="/comments/1/author/handle"><span class="js">"bob"</span></mark>' \
   '<mark data-path="/comments/1/author/handle"><span class="jn">null</span></mark>' 'type_changed' 'authorization: [REDACTED]'
 
-log "mark as noise: POST /api/v1/annotations (what the button sends), then the page shows it"
-answer=$(curl -fsS -X POST -H 'Content-Type: application/json' \
-  -d '{"route":"GET /api/v1/posts/{id}/comments","field":"$.request_id","kind":"value_changed","classification":"noise","created_by":"ui-browser-test"}' \
-  "$base/api/v1/annotations")
-echo "$answer" | grep -qF '"rule":"rules:\n  - route: \"GET /api/v1/posts/{id}/comments\"' || fail "annotation answer has no rule: $answer"
+log "mark as noise: click the button in the browser (DevTools protocol), wait for the rule it shows"
+cat >"$work/click.py" <<'PY'
+# Clicks "Mark as noise" in a real browser over the Chrome DevTools Protocol (standard library only: a minimal
+# WebSocket client), waits for the page to show the rule, prints the rule box's text and saves a screenshot.
+#   python3 - PORT PAGE_URL FIELD SCREENSHOT < this file
+import base64, json, os, socket, struct, sys, time, urllib.request
+
+port, page_url, field, shot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+deadline = time.time() + 30
+targets = []
+while time.time() < deadline:
+    try:
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5))
+        targets = [t for t in targets if t.get("type") == "page" and t.get("url", "").startswith(page_url.split("?")[0])]
+        if targets:
+            break
+    except OSError:
+        pass
+    time.sleep(0.2)
+if not targets:
+    sys.exit("no browser page for " + page_url)
+ws_url = targets[0]["webSocketDebuggerUrl"]
+host_port, path = ws_url[len("ws://"):].split("/", 1)
+host, wport = host_port.split(":")
+sock = socket.create_connection((host, int(wport)), timeout=30)
+key = base64.b64encode(os.urandom(16)).decode()
+sock.sendall((f"GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+handshake = b""
+while b"\r\n\r\n" not in handshake:
+    handshake += sock.recv(4096)
+if b" 101 " not in handshake.split(b"\r\n")[0]:
+    sys.exit("websocket handshake failed: " + handshake.decode(errors="replace"))
+buffer = handshake.split(b"\r\n\r\n", 1)[1]
+
+def recv_exact(n):
+    global buffer
+    while len(buffer) < n:
+        chunk = sock.recv(65536)
+        if not chunk:
+            sys.exit("browser closed the connection")
+        buffer += chunk
+    data, buffer = buffer[:n], buffer[n:]
+    return data
+
+def send(obj):
+    payload = json.dumps(obj).encode()
+    header = bytes([0x81])
+    n = len(payload)
+    if n < 126:
+        header += bytes([0x80 | n])
+    elif n < 65536:
+        header += bytes([0x80 | 126]) + struct.pack(">H", n)
+    else:
+        header += bytes([0x80 | 127]) + struct.pack(">Q", n)
+    mask = os.urandom(4)
+    sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+def receive():
+    message = b""
+    while True:
+        b0, b1 = recv_exact(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", recv_exact(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", recv_exact(8))[0]
+        data = recv_exact(n)
+        if b0 & 0x0F in (0x1, 0x0):
+            message += data
+            if b0 & 0x80:
+                return json.loads(message)
+
+next_id = 0
+def call(method, params):
+    global next_id
+    next_id += 1
+    send({"id": next_id, "method": method, "params": params})
+    while True:
+        reply = receive()
+        if reply.get("id") == next_id:
+            if "error" in reply:
+                sys.exit(f"{method} failed: {reply['error']}")
+            return reply["result"]
+
+# Wait for the page to finish loading, click the field's button, then wait for the rule box.
+script = """
+new Promise((resolve) => {
+  const start = Date.now();
+  const ready = () => document.readyState === 'complete';
+  const go = () => {
+    const button = [...document.querySelectorAll('button.mark-noise')].find(b => b.dataset.field === %s);
+    if (!button) { resolve('NO BUTTON'); return; }
+    button.click();
+    const poll = () => {
+      const box = document.getElementById('rule');
+      if (box && !box.hidden && box.innerText.includes('rules:')) { resolve(box.innerText); return; }
+      if (Date.now() - start > 10000) { resolve('TIMEOUT: ' + (box ? box.innerText : 'no #rule')); return; }
+      setTimeout(poll, 100);
+    };
+    poll();
+  };
+  const wait = () => ready() ? go() : setTimeout(wait, 100);
+  wait();
+})
+""" % json.dumps(field)
+result = call("Runtime.evaluate", {"expression": script, "awaitPromise": True, "returnByValue": True})
+text = result.get("result", {}).get("value", "")
+print(text)
+call("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+shot_data = call("Page.captureScreenshot", {"format": "png"})["data"]
+with open(shot, "wb") as f:
+    f.write(base64.b64decode(shot_data))
+PY
+timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --remote-debugging-port=0 \
+  --user-data-dir="$work/profile" "$base/ui/route?route=$posts" >/dev/null 2>&1 &
+browser_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/profile/DevToolsActivePort" ] && break; sleep 0.1; done
+[ -s "$work/profile/DevToolsActivePort" ] || fail "chromium did not open its DevTools port"
+devtools_port=$(head -n 1 "$work/profile/DevToolsActivePort")
+clicked=$(python3 "$work/click.py" "$devtools_port" "$base/ui/route" '$.request_id' "$repo/$shots/route-posts-clicked.png") || { kill "$browser_pid" 2>/dev/null; fail "clicking Mark as noise failed"; }
+kill "$browser_pid" 2>/dev/null || true
+wait "$browser_pid" 2>/dev/null || true
+for expected in 'Marked $.request_id as noise' 'route: "GET /api/v1/posts/{id}/comments"' '- "$.request_id"'; do
+  printf '%s' "$clicked" | grep -qF -- "$expected" || fail "after the click, the rule box does not show: $expected (it shows: $clicked)"
+  checked=$((checked + 1))
+done
+log "mark as noise: the button posted the annotation and the page shows the rule; screenshot $shots/route-posts-clicked.png"
+annotations=$(curl -fsS "$base/api/v1/annotations")
+printf '%s' "$annotations" | grep -qF '"field":"$.request_id"' || fail "the annotation is not in GET /api/v1/annotations: $annotations"
 page route-posts-marked "$base/ui/route?route=$posts" '<span class="pill noise">marked noise</span>'
 
 log "the HTML report, opened from a file"

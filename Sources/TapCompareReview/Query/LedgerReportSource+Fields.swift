@@ -3,14 +3,30 @@ import TapCompareCore
 
 extension LedgerReportSource {
     public func fields(route: String, query: ReportQuery) async throws -> [FieldReport] {
-        try await self.fieldsByRoute(route: route, query: query)[route] ?? []
+        var q = query
+        q.route = route
+        let aggregates: [FieldAggregate]
+        let compared: [String: Int]
+        if self.database.allowsConcurrentQueries {
+            async let a = self.fieldAggregates(q)
+            async let c = self.comparedByRoute(q)
+            aggregates = try await a
+            compared = try await c
+        } else {
+            aggregates = try await self.fieldAggregates(q)
+            compared = try await self.comparedByRoute(q)
+        }
+        return try await self.detailedFields(aggregates, compared: compared, query: q)[route] ?? []
     }
 
-    /// Fields of one route (or every route) by impact, with examples, suggestions and annotations.
-    func fieldsByRoute(route: String?, query: ReportQuery) async throws -> [String: [FieldReport]] {
-        var q = query
-        q.route = route ?? query.route
-        // The share needs each route's compared count; read it with the same filters (cheap: index scan per route).
+    /// One (route, field, kind) group of the discrepancies scan.
+    struct FieldAggregate: Sendable {
+        var route: String
+        var field: FieldReport
+    }
+
+    /// Discrepancies grouped by route, field and kind, with the query's filters.
+    func fieldAggregates(_ query: ReportQuery) async throws -> [FieldAggregate] {
         var sql = SQLBuilder(self.dialect)
         sql.append("""
             SELECT route, field, kind, count(*),
@@ -20,29 +36,29 @@ extension LedgerReportSource {
               \(self.dialect.timeText("min(recorded_at)")), \(self.dialect.timeText("max(recorded_at)"))
             FROM \(self.dialect.table("discrepancies")) WHERE 1 = 1
             """)
-        self.appendFilters(&sql, q, table: "discrepancies")
-        if let c = q.classification {
+        self.appendFilters(&sql, query, table: "discrepancies")
+        if let c = query.classification {
             sql.append(" AND classification = ")
             sql.bind(.text(c.rawValue))
         }
         sql.append(" GROUP BY route, field, kind")
-        let rows = try await self.database.query(sql.sql, sql.binds)
-        let compared = try await self.comparedByRoute(q)
-        let marks = try await self.annotationMarks()
-
-        var fields: [(route: String, field: FieldReport)] = rows.compactMap { r in
+        return try await self.database.query(sql.sql, sql.binds).compactMap { r in
             guard let route = r.string(0), let field = r.string(1), let kind = r.string(2) else { return nil }
             let occurrences = r.int(3) ?? 0
-            return (route, FieldReport(
+            return FieldAggregate(route: route, field: FieldReport(
                 field: field, kind: kind, occurrences: occurrences, comparisons: occurrences, share: 0,
                 firstSeen: r.date(7), lastSeen: r.date(8), regressions: r.int(4) ?? 0, noise: r.int(5) ?? 0,
-                races: r.int(6) ?? 0, examples: [], suggestion: nil,
-                annotation: marks[MarkKey(route: route, field: field, kind: kind)] ?? marks[MarkKey(route: route, field: field, kind: nil)]
+                races: r.int(6) ?? 0, examples: [], suggestion: nil, annotation: nil
             ))
         }
+    }
+
+    /// Completes each field with its share, examples, suggestion and annotation, by route and by impact.
+    func detailedFields(_ aggregates: [FieldAggregate], compared: [String: Int], query: ReportQuery) async throws -> [String: [FieldReport]] {
+        let marks = try await self.annotationMarks()
+        let filters = query
         // Per-field reads, each bounded and through the (route, field, kind, recorded_at) index.
-        let filters = q
-        let detailed = try await self.forEachConcurrently(fields) { item in
+        let detailed = try await self.forEachConcurrently(aggregates) { item in
             var f = item.field
             // Only a wildcard path can differ more than once per comparison; count those comparisons exactly.
             if f.field.contains("*") || f.field.contains("..") {
@@ -55,11 +71,11 @@ extension LedgerReportSource {
                 let (sampled, legacy, candidate) = try await self.distinctValues(route: item.route, field: f.field, kind: f.kind, query: filters)
                 f.suggestion = self.noisePolicy.suggestion(route: item.route, field: f.field, share: f.share, sampled: sampled, distinctLegacy: legacy, distinctCandidate: candidate)
             }
+            f.annotation = marks[MarkKey(route: item.route, field: f.field, kind: f.kind)] ?? marks[MarkKey(route: item.route, field: f.field, kind: nil)]
             return (item.route, f)
         }
-        fields = detailed
         var result: [String: [FieldReport]] = [:]
-        for (route, field) in fields { result[route, default: []].append(field) }
+        for (route, field) in detailed { result[route, default: []].append(field) }
         for key in result.keys { result[key]!.sort(by: ReportAssembler.fieldImpactOrder) }
         return result
     }
@@ -124,8 +140,10 @@ extension LedgerReportSource {
 
     func distinctComparisons(route: String, field: String, kind: String, query: ReportQuery) async throws -> Int {
         var sql = SQLBuilder(self.dialect)
-        sql.append("SELECT count(DISTINCT comparison_id) FROM \(self.dialect.table("discrepancies"))")
+        // count(*) over a DISTINCT subquery lets Postgres hash instead of sorting (count(DISTINCT) always sorts).
+        sql.append("SELECT count(*) FROM (SELECT DISTINCT comparison_id FROM \(self.dialect.table("discrepancies"))")
         self.fieldFilter(&sql, route: route, field: field, kind: kind, query: query)
+        sql.append(") s")
         return try await self.database.query(sql.sql, sql.binds).first?.int(0) ?? 0
     }
 

@@ -8,6 +8,7 @@ enum ReportAssembler {
         query: ReportQuery,
         plan: TimelinePlan,
         groups: [LedgerReportSource.OutcomeGroup],
+        timeline bucketCounts: [Int: (compared: Int, regressed: Int)],
         latency: [String: LatencyComparison],
         gaps: [GapReport],
         now: Date = Date()
@@ -19,6 +20,7 @@ enum ReportAssembler {
         var errors: [String: Int] = [:]
         var instances: [String: Int] = [:]
         var buckets = Array(repeating: (compared: 0, regressed: 0), count: plan.bucketCount)
+        for (b, counts) in bucketCounts where b >= 0 && b < buckets.count { buckets[b] = counts }
         var overview = Overview(
             firstSeen: nil, lastSeen: nil, comparisons: 0, compared: 0, matches: 0, mismatches: 0, regressed: 0,
             noiseOrRaceOnly: 0, mismatchRate: 0, candidateErrors: 0, candidateTimeouts: 0, skipped: 0,
@@ -57,10 +59,6 @@ enum ReportAssembler {
             if g.outcome != "skipped" {
                 legacyStatus[g.route, default: [:]][g.legacyStatus, default: 0] += g.count
                 candidateStatus[g.route, default: [:]][g.candidateStatus, default: 0] += g.count
-            }
-            if g.outcome == "match" || g.outcome == "mismatch", let b = g.bucket, b >= 0, b < buckets.count {
-                buckets[b].compared += g.count
-                buckets[b].regressed += g.regressed
             }
             routes[g.route] = route
         }

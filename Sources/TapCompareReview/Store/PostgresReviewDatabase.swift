@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import PostgresNIO
@@ -14,6 +15,8 @@ public final class PostgresReviewDatabase: ReviewDatabase, Service {
     let url: LedgerURL
     private let client: PostgresClient
     private let logger: Logger
+    /// Set when ``run()`` starts the pool: a query issued before waits for it instead of making PostgresNIO warn.
+    private let running = NIOLockedValueBox(false)
 
     /// - Parameters:
     ///   - postgres: Connection parameters. `sslmode=prefer|require` use TLS without verifying the certificate,
@@ -37,15 +40,25 @@ public final class PostgresReviewDatabase: ReviewDatabase, Service {
         configuration.options.connectTimeout = .seconds(5)
         // Four: the report runs its three aggregate queries at once, the UI a few requests at once.
         configuration.options.maximumConnections = 4
+        // The report's aggregates sort and hash up to a million rows; with the server default (4 MB) the
+        // percentile sorts spill to disk. 64 MB per review connection (at most four) keeps them in memory.
+        configuration.options.additionalStartupParameters = [("work_mem", "64MB")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
     /// Runs the connection pool until cancelled.
     public func run() async throws {
+        self.running.withLockedValue { $0 = true }
         await self.client.run()
     }
 
     public func query(_ sql: String, _ binds: [ReviewValue]) async throws -> [ReviewRow] {
+        // Commands start the pool and query at once; give run() its first turn (bounded: 5 s).
+        var waited = 0
+        while !self.running.withLockedValue({ $0 }) && waited < 5000 {
+            try await Task.sleep(for: .milliseconds(1))
+            waited += 1
+        }
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
             switch value {

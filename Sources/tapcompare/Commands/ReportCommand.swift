@@ -81,6 +81,21 @@ struct ReportCommand: AsyncParsableCommand {
         return query
     }
 
+    /// Writes a regular file atomically (a half-written report never replaces a good one), and anything else
+    /// (`/dev/stdout`, a FIFO, a device) in place: an atomic write would rename a new file over the device.
+    static func write(_ text: String, to path: String) throws {
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        if let type, type != .typeRegular {
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw CocoaError(.fileWriteNoPermission)
+            }
+            defer { try? handle.close() }
+            try handle.write(contentsOf: Data(text.utf8))
+        } else {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+
     func run() async throws {
         let url: LedgerURL
         do {
@@ -107,7 +122,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         if let output = self.output {
             do {
-                try text.write(toFile: output, atomically: true, encoding: .utf8)
+                try Self.write(text, to: output)
             } catch {
                 printError("cannot write --output '\(output)': \(error.localizedDescription)")
                 throw ExitCode(1)

@@ -46,6 +46,8 @@ struct ReportGenerate: AsyncParsableCommand {
                 day = day.addingTimeInterval(86_400)
             }
             let spanSeconds = Double(days) * 86_400
+            // Request ids of this run start with a tag, so discrepancies are made for this run's rows only.
+            let tag = "bench-\(UUID().uuidString.prefix(8).lowercased())-"
             print("generating \(n) comparisons over \(days) days…")
             _ = try await db.query("""
                 INSERT INTO tapcompare.comparisons (id, recorded_at, instance, request_id, method, route, path,
@@ -53,7 +55,7 @@ struct ReportGenerate: AsyncParsableCommand {
                   regression_count, legacy_sample, candidate_sample, run_id)
                 SELECT gen_random_uuid(),
                   to_timestamp($1::float8 - $2::float8 * (1 - i::float8 / $3::float8)),
-                  'proxy-' || (i % 3), 'req-' || i, r.method, r.route, replace(r.route, '{id}', (i % 100000)::text),
+                  'proxy-' || (i % 3), $4 || i, r.method, r.route, replace(r.route, '{id}', (i % 100000)::text),
                   200,
                   CASE WHEN o.outcome IN ('candidate_error', 'candidate_timeout', 'skipped') THEN NULL ELSE 200 END,
                   r.base * (0.5 + random() * random() * 4),
@@ -80,7 +82,7 @@ struct ReportGenerate: AsyncParsableCommand {
                 CROSS JOIN LATERAL (SELECT rr.route, split_part(rr.route, ' ', 1) AS method,
                                            CASE split_part(rr.route, ' ', 1) WHEN 'GET' THEN 12.0 ELSE 40.0 END AS base,
                                            CASE WHEN rr.route LIKE 'POST%' OR rr.route LIKE 'PUT%' THEN 0.5 ELSE 0.9 END AS speed) r
-                """, [.double(now.timeIntervalSince1970), .double(spanSeconds), .int(n)])
+                """, [.double(now.timeIntervalSince1970), .double(spanSeconds), .int(n), .text(tag)])
             print("comparisons done after \(ContinuousClock.now - started); generating discrepancies…")
             _ = try await db.query("""
                 INSERT INTO tapcompare.discrepancies (comparison_id, ordinal, recorded_at, route, path, field, kind,
@@ -95,8 +97,8 @@ struct ReportGenerate: AsyncParsableCommand {
                          WHEN 2 THEN to_jsonb(length(c.request_id) + 1) WHEN 3 THEN '4'::jsonb ELSE to_jsonb('"b' || c.request_id || '"') END,
                   CASE WHEN k = 4 THEN 'noise' WHEN k = 1 AND c.regression_count = 3 THEN 'race' ELSE 'regression' END
                 FROM tapcompare.comparisons c CROSS JOIN generate_series(0, 4) AS k
-                WHERE c.outcome = 'mismatch'
-                """, [])
+                WHERE c.outcome = 'mismatch' AND c.request_id LIKE $1
+                """, [.text(tag + "%")])
             _ = try await db.query("ANALYZE tapcompare.comparisons", [])
             _ = try await db.query("ANALYZE tapcompare.discrepancies", [])
             let counts = try await db.query("SELECT (SELECT count(*) FROM tapcompare.comparisons), (SELECT count(*) FROM tapcompare.discrepancies)", [])
