@@ -29,7 +29,10 @@ public struct MirrorConfiguration: Sendable {
     public var shadowHeaderName: String
     /// Value of ``shadowHeaderName``. Default `shadow`.
     public var shadowHeaderValue: String
-    /// Idle keep-alive connections kept per event loop in the candidate pool. Default `64`.
+    /// Idle keep-alive connections kept per event loop in the candidate pool. Default `256` (the default
+    /// ``maxInFlight``): with a slow candidate every in-flight call holds a connection, and closing them on
+    /// release only to reconnect for the next call would spend the event loop — which legacy traffic
+    /// shares — on connection churn.
     public var maxIdleConnectionsPerLoop: Int
     /// How long an idle candidate connection is kept. Default 60 s.
     public var idleTimeout: TimeAmount
@@ -48,7 +51,7 @@ public struct MirrorConfiguration: Sendable {
         maxResponseBodyBytes: Int = 1 << 20,
         shadowHeaderName: String = "X-Tap-Compare",
         shadowHeaderValue: String = "shadow",
-        maxIdleConnectionsPerLoop: Int = 64,
+        maxIdleConnectionsPerLoop: Int = 256,
         idleTimeout: TimeAmount = .seconds(60),
         routes: RouteTable<RoutePolicy> = RouteTable(entries: [], fallback: RoutePolicy())
     ) {
