@@ -29,6 +29,8 @@ import TapCompareMirroring
         #expect(c.noise.minShare == 0.5)
         #expect(c.race.recheckDelay == .milliseconds(200))
         #expect(c.race.versionHeaders == ["ETag", "Last-Modified"])
+        #expect(c.capture.queueCapacity == 4096)
+        #expect(c.capture.maxFiles == 10)
     }
 
     @Test func verificationNeedsMirroredWritesAndASingleValueIDPath() {

@@ -150,6 +150,7 @@ public enum ConfigurationLoader {
             if let v = m.rate("sample_rate") { c.capture.sampleRate = v }
             if let v = m.bytes("max_file_bytes") { c.capture.maxFileBytes = v }
             if let v = m.int("max_files", min: 1, max: 100_000) { c.capture.maxFiles = v }
+            if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.capture.queueCapacity = v }
             m.rejectUnknownKeys()
         }
         c.noise.secondary = r.url("secondary")

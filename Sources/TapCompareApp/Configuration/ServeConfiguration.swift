@@ -127,6 +127,8 @@ public struct ServeConfiguration: Sendable {
         public var maxFileBytes = 64 << 20
         /// `capture.max_files`: rotated files kept; the oldest is deleted. Default `10`.
         public var maxFiles = 10
+        /// `capture.queue_capacity`: exchanges waiting to be written; beyond, dropped and counted. Default `4096`.
+        public var queueCapacity = 4096
         public init() {}
     }
 

@@ -102,6 +102,7 @@ public struct ServeRunner {
                 capture = try CaptureWriter(
                     configuration: CaptureConfiguration(
                         path: path, sampleRate: c.capture.sampleRate, maxFileBytes: c.capture.maxFileBytes, maxFiles: c.capture.maxFiles,
+                        queueCapacity: c.capture.queueCapacity,
                         redaction: c.ledger.redaction
                     ),
                     logger: logger

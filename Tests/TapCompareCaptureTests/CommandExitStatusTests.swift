@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// Exit statuses and messages of `diff`, `rules check` and `serve`'s configuration errors, run as a user would.
+@Suite(.timeLimit(.minutes(1))) struct CommandExitStatusTests {
+    func write(_ text: String, _ name: String, in dir: URL) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func diffExitsZeroWhenEqualOneWhenDifferentTwoOnBadInput() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let a = try self.write(#"{"id": 1, "a": [1, 2, 3]}"#, "a.json", in: dir)
+        let reordered = try self.write(#"{"a": [1, 2, 3], "id": 1.0}"#, "b.json", in: dir)
+        let changed = try self.write(#"{"id": true, "a": [1, 3]}"#, "c.json", in: dir)
+        let broken = try self.write(#"{"id": "#, "bad.json", in: dir)
+
+        let equal = try await CommandLineTests.tapcompare(["diff", a, reordered], in: dir)
+        #expect(equal.status == 0)
+        let differ = try await CommandLineTests.tapcompare(["diff", a, changed], in: dir)
+        #expect(differ.status == 1)
+        #expect(differ.stdout.contains("type_changed\t/id\t1 → true"))
+        #expect(differ.stdout.contains("missing_in_candidate\t/a/1"))
+        let patch = try await CommandLineTests.tapcompare(["diff", a, changed, "--format", "json-patch"], in: dir)
+        #expect(patch.status == 1)
+        #expect(patch.stdout.contains(#""op":"remove""#))
+        let missing = try await CommandLineTests.tapcompare(["diff", a, dir.appendingPathComponent("nope.json").path], in: dir)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read the file"))
+        let invalid = try await CommandLineTests.tapcompare(["diff", a, broken], in: dir)
+        #expect(invalid.status == 2)
+        #expect(invalid.stderr.contains("invalid JSON at byte 7"))
+    }
+
+    @Test func rulesCheckNamesFileLineColumnAndTheFix() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        _ = try self.write("rules:\n  - route: GET /x\n    ignor: [$.a]\n", "rules/r.yml", in: dir)
+        let bad = try await CommandLineTests.tapcompare(["rules", "check", "rules"], in: dir)
+        #expect(bad.status == 2)
+        #expect((bad.stdout + bad.stderr).contains("r.yml:3:5: unknown key 'ignor'"))
+        #expect((bad.stdout + bad.stderr).contains("did you mean 'ignore'?"))
+        let shipped = try await CommandLineTests.tapcompare(["rules", "check", CommandLineTests.rules], in: dir)
+        #expect(shipped.status == 0)
+    }
+
+    @Test func serveRefusesABadConfigurationWithExitTwo() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let file = try self.write("legacy: http://127.0.0.1:1\nmirror:\n  timeout: 5 sec\n", "tap.yml", in: dir)
+        let bad = try await CommandLineTests.tapcompare(["serve", "--config", file], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("tap.yml:3:12: mirror.timeout: '5 sec' is not a duration"))
+        let flag = try await CommandLineTests.tapcompare(["serve", "--legacy", "http://127.0.0.1:1", "--sample-rate", "1.5"], in: dir)
+        #expect(flag.status == 2)
+        #expect(flag.stderr.contains("--sample-rate: '1.5' is outside 0…1"))
+    }
+}
