@@ -173,17 +173,21 @@ final class CommentService: Sendable {
         let legacy = try await ScriptedUpstream { head in shared.behave(head) }
         let candidate = try await ScriptedUpstream { head in reader.behave(head) }
         let configuration = ClassificationConfiguration(recheckDelay: .milliseconds(20))
-        let writer = Task {
-            while !Task.isCancelled {
+        // The writer is an OS thread, not a task: a busy cooperative pool (the suite runs in parallel) must not
+        // starve it, or no edit would fall between the two reads.
+        let stop = Mutex(false)
+        let writer = Thread {
+            while !stop.withLock({ $0 }) {
                 shared.editAll()
-                try? await Task.sleep(for: .microseconds(200))
+                usleep(100)
             }
         }
+        writer.start()
+        defer { stop.withLock { $0 = true } }
         try await self.withPipeline(legacy: legacy, candidate: candidate, classification: configuration, replayLegacy: false) { send, sink in
             for id in 1...10 { try await send(.GET, "/api/v1/comments/\(id)") }
             for id in 1...10 { try await send(.GET, "/api/v1/comments/\(id)") }
             let records = await sink.waitFor(count: 20)
-            writer.cancel()
             #expect(records.count == 20)
             let discrepancies = records.flatMap(\.discrepancies)
             // Whenever the edit fell between the two reads, the body differs, and legacy's re-read shows its
@@ -193,7 +197,7 @@ final class CommentService: Sendable {
             #expect(!discrepancies.contains { $0.classification == .regression && $0.field == "$.body" })
             #expect(!discrepancies.contains { $0.field == "$.score" })
         }
-        writer.cancel()
+        stop.withLock { $0 = true }
         try await legacy.shutdown()
         try await candidate.shutdown()
     }

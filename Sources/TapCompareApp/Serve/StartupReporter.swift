@@ -26,14 +26,13 @@ struct StartupReporter: Service {
             "ledger": "\(self.store.url)",
             "admin": "\(c.admin.listen)",
         ])
-        // The writer migrates before its first write and retries while the database is down; readiness
-        // follows the schema, so a load balancer waits for a usable ledger.
+        // The ledger writer owns the migrations (it runs them at start-up and again before its first write after
+        // an outage); readiness only follows the schema, so a load balancer waits for a usable ledger.
         while !Task.isCancelled {
             if let version = try? await self.store.schemaVersion(), version > 0 {
                 self.readiness.set("ledger", ready: true)
                 break
             }
-            if (try? await self.store.migrate()) != nil { continue }
             try? await Task.sleep(for: .seconds(1))
         }
         try? await gracefulShutdown()

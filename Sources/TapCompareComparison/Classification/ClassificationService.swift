@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Synchronization
 import TapCompareCore
 import TapCompareJSON
 import TapCompareRules
@@ -25,6 +26,8 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
         var wantsBaseline: Bool
         var wantsRecheck: Bool
         var verification: WriteVerification?
+        /// Judged once in ``refine``: with `race.version_path` it parses both bodies.
+        var versionsDiffer: Bool
     }
 
     public let configuration: ClassificationConfiguration
@@ -74,7 +77,8 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
             wantsBaseline: self.baselineProbe != nil && safe && answered
                 && (self.configuration.baselineRate >= 1 || Double.random(in: 0..<1) < self.configuration.baselineRate),
             wantsRecheck: self.legacyProbe != nil && self.configuration.recheck && safe && record.outcome == .mismatch && !versionsDiffer,
-            verification: answered ? self.configuration.verifications[exchange.route] : nil
+            verification: answered ? self.configuration.verifications[exchange.route] : nil,
+            versionsDiffer: versionsDiffer
         )
         guard work.wantsBaseline || work.wantsRecheck || work.verification != nil else {
             deliver(self.classifyWithoutIO(work))
@@ -118,7 +122,7 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
         var record = work.record
         record.discrepancies = DiscrepancyClassifier.classify(
             record.discrepancies, route: work.exchange.route,
-            evidence: .init(versionsDiffer: self.versionsDiffer(work.exchange)), noiseModel: self.noiseModel
+            evidence: .init(versionsDiffer: work.versionsDiffer), noiseModel: self.noiseModel
         )
         return record
     }
@@ -126,7 +130,7 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
     func process(_ work: Work) async {
         var record = work.record
         let exchange = work.exchange
-        var evidence = DiscrepancyClassifier.Evidence(versionsDiffer: self.versionsDiffer(exchange))
+        var evidence = DiscrepancyClassifier.Evidence(versionsDiffer: work.versionsDiffer)
         let rules = work.comparator.ruleSet.routeRules(
             route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path
         )
@@ -279,7 +283,15 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
         do { return .success(try await body()) } catch { return .failure(error) }
     }
 
+    /// `tapcompare_classification_evidence_total{kind,result}`: the label set is small and fixed, so each handle
+    /// is made once and reused.
     static func evidence(_ kind: String, _ result: String) -> Counter {
-        Counter(label: "tapcompare_classification_evidence_total", dimensions: [("kind", kind), ("result", result)])
+        let key = kind + "/" + result
+        if let counter = self.evidenceCounters.withLock({ $0[key] }) { return counter }
+        let counter = Counter(label: "tapcompare_classification_evidence_total", dimensions: [("kind", kind), ("result", result)])
+        self.evidenceCounters.withLock { $0[key] = counter }
+        return counter
     }
+
+    private static let evidenceCounters = Mutex<[String: Counter]>([:])
 }
