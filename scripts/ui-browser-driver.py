@@ -265,6 +265,7 @@ def run(tab):
     if not tab.wait_for("document.getElementById('token-refused')"):
         raise CheckFailure("token: a wrong token was not refused")
     expect(tab, "token-refused", ['id="token-refused"', "The token was refused"], state="token")
+    tab.screenshot("token-refused")
     tab.evaluate("document.getElementById('token-input').focus()")
     tab.call("Input.insertText", {"text": TOKEN})
     tab.evaluate("document.querySelector('#token-form button').click()")

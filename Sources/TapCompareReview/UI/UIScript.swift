@@ -163,6 +163,7 @@ enum UIScript {
 
     // ---- The token form, shown when the API answers 401. ------------------------------------------------------
     function showTokenForm(refused) {
+      if (refused) storeToken("");  // never resend a token the listener refused
       $("filters").hidden = true;
       $("meta").textContent = "";
       $("view").innerHTML =
