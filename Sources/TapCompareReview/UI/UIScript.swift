@@ -101,10 +101,11 @@ enum UIScript {
       return p.toString();
     }
 
-    /// A link to a view, carrying the window and filter.
+    /// A link to a view, carrying the window and filter. The window is always spelled out, so a shared link
+    /// shows the same figures whatever window the colleague's UI opens on.
     function link(state, segments, extra) {
       const p = new URLSearchParams();
-      if (state.since && state.since !== DEFAULT_SINCE) p.set("since", state.since);
+      if (state.since) p.set("since", state.since);
       if (state.from) p.set("from", state.from);
       if (state.to) p.set("to", state.to);
       if (state.classification !== "all") p.set("classification", state.classification);
