@@ -12,7 +12,7 @@
 #   SWIFT_FLAGS                   flags for both `swift build` and `swift test` (scripts/tsan.sh sets
 #                                 "--sanitize=thread --scratch-path .build-tsan")
 #   SKIP_BROWSER_TEST             set to skip the review UI's headless-Chromium step (also skipped when
-#                                 SWIFT_TEST_ARGS narrows the run)
+#                                 SWIFT_TEST_ARGS narrows the run with --filter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -25,7 +25,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresq
 command -v xmllint >/dev/null 2>&1 || need_packages+=(libxml2-utils)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 # The browser step below (scripts/ui-browser-test.sh) drives Debian's chromium.
-if [ -z "${SKIP_BROWSER_TEST:-}" ] && [ -z "${SWIFT_TEST_ARGS:-}" ]; then
+if [ -z "${SKIP_BROWSER_TEST:-}" ] && [[ "${SWIFT_TEST_ARGS:-}" != *--filter* ]]; then
   command -v chromium >/dev/null 2>&1 || need_packages+=(chromium fonts-liberation)
   command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 fi
@@ -80,7 +80,7 @@ swift test --skip-build ${SWIFT_FLAGS:-} ${SWIFT_TEST_ARGS:-}
 # --- the review UI in a real browser -----------------------------------------------------------------------------
 # Headless Chromium through the web UI over a seeded ledger, with the admin token (scripts/ui-browser-test.sh;
 # screenshots in bench/results/ui/). After `swift test`, so a broken build or unit test fails first.
-if [ -z "${SKIP_BROWSER_TEST:-}" ] && [ -z "${SWIFT_TEST_ARGS:-}" ]; then
+if [ -z "${SKIP_BROWSER_TEST:-}" ] && [[ "${SWIFT_TEST_ARGS:-}" != *--filter* ]]; then
   log "the review UI in headless Chromium"
   browser_started=$(date +%s)
   scripts/ui-browser-test.sh
