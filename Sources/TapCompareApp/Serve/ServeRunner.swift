@@ -163,6 +163,7 @@ public struct ServeRunner {
             registry: MetricsBootstrap.registry,
             readiness: readiness,
             routes: [review.installer],
+            publicPaths: ReviewRoutes.publicPaths,
             eventLoopGroup: group,
             logger: logger
         )
