@@ -119,24 +119,31 @@ struct LedgerRollups: Sendable, Hashable {
         }
 
         guard !c.discrepancies.isEmpty else { return }
-        // Per (field, kind) of this comparison: occurrences by classification.
-        struct FieldKind: Hashable { var field: String; var kind: String }
-        var seen: [FieldKind: [String: Int]] = [:]
+        // Occurrences per (field, kind, classification) of this comparison. A comparison has a handful of
+        // discrepancies: a linear scan of a small array beats hashing (this runs for every row written).
+        var seen: [(field: String, kind: String, classification: String, count: Int)] = []
+        seen.reserveCapacity(c.discrepancies.count)
         for d in c.discrepancies {
-            seen[FieldKind(field: d.field, kind: d.kind), default: [:]][d.classification, default: 0] += 1
-        }
-        for (fk, byClass) in seen {
-            let leading = byClass.keys.min { (Self.rank($0), $0) < (Self.rank($1), $1) }
-            for (classification, n) in byClass {
-                let key = FieldKey(hour: hour, route: c.route, runID: run, field: fk.field, kind: fk.kind, classification: classification)
-                var counts = self.fields[key] ?? FieldCounts(firstSeen: c.recordedAt, lastSeen: c.recordedAt)
-                counts.occurrences += n
-                counts.comparisons += 1
-                if classification == leading { counts.leadingComparisons += 1 }
-                counts.firstSeen = min(counts.firstSeen, c.recordedAt)
-                counts.lastSeen = max(counts.lastSeen, c.recordedAt)
-                self.fields[key] = counts
+            if let i = seen.firstIndex(where: { $0.field == d.field && $0.kind == d.kind && $0.classification == d.classification }) {
+                seen[i].count += 1
+            } else {
+                seen.append((d.field, d.kind, d.classification, 1))
             }
+        }
+        for entry in seen {
+            // The leading classification of this (field, kind) in this comparison.
+            var leading = entry.classification
+            for other in seen where other.field == entry.field && other.kind == entry.kind {
+                if (Self.rank(other.classification), other.classification) < (Self.rank(leading), leading) { leading = other.classification }
+            }
+            let key = FieldKey(hour: hour, route: c.route, runID: run, field: entry.field, kind: entry.kind, classification: entry.classification)
+            var counts = self.fields[key] ?? FieldCounts(firstSeen: c.recordedAt, lastSeen: c.recordedAt)
+            counts.occurrences += entry.count
+            counts.comparisons += 1
+            if entry.classification == leading { counts.leadingComparisons += 1 }
+            counts.firstSeen = min(counts.firstSeen, c.recordedAt)
+            counts.lastSeen = max(counts.lastSeen, c.recordedAt)
+            self.fields[key] = counts
         }
     }
 

@@ -228,13 +228,21 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     /// One upsert per rollup table and chunk, adding to the counts already stored.
     static func upsertRollups(_ rollups: LedgerRollups, on conn: SQLiteConnection) async throws {
+        // A batch spans an hour or two: format each hour once, not once per key.
+        var hours: [Date: SQLiteData] = [:]
+        func hourText(_ hour: Date) -> SQLiteData {
+            if let text = hours[hour] { return text }
+            let text = SQLiteData.text(LedgerTime.format(hour))
+            hours[hour] = text
+            return text
+        }
         let outcomes = rollups.sortedOutcomes
         for chunk in outcomes.chunked(Self.rowsPerStatement) {
             var binds: [SQLiteData] = []
             binds.reserveCapacity(chunk.count * 12)
             for (k, v) in chunk {
                 binds.append(contentsOf: [
-                    .text(LedgerTime.format(k.hour)), .text(k.route), .text(k.runID), .text(k.instance), .text(k.outcome),
+                    hourText(k.hour), .text(k.route), .text(k.runID), .text(k.instance), .text(k.outcome),
                     .integer(k.legacyStatus), .integer(k.candidateStatus), .text(k.reason), .integer(v.comparisons),
                     .integer(v.regressed), .text(LedgerTime.format(v.firstSeen)), .text(LedgerTime.format(v.lastSeen)),
                 ])
@@ -249,7 +257,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             var binds: [SQLiteData] = []
             binds.reserveCapacity(chunk.count * 6)
             for (k, n) in chunk {
-                binds.append(contentsOf: [.text(LedgerTime.format(k.hour)), .text(k.route), .text(k.runID), .text(k.side), .integer(k.bucket), .integer(n)])
+                binds.append(contentsOf: [hourText(k.hour), .text(k.route), .text(k.runID), .text(k.side), .integer(k.bucket), .integer(n)])
             }
             _ = try await conn.query(Self.upsertSQL(
                 table: "rollup_latency", keys: ["hour", "route", "run_id", "side", "bucket"], sums: ["count"], rows: chunk.count, seen: false
@@ -260,7 +268,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             binds.reserveCapacity(chunk.count * 11)
             for (k, v) in chunk {
                 binds.append(contentsOf: [
-                    .text(LedgerTime.format(k.hour)), .text(k.route), .text(k.runID), .text(k.field), .text(k.kind),
+                    hourText(k.hour), .text(k.route), .text(k.runID), .text(k.field), .text(k.kind),
                     .text(k.classification), .integer(v.occurrences), .integer(v.comparisons), .integer(v.leadingComparisons),
                     .text(LedgerTime.format(v.firstSeen)), .text(LedgerTime.format(v.lastSeen)),
                 ])
