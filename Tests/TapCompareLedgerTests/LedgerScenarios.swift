@@ -14,8 +14,8 @@ enum LedgerScenarios {
         try await Harness.withStore(url) { store in
             #expect(try await store.schemaVersion() == 0)
             let first = try await store.migrate()
-            #expect(first == [1, 2])
-            #expect(try await store.schemaVersion() == 2)
+            #expect(first == [1, 2, 3])
+            #expect(try await store.schemaVersion() == 3)
             let second = try await store.migrate()
             #expect(second.isEmpty, "a second migrate applies nothing")
             #expect(try await store.counts() == LedgerCounts(comparisons: 0, discrepancies: 0, gaps: 0, droppedInGaps: 0))
@@ -69,6 +69,7 @@ enum LedgerScenarios {
             try await store.insert(rows)
             try await store.insert(Array(rows[100..<200]))  // a replayed batch
             #expect(try await store.counts() == LedgerCounts(comparisons: 250, discrepancies: 750, gaps: 0, droppedInGaps: 0))
+            #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: rows), "the replayed batch is not counted twice")
             let original = rows[7]
             let stored = try #require(try await store.comparison(id: original.id))
             #expect(abs(stored.recordedAt.timeIntervalSince(original.recordedAt)) < 0.000_5)
@@ -123,6 +124,7 @@ enum LedgerScenarios {
         #expect(counts.comparisons == 2 * perWriter)
         #expect(counts.discrepancies == 2 * perWriter * 3)
         #expect(counts.gaps == 0)
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// Everything recorded while the ledger is down or refusing arrives once it is back: rows = comparisons made.
@@ -155,6 +157,8 @@ enum LedgerScenarios {
         #expect(counts.comparisons == 2_000)
         #expect(counts.discrepancies == 6_000)
         #expect(counts.gaps == 0)
+        // Batches written, spooled, replayed (some perhaps twice): each comparison counted once in the rollups.
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// A ledger down from the start with a small spool: what fits is spooled and replayed, the rest is dropped,
@@ -193,6 +197,7 @@ enum LedgerScenarios {
         #expect(gap.reason == "spool_full")
         #expect(gap.instance == "test")
         #expect(gap.from <= gap.to)
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// A writer process killed with SIGKILL while spooling loses nothing it reported durable: the next writer
@@ -233,6 +238,7 @@ enum LedgerScenarios {
         #expect(counts.comparisons >= durable, "every comparison reported durable before the kill is in the ledger")
         #expect(counts.comparisons == replayed)
         #expect(counts.discrepancies == 3 * counts.comparisons, "no comparison is stored without its discrepancies")
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// Secrets never reach the database: headers, query parameters, JSON paths in bodies and discrepancies.
@@ -291,6 +297,10 @@ enum LedgerScenarios {
             let day = LedgerTime.dayStamp(now.addingTimeInterval(-40 * 86_400))
             #expect(Set(result.droppedPartitions) == ["comparisons_p\(day)", "discrepancies_p\(day)"])
         }
+        // The rollups of the pruned hours went with the rows.
+        try await RollupCheck.expectConsistent(url)
+        let left = try await Harness.withStore(url) { try await RollupSnapshot.read($0) }
+        #expect(left == RollupSnapshot(expected: recent))
     }
 }
 

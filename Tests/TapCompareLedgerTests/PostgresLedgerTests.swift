@@ -6,6 +6,14 @@ import Testing
 /// `TAPCOMPARE_TEST_POSTGRES_URL` is unset, except under `CI`, where they run and fail.
 @Suite("Ledger on Postgres", .enabled(if: TestPostgres.enabled, TestPostgres.skipReason), .timeLimit(.minutes(3)))
 struct PostgresLedgerTests {
+    @Test func rollupsMatchRawAfterWrites() async throws {
+        try await RollupScenarios.rollupsMatchRawAfterWrites(.postgres)
+    }
+
+    @Test func migrationBackfillsRollups() async throws {
+        try await RollupScenarios.migrationBackfill(.postgres)
+    }
+
     @Test func migrationsFromEmptyAndRerun() async throws {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.postgres)
     }

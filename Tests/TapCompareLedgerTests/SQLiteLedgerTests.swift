@@ -5,6 +5,14 @@ import Testing
 
 @Suite("Ledger on SQLite", .timeLimit(.minutes(2)))
 struct SQLiteLedgerTests {
+    @Test func rollupsMatchRawAfterWrites() async throws {
+        try await RollupScenarios.rollupsMatchRawAfterWrites(.sqlite)
+    }
+
+    @Test func migrationBackfillsRollups() async throws {
+        try await RollupScenarios.migrationBackfill(.sqlite)
+    }
+
     @Test func migrationsFromEmptyAndRerun() async throws {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.sqlite)
     }

@@ -118,7 +118,8 @@ public struct StatusCount: Sendable, Codable, Hashable {
     public var count: Int
 }
 
-/// Nearest-rank latency percentiles in milliseconds.
+/// Nearest-rank latency percentiles in milliseconds, read from the rollups' log-scale buckets: each within
+/// `LatencyBuckets.relativeError` (0.99 %) of the exact nearest-rank latency.
 public struct Percentiles: Sendable, Codable, Hashable {
     public var p50: Double
     public var p90: Double

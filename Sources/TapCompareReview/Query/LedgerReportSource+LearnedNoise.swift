@@ -5,11 +5,11 @@ extension LedgerReportSource {
     static let maximumNoiseModels = 20
 
     /// The published learned-noise models of the instances active in the window, or `nil` when none published
-    /// (or the ledger predates the tables: schema version below 2).
+    /// (or the ledger predates the tables: schema version below 3).
     func learnedNoise(_ query: ReportQuery) async throws -> LearnedNoiseReport? {
         let d = self.dialect
         let version = try await self.database.query("SELECT max(version) FROM \(d.table("schema_migrations"))", [])
-        guard (version.first?.int(0) ?? 0) >= 2 else { return nil }
+        guard (version.first?.int(0) ?? 0) >= 3 else { return nil }
 
         var sql = SQLBuilder(d)
         sql.append("SELECT instance, \(d.timeText("updated_at")), \(d == .postgres ? "learning::int" : "learning"), min_share, min_samples, window_size FROM \(d.table("noise_models"))")
