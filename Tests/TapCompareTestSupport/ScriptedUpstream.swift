@@ -201,16 +201,11 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, response.headBytes())
             self.write(context, Array(response.bodyBytes().prefix(afterBytes)))
             context.flush()
-            // SO_LINGER 0 turns the close into a TCP reset.
-            if let provider = context.channel as? any SocketOptionProvider {
-                provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-            } else {
-                context.close(promise: nil)
-            }
+            self.reset(context)
         case .close:
             context.close(promise: nil)
+        case .reset:
+            self.reset(context)
         case .garbage(let bytes):
             self.write(context, bytes)
             context.flush()
@@ -228,6 +223,17 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, bytes)
             context.flush()
             self.finished(context: context, uri: uri)
+        }
+    }
+
+    /// Closes with SO_LINGER 0, which turns the close into a TCP reset.
+    private func reset(_ context: ChannelHandlerContext) {
+        if let provider = context.channel as? any SocketOptionProvider {
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.close(promise: nil)
         }
     }
 

@@ -15,6 +15,8 @@ public enum UpstreamBehavior: Sendable {
     case resetMidBody(ScriptedResponse, afterBytes: Int)
     /// Close the connection without answering.
     case close
+    /// Reset the connection (TCP RST) without answering.
+    case reset
     /// Answer bytes that are not HTTP.
     case garbage([UInt8])
     /// Stream `bytes` of body (byte `i` is `UInt8(i % 251)`) with backpressure, `Content-Length` framed.
