@@ -201,7 +201,9 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, response.headBytes())
             self.write(context, Array(response.bodyBytes().prefix(afterBytes)))
             context.flush()
-            self.reset(context)
+            // A moment before the reset, so the peer reads the partial answer first: a reset arriving with those
+            // bytes still unread makes the kernel discard them, and the peer would see no answer at all.
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(50)) { self.reset(context) }
         case .close:
             context.close(promise: nil)
         case .reset:

@@ -11,7 +11,7 @@ public enum UpstreamBehavior: Sendable {
     case sleep(TimeAmount, then: ScriptedResponse)
     /// Never answer; keep the connection open.
     case hang
-    /// Send the head and `bytes` bytes of the body, then reset the connection.
+    /// Send the head and `bytes` bytes of the body, then (50 ms later) reset the connection.
     case resetMidBody(ScriptedResponse, afterBytes: Int)
     /// Close the connection without answering.
     case close

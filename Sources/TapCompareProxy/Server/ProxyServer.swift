@@ -94,7 +94,7 @@ public final class ProxyServer: Service, Sendable {
                     try sync.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
                         let refusal = ClientRefusal.forAcceptError(error)
                         metrics.refused(refusal)
-                        logger.info("accept failed; pausing accepts", metadata: ["reason": "\(refusal)", "error": "\(error)"])
+                        logger.info("accept failed; pausing accepts", metadata: ["client.refusal": "\(refusal)", "error": "\(error)"])
                         return Self.acceptBackoff
                     })
                     try sync.addHandler(quiesce.makeServerChannelHandler(channel: channel))
