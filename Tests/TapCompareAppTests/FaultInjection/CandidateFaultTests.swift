@@ -72,14 +72,53 @@ extension FaultInjection {
             }
         }
 
-        @Test("a 100 MB candidate body is read through but not kept: skipped response_too_large, counted")
+        /// Run against the built binary so the proxy's own memory can be read (`/proc/PID/status`) and its
+        /// counters start at zero.
+        @Test("a 100 MB candidate body is read through, never held: skipped response_too_large, counted, memory flat")
         func sendsAHundredMegabytes() async throws {
-            try await self.run(.huge(bytes: 100 << 20), path: "/fault/candidate-huge", count: 1, configure: { $0.mirror.timeout = .seconds(30) }) { _, rows, before, after in
-                #expect(rows.first?.outcome == "skipped")
-                #expect(rows.first?.reason == "response_too_large")
-                let skipped = ["reason": "response_too_large"]
-                #expect(after.value("tapcompare_skipped_total", skipped) - before.value("tapcompare_skipped_total", skipped) == 1)
+            let directory = try ServeHarness.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let legacy = try await ScriptedUpstream { _ in .respond(Self.legacyResponse) }
+            let candidate = try await ScriptedUpstream { _ in .huge(bytes: 100 << 20) }
+            let serve = try await ServeProcess.start(yaml: """
+                legacy: \(legacy.url)
+                candidate: \(candidate.url)
+                sample_rate: 1
+                race:
+                  recheck: false
+                mirror:
+                  timeout: 50s
+                ledger:
+                  url: sqlite:\(directory)/ledger.sqlite
+                  spool_dir: \(directory)/spool
+                  flush_interval: 20ms
+
+                """, directory: directory)
+            defer { serve.terminate() }
+            let baseline = try #require(serve.memory("VmRSS"))
+
+            let bytes = try await RawHTTPClient.exchange(
+                "GET /fault/candidate-huge HTTP/1.1\r\nHost: t\r\nX-Request-Id: huge\r\nConnection: close\r\n\r\n", port: serve.proxyPort
+            )
+            #expect(RawResponse(parsing: bytes)?.bodyText == Self.legacyBody)
+            let skipped = ["reason": "response_too_large"]
+            let deadline = ContinuousClock.now + .seconds(50)
+            while try await serve.metrics().value("tapcompare_skipped_total", skipped) < 1, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
             }
+            #expect(try await serve.metrics().value("tapcompare_skipped_total", skipped) == 1)
+            #expect(candidate.respondedCount == 1, "the candidate wrote all 100 MB")
+            // Only mirror.max_response_bytes (8 MiB) of it is kept; the rest streams through and is dropped.
+            let peak = try #require(serve.memory("VmHWM"))
+            #expect(peak - baseline < 40 << 20, "peak resident memory grew by \((peak - baseline) >> 20) MiB")
+            #expect(try await serve.stop() == 0)
+
+            let rows = try await ServeProcess.rows(ledger: "sqlite:\(directory)/ledger.sqlite")
+            #expect(rows.map(\.requestID) == ["huge"])
+            #expect(rows.first?.outcome == "skipped")
+            #expect(rows.first?.reason == "response_too_large")
+            try await legacy.shutdown()
+            try await candidate.shutdown()
         }
 
         @Test("a candidate trickling its answer a byte at a time is cut at mirror.timeout")

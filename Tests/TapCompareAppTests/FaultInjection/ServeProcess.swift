@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TapCompareLedger
+import TapCompareReview
 import TapCompareTestSupport
 import Testing
 
@@ -66,6 +68,28 @@ final class ServeProcess: Sendable {
         let (status, text) = try await self.admin("/metrics")
         #expect(status == 200)
         return PrometheusText(text)
+    }
+
+    /// A `/proc/PID/status` memory figure in bytes (`VmRSS` now, `VmHWM` the peak), Linux only.
+    func memory(_ field: String) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(self.process.processIdentifier)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
+            return kilobytes.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    /// The comparison rows of a ledger the process wrote (read after it stopped).
+    static func rows(ledger: String) async throws -> [LedgerRow] {
+        try await ReviewDatabases.withDatabase(url: try LedgerURL(parsing: ledger), logger: ServeHarness.logger) { database in
+            try await database.query("SELECT request_id, route, outcome, reason, legacy_status, candidate_status FROM comparisons ORDER BY recorded_at", []).map { row in
+                LedgerRow(
+                    requestID: row.string(0) ?? "", route: row.string(1) ?? "", outcome: row.string(2) ?? "",
+                    reason: row.string(3), legacyStatus: row.int(4), candidateStatus: row.int(5)
+                )
+            }
+        }
     }
 
     /// SIGTERM, then waits for the exit status (the ledger is flushed by then).
