@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import TapCompareApp
 import TapCompareTestSupport
 import Testing
@@ -79,7 +80,9 @@ extension FaultInjection {
             let directory = try ServeHarness.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let legacy = try await ScriptedUpstream { _ in .respond(Self.legacyResponse) }
-            let candidate = try await ScriptedUpstream { _ in .huge(bytes: 100 << 20) }
+            // Writing 100 MB keeps a loop busy: the candidate gets its own, off the shared ones.
+            let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let candidate = try await ScriptedUpstream(group: loops) { _ in .huge(bytes: 100 << 20) }
             let serve = try await ServeProcess.start(yaml: """
                 legacy: \(legacy.url)
                 candidate: \(candidate.url)
@@ -119,6 +122,7 @@ extension FaultInjection {
             #expect(rows.first?.reason == "response_too_large")
             try await legacy.shutdown()
             try await candidate.shutdown()
+            try await loops.shutdownGracefully()
         }
 
         @Test("a candidate trickling its answer a byte at a time is cut at mirror.timeout")

@@ -16,7 +16,10 @@ extension FaultInjection {
             try Self.raiseOwnDescriptorLimit(to: Self.clients + 512)
             let directory = try ServeHarness.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let legacy = try await ScriptedUpstream { _ in .respond(ScriptedResponse(body: "ok")) }
+            // The 1,500 clients and legacy get their own event loop, so the shared loops the rest of the test
+            // process runs on stay responsive.
+            let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let legacy = try await ScriptedUpstream(group: loops) { _ in .respond(ScriptedResponse(body: "ok")) }
             let serve = try await ServeProcess.start(yaml: """
                 legacy: \(legacy.url)
                 listener:
@@ -34,7 +37,7 @@ extension FaultInjection {
             // cannot accept. Some connects may time out once the backlog is full too: that is the degradation.
             let connections = await withTaskGroup(of: RawTCP?.self) { group in
                 for _ in 0..<Self.clients {
-                    group.addTask { try? await RawTCP.connect(port: serve.proxyPort, connectTimeout: .seconds(3)) }
+                    group.addTask { try? await RawTCP.connect(port: serve.proxyPort, connectTimeout: .seconds(3), group: loops) }
                 }
                 var open: [RawTCP] = []
                 for await connection in group { if let connection { open.append(connection) } }
@@ -69,6 +72,7 @@ extension FaultInjection {
             #expect(metrics.value("tapcompare_requests_total", ["route": "GET /fault/fd", "status": "502"]) >= Double(statuses[502, default: 0]))
             #expect(try await serve.stop() == 0)
             try await legacy.shutdown()
+            try await loops.shutdownGracefully()
         }
 
         /// The test process itself holds one descriptor per client connection (and the upstream's).
