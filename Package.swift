@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TapCompareJSON", targets: ["TapCompareJSON"]),
         .library(name: "TapCompareRules", targets: ["TapCompareRules"]),
         .library(name: "TapCompareComparison", targets: ["TapCompareComparison"]),
+        .library(name: "TapCompareFuzzProperties", targets: ["TapCompareFuzzProperties"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -228,11 +229,24 @@ let package = Package(
             path: "Tests/TapCompareTestSupport",
             swiftSettings: swiftSettings
         ),
+        /// What the libFuzzer targets in `fuzz/` check, shared with the tests that replay `fuzz/regressions/`.
+        .target(
+            name: "TapCompareFuzzProperties",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TapCompareFuzzProperties",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TapCompareJSONTests", dependencies: ["TapCompareJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TapCompareComparisonTests",
-            dependencies: ["TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore"],
+            dependencies: [
+                "TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore", "TapCompareFuzzProperties",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

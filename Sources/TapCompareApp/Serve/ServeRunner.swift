@@ -43,6 +43,7 @@ public struct ServeRunner {
         public let store: any LedgerStore
         public let capture: CaptureWriter?
         public let classification: ClassificationService
+        public let noisePublisher: NoiseModelPublisher
         public let readiness: Readiness
         public let services: [ServiceGroupConfiguration.ServiceConfiguration]
     }
@@ -191,9 +192,15 @@ public struct ServeRunner {
         }
         let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
 
+        let noisePublisher = NoiseModelPublisher(
+            model: classification.noiseModel, learning: c.noise.secondary != nil || c.noise.replayLegacy,
+            instance: c.ledger.instance, store: store, logger: logger
+        )
+
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: store),
             .init(service: writer),
+            .init(service: noisePublisher),
             .init(service: ProbeLifecycle(probes: probes)),
             .init(service: classification),
             .init(service: stage),
@@ -208,7 +215,7 @@ public struct ServeRunner {
         ]
         return Assembly(
             proxy: proxy, admin: admin, stage: stage, writer: writer, store: store, capture: capture,
-            classification: classification,
+            classification: classification, noisePublisher: noisePublisher,
             readiness: readiness, services: services
         )
     }

@@ -71,9 +71,11 @@ public struct LedgerReportSource: ReportSource {
             latency = includeLatency ? try await self.latency(query) : [:]
         }
         let gaps = try await self.gaps(query, span: span)
-        return ReportAssembler.assemble(
+        var report = ReportAssembler.assemble(
             ledger: self.ledgerDescription, query: query, plan: plan, groups: groups, timeline: timeline, latency: latency, gaps: gaps
         )
+        report.learnedNoise = try await self.learnedNoise(query)
+        return report
     }
 
     // MARK: Filters
