@@ -101,6 +101,9 @@ import TapCompareReview
                 if !published { try await Task.sleep(for: .milliseconds(20)) }
             }
             task.cancel()
+            // Wait for it: a publish still running when the store closes reopens its connection, and the store
+            // is then deallocated with it open (SQLiteNIO's debug assertion crashed the whole test process).
+            _ = await task.result
             #expect(published)
         }
     }
