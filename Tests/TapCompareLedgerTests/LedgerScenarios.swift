@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import SQLiteNIO
 import TapCompareCore
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 

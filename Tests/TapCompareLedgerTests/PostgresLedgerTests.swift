@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 
@@ -35,7 +36,7 @@ struct PostgresLedgerTests {
         _ = try TestPostgres.baseURL()
         let cluster = try await PostgresCluster.start()
         do {
-            try await LedgerScenarios.outage(.postgres, url: cluster.url, goDown: { try await cluster.halt() }, comeBack: { try await cluster.resume() })
+            try await LedgerScenarios.outage(.postgres, url: try cluster.url, goDown: { try await cluster.halt() }, comeBack: { try await cluster.resume() })
         } catch {
             await cluster.stop()
             throw error
@@ -48,7 +49,7 @@ struct PostgresLedgerTests {
         let cluster = try await PostgresCluster.start()
         do {
             try await cluster.halt()
-            try await LedgerScenarios.spoolCapAndGap(.postgres, downURL: cluster.url, readURL: { cluster.url }, comeBack: { try await cluster.resume() })
+            try await LedgerScenarios.spoolCapAndGap(.postgres, downURL: try cluster.url, readURL: { try cluster.url }, comeBack: { try await cluster.resume() })
         } catch {
             await cluster.stop()
             throw error

@@ -201,16 +201,13 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, response.headBytes())
             self.write(context, Array(response.bodyBytes().prefix(afterBytes)))
             context.flush()
-            // SO_LINGER 0 turns the close into a TCP reset.
-            if let provider = context.channel as? any SocketOptionProvider {
-                provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-            } else {
-                context.close(promise: nil)
-            }
+            // A moment before the reset, so the peer reads the partial answer first: a reset arriving with those
+            // bytes still unread makes the kernel discard them, and the peer would see no answer at all.
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(50)) { self.reset(context) }
         case .close:
             context.close(promise: nil)
+        case .reset:
+            self.reset(context)
         case .garbage(let bytes):
             self.write(context, bytes)
             context.flush()
@@ -228,6 +225,17 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, bytes)
             context.flush()
             self.finished(context: context, uri: uri)
+        }
+    }
+
+    /// Closes with SO_LINGER 0, which turns the close into a TCP reset.
+    private func reset(_ context: ChannelHandlerContext) {
+        if let provider = context.channel as? any SocketOptionProvider {
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.close(promise: nil)
         }
     }
 

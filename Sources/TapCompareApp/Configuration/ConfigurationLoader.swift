@@ -59,6 +59,19 @@ public enum ConfigurationLoader {
         if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
         c.rules = r.string("rules")
 
+        if let l = r.mapping("listener") {
+            for key in ["header_timeout", "idle_timeout"] {
+                guard let v = l.duration(key) else { continue }
+                guard v > .zero else {
+                    l.fail(key, l.node(key), "must be more than 0 (a zero timeout would refuse every client); write e.g. 10s")
+                    continue
+                }
+                if key == "header_timeout" { c.listener.headerTimeout = v } else { c.listener.idleTimeout = v }
+            }
+            if let v = l.bytes("max_header_bytes") { c.listener.maxHeaderBytes = v }
+            if let v = l.int("max_headers", min: 1, max: 10_000) { c.listener.maxHeaders = v }
+            l.rejectUnknownKeys()
+        }
         if let u = r.mapping("upstream") {
             if let v = u.duration("connect_timeout") { c.upstream.connectTimeout = v }
             if let v = u.duration("read_timeout") { c.upstream.readTimeout = v }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -131,6 +132,10 @@ public struct ServeRunner {
                 maxIdleConnectionsPerLoop: c.upstream.maxConnections,
                 idleTimeout: .nanoseconds(Int64(c.upstream.idleTimeout.nanoseconds)),
                 requestIDHeader: c.requestIDHeader,
+                maxRequestHeadBytes: c.listener.maxHeaderBytes,
+                maxRequestHeaders: c.listener.maxHeaders,
+                headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
+                clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
                 shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds))
             ),
             mirror: MirrorConfiguration(
@@ -168,6 +173,8 @@ public struct ServeRunner {
             logger: logger
         )
 
+        let reloaded = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "ok")])
+        let refused = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "failed")])
         let reloader = SignalReloadService(logger: logger) {
             guard let rulesDirectory else {
                 logger.info("SIGHUP: no rules directory configured; nothing to reload")
@@ -175,8 +182,10 @@ public struct ServeRunner {
             }
             do {
                 try stage.reload(rulesDirectory: rulesDirectory)
+                reloaded.increment()
                 logger.info("rules reloaded", metadata: ["rules.directory": "\(rulesDirectory)"])
             } catch {
+                refused.increment()
                 logger.error("rules NOT reloaded; the previous rules stay in force", metadata: [
                     "rules.directory": "\(rulesDirectory)", "error": "\(error)",
                 ])

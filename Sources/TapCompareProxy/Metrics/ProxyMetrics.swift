@@ -13,6 +13,8 @@ import TapCompareMirroring
 /// - `tapcompare_skipped_total{reason}`
 /// - `tapcompare_candidate_errors_total{route}`, `tapcompare_candidate_timeouts_total{route}`
 /// - `tapcompare_in_flight{side="legacy"|"candidate"}`
+/// - `tapcompare_client_refused_total{reason}`: clients refused before their request was forwarded (see
+///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, ...)
 public final class ProxyMetrics: Sendable {
     public static let requests = "tapcompare_requests_total"
     public static let legacyLatency = "tapcompare_legacy_latency_seconds"
@@ -22,6 +24,7 @@ public final class ProxyMetrics: Sendable {
     public static let candidateErrors = "tapcompare_candidate_errors_total"
     public static let candidateTimeouts = "tapcompare_candidate_timeouts_total"
     public static let inFlight = "tapcompare_in_flight"
+    public static let clientRefused = "tapcompare_client_refused_total"
 
     /// Every reason the proxy itself produces, created up front so the counters exist (at zero) from start-up.
     static let knownReasons: [SkipReason] = [
@@ -34,6 +37,7 @@ public final class ProxyMetrics: Sendable {
     let candidateInFlight: Meter
     private let skippedByReason: [SkipReason: Counter]
     private let otherSkips = NIOLockedValueBox<[SkipReason: Counter]>([:])
+    private let refusedByReason: [String: Counter]
 
     /// - Parameter factory: where handles are created; the process-wide `MetricsSystem.factory` in `serve`,
     ///   a `TestMetrics` in tests (no global bootstrap needed).
@@ -46,6 +50,16 @@ public final class ProxyMetrics: Sendable {
             skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.skippedByReason = skipped
+        var refused: [String: Counter] = [:]
+        for refusal in ClientRefusal.all {
+            refused[refusal.reason] = Counter(label: Self.clientRefused, dimensions: [("reason", refusal.reason)], factory: factory)
+        }
+        self.refusedByReason = refused
+    }
+
+    /// Counts one refused client with its reason.
+    func refused(_ refusal: ClientRefusal) {
+        self.refusedByReason[refusal.reason]?.increment()
     }
 
     /// Counts one skip with its reason.

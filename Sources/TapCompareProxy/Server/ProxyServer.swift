@@ -78,15 +78,26 @@ public final class ProxyServer: Service, Sendable {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderListSize = configuration.maxRequestHeadBytes
             limits.maxHeaderFieldSize = configuration.maxRequestHeadBytes
+            limits.maxHeaderFieldCount = configuration.maxRequestHeaders
             return limits
         }()
-        let headerTimeout = configuration.headerTimeout
+        let metrics = self.shared.metrics
+        let logger = self.shared.logger
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    let sync = channel.pipeline.syncOperations
+                    // Out of file descriptors, accept() fails at once and the listening socket stays readable:
+                    // without a backoff the loop would spin. Pending clients wait in the backlog meanwhile.
+                    try sync.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+                        let refusal = ClientRefusal.forAcceptError(error)
+                        metrics.refused(refusal)
+                        logger.info("accept failed; pausing accepts", metadata: ["client.refusal": "\(refusal)", "error": "\(error)"])
+                        return Self.acceptBackoff
+                    })
+                    try sync.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -95,11 +106,16 @@ public final class ProxyServer: Service, Sendable {
                 let loop = self.loopContext(for: channel.eventLoop)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: headerTimeout))
+                    // Hostile-client defences: a deadline for each request head (first, in front of the decoder,
+                    // so it sees raw bytes), an idle limit between requests, and counted 400/431 refusals.
+                    try sync.addHandler(HeaderTimeoutHandler(timeout: configuration.headerTimeout, metrics: metrics))
+                    try sync.addHandler(IdleStateHandler(readTimeout: configuration.clientIdleTimeout))
                     try sync.configureHTTPServerPipeline(
+                        withErrorHandling: false,
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
                         withDecoderLimitConfiguration: limits
                     )
+                    try sync.addHandler(RequestRefusalHandler(metrics: metrics))
                     try sync.addHandler(ProxyHandler(loop: loop))
                 }
             }
@@ -161,6 +177,9 @@ public final class ProxyServer: Service, Sendable {
             try? await context.eventLoop.submit { context.shutdownPools() }.get()
         }
     }
+
+    /// How long accepting pauses after `accept()` fails (e.g. out of file descriptors).
+    static let acceptBackoff: TimeAmount = .milliseconds(250)
 
     private func loopContext(for eventLoop: any EventLoop) -> LoopContext {
         self.loops.withLockedValue { loops in

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 
