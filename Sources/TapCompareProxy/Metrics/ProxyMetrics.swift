@@ -13,6 +13,8 @@ import TapCompareMirroring
 /// - `tapcompare_skipped_total{reason}`
 /// - `tapcompare_candidate_errors_total{route}`, `tapcompare_candidate_timeouts_total{route}`
 /// - `tapcompare_in_flight{side="legacy"|"candidate"}`
+/// - `tapcompare_upstream_errors_total{side="legacy"|"candidate",reason}`: every failed upstream call, with
+///   ``UpstreamError/reason`` (`connect_failed`, `tls_handshake`, `read_timeout`, …)
 public final class ProxyMetrics: Sendable {
     public static let requests = "tapcompare_requests_total"
     public static let legacyLatency = "tapcompare_legacy_latency_seconds"
@@ -22,6 +24,13 @@ public final class ProxyMetrics: Sendable {
     public static let candidateErrors = "tapcompare_candidate_errors_total"
     public static let candidateTimeouts = "tapcompare_candidate_timeouts_total"
     public static let inFlight = "tapcompare_in_flight"
+    public static let upstreamErrors = "tapcompare_upstream_errors_total"
+
+    /// Which upstream a call went to.
+    enum Side: String {
+        case legacy
+        case candidate
+    }
 
     /// Every reason the proxy itself produces, created up front so the counters exist (at zero) from start-up.
     static let knownReasons: [SkipReason] = [
@@ -33,6 +42,8 @@ public final class ProxyMetrics: Sendable {
     let legacyInFlight: Meter
     let candidateInFlight: Meter
     private let skippedByReason: [SkipReason: Counter]
+    private let legacyErrors: [UpstreamError.Code: Counter]
+    private let candidateErrors: [UpstreamError.Code: Counter]
     private let otherSkips = Mutex<[SkipReason: Counter]>([:])
 
     /// - Parameter factory: where handles are created; the process-wide `MetricsSystem.factory` in `serve`,
@@ -46,6 +57,27 @@ public final class ProxyMetrics: Sendable {
             skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.skippedByReason = skipped
+        func errorCounters(_ side: Side) -> [UpstreamError.Code: Counter] {
+            var counters: [UpstreamError.Code: Counter] = [:]
+            for code in UpstreamError.Code.all {
+                counters[code] = Counter(
+                    label: Self.upstreamErrors,
+                    dimensions: [("side", side.rawValue), ("reason", code.reason)],
+                    factory: factory
+                )
+            }
+            return counters
+        }
+        self.legacyErrors = errorCounters(.legacy)
+        self.candidateErrors = errorCounters(.candidate)
+    }
+
+    /// Counts one failed upstream call with its reason (handles created up front: no lock, no allocation).
+    func upstreamError(_ error: UpstreamError, side: Side) {
+        switch side {
+        case .legacy: self.legacyErrors[error.code]?.increment()
+        case .candidate: self.candidateErrors[error.code]?.increment()
+        }
     }
 
     /// Counts one skip with its reason.

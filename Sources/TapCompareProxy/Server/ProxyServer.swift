@@ -22,7 +22,7 @@ public final class ProxyServer: Service, Sendable {
         var shutdownStarted = false
     }
 
-    private let shared: ProxyShared
+    let shared: ProxyShared
     private let group: any EventLoopGroup
     private let loops = Mutex<[ObjectIdentifier: LoopContext]>([:])
     private let state = Mutex(State())
@@ -95,6 +95,7 @@ public final class ProxyServer: Service, Sendable {
                 let loop = self.loopContext(for: channel.eventLoop)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try self.addListenerTLSIfConfigured(sync)
                     try sync.addHandler(IdleStateHandler(readTimeout: headerTimeout))
                     try sync.configureHTTPServerPipeline(
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
@@ -104,6 +105,10 @@ public final class ProxyServer: Service, Sendable {
                 }
             }
 
+        if let error = self.shared.tlsSetupError {
+            self.listening.fail(error)
+            throw error
+        }
         let channel: any Channel
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -121,6 +126,7 @@ public final class ProxyServer: Service, Sendable {
             "proxy listening",
             metadata: [
                 "address": "\(address)",
+                "tls": "\(configuration.tls != nil)",
                 "legacy": "\(configuration.legacy)",
                 "candidate": "\(self.shared.mirror.candidate.map { "\($0)" } ?? "none")",
                 "sample_rate": "\(self.shared.mirror.sampleRate)",
