@@ -45,6 +45,14 @@ import TapCompareTestSupport
         #expect(StartupReporter.describe(c.legacy!, tls: c.upstreamTLS.legacy) == "https://legacy.internal:8443 (TLS verified against ca_file \(certificates.caFile))")
     }
 
+    @Test func theExampleFileDocumentsTheDefaults() throws {
+        let c = try ConfigurationLoader.load(file: ConfigurationLoaderTests.repoRoot + "/tapcompare.example.yml")
+        #expect(c.tls == nil)
+        #expect(c.upstreamTLS.legacy == UpstreamTLS())
+        #expect(c.upstreamTLS.candidate == UpstreamTLS())
+        #expect(c.upstreamTLS.secondary == nil)
+    }
+
     @Test func defaultsArePlainListenerAndTheSystemTrustStore() throws {
         let c = try Self.load("legacy: https://legacy.internal\n")
         #expect(c.tls == nil)

@@ -50,14 +50,15 @@ struct StartupReporter: Service {
 
     /// One loud line per `https://` upstream whose certificate is not verified.
     static func insecureTLSWarnings(_ c: ServeConfiguration) -> [String] {
-        let upstreams: [(String, UpstreamURL?, UpstreamTLS)] = [
-            ("legacy", c.legacy, c.upstreamTLS.legacy),
-            ("candidate", c.candidate, c.upstreamTLS.candidate),
-            ("secondary", c.noise.secondary, c.upstreamTLS.effectiveSecondary),
+        // (name, URL, setting, the key that set it): a secondary without its own block inherits legacy's.
+        let upstreams: [(String, UpstreamURL?, UpstreamTLS, String)] = [
+            ("legacy", c.legacy, c.upstreamTLS.legacy, "legacy"),
+            ("candidate", c.candidate, c.upstreamTLS.candidate, "candidate"),
+            ("secondary", c.noise.secondary, c.upstreamTLS.effectiveSecondary, c.upstreamTLS.secondary == nil ? "legacy" : "secondary"),
         ]
-        return upstreams.compactMap { name, url, tls in
+        return upstreams.compactMap { name, url, tls, key in
             guard let url, url.usesTLS, tls.insecure else { return nil }
-            return "TLS CERTIFICATE VERIFICATION IS OFF for \(name) \(url) (upstream_tls.\(name).insecure: true): "
+            return "TLS CERTIFICATE VERIFICATION IS OFF for \(name) \(url) (upstream_tls.\(key).insecure: true): "
                 + "anyone on the network path can read and change this traffic; use it for staging only"
         }
     }

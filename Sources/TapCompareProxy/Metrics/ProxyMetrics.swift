@@ -13,8 +13,9 @@ import TapCompareMirroring
 /// - `tapcompare_skipped_total{reason}`
 /// - `tapcompare_candidate_errors_total{route}`, `tapcompare_candidate_timeouts_total{route}`
 /// - `tapcompare_in_flight{side="legacy"|"candidate"}`
-/// - `tapcompare_upstream_errors_total{side="legacy"|"candidate",reason}`: every failed upstream call, with
-///   ``UpstreamError/reason`` (`connect_failed`, `tls_handshake`, `read_timeout`, …)
+/// - `tapcompare_upstream_errors_total{side="legacy"|"candidate",reason}`: every upstream call that failed at the
+///   connection level, with ``UpstreamError/reason`` (`connect_failed`, `tls_handshake`, `read_timeout`, …); a
+///   candidate call cut off by `mirror.timeout` as a whole is counted in `tapcompare_candidate_timeouts_total`
 public final class ProxyMetrics: Sendable {
     public static let requests = "tapcompare_requests_total"
     public static let legacyLatency = "tapcompare_legacy_latency_seconds"
