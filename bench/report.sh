@@ -18,9 +18,10 @@ out=bench/results/report.md
 log() { printf '==> %s\n' "$*" >&2; }
 
 log "release build"
-swift build -c release --product tapcompare >/dev/null
-swift build -c release --product tapcompare-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
+# The same scratch path as bench/ledger.sh: one release build serves both benchmarks.
+swift build -c release --scratch-path .build-release --product tapcompare >/dev/null
+swift build -c release --scratch-path .build-release --product tapcompare-bench >/dev/null
+bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
 
 pg_dir=""
 ui_pid=""

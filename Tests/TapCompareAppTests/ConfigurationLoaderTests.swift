@@ -31,6 +31,29 @@ import TapCompareMirroring
         #expect(c.race.versionHeaders == ["ETag", "Last-Modified"])
         #expect(c.capture.queueCapacity == 4096)
         #expect(c.capture.maxFiles == 10)
+        #expect(c.listener.headerTimeout == .seconds(10))
+        #expect(c.listener.idleTimeout == .seconds(60))
+        #expect(c.listener.maxHeaderBytes == 64 << 10)
+        #expect(c.listener.maxHeaders == 100)
+    }
+
+    @Test func listenerLimitsAreReadAndAZeroTimeoutIsRefused() throws {
+        let c = try ConfigurationLoader.load(
+            yaml: "listener:\n  header_timeout: 2s\n  idle_timeout: 5m\n  max_header_bytes: 16KiB\n  max_headers: 40\n", file: "t.yml"
+        )
+        #expect(c.listener.headerTimeout == .seconds(2))
+        #expect(c.listener.idleTimeout == .seconds(300))
+        #expect(c.listener.maxHeaderBytes == 16 << 10)
+        #expect(c.listener.maxHeaders == 40)
+        do {
+            _ = try ConfigurationLoader.load(yaml: "listener:\n  header_timeout: 0s\n  max_headers: 0\n  header_timout: 1s\n", file: "t.yml")
+            Issue.record("a zero header timeout was accepted")
+        } catch {
+            let text = error.description
+            #expect(text.contains("t.yml:2:19: listener.header_timeout: must be more than 0"))
+            #expect(text.contains("listener.max_headers"))
+            #expect(text.contains("listener.header_timout: unknown key"))
+        }
     }
 
     @Test func verificationNeedsMirroredWritesAndASingleValueIDPath() {

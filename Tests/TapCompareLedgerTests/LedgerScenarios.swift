@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import SQLiteNIO
 import TapCompareCore
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 
@@ -14,8 +15,8 @@ enum LedgerScenarios {
         try await Harness.withStore(url) { store in
             #expect(try await store.schemaVersion() == 0)
             let first = try await store.migrate()
-            #expect(first == [1])
-            #expect(try await store.schemaVersion() == 1)
+            #expect(first == [1, 2, 3])
+            #expect(try await store.schemaVersion() == 3)
             let second = try await store.migrate()
             #expect(second.isEmpty, "a second migrate applies nothing")
             #expect(try await store.counts() == LedgerCounts(comparisons: 0, discrepancies: 0, gaps: 0, droppedInGaps: 0))
@@ -23,6 +24,41 @@ enum LedgerScenarios {
         // A second process (another connection pool) sees the schema and applies nothing either.
         let again = try await Harness.withStore(url) { try await $0.migrate() }
         #expect(again.isEmpty)
+    }
+
+    /// An instance's published learned-noise model replaces its previous one and leaves other instances' alone.
+    static func noiseModelPublishing(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        try await Harness.withStore(url) { store in
+            _ = try await store.migrate()
+            #expect(try await store.noiseModels().isEmpty)
+            let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+            var a = LedgerNoiseModel(
+                instance: "host-a:1", updatedAt: t0, learning: true, minShare: 0.5, minSamples: 20, window: 200,
+                estimates: [
+                    .init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 40, samples: 40),
+                    .init(route: "GET /api/v1/comments/{id}", field: "$.score", noisyIn: 3, samples: 40),
+                ]
+            )
+            try await store.publishNoiseModel(a)
+            let b = LedgerNoiseModel(instance: "host-b:2", updatedAt: t0.addingTimeInterval(5), learning: false, minShare: 0.8, minSamples: 5, window: 50, estimates: [])
+            try await store.publishNoiseModel(b)
+            var models = try await store.noiseModels()
+            #expect(models.map(\.instance) == ["host-b:2", "host-a:1"], "newest first")
+            #expect(models.last == a)
+            #expect(models.first == b)
+
+            // The next snapshot of host-a replaces its estimates (one dropped out of the window, one changed).
+            a.updatedAt = t0.addingTimeInterval(30)
+            a.minShare = 0.6
+            a.estimates = [.init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 38, samples: 50)]
+            try await store.publishNoiseModel(a)
+            models = try await store.noiseModels()
+            #expect(models.first == a)
+            #expect(models.first?.estimates.count == 1)
+            #expect(models.first.map { $0.classifiesAsNoise($0.estimates[0]) } == true)
+            #expect(models.last == b, "another instance's model is left alone")
+        }
     }
 
     static func insertRoundTripsAndIsIdempotent(_ backend: Backend) async throws {
@@ -34,6 +70,7 @@ enum LedgerScenarios {
             try await store.insert(rows)
             try await store.insert(Array(rows[100..<200]))  // a replayed batch
             #expect(try await store.counts() == LedgerCounts(comparisons: 250, discrepancies: 750, gaps: 0, droppedInGaps: 0))
+            #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: rows), "the replayed batch is not counted twice")
             let original = rows[7]
             let stored = try #require(try await store.comparison(id: original.id))
             #expect(abs(stored.recordedAt.timeIntervalSince(original.recordedAt)) < 0.000_5)
@@ -88,6 +125,7 @@ enum LedgerScenarios {
         #expect(counts.comparisons == 2 * perWriter)
         #expect(counts.discrepancies == 2 * perWriter * 3)
         #expect(counts.gaps == 0)
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// Everything recorded while the ledger is down or refusing arrives once it is back: rows = comparisons made.
@@ -98,7 +136,7 @@ enum LedgerScenarios {
         comeBack: @Sendable () async throws -> Void
     ) async throws {
         _ = try await Harness.withStore(url) { try await $0.migrate() }
-        let (spooled, replayed, dropped) = try await Harness.withWriter(Harness.configuration(url: url, batchSize: 50)) { writer in
+        let (spooled, replayed, dropped) = try await Harness.withWriter(Harness.configuration(url: url, batchSize: 50, writeTimeout: .seconds(3))) { writer in
             for i in 0..<500 { writer.record(SyntheticComparisons.make(index: i)) }
             try await Harness.waitUntil("the first 500 are written") { writer.metrics.snapshot.written >= 500 }
             try await goDown()
@@ -120,6 +158,8 @@ enum LedgerScenarios {
         #expect(counts.comparisons == 2_000)
         #expect(counts.discrepancies == 6_000)
         #expect(counts.gaps == 0)
+        // Batches written, spooled, replayed (some perhaps twice): each comparison counted once in the rollups.
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// A ledger down from the start with a small spool: what fits is spooled and replayed, the rest is dropped,
@@ -130,7 +170,7 @@ enum LedgerScenarios {
         readURL: @Sendable () async throws -> LedgerURL,
         comeBack: @Sendable () async throws -> Void
     ) async throws {
-        var configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 120_000)
+        var configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 120_000, writeTimeout: .seconds(3))
         configuration.queueCapacity = 5_000
         let recorded = 1_000
         let snapshot = try await Harness.withWriter(configuration) { writer in
@@ -158,6 +198,7 @@ enum LedgerScenarios {
         #expect(gap.reason == "spool_full")
         #expect(gap.instance == "test")
         #expect(gap.from <= gap.to)
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// A writer process killed with SIGKILL while spooling loses nothing it reported durable: the next writer
@@ -198,6 +239,7 @@ enum LedgerScenarios {
         #expect(counts.comparisons >= durable, "every comparison reported durable before the kill is in the ledger")
         #expect(counts.comparisons == replayed)
         #expect(counts.discrepancies == 3 * counts.comparisons, "no comparison is stored without its discrepancies")
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// Secrets never reach the database: headers, query parameters, JSON paths in bodies and discrepancies.
@@ -256,6 +298,10 @@ enum LedgerScenarios {
             let day = LedgerTime.dayStamp(now.addingTimeInterval(-40 * 86_400))
             #expect(Set(result.droppedPartitions) == ["comparisons_p\(day)", "discrepancies_p\(day)"])
         }
+        // The rollups of the pruned hours went with the rows.
+        try await RollupCheck.expectConsistent(url)
+        let left = try await Harness.withStore(url) { try await RollupSnapshot.read($0) }
+        #expect(left == RollupSnapshot(expected: recent))
     }
 }
 

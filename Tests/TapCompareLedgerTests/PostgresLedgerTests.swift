@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 
@@ -6,8 +7,20 @@ import Testing
 /// `TAPCOMPARE_TEST_POSTGRES_URL` is unset, except under `CI`, where they run and fail.
 @Suite("Ledger on Postgres", .enabled(if: TestPostgres.enabled, TestPostgres.skipReason), .timeLimit(.minutes(3)))
 struct PostgresLedgerTests {
+    @Test func rollupsMatchRawAfterWrites() async throws {
+        try await RollupScenarios.rollupsMatchRawAfterWrites(.postgres)
+    }
+
+    @Test func migrationBackfillsRollups() async throws {
+        try await RollupScenarios.migrationBackfill(.postgres)
+    }
+
     @Test func migrationsFromEmptyAndRerun() async throws {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.postgres)
+    }
+
+    @Test func noiseModelPublishing() async throws {
+        try await LedgerScenarios.noiseModelPublishing(.postgres)
     }
 
     @Test func insertRoundTripsAndIsIdempotent() async throws {
@@ -23,7 +36,7 @@ struct PostgresLedgerTests {
         _ = try TestPostgres.baseURL()
         let cluster = try await PostgresCluster.start()
         do {
-            try await LedgerScenarios.outage(.postgres, url: cluster.url, goDown: { try await cluster.halt() }, comeBack: { try await cluster.resume() })
+            try await LedgerScenarios.outage(.postgres, url: try cluster.url, goDown: { try await cluster.halt() }, comeBack: { try await cluster.resume() })
         } catch {
             await cluster.stop()
             throw error
@@ -36,7 +49,7 @@ struct PostgresLedgerTests {
         let cluster = try await PostgresCluster.start()
         do {
             try await cluster.halt()
-            try await LedgerScenarios.spoolCapAndGap(.postgres, downURL: cluster.url, readURL: { cluster.url }, comeBack: { try await cluster.resume() })
+            try await LedgerScenarios.spoolCapAndGap(.postgres, downURL: try cluster.url, readURL: { try cluster.url }, comeBack: { try await cluster.resume() })
         } catch {
             await cluster.stop()
             throw error

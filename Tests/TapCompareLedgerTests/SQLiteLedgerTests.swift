@@ -5,8 +5,20 @@ import Testing
 
 @Suite("Ledger on SQLite", .timeLimit(.minutes(2)))
 struct SQLiteLedgerTests {
+    @Test func rollupsMatchRawAfterWrites() async throws {
+        try await RollupScenarios.rollupsMatchRawAfterWrites(.sqlite)
+    }
+
+    @Test func migrationBackfillsRollups() async throws {
+        try await RollupScenarios.migrationBackfill(.sqlite)
+    }
+
     @Test func migrationsFromEmptyAndRerun() async throws {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.sqlite)
+    }
+
+    @Test func noiseModelPublishing() async throws {
+        try await LedgerScenarios.noiseModelPublishing(.sqlite)
     }
 
     @Test func insertRoundTripsAndIsIdempotent() async throws {

@@ -260,7 +260,11 @@ struct MirroringTests {
 
     @Test("a client that disconnects before the exchange completes gives no comparison")
     func clientAborted() async throws {
-        let legacy = try await ScriptedUpstream { _ in .sleep(.milliseconds(300), then: Self.legacyAnswer) }
+        // Legacy answers long after the client has gone (a 300 ms window was lost on a busy CI machine, where the
+        // waits below took longer and legacy answered first).
+        let legacy = try await ScriptedUpstream { head in
+            head.uri == "/abandoned" ? .sleep(.seconds(5), then: Self.legacyAnswer) : .respond(Self.legacyAnswer)
+        }
         let candidate = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
         defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
         try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in

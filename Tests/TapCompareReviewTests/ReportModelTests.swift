@@ -7,6 +7,16 @@ import Testing
 /// The report computed from a seeded ledger: exact counts, rates, percentiles, ordering and the noise suggestion,
 /// on SQLite and (when `TAPCOMPARE_TEST_POSTGRES_URL` is set) on Postgres.
 @Suite(.timeLimit(.minutes(1))) struct ReportModelTests {
+    /// Whether `value` is within `tolerance` (relative) of `exact`: the documented error of bucketed percentiles.
+    static func near(_ value: Double?, _ exact: Double, tolerance: Double = LatencyBuckets.relativeError) -> Bool {
+        guard let value else { return false }
+        return abs(value - exact) <= tolerance * abs(exact) * (1 + 1e-9)
+    }
+
+    static func near(_ value: Percentiles?, _ exact: Percentiles, tolerance: Double = LatencyBuckets.relativeError) -> Bool {
+        near(value?.p50, exact.p50, tolerance: tolerance) && near(value?.p90, exact.p90, tolerance: tolerance) && near(value?.p99, exact.p99, tolerance: tolerance)
+    }
+
     /// What both backends must answer for the fixture's run.
     static func checkReport(_ report: Report, _ fixture: ReviewFixture) throws {
         let o = report.overview
@@ -38,10 +48,11 @@ import Testing
         #expect(comments.mismatchRate == 0.3)
         #expect(comments.legacyStatus == [StatusCount(status: 200, count: 12)])
         #expect(comments.candidateStatus == [StatusCount(status: 200, count: 10), StatusCount(status: nil, count: 2)])
-        // Nearest rank over the 10 compared requests: p50 = 5th, p90 = 9th, p99 = 10th value.
-        #expect(comments.latency.legacy == Percentiles(p50: 50, p90: 90, p99: 100))
-        #expect(comments.latency.candidate == Percentiles(p50: 25, p90: 45, p99: 50))
-        #expect(comments.latency.ratio == Percentiles(p50: 0.5, p90: 0.5, p99: 0.5))
+        // Nearest rank over the 10 compared requests: p50 = 5th, p90 = 9th, p99 = 10th value, read from the
+        // latency buckets (within LatencyBuckets.relativeError; a ratio of two such values within twice that).
+        #expect(Self.near(comments.latency.legacy, Percentiles(p50: 50, p90: 90, p99: 100)))
+        #expect(Self.near(comments.latency.candidate, Percentiles(p50: 25, p90: 45, p99: 50)))
+        #expect(Self.near(comments.latency.ratio, Percentiles(p50: 0.5, p90: 0.5, p99: 0.5), tolerance: 2.01 * LatencyBuckets.relativeError))
 
         // Fields: regressions before races; share over the route's compared requests.
         #expect(comments.fields.map(\.field) == ["$.score", "$.updated_at"])
@@ -62,7 +73,7 @@ import Testing
 
         let posts = try #require(report.routes.first)
         #expect(posts.mismatchRate == 1)
-        #expect(posts.latency.ratio?.p99 == 2)
+        #expect(Self.near(posts.latency.ratio?.p99, 2, tolerance: 2.01 * LatencyBuckets.relativeError))
         #expect(posts.fields.map(\.field) == ["$.request_id", "$.comments[*].score"])
         let requestID = posts.fields[0]
         #expect(requestID.share == 1)

@@ -1,24 +1,83 @@
 import NIOCore
 import NIOPosix
+import NIOConcurrencyHelpers
 
-/// A bare TCP connection for tests that need to send part of a request, or go away mid-exchange.
+/// A bare TCP connection for tests that need to send part of a request, send it slowly, or go away mid-exchange,
+/// and see every byte the server answers and when it closes.
 public struct RawTCP: Sendable {
     let channel: any Channel
+    private let log: ReceiveLog
 
     public static func connect(
         port: Int,
         host: String = "127.0.0.1",
+        connectTimeout: TimeAmount = .seconds(10),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RawTCP {
-        let channel = try await ClientBootstrap(group: group).connect(host: host, port: port).get()
-        return RawTCP(channel: channel)
+        let log = ReceiveLog()
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ReceiveLogHandler(log: log))
+                }
+            }
+            .connect(host: host, port: port).get()
+        return RawTCP(channel: channel, log: log)
     }
 
     public func send(_ text: String) async throws {
-        try await self.channel.writeAndFlush(self.channel.allocator.buffer(string: text)).get()
+        try await self.send(Array(text.utf8))
+    }
+
+    public func send(_ bytes: [UInt8]) async throws {
+        try await self.channel.writeAndFlush(self.channel.allocator.buffer(bytes: bytes)).get()
     }
 
     public func close() async throws {
         try await self.channel.close().get()
+    }
+
+    /// Every byte received so far.
+    public var received: [UInt8] { self.log.state.withLockedValue { $0.bytes } }
+    /// Whether the server closed (or reset) the connection.
+    public var isClosed: Bool { self.log.state.withLockedValue { $0.closed } }
+
+    /// Waits (polling) until the server closes the connection or `timeout` passes; returns the bytes received.
+    @discardableResult
+    public func waitForClose(timeout: Duration = .seconds(10)) async -> [UInt8] {
+        let deadline = ContinuousClock.now + timeout
+        while !self.isClosed, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        return self.received
+    }
+}
+
+final class ReceiveLog: Sendable {
+    struct State {
+        var bytes: [UInt8] = []
+        var closed = false
+    }
+    let state = NIOLockedValueBox(State())
+}
+
+final class ReceiveLogHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let log: ReceiveLog
+
+    init(log: ReceiveLog) { self.log = log }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        self.log.state.withLockedValue { $0.bytes += buffer.readableBytesView }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.log.state.withLockedValue { $0.closed = true }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A reset still counts as closed; what arrived before it is kept.
+        context.close(promise: nil)
     }
 }

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOConcurrencyHelpers
 import NIOSSL
-import Synchronization
 
 /// An in-process HTTP/1.1 upstream on a free port whose answers are scripted per request, including every
 /// misbehaviour a proxy must survive: slow, hanging, resetting, garbage, huge, trickling.
@@ -22,7 +22,7 @@ public final class ScriptedUpstream: Sendable {
         var connections = 0
     }
 
-    let state = Mutex(State())
+    let state = NIOLockedValueBox(State())
     private let channel: any Channel
     public let port: Int
     /// Whether it speaks TLS (started with a `tls` context).
@@ -60,19 +60,19 @@ public final class ScriptedUpstream: Sendable {
     public var url: String { "\(self.usesTLS ? "https" : "http")://127.0.0.1:\(self.port)" }
 
     /// Every request received so far, in arrival order.
-    public var requests: [RecordedRequest] { self.state.withLock { $0.requests } }
+    public var requests: [RecordedRequest] { self.state.withLockedValue { $0.requests } }
     /// Requests whose head has arrived.
-    public var requestCount: Int { self.state.withLock { $0.events.filter { $0.hasPrefix("request ") }.count } }
+    public var requestCount: Int { self.state.withLockedValue { $0.events.filter { $0.hasPrefix("request ") }.count } }
     /// Responses completely written.
-    public var respondedCount: Int { self.state.withLock { $0.responded } }
+    public var respondedCount: Int { self.state.withLockedValue { $0.responded } }
     /// The most requests handled at the same time.
-    public var maxConcurrentRequests: Int { self.state.withLock { $0.maxInFlight } }
+    public var maxConcurrentRequests: Int { self.state.withLockedValue { $0.maxInFlight } }
     /// Requests being handled now (head received, response not finished, connection open).
-    public var requestsInFlight: Int { self.state.withLock { $0.inFlight } }
+    public var requestsInFlight: Int { self.state.withLockedValue { $0.inFlight } }
     /// `request <uri>` and `response <uri>` in the order they happened.
-    public var events: [String] { self.state.withLock { $0.events } }
+    public var events: [String] { self.state.withLockedValue { $0.events } }
     /// Connections accepted so far.
-    public var connectionCount: Int { self.state.withLock { $0.connections } }
+    public var connectionCount: Int { self.state.withLockedValue { $0.connections } }
 
     public func shutdown() async throws {
         try await self.channel.close().get()
@@ -125,7 +125,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
     private var upstream: ScriptedUpstream { self.box.upstream! }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.upstream.state.withLock { $0.connections += 1 }
+        self.upstream.state.withLockedValue { $0.connections += 1 }
         context.fireChannelActive()
     }
 
@@ -137,7 +137,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.bodyLength = 0
             self.checksum = StreamChecksum()
             self.inRequest = true
-            self.upstream.state.withLock {
+            self.upstream.state.withLockedValue {
                 $0.events.append("request \(head.uri)")
                 $0.inFlight += 1
                 $0.maxInFlight = max($0.maxInFlight, $0.inFlight)
@@ -151,7 +151,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
         case .end:
             guard let head = self.head else { return }
             let recorded = RecordedRequest(head: head, body: self.body, bodyLength: self.bodyLength, bodyChecksum: self.checksum.value)
-            self.upstream.state.withLock { $0.requests.append(recorded) }
+            self.upstream.state.withLockedValue { $0.requests.append(recorded) }
             self.respond(context: context, to: recorded)
         }
     }
@@ -160,14 +160,14 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
         self.closed = true
         if self.inRequest {
             self.inRequest = false
-            self.upstream.state.withLock { $0.inFlight -= 1 }
+            self.upstream.state.withLockedValue { $0.inFlight -= 1 }
         }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is NIOSSLError || error is BoringSSLError {
-            self.upstream.state.withLock { $0.events.append("tls_failed") }
+            self.upstream.state.withLockedValue { $0.events.append("tls_failed") }
         }
         context.close(promise: nil)
     }
@@ -175,7 +175,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
     private func finished(context: ChannelHandlerContext, uri: String) {
         guard self.inRequest else { return }
         self.inRequest = false
-        self.upstream.state.withLock {
+        self.upstream.state.withLockedValue {
             $0.inFlight -= 1
             $0.responded += 1
             $0.events.append("response \(uri)")
@@ -213,16 +213,13 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, response.headBytes())
             self.write(context, Array(response.bodyBytes().prefix(afterBytes)))
             context.flush()
-            // SO_LINGER 0 turns the close into a TCP reset.
-            if let provider = context.channel as? any SocketOptionProvider {
-                provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-            } else {
-                context.close(promise: nil)
-            }
+            // A moment before the reset, so the peer reads the partial answer first: a reset arriving with those
+            // bytes still unread makes the kernel discard them, and the peer would see no answer at all.
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(50)) { self.reset(context) }
         case .close:
             context.close(promise: nil)
+        case .reset:
+            self.reset(context)
         case .garbage(let bytes):
             self.write(context, bytes)
             context.flush()
@@ -240,6 +237,17 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, bytes)
             context.flush()
             self.finished(context: context, uri: uri)
+        }
+    }
+
+    /// Closes with SO_LINGER 0, which turns the close into a TCP reset.
+    private func reset(_ context: ChannelHandlerContext) {
+        if let provider = context.channel as? any SocketOptionProvider {
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.close(promise: nil)
         }
     }
 

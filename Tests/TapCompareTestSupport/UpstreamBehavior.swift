@@ -11,10 +11,12 @@ public enum UpstreamBehavior: Sendable {
     case sleep(TimeAmount, then: ScriptedResponse)
     /// Never answer; keep the connection open.
     case hang
-    /// Send the head and `bytes` bytes of the body, then reset the connection.
+    /// Send the head and `bytes` bytes of the body, then (50 ms later) reset the connection.
     case resetMidBody(ScriptedResponse, afterBytes: Int)
     /// Close the connection without answering.
     case close
+    /// Reset the connection (TCP RST) without answering.
+    case reset
     /// Answer bytes that are not HTTP.
     case garbage([UInt8])
     /// Stream `bytes` of body (byte `i` is `UInt8(i % 251)`) with backpressure, `Content-Length` framed.

@@ -77,6 +77,19 @@ public enum ConfigurationLoader {
             c.upstreamTLS.secondary = Self.upstreamTLS(m, "secondary")
             m.rejectUnknownKeys()
         }
+        if let l = r.mapping("listener") {
+            for key in ["header_timeout", "idle_timeout"] {
+                guard let v = l.duration(key) else { continue }
+                guard v > .zero else {
+                    l.fail(key, l.node(key), "must be more than 0 (a zero timeout would refuse every client); write e.g. 10s")
+                    continue
+                }
+                if key == "header_timeout" { c.listener.headerTimeout = v } else { c.listener.idleTimeout = v }
+            }
+            if let v = l.bytes("max_header_bytes") { c.listener.maxHeaderBytes = v }
+            if let v = l.int("max_headers", min: 1, max: 10_000) { c.listener.maxHeaders = v }
+            l.rejectUnknownKeys()
+        }
         if let u = r.mapping("upstream") {
             if let v = u.duration("connect_timeout") { c.upstream.connectTimeout = v }
             if let v = u.duration("read_timeout") { c.upstream.readTimeout = v }
@@ -211,7 +224,8 @@ public enum ConfigurationLoader {
     static func upstreamTLS(_ parent: YAMLMappingReader, _ key: String) -> UpstreamTLS? {
         guard let m = parent.mapping(key) else { return nil }
         var tls = UpstreamTLS()
-        tls.caFile = m.string("ca_file")
+        // An empty value (`ca_file:` as in the example file) means the default: the system trust store.
+        tls.caFile = m.string("ca_file").flatMap { $0.isEmpty ? nil : $0 }
         if let v = m.bool("insecure") { tls.insecure = v }
         if tls.insecure, tls.caFile != nil {
             m.fail("insecure", parent.node(key), "'insecure: true' verifies nothing, so 'ca_file' would be ignored; keep one of them")

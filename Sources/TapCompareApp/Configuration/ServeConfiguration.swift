@@ -30,6 +30,7 @@ public struct ServeConfiguration: Sendable {
     public var tls: ListenerTLS?
     /// `upstream_tls.*`: how each `https://` upstream's certificate is checked.
     public var upstreamTLS = UpstreamTLSSettings()
+    public var listener = Listener()
     public var upstream = Upstream()
     public var mirror = Mirror()
     public var routes: [Route] = []
@@ -62,6 +63,23 @@ public struct ServeConfiguration: Sendable {
 
         /// The setting the secondary actually uses.
         public var effectiveSecondary: UpstreamTLS { self.secondary ?? self.legacy }
+    }
+
+    /// `listener.*`: limits on client connections, the defences against slow or hostile clients.
+    public struct Listener: Sendable {
+        /// `listener.header_timeout`: a client must finish each request head within this long (from accepting the
+        /// connection, or from the first byte of a later request); past it the client gets 408 and is closed.
+        /// Default `10s`.
+        public var headerTimeout: Duration = .seconds(10)
+        /// `listener.idle_timeout`: a client connection silent this long between requests is closed.
+        /// Default `60s`.
+        public var idleTimeout: Duration = .seconds(60)
+        /// `listener.max_header_bytes`: the largest request head, and the largest header line, accepted; larger
+        /// gets 431. Default `64KiB`.
+        public var maxHeaderBytes = 64 << 10
+        /// `listener.max_headers`: the most header fields in one request; more gets 431. Default `100`.
+        public var maxHeaders = 100
+        public init() {}
     }
 
     /// `upstream.*`: the connection pool to legacy.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -42,6 +43,7 @@ public struct ServeRunner {
         public let store: any LedgerStore
         public let capture: CaptureWriter?
         public let classification: ClassificationService
+        public let noisePublisher: NoiseModelPublisher
         public let readiness: Readiness
         public let services: [ServiceGroupConfiguration.ServiceConfiguration]
     }
@@ -130,6 +132,10 @@ public struct ServeRunner {
                 maxIdleConnectionsPerLoop: c.upstream.maxConnections,
                 idleTimeout: .nanoseconds(Int64(c.upstream.idleTimeout.nanoseconds)),
                 requestIDHeader: c.requestIDHeader,
+                maxRequestHeadBytes: c.listener.maxHeaderBytes,
+                maxRequestHeaders: c.listener.maxHeaders,
+                headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
+                clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
                 shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds)),
                 tls: c.tls,
                 legacyTLS: c.upstreamTLS.legacy
@@ -165,10 +171,13 @@ public struct ServeRunner {
             registry: MetricsBootstrap.registry,
             readiness: readiness,
             routes: [review.installer],
+            publicPaths: ReviewRoutes.publicPaths,
             eventLoopGroup: group,
             logger: logger
         )
 
+        let reloaded = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "ok")])
+        let refused = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "failed")])
         let reloader = SignalReloadService(logger: logger) {
             guard let rulesDirectory else {
                 logger.info("SIGHUP: no rules directory configured; nothing to reload")
@@ -176,8 +185,10 @@ public struct ServeRunner {
             }
             do {
                 try stage.reload(rulesDirectory: rulesDirectory)
+                reloaded.increment()
                 logger.info("rules reloaded", metadata: ["rules.directory": "\(rulesDirectory)"])
             } catch {
+                refused.increment()
                 logger.error("rules NOT reloaded; the previous rules stay in force", metadata: [
                     "rules.directory": "\(rulesDirectory)", "error": "\(error)",
                 ])
@@ -185,9 +196,15 @@ public struct ServeRunner {
         }
         let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
 
+        let noisePublisher = NoiseModelPublisher(
+            model: classification.noiseModel, learning: c.noise.secondary != nil || c.noise.replayLegacy,
+            instance: c.ledger.instance, store: store, logger: logger
+        )
+
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: store),
             .init(service: writer),
+            .init(service: noisePublisher),
             .init(service: ProbeLifecycle(probes: probes)),
             .init(service: classification),
             .init(service: stage),
@@ -202,7 +219,7 @@ public struct ServeRunner {
         ]
         return Assembly(
             proxy: proxy, admin: admin, stage: stage, writer: writer, store: store, capture: capture,
-            classification: classification,
+            classification: classification, noisePublisher: noisePublisher,
             readiness: readiness, services: services
         )
     }

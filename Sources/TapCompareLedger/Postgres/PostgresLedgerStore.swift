@@ -17,7 +17,7 @@ public final class PostgresLedgerStore: LedgerStore {
     /// The connection pool, for read queries of the report and the UI (it runs while the store runs). Bind every
     /// value (`PostgresQuery` interpolation does).
     public let client: PostgresClient
-    private let logger: Logger
+    let logger: Logger
     /// Day stamps (`20261122`) whose partitions this process knows to exist.
     private let knownPartitions = NIOLockedValueBox<Set<String>>([])
 
@@ -77,7 +77,7 @@ public final class PostgresLedgerStore: LedgerStore {
         return String(describing: error)
     }
 
-    private func unavailable(_ action: String, _ error: any Error) -> LedgerError {
+    func unavailable(_ action: String, _ error: any Error) -> LedgerError {
         if let ledger = error as? LedgerError { return ledger }
         // Class 22 (data exception) and 23 (integrity constraint violation): the rows, not the server, are the
         // problem; the writer isolates and drops them instead of retrying forever.
@@ -93,9 +93,14 @@ public final class PostgresLedgerStore: LedgerStore {
     static let migrationLockKey: Int64 = 0x7461_7063_6d70_6172  // "tapcmpar"
 
     public func migrate() async throws -> [Int] {
+        try await self.migrate(upTo: Int.max)
+    }
+
+    /// Applies the migrations up to `version` (tests build an older ledger with it).
+    func migrate(upTo version: Int) async throws -> [Int] {
         var applied: [Int] = []
         do {
-            for migration in PostgresSchema.migrations {
+            for migration in PostgresSchema.migrations where migration.version <= version {
                 let didApply: Bool = try await self.client.withTransaction(logger: self.logger) { conn in
                     try await conn.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
                     for statement in PostgresSchema.bootstrap {
@@ -193,24 +198,137 @@ public final class PostgresLedgerStore: LedgerStore {
     // MARK: Writes
 
     public func insert(_ batch: [LedgerComparison]) async throws {
+        try await self.insert(batch, rollups: true)
+    }
+
+    /// ``insert(_:)``; `rollups: false` writes only the raw rows, as a schema-1 ledger holds them (tests of
+    /// migration 2's backfill).
+    func insert(_ batch: [LedgerComparison], rollups: Bool) async throws {
         guard !batch.isEmpty else { return }
         var days = Set<Date>()
         for c in batch { days.insert(LedgerTime.startOfDay(c.recordedAt)) }
         try await self.ensurePartitions(forDays: days)
 
         let comparisons = Self.comparisonQuery(batch)
-        let discrepancies = Self.discrepancyQuery(batch)
         do {
             try await self.client.withTransaction(logger: self.logger) { conn in
-                try await conn.query(comparisons, logger: self.logger)
-                if let discrepancies {
-                    try await conn.query(discrepancies, logger: self.logger)
-                }
+                try await self.insertRows(batch, comparisons: comparisons, on: conn, rollups: rollups)
             }
         } catch let error as PostgresTransactionError {
             throw self.unavailable("insert", error.closureError ?? error.beginError ?? error.commitError ?? error)
         } catch {
             throw self.unavailable("insert", error)
+        }
+    }
+
+    /// Inserts the raw rows and, when `rollups`, adds the comparisons that were new (a replayed duplicate is
+    /// skipped by `ON CONFLICT DO NOTHING` and must not count twice) to the hourly rollups, in the caller's
+    /// transaction.
+    func insertRows(_ batch: [LedgerComparison], comparisons: PostgresQuery, on conn: PostgresConnection, rollups: Bool) async throws {
+        var inserted = Set<UUID>()
+        inserted.reserveCapacity(batch.count)
+        for try await id in try await conn.query(comparisons, logger: self.logger).decode(UUID.self) {
+            inserted.insert(id)
+        }
+        // Every row new (the usual case): no copy of the batch.
+        let fresh = inserted.count == batch.count ? batch : batch.filter { inserted.contains($0.id) }
+        guard !fresh.isEmpty else { return }
+        if let discrepancies = Self.discrepancyQuery(fresh) {
+            try await conn.query(discrepancies, logger: self.logger)
+        }
+        guard rollups else { return }
+        for query in Self.rollupQueries(LedgerRollups(fresh)) {
+            try await conn.query(query, logger: self.logger)
+        }
+    }
+
+    /// One upsert per rollup table, every key of the batch in it (sorted, so concurrent writers lock keys in the
+    /// same order), adding to the counts already stored.
+    static func rollupQueries(_ rollups: LedgerRollups) -> [PostgresQuery] {
+        guard !rollups.isEmpty else { return [] }
+        var queries: [PostgresQuery] = []
+        let outcomes = rollups.sortedOutcomes
+        var o = PostgresBindings(capacity: 12)
+        o.append(outcomes.map(\.key.hour))
+        o.append(outcomes.map(\.key.route))
+        o.append(outcomes.map(\.key.runID))
+        o.append(outcomes.map(\.key.instance))
+        o.append(outcomes.map(\.key.outcome))
+        o.append(outcomes.map(\.key.legacyStatus))
+        o.append(outcomes.map(\.key.candidateStatus))
+        o.append(outcomes.map(\.key.reason))
+        o.append(outcomes.map(\.value.comparisons))
+        o.append(outcomes.map(\.value.regressed))
+        o.append(outcomes.map(\.value.firstSeen))
+        o.append(outcomes.map(\.value.lastSeen))
+        queries.append(PostgresQuery(unsafeSQL: """
+            INSERT INTO tapcompare.rollup_outcomes AS r (hour, route, run_id, instance, outcome, legacy_status,
+                candidate_status, reason, comparisons, regressed, first_seen, last_seen)
+            SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[],
+                $7::int8[], $8::text[], $9::int8[], $10::int8[], $11::timestamptz[], $12::timestamptz[])
+            ON CONFLICT (hour, route, run_id, instance, outcome, legacy_status, candidate_status, reason) DO UPDATE SET
+                comparisons = r.comparisons + EXCLUDED.comparisons, regressed = r.regressed + EXCLUDED.regressed,
+                first_seen = LEAST(r.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(r.last_seen, EXCLUDED.last_seen)
+            """, binds: o))
+        let latency = rollups.sortedLatency
+        if !latency.isEmpty {
+            var l = PostgresBindings(capacity: 6)
+            l.append(latency.map(\.key.hour))
+            l.append(latency.map(\.key.route))
+            l.append(latency.map(\.key.runID))
+            l.append(latency.map(\.key.side))
+            l.append(latency.map(\.key.bucket))
+            l.append(latency.map(\.value))
+            queries.append(PostgresQuery(unsafeSQL: """
+                INSERT INTO tapcompare.rollup_latency AS r (hour, route, run_id, side, bucket, count)
+                SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[])
+                ON CONFLICT (hour, route, run_id, side, bucket) DO UPDATE SET count = r.count + EXCLUDED.count
+                """, binds: l))
+        }
+        let fields = rollups.sortedFields
+        if !fields.isEmpty {
+            var f = PostgresBindings(capacity: 11)
+            f.append(fields.map(\.key.hour))
+            f.append(fields.map(\.key.route))
+            f.append(fields.map(\.key.runID))
+            f.append(fields.map(\.key.field))
+            f.append(fields.map(\.key.kind))
+            f.append(fields.map(\.key.classification))
+            f.append(fields.map(\.value.occurrences))
+            f.append(fields.map(\.value.comparisons))
+            f.append(fields.map(\.value.leadingComparisons))
+            f.append(fields.map(\.value.firstSeen))
+            f.append(fields.map(\.value.lastSeen))
+            queries.append(PostgresQuery(unsafeSQL: """
+                INSERT INTO tapcompare.rollup_fields AS r (hour, route, run_id, field, kind, classification, occurrences,
+                    comparisons, leading_comparisons, first_seen, last_seen)
+                SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                    $7::int8[], $8::int8[], $9::int8[], $10::timestamptz[], $11::timestamptz[])
+                ON CONFLICT (hour, route, run_id, field, kind, classification) DO UPDATE SET
+                    occurrences = r.occurrences + EXCLUDED.occurrences, comparisons = r.comparisons + EXCLUDED.comparisons,
+                    leading_comparisons = r.leading_comparisons + EXCLUDED.leading_comparisons,
+                    first_seen = LEAST(r.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(r.last_seen, EXCLUDED.last_seen)
+                """, binds: f))
+        }
+        return queries
+    }
+
+    /// Recomputes every rollup from the raw rows (for a ledger filled by other means than the writer, such as
+    /// `tapcompare-bench report-generate`), in one transaction: readers see the old rollups until it commits.
+    public func rebuildRollups() async throws {
+        do {
+            try await self.client.withTransaction(logger: self.logger) { conn in
+                for table in ["rollup_outcomes", "rollup_latency", "rollup_fields"] {
+                    try await conn.query(PostgresQuery(unsafeSQL: "DELETE FROM tapcompare.\(table)"), logger: self.logger)
+                }
+                for statement in PostgresSchema.rollupBackfill {
+                    try await conn.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+            }
+        } catch let error as PostgresTransactionError {
+            throw self.unavailable("rebuild rollups", error.closureError ?? error.beginError ?? error.commitError ?? error)
+        } catch {
+            throw self.unavailable("rebuild rollups", error)
         }
     }
 
@@ -246,6 +364,7 @@ public final class PostgresLedgerStore: LedgerStore {
                 $7::text[], $8::int8[], $9::int8[], $10::float8[], $11::float8[], $12::text[], $13::text[], $14::int8[],
                 $15::int8[], $16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::uuid[])
             ON CONFLICT (recorded_at, id) DO NOTHING
+            RETURNING id
             """, binds: bindings)
     }
 
@@ -333,11 +452,37 @@ public final class PostgresLedgerStore: LedgerStore {
                 let stamp = String(name[marker.upperBound...])
                 _ = self.knownPartitions.withLockedValue { $0.remove(stamp) }
             }
+            // Rollups go with the raw rows they count: a dropped partition held exactly the hours before the
+            // oldest day kept, so the rollups keep matching the raw rows.
+            // With no partition left there is no raw row at all; the cutoff's day bounds what may go.
+            let oldestKept = try await self.oldestPartitionDay() ?? LedgerTime.startOfDay(cutoff)
+            for table in ["rollup_outcomes", "rollup_latency", "rollup_fields"] {
+                var binds = PostgresBindings(capacity: 1)
+                binds.append(oldestKept)
+                try await self.client.query(PostgresQuery(unsafeSQL: "DELETE FROM tapcompare.\(table) WHERE hour < $1", binds: binds), logger: self.logger)
+            }
             try await self.client.query("DELETE FROM tapcompare.ledger_gaps WHERE to_time < \(cutoff)", logger: self.logger)
             return LedgerPruneResult(droppedPartitions: dropped, deletedComparisons: nil)
         } catch {
             throw self.unavailable("prune", error)
         }
+    }
+
+    /// The first day that still has a `comparisons` partition, `nil` when none does.
+    private func oldestPartitionDay() async throws -> Date? {
+        let rows = try await self.client.query("""
+            SELECT c.relname::text FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid
+            JOIN pg_class p ON p.oid = i.inhparent
+            JOIN pg_namespace n ON n.oid = p.relnamespace
+            WHERE n.nspname = 'tapcompare' AND p.relname = 'comparisons'
+            """, logger: self.logger)
+        var oldest: Date?
+        for try await (name) in rows.decode(String.self) {
+            guard let marker = name.range(of: "_p", options: .backwards), let day = LedgerTime.parseDayStamp(name[marker.upperBound...]) else { continue }
+            oldest = oldest.map { min($0, day) } ?? day
+        }
+        return oldest
     }
 
     // MARK: Reads

@@ -19,6 +19,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     private let logger: Logger
     private let mutex = AsyncMutex()
     private let connection = NIOLockedValueBox<SQLiteConnection?>(nil)
+    /// Set once ``run()`` has closed the connection: a late operation (an insert abandoned by the writer's timeout
+    /// that resumes after shutdown) must fail instead of opening a connection nobody would ever close.
+    private let shutDown = NIOLockedValueBox(false)
 
     /// - Parameters:
     ///   - path: The database file; created (with its schema, on ``migrate()``) when missing.
@@ -32,13 +35,21 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Suspends until graceful shutdown, then closes the connection.
     public func run() async throws {
         try? await gracefulShutdown()
-        try? await Task { try await self.mutex.withLock { await self.closeConnection() } }.value
+        try? await Task {
+            try await self.mutex.withLock {
+                self.shutDown.withLockedValue { $0 = true }
+                await self.closeConnection()
+            }
+        }.value
     }
 
     // MARK: Connection
 
     private func open() async throws -> SQLiteConnection {
         if let existing = self.connection.withLockedValue({ $0 }) { return existing }
+        guard !self.shutDown.withLockedValue({ $0 }) else {
+            throw LedgerError.storeUnavailable("SQLite ledger '\(self.path)' is shut down")
+        }
         let conn: SQLiteConnection
         do {
             conn = try await SQLiteConnection.open(storage: .file(path: self.path), logger: self.logger)
@@ -53,6 +64,8 @@ public final class SQLiteLedgerStore: LedgerStore {
             // sqlite-nio's own busy handler waits forever; a writer locked out by another process must fail
             // (and spool) instead of parking a thread-pool thread indefinitely.
             _ = try await conn.query("PRAGMA busy_timeout=1000")
+            // The latency bucket of the rollups' backfill (SQLite is built without `ln`).
+            try await conn.install(customFunction: Self.latencyBucketFunction())
         } catch {
             try? await conn.close()
             throw LedgerError.storeUnavailable("cannot use SQLite ledger '\(self.path)': \(Self.describe(error))", underlying: error)
@@ -112,15 +125,29 @@ public final class SQLiteLedgerStore: LedgerStore {
         return String(describing: error)
     }
 
+    /// `tapcompare_latency_bucket(ms)`: ``LatencyBuckets/bucket(milliseconds:)`` as an SQL function, for the
+    /// rollups' backfill here and the review's reads of raw edge hours (each installs it on its own connection).
+    public static func latencyBucketFunction() -> SQLiteCustomFunction {
+        SQLiteCustomFunction(LatencyBuckets.sqliteFunctionName, argumentCount: 1, pure: true) { args in
+            guard let ms = args.first?.double else { return nil }
+            return LatencyBuckets.bucket(milliseconds: ms)
+        }
+    }
+
     // MARK: Migrations
 
     public func migrate() async throws -> [Int] {
+        try await self.migrate(upTo: Int.max)
+    }
+
+    /// Applies the migrations up to `version` (tests build an older ledger with it).
+    func migrate(upTo version: Int) async throws -> [Int] {
         try await self.withConnection { conn in
             for statement in SQLiteSchema.bootstrap {
                 _ = try await conn.query(statement)
             }
             var applied: [Int] = []
-            for migration in SQLiteSchema.migrations {
+            for migration in SQLiteSchema.migrations where migration.version <= version {
                 // BEGIN IMMEDIATE takes the write lock before reading the version, so two processes starting at
                 // once cannot both apply the same migration.
                 _ = try await conn.query("BEGIN IMMEDIATE")
@@ -174,16 +201,112 @@ public final class SQLiteLedgerStore: LedgerStore {
     static let rowsPerStatement = 2_000
 
     public func insert(_ batch: [LedgerComparison]) async throws {
+        try await self.insert(batch, rollups: true)
+    }
+
+    /// ``insert(_:)``; `rollups: false` writes only the raw rows, as a schema-1 ledger holds them (tests of
+    /// migration 2's backfill).
+    func insert(_ batch: [LedgerComparison], rollups: Bool) async throws {
         guard !batch.isEmpty else { return }
         try await self.withConnection { conn in
             _ = try await conn.query("BEGIN IMMEDIATE")
-            for chunk in batch.chunked(Self.rowsPerStatement) {
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity(chunk.count * Self.comparisonColumns.count)
-                for c in chunk { Self.appendBinds(of: c, to: &binds) }
-                let sql = Self.insertSQL(table: "comparisons", columns: Self.comparisonColumns, rows: chunk.count, conflict: "(id)")
-                _ = try await conn.query(sql, binds)
+            try await Self.insertRows(batch, on: conn, rollups: rollups)
+            _ = try await conn.query("COMMIT")
+        }
+    }
+
+    /// Inserts the raw rows and, when `rollups`, adds the comparisons that were new (`RETURNING` lists only rows
+    /// actually inserted: a replayed duplicate must not count twice) to the hourly rollups, in the caller's
+    /// transaction.
+    static func insertRows(_ batch: [LedgerComparison], on conn: SQLiteConnection, rollups: Bool) async throws {
+        var inserted = Set<String>()
+        inserted.reserveCapacity(batch.count)
+        for chunk in batch.chunked(Self.rowsPerStatement) {
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * Self.comparisonColumns.count)
+            for c in chunk { Self.appendBinds(of: c, to: &binds) }
+            let sql = Self.insertSQL(table: "comparisons", columns: Self.comparisonColumns, rows: chunk.count, conflict: "(id)") + " RETURNING id"
+            for row in try await conn.query(sql, binds) {
+                if let id = row.column("id")?.string { inserted.insert(id) }
             }
+        }
+        let fresh = inserted.count == batch.count ? batch : batch.filter { inserted.contains($0.id.ledgerText) }
+        guard !fresh.isEmpty else { return }
+        try await Self.insertDiscrepancies(fresh, on: conn)
+        guard rollups else { return }
+        try await Self.upsertRollups(LedgerRollups(fresh), on: conn)
+    }
+
+    /// One upsert per rollup table and chunk, adding to the counts already stored.
+    static func upsertRollups(_ rollups: LedgerRollups, on conn: SQLiteConnection) async throws {
+        // A batch spans an hour or two: format each hour once, not once per key.
+        var hours: [Date: SQLiteData] = [:]
+        func hourText(_ hour: Date) -> SQLiteData {
+            if let text = hours[hour] { return text }
+            let text = SQLiteData.text(LedgerTime.format(hour))
+            hours[hour] = text
+            return text
+        }
+        let outcomes = rollups.sortedOutcomes
+        for chunk in outcomes.chunked(Self.rowsPerStatement) {
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * 12)
+            for (k, v) in chunk {
+                binds.append(contentsOf: [
+                    hourText(k.hour), .text(k.route), .text(k.runID), .text(k.instance), .text(k.outcome),
+                    .integer(k.legacyStatus), .integer(k.candidateStatus), .text(k.reason), .integer(v.comparisons),
+                    .integer(v.regressed), .text(LedgerTime.format(v.firstSeen)), .text(LedgerTime.format(v.lastSeen)),
+                ])
+            }
+            _ = try await conn.query(Self.upsertSQL(
+                table: "rollup_outcomes",
+                keys: ["hour", "route", "run_id", "instance", "outcome", "legacy_status", "candidate_status", "reason"],
+                sums: ["comparisons", "regressed"], rows: chunk.count
+            ), binds)
+        }
+        for chunk in rollups.sortedLatency.chunked(Self.rowsPerStatement) {
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * 6)
+            for (k, n) in chunk {
+                binds.append(contentsOf: [hourText(k.hour), .text(k.route), .text(k.runID), .text(k.side), .integer(k.bucket), .integer(n)])
+            }
+            _ = try await conn.query(Self.upsertSQL(
+                table: "rollup_latency", keys: ["hour", "route", "run_id", "side", "bucket"], sums: ["count"], rows: chunk.count, seen: false
+            ), binds)
+        }
+        for chunk in rollups.sortedFields.chunked(Self.rowsPerStatement) {
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * 11)
+            for (k, v) in chunk {
+                binds.append(contentsOf: [
+                    hourText(k.hour), .text(k.route), .text(k.runID), .text(k.field), .text(k.kind),
+                    .text(k.classification), .integer(v.occurrences), .integer(v.comparisons), .integer(v.leadingComparisons),
+                    .text(LedgerTime.format(v.firstSeen)), .text(LedgerTime.format(v.lastSeen)),
+                ])
+            }
+            _ = try await conn.query(Self.upsertSQL(
+                table: "rollup_fields", keys: ["hour", "route", "run_id", "field", "kind", "classification"],
+                sums: ["occurrences", "comparisons", "leading_comparisons"], rows: chunk.count
+            ), binds)
+        }
+    }
+
+    /// `INSERT … VALUES (?, …), … ON CONFLICT (keys) DO UPDATE SET sum = sum + excluded.sum, …` with
+    /// `first_seen`/`last_seen` widened when `seen`. Placeholders only.
+    static func upsertSQL(table: String, keys: [String], sums: [String], rows: Int, seen: Bool = true) -> String {
+        let columns = keys + sums + (seen ? ["first_seen", "last_seen"] : [])
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        sql += Array(repeating: tuple, count: rows).joined(separator: ", ")
+        var updates = sums.map { "\($0) = \($0) + excluded.\($0)" }
+        if seen {
+            updates += ["first_seen = min(first_seen, excluded.first_seen)", "last_seen = max(last_seen, excluded.last_seen)"]
+        }
+        sql += " ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(updates.joined(separator: ", "))"
+        return sql
+    }
+
+    static func insertDiscrepancies(_ batch: [LedgerComparison], on conn: SQLiteConnection) async throws {
             var discrepancyBinds: [SQLiteData] = []
             var discrepancyRows = 0
             for c in batch {
@@ -207,6 +330,18 @@ public final class SQLiteLedgerStore: LedgerStore {
             if discrepancyRows > 0 {
                 let sql = Self.insertSQL(table: "discrepancies", columns: Self.discrepancyColumns, rows: discrepancyRows, conflict: "(comparison_id, ordinal)")
                 _ = try await conn.query(sql, discrepancyBinds)
+            }
+    }
+
+    /// Recomputes every rollup from the raw rows, in one transaction (see ``PostgresLedgerStore/rebuildRollups()``).
+    public func rebuildRollups() async throws {
+        try await self.withConnection { conn in
+            _ = try await conn.query("BEGIN IMMEDIATE")
+            for table in ["rollup_outcomes", "rollup_latency", "rollup_fields"] {
+                _ = try await conn.query("DELETE FROM \(table)")
+            }
+            for statement in SQLiteSchema.rollupBackfill {
+                _ = try await conn.query(statement)
             }
             _ = try await conn.query("COMMIT")
         }
@@ -261,13 +396,19 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// Deletes whole hours: rows recorded before the start of the hour that holds `cutoff`, so the hourly rollups,
+    /// deleted up to the same hour, keep counting exactly the rows that remain.
     public func prune(olderThan cutoff: Date) async throws -> LedgerPruneResult {
         let cutoffText = SQLiteData.text(LedgerTime.format(cutoff))
+        let hourText = SQLiteData.text(LedgerTime.format(LedgerTime.startOfHour(cutoff)))
         return try await self.withConnection { conn in
             _ = try await conn.query("BEGIN IMMEDIATE")
-            _ = try await conn.query("DELETE FROM discrepancies WHERE recorded_at < ?", [cutoffText])
-            _ = try await conn.query("DELETE FROM comparisons WHERE recorded_at < ?", [cutoffText])
+            _ = try await conn.query("DELETE FROM discrepancies WHERE recorded_at < ?", [hourText])
+            _ = try await conn.query("DELETE FROM comparisons WHERE recorded_at < ?", [hourText])
             let changed = try await conn.query("SELECT changes() AS n")
+            for table in ["rollup_outcomes", "rollup_latency", "rollup_fields"] {
+                _ = try await conn.query("DELETE FROM \(table) WHERE hour < ?", [hourText])
+            }
             _ = try await conn.query("DELETE FROM ledger_gaps WHERE to_time < ?", [cutoffText])
             _ = try await conn.query("COMMIT")
             return LedgerPruneResult(droppedPartitions: [], deletedComparisons: changed.first?.column("n")?.integer ?? 0)

@@ -138,5 +138,132 @@ enum PostgresSchema {
             GROUP BY route, field, kind
             """,
         ]),
+        Migration(version: 2, name: "hourly rollups of outcomes, latency and fields, backfilled", statements: rollupTables + rollupBackfill),
+        Migration(version: 3, name: "learned-noise models published by each instance", statements: [
+            """
+            CREATE TABLE tapcompare.noise_models (
+                instance text PRIMARY KEY,
+                updated_at timestamptz NOT NULL,
+                learning boolean NOT NULL,
+                min_share double precision NOT NULL,
+                min_samples integer NOT NULL,
+                window_size integer NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE tapcompare.noise_estimates (
+                instance text NOT NULL REFERENCES tapcompare.noise_models (instance) ON DELETE CASCADE,
+                route text NOT NULL,
+                field text NOT NULL,
+                noisy_in integer NOT NULL,
+                samples integer NOT NULL,
+                PRIMARY KEY (instance, route, field)
+            )
+            """,
+        ]),
     ]
+
+    /// The hour holding a `timestamptz` column, in UTC whatever the session's time zone.
+    static func hour(_ column: String) -> String {
+        "(date_trunc('hour', \(column) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+    }
+
+    /// Migration 2's tables: what ``LedgerRollups`` adds per batch (see `SCHEMA.md`). Keys start with the hour, so
+    /// a window's whole hours are one primary-key range.
+    static let rollupTables = [
+        """
+        CREATE TABLE tapcompare.rollup_outcomes (
+            hour timestamptz NOT NULL,
+            route text NOT NULL,
+            run_id text NOT NULL,
+            instance text NOT NULL,
+            outcome text NOT NULL,
+            legacy_status integer NOT NULL,
+            candidate_status integer NOT NULL,
+            reason text NOT NULL,
+            comparisons bigint NOT NULL,
+            regressed bigint NOT NULL,
+            first_seen timestamptz NOT NULL,
+            last_seen timestamptz NOT NULL,
+            PRIMARY KEY (hour, route, run_id, instance, outcome, legacy_status, candidate_status, reason)
+        )
+        """,
+        """
+        CREATE TABLE tapcompare.rollup_latency (
+            hour timestamptz NOT NULL,
+            route text NOT NULL,
+            run_id text NOT NULL,
+            side text NOT NULL CHECK (side IN ('legacy', 'candidate')),
+            bucket integer NOT NULL,
+            count bigint NOT NULL,
+            PRIMARY KEY (hour, route, run_id, side, bucket)
+        )
+        """,
+        """
+        CREATE TABLE tapcompare.rollup_fields (
+            hour timestamptz NOT NULL,
+            route text NOT NULL,
+            run_id text NOT NULL,
+            field text NOT NULL,
+            kind text NOT NULL,
+            classification text NOT NULL,
+            occurrences bigint NOT NULL,
+            comparisons bigint NOT NULL,
+            leading_comparisons bigint NOT NULL,
+            first_seen timestamptz NOT NULL,
+            last_seen timestamptz NOT NULL,
+            PRIMARY KEY (hour, route, run_id, field, kind, classification)
+        )
+        """,
+    ]
+
+    /// Fills the (empty) rollup tables from the raw rows: migration 2's backfill, and
+    /// ``PostgresLedgerStore/rebuildRollups()``. The same figures as ``LedgerRollups`` computes per batch.
+    static let rollupBackfill = [
+        """
+        INSERT INTO tapcompare.rollup_outcomes (hour, route, run_id, instance, outcome, legacy_status,
+            candidate_status, reason, comparisons, regressed, first_seen, last_seen)
+        SELECT \(hour("recorded_at")), route, coalesce(run_id, ''), instance, outcome, coalesce(legacy_status, -1),
+            coalesce(candidate_status, -1),
+            CASE WHEN outcome IN ('match', 'mismatch') THEN '' ELSE coalesce(reason, '') END,
+            count(*), sum(CASE WHEN outcome = 'mismatch' AND regression_count > 0 THEN 1 ELSE 0 END),
+            min(recorded_at), max(recorded_at)
+        FROM tapcompare.comparisons
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+        """,
+        """
+        INSERT INTO tapcompare.rollup_latency (hour, route, run_id, side, bucket, count)
+        SELECT hour, route, run_id, side, bucket, count(*) FROM (
+            SELECT \(hour("recorded_at")) AS hour, route, coalesce(run_id, '') AS run_id, 'legacy' AS side,
+                \(LatencyBuckets.postgresExpression("legacy_ms")) AS bucket
+            FROM tapcompare.comparisons WHERE outcome IN ('match', 'mismatch') AND legacy_ms IS NOT NULL
+            UNION ALL
+            SELECT \(hour("recorded_at")), route, coalesce(run_id, ''), 'candidate',
+                \(LatencyBuckets.postgresExpression("candidate_ms"))
+            FROM tapcompare.comparisons WHERE outcome IN ('match', 'mismatch') AND candidate_ms IS NOT NULL
+        ) s
+        GROUP BY 1, 2, 3, 4, 5
+        """,
+        """
+        INSERT INTO tapcompare.rollup_fields (hour, route, run_id, field, kind, classification, occurrences,
+            comparisons, leading_comparisons, first_seen, last_seen)
+        SELECT hour, route, run_id, field, kind, classification, sum(n), count(*),
+            sum(CASE WHEN class_rank = leading_rank THEN 1 ELSE 0 END), min(recorded_at), max(recorded_at)
+        FROM (
+            SELECT \(hour("d.recorded_at")) AS hour, d.route, coalesce(c.run_id, '') AS run_id, d.field, d.kind,
+                d.classification, d.comparison_id, d.recorded_at, count(*) AS n,
+                \(classRank("d.classification")) AS class_rank,
+                min(\(classRank("d.classification"))) OVER (PARTITION BY d.comparison_id, d.field, d.kind) AS leading_rank
+            FROM tapcompare.discrepancies d
+            JOIN tapcompare.comparisons c ON c.id = d.comparison_id AND c.recorded_at = d.recorded_at
+            GROUP BY d.route, c.run_id, d.field, d.kind, d.classification, d.comparison_id, d.recorded_at
+        ) per_comparison
+        GROUP BY 1, 2, 3, 4, 5, 6
+        """,
+    ]
+
+    /// ``LedgerRollups/rank(_:)`` in SQL.
+    static func classRank(_ column: String) -> String {
+        "(CASE \(column) WHEN 'regression' THEN 0 WHEN 'race' THEN 1 WHEN 'noise' THEN 2 ELSE 3 END)"
+    }
 }

@@ -173,5 +173,127 @@ enum SQLiteSchema {
             GROUP BY route, field, kind
             """,
         ]),
+        Migration(version: 2, name: "hourly rollups of outcomes, latency and fields, backfilled", statements: rollupTables + rollupBackfill),
+        Migration(version: 3, name: "learned-noise models published by each instance", statements: [
+            """
+            CREATE TABLE noise_models (
+                instance TEXT NOT NULL PRIMARY KEY,
+                updated_at TEXT NOT NULL,
+                learning INTEGER NOT NULL,
+                min_share REAL NOT NULL,
+                min_samples INTEGER NOT NULL,
+                window_size INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE noise_estimates (
+                instance TEXT NOT NULL REFERENCES noise_models (instance) ON DELETE CASCADE,
+                route TEXT NOT NULL,
+                field TEXT NOT NULL,
+                noisy_in INTEGER NOT NULL,
+                samples INTEGER NOT NULL,
+                PRIMARY KEY (instance, route, field)
+            )
+            """,
+        ]),
+    ]
+
+    /// The hour holding a time column, in the stored text form (`2026-11-22T02:00:00.000Z`).
+    static func hour(_ column: String) -> String {
+        "(substr(\(column), 1, 13) || ':00:00.000Z')"
+    }
+
+    /// Migration 2's tables, as ``PostgresSchema/rollupTables``.
+    static let rollupTables = [
+        """
+        CREATE TABLE rollup_outcomes (
+            hour TEXT NOT NULL,
+            route TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            instance TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            legacy_status INTEGER NOT NULL,
+            candidate_status INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            comparisons INTEGER NOT NULL,
+            regressed INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (hour, route, run_id, instance, outcome, legacy_status, candidate_status, reason)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE rollup_latency (
+            hour TEXT NOT NULL,
+            route TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('legacy', 'candidate')),
+            bucket INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (hour, route, run_id, side, bucket)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE rollup_fields (
+            hour TEXT NOT NULL,
+            route TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            classification TEXT NOT NULL,
+            occurrences INTEGER NOT NULL,
+            comparisons INTEGER NOT NULL,
+            leading_comparisons INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (hour, route, run_id, field, kind, classification)
+        ) WITHOUT ROWID
+        """,
+    ]
+
+    /// Fills the (empty) rollup tables from the raw rows, as ``PostgresSchema/rollupBackfill``. The latency
+    /// bucket is the custom function ``LatencyBuckets/sqliteFunctionName`` the store installs on its connection
+    /// (SQLite is built without `ln`), which calls the writer's own ``LatencyBuckets/bucket(milliseconds:)``.
+    static let rollupBackfill = [
+        """
+        INSERT INTO rollup_outcomes (hour, route, run_id, instance, outcome, legacy_status, candidate_status, reason,
+            comparisons, regressed, first_seen, last_seen)
+        SELECT \(hour("recorded_at")), route, coalesce(run_id, ''), instance, outcome, coalesce(legacy_status, -1),
+            coalesce(candidate_status, -1),
+            CASE WHEN outcome IN ('match', 'mismatch') THEN '' ELSE coalesce(reason, '') END,
+            count(*), sum(CASE WHEN outcome = 'mismatch' AND regression_count > 0 THEN 1 ELSE 0 END),
+            min(recorded_at), max(recorded_at)
+        FROM comparisons
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+        """,
+        """
+        INSERT INTO rollup_latency (hour, route, run_id, side, bucket, count)
+        SELECT hour, route, run_id, side, bucket, count(*) FROM (
+            SELECT \(hour("recorded_at")) AS hour, route, coalesce(run_id, '') AS run_id, 'legacy' AS side,
+                \(LatencyBuckets.sqliteFunctionName)(legacy_ms) AS bucket
+            FROM comparisons WHERE outcome IN ('match', 'mismatch') AND legacy_ms IS NOT NULL
+            UNION ALL
+            SELECT \(hour("recorded_at")), route, coalesce(run_id, ''), 'candidate',
+                \(LatencyBuckets.sqliteFunctionName)(candidate_ms)
+            FROM comparisons WHERE outcome IN ('match', 'mismatch') AND candidate_ms IS NOT NULL
+        )
+        GROUP BY 1, 2, 3, 4, 5
+        """,
+        """
+        INSERT INTO rollup_fields (hour, route, run_id, field, kind, classification, occurrences, comparisons,
+            leading_comparisons, first_seen, last_seen)
+        SELECT hour, route, run_id, field, kind, classification, sum(n), count(*),
+            sum(CASE WHEN class_rank = leading_rank THEN 1 ELSE 0 END), min(recorded_at), max(recorded_at)
+        FROM (
+            SELECT \(hour("d.recorded_at")) AS hour, d.route AS route, coalesce(c.run_id, '') AS run_id,
+                d.field AS field, d.kind AS kind, d.classification AS classification, d.recorded_at AS recorded_at,
+                count(*) AS n, \(PostgresSchema.classRank("d.classification")) AS class_rank,
+                min(\(PostgresSchema.classRank("d.classification"))) OVER (PARTITION BY d.comparison_id, d.field, d.kind) AS leading_rank
+            FROM discrepancies d
+            JOIN comparisons c ON c.id = d.comparison_id
+            GROUP BY d.route, c.run_id, d.field, d.kind, d.classification, d.comparison_id, d.recorded_at
+        )
+        GROUP BY 1, 2, 3, 4, 5, 6
+        """,
     ]
 }

@@ -18,15 +18,16 @@ public protocol LedgerStore: Service, Sendable {
     /// The highest applied migration version, 0 for an empty database.
     func schemaVersion() async throws -> Int
 
-    /// Inserts comparisons and their discrepancies in one transaction. Idempotent by comparison id: a comparison
-    /// already present is left as it is (so a spool replayed twice stores everything once).
+    /// Inserts comparisons and their discrepancies in one transaction, and adds the new ones to the hourly rollups
+    /// in that same transaction. Idempotent by comparison id: a comparison already present is left as it is and not
+    /// counted again (so a spool replayed twice stores and counts everything once).
     func insert(_ batch: [LedgerComparison]) async throws
 
     /// Inserts a `ledger_gaps` row (idempotent by id).
     func insertGap(_ gap: LedgerGap) async throws
 
-    /// Deletes comparisons (and their discrepancies) recorded before `cutoff`. Postgres drops whole day
-    /// partitions that end at or before `cutoff`; SQLite deletes rows.
+    /// Deletes comparisons (and their discrepancies and rollups) recorded before `cutoff`. Postgres drops whole day
+    /// partitions that end at or before `cutoff`; SQLite deletes rows before the hour holding `cutoff`.
     func prune(olderThan cutoff: Date) async throws -> LedgerPruneResult
 
     /// Row counts of `comparisons`, `discrepancies` and `ledger_gaps`.
@@ -43,4 +44,10 @@ public protocol LedgerStore: Service, Sendable {
 
     /// Every annotation, oldest first.
     func annotations() async throws -> [LedgerAnnotation]
+
+    /// Replaces what this instance last published of its learned-noise model (one transaction).
+    func publishNoiseModel(_ model: LedgerNoiseModel) async throws
+
+    /// Every instance's last published learned-noise model, newest first.
+    func noiseModels() async throws -> [LedgerNoiseModel]
 }

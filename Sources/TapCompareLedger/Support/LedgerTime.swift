@@ -74,6 +74,12 @@ enum LedgerTime {
         return Date(timeIntervalSince1970: seconds)
     }
 
+    /// The UTC hour (`…T10:00:00.000Z`) that holds `date`: the key of the hourly rollups.
+    static func startOfHour(_ date: Date) -> Date {
+        let seconds = (date.timeIntervalSince1970 / 3600).rounded(.down) * 3600
+        return Date(timeIntervalSince1970: seconds)
+    }
+
     /// Parses a `20261122` day stamp back to its UTC midnight.
     static func parseDayStamp(_ stamp: Substring) -> Date? {
         guard stamp.count == 8, stamp.allSatisfy(\.isASCII), let value = Int(stamp) else { return nil }

@@ -33,12 +33,17 @@ public struct ProxyConfiguration: Sendable {
     /// Header carrying the request id to legacy and candidate; generated (UUIDv7) when absent.
     /// Default `X-Request-Id`.
     public var requestIDHeader: String
-    /// Largest request head (request line and headers) accepted from a client; larger gets a 400.
+    /// Largest request head accepted from a client, and largest single header line; larger gets a 431.
     /// Default 64 KiB.
     public var maxRequestHeadBytes: Int
-    /// How long a client may take to send a complete request head, and how long an idle keep-alive client
-    /// connection is kept. Default 30 s.
+    /// Most header fields accepted in one request head; more gets a 431. Default `100`.
+    public var maxRequestHeaders: Int
+    /// How long a client may take to send a complete request head, counted from accepting the connection and
+    /// from the first byte of each later request; past it the client gets a 408 and is closed (see
+    /// ``HeaderDeadline``). Default 10 s.
     public var headerTimeout: TimeAmount
+    /// How long a client connection may stay silent between requests before it is closed. Default 60 s.
+    public var clientIdleTimeout: TimeAmount
     /// On shutdown, how long to wait for in-flight candidate calls after the last legacy response. Default 10 s.
     public var shutdownGrace: TimeAmount
     /// Connections the listening socket queues before accepting. Default `1024`.
@@ -56,7 +61,9 @@ public struct ProxyConfiguration: Sendable {
         idleTimeout: TimeAmount = .seconds(60),
         requestIDHeader: String = "X-Request-Id",
         maxRequestHeadBytes: Int = 64 * 1024,
-        headerTimeout: TimeAmount = .seconds(30),
+        maxRequestHeaders: Int = 100,
+        headerTimeout: TimeAmount = .seconds(10),
+        clientIdleTimeout: TimeAmount = .seconds(60),
         shutdownGrace: TimeAmount = .seconds(10),
         backlog: Int32 = 1024,
         tls: ListenerTLS? = nil,
@@ -75,7 +82,9 @@ public struct ProxyConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.requestIDHeader = requestIDHeader
         self.maxRequestHeadBytes = maxRequestHeadBytes
+        self.maxRequestHeaders = maxRequestHeaders
         self.headerTimeout = headerTimeout
+        self.clientIdleTimeout = clientIdleTimeout
         self.shutdownGrace = shutdownGrace
         self.backlog = backlog
     }

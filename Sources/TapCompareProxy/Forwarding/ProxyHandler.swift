@@ -54,6 +54,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var upstreamUnwritable = false
     private var pendingRead = false
     private var responsePhase = ResponsePhase.waiting
+    /// A request was refused (``refuse(_:)``); the connection is closing.
+    private var refusedConnection = false
 
     // MARK: Mirroring of the current request
 
@@ -78,6 +80,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: Client → legacy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After a refusal nothing more from this client is forwarded.
+        if self.refusedConnection { return }
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.requestHead(head)
@@ -89,6 +93,20 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func requestHead(_ head: HTTPRequestHead) {
+        // The head is complete: its deadline (listener.header_timeout) no longer applies.
+        self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.headReceived, promise: nil)
+        if head.uri.contains("\u{FFFD}") {
+            // The decoder replaced bytes that are not UTF-8; forwarding the altered target would send legacy a
+            // request the client never made.
+            self.refuse(.invalidRequestLine)
+            return
+        }
+        var head = head
+        let (target, authority) = RequestTarget.originForm(head.uri)
+        if let authority {
+            head.uri = target
+            if self.shared.configuration.preserveHost { head.headers.replaceOrAdd(name: "Host", value: String(authority)) }
+        }
         self.generation &+= 1
         self.inRequest = true
         self.start = .now()
@@ -104,7 +122,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let mirror = self.shared.mirror
         let path: Substring = head.uri.firstIndex(of: "?").map { head.uri[..<$0] } ?? head.uri[...]
         let method = head.method.rawValue
-        let match = mirror.routes.match(method: method, path: path)
+        let routingPath = RequestTarget.withoutDotSegments(path).map { Substring($0) } ?? path
+        let match = mirror.routes.match(method: method, path: routingPath)
         let routeMetrics = self.loop.metrics(forRoute: match.name)
         self.routeMetrics = routeMetrics
 
@@ -420,6 +439,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.resetRequest()
         }
         self.needsClientFlush = false
+        if !close {
+            // Before the end is written: writing it may hand this handler the next pipelined head at once.
+            self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.responseEnded, promise: nil)
+        }
         if close {
             let promise = self.context.eventLoop.makePromise(of: Void.self)
             self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: promise)
@@ -514,6 +537,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.finishResponse(trailers: nil)
     }
 
+    /// Answers a request the proxy will not forward, counts it, and closes the connection (its body, if any,
+    /// is not read).
+    private func refuse(_ refusal: ClientRefusal) {
+        self.refusedConnection = true
+        self.shared.metrics.refused(refusal)
+        let status = refusal.status ?? .badRequest
+        let text = "\(status.code) \(status.reasonPhrase): \(refusal.explanation)\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(self.context.channel.allocator.buffer(string: text)))), promise: nil)
+        let context = self.context!
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }
+    }
+
     // MARK: Client connection events
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -523,6 +563,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         self.abortRequest()
+        // A request the parser rejected is answered and closed by `RequestRefusalHandler`.
+        if error is HTTPParserError { return }
         context.close(promise: nil)
     }
 

@@ -1,5 +1,5 @@
 import CoreMetrics
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 import TapCompareMirroring
 
@@ -16,6 +16,8 @@ import TapCompareMirroring
 /// - `tapcompare_upstream_errors_total{side="legacy"|"candidate",reason}`: every upstream call that failed at the
 ///   connection level, with ``UpstreamError/reason`` (`connect_failed`, `tls_handshake`, `read_timeout`, …); a
 ///   candidate call cut off by `mirror.timeout` as a whole is counted in `tapcompare_candidate_timeouts_total`
+/// - `tapcompare_client_refused_total{reason}`: clients refused before their request was forwarded (see
+///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, ...)
 public final class ProxyMetrics: Sendable {
     public static let requests = "tapcompare_requests_total"
     public static let legacyLatency = "tapcompare_legacy_latency_seconds"
@@ -25,6 +27,7 @@ public final class ProxyMetrics: Sendable {
     public static let candidateErrors = "tapcompare_candidate_errors_total"
     public static let candidateTimeouts = "tapcompare_candidate_timeouts_total"
     public static let inFlight = "tapcompare_in_flight"
+    public static let clientRefused = "tapcompare_client_refused_total"
     public static let upstreamErrors = "tapcompare_upstream_errors_total"
 
     /// Which upstream a call went to.
@@ -45,7 +48,8 @@ public final class ProxyMetrics: Sendable {
     private let skippedByReason: [SkipReason: Counter]
     private let legacyErrors: [UpstreamError.Code: Counter]
     private let candidateErrors: [UpstreamError.Code: Counter]
-    private let otherSkips = Mutex<[SkipReason: Counter]>([:])
+    private let otherSkips = NIOLockedValueBox<[SkipReason: Counter]>([:])
+    private let refusedByReason: [String: Counter]
 
     /// - Parameter factory: where handles are created; the process-wide `MetricsSystem.factory` in `serve`,
     ///   a `TestMetrics` in tests (no global bootstrap needed).
@@ -58,6 +62,12 @@ public final class ProxyMetrics: Sendable {
             skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.skippedByReason = skipped
+        var refused: [String: Counter] = [:]
+        for refusal in ClientRefusal.all {
+            refused[refusal.reason] = Counter(label: Self.clientRefused, dimensions: [("reason", refusal.reason)], factory: factory)
+        }
+        self.refusedByReason = refused
+
         func errorCounters(_ side: Side) -> [UpstreamError.Code: Counter] {
             var counters: [UpstreamError.Code: Counter] = [:]
             for code in UpstreamError.Code.all {
@@ -71,6 +81,11 @@ public final class ProxyMetrics: Sendable {
         }
         self.legacyErrors = errorCounters(.legacy)
         self.candidateErrors = errorCounters(.candidate)
+    }
+
+    /// Counts one refused client with its reason.
+    func refused(_ refusal: ClientRefusal) {
+        self.refusedByReason[refusal.reason]?.increment()
     }
 
     /// Counts one failed upstream call with its reason (handles created up front: no lock, no allocation).
@@ -87,7 +102,7 @@ public final class ProxyMetrics: Sendable {
             counter.increment()
             return
         }
-        self.otherSkips.withLock { others in
+        self.otherSkips.withLockedValue { others in
             if let counter = others[reason] { return counter }
             let counter = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: self.factory)
             others[reason] = counter

@@ -5,7 +5,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 import TapCompareMirroring
 
@@ -24,8 +24,8 @@ public final class ProxyServer: Service, Sendable {
 
     let shared: ProxyShared
     private let group: any EventLoopGroup
-    private let loops = Mutex<[ObjectIdentifier: LoopContext]>([:])
-    private let state = Mutex(State())
+    private let loops = NIOLockedValueBox<[ObjectIdentifier: LoopContext]>([:])
+    private let state = NIOLockedValueBox(State())
     private let listening: EventLoopPromise<SocketAddress>
 
     /// - Parameters:
@@ -57,10 +57,10 @@ public final class ProxyServer: Service, Sendable {
     }
 
     /// The address the proxy listens on, once it does (useful with port `0`).
-    public var localAddress: SocketAddress? { self.state.withLock { $0.address } }
+    public var localAddress: SocketAddress? { self.state.withLockedValue { $0.address } }
 
     /// Whether the proxy accepts requests: listening and not shutting down.
-    public var isReady: Bool { self.state.withLock { $0.ready } }
+    public var isReady: Bool { self.state.withLockedValue { $0.ready } }
 
     /// Candidate calls running now.
     public var candidateCallsInFlight: Int { self.shared.limiter.inFlight }
@@ -78,15 +78,26 @@ public final class ProxyServer: Service, Sendable {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderListSize = configuration.maxRequestHeadBytes
             limits.maxHeaderFieldSize = configuration.maxRequestHeadBytes
+            limits.maxHeaderFieldCount = configuration.maxRequestHeaders
             return limits
         }()
-        let headerTimeout = configuration.headerTimeout
+        let metrics = self.shared.metrics
+        let logger = self.shared.logger
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    let sync = channel.pipeline.syncOperations
+                    // Out of file descriptors, accept() fails at once and the listening socket stays readable:
+                    // without a backoff the loop would spin. Pending clients wait in the backlog meanwhile.
+                    try sync.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+                        let refusal = ClientRefusal.forAcceptError(error)
+                        metrics.refused(refusal)
+                        logger.info("accept failed; pausing accepts", metadata: ["client.refusal": "\(refusal)", "error": "\(error)"])
+                        return Self.acceptBackoff
+                    })
+                    try sync.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -96,11 +107,16 @@ public final class ProxyServer: Service, Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try self.addListenerTLSIfConfigured(sync)
-                    try sync.addHandler(IdleStateHandler(readTimeout: headerTimeout))
+                    // Hostile-client defences: a deadline for each request head (first, in front of the decoder,
+                    // so it sees raw bytes), an idle limit between requests, and counted 400/431 refusals.
+                    try sync.addHandler(HeaderTimeoutHandler(timeout: configuration.headerTimeout, metrics: metrics))
+                    try sync.addHandler(IdleStateHandler(readTimeout: configuration.clientIdleTimeout))
                     try sync.configureHTTPServerPipeline(
+                        withErrorHandling: false,
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
                         withDecoderLimitConfiguration: limits
                     )
+                    try sync.addHandler(RequestRefusalHandler(metrics: metrics))
                     try sync.addHandler(ProxyHandler(loop: loop))
                 }
             }
@@ -117,7 +133,7 @@ public final class ProxyServer: Service, Sendable {
             throw error
         }
         let address = channel.localAddress!
-        self.state.withLock {
+        self.state.withLockedValue {
             $0.address = address
             $0.ready = true
         }
@@ -135,7 +151,7 @@ public final class ProxyServer: Service, Sendable {
 
         let allClosed = self.group.any().makePromise(of: Void.self)
         let startShutdown: @Sendable () -> Void = { [self] in
-            let first = self.state.withLock { state in
+            let first = self.state.withLockedValue { state in
                 state.ready = false
                 defer { state.shutdownStarted = true }
                 return !state.shutdownStarted
@@ -162,14 +178,17 @@ public final class ProxyServer: Service, Sendable {
         if abandoned > 0 {
             self.shared.logger.info("shutdown grace over with candidate calls in flight", metadata: ["count": "\(abandoned)"])
         }
-        let contexts = self.loops.withLock { Array($0.values) }
+        let contexts = self.loops.withLockedValue { Array($0.values) }
         for context in contexts {
             try? await context.eventLoop.submit { context.shutdownPools() }.get()
         }
     }
 
+    /// How long accepting pauses after `accept()` fails (e.g. out of file descriptors).
+    static let acceptBackoff: TimeAmount = .milliseconds(250)
+
     private func loopContext(for eventLoop: any EventLoop) -> LoopContext {
-        self.loops.withLock { loops in
+        self.loops.withLockedValue { loops in
             if let context = loops[ObjectIdentifier(eventLoop)] { return context }
             var random = SystemRandomNumberGenerator()
             let context = LoopContext(eventLoop: eventLoop, shared: self.shared, seed: random.next())

@@ -5,16 +5,17 @@ extension LedgerReportSource {
     public func fields(route: String, query: ReportQuery) async throws -> [FieldReport] {
         var q = query
         q.route = route
+        let window = try await self.window(q)
         let aggregates: [FieldAggregate]
         let compared: [String: Int]
         if self.database.allowsConcurrentQueries {
-            async let a = self.fieldAggregates(q)
-            async let c = self.comparedByRoute(q)
+            async let a = self.fieldAggregates(window)
+            async let c = self.comparedByRoute(window)
             aggregates = try await a
             compared = try await c
         } else {
-            aggregates = try await self.fieldAggregates(q)
-            compared = try await self.comparedByRoute(q)
+            aggregates = try await self.fieldAggregates(window)
+            compared = try await self.comparedByRoute(window)
         }
         return try await self.detailedFields(aggregates, compared: compared, query: q)[route] ?? []
     }
@@ -25,7 +26,20 @@ extension LedgerReportSource {
         var field: FieldReport
     }
 
-    /// Discrepancies grouped by route, field and kind, with the query's filters.
+    /// Discrepancies grouped by route, field and kind over a window: rollup hours and raw edges, added up.
+    func fieldAggregates(_ window: RollupWindow) async throws -> [FieldAggregate] {
+        var parts: [[FieldAggregate]] = []
+        if let hours = window.hours {
+            parts.append(try await self.rollupFieldAggregates(hours, window.query))
+        }
+        for part in window.raw {
+            parts.append(try await self.fieldAggregates(part))
+        }
+        return Self.merge(parts)
+    }
+
+    /// Discrepancies grouped by route, field and kind from the raw rows, with the query's filters; `comparisons`
+    /// counts distinct comparisons (a wildcard field can differ several times in one).
     func fieldAggregates(_ query: ReportQuery) async throws -> [FieldAggregate] {
         var sql = SQLBuilder(self.dialect)
         sql.append("""
@@ -33,7 +47,8 @@ extension LedgerReportSource {
               sum(CASE WHEN classification = 'regression' THEN 1 ELSE 0 END),
               sum(CASE WHEN classification = 'noise' THEN 1 ELSE 0 END),
               sum(CASE WHEN classification = 'race' THEN 1 ELSE 0 END),
-              \(self.dialect.timeText("min(recorded_at)")), \(self.dialect.timeText("max(recorded_at)"))
+              \(self.dialect.timeText("min(recorded_at)")), \(self.dialect.timeText("max(recorded_at)")),
+              count(DISTINCT comparison_id)
             FROM \(self.dialect.table("discrepancies")) WHERE 1 = 1
             """)
         self.appendFilters(&sql, query, table: "discrepancies")
@@ -42,15 +57,7 @@ extension LedgerReportSource {
             sql.bind(.text(c.rawValue))
         }
         sql.append(" GROUP BY route, field, kind")
-        return try await self.database.query(sql.sql, sql.binds).compactMap { r in
-            guard let route = r.string(0), let field = r.string(1), let kind = r.string(2) else { return nil }
-            let occurrences = r.int(3) ?? 0
-            return FieldAggregate(route: route, field: FieldReport(
-                field: field, kind: kind, occurrences: occurrences, comparisons: occurrences, share: 0,
-                firstSeen: r.date(7), lastSeen: r.date(8), regressions: r.int(4) ?? 0, noise: r.int(5) ?? 0,
-                races: r.int(6) ?? 0, examples: [], suggestion: nil, annotation: nil
-            ))
-        }
+        return try await self.database.query(sql.sql, sql.binds).compactMap(Self.fieldAggregate(from:))
     }
 
     /// Completes each field with its share, examples, suggestion and annotation, by route and by impact.
@@ -60,10 +67,6 @@ extension LedgerReportSource {
         // Per-field reads, each bounded and through the (route, field, kind, recorded_at) index.
         let detailed = try await self.forEachConcurrently(aggregates) { item in
             var f = item.field
-            // Only a wildcard path can differ more than once per comparison; count those comparisons exactly.
-            if f.field.contains("*") || f.field.contains("..") {
-                f.comparisons = try await self.distinctComparisons(route: item.route, field: f.field, kind: f.kind, query: filters)
-            }
             let routeCompared = compared[item.route] ?? 0
             f.share = routeCompared == 0 ? 0 : min(1, Double(f.comparisons) / Double(routeCompared))
             f.examples = try await self.examples(route: item.route, field: f.field, kind: f.kind, query: filters, limit: 2)
@@ -108,14 +111,11 @@ extension LedgerReportSource {
         }
     }
 
-    func comparedByRoute(_ query: ReportQuery) async throws -> [String: Int] {
-        var sql = SQLBuilder(self.dialect)
-        sql.append("SELECT route, count(*) FROM \(self.dialect.table("comparisons")) WHERE outcome IN ('match', 'mismatch')")
-        self.appendFilters(&sql, query, table: "comparisons")
-        sql.append(" GROUP BY route")
+    /// Compared requests (match or mismatch) per route over a window.
+    func comparedByRoute(_ window: RollupWindow) async throws -> [String: Int] {
         var out: [String: Int] = [:]
-        for r in try await self.database.query(sql.sql, sql.binds) {
-            if let route = r.string(0) { out[route] = r.int(1) ?? 0 }
+        for g in try await self.outcomeGroups(window) where g.outcome == "match" || g.outcome == "mismatch" {
+            out[g.route, default: 0] += g.count
         }
         return out
     }
@@ -138,16 +138,9 @@ extension LedgerReportSource {
         }
     }
 
-    func distinctComparisons(route: String, field: String, kind: String, query: ReportQuery) async throws -> Int {
-        var sql = SQLBuilder(self.dialect)
-        // count(*) over a DISTINCT subquery lets Postgres hash instead of sorting (count(DISTINCT) always sorts).
-        sql.append("SELECT count(*) FROM (SELECT DISTINCT comparison_id FROM \(self.dialect.table("discrepancies"))")
-        self.fieldFilter(&sql, route: route, field: field, kind: kind, query: query)
-        sql.append(") s")
-        return try await self.database.query(sql.sql, sql.binds).first?.int(0) ?? 0
-    }
-
-    /// How many distinct values each side has among the field's most recent occurrences.
+    /// How many distinct values each side has among the field's most recent occurrences (at most
+    /// ``NoisePolicy/sampleSize``, newest first through the `(route, field, kind, recorded_at)` index): a bounded
+    /// sample whatever the window, so the noise suggestion costs the same over a day or over months.
     func distinctValues(route: String, field: String, kind: String, query: ReportQuery) async throws -> (Int, Int, Int) {
         var sql = SQLBuilder(self.dialect)
         sql.append("SELECT count(*), count(DISTINCT lv), count(DISTINCT cv) FROM (SELECT \(self.dialect.jsonText("legacy_value")) AS lv, \(self.dialect.jsonText("candidate_value")) AS cv FROM \(self.dialect.table("discrepancies"))")

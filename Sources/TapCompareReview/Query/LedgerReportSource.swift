@@ -1,15 +1,24 @@
 import Foundation
 import TapCompareCore
+import TapCompareLedger
 
 /// The ``ReportSource`` over a ledger database (SQLite or Postgres): aggregate queries in the database, the
 /// report assembled in Swift.
 ///
-/// The report is three scans, run side by side on Postgres: comparisons grouped by route, time bucket, outcome,
-/// status pair, instance and reason (every count, the timeline and the status mix come from that one small result);
-/// latency percentiles per route; discrepancies grouped by route, field and kind. Examples and noise samples are
-/// then read per field through the `(route, field, kind, recorded_at)` index, newest first and bounded.
+/// Every figure is read from the hourly rollups (`rollup_outcomes`, `rollup_latency`, `rollup_fields`, kept by
+/// the writer in the same transaction as the raw rows) for the window's whole hours, and from the raw rows for
+/// the partial hours at its edges (``RollupWindow``), so a report over months costs about as much as one over a
+/// day. The parts are disjoint and every count is a sum, so counts equal the raw computation exactly; latency
+/// percentiles come from fixed log-scale buckets (``LatencyBuckets``), within 1 % of the nearest-rank value. On a
+/// ledger without rollups (schema version 1) everything is read from the raw rows.
+///
+/// Three reads, run side by side on Postgres: comparisons grouped by route, outcome, status pair, instance and
+/// reason (every count and the status mix come from that one small result); latency histograms per route; the
+/// timeline. Discrepancies are grouped by route, field and kind. Examples and noise samples are then read per
+/// field through the `(route, field, kind, recorded_at)` index, newest first and bounded.
 public struct LedgerReportSource: ReportSource {
     let database: any ReviewDatabase
+    let rollups = RollupAvailability()
     public let ledgerDescription: String
     /// When a field is suggested as noise. Default ``NoisePolicy/init(minimumShare:minimumSamples:sampleSize:)``.
     public var noisePolicy: NoisePolicy
@@ -32,14 +41,15 @@ public struct LedgerReportSource: ReportSource {
         // the summary has, so they follow it.
         var report: Report
         let aggregates: [FieldAggregate]
+        let window = try await self.window(query)
         if self.database.allowsConcurrentQueries {
             async let summary = self.summary(query, includeLatency: true)
-            async let fields = self.fieldAggregates(query)
+            async let fields = self.fieldAggregates(window)
             report = try await summary
             aggregates = try await fields
         } else {
             report = try await self.summary(query, includeLatency: true)
-            aggregates = try await self.fieldAggregates(query)
+            aggregates = try await self.fieldAggregates(window)
         }
         let compared = Dictionary(report.routes.map { ($0.route, $0.compared) }, uniquingKeysWith: { a, _ in a })
         self.attach(try await self.detailedFields(aggregates, compared: compared, query: query), to: &report)
@@ -53,27 +63,31 @@ public struct LedgerReportSource: ReportSource {
     }
 
     public func summary(_ query: ReportQuery, includeLatency: Bool) async throws -> Report {
-        let span = try await self.span(query)
-        let plan = TimelinePlan(from: query.from ?? span.first, to: query.to ?? span.last.map { $0.addingTimeInterval(0.001) }, maximumBuckets: self.maximumBuckets)
+        let window = try await self.window(query)
         let groups: [OutcomeGroup]
-        let timeline: [Int: (compared: Int, regressed: Int)]
         let latency: [String: LatencyComparison]
         if self.database.allowsConcurrentQueries {
-            async let g = self.outcomeGroups(query)
-            async let t = self.timeline(query, plan: plan)
-            async let l = includeLatency ? self.latency(query) : [:]
+            async let g = self.outcomeGroups(window)
+            async let l = includeLatency ? self.latency(window) : [:]
             groups = try await g
-            timeline = try await t
             latency = try await l
         } else {
-            groups = try await self.outcomeGroups(query)
-            timeline = try await self.timeline(query, plan: plan)
-            latency = includeLatency ? try await self.latency(query) : [:]
+            groups = try await self.outcomeGroups(window)
+            latency = includeLatency ? try await self.latency(window) : [:]
         }
+        // The span of the rows in the window, from the groups' first and last times.
+        let span = Span(
+            first: groups.reduce(nil) { ReportAssembler.earliest($0, $1.first) },
+            last: groups.reduce(nil) { ReportAssembler.latest($0, $1.last) }
+        )
+        let plan = TimelinePlan(from: query.from ?? span.first, to: query.to ?? span.last.map { $0.addingTimeInterval(0.001) }, maximumBuckets: self.maximumBuckets)
+        let timeline = try await self.timeline(query, window: window, plan: plan)
         let gaps = try await self.gaps(query, span: span)
-        return ReportAssembler.assemble(
+        var report = ReportAssembler.assemble(
             ledger: self.ledgerDescription, query: query, plan: plan, groups: groups, timeline: timeline, latency: latency, gaps: gaps
         )
+        report.learnedNoise = try await self.learnedNoise(query)
+        return report
     }
 
     // MARK: Filters
@@ -111,14 +125,6 @@ public struct LedgerReportSource: ReportSource {
         var last: Date?
     }
 
-    func span(_ query: ReportQuery) async throws -> Span {
-        var sql = SQLBuilder(self.dialect)
-        sql.append("SELECT \(self.dialect.timeText("min(recorded_at)")), \(self.dialect.timeText("max(recorded_at)")) FROM \(self.dialect.table("comparisons")) WHERE 1 = 1")
-        self.appendFilters(&sql, query, table: "comparisons")
-        let rows = try await self.database.query(sql.sql, sql.binds)
-        return Span(first: rows.first?.date(0), last: rows.first?.date(1))
-    }
-
     /// One row of the grouped comparisons scan.
     struct OutcomeGroup {
         var route: String
@@ -133,9 +139,22 @@ public struct LedgerReportSource: ReportSource {
         var last: Date?
     }
 
-    /// Counts by route, outcome, status pair, instance and reason: few groups, so the database aggregates in
-    /// parallel with a hash table (a time bucket in the same grouping would look like a million groups to the
-    /// planner, which then sorts every row).
+    /// Counts by route, outcome, status pair, instance and reason over a window: rollup hours and raw edges (the
+    /// assembler adds groups with the same key).
+    func outcomeGroups(_ window: RollupWindow) async throws -> [OutcomeGroup] {
+        var groups: [OutcomeGroup] = []
+        if let hours = window.hours {
+            groups += try await self.rollupOutcomeGroups(hours, window.query)
+        }
+        for part in window.raw {
+            groups += try await self.outcomeGroups(part)
+        }
+        return groups
+    }
+
+    /// Counts by route, outcome, status pair, instance and reason from the raw rows: few groups, so the database
+    /// aggregates in parallel with a hash table (a time bucket in the same grouping would look like a million
+    /// groups to the planner, which then sorts every row).
     func outcomeGroups(_ query: ReportQuery) async throws -> [OutcomeGroup] {
         var sql = SQLBuilder(self.dialect)
         sql.append("""
@@ -157,7 +176,29 @@ public struct LedgerReportSource: ReportSource {
         }
     }
 
-    /// Compared and regressed requests per timeline bucket.
+    /// Compared and regressed requests per timeline bucket over a window. Buckets of whole hours (windows longer
+    /// than about a day) add up rollup hours and the raw edges; shorter buckets need the raw rows.
+    func timeline(_ query: ReportQuery, window: RollupWindow, plan: TimelinePlan) async throws -> [Int: (compared: Int, regressed: Int)] {
+        guard let origin = plan.origin else { return [:] }
+        guard let hours = window.hours, plan.bucketSeconds % 3600 == 0 else {
+            return try await self.timeline(query, plan: plan)
+        }
+        var out: [Int: (compared: Int, regressed: Int)] = [:]
+        for (hour, compared, regressed) in try await self.rollupHourlyCompared(hours, query) {
+            let b = Int(((hour.timeIntervalSince1970 - origin.timeIntervalSince1970) / Double(plan.bucketSeconds)).rounded(.down))
+            let current = out[b] ?? (0, 0)
+            out[b] = (current.compared + compared, current.regressed + regressed)
+        }
+        for part in window.raw {
+            for (b, counts) in try await self.timeline(part, plan: plan) {
+                let current = out[b] ?? (0, 0)
+                out[b] = (current.compared + counts.compared, current.regressed + counts.regressed)
+            }
+        }
+        return out
+    }
+
+    /// Compared and regressed requests per timeline bucket, from the raw rows.
     func timeline(_ query: ReportQuery, plan: TimelinePlan) async throws -> [Int: (compared: Int, regressed: Int)] {
         guard let origin = plan.origin else { return [:] }
         var sql = SQLBuilder(self.dialect)
@@ -185,58 +226,31 @@ public struct LedgerReportSource: ReportSource {
         return out
     }
 
-    /// Nearest-rank p50/p90/p99 per route and side, over compared requests (match or mismatch).
-    func latency(_ query: ReportQuery) async throws -> [String: LatencyComparison] {
-        var sql = SQLBuilder(self.dialect)
+    /// p50/p90/p99 per route and side over compared requests (match or mismatch): nearest rank over the latency
+    /// histograms (rollup hours plus the raw edges bucketed alike), each value within
+    /// ``LatencyBuckets/relativeError`` of the exact nearest-rank latency.
+    func latency(_ window: RollupWindow) async throws -> [String: LatencyComparison] {
+        var histograms: [String: [String: [Int: Int]]] = [:]
+        if let hours = window.hours {
+            try await self.rollupLatency(hours, window.query, into: &histograms)
+        }
+        for part in window.raw {
+            try await self.rawLatency(part, into: &histograms)
+        }
+        return Self.latency(histograms)
+    }
+
+    /// Percentiles of `[route: [side: [bucket: count]]]` histograms.
+    static func latency(_ histograms: [String: [String: [Int: Int]]]) -> [String: LatencyComparison] {
         var result: [String: LatencyComparison] = [:]
-        switch self.dialect {
-        case .postgres:
-            sql.append("""
-                SELECT route, l[1], l[2], l[3], c[1], c[2], c[3] FROM (
-                  SELECT route,
-                    percentile_disc(ARRAY[0.5, 0.9, 0.99]::float8[]) WITHIN GROUP (ORDER BY legacy_ms) AS l,
-                    percentile_disc(ARRAY[0.5, 0.9, 0.99]::float8[]) WITHIN GROUP (ORDER BY candidate_ms) AS c
-                  FROM tapcompare.comparisons WHERE outcome IN ('match', 'mismatch')
-                """)
-            self.appendFilters(&sql, query, table: "comparisons")
-            sql.append(" GROUP BY route) s")
-            for r in try await self.database.query(sql.sql, sql.binds) {
-                guard let route = r.string(0) else { continue }
-                var comparison = LatencyComparison()
-                if let a = r.double(1), let b = r.double(2), let c = r.double(3) { comparison.legacy = Percentiles(p50: a, p90: b, p99: c) }
-                if let a = r.double(4), let b = r.double(5), let c = r.double(6) { comparison.candidate = Percentiles(p50: a, p90: b, p99: c) }
-                result[route] = comparison.withRatio()
+        for (route, sides) in histograms {
+            var comparison = LatencyComparison()
+            for (side, counts) in sides {
+                guard let v = LatencyBuckets.percentiles(counts, [0.5, 0.9, 0.99]) else { continue }
+                let p = Percentiles(p50: v[0], p90: v[1], p99: v[2])
+                if side == "legacy" { comparison.legacy = p } else { comparison.candidate = p }
             }
-        case .sqlite:
-            sql.append("SELECT route, side, rn, n, ms FROM (")
-            for (i, side) in ["legacy", "candidate"].enumerated() {
-                if i > 0 { sql.append(" UNION ALL ") }
-                sql.append("""
-                    SELECT route, '\(side)' AS side, \(side)_ms AS ms,
-                      row_number() OVER (PARTITION BY route ORDER BY \(side)_ms) AS rn,
-                      count(*) OVER (PARTITION BY route) AS n
-                    FROM comparisons WHERE outcome IN ('match', 'mismatch') AND \(side)_ms IS NOT NULL
-                    """)
-                self.appendFilters(&sql, query, table: "comparisons")
-            }
-            sql.append(") WHERE rn = (n * 50 + 99) / 100 OR rn = (n * 90 + 99) / 100 OR rn = (n * 99 + 99) / 100")
-            var values: [String: [String: [Int: Double]]] = [:]
-            var counts: [String: [String: Int]] = [:]
-            for r in try await self.database.query(sql.sql, sql.binds) {
-                guard let route = r.string(0), let side = r.string(1), let rank = r.int(2), let n = r.int(3), let ms = r.double(4) else { continue }
-                values[route, default: [:]][side, default: [:]][rank] = ms
-                counts[route, default: [:]][side] = n
-            }
-            for (route, sides) in values {
-                var comparison = LatencyComparison()
-                for (side, ranks) in sides {
-                    let n = counts[route]?[side] ?? 0
-                    guard let p50 = ranks[(n * 50 + 99) / 100], let p90 = ranks[(n * 90 + 99) / 100], let p99 = ranks[(n * 99 + 99) / 100] else { continue }
-                    let p = Percentiles(p50: p50, p90: p90, p99: p99)
-                    if side == "legacy" { comparison.legacy = p } else { comparison.candidate = p }
-                }
-                result[route] = comparison.withRatio()
-            }
+            result[route] = comparison.withRatio()
         }
         return result
     }

@@ -1,3 +1,5 @@
+import TapCompareLedger
+
 /// The few places where the two ledger backends spell SQL differently. Everything else in the review queries is
 /// the same text on both.
 public enum SQLDialect: Sendable, Hashable {
@@ -14,6 +16,20 @@ public enum SQLDialect: Sendable, Hashable {
         switch self {
         case .postgres: return "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
         case .sqlite: return column
+        }
+    }
+
+    /// `sum(expression)` as an integer (Postgres sums `bigint` columns as `numeric`).
+    func sum(_ expression: String) -> String {
+        self == .postgres ? "sum(\(expression))::int8" : "sum(\(expression))"
+    }
+
+    /// The rollups' latency bucket of a milliseconds column (``LatencyBuckets``): an expression on Postgres, the
+    /// function ``SQLiteReviewDatabase`` installs on SQLite.
+    func latencyBucket(_ column: String) -> String {
+        switch self {
+        case .postgres: return LatencyBuckets.postgresExpression(column)
+        case .sqlite: return "\(LatencyBuckets.sqliteFunctionName)(\(column))"
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import SQLiteNIO
+import TapCompareLedger
 import ServiceLifecycle
 
 /// The review side of an SQLite ledger: one connection, opened on first use.
@@ -42,6 +43,8 @@ public final class SQLiteReviewDatabase: ReviewDatabase, Service {
                 }
                 let conn = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
                 _ = try await conn.query("PRAGMA busy_timeout=2000")
+                // The rollups' latency bucket, for the raw edge hours of a window (SQLite has no `ln`).
+                try await conn.install(customFunction: SQLiteLedgerStore.latencyBucketFunction())
                 return conn
             }
             current = task

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOHTTP1
+
+/// Why the proxy refused a client instead of forwarding its request, and what the client was told.
+///
+/// Every refusal is counted as `tapcompare_client_refused_total{reason}`; the reasons are a small fixed set (never
+/// a raw parser message), so the label stays low-cardinality. A refused request never reaches legacy as a complete
+/// request: the parser stops before the head is handed on (framing conflicts, oversized heads), or, for a bad
+/// chunk in a body already being streamed, the legacy connection is abandoned and closed, never reused.
+public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
+    /// The `reason` label.
+    public let reason: String
+    /// The status sent before closing; `nil` when nothing can be sent (the connection was never accepted).
+    public let status: HTTPResponseStatus?
+    /// A one-line explanation sent as the body: safe to show, names the rule broken.
+    let explanation: String
+
+    public var description: String { self.reason }
+
+    /// The request head was not complete within `listener.header_timeout` (slow-header clients): 408.
+    public static let headerTimeout = ClientRefusal(
+        reason: "header_timeout", status: .requestTimeout, explanation: "the request head was not sent in time"
+    )
+    /// A header line, the whole head or the number of header fields over the limit: 431.
+    public static let headersTooLarge = ClientRefusal(
+        reason: "headers_too_large", status: .custom(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+        explanation: "the request head is over the size or header-count limit"
+    )
+    /// Conflicting or invalid lengths: two different `Content-Length` values, a non-numeric length: 400.
+    /// (`Content-Length` together with `Transfer-Encoding` is refused too, but NIO reports llhttp's
+    /// transfer-encoding error as `HTTPParserError.unknown`, so it is counted as ``malformed``.)
+    public static let invalidFraming = ClientRefusal(
+        reason: "invalid_framing", status: .badRequest,
+        explanation: "conflicting or invalid Content-Length / Transfer-Encoding"
+    )
+    /// A chunk size that is not hexadecimal (or overflows): 400.
+    public static let invalidChunk = ClientRefusal(
+        reason: "invalid_chunk", status: .badRequest, explanation: "invalid chunk in a chunked body"
+    )
+    /// A malformed header line, including obsolete line folding: 400.
+    public static let invalidHeader = ClientRefusal(
+        reason: "invalid_header", status: .badRequest, explanation: "malformed header line"
+    )
+    /// A malformed request line (method, target or version): 400.
+    public static let invalidRequestLine = ClientRefusal(
+        reason: "invalid_request_line", status: .badRequest, explanation: "malformed request line"
+    )
+    /// Anything else the HTTP parser rejects, including a `Transfer-Encoding` it will not accept: 400.
+    public static let malformed = ClientRefusal(
+        reason: "malformed", status: .badRequest, explanation: "malformed request"
+    )
+    /// `accept()` failed because the process is out of file descriptors; accepting backs off.
+    public static let acceptFDLimit = ClientRefusal(reason: "accept_fd_limit", status: nil, explanation: "")
+    /// `accept()` failed for another reason (e.g. out of memory for socket buffers); accepting backs off.
+    public static let acceptError = ClientRefusal(reason: "accept_error", status: nil, explanation: "")
+
+    /// Every reason, so the counters exist (at zero) from start-up.
+    static let all: [ClientRefusal] = [
+        .headerTimeout, .headersTooLarge, .invalidFraming, .invalidChunk, .invalidHeader, .invalidRequestLine, .malformed,
+        .acceptFDLimit, .acceptError,
+    ]
+
+    /// The refusal for a parser error, or `nil` when the error means the client went away (an incomplete request
+    /// at end of input): nothing can be answered then and nothing was refused.
+    static func forParserError(_ error: HTTPParserError) -> ClientRefusal? {
+        switch error {
+        case .headerOverflow:
+            return .headersTooLarge
+        case .invalidContentLength, .unexpectedContentLength:
+            return .invalidFraming
+        case .invalidChunkSize:
+            return .invalidChunk
+        case .invalidHeaderToken, .lfExpected, .invalidCharactersUsed, .invalidConstant:
+            return .invalidHeader
+        case .invalidMethod, .invalidURL, .invalidVersion:
+            return .invalidRequestLine
+        case .invalidEOFState, .closedConnection:
+            return nil
+        default:
+            return .malformed
+        }
+    }
+
+    /// How long a refused client's further bytes are read and discarded before the connection is closed.
+    static let linger: TimeAmount = .seconds(1)
+
+    /// Ends a refused connection so the client reads the answer: closing at once with the rest of its request
+    /// unread would make the kernel send a reset, which can destroy the answer before the client reads it. So the
+    /// sending side is shut (the client sees the end of the answer), its remaining bytes are read and dropped,
+    /// and the connection is closed when it closes its side or after ``linger``.
+    static func lingeringClose(_ context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        context.close(mode: .output, promise: nil)
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.linger) {
+            context.close(promise: nil)
+        }
+    }
+
+    /// The refusal for an error of the listening socket's `accept()`.
+    static func forAcceptError(_ error: IOError) -> ClientRefusal {
+        error.errnoCode == EMFILE || error.errnoCode == ENFILE ? .acceptFDLimit : .acceptError
+    }
+}

@@ -1,0 +1,103 @@
+import NIOCore
+
+/// Enforces `listener.header_timeout` (see ``HeaderDeadline``): a client that has not finished a request head in
+/// time gets `408 Request Timeout` and the connection is closed; one that sent nothing is just closed. Either way
+/// it is counted as `tapcompare_client_refused_total{reason="header_timeout"}`.
+///
+/// Installed first in the client pipeline, in front of the HTTP decoder, so it sees raw bytes arrive and can write
+/// its 408 straight to the socket. It learns that a head is complete, and that a response ended, from
+/// ``ProxyHandler`` through outbound user events (``Event``), which travel back through the pipeline to it.
+final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What ``ProxyHandler`` tells this handler, as outbound user events.
+    enum Event: Sendable {
+        case headReceived
+        case responseEnded
+    }
+
+    private static let response: [UInt8] = {
+        let body = "408 Request Timeout: the request head was not sent in time\n"
+        let head = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+        return Array((head + body).utf8)
+    }()
+
+    private let timeout: TimeAmount
+    private let metrics: ProxyMetrics
+    private var deadline = HeaderDeadline()
+    private var timer: Scheduled<Void>?
+
+    init(timeout: TimeAmount, metrics: ProxyMetrics) {
+        self.timeout = timeout
+        self.metrics = metrics
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard self.timer == nil, case .awaitingHead(bytesSeen: false) = self.deadline.state else { return }
+        let (deadline, action) = HeaderDeadline.accepted()
+        self.deadline = deadline
+        self.perform(action, context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Refused: the rest of the late head is read and dropped, never parsed into a request.
+        if self.deadline.state == .done { return }
+        self.perform(self.deadline.bytesReceived(), context: context)
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.perform(self.deadline.closed(), context: context)
+        context.fireChannelInactive()
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let event = event as? Event else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        switch event {
+        case .headReceived: self.perform(self.deadline.headReceived(), context: context)
+        case .responseEnded: self.perform(self.deadline.responseEnded(), context: context)
+        }
+        promise?.succeed()
+    }
+
+    private func perform(_ action: HeaderDeadline.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .arm:
+            self.timer?.cancel()
+            self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) { [self] in
+                self.timer = nil
+                self.perform(self.deadline.timerFired(), context: context)
+            }
+        case .disarm:
+            self.timer?.cancel()
+            self.timer = nil
+        case .refuse(let bytesSeen):
+            self.metrics.refused(.headerTimeout)
+            if bytesSeen {
+                let buffer = context.channel.allocator.buffer(bytes: Self.response)
+                context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+                    ClientRefusal.lingeringClose(context)
+                }
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import NIOCore
+import NIOHTTP1
+
+/// Answers a request the HTTP parser rejected with 400 (or 431 for an oversized head), counts it by reason and
+/// lets the connection close. Replaces NIO's `HTTPServerProtocolErrorHandler`, which answers 400 to everything
+/// and counts nothing.
+///
+/// Sits right after `HTTPServerPipelineHandler`, like the handler it replaces: the decoder's error reaches it
+/// before ``ProxyHandler`` (which abandons any legacy call and closes the connection).
+final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let metrics: ProxyMetrics
+    /// A response has started and not ended: a refusal can then only cut the connection.
+    private var responseInProgress = false
+    /// The request was refused; whatever the broken stream produces next is ignored until the connection closes.
+    private var refused = false
+
+    init(metrics: ProxyMetrics) {
+        self.metrics = metrics
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.refused { return }
+        guard let parserError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        self.refused = true
+        // Passed on first: the proxy handler abandons any request in progress (its legacy connection is closed,
+        // never reused). Closing the client connection is left to this handler.
+        context.fireErrorCaught(error)
+        guard let refusal = ClientRefusal.forParserError(parserError) else {
+            context.close(promise: nil)
+            return
+        }
+        self.metrics.refused(refusal)
+        guard !self.responseInProgress, let status = refusal.status, context.channel.isActive else {
+            context.close(promise: nil)
+            return
+        }
+        let text = "\(status.code) \(status.reasonPhrase): \(refusal.explanation)\n"
+        let headers = HTTPHeaders([
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", String(text.utf8.count)),
+            ("Connection", "close"),
+        ])
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch self.unwrapOutboundIn(data) {
+        case .head(let head) where head.status.code >= 200:
+            self.responseInProgress = true
+        case .end:
+            self.responseInProgress = false
+        default:
+            break
+        }
+        context.write(data, promise: promise)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import TapCompareTestSupport
+import Testing
+
+extension FaultInjection {
+    /// Far more connections than the process may hold descriptors: `tapcompare serve` under `ulimit -n 256` gets
+    /// 1,200 concurrent clients. It must stay up, pause accepting instead of spinning, answer 502 (never crash)
+    /// when it cannot open a connection to legacy, count what it refused, and serve normally once clients leave.
+    @Suite("Descriptor limit") struct DescriptorLimit {
+        /// Beyond what 256 descriptors hold, within what the proxy's accepted connections plus its listen backlog
+        /// (1,024) take, so every connect completes without waiting for a SYN retry.
+        static let clients = 1_200
+
+        @Test("thousands of connections at the descriptor limit degrade to pauses and 502s, then recover")
+        func degradesGracefullyAndRecovers() async throws {
+            try Self.raiseOwnDescriptorLimit(to: Self.clients + 512)
+            let directory = try ServeHarness.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // The clients and legacy get their own event loops, so the shared loops the rest of the test
+            // process runs on stay responsive.
+            let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+            let legacy = try await ScriptedUpstream(group: loops) { _ in .respond(ScriptedResponse(body: "ok")) }
+            let serve = try await ServeProcess.start(yaml: """
+                legacy: \(legacy.url)
+                listener:
+                  header_timeout: 30s
+                ledger:
+                  url: sqlite:\(directory)/ledger.sqlite
+                  spool_dir: \(directory)/spool
+
+                """, directory: directory, descriptorLimit: 256)
+            defer { serve.terminate() }
+            let request = "GET /fault/fd HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            #expect(RawResponse(parsing: try await RawHTTPClient.exchange(request, port: serve.proxyPort))?.status == 200)
+
+            // Open every connection at once; the kernel completes handshakes into the backlog while the proxy
+            // cannot accept.
+            let connections = await withTaskGroup(of: RawTCP?.self) { group in
+                for _ in 0..<Self.clients {
+                    group.addTask { try? await RawTCP.connect(port: serve.proxyPort, connectTimeout: .seconds(15), group: loops) }
+                }
+                var open: [RawTCP] = []
+                for await connection in group { if let connection { open.append(connection) } }
+                return open
+            }
+            #expect(connections.count > 1_000)
+            for connection in connections { try? await connection.send(request) }
+            try await Task.sleep(for: .seconds(2))
+            #expect(serve.isRunning)
+
+            let answered = connections.compactMap { RawResponse(parsing: $0.received) }
+            let statuses = Dictionary(grouping: answered, by: \.status).mapValues(\.count)
+            // Every answer is well-formed and either legacy's or a clean 502 for the legacy connection that could
+            // not be opened; nothing else.
+            #expect(Set(statuses.keys).isSubset(of: [200, 502]), "\(statuses)")
+            #expect(statuses[502, default: 0] > 0, "\(statuses)")
+            #expect(answered.filter { $0.status == 502 }.allSatisfy { String(decoding: $0.body, as: UTF8.self).hasPrefix("502 Bad Gateway: legacy upstream") })
+
+            for connection in connections { try? await connection.close() }
+            // Once the clients are gone the proxy serves normally again.
+            var recovered = false
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !recovered, ContinuousClock.now < deadline {
+                let bytes = try? await RawHTTPClient.exchange(request, port: serve.proxyPort)
+                recovered = bytes.flatMap { RawResponse(parsing: $0) }?.status == 200
+                if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(recovered)
+            #expect(serve.isRunning)
+            let metrics = try await serve.metrics()
+            #expect(metrics.value("tapcompare_client_refused_total", ["reason": "accept_fd_limit"]) > 0)
+            #expect(metrics.value("tapcompare_requests_total", ["route": "GET /fault/fd", "status": "502"]) >= Double(statuses[502, default: 0]))
+            #expect(try await serve.stop() == 0)
+            try await legacy.shutdown()
+            try await loops.shutdownGracefully()
+        }
+
+        /// The test process itself holds one descriptor per client connection (and the upstream's).
+        static func raiseOwnDescriptorLimit(to wanted: Int) throws {
+            var limit = rlimit()
+            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            guard limit.rlim_cur < rlim_t(wanted) else { return }
+            guard limit.rlim_max >= rlim_t(wanted) else {
+                throw TestSetupError("the test needs \(wanted) file descriptors; the hard limit is \(limit.rlim_max)")
+            }
+            limit.rlim_cur = rlim_t(wanted)
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+}

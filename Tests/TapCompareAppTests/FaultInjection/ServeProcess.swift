@@ -1,0 +1,104 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TapCompareLedger
+import TapCompareReview
+import TapCompareTestSupport
+import Testing
+
+/// The built `tapcompare serve` binary as a child process, for faults only a real process shows: a signal
+/// (SIGHUP), a lowered file-descriptor limit. Listens on free ports; logs go to files in ``directory``.
+final class ServeProcess: Sendable {
+    let process: Process
+    let directory: String
+    let proxyPort: Int
+    let adminPort: Int
+
+    private init(process: Process, directory: String, proxyPort: Int, adminPort: Int) {
+        self.process = process
+        self.directory = directory
+        self.proxyPort = proxyPort
+        self.adminPort = adminPort
+    }
+
+    /// Starts `tapcompare serve --config` with `yaml` plus the listen addresses, optionally under `ulimit -n`,
+    /// and waits until the admin listener answers.
+    static func start(yaml: String, directory: String, descriptorLimit: Int? = nil) async throws -> ServeProcess {
+        let binary = try Paths.tapcompareBinary()
+        let proxyPort = try await ScriptedUpstream.refusingPort()
+        let adminPort = try await ScriptedUpstream.refusingPort()
+        let config = directory + "/tapcompare.yml"
+        try ("listen: 127.0.0.1:\(proxyPort)\nadmin:\n  listen: 127.0.0.1:\(adminPort)\n" + yaml).write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let limit = descriptorLimit.map { "ulimit -n \($0) && " } ?? ""
+        process.arguments = ["-c", limit + #"exec "$0" serve --config "$1""#, binary, config]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        _ = FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/serve.log"))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let serve = ServeProcess(process: process, directory: directory, proxyPort: proxyPort, adminPort: adminPort)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { break }
+            if let (status, _) = try? await serve.admin("/healthz"), status == 200 { return serve }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        serve.terminate()
+        throw TestSetupError("tapcompare serve did not start: \(serve.log)")
+    }
+
+    /// What the process logged.
+    var log: String { (try? String(contentsOfFile: self.directory + "/serve.log", encoding: .utf8)) ?? "" }
+
+    var isRunning: Bool { self.process.isRunning }
+
+    func signal(_ signal: Int32) { kill(self.process.processIdentifier, signal) }
+
+    func admin(_ path: String) async throws -> (Int, String) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(self.adminPort)\(path)"), timeout: .seconds(5))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
+    }
+
+    func metrics() async throws -> PrometheusText {
+        let (status, text) = try await self.admin("/metrics")
+        #expect(status == 200)
+        return PrometheusText(text)
+    }
+
+    /// A `/proc/PID/status` memory figure in bytes (`VmRSS` now, `VmHWM` the peak), Linux only.
+    func memory(_ field: String) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(self.process.processIdentifier)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
+            return kilobytes.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    /// The comparison rows of a ledger the process wrote (read after it stopped).
+    static func rows(ledger: String) async throws -> [LedgerRow] {
+        try await ReviewDatabases.withDatabase(url: try LedgerURL(parsing: ledger), logger: ServeHarness.logger) { database in
+            try await database.query("SELECT request_id, route, outcome, reason, legacy_status, candidate_status FROM comparisons ORDER BY recorded_at", []).map { row in
+                LedgerRow(
+                    requestID: row.string(0) ?? "", route: row.string(1) ?? "", outcome: row.string(2) ?? "",
+                    reason: row.string(3), legacyStatus: row.int(4), candidateStatus: row.int(5)
+                )
+            }
+        }
+    }
+
+    /// SIGTERM, then waits for the exit status (the ledger is flushed by then).
+    func stop() async throws -> Int32 {
+        self.signal(SIGTERM)
+        return try await waitForExit(self.process)
+    }
+
+    func terminate() {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+}
