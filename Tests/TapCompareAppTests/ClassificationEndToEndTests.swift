@@ -104,8 +104,8 @@ final class CommentService: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let legacyURL = try UpstreamURL(parsing: legacy.url)
         let candidateURL = try UpstreamURL(parsing: candidate.url)
-        let legacyProbe = HTTPUpstreamProbe(configuration: .init(upstream: legacyURL), eventLoopGroup: group)
-        let candidateProbe = HTTPUpstreamProbe(configuration: .init(upstream: candidateURL), eventLoopGroup: group)
+        let legacyProbe = try HTTPUpstreamProbe(configuration: .init(upstream: legacyURL), eventLoopGroup: group)
+        let candidateProbe = try HTTPUpstreamProbe(configuration: .init(upstream: candidateURL), eventLoopGroup: group)
         let sink = RecordingRecordSink()
         let service = ClassificationService(
             configuration: classification,

@@ -150,7 +150,7 @@ struct HeaderTests {
         #expect(preserved["X-Forwarded-For"].isEmpty)
     }
 
-    @Test("upstream URLs: host, port, base path; https and junk refused with the reason")
+    @Test("upstream URLs: host, port, base path; junk refused with the reason")
     func upstreamURL() throws {
         let url = try UpstreamURL(parsing: "http://127.0.0.1:8081/base/")
         #expect(url.host == "127.0.0.1")
@@ -161,7 +161,8 @@ struct HeaderTests {
         let plain = try UpstreamURL(parsing: "http://legacy")
         #expect(plain.port == 80)
         #expect(plain.hostHeader == "legacy")
-        #expect(throws: UpstreamURLError.self) { try UpstreamURL(parsing: "https://legacy") }
+        #expect(try UpstreamURL(parsing: "https://legacy").port == 443)
+        #expect(throws: UpstreamURLError.self) { try UpstreamURL(parsing: "ftp://legacy") }
         #expect(throws: UpstreamURLError.self) { try UpstreamURL(parsing: "legacy:80") }
         #expect(throws: UpstreamURLError.self) { try UpstreamURL(parsing: "http://legacy:99999") }
         #expect(throws: UpstreamURLError.self) { try UpstreamURL(parsing: "http://:80") }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOConcurrencyHelpers
+import NIOSSL
 
 /// An in-process HTTP/1.1 upstream on a free port whose answers are scripted per request, including every
 /// misbehaviour a proxy must survive: slow, hanging, resetting, garbage, huge, trickling.
@@ -24,20 +25,28 @@ public final class ScriptedUpstream: Sendable {
     let state = NIOLockedValueBox(State())
     private let channel: any Channel
     public let port: Int
+    /// Whether it speaks TLS (started with a `tls` context).
+    public let usesTLS: Bool
 
     /// Starts a server on 127.0.0.1 and a free port.
-    /// - Parameter behavior: chooses what to do with each request from its head (runs on an event loop).
+    /// - Parameters:
+    ///   - tls: when given, every connection is TLS with this server context (see ``TestCertificates``);
+    ///     a failed handshake is recorded as an event `tls_failed`.
+    ///   - behavior: chooses what to do with each request from its head (runs on an event loop).
     public init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tls: NIOSSLContext? = nil,
         behavior: @escaping @Sendable (HTTPRequestHead) -> UpstreamBehavior
     ) async throws {
         let box = StateBox()
+        self.usesTLS = tls != nil
         self.channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(ScriptedUpstreamHandler(upstream: box, behavior: behavior))
                 }
@@ -47,8 +56,8 @@ public final class ScriptedUpstream: Sendable {
         box.upstream = self
     }
 
-    /// `http://127.0.0.1:PORT`.
-    public var url: String { "http://127.0.0.1:\(self.port)" }
+    /// `http://127.0.0.1:PORT`, or `https://…` when it speaks TLS.
+    public var url: String { "\(self.usesTLS ? "https" : "http")://127.0.0.1:\(self.port)" }
 
     /// Every request received so far, in arrival order.
     public var requests: [RecordedRequest] { self.state.withLockedValue { $0.requests } }
@@ -157,6 +166,9 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError {
+            self.upstream.state.withLockedValue { $0.events.append("tls_failed") }
+        }
         context.close(promise: nil)
     }
 

@@ -4,6 +4,7 @@ import TapCompareCore
 import TapCompareJSON
 import TapCompareLedger
 import TapCompareMirroring
+import TapCompareProxy
 import Yams
 
 /// Loads `serve`'s YAML configuration. Every key is checked: an unknown key, a bad URL, a rate outside 0…1 or a
@@ -59,6 +60,23 @@ public enum ConfigurationLoader {
         if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
         c.rules = r.string("rules")
 
+        if let t = r.mapping("tls") {
+            let certificate = t.string("certificate")
+            let key = t.string("key")
+            if let certificate, let key {
+                c.tls = ListenerTLS(certificatePath: certificate, keyPath: key)
+            } else {
+                t.fail(certificate == nil ? "certificate" : "key", r.node("tls"),
+                       "TLS on the listener needs both 'certificate: CERT.pem' and 'key: KEY.pem'; remove 'tls:' for plain HTTP")
+            }
+            t.rejectUnknownKeys()
+        }
+        if let m = r.mapping("upstream_tls") {
+            if let v = Self.upstreamTLS(m, "legacy") { c.upstreamTLS.legacy = v }
+            if let v = Self.upstreamTLS(m, "candidate") { c.upstreamTLS.candidate = v }
+            c.upstreamTLS.secondary = Self.upstreamTLS(m, "secondary")
+            m.rejectUnknownKeys()
+        }
         if let l = r.mapping("listener") {
             for key in ["header_timeout", "idle_timeout"] {
                 guard let v = l.duration(key) else { continue }
@@ -200,6 +218,20 @@ public enum ConfigurationLoader {
         }
         r.rejectUnknownKeys()
         return c
+    }
+
+    /// One block of `upstream_tls:`, e.g. `candidate: { ca_file: staging-ca.pem }`.
+    static func upstreamTLS(_ parent: YAMLMappingReader, _ key: String) -> UpstreamTLS? {
+        guard let m = parent.mapping(key) else { return nil }
+        var tls = UpstreamTLS()
+        // An empty value (`ca_file:` as in the example file) means the default: the system trust store.
+        tls.caFile = m.string("ca_file").flatMap { $0.isEmpty ? nil : $0 }
+        if let v = m.bool("insecure") { tls.insecure = v }
+        if tls.insecure, tls.caFile != nil {
+            m.fail("insecure", parent.node(key), "'insecure: true' verifies nothing, so 'ca_file' would be ignored; keep one of them")
+        }
+        m.rejectUnknownKeys()
+        return tls
     }
 
     static func sampleKey(_ text: String) -> SampleKey? {

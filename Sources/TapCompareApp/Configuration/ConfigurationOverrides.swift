@@ -2,6 +2,7 @@ import Foundation
 import TapCompareCore
 import TapCompareLedger
 import TapCompareMirroring
+import TapCompareProxy
 
 /// Command-line flags that override the file (`--listen`, `--legacy`, `--candidate`, `--sample-rate`,
 /// `--admin`, `--ledger`, `--rules`). A bad flag is an issue of its own, named by the flag.
@@ -72,7 +73,44 @@ public struct ConfigurationOverrides: Sendable {
                 issues.append(.init(file: where_, key: "rules", message: "'\(rules)' is not a directory of rule files"))
             }
         }
+        issues += Self.checkTLSFiles(c, file: where_)
         if !issues.isEmpty { throw ConfigurationError(issues: issues) }
         return c
+    }
+
+    /// Reads every certificate, key and CA file the configuration names, so a missing or wrong file stops
+    /// start-up with its key instead of failing every connection later. A `ca_file` is checked even for an
+    /// `http://` upstream: naming one says the user means TLS, and a wrong path should not wait for the switch.
+    static func checkTLSFiles(_ c: ServeConfiguration, file: String) -> [ConfigurationError.Issue] {
+        var issues: [ConfigurationError.Issue] = []
+        if let tls = c.tls {
+            do {
+                _ = try tls.makeServerContext()
+            } catch {
+                let key = error.role == .certificate ? "tls.certificate" : "tls.key"
+                let fix = error.role == .certificate
+                    ? "give the PEM file of the listener's certificate (then any intermediates)"
+                    : "give the PEM file of the certificate's private key"
+                issues.append(.init(file: file, key: key, message: "\(error.description); \(fix)"))
+            }
+        }
+        let upstreams: [(String, UpstreamTLS?)] = [
+            ("legacy", c.upstreamTLS.legacy),
+            ("candidate", c.upstreamTLS.candidate),
+            // `nil` when it inherits legacy's, already checked above.
+            ("secondary", c.upstreamTLS.secondary),
+        ]
+        for (name, tls) in upstreams {
+            guard let tls, tls.caFile != nil else { continue }
+            do {
+                _ = try tls.makeClientConfiguration()
+            } catch {
+                issues.append(.init(
+                    file: file, key: "upstream_tls.\(name).ca_file",
+                    message: "\(error.description); give a PEM file of the CA certificates that sign \(name)'s certificate"
+                ))
+            }
+        }
+        return issues
     }
 }

@@ -1,6 +1,7 @@
 import TapCompareCore
 import TapCompareLedger
 import TapCompareMirroring
+import TapCompareProxy
 
 /// Everything `tapcompare serve` is configured with: the YAML file (see `tapcompare.example.yml`, which documents
 /// every key) with command-line overrides applied. Each default below is the one used when the key is absent.
@@ -25,6 +26,10 @@ public struct ServeConfiguration: Sendable {
     /// `rules`: the `diff-rules/` directory. Default `diff-rules` when it exists, otherwise no rules.
     public var rules: String?
 
+    /// `tls`: TLS on the client-facing listener. Default: none (plain HTTP).
+    public var tls: ListenerTLS?
+    /// `upstream_tls.*`: how each `https://` upstream's certificate is checked.
+    public var upstreamTLS = UpstreamTLSSettings()
     public var listener = Listener()
     public var upstream = Upstream()
     public var mirror = Mirror()
@@ -44,6 +49,21 @@ public struct ServeConfiguration: Sendable {
     public var admin = Admin()
 
     public init() {}
+
+    /// `upstream_tls.*`: one ``UpstreamTLS`` per upstream, because they usually differ (legacy signed by the
+    /// production CA, a staging candidate by an internal CA). Only used for `https://` upstreams.
+    public struct UpstreamTLSSettings: Sendable {
+        /// `upstream_tls.legacy`. Default: the system trust store.
+        public var legacy = UpstreamTLS()
+        /// `upstream_tls.candidate`. Default: the system trust store.
+        public var candidate = UpstreamTLS()
+        /// `upstream_tls.secondary`. Default: the same as ``legacy`` (the secondary is another legacy instance).
+        public var secondary: UpstreamTLS?
+        public init() {}
+
+        /// The setting the secondary actually uses.
+        public var effectiveSecondary: UpstreamTLS { self.secondary ?? self.legacy }
+    }
 
     /// `listener.*`: limits on client connections, the defences against slow or hostile clients.
     public struct Listener: Sendable {

@@ -136,7 +136,9 @@ public struct ServeRunner {
                 maxRequestHeaders: c.listener.maxHeaders,
                 headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
                 clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
-                shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds))
+                shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds)),
+                tls: c.tls,
+                legacyTLS: c.upstreamTLS.legacy
             ),
             mirror: MirrorConfiguration(
                 candidate: c.candidate,
@@ -148,7 +150,8 @@ public struct ServeRunner {
                 maxBodyBytes: c.mirror.maxBodyBytes,
                 maxResponseBodyBytes: c.mirror.maxResponseBytes,
                 shadowHeaderName: c.mirror.shadowHeader,
-                routes: routes
+                routes: routes,
+                candidateTLS: c.upstreamTLS.candidate
             ),
             eventLoopGroup: group,
             logger: logger,
@@ -229,16 +232,22 @@ public struct ServeRunner {
         issue: (String, String) -> ConfigurationError
     ) throws(ConfigurationError) -> (ClassificationService, [HTTPUpstreamProbe]) {
         let c = self.configuration
-        func probe(_ url: UpstreamURL) -> HTTPUpstreamProbe {
-            HTTPUpstreamProbe(
-                configuration: .init(
-                    upstream: url, preserveHost: c.preserveHost, shadowHeaderName: c.mirror.shadowHeader,
-                    connectTimeout: .nanoseconds(c.upstream.connectTimeout.nanoseconds),
-                    timeout: .nanoseconds(c.mirror.timeout.nanoseconds),
-                    maxResponseBodyBytes: c.mirror.maxResponseBytes
-                ),
-                eventLoopGroup: group
-            )
+        /// A probe reads through the same TLS setting as the proxy's connections to that upstream.
+        func probe(_ url: UpstreamURL, tls: UpstreamTLS, side: String) throws(ConfigurationError) -> HTTPUpstreamProbe {
+            do {
+                return try HTTPUpstreamProbe(
+                    configuration: .init(
+                        upstream: url, preserveHost: c.preserveHost, shadowHeaderName: c.mirror.shadowHeader,
+                        connectTimeout: .nanoseconds(c.upstream.connectTimeout.nanoseconds),
+                        timeout: .nanoseconds(c.mirror.timeout.nanoseconds),
+                        maxResponseBodyBytes: c.mirror.maxResponseBytes,
+                        tls: tls
+                    ),
+                    eventLoopGroup: group
+                )
+            } catch {
+                throw issue("upstream_tls.\(side).ca_file", error.description)
+            }
         }
         var verifications: [String: WriteVerification] = [:]
         for route in c.routes {
@@ -260,11 +269,11 @@ public struct ServeRunner {
             }
             versionPointer = pointer
         }
-        let legacyProbe = probe(legacy)
+        let legacyProbe = try probe(legacy, tls: c.upstreamTLS.legacy, side: "legacy")
         var probes = [legacyProbe]
         var baselineProbe: (any UpstreamProbe)?
         if let secondary = c.noise.secondary {
-            let p = probe(secondary)
+            let p = try probe(secondary, tls: c.upstreamTLS.effectiveSecondary, side: c.upstreamTLS.secondary == nil ? "legacy" : "secondary")
             probes.append(p)
             baselineProbe = p
         } else if c.noise.replayLegacy {
@@ -272,7 +281,7 @@ public struct ServeRunner {
         }
         var candidateProbe: (any UpstreamProbe)?
         if let candidate = c.candidate, !verifications.isEmpty {
-            let p = probe(candidate)
+            let p = try probe(candidate, tls: c.upstreamTLS.candidate, side: "candidate")
             probes.append(p)
             candidateProbe = p
         }

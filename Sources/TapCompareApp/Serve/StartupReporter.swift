@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import TapCompareCore
 import TapCompareLedger
+import TapCompareMirroring
 import TapCompareProxy
 
 /// Marks the instance ready once the proxy listens and the ledger schema is in place, and prints the
@@ -17,10 +18,13 @@ struct StartupReporter: Service {
         let address = try await self.proxy.boundAddress()
         self.readiness.set("proxy", ready: true)
         let c = self.configuration
+        for warning in Self.insecureTLSWarnings(c) {
+            self.logger.warning("\(warning)")
+        }
         self.logger.notice("tapcompare listening", metadata: [
-            "listen": "\(address)",
-            "legacy": "\(c.legacy.map { "\($0)" } ?? "-")",
-            "candidate": "\(c.candidate.map { "\($0)" } ?? "none: nothing is mirrored")",
+            "listen": "\(c.tls == nil ? "http" : "https")://\(address)",
+            "legacy": "\(c.legacy.map { Self.describe($0, tls: c.upstreamTLS.legacy) } ?? "-")",
+            "candidate": "\(c.candidate.map { Self.describe($0, tls: c.upstreamTLS.candidate) } ?? "none: nothing is mirrored")",
             "sample_rate": "\(c.sampleRate)",
             "routes": "\(c.routes.count)",
             "ledger": "\(self.store.url)",
@@ -37,5 +41,25 @@ struct StartupReporter: Service {
         }
         try? await gracefulShutdown()
         self.readiness.set("proxy", ready: false)
+    }
+
+    /// An upstream for the summary; an `https://` one says how its certificate is checked.
+    static func describe(_ url: UpstreamURL, tls: UpstreamTLS) -> String {
+        url.usesTLS ? "\(url) (TLS \(tls))" : "\(url)"
+    }
+
+    /// One loud line per `https://` upstream whose certificate is not verified.
+    static func insecureTLSWarnings(_ c: ServeConfiguration) -> [String] {
+        // (name, URL, setting, the key that set it): a secondary without its own block inherits legacy's.
+        let upstreams: [(String, UpstreamURL?, UpstreamTLS, String)] = [
+            ("legacy", c.legacy, c.upstreamTLS.legacy, "legacy"),
+            ("candidate", c.candidate, c.upstreamTLS.candidate, "candidate"),
+            ("secondary", c.noise.secondary, c.upstreamTLS.effectiveSecondary, c.upstreamTLS.secondary == nil ? "legacy" : "secondary"),
+        ]
+        return upstreams.compactMap { name, url, tls, key in
+            guard let url, url.usesTLS, tls.insecure else { return nil }
+            return "TLS CERTIFICATE VERIFICATION IS OFF for \(name) \(url) (upstream_tls.\(key).insecure: true): "
+                + "anyone on the network path can read and change this traffic; use it for staging only"
+        }
     }
 }

@@ -2,7 +2,9 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import TapCompareCore
+import TapCompareMirroring
 
 /// Sends captured requests to an upstream over a bounded, keep-alive connection pool.
 ///
@@ -13,8 +15,17 @@ final class ReplayClient: Sendable {
     private let client: HTTPClient
     private let timeout: Duration
     private let maxResponseBytes: Int
+    /// Each `https` target's TLS configuration, read once (AsyncHTTPClient keeps one SSL context per
+    /// configuration); a target whose CA file could not be read maps to the reason, and each of its calls fails
+    /// with it instead of silently falling back to other trust roots.
+    private let tlsByTarget: [ReplayTarget: Result<TLSConfiguration, TLSFileError>]
 
-    init(concurrency: Int, timeout: Duration, maxResponseBytes: Int) {
+    init(concurrency: Int, timeout: Duration, maxResponseBytes: Int, targets: [ReplayTarget] = []) {
+        var tlsByTarget: [ReplayTarget: Result<TLSConfiguration, TLSFileError>] = [:]
+        for target in targets where target.scheme == "https" {
+            tlsByTarget[target] = Result { () throws(TLSFileError) in try target.tls.makeClientConfiguration() }
+        }
+        self.tlsByTarget = tlsByTarget
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
@@ -42,6 +53,11 @@ final class ReplayClient: Sendable {
     func send(_ request: RequestSnapshot, to target: ReplayTarget, extraHeaders: [(name: String, value: String)]) async -> CandidateResult {
         var outgoing = HTTPClientRequest(url: target.url(for: request.uri))
         outgoing.method = request.method
+        switch self.tlsByTarget[target] {
+        case .success(let tls): outgoing.tlsConfiguration = tls
+        case .failure(let error): return .failed(reason: "TLS: \(error.description)", latency: .zero)
+        case nil: break
+        }
         var headers = HTTPHeaders()
         let overridden = Set(extraHeaders.map { $0.name.lowercased() })
         for (name, value) in request.headers {
@@ -79,6 +95,9 @@ final class ReplayClient: Sendable {
 
     /// A short reason for the report: `connection refused`, not a type dump.
     static func describe(_ error: any Error) -> String {
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            return "TLS handshake failed (\(error))"
+        }
         if let e = error as? HTTPClientError {
             switch e {
             case .remoteConnectionClosed: return "connection closed by the candidate"

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareMirroring
 
 /// How `tapcompare replay` sends a capture and judges the result.
 public struct ReplayConfiguration: Sendable {
@@ -63,13 +64,16 @@ public struct ReplayConfiguration: Sendable {
     }
 }
 
-/// An upstream to replay against: `http://host:port` with an optional base path.
+/// An upstream to replay against: `http://host:port` or `https://host:port` with an optional base path.
 public struct ReplayTarget: Sendable, Hashable, CustomStringConvertible {
     public var scheme: String
     public var host: String
     public var port: Int
     /// Prepended to every captured URI (no trailing slash), e.g. `/staging`. Usually empty.
     public var basePath: String
+    /// How an `https` target's certificate is checked (`--candidate-ca-file`, `--candidate-insecure`, and the
+    /// `--legacy-…` pair), as `serve`'s `upstream_tls`. Default: against the system trust store.
+    public var tls = UpstreamTLS()
 
     /// - Throws: ``ReplayError`` naming the flag and what is wrong.
     public init(parsing text: String, flag: String) throws(ReplayError) {

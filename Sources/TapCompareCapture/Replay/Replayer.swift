@@ -72,7 +72,8 @@ public struct Replayer: Sendable {
         let client = ReplayClient(
             concurrency: self.configuration.concurrency,
             timeout: self.configuration.timeout,
-            maxResponseBytes: self.configuration.maxResponseBytes
+            maxResponseBytes: self.configuration.maxResponseBytes,
+            targets: [self.configuration.candidate] + (self.configuration.legacy.map { [$0] } ?? [])
         )
         var summary = ReplaySummary()
         let clock = ContinuousClock()

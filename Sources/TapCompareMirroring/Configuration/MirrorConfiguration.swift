@@ -6,6 +6,8 @@ public struct MirrorConfiguration: Sendable {
     /// The candidate's base URL, e.g. `http://127.0.0.1:8081`. Default `nil`: nothing is mirrored, and every
     /// request is counted as skipped with reason `no_candidate`.
     public var candidate: UpstreamURL?
+    /// How an `https://` candidate's certificate is checked. Default: against the system trust store.
+    public var candidateTLS: UpstreamTLS
     /// Fraction of eligible requests mirrored, 0…1. Default `0.01`.
     public var sampleRate: Double
     /// Where a stable sampling key is read. Default `nil`: each request is sampled at random.
@@ -53,9 +55,11 @@ public struct MirrorConfiguration: Sendable {
         shadowHeaderValue: String = "shadow",
         maxIdleConnectionsPerLoop: Int = 256,
         idleTimeout: TimeAmount = .seconds(60),
-        routes: RouteTable<RoutePolicy> = RouteTable(entries: [], fallback: RoutePolicy())
+        routes: RouteTable<RoutePolicy> = RouteTable(entries: [], fallback: RoutePolicy()),
+        candidateTLS: UpstreamTLS = UpstreamTLS()
     ) {
         self.candidate = candidate
+        self.candidateTLS = candidateTLS
         self.sampleRate = sampleRate
         self.sampleKey = sampleKey
         self.maxInFlight = maxInFlight

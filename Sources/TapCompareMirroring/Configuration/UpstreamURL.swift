@@ -1,27 +1,47 @@
 /// An upstream's base URL, split once at start-up so no request parses a URL.
 ///
-/// Only `http` is accepted: TLS to upstreams is not implemented yet, and refusing `https` at start-up is better
-/// than silently sending plain text to a TLS port.
+/// `http` and `https` are accepted. How an `https` upstream's certificate is checked is not part of the URL:
+/// see ``UpstreamTLS``.
 public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
+    /// Whether connections are wrapped in TLS (`https://`).
+    public var usesTLS: Bool
     public var host: String
+    /// The port; default 80 for `http`, 443 for `https`.
     public var port: Int
     /// Path prefix put before every request target, without a trailing `/`; empty for none.
     public var basePath: String
     /// The value sent in `Host` when the client's is rewritten: `host` or `host:port` for a non-default port.
     public var hostHeader: String
 
-    public var description: String { "http://\(self.hostHeader)\(self.basePath)" }
+    /// `http` or `https`.
+    public var scheme: String { self.usesTLS ? "https" : "http" }
 
-    /// Parses `http://host[:port][/base/path]`.
+    /// `scheme://host[:port]`, without the base path.
+    public var origin: String { "\(self.scheme)://\(self.hostHeader)" }
+
+    /// The name sent in TLS's server name indication (SNI) and checked against the certificate: the host when
+    /// it is a DNS name, `nil` for an IP address (SNI may not carry one; the certificate's IP addresses are
+    /// checked against the peer's address instead).
+    public var tlsServerName: String? {
+        Self.isIPAddress(self.host) ? nil : self.host
+    }
+
+    public var description: String { "\(self.origin)\(self.basePath)" }
+
+    /// Parses `http://host[:port][/base/path]` or `https://host[:port][/base/path]`.
     /// - Throws: ``UpstreamURLError`` saying what is wrong.
     public init(parsing text: String) throws(UpstreamURLError) {
-        guard text.hasPrefix("http://") else {
-            if text.hasPrefix("https://") {
-                throw UpstreamURLError(url: text, reason: "https upstreams are not supported yet; use http://")
-            }
-            throw UpstreamURLError(url: text, reason: "expected http://host[:port][/path]")
+        let rest: Substring
+        if text.hasPrefix("http://") {
+            self.usesTLS = false
+            rest = text.dropFirst("http://".count)
+        } else if text.hasPrefix("https://") {
+            self.usesTLS = true
+            rest = text.dropFirst("https://".count)
+        } else {
+            throw UpstreamURLError(url: text, reason: "expected http://host[:port][/path] or https://host[:port][/path]")
         }
-        let rest = text.dropFirst("http://".count)
+        let defaultPort = self.usesTLS ? 443 : 80
         let authority: Substring
         let path: Substring
         if let slash = rest.firstIndex(of: "/") {
@@ -35,7 +55,7 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
             throw UpstreamURLError(url: text, reason: "a base URL cannot have a query or fragment")
         }
         let host: Substring
-        var port = 80
+        var port = defaultPort
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else {
                 throw UpstreamURLError(url: text, reason: "unterminated IPv6 address")
@@ -69,7 +89,16 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         while base.hasSuffix("/") { base.removeLast() }
         self.basePath = base
         let shownHost = host.contains(":") ? "[\(host)]" : String(host)
-        self.hostHeader = port == 80 ? shownHost : "\(shownHost):\(port)"
+        self.hostHeader = port == defaultPort ? shownHost : "\(shownHost):\(port)"
+    }
+
+    /// Whether `host` is an IPv4 or IPv6 literal (no resolver involved).
+    static func isIPAddress(_ host: String) -> Bool {
+        if host.contains(":") { return true }  // only IPv6 literals contain a colon once the port is split off
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part)! <= 255
+        }
     }
 
     /// The request target sent upstream: the base path followed by the client's target, unchanged.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import TapCompareCore
 
 /// An ``UpstreamProbe`` over AsyncHTTPClient, for the few extra reads classification makes (never on the
@@ -12,6 +13,9 @@ public final class HTTPUpstreamProbe: UpstreamProbe {
     public struct Configuration: Sendable {
         /// Where the reads go.
         public var upstream: UpstreamURL
+        /// How an `https://` upstream's certificate is checked: the same setting the proxy uses for that
+        /// upstream. Default: against the system trust store.
+        public var tls: UpstreamTLS
         /// Whether the read carries the client's `Host` or the upstream's own. Default `false` (the upstream's).
         public var preserveHost: Bool
         /// The shadow header set on every read, with the read's purpose as value. Default `X-Tap-Compare`.
@@ -32,9 +36,11 @@ public final class HTTPUpstreamProbe: UpstreamProbe {
             connectTimeout: TimeAmount = .seconds(1),
             timeout: TimeAmount = .seconds(5),
             maxResponseBodyBytes: Int = 8 << 20,
-            maxConnectionsPerHost: Int = 8
+            maxConnectionsPerHost: Int = 8,
+            tls: UpstreamTLS = UpstreamTLS()
         ) {
             self.upstream = upstream
+            self.tls = tls
             self.preserveHost = preserveHost
             self.shadowHeaderName = shadowHeaderName
             self.connectTimeout = connectTimeout
@@ -46,9 +52,13 @@ public final class HTTPUpstreamProbe: UpstreamProbe {
 
     public let configuration: Configuration
     private let client: HTTPClient
+    /// `scheme://host[:port]`, computed once.
+    private let origin: String
 
-    public init(configuration: Configuration, eventLoopGroup: any EventLoopGroup) {
+    /// - Throws: ``TLSFileError`` when the upstream is `https://` and its ``UpstreamTLS/caFile`` cannot be used.
+    public init(configuration: Configuration, eventLoopGroup: any EventLoopGroup) throws(TLSFileError) {
         self.configuration = configuration
+        self.origin = configuration.upstream.origin
         var clientConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: configuration.connectTimeout, read: configuration.timeout),
@@ -56,6 +66,10 @@ public final class HTTPUpstreamProbe: UpstreamProbe {
         )
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConnectionsPerHost)
         clientConfiguration.httpVersion = .http1Only
+        if configuration.upstream.usesTLS {
+            // Read once here; AsyncHTTPClient keeps one SSL context for it.
+            clientConfiguration.tlsConfiguration = try configuration.tls.makeClientConfiguration()
+        }
         self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
     }
 
@@ -65,7 +79,7 @@ public final class HTTPUpstreamProbe: UpstreamProbe {
     }
 
     public func fetch(_ request: RequestSnapshot, purpose: String) async throws -> (response: ResponseSnapshot, latency: Duration) {
-        var outgoing = HTTPClientRequest(url: "http://\(self.configuration.upstream.hostHeader)\(self.configuration.upstream.target(for: request.uri))")
+        var outgoing = HTTPClientRequest(url: self.origin + self.configuration.upstream.target(for: request.uri))
         outgoing.method = request.method
         // The snapshot's headers are end-to-end already: the proxy removed hop-by-hop headers when it took it.
         for (name, value) in request.headers {

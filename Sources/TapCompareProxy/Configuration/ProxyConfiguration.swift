@@ -7,8 +7,13 @@ public struct ProxyConfiguration: Sendable {
     public var host: String
     /// Port to listen on; `0` picks a free one (see ``ProxyServer/localAddress``). Default `8080`.
     public var port: Int
+    /// TLS on the listener. Default `nil`: plain HTTP. With it, legacy and the candidate see
+    /// `X-Forwarded-Proto: https`.
+    public var tls: ListenerTLS?
     /// Legacy's base URL; every request goes there and only its answer reaches the client.
     public var legacy: UpstreamURL
+    /// How an `https://` legacy's certificate is checked. Default: against the system trust store.
+    public var legacyTLS: UpstreamTLS
     /// Whether the client's `Host` header is passed to legacy unchanged. Default `false`: `Host` is rewritten
     /// to legacy's host and port, as most backends behind a proxy expect.
     public var preserveHost: Bool
@@ -60,8 +65,12 @@ public struct ProxyConfiguration: Sendable {
         headerTimeout: TimeAmount = .seconds(10),
         clientIdleTimeout: TimeAmount = .seconds(60),
         shutdownGrace: TimeAmount = .seconds(10),
-        backlog: Int32 = 1024
+        backlog: Int32 = 1024,
+        tls: ListenerTLS? = nil,
+        legacyTLS: UpstreamTLS = UpstreamTLS()
     ) {
+        self.tls = tls
+        self.legacyTLS = legacyTLS
         self.host = host
         self.port = port
         self.legacy = legacy

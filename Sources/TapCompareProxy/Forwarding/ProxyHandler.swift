@@ -139,7 +139,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             upstreamHost: configuration.legacy.hostHeader,
             preserveHost: configuration.preserveHost,
             clientAddress: self.clientAddress,
-            proto: "http",
+            proto: self.shared.tls.forwardedProto,
             requestIDHeader: configuration.requestIDHeader,
             requestID: self.requestID,
             requestIDWasSent: sentID != nil
@@ -291,7 +291,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if let clientAddress = self.clientAddress {
             ForwardedHeaders.append(&headers, name: "X-Forwarded-For", value: clientAddress)
         }
-        ForwardedHeaders.append(&headers, name: "X-Forwarded-Proto", value: "http")
+        ForwardedHeaders.append(&headers, name: "X-Forwarded-Proto", value: self.shared.tls.forwardedProto)
         headers.replaceOrAdd(name: self.shared.configuration.requestIDHeader, value: self.requestID)
         headers.replaceOrAdd(name: mirror.shadowHeaderName, value: mirror.shadowHeaderValue)
         // The whole body is in memory: frame it with its length.
@@ -490,6 +490,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private func legacyFailed(_ error: UpstreamError, responseStarted: Bool) {
         self.upstream = nil
         self.shared.metrics.legacyInFlight.decrement()
+        self.shared.metrics.upstreamError(error, side: .legacy)
         self.shared.logger.info(
             "legacy request failed",
             metadata: [

@@ -13,6 +13,9 @@ import TapCompareMirroring
 /// - `tapcompare_skipped_total{reason}`
 /// - `tapcompare_candidate_errors_total{route}`, `tapcompare_candidate_timeouts_total{route}`
 /// - `tapcompare_in_flight{side="legacy"|"candidate"}`
+/// - `tapcompare_upstream_errors_total{side="legacy"|"candidate",reason}`: every upstream call that failed at the
+///   connection level, with ``UpstreamError/reason`` (`connect_failed`, `tls_handshake`, `read_timeout`, …); a
+///   candidate call cut off by `mirror.timeout` as a whole is counted in `tapcompare_candidate_timeouts_total`
 /// - `tapcompare_client_refused_total{reason}`: clients refused before their request was forwarded (see
 ///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, ...)
 public final class ProxyMetrics: Sendable {
@@ -25,6 +28,13 @@ public final class ProxyMetrics: Sendable {
     public static let candidateTimeouts = "tapcompare_candidate_timeouts_total"
     public static let inFlight = "tapcompare_in_flight"
     public static let clientRefused = "tapcompare_client_refused_total"
+    public static let upstreamErrors = "tapcompare_upstream_errors_total"
+
+    /// Which upstream a call went to.
+    enum Side: String {
+        case legacy
+        case candidate
+    }
 
     /// Every reason the proxy itself produces, created up front so the counters exist (at zero) from start-up.
     static let knownReasons: [SkipReason] = [
@@ -36,6 +46,8 @@ public final class ProxyMetrics: Sendable {
     let legacyInFlight: Meter
     let candidateInFlight: Meter
     private let skippedByReason: [SkipReason: Counter]
+    private let legacyErrors: [UpstreamError.Code: Counter]
+    private let candidateErrors: [UpstreamError.Code: Counter]
     private let otherSkips = NIOLockedValueBox<[SkipReason: Counter]>([:])
     private let refusedByReason: [String: Counter]
 
@@ -55,11 +67,33 @@ public final class ProxyMetrics: Sendable {
             refused[refusal.reason] = Counter(label: Self.clientRefused, dimensions: [("reason", refusal.reason)], factory: factory)
         }
         self.refusedByReason = refused
+
+        func errorCounters(_ side: Side) -> [UpstreamError.Code: Counter] {
+            var counters: [UpstreamError.Code: Counter] = [:]
+            for code in UpstreamError.Code.all {
+                counters[code] = Counter(
+                    label: Self.upstreamErrors,
+                    dimensions: [("side", side.rawValue), ("reason", code.reason)],
+                    factory: factory
+                )
+            }
+            return counters
+        }
+        self.legacyErrors = errorCounters(.legacy)
+        self.candidateErrors = errorCounters(.candidate)
     }
 
     /// Counts one refused client with its reason.
     func refused(_ refusal: ClientRefusal) {
         self.refusedByReason[refusal.reason]?.increment()
+    }
+
+    /// Counts one failed upstream call with its reason (handles created up front: no lock, no allocation).
+    func upstreamError(_ error: UpstreamError, side: Side) {
+        switch side {
+        case .legacy: self.legacyErrors[error.code]?.increment()
+        case .candidate: self.candidateErrors[error.code]?.increment()
+        }
     }
 
     /// Counts one skip with its reason.

@@ -73,6 +73,7 @@ final class CandidateCall: UpstreamResponseReceiver {
     private func failed(_ error: UpstreamError) {
         guard !self.isDone else { return }
         self.connection = nil
+        self.loop.shared.metrics.upstreamError(error, side: .candidate)
         if error.isTimeout {
             self.routeMetrics.candidateTimeouts.increment()
             self.finish(.timedOut(after: self.latency))

@@ -33,7 +33,8 @@ final class LoopContext: @unchecked Sendable {
             idleTimeout: configuration.idleTimeout,
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout,
-            writeTimeout: configuration.writeTimeout
+            writeTimeout: configuration.writeTimeout,
+            tls: shared.tls.legacy
         )
         if let candidate = shared.mirror.candidate {
             // The candidate call's own timeout bounds it as a whole; the per-read and per-write timeouts
@@ -45,7 +46,8 @@ final class LoopContext: @unchecked Sendable {
                 idleTimeout: shared.mirror.idleTimeout,
                 connectTimeout: shared.mirror.connectTimeout,
                 readTimeout: shared.mirror.timeout,
-                writeTimeout: shared.mirror.timeout
+                writeTimeout: shared.mirror.timeout,
+                tls: shared.tls.candidate
             )
         } else {
             self.candidatePool = nil

@@ -22,7 +22,7 @@ public final class ProxyServer: Service, Sendable {
         var shutdownStarted = false
     }
 
-    private let shared: ProxyShared
+    let shared: ProxyShared
     private let group: any EventLoopGroup
     private let loops = NIOLockedValueBox<[ObjectIdentifier: LoopContext]>([:])
     private let state = NIOLockedValueBox(State())
@@ -106,6 +106,7 @@ public final class ProxyServer: Service, Sendable {
                 let loop = self.loopContext(for: channel.eventLoop)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try self.addListenerTLSIfConfigured(sync)
                     // Hostile-client defences: a deadline for each request head (first, in front of the decoder,
                     // so it sees raw bytes), an idle limit between requests, and counted 400/431 refusals.
                     try sync.addHandler(HeaderTimeoutHandler(timeout: configuration.headerTimeout, metrics: metrics))
@@ -120,6 +121,10 @@ public final class ProxyServer: Service, Sendable {
                 }
             }
 
+        if let error = self.shared.tlsSetupError {
+            self.listening.fail(error)
+            throw error
+        }
         let channel: any Channel
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -137,6 +142,7 @@ public final class ProxyServer: Service, Sendable {
             "proxy listening",
             metadata: [
                 "address": "\(address)",
+                "tls": "\(configuration.tls != nil)",
                 "legacy": "\(configuration.legacy)",
                 "candidate": "\(self.shared.mirror.candidate.map { "\($0)" } ?? "none")",
                 "sample_rate": "\(self.shared.mirror.sampleRate)",

@@ -12,6 +12,10 @@ final class ProxyShared: Sendable {
     let logger: Logger
     let limiter: InFlightLimiter
     let metrics: ProxyMetrics
+    /// Built once here; ``ProxyTLSContexts/none`` when ``tlsSetupError`` is set.
+    let tls: ProxyTLSContexts
+    /// Why the TLS contexts could not be built; ``ProxyServer/run()`` throws it before listening.
+    let tlsSetupError: TLSFileError?
 
     init(
         configuration: ProxyConfiguration,
@@ -26,5 +30,12 @@ final class ProxyShared: Sendable {
         self.logger = logger
         self.limiter = InFlightLimiter(limit: mirror.maxInFlight)
         self.metrics = ProxyMetrics(factory: metricsFactory)
+        do {
+            self.tls = try ProxyTLSContexts(configuration: configuration, mirror: mirror)
+            self.tlsSetupError = nil
+        } catch {
+            self.tls = .none
+            self.tlsSetupError = error
+        }
     }
 }

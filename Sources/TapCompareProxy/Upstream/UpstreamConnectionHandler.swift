@@ -1,5 +1,7 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import NIOTLS
 
 /// The last handler of an upstream connection's pipeline: hands response parts to the current receiver,
 /// holds reads while the receiver's client cannot take more (response backpressure), and enforces the read
@@ -31,10 +33,15 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     private var timer: Scheduled<Void>?
     private var lastProgress: NIODeadline = .uptimeNanoseconds(0)
     private var unwritableSince: NIODeadline?
+    /// `true` on a TLS connection until its handshake completes: a failure before then is the handshake's
+    /// (bad certificate, untrusted CA, wrong host name, plain HTTP on the port), reported as
+    /// ``UpstreamError/tlsHandshake`` rather than as a closed connection.
+    private var awaitingTLSHandshake: Bool
 
-    init(readTimeout: TimeAmount, writeTimeout: TimeAmount) {
+    init(readTimeout: TimeAmount, writeTimeout: TimeAmount, awaitsTLSHandshake: Bool = false) {
         self.readTimeout = readTimeout
         self.writeTimeout = writeTimeout
+        self.awaitingTLSHandshake = awaitsTLSHandshake
     }
 
     var isActive: Bool { self.context?.channel.isActive ?? false }
@@ -155,12 +162,31 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let code: UpstreamError.Code = error is HTTPParserError ? .invalidResponse : .closedEarly
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error {
+            // TLS closed without close_notify: `channelInactive` follows, and a response delimited by the
+            // close has been ended by the decoder by then — exactly as on a plain connection.
+            return
+        }
+        let code: UpstreamError.Code =
+            if self.awaitingTLSHandshake {
+                .tlsHandshake
+            } else if error is HTTPParserError {
+                .invalidResponse
+            } else {
+                .closedEarly
+            }
         self.fail(UpstreamError(code, underlying: error))
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            self.awaitingTLSHandshake = false
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        self.fail(.closedEarly)
+        self.fail(self.awaitingTLSHandshake ? .tlsHandshake : .closedEarly)
         self.connection?.channelClosed()
         self.connection = nil
         context.fireChannelInactive()

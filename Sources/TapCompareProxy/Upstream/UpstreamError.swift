@@ -7,6 +7,7 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
         case writeTimeout
         case closedEarly
         case invalidResponse
+        case tlsHandshake
         case cancelled
     }
 
@@ -25,6 +26,7 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
     public static let writeTimeout = UpstreamError(.writeTimeout)
     public static let closedEarly = UpstreamError(.closedEarly)
     public static let invalidResponse = UpstreamError(.invalidResponse)
+    public static let tlsHandshake = UpstreamError(.tlsHandshake)
     public static let cancelled = UpstreamError(.cancelled)
 
     /// Whether the upstream was too slow (the proxy answers 504) rather than broken (502).
@@ -43,9 +45,13 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
         case .writeTimeout: "write timeout"
         case .closedEarly: "connection closed before the response was complete"
         case .invalidResponse: "invalid HTTP response"
+        case .tlsHandshake: "TLS handshake failed"
         case .cancelled: "cancelled"
         }
     }
+
+    /// A short, fixed label for metrics (`tapcompare_upstream_errors_total{reason}`), e.g. `tls_handshake`.
+    public var reason: String { self.code.reason }
 
     public var debugDescription: String {
         guard let underlying else { return self.description }
@@ -54,4 +60,25 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public static func == (lhs: UpstreamError, rhs: UpstreamError) -> Bool { lhs.code == rhs.code }
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}
+
+extension UpstreamError.Code {
+    /// Every code, so metric handles can be created up front.
+    static let all: [UpstreamError.Code] = [
+        .connectFailed, .connectTimeout, .readTimeout, .writeTimeout, .closedEarly, .invalidResponse, .tlsHandshake,
+        .cancelled,
+    ]
+
+    var reason: String {
+        switch self {
+        case .connectFailed: "connect_failed"
+        case .connectTimeout: "connect_timeout"
+        case .readTimeout: "read_timeout"
+        case .writeTimeout: "write_timeout"
+        case .closedEarly: "closed_early"
+        case .invalidResponse: "invalid_response"
+        case .tlsHandshake: "tls_handshake"
+        case .cancelled: "cancelled"
+        }
+    }
 }

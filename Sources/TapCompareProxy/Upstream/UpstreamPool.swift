@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import TapCompareMirroring
 
 /// Keep-alive connections to one upstream, for one event loop.
@@ -21,6 +22,8 @@ final class UpstreamPool {
     private let readTimeout: TimeAmount
     private let writeTimeout: TimeAmount
     private let resolvedAddress: SocketAddress?
+    /// The shared TLS context for an `https://` upstream, `nil` for `http://`.
+    private let tls: NIOSSLContext?
     private var idle: [UpstreamConnection] = []
     /// Connections open now, idle or busy.
     private(set) var openConnections = 0
@@ -33,7 +36,8 @@ final class UpstreamPool {
         idleTimeout: TimeAmount,
         connectTimeout: TimeAmount,
         readTimeout: TimeAmount,
-        writeTimeout: TimeAmount
+        writeTimeout: TimeAmount,
+        tls: NIOSSLContext? = nil
     ) {
         self.eventLoop = eventLoop
         self.target = target
@@ -42,6 +46,7 @@ final class UpstreamPool {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.writeTimeout = writeTimeout
+        self.tls = tls
         // An IP literal is parsed once; a name is resolved on each new connection (never per request).
         self.resolvedAddress = try? SocketAddress(ipAddress: target.host, port: target.port)
         self.idle.reserveCapacity(maxIdle)
@@ -69,6 +74,8 @@ final class UpstreamPool {
         }
         let readTimeout = self.readTimeout
         let writeTimeout = self.writeTimeout
+        let tls = self.tls
+        let serverName = self.target.tlsServerName
         let bootstrap = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -76,8 +83,15 @@ final class UpstreamPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        // The handshake starts once connected; request bytes written before it completes are
+                        // held by the TLS handler, so a call can begin at once.
+                        try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
                     try sync.addHTTPClientHandlers()
-                    try sync.addHandler(UpstreamConnectionHandler(readTimeout: readTimeout, writeTimeout: writeTimeout))
+                    try sync.addHandler(
+                        UpstreamConnectionHandler(readTimeout: readTimeout, writeTimeout: writeTimeout, awaitsTLSHandshake: tls != nil)
+                    )
                 }
             }
         let future: EventLoopFuture<any Channel>

@@ -4,6 +4,7 @@ import Logging
 import TapCompareCapture
 import TapCompareComparison
 import TapCompareCore
+import TapCompareMirroring
 
 /// `tapcompare replay`: replays captured traffic against a candidate in CI and gives a verdict.
 struct ReplayCommand: AsyncParsableCommand {
@@ -26,6 +27,18 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Option(help: "Compare against a live legacy at this URL instead of the recorded responses.")
     var legacy: String?
+
+    @Option(help: "With an https candidate: a PEM file of CA certificates trusted instead of the system store.")
+    var candidateCaFile: String?
+
+    @Flag(help: "With an https candidate: accept any certificate (staging only).")
+    var candidateInsecure = false
+
+    @Option(help: "With an https --legacy: a PEM file of CA certificates trusted instead of the system store.")
+    var legacyCaFile: String?
+
+    @Flag(help: "With an https --legacy: accept any certificate (staging only).")
+    var legacyInsecure = false
 
     @Flag(help: "With --legacy: send each read to legacy twice; where legacy disagrees with itself, a discrepancy is noise.")
     var baseline = false
@@ -120,8 +133,13 @@ struct ReplayCommand: AsyncParsableCommand {
         guard let candidateText = self.candidate else {
             throw .badArgument("--candidate is required: the URL of the service under test, e.g. --candidate http://127.0.0.1:8081")
         }
-        let candidate = try ReplayTarget(parsing: candidateText, flag: "--candidate")
-        let legacy = try self.legacy.map { text throws(ReplayError) in try ReplayTarget(parsing: text, flag: "--legacy") }
+        var candidate = try ReplayTarget(parsing: candidateText, flag: "--candidate")
+        candidate.tls = try Self.tls(caFile: self.candidateCaFile, insecure: self.candidateInsecure, side: "candidate")
+        var legacy = try self.legacy.map { text throws(ReplayError) in try ReplayTarget(parsing: text, flag: "--legacy") }
+        if legacy == nil, self.legacyCaFile != nil || self.legacyInsecure {
+            throw .badArgument("--legacy-ca-file and --legacy-insecure need --legacy URL")
+        }
+        legacy?.tls = try Self.tls(caFile: self.legacyCaFile, insecure: self.legacyInsecure, side: "legacy")
         var configuration = ReplayConfiguration(candidate: candidate, legacy: legacy, runID: self.runID ?? UUID.v7().uuidString.lowercased())
         if let text = self.concurrency {
             guard let n = Int(text), (1...10_000).contains(n) else {
@@ -194,6 +212,20 @@ struct ReplayCommand: AsyncParsableCommand {
             configuration: configuration, captures: self.captures,
             junitPath: self.junit, markdownPath: self.markdown, showProgress: !self.quiet
         )
+    }
+
+    /// The TLS setting of one side, its CA file read now so a wrong path fails before anything is sent.
+    private static func tls(caFile: String?, insecure: Bool, side: String) throws(ReplayError) -> UpstreamTLS {
+        if caFile != nil, insecure {
+            throw .badArgument("--\(side)-ca-file and --\(side)-insecure contradict each other; keep one")
+        }
+        let tls = UpstreamTLS(caFile: caFile, insecure: insecure)
+        do {
+            _ = try tls.makeClientConfiguration()
+        } catch {
+            throw .badArgument("--\(side)-ca-file \(error.description)")
+        }
+        return tls
     }
 
     static func fail(_ message: String) -> ExitCode {

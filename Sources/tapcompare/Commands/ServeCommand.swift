@@ -15,10 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where clients connect, host:port (default 0.0.0.0:8080).")
     var listen: String?
 
-    @Option(name: .long, help: "Legacy base URL, e.g. http://127.0.0.1:8000 (required).")
+    @Option(name: .long, help: "Legacy base URL, http:// or https://, e.g. http://127.0.0.1:8000 (required; TLS settings: upstream_tls in the file).")
     var legacy: String?
 
-    @Option(name: .long, help: "Candidate base URL, e.g. http://127.0.0.1:8001.")
+    @Option(name: .long, help: "Candidate base URL, http:// or https://, e.g. http://127.0.0.1:8001.")
     var candidate: String?
 
     @Option(name: .long, help: "Fraction of requests mirrored, 0…1 (default 0.01).")
