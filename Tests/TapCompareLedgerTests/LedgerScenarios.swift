@@ -133,7 +133,7 @@ enum LedgerScenarios {
         comeBack: @Sendable () async throws -> Void
     ) async throws {
         _ = try await Harness.withStore(url) { try await $0.migrate() }
-        let (spooled, replayed, dropped) = try await Harness.withWriter(Harness.configuration(url: url, batchSize: 50)) { writer in
+        let (spooled, replayed, dropped) = try await Harness.withWriter(Harness.configuration(url: url, batchSize: 50, writeTimeout: .seconds(3))) { writer in
             for i in 0..<500 { writer.record(SyntheticComparisons.make(index: i)) }
             try await Harness.waitUntil("the first 500 are written") { writer.metrics.snapshot.written >= 500 }
             try await goDown()
@@ -165,7 +165,7 @@ enum LedgerScenarios {
         readURL: @Sendable () async throws -> LedgerURL,
         comeBack: @Sendable () async throws -> Void
     ) async throws {
-        var configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 120_000)
+        var configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 120_000, writeTimeout: .seconds(3))
         configuration.queueCapacity = 5_000
         let recorded = 1_000
         let snapshot = try await Harness.withWriter(configuration) { writer in

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The admin listener: `/healthz`, `/readyz`, `/metrics` (Prometheus text format), and whatever the review
 /// layer mounts (`/ui`, `/api/v1/…`).
@@ -109,7 +109,7 @@ public struct AdminServer: Service {
 
 /// The admin listener's bound port, published once it is known.
 final class BoundPort: Sendable {
-    private let port = Mutex<Int?>(nil)
-    var value: Int? { self.port.withLock { $0 } }
-    func set(_ value: Int?) { self.port.withLock { $0 = value } }
+    private let port = NIOLockedValueBox<Int?>(nil)
+    var value: Int? { self.port.withLockedValue { $0 } }
+    func set(_ value: Int?) { self.port.withLockedValue { $0 = value } }
 }
