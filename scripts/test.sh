@@ -78,11 +78,15 @@ log "running the tests"
 swift test --skip-build ${SWIFT_FLAGS:-} ${SWIFT_TEST_ARGS:-}
 
 # --- the review UI in a real browser -----------------------------------------------------------------------------
-# Headless Chromium through the web UI over a seeded ledger, with the admin token (scripts/ui-browser-test.sh;
-# screenshots in bench/results/ui/). After `swift test`, so a broken build or unit test fails first.
+# Headless Chromium through the web UI over a seeded ledger, with the admin token (scripts/ui-browser-test.sh).
+# After `swift test`, so a broken build or unit test fails first. Screenshots go to a temporary folder (kept
+# when the step fails) so a test run never rewrites the committed ones in bench/results/ui/; run
+# scripts/ui-browser-test.sh by hand to refresh those.
 if [ -z "${SKIP_BROWSER_TEST:-}" ] && [[ "${SWIFT_TEST_ARGS:-}" != *--filter* ]]; then
   log "the review UI in headless Chromium"
   browser_started=$(date +%s)
-  scripts/ui-browser-test.sh
+  shots=$(mktemp -d /tmp/tapcompare-ui-shots.XXXXXX)
+  scripts/ui-browser-test.sh "$shots"
+  rm -rf "$shots"
   log "browser step: $(( $(date +%s) - browser_started ))s"
 fi
