@@ -123,22 +123,31 @@ final class CommentService: Sendable {
             sink: stage
         )
         let client = HTTPClient(eventLoopGroup: group)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await service.run() }
-            tasks.addTask { try await stage.run() }
-            tasks.addTask { try await proxy.run() }
-            let port = try await proxy.boundAddress().port!
-            try await body({ method, path in
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-                request.method = method
-                let response = try await client.execute(request, timeout: .seconds(10))
-                _ = try await response.body.collect(upTo: 1 << 20)
-            }, sink)
-            tasks.cancelAll()
+        // The clients are shut down whatever the body does: one freed unshut is a fatal error that would take the
+        // whole test process (every other suite) down with a failing expectation.
+        let outcome: Result<Void, any Error>
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await service.run() }
+                tasks.addTask { try await stage.run() }
+                tasks.addTask { try await proxy.run() }
+                defer { tasks.cancelAll() }
+                let port = try await proxy.boundAddress().port!
+                try await body({ method, path in
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                    request.method = method
+                    let response = try await client.execute(request, timeout: .seconds(10))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                }, sink)
+            }
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
         }
         try await client.shutdown()
         try await legacyProbe.shutdown()
         try await candidateProbe.shutdown()
+        try outcome.get()
     }
 
     @Test func aNoisyWorkloadYieldsNoRegressionsWhileAPlantedChangeIsStillFound() async throws {
