@@ -60,13 +60,15 @@ echo "== ${DURATION}s at $CONNECTIONS connections, every request mirrored (pid $
 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$TAP_PORT/item" >"$WORK/wrk.txt" &
 WRK_PID=$!
 samples="$WORK/samples.tsv"
-printf 'seconds\trss_kib\tfds\n' >"$samples"
+printf 'seconds\trss_kib\tfds\tledger_queue\n' >"$samples"
 start=$(date +%s)
 while kill -0 "$WRK_PID" 2>/dev/null; do
     now=$(( $(date +%s) - start ))
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$TAP_PID/status")
     fds=$(ls "/proc/$TAP_PID/fd" | wc -l)
-    printf '%s\t%s\t%s\n' "$now" "$rss" "$fds" >>"$samples"
+    # Records waiting for the ledger writer: memory held by a writer that has fallen behind, not leaked.
+    queue=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '/^tapcompare_ledger_queue_depth / {print int($2)}')
+    printf '%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "${queue:-0}" >>"$samples"
     sleep 10
 done
 wait "$WRK_PID" || true
@@ -77,7 +79,7 @@ mkdir -p "$ROOT/bench/results"
 python3 - "$samples" "$WORK/wrk.txt" "$WARMUP" "$DURATION" "$CONNECTIONS" "$ROOT/bench/results/soak.md" <<PY
 import sys, re
 samples, wrk, warmup, duration, conns, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
-rows = [tuple(map(int, l.split())) for l in open(samples).read().splitlines()[1:] if l.strip()]
+rows = [tuple(map(int, l.split()[:3])) for l in open(samples).read().splitlines()[1:] if l.strip()]
 after = [r for r in rows if r[0] >= warmup] or rows
 base, last = after[0], rows[-1]
 peak_rss = max(r[1] for r in after)
@@ -108,7 +110,9 @@ lines = [
     f"| open descriptors after warm-up / at the end | {base[2]} / {last[2]} |",
     f"| verdict | {'PASS' if ok else 'FAIL'} |",
     "",
-    "Samples (seconds, RSS KiB, descriptors):", "", "\`\`\`", open(samples).read().strip(), "\`\`\`",
+    f"Load average at the end: {open('/proc/loadavg').read().split()[0:3]} (2 cores).",
+    "",
+    "Samples (seconds, RSS KiB, descriptors, records queued for the ledger writer):", "", "\`\`\`", open(samples).read().strip(), "\`\`\`",
 ]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines[:16]))

@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 shots=${1:-bench/results/ui}
 mkdir -p "$shots"
+shots=$(cd "$shots" && pwd)
 
 log() { printf '==> %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -91,7 +92,7 @@ check "the UI script needs the token" [ "$(status "$base/ui/app.js")" = 200 ]
 log "curl: $checked checks on the token passed"
 
 log "driving chromium through the UI (DevTools protocol)"
-python3 scripts/ui-browser-driver.py "$base" "$token" "$repo/$shots" "$work" | tee "$work/driver.out"
+python3 scripts/ui-browser-driver.py "$base" "$token" "$shots" "$work" | tee "$work/driver.out"
 browser_checks=$(grep -o '[0-9]* checks passed' "$work/driver.out" | grep -o '^[0-9]*')
 checked=$((checked + browser_checks))
 
@@ -142,7 +143,7 @@ dump report "file://$work/static-report.html" \
   'id="mismatch-rate">31.43%</div>' '<code>$.request_id</code>' '<mark data-path="/score"><span class="jn">4</span></mark>' \
   'aria-label="Latency percentiles per route, legacy against candidate"'
 timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --no-first-run \
-  --user-data-dir="$work/shot-profile" --window-size=1400,1000 --screenshot="$repo/$shots/report.png" \
+  --user-data-dir="$work/shot-profile" --window-size=1400,1000 --screenshot="$shots/report.png" \
   "file://$work/static-report.html" >/dev/null 2>&1 || fail "report: screenshot failed"
 
 log "all $checked checks passed; screenshots in $shots/"

@@ -161,7 +161,8 @@ extension UIScript {
               `<td class="n">${fmt.count(f.comparisons)}</td><td class="n">${fmt.percent(f.share)}</td><td>${pills(f)}</td>` +
               `<td>${f.examples && f.examples[0] ? exampleValues(f.examples[0]) : ""}</td><td class="muted time">${fmt.time(f.last_seen)}</td>` +
               `<td>${markButton(route, f.field, f.kind, f.annotation)}</td></tr>`;
-            if (f.suggestion) html += `<tr class="suggestion"><td colspan="8">${suggestion(f.suggestion, f.field)}</td></tr>`;
+            // A reviewer's verdict supersedes the suggestion: once marked, the rule was already shown.
+            if (f.suggestion && f.annotation !== "noise") html += `<tr class="suggestion" data-suggestion-for="${esc(f.field)}"><td colspan="8">${suggestion(f.suggestion, f.field)}</td></tr>`;
           }
           html += "</tbody></table>";
         }
@@ -237,6 +238,7 @@ extension UIScript {
           for (const b of document.querySelectorAll("button.mark-noise")) {
             if (b.dataset.route === route && b.dataset.field === field && b.dataset.kind === kind) b.outerHTML = '<span class="pill noise marked">marked noise</span>';
           }
+          for (const row of document.querySelectorAll("tr.suggestion")) if (row.dataset.suggestionFor === field) row.remove();
           box.innerHTML = `<div class="suggest" id="rule-box"><strong>Marked <code>${esc(a.field)}</code> as noise</strong> (stored as annotation ${a.id}). ` +
             (a.rule ? `To stop the proxy reporting it, add this to a file in <code>diff-rules/</code> and reload the rules (SIGHUP):<pre id="rule-yaml">${esc(a.rule)}</pre>`
                     : "No ignore rule can name this field (status and headers); the verdict is recorded for reviewers.") + "</div>";
