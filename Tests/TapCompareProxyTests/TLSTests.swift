@@ -203,22 +203,28 @@ struct TLSTests {
         let legacy = try await ScriptedUpstream { _ in .respond(Self.json) }
         defer { Task { try await legacy.shutdown() } }
 
-        try await ProxyHarness.with(legacy: legacy.url, configure: { proxy, _ in
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { proxy, _ in
             proxy.tls = ListenerTLS(certificatePath: certificates.certificateFile, keyPath: certificates.keyFile)
         }) { proxy in
             let bytes = try await RawHTTPClient.exchange("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: proxy.port)
+            #expect(try metrics.expectCounter(ProxyMetrics.clientRefused, [("reason", "tls_handshake")]).totalValue == 1)
             // Whatever came back (a TLS alert at most), it is not an HTTP response and legacy was not called.
             #expect(RawResponse(parsing: bytes) == nil)
             #expect(legacy.requests.isEmpty)
             #expect(proxy.server.isReady)
 
             try await Self.withTLSClient(trusting: certificates) { client in
-                let response = try await Self.get(client, "https://localhost:\(proxy.port)/after")
-                #expect(response.status == 200)
-                #expect(response.body == Fixtures.json)
+                for _ in 0..<2 {
+                    let response = try await Self.get(client, "https://localhost:\(proxy.port)/after")
+                    #expect(response.status == 200)
+                    #expect(response.body == Fixtures.json)
+                }
             }
+            // Completed handshakes are not counted; the one failure stays one.
+            #expect(try metrics.expectCounter(ProxyMetrics.clientRefused, [("reason", "tls_handshake")]).totalValue == 1)
         }
-        #expect(legacy.requests.map(\.head.uri) == ["/after"])
+        #expect(legacy.requests.map(\.head.uri) == ["/after", "/after"])
     }
 
     @Test("a client that does not trust the listener's CA cannot complete a request; the proxy keeps serving")

@@ -61,10 +61,14 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
     /// `accept()` failed for another reason (e.g. out of memory for socket buffers); accepting backs off.
     public static let acceptError = ClientRefusal(reason: "accept_error", status: nil, explanation: "")
 
+    /// On a TLS listener, the client's TLS handshake failed or was never completed (plain HTTP sent to the TLS
+    /// port, an untrusted certificate, no common protocol version); nothing can be answered.
+    public static let tlsHandshake = ClientRefusal(reason: "tls_handshake", status: nil, explanation: "")
+
     /// Every reason, so the counters exist (at zero) from start-up.
     static let all: [ClientRefusal] = [
         .headerTimeout, .headersTooLarge, .invalidFraming, .invalidChunk, .invalidHeader, .invalidRequestLine, .malformed,
-        .acceptFDLimit, .acceptError,
+        .acceptFDLimit, .acceptError, .tlsHandshake,
     ]
 
     /// The refusal for a parser error, or `nil` when the error means the client went away (an incomplete request
