@@ -41,8 +41,9 @@ doc["text"] = "x" * (2048 - len(json.dumps(doc, separators=(",", ":"))))
 open(sys.argv[1], "w").write(json.dumps(doc, separators=(",", ":")))
 PY
 chmod 644 "$WORK/www/item.json"
+# The soak needs no TLS upstream: bench/proxy.sh's https server block (and its certificates) is left out.
 sed -e "s#@WORK@#$WORK#g" -e "s#@LEGACY@#$LEGACY#g" -e "s#@CANDIDATE@#$CANDIDATE#g" -e "s#@SLOW@#$SLOW#g" \
-    "$ROOT/bench/nginx/upstreams.conf" > "$WORK/upstreams.conf"
+    -e '/# Legacy over TLS/,/^    }/d' "$ROOT/bench/nginx/upstreams.conf" > "$WORK/upstreams.conf"
 nginx -p "$WORK" -c "$WORK/upstreams.conf"
 
 echo "== building the release binary"
