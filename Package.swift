@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TapCompareJSON", targets: ["TapCompareJSON"]),
         .library(name: "TapCompareRules", targets: ["TapCompareRules"]),
         .library(name: "TapCompareComparison", targets: ["TapCompareComparison"]),
+        .library(name: "TapCompareFuzzProperties", targets: ["TapCompareFuzzProperties"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -60,6 +61,7 @@ let package = Package(
             dependencies: [
                 "TapCompareCore", "TapCompareJSON",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -75,6 +77,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -93,6 +96,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["Schema/SCHEMA.md"],
             swiftSettings: swiftSettings
@@ -128,6 +132,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -163,6 +168,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -183,6 +189,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -224,15 +231,30 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/TapCompareTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        /// What the libFuzzer targets in `fuzz/` check, shared with the tests that replay `fuzz/regressions/`.
+        .target(
+            name: "TapCompareFuzzProperties",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TapCompareFuzzProperties",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TapCompareJSONTests", dependencies: ["TapCompareJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TapCompareComparisonTests",
-            dependencies: ["TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore"],
+            dependencies: [
+                "TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore", "TapCompareFuzzProperties",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -245,22 +267,23 @@ let package = Package(
             dependencies: [
                 "TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TapCompareReviewTests",
-            dependencies: ["TapCompareReview", "TapCompareLedger", "TapCompareTestSupport"],
+            dependencies: ["TapCompareReview", "TapCompareLedger", "TapCompareTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TapCompareAppTests",
-            dependencies: ["TapCompareApp", "TapCompareTestSupport"],
+            dependencies: ["TapCompareApp", "TapCompareTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TapCompareCaptureTests",
-            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareTestSupport"],
+            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ]

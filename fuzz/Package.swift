@@ -3,22 +3,17 @@ import PackageDescription
 
 /// libFuzzer targets for the parsers and the diff engine. Built only by `scripts/fuzz.sh`, with
 /// `-sanitize=fuzzer,address` (libFuzzer provides `main`), so the root package's build never sees them.
+
+/// What every target checks lives in the root package, so the regression tests replay the same property.
+let properties: Target.Dependency = .product(name: "TapCompareFuzzProperties", package: "tapcompare")
+
 let package = Package(
     name: "tapcompare-fuzz",
     dependencies: [.package(name: "tapcompare", path: "..")],
     targets: [
         .target(name: "FuzzSupport"),
-        .executableTarget(name: "FuzzJSONParser", dependencies: ["FuzzSupport", .product(name: "TapCompareJSON", package: "tapcompare")]),
-        .executableTarget(
-            name: "FuzzDiffEngine",
-            dependencies: [
-                "FuzzSupport",
-                .product(name: "TapCompareJSON", package: "tapcompare"),
-                .product(name: "TapCompareCore", package: "tapcompare"),
-                .product(name: "TapCompareRules", package: "tapcompare"),
-                .product(name: "TapCompareComparison", package: "tapcompare"),
-            ]
-        ),
-        .executableTarget(name: "FuzzRulesLoader", dependencies: ["FuzzSupport", .product(name: "TapCompareRules", package: "tapcompare")]),
+        .executableTarget(name: "FuzzJSONParser", dependencies: ["FuzzSupport", properties]),
+        .executableTarget(name: "FuzzDiffEngine", dependencies: ["FuzzSupport", properties]),
+        .executableTarget(name: "FuzzRulesLoader", dependencies: ["FuzzSupport", properties]),
     ]
 )

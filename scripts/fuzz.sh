@@ -4,8 +4,10 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
 #
 # Seeds: every JSONTestSuite document (../shared/testdata), the fixture bodies and the diff-rules files.
-# A crash leaves its input in fuzz/artifacts/<target>/ and makes the script exit 1: turn that input into a
-# regression test (see Tests/TapCompareJSONTests and Tests/TapCompareComparisonTests) before fixing it.
+# A crash is copied into fuzz/regressions/<target>/ (besides libFuzzer's own fuzz/artifacts/<target>/) and makes
+# the script exit 1. Commit that file: FuzzRegressionTests replays every input there through the same property
+# (Tests/TapCompareFuzzProperties), so the crash fails `scripts/test.sh` until it is fixed, and stays fixed.
+# The kept regression inputs also seed the corpora.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -44,6 +46,9 @@ for i in range(0, min(len(bodies) - 1, 200), 2):
     open(os.path.join(work, "diff", f"pair-{i}"), "wb").write(bodies[i] + b"\0" + bodies[i + 1])
 PY
 cp diff-rules/*.yml "$work/rules/" 2>/dev/null || true
+cp fuzz/regressions/FuzzJSONParser/* "$work/json/"
+cp fuzz/regressions/FuzzDiffEngine/* "$work/diff/"
+cp fuzz/regressions/FuzzRulesLoader/* "$work/rules/"
 
 status=0
 for target in FuzzJSONParser FuzzDiffEngine FuzzRulesLoader; do
@@ -56,7 +61,13 @@ for target in FuzzJSONParser FuzzDiffEngine FuzzRulesLoader; do
   echo "==> $target for ${seconds}s (corpus: $(ls "$corpus" | wc -l) seeds)"
   if ! "$bin/$target" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
       -artifact_prefix="fuzz/artifacts/$target/" -print_final_stats=1 2>"$work/$target.log"; then
-    echo "!! $target found a crash; input saved in fuzz/artifacts/$target/"; tail -40 "$work/$target.log"; status=1
+    kept=()
+    for crash in fuzz/artifacts/"$target"/crash-* fuzz/artifacts/"$target"/timeout-* fuzz/artifacts/"$target"/oom-*; do
+      [ -f "$crash" ] || continue
+      cp "$crash" "fuzz/regressions/$target/"; kept+=("fuzz/regressions/$target/$(basename "$crash")")
+    done
+    tail -40 "$work/$target.log"
+    echo "!! $target failed; kept as regression tests (commit them): ${kept[*]:-none (see the log above)}"; status=1
   else
     grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work/$target.log" | sed "s/^/   /"
   fi

@@ -11,6 +11,8 @@
 #   SWIFT_TEST_ARGS               extra arguments for `swift test` (e.g. "--filter Ledger")
 #   SWIFT_FLAGS                   flags for both `swift build` and `swift test` (scripts/tsan.sh sets
 #                                 "--sanitize=thread --scratch-path .build-tsan")
+#   SKIP_BROWSER_TEST             set to skip the review UI's headless-Chromium step (also skipped when
+#                                 SWIFT_TEST_ARGS narrows the run with --filter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -22,6 +24,11 @@ need_packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v xmllint >/dev/null 2>&1 || need_packages+=(libxml2-utils)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+# The browser step below (scripts/ui-browser-test.sh) drives Debian's chromium.
+if [ -z "${SKIP_BROWSER_TEST:-}" ] && [[ "${SWIFT_TEST_ARGS:-}" != *--filter* ]]; then
+  command -v chromium >/dev/null 2>&1 || need_packages+=(chromium fonts-liberation)
+  command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+fi
 if [ ${#need_packages[@]} -gt 0 ]; then
   log "installing ${need_packages[*]}"
   if [ "$(id -u)" = 0 ]; then sudo_=""; else sudo_="sudo"; fi
@@ -69,3 +76,13 @@ rm -f "$build_log"
 log "running the tests"
 # shellcheck disable=SC2086
 swift test --skip-build ${SWIFT_FLAGS:-} ${SWIFT_TEST_ARGS:-}
+
+# --- the review UI in a real browser -----------------------------------------------------------------------------
+# Headless Chromium through the web UI over a seeded ledger, with the admin token (scripts/ui-browser-test.sh;
+# screenshots in bench/results/ui/). After `swift test`, so a broken build or unit test fails first.
+if [ -z "${SKIP_BROWSER_TEST:-}" ] && [[ "${SWIFT_TEST_ARGS:-}" != *--filter* ]]; then
+  log "the review UI in headless Chromium"
+  browser_started=$(date +%s)
+  scripts/ui-browser-test.sh
+  log "browser step: $(( $(date +%s) - browser_started ))s"
+fi

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import Metrics
 import NIOCore
@@ -6,6 +7,8 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Testing
+import TapCompareLedger
+import TapCompareReview
 @testable import TapCompareApp
 
 @Suite(.timeLimit(.minutes(1))) struct AdminServerTests {
@@ -13,12 +16,16 @@ import Testing
     func withAdmin(
         token: String? = nil,
         readiness: Readiness = Readiness(),
+        routes: [AdminServer.RouteInstaller] = [],
+        publicPaths: Set<String> = [],
         _ body: @Sendable (_ base: String) async throws -> Void
     ) async throws {
         let admin = AdminServer(
             configuration: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), token: token),
             registry: MetricsBootstrap.registry,
             readiness: readiness,
+            routes: routes,
+            publicPaths: publicPaths,
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test")
         )
@@ -32,9 +39,14 @@ import Testing
         }
     }
 
-    func get(_ url: String, headers: [(String, String)] = []) async throws -> (Int, String) {
+    func get(_ url: String, headers: [(String, String)] = [], post body: String? = nil) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: url)
         for (n, v) in headers { request.headers.add(name: n, value: v) }
+        if let body {
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: body))
@@ -74,5 +86,44 @@ import Testing
         let configuration = AdminServer.Configuration(listen: ListenAddress(host: "0.0.0.0", port: 9090))
         #expect(throws: ConfigurationError.self) { try configuration.validate(file: "tap.yml") }
         try AdminServer.Configuration(listen: .init(host: "127.0.0.1", port: 1)).validate(file: "x")
+    }
+
+    /// The review UI as `serve` mounts it, behind a token: the static shell loads without it (it holds no data and
+    /// asks for the token), every API call needs it, and an annotation posted without it is not stored.
+    @Test func theReviewAPINeedsTheTokenAndTheUIShellDoesNot() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-admin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = LedgerURL(backend: .sqlite(path: dir.appendingPathComponent("ledger.sqlite").path))
+        let logger = Logger(label: "test")
+        try await LedgerStores.withStore(url: url, logger: logger) { store in _ = try await store.migrate() }
+        try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
+            let review = ReviewRoutes(source: LedgerReportSource(database: database, ledgerDescription: url.description))
+            try await self.withAdmin(token: "s3cret", routes: [review.installer], publicPaths: ReviewRoutes.publicPaths) { (base: String) async throws in
+                let bearer = [("Authorization", "Bearer s3cret")]
+                let (shellStatus, shell) = try await self.get(base + "/ui")
+                #expect(shellStatus == 200)
+                #expect(shell.contains("<script src=\"/ui/app.js\" defer></script>"))
+                #expect(try await self.get(base + "/ui/app.js").0 == 200)
+                #expect(try await self.get(base + "/ui/app.css").0 == 200)
+                #expect(try await self.get(base + "/metrics").0 == 401)
+
+                #expect(try await self.get(base + "/api/v1/overview").0 == 401)
+                #expect(try await self.get(base + "/api/v1/overview", headers: [("Authorization", "Bearer s3cre")]).0 == 401)
+                let (overviewStatus, overview) = try await self.get(base + "/api/v1/overview?since=all", headers: bearer)
+                #expect(overviewStatus == 200)
+                #expect(overview.contains(#""compared":0"#))
+
+                let mark = #"{"route": "GET /api/v1/posts/{id}/comments", "field": "$.request_id", "classification": "noise"}"#
+                #expect(try await self.get(base + "/api/v1/annotations", post: mark).0 == 401)
+                #expect(try await self.get(base + "/api/v1/annotations").0 == 401)
+                let (created, stored) = try await self.get(base + "/api/v1/annotations", headers: bearer, post: mark)
+                #expect(created == 201)
+                #expect(stored.contains(#""field":"$.request_id""#))
+                let (listed, list) = try await self.get(base + "/api/v1/annotations", headers: bearer)
+                #expect(listed == 200)
+                #expect(list.components(separatedBy: #""field":"$.request_id""#).count == 2)  // one: the refused POST stored nothing
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TapCompareComparison
 import TapCompareJSON
@@ -16,9 +16,9 @@ import TapCompareTestSupport
 
 /// Records what the comparison stage hands to the ledger.
 final class RecordingRecordSink: ComparisonRecordSink {
-    private let records = Mutex<[ComparisonRecord]>([])
-    func record(_ record: ComparisonRecord) { self.records.withLock { $0.append(record) } }
-    var recorded: [ComparisonRecord] { self.records.withLock { $0 } }
+    private let records = NIOLockedValueBox<[ComparisonRecord]>([])
+    func record(_ record: ComparisonRecord) { self.records.withLockedValue { $0.append(record) } }
+    var recorded: [ComparisonRecord] { self.records.withLockedValue { $0 } }
 
     func waitFor(count: Int, timeout: Duration = .seconds(20)) async -> [ComparisonRecord] {
         let deadline = ContinuousClock.now + timeout
@@ -43,8 +43,8 @@ final class CommentService: Sendable {
 
     /// A datastore; legacy and candidate share one when they read the same data (the race case).
     final class Store: Sendable {
-        let comments = Mutex<[Int: Comment]>((1...10).reduce(into: [:]) { $0[$1] = Comment(body: "comment \($1)", revision: 1) })
-        let nextID = Mutex(11)
+        let comments = NIOLockedValueBox<[Int: Comment]>((1...10).reduce(into: [:]) { $0[$1] = Comment(body: "comment \($1)", revision: 1) })
+        let nextID = NIOLockedValueBox(11)
     }
 
     let options: Options
@@ -52,7 +52,7 @@ final class CommentService: Sendable {
 
     /// A concurrent writer: edits every comment, as users editing while the proxy reads.
     func editAll() {
-        self.store.comments.withLock { comments in
+        self.store.comments.withLockedValue { comments in
             for (id, var c) in comments {
                 c.revision += 1
                 c.body = "comment \(id) edit \(c.revision)"
@@ -72,7 +72,7 @@ final class CommentService: Sendable {
         // Genuinely non-deterministic fields on every answer: a random request id and a nanosecond clock.
         let noise = #""request_id":"\#(UUID().uuidString)","served_at":\#(DispatchTime.now().uptimeNanoseconds)"#
         if head.method == .GET, parts.count == 4, let id = Int(parts[3]) {
-            let comment: Comment? = self.store.comments.withLock { $0[id] }
+            let comment: Comment? = self.store.comments.withLockedValue { $0[id] }
             guard let comment else { return .respond(ScriptedResponse(status: 404, reason: "Not Found", body: #"{"error":"not found"}"#)) }
             let score = id * 10 + (self.options.plantedScoreChange == id ? 1 : 0)
             let body = #"{"id":\#(id),"body":"\#(comment.body)","score":\#(score),\#(noise)}"#
@@ -80,8 +80,8 @@ final class CommentService: Sendable {
         }
         if head.method == .POST, parts.count == 3 {
             let text = head.uri.split(separator: "body=").last.map(String.init) ?? ""
-            let id = self.store.nextID.withLock { n in defer { n += 1 }; return n }
-            self.store.comments.withLock { $0[id] = Comment(body: self.options.storesBodyUpperCased ? text.uppercased() : text, revision: 1) }
+            let id = self.store.nextID.withLockedValue { n in defer { n += 1 }; return n }
+            self.store.comments.withLockedValue { $0[id] = Comment(body: self.options.storesBodyUpperCased ? text.uppercased() : text, revision: 1) }
             let body = #"{"id":\#(id),"body":"\#(text)"}"#
             return .respond(ScriptedResponse(status: 201, reason: "Created", headers: [("Content-Type", "application/json")], body: body))
         }
@@ -175,15 +175,15 @@ final class CommentService: Sendable {
         let configuration = ClassificationConfiguration(recheckDelay: .milliseconds(20))
         // The writer is an OS thread, not a task: a busy cooperative pool (the suite runs in parallel) must not
         // starve it, or no edit would fall between the two reads.
-        let stop = Mutex(false)
+        let stop = NIOLockedValueBox(false)
         let writer = Thread {
-            while !stop.withLock({ $0 }) {
+            while !stop.withLockedValue({ $0 }) {
                 shared.editAll()
                 usleep(100)
             }
         }
         writer.start()
-        defer { stop.withLock { $0 = true } }
+        defer { stop.withLockedValue { $0 = true } }
         try await self.withPipeline(legacy: legacy, candidate: candidate, classification: configuration, replayLegacy: false) { send, sink in
             for id in 1...10 { try await send(.GET, "/api/v1/comments/\(id)") }
             for id in 1...10 { try await send(.GET, "/api/v1/comments/\(id)") }
@@ -197,7 +197,7 @@ final class CommentService: Sendable {
             #expect(!discrepancies.contains { $0.classification == .regression && $0.field == "$.body" })
             #expect(!discrepancies.contains { $0.field == "$.score" })
         }
-        stop.withLock { $0 = true }
+        stop.withLockedValue { $0 = true }
         try await legacy.shutdown()
         try await candidate.shutdown()
     }

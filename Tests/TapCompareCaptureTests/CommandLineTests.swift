@@ -74,6 +74,9 @@ import Testing
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--timeout", "soon"], "--timeout 'soon' is not a duration"),
             (["missing.jsonl", "--candidate", "http://127.0.0.1:1"], "missing.jsonl: cannot read the capture file"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--ledger", "mysql://x"], "--ledger"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--noise-min-share", "2"], "--noise-min-share '2' must be a fraction"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--noise-pair-window", "later"], "--noise-pair-window 'later' is not a duration"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--no-learn-noise", "--noise-min-samples", "5"], "--no-learn-noise turns learning off"),
         ]
         for (arguments, reason) in cases {
             let run = try await Self.tapcompare(["replay"] + arguments, in: dir)

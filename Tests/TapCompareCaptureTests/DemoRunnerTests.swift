@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Logging
 @testable import TapCompareApp
 import TapCompareCapture
@@ -51,9 +51,9 @@ import Testing
 }
 
 final class RecordingOutput: Sendable {
-    private let lines = Mutex<String>("")
+    private let lines = NIOLockedValueBox<String>("")
     var append: @Sendable (String) -> Void {
-        { [self] text in self.lines.withLock { $0 += text } }
+        { [self] text in self.lines.withLockedValue { $0 += text } }
     }
-    var text: String { self.lines.withLock { $0 } }
+    var text: String { self.lines.withLockedValue { $0 } }
 }

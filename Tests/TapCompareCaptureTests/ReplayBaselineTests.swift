@@ -1,6 +1,6 @@
 import Foundation
 import NIOHTTP1
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCapture
 import TapCompareCore
 import TapCompareTestSupport
@@ -9,10 +9,10 @@ import Testing
 /// `--baseline`: a discrepancy where a live legacy disagrees with itself is noise, and noise does not fail CI.
 @Suite struct ReplayBaselineTests {
     @Test(.timeLimit(.minutes(1))) func legacyDisagreeingWithItselfIsNoiseNotARegression() async throws {
-        let counter = Mutex(0)
+        let counter = NIOLockedValueBox(0)
         // Legacy stamps every answer with a fresh `served_at`; the candidate stamps its own.
         let legacy = try await ScriptedUpstream { _ in
-            let n = counter.withLock { c -> Int in c += 1; return c }
+            let n = counter.withLockedValue { c -> Int in c += 1; return c }
             return .respond(ScriptedResponse(headers: [("Content-Type", "application/json")], body: "{\"id\":1,\"served_at\":\(n),\"score\":5}"))
         }
         let sameScore = try await ScriptedUpstream { _ in

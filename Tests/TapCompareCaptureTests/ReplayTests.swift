@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareApp
 import TapCompareCapture
 import TapCompareCore
@@ -44,9 +44,9 @@ struct ByteComparator: ReplayComparing {
 
 /// Collects what a replay hands to the ledger.
 final class RecordingSink: ComparisonRecordSink, Sendable {
-    private let records = Mutex<[ComparisonRecord]>([])
-    func record(_ record: ComparisonRecord) { self.records.withLock { $0.append(record) } }
-    var all: [ComparisonRecord] { self.records.withLock { $0 } }
+    private let records = NIOLockedValueBox<[ComparisonRecord]>([])
+    func record(_ record: ComparisonRecord) { self.records.withLockedValue { $0.append(record) } }
+    var all: [ComparisonRecord] { self.records.withLockedValue { $0 } }
 }
 
 @Suite struct ReplayTests {
@@ -155,17 +155,17 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
     @Test(.timeLimit(.minutes(1))) func writesAreReplayedOnlyWhenIncludedAndCarryTheShadowHeader() async throws {
         let records = try CaptureFile.read(path: Self.fixture)
         let store = try DemoFixtureStore(records: records)
-        let seen = Mutex<[(String, [(String, String)])]>([])
+        let seen = NIOLockedValueBox<[(String, [(String, String)])]>([])
         try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0), observer: { _, method, _, headers in
-            seen.withLock { $0.append((method, headers)) }
+            seen.withLockedValue { $0.append((method, headers)) }
         }) { endpoints in
             _ = try await Self.replay(records, against: endpoints.legacy)
-            let first = seen.withLock { $0 }
+            let first = seen.withLockedValue { $0 }
             #expect(first.allSatisfy { $0.0 == "GET" })
             #expect(first.count == records.filter { $0.request.method == "GET" }.count)
-            seen.withLock { $0.removeAll() }
+            seen.withLockedValue { $0.removeAll() }
             _ = try await Self.replay(records, against: endpoints.legacy, includeWrites: true)
-            let second = seen.withLock { $0 }
+            let second = seen.withLockedValue { $0 }
             #expect(second.count == records.count)
             for (method, headers) in second {
                 let shadow = headers.first { $0.0.lowercased() == "x-tap-compare" }?.1

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import TapCompareComparison
@@ -137,7 +137,7 @@ enum Fixtures {
 
 /// Collects records in memory.
 final class RecordingSink: ComparisonRecordSink {
-    private let stored = Mutex<[ComparisonRecord]>([])
-    func record(_ record: ComparisonRecord) { self.stored.withLock { $0.append(record) } }
-    var records: [ComparisonRecord] { self.stored.withLock { $0 } }
+    private let stored = NIOLockedValueBox<[ComparisonRecord]>([])
+    func record(_ record: ComparisonRecord) { self.stored.withLockedValue { $0.append(record) } }
+    var records: [ComparisonRecord] { self.stored.withLockedValue { $0 } }
 }

@@ -14,8 +14,8 @@ enum LedgerScenarios {
         try await Harness.withStore(url) { store in
             #expect(try await store.schemaVersion() == 0)
             let first = try await store.migrate()
-            #expect(first == [1, 2])
-            #expect(try await store.schemaVersion() == 2)
+            #expect(first == [1, 2, 3])
+            #expect(try await store.schemaVersion() == 3)
             let second = try await store.migrate()
             #expect(second.isEmpty, "a second migrate applies nothing")
             #expect(try await store.counts() == LedgerCounts(comparisons: 0, discrepancies: 0, gaps: 0, droppedInGaps: 0))
@@ -23,6 +23,41 @@ enum LedgerScenarios {
         // A second process (another connection pool) sees the schema and applies nothing either.
         let again = try await Harness.withStore(url) { try await $0.migrate() }
         #expect(again.isEmpty)
+    }
+
+    /// An instance's published learned-noise model replaces its previous one and leaves other instances' alone.
+    static func noiseModelPublishing(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        try await Harness.withStore(url) { store in
+            _ = try await store.migrate()
+            #expect(try await store.noiseModels().isEmpty)
+            let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+            var a = LedgerNoiseModel(
+                instance: "host-a:1", updatedAt: t0, learning: true, minShare: 0.5, minSamples: 20, window: 200,
+                estimates: [
+                    .init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 40, samples: 40),
+                    .init(route: "GET /api/v1/comments/{id}", field: "$.score", noisyIn: 3, samples: 40),
+                ]
+            )
+            try await store.publishNoiseModel(a)
+            let b = LedgerNoiseModel(instance: "host-b:2", updatedAt: t0.addingTimeInterval(5), learning: false, minShare: 0.8, minSamples: 5, window: 50, estimates: [])
+            try await store.publishNoiseModel(b)
+            var models = try await store.noiseModels()
+            #expect(models.map(\.instance) == ["host-b:2", "host-a:1"], "newest first")
+            #expect(models.last == a)
+            #expect(models.first == b)
+
+            // The next snapshot of host-a replaces its estimates (one dropped out of the window, one changed).
+            a.updatedAt = t0.addingTimeInterval(30)
+            a.minShare = 0.6
+            a.estimates = [.init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 38, samples: 50)]
+            try await store.publishNoiseModel(a)
+            models = try await store.noiseModels()
+            #expect(models.first == a)
+            #expect(models.first?.estimates.count == 1)
+            #expect(models.first.map { $0.classifiesAsNoise($0.estimates[0]) } == true)
+            #expect(models.last == b, "another instance's model is left alone")
+        }
     }
 
     static func insertRoundTripsAndIsIdempotent(_ backend: Backend) async throws {
@@ -100,7 +135,7 @@ enum LedgerScenarios {
         comeBack: @Sendable () async throws -> Void
     ) async throws {
         _ = try await Harness.withStore(url) { try await $0.migrate() }
-        let (spooled, replayed, dropped) = try await Harness.withWriter(Harness.configuration(url: url, batchSize: 50)) { writer in
+        let (spooled, replayed, dropped) = try await Harness.withWriter(Harness.configuration(url: url, batchSize: 50, writeTimeout: .seconds(3))) { writer in
             for i in 0..<500 { writer.record(SyntheticComparisons.make(index: i)) }
             try await Harness.waitUntil("the first 500 are written") { writer.metrics.snapshot.written >= 500 }
             try await goDown()
@@ -134,7 +169,7 @@ enum LedgerScenarios {
         readURL: @Sendable () async throws -> LedgerURL,
         comeBack: @Sendable () async throws -> Void
     ) async throws {
-        var configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 120_000)
+        var configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 120_000, writeTimeout: .seconds(3))
         configuration.queueCapacity = 5_000
         let recorded = 1_000
         let snapshot = try await Harness.withWriter(configuration) { writer in

@@ -18,6 +18,10 @@ struct PostgresLedgerTests {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.postgres)
     }
 
+    @Test func noiseModelPublishing() async throws {
+        try await LedgerScenarios.noiseModelPublishing(.postgres)
+    }
+
     @Test func insertRoundTripsAndIsIdempotent() async throws {
         try await LedgerScenarios.insertRoundTripsAndIsIdempotent(.postgres)
     }

@@ -17,6 +17,10 @@ struct SQLiteLedgerTests {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.sqlite)
     }
 
+    @Test func noiseModelPublishing() async throws {
+        try await LedgerScenarios.noiseModelPublishing(.sqlite)
+    }
+
     @Test func insertRoundTripsAndIsIdempotent() async throws {
         try await LedgerScenarios.insertRoundTripsAndIsIdempotent(.sqlite)
     }

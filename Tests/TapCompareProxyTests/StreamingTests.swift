@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TapCompareProxy
 import TapCompareTestSupport
@@ -22,10 +22,10 @@ struct StreamingTests {
 
     /// Samples resident memory until cancelled; returns the peak.
     final class PeakMemory: Sendable {
-        let peak = Mutex(0)
+        let peak = NIOLockedValueBox(0)
         func run() async {
             while !Task.isCancelled {
-                if let rss = residentMemoryBytes() { self.peak.withLock { $0 = max($0, rss) } }
+                if let rss = residentMemoryBytes() { self.peak.withLockedValue { $0 = max($0, rss) } }
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
@@ -38,7 +38,7 @@ struct StreamingTests {
         try await body()
         task.cancel()
         await task.value
-        return sampler.peak.withLock { $0 } - before
+        return sampler.peak.withLockedValue { $0 } - before
     }
 
     @Test("a large download passes with memory that does not grow with its size")
@@ -60,7 +60,7 @@ struct StreamingTests {
             }
             sampling.cancel()
             await sampling.value
-            let growth = sampler.peak.withLock { $0 } - before
+            let growth = sampler.peak.withLockedValue { $0 } - before
             #expect(received == Self.size)
             #expect(checksum.value == StreamChecksum.pattern(count: Self.size))
             #expect(growth < Self.allowedGrowth, "resident memory grew by \(growth >> 20) MiB for \(Self.size >> 20) MiB")

@@ -54,7 +54,10 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    static func encoded(_ s: String) -> String { urlEncode(s) }
+    /// Percent-encodes a path segment as the UI's script does (`encodeURIComponent`).
+    static func encoded(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"))!
+    }
 
     @Test func apiAnswersTheSeededFigures() async throws {
         try await self.withServer { base, fixture in
@@ -112,37 +115,57 @@ import Testing
             #expect(list.count == 1)
             #expect(list.first?["created_by"] as? String == "ann")
 
-            // The route page now shows the field as marked instead of offering the button.
-            let page = try await self.call(base + "/ui/route?route=\(Self.encoded(ReviewFixture.postsRoute))&since=all").1
-            #expect(page.contains("<span class=\"pill noise\">marked noise</span>"))
+            // The route's field list (what the UI draws the route view from) now carries the verdict, so the UI
+            // shows the field as marked instead of offering the button.
+            let fields = try #require(try self.json(try await self.call(base + "/api/v1/routes/\(Self.encoded(ReviewFixture.postsRoute))/fields").1)["fields"] as? [[String: Any]])
+            #expect(fields.first { $0["field"] as? String == "$.request_id" }?["annotation"] as? String == "noise")
+            #expect(fields.first { $0["field"] as? String == "$.comments[*].score" }?["annotation"] == nil)
 
             #expect(try await self.call(base + "/api/v1/annotations", method: .POST, body: "not json").0 == 400)
             #expect(try await self.call(base + "/api/v1/annotations", method: .POST, body: #"{"route":"r","field":"f","classification":"maybe"}"#).0 == 400)
         }
     }
 
-    @Test func uiPagesRenderTheDrillDown() async throws {
-        try await self.withServer { base, fixture in
-            let (status, overview) = try await self.call(base + "/ui")
+    func head(_ url: String) async throws -> (Int, [String: String], String) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        var headers: [String: String] = [:]
+        for h in response.headers { headers[h.name.lowercased()] = h.value }
+        return (Int(response.status.code), headers, String(buffer: try await response.body.collect(upTo: 4 << 20)))
+    }
+
+    /// `/ui` is a static shell: no ledger data in it, nothing from another origin, no inline script, a strict
+    /// Content-Security-Policy; its script reads `/api/v1` and sends the bearer token.
+    @Test func theUIIsAStaticShellOverTheAPI() async throws {
+        try await self.withServer { base, _ in
+            let (status, headers, shell) = try await self.head(base + "/ui")
             #expect(status == 200)
-            #expect(overview.contains("id=\"mismatch-rate\">50.00%</div>"))
-            #expect(overview.contains("<code>GET /api/v1/posts/{id}/comments</code>"))
-            #expect(overview.contains("<option value=\"all\" selected>everything</option>"))
+            #expect(headers["content-type"] == "text/html; charset=utf-8")
+            #expect(headers["content-security-policy"]?.contains("script-src 'self'") == true)
+            #expect(headers["content-security-policy"]?.contains("unsafe-inline") == false)
+            #expect(shell.contains("<meta name=\"tapcompare-default-since\" content=\"all\">"))
+            #expect(shell.contains("<script src=\"/ui/app.js\" defer></script>"))
+            #expect(shell.contains("<link rel=\"stylesheet\" href=\"/ui/app.css\">"))
+            #expect(!shell.contains("<script>") && !shell.contains("<style>"))
+            #expect(!shell.contains("http://") && !shell.contains("https://"))
+            #expect(!shell.contains(ReviewFixture.commentRoute), "the shell holds no ledger data")
+            #expect(try await self.head(base + "/ui/").2 == shell)
 
-            let route = try await self.call(base + "/ui/route?route=\(Self.encoded(ReviewFixture.commentRoute))&since=all").1
-            #expect(route.contains("data-field=\"$.score\""))
-            #expect(route.contains("<script src=\"/ui/app.js\" defer></script>"))
+            let (scriptStatus, scriptHeaders, script) = try await self.head(base + "/ui/app.js")
+            #expect(scriptStatus == 200)
+            #expect(scriptHeaders["content-type"] == "text/javascript; charset=utf-8")
+            for call in ["/api/v1/overview?", "/api/v1/routes?", "/fields?", "/api/v1/comparisons/", "/api/v1/annotations", "sessionStorage", "\"Bearer \""] {
+                #expect(script.contains(call), "app.js should use \(call)")
+            }
+            #expect(!script.contains("http://") && !script.contains("https://"))
 
-            let field = try await self.call(base + "/ui/field?route=\(Self.encoded(ReviewFixture.commentRoute))&field=\(Self.encoded("$.score"))&kind=value_changed&since=all").1
-            #expect(field.contains("<mark data-path=\"/score\"><span class=\"jn\">1.28</span></mark>"))
+            let (cssStatus, cssHeaders, css) = try await self.head(base + "/ui/app.css")
+            #expect(cssStatus == 200)
+            #expect(cssHeaders["content-type"] == "text/css; charset=utf-8")
+            #expect(css.contains(".card.hero") && css.contains(".token-form"))
+            #expect(!css.contains("url(") && !css.contains("@import"))
 
-            let id = fixture.scoreMismatchIDs[2].uuidString.lowercased()
-            let comparison = try await self.call(base + "/ui/comparisons/\(id)").1
-            #expect(comparison.contains("<mark data-path=\"/score\"><span class=\"jn\">1.5</span></mark>"))
-
-            let script = try await self.call(base + "/ui/app.js")
-            #expect(script.0 == 200 && script.1.contains("/api/v1/annotations"))
-            #expect(try await self.call(base + "/ui/route").0 == 400)
+            // The server-rendered pages are gone; old links answer 404 rather than a stale page.
+            #expect(try await self.call(base + "/ui/route?route=x").0 == 404)
         }
     }
 }

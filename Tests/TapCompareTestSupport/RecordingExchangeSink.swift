@@ -1,19 +1,19 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 
 /// An ``ExchangeSink`` that keeps every exchange it is given, for tests to inspect.
 public final class RecordingExchangeSink: ExchangeSink {
-    private let exchanges = Mutex<[Exchange]>([])
+    private let exchanges = NIOLockedValueBox<[Exchange]>([])
 
     public init() {}
 
     public func submit(_ exchange: Exchange) {
-        self.exchanges.withLock { $0.append(exchange) }
+        self.exchanges.withLockedValue { $0.append(exchange) }
     }
 
     /// Everything submitted so far, in order.
-    public var recorded: [Exchange] { self.exchanges.withLock { $0 } }
-    public var count: Int { self.exchanges.withLock { $0.count } }
+    public var recorded: [Exchange] { self.exchanges.withLockedValue { $0 } }
+    public var count: Int { self.exchanges.withLockedValue { $0.count } }
 
     /// Waits (polling, for tests) until at least `count` exchanges arrived; returns them.
     @discardableResult

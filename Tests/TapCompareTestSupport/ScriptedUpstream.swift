@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// An in-process HTTP/1.1 upstream on a free port whose answers are scripted per request, including every
 /// misbehaviour a proxy must survive: slow, hanging, resetting, garbage, huge, trickling.
@@ -21,7 +21,7 @@ public final class ScriptedUpstream: Sendable {
         var connections = 0
     }
 
-    let state = Mutex(State())
+    let state = NIOLockedValueBox(State())
     private let channel: any Channel
     public let port: Int
 
@@ -51,19 +51,19 @@ public final class ScriptedUpstream: Sendable {
     public var url: String { "http://127.0.0.1:\(self.port)" }
 
     /// Every request received so far, in arrival order.
-    public var requests: [RecordedRequest] { self.state.withLock { $0.requests } }
+    public var requests: [RecordedRequest] { self.state.withLockedValue { $0.requests } }
     /// Requests whose head has arrived.
-    public var requestCount: Int { self.state.withLock { $0.events.filter { $0.hasPrefix("request ") }.count } }
+    public var requestCount: Int { self.state.withLockedValue { $0.events.filter { $0.hasPrefix("request ") }.count } }
     /// Responses completely written.
-    public var respondedCount: Int { self.state.withLock { $0.responded } }
+    public var respondedCount: Int { self.state.withLockedValue { $0.responded } }
     /// The most requests handled at the same time.
-    public var maxConcurrentRequests: Int { self.state.withLock { $0.maxInFlight } }
+    public var maxConcurrentRequests: Int { self.state.withLockedValue { $0.maxInFlight } }
     /// Requests being handled now (head received, response not finished, connection open).
-    public var requestsInFlight: Int { self.state.withLock { $0.inFlight } }
+    public var requestsInFlight: Int { self.state.withLockedValue { $0.inFlight } }
     /// `request <uri>` and `response <uri>` in the order they happened.
-    public var events: [String] { self.state.withLock { $0.events } }
+    public var events: [String] { self.state.withLockedValue { $0.events } }
     /// Connections accepted so far.
-    public var connectionCount: Int { self.state.withLock { $0.connections } }
+    public var connectionCount: Int { self.state.withLockedValue { $0.connections } }
 
     public func shutdown() async throws {
         try await self.channel.close().get()
@@ -116,7 +116,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
     private var upstream: ScriptedUpstream { self.box.upstream! }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.upstream.state.withLock { $0.connections += 1 }
+        self.upstream.state.withLockedValue { $0.connections += 1 }
         context.fireChannelActive()
     }
 
@@ -128,7 +128,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.bodyLength = 0
             self.checksum = StreamChecksum()
             self.inRequest = true
-            self.upstream.state.withLock {
+            self.upstream.state.withLockedValue {
                 $0.events.append("request \(head.uri)")
                 $0.inFlight += 1
                 $0.maxInFlight = max($0.maxInFlight, $0.inFlight)
@@ -142,7 +142,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
         case .end:
             guard let head = self.head else { return }
             let recorded = RecordedRequest(head: head, body: self.body, bodyLength: self.bodyLength, bodyChecksum: self.checksum.value)
-            self.upstream.state.withLock { $0.requests.append(recorded) }
+            self.upstream.state.withLockedValue { $0.requests.append(recorded) }
             self.respond(context: context, to: recorded)
         }
     }
@@ -151,7 +151,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
         self.closed = true
         if self.inRequest {
             self.inRequest = false
-            self.upstream.state.withLock { $0.inFlight -= 1 }
+            self.upstream.state.withLockedValue { $0.inFlight -= 1 }
         }
         context.fireChannelInactive()
     }
@@ -163,7 +163,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
     private func finished(context: ChannelHandlerContext, uri: String) {
         guard self.inRequest else { return }
         self.inRequest = false
-        self.upstream.state.withLock {
+        self.upstream.state.withLockedValue {
             $0.inFlight -= 1
             $0.responded += 1
             $0.events.append("response \(uri)")

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The admin listener: `/healthz`, `/readyz`, `/metrics` (Prometheus text format), and whatever the review
 /// layer mounts (`/ui`, `/api/v1/…`).
@@ -33,13 +33,16 @@ public struct AdminServer: Service {
         }
     }
 
-    /// Mounts more routes on the admin router (the review UI and its API).
+    /// Mounts more routes on the admin router (the review UI and its API). With a token, only `publicPaths`
+    /// (given to ``init(configuration:registry:readiness:routes:publicPaths:eventLoopGroup:logger:)``) and the
+    /// health probes are served without it.
     public typealias RouteInstaller = @Sendable (Router<BasicRequestContext>) -> Void
 
     let configuration: Configuration
     let registry: PrometheusCollectorRegistry
     let readiness: Readiness
     let installers: [RouteInstaller]
+    let publicPaths: Set<String>
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     let boundPort: BoundPort
@@ -49,6 +52,7 @@ public struct AdminServer: Service {
         registry: PrometheusCollectorRegistry,
         readiness: Readiness,
         routes: [RouteInstaller] = [],
+        publicPaths: Set<String> = [],
         eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) {
@@ -56,6 +60,7 @@ public struct AdminServer: Service {
         self.registry = registry
         self.readiness = readiness
         self.installers = routes
+        self.publicPaths = publicPaths
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.boundPort = BoundPort()
@@ -67,7 +72,7 @@ public struct AdminServer: Service {
     public func run() async throws {
         let router = Router()
         if let token = self.configuration.token, !token.isEmpty {
-            router.add(middleware: BearerTokenMiddleware(token: token))
+            router.add(middleware: BearerTokenMiddleware(token: token, publicPaths: self.publicPaths))
         }
         router.get("/healthz") { _, _ in "ok\n" }
         let readiness = self.readiness
@@ -104,7 +109,7 @@ public struct AdminServer: Service {
 
 /// The admin listener's bound port, published once it is known.
 final class BoundPort: Sendable {
-    private let port = Mutex<Int?>(nil)
-    var value: Int? { self.port.withLock { $0 } }
-    func set(_ value: Int?) { self.port.withLock { $0 = value } }
+    private let port = NIOLockedValueBox<Int?>(nil)
+    var value: Int? { self.port.withLockedValue { $0 } }
+    func set(_ value: Int?) { self.port.withLockedValue { $0 = value } }
 }

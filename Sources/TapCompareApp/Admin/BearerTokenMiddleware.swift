@@ -1,17 +1,23 @@
 import Hummingbird
 
 /// Requires `Authorization: Bearer <admin.token>` on every admin request except the health probes, which load
-/// balancers call without credentials.
+/// balancers call without credentials, and the paths the mounted routes declare public (the review UI's static
+/// shell, which holds no data and must load to ask for the token).
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]
-    static var openPaths: Set<String> { ["/healthz", "/readyz"] }
+    let openPaths: Set<String>
+    static var probePaths: Set<String> { ["/healthz", "/readyz"] }
 
-    init(token: String) {
+    /// - Parameters:
+    ///   - token: The bearer token.
+    ///   - publicPaths: Exact paths served without it, besides ``probePaths``. Default none.
+    init(token: String, publicPaths: Set<String> = []) {
         self.token = Array(token.utf8)
+        self.openPaths = Self.probePaths.union(publicPaths)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.openPaths.contains(request.uri.path) {
+        if self.openPaths.contains(request.uri.path) {
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),

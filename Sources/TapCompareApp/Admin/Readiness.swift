@@ -1,28 +1,28 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What `/readyz` reports: ready once every registered component has said so (the proxy is listening, the
 /// ledger is migrated), not ready again while shutting down so load balancers drain this instance first.
 public final class Readiness: Sendable {
-    private let state = Mutex<[String: Bool]>([:])
+    private let state = NIOLockedValueBox<[String: Bool]>([:])
 
     public init() {}
 
     /// Declares a component that must become ready before the whole is.
     public func register(_ component: String) {
-        self.state.withLock { $0[component] = false }
+        self.state.withLockedValue { $0[component] = false }
     }
 
     public func set(_ component: String, ready: Bool) {
-        self.state.withLock { $0[component] = ready }
+        self.state.withLockedValue { $0[component] = ready }
     }
 
     /// Ready when at least one component is registered and all are ready.
     public var isReady: Bool {
-        self.state.withLock { !$0.isEmpty && $0.values.allSatisfy { $0 } }
+        self.state.withLockedValue { !$0.isEmpty && $0.values.allSatisfy { $0 } }
     }
 
     /// The components not ready yet, for the `/readyz` body.
     public var pending: [String] {
-        self.state.withLock { $0.filter { !$0.value }.keys.sorted() }
+        self.state.withLockedValue { $0.filter { !$0.value }.keys.sorted() }
     }
 }

@@ -1,16 +1,16 @@
 import CoreMetrics
 import Metrics
 import Prometheus
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Installs the Prometheus backend for swift-metrics exactly once per process (swift-metrics allows one
 /// bootstrap), and hands out the registry that `/metrics` renders.
 public enum MetricsBootstrap {
-    private static let installed = Mutex<PrometheusCollectorRegistry?>(nil)
+    private static let installed = NIOLockedValueBox<PrometheusCollectorRegistry?>(nil)
 
     /// The process-wide registry, bootstrapping swift-metrics on first use.
     public static var registry: PrometheusCollectorRegistry {
-        self.installed.withLock { current in
+        self.installed.withLockedValue { current in
             if let current { return current }
             let registry = PrometheusCollectorRegistry()
             var factory = PrometheusMetricsFactory(registry: registry)

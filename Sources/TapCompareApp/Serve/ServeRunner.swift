@@ -42,6 +42,7 @@ public struct ServeRunner {
         public let store: any LedgerStore
         public let capture: CaptureWriter?
         public let classification: ClassificationService
+        public let noisePublisher: NoiseModelPublisher
         public let readiness: Readiness
         public let services: [ServiceGroupConfiguration.ServiceConfiguration]
     }
@@ -162,6 +163,7 @@ public struct ServeRunner {
             registry: MetricsBootstrap.registry,
             readiness: readiness,
             routes: [review.installer],
+            publicPaths: ReviewRoutes.publicPaths,
             eventLoopGroup: group,
             logger: logger
         )
@@ -182,9 +184,15 @@ public struct ServeRunner {
         }
         let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
 
+        let noisePublisher = NoiseModelPublisher(
+            model: classification.noiseModel, learning: c.noise.secondary != nil || c.noise.replayLegacy,
+            instance: c.ledger.instance, store: store, logger: logger
+        )
+
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: store),
             .init(service: writer),
+            .init(service: noisePublisher),
             .init(service: ProbeLifecycle(probes: probes)),
             .init(service: classification),
             .init(service: stage),
@@ -199,7 +207,7 @@ public struct ServeRunner {
         ]
         return Assembly(
             proxy: proxy, admin: admin, stage: stage, writer: writer, store: store, capture: capture,
-            classification: classification,
+            classification: classification, noisePublisher: noisePublisher,
             readiness: readiness, services: services
         )
     }

@@ -9,6 +9,10 @@ public struct ReplayConfiguration: Sendable {
     /// With a live legacy: send each safe request to legacy twice and classify a discrepancy where legacy
     /// disagrees with itself as noise, not a regression (`--baseline`). Default `false` (it doubles legacy's load).
     public var baseline: Bool = false
+    /// Learn noise from the capture itself: repeated reads whose recorded legacy answers differ (see
+    /// ``CaptureNoiseLearner``). `nil` turns it off (`--no-learn-noise`). Default: on, with `serve`'s thresholds
+    /// (`min_share` 0.5, `min_samples` 20, window 200) and pairs at most 10 s apart.
+    public var learnNoise: CaptureNoiseLearner.Configuration? = .init()
     /// Requests in flight at once (`--concurrency`). Default `16`.
     public var concurrency: Int
     /// Requests started per second at most (`--rate`). Default: no limit.

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Progress of a replay: counters updated by the workers, printed by ``report(total:)``.
 ///
@@ -11,7 +11,7 @@ public final class ReplayProgress: Sendable {
         var failing = 0
     }
 
-    private let counts = Mutex(Counts())
+    private let counts = NIOLockedValueBox(Counts())
     private let start = ContinuousClock.now
     let total: Int
     let isTerminal: Bool
@@ -34,7 +34,7 @@ public final class ReplayProgress: Sendable {
     }
 
     func completed(failing: Bool) {
-        self.counts.withLock {
+        self.counts.withLockedValue {
             $0.done += 1
             if failing { $0.failing += 1 }
         }
@@ -42,7 +42,7 @@ public final class ReplayProgress: Sendable {
 
     /// The current line, e.g. `[#####-----] 1234/5000  24%  3456 req/s  ETA 1s  mismatches 12`.
     public func line() -> String {
-        let c = self.counts.withLock { $0 }
+        let c = self.counts.withLockedValue { $0 }
         let elapsed = (ContinuousClock.now - self.start).seconds
         let rate = elapsed > 0 ? Double(c.done) / elapsed : 0
         let fraction = self.total == 0 ? 1 : Double(c.done) / Double(self.total)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TapCompareComparison
 import TapCompareCore
 
 /// One `tapcompare replay` from files to verdict: reads the captures, replays, writes the reports, judges.
@@ -26,10 +27,13 @@ public struct ReplayRun: Sendable {
     public struct Result: Sendable {
         public var summary: ReplaySummary
         public var verdict: ReplayVerdict
+        /// What was learned from the capture's repeated reads; `nil` when learning was off.
+        public var learnedNoise: CaptureNoiseLearner.Outcome?
 
-        public init(summary: ReplaySummary, verdict: ReplayVerdict) {
+        public init(summary: ReplaySummary, verdict: ReplayVerdict, learnedNoise: CaptureNoiseLearner.Outcome? = nil) {
             self.summary = summary
             self.verdict = verdict
+            self.learnedNoise = learnedNoise
         }
     }
 
@@ -60,8 +64,12 @@ public struct ReplayRun: Sendable {
         logger: Logger
     ) async throws(ReplayError) -> Result {
         let records = try Self.read(self.captures)
-        let replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, sinkIsBusy: sinkIsBusy, logger: logger)
+        var replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, sinkIsBusy: sinkIsBusy, logger: logger)
         let items = try replayer.prepare(records)
+        let learned = self.configuration.learnNoise.map {
+            CaptureNoiseLearner(configuration: $0, comparator: comparator).learn(from: items.filter { $0.skipReason == nil }.map(\.exchange))
+        }
+        replayer.noiseModel = learned?.model
         let toSend = items.filter { $0.skipReason == nil }.count
         let progress = ReplayProgress(total: items.count)
         let summary: ReplaySummary
@@ -84,7 +92,7 @@ public struct ReplayRun: Sendable {
             let md = MarkdownReport.render(summary, verdict: verdict, candidate: candidate, runID: self.configuration.runID)
             try Self.write(md, to: path, flag: "--markdown")
         }
-        return Result(summary: summary, verdict: verdict)
+        return Result(summary: summary, verdict: verdict, learnedNoise: learned)
     }
 
     static func write(_ text: String, to path: String, flag: String) throws(ReplayError) {
@@ -112,6 +120,12 @@ public struct ReplayRun: Sendable {
         let p = s.latencyPercentiles
         func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "–" }
         out += "latency p50/p99: legacy \(ms(p.legacyP50)) / \(ms(p.legacyP99)), candidate \(ms(p.candidateP50)) / \(ms(p.candidateP99))\n"
+        if let learned = result.learnedNoise {
+            let c = learned.model.configuration
+            out += "learned noise: \(learned.pairs) repeated read\(learned.pairs == 1 ? "" : "s") in the capture (min_share \(c.minShare), min_samples \(c.minSamples))"
+            let fields = learned.noisyFields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sorted().joined(separator: ", "))" }
+            out += fields.isEmpty ? "; no field classified as noise\n" : ": " + fields.joined(separator: "; ") + "\n"
+        }
         if let runID { out += "run id \(runID)\n" }
         return out
     }

@@ -23,6 +23,8 @@ public struct Replayer: Sendable {
     private let sink: (any ComparisonRecordSink)?
     private let sinkIsBusy: (@Sendable () -> Bool)?
     private let logger: Logger
+    /// Learned noise (from the capture, see ``CaptureNoiseLearner``), applied to comparisons without a baseline.
+    public var noiseModel: NoiseModel?
 
     public init(
         configuration: ReplayConfiguration,
@@ -170,6 +172,11 @@ public struct Replayer: Sendable {
             let baseline = ChangedPaths(self.comparator.compare(selfCheck).discrepancies)
             record.discrepancies = DiscrepancyClassifier.classify(
                 record.discrepancies, route: record.route, evidence: .init(baseline: baseline), noiseModel: nil
+            )
+        } else if let model = self.noiseModel, !record.discrepancies.isEmpty {
+            // No second answer for this request: fields legacy was seen changing by itself are noise.
+            record.discrepancies = DiscrepancyClassifier.classify(
+                record.discrepancies, route: record.route, evidence: .init(), noiseModel: model
             )
         }
         return record

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The bounded hand-off between the proxy's event loops and the capture writer.
 ///
@@ -18,14 +18,14 @@ final class CaptureQueue<Element: Sendable>: Sendable {
     }
 
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
     func push(_ element: Element) -> PushResult {
-        let (result, waiter) = self.state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?) in
+        let (result, waiter) = self.state.withLockedValue { state -> (PushResult, CheckedContinuation<Void, Never>?) in
             if state.finished { return (.finished, nil) }
             if state.items.count >= self.capacity { return (.full, nil) }
             state.items.append(element)
@@ -39,7 +39,7 @@ final class CaptureQueue<Element: Sendable>: Sendable {
 
     /// Stops accepting; ``next()`` returns what is left, then `nil`.
     func finish() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             state.finished = true
             let w = state.waiter
             state.waiter = nil
@@ -51,16 +51,16 @@ final class CaptureQueue<Element: Sendable>: Sendable {
     /// Everything queued (at least one element), or `nil` once finished and empty. Only one consumer.
     func next() async -> [Element]? {
         while true {
-            let taken = self.state.withLock { state -> [Element]? in
+            let taken = self.state.withLockedValue { state -> [Element]? in
                 if state.items.isEmpty { return nil }
                 let items = state.items
                 state.items.removeAll(keepingCapacity: true)
                 return items
             }
             if let taken { return taken }
-            if self.state.withLock({ $0.finished }) { return nil }
+            if self.state.withLockedValue({ $0.finished }) { return nil }
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = self.state.withLock { state -> Bool in
+                let resumeNow = self.state.withLockedValue { state -> Bool in
                     if !state.items.isEmpty || state.finished { return true }
                     state.waiter = continuation
                     return false
@@ -70,5 +70,5 @@ final class CaptureQueue<Element: Sendable>: Sendable {
         }
     }
 
-    var count: Int { self.state.withLock { $0.items.count } }
+    var count: Int { self.state.withLockedValue { $0.items.count } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -30,7 +31,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     private let logger: Logger
     private let written = Atomic<Int>(0)
     private let sampledOut = Atomic<Int>(0)
-    private let dropped = Mutex<[DropReason: Int]>([:])
+    private let dropped = NIOLockedValueBox<[DropReason: Int]>([:])
     private let droppedCounters: [DropReason: Counter]
     private let writtenCounter = Counter(label: "tapcompare_capture_written_total")
 
@@ -80,7 +81,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     /// Exchanges written so far.
     public var writtenCount: Int { self.written.load(ordering: .relaxed) }
     /// Exchanges not written, by reason.
-    public func droppedCount(_ reason: DropReason) -> Int { self.dropped.withLock { $0[reason] ?? 0 } }
+    public func droppedCount(_ reason: DropReason) -> Int { self.dropped.withLockedValue { $0[reason] ?? 0 } }
     /// Exchanges left out by `capture.sample_rate` (by design, so not a drop).
     public var sampledOutCount: Int { self.sampledOut.load(ordering: .relaxed) }
 
@@ -137,7 +138,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     }
 
     private func countDrop(_ reason: DropReason, _ n: Int) {
-        self.dropped.withLock { $0[reason, default: 0] += n }
+        self.dropped.withLockedValue { $0[reason, default: 0] += n }
         self.droppedCounters[reason]!.increment(by: n)
     }
 }

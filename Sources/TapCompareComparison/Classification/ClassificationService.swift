@@ -4,7 +4,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 import TapCompareJSON
 import TapCompareRules
@@ -287,11 +287,11 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
     /// is made once and reused.
     static func evidence(_ kind: String, _ result: String) -> Counter {
         let key = kind + "/" + result
-        if let counter = self.evidenceCounters.withLock({ $0[key] }) { return counter }
+        if let counter = self.evidenceCounters.withLockedValue({ $0[key] }) { return counter }
         let counter = Counter(label: "tapcompare_classification_evidence_total", dimensions: [("kind", kind), ("result", result)])
-        self.evidenceCounters.withLock { $0[key] = counter }
+        self.evidenceCounters.withLockedValue { $0[key] = counter }
         return counter
     }
 
-    private static let evidenceCounters = Mutex<[String: Counter]>([:])
+    private static let evidenceCounters = NIOLockedValueBox<[String: Counter]>([:])
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Learned noise: which fields of a route legacy itself keeps changing, judged over a sliding window of the
 /// comparisons that had a baseline (a second legacy answer).
@@ -54,7 +54,7 @@ public final class NoiseModel: Sendable {
 
     public let configuration: Configuration
     /// Bounded: at most `window` entries per route, and routes are templates (a bounded set).
-    private let state = Mutex<[String: RouteWindow]>([:])
+    private let state = NIOLockedValueBox<[String: RouteWindow]>([:])
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -63,12 +63,12 @@ public final class NoiseModel: Sendable {
     /// Records one baselined comparison: the fields (grouping keys) at which the two legacy answers differed.
     public func observe(route: String, noisyFields: Set<String>) {
         let window = max(1, self.configuration.window)
-        self.state.withLock { $0[route, default: RouteWindow()].add(noisyFields, window: window) }
+        self.state.withLockedValue { $0[route, default: RouteWindow()].add(noisyFields, window: window) }
     }
 
     /// Whether the field is known to be noisy on this route.
     public func isNoisy(route: String, field: String) -> Bool {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             guard let w = state[route], w.ring.count >= self.configuration.minSamples, w.ring.count > 0 else { return false }
             return Double(w.counts[field] ?? 0) / Double(w.ring.count) >= self.configuration.minShare
         }
@@ -76,7 +76,7 @@ public final class NoiseModel: Sendable {
 
     /// Every field the model has seen change, for the report.
     public func estimates() -> [FieldEstimate] {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.flatMap { route, w in
                 w.counts.map { FieldEstimate(route: route, field: $0.key, noisyIn: $0.value, samples: w.ring.count) }
             }.sorted { ($0.route, $0.field) < ($1.route, $1.field) }

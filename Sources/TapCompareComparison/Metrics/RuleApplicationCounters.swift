@@ -1,5 +1,5 @@
 import Metrics
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareRules
 
 /// How many times each rule of a rule set applied: an in-memory snapshot for reports, and the metric
@@ -11,19 +11,19 @@ import TapCompareRules
 /// no lock per node. Metric handles are created once per rule.
 public final class RuleApplicationCounters: Sendable {
     public let rules: [Rule]
-    private let counts: Mutex<[Int]>
+    private let counts: NIOLockedValueBox<[Int]>
     private let counters: [Counter]
 
     public init(rules: [Rule]) {
         self.rules = rules
-        self.counts = Mutex([Int](repeating: 0, count: rules.count))
+        self.counts = NIOLockedValueBox([Int](repeating: 0, count: rules.count))
         self.counters = rules.map { Counter(label: "tapcompare_rule_applications_total", dimensions: [("rule", $0.name)]) }
     }
 
     /// Adds one comparison's applications (rule id → count).
     func add(_ applications: [Int: Int]) {
         guard !applications.isEmpty else { return }
-        self.counts.withLock { counts in
+        self.counts.withLockedValue { counts in
             for (rule, n) in applications where rule < counts.count { counts[rule] += n }
         }
         for (rule, n) in applications where rule < self.counters.count { self.counters[rule].increment(by: n) }
@@ -31,7 +31,7 @@ public final class RuleApplicationCounters: Sendable {
 
     /// Every rule with its count so far, in rule order (zero for rules that never applied).
     public func snapshot() -> [(rule: Rule, applications: Int)] {
-        let counts = self.counts.withLock { $0 }
+        let counts = self.counts.withLockedValue { $0 }
         return self.rules.map { ($0, counts[$0.id]) }
     }
 }

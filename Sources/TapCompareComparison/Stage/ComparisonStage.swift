@@ -4,7 +4,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 import TapCompareRules
 
@@ -28,8 +28,8 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     /// Classification and write verification, when configured; it delivers back through ``deliver(_:)``.
     private let refiner: (any ComparisonRefiner)?
     private let logger: Logger
-    private let queue: Mutex<QueueState>
-    private let comparatorBox: Mutex<Comparator>
+    private let queue: NIOLockedValueBox<QueueState>
+    private let comparatorBox: NIOLockedValueBox<Comparator>
     private let metrics = MetricsCache()
 
     struct QueueState {
@@ -55,15 +55,15 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
         self.sink = sink
         self.refiner = refiner
         self.logger = logger
-        self.queue = Mutex(QueueState(buffer: CircularBuffer(initialCapacity: min(configuration.queueCapacity, 1024))))
-        self.comparatorBox = Mutex(Comparator(ruleSet: ruleSet, configuration: configuration.comparator))
+        self.queue = NIOLockedValueBox(QueueState(buffer: CircularBuffer(initialCapacity: min(configuration.queueCapacity, 1024))))
+        self.comparatorBox = NIOLockedValueBox(Comparator(ruleSet: ruleSet, configuration: configuration.comparator))
     }
 
     /// The comparator in force (its rule set and rule counters).
-    public var comparator: Comparator { self.comparatorBox.withLock { $0 } }
+    public var comparator: Comparator { self.comparatorBox.withLockedValue { $0 } }
 
     /// Exchanges waiting for a worker.
-    public var queuedCount: Int { self.queue.withLock { $0.buffer.count } }
+    public var queuedCount: Int { self.queue.withLockedValue { $0.buffer.count } }
 
     // MARK: - ExchangeSink
 
@@ -73,7 +73,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
             case queued
             case drop(SkipReason, metric: String)
         }
-        let action: Action = self.queue.withLock { state in
+        let action: Action = self.queue.withLockedValue { state in
             if state.closed { return .drop(.shuttingDown, metric: "shutting_down") }
             if !state.waiters.isEmpty { return .resume(state.waiters.removeFirst()) }
             guard state.buffer.count < self.configuration.queueCapacity else {
@@ -111,7 +111,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     /// Makes `ruleSet` the rule set for every later comparison (comparisons already running finish with the old one).
     public func replaceRuleSet(_ ruleSet: RuleSet) {
         let comparator = Comparator(ruleSet: ruleSet, configuration: self.configuration.comparator)
-        self.comparatorBox.withLock { $0 = comparator }
+        self.comparatorBox.withLockedValue { $0 = comparator }
     }
 
     // MARK: - Service
@@ -127,7 +127,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
             self.close()
         }
         // Anything still queued (cancelled, or the grace period ran out) is dropped and counted.
-        let left = self.queue.withLock { state -> [Exchange] in
+        let left = self.queue.withLockedValue { state -> [Exchange] in
             let items = Array(state.buffer)
             state.buffer.removeAll()
             return items
@@ -137,7 +137,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
 
     private func work() async {
         while let exchange = await self.next() {
-            let comparator = self.comparatorBox.withLock { $0 }
+            let comparator = self.comparatorBox.withLockedValue { $0 }
             let record = comparator.compare(exchange)
             if let refiner = self.refiner {
                 refiner.refine(record, exchange: exchange, comparator: comparator) { [self] refined in self.deliver(refined) }
@@ -161,7 +161,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
             case finished
             case wait
         }
-        let step: Step = self.queue.withLock { state in
+        let step: Step = self.queue.withLockedValue { state in
             if state.closed, let deadline = state.drainDeadline, ContinuousClock.now >= deadline { return .finished }
             if let e = state.buffer.popFirst() { return .exchange(e) }
             return state.closed ? .finished : .wait
@@ -171,7 +171,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
         case .finished: return nil
         case .wait:
             return await withCheckedContinuation { (continuation: CheckedContinuation<Exchange?, Never>) in
-                let immediate: Exchange?? = self.queue.withLock { state in
+                let immediate: Exchange?? = self.queue.withLockedValue { state in
                     if let e = state.buffer.popFirst() { return .some(e) }
                     if state.closed { return .some(nil) }
                     state.waiters.append(continuation)
@@ -183,7 +183,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     }
 
     private func close() {
-        let waiters = self.queue.withLock { state -> [CheckedContinuation<Exchange?, Never>] in
+        let waiters = self.queue.withLockedValue { state -> [CheckedContinuation<Exchange?, Never>] in
             guard !state.closed else { return [] }
             state.closed = true
             state.drainDeadline = ContinuousClock.now.advanced(by: self.configuration.shutdownGracePeriod)
@@ -211,11 +211,11 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
 
 /// Metric handles cached by label values (routes are templates, so the label sets stay small).
 final class MetricsCache: Sendable {
-    private let counters = Mutex<[[String]: Counter]>([:])
+    private let counters = NIOLockedValueBox<[[String]: Counter]>([:])
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
         let key = [label] + dimensions.map(\.1)
-        return self.counters.withLock { cache in
+        return self.counters.withLockedValue { cache in
             if let c = cache[key] { return c }
             let c = Counter(label: label, dimensions: dimensions)
             cache[key] = c

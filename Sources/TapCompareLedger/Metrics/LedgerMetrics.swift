@@ -1,5 +1,5 @@
 import Metrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The ledger's metrics (swift-metrics; exported by whatever backend the application bootstraps) plus the same
 /// figures kept in-process for `ledger status`, logs and tests.
@@ -42,40 +42,40 @@ public final class LedgerMetrics: Sendable {
     private let batchTimer = Metrics.Timer(label: "tapcompare_ledger_batch_duration_seconds", preferredDisplayUnit: .milliseconds)
     private let queueDepthGauge = Gauge(label: "tapcompare_ledger_queue_depth")
     private let spoolBytesGauge = Gauge(label: "tapcompare_ledger_spool_bytes")
-    private let totals = Mutex(Snapshot())
+    private let totals = NIOLockedValueBox(Snapshot())
 
     public init() {}
 
-    public var snapshot: Snapshot { self.totals.withLock { $0 } }
+    public var snapshot: Snapshot { self.totals.withLockedValue { $0 } }
 
     func written(_ n: Int, duration: Duration) {
         self.writtenCounter.increment(by: n)
         let (s, a) = duration.components
         self.batchTimer.recordNanoseconds(s * 1_000_000_000 + a / 1_000_000_000)
-        self.totals.withLock {
+        self.totals.withLockedValue {
             $0.written += n
             $0.batches += 1
         }
     }
 
-    func failedBatch() { self.totals.withLock { $0.failedBatches += 1 } }
+    func failedBatch() { self.totals.withLockedValue { $0.failedBatches += 1 } }
 
     func spooled(_ n: Int) {
         self.spooledCounter.increment(by: n)
-        self.totals.withLock { $0.spooled += n }
+        self.totals.withLockedValue { $0.spooled += n }
     }
 
     func replayed(_ n: Int) {
         self.replayedCounter.increment(by: n)
-        self.totals.withLock { $0.replayed += n }
+        self.totals.withLockedValue { $0.replayed += n }
     }
 
     func dropped(_ n: Int, reason: DropReason) {
         self.droppedCounters[reason]?.increment(by: n)
-        self.totals.withLock { $0.dropped[reason.rawValue, default: 0] += n }
+        self.totals.withLockedValue { $0.dropped[reason.rawValue, default: 0] += n }
     }
 
-    func gapWritten() { self.totals.withLock { $0.gapsWritten += 1 } }
+    func gapWritten() { self.totals.withLockedValue { $0.gapsWritten += 1 } }
 
     func queueDepth(_ n: Int) { self.queueDepthGauge.record(n) }
 

@@ -17,7 +17,7 @@ public final class PostgresLedgerStore: LedgerStore {
     /// The connection pool, for read queries of the report and the UI (it runs while the store runs). Bind every
     /// value (`PostgresQuery` interpolation does).
     public let client: PostgresClient
-    private let logger: Logger
+    let logger: Logger
     /// Day stamps (`20261122`) whose partitions this process knows to exist.
     private let knownPartitions = NIOLockedValueBox<Set<String>>([])
 
@@ -77,7 +77,7 @@ public final class PostgresLedgerStore: LedgerStore {
         return String(describing: error)
     }
 
-    private func unavailable(_ action: String, _ error: any Error) -> LedgerError {
+    func unavailable(_ action: String, _ error: any Error) -> LedgerError {
         if let ledger = error as? LedgerError { return ledger }
         // Class 22 (data exception) and 23 (integrity constraint violation): the rows, not the server, are the
         // problem; the writer isolates and drops them instead of retrying forever.

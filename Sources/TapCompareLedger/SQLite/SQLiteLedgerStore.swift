@@ -19,6 +19,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     private let logger: Logger
     private let mutex = AsyncMutex()
     private let connection = NIOLockedValueBox<SQLiteConnection?>(nil)
+    /// Set once ``run()`` has closed the connection: a late operation (an insert abandoned by the writer's timeout
+    /// that resumes after shutdown) must fail instead of opening a connection nobody would ever close.
+    private let shutDown = NIOLockedValueBox(false)
 
     /// - Parameters:
     ///   - path: The database file; created (with its schema, on ``migrate()``) when missing.
@@ -32,13 +35,21 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Suspends until graceful shutdown, then closes the connection.
     public func run() async throws {
         try? await gracefulShutdown()
-        try? await Task { try await self.mutex.withLock { await self.closeConnection() } }.value
+        try? await Task {
+            try await self.mutex.withLock {
+                self.shutDown.withLockedValue { $0 = true }
+                await self.closeConnection()
+            }
+        }.value
     }
 
     // MARK: Connection
 
     private func open() async throws -> SQLiteConnection {
         if let existing = self.connection.withLockedValue({ $0 }) { return existing }
+        guard !self.shutDown.withLockedValue({ $0 }) else {
+            throw LedgerError.storeUnavailable("SQLite ledger '\(self.path)' is shut down")
+        }
         let conn: SQLiteConnection
         do {
             conn = try await SQLiteConnection.open(storage: .file(path: self.path), logger: self.logger)

@@ -139,6 +139,28 @@ enum PostgresSchema {
             """,
         ]),
         Migration(version: 2, name: "hourly rollups of outcomes, latency and fields, backfilled", statements: rollupTables + rollupBackfill),
+        Migration(version: 3, name: "learned-noise models published by each instance", statements: [
+            """
+            CREATE TABLE tapcompare.noise_models (
+                instance text PRIMARY KEY,
+                updated_at timestamptz NOT NULL,
+                learning boolean NOT NULL,
+                min_share double precision NOT NULL,
+                min_samples integer NOT NULL,
+                window_size integer NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE tapcompare.noise_estimates (
+                instance text NOT NULL REFERENCES tapcompare.noise_models (instance) ON DELETE CASCADE,
+                route text NOT NULL,
+                field text NOT NULL,
+                noisy_in integer NOT NULL,
+                samples integer NOT NULL,
+                PRIMARY KEY (instance, route, field)
+            )
+            """,
+        ]),
     ]
 
     /// The hour holding a `timestamptz` column, in UTC whatever the session's time zone.

@@ -174,6 +174,28 @@ enum SQLiteSchema {
             """,
         ]),
         Migration(version: 2, name: "hourly rollups of outcomes, latency and fields, backfilled", statements: rollupTables + rollupBackfill),
+        Migration(version: 3, name: "learned-noise models published by each instance", statements: [
+            """
+            CREATE TABLE noise_models (
+                instance TEXT NOT NULL PRIMARY KEY,
+                updated_at TEXT NOT NULL,
+                learning INTEGER NOT NULL,
+                min_share REAL NOT NULL,
+                min_samples INTEGER NOT NULL,
+                window_size INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE noise_estimates (
+                instance TEXT NOT NULL REFERENCES noise_models (instance) ON DELETE CASCADE,
+                route TEXT NOT NULL,
+                field TEXT NOT NULL,
+                noisy_in INTEGER NOT NULL,
+                samples INTEGER NOT NULL,
+                PRIMARY KEY (instance, route, field)
+            )
+            """,
+        ]),
     ]
 
     /// The hour holding a time column, in the stored text form (`2026-11-22T02:00:00.000Z`).

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +49,7 @@ public final class LedgerSpool: Sendable {
     /// A segment is closed and a new one started past this size, so replayed data is freed segment by segment.
     let segmentBytes: Int
     private let lockFD: Int32
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     /// Opens (creating it if needed) and locks a spool directory, and finds segments a previous process left.
     /// - Throws: ``LedgerError`` when the directory cannot be created or is locked by another process.
@@ -82,25 +82,25 @@ public final class LedgerSpool: Sendable {
             segments.append(Segment(sequence: sequence, bytes: Int(info.st_size)))
         }
         segments.sort { $0.sequence < $1.sequence }
-        self.state = Mutex(State(
+        self.state = NIOLockedValueBox(State(
             segments: segments, active: nil, nextSequence: (segments.last?.sequence ?? 0) + 1,
             readSegment: segments.first?.sequence, readOffset: 0, loaded: nil, corruptFrames: 0
         ))
     }
 
     deinit {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             if let active = state.active { close(active.fd) }
         }
         close(self.lockFD)
     }
 
     /// Bytes on disk in all segments (what ``maxBytes`` caps).
-    public var bytesOnDisk: Int { self.state.withLock { $0.segments.reduce(0) { $0 + $1.bytes } } }
+    public var bytesOnDisk: Int { self.state.withLockedValue { $0.segments.reduce(0) { $0 + $1.bytes } } }
 
     /// Whether every spooled frame has been committed.
     public var isEmpty: Bool {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             guard let first = state.segments.first else { return true }
             // Only the read position's segment can be partly consumed.
             return state.segments.count == 1 && state.readSegment == first.sequence && state.readOffset >= first.bytes
@@ -108,11 +108,19 @@ public final class LedgerSpool: Sendable {
     }
 
     /// Frames skipped because they were cut short or damaged (a crash in the middle of an append).
-    public var corruptFrames: Int { self.state.withLock { $0.corruptFrames } }
+    public var corruptFrames: Int { self.state.withLockedValue { $0.corruptFrames } }
 
     private func path(_ sequence: UInt64) -> String {
         let digits = String(sequence)
         return self.directory + "/segment-" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits + ".spool"
+    }
+
+    /// Runs `body` under the lock, keeping its typed error (`withLockedValue` is `rethrows`, so it loses the type).
+    private func locked<T>(_ body: (inout State) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        let result: Result<T, LedgerError> = self.state.withLockedValue { state in
+            do throws(LedgerError) { return .success(try body(&state)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// Appends one batch and `fsync`s it.
@@ -120,7 +128,7 @@ public final class LedgerSpool: Sendable {
     /// - Throws: ``LedgerError`` when the disk refuses the write.
     public func append(_ payload: [UInt8]) throws(LedgerError) -> Bool {
         let frame = SpoolFrame.encode(payload)
-        return try self.state.withLock { state throws(LedgerError) -> Bool in
+        return try self.locked { state throws(LedgerError) -> Bool in
             let total = state.segments.reduce(0) { $0 + $1.bytes }
             guard total + frame.count <= self.maxBytes else { return false }
             if let active = state.active, let seg = state.segments.last, seg.sequence == active.sequence, seg.bytes >= self.segmentBytes {
@@ -171,7 +179,7 @@ public final class LedgerSpool: Sendable {
 
     /// The oldest frame not yet committed, or `nil` when there is none. Damaged frames are skipped (and counted).
     public func peek() throws(LedgerError) -> Entry? {
-        try self.state.withLock { state throws(LedgerError) -> Entry? in
+        try self.locked { state throws(LedgerError) -> Entry? in
             while let sequence = state.readSegment {
                 guard let index = state.segments.firstIndex(where: { $0.sequence == sequence }) else {
                     state.readSegment = state.segments.first?.sequence
@@ -208,7 +216,7 @@ public final class LedgerSpool: Sendable {
 
     /// Marks a frame from ``peek()`` as stored; frees its segment once the whole segment is.
     public func commit(_ entry: Entry) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             guard state.readSegment == entry.segment else { return }
             state.readOffset = entry.next
             guard let index = state.segments.firstIndex(where: { $0.sequence == entry.segment }),

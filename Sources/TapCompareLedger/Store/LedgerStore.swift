@@ -44,4 +44,10 @@ public protocol LedgerStore: Service, Sendable {
 
     /// Every annotation, oldest first.
     func annotations() async throws -> [LedgerAnnotation]
+
+    /// Replaces what this instance last published of its learned-noise model (one transaction).
+    func publishNoiseModel(_ model: LedgerNoiseModel) async throws
+
+    /// Every instance's last published learned-noise model, newest first.
+    func noiseModels() async throws -> [LedgerNoiseModel]
 }

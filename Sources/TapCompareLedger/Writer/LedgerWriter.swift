@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 
 /// Takes comparison records from anywhere, without ever making the caller wait, and gets them into the ledger:
@@ -31,11 +31,11 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     private let queue: RecordQueue
     private let logger: Logger
     /// Drops seen by `record(_:)` (queue full, shut down), merged into gap rows by the batch task.
-    private let callerDrops = Mutex<[String: (from: Date, to: Date, count: Int)]>([:])
+    private let callerDrops = NIOLockedValueBox<[String: (from: Date, to: Date, count: Int)]>([:])
     private let gapFile: String
     /// Whether this writer has run (or confirmed) the migrations; until then every write first migrates, so a
     /// ledger that was down at start-up gets its schema when it comes back.
-    private let migrated = Mutex(false)
+    private let migrated = NIOLockedValueBox(false)
 
     /// - Throws: ``LedgerError`` for an invalid configuration, a bad `redact.json_paths` entry, or a spool
     ///   directory that cannot be created or is in use by another process.
@@ -72,7 +72,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
 
     private func callerDropped(_ record: ComparisonRecord, reason: LedgerMetrics.DropReason) {
         self.metrics.dropped(1, reason: reason)
-        let first = self.callerDrops.withLock { drops -> Bool in
+        let first = self.callerDrops.withLockedValue { drops -> Bool in
             if let current = drops[reason.rawValue] {
                 drops[reason.rawValue] = (min(current.from, record.recordedAt), max(current.to, record.recordedAt), current.count + 1)
                 return false
@@ -232,7 +232,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     private func insertWithTimeout(_ rows: [LedgerComparison]) async throws {
         let store = self.store
         let timeout = self.configuration.writeTimeout
-        let needsMigration = !self.migrated.withLock { $0 }
+        let needsMigration = !self.migrated.withLockedValue { $0 }
         let outcome = TimeoutRace()
         // Unstructured on purpose: a task group would wait for a stuck child before returning.
         let operation = Task {
@@ -262,7 +262,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         } onCancel: {
             operation.cancel()
         }
-        if needsMigration { self.migrated.withLock { $0 = true } }
+        if needsMigration { self.migrated.withLockedValue { $0 = true } }
     }
 
     private func spoolOrDrop(_ rows: [LedgerComparison], machine: inout LedgerWriterStateMachine) async {
@@ -376,7 +376,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     }
 
     private func mergeCallerDrops(into machine: inout LedgerWriterStateMachine) {
-        let drops = self.callerDrops.withLock { drops in
+        let drops = self.callerDrops.withLockedValue { drops in
             defer { drops = [:] }
             return drops
         }

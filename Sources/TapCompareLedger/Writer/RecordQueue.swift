@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 
 /// The bounded hand-off between `record(_:)` (any thread, never waits) and the batch writer (one task).
@@ -19,7 +19,7 @@ final class RecordQueue: Sendable {
     }
 
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -32,7 +32,7 @@ final class RecordQueue: Sendable {
     }
 
     func push(_ record: ComparisonRecord) -> PushResult {
-        let (result, wake) = self.state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?) in
+        let (result, wake) = self.state.withLockedValue { state -> (PushResult, CheckedContinuation<Void, Never>?) in
             guard !state.closed else { return (.closed, nil) }
             guard state.count < self.capacity else { return (.full, nil) }
             if state.count == 0 { state.oldest = .now }
@@ -50,7 +50,7 @@ final class RecordQueue: Sendable {
 
     /// Stops accepting records and wakes the writer so it can drain what is left.
     func close() {
-        let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let wake = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             state.closed = true
             defer { state.waiter = nil }
             return state.waiter
@@ -58,14 +58,14 @@ final class RecordQueue: Sendable {
         wake?.resume()
     }
 
-    var isClosed: Bool { self.state.withLock { $0.closed } }
-    var count: Int { self.state.withLock { $0.count } }
+    var isClosed: Bool { self.state.withLockedValue { $0.closed } }
+    var count: Int { self.state.withLockedValue { $0.count } }
     /// When the oldest queued record arrived, `nil` when the queue is empty.
-    var oldest: ContinuousClock.Instant? { self.state.withLock { $0.oldest } }
+    var oldest: ContinuousClock.Instant? { self.state.withLockedValue { $0.oldest } }
 
     /// Removes up to `max` records, oldest first.
     func take(max: Int) -> [ComparisonRecord] {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             let n = Swift.min(max, state.count)
             let batch = Array(state.items[state.head..<(state.head + n)])
             state.head += n
@@ -88,7 +88,7 @@ final class RecordQueue: Sendable {
     func wait(forAtLeast threshold: Int) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = self.state.withLock { state -> Bool in
+                let resumeNow = self.state.withLockedValue { state -> Bool in
                     if state.closed || state.count >= threshold || Task.isCancelled { return true }
                     state.threshold = threshold
                     state.waiter = continuation
@@ -97,7 +97,7 @@ final class RecordQueue: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let wake = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
                 defer { state.waiter = nil }
                 return state.waiter
             }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Resumes a continuation exactly once, with whichever of an operation and its timeout finishes first.
 final class TimeoutRace: Sendable {
@@ -7,10 +7,10 @@ final class TimeoutRace: Sendable {
         var result: Result<Void, any Error>?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func arm(_ continuation: CheckedContinuation<Void, any Error>) {
-        let early = self.state.withLock { state -> Result<Void, any Error>? in
+        let early = self.state.withLockedValue { state -> Result<Void, any Error>? in
             if let result = state.result { return result }
             state.continuation = continuation
             return nil
@@ -21,7 +21,7 @@ final class TimeoutRace: Sendable {
     /// - Returns: `true` when this call decided the outcome.
     @discardableResult
     func finish(_ result: Result<Void, any Error>) -> Bool {
-        let (won, continuation) = self.state.withLock { state -> (Bool, CheckedContinuation<Void, any Error>?) in
+        let (won, continuation) = self.state.withLockedValue { state -> (Bool, CheckedContinuation<Void, any Error>?) in
             guard state.result == nil else { return (false, nil) }
             state.result = result
             defer { state.continuation = nil }

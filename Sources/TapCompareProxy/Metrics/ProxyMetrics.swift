@@ -1,5 +1,5 @@
 import CoreMetrics
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 import TapCompareMirroring
 
@@ -33,7 +33,7 @@ public final class ProxyMetrics: Sendable {
     let legacyInFlight: Meter
     let candidateInFlight: Meter
     private let skippedByReason: [SkipReason: Counter]
-    private let otherSkips = Mutex<[SkipReason: Counter]>([:])
+    private let otherSkips = NIOLockedValueBox<[SkipReason: Counter]>([:])
 
     /// - Parameter factory: where handles are created; the process-wide `MetricsSystem.factory` in `serve`,
     ///   a `TestMetrics` in tests (no global bootstrap needed).
@@ -54,7 +54,7 @@ public final class ProxyMetrics: Sendable {
             counter.increment()
             return
         }
-        self.otherSkips.withLock { others in
+        self.otherSkips.withLockedValue { others in
             if let counter = others[reason] { return counter }
             let counter = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: self.factory)
             others[reason] = counter

@@ -5,7 +5,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareCore
 import TapCompareMirroring
 
@@ -24,8 +24,8 @@ public final class ProxyServer: Service, Sendable {
 
     private let shared: ProxyShared
     private let group: any EventLoopGroup
-    private let loops = Mutex<[ObjectIdentifier: LoopContext]>([:])
-    private let state = Mutex(State())
+    private let loops = NIOLockedValueBox<[ObjectIdentifier: LoopContext]>([:])
+    private let state = NIOLockedValueBox(State())
     private let listening: EventLoopPromise<SocketAddress>
 
     /// - Parameters:
@@ -57,10 +57,10 @@ public final class ProxyServer: Service, Sendable {
     }
 
     /// The address the proxy listens on, once it does (useful with port `0`).
-    public var localAddress: SocketAddress? { self.state.withLock { $0.address } }
+    public var localAddress: SocketAddress? { self.state.withLockedValue { $0.address } }
 
     /// Whether the proxy accepts requests: listening and not shutting down.
-    public var isReady: Bool { self.state.withLock { $0.ready } }
+    public var isReady: Bool { self.state.withLockedValue { $0.ready } }
 
     /// Candidate calls running now.
     public var candidateCallsInFlight: Int { self.shared.limiter.inFlight }
@@ -112,7 +112,7 @@ public final class ProxyServer: Service, Sendable {
             throw error
         }
         let address = channel.localAddress!
-        self.state.withLock {
+        self.state.withLockedValue {
             $0.address = address
             $0.ready = true
         }
@@ -129,7 +129,7 @@ public final class ProxyServer: Service, Sendable {
 
         let allClosed = self.group.any().makePromise(of: Void.self)
         let startShutdown: @Sendable () -> Void = { [self] in
-            let first = self.state.withLock { state in
+            let first = self.state.withLockedValue { state in
                 state.ready = false
                 defer { state.shutdownStarted = true }
                 return !state.shutdownStarted
@@ -156,14 +156,14 @@ public final class ProxyServer: Service, Sendable {
         if abandoned > 0 {
             self.shared.logger.info("shutdown grace over with candidate calls in flight", metadata: ["count": "\(abandoned)"])
         }
-        let contexts = self.loops.withLock { Array($0.values) }
+        let contexts = self.loops.withLockedValue { Array($0.values) }
         for context in contexts {
             try? await context.eventLoop.submit { context.shutdownPools() }.get()
         }
     }
 
     private func loopContext(for eventLoop: any EventLoop) -> LoopContext {
-        self.loops.withLock { loops in
+        self.loops.withLockedValue { loops in
             if let context = loops[ObjectIdentifier(eventLoop)] { return context }
             var random = SystemRandomNumberGenerator()
             let context = LoopContext(eventLoop: eventLoop, shared: self.shared, seed: random.next())

@@ -20,6 +20,9 @@ public struct Report: Sendable, Codable, Hashable {
     public var routes: [RouteReport]
     /// `ledger_gaps` rows overlapping the window: comparisons known to be missing.
     public var gaps: [GapReport]
+    /// The learned-noise thresholds in force and the fields they classify as noise, as the `serve` instances
+    /// active in the window last published them; absent when none did.
+    public var learnedNoise: LearnedNoiseReport?
 
     public init(
         generatedAt: Date, ledger: String, filter: ReportFilter, overview: Overview, timeline: Timeline,

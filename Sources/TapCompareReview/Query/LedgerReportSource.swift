@@ -83,9 +83,11 @@ public struct LedgerReportSource: ReportSource {
         let plan = TimelinePlan(from: query.from ?? span.first, to: query.to ?? span.last.map { $0.addingTimeInterval(0.001) }, maximumBuckets: self.maximumBuckets)
         let timeline = try await self.timeline(query, window: window, plan: plan)
         let gaps = try await self.gaps(query, span: span)
-        return ReportAssembler.assemble(
+        var report = ReportAssembler.assemble(
             ledger: self.ledgerDescription, query: query, plan: plan, groups: groups, timeline: timeline, latency: latency, gaps: gaps
         )
+        report.learnedNoise = try await self.learnedNoise(query)
+        return report
     }
 
     // MARK: Filters

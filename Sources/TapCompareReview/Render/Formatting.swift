@@ -71,4 +71,18 @@ enum Formatting {
         guard let p else { return "–" }
         return "\(number(p.p50)) / \(number(p.p90)) / \(number(p.p99))"
     }
+
+    /// The learned-noise thresholds in force, one clause per distinct setting (instances normally share one).
+    static func noiseSettings(_ report: LearnedNoiseReport) -> String {
+        var seen: [String] = []
+        for m in report.models {
+            let text = m.learning
+                ? "min_share \(String(format: "%.2f", m.minShare)), min_samples \(m.minSamples), window \(m.window)"
+                : "not learning (no baseline: set noise.replay_legacy or secondary:)"
+            if !seen.contains(text) { seen.append(text) }
+        }
+        let classified = report.fields.filter(\.classifiedAsNoise).count
+        return seen.joined(separator: "; ") + " — \(count(classified)) field\(classified == 1 ? "" : "s") classified as noise"
+    }
 }
+

@@ -27,10 +27,13 @@ public struct MarkdownRenderer: Sendable {
         if !o.instances.isEmpty {
             out += "| Instances | \(o.instances.map { "\(Self.cell($0.instance)) (\(Formatting.count($0.comparisons)))" }.joined(separator: ", ")) |\n"
         }
+        if let noise = report.learnedNoise {
+            out += "| Learned noise | \(Self.cell(Formatting.noiseSettings(noise))) |\n"
+        }
         if !report.gaps.isEmpty {
             out += "\n> **Gaps:** " + report.gaps.map { "\(Formatting.count($0.count)) comparisons missing from \($0.instance) (\($0.reason), \(Formatting.time($0.from)) → \(Formatting.time($0.to)))" }.joined(separator: "; ") + "\n"
         }
-        guard !report.routes.isEmpty else { return out + "\nNo comparisons in this window.\n" }
+        guard !report.routes.isEmpty else { return out + "\nNo comparisons in this window.\n" + Self.learnedNoise(report) }
         out += "\n## Routes by impact\n\n"
         out += "| Route | Compared | Mismatch rate | Regressed | Noise/race only | Errors | Timeouts | Legacy p50/p90/p99 ms | Candidate p50/p90/p99 ms | p99 ratio |\n"
         out += "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
@@ -51,6 +54,16 @@ public struct MarkdownRenderer: Sendable {
                     out += "\n**Suggestion** for \(Self.code(f.field)): \(s.reason). Add to `diff-rules/`:\n\n```yaml\n\(s.rule)```\n"
                 }
             }
+        }
+        return out + Self.learnedNoise(report)
+    }
+
+    static func learnedNoise(_ report: Report) -> String {
+        guard let noise = report.learnedNoise, noise.fields.contains(where: \.classifiedAsNoise) else { return "" }
+        var out = "\n## Learned noise\n\nFields legacy itself keeps changing, classified as noise where a comparison had no baseline of its own.\n\n"
+        out += "| Route | Field | Noisy in | Share |\n|---|---|--:|--:|\n"
+        for f in noise.fields where f.classifiedAsNoise {
+            out += "| \(Self.code(f.route)) | \(Self.code(f.field)) | \(Formatting.count(f.noisyIn)) of \(Formatting.count(f.samples)) | \(Formatting.percent(f.share)) |\n"
         }
         return out
     }

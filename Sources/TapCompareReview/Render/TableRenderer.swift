@@ -30,11 +30,14 @@ public struct TableRenderer: Sendable {
         if !o.errorsByReason.isEmpty {
             out += "Errors     " + o.errorsByReason.map { "\($0.reason) \(Formatting.count($0.count))" }.joined(separator: ", ") + "\n"
         }
+        if let noise = report.learnedNoise {
+            out += "Noise      learned: " + Formatting.noiseSettings(noise) + "\n"
+        }
         for gap in report.gaps {
             out += self.paint("Gap        ", .yellow) + "\(Formatting.count(gap.count)) comparisons missing from \(gap.instance) (\(gap.reason)) \(Formatting.time(gap.from)) → \(Formatting.time(gap.to))\n"
         }
         guard !report.routes.isEmpty else {
-            return out + "\nNo comparisons in this window.\n"
+            return out + "\nNo comparisons in this window.\n" + self.learnedNoise(report)
         }
 
         out += "\n" + self.paint("Routes by impact", .bold) + "\n"
@@ -87,7 +90,18 @@ public struct TableRenderer: Sendable {
                 }
             }
         }
-        return out
+        return out + self.learnedNoise(report)
+    }
+
+    /// The fields the learned-noise model classifies as noise (the thresholds are in the header).
+    func learnedNoise(_ report: Report) -> String {
+        guard let noise = report.learnedNoise, noise.fields.contains(where: \.classifiedAsNoise) else { return "" }
+        let out = "\n" + self.paint("Learned noise", .bold) + "  (fields legacy itself keeps changing; noise where a comparison had no baseline)\n"
+        var table = TextTable(headers: ["ROUTE", "FIELD", "NOISY IN", "SHARE"], alignments: [.left, .left, .right, .right])
+        for f in noise.fields where f.classifiedAsNoise {
+            table.rows.append([.init(f.route), .init(f.field, .cyan), .init("\(Formatting.count(f.noisyIn)) of \(Formatting.count(f.samples))"), .init(Formatting.percent(f.share))])
+        }
+        return out + table.render(indent: "  ", color: self.color)
     }
 
     static func window(_ report: Report) -> String {

@@ -49,7 +49,7 @@ struct ReviewAPI: Sendable {
 
     func parameters(_ request: Request) throws -> ReviewParameters {
         let q = request.uri.queryParameters
-        return try ReviewParameters({ q.get($0) }, now: self.now(), defaultSince: nil)
+        return try ReviewParameters({ q.get($0) }, now: self.now())
     }
 
     func report(_ request: Request) async throws -> Response {

@@ -1,20 +1,17 @@
 import Foundation
 import TapCompareCore
 
-/// The window and filters of a UI page or API call, from its query string:
+/// The window and filters of an API call, from its query string:
 /// `since=24h` or `from=…&to=…` (ISO-8601 times or dates), `route=…`, `run=…`, `classification=…`.
 struct ReviewParameters: Sendable, Hashable {
-    /// As given (`24h`, `all`); default `24h` for the UI, so a busy ledger opens fast.
-    var since: String?
     var query: ReportQuery
 
     /// - Throws: ``ReviewError`` `invalidArgument` naming the parameter and how to write it.
-    init(_ get: (String) -> String?, now: Date, defaultSince: String?) throws {
+    init(_ get: (String) -> String?, now: Date) throws {
         var query = ReportQuery()
         let from = get("from").flatMap { $0.isEmpty ? nil : $0 }
         let to = get("to").flatMap { $0.isEmpty ? nil : $0 }
-        var since = get("since").flatMap { $0.isEmpty ? nil : $0 }
-        if from == nil && to == nil && since == nil { since = defaultSince }
+        let since = get("since").flatMap { $0.isEmpty ? nil : $0 }
         if let from {
             guard let date = LedgerTimeText.parse(from) else { throw ReviewError.invalidArgument("from='\(from.prefix(40))' is not a time; write 2026-11-22T00:00:00Z or 2026-11-22") }
             query.from = date
@@ -39,20 +36,6 @@ struct ReviewParameters: Sendable, Hashable {
             }
             query.classification = classification
         }
-        self.since = since
         self.query = query
-    }
-
-    /// The query string that carries the window and filters to the next page (route excluded: links set it).
-    func carried(classification: Bool = true) -> String {
-        var parts: [String] = []
-        if let since { parts.append("since=" + urlEncode(since)) }
-        if since == nil {
-            if let f = query.from { parts.append("from=" + urlEncode(LedgerTimeText.format(f))) }
-            if let t = query.to { parts.append("to=" + urlEncode(LedgerTimeText.format(t))) }
-        }
-        if let run = query.runID { parts.append("run=" + urlEncode(run)) }
-        if classification, let c = query.classification { parts.append("classification=" + c.rawValue) }
-        return parts.joined(separator: "&")
     }
 }

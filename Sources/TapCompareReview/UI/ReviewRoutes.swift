@@ -6,11 +6,14 @@ import NIOCore
 /// The review UI (`/ui`) and its JSON API (`/api/v1/…`) over a ``ReportSource``, mounted on any Hummingbird
 /// router: the admin listener of `serve` (which enforces its bearer token off loopback) or `tapcompare ui`.
 ///
-/// The pages are rendered on the server from the same source the API reads, so they work without script and
-/// load in one round trip; a few lines of script add "mark as noise" (a `POST /api/v1/annotations`).
+/// The UI is a client of the API: `/ui` is a static shell whose script (``UIScript``) fetches `/api/v1/…` and
+/// renders every view, so what a reviewer sees is what the documented API answers. The shell, script and
+/// stylesheet hold no ledger data: ``publicPaths`` lists them for a token-guarded listener to serve openly, so the
+/// page can load and ask for the token; every `/api/v1` call still needs it.
 public struct ReviewRoutes: Sendable {
     public let source: any ReportSource
-    /// The window a page opens on when the URL names none. Default `24h`.
+    /// The window the UI opens on when its link names none. Default `24h` (the API's own default is the whole
+    /// ledger; the UI asks for a day so a busy ledger opens fast).
     public var defaultSince: String
     let now: @Sendable () -> Date
 
@@ -19,6 +22,9 @@ public struct ReviewRoutes: Sendable {
         self.defaultSince = defaultSince
         self.now = now
     }
+
+    /// The UI's static files (`/ui`, `/ui/app.js`, `/ui/app.css`): no ledger data, safe to serve without a token.
+    public static var publicPaths: Set<String> { UIAssets.publicPaths }
 
     /// For `AdminServer(routes:)`: installs the UI and the API on the admin router.
     public var installer: @Sendable (Router<BasicRequestContext>) -> Void {
@@ -44,19 +50,7 @@ public struct ReviewRoutes: Sendable {
         router.get("/api/v1/annotations") { _, _ in await api.respond { try await api.annotations() } }
         router.post("/api/v1/annotations") { request, _ in await api.respond { try await api.annotate(request) } }
 
-        let pages = ReviewPages(source: self.source, defaultSince: self.defaultSince, now: self.now)
-        router.get("/ui") { request, _ in await pages.respond { try await pages.overview(request) } }
-        router.get("/ui/route") { request, _ in await pages.respond { try await pages.route(request) } }
-        router.get("/ui/field") { request, _ in await pages.respond { try await pages.field(request) } }
-        router.get("/ui/comparisons/:id") { _, context in
-            await pages.respond { try await pages.comparison(id: try Self.pathParameter(context, "id")) }
-        }
-        router.get("/ui/app.js") { _, _ in
-            var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: UIScript.source)))
-            response.headers[.contentType] = "text/javascript; charset=utf-8"
-            response.headers[.cacheControl] = "no-cache"
-            return response
-        }
+        UIAssets(defaultSince: self.defaultSince).install(on: router)
     }
 
     /// A path segment, percent-decoded (route templates and field paths contain `/`, `{`, `[`, `*`).

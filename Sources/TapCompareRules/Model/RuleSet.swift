@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import TapCompareJSON
 
 /// A validated set of rules loaded from `diff-rules/`, ready for comparisons.
@@ -39,7 +39,7 @@ public struct RuleSet: Sendable {
 
     func routeRules(blockIndices key: [Int]) -> RouteRules {
         if key.isEmpty { return .none }
-        if let cached = self.cache.storage.withLock({ $0[key] }) { return cached }
+        if let cached = self.cache.storage.withLockedValue({ $0[key] }) { return cached }
         let blocks = key.map { self.blocks[$0] }
         let compiled: RouteRules
         do {
@@ -49,7 +49,7 @@ public struct RuleSet: Sendable {
             for i in stripped.indices { stripped[i].pathRules = [] }
             compiled = (try? RouteRules(blocks: stripped)) ?? .none
         }
-        self.cache.storage.withLock { cache in
+        self.cache.storage.withLockedValue { cache in
             if cache.count < RouteRulesCache.capacity { cache[key] = compiled }
         }
         return compiled
@@ -60,5 +60,5 @@ public struct RuleSet: Sendable {
 final class RouteRulesCache: Sendable {
     /// Bound on cached combinations; beyond it, combinations are compiled per call (still correct, slower).
     static let capacity = 1024
-    let storage = Mutex<[[Int]: RouteRules]>([:])
+    let storage = NIOLockedValueBox<[[Int]: RouteRules]>([:])
 }

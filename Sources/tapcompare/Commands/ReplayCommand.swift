@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TapCompareCapture
+import TapCompareComparison
 import TapCompareCore
 
 /// `tapcompare replay`: replays captured traffic against a candidate in CI and gives a verdict.
@@ -28,6 +29,18 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Flag(help: "With --legacy: send each read to legacy twice; where legacy disagrees with itself, a discrepancy is noise.")
     var baseline = false
+
+    @Flag(help: "Do not learn noise from repeated reads in the capture (see --noise-min-share).")
+    var noLearnNoise = false
+
+    @Option(help: "Learned noise: a field that differs between two captured answers to the same read in at least this share of a route's pairs is noise (default 0.5).")
+    var noiseMinShare: String?
+
+    @Option(help: "Learned noise: pairs of repeated reads a route needs before anything is learned (default 20).")
+    var noiseMinSamples: String?
+
+    @Option(help: "Learned noise: the longest time between two captures of one read for them to count as a pair (default 10s).")
+    var noisePairWindow: String?
 
     @Option(help: "The diff-rules directory. Default: diff-rules when it exists.")
     var rules: String?
@@ -140,6 +153,34 @@ struct ReplayCommand: AsyncParsableCommand {
                 throw .badArgument("--baseline needs --legacy: the second answer comes from a live legacy")
             }
             configuration.baseline = true
+        }
+        if self.noLearnNoise {
+            guard self.noiseMinShare == nil, self.noiseMinSamples == nil, self.noisePairWindow == nil else {
+                throw .badArgument("--no-learn-noise turns learning off; drop --noise-min-share, --noise-min-samples and --noise-pair-window")
+            }
+            configuration.learnNoise = nil
+        } else {
+            var learning = CaptureNoiseLearner.Configuration()
+            if let text = self.noiseMinShare {
+                guard let r = Double(text), r > 0, r <= 1 else {
+                    throw .badArgument("--noise-min-share '\(text)' must be a fraction above 0 and at most 1, e.g. 0.5")
+                }
+                learning.model.minShare = r
+            }
+            if let text = self.noiseMinSamples {
+                guard let n = Int(text), (1...1_000_000).contains(n) else {
+                    throw .badArgument("--noise-min-samples '\(text)' must be a whole number from 1 to 1000000")
+                }
+                learning.model.minSamples = n
+                learning.model.window = max(learning.model.window, n)
+            }
+            if let text = self.noisePairWindow {
+                guard let d = DurationParser.parse(text), d > .zero else {
+                    throw .badArgument("--noise-pair-window '\(text)' is not a duration; write e.g. 10s or 500ms")
+                }
+                learning.pairWindow = d
+            }
+            configuration.learnNoise = learning
         }
         for header in self.headers {
             guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {

@@ -34,11 +34,12 @@ enum Harness {
         batchSize: Int = 100,
         spoolMaxBytes: Int = 64 << 20,
         instance: String = "test",
-        redaction: RedactionConfiguration = RedactionConfiguration()
+        redaction: RedactionConfiguration = RedactionConfiguration(),
+        writeTimeout: Duration = .seconds(30)
     ) -> LedgerConfiguration {
         LedgerConfiguration(
             url: url, spoolDirectory: spoolDirectory, spoolMaxBytes: spoolMaxBytes, batchSize: batchSize,
-            flushInterval: .milliseconds(20), writeTimeout: .seconds(3), retryInterval: .milliseconds(200),
+            flushInterval: .milliseconds(20), writeTimeout: writeTimeout, retryInterval: .milliseconds(200),
             instance: instance, redaction: redaction
         )
     }

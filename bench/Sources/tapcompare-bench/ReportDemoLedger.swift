@@ -5,8 +5,9 @@ import TapCompareLedger
 /// The known contents `scripts/ui-browser-test.sh` checks the UI's pages against, all within the last 12 hours
 /// (so the UI's default 24 h window shows them). Deterministic apart from ids and the end time.
 ///
-/// - `GET /api/v1/comments/{id}`: 200 compared, 10 mismatches on `$.score` (regressions) and 2 on `$.updated_at`
-///   (races): mismatch rate 5.00 %. Candidate latency half of legacy's.
+/// - `GET /api/v1/comments/{id}`: 200 compared, 10 mismatches on `$.score` (regressions), 2 on `$.updated_at`
+///   (races) and 4 on `$.replies` (noise): mismatch rate 5.00 %, 6 noise/race only. Candidate latency half of
+///   legacy's.
 /// - `GET /api/v1/posts/{id}/comments`: 120 compared, every one differing on `$.request_id` (unique values: the
 ///   noise suggestion), 12 also on `$.comments[*].author.handle`: 100.00 %.
 /// - `POST /api/v1/comments`: 60 compared, 2 answered 500 by the candidate (`status`): 3.33 %.
@@ -49,6 +50,9 @@ struct DemoLedger {
             } else if i % 67 == 13 {
                 d = [LedgerDiscrepancy(path: "/updated_at", field: "$.updated_at", kind: "value_changed", legacyValue: "\"2026-11-21T09:00:00Z\"", candidateValue: "\"2026-11-21T09:00:02Z\"", classification: "race")]
                 candidateBody = body.replacingOccurrences(of: "09:00:00Z", with: "09:00:02Z")
+            } else if i % 50 == 31 {
+                d = [LedgerDiscrepancy(path: "/replies", field: "$.replies", kind: "value_changed", legacyValue: "2", candidateValue: "3", classification: "noise")]
+                candidateBody = body.replacingOccurrences(of: "\"replies\":2", with: "\"replies\":3")
             }
             add("GET /api/v1/comments/{id}", path: "/api/v1/comments/\(1000 + i)", outcome: d.isEmpty ? "match" : "mismatch",
                 legacyMs: legacy, candidateMs: legacy / 2, discrepancies: d, bodies: d.isEmpty ? nil : (body, candidateBody), at: span * Double(i) / 200)

@@ -1,13 +1,13 @@
-import TapCompareJSON
+import TapCompareFuzzProperties
 
-/// Any bytes: the parser must return a value or an error, never crash or hang; an accepted document must
-/// serialize to text that parses back to an equal value.
+/// libFuzzer's per-input callback: a violated property (see `FuzzProperty.jsonParser`) crashes, so libFuzzer saves
+/// the input; `scripts/fuzz.sh` then copies it into `fuzz/regressions/FuzzJSONParser/`, where the tests replay it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = UnsafeRawBufferPointer(start: data, count: size)
-    guard let value = try? JSONParser.parse(bytes) else { return 0 }
-    let text = value.serialized()
-    guard let again = try? JSONParser.parse(text) else { fatalError("serialized form does not parse: \(text)") }
-    if again != value { fatalError("round trip changed the value: \(text)") }
+    do {
+        try FuzzProperty.jsonParser.check(Array(UnsafeBufferPointer(start: data, count: size)))
+    } catch {
+        fatalError(error.description)
+    }
     return 0
 }

@@ -1,13 +1,13 @@
-import TapCompareRules
+import TapCompareFuzzProperties
 
-/// Any text as a rule file: the loader must load it or report errors with positions, never crash or hang.
+/// libFuzzer's per-input callback: a violated property (see `FuzzProperty.rulesLoader`) crashes, so libFuzzer saves
+/// the input; `scripts/fuzz.sh` then copies it into `fuzz/regressions/FuzzRulesLoader/`, where the tests replay it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     do {
-        _ = try RuleSetLoader.load(sources: [(name: "fuzz.yml", text: text)])
+        try FuzzProperty.rulesLoader.check(Array(UnsafeBufferPointer(start: data, count: size)))
     } catch {
-        if error.description.isEmpty { fatalError("a rule error without a message") }
+        fatalError(error.description)
     }
     return 0
 }

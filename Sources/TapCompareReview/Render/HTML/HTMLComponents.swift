@@ -1,17 +1,15 @@
 import Foundation
 
-/// The pieces the HTML report and the web UI pages share, so both read the same way.
+/// The pieces of the HTML report (the web UI draws the same pieces with the same classes in ``UIScript``).
 enum HTMLComponents {
-    /// A whole page: inline stylesheet, optionally one same-origin script, nothing fetched from anywhere else.
-    static func page(title: String, meta: String, body: String, script: String? = nil) -> String {
+    /// A whole page: inline stylesheet, no script, nothing fetched from anywhere else.
+    static func page(title: String, meta: String, body: String) -> String {
         var out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         out += "<title>\(esc(title))</title><style>\(Stylesheet.css)</style></head><body>"
         out += "<header class=\"top\"><h1>\(esc(title))</h1><span class=\"meta\">\(meta)</span></header><main>"
         out += body
-        out += "</main>"
-        if let script { out += "<script src=\"\(esc(script))\" defer></script>" }
-        out += "</body></html>\n"
+        out += "</main></body></html>\n"
         return out
     }
 
@@ -51,7 +49,7 @@ enum HTMLComponents {
         }.joined()
     }
 
-    /// Routes by impact. `link` gives each route's drill-down target (an anchor in the report, a page in the UI).
+    /// Routes by impact. `link` gives each route's drill-down target (an anchor in the report).
     static func routesTable(_ routes: [RouteReport], link: (String) -> String) -> String {
         var out = "<table id=\"routes\"><thead><tr><th>Route</th><th class=\"n\">Mismatch rate</th><th class=\"n\">Regressed</th><th class=\"n\">Compared</th><th class=\"n\">Noise/race only</th><th class=\"n\">Errors</th><th class=\"n\">Timeouts</th><th class=\"n\">Legacy p50 / p90 / p99</th><th class=\"n\">Candidate p50 / p90 / p99</th><th class=\"n\">p99 ratio</th></tr></thead><tbody>"
         for r in routes {

@@ -47,8 +47,25 @@ public struct HTMLReportRenderer: Sendable {
             }
             body += "</section>"
         }
+        if let noise = report.learnedNoise { body += Self.learnedNoise(noise) }
         body += "<p class=\"muted\">Generated \(Formatting.time(report.generatedAt)) from <code>\(esc(report.ledger))</code> by <code>tapcompare report</code>.</p>"
         return HTMLComponents.page(title: "TapCompare report", meta: HTMLComponents.windowLine(report), body: body)
+    }
+
+    /// The thresholds in force and the fields the live model classifies as noise.
+    static func learnedNoise(_ noise: LearnedNoiseReport) -> String {
+        var out = "<section id=\"learned-noise\"><h2>Learned noise</h2><p class=\"muted\">\(esc(Formatting.noiseSettings(noise))). "
+        out += "Fields legacy itself keeps changing are noise where a comparison had no baseline of its own.</p>"
+        let classified = noise.fields.filter(\.classifiedAsNoise)
+        if !classified.isEmpty {
+            out += "<table><thead><tr><th>Route</th><th>Field</th><th class=\"n\">Noisy in</th><th class=\"n\">Share</th></tr></thead><tbody>"
+            for f in classified {
+                out += "<tr><td><code>\(esc(f.route))</code></td><td><code>\(esc(f.field))</code></td>"
+                out += "<td class=\"n\">\(Formatting.count(f.noisyIn)) of \(Formatting.count(f.samples))</td><td class=\"n\">\(Formatting.percent(f.share))</td></tr>"
+            }
+            out += "</tbody></table>"
+        }
+        return out + "</section>"
     }
 
     /// The comparisons the report's examples point at, to fetch before rendering.

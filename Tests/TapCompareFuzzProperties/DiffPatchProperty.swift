@@ -1,0 +1,30 @@
+import NIOCore
+import NIOHTTP1
+import TapCompareComparison
+import TapCompareCore
+import TapCompareJSON
+import TapCompareRules
+
+/// The diff engine's "complete list" property: the discrepancies between two JSON bodies, read as a JSON Patch
+/// and applied to the legacy body, give the candidate body. Any other pair of bodies must simply not crash.
+enum DiffPatchProperty {
+    /// Built once: the rules-free comparator is immutable and the fuzzer calls this millions of times.
+    static let comparator = Comparator()
+    static let rules = comparator.ruleSet.routeRules(route: "GET /fuzz", method: "GET", path: "/fuzz")
+    static let headers: HTTPHeaders = ["Content-Type": "application/json"]
+
+    static func check(_ input: [UInt8]) throws(FuzzPropertyViolation) {
+        let split = input.firstIndex(of: 0) ?? input.count / 2
+        let legacyBytes = Array(input[..<split])
+        let candidateBytes = Array(input[min(input.count, split + 1)...])
+        let legacy = ResponseSnapshot(status: .ok, headers: headers, body: ByteBuffer(bytes: legacyBytes))
+        let candidate = ResponseSnapshot(status: .ok, headers: headers, body: ByteBuffer(bytes: candidateBytes))
+        let result = comparator.compare(legacy: legacy, candidate: candidate, rules: rules)
+        guard result.skipReason == nil,
+              let l = try? JSONParser.parse(legacyBytes), let c = try? JSONParser.parse(candidateBytes) else { return }
+        guard let patched = try? result.discrepancies.jsonPatch.apply(to: l) else {
+            throw FuzzPropertyViolation("the \(result.discrepancies.count) discrepancies do not apply to legacy as a JSON Patch")
+        }
+        guard patched == c else { throw FuzzPropertyViolation("legacy + discrepancies != candidate") }
+    }
+}
