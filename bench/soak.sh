@@ -61,7 +61,7 @@ echo "== ${DURATION}s at $CONNECTIONS connections, every request mirrored (pid $
 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$TAP_PORT/item" >"$WORK/wrk.txt" &
 WRK_PID=$!
 samples="$WORK/samples.tsv"
-printf 'seconds\trss_kib\tfds\tledger_queue\n' >"$samples"
+printf 'seconds\trss_kib\tfds\tledger_queue\tanon_kib\tfile_kib\tshmem_kib\n' >"$samples"
 start=$(date +%s)
 while kill -0 "$WRK_PID" 2>/dev/null; do
     now=$(( $(date +%s) - start ))
@@ -69,7 +69,9 @@ while kill -0 "$WRK_PID" 2>/dev/null; do
     fds=$(ls "/proc/$TAP_PID/fd" | wc -l)
     # Records waiting for the ledger writer: memory held by a writer that has fallen behind, not leaked.
     queue=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '/^tapcompare_ledger_queue_depth / {print int($2)}')
-    printf '%s\t%s\t%s\t%s\n' "$now" "$rss" "$fds" "${queue:-0}" >>"$samples"
+    # RSS split: heap and other private memory, mapped files, shared memory (SQLite's WAL index is mmapped).
+    split=$(awk '/RssAnon|RssFile|RssShmem/ {printf "\t%s", $2}' "/proc/$TAP_PID/status")
+    printf '%s\t%s\t%s\t%s%s\n' "$now" "$rss" "$fds" "${queue:-0}" "$split" >>"$samples"
     sleep 10
 done
 wait "$WRK_PID" || true
@@ -113,7 +115,7 @@ lines = [
     "",
     f"Load average at the end: {open('/proc/loadavg').read().split()[0:3]} (2 cores).",
     "",
-    "Samples (seconds, RSS KiB, descriptors, records queued for the ledger writer):", "", "\`\`\`", open(samples).read().strip(), "\`\`\`",
+    "Samples (seconds, RSS KiB, descriptors, records queued for the ledger writer, RssAnon / RssFile / RssShmem KiB):", "", "\`\`\`", open(samples).read().strip(), "\`\`\`",
 ]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines[:16]))
