@@ -179,13 +179,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// glibc's `malloc_trim` and `mallinfo2` (not in Swift's Glibc module), for ``MemoryReleaseService``.
+        .target(name: "CTapCompareMalloc"),
         /// Configuration, the comparison pipeline, the admin listener and service wiring for `serve`.
         .target(
             name: "TapCompareApp",
             dependencies: [
                 "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
                 "TapCompareLedger", "TapCompareMirroring", "TapCompareProxy", "TapCompareReview",
-                "TapCompareCapture",
+                "TapCompareCapture", "CTapCompareMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

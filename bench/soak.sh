@@ -7,7 +7,7 @@
 # Legacy and candidate are nginx (bench/nginx/upstreams.conf, a 2 KB JSON body). tapcompare serve runs at sample
 # rate 1.0 with the embedded SQLite ledger, so every request goes through mirroring, the diff engine and the
 # ledger writer. Every 10 s the script samples the proxy's RSS (/proc/PID/status) and open descriptors
-# (/proc/PID/fd). After WARMUP seconds the first sample is the baseline; the run passes when the last RSS is
+# (/proc/PID/fd), and the live heap from tapcompare_heap_in_use_bytes. After WARMUP seconds the first sample is the baseline; the run passes when the last RSS is
 # less than 10% above it and the descriptor count did not grow. Results: bench/results/soak.md.
 set -euo pipefail
 
@@ -61,17 +61,20 @@ echo "== ${DURATION}s at $CONNECTIONS connections, every request mirrored (pid $
 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$TAP_PORT/item" >"$WORK/wrk.txt" &
 WRK_PID=$!
 samples="$WORK/samples.tsv"
-printf 'seconds\trss_kib\tfds\tledger_queue\tanon_kib\tfile_kib\tshmem_kib\n' >"$samples"
+printf 'seconds\trss_kib\tfds\tledger_queue\theap_kib\tanon_kib\tfile_kib\tshmem_kib\n' >"$samples"
 start=$(date +%s)
 while kill -0 "$WRK_PID" 2>/dev/null; do
     now=$(( $(date +%s) - start ))
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$TAP_PID/status")
     fds=$(ls "/proc/$TAP_PID/fd" | wc -l)
     # Records waiting for the ledger writer: memory held by a writer that has fallen behind, not leaked.
-    queue=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '/^tapcompare_ledger_queue_depth / {print int($2)}')
+    scrape=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics")
+    queue=$(awk '/^tapcompare_ledger_queue_depth / {print int($2)}' <<<"$scrape")
+    # The live heap (bytes in allocations not yet freed), as of the last memory release (every 30 s).
+    heap=$(awk '/^tapcompare_heap_in_use_bytes / {print int($2 / 1024)}' <<<"$scrape")
     # RSS split: heap and other private memory, mapped files, shared memory (SQLite's WAL index is mmapped).
     split=$(awk '/RssAnon|RssFile|RssShmem/ {printf "\t%s", $2}' "/proc/$TAP_PID/status")
-    printf '%s\t%s\t%s\t%s%s\n' "$now" "$rss" "$fds" "${queue:-0}" "$split" >>"$samples"
+    printf '%s\t%s\t%s\t%s\t%s%s\n' "$now" "$rss" "$fds" "${queue:-0}" "${heap:-0}" "$split" >>"$samples"
     sleep 10
 done
 wait "$WRK_PID" || true
@@ -82,7 +85,7 @@ mkdir -p "$ROOT/bench/results"
 python3 - "$samples" "$WORK/wrk.txt" "$WARMUP" "$DURATION" "$CONNECTIONS" "$ROOT/bench/results/soak.md" <<PY
 import sys, re
 samples, wrk, warmup, duration, conns, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
-rows = [tuple(map(int, l.split()[:3])) for l in open(samples).read().splitlines()[1:] if l.strip()]
+rows = [tuple(map(int, l.split()[:5])) for l in open(samples).read().splitlines()[1:] if l.strip()]
 after = [r for r in rows if r[0] >= warmup] or rows
 base, last = after[0], rows[-1]
 peak_rss = max(r[1] for r in after)
@@ -110,14 +113,16 @@ lines = [
     f"| RSS after warm-up | {base[1]/1024:.1f} MiB |",
     f"| RSS at the end | {last[1]/1024:.1f} MiB (peak {peak_rss/1024:.1f} MiB) |",
     f"| RSS growth after warm-up | {growth:+.1f}% (bar: < 10%) |",
+    f"| live heap after warm-up / at the end / peak (malloc in use) | {base[4]/1024:.1f} / {last[4]/1024:.1f} / {max(r[4] for r in after)/1024:.1f} MiB |",
+    f"| memory released to the OS (malloc_trim, every 30 s) | {metric('tapcompare_memory_released_bytes_total')/1048576:.1f} MiB in {metric('tapcompare_memory_release_seconds_count'):.0f} releases, {metric('tapcompare_memory_release_seconds_sum')*1000/max(1, metric('tapcompare_memory_release_seconds_count')):.2f} ms each on average |",
     f"| open descriptors after warm-up / at the end | {base[2]} / {last[2]} |",
     f"| verdict | {'PASS' if ok else 'FAIL'} |",
     "",
     f"Load average at the end: {open('/proc/loadavg').read().split()[0:3]} (2 cores).",
     "",
-    "Samples (seconds, RSS KiB, descriptors, records queued for the ledger writer, RssAnon / RssFile / RssShmem KiB):", "", "\`\`\`", open(samples).read().strip(), "\`\`\`",
+    "Samples (seconds, RSS KiB, descriptors, records queued for the ledger writer, live heap KiB, RssAnon / RssFile / RssShmem KiB):", "", "\`\`\`", open(samples).read().strip(), "\`\`\`",
 ]
 open(out, "w").write("\n".join(lines) + "\n")
-print("\n".join(lines[:16]))
+print("\n".join(lines[:18]))
 sys.exit(0 if ok else 1)
 PY

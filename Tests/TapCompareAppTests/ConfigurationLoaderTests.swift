@@ -35,6 +35,17 @@ import TapCompareMirroring
         #expect(c.listener.idleTimeout == .seconds(60))
         #expect(c.listener.maxHeaderBytes == 64 << 10)
         #expect(c.listener.maxHeaders == 100)
+        #expect(c.memoryReleaseInterval == .seconds(30))
+    }
+
+    @Test func memoryReleaseCanBeSlowedOrTurnedOffButNotMisspelled() throws {
+        #expect(try ConfigurationLoader.load(yaml: "", file: "m.yml").memoryReleaseInterval == .seconds(30))
+        #expect(try ConfigurationLoader.load(yaml: "memory_release_interval: 5m\n", file: "m.yml").memoryReleaseInterval == .seconds(300))
+        #expect(try ConfigurationLoader.load(yaml: "memory_release_interval: 0s\n", file: "m.yml").memoryReleaseInterval == nil)
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "memory_release_interval: often\n", file: "m.yml")
+        }
+        #expect(error?.description == "m.yml:1:26: memory_release_interval: 'often' is not a duration; write e.g. 250ms, 5s, 2m or 1h")
     }
 
     @Test func listenerLimitsAreReadAndAZeroTimeoutIsRefused() throws {

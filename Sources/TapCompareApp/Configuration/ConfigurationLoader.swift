@@ -58,6 +58,7 @@ public enum ConfigurationLoader {
         }
         if let v = r.string("instance") { c.ledger.instance = v }
         if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
+        if let v = r.duration("memory_release_interval") { c.memoryReleaseInterval = v == .zero ? nil : v }
         c.rules = r.string("rules")
 
         if let t = r.mapping("tls") {

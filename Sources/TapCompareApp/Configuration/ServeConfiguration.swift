@@ -23,6 +23,9 @@ public struct ServeConfiguration: Sendable {
     public var requestIDHeader = "X-Request-Id"
     /// `shutdown_grace`: how long SIGTERM waits for in-flight comparisons. Default `10s`.
     public var shutdownGrace: Duration = .seconds(10)
+    /// `memory_release_interval`: how often memory the process freed is handed back to the operating system
+    /// (``MemoryReleaseService``); `0s` turns it off (`nil`). Default `30s`.
+    public var memoryReleaseInterval: Duration? = MemoryReleaseService.defaultInterval
     /// `rules`: the `diff-rules/` directory. Default `diff-rules` when it exists, otherwise no rules.
     public var rules: String?
 

@@ -10,8 +10,9 @@ import TapCompareLedger
 /// was classified `noise`.
 ///
 /// Off the request path: a snapshot is taken under the model's lock and written every ``interval`` and once more
-/// at shutdown. A failed write (database down, schema not yet migrated) is logged, counted in
-/// `tapcompare_noise_model_publish_failures_total` and retried at the next tick; nothing waits for it.
+/// at shutdown. The first write waits for the ledger writer to have migrated the schema (a fresh ledger has no
+/// `noise_models` table for the first milliseconds of a run). A failed write (database down) is logged, counted
+/// in `tapcompare_noise_model_publish_failures_total` and retried at the next tick; nothing waits for it.
 public struct NoiseModelPublisher: Service {
     /// How often the snapshot is written. Default 30 s: the model moves slowly (a window of comparisons).
     public static let defaultInterval: Duration = .seconds(30)
@@ -65,14 +66,28 @@ public struct NoiseModelPublisher: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
+        let ready = await cancelWhenGracefulShutdown {
+            guard await self.waitForSchema() else { return false }
             while !Task.isCancelled {
                 await self.publish()
                 try? await Task.sleep(for: self.interval)
             }
+            return true
         }
         // Shutting down: the last snapshot, so the ledger keeps what the model knew at the end. The store is
-        // still running (the service group stops services in reverse order and the store starts first).
-        await self.publish()
+        // still running (the service group stops services in reverse order and the store starts first). A run
+        // that never saw the schema (the ledger down throughout, or a start-up that failed) has nothing to add.
+        if ready { await self.publish() }
+    }
+
+    /// Returns once the ledger holds the tables the model is written to, or when cancelled. The writer owns the
+    /// migrations; publishing before it ran them would fail on every fresh ledger and log a warning for nothing.
+    /// Returns `false` when cancelled first.
+    func waitForSchema() async -> Bool {
+        while !Task.isCancelled {
+            if let version = try? await self.store.schemaVersion(), version >= LedgerNoiseModel.schemaVersion { return true }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        return false
     }
 }

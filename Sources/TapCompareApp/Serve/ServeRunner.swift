@@ -210,6 +210,9 @@ public struct ServeRunner {
             .init(service: stage),
         ]
         if let capture { services.append(.init(service: capture)) }
+        if let interval = c.memoryReleaseInterval {
+            services.append(.init(service: MemoryReleaseService(interval: interval, logger: logger)))
+        }
         services += [
             .init(service: proxy),
             .init(service: reviewDatabase),

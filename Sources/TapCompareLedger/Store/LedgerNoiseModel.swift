@@ -4,6 +4,9 @@ import Foundation
 /// `noise_models` and `noise_estimates`), so `report` and the UI can show the thresholds in force and why a field
 /// was classified `noise` on comparisons without a baseline of their own.
 public struct LedgerNoiseModel: Sendable, Hashable {
+    /// The ledger schema version that added `noise_models` and `noise_estimates` (migration 3 on both backends).
+    public static let schemaVersion = 3
+
     /// One field's standing on one route: in how many of the route's recent baselined comparisons the two legacy
     /// answers differed there.
     public struct Estimate: Sendable, Hashable {

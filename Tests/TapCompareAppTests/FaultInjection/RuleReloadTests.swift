@@ -65,6 +65,8 @@ extension FaultInjection {
             try await send("after-good")
             #expect(try await serve.stop() == 0)
             #expect(serve.log.contains("rules NOT reloaded; the previous rules stay in force"))
+            // A fresh ledger: the learned-noise publisher waited for the writer's migrations instead of warning.
+            #expect(!serve.log.contains("learned-noise model not published"), "\(serve.log)")
 
             let url = try LedgerURL(parsing: "sqlite:\(directory)/ledger.sqlite")
             let outcomes = try await ReviewDatabases.withDatabase(url: url, logger: ServeHarness.logger) { database in
