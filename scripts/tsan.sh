@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_FLAGS="--sanitize=thread --scratch-path .build-tsan"
 export SKIP_BROWSER_TEST=1
-spawning='CommandLineTests|CommandExitStatusTests|ReplayTests|CandidateFaultTests|DescriptorLimitTests|LedgerOutageTests|RuleReloadTests|outageWhile|spoolCapAndGapRow|sigkill'
+spawning='CommandLineTests|StreamingMemoryTests|CommandExitStatusTests|ReplayTests|CandidateFaultTests|DescriptorLimitTests|LedgerOutageTests|RuleReloadTests|outageWhile|spoolCapAndGapRow|sigkill'
 export SWIFT_TEST_ARGS="${SWIFT_TEST_ARGS:---skip $spawning}"
 # Report every race, and fail the run on the first one.
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"

@@ -35,11 +35,11 @@ import TapCompareMirroring
         #expect(c.listener.idleTimeout == .seconds(60))
         #expect(c.listener.maxHeaderBytes == 64 << 10)
         #expect(c.listener.maxHeaders == 100)
-        #expect(c.memoryReleaseInterval == .seconds(30))
+        #expect(c.memoryReleaseInterval == .seconds(10))
     }
 
     @Test func memoryReleaseCanBeSlowedOrTurnedOffButNotMisspelled() throws {
-        #expect(try ConfigurationLoader.load(yaml: "", file: "m.yml").memoryReleaseInterval == .seconds(30))
+        #expect(try ConfigurationLoader.load(yaml: "", file: "m.yml").memoryReleaseInterval == .seconds(10))
         #expect(try ConfigurationLoader.load(yaml: "memory_release_interval: 5m\n", file: "m.yml").memoryReleaseInterval == .seconds(300))
         #expect(try ConfigurationLoader.load(yaml: "memory_release_interval: 0s\n", file: "m.yml").memoryReleaseInterval == nil)
         let error = #expect(throws: ConfigurationError.self) {

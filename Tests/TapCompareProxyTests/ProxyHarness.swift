@@ -42,7 +42,10 @@ struct ProxyHarness {
         )
         let task = Task { try await server.run() }
         let address = try await server.boundAddress()
-        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        // `connect` also bounds the wait for a pooled connection: generous, for sanitizer builds (several times
+        // slower). 64 connections per host so a test's flood of concurrent requests is really concurrent.
+        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(20), read: .seconds(30)))
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         clientConfiguration.decompression = .disabled
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
         let harness = ProxyHarness(server: server, sink: sink, port: address.port!, client: client)

@@ -24,7 +24,7 @@ public struct ServeConfiguration: Sendable {
     /// `shutdown_grace`: how long SIGTERM waits for in-flight comparisons. Default `10s`.
     public var shutdownGrace: Duration = .seconds(10)
     /// `memory_release_interval`: how often memory the process freed is handed back to the operating system
-    /// (``MemoryReleaseService``); `0s` turns it off (`nil`). Default `30s`.
+    /// (``MemoryReleaseService``); `0s` turns it off (`nil`). Default `10s`.
     public var memoryReleaseInterval: Duration? = MemoryReleaseService.defaultInterval
     /// `rules`: the `diff-rules/` directory. Default `diff-rules` when it exists, otherwise no rules.
     public var rules: String?

@@ -16,8 +16,9 @@ import ServiceLifecycle
 /// so a thread allocating from that arena waits that long; `tapcompare_memory_release_seconds` shows how long.
 /// Where the C library is not glibc the service logs that once and stops.
 public struct MemoryReleaseService: Service {
-    /// Default 30 s: stranded memory is returned well within a soak's sampling, at a cost of milliseconds.
-    public static let defaultInterval: Duration = .seconds(30)
+    /// Default 10 s: the resident set saw-tooths between releases by what the arenas strand in one interval, so a
+    /// short one keeps it flat (`bench/results/soak.md`) at a cost of a few milliseconds per release.
+    public static let defaultInterval: Duration = .seconds(10)
 
     let interval: Duration
     let logger: Logger
