@@ -97,7 +97,6 @@ import TapCompareReview
             try await Task.sleep(for: .milliseconds(100))
             #expect(try await store.schemaVersion() == 0, "the publisher never migrates: that is the writer's job")
             _ = try await store.migrate()
-            #expect(try await self.report(url).learnedNoise == nil)
             var published = false
             for _ in 0..<250 where !published {
                 published = try await !store.noiseModels().isEmpty
@@ -108,6 +107,12 @@ import TapCompareReview
             // is then deallocated with it open (SQLiteNIO's debug assertion crashed the whole test process).
             _ = await task.result
             #expect(published)
+            #expect(try await self.report(url).learnedNoise?.models.map(\.instance) == ["host-c:1"])
+        }
+        // Migrated but never published to: no learned-noise section, rather than an empty one.
+        try await self.withLedger { url, store in
+            _ = try await store.migrate()
+            #expect(try await self.report(url).learnedNoise == nil)
         }
     }
 }

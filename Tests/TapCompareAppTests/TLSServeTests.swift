@@ -41,6 +41,8 @@ import TapCompareTestSupport
               candidate: { ca_file: \(certificates.caFile) }
             race:
               recheck_delay: 0s
+            upstream:
+              connect_timeout: 10s
             ledger:
               url: sqlite:\(directory)/ledger.sqlite
               spool_dir: \(directory)/spool

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import TapCompareApp
 import TapCompareCapture
 import TapCompareCore
+import TapCompareTestSupport
 import Testing
 
 /// Compares status and body bytes: enough to check the replay engine's plumbing in tests that do not depend on
@@ -263,5 +264,25 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         }
         #expect(down.skipped["legacy_error"] == 10)
         #expect(down.judged == 0)
+    }
+
+    /// Candidate and live legacy on one host, with the baseline read: three calls in flight per worker. None may
+    /// wait for a pooled connection, since that wait counts against the 2 s connect timeout; answers slower than
+    /// that made the second and third calls fail with "connect timed out" when the pool was sized to the workers.
+    @Test(.timeLimit(.minutes(1))) func slowAnswersFromOneHostForAllThreeCallsAreNotConnectTimeouts() async throws {
+        let record = try #require(try CaptureFile.read(path: ReplayTests.fixture).first { $0.request.method == "GET" })
+        let upstream = try await ScriptedUpstream { _ in .sleep(.milliseconds(2_500), then: ScriptedResponse(body: #"{"same":true}"#)) }
+        defer { Task { try await upstream.shutdown() } }
+        var configuration = ReplayConfiguration(
+            candidate: try ReplayTarget(parsing: upstream.url, flag: "--candidate"),
+            legacy: try ReplayTarget(parsing: upstream.url, flag: "--legacy"),
+            concurrency: 1, runID: "one-host"
+        )
+        configuration.baseline = true
+        let replayer = Replayer(configuration: configuration, comparator: ByteComparator())
+        let summary = await replayer.run(try replayer.prepare([(record, "t.jsonl", 1)]))
+        #expect(summary.skipped.isEmpty, "\(summary.skipped)")
+        #expect(summary.matched == 1)
+        #expect(upstream.requestCount == 3)
     }
 }

@@ -20,7 +20,9 @@ final class ReplayClient: Sendable {
     /// with it instead of silently falling back to other trust roots.
     private let tlsByTarget: [ReplayTarget: Result<TLSConfiguration, TLSFileError>]
 
-    init(concurrency: Int, timeout: Duration, maxResponseBytes: Int, targets: [ReplayTarget] = []) {
+    /// - Parameter connectionsPerHost: the pool's size for each host. Sized so no call ever waits for a connection:
+    ///   that wait counts against the connect timeout, so a short pool turns a busy machine into "connect timed out".
+    init(connectionsPerHost: Int, timeout: Duration, maxResponseBytes: Int, targets: [ReplayTarget] = []) {
         var tlsByTarget: [ReplayTarget: Result<TLSConfiguration, TLSFileError>] = [:]
         for target in targets where target.scheme == "https" {
             tlsByTarget[target] = Result { () throws(TLSFileError) in try target.tls.makeClientConfiguration() }
@@ -36,7 +38,7 @@ final class ReplayClient: Sendable {
         )
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(30),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, concurrency)
+            concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost)
         )
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         self.timeout = timeout

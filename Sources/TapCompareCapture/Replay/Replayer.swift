@@ -69,8 +69,10 @@ public struct Replayer: Sendable {
 
     /// Replays the items and returns the summary. Never throws: failures of single requests are results.
     public func run(_ items: [Item], progress: ReplayProgress? = nil) async -> ReplaySummary {
+        // With a live legacy each worker has up to three calls in flight (candidate, legacy, legacy's baseline
+        // read), and candidate and legacy may be one host.
         let client = ReplayClient(
-            concurrency: self.configuration.concurrency,
+            connectionsPerHost: self.configuration.concurrency * (self.configuration.legacy == nil ? 1 : 3),
             timeout: self.configuration.timeout,
             maxResponseBytes: self.configuration.maxResponseBytes,
             targets: [self.configuration.candidate] + (self.configuration.legacy.map { [$0] } ?? [])
