@@ -60,13 +60,13 @@ echo "== building the release binary"
 (cd "$ROOT" && swift build -c release --product tapcompare >/dev/null)
 BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
 
-# Only memory_release_interval comes from a file; everything else is on the command line.
+# memory_release_interval has no flag: when it is set, it comes from a file; everything else is on the command line.
+config=()
 if [ -n "$RELEASE_INTERVAL" ]; then
-    printf 'legacy: http://127.0.0.1:%s\nmemory_release_interval: %s\n' "$LEGACY" "$RELEASE_INTERVAL" >"$WORK/soak.yml"
-else
-    printf 'legacy: http://127.0.0.1:%s\n' "$LEGACY" >"$WORK/soak.yml"
+    printf 'memory_release_interval: %s\n' "$RELEASE_INTERVAL" >"$WORK/soak.yml"
+    config=(--config "$WORK/soak.yml")
 fi
-(cd "$WORK" && exec "$BIN/tapcompare" serve --config "$WORK/soak.yml" --listen "127.0.0.1:$TAP_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
+(cd "$WORK" && exec "$BIN/tapcompare" serve "${config[@]}" --listen "127.0.0.1:$TAP_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
     --legacy "http://127.0.0.1:$LEGACY" --candidate "http://127.0.0.1:$CANDIDATE" --sample-rate 1 \
     --ledger "sqlite:$WORK/ledger.sqlite" >"$WORK/tapcompare.log" 2>&1) &
 TAP_PID=$!

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import TapCompareTestSupport
@@ -21,19 +20,9 @@ struct StreamingMemoryTests {
     /// buffers, allocator arenas of the threads that touch the body.
     static let allowedGrowth = 16 << 20
 
-    /// Samples the child's `VmRSS` until cancelled; keeps the peak.
-    final class PeakMemory: Sendable {
-        let peak = NIOLockedValueBox(0)
-        func run(_ serve: ServeProcess) async {
-            while !Task.isCancelled {
-                if let rss = serve.memory("VmRSS") { self.peak.withLockedValue { $0 = max($0, rss) } }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-        }
-    }
-
     /// Starts `tapcompare serve` in front of `legacy`, sends one small request so pools and caches exist, then
-    /// runs `transfer` while sampling; returns the peak growth over the resident set before it.
+    /// runs `transfer`; returns the peak resident set during it (the kernel's `VmHWM`, started over just before)
+    /// less the resident set before it.
     static func growth(legacy: ScriptedUpstream, _ transfer: (String) async throws -> Void) async throws -> Int {
         let directory = try ServeHarness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -47,15 +36,11 @@ struct StreamingMemoryTests {
         let url = "http://127.0.0.1:\(serve.proxyPort)"
         let warm = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/warm"), timeout: .seconds(10))
         _ = try await warm.body.collect(upTo: 1 << 20)
+        try serve.resetPeakMemory()
         let before = try #require(serve.memory("VmRSS"))
-        let sampler = PeakMemory()
-        let sampling = Task { await sampler.run(serve) }
-        defer { sampling.cancel() }
         try await transfer(url)
-        sampling.cancel()
-        await sampling.value
         #expect(serve.isRunning)
-        return sampler.peak.withLockedValue { $0 } - before
+        return try #require(serve.memory("VmHWM")) - before
     }
 
     @Test("a large download passes with proxy memory that does not grow with its size")

@@ -33,11 +33,3 @@ public struct PatternBody: AsyncSequence, Sendable {
         return AsyncIterator(left: self.total, chunk: chunk)
     }
 }
-
-/// The process's resident memory, from `/proc/self/statm` (Linux); `nil` elsewhere.
-public func residentMemoryBytes() -> Int? {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
-    return pages * 4096
-}

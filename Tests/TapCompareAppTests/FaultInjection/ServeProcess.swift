@@ -80,6 +80,12 @@ final class ServeProcess: Sendable {
         return nil
     }
 
+    /// Starts `VmHWM` over from the current resident set (`clear_refs` 5), so the peak read later covers only what
+    /// ran since, not the process's start-up.
+    func resetPeakMemory() throws {
+        try "5".write(toFile: "/proc/\(self.process.processIdentifier)/clear_refs", atomically: false, encoding: .utf8)
+    }
+
     /// The comparison rows of a ledger the process wrote (read after it stopped).
     static func rows(ledger: String) async throws -> [LedgerRow] {
         try await ReviewDatabases.withDatabase(url: try LedgerURL(parsing: ledger), logger: ServeHarness.logger) { database in
