@@ -266,6 +266,7 @@ let package = Package(
             name: "TapCompareComparisonTests",
             dependencies: [
                 "TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore", "TapCompareFuzzProperties",
+                "TapCompareTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -11,6 +11,7 @@
 #   SWIFT_TEST_ARGS               extra arguments for `swift test` (e.g. "--filter Ledger")
 #   SWIFT_FLAGS                   flags for both `swift build` and `swift test` (scripts/tsan.sh sets
 #                                 "--sanitize=thread --scratch-path .build-tsan")
+#   TAPCOMPARE_TEST_TIMEOUT_SCALE multiplies the tests' guards against hangs, for slow builds (tsan.sh: 4)
 #   SKIP_BROWSER_TEST             set to skip the review UI's headless-Chromium step (also skipped when
 #                                 SWIFT_TEST_ARGS narrows the run with --filter)
 set -euo pipefail

@@ -17,6 +17,10 @@ export SKIP_BROWSER_TEST=1
 spawning='CommandLineTests|StreamingMemoryTests|CommandExitStatusTests|ReplayTests|CandidateFaultTests|DescriptorLimitTests|LedgerOutageTests|RuleReloadTests|outageWhile|spoolCapAndGapRow|sigkill'
 allocator='releasingReturnsFreedMemoryStrandedInTheHeap'
 export SWIFT_TEST_ARGS="${SWIFT_TEST_ARGS:---skip $spawning|$allocator}"
+# TSan's documented slowdown is 5-15x: every test timeout that only guards against a hang (harness timeouts, wait
+# loops, suite time limits) is multiplied by this (Tests/TapCompareTestSupport/TestTiming.swift). Timeouts a test
+# expects to fire are not scaled.
+export TAPCOMPARE_TEST_TIMEOUT_SCALE="${TAPCOMPARE_TEST_TIMEOUT_SCALE:-4}"
 # Report every race, and fail the run on the first one.
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
 exec scripts/test.sh

@@ -6,12 +6,13 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import TapCompareTestSupport
 import Testing
 import TapCompareLedger
 import TapCompareReview
 @testable import TapCompareApp
 
-@Suite(.timeLimit(.minutes(1))) struct AdminServerTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct AdminServerTests {
     /// Runs an admin server on a free loopback port for the duration of `body`.
     func withAdmin(
         token: String? = nil,
@@ -47,7 +48,7 @@ import TapCompareReview
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: TestTiming.scaled(.seconds(10)))
         let body = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: body))
     }

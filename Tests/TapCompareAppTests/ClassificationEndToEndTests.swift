@@ -21,7 +21,7 @@ final class RecordingRecordSink: ComparisonRecordSink {
     var recorded: [ComparisonRecord] { self.records.withLockedValue { $0 } }
 
     func waitFor(count: Int, timeout: Duration = .seconds(20)) async -> [ComparisonRecord] {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
         while self.recorded.count < count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         return self.recorded
     }
@@ -89,7 +89,7 @@ final class CommentService: Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct ClassificationEndToEndTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(2)))) struct ClassificationEndToEndTests {
     /// Proxy → comparison stage → classification service → recorder, with real upstreams and real probes.
     func withPipeline(
         legacy: ScriptedUpstream,
@@ -104,8 +104,15 @@ final class CommentService: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let legacyURL = try UpstreamURL(parsing: legacy.url)
         let candidateURL = try UpstreamURL(parsing: candidate.url)
-        let legacyProbe = try HTTPUpstreamProbe(configuration: .init(upstream: legacyURL), eventLoopGroup: group)
-        let candidateProbe = try HTTPUpstreamProbe(configuration: .init(upstream: candidateURL), eventLoopGroup: group)
+        // Every timeout here only guards against a hang: the defaults, scaled for slow builds.
+        let connectTimeout = TestTiming.scaled(TimeAmount.seconds(1))
+        let callTimeout = TestTiming.scaled(TimeAmount.seconds(5))
+        let legacyProbe = try HTTPUpstreamProbe(
+            configuration: .init(upstream: legacyURL, connectTimeout: connectTimeout, timeout: callTimeout), eventLoopGroup: group
+        )
+        let candidateProbe = try HTTPUpstreamProbe(
+            configuration: .init(upstream: candidateURL, connectTimeout: connectTimeout, timeout: callTimeout), eventLoopGroup: group
+        )
         let sink = RecordingRecordSink()
         let service = ClassificationService(
             configuration: classification,
@@ -116,8 +123,11 @@ final class CommentService: Sendable {
         )
         let stage = ComparisonStage(ruleSet: .empty, sink: sink, refiner: service, logger: logger)
         let proxy = ProxyServer(
-            configuration: ProxyConfiguration(port: 0, legacy: legacyURL),
-            mirror: MirrorConfiguration(candidate: candidateURL, sampleRate: 1, routes: RouteTable(entries: routes, fallback: RoutePolicy())),
+            configuration: ProxyConfiguration(port: 0, legacy: legacyURL, connectTimeout: connectTimeout),
+            mirror: MirrorConfiguration(
+                candidate: candidateURL, sampleRate: 1, timeout: callTimeout, connectTimeout: connectTimeout,
+                routes: RouteTable(entries: routes, fallback: RoutePolicy())
+            ),
             eventLoopGroup: group,
             logger: logger,
             sink: stage
@@ -136,7 +146,7 @@ final class CommentService: Sendable {
                 try await body({ method, path in
                     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
                     request.method = method
-                    let response = try await client.execute(request, timeout: .seconds(10))
+                    let response = try await client.execute(request, timeout: TestTiming.scaled(.seconds(10)))
                     _ = try await response.body.collect(upTo: 1 << 20)
                 }, sink)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TapCompareTestSupport
 import Testing
 import TapCompareApp
 import TapCompareComparison
@@ -8,7 +9,7 @@ import TapCompareReview
 
 /// The learned-noise thresholds reach the report: `serve` publishes its model to the ledger and `report` shows the
 /// thresholds in force and the fields they classify as noise, in every format.
-@Suite(.timeLimit(.minutes(1))) struct LearnedNoiseReportTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct LearnedNoiseReportTests {
     static let route = "GET /api/v1/comments/{id}"
 
     /// A SQLite ledger in a temporary directory, migrated, with its store running for the body.

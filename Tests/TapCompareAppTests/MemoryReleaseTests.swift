@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareApp
 
@@ -14,7 +15,7 @@ import Testing
         }
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + TestTiming.scaled(.seconds(10))
         while calls.withLockedValue({ $0 }) < 3, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -10,7 +10,7 @@ import Testing
 /// The proxy is the built `tapcompare serve` in a child process, so the resident set measured is the proxy's
 /// alone: the client and the upstream in this process, and every other suite running beside this one, do not
 /// count. The size defaults to 1 GiB each way; `TAPCOMPARE_STREAM_MIB` changes it.
-@Suite("Streaming with bounded memory", .timeLimit(.minutes(3)), .serialized)
+@Suite("Streaming with bounded memory", .timeLimit(.minutes(TestTiming.minutes(3))), .serialized)
 struct StreamingMemoryTests {
     static let size: Int = {
         let mib = ProcessInfo.processInfo.environment["TAPCOMPARE_STREAM_MIB"].flatMap(Int.init) ?? 1024

@@ -14,7 +14,7 @@ import TapCompareTestSupport
 
 /// `serve` assembled as the command does, TLS on every hop: client → proxy listener, proxy → legacy and
 /// candidate, and classification's recheck read → legacy.
-@Suite(.timeLimit(.minutes(1))) struct TLSServeTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct TLSServeTests {
     @Test func comparisonsAreRecordedWithTLSOnEveryHop() async throws {
         let certificates = try TestCertificates()
         defer { certificates.remove() }
@@ -42,7 +42,9 @@ import TapCompareTestSupport
             race:
               recheck_delay: 0s
             upstream:
-              connect_timeout: 10s
+              connect_timeout: \(10 * TestTiming.scale)s
+            mirror:
+              timeout: \(5 * TestTiming.scale)s
             ledger:
               url: sqlite:\(directory)/ledger.sqlite
               spool_dir: \(directory)/spool
@@ -62,14 +64,14 @@ import TapCompareTestSupport
             var clientConfiguration = HTTPClient.Configuration()
             clientConfiguration.tlsConfiguration = try certificates.makeClientConfiguration()
             let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
-            let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(port)/api/v1/comments/1"), timeout: .seconds(10))
+            let response = try await client.execute(HTTPClientRequest(url: "https://localhost:\(port)/api/v1/comments/1"), timeout: TestTiming.scaled(.seconds(10)))
             let body = try await response.body.collect(upTo: 1 << 20)
             try await client.shutdown()
             #expect(response.status == .ok)
             #expect(String(buffer: body) == #"{"id":1,"text":"hello"}"#)
 
             // The mismatch is stored, after classification re-read legacy over TLS (the probe's own client).
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + TestTiming.scaled(.seconds(10))
             var counts = try await assembly.store.counts()
             while counts.comparisons < 1, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))

@@ -4,6 +4,7 @@ import NIOHTTP1
 @testable import TapCompareCapture
 import TapCompareCore
 import TapCompareLedger
+import TapCompareTestSupport
 import Testing
 
 @Suite struct CaptureWriterTests {
@@ -42,7 +43,7 @@ import Testing
         return writer
     }
 
-    @Test(.timeLimit(.minutes(1))) func redactsSensitiveHeadersAndConfiguredFieldsBeforeWriting() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func redactsSensitiveHeadersAndConfiguredFieldsBeforeWriting() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("traffic.jsonl").path
         let configuration = CaptureConfiguration(
@@ -64,7 +65,7 @@ import Testing
         #expect(record.candidate?.response?.headers.first { $0.name == "Set-Cookie" }?.value == "[REDACTED]")
     }
 
-    @Test(.timeLimit(.minutes(1))) func rotatesByteLimitedFilesAndKeepsMaxFiles() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func rotatesByteLimitedFilesAndKeepsMaxFiles() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("traffic.jsonl").path
         let configuration = CaptureConfiguration(path: path, maxFileBytes: 4_000, maxFiles: 3)
@@ -95,7 +96,7 @@ import Testing
         #expect(CaptureRotationPolicy(maxFileBytes: 1, maxFiles: 1).rotation(path: "t").delete == "t")
     }
 
-    @Test(.timeLimit(.minutes(1))) func aFullQueueDropsAndCountsWithoutBlocking() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func aFullQueueDropsAndCountsWithoutBlocking() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let configuration = CaptureConfiguration(path: dir.appendingPathComponent("t.jsonl").path, queueCapacity: 8)
         // Not running: nothing drains the queue, so the 9th exchange on is dropped at once.

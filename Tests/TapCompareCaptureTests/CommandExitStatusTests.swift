@@ -1,8 +1,9 @@
 import Foundation
+import TapCompareTestSupport
 import Testing
 
 /// Exit statuses and messages of `diff`, `rules check` and `serve`'s configuration errors, run as a user would.
-@Suite(.timeLimit(.minutes(1))) struct CommandExitStatusTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct CommandExitStatusTests {
     func write(_ text: String, _ name: String, in dir: URL) throws -> String {
         let url = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

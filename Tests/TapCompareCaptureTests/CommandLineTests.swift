@@ -1,6 +1,7 @@
 import Foundation
 import TapCompareApp
 import TapCompareCapture
+import TapCompareTestSupport
 import Testing
 
 /// The `tapcompare` binary as a CI job runs it: exit statuses and one-line reasons.
@@ -38,7 +39,7 @@ import Testing
         )
     }
 
-    @Test(.timeLimit(.minutes(1))) func replayExitStatuses() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func replayExitStatuses() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let records = try CaptureFile.read(path: Self.fixture)
         try await DemoServers.withRunning(store: try DemoFixtureStore(records: records), latency: DemoLatency(scale: 0)) { endpoints in
@@ -64,7 +65,7 @@ import Testing
         #expect(down.stderr.contains("could not be reached"))
     }
 
-    @Test(.timeLimit(.minutes(1))) func badArgumentsAndInputsExitTwoWithTheReason() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func badArgumentsAndInputsExitTwoWithTheReason() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let cases: [([String], String)] = [
             ([Self.fixture], "--candidate is required"),
@@ -72,6 +73,7 @@ import Testing
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--max-mismatch-rate", "5%"], "--max-mismatch-rate '5%' must be a fraction"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--concurrency", "0"], "--concurrency '0'"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--timeout", "soon"], "--timeout 'soon' is not a duration"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--connect-timeout", "0s"], "--connect-timeout '0s' is not a duration"),
             (["missing.jsonl", "--candidate", "http://127.0.0.1:1"], "missing.jsonl: cannot read the capture file"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--ledger", "mysql://x"], "--ledger"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--noise-min-share", "2"], "--noise-min-share '2' must be a fraction"),
@@ -86,7 +88,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func captureImportAndExport() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func captureImportAndExport() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let har = TestPaths.fixture("har/devtools-export.har")
         let imported = try await Self.tapcompare(["capture", "import", har, "-o", "imported.jsonl"], in: dir)

@@ -4,20 +4,22 @@ import Logging
 @testable import TapCompareApp
 import TapCompareCapture
 import TapCompareLedger
+import TapCompareTestSupport
 import Testing
 
 /// `tapcompare demo` end to end: services, `serve`'s wiring, traffic, ledger.
 @Suite struct DemoRunnerTests {
-    @Test(.timeLimit(.minutes(1))) func theDemoDrivesTheFixtureThroughTheProxyIntoTheLedger() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func theDemoDrivesTheFixtureThroughTheProxyIntoTheLedger() async throws {
         let fixture = TestPaths.fixture("comments.capture.jsonl")
         let records = try CaptureFile.read(path: fixture)
         let dir = try TestPaths.temporaryDirectory()
         let ledger = "sqlite:" + dir.appendingPathComponent("demo.sqlite").path
-        let options = DemoRunner.Options(
+        var options = DemoRunner.Options(
             fixture: fixture, ledger: ledger, rules: TestPaths.repositoryRoot.appendingPathComponent("diff-rules").path,
             latency: DemoLatency(scale: 0), capture: dir.appendingPathComponent("demo.capture.jsonl").path,
             spoolDirectory: dir.appendingPathComponent("spool").path
         )
+        options.connectTimeoutScale = TestTiming.scale
         let printed = RecordingOutput()
         let runner = DemoRunner(options: options, store: try DemoFixtureStore(records: records), logger: Logger(label: "test"), output: printed.append)
         let outcome = try await runner.execute()

@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOPosix
 @testable import TapCompareApp
 import TapCompareCapture
+import TapCompareTestSupport
 import Testing
 
 @Suite struct DemoServiceTests {
@@ -68,7 +69,7 @@ import Testing
         #expect(DemoLatency(scale: 0).legacy(recordedMS: 500) == .zero)
     }
 
-    @Test(.timeLimit(.minutes(1))) func servicesAnswerOverHTTP() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func servicesAnswerOverHTTP() async throws {
         let store = try DemoFixtureStore(records: Self.records)
         let record = try #require(Self.records.first { $0.route == "GET /api/v1/posts/{id}/comments" && $0.legacy.status == 200 })
         try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
@@ -77,7 +78,7 @@ import Testing
             for (url, role) in [(endpoints.legacy, "legacy"), (endpoints.candidate, "candidate")] {
                 var request = HTTPClientRequest(url: url + record.request.uri)
                 request.headers.add(name: "X-Request-Id", value: record.requestID)
-                let response = try await client.execute(request, timeout: .seconds(10))
+                let response = try await client.execute(request, timeout: TestTiming.scaled(.seconds(10)))
                 let body = String(buffer: try await response.body.collect(upTo: 1 << 24))
                 #expect(response.status == .ok)
                 #expect(response.headers["X-Request-Id"] == [record.requestID])
@@ -88,14 +89,14 @@ import Testing
                     #expect(body.contains("\"score\":\""))
                 }
             }
-            let missing = try await client.execute(HTTPClientRequest(url: endpoints.legacy + "/nope"), timeout: .seconds(10))
+            let missing = try await client.execute(HTTPClientRequest(url: endpoints.legacy + "/nope"), timeout: TestTiming.scaled(.seconds(10)))
             #expect(missing.status == .notFound)
         }
     }
 }
 
 @Suite struct DemoServersStartupTests {
-    @Test(.timeLimit(.minutes(1))) func aPortInUseIsAnErrorNotAHang() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func aPortInUseIsAnErrorNotAHang() async throws {
         let store = try DemoFixtureStore(records: [])
         try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
             let taken = Int(endpoints.legacy.split(separator: ":").last!)!

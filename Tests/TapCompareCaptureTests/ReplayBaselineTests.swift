@@ -8,7 +8,7 @@ import Testing
 
 /// `--baseline`: a discrepancy where a live legacy disagrees with itself is noise, and noise does not fail CI.
 @Suite struct ReplayBaselineTests {
-    @Test(.timeLimit(.minutes(1))) func legacyDisagreeingWithItselfIsNoiseNotARegression() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func legacyDisagreeingWithItselfIsNoiseNotARegression() async throws {
         let counter = NIOLockedValueBox(0)
         // Legacy stamps every answer with a fresh `served_at`; the candidate stamps its own.
         let legacy = try await ScriptedUpstream { _ in

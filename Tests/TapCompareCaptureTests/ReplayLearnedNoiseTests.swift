@@ -54,7 +54,7 @@ import Testing
         return try await run.run(comparator: try ReplayComparators.make(rulesDirectory: nil), sink: nil, logger: .init(label: "test"))
     }
 
-    @Test(.timeLimit(.minutes(1))) func repeatedReadsTeachNoiseAndARegressionStillFails() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func repeatedReadsTeachNoiseAndARegressionStillFails() async throws {
         let records = Self.capture(count: 60, spacing: 1)
         let same = try await Self.candidate(scoreOffset: 0)
         let planted = try await Self.candidate(scoreOffset: 1)
@@ -83,7 +83,7 @@ import Testing
         #expect(regressed.verdict.exitCode == 1)
     }
 
-    @Test(.timeLimit(.minutes(1))) func readsFurtherApartThanThePairWindowTeachNothing() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func readsFurtherApartThanThePairWindowTeachNothing() async throws {
         // The same reads an hour apart: the data may really have changed, so nothing is learned.
         let records = Self.capture(count: 60, spacing: 3600)
         let same = try await Self.candidate(scoreOffset: 0)
@@ -94,7 +94,7 @@ import Testing
         #expect(ReplayRun.terminalSummary(result, runID: nil).contains("learned noise: 0 repeated reads in the capture (min_share 0.5, min_samples 20); no field classified as noise"))
     }
 
-    @Test(.timeLimit(.minutes(1))) func tooFewPairsTeachNothing() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func tooFewPairsTeachNothing() async throws {
         // 10 captures: 8 pairs, under min_samples 20.
         let records = Self.capture(count: 10, spacing: 1)
         let same = try await Self.candidate(scoreOffset: 0)

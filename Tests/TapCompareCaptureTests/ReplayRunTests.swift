@@ -4,6 +4,7 @@ import ServiceLifecycle
 import TapCompareApp
 import TapCompareCapture
 import TapCompareCore
+import TapCompareTestSupport
 import Testing
 
 @Suite struct ReplayRunTests {
@@ -17,7 +18,7 @@ import Testing
         return try await run.run(comparator: ByteComparator(), sink: nil, logger: Logger(label: "test"))
     }
 
-    @Test(.timeLimit(.minutes(1))) func writesTheReportFilesAndReadsSeveralCaptures() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func writesTheReportFilesAndReadsSeveralCaptures() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let records = try CaptureFile.read(path: Self.fixture)
         let a = dir.appendingPathComponent("a.jsonl").path
@@ -68,7 +69,7 @@ import Testing
 }
 
 @Suite struct CaptureWriterLifecycleTests {
-    @Test(.timeLimit(.minutes(1))) func gracefulShutdownWritesWhatIsQueued() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func gracefulShutdownWritesWhatIsQueued() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("t.jsonl").path
         let writer = try CaptureWriter(configuration: CaptureConfiguration(path: path))

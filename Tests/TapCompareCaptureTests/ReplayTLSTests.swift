@@ -6,10 +6,13 @@ import TapCompareTestSupport
 import Testing
 
 /// `tapcompare replay` against an `https` candidate, with the same TLS settings as `serve`.
-@Suite(.timeLimit(.minutes(1))) struct ReplayTLSTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct ReplayTLSTests {
     static func replay(candidate: ReplayTarget) async throws -> [ComparisonRecord] {
         let records = try CaptureFile.read(path: ReplayTests.fixture).filter { $0.request.method == "GET" }.prefix(5)
-        let configuration = ReplayConfiguration(candidate: candidate, concurrency: 2, timeout: .seconds(5), runID: "tls-run")
+        // A handshake is part of connecting: under a sanitizer it can take longer than the 2 s default.
+        let configuration = ReplayConfiguration(
+            candidate: candidate, concurrency: 2, timeout: TestTiming.scaled(.seconds(5)), connectTimeout: TestTiming.scaled(.seconds(2)), runID: "tls-run"
+        )
         let sink = RecordingSink()
         let replayer = Replayer(configuration: configuration, comparator: ByteComparator(), sink: sink)
         _ = await replayer.run(try ReplayTests.items(Array(records), configuration))

@@ -72,7 +72,7 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         return (summary, ReplayVerdict.judge(summary, candidate: url, maxMismatchRate: maxMismatchRate))
     }
 
-    @Test(.timeLimit(.minutes(1))) func captureThenReplayRoundTrip() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func captureThenReplayRoundTrip() async throws {
         // Capture: the fixture's exchanges go through the writer (redaction, encoding, rotation)...
         let fixture = try CaptureFile.read(path: Self.fixture)
         let dir = try TestPaths.temporaryDirectory()
@@ -113,7 +113,7 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         Int(name.split(separator: ".").last!) ?? 0
     }
 
-    @Test(.timeLimit(.minutes(1))) func exitCodesForEachCase() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func exitCodesForEachCase() async throws {
         let records = try CaptureFile.read(path: Self.fixture)
         let store = try DemoFixtureStore(records: records)
         try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0)) { endpoints in
@@ -153,7 +153,7 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         #expect(throws: CaptureError.self) { try CaptureFile.read(path: "/nonexistent/capture.jsonl") }
     }
 
-    @Test(.timeLimit(.minutes(1))) func writesAreReplayedOnlyWhenIncludedAndCarryTheShadowHeader() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func writesAreReplayedOnlyWhenIncludedAndCarryTheShadowHeader() async throws {
         let records = try CaptureFile.read(path: Self.fixture)
         let store = try DemoFixtureStore(records: records)
         let seen = NIOLockedValueBox<[(String, [(String, String)])]>([])
@@ -176,7 +176,7 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func reportsAreDeterministicAndJUnitIsSchemaValid() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func reportsAreDeterministicAndJUnitIsSchemaValid() async throws {
         let records = try CaptureFile.read(path: Self.fixture)
         let store = try DemoFixtureStore(records: records)
         let dir = try TestPaths.temporaryDirectory()
@@ -230,7 +230,7 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
 }
 
 @Suite struct ReplayAgainstLiveLegacyTests {
-    @Test(.timeLimit(.minutes(1))) func comparesWithALiveLegacyWhenGivenAndSkipsWhenLegacyFails() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func comparesWithALiveLegacyWhenGivenAndSkipsWhenLegacyFails() async throws {
         let records = try CaptureFile.read(path: ReplayTests.fixture)
         let reads = records.filter { $0.request.method == "GET" }
         // Recorded legacy responses replaced by garbage: only a live legacy can make the replay match.
@@ -269,7 +269,7 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
     /// Candidate and live legacy on one host, with the baseline read: three calls in flight per worker. None may
     /// wait for a pooled connection, since that wait counts against the 2 s connect timeout; answers slower than
     /// that made the second and third calls fail with "connect timed out" when the pool was sized to the workers.
-    @Test(.timeLimit(.minutes(1))) func slowAnswersFromOneHostForAllThreeCallsAreNotConnectTimeouts() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func slowAnswersFromOneHostForAllThreeCallsAreNotConnectTimeouts() async throws {
         let record = try #require(try CaptureFile.read(path: ReplayTests.fixture).first { $0.request.method == "GET" })
         let upstream = try await ScriptedUpstream { _ in .sleep(.milliseconds(2_500), then: ScriptedResponse(body: #"{"same":true}"#)) }
         defer { Task { try await upstream.shutdown() } }

@@ -5,6 +5,7 @@ import TapCompareApp
 import TapCompareCapture
 import TapCompareCore
 import TapCompareLedger
+import TapCompareTestSupport
 import Testing
 
 /// Sends records to every sink it holds.
@@ -18,7 +19,7 @@ struct TeeSink: ComparisonRecordSink {
     static let fixture = TestPaths.fixture("comments.capture.jsonl")
     static let rules = TestPaths.repositoryRoot.appendingPathComponent("diff-rules").path
 
-    @Test(.timeLimit(.minutes(1))) func findsTheCandidatesRegressionsAndRecordsTheRunInTheLedger() async throws {
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func findsTheCandidatesRegressionsAndRecordsTheRunInTheLedger() async throws {
         let records = try CaptureFile.read(path: Self.fixture)
         let dir = try TestPaths.temporaryDirectory()
         let ledger = "sqlite:" + dir.appendingPathComponent("ledger.sqlite").path

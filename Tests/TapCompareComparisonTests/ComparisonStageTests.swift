@@ -4,9 +4,10 @@ import ServiceLifecycle
 import TapCompareComparison
 import TapCompareCore
 import TapCompareRules
+import TapCompareTestSupport
 import Testing
 
-@Suite("ComparisonStage service", .timeLimit(.minutes(1)))
+@Suite("ComparisonStage service", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct ComparisonStageTests {
     static func exchange(_ n: Int, legacy: String = #"{"a":1}"#, candidate: String = #"{"a":2}"#) -> Exchange {
         var e = Fixtures.exchange(legacy: Fixtures.response(legacy), candidate: .response(Fixtures.response(candidate), latency: .zero))

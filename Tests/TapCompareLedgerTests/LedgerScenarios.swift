@@ -116,6 +116,12 @@ enum LedgerScenarios {
                                 }
                             }
                         }
+                        // Both writers stay up until everything is in. On SQLite a batch that finds the other
+                        // writer holding the lock past busy_timeout (a slow build) is spooled and replayed by the
+                        // running writer; one shut down first would leave it for its next start.
+                        try await Harness.waitUntil("both writers' \(2 * perWriter) comparisons are in the ledger") {
+                            try await Harness.counts(url).comparisons >= 2 * perWriter
+                        }
                     }
                 }
             }

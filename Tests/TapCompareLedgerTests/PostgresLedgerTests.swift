@@ -5,7 +5,7 @@ import Testing
 
 /// The same scenarios as ``SQLiteLedgerTests`` against a real PostgreSQL. Skipped (visibly) when
 /// `TAPCOMPARE_TEST_POSTGRES_URL` is unset, except under `CI`, where they run and fail.
-@Suite("Ledger on Postgres", .enabled(if: TestPostgres.enabled, TestPostgres.skipReason), .timeLimit(.minutes(3)))
+@Suite("Ledger on Postgres", .enabled(if: TestPostgres.enabled, TestPostgres.skipReason), .timeLimit(.minutes(TestTiming.minutes(3))))
 struct PostgresLedgerTests {
     @Test func rollupsMatchRawAfterWrites() async throws {
         try await RollupScenarios.rollupsMatchRawAfterWrites(.postgres)

@@ -1,9 +1,10 @@
 import Foundation
 import SQLiteNIO
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 
-@Suite("Ledger on SQLite", .timeLimit(.minutes(2)))
+@Suite("Ledger on SQLite", .timeLimit(.minutes(TestTiming.minutes(2))))
 struct SQLiteLedgerTests {
     @Test func rollupsMatchRawAfterWrites() async throws {
         try await RollupScenarios.rollupsMatchRawAfterWrites(.sqlite)

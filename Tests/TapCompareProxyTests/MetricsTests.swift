@@ -6,7 +6,7 @@ import TapCompareMirroring
 import TapCompareProxy
 import TapCompareTestSupport
 
-@Suite("Proxy metrics", .timeLimit(.minutes(1)))
+@Suite("Proxy metrics", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct MetricsTests {
     @Test("requests, latencies, mirrored calls, skips and in-flight gauges are counted under route templates")
     func counted() async throws {

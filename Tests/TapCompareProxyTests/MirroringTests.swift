@@ -8,7 +8,7 @@ import TapCompareProxy
 import TapCompareTestSupport
 
 /// Mirroring to the candidate, and the guarantee that the candidate never touches the legacy path.
-@Suite("Mirroring", .timeLimit(.minutes(1)))
+@Suite("Mirroring", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct MirroringTests {
     static let legacyAnswer = ScriptedResponse(headers: [("Content-Type", "application/json"), ("X-Legacy", "1")], body: Fixtures.json)
 

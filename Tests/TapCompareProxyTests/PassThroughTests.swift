@@ -7,7 +7,7 @@ import TapCompareProxy
 import TapCompareTestSupport
 
 /// The legacy path: what the client receives is legacy's answer, byte for byte.
-@Suite("Legacy pass-through", .timeLimit(.minutes(1)))
+@Suite("Legacy pass-through", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct PassThroughTests {
     /// Legacy answers by path, one case per path.
     static func legacyBehavior(_ head: HTTPRequestHead) -> UpstreamBehavior {

@@ -28,6 +28,10 @@ struct ProxyHarness {
     ) async throws -> T {
         var configuration = ProxyConfiguration(port: 0, legacy: try UpstreamURL(parsing: legacy))
         var mirror = MirrorConfiguration(candidate: try candidate.map { try UpstreamURL(parsing: $0) }, sampleRate: 1)
+        // The defaults' guards against a hang, stretched for slow builds; a test that checks a timeout sets its own.
+        configuration.connectTimeout = TestTiming.scaled(configuration.connectTimeout)
+        mirror.connectTimeout = TestTiming.scaled(mirror.connectTimeout)
+        mirror.timeout = TestTiming.scaled(mirror.timeout)
         configure(&configuration, &mirror)
         let sink = RecordingExchangeSink()
         var logger = Logger(label: "tapcompare.proxy.test")
@@ -42,9 +46,12 @@ struct ProxyHarness {
         )
         let task = Task { try await server.run() }
         let address = try await server.boundAddress()
-        // `connect` also bounds the wait for a pooled connection: generous, for sanitizer builds (several times
-        // slower). 64 connections per host so a test's flood of concurrent requests is really concurrent.
-        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(20), read: .seconds(30)))
+        // `connect` also bounds the wait for a pooled connection: generous, and scaled for sanitizer builds. 64
+        // connections per host so a test's flood of concurrent requests is really concurrent.
+        var clientConfiguration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: TestTiming.scaled(.seconds(20)), read: TestTiming.scaled(.seconds(30)))
+        )
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         clientConfiguration.decompression = .disabled
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
@@ -74,7 +81,7 @@ struct ProxyHarness {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(body) }
-        let response = try await self.client.execute(request, timeout: .seconds(30))
+        let response = try await self.client.execute(request, timeout: TestTiming.scaled(.seconds(30)))
         var bytes: [UInt8] = []
         for try await part in response.body { bytes += part.readableBytesView }
         return (response.status.code, response.headers, bytes)

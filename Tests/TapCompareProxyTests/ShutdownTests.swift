@@ -8,7 +8,7 @@ import TapCompareMirroring
 import TapCompareProxy
 import TapCompareTestSupport
 
-@Suite("Graceful shutdown", .timeLimit(.minutes(1)))
+@Suite("Graceful shutdown", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct ShutdownTests {
     @Test("shutdown stops accepting, finishes the in-flight legacy request and waits for the candidate call")
     func graceful() async throws {

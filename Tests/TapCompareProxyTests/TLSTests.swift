@@ -12,7 +12,7 @@ import TapCompareTestSupport
 
 /// `https://` upstreams (trusted by a CA file, untrusted, insecure) and TLS on the listener, against
 /// certificates each test generates itself.
-@Suite("TLS", .timeLimit(.minutes(1)))
+@Suite("TLS", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct TLSTests {
     static let json = ScriptedResponse(headers: [("Content-Type", "application/json"), ("X-Legacy", "1")], body: Fixtures.json)
 
@@ -299,7 +299,10 @@ struct TLSTests {
     // MARK: Helpers
 
     static func withTLSClient(trusting certificates: TestCertificates, _ body: (HTTPClient) async throws -> Void) async throws {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        // The handshake is part of connecting; a sanitizer build's TLS is several times slower.
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: TestTiming.scaled(.seconds(5)), read: TestTiming.scaled(.seconds(30)))
+        )
         configuration.tlsConfiguration = try certificates.makeClientConfiguration()
         configuration.httpVersion = .http1Only
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
@@ -313,7 +316,7 @@ struct TLSTests {
     }
 
     static func get(_ client: HTTPClient, _ url: String) async throws -> (status: UInt, body: [UInt8]) {
-        let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        let response = try await client.execute(HTTPClientRequest(url: url), timeout: TestTiming.scaled(.seconds(30)))
         var bytes: [UInt8] = []
         for try await part in response.body { bytes += part.readableBytesView }
         return (response.status.code, bytes)

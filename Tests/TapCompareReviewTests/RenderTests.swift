@@ -1,10 +1,11 @@
 import Foundation
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview
 
 /// The formats: JSON keys CI depends on, the terminal table, Markdown, and an HTML file that references nothing
 /// outside itself.
-@Suite(.timeLimit(.minutes(1))) struct RenderTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct RenderTests {
     @Test func jsonIsStableAndDocumented() async throws {
         try await ReviewFixture.withSQLite { fixture, source, _ in
             let report = try await source.report(ReportQuery(runID: fixture.runID))

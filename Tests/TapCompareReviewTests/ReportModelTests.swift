@@ -1,12 +1,13 @@
 import Foundation
 import TapCompareCore
 import TapCompareLedger
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview
 
 /// The report computed from a seeded ledger: exact counts, rates, percentiles, ordering and the noise suggestion,
 /// on SQLite and (when `TAPCOMPARE_TEST_POSTGRES_URL` is set) on Postgres.
-@Suite(.timeLimit(.minutes(1))) struct ReportModelTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct ReportModelTests {
     /// Whether `value` is within `tolerance` (relative) of `exact`: the documented error of bucketed percentiles.
     static func near(_ value: Double?, _ exact: Double, tolerance: Double = LatencyBuckets.relativeError) -> Bool {
         guard let value else { return false }

@@ -6,11 +6,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview
 
 /// The UI and API routes in a real Hummingbird server on a free loopback port, over a seeded SQLite ledger.
-@Suite(.timeLimit(.minutes(1))) struct ReviewAPITests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct ReviewAPITests {
     final class Port: Sendable {
         let value = NIOLockedValueBoxInt()
     }
@@ -46,7 +47,7 @@ import Testing
             request.body = .bytes(ByteBuffer(string: body))
             request.headers.add(name: "Content-Type", value: "application/json")
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: TestTiming.scaled(.seconds(10)))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 4 << 20)))
     }
 
@@ -127,7 +128,7 @@ import Testing
     }
 
     func head(_ url: String) async throws -> (Int, [String: String], String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: TestTiming.scaled(.seconds(10)))
         var headers: [String: String] = [:]
         for h in response.headers { headers[h.name.lowercased()] = h.value }
         return (Int(response.status.code), headers, String(buffer: try await response.body.collect(upTo: 4 << 20)))

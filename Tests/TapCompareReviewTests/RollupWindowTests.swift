@@ -1,13 +1,14 @@
 import Foundation
 import Logging
 import TapCompareCore
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 @testable import TapCompareReview
 
 /// Reports read from the hourly rollups (whole hours) plus raw rows (partial edge hours) equal reports read from
 /// the raw rows alone: exactly for every count, within the bucket error for latency percentiles.
-@Suite(.timeLimit(.minutes(2))) struct RollupWindowTests {
+@Suite(.timeLimit(.minutes(TestTiming.minutes(2)))) struct RollupWindowTests {
     static let start = LedgerTimeText.parse("2026-11-19T08:00:00.000Z")!
     static let routes = ["GET /api/v1/comments/{id}", "GET /api/v1/posts/{id}/comments", "POST /api/v1/comments"]
 

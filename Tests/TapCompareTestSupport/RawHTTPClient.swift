@@ -28,7 +28,17 @@ public enum RawHTTPClient {
             done.fail(error)
             throw error
         }
-        try await channel.writeAndFlush(channel.allocator.buffer(bytes: request)).get()
+        do {
+            try await channel.writeAndFlush(channel.allocator.buffer(bytes: request)).get()
+        } catch {
+            // The server may answer and close before the whole request is written (a 431 after the first 8 KiB
+            // of an oversized head, while a slow client is still writing the rest): what it sent is the answer.
+            // Only a connection that got nothing back is an error.
+            channel.close(promise: nil)
+            let received = try await done.futureResult.get()
+            if received.isEmpty { throw error }
+            return received
+        }
         return try await done.futureResult.get()
     }
 

@@ -16,7 +16,7 @@ public struct RawTCP: Sendable {
     ) async throws -> RawTCP {
         let log = ReceiveLog()
         let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(connectTimeout)
+            .connectTimeout(TestTiming.scaled(connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ReceiveLogHandler(log: log))
@@ -43,10 +43,11 @@ public struct RawTCP: Sendable {
     /// Whether the server closed (or reset) the connection.
     public var isClosed: Bool { self.log.state.withLockedValue { $0.closed } }
 
-    /// Waits (polling) until the server closes the connection or `timeout` passes; returns the bytes received.
+    /// Waits (polling) until the server closes the connection or `timeout` (scaled by ``TestTiming``) passes;
+    /// returns the bytes received.
     @discardableResult
     public func waitForClose(timeout: Duration = .seconds(10)) async -> [UInt8] {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
         while !self.isClosed, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         return self.received
     }

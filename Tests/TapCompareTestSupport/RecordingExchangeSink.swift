@@ -15,10 +15,11 @@ public final class RecordingExchangeSink: ExchangeSink {
     public var recorded: [Exchange] { self.exchanges.withLockedValue { $0 } }
     public var count: Int { self.exchanges.withLockedValue { $0.count } }
 
-    /// Waits (polling, for tests) until at least `count` exchanges arrived; returns them.
+    /// Waits (polling, for tests) until at least `count` exchanges arrived; returns them. `timeout` is scaled
+    /// by ``TestTiming``.
     @discardableResult
     public func waitFor(count: Int, timeout: Duration = .seconds(10)) async -> [Exchange] {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
         while ContinuousClock.now < deadline {
             let now = self.recorded
             if now.count >= count { return now }

@@ -86,10 +86,11 @@ public final class ScriptedUpstream: Sendable {
         return port
     }
 
-    /// Waits (polling, for tests) until `condition` holds or `timeout` passes; returns whether it held.
+    /// Waits (polling, for tests) until `condition` holds or `timeout` (scaled by ``TestTiming``) passes;
+    /// returns whether it held.
     @discardableResult
     public func waitUntil(timeout: Duration = .seconds(10), _ condition: (ScriptedUpstream) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
         while ContinuousClock.now < deadline {
             if condition(self) { return true }
             try? await Task.sleep(for: .milliseconds(5))

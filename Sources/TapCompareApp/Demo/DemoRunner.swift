@@ -36,6 +36,9 @@ public struct DemoRunner: Sendable {
         public var spoolDirectory: String?
         /// Where the HTML report of the demo run is written. Default `tapcompare-demo-report.html`.
         public var htmlReport: String
+        /// For tests: how many times the defaults every connect timeout may take (the proxy's to the demo services,
+        /// the traffic's to the proxy), for builds several times slower. Default 1.
+        var connectTimeoutScale = 1
 
         public init(
             fixture: String = "fixtures/comments.capture.jsonl",
@@ -152,6 +155,7 @@ public struct DemoRunner: Sendable {
             configuration.capture.path = options.capture
             configuration.capture.sampleRate = 1.0
             configuration.shutdownGrace = .seconds(10)
+            configuration.upstream.connectTimeout *= options.connectTimeoutScale
             let assembly = try ServeRunner(configuration: configuration, configurationFile: "tapcompare demo").assemble(logger: logger)
             let group = ServiceGroup(configuration: .init(services: assembly.services, logger: logger))
             return try await withThrowingTaskGroup(of: DemoTrafficDriver.Result?.self) { tasks in
@@ -171,7 +175,10 @@ public struct DemoRunner: Sendable {
                     """)
                 let result: DemoTrafficDriver.Result
                 do {
-                    result = try await DemoTrafficDriver(target: proxy, concurrency: options.concurrency).drive(records)
+                    let driver = DemoTrafficDriver(
+                        target: proxy, concurrency: options.concurrency, connectTimeout: .seconds(2 * Int64(options.connectTimeoutScale))
+                    )
+                    result = try await driver.drive(records)
                 } catch {
                     await group.triggerGracefulShutdown()
                     throw error

@@ -18,17 +18,20 @@ public struct DemoTrafficDriver: Sendable {
 
     public let target: String
     public let concurrency: Int
+    /// How long connecting to the target may take. Default 2 s (the target is on this machine).
+    public let connectTimeout: TimeAmount
 
-    public init(target: String, concurrency: Int = 8) {
+    public init(target: String, concurrency: Int = 8, connectTimeout: TimeAmount = .seconds(2)) {
         self.target = target
         self.concurrency = concurrency
+        self.connectTimeout = connectTimeout
     }
 
     public func drive(_ records: [CaptureRecord]) async throws -> Result {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
+        configuration.timeout = .init(connect: self.connectTimeout, read: .seconds(30))
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         var result = Result()
         do {

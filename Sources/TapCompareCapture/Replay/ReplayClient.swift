@@ -22,7 +22,7 @@ final class ReplayClient: Sendable {
 
     /// - Parameter connectionsPerHost: the pool's size for each host. Sized so no call ever waits for a connection:
     ///   that wait counts against the connect timeout, so a short pool turns a busy machine into "connect timed out".
-    init(connectionsPerHost: Int, timeout: Duration, maxResponseBytes: Int, targets: [ReplayTarget] = []) {
+    init(connectionsPerHost: Int, timeout: Duration, connectTimeout: Duration, maxResponseBytes: Int, targets: [ReplayTarget] = []) {
         var tlsByTarget: [ReplayTarget: Result<TLSConfiguration, TLSFileError>] = [:]
         for target in targets where target.scheme == "https" {
             tlsByTarget[target] = Result { () throws(TLSFileError) in try target.tls.makeClientConfiguration() }
@@ -32,10 +32,7 @@ final class ReplayClient: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only
-        configuration.timeout = HTTPClient.Configuration.Timeout(
-            connect: .seconds(2),
-            read: .nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
-        )
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(timeout))
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(30),
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost)
@@ -43,6 +40,10 @@ final class ReplayClient: Sendable {
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Headers never forwarded: hop-by-hop (RFC 9110 §7.6.1), and those the client computes for the new connection.
@@ -75,7 +76,7 @@ final class ReplayClient: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let response = try await self.client.execute(outgoing, timeout: .nanoseconds(Int64(self.timeout / .nanoseconds(1))))
+            let response = try await self.client.execute(outgoing, timeout: Self.timeAmount(self.timeout))
             let body: ByteBuffer
             do {
                 body = try await response.body.collect(upTo: self.maxResponseBytes)

@@ -32,6 +32,9 @@ public struct ReplayConfiguration: Sendable {
     public var headerOverrides: [(name: String, value: String)]
     /// How long one candidate (or live legacy) call may take. Default 5 s, as `mirror.timeout`.
     public var timeout: Duration
+    /// How long opening a connection may take, the TLS handshake included (`--connect-timeout`). Default 2 s;
+    /// raise it for a candidate far away over TLS, where a handshake alone can take longer.
+    public var connectTimeout: Duration
     /// The largest response body read; a larger one is recorded as skipped (`response_too_large`). Default 16 MiB.
     public var maxResponseBytes: Int
     /// The run's id, recorded with every comparison in the ledger (`--run-id`). Default: a new UUIDv7.
@@ -47,6 +50,7 @@ public struct ReplayConfiguration: Sendable {
         shadowHeader: (name: String, value: String) = ("X-Tap-Compare", "shadow"),
         headerOverrides: [(name: String, value: String)] = [],
         timeout: Duration = .seconds(5),
+        connectTimeout: Duration = .seconds(2),
         maxResponseBytes: Int = 16 * 1024 * 1024,
         runID: String
     ) {
@@ -59,6 +63,7 @@ public struct ReplayConfiguration: Sendable {
         self.shadowHeader = shadowHeader
         self.headerOverrides = headerOverrides
         self.timeout = timeout
+        self.connectTimeout = connectTimeout
         self.maxResponseBytes = maxResponseBytes
         self.runID = runID
     }

@@ -74,6 +74,7 @@ public struct Replayer: Sendable {
         let client = ReplayClient(
             connectionsPerHost: self.configuration.concurrency * (self.configuration.legacy == nil ? 1 : 3),
             timeout: self.configuration.timeout,
+            connectTimeout: self.configuration.connectTimeout,
             maxResponseBytes: self.configuration.maxResponseBytes,
             targets: [self.configuration.candidate] + (self.configuration.legacy.map { [$0] } ?? [])
         )

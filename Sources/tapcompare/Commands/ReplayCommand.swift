@@ -85,6 +85,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "How long one call may take (default 5s).")
     var timeout: String?
 
+    @Option(help: "How long opening a connection may take, TLS handshake included (default 2s).")
+    var connectTimeout: String?
+
     @Option(help: "The run's id in the ledger (default: a new UUIDv7).")
     var runID: String?
 
@@ -164,6 +167,12 @@ struct ReplayCommand: AsyncParsableCommand {
                 throw .badArgument("--timeout '\(text)' is not a duration; write e.g. 5s or 500ms")
             }
             configuration.timeout = d
+        }
+        if let text = self.connectTimeout {
+            guard let d = DurationParser.parse(text), d > .zero else {
+                throw .badArgument("--connect-timeout '\(text)' is not a duration; write e.g. 2s or 500ms")
+            }
+            configuration.connectTimeout = d
         }
         configuration.includeWrites = self.includeWrites
         if self.baseline {

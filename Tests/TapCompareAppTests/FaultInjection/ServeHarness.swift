@@ -15,7 +15,7 @@ import Testing
 /// Every fault-injection test, run one at a time: they read the process-wide Prometheus registry and compare
 /// counters before and after, which a concurrent test of the same suite would disturb. Per-route counters use a
 /// route template no other test uses.
-@Suite("Fault injection", .serialized, .timeLimit(.minutes(1)))
+@Suite("Fault injection", .serialized, .timeLimit(.minutes(TestTiming.minutes(1))))
 enum FaultInjection {}
 
 /// `tapcompare serve` as the binary assembles it (``ServeRunner/assemble(logger:)``: proxy, comparison stage,
@@ -40,10 +40,12 @@ struct ServeHarness: Sendable {
         try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
         c.rules = rules
         c.race.recheck = false
-        c.upstream.connectTimeout = .seconds(1)
+        c.upstream.connectTimeout = TestTiming.scaled(.seconds(1))
         c.upstream.readTimeout = .seconds(2)
         c.mirror.timeout = .seconds(1)
-        c.listener.headerTimeout = .milliseconds(500)
+        // Short, so the suite is quick, but a guard: a slow build's event loop can take longer to read a head that
+        // is already sent (the header-timeout test sets its own).
+        c.listener.headerTimeout = TestTiming.scaled(.milliseconds(500))
         c.shutdownGrace = .seconds(2)
         c.ledger.url = try LedgerURL(parsing: "sqlite:" + directory + "/ledger.sqlite")
         c.ledger.spoolDirectory = directory + "/spool"
@@ -114,7 +116,7 @@ struct ServeHarness: Sendable {
 
     /// `/metrics` from the admin listener, as an operator's scraper reads it.
     func metrics() async throws -> PrometheusText {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(self.adminPort)/metrics"), timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(self.adminPort)/metrics"), timeout: TestTiming.scaled(.seconds(10)))
         #expect(response.status.code == 200)
         return PrometheusText(String(buffer: try await response.body.collect(upTo: 16 << 20)))
     }
@@ -122,7 +124,7 @@ struct ServeHarness: Sendable {
     /// Waits until `/metrics` satisfies `condition` (counters are updated asynchronously after responses).
     @discardableResult
     func waitForMetrics(timeout: Duration = .seconds(10), _ condition: (PrometheusText) -> Bool) async throws -> PrometheusText {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
         var text = try await self.metrics()
         while !condition(text), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
@@ -150,7 +152,7 @@ struct ServeHarness: Sendable {
 
     /// Waits until the ledger holds at least `count` comparisons (or `timeout` passes) and returns them.
     func waitForRows(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [LedgerRow] {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
         while ContinuousClock.now < deadline {
             if let n = try? await self.assembly.store.counts().comparisons, n >= count { break }
             try await Task.sleep(for: .milliseconds(25))

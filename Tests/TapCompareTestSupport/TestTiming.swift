@@ -1,0 +1,32 @@
+import Foundation
+import NIOCore
+
+/// How long the tests give honest work before calling it a hang, stretched for slow builds.
+///
+/// A sanitizer build runs several times slower than a debug build (ThreadSanitizer's documented slowdown is
+/// 5–15×); on a 2-core host with the suites running in parallel an event loop can stall for seconds. A timeout that
+/// only guards against a hang then fires on work that would have finished: a 504 from a 1 s connect timeout, a wait
+/// loop giving up with half the rows written. `scripts/tsan.sh` sets `TAPCOMPARE_TEST_TIMEOUT_SCALE`, and every such guard
+/// (harness timeouts, wait loops, suite time limits) is multiplied by it.
+///
+/// Timeouts a test *expects to fire* are never scaled: they are what the test checks (a hanging legacy must get
+/// its 504 after `read_timeout`, however slow the build).
+public enum TestTiming {
+    /// `TAPCOMPARE_TEST_TIMEOUT_SCALE`, a whole number ≥ 1. Default 1 (a plain `swift test`).
+    public static let scale: Int = {
+        guard let text = ProcessInfo.processInfo.environment["TAPCOMPARE_TEST_TIMEOUT_SCALE"], !text.isEmpty else { return 1 }
+        guard let value = Int(text), value >= 1 else {
+            fatalError("TAPCOMPARE_TEST_TIMEOUT_SCALE='\(text)' is not a whole number ≥ 1 (scripts/tsan.sh sets 4; unset it for 1)")
+        }
+        return value
+    }()
+
+    /// `duration` × ``scale``.
+    public static func scaled(_ duration: Duration) -> Duration { duration * Self.scale }
+
+    /// `amount` × ``scale``, for NIO and AsyncHTTPClient timeouts.
+    public static func scaled(_ amount: TimeAmount) -> TimeAmount { .nanoseconds(amount.nanoseconds * Int64(Self.scale)) }
+
+    /// `minutes` × ``scale``, for `.timeLimit(.minutes(TestTiming.minutes(1)))`.
+    public static func minutes(_ minutes: Int) -> Int { minutes * Self.scale }
+}
