@@ -21,6 +21,7 @@ export SWIFT_TEST_ARGS="${SWIFT_TEST_ARGS:---skip $spawning|$allocator}"
 # loops, suite time limits) is multiplied by this (Tests/TapCompareTestSupport/TestTiming.swift). Timeouts a test
 # expects to fire are not scaled.
 export TAPCOMPARE_TEST_TIMEOUT_SCALE="${TAPCOMPARE_TEST_TIMEOUT_SCALE:-4}"
-# Report every race, and fail the run on the first one.
-export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"
+# Report every race, and fail the run on the first one. The suppressions file holds only reports shown to be
+# false, each with its proof; the matched ones are listed at exit.
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 print_suppressions=1 suppressions=$(pwd)/scripts/tsan-suppressions.txt}"
 exec scripts/test.sh

@@ -224,8 +224,15 @@ struct PassThroughTests {
             #expect(garbage.status == 502)
             let closed = try await proxy.send(.GET, "/closed")
             #expect(closed.status == 502)
-            // A reset after the response started cannot become a 502: the client sees the response cut short.
-            await #expect(throws: (any Error).self) { _ = try await proxy.send(.GET, "/reset") }
+            // A reset after the response started cannot become a 502: the client sees the response cut short. On
+            // a loaded machine (a sanitizer build) the reset can arrive in the same read as legacy's head, before
+            // anything went to the client, and then a 502 is the right answer. Never a response that looks whole.
+            do {
+                let reset = try await proxy.send(.GET, "/reset")
+                #expect(reset.status == 502, "legacy reset mid-body, yet the client got \(reset.status) with \(reset.body.count) bytes")
+            } catch {
+                // Cut short: the expected outcome.
+            }
         }
     }
 }

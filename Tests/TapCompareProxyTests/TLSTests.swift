@@ -262,7 +262,11 @@ struct TLSTests {
         let request = RequestSnapshot(method: .GET, uri: "/api/v1/comments/42", headers: HTTPHeaders())
         let url = try UpstreamURL(parsing: upstream.url)
 
-        let trusted = try HTTPUpstreamProbe(configuration: .init(upstream: url, tls: UpstreamTLS(caFile: certificates.caFile)), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        // The handshake is part of connecting: the default 1 s, scaled for slow builds.
+        let trusted = try HTTPUpstreamProbe(
+            configuration: .init(upstream: url, connectTimeout: TestTiming.scaled(.seconds(1)), timeout: TestTiming.scaled(.seconds(5)), tls: UpstreamTLS(caFile: certificates.caFile)),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton
+        )
         let (response, _) = try await trusted.fetch(request, purpose: "recheck")
         #expect(response.status == .ok)
         #expect(Array(buffer: response.body) == Fixtures.json)

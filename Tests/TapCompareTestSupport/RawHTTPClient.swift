@@ -15,29 +15,17 @@ public enum RawHTTPClient {
     ) async throws -> [UInt8] {
         let eventLoop = group.any()
         let done = eventLoop.makePromise(of: [UInt8].self)
-        let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: eventLoop)
+            _ = try await ClientBootstrap(group: eventLoop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(CollectingHandler(done: done))
+                        try channel.pipeline.syncOperations.addHandler(CollectingHandler(request: request, done: done))
                     }
                 }
                 .connect(host: host, port: port).get()
         } catch {
             done.fail(error)
             throw error
-        }
-        do {
-            try await channel.writeAndFlush(channel.allocator.buffer(bytes: request)).get()
-        } catch {
-            // The server may answer and close before the whole request is written (a 431 after the first 8 KiB
-            // of an oversized head, while a slow client is still writing the rest): what it sent is the answer.
-            // Only a connection that got nothing back is an error.
-            channel.close(promise: nil)
-            let received = try await done.futureResult.get()
-            if received.isEmpty { throw error }
-            return received
         }
         return try await done.futureResult.get()
     }
@@ -47,13 +35,34 @@ public enum RawHTTPClient {
     }
 }
 
+/// Sends the request the moment the connection is up, on its event loop, and collects the answer until close.
+///
+/// Sending from the channel rather than from the awaiting task matters on a loaded machine: a task can resume
+/// seconds after `connect` returns, and a server with a head deadline rightly closes a connection that has sent
+/// nothing by then.
 final class CollectingHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
+    private let request: [UInt8]
     private var bytes: [UInt8] = []
+    private var writeError: (any Error)?
     private let done: EventLoopPromise<[UInt8]>
 
-    init(done: EventLoopPromise<[UInt8]>) {
+    init(request: [UInt8], done: EventLoopPromise<[UInt8]>) {
+        self.request = request
         self.done = done
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: self.request)), promise: written)
+        written.futureResult.assumeIsolated().whenFailure { error in
+            // The server may answer and close before the whole request is written (a 431 after the first 8 KiB
+            // of an oversized head): what it sent is still the answer. Only a connection that got nothing back
+            // reports the write's error.
+            self.writeError = error
+            context.close(promise: nil)
+        }
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -61,17 +70,25 @@ final class CollectingHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.done.succeed(self.bytes)
+        self.finish()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         // Completing twice is harmless for the caller; leaving it open would trap in debug builds.
-        self.done.succeed(self.bytes)
+        self.finish()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A reset after data still yields what arrived.
         context.close(promise: nil)
+    }
+
+    private func finish() {
+        if self.bytes.isEmpty, let error = self.writeError {
+            self.done.fail(error)
+        } else {
+            self.done.succeed(self.bytes)
+        }
     }
 }
 
