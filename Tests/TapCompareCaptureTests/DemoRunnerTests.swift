@@ -19,14 +19,14 @@ import Testing
             latency: DemoLatency(scale: 0), capture: dir.appendingPathComponent("demo.capture.jsonl").path,
             spoolDirectory: dir.appendingPathComponent("spool").path
         )
-        options.connectTimeoutScale = TestTiming.scale
+        options.timeoutScale = TestTiming.scale
         let printed = RecordingOutput()
         let runner = DemoRunner(options: options, store: try DemoFixtureStore(records: records), logger: Logger(label: "test"), output: printed.append)
         let outcome = try await runner.execute()
 
         // Every request went through, and the client saw legacy's statuses.
         #expect(outcome.traffic.sent == records.count)
-        #expect(outcome.traffic.failures == 0)
+        #expect(outcome.traffic.failures == 0, "\(outcome.traffic.failureReasons)")
         var expected: [Int: Int] = [:]
         for r in records { expected[r.legacy.status, default: 0] += 1 }
         #expect(outcome.traffic.statuses == expected)

@@ -36,7 +36,7 @@ import Testing
             var configuration = ReplayConfiguration(
                 candidate: try ReplayTarget(parsing: candidate.url, flag: "--candidate"),
                 legacy: try ReplayTarget(parsing: legacy.url, flag: "--legacy"), concurrency: 1, runID: "b"
-            )
+            ).withTestTimeouts()
             configuration.baseline = baseline
             let replayer = Replayer(configuration: configuration, comparator: comparator)
             return await replayer.run(try replayer.prepare(records.enumerated().map { ($0.element, "b.jsonl", $0.offset + 1) }))

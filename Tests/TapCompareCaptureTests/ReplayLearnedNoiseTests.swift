@@ -43,7 +43,7 @@ import Testing
     }
 
     func replay(_ records: [(record: CaptureRecord, file: String, line: Int)], candidate: ScriptedUpstream, learn: CaptureNoiseLearner.Configuration?) async throws -> ReplayRun.Result {
-        var configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: candidate.url, flag: "--candidate"), concurrency: 4, runID: "learn")
+        var configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: candidate.url, flag: "--candidate"), concurrency: 4, runID: "learn").withTestTimeouts()
         configuration.learnNoise = learn
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tc-learn-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -13,7 +13,7 @@ import Testing
     static func run(captures: [String], candidate: String, junit: String? = nil, markdown: String? = nil) async throws -> ReplayRun.Result {
         let configuration = ReplayConfiguration(
             candidate: try ReplayTarget(parsing: candidate, flag: "--candidate"), concurrency: 4, runID: "run-1"
-        )
+        ).withTestTimeouts()
         let run = ReplayRun(configuration: configuration, captures: captures, junitPath: junit, markdownPath: markdown, showProgress: false)
         return try await run.run(comparator: ByteComparator(), sink: nil, logger: Logger(label: "test"))
     }

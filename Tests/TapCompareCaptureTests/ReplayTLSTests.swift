@@ -10,9 +10,7 @@ import Testing
     static func replay(candidate: ReplayTarget) async throws -> [ComparisonRecord] {
         let records = try CaptureFile.read(path: ReplayTests.fixture).filter { $0.request.method == "GET" }.prefix(5)
         // A handshake is part of connecting: under a sanitizer it can take longer than the 2 s default.
-        let configuration = ReplayConfiguration(
-            candidate: candidate, concurrency: 2, timeout: TestTiming.scaled(.seconds(5)), connectTimeout: TestTiming.scaled(.seconds(2)), runID: "tls-run"
-        )
+        let configuration = ReplayConfiguration(candidate: candidate, concurrency: 2, runID: "tls-run").withTestTimeouts()
         let sink = RecordingSink()
         let replayer = Replayer(configuration: configuration, comparator: ByteComparator(), sink: sink)
         _ = await replayer.run(try ReplayTests.items(Array(records), configuration))

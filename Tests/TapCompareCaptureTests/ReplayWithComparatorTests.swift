@@ -32,7 +32,7 @@ struct TeeSink: ComparisonRecordSink {
             store: try DemoFixtureStore(records: records), latency: DemoLatency(scale: 0)
         ) { endpoints in
             func run(_ url: String, runID: String) async throws -> ReplayRun.Result {
-                let configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: url, flag: "--candidate"), concurrency: 8, runID: runID)
+                let configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: url, flag: "--candidate"), concurrency: 8, runID: runID).withTestTimeouts()
                 let run = ReplayRun(configuration: configuration, captures: [Self.fixture], showProgress: false)
                 return try await ReplayLedger.withSink(url: ledger, spoolDirectory: spool, logger: logger) { writer, isBusy in
                     try await run.run(comparator: comparator, sink: TeeSink(sinks: [writer, recorder]), sinkIsBusy: isBusy, logger: logger)

@@ -215,8 +215,8 @@ struct PassThroughTests {
         }
         defer { Task { try await misbehaving.shutdown() } }
         // 2 s: long enough that the answers that do come (garbage, a close) come first on a loaded CI machine; a
-        // 300 ms bound turned them into 504s there.
-        try await ProxyHarness.with(legacy: misbehaving.url, configure: { configuration, _ in configuration.readTimeout = .seconds(2) }) { proxy in
+        // 300 ms bound turned them into 504s there, and 2 s did under ThreadSanitizer (hence scaled).
+        try await ProxyHarness.with(legacy: misbehaving.url, configure: { configuration, _ in configuration.readTimeout = TestTiming.scaled(.seconds(2)) }) { proxy in
             let timeout = try await proxy.send(.GET, "/hang")
             #expect(timeout.status == 504)
             #expect(String(decoding: timeout.body, as: UTF8.self).hasPrefix("504 Gateway Timeout"))

@@ -36,9 +36,9 @@ public struct DemoRunner: Sendable {
         public var spoolDirectory: String?
         /// Where the HTML report of the demo run is written. Default `tapcompare-demo-report.html`.
         public var htmlReport: String
-        /// For tests: how many times the defaults every connect timeout may take (the proxy's to the demo services,
-        /// the traffic's to the proxy), for builds several times slower. Default 1.
-        var connectTimeoutScale = 1
+        /// For tests: how many times the defaults the demo's timeouts may take (the proxy's connect timeout to the
+        /// demo services, the traffic's connect and request timeouts), for builds several times slower. Default 1.
+        var timeoutScale = 1
 
         public init(
             fixture: String = "fixtures/comments.capture.jsonl",
@@ -102,7 +102,7 @@ public struct DemoRunner: Sendable {
             text += "(the HTML report could not be written to \(self.options.htmlReport): \(error.localizedDescription))\n"
         }
         let statuses = outcome.traffic.statuses.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
-        text += "\nclient traffic: \(outcome.traffic.sent) requests through the proxy (\(statuses)\(outcome.traffic.failures > 0 ? ", \(outcome.traffic.failures) failed" : ""))\n"
+        text += "\nclient traffic: \(outcome.traffic.sent) requests through the proxy (\(statuses)\(outcome.traffic.failures > 0 ? ", \(outcome.traffic.failures) failed: \(outcome.traffic.failureReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))" : ""))\n"
         text += "compared: \(s.judged) mirrored reads — \(s.matched) matched, \(s.mismatched) with regressions, \(s.noiseOnly) noise only, "
         text += "\(s.candidateErrors + s.candidateTimeouts) candidate errors or timeouts; writes are not mirrored (routes need mirror_writes: true)\n"
         let p = s.latencyPercentiles
@@ -155,7 +155,7 @@ public struct DemoRunner: Sendable {
             configuration.capture.path = options.capture
             configuration.capture.sampleRate = 1.0
             configuration.shutdownGrace = .seconds(10)
-            configuration.upstream.connectTimeout *= options.connectTimeoutScale
+            configuration.upstream.connectTimeout *= options.timeoutScale
             let assembly = try ServeRunner(configuration: configuration, configurationFile: "tapcompare demo").assemble(logger: logger)
             let group = ServiceGroup(configuration: .init(services: assembly.services, logger: logger))
             return try await withThrowingTaskGroup(of: DemoTrafficDriver.Result?.self) { tasks in
@@ -175,8 +175,9 @@ public struct DemoRunner: Sendable {
                     """)
                 let result: DemoTrafficDriver.Result
                 do {
+                    let scale = Int64(options.timeoutScale)
                     let driver = DemoTrafficDriver(
-                        target: proxy, concurrency: options.concurrency, connectTimeout: .seconds(2 * Int64(options.connectTimeoutScale))
+                        target: proxy, concurrency: options.concurrency, connectTimeout: .seconds(2 * scale), timeout: .seconds(30 * scale)
                     )
                     result = try await driver.drive(records)
                 } catch {

@@ -13,48 +13,59 @@ public struct DemoTrafficDriver: Sendable {
         public var sent = 0
         /// Responses by status code, as the client saw them.
         public var statuses: [Int: Int] = [:]
-        public var failures = 0
+        /// Requests that got no response, by the client's error (e.g. `HTTPClientError.readTimeout`).
+        public var failureReasons: [String: Int] = [:]
+        public var failures: Int { self.failureReasons.values.reduce(0, +) }
+    }
+
+    /// What one request came to.
+    private enum Answer: Sendable {
+        case status(Int)
+        case failed(String)
     }
 
     public let target: String
     public let concurrency: Int
     /// How long connecting to the target may take. Default 2 s (the target is on this machine).
     public let connectTimeout: TimeAmount
+    /// How long one request may take, answer included. Default 30 s.
+    public let timeout: TimeAmount
 
-    public init(target: String, concurrency: Int = 8, connectTimeout: TimeAmount = .seconds(2)) {
+    public init(target: String, concurrency: Int = 8, connectTimeout: TimeAmount = .seconds(2), timeout: TimeAmount = .seconds(30)) {
         self.target = target
         self.concurrency = concurrency
         self.connectTimeout = connectTimeout
+        self.timeout = timeout
     }
 
     public func drive(_ records: [CaptureRecord]) async throws -> Result {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        configuration.timeout = .init(connect: self.connectTimeout, read: .seconds(30))
+        configuration.timeout = .init(connect: self.connectTimeout, read: self.timeout)
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         var result = Result()
         do {
-            try await withThrowingTaskGroup(of: Int?.self) { group in
+            try await withThrowingTaskGroup(of: Answer.self) { group in
                 var inFlight = 0
                 for record in records {
-                    if inFlight >= self.concurrency, let status = try await group.next() {
+                    if inFlight >= self.concurrency, let answer = try await group.next() {
                         inFlight -= 1
-                        Self.count(status, into: &result)
+                        Self.count(answer, into: &result)
                     }
                     let request = try self.request(for: record)
                     group.addTask {
                         do {
-                            let response = try await client.execute(request, timeout: .seconds(30))
+                            let response = try await client.execute(request, timeout: self.timeout)
                             _ = try await response.body.collect(upTo: 64 << 20)
-                            return Int(response.status.code)
+                            return .status(Int(response.status.code))
                         } catch {
-                            return nil
+                            return .failed(String(describing: error))
                         }
                     }
                     inFlight += 1
                 }
-                for try await status in group { Self.count(status, into: &result) }
+                for try await answer in group { Self.count(answer, into: &result) }
             }
         } catch {
             try? await client.shutdown()
@@ -64,9 +75,12 @@ public struct DemoTrafficDriver: Sendable {
         return result
     }
 
-    private static func count(_ status: Int?, into result: inout Result) {
+    private static func count(_ answer: Answer, into result: inout Result) {
         result.sent += 1
-        if let status { result.statuses[status, default: 0] += 1 } else { result.failures += 1 }
+        switch answer {
+        case .status(let status): result.statuses[status, default: 0] += 1
+        case .failed(let reason): result.failureReasons[reason, default: 0] += 1
+        }
     }
 
     private func request(for record: CaptureRecord) throws -> HTTPClientRequest {

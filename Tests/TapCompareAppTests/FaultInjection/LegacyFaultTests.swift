@@ -31,7 +31,8 @@ extension FaultInjection {
             let legacy = try await ScriptedUpstream { Self.legacyBehavior($0) }
             let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
             try await ServeHarness.with(legacy: legacy, candidate: candidate, configure: { c, _ in
-                c.upstream.readTimeout = .milliseconds(400)
+                // Short for the hang test, and a guard for the answers that do come: scaled for slow builds.
+                c.upstream.readTimeout = TestTiming.scaled(.milliseconds(400))
             }) { serve in
                 try await body(serve, candidate)
             }
@@ -91,12 +92,19 @@ extension FaultInjection {
                     port: serve.proxyPort
                 )
                 let response = try #require(RawResponse(parsing: bytes))
-                #expect(response.status == 200)
-                #expect(response.values("Content-Length") == ["5000"])
-                #expect(response.body.count < 5_000)
                 try await self.expectServesNext(serve)
                 let rows = try await serve.waitForRows(1)
-                #expect(!rows.contains { $0.requestID == "lmid" })
+                // On a loaded machine (a sanitizer build) the reset can arrive in the same read as legacy's head,
+                // before anything reached the client: then a 502 is the right answer, recorded as skipped like a
+                // reset before answering. Never a whole-looking body, never a comparison.
+                if response.status == 502 {
+                    #expect(rows.filter { $0.requestID == "lmid" }.allSatisfy { $0.outcome == "skipped" && $0.reason == "legacy_error" })
+                } else {
+                    #expect(response.status == 200)
+                    #expect(response.values("Content-Length") == ["5000"])
+                    #expect(response.body.count < 5_000)
+                    #expect(!rows.contains { $0.requestID == "lmid" })
+                }
             }
         }
 

@@ -41,8 +41,9 @@ struct ServeHarness: Sendable {
         c.rules = rules
         c.race.recheck = false
         c.upstream.connectTimeout = TestTiming.scaled(.seconds(1))
-        c.upstream.readTimeout = .seconds(2)
-        c.mirror.timeout = .seconds(1)
+        // Short so the fault tests are quick; scaled, since they also bound the answers that do come.
+        c.upstream.readTimeout = TestTiming.scaled(.seconds(2))
+        c.mirror.timeout = TestTiming.scaled(.seconds(1))
         // Short, so the suite is quick, but a guard: a slow build's event loop can take longer to read a head that
         // is already sent (the header-timeout test sets its own).
         c.listener.headerTimeout = TestTiming.scaled(.milliseconds(500))
