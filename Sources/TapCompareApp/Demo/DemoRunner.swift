@@ -175,9 +175,10 @@ public struct DemoRunner: Sendable {
                     """)
                 let result: DemoTrafficDriver.Result
                 do {
-                    let scale = Int64(options.timeoutScale)
                     let driver = DemoTrafficDriver(
-                        target: proxy, concurrency: options.concurrency, connectTimeout: .seconds(2 * scale), timeout: .seconds(30 * scale)
+                        target: proxy, concurrency: options.concurrency,
+                        connectTimeout: options.timeoutScale * DemoTrafficDriver.defaultConnectTimeout,
+                        timeout: options.timeoutScale * DemoTrafficDriver.defaultTimeout
                     )
                     result = try await driver.drive(records)
                 } catch {

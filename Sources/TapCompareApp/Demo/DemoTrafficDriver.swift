@@ -26,12 +26,21 @@ public struct DemoTrafficDriver: Sendable {
 
     public let target: String
     public let concurrency: Int
-    /// How long connecting to the target may take. Default 2 s (the target is on this machine).
+    /// How long connecting to the target may take. Default ``defaultConnectTimeout``.
     public let connectTimeout: TimeAmount
-    /// How long one request may take, answer included. Default 30 s.
+    /// How long one request may take, answer included. Default ``defaultTimeout``.
     public let timeout: TimeAmount
 
-    public init(target: String, concurrency: Int = 8, connectTimeout: TimeAmount = .seconds(2), timeout: TimeAmount = .seconds(30)) {
+    /// 2 s: the target is on this machine.
+    public static let defaultConnectTimeout: TimeAmount = .seconds(2)
+    public static let defaultTimeout: TimeAmount = .seconds(30)
+
+    public init(
+        target: String,
+        concurrency: Int = 8,
+        connectTimeout: TimeAmount = Self.defaultConnectTimeout,
+        timeout: TimeAmount = Self.defaultTimeout
+    ) {
         self.target = target
         self.concurrency = concurrency
         self.connectTimeout = connectTimeout

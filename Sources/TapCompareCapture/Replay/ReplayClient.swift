@@ -32,7 +32,7 @@ final class ReplayClient: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(timeout))
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: TimeAmount(connectTimeout), read: TimeAmount(timeout))
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(30),
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connectionsPerHost)
@@ -40,10 +40,6 @@ final class ReplayClient: Sendable {
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Headers never forwarded: hop-by-hop (RFC 9110 §7.6.1), and those the client computes for the new connection.
@@ -76,7 +72,7 @@ final class ReplayClient: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let response = try await self.client.execute(outgoing, timeout: Self.timeAmount(self.timeout))
+            let response = try await self.client.execute(outgoing, timeout: TimeAmount(self.timeout))
             let body: ByteBuffer
             do {
                 body = try await response.body.collect(upTo: self.maxResponseBytes)
