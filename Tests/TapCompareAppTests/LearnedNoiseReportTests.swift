@@ -98,10 +98,12 @@ import TapCompareReview
             try await Task.sleep(for: .milliseconds(100))
             #expect(try await store.schemaVersion() == 0, "the publisher never migrates: that is the writer's job")
             _ = try await store.migrate()
-            var published = false
-            for _ in 0..<250 where !published {
-                published = try await !store.noiseModels().isEmpty
-                if !published { try await Task.sleep(for: .milliseconds(20)) }
+            let published: Bool
+            do {
+                try await eventually("the publisher published once the tables exist") { try await !store.noiseModels().isEmpty }
+                published = true
+            } catch {
+                published = false
             }
             task.cancel()
             // Wait for it: a publish still running when the store closes reopens its connection, and the store

@@ -16,10 +16,7 @@ struct ComparisonStageTests {
     }
 
     static func waitFor(_ sink: RecordingSink, count: Int) async throws {
-        for _ in 0..<2000 {
-            if sink.records.count >= count { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await eventually("\(count) records reached the sink") { sink.records.count >= count }
     }
 
     @Test("exchanges submitted are compared off the caller and recorded")
@@ -57,8 +54,9 @@ struct ComparisonStageTests {
         let serviceGroup = ServiceGroup(services: [stage], logger: Logger(label: "test"))
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await serviceGroup.run() }
-            // Let the group start its service, then shut down: whatever is still queued must be compared.
-            try await Task.sleep(for: .milliseconds(10))
+            // Once the service runs (its first comparison is recorded), shut down: whatever is still queued must
+            // be compared.
+            try await eventually("the stage is running") { !sink.records.isEmpty }
             await serviceGroup.triggerGracefulShutdown()
         }
         #expect(sink.records.filter { $0.outcome == .mismatch }.count == 20)

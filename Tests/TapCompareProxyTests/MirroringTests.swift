@@ -205,7 +205,7 @@ struct MirroringTests {
             }
             // Candidate calls start before the client's answer is sent; wait for the last ones to finish. Every
             // sampled request then ends in one exchange, whatever the candidate did: the sampling decisions.
-            while proxy.server.candidateCallsInFlight > 0 { try await Task.sleep(for: .milliseconds(5)) }
+            try await eventually("every candidate call has finished") { proxy.server.candidateCallsInFlight == 0 }
             let sampled = proxy.sink.recorded
             // σ = √(1000·0.1·0.9) ≈ 9.5. At 5σ a fair sampler fails about one run in 1.7 million (CI runs this
             // on every build); a sampler at 0.02 or 0.2 instead of 0.1 is still caught every time.
@@ -228,8 +228,9 @@ struct MirroringTests {
             for user in 0..<20 {
                 for _ in 0..<5 { _ = try await proxy.send(.GET, "/feed", headers: [("X-User", "u\(user)")]) }
             }
-            await proxy.sink.waitFor(count: 1)
-            try await Task.sleep(for: .milliseconds(200))
+            // Candidate calls start before the client's answer is sent: once none is in flight, every one made is
+            // in the candidate's log.
+            try await eventually("every candidate call has finished") { proxy.server.candidateCallsInFlight == 0 }
             var perUser: [String: Int] = [:]
             for request in candidate.requests { perUser[request.head.headers.first(name: "X-User")!, default: 0] += 1 }
             #expect(perUser.values.allSatisfy { $0 == 5 }, "\(perUser)")

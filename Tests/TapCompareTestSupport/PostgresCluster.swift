@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// A private PostgreSQL cluster (`scripts/postgres.sh`) for tests that stop the server: an outage must never hit
 /// tests sharing the suite's server.
@@ -22,8 +23,28 @@ public final class PostgresCluster: Sendable {
         return PostgresCluster(directory: directory, urlText: String(line.dropFirst("TAPCOMPARE_TEST_POSTGRES_URL=".count)))
     }
 
-    /// Stops the server abruptly (`pg_ctl stop -m immediate`), keeping its data.
-    public func halt() async throws { _ = try await runProcess([Paths.postgresScript, "halt", self.directory]) }
+    /// Stops the server abruptly (`pg_ctl stop -m immediate`), keeping its data, and returns once its port
+    /// refuses connections: a test that writes after `halt()` knows the writes meet an outage.
+    public func halt() async throws {
+        _ = try await runProcess([Paths.postgresScript, "halt", self.directory])
+        try await eventually("PostgreSQL on port \(self.port) refuses connections after the halt") {
+            do {
+                let connection = try await RawTCP.connect(port: self.port, connectTimeout: .seconds(1))
+                try? await connection.close()
+                return false
+            } catch {
+                return true
+            }
+        }
+    }
+
+    /// The TCP port the server listens on (from the URL `scripts/postgres.sh` printed).
+    public var port: Int {
+        // postgres://user:password@127.0.0.1:PORT/db?…
+        let afterHost = self.urlText.split(separator: "@").last.map(String.init) ?? ""
+        let hostPort = afterHost.split(separator: "/").first.map(String.init) ?? ""
+        return Int(hostPort.split(separator: ":").last ?? "") ?? 0
+    }
     /// Starts it again on the same port.
     public func resume() async throws { _ = try await runProcess([Paths.postgresScript, "resume", self.directory]) }
     /// Stops the server and deletes its directory.

@@ -47,7 +47,10 @@ extension FaultInjection {
             }
             #expect(connections.count > 1_000)
             for connection in connections { try? await connection.send(request) }
-            try await Task.sleep(for: .seconds(2))
+            // Every client gets its answer (Connection: close) once descriptors free up, or its connection closed.
+            try await eventually("every client has an answer or a closed connection", timeout: .seconds(30), poll: .milliseconds(50)) {
+                connections.allSatisfy { $0.isClosed || RawResponse(parsing: $0.received) != nil }
+            }
             #expect(serve.isRunning)
 
             let answered = connections.compactMap { RawResponse(parsing: $0.received) }
