@@ -105,6 +105,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Sister stores
+
+        /// Read-only clients for the stores a write lands in beside the HTTP answer: Redis (RESP2/RESP3, keys and
+        /// streams) and memcached (text protocol). No Redis or memcached client is among the packages we can
+        /// depend on, so these are ours: pipelined SwiftNIO channel handlers whose command types can only read.
+        .target(
+            name: "TapCompareStoreClients",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Data plane
 
         /// Sampling decisions, the bounded candidate client and the in-flight limiter.
@@ -274,6 +289,11 @@ let package = Package(
         .testTarget(
             name: "TapCompareLedgerTests",
             dependencies: ["TapCompareLedger", "TapCompareCore", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareStoreClientsTests",
+            dependencies: ["TapCompareStoreClients", "TapCompareTestSupport", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

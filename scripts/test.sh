@@ -2,12 +2,15 @@
 # The one test command (README and .ci/run call exactly this).
 #
 # It installs what the tests need when missing (Debian packages), starts a throwaway PostgreSQL cluster for the
-# ledger tests (every Postgres test runs against a real server), builds with a warning check on our own code,
-# runs `swift test`, and stops what it started, whatever happens.
+# ledger tests (every Postgres test runs against a real server) and throwaway Redis and memcached servers for the
+# store clients (scripts/kv-servers.sh), builds with a warning check on our own code, runs `swift test`, and stops
+# what it started, whatever happens.
 #
 # Environment:
 #   TAPCOMPARE_TEST_POSTGRES_URL  use this server instead of starting one (outage tests then need
 #                                 TAPCOMPARE_TEST_POSTGRES_DIR of a scripts/postgres.sh cluster too)
+#   TAPCOMPARE_TEST_REDIS_URL, TAPCOMPARE_TEST_MEMCACHED
+#                                 use these servers instead of starting them (both or neither)
 #   SWIFT_TEST_ARGS               extra arguments for `swift test` (e.g. "--filter Ledger")
 #   SWIFT_FLAGS                   flags for both `swift build` and `swift test` (scripts/tsan.sh sets
 #                                 "--sanitize=thread --scratch-path .build-tsan")
@@ -25,6 +28,8 @@ need_packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v xmllint >/dev/null 2>&1 || need_packages+=(libxml2-utils)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+command -v redis-server >/dev/null 2>&1 || need_packages+=(redis-server)
+command -v memcached >/dev/null 2>&1 || need_packages+=(memcached)
 # The browser step below (scripts/ui-browser-test.sh) drives Debian's chromium.
 if [ -z "${SKIP_BROWSER_TEST:-}" ] && [[ "${SWIFT_TEST_ARGS:-}" != *--filter* ]]; then
   command -v chromium >/dev/null 2>&1 || need_packages+=(chromium fonts-liberation)
@@ -39,10 +44,15 @@ fi
 
 # --- servers ---------------------------------------------------------------------------------------------------
 pg_dir=""
+kv_dir=""
 cleanup() {
   if [ -n "$pg_dir" ]; then
     scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1 || true
     rm -rf "$pg_dir"
+  fi
+  if [ -n "$kv_dir" ]; then
+    scripts/kv-servers.sh stop "$kv_dir" >/dev/null 2>&1 || true
+    rm -rf "$kv_dir"
   fi
 }
 trap cleanup EXIT INT TERM
@@ -54,6 +64,14 @@ if [ -z "${TAPCOMPARE_TEST_POSTGRES_URL:-}" ]; then
   eval "$(printf '%s\n' "$pg_env" | grep -E '^TAPCOMPARE_TEST_POSTGRES_(URL|DIR)=')"
   # The outage tests stop and restart this server through scripts/postgres.sh halt|resume "$TAPCOMPARE_TEST_POSTGRES_DIR".
   export TAPCOMPARE_TEST_POSTGRES_URL TAPCOMPARE_TEST_POSTGRES_DIR
+fi
+
+if [ -z "${TAPCOMPARE_TEST_REDIS_URL:-}" ]; then
+  kv_dir=$(mktemp -d /tmp/tapcompare-kv.XXXXXX)
+  log "starting throwaway Redis and memcached servers in $kv_dir"
+  kv_env=$(scripts/kv-servers.sh start "$kv_dir")
+  eval "$(printf '%s\n' "$kv_env" | grep -E '^TAPCOMPARE_TEST_(REDIS_URL|MEMCACHED)=')"
+  export TAPCOMPARE_TEST_REDIS_URL TAPCOMPARE_TEST_MEMCACHED
 fi
 
 # --- build, with no warnings in our own code --------------------------------------------------------------------
