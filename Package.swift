@@ -120,6 +120,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Store checks: after a mirrored write, read each store it landed in on both sides (PostgreSQL, SQLite,
+        /// Redis keys and streams, memcached), compare with the diff engine and record one comparison per store.
+        .target(
+            name: "TapCompareStoreChecks",
+            dependencies: [
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison", "TapCompareLedger", "TapCompareStoreClients",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Data plane
 
         /// Sampling decisions, the bounded candidate client and the in-flight limiter.
@@ -202,7 +219,7 @@ let package = Package(
             dependencies: [
                 "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
                 "TapCompareLedger", "TapCompareMirroring", "TapCompareProxy", "TapCompareReview",
-                "TapCompareCapture", "CTapCompareMalloc",
+                "TapCompareCapture", "TapCompareStoreChecks", "CTapCompareMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -312,7 +329,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TapCompareAppTests",
-            dependencies: ["TapCompareApp", "TapCompareTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: [
+                "TapCompareApp", "TapCompareStoreChecks", "TapCompareTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

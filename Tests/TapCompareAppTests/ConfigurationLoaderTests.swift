@@ -23,7 +23,7 @@ import TapCompareMirroring
         #expect(c.ledger.spoolMaxBytes == 1 << 30)
         #expect(c.ledger.flushInterval == .milliseconds(100))
         #expect(c.admin.listen == ListenAddress(host: "127.0.0.1", port: 9090))
-        #expect(c.routes[1].verify?.read.name == "GET /api/v1/comments/{id}")
+        #expect(c.routes[1].verify?.read?.name == "GET /api/v1/comments/{id}")
         #expect(c.routes[1].verify?.idFrom == "$.id")
         #expect(c.noise.replayLegacy == false)
         #expect(c.noise.minShare == 0.5)

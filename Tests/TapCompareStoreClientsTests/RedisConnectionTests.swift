@@ -12,9 +12,8 @@ struct RedisConnectionTests {
     let prefix = "tc-test:\(UUID().uuidString):"
 
     func seed(_ commands: [String], database: Int = 0) async throws {
-        let endpoint = try StoreServers.redis()
-        let select = database == 0 ? "" : StoreServers.resp("SELECT", "\(database)")
-        _ = try await StoreServers.seed(host: endpoint.host, port: endpoint.port, select + commands.joined() + StoreServers.resp("QUIT"))
+        let select = database == 0 ? "" : KeyValueSeed.resp("SELECT", "\(database)")
+        try await KeyValueSeed.send(port: try StoreServers.redis().port, select + commands.joined(), quit: KeyValueSeed.resp("QUIT"))
     }
 
     static func text(_ value: RESPValue?) -> String? { value?.bytes.map { String(decoding: $0, as: UTF8.self) } }
@@ -23,13 +22,13 @@ struct RedisConnectionTests {
     func reads() async throws {
         let p = self.prefix
         try await self.seed([
-            StoreServers.resp("SET", p + "comment:1", #"{"id":1,"body":"hello"}"#),
-            StoreServers.resp("HSET", p + "hash", "id", "1", "body", "hello"),
-            StoreServers.resp("RPUSH", p + "list", "a", "b", "c"),
-            StoreServers.resp("SADD", p + "set", "x", "y"),
-            StoreServers.resp("ZADD", p + "zset", "1.5", "low", "2", "high"),
-            StoreServers.resp("XADD", p + "events", "1-1", "comment_id", "1", "score", "5"),
-            StoreServers.resp("XADD", p + "events", "2-1", "comment_id", "2", "score", "7"),
+            KeyValueSeed.resp("SET", p + "comment:1", #"{"id":1,"body":"hello"}"#),
+            KeyValueSeed.resp("HSET", p + "hash", "id", "1", "body", "hello"),
+            KeyValueSeed.resp("RPUSH", p + "list", "a", "b", "c"),
+            KeyValueSeed.resp("SADD", p + "set", "x", "y"),
+            KeyValueSeed.resp("ZADD", p + "zset", "1.5", "low", "2", "high"),
+            KeyValueSeed.resp("XADD", p + "events", "1-1", "comment_id", "1", "score", "5"),
+            KeyValueSeed.resp("XADD", p + "events", "2-1", "comment_id", "2", "score", "7"),
         ])
         let redis = try await RedisConnection.connect(to: try StoreServers.redis())
         defer { Task { await redis.close() } }
@@ -56,7 +55,7 @@ struct RedisConnectionTests {
     @Test("pipelined calls from many tasks on one connection each get their own reply")
     func pipelined() async throws {
         let p = self.prefix
-        try await self.seed((0..<200).map { StoreServers.resp("SET", p + "k\($0)", "v\($0)") })
+        try await self.seed((0..<200).map { KeyValueSeed.resp("SET", p + "k\($0)", "v\($0)") })
         let redis = try await RedisConnection.connect(to: try StoreServers.redis())
         defer { Task { await redis.close() } }
         try await withThrowingTaskGroup(of: (Int, String?).self) { group in
@@ -68,7 +67,7 @@ struct RedisConnectionTests {
     @Test("an error reply is a server error; the connection stays usable")
     func errorReply() async throws {
         let p = self.prefix
-        try await self.seed([StoreServers.resp("RPUSH", p + "list", "a")])
+        try await self.seed([KeyValueSeed.resp("RPUSH", p + "list", "a")])
         let redis = try await RedisConnection.connect(to: try StoreServers.redis())
         defer { Task { await redis.close() } }
         let error = await #expect(throws: StoreClientError.self) { try await redis.send(.get(p + "list")) }
@@ -80,7 +79,7 @@ struct RedisConnectionTests {
     @Test("the URL's database is selected; a password is sent with AUTH and never shown")
     func databaseAndAuth() async throws {
         let p = self.prefix
-        try await self.seed([StoreServers.resp("SET", p + "in-db-3", "three")], database: 3)
+        try await self.seed([KeyValueSeed.resp("SET", p + "in-db-3", "three")], database: 3)
         var endpoint = try StoreServers.redis()
         endpoint.database = 3
         let redis = try await RedisConnection.connect(to: endpoint)
@@ -127,9 +126,8 @@ struct MemcachedConnectionTests {
     let prefix = "tc-test:\(UUID().uuidString.prefix(8)):"
 
     func seed(_ items: [(key: String, flags: Int, value: String)]) async throws {
-        let endpoint = try StoreServers.memcached()
-        let text = items.map { "set \($0.key) \($0.flags) 0 \($0.value.utf8.count)\r\n\($0.value)\r\n" }.joined() + "quit\r\n"
-        let reply = try await StoreServers.seed(host: endpoint.host, port: endpoint.port, text)
+        let text = items.map { "set \($0.key) \($0.flags) 0 \($0.value.utf8.count)\r\n\($0.value)\r\n" }.joined()
+        let reply = try await KeyValueSeed.send(port: try StoreServers.memcached().port, text, quit: "quit\r\n")
         #expect(reply == String(repeating: "STORED\r\n", count: items.count))
     }
 

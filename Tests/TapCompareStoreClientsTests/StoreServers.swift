@@ -23,19 +23,4 @@ enum StoreServers {
         }
         return try MemcachedEndpoint(parsing: text)
     }
-
-    /// Sends raw protocol text (writes the clients under test cannot make) and waits for the server to close the
-    /// connection after the trailing `QUIT`/`quit`, so every command has been applied when this returns.
-    static func seed(host: String, port: Int, _ text: String) async throws -> String {
-        let connection = try await RawTCP.connect(port: port, host: host)
-        try await connection.send(text)
-        let reply = await connection.waitForClose(timeout: .seconds(10))
-        guard connection.isClosed else { throw TestSetupError("the server did not close after QUIT; it answered \(String(decoding: reply, as: UTF8.self))") }
-        return String(decoding: reply, as: UTF8.self)
-    }
-
-    /// RESP for one command, for seeding.
-    static func resp(_ arguments: String...) -> String {
-        "*\(arguments.count)\r\n" + arguments.map { "$\($0.utf8.count)\r\n\($0)\r\n" }.joined()
-    }
 }

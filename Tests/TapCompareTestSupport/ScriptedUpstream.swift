@@ -238,6 +238,17 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, bytes)
             context.flush()
             self.finished(context: context, uri: uri)
+        case .work(let action):
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+            Task {
+                let response = await action(request)
+                loop.execute {
+                    let (handler, context) = bound.value
+                    guard !handler.closed else { return }
+                    handler.send(response, isHead: isHead, context: context, uri: uri)
+                }
+            }
         }
     }
 

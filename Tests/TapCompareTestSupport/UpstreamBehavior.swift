@@ -25,4 +25,6 @@ public enum UpstreamBehavior: Sendable {
     case trickle(ScriptedResponse, bytesPerWrite: Int, interval: TimeAmount)
     /// Write exactly these bytes as the whole response.
     case raw([UInt8])
+    /// Do some work with the whole request (a small service writing its datastores), then answer what it returns.
+    case work(@Sendable (RecordedRequest) async -> ScriptedResponse)
 }

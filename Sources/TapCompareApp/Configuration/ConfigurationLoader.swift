@@ -5,6 +5,7 @@ import TapCompareJSON
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
+import TapCompareStoreChecks
 import Yams
 
 /// Loads `serve`'s YAML configuration. Every key is checked: an unknown key, a bad URL, a rate outside 0…1 or a
@@ -107,6 +108,7 @@ public enum ConfigurationLoader {
             if let v = m.string("shadow_header") { c.mirror.shadowHeader = v }
             m.rejectUnknownKeys()
         }
+        Self.readStores(r, into: &c)
         if let routes = r.sequence("routes") {
             for (index, node) in routes.enumerated() {
                 let rr = YAMLMappingReader(file: r.file, prefix: "routes[\(index)]", node: node, collector: r.sharedCollector)
@@ -121,9 +123,17 @@ public enum ConfigurationLoader {
                     if let v = rr.bool("mirror") { route.mirror = v }
                     if let v = rr.bool("mirror_writes") { route.mirrorWrites = v }
                     if let vr = rr.mapping("verify") {
+                        let storeChecks = Self.readStoreChecks(vr, stores: c.storeChecks.stores)
+                        if !storeChecks.isEmpty {
+                            c.storeChecks.checks[route.template.name] = storeChecks
+                            if !route.mirrorWrites {
+                                vr.fail("stores", vr.node("stores"), "verify needs mirror_writes: true on this route (only mirrored writes are verified)")
+                            }
+                        }
                         if let readText = vr.string("read") {
                             do throws(RouteTemplateError) {
                                 var verify = ServeConfiguration.Route.Verify(read: try RouteTemplate(parsing: readText))
+                                verify.stores = storeChecks
                                 if let idFrom = vr.string("id_from") {
                                     if idFrom.hasPrefix("path:") || (try? JSONPath(parsing: idFrom)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
                                         verify.idFrom = idFrom
@@ -139,8 +149,10 @@ public enum ConfigurationLoader {
                             } catch {
                                 vr.fail("read", node, error.description)
                             }
-                        } else {
-                            vr.fail("read", node, "verify needs 'read: METHOD /path/{id}', e.g. 'GET /api/v1/comments/{id}'")
+                        } else if !storeChecks.isEmpty {
+                            route.verify = ServeConfiguration.Route.Verify(read: nil, stores: storeChecks)
+                        } else if vr.node("stores") == nil {
+                            vr.fail("read", node, "verify needs 'read: METHOD /path/{id}' (e.g. 'GET /api/v1/comments/{id}') or 'stores:' (the stores the write lands in)")
                         }
                         vr.rejectUnknownKeys()
                     }

@@ -2,6 +2,7 @@ import TapCompareCore
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
+import TapCompareStoreChecks
 
 /// Everything `tapcompare serve` is configured with: the YAML file (see `tapcompare.example.yml`, which documents
 /// every key) with command-line overrides applied. Each default below is the one used when the key is absent.
@@ -37,6 +38,10 @@ public struct ServeConfiguration: Sendable {
     public var upstream = Upstream()
     public var mirror = Mirror()
     public var routes: [Route] = []
+    /// `stores:`, `stores_max_in_flight`, `stores_queue_capacity`, `stores_timeout`, and each route's
+    /// `verify.stores:` (by route name): the store checks' own configuration, whose doc comments give each default
+    /// (16 checks at once, 1,000 queued, 2 s per read).
+    public var storeChecks = StoreChecksConfiguration()
     public var comparison = Comparison()
     /// `ledger.*` and `redact.*`: the ledger module's own configuration, whose doc comments give each default
     /// (`sqlite:tapcompare.sqlite`, 64 KiB samples, spool `tapcompare-spool` capped at 1 GiB, batches of 1,000
@@ -134,8 +139,11 @@ public struct ServeConfiguration: Sendable {
 
         /// `verify:` of a write route.
         public struct Verify: Sendable {
-            /// `read`: the follow-up read, e.g. `GET /api/v1/comments/{id}`.
-            public var read: RouteTemplate
+            /// `read`: the follow-up read over HTTP, e.g. `GET /api/v1/comments/{id}`. Default: none.
+            public var read: RouteTemplate?
+            /// `stores`: the stores to read after the write (``StoreCheck``), each declared under `stores:`.
+            /// Default: none.
+            public var stores: [StoreCheck] = []
             /// `id_from`: `path:NAME` (a parameter of this route) or a JSONPath into legacy's write response
             /// (`$.id`). Default: the parameter of the same name, else `$.<name>` of the response.
             public var idFrom: String?

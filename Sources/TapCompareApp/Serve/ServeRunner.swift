@@ -12,6 +12,7 @@ import TapCompareJSON
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
+import TapCompareStoreChecks
 import TapCompareReview
 import TapCompareRules
 
@@ -83,11 +84,24 @@ public struct ServeRunner {
         guard let legacy = c.legacy else { throw issue("legacy", "no legacy upstream; set 'legacy:' or pass --legacy URL") }
         let (classification, probes) = try self.makeClassification(legacy: legacy, group: group, logger: logger, issue: issue)
 
+        // Store checks: the stores a mirrored write landed in, read on both sides after the write.
+        var storeChecks: StoreCheckService?
+        var refiner: any ComparisonRefiner = classification
+        if c.storeChecks.isEnabled {
+            do {
+                let service = try StoreCheckService(configuration: c.storeChecks, logger: logger)
+                storeChecks = service
+                refiner = StoreCheckingRefiner(next: classification, storeChecks: service)
+            } catch {
+                throw issue("stores", error.description)
+            }
+        }
+
         // Comparison.
         let stage = ComparisonStage(
             ruleSet: ruleSet,
             sink: writer,
-            refiner: classification,
+            refiner: refiner,
             configuration: .init(
                 queueCapacity: c.comparison.queueCapacity,
                 workers: c.comparison.workers,
@@ -207,6 +221,9 @@ public struct ServeRunner {
             .init(service: noisePublisher),
             .init(service: ProbeLifecycle(probes: probes)),
             .init(service: classification),
+        ]
+        if let storeChecks { services.append(.init(service: storeChecks)) }
+        services += [
             .init(service: stage),
         ]
         if let capture { services.append(.init(service: capture)) }
@@ -254,7 +271,7 @@ public struct ServeRunner {
         }
         var verifications: [String: WriteVerification] = [:]
         for route in c.routes {
-            guard let verify = route.verify else { continue }
+            guard let verify = route.verify, let read = verify.read else { continue }
             var source = WriteVerification.Source.automatic
             if let idFrom = verify.idFrom {
                 if idFrom.hasPrefix("path:") {
@@ -263,7 +280,7 @@ public struct ServeRunner {
                     source = .responseBody(pointer)
                 }
             }
-            verifications[route.template.name] = WriteVerification(read: verify.read, source: source, delay: verify.delay)
+            verifications[route.template.name] = WriteVerification(read: read, source: source, delay: verify.delay)
         }
         var versionPointer: JSONPointer?
         if let text = c.race.versionPath {

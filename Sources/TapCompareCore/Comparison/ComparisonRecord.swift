@@ -27,6 +27,8 @@ public struct ComparisonRecord: Sendable {
     public var candidateBody: ByteBuffer?
     public var runID: String?
     public var linkedComparisonID: UUID?
+    /// For a store check, the `stores:` entry read after the write ``linkedComparisonID``; `nil` for HTTP answers.
+    public var store: String?
 
     public init(
         id: UUID,
@@ -46,7 +48,8 @@ public struct ComparisonRecord: Sendable {
         legacyBody: ByteBuffer? = nil,
         candidateBody: ByteBuffer? = nil,
         runID: String? = nil,
-        linkedComparisonID: UUID? = nil
+        linkedComparisonID: UUID? = nil,
+        store: String? = nil
     ) {
         self.id = id
         self.recordedAt = recordedAt
@@ -66,6 +69,7 @@ public struct ComparisonRecord: Sendable {
         self.candidateBody = candidateBody
         self.runID = runID
         self.linkedComparisonID = linkedComparisonID
+        self.store = store
     }
 
     /// The number of discrepancies, as stored in `comparisons.discrepancy_count`.

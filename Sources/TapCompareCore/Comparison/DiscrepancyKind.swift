@@ -18,4 +18,9 @@ public enum DiscrepancyKind: String, Sendable, Hashable, CaseIterable, Codable {
     case bodyUnparseable = "body_unparseable"
     /// Non-JSON bodies differ (text, form or binary).
     case bodyChanged = "body_changed"
+    /// A store check found the record in the candidate's sister store only (path `""`): legacy's store has nothing.
+    case missingInLegacy = "missing_in_legacy"
+    /// The candidate's change-data-capture event cannot be read by legacy's consumers: a field they need is
+    /// missing or has another type than in legacy's events.
+    case consumerIncompatible = "consumer_incompatible"
 }

@@ -28,23 +28,7 @@ public final class PostgresLedgerStore: LedgerStore {
     public init(postgres: LedgerURL.Postgres, logger: Logger) {
         self.url = LedgerURL(backend: .postgres(postgres))
         self.logger = logger
-        let tls: PostgresClient.Configuration.TLS
-        switch postgres.sslMode {
-        case .disable:
-            tls = .disable
-        case .prefer:
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            tls = .prefer(config)
-        case .require:
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            tls = .require(config)
-        }
-        var configuration = PostgresClient.Configuration(
-            host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
-            database: postgres.database, tls: tls
-        )
+        var configuration = postgres.clientConfiguration()
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 8
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -355,14 +339,18 @@ public final class PostgresLedgerStore: LedgerStore {
         bindings.append(batch.map(\.samplesTruncated))
         bindings.append(PostgresNullableArray(batch.map(\.runID)))
         bindings.append(PostgresNullableArray(batch.map(\.linkedComparisonID)))
+        // A batch without store checks writes the columns from before schema version 4, so a ledger that is still
+        // being upgraded (rows written, then migrated) takes it.
+        let withStore = batch.contains { $0.store != nil }
+        if withStore { bindings.append(PostgresNullableArray(batch.map(\.store))) }
         return PostgresQuery(unsafeSQL: """
             INSERT INTO tapcompare.comparisons (id, recorded_at, instance, request_id, method, route, path,
                 legacy_status, candidate_status, legacy_ms, candidate_ms, outcome, reason, discrepancy_count,
                 regression_count, request_sample, legacy_sample, candidate_sample, samples_truncated, run_id,
-                linked_comparison_id)
+                linked_comparison_id\(withStore ? ", store" : ""))
             SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::int8[], $9::int8[], $10::float8[], $11::float8[], $12::text[], $13::text[], $14::int8[],
-                $15::int8[], $16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::uuid[])
+                $15::int8[], $16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::uuid[]\(withStore ? ", $22::text[]" : ""))
             ON CONFLICT (recorded_at, id) DO NOTHING
             RETURNING id
             """, binds: bindings)
@@ -508,22 +496,22 @@ public final class PostgresLedgerStore: LedgerStore {
             let rows = try await self.client.query("""
                 SELECT recorded_at, instance, request_id, method, route, path, legacy_status, candidate_status,
                        legacy_ms, candidate_ms, outcome, reason, discrepancy_count, regression_count, request_sample,
-                       legacy_sample, candidate_sample, samples_truncated, run_id, linked_comparison_id
+                       legacy_sample, candidate_sample, samples_truncated, run_id, linked_comparison_id, store
                 FROM tapcompare.comparisons WHERE id = \(id)
                 """, logger: self.logger)
             var found: LedgerComparison?
             for try await (recordedAt, instance, requestID, method, route, path, legacyStatus, candidateStatus, legacyMs,
                            candidateMs, outcome, reason, discrepancyCount, regressionCount, requestSample, legacySample,
-                           candidateSample, truncated, runID, linked)
+                           candidateSample, truncated, runID, linked, store)
                 in rows.decode((Date, String, String, String, String, String, Int32?, Int32?, Double?, Double?, String,
-                                String?, Int32, Int32, String?, String?, String?, Bool, String?, UUID?).self) {
+                                String?, Int32, Int32, String?, String?, String?, Bool, String?, UUID?, String?).self) {
                 found = LedgerComparison(
                     id: id, recordedAt: recordedAt, instance: instance, requestID: requestID, method: method, route: route,
                     path: path, legacyStatus: legacyStatus.map(Int.init), candidateStatus: candidateStatus.map(Int.init),
                     legacyMilliseconds: legacyMs, candidateMilliseconds: candidateMs, outcome: outcome, reason: reason,
                     discrepancyCount: Int(discrepancyCount), regressionCount: Int(regressionCount),
                     requestSample: requestSample, legacySample: legacySample, candidateSample: candidateSample,
-                    samplesTruncated: truncated, runID: runID, linkedComparisonID: linked, discrepancies: []
+                    samplesTruncated: truncated, runID: runID, linkedComparisonID: linked, store: store, discrepancies: []
                 )
             }
             guard var comparison = found else { return nil }

@@ -191,8 +191,11 @@ public final class SQLiteLedgerStore: LedgerStore {
     static let comparisonColumns = [
         "id", "recorded_at", "instance", "request_id", "method", "route", "path", "legacy_status", "candidate_status",
         "legacy_ms", "candidate_ms", "outcome", "reason", "discrepancy_count", "regression_count", "request_sample",
-        "legacy_sample", "candidate_sample", "samples_truncated", "run_id", "linked_comparison_id",
+        "legacy_sample", "candidate_sample", "samples_truncated", "run_id", "linked_comparison_id", "store",
     ]
+    /// The columns before schema version 4: what a batch without store checks writes, so a ledger that is still
+    /// being upgraded (rows written, then migrated) takes it.
+    static let comparisonColumnsWithoutStore = Array(comparisonColumns.dropLast())
     static let discrepancyColumns = [
         "comparison_id", "ordinal", "recorded_at", "route", "path", "field", "kind", "legacy_value", "candidate_value",
         "classification",
@@ -222,10 +225,12 @@ public final class SQLiteLedgerStore: LedgerStore {
         var inserted = Set<String>()
         inserted.reserveCapacity(batch.count)
         for chunk in batch.chunked(Self.rowsPerStatement) {
+            let withStore = chunk.contains { $0.store != nil }
+            let columns = withStore ? Self.comparisonColumns : Self.comparisonColumnsWithoutStore
             var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * Self.comparisonColumns.count)
-            for c in chunk { Self.appendBinds(of: c, to: &binds) }
-            let sql = Self.insertSQL(table: "comparisons", columns: Self.comparisonColumns, rows: chunk.count, conflict: "(id)") + " RETURNING id"
+            binds.reserveCapacity(chunk.count * columns.count)
+            for c in chunk { Self.appendBinds(of: c, withStore: withStore, to: &binds) }
+            let sql = Self.insertSQL(table: "comparisons", columns: columns, rows: chunk.count, conflict: "(id)") + " RETURNING id"
             for row in try await conn.query(sql, binds) {
                 if let id = row.column("id")?.string { inserted.insert(id) }
             }
@@ -347,7 +352,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    static func appendBinds(of c: LedgerComparison, to binds: inout [SQLiteData]) {
+    static func appendBinds(of c: LedgerComparison, withStore: Bool, to binds: inout [SQLiteData]) {
         binds.append(.text(c.id.ledgerText))
         binds.append(.text(LedgerTime.format(c.recordedAt)))
         binds.append(.text(c.instance))
@@ -369,6 +374,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         binds.append(.integer(c.samplesTruncated ? 1 : 0))
         binds.append(c.runID.map { .text($0) } ?? .null)
         binds.append(c.linkedComparisonID.map { .text($0.ledgerText) } ?? .null)
+        if withStore { binds.append(c.store.map { .text($0) } ?? .null) }
     }
 
     /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (key) DO NOTHING`: placeholders only, never values.
@@ -474,6 +480,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 samplesTruncated: (row.column("samples_truncated")?.integer ?? 0) != 0,
                 runID: row.column("run_id")?.optionalString,
                 linkedComparisonID: row.column("linked_comparison_id")?.optionalString.flatMap(UUID.init(uuidString:)),
+                store: row.column("store")?.optionalString,
                 discrepancies: discrepancies
             )
         }

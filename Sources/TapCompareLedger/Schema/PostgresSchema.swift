@@ -161,6 +161,9 @@ enum PostgresSchema {
             )
             """,
         ]),
+        Migration(version: 4, name: "store checks: the sister store a comparison read", statements: [
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN store text",
+        ]),
     ]
 
     /// The hour holding a `timestamptz` column, in UTC whatever the session's time zone.

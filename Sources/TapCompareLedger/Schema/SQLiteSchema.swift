@@ -196,6 +196,9 @@ enum SQLiteSchema {
             )
             """,
         ]),
+        Migration(version: 4, name: "store checks: the sister store a comparison read", statements: [
+            "ALTER TABLE comparisons ADD COLUMN store TEXT",
+        ]),
     ]
 
     /// The hour holding a time column, in the stored text form (`2026-11-22T02:00:00.000Z`).

@@ -31,6 +31,9 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
     public var samplesTruncated: Bool
     public var runID: String?
     public var linkedComparisonID: UUID?
+    /// The `stores:` entry a store check read; `nil` for HTTP comparisons. Optional in the spool's JSON, so frames
+    /// written before the column existed replay.
+    public var store: String?
     public var discrepancies: [LedgerDiscrepancy]
 
     public init(
@@ -38,7 +41,7 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
         legacyStatus: Int?, candidateStatus: Int?, legacyMilliseconds: Double?, candidateMilliseconds: Double?,
         outcome: String, reason: String?, discrepancyCount: Int, regressionCount: Int,
         requestSample: String?, legacySample: String?, candidateSample: String?, samplesTruncated: Bool,
-        runID: String?, linkedComparisonID: UUID?, discrepancies: [LedgerDiscrepancy]
+        runID: String?, linkedComparisonID: UUID?, store: String? = nil, discrepancies: [LedgerDiscrepancy]
     ) {
         self.id = id
         self.recordedAt = recordedAt
@@ -61,6 +64,7 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
         self.samplesTruncated = samplesTruncated
         self.runID = runID
         self.linkedComparisonID = linkedComparisonID
+        self.store = store
         self.discrepancies = discrepancies
     }
 }

@@ -83,6 +83,7 @@ public struct LedgerRecordEncoder: Sendable {
             samplesTruncated: truncated,
             runID: record.runID,
             linkedComparisonID: record.linkedComparisonID,
+            store: record.store,
             discrepancies: discrepancies
         )
     }

@@ -233,7 +233,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         let store = self.store
         let timeout = self.configuration.writeTimeout
         let needsMigration = !self.migrated.withLockedValue { $0 }
-        let outcome = TimeoutRace()
+        let outcome = TimeoutRace<Void>()
         // Unstructured on purpose: a task group would wait for a stuck child before returning.
         let operation = Task {
             do {

@@ -12,7 +12,7 @@ public enum RuleSetLoader {
     /// Keys a rule block may have.
     static let blockKeys = [
         "route", "description", "ignore", "unordered", "tolerance", "equivalent", "replace", "status_equivalent",
-        "numbers", "compare_headers",
+        "numbers", "compare_headers", "store",
     ]
 
     /// Loads every rule file in `directory`.
@@ -114,8 +114,10 @@ public enum RuleSetLoader {
                 return
             }
             let location = "\((self.file as NSString).lastPathComponent):\(node.mark?.line ?? 1):\(node.mark?.column ?? 1)"
-            guard let routeNode = mapping["route"] else {
-                self.fail(node, "a rule block needs 'route:' (a template like 'GET /api/v1/comments/{id}', a list of them, or \"*\")")
+            // A store block (`store: NAME`) applies to every write route checking that store unless it names routes.
+            let storeNode = mapping["store"]
+            guard let routeNode = mapping["route"] ?? storeNode.map({ _ in Node("*") }) else {
+                self.fail(node, "a rule block needs 'route:' (a template like 'GET /api/v1/comments/{id}', a list of them, or \"*\") or 'store:' (a store's name from the configuration's stores:)")
                 return
             }
             var routes: [RouteTemplate] = []
@@ -150,6 +152,15 @@ public enum RuleSetLoader {
                 switch key {
                 case "route", "description":
                     continue
+                case "store":
+                    let names = value.sequence.map { Array($0) } ?? [value]
+                    for name in names {
+                        guard let text = name.string, !text.isEmpty else {
+                            self.fail(name, "'store' must be a store's name (or a list of them) from the configuration's stores:")
+                            continue
+                        }
+                        block.stores.append(text)
+                    }
                 case "ignore":
                     for item in self.list(value, key) {
                         guard let path = self.path(item) else { continue }

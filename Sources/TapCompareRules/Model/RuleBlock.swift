@@ -14,15 +14,25 @@ public struct RuleBlock: Sendable {
     public var compareHeaders: [String]?
     /// Where the block starts, for messages.
     public var location: String
+    /// `store:`: the stores whose checks this block normalizes. A block with stores applies only to store
+    /// comparisons of those stores (on its routes, every write route when `route:` is absent); a block without
+    /// applies only to HTTP answers.
+    public var stores: [String] = []
 
     /// Whether the block applies to every route.
     public var isWildcard: Bool { self.routes.isEmpty }
 
-    /// Whether the block applies to an exchange named `route` for `method` and `path`.
+    /// Whether the block applies to an exchange named `route` for `method` and `path`, or with `store`, to the
+    /// check of that store after a write on that route.
     ///
     /// A template applies when its canonical name is the exchange's route name, or when it matches the request
     /// itself (so a block still applies when the proxy's route table names the route differently).
-    public func applies(route: String, method: String, path: Substring) -> Bool {
+    public func applies(route: String, method: String, path: Substring, store: String? = nil) -> Bool {
+        if let store {
+            guard self.stores.contains(store) else { return false }
+        } else if !self.stores.isEmpty {
+            return false
+        }
         if self.routes.isEmpty { return true }
         for template in self.routes {
             if template.name == route || template.match(method: method, path: path) != nil { return true }

@@ -28,10 +28,10 @@ public struct RuleSet: Sendable {
     /// The blocks were checked at load time for every route they name, so compilation cannot fail for them;
     /// should a combination of blocks exceed the matcher's limit anyway, its path rules are dropped and the
     /// rest still applies (so nothing is hidden: fewer rules means more discrepancies, never fewer).
-    public func routeRules(route: String, method: String, path: Substring) -> RouteRules {
+    public func routeRules(route: String, method: String, path: Substring, store: String? = nil) -> RouteRules {
         if self.blocks.isEmpty { return .none }
         var key: [Int] = []
-        for (i, block) in self.blocks.enumerated() where block.applies(route: route, method: method, path: path) {
+        for (i, block) in self.blocks.enumerated() where block.applies(route: route, method: method, path: path, store: store) {
             key.append(i)
         }
         return self.routeRules(blockIndices: key)

@@ -1,0 +1,115 @@
+import TapCompareJSON
+import TapCompareStoreChecks
+import Yams
+
+extension ConfigurationLoader {
+    /// `stores:` and the store checks' bounds. Read before `routes:`, whose `verify.stores:` name these stores.
+    static func readStores(_ r: YAMLMappingReader, into c: inout ServeConfiguration) {
+        if let v = r.int("stores_max_in_flight", min: 1, max: 10_000) { c.storeChecks.maxInFlight = v }
+        if let v = r.int("stores_queue_capacity", min: 1, max: 10_000_000) { c.storeChecks.queueCapacity = v }
+        if let v = r.duration("stores_timeout") { c.storeChecks.timeout = v }
+        guard let node = r.node("stores") else { return }
+        guard let mapping = node.mapping else {
+            r.fail("stores", node, "stores: is a mapping of names to stores, e.g. comments_db: { kind: postgres, legacy: postgres://…, candidate: postgres://… }")
+            return
+        }
+        let kinds = StoreKind.allCases.map(\.rawValue).joined(separator: ", ")
+        for (key, value) in mapping {
+            guard let name = key.string, !name.isEmpty else { continue }
+            let s = YAMLMappingReader(file: r.file, prefix: "stores.\(name)", node: value, collector: r.sharedCollector)
+            defer { s.rejectUnknownKeys() }
+            guard let kindText = s.string("kind") else {
+                s.fail("kind", value, "each store needs 'kind:' (\(kinds))")
+                continue
+            }
+            guard let kind = StoreKind(rawValue: kindText) else {
+                s.fail("kind", s.node("kind"), "'\(kindText)' is not a store kind; write one of \(kinds)")
+                continue
+            }
+            guard let legacy = s.string("legacy"), let candidate = s.string("candidate") else {
+                s.fail("legacy", value, "each store needs 'legacy:' and 'candidate:' (production's store and the candidate's sister store)")
+                continue
+            }
+            let stream = s.string("stream")
+            if kind == .redisStream && stream == nil {
+                s.fail("stream", value, "a redis_stream store needs 'stream:' (the stream's key, e.g. comment-events)")
+                continue
+            }
+            if kind != .redisStream && stream != nil {
+                s.fail("stream", s.node("stream"), "'stream:' is only for kind: redis_stream")
+            }
+            c.storeChecks.stores[name] = StoreDefinition(name: name, kind: kind, legacy: legacy, candidate: candidate, stream: stream)
+        }
+    }
+
+    /// `verify.stores:` of a write route: each entry names a declared store and how to find the record in it.
+    static func readStoreChecks(_ vr: YAMLMappingReader, stores: [String: StoreDefinition]) -> [StoreCheck] {
+        guard let nodes = vr.sequence("stores") else { return [] }
+        var checks: [StoreCheck] = []
+        for (index, node) in nodes.enumerated() {
+            let s = YAMLMappingReader(file: vr.file, prefix: vr.dotted("stores[\(index)]"), node: node, collector: vr.sharedCollector)
+            defer { s.rejectUnknownKeys() }
+            guard let name = s.string("store") else {
+                s.fail("store", node, "each check needs 'store:', a name declared under stores:")
+                continue
+            }
+            guard let definition = stores[name] else {
+                let known = stores.keys.sorted().joined(separator: ", ")
+                let hint = YAMLMappingReader.closest(to: name, in: Set(stores.keys)).map { "did you mean '\($0)'? " } ?? ""
+                s.fail("store", s.node("store"), "'\(name)' is not declared under stores: \(hint)(declared: \(known.isEmpty ? "none" : known))")
+                continue
+            }
+            do throws(StoreConfigurationError) {
+                switch definition.kind {
+                case .postgres, .sqlite:
+                    guard let sql = s.string("query") else {
+                        s.fail("query", node, "a \(definition.kind.rawValue) check needs 'query:', one SELECT such as \"SELECT * FROM comments WHERE id = \(definition.kind == .postgres ? "$1" : "?")\"")
+                        continue
+                    }
+                    let statement: SelectStatement
+                    do throws(StoreConfigurationError) {
+                        statement = try SelectStatement(validating: sql)
+                    } catch {
+                        s.fail("query", s.node("query"), error.description)
+                        continue
+                    }
+                    let params = try (s.strings("params") ?? []).map { text throws(StoreConfigurationError) in try ValueSource(parsing: text) }
+                    checks.append(StoreCheck(store: name, read: .query(statement, params: params)))
+                case .redis, .memcached:
+                    guard let key = s.string("key") else {
+                        s.fail("key", node, "a \(definition.kind.rawValue) check needs 'key:', e.g. \"comment:{$.id}\"")
+                        continue
+                    }
+                    checks.append(StoreCheck(store: name, read: .key(try KeyTemplate(parsing: key))))
+                case .redisStream:
+                    guard let match = s.mapping("match"), let pathText = match.string("path"), let equals = match.string("equals") else {
+                        s.fail("match", node, "a redis_stream check needs 'match: { path: $.comment_id, equals: $.id }' (the event's field and the write's value)")
+                        continue
+                    }
+                    match.rejectUnknownKeys()
+                    guard let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) else {
+                        s.fail("match", match.node("path"), "'\(pathText)' is not a single-value JSONPath into the event, such as $.comment_id")
+                        continue
+                    }
+                    let within = s.duration("within") ?? .seconds(2)
+                    checks.append(StoreCheck(store: name, read: .event(path: pointer, equals: try ValueSource(parsing: equals), within: within)))
+                }
+            } catch {
+                s.fail("store", node, error.description)
+            }
+        }
+        return checks
+    }
+
+    static func singleValuePointer(_ path: JSONPath) -> JSONPointer? {
+        var tokens: [String] = []
+        for segment in path.segments {
+            switch segment {
+            case .key(let key): tokens.append(key)
+            case .index(let index): tokens.append(String(index))
+            case .wildcard, .descendant, .descendantWildcard: return nil
+            }
+        }
+        return JSONPointer(tokens: tokens)
+    }
+}

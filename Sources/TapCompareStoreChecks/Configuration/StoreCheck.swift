@@ -1,0 +1,116 @@
+import TapCompareJSON
+
+/// One `verify.stores:` entry of a write route: what to read from one store after both writes answered.
+public struct StoreCheck: Sendable, Hashable {
+    /// How the record is found.
+    public enum Read: Sendable, Hashable {
+        /// `query:` + `params:` (postgres, sqlite): a single `SELECT`, `$1`… (postgres) or `?` (sqlite) bound to
+        /// the values named in `params`.
+        case query(SelectStatement, params: [ValueSource])
+        /// `key:` (redis, memcached): a key template such as `comment:{$.id}`.
+        case key(KeyTemplate)
+        /// `match:` (redis_stream): the first event emitted since the write started whose `path` equals the
+        /// value, waited for up to `within`.
+        case event(path: JSONPointer, equals: ValueSource, within: Duration)
+    }
+
+    /// The `stores:` entry read.
+    public var store: String
+    public var read: Read
+
+    public init(store: String, read: Read) {
+        self.store = store
+        self.read = read
+    }
+}
+
+/// Where a value of a check (a query parameter, a key part, an event id) comes from. Each side uses its own
+/// answer: the candidate's sister store has its own ids.
+public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
+    /// `$.id`: a single-value JSONPath into each side's own write response.
+    case response(JSONPointer)
+    /// `request:$.post_id`: a single-value JSONPath into the write's request body (the same for both sides).
+    case request(JSONPointer)
+    /// `path:id`: a parameter of the write route's template.
+    case pathParameter(String)
+
+    /// Parses `$.a.b`, `request:$.a`, `path:name`.
+    /// - Throws: a message saying which forms are accepted.
+    public init(parsing text: String) throws(StoreConfigurationError) {
+        if text.hasPrefix("path:") {
+            let name = String(text.dropFirst("path:".count))
+            guard !name.isEmpty else { throw StoreConfigurationError("'\(text)' names no path parameter; write path:NAME, e.g. path:id") }
+            self = .pathParameter(name)
+            return
+        }
+        let isRequest = text.hasPrefix("request:")
+        let pathText = isRequest ? String(text.dropFirst("request:".count)) : text
+        guard let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) else {
+            throw StoreConfigurationError("'\(text)' is not a value source; write a single-value JSONPath into each side's response ($.id), request:$.field, or path:NAME")
+        }
+        self = isRequest ? .request(pointer) : .response(pointer)
+    }
+
+    public var description: String {
+        switch self {
+        case .response(let pointer): return "$" + Self.dotted(pointer)
+        case .request(let pointer): return "request:$" + Self.dotted(pointer)
+        case .pathParameter(let name): return "path:\(name)"
+        }
+    }
+
+    private static func dotted(_ pointer: JSONPointer) -> String {
+        pointer.tokens.map { token in token.allSatisfy(\.isNumber) ? "[\(token)]" : ".\(token)" }.joined()
+    }
+
+    /// `$.a.b` or `$.items[0].id` as a pointer; `nil` for paths that can name many values.
+    static func singleValuePointer(_ path: JSONPath) -> JSONPointer? {
+        var tokens: [String] = []
+        for segment in path.segments {
+            switch segment {
+            case .key(let key): tokens.append(key)
+            case .index(let index): tokens.append(String(index))
+            case .wildcard, .descendant, .descendantWildcard: return nil
+            }
+        }
+        return JSONPointer(tokens: tokens)
+    }
+}
+
+/// A key with value sources in braces: `comment:{$.id}`, `user:{request:$.user}:feed`.
+public struct KeyTemplate: Sendable, Hashable, CustomStringConvertible {
+    public enum Part: Sendable, Hashable {
+        case literal(String)
+        case value(ValueSource)
+    }
+
+    public let parts: [Part]
+    public let description: String
+
+    /// - Throws: for an unclosed brace or a value source that does not parse.
+    public init(parsing text: String) throws(StoreConfigurationError) {
+        var parts: [Part] = []
+        var literal = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            literal += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw StoreConfigurationError("key '\(text)' has an unclosed '{'; write values as {$.id}, {request:$.field} or {path:name}")
+            }
+            if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+            parts.append(.value(try ValueSource(parsing: String(rest[rest.index(after: open)..<close]))))
+            rest = rest[rest.index(after: close)...]
+        }
+        literal += rest
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        guard !parts.isEmpty else { throw StoreConfigurationError("an empty key; write one such as comment:{$.id}") }
+        self.parts = parts
+        self.description = text
+    }
+}
+
+/// A mistake in `stores:` or `verify.stores:`; the loader adds the file, line and key.
+public struct StoreConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

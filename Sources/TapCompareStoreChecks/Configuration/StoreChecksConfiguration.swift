@@ -1,0 +1,38 @@
+/// Everything about store checks: the stores, the checks of each write route, and their bounds.
+///
+/// The `stores:` and `stores_max_in_flight`/`stores_timeout`/`stores_queue_capacity` keys of the configuration,
+/// and each route's `verify.stores:`, map onto these properties.
+public struct StoreChecksConfiguration: Sendable {
+    /// `stores:`, by name.
+    public var stores: [String: StoreDefinition]
+    /// Each write route's `verify.stores:`, by the route's name (`POST /api/v1/comments`).
+    public var checks: [String: [StoreCheck]]
+    /// `stores_max_in_flight`: checks running at once (each reads both sides). Default 16.
+    public var maxInFlight: Int
+    /// `stores_queue_capacity`: checks waiting for a slot; beyond it a check is skipped and counted
+    /// (`store_check_queue_full`). Default 1,000.
+    public var queueCapacity: Int
+    /// `stores_timeout`: for one side's read, connecting included (a stream's `within:` is on top). Default 2 s.
+    public var timeout: Duration
+    /// Connections per side of each PostgreSQL store. Default 4.
+    public var maxConnectionsPerStore: Int
+
+    public init(
+        stores: [String: StoreDefinition] = [:],
+        checks: [String: [StoreCheck]] = [:],
+        maxInFlight: Int = 16,
+        queueCapacity: Int = 1_000,
+        timeout: Duration = .seconds(2),
+        maxConnectionsPerStore: Int = 4
+    ) {
+        self.stores = stores
+        self.checks = checks
+        self.maxInFlight = maxInFlight
+        self.queueCapacity = queueCapacity
+        self.timeout = timeout
+        self.maxConnectionsPerStore = maxConnectionsPerStore
+    }
+
+    /// Whether any route checks a store.
+    public var isEnabled: Bool { !self.checks.isEmpty }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TapCompareJSON
+import TapCompareLedger
+
+/// Reads one side's PostgreSQL with the check's `SELECT`, inside a read-only transaction with a statement timeout.
+///
+/// PostgreSQL itself turns each row into JSON (`row_to_json` over the check's query): numerics keep their exact
+/// text, timestamps are ISO 8601 with their offset (RFC 3339), `json`/`jsonb` columns nest, arrays stay arrays,
+/// `bytea` appears in PostgreSQL's own JSON form (`\x` and hex).
+final class PostgresStoreReader: StoreSideReader {
+    let client: PostgresClient
+    let logger: Logger
+    /// Rows beyond this are an error: a check reads a record, not a table.
+    static let maxRows = 1_000
+
+    /// - Throws: ``StoreConfigurationError`` for a connection string that is not a `postgres://` URL.
+    init(url: String, maxConnections: Int, logger: Logger) throws(StoreConfigurationError) {
+        guard let parsed = try? LedgerURL(parsing: url), case .postgres(let postgres) = parsed.backend else {
+            throw StoreConfigurationError("'\(Self.redacted(url))' is not a PostgreSQL URL; write postgres://user:password@host:5432/database")
+        }
+        var configuration = postgres.clientConfiguration()
+        configuration.options.connectTimeout = .seconds(2)
+        configuration.options.maximumConnections = maxConnections
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    func run() async {
+        await self.client.run()
+    }
+
+    func close() async {}
+
+    func read(_ request: StoreReadRequest, timeout: Duration) async throws(StoreReadError) -> StoreReading {
+        guard case .query(let statement, let values) = request else {
+            throw StoreReadError(reason: "unsupported", message: "a postgres store is read with query:")
+        }
+        var sql = statement.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        while sql.hasSuffix(";") { sql.removeLast() }
+        var binds = PostgresBindings()
+        for value in values {
+            switch value {
+            case .null: binds.appendNull()
+            case .bool(let b): binds.append(b)
+            case .number(let n):
+                if let integer = Int64(n.text) { binds.append(integer) } else { binds.append(n.doubleValue) }
+            case .string(let s): binds.append(s)
+            case .array, .object: binds.append(value.serialized())
+            }
+        }
+        let milliseconds = max(1, Int(timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let wrapped = PostgresQuery(unsafeSQL: "SELECT row_to_json(tapcompare_check)::text FROM (\(sql)) AS tapcompare_check", binds: binds)
+        let logger = self.logger
+        let client = self.client
+        let rows: [String]
+        do {
+            rows = try await withReadTimeout(timeout + .seconds(1)) {
+                try await client.withConnection { connection in
+                    try await connection.query("BEGIN TRANSACTION READ ONLY", logger: logger)
+                    do {
+                        try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(milliseconds)"), logger: logger)
+                        var rows: [String] = []
+                        for try await text in try await connection.query(wrapped, logger: logger).decode(String.self) {
+                            rows.append(text)
+                            if rows.count > Self.maxRows { break }
+                        }
+                        try await connection.query("COMMIT", logger: logger)
+                        return rows
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                }
+            }
+        } catch let error as StoreReadError {
+            throw error
+        } catch {
+            throw Self.readError(error)
+        }
+        guard rows.count <= Self.maxRows else {
+            throw StoreReadError(reason: "too_many_rows", message: "the query returned more than \(Self.maxRows) rows; a store check reads one record")
+        }
+        let objects = rows.compactMap { try? JSONParser.parse($0) }
+        switch objects.count {
+        case 0: return .missing
+        case 1: return .found(objects[0])
+        default: return .found(.array(objects))
+        }
+    }
+
+    static func readError(_ error: any Error) -> StoreReadError {
+        if let psql = error as? PSQLError {
+            if let info = psql.serverInfo {
+                let state = info[.sqlState] ?? "?"
+                let reason = state == "57014" ? "timeout" : "query_failed"
+                return StoreReadError(reason: reason, message: "\(info[.message] ?? "server error") (SQLSTATE \(state))")
+            }
+            return StoreReadError(reason: "connect_failed", message: "\(psql.code)")
+        }
+        if String(describing: type(of: error)) == "ConnectionPoolError" {
+            return StoreReadError(reason: "connect_failed", message: "could not connect to the server")
+        }
+        return StoreReadError(reason: "query_failed", message: "\(error)")
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
+    }
+}

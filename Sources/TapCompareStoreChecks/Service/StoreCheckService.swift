@@ -1,0 +1,282 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import TapCompareComparison
+import TapCompareCore
+import TapCompareJSON
+import TapCompareRules
+
+/// Checks the stores a mirrored write landed in: after both writes answered, reads each configured store on both
+/// sides (legacy's production store, the candidate's sister store), turns what it found into JSON, compares it
+/// with the diff engine and the store's rules, and records one comparison per store, linked to the write.
+///
+/// Off the request path and bounded: checks wait in a queue of ``StoreChecksConfiguration/queueCapacity`` and at
+/// most ``StoreChecksConfiguration/maxInFlight`` run at once, each read within ``StoreChecksConfiguration/timeout``.
+/// A check that cannot run (queue full, shutting down, the write failed, no id to read by) is still recorded, as
+/// `skipped` with its reason; a store that is down costs only its own checks (`legacy_error` is recorded as
+/// skipped, `candidate_error` as a candidate error), each counted by store, side and reason.
+///
+/// Run it as a `Service` after the ledger writer (it delivers into it) and before the comparison stage (which
+/// submits to it), so a graceful shutdown drains the checks already queued.
+public final class StoreCheckService: Service, Sendable {
+    struct Work: Sendable {
+        var exchange: Exchange
+        var check: StoreCheck
+        var definition: StoreDefinition
+        var comparator: TapCompareComparison.Comparator
+        var deliver: @Sendable (ComparisonRecord) -> Void
+    }
+
+    public let configuration: StoreChecksConfiguration
+    let readers: [String: [StoreSide: any StoreSideReader]]
+    let logger: Logger
+    let metrics = StoreCheckMetrics()
+    private let stream: AsyncStream<Work>
+    private let continuation: AsyncStream<Work>.Continuation
+
+    /// Creates a reader for each side of every store a check uses (connections open on first use).
+    /// - Throws: ``StoreConfigurationError`` for a connection string of the wrong form for its kind.
+    public init(configuration: StoreChecksConfiguration, logger: Logger) throws(StoreConfigurationError) {
+        self.configuration = configuration
+        self.logger = logger
+        let used = Set(configuration.checks.values.flatMap { $0.map(\.store) })
+        var readers: [String: [StoreSide: any StoreSideReader]] = [:]
+        for name in used {
+            guard let definition = configuration.stores[name] else {
+                throw StoreConfigurationError("a check reads store '\(name)', which stores: does not declare")
+            }
+            var sides: [StoreSide: any StoreSideReader] = [:]
+            for side in StoreSide.allCases {
+                let connection = side == .legacy ? definition.legacy : definition.candidate
+                switch definition.kind {
+                case .postgres:
+                    sides[side] = try PostgresStoreReader(url: connection, maxConnections: configuration.maxConnectionsPerStore, logger: logger)
+                case .sqlite:
+                    sides[side] = SQLiteStoreReader(path: connection, logger: logger)
+                case .redis, .redisStream:
+                    sides[side] = try RedisStoreReader(url: connection)
+                case .memcached:
+                    sides[side] = try MemcachedStoreReader(address: connection)
+                }
+            }
+            readers[name] = sides
+        }
+        self.readers = readers
+        (self.stream, self.continuation) = AsyncStream.makeStream(of: Work.self, bufferingPolicy: .bufferingOldest(max(1, configuration.queueCapacity)))
+    }
+
+    // MARK: Submitting
+
+    /// Queues the store checks of `exchange`'s route, if it has any. Returns at once.
+    ///
+    /// - Parameters:
+    ///   - comparator: compares what the stores hold, with the rules blocks that name each store.
+    ///   - deliver: where each store comparison goes (the ledger).
+    public func submit(_ exchange: Exchange, comparator: TapCompareComparison.Comparator, deliver: @escaping @Sendable (ComparisonRecord) -> Void) {
+        guard let checks = self.configuration.checks[exchange.route], !checks.isEmpty else { return }
+        for check in checks {
+            guard let definition = self.configuration.stores[check.store] else { continue }
+            let work = Work(exchange: exchange, check: check, definition: definition, comparator: comparator, deliver: deliver)
+            switch self.continuation.yield(work) {
+            case .enqueued:
+                continue
+            case .dropped:
+                deliver(self.skipped(work, reason: "store_check_queue_full", result: "skipped_queue_full"))
+            case .terminated:
+                deliver(self.skipped(work, reason: SkipReason.shuttingDown.rawValue, result: "skipped_shutting_down"))
+            @unknown default:
+                deliver(self.skipped(work, reason: "store_check_queue_full", result: "skipped_queue_full"))
+            }
+        }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { background in
+            // Connection pools that need a run loop (PostgreSQL) run until the checks are done.
+            for sides in self.readers.values {
+                for reader in sides.values { background.addTask { await reader.run() } }
+            }
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    var running = 0
+                    for await work in self.stream {
+                        if running >= max(1, self.configuration.maxInFlight) {
+                            await group.next()
+                            running -= 1
+                        }
+                        group.addTask { work.deliver(await self.check(work)) }
+                        running += 1
+                    }
+                }
+            } onGracefulShutdown: {
+                // Queued checks still run (the stream hands out what it buffered); new ones are recorded as skipped.
+                self.continuation.finish()
+            }
+            for sides in self.readers.values {
+                for reader in sides.values { await reader.close() }
+            }
+            background.cancelAll()
+        }
+    }
+
+    // MARK: One check
+
+    /// Reads both sides and compares them; always returns the record to keep (matched, mismatched, skipped or
+    /// a store error).
+    func check(_ work: Work) async -> ComparisonRecord {
+        let exchange = work.exchange
+        guard case .response(let candidateWrite, _) = exchange.candidate,
+              (200..<300).contains(Int(exchange.legacy.status.code)), (200..<300).contains(Int(candidateWrite.status.code))
+        else {
+            return self.skipped(work, reason: "write_failed", result: "skipped_write_failed")
+        }
+        let since = exchange.startedAt
+        var requests: [StoreSide: StoreReadRequest] = [:]
+        for side in StoreSide.allCases {
+            var values = StoreCheckValues(exchange: exchange, side: side, comparator: work.comparator)
+            switch values.request(for: work.check, stream: work.definition.stream, since: since) {
+            case .success(let request): requests[side] = request
+            case .failure(let missing):
+                return self.skipped(work, reason: "store_check_no_value: \(missing) not found in the \(side.rawValue) write", result: "skipped_no_value")
+            }
+        }
+        guard let sides = self.readers[work.definition.name], let legacyReader = sides[.legacy], let candidateReader = sides[.candidate],
+              let legacyRequest = requests[.legacy], let candidateRequest = requests[.candidate] else {
+            return self.skipped(work, reason: "store_check_unconfigured", result: "skipped_unconfigured")
+        }
+        let timeout = self.configuration.timeout
+        async let legacyRead = Self.timedRead(legacyReader, legacyRequest, timeout: timeout)
+        async let candidateRead = Self.timedRead(candidateReader, candidateRequest, timeout: timeout)
+        let (legacy, candidate) = await (legacyRead, candidateRead)
+        return self.record(work, legacy: legacy, candidate: candidate)
+    }
+
+    static func timedRead(_ reader: any StoreSideReader, _ request: StoreReadRequest, timeout: Duration) async -> (Result<StoreReading, StoreReadError>, Duration) {
+        let start = ContinuousClock.now
+        do {
+            let reading = try await reader.read(request, timeout: timeout)
+            return (.success(reading), .now - start)
+        } catch {
+            return (.failure(error), .now - start)
+        }
+    }
+
+    func record(
+        _ work: Work,
+        legacy: (Result<StoreReading, StoreReadError>, Duration),
+        candidate: (Result<StoreReading, StoreReadError>, Duration)
+    ) -> ComparisonRecord {
+        let store = work.definition.name
+        var record = self.base(work)
+        record.legacyLatency = legacy.1
+        record.candidateLatency = candidate.1
+        let legacyReading: StoreReading
+        switch legacy.0 {
+        case .success(let reading): legacyReading = reading
+        case .failure(let error):
+            // Nothing to compare against: the check is skipped, and the store's outage is counted.
+            self.metrics.failed(store: store, side: .legacy, reason: error.reason)
+            self.metrics.checked(store: store, result: "legacy_error")
+            self.logger.debug("store check: legacy store read failed", metadata: ["store": "\(store)", "store.error": "\(error)"])
+            record.outcome = .skipped
+            record.reason = "legacy_store_error: \(error.reason): \(error.message)"
+            return record
+        }
+        let candidateReading: StoreReading
+        switch candidate.0 {
+        case .success(let reading): candidateReading = reading
+        case .failure(let error):
+            self.metrics.failed(store: store, side: .candidate, reason: error.reason)
+            self.metrics.checked(store: store, result: "candidate_error")
+            record.legacyStatus = legacyReading.status
+            record.legacyBody = legacyReading.body
+            record.outcome = error.reason == "timeout" ? .candidateTimeout : .candidateError
+            record.reason = "candidate_store_error: \(error.reason): \(error.message)"
+            return record
+        }
+        record.legacyStatus = legacyReading.status
+        record.candidateStatus = candidateReading.status
+        record.legacyBody = legacyReading.body
+        record.candidateBody = candidateReading.body
+        switch (legacyReading, candidateReading) {
+        case (.missing, .missing):
+            self.metrics.checked(store: store, result: "missing_both")
+            record.outcome = .match
+        case (.found(let value), .missing):
+            record.discrepancies = [Discrepancy(path: "", field: "$", kind: .missingInCandidate, legacyValue: value.serialized(), candidateValue: nil)]
+        case (.missing, .found(let value)):
+            record.discrepancies = [Discrepancy(path: "", field: "$", kind: .missingInLegacy, legacyValue: nil, candidateValue: value.serialized())]
+        case (.found, .found):
+            let exchange = work.exchange
+            let rules = work.comparator.ruleSet.routeRules(
+                route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path, store: store
+            )
+            let result = work.comparator.compare(legacy: legacyReading.snapshot, candidate: candidateReading.snapshot, rules: rules)
+            if let skip = result.skipReason {
+                self.metrics.checked(store: store, result: "skipped_too_large")
+                record.outcome = .skipped
+                record.reason = skip
+                return record
+            }
+            record.discrepancies = result.discrepancies
+        }
+        if record.outcome != .match || !record.discrepancies.isEmpty {
+            record.outcome = record.discrepancies.isEmpty ? .match : .mismatch
+        }
+        if !(legacyReading == .missing && candidateReading == .missing) {
+            self.metrics.checked(store: store, result: record.outcome == .match ? "match" : "mismatch")
+        }
+        return record
+    }
+
+    /// The record of a store check before its result: the write's request id and route, the store's name, a link
+    /// to the write's own comparison.
+    func base(_ work: Work) -> ComparisonRecord {
+        let exchange = work.exchange
+        return ComparisonRecord(
+            id: UUID.v7(), recordedAt: Date(), requestID: exchange.requestID, method: exchange.request.method.rawValue,
+            route: Self.routeName(write: exchange.route, store: work.definition.name), path: exchange.request.uri,
+            legacyStatus: nil, candidateStatus: nil, legacyLatency: nil, candidateLatency: nil, outcome: .match,
+            runID: exchange.runID, linkedComparisonID: exchange.id, store: work.definition.name
+        )
+    }
+
+    func skipped(_ work: Work, reason: String, result: String) -> ComparisonRecord {
+        self.metrics.checked(store: work.definition.name, result: result)
+        var record = self.base(work)
+        record.outcome = .skipped
+        record.reason = reason
+        return record
+    }
+
+    /// `POST /api/v1/comments @comments_db`: the route a store comparison is reported under, one per write route
+    /// and store (the rows of the migration's write matrix).
+    public static func routeName(write route: String, store: String) -> String { "\(route) @\(store)" }
+}
+
+extension StoreReading {
+    /// 200 when found, 404 when not: the store's answer in the ledger's status columns.
+    var status: Int {
+        switch self {
+        case .found: return 200
+        case .missing: return 404
+        }
+    }
+
+    /// The JSON text kept as the side's sample (redacted by the ledger like any body).
+    var body: ByteBuffer? {
+        guard case .found(let value) = self else { return nil }
+        return ByteBuffer(string: value.serialized())
+    }
+
+    /// What the diff engine compares: the value as a JSON answer.
+    var snapshot: ResponseSnapshot {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        return ResponseSnapshot(status: .ok, headers: headers, body: self.body ?? ByteBuffer())
+    }
+}

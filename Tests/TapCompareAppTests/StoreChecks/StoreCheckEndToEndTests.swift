@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import SQLiteNIO
+import TapCompareApp
+import TapCompareCore
+import TapCompareJSON
+import TapCompareLedger
+import TapCompareReview
+import TapCompareStoreChecks
+import TapCompareTestSupport
+import Testing
+
+/// The proxy in front of two small comment services that write to real stores, legacy to its own and the
+/// candidate to its sister ones: an SQLite table (the record), memcached (the cached rendering) and a Redis stream
+/// (the change-data-capture event). Planted write bugs that never show in the HTTP answer must be found at the
+/// right store and field, and nothing else reported.
+@Suite(
+    "Store checks end to end",
+    .serialized,
+    .enabled(if: StoreServersAvailable.available, "TAPCOMPARE_TEST_REDIS_URL / TAPCOMPARE_TEST_MEMCACHED are not set (scripts/test.sh sets them)"),
+    .timeLimit(.minutes(TestTiming.minutes(1)))
+)
+struct StoreCheckEndToEndTests {
+    /// One comment service: assigns ids from `firstID`, writes its row, its cache entry and its event, then answers
+    /// the write. `plant` may change what it stores for a request whose body names a plant.
+    final class CommentService: Sendable {
+        let database: SQLiteConnection
+        let databasePath: String
+        let redisDatabase: Int
+        let stream: String
+        let nextID: NIOLockedValueBox<Int>
+        let candidate: Bool
+
+        init(directory: String, name: String, firstID: Int, redisDatabase: Int, stream: String, candidate: Bool) async throws {
+            self.databasePath = directory + "/\(name).sqlite"
+            self.database = try await SQLiteConnection.open(storage: .file(path: self.databasePath))
+            _ = try await self.database.query("CREATE TABLE comments (id INTEGER PRIMARY KEY, body TEXT NOT NULL, score REAL NOT NULL)", [])
+            self.redisDatabase = redisDatabase
+            self.stream = stream
+            self.nextID = NIOLockedValueBox(firstID)
+            self.candidate = candidate
+        }
+
+        func handle(_ request: RecordedRequest) async -> ScriptedResponse {
+            let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] ?? [:]
+            let text = body["body"] as? String ?? ""
+            let plant = body["plant"] as? String ?? ""
+            let id = self.nextID.withLockedValue { id in defer { id += 1 }; return id }
+            do {
+                // The record: the candidate's planted bug stores the body trimmed.
+                let stored = self.candidate && plant == "everything" ? text.trimmingCharacters(in: .whitespaces) : text
+                _ = try await self.database.query("INSERT INTO comments (id, body, score) VALUES (?, ?, ?)", [.integer(id), .text(stored), .float(5)])
+                // The cached rendering: the planted one lacks the score.
+                let cached = self.candidate && plant == "everything"
+                    ? #"{"id":\#(id),"body":\#(Self.quoted(text))}"#
+                    : #"{"id":\#(id),"body":\#(Self.quoted(text)),"score":5}"#
+                try await KeyValueSeed.memcached(set: [("comment:\(id)", cached)])
+                // The event: the planted one has the score as a string and the author under another key; for the
+                // "no_event" plant the candidate emits none.
+                if !(self.candidate && plant == "no_event") {
+                    let event = self.candidate && plant == "everything"
+                        ? #"{"comment_id":\#(id),"score":"5","writer":"ann"}"#
+                        : #"{"comment_id":\#(id),"score":5,"author":"ann"}"#
+                    try await KeyValueSeed.redis([["XADD", self.stream, "*", "data", event]], database: self.redisDatabase)
+                }
+            } catch {
+                return ScriptedResponse(status: 500, reason: "Internal Server Error", body: "\(error)")
+            }
+            return ScriptedResponse(status: 201, reason: "Created", headers: [("Content-Type", "application/json")], body: #"{"id":\#(id),"body":\#(Self.quoted(text))}"#)
+        }
+
+        static func quoted(_ text: String) -> String {
+            String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
+        }
+    }
+
+    @Test("planted write bugs are found at the right store and field; clean writes report nothing")
+    func plantedWriteBugs() async throws {
+        let directory = try ServeHarness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = UUID().uuidString.prefix(8)
+        let stream = "comment-events-\(run)"
+        // Ids unique to this run: memcached is one server for both sides.
+        let base = Int.random(in: 1_000_000..<900_000_000)
+        let legacyService = try await CommentService(directory: directory, name: "legacy", firstID: base, redisDatabase: 1, stream: stream, candidate: false)
+        let candidateService = try await CommentService(directory: directory, name: "sister", firstID: base + 50_000, redisDatabase: 2, stream: stream, candidate: true)
+        let legacy = try await ScriptedUpstream { _ in .work { await legacyService.handle($0) } }
+        let candidate = try await ScriptedUpstream { _ in .work { await candidateService.handle($0) } }
+        let redisPort = try KeyValueSeed.redisPort()
+        let memcachedPort = try KeyValueSeed.memcachedPort()
+
+        try await ServeHarness.with(legacy: legacy, candidate: candidate, configure: { c, directory in
+            try """
+            rules:
+              - route: POST /api/v1/comments
+                ignore: [$.id]
+              - store: [comments_db, comments_cache]
+                ignore: [$.id]
+              - store: comment_events
+                ignore: [$.data.comment_id]
+            """.write(toFile: directory + "/rules/rules.yml", atomically: true, encoding: .utf8)
+            var route = ServeConfiguration.Route(template: try RouteTemplate(parsing: "POST /api/v1/comments"))
+            route.mirrorWrites = true
+            c.routes = [route]
+            c.storeChecks.stores = [
+                "comments_db": StoreDefinition(name: "comments_db", kind: .sqlite, legacy: legacyService.databasePath, candidate: candidateService.databasePath),
+                "comments_cache": StoreDefinition(name: "comments_cache", kind: .memcached, legacy: "127.0.0.1:\(memcachedPort)", candidate: "127.0.0.1:\(memcachedPort)"),
+                "comment_events": StoreDefinition(
+                    name: "comment_events", kind: .redisStream, legacy: "redis://127.0.0.1:\(redisPort)/1", candidate: "redis://127.0.0.1:\(redisPort)/2", stream: stream
+                ),
+            ]
+            c.storeChecks.checks["POST /api/v1/comments"] = [
+                StoreCheck(store: "comments_db", read: .query(try SelectStatement(validating: "SELECT id, body, score FROM comments WHERE id = ?"), params: [try ValueSource(parsing: "$.id")])),
+                StoreCheck(store: "comments_cache", read: .key(try KeyTemplate(parsing: "comment:{$.id}"))),
+                StoreCheck(store: "comment_events", read: .event(path: JSONPointer(tokens: ["data", "comment_id"]), equals: try ValueSource(parsing: "$.id"), within: .seconds(2))),
+            ]
+            c.storeChecks.timeout = TestTiming.scaled(.seconds(2))
+        }) { serve in
+            for (plant, text) in [("everything", "hello  "), ("no_event", "second"), ("none", "third")] {
+                let body = #"{"body":"\#(text)","plant":"\#(plant)"}"#
+                let bytes = try await RawHTTPClient.exchange(
+                    "POST /api/v1/comments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nX-Request-Id: \(plant)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)",
+                    port: serve.proxyPort
+                )
+                #expect(RawResponse(parsing: bytes)?.status == 201, "the client gets legacy's answer")
+            }
+            // 3 writes, each compared over HTTP and in 3 stores.
+            let rows = try await serve.waitForRows(12, timeout: .seconds(30))
+            #expect(rows.count == 12)
+            let stores = rows.filter { $0.route.contains(" @") }
+            #expect(stores.count == 9)
+            #expect(Set(stores.map(\.route)) == [
+                "POST /api/v1/comments @comments_db", "POST /api/v1/comments @comments_cache", "POST /api/v1/comments @comment_events",
+            ])
+            #expect(rows.filter { !$0.route.contains(" @") }.allSatisfy { $0.outcome == "match" }, "the HTTP answers agree: the bugs are only in the stores")
+
+            let found = try await Self.discrepancies(serve)
+            #expect(found == [
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comments_db", field: "$.body", kind: "value_changed"),
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comments_cache", field: "$.score", kind: "missing_in_candidate"),
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.score", kind: "type_changed"),
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.author", kind: "missing_in_candidate"),
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.writer", kind: "extra_in_candidate"),
+                Finding(requestID: "no_event", route: "POST /api/v1/comments @comment_events", field: "$", kind: "missing_in_candidate"),
+            ])
+            let clean = stores.filter { $0.requestID == "none" }
+            #expect(clean.count == 3 && clean.allSatisfy { $0.outcome == "match" }, "\(clean)")
+
+            let metrics = try await serve.metrics()
+            #expect(metrics.value("tapcompare_store_checks_total", ["store": "comment_events", "result": "mismatch"]) >= 2)
+            #expect(metrics.value("tapcompare_store_errors_total") == 0)
+        }
+        try await legacy.shutdown()
+        try await candidate.shutdown()
+        try await legacyService.database.close()
+        try await candidateService.database.close()
+    }
+
+    struct Finding: Hashable, CustomStringConvertible {
+        var requestID: String
+        var route: String
+        var field: String
+        var kind: String
+        var description: String { "\(requestID) \(route) \(field) \(kind)" }
+    }
+
+    static func discrepancies(_ serve: ServeHarness) async throws -> Set<Finding> {
+        try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
+            try await database.query(
+                "SELECT c.request_id, c.route, d.field, d.kind FROM discrepancies d JOIN comparisons c ON c.id = d.comparison_id",
+                []
+            ).reduce(into: Set<Finding>()) { set, row in
+                set.insert(Finding(requestID: row.string(0) ?? "", route: row.string(1) ?? "", field: row.string(2) ?? "", kind: row.string(3) ?? ""))
+            }
+        }
+    }
+}
+
+/// Whether the Redis and memcached test servers are expected: where `scripts/test.sh` started them, and always
+/// under `CI` (so CI can never pass by skipping).
+enum StoreServersAvailable {
+    static var available: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["TAPCOMPARE_TEST_REDIS_URL"] != nil || !(environment["CI"] ?? "").isEmpty
+    }
+}
