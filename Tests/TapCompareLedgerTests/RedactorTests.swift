@@ -28,6 +28,13 @@ struct RedactorTests {
         #expect(redactor.redactQuery(in: "/a") == "/a")
     }
 
+    @Test func queryParametersAfterASemicolon() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(queryParameters: ["api_key", "token"]))
+        #expect(redactor.redactQuery(in: "/a?x=1;api_key=s3cret") == "/a?x=1;api_key=[REDACTED]")
+        #expect(redactor.redactQuery(in: "/a?token=t;x=1&api_key=k;y=2") == "/a?token=[REDACTED];x=1&api_key=[REDACTED];y=2")
+        #expect(redactor.redactQuery(in: "/a?x=1;y=2") == "/a?x=1;y=2")
+    }
+
     @Test func jsonPathsInDiscrepancies() throws {
         let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.user.email", "$.items[*].token", "$..password"]))
         func redacted(_ path: String, _ value: String = "\"v\"") -> String? {

@@ -92,6 +92,14 @@ import Testing
             #expect(html.contains("<mark data-path=\"/score\"><span class=\"jn\">1.28</span></mark>"))
             #expect(html.contains("<strong>Probably noise:</strong> <code>$.request_id</code>"))
             #expect(html.contains("7 comparisons are missing"))
+            // A strict policy: nothing but its own inline stylesheet, allowed by hash, never 'unsafe-inline'.
+            let policy = HTMLComponents.contentSecurityPolicy
+            #expect(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"\(policy)\">"))
+            #expect(policy.hasPrefix("default-src 'none'; style-src 'sha256-"))
+            #expect(!policy.contains("unsafe"))
+            #expect(!lower.contains(" style=\""), "inline style attributes would be blocked by the policy")
+            #expect(html.components(separatedBy: "<style>").count == 2)
+            #expect(html.contains("<style>\(Stylesheet.css)</style>"))
         }
     }
 
