@@ -136,6 +136,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         // The shadow header is the proxy's word to the candidate (`shadow`) and to legacy (`baseline`, `recheck`,
         // `verify` from the probes): a client's copy would let it pass as the proxy, so it never goes anywhere.
         headers.remove(name: mirror.shadowHeaderName)
+        // At the edge, a client's forwarded headers are not kept either: every request the proxy makes from this
+        // one (legacy, the candidate, probes re-sending it) carries the proxy's values only.
+        if !configuration.trustForwardedHeaders { ForwardedHeaders.removeClientValues(&headers) }
         let endToEnd = headers
         ForwardedHeaders.rewrite(
             &headers,

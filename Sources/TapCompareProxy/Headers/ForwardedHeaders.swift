@@ -66,12 +66,19 @@ public enum ForwardedHeaders {
                 Self.setSingle(&headers, name: "X-Forwarded-Host", value: host)
             }
         } else {
-            headers.remove(name: "Forwarded")
-            headers.remove(name: "X-Forwarded-For")
-            headers.remove(name: "X-Forwarded-Host")
+            Self.removeClientValues(&headers)
             if let clientAddress { headers.add(name: "X-Forwarded-For", value: clientAddress) }
             Self.setSingle(&headers, name: "X-Forwarded-Proto", value: proto)
             if let clientHost { headers.add(name: "X-Forwarded-Host", value: clientHost) }
+        }
+    }
+
+    /// Removes what a client sent under the forwarded header names (`X-Forwarded-For`, `-Proto`, `-Host`,
+    /// `Forwarded`): with `forwarded.trust_client_headers: false` they are never passed on, not even in the
+    /// request the proxy keeps (for the candidate, the ledger, captures and the probes that re-send it to legacy).
+    public static func removeClientValues(_ headers: inout HTTPHeaders) {
+        for name in ["Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"] where headers.contains(name: name) {
+            headers.remove(name: name)
         }
     }
 
