@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview
@@ -110,6 +111,9 @@ import Testing
         #expect(html.contains("<mark data-path=\"/a/n/1\"><span class=\"jn\">2</span></mark>"))
         // Not JSON (a sample cut at the cap): shown as escaped text.
         #expect(JSONBodyView.render(#"{"a": <"#, highlight: []) == "{&quot;a&quot;: &lt;")
+        // A sample withheld because redaction could not be applied: the report says so.
+        let note = WithheldSample(reason: .undecodable, detail: "content-encoding 'br' is not decoded").text
+        #expect(JSONBodyView.render(note, highlight: []) == "<span class=\"muted withheld\">\(esc(note))</span>")
     }
 
     @Test func timeTextRoundTrips() {
