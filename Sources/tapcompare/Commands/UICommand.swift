@@ -9,7 +9,7 @@ import TapCompareReview
 struct UICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ui",
-        abstract: "Serve the review web UI (/ui) and its JSON API (/api/v1) over a ledger, on loopback.",
+        abstract: "Serve the review web UI (/ui) and its JSON API (/api/v1) over a ledger (on loopback unless given a token).",
         discussion: """
             Example: tapcompare ui --ledger sqlite:tapcompare.sqlite --listen 127.0.0.1:9091, then open http://127.0.0.1:9091/ui
 
