@@ -182,6 +182,7 @@ let package = Package(
             dependencies: [
                 "TapCompareCore", "TapCompareLedger", "TapCompareJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

@@ -89,6 +89,53 @@ import TapCompareReview
         try AdminServer.Configuration(listen: .init(host: "127.0.0.1", port: 1)).validate(file: "x")
     }
 
+    /// `127.corp.example` is a host name (it may resolve to a public interface), not a loopback address.
+    @Test func aLoopbackLookingHostNameNeedsAToken() throws {
+        for host in ["127.corp.example", "127.0.0.1.nip.io", "127.1"] {
+            #expect(!ListenAddress(host: host, port: 9090).isLoopback, "\(host)")
+            #expect(throws: ConfigurationError.self) { try AdminServer.Configuration(listen: .init(host: host, port: 9090)).validate(file: "tap.yml") }
+            try AdminServer.Configuration(listen: .init(host: host, port: 9090), token: "t").validate(file: "tap.yml")
+        }
+        for host in ["127.0.0.1", "127.9.9.9", "::1", "localhost"] {
+            #expect(ListenAddress(host: host, port: 9090).isLoopback, "\(host)")
+        }
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationOverrides().apply(
+                to: ConfigurationLoader.load(yaml: "legacy: http://127.0.0.1:8000\nadmin:\n  listen: 127.corp.example:9090\n", file: "tap.yml"), file: "tap.yml"
+            )
+        }
+        #expect(error?.description.contains("admin.token") == true)
+    }
+
+    /// Without a token the admin listener only answers requests addressed to it, and refuses cross-site writes.
+    @Test func withoutATokenAForeignHostAndACrossSitePostAreRefused() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-admin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = LedgerURL(backend: .sqlite(path: dir.appendingPathComponent("ledger.sqlite").path))
+        let logger = Logger(label: "test")
+        try await LedgerStores.withStore(url: url, logger: logger) { store in _ = try await store.migrate() }
+        try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
+            let review = ReviewRoutes(source: LedgerReportSource(database: database, ledgerDescription: url.description))
+            try await self.withAdmin(routes: [review.installer], publicPaths: ReviewRoutes.publicPaths) { (base: String) async throws in
+                let port = Int(base.split(separator: ":").last!)!
+                func raw(_ text: String) async throws -> Int {
+                    try #require(RawResponse(parsing: try await RawHTTPClient.exchange(text, port: port))).status
+                }
+                let mark = #"{"route": "GET /x", "field": "$.a", "classification": "noise"}"#
+                let crossSite = "POST /api/v1/annotations HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://attacker.example\r\nContent-Type: text/plain\r\nContent-Length: \(mark.utf8.count)\r\nConnection: close\r\n\r\n\(mark)"
+                #expect(try await raw(crossSite) == 403)
+                #expect(try await raw("GET /api/v1/annotations HTTP/1.1\r\nHost: attacker.example:\(port)\r\nConnection: close\r\n\r\n") == 421)
+                #expect(try await raw("GET /metrics HTTP/1.1\r\nHost: attacker.example:\(port)\r\nConnection: close\r\n\r\n") == 421)
+                #expect(try await raw("GET /healthz HTTP/1.1\r\nHost: attacker.example:\(port)\r\nConnection: close\r\n\r\n") == 200, "probes stay open")
+                let (listed, list) = try await self.get(base + "/api/v1/annotations")
+                #expect(listed == 200)
+                #expect(list.contains(#""annotations":[]"#))
+                #expect(try await self.get(base + "/api/v1/annotations", post: mark).0 == 201)
+            }
+        }
+    }
+
     /// The review UI as `serve` mounts it, behind a token: the static shell loads without it (it holds no data and
     /// asks for the token), every API call needs it, and an annotation posted without it is not stored.
     @Test func theReviewAPINeedsTheTokenAndTheUIShellDoesNot() async throws {

@@ -36,6 +36,17 @@ import TapCompareMirroring
         #expect(c.listener.maxHeaderBytes == 64 << 10)
         #expect(c.listener.maxHeaders == 100)
         #expect(c.memoryReleaseInterval == .seconds(10))
+        #expect(c.forwarded.trustClientHeaders == false)
+    }
+
+    @Test func forwardedTrustDefaultsToTheEdgeAndIsValidated() throws {
+        #expect(try ConfigurationLoader.load(yaml: "", file: "f.yml").forwarded.trustClientHeaders == false)
+        #expect(try ConfigurationLoader.load(yaml: "forwarded:\n  trust_client_headers: true\n", file: "f.yml").forwarded.trustClientHeaders)
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "forwarded:\n  trust_client_headers: sometimes\n  trust_clients: true\n", file: "f.yml")
+        }
+        #expect(error?.description.contains("forwarded.trust_client_headers") == true)
+        #expect(error?.description.contains("forwarded.trust_clients: unknown key") == true)
     }
 
     @Test func memoryReleaseCanBeSlowedOrTurnedOffButNotMisspelled() throws {

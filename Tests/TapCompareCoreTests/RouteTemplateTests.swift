@@ -40,4 +40,22 @@ import TapCompareCore
         #expect(RouteNamer.derive(method: "GET", path: "/") == "GET /")
         #expect(RouteNamer.derive(method: "GET", path: "/v2/users") == "GET /v2/users")
     }
+
+    /// RFC 3986 §6.2.2.2: escapes of unreserved characters name the same resource, so they get the same route
+    /// (and policy); escapes of anything else stay, so `%2F` never splits a segment.
+    @Test func routesMatchWithUnreservedEscapesDecoded() throws {
+        #expect(RoutingPath.normalized("/api/intern%61l/x") == "/api/internal/x")
+        #expect(RoutingPath.normalized("/%41%7a%30%2D%2e%5F%7E") == "/Az0-._~")
+        #expect(RoutingPath.normalized("/a%2Fb/%25/%20/%zz/%6") == "/a%2Fb/%25/%20/%zz/%6")
+        #expect(RoutingPath.normalized("/a%2561") == "/a%2561")  // one level only: `%25` is not unreserved
+        let table = RouteTable(entries: [
+            .init(template: try RouteTemplate(parsing: "GET /api/internal/{name}"), value: false),
+        ], fallback: true)
+        let match = table.match(method: "GET", path: "/api/intern%61l/secret%74hing")
+        #expect(match.name == "GET /api/internal/{name}")
+        #expect(match.value == false)
+        #expect(match.parameters["name"] == "secretthing")
+        #expect(table.match(method: "GET", path: "/api/internal%2Fx/y").value == true)
+        #expect(table.match(method: "GET", path: "/users/%38812").name == "GET /users/{id}")
+    }
 }

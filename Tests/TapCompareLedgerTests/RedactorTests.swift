@@ -28,6 +28,13 @@ struct RedactorTests {
         #expect(redactor.redactQuery(in: "/a") == "/a")
     }
 
+    @Test func queryParametersAfterASemicolon() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(queryParameters: ["api_key", "token"]))
+        #expect(redactor.redactQuery(in: "/a?x=1;api_key=s3cret") == "/a?x=1;api_key=[REDACTED]")
+        #expect(redactor.redactQuery(in: "/a?token=t;x=1&api_key=k;y=2") == "/a?token=[REDACTED];x=1&api_key=[REDACTED];y=2")
+        #expect(redactor.redactQuery(in: "/a?x=1;y=2") == "/a?x=1;y=2")
+    }
+
     @Test func jsonPathsInDiscrepancies() throws {
         let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.user.email", "$.items[*].token", "$..password"]))
         func redacted(_ path: String, _ value: String = "\"v\"") -> String? {
@@ -60,6 +67,63 @@ struct RedactorTests {
         #expect(stored.contains("Ada"))
         #expect(stored.contains("[REDACTED]"))
         #expect(redactor.redactBody(ByteBuffer(string: "not json")) == "not json")
+    }
+
+    /// A decoder standing in for the comparison's (this module does not link it): reverses the bytes of a body
+    /// marked `x-reversed`, and refuses anything else, as `BodyDecoder` refuses `br`.
+    struct ReversingDecoder: ContentDecoding {
+        func decodeContent(_ body: ByteBuffer, contentEncoding: [String]) -> Result<ByteBuffer, ContentDecodingFailure> {
+            guard contentEncoding == ["x-reversed"] else {
+                return .failure(ContentDecodingFailure(kind: .undecodable, reason: "content-encoding '\(contentEncoding.joined())' is not decoded"))
+            }
+            return .success(ByteBuffer(bytes: Array(body.readableBytesView.reversed())))
+        }
+    }
+
+    @Test func encodedBodiesAreRedactedDecodedOrWithheld() throws {
+        let paths = RedactionConfiguration(jsonPaths: ["$.password"])
+        let secret = #"{"user":"ann","password":"pw-secret"}"#
+        let encoded = ByteBuffer(bytes: Array(secret.utf8.reversed()))
+        let redactor = try Redactor(configuration: paths, decoder: ReversingDecoder())
+        #expect(redactor.bodySample(encoded, contentEncoding: ["x-reversed"]) == .stored(#"{"user":"ann","password":"[REDACTED]"}"#))
+        guard case .withheld(let other) = redactor.bodySample(encoded, contentEncoding: ["br"]) else {
+            Issue.record("an undecodable body was stored")
+            return
+        }
+        #expect(other.reason == .undecodable)
+        #expect(other.text.hasPrefix("[WITHHELD] body not stored: content-encoding 'br' is not decoded"))
+        // No decoder at all: an encoded body is withheld, never stored as it came.
+        let blind = try Redactor(configuration: paths)
+        guard case .withheld = blind.bodySample(encoded, contentEncoding: ["gzip"]) else {
+            Issue.record("an encoded body was stored without a decoder")
+            return
+        }
+        // Identity bodies are redacted as before; without json_paths, bodies are stored as they came.
+        #expect(blind.bodySample(ByteBuffer(string: secret), contentEncoding: ["identity"]) == .stored(#"{"user":"ann","password":"[REDACTED]"}"#))
+        #expect(try Redactor(configuration: .init()).bodySample(encoded, contentEncoding: ["gzip"]) == .stored(String(secret.reversed())))
+    }
+
+    /// JSON cut short (or broken) cannot have its paths found: with json_paths configured it is not stored.
+    @Test func unparseableJSONIsWithheldWhenPathsAreConfigured() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.password"]))
+        guard case .withheld(let withheld) = redactor.bodySample(ByteBuffer(string: #"{"user":"ann","password":"pw-sec"#), contentEncoding: []) else {
+            Issue.record("a truncated JSON body was stored")
+            return
+        }
+        #expect(withheld.reason == .unparseable)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        let (text, _, requestWithheld) = redactor.requestSample(RequestSnapshot(method: .POST, uri: "/login", headers: headers, body: ByteBuffer(string: #"{"password":"pw-sec"#)))
+        #expect(!text.contains("pw-sec"))
+        #expect(requestWithheld?.reason == .unparseable)
+        #expect(redactor.bodySample(ByteBuffer(string: "plain text"), contentEncoding: []) == .stored("plain text"))
+        // A body_unparseable discrepancy holds the raw start of the body: replaced.
+        let d = redactor.redact(LedgerDiscrepancy(
+            path: "", field: "$", kind: "body_unparseable", legacyValue: #""unexpected end: {"password":"pw-sec""#,
+            candidateValue: #"{"password":"pw-sec2","ok":true}"#, classification: "regression"
+        ))
+        #expect(d.legacyValue?.contains("pw-sec") == false)
+        #expect(d.candidateValue == #"{"password":"[REDACTED]","ok":true}"#)
     }
 
     @Test func binaryBodiesAreBase64() throws {

@@ -309,4 +309,63 @@ struct MirroringTests {
             #expect(proxy.sink.count == 0)
         }
     }
+
+    @Test("a client's shadow header never reaches legacy, and the candidate sees only the proxy's")
+    func clientShadowHeaderIsRemoved() async throws {
+        let legacy = try await Self.legacy()
+        let candidate = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
+        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
+            for value in ["shadow", "baseline", "recheck", "verify"] {
+                _ = try await proxy.send(.GET, "/api/v1/comments/7", headers: [("X-Tap-Compare", value), ("x-tap-compare", value)])
+            }
+            let exchanges = await proxy.sink.waitFor(count: 4)
+            #expect(legacy.requests.count == 4)
+            for request in legacy.requests {
+                #expect(request.head.headers["X-Tap-Compare"].isEmpty)
+            }
+            #expect(candidate.requests.map { $0.head.headers["X-Tap-Compare"] } == Array(repeating: ["shadow"], count: 4))
+            // Nor is it in the request the ledger keeps.
+            #expect(exchanges.allSatisfy { $0.request.headers["X-Tap-Compare"].isEmpty })
+        }
+    }
+
+    @Test("a percent-encoded spelling of a route with mirror: false is not mirrored; legacy gets the target unchanged")
+    func percentEncodedPathRespectsMirrorFalse() async throws {
+        let legacy = try await Self.legacy()
+        let candidate = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
+        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
+        let routes = RouteTable(
+            entries: [.init(template: try RouteTemplate(parsing: "GET /api/internal/{name}"), value: RoutePolicy(mirror: false))],
+            fallback: RoutePolicy()
+        )
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url, configure: { _, mirror in mirror.routes = routes }) { proxy in
+            _ = try await proxy.send(.GET, "/api/intern%61l/secretthing")
+            _ = try await proxy.send(.GET, "/api/%69nternal/secretthing")
+            #expect(legacy.requests.map(\.head.uri) == ["/api/intern%61l/secretthing", "/api/%69nternal/secretthing"])
+            // A mirrored request after them: once its exchange is in, the two before it would have been too.
+            _ = try await proxy.send(.GET, "/api/public/thing")
+            let exchanges = await proxy.sink.waitFor(count: 1)
+            #expect(exchanges.map(\.route) == ["GET /api/public/thing"])
+            #expect(candidate.requests.map(\.head.uri) == ["/api/public/thing"])
+        }
+    }
+
+    @Test("the candidate gets the forwarded headers legacy gets: set by the proxy, the client's replaced")
+    func candidateForwardedHeaders() async throws {
+        let legacy = try await Self.legacy()
+        let candidate = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
+        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
+            _ = try await proxy.send(.GET, "/x", headers: [("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https")])
+            let exchange = try #require(await proxy.sink.waitFor(count: 1).first)
+            // Not in the request the proxy keeps either (the ledger's sample, captures, probes that re-send it).
+            #expect(exchange.request.headers["X-Forwarded-For"].isEmpty)
+            #expect(exchange.request.headers["X-Forwarded-Proto"].isEmpty)
+            let atCandidate = try #require(candidate.requests.first)
+            #expect(atCandidate.head.headers["X-Forwarded-For"] == ["127.0.0.1"])
+            #expect(atCandidate.head.headers["X-Forwarded-Proto"] == ["http"])
+            #expect(atCandidate.head.headers["X-Forwarded-Host"] == ["127.0.0.1:\(proxy.port)"])
+        }
+    }
 }

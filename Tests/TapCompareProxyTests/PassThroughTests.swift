@@ -128,16 +128,21 @@ struct PassThroughTests {
         }
     }
 
-    @Test("Host is rewritten, X-Forwarded-* appended, the request id passed on or generated")
+    @Test("Host is rewritten, X-Forwarded-* set by the proxy (the edge) over the client's, the request id passed on or generated")
     func forwardingHeaders() async throws {
         let legacy = try await ScriptedUpstream(behavior: Self.legacyBehavior)
         defer { Task { try await legacy.shutdown() } }
         try await ProxyHarness.with(legacy: legacy.url) { proxy in
-            _ = try await proxy.send(.GET, "/echo", headers: [("X-Forwarded-For", "203.0.113.9"), ("X-Request-Id", "client-id-1")])
+            // A client over plain HTTP claiming another address, HTTPS and another host.
+            _ = try await proxy.send(.GET, "/echo", headers: [
+                ("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "bank.example"),
+                ("X-Request-Id", "client-id-1"),
+            ])
             let first = try #require(legacy.requests.last)
             #expect(first.head.headers["Host"] == ["127.0.0.1:\(legacy.port)"])
-            #expect(first.head.headers["X-Forwarded-For"] == ["203.0.113.9, 127.0.0.1"])
+            #expect(first.head.headers["X-Forwarded-For"] == ["127.0.0.1"])
             #expect(first.head.headers["X-Forwarded-Proto"] == ["http"])
+            #expect(first.head.headers["X-Forwarded-Host"] == ["127.0.0.1:\(proxy.port)"])
             #expect(first.head.headers["X-Request-Id"] == ["client-id-1"])
 
             _ = try await proxy.send(.GET, "/echo")
@@ -150,6 +155,14 @@ struct PassThroughTests {
         try await ProxyHarness.with(legacy: legacy.url, configure: { configuration, _ in configuration.preserveHost = true }) { proxy in
             _ = try await proxy.send(.GET, "/echo", headers: [("Host", "public.example")])
             #expect(legacy.requests.last?.head.headers["Host"] == ["public.example"])
+        }
+        // Behind a trusted proxy: its X-Forwarded-For is kept and this hop appended; the scheme it saw is kept,
+        // as one value.
+        try await ProxyHarness.with(legacy: legacy.url, configure: { configuration, _ in configuration.trustForwardedHeaders = true }) { proxy in
+            _ = try await proxy.send(.GET, "/echo", headers: [("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https")])
+            let trusted = try #require(legacy.requests.last)
+            #expect(trusted.head.headers["X-Forwarded-For"] == ["203.0.113.9, 127.0.0.1"])
+            #expect(trusted.head.headers["X-Forwarded-Proto"] == ["https"])
         }
     }
 

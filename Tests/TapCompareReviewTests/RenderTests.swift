@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview
@@ -92,6 +93,14 @@ import Testing
             #expect(html.contains("<mark data-path=\"/score\"><span class=\"jn\">1.28</span></mark>"))
             #expect(html.contains("<strong>Probably noise:</strong> <code>$.request_id</code>"))
             #expect(html.contains("7 comparisons are missing"))
+            // A strict policy: nothing but its own inline stylesheet, allowed by hash, never 'unsafe-inline'.
+            let policy = HTMLComponents.contentSecurityPolicy
+            #expect(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"\(policy)\">"))
+            #expect(policy.hasPrefix("default-src 'none'; style-src 'sha256-"))
+            #expect(!policy.contains("unsafe"))
+            #expect(!lower.contains(" style=\""), "inline style attributes would be blocked by the policy")
+            #expect(html.components(separatedBy: "<style>").count == 2)
+            #expect(html.contains("<style>\(Stylesheet.css)</style>"))
         }
     }
 
@@ -102,6 +111,9 @@ import Testing
         #expect(html.contains("<mark data-path=\"/a/n/1\"><span class=\"jn\">2</span></mark>"))
         // Not JSON (a sample cut at the cap): shown as escaped text.
         #expect(JSONBodyView.render(#"{"a": <"#, highlight: []) == "{&quot;a&quot;: &lt;")
+        // A sample withheld because redaction could not be applied: the report says so.
+        let note = WithheldSample(reason: .undecodable, detail: "content-encoding 'br' is not decoded").text
+        #expect(JSONBodyView.render(note, highlight: []) == "<span class=\"muted withheld\">\(esc(note))</span>")
     }
 
     @Test func timeTextRoundTrips() {

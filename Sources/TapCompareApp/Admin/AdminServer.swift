@@ -4,6 +4,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import NIOConcurrencyHelpers
+import TapCompareReview
 
 /// The admin listener: `/healthz`, `/readyz`, `/metrics` (Prometheus text format), and whatever the review
 /// layer mounts (`/ui`, `/api/v1/…`).
@@ -14,7 +15,8 @@ public struct AdminServer: Service {
     public struct Configuration: Sendable {
         /// Where to listen. Default `127.0.0.1:9090`.
         public var listen: ListenAddress
-        /// Bearer token; required unless `listen` is loopback.
+        /// Bearer token; required unless `listen` is loopback. Without one, the listener only answers requests
+        /// addressed to it and refuses cross-site writes (``TapCompareReview/LocalRequestMiddleware``).
         public var token: String?
 
         public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 9090), token: String? = nil) {
@@ -71,8 +73,12 @@ public struct AdminServer: Service {
 
     public func run() async throws {
         let router = Router()
+        let boundPort = self.boundPort
         if let token = self.configuration.token, !token.isEmpty {
             router.add(middleware: BearerTokenMiddleware(token: token, publicPaths: self.publicPaths))
+        } else {
+            // Loopback without a token: only requests addressed to this listener, and no cross-site writes.
+            router.add(middleware: LocalRequestMiddleware(listenHost: self.configuration.listen.host, port: { boundPort.value }))
         }
         router.get("/healthz") { _, _ in "ok\n" }
         let readiness = self.readiness
@@ -92,7 +98,6 @@ public struct AdminServer: Service {
         }
         for install in self.installers { install(router) }
 
-        let boundPort = self.boundPort
         let app = Application(
             router: router,
             configuration: .init(

@@ -92,6 +92,10 @@ public enum ConfigurationLoader {
             if let v = l.int("max_headers", min: 1, max: 10_000) { c.listener.maxHeaders = v }
             l.rejectUnknownKeys()
         }
+        if let f = r.mapping("forwarded") {
+            if let v = f.bool("trust_client_headers") { c.forwarded.trustClientHeaders = v }
+            f.rejectUnknownKeys()
+        }
         if let u = r.mapping("upstream") {
             if let v = u.duration("connect_timeout") { c.upstream.connectTimeout = v }
             if let v = u.duration("read_timeout") { c.upstream.readTimeout = v }

@@ -35,6 +35,7 @@ public struct ServeConfiguration: Sendable {
     /// `upstream_tls.*`: how each `https://` upstream's certificate is checked.
     public var upstreamTLS = UpstreamTLSSettings()
     public var listener = Listener()
+    public var forwarded = Forwarded()
     public var upstream = Upstream()
     public var mirror = Mirror()
     public var routes: [Route] = []
@@ -87,6 +88,17 @@ public struct ServeConfiguration: Sendable {
         public var maxHeaderBytes = 64 << 10
         /// `listener.max_headers`: the most header fields in one request; more gets 431. Default `100`.
         public var maxHeaders = 100
+        public init() {}
+    }
+
+    /// `forwarded.*`: who sets `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host`.
+    public struct Forwarded: Sendable {
+        /// `forwarded.trust_client_headers`: whether clients are a trusted proxy (a load balancer in front of this
+        /// one) whose forwarded headers are kept: the peer's address is appended to its `X-Forwarded-For`, its
+        /// `X-Forwarded-Proto` and `X-Forwarded-Host` are kept. Default `false`: this proxy is the edge; it sets all
+        /// three itself and drops what clients send (and `Forwarded`), so no client can claim another address or
+        /// scheme. `X-Forwarded-Proto` is never a list.
+        public var trustClientHeaders = false
         public init() {}
     }
 

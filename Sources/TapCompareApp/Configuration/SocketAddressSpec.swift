@@ -1,3 +1,5 @@
+import TapCompareReview
+
 /// A `host:port` to listen on, as written in configuration (`127.0.0.1:9090`, `[::1]:8080`, `:8080`).
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String
@@ -29,9 +31,10 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.init(host: String(hostPart), port: port)
     }
 
-    /// Whether only this machine can connect: `127.0.0.0/8`, `::1` or `localhost`.
+    /// Whether only this machine can connect: the host parsed as an address in `127.0.0.0/8` or `::1`, or the
+    /// name `localhost` (``TapCompareReview/LoopbackHost``). A name such as `127.corp.example` is not loopback.
     public var isLoopback: Bool {
-        self.host == "localhost" || self.host == "::1" || self.host.hasPrefix("127.")
+        LoopbackHost.isLoopback(self.host)
     }
 
     public var description: String {

@@ -75,7 +75,8 @@ public struct ServeRunner {
         let store = LedgerStores.make(url: c.ledger.url, logger: logger)
         let writer: LedgerWriter
         do {
-            writer = try LedgerWriter(configuration: c.ledger, store: store, logger: logger)
+            // Samples are redacted on their decoded content, decoded by the comparison's own decoder.
+            writer = try LedgerWriter(configuration: c.ledger, store: store, logger: logger, bodyDecoder: BodyDecoder())
         } catch {
             throw issue("ledger", error.description)
         }
@@ -140,6 +141,7 @@ public struct ServeRunner {
                 port: c.listen.port,
                 legacy: legacy,
                 preserveHost: c.preserveHost,
+                trustForwardedHeaders: c.forwarded.trustClientHeaders,
                 connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
                 readTimeout: .nanoseconds(Int64(c.upstream.readTimeout.nanoseconds)),
                 writeTimeout: .nanoseconds(Int64(c.upstream.writeTimeout.nanoseconds)),
@@ -179,7 +181,7 @@ public struct ServeRunner {
         // The review UI and its API read the same ledger through their own connection, so a slow report never
         // holds up the writer.
         let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
-        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description))
+        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description), logger: logger)
         let admin = AdminServer(
             configuration: .init(listen: c.admin.listen, token: c.admin.token),
             registry: MetricsBootstrap.registry,

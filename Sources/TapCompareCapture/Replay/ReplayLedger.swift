@@ -1,5 +1,6 @@
 import Logging
 import TapCompareCore
+import TapCompareComparison
 import TapCompareLedger
 
 /// The ledger a replay records to (`--ledger`, default `sqlite:tapcompare.sqlite`), with the run's id on every row.
@@ -24,7 +25,7 @@ public enum ReplayLedger {
         var configuration = LedgerConfiguration(url: parsed)
         if let spoolDirectory { configuration.spoolDirectory = spoolDirectory }
         let capacity = configuration.queueCapacity
-        return try await LedgerStores.withWriter(configuration: configuration, logger: logger) { writer in
+        return try await LedgerStores.withWriter(configuration: configuration, logger: logger, bodyDecoder: BodyDecoder()) { writer in
             return try await body(writer) { writer.queueDepth > capacity / 2 }
         }
     }

@@ -1,28 +1,41 @@
 import NIOCore
+import TapCompareComparison
+import TapCompareCore
 import TapCompareLedger
 
 /// Removes secrets from a record before it is written.
 ///
 /// A protocol so the writer does not care how; ``CaptureRedactor`` is the implementation `serve` uses.
 public protocol CaptureRedacting: Sendable {
-    func redact(_ record: inout CaptureRecord)
+    /// Redacts in place.
+    /// - Returns: The bodies left out because they could not be redacted (counted by the writer).
+    func redact(_ record: inout CaptureRecord) -> [WithheldSample]
 }
 
 /// Applies the `redact:` configuration shared with the ledger, so one list keeps secrets out of both:
 /// sensitive headers (`Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie` always, plus
 /// `redact.headers`) and `redact.query_params` through the ledger's ``Redactor``; `redact.json_paths` in
-/// UTF-8 JSON bodies with ``JSONFieldRedactor``.
+/// JSON bodies with ``JSONFieldRedactor``.
 ///
 /// Bodies are redacted on their text, not through the ledger's Foundation-based body redaction: a capture is
 /// replayed and compared byte for byte, and re-serializing through `JSONSerialization` would round ids above
 /// 2^53, reorder keys and respell numbers in every redacted body. A redacted header keeps its name (the replay
 /// still sends `Authorization: [REDACTED]`, which `--header` can replace).
+///
+/// With JSON paths configured, a compressed body (`Content-Encoding: gzip`, …) is decoded with the comparison's
+/// ``TapCompareComparison/BodyDecoder`` and stored decoded and redacted, its `Content-Encoding` removed and its
+/// `Content-Length` corrected (a replay compares decoded bodies anyway). A body that cannot be decoded, or that
+/// starts like JSON but does not parse (cut at the capture's cap, or broken), is left out: `body` absent,
+/// `body_length` kept, so a replay skips the exchange as incomplete.
 public struct CaptureRedactor: CaptureRedacting {
     private let redactor: Redactor
     private let jsonPaths: [JSONRedactionPath]
+    private let decoder: any ContentDecoding
 
+    /// - Parameter decoder: Undoes `Content-Encoding` before `redact.json_paths` apply. Default: the comparison's
+    ///   ``TapCompareComparison/BodyDecoder`` with its default limits.
     /// - Throws: ``CaptureError`` naming a `redact.json_paths` entry that cannot be parsed.
-    public init(_ configuration: RedactionConfiguration) throws(CaptureError) {
+    public init(_ configuration: RedactionConfiguration, decoder: any ContentDecoding = BodyDecoder()) throws(CaptureError) {
         do {
             self.redactor = try Redactor(configuration: configuration)
         } catch {
@@ -33,23 +46,26 @@ public struct CaptureRedactor: CaptureRedacting {
             paths.append(try JSONRedactionPath(parsing: text))
         }
         self.jsonPaths = paths
+        self.decoder = decoder
     }
 
-    public func redact(_ record: inout CaptureRecord) {
+    public func redact(_ record: inout CaptureRecord) -> [WithheldSample] {
+        var withheld: [WithheldSample] = []
         record.request.uri = self.redactor.redactQuery(in: record.request.uri)
+        if !self.jsonPaths.isEmpty {
+            withheld += self.redactBody(&record.request.body, length: &record.request.bodyLength, headers: &record.request.headers)
+            withheld += self.redactBody(&record.legacy.body, length: &record.legacy.bodyLength, headers: &record.legacy.headers)
+        }
         self.redact(&record.request.headers)
         self.redact(&record.legacy.headers)
-        if !self.jsonPaths.isEmpty {
-            self.redact(&record.request.body, length: &record.request.bodyLength)
-            self.redact(&record.legacy.body, length: &record.legacy.bodyLength)
-        }
         if var response = record.candidate?.response {
-            self.redact(&response.headers)
             if !self.jsonPaths.isEmpty {
-                self.redact(&response.body, length: &response.bodyLength)
+                withheld += self.redactBody(&response.body, length: &response.bodyLength, headers: &response.headers)
             }
+            self.redact(&response.headers)
             record.candidate?.response = response
         }
+        return withheld
     }
 
     private func redact(_ headers: inout [CaptureRecord.Header]) {
@@ -58,11 +74,49 @@ public struct CaptureRedactor: CaptureRedacting {
         }
     }
 
-    private func redact(_ body: inout CaptureBody?, length: inout Int) {
-        guard let b = body, b.encoding == .utf8 else { return }
-        guard let redacted = JSONFieldRedactor.redact(b.data, paths: self.jsonPaths) else { return }
-        let wasComplete = length == b.data.utf8.count
-        body = CaptureBody(encoding: .utf8, data: redacted)
-        if wasComplete { length = redacted.utf8.count }
+    /// Decodes (when encoded) and redacts one body; returns why it was left out, if it was.
+    private func redactBody(_ body: inout CaptureBody?, length: inout Int, headers: inout [CaptureRecord.Header]) -> [WithheldSample] {
+        guard let stored = body else { return [] }
+        let encoding = headers.filter { $0.name.lowercased() == "content-encoding" }.map(\.value)
+        var current = stored
+        var wasComplete = false
+        if !ContentCodings.isIdentity(encoding) {
+            let decoded: Result<ByteBuffer, ContentDecodingFailure>
+            do {
+                decoded = self.decoder.decodeContent(try stored.bytes(), contentEncoding: encoding)
+            } catch {
+                decoded = .failure(ContentDecodingFailure(kind: .undecodable, reason: "\(error)"))
+            }
+            switch decoded {
+            case .success(let bytes):
+                wasComplete = true
+                current = CaptureBody(bytes: bytes)
+                length = bytes.readableBytes
+                headers.removeAll { $0.name.lowercased() == "content-encoding" }
+                for i in headers.indices where headers[i].name.lowercased() == "content-length" {
+                    headers[i].value = String(bytes.readableBytes)
+                }
+            case .failure(let failure):
+                body = nil
+                return [WithheldSample(reason: failure.kind == .tooLarge ? .tooLarge : .undecodable, detail: failure.reason)]
+            }
+        } else {
+            wasComplete = stored.encoding == .utf8 && length == stored.data.utf8.count
+        }
+        guard current.encoding == .utf8 else {
+            body = current
+            return []
+        }
+        switch JSONFieldRedactor.redactDocument(current.data, paths: self.jsonPaths) {
+        case .unchanged:
+            body = current
+        case .redacted(let text):
+            body = CaptureBody(encoding: .utf8, data: text)
+            if wasComplete { length = text.utf8.count }
+        case .unparseable:
+            body = nil
+            return [WithheldSample(reason: .unparseable, detail: "the body starts like JSON but does not parse")]
+        }
+        return []
     }
 }

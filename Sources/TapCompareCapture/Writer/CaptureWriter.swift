@@ -6,6 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TapCompareCore
+import TapCompareLedger
 
 /// Writes sampled exchanges to rotating capture files: an ``ExchangeSink`` for `serve` and a `Service` for its
 /// lifecycle.
@@ -34,6 +35,10 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     private let dropped = NIOLockedValueBox<[DropReason: Int]>([:])
     private let droppedCounters: [DropReason: Counter]
     private let writtenCounter = Counter(label: "tapcompare_capture_written_total")
+    private let withheld = NIOLockedValueBox<[WithheldSample.Reason: Int]>([:])
+    private let withheldCounters: [WithheldSample.Reason: Counter] = Dictionary(uniqueKeysWithValues: WithheldSample.Reason.allCases.map {
+        ($0, Counter(label: "tapcompare_capture_bodies_withheld_total", dimensions: [("reason", $0.rawValue)]))
+    })
 
     /// - Parameters:
     ///   - configuration: where and how much to write.
@@ -82,6 +87,9 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     public var writtenCount: Int { self.written.load(ordering: .relaxed) }
     /// Exchanges not written, by reason.
     public func droppedCount(_ reason: DropReason) -> Int { self.dropped.withLockedValue { $0[reason] ?? 0 } }
+    /// Bodies left out of written records because `redact.json_paths` could not be applied to them, by reason
+    /// (`tapcompare_capture_bodies_withheld_total{reason}`).
+    public func withheldBodyCount(_ reason: WithheldSample.Reason) -> Int { self.withheld.withLockedValue { $0[reason] ?? 0 } }
     /// Exchanges left out by `capture.sample_rate` (by design, so not a drop).
     public var sampledOutCount: Int { self.sampledOut.load(ordering: .relaxed) }
 
@@ -114,7 +122,10 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
         lines.reserveCapacity(batch.count)
         for exchange in batch {
             var record = CaptureRecord(exchange)
-            self.redactor.redact(&record)
+            for body in self.redactor.redact(&record) {
+                self.withheldCounters[body.reason]?.increment()
+                self.withheld.withLockedValue { $0[body.reason, default: 0] += 1 }
+            }
             do {
                 var line = try codec.encode(record)
                 line.append(UInt8(ascii: "\n"))

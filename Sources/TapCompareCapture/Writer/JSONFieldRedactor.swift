@@ -16,6 +16,28 @@ enum JSONFieldRedactor {
         return String(decoding: scanner.output, as: UTF8.self)
     }
 
+    /// What ``redactDocument(_:paths:)`` made of a body.
+    enum Outcome: Equatable {
+        /// Not a JSON document (does not start with `{` or `[`), or nothing matched: keep the text.
+        case unchanged
+        case redacted(String)
+        /// Starts like a JSON document but does not parse (cut short or broken): the paths cannot be found.
+        case unparseable
+    }
+
+    /// Like ``redact(_:paths:)`` for a whole body, telling a document that does not parse from one that is not
+    /// JSON at all: the first must not be stored when paths are configured.
+    static func redactDocument(_ text: String, paths: [JSONRedactionPath]) -> Outcome {
+        guard !paths.isEmpty,
+              let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+              first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        else { return .unchanged }
+        var scanner = Scanner(bytes: Array(text.utf8), paths: paths)
+        scanner.skipWhitespace()
+        guard scanner.value(), scanner.atEndAfterWhitespace() else { return .unparseable }
+        return scanner.changed ? .redacted(String(decoding: scanner.output, as: UTF8.self)) : .unchanged
+    }
+
     private struct Scanner {
         let bytes: [UInt8]
         let paths: [JSONRedactionPath]

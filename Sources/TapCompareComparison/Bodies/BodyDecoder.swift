@@ -5,7 +5,7 @@ import NIOCore
 ///
 /// The limits bound the memory a hostile or broken upstream can make the comparison use ("zip bombs"): a body
 /// that would inflate past either limit is not compared (the exchange is skipped with a reason).
-struct BodyDecoder {
+public struct BodyDecoder: Sendable {
     enum Result {
         case decoded(ByteBuffer)
         /// The encoding is not one we decode (e.g. `br`), or the data is corrupt: compare the bytes as they are.

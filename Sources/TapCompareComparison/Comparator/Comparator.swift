@@ -41,6 +41,7 @@ public struct Comparator: Sendable {
         var record = ComparisonRecord(exchange: exchange, outcome: .match)
         record.request = exchange.request
         record.legacyBody = exchange.legacy.body
+        record.legacyContentEncoding = exchange.legacy.headers["content-encoding"]
         switch exchange.candidate {
         case .failed(let reason, let latency):
             record.outcome = .candidateError
@@ -57,6 +58,7 @@ public struct Comparator: Sendable {
             record.candidateStatus = Int(candidate.status.code)
             record.candidateLatency = latency
             record.candidateBody = candidate.body
+            record.candidateContentEncoding = candidate.headers["content-encoding"]
             let rules = self.ruleSet.routeRules(
                 route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path
             )

@@ -23,8 +23,14 @@ public struct ComparisonRecord: Sendable {
     public var reason: String?
     public var discrepancies: [Discrepancy]
     public var request: RequestSnapshot?
+    /// Legacy's response body as received (still `Content-Encoding`-encoded).
     public var legacyBody: ByteBuffer?
+    /// The candidate's response body as received.
     public var candidateBody: ByteBuffer?
+    /// Legacy's `Content-Encoding` values: the ledger decodes ``legacyBody`` with them before redacting it.
+    public var legacyContentEncoding: [String] = []
+    /// The candidate's `Content-Encoding` values.
+    public var candidateContentEncoding: [String] = []
     public var runID: String?
     public var linkedComparisonID: UUID?
     /// For a store check, the `stores:` entry read after the write ``linkedComparisonID``; `nil` for HTTP answers.

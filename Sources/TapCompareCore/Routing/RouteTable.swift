@@ -38,7 +38,10 @@ public struct RouteTable<Value: Sendable>: Sendable {
         self.fallback = fallback
     }
 
-    public func match(method: String, path: Substring) -> Match {
+    /// Matches on ``RoutingPath/normalized(_:)``: a percent-escaped spelling of a configured path gets that
+    /// route and its policy, and a derived name is the same for every spelling.
+    public func match(method: String, path rawPath: Substring) -> Match {
+        let path = RoutingPath.normalized(rawPath)
         for entry in self.entries {
             if let parameters = entry.template.match(method: method, path: path) {
                 let name: String

@@ -78,11 +78,13 @@ public struct RouteTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Matches a method and a path (no query string); returns the parameter values, or `nil` when it does not match.
+    /// The path is matched as ``RoutingPath/normalized(_:)`` sees it (unreserved percent-escapes decoded), so
+    /// `/api/intern%61l/x` matches `/api/internal/{name}`.
     public func match(method: String, path: Substring) -> [String: Substring]? {
         guard self.method == "*" || self.method == method else { return nil }
         var parameters: [String: Substring] = [:]
         var index = 0
-        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
+        for raw in RoutingPath.normalized(path).split(separator: "/", omittingEmptySubsequences: true) {
             guard index < self.segments.count else { return nil }
             switch self.segments[index] {
             case .literal(let literal):

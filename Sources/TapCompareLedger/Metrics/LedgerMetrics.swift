@@ -30,6 +30,8 @@ public final class LedgerMetrics: Sendable {
         public var batches = 0
         public var failedBatches = 0
         public var gapsWritten = 0
+        /// Body samples not stored because `redact.json_paths` could not be applied, by reason.
+        public var withheldSamples: [String: Int] = [:]
         public var droppedTotal: Int { self.dropped.values.reduce(0, +) }
     }
 
@@ -38,6 +40,9 @@ public final class LedgerMetrics: Sendable {
     private let replayedCounter = Counter(label: "tapcompare_ledger_replayed_total")
     private let droppedCounters: [DropReason: Counter] = Dictionary(uniqueKeysWithValues: DropReason.allCases.map {
         ($0, Counter(label: "tapcompare_ledger_dropped_total", dimensions: [("reason", $0.rawValue)]))
+    })
+    private let withheldCounters: [WithheldSample.Reason: Counter] = Dictionary(uniqueKeysWithValues: WithheldSample.Reason.allCases.map {
+        ($0, Counter(label: "tapcompare_ledger_samples_withheld_total", dimensions: [("reason", $0.rawValue)]))
     })
     private let batchTimer = Metrics.Timer(label: "tapcompare_ledger_batch_duration_seconds", preferredDisplayUnit: .milliseconds)
     private let queueDepthGauge = Gauge(label: "tapcompare_ledger_queue_depth")
@@ -73,6 +78,12 @@ public final class LedgerMetrics: Sendable {
     func dropped(_ n: Int, reason: DropReason) {
         self.droppedCounters[reason]?.increment(by: n)
         self.totals.withLockedValue { $0.dropped[reason.rawValue, default: 0] += n }
+    }
+
+    /// A body sample left out of a stored comparison (``WithheldSample``).
+    func sampleWithheld(_ reason: WithheldSample.Reason) {
+        self.withheldCounters[reason]?.increment()
+        self.totals.withLockedValue { $0.withheldSamples[reason.rawValue, default: 0] += 1 }
     }
 
     func gapWritten() { self.totals.withLockedValue { $0.gapsWritten += 1 } }

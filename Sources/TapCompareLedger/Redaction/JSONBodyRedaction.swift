@@ -18,6 +18,20 @@ enum JSONBodyRedaction {
         return changed ? redacted.serialized() : text
     }
 
+    /// A whole body's text with configured paths redacted; the text itself when it is not a JSON document
+    /// (does not start with `{` or `[`); `nil` when it starts like one but does not parse (cut short, or
+    /// broken), so the paths cannot be found in it and it must not be stored.
+    static func redactDocument(_ text: String, paths: [JSONPathPattern]) -> String? {
+        guard let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+              first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        else { return text }
+        guard let root = try? JSONParser.parse(text) else { return nil }
+        var changed = false
+        var tokens: [String] = []
+        let redacted = Self.walk(root, tokens: &tokens, paths: paths, changed: &changed)
+        return changed ? redacted.serialized() : text
+    }
+
     private static func walk(_ value: JSONValue, tokens: inout [String], paths: [JSONPathPattern], changed: inout Bool) -> JSONValue {
         if !tokens.isEmpty, paths.contains(where: { $0.matches(tokens[...]) }) {
             changed = true

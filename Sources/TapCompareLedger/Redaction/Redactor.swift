@@ -17,9 +17,16 @@ public struct Redactor: Sendable {
     let headerNames: Set<String>
     let queryParameters: Set<String>
     let jsonPaths: [JSONPathPattern]
+    /// Undoes `Content-Encoding` before `jsonPaths` are applied; without one, an encoded body is withheld.
+    let decoder: (any ContentDecoding)?
 
+    /// - Parameters:
+    ///   - configuration: The `redact:` settings.
+    ///   - decoder: Decodes compressed bodies so `redact.json_paths` apply to what they contain (the comparison's
+    ///     `BodyDecoder`). Default none: with JSON paths configured, an encoded body is then never stored.
     /// - Throws: ``LedgerError`` for a `redact.json_paths` entry that is not a supported JSONPath.
-    public init(configuration: RedactionConfiguration) throws(LedgerError) {
+    public init(configuration: RedactionConfiguration, decoder: (any ContentDecoding)? = nil) throws(LedgerError) {
+        self.decoder = decoder
         self.headerNames = configuration.effectiveHeaderNames
         self.queryParameters = Set(configuration.queryParameters)
         var patterns: [JSONPathPattern] = []
@@ -45,17 +52,27 @@ public struct Redactor: Sendable {
             queryPart = query[..<hash]
         }
         var changed = false
-        let pairs = queryPart.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+        var rebuilt = ""
+        // Pairs are separated by `&` and, in many servers (HTML 4's recommendation, Java servlets, Rails), by
+        // `;` too: a parameter after either is redacted, and each separator is kept as it was.
+        var rest = queryPart
+        while true {
+            let end = rest.firstIndex { $0 == "&" || $0 == ";" } ?? rest.endIndex
+            let pair = rest[..<end]
             let name = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
             let decoded = String(name).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(name)
             if self.queryParameters.contains(String(name)) || self.queryParameters.contains(decoded) {
                 changed = true
-                return "\(name)=\(Self.marker)"
+                rebuilt += "\(name)=\(Self.marker)"
+            } else {
+                rebuilt += pair
             }
-            return String(pair)
+            guard end < rest.endIndex else { break }
+            rebuilt.append(rest[end])
+            rest = rest[rest.index(after: end)...]
         }
         guard changed else { return uri }
-        return String(uri[...q]) + pairs.joined(separator: "&") + fragment
+        return String(uri[...q]) + rebuilt + fragment
     }
 
     /// A discrepancy with its values redacted: replaced when it lies at or inside a configured JSON path (or is a
@@ -71,6 +88,12 @@ public struct Redactor: Sendable {
             return d
         }
         guard !self.jsonPaths.isEmpty, d.kind != "status" else { return d }
+        if d.kind == "body_unparseable" {
+            // The side that did not parse is an excerpt of its raw text, where no path can be found: withheld.
+            // The side that parsed is a document and is redacted like any body below.
+            d.legacyValue = d.legacyValue.map(Self.redactUnparseableSide)
+            d.candidateValue = d.candidateValue.map(Self.redactUnparseableSide)
+        }
         let tokens = JSONPathPattern.tokens(ofPointer: d.path)
         if self.jsonPaths.contains(where: { $0.coversValue(at: tokens) }) {
             if d.legacyValue != nil { d.legacyValue = Self.markerJSON }
@@ -85,8 +108,20 @@ public struct Redactor: Sendable {
         return d
     }
 
+    /// A `body_unparseable` value: a JSON string (the parse error and the start of the raw body) is replaced, a
+    /// parsed document is kept for the path redaction that follows.
+    static func redactUnparseableSide(_ value: String) -> String {
+        value.utf8.first == UInt8(ascii: "\"") ? "\"\(marker) (unparseable body; redact.json_paths cannot be applied to it)\"" : value
+    }
+
     /// The request as stored: request line, headers (sensitive values redacted), blank line, body.
     public func requestText(_ request: RequestSnapshot) -> (text: String, truncated: Bool) {
+        let sample = self.requestSample(request)
+        return (sample.text, sample.truncated)
+    }
+
+    /// ``requestText(_:)``, and why the body was left out when it was (see ``bodySample(_:contentEncoding:)``).
+    public func requestSample(_ request: RequestSnapshot) -> (text: String, truncated: Bool, withheld: WithheldSample?) {
         var text = "\(request.method.rawValue) \(self.redactQuery(in: request.uri)) HTTP/\(request.version.major).\(request.version.minor)\r\n"
         for (name, value) in request.headers {
             text += name
@@ -95,9 +130,53 @@ public struct Redactor: Sendable {
             text += "\r\n"
         }
         text += "\r\n"
-        let body = self.redactBody(request.body)
-        text += body
-        return (text, request.isBodyTruncated)
+        switch self.bodySample(request.body, contentEncoding: request.headers["content-encoding"]) {
+        case .stored(let body):
+            text += body
+            return (text, request.isBodyTruncated, nil)
+        case .withheld(let withheld):
+            text += withheld.text
+            return (text, request.isBodyTruncated, withheld)
+        }
+    }
+
+    /// A body sample as stored, or why it is not.
+    public enum BodySample: Sendable, Hashable {
+        /// The text to store: redacted, UTF-8 as it is, anything else as `base64:` + Base64.
+        case stored(String)
+        /// Nothing of the body is stored (``WithheldSample/text`` says so in its place).
+        case withheld(WithheldSample)
+    }
+
+    /// A body as stored, with `redact.json_paths` applied to its content.
+    ///
+    /// With JSON paths configured, an encoded body (`Content-Encoding: gzip`, …) is decoded first with the
+    /// comparison's decoder and stored decoded and redacted: its compressed bytes would keep every secret. A body
+    /// that cannot be decoded (an encoding not decoded, corrupt data, over the decoder's limits), or that starts
+    /// like a JSON document but does not parse (so the paths cannot be found in it), is withheld: not stored at
+    /// all. Without JSON paths nothing in a body is secret by configuration, and it is stored as received.
+    public func bodySample(_ body: ByteBuffer, contentEncoding: [String]) -> BodySample {
+        guard !self.jsonPaths.isEmpty else { return .stored(self.redactBody(body)) }
+        var content = body
+        if !ContentCodings.isIdentity(contentEncoding) {
+            guard let decoder = self.decoder else {
+                return .withheld(WithheldSample(reason: .undecodable, detail: "no decoder for content-encoding '\(contentEncoding.joined(separator: ", ").prefix(40))'"))
+            }
+            switch decoder.decodeContent(body, contentEncoding: contentEncoding) {
+            case .success(let decoded):
+                content = decoded
+            case .failure(let failure):
+                return .withheld(WithheldSample(reason: failure.kind == .tooLarge ? .tooLarge : .undecodable, detail: failure.reason))
+            }
+        }
+        let bytes = content.readableBytesView
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return .stored("base64:" + Data(bytes).base64EncodedString())
+        }
+        guard let redacted = JSONBodyRedaction.redactDocument(text, paths: self.jsonPaths) else {
+            return .withheld(WithheldSample(reason: .unparseable, detail: "the body starts like JSON but does not parse"))
+        }
+        return .stored(redacted)
     }
 
     /// A body as stored: UTF-8 text as it is, anything else as `base64:` + Base64. Values at configured JSON

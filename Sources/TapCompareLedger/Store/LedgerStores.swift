@@ -1,4 +1,5 @@
 import Logging
+import TapCompareCore
 import ServiceLifecycle
 
 /// Opens the store a ``LedgerURL`` names.
@@ -38,10 +39,11 @@ extension LedgerStores {
         configuration: LedgerConfiguration,
         logger: Logger,
         metrics: LedgerMetrics = LedgerMetrics(),
+        bodyDecoder: (any ContentDecoding)? = nil,
         _ body: @Sendable (LedgerWriter) async throws -> T
     ) async throws -> T {
         let store = Self.make(url: configuration.url, logger: logger)
-        let writer = try LedgerWriter(configuration: configuration, store: store, logger: logger, metrics: metrics)
+        let writer = try LedgerWriter(configuration: configuration, store: store, logger: logger, metrics: metrics, bodyDecoder: bodyDecoder)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }
             async let writing: Void = writer.run()

@@ -11,11 +11,14 @@ public struct LedgerRecordEncoder: Sendable {
     public let instance: String
     /// `ledger.max_sample_bytes`.
     public let maxSampleBytes: Int
+    /// Where withheld samples are counted (``LedgerMetrics/samplesWithheld(_:)``). Default none.
+    public let metrics: LedgerMetrics?
 
-    public init(redactor: Redactor, instance: String, maxSampleBytes: Int) {
+    public init(redactor: Redactor, instance: String, maxSampleBytes: Int, metrics: LedgerMetrics? = nil) {
         self.redactor = redactor
         self.instance = instance
         self.maxSampleBytes = maxSampleBytes
+        self.metrics = metrics
     }
 
     /// Outcomes whose samples are kept: the ones a reviewer opens.
@@ -45,18 +48,19 @@ public struct LedgerRecordEncoder: Sendable {
         var truncated = false
         if Self.keepsSamples(record.outcome) {
             if let request = record.request {
-                let (text, cut) = self.redactor.requestText(request)
+                let (text, cut, withheld) = self.redactor.requestSample(request)
+                if let withheld { self.metrics?.sampleWithheld(withheld.reason) }
                 let (capped, capCut) = text.capped(toUTF8Bytes: self.maxSampleBytes)
                 requestSample = capped
                 truncated = truncated || cut || capCut
             }
             if let body = record.legacyBody {
-                let (capped, cut) = self.redactor.redactBody(body).capped(toUTF8Bytes: self.maxSampleBytes)
+                let (capped, cut) = self.bodyText(body, contentEncoding: record.legacyContentEncoding).capped(toUTF8Bytes: self.maxSampleBytes)
                 legacySample = capped
                 truncated = truncated || cut
             }
             if let body = record.candidateBody {
-                let (capped, cut) = self.redactor.redactBody(body).capped(toUTF8Bytes: self.maxSampleBytes)
+                let (capped, cut) = self.bodyText(body, contentEncoding: record.candidateContentEncoding).capped(toUTF8Bytes: self.maxSampleBytes)
                 candidateSample = capped
                 truncated = truncated || cut
             }
@@ -86,6 +90,17 @@ public struct LedgerRecordEncoder: Sendable {
             store: record.store,
             discrepancies: discrepancies
         )
+    }
+
+    /// A response body's sample: redacted, or the note saying why it was withheld (counted).
+    func bodyText(_ body: ByteBuffer, contentEncoding: [String]) -> String {
+        switch self.redactor.bodySample(body, contentEncoding: contentEncoding) {
+        case .stored(let text):
+            return text
+        case .withheld(let withheld):
+            self.metrics?.sampleWithheld(withheld.reason)
+            return withheld.text
+        }
     }
 
     /// The value itself when it is JSON `jsonb` accepts, otherwise the text as a JSON string.

@@ -37,18 +37,25 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     /// ledger that was down at start-up gets its schema when it comes back.
     private let migrated = NIOLockedValueBox(false)
 
+    /// - Parameters:
+    ///   - bodyDecoder: Undoes `Content-Encoding` so `redact.json_paths` apply to compressed samples (the
+    ///     comparison's `BodyDecoder`). Default none: with JSON paths configured, encoded samples are withheld.
     /// - Throws: ``LedgerError`` for an invalid configuration, a bad `redact.json_paths` entry, or a spool
     ///   directory that cannot be created or is in use by another process.
-    public init(configuration: LedgerConfiguration, store: any LedgerStore, logger: Logger, metrics: LedgerMetrics = LedgerMetrics()) throws(LedgerError) {
+    public init(
+        configuration: LedgerConfiguration, store: any LedgerStore, logger: Logger, metrics: LedgerMetrics = LedgerMetrics(),
+        bodyDecoder: (any ContentDecoding)? = nil
+    ) throws(LedgerError) {
         try configuration.validate()
         self.configuration = configuration
         self.store = store
         self.metrics = metrics
         self.logger = logger
         self.encoder = LedgerRecordEncoder(
-            redactor: try Redactor(configuration: configuration.redaction),
+            redactor: try Redactor(configuration: configuration.redaction, decoder: bodyDecoder),
             instance: configuration.instance,
-            maxSampleBytes: configuration.maxSampleBytes
+            maxSampleBytes: configuration.maxSampleBytes,
+            metrics: metrics
         )
         self.queue = RecordQueue(capacity: configuration.queueCapacity)
         self.spool = try LedgerSpool(directory: configuration.spoolDirectory, maxBytes: configuration.spoolMaxBytes)

@@ -17,6 +17,11 @@ public struct ProxyConfiguration: Sendable {
     /// Whether the client's `Host` header is passed to legacy unchanged. Default `false`: `Host` is rewritten
     /// to legacy's host and port, as most backends behind a proxy expect.
     public var preserveHost: Bool
+    /// `forwarded.trust_client_headers`: whether the client is a trusted proxy whose `X-Forwarded-For`,
+    /// `-Proto` and `-Host` are kept (the peer's address is appended to `X-Forwarded-For`). Default `false`: this
+    /// proxy is the edge, so it sets all three itself and drops the client's values (and `Forwarded`); see
+    /// ``ForwardedHeaders/setForwarded(_:clientHost:clientAddress:proto:trustClientHeaders:)``.
+    public var trustForwardedHeaders: Bool
     /// Connect timeout to legacy; past it the client gets a 504. Default 1 s.
     public var connectTimeout: TimeAmount
     /// Longest silence from legacy once the request is sent (time to first byte, then between bytes);
@@ -54,6 +59,7 @@ public struct ProxyConfiguration: Sendable {
         port: Int = 8080,
         legacy: UpstreamURL,
         preserveHost: Bool = false,
+        trustForwardedHeaders: Bool = false,
         connectTimeout: TimeAmount = .seconds(1),
         readTimeout: TimeAmount = .seconds(30),
         writeTimeout: TimeAmount = .seconds(30),
@@ -75,6 +81,7 @@ public struct ProxyConfiguration: Sendable {
         self.port = port
         self.legacy = legacy
         self.preserveHost = preserveHost
+        self.trustForwardedHeaders = trustForwardedHeaders
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.writeTimeout = writeTimeout

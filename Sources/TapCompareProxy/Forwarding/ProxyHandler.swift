@@ -133,6 +133,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         var headers = head.headers
         let chunked = HopByHopHeaders.isChunked(headers)
         HopByHopHeaders.strip(&headers)
+        // The shadow header is the proxy's word to the candidate (`shadow`) and to legacy (`baseline`, `recheck`,
+        // `verify` from the probes): a client's copy would let it pass as the proxy, so it never goes anywhere.
+        headers.remove(name: mirror.shadowHeaderName)
+        // At the edge, a client's forwarded headers are not kept either: every request the proxy makes from this
+        // one (legacy, the candidate, probes re-sending it) carries the proxy's values only.
+        if !configuration.trustForwardedHeaders { ForwardedHeaders.removeClientValues(&headers) }
         let endToEnd = headers
         ForwardedHeaders.rewrite(
             &headers,
@@ -140,6 +146,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             preserveHost: configuration.preserveHost,
             clientAddress: self.clientAddress,
             proto: self.shared.tls.forwardedProto,
+            trustClientHeaders: configuration.trustForwardedHeaders,
             requestIDHeader: configuration.requestIDHeader,
             requestID: self.requestID,
             requestIDWasSent: sentID != nil
@@ -285,13 +292,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         let mirror = self.shared.mirror
         var headers = exchange.request.headers
-        if !self.shared.configuration.preserveHost || !headers.contains(name: "host") {
+        let clientHost = headers.first(name: "host")
+        if !self.shared.configuration.preserveHost || clientHost == nil {
             headers.replaceOrAdd(name: "Host", value: pool.target.hostHeader)
         }
-        if let clientAddress = self.clientAddress {
-            ForwardedHeaders.append(&headers, name: "X-Forwarded-For", value: clientAddress)
-        }
-        ForwardedHeaders.append(&headers, name: "X-Forwarded-Proto", value: self.shared.tls.forwardedProto)
+        ForwardedHeaders.setForwarded(
+            &headers, clientHost: clientHost, clientAddress: self.clientAddress, proto: self.shared.tls.forwardedProto,
+            trustClientHeaders: self.shared.configuration.trustForwardedHeaders
+        )
         headers.replaceOrAdd(name: self.shared.configuration.requestIDHeader, value: self.requestID)
         headers.replaceOrAdd(name: mirror.shadowHeaderName, value: mirror.shadowHeaderValue)
         // The whole body is in memory: frame it with its length.

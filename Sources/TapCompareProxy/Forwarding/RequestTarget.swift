@@ -4,8 +4,10 @@
 ///   (`/path`): legacy is always the upstream, whatever authority the client named, and route templates and base
 ///   paths only make sense for a path.
 /// - Routing sees the path with dot-segments removed (RFC 3986 §5.2.4, `%2e` counted as a dot), so
-///   `/api/public/../internal/x` is governed by the policy of `/api/internal/x`, the resource legacy serves.
-///   The target itself is forwarded unchanged: resolving it is legacy's business.
+///   `/api/public/../internal/x` is governed by the policy of `/api/internal/x`, the resource legacy serves;
+///   the route table then decodes escapes of unreserved characters (``TapCompareCore/RoutingPath``), so
+///   `/api/intern%61l/x` is governed by that policy too. The target itself is forwarded unchanged: resolving it
+///   is legacy's business.
 enum RequestTarget {
     /// The origin-form of `uri`, and the authority when it was absolute-form.
     static func originForm(_ uri: String) -> (target: String, authority: Substring?) {

@@ -6,6 +6,7 @@ public struct ReviewError: Error, Sendable, CustomStringConvertible {
         case queryFailed
         case invalidArgument
         case notFound
+        case limitReached
     }
 
     let code: Code
@@ -22,7 +23,11 @@ public struct ReviewError: Error, Sendable, CustomStringConvertible {
     /// The comparison (or route) asked for does not exist.
     public static func notFound(_ message: String) -> Self { Self(code: .notFound, message: message) }
 
-    /// Whether the caller's input is at fault (HTTP 400/404) rather than the ledger (HTTP 503).
-    public var isClientError: Bool { self.code == .invalidArgument || self.code == .notFound }
+    /// A bound was reached (e.g. ``LedgerReportSource/maxAnnotations``); the message says which and what to do.
+    public static func limitReached(_ message: String) -> Self { Self(code: .limitReached, message: message) }
+
+    /// Whether the caller's input is at fault (HTTP 400/404/409) rather than the ledger (HTTP 503).
+    public var isClientError: Bool { self.code == .invalidArgument || self.code == .notFound || self.code == .limitReached }
     public var isNotFound: Bool { self.code == .notFound }
+    public var isLimitReached: Bool { self.code == .limitReached }
 }

@@ -8,13 +8,24 @@ extension LedgerReportSource {
         var kind: String?
     }
 
-    /// The latest verdict per (route, field, kind); `annotations` is small (one row per click in the UI).
+    /// The most annotations a ledger holds: ``annotate(_:)`` refuses more. One row is one click in the UI, so a
+    /// real review stays far below; the bound keeps a flood of posts from slowing every report and API call,
+    /// which read them (``annotationMarks()`` reads at most this many, newest first).
+    public static let maxAnnotations = 10_000
+    /// The most annotations `GET /api/v1/annotations` lists, newest first.
+    public static let maxListedAnnotations = 1_000
+
+    /// The latest verdict per (route, field, kind), from the newest ``maxAnnotations`` rows.
     func annotationMarks() async throws -> [MarkKey: String] {
-        let rows = try await self.database.query("SELECT route, field, kind, classification FROM \(self.dialect.table("annotations")) ORDER BY id", [])
+        let rows = try await self.database.query(
+            "SELECT route, field, kind, classification FROM \(self.dialect.table("annotations")) ORDER BY id DESC LIMIT \(Self.maxAnnotations)", []
+        )
         var marks: [MarkKey: String] = [:]
         for r in rows {
             guard let route = r.string(0), let field = r.string(1), let c = r.string(3) else { continue }
-            marks[MarkKey(route: route, field: field, kind: r.string(2))] = c
+            // Newest first: the first verdict seen for a key is the latest.
+            let key = MarkKey(route: route, field: field, kind: r.string(2))
+            if marks[key] == nil { marks[key] = c }
         }
         return marks
     }
@@ -22,7 +33,7 @@ extension LedgerReportSource {
     public func annotations() async throws -> [Annotation] {
         let d = self.dialect
         let rows = try await self.database.query(
-            "SELECT id, route, field, kind, classification, note, created_by, \(d.timeText("created_at")) FROM \(d.table("annotations")) ORDER BY id DESC LIMIT 1000", []
+            "SELECT id, route, field, kind, classification, note, created_by, \(d.timeText("created_at")) FROM \(d.table("annotations")) ORDER BY id DESC LIMIT \(Self.maxListedAnnotations)", []
         )
         return rows.map(Self.annotation(from:))
     }
@@ -52,6 +63,12 @@ extension LedgerReportSource {
             throw ReviewError.invalidArgument("'note' (at most 4000 bytes) or 'created_by' (at most 200 bytes) is too long")
         }
         let d = self.dialect
+        let count = try await self.database.query("SELECT COUNT(*) FROM \(d.table("annotations"))", []).first?.int(0) ?? 0
+        guard count < Self.maxAnnotations else {
+            throw ReviewError.limitReached(
+                "the ledger holds \(Self.maxAnnotations) annotations, the most it keeps; delete old rows from its annotations table to add more"
+            )
+        }
         var sql = SQLBuilder(d)
         sql.append("INSERT INTO \(d.table("annotations")) (route, field, kind, classification, note, created_by) VALUES (")
         sql.bind(.text(route)); sql.append(", ")

@@ -1,13 +1,19 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import TapCompareCore
 
 /// The `/api/v1` handlers. Every answer is JSON in the report's format (`docs/api.md`); errors are
 /// `{"error": "…"}` with 400 (bad parameter), 404 (unknown id) or 503 (ledger unavailable).
+///
+/// An error the caller did not cause (the ledger is down, a query failed, anything unexpected) is answered with a
+/// generic message and logged with its detail: database errors name files, hosts and SQL, which are not for
+/// whoever can reach the API.
 struct ReviewAPI: Sendable {
     let source: any ReportSource
     let now: @Sendable () -> Date
+    let logger: Logger
 
     struct OverviewAnswer: Codable {
         var schemaVersion: Int
@@ -101,14 +107,19 @@ struct ReviewAPI: Sendable {
         return Self.json(try await self.source.annotate(new), status: .created)
     }
 
-    /// Runs a handler and turns a ``ReviewError`` (or any failure) into a JSON error answer.
+    /// Runs a handler and turns a ``ReviewError`` (or any failure) into a JSON error answer: the caller's own
+    /// mistakes with their message, everything else generic (the detail goes to the log).
     func respond(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
+        } catch let error as ReviewError where error.isClientError {
+            return Self.json(ErrorAnswer(error: error.message), status: error.isNotFound ? .notFound : error.isLimitReached ? .conflict : .badRequest)
         } catch let error as ReviewError {
-            return Self.json(ErrorAnswer(error: error.message), status: error.isNotFound ? .notFound : error.isClientError ? .badRequest : .serviceUnavailable)
+            self.logger.warning("review API request failed", metadata: ["review.error": "\(error.message)"])
+            return Self.json(ErrorAnswer(error: "the ledger is unavailable or a query failed; the server log has the details"), status: .serviceUnavailable)
         } catch {
-            return Self.json(ErrorAnswer(error: "request failed: \(error)"), status: .internalServerError)
+            self.logger.warning("review API request failed", metadata: ["review.error": "\(error)"])
+            return Self.json(ErrorAnswer(error: "the request failed; the server log has the details"), status: .internalServerError)
         }
     }
 
@@ -117,6 +128,9 @@ struct ReviewAPI: Sendable {
         var response = Response(status: status, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         response.headers[.contentType] = "application/json; charset=utf-8"
         response.headers[.cacheControl] = "no-store"
+        // Data, never a page: nothing in it may run, be sniffed as HTML or be framed.
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
         return response
     }
 }

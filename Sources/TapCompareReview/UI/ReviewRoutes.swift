@@ -16,10 +16,16 @@ public struct ReviewRoutes: Sendable {
     /// ledger; the UI asks for a day so a busy ledger opens fast).
     public var defaultSince: String
     let now: @Sendable () -> Date
+    /// Where failures the API answers generically are logged with their detail.
+    let logger: Logger
 
-    public init(source: any ReportSource, defaultSince: String = "24h", now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        source: any ReportSource, defaultSince: String = "24h", logger: Logger = Logger(label: "tapcompare.review"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.source = source
         self.defaultSince = defaultSince
+        self.logger = logger
         self.now = now
     }
 
@@ -32,7 +38,7 @@ public struct ReviewRoutes: Sendable {
     }
 
     public func install<Context: RequestContext>(on router: Router<Context>) {
-        let api = ReviewAPI(source: self.source, now: self.now)
+        let api = ReviewAPI(source: self.source, now: self.now, logger: self.logger)
         router.get("/api/v1/report") { request, _ in await api.respond { try await api.report(request) } }
         router.get("/api/v1/overview") { request, _ in await api.respond { try await api.overview(request) } }
         router.get("/api/v1/routes") { request, _ in await api.respond { try await api.routes(request) } }

@@ -3,33 +3,38 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import UnixSignals
 import TapCompareLedger
 
 /// `tapcompare ui`: the review UI and API alone, over a ledger, without running the proxy.
 ///
-/// It only listens on loopback: it shows request samples and accepts annotations, and it has no token of its own.
-/// To reach the UI from another machine, use `serve`'s admin listener with `admin.token`, or an SSH tunnel.
+/// It shows request samples and accepts annotations. Without a token it only listens on loopback, only answers
+/// requests addressed to it and refuses cross-site writes (``LocalRequestMiddleware``). With a token (like
+/// `serve`'s `admin.token`) every API call needs `Authorization: Bearer …` and it may listen on any address.
 public struct ReviewServer: Service {
     public struct Configuration: Sendable {
-        /// Loopback host. Default `127.0.0.1`.
+        /// Host to listen on; without ``token`` it must be loopback. Default `127.0.0.1`.
         public var host: String
         /// Port; 0 picks a free one (printed on start). Default 9091.
         public var port: Int
         /// The window pages open on. Default `24h`.
         public var defaultSince: String
+        /// Bearer token required on every API call (`--token-file`, `TAPCOMPARE_UI_TOKEN`). Default none.
+        public var token: String?
 
-        public init(host: String = "127.0.0.1", port: Int = 9091, defaultSince: String = "24h") {
+        public init(host: String = "127.0.0.1", port: Int = 9091, defaultSince: String = "24h", token: String? = nil) {
             self.host = host
             self.port = port
             self.defaultSince = defaultSince
+            self.token = token
         }
 
-        /// - Throws: ``ReviewError`` `invalidArgument` for a non-loopback host.
+        /// - Throws: ``ReviewError`` `invalidArgument` for a non-loopback host without a token.
         public func validate() throws {
-            guard ["127.0.0.1", "::1", "localhost"].contains(self.host) || self.host.hasPrefix("127.") else {
-                throw ReviewError.invalidArgument("--listen \(self.host):\(self.port) is reachable from other machines; `tapcompare ui` only listens on loopback (127.0.0.1). Use serve's admin listener with admin.token, or an SSH tunnel")
+            guard LoopbackHost.isLoopback(self.host) || !(self.token ?? "").isEmpty else {
+                throw ReviewError.invalidArgument("--listen \(self.host):\(self.port) is reachable from other machines; without a token `tapcompare ui` only listens on loopback (127.0.0.1). Give a token with --token-file or TAPCOMPARE_UI_TOKEN, or use an SSH tunnel")
             }
         }
     }
@@ -48,13 +53,23 @@ public struct ReviewServer: Service {
 
     public func run() async throws {
         let router = Router()
+        let boundPort = NIOLockedValueBox<Int?>(nil)
+        if let token = self.configuration.token, !token.isEmpty {
+            router.add(middleware: BearerTokenMiddleware(token: token, publicPaths: ReviewRoutes.publicPaths.union(["/"])))
+        } else {
+            router.add(middleware: LocalRequestMiddleware(listenHost: self.configuration.host, port: { boundPort.withLockedValue { $0 } }))
+        }
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/ui"]) }
-        ReviewRoutes(source: self.source, defaultSince: self.configuration.defaultSince).install(on: router)
+        ReviewRoutes(source: self.source, defaultSince: self.configuration.defaultSince, logger: self.logger).install(on: router)
         let onListening = self.onListening
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "tapcompare-ui"),
-            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                boundPort.withLockedValue { $0 = port }
+                onListening(port)
+            },
             logger: self.logger
         )
         try await app.run()

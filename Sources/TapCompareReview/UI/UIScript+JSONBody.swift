@@ -87,6 +87,7 @@ extension UIScript {
     function bodyView(text, highlight) {
       if (text === undefined || text === null || text === "") return '<span class="muted">(no body kept)</span>';
       if (text.startsWith("base64:")) return `<span class="muted">(binary body, ${text.length - 7} Base64 characters)</span>`;
+      if (text.startsWith("[WITHHELD]")) return '<span class="muted withheld">' + esc(text) + '</span>';
       const node = parseJSONKeepingText(text);
       return node === null ? esc(text) : writeJSON(node, "", 0, highlight);
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// Renders a response body as indented JSON in HTML, with the values at the given JSON Pointers (RFC 6901)
 /// highlighted: the side-by-side view of a comparison.
@@ -16,6 +17,8 @@ enum JSONBodyView {
     static func render(_ text: String?, highlight: Set<String>) -> String {
         guard let text, !text.isEmpty else { return "<span class=\"muted\">(no body kept)</span>" }
         if text.hasPrefix("base64:") { return "<span class=\"muted\">(binary body, \(text.utf8.count - 7) Base64 characters)</span>" }
+        // A body redaction could not be applied to was not stored; the note says why.
+        if text.hasPrefix(WithheldSample.prefix) { return "<span class=\"muted withheld\">\(esc(text))</span>" }
         var parser = Parser(bytes: Array(text.utf8))
         guard let node = parser.parseDocument() else { return esc(text) }
         var out = ""
