@@ -21,7 +21,7 @@ struct RuleFileErrorTests {
                 ignor: [$.a]
             """)
         #expect(messages == [
-            "diff-rules/bad.yml:3:5: unknown key 'ignor' in a rule block; expected one of: route, description, ignore, unordered, tolerance, equivalent, replace, status_equivalent, numbers, compare_headers (did you mean 'ignore'?)"
+            "diff-rules/bad.yml:3:5: unknown key 'ignor' in a rule block; expected one of: route, description, ignore, unordered, tolerance, equivalent, replace, status_equivalent, numbers, compare_headers, store (did you mean 'ignore'?)"
         ])
     }
 
