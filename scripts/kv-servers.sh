@@ -56,7 +56,8 @@ stop)
     for name in redis memcached; do
         if [ -f "$dir/$name.pid" ]; then
             pid=$(cat "$dir/$name.pid")
-            kill "$pid" 2>/dev/null || true
+            # memcached keeps nothing and takes seconds to honour SIGTERM: it is killed outright.
+            if [ "$name" = memcached ]; then kill -9 "$pid" 2>/dev/null || true; else kill "$pid" 2>/dev/null || true; fi
             # Wait for it to go (memcached takes a moment on SIGTERM); SIGKILL after 5 s.
             for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
             kill -9 "$pid" 2>/dev/null || true

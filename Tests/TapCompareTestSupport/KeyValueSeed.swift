@@ -47,10 +47,10 @@ public enum KeyValueSeed {
         return try await Self.send(port: try Self.redisPort(), select + commands.map { Self.resp($0) }.joined(), quit: Self.resp("QUIT"))
     }
 
-    /// memcached `set`s.
-    public static func memcached(set items: [(key: String, value: String)]) async throws {
+    /// memcached `set`s, on the suite's server or the one on `port`.
+    public static func memcached(set items: [(key: String, value: String)], port: Int? = nil) async throws {
         let text = items.map { "set \($0.key) 0 0 \($0.value.utf8.count)\r\n\($0.value)\r\n" }.joined()
-        let reply = try await Self.send(port: try Self.memcachedPort(), text, quit: "quit\r\n")
+        let reply = try await Self.send(port: try port ?? Self.memcachedPort(), text, quit: "quit\r\n")
         guard reply == String(repeating: "STORED\r\n", count: items.count) else { throw TestSetupError("memcached set answered \(reply)") }
     }
 }

@@ -10,6 +10,7 @@ public enum Paths {
     }()
 
     public static var postgresScript: String { repository + "/scripts/postgres.sh" }
+    public static var keyValueServersScript: String { repository + "/scripts/kv-servers.sh" }
 
     /// The `tapcompare` executable built next to the test bundle (or `TAPCOMPARE_BINARY`).
     public static func tapcompareBinary() throws -> String {

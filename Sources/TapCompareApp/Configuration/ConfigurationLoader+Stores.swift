@@ -8,6 +8,7 @@ extension ConfigurationLoader {
         if let v = r.int("stores_max_in_flight", min: 1, max: 10_000) { c.storeChecks.maxInFlight = v }
         if let v = r.int("stores_queue_capacity", min: 1, max: 10_000_000) { c.storeChecks.queueCapacity = v }
         if let v = r.duration("stores_timeout") { c.storeChecks.timeout = v }
+        if let v = r.duration("stores_recheck_delay") { c.storeChecks.recheckDelay = v }
         guard let node = r.node("stores") else { return }
         guard let mapping = node.mapping else {
             r.fail("stores", node, "stores: is a mapping of names to stores, e.g. comments_db: { kind: postgres, legacy: postgres://…, candidate: postgres://… }")
@@ -58,6 +59,36 @@ extension ConfigurationLoader {
                 let hint = YAMLMappingReader.closest(to: name, in: Set(stores.keys)).map { "did you mean '\($0)'? " } ?? ""
                 s.fail("store", s.node("store"), "'\(name)' is not declared under stores: \(hint)(declared: \(known.isEmpty ? "none" : known))")
                 continue
+            }
+            var version: JSONPointer?
+            if let text = s.string("version") {
+                let pathText = text.hasPrefix("$") ? text : "$." + text
+                if let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) {
+                    version = pointer
+                } else {
+                    s.fail("version", s.node("version"), "'\(text)' is not a column or field name (updated_at, xmin) or a single-value JSONPath such as $.meta.version")
+                }
+            }
+            var versionFrom: ValueSource?
+            if let text = s.string("version_from") {
+                do throws(StoreConfigurationError) { versionFrom = try ValueSource(parsing: text) } catch { s.fail("version_from", s.node("version_from"), error.description) }
+                if version == nil { s.fail("version_from", s.node("version_from"), "version_from needs version: (the same version in what the store holds)") }
+            }
+            let consumerCheck = s.strings("consumer_check")
+            if let consumerCheck {
+                if consumerCheck.isEmpty {
+                    s.fail("consumer_check", s.node("consumer_check"), "consumer_check is a command and its arguments, e.g. [python3, consumers/check_event.py]")
+                } else if definition.kind != .redisStream {
+                    s.fail("consumer_check", s.node("consumer_check"), "consumer_check is for redis_stream stores (it judges change-data-capture events)")
+                }
+            }
+            let checkCount = checks.count
+            defer {
+                if checks.count > checkCount {
+                    checks[checks.count - 1].version = version
+                    checks[checks.count - 1].versionFrom = versionFrom
+                    checks[checks.count - 1].consumerCheck = consumerCheck?.isEmpty == false ? consumerCheck : nil
+                }
             }
             do throws(StoreConfigurationError) {
                 switch definition.kind {

@@ -17,10 +17,24 @@ public struct StoreCheck: Sendable, Hashable {
     /// The `stores:` entry read.
     public var store: String
     public var read: Read
+    /// `version:`: where the record's version is in what the store holds (`updated_at`, `$.meta.version`; for
+    /// PostgreSQL select `xmin` and name it). When legacy's version moved — between the write's answer and the
+    /// read (``versionFrom``), or between the read and a second read after `stores_recheck_delay` — a production
+    /// write raced the check, and its discrepancies are classified `race`, not `regression`. Default: none.
+    public var version: JSONPointer?
+    /// `version_from:`: where the same version is in legacy's write answer (`$.updated_at`). Default: none.
+    public var versionFrom: ValueSource?
+    /// `consumer_check:` (redis_stream): a command that reads one event on standard input and exits 0 when
+    /// legacy's consumers can read it, e.g. `[python3, consumers/check_event.py]`. Default: none (the event is
+    /// still checked against the shape of legacy's events).
+    public var consumerCheck: [String]?
 
-    public init(store: String, read: Read) {
+    public init(store: String, read: Read, version: JSONPointer? = nil, versionFrom: ValueSource? = nil, consumerCheck: [String]? = nil) {
         self.store = store
         self.read = read
+        self.version = version
+        self.versionFrom = versionFrom
+        self.consumerCheck = consumerCheck
     }
 }
 

@@ -16,6 +16,9 @@ public struct StoreChecksConfiguration: Sendable {
     public var timeout: Duration
     /// Connections per side of each PostgreSQL store. Default 4.
     public var maxConnectionsPerStore: Int
+    /// `stores_recheck_delay`: for checks with `version:`, how long after a mismatching read legacy's record is
+    /// read again to see whether a production write moved its version. Default 200 ms.
+    public var recheckDelay: Duration
 
     public init(
         stores: [String: StoreDefinition] = [:],
@@ -23,7 +26,8 @@ public struct StoreChecksConfiguration: Sendable {
         maxInFlight: Int = 16,
         queueCapacity: Int = 1_000,
         timeout: Duration = .seconds(2),
-        maxConnectionsPerStore: Int = 4
+        maxConnectionsPerStore: Int = 4,
+        recheckDelay: Duration = .milliseconds(200)
     ) {
         self.stores = stores
         self.checks = checks
@@ -31,6 +35,7 @@ public struct StoreChecksConfiguration: Sendable {
         self.queueCapacity = queueCapacity
         self.timeout = timeout
         self.maxConnectionsPerStore = maxConnectionsPerStore
+        self.recheckDelay = recheckDelay
     }
 
     /// Whether any route checks a store.

@@ -33,6 +33,8 @@ public final class StoreCheckService: Service, Sendable {
     let readers: [String: [StoreSide: any StoreSideReader]]
     let logger: Logger
     let metrics = StoreCheckMetrics()
+    /// Legacy's event shapes per `redis_stream` store, learned from the events the checks read.
+    let shapes = EventShapes()
     private let stream: AsyncStream<Work>
     private let continuation: AsyncStream<Work>.Continuation
 
@@ -136,8 +138,10 @@ public final class StoreCheckService: Service, Sendable {
         }
         let since = exchange.startedAt
         var requests: [StoreSide: StoreReadRequest] = [:]
+        var legacyValues = StoreCheckValues(exchange: exchange, side: .legacy, comparator: work.comparator)
         for side in StoreSide.allCases {
             var values = StoreCheckValues(exchange: exchange, side: side, comparator: work.comparator)
+            defer { if side == .legacy { legacyValues = values } }
             switch values.request(for: work.check, stream: work.definition.stream, since: since) {
             case .success(let request): requests[side] = request
             case .failure(let missing):
@@ -152,7 +156,58 @@ public final class StoreCheckService: Service, Sendable {
         async let legacyRead = Self.timedRead(legacyReader, legacyRequest, timeout: timeout)
         async let candidateRead = Self.timedRead(candidateReader, candidateRequest, timeout: timeout)
         let (legacy, candidate) = await (legacyRead, candidateRead)
-        return self.record(work, legacy: legacy, candidate: candidate)
+        var record = self.record(work, legacy: legacy, candidate: candidate)
+        if let command = work.check.consumerCheck, case .success(.found(let event)) = candidate.0 {
+            await self.runConsumerCheck(command, event: event, work: work, record: &record)
+        }
+        if let version = work.check.version, !record.discrepancies.isEmpty, case .success(.found(let first)) = legacy.0 {
+            let writtenVersion = work.check.versionFrom.flatMap { legacyValues.value($0) }
+            if await self.legacyVersionMoved(
+                first.value(at: version), written: writtenVersion, version: version, reader: legacyReader, request: legacyRequest
+            ) {
+                // A production write to the same record raced the check: what differs is not the candidate's doing.
+                record.discrepancies = record.discrepancies.map { var d = $0; d.classification = .race; return d }
+                self.metrics.checked(store: work.definition.name, result: "race")
+            }
+        }
+        return record
+    }
+
+    /// Runs `consumer_check:` on the candidate's event: an unreadable event is a `consumer_incompatible`
+    /// discrepancy at the root, with what the command said.
+    func runConsumerCheck(_ command: [String], event: JSONValue, work: Work, record: inout ComparisonRecord) async {
+        switch await ConsumerCheck(command: command).run(event: event.serialized(), timeout: self.configuration.timeout) {
+        case .readable:
+            return
+        case .unreadable(let status, let message):
+            record.discrepancies.append(Discrepancy(
+                path: "", field: "$", kind: .consumerIncompatible,
+                legacyValue: JSONValue.quoted("readable (exit 0)"),
+                candidateValue: JSONValue.quoted("exit \(status)" + (message.isEmpty ? "" : ": \(message)"))
+            ))
+            record.outcome = .mismatch
+        case .failed(let reason, let message):
+            self.metrics.failed(store: work.definition.name, side: .candidate, reason: reason)
+            self.logger.warning("store check: consumer_check could not judge an event", metadata: ["store": "\(work.definition.name)", "store.error": "\(message)"])
+        }
+    }
+
+    /// Whether legacy's record changed under the check: its version differs from the one legacy's write answered,
+    /// or it moves between the read and a second read `recheckDelay` later.
+    func legacyVersionMoved(
+        _ read: JSONValue?, written: JSONValue?, version: JSONPointer, reader: any StoreSideReader, request: StoreReadRequest
+    ) async -> Bool {
+        func same(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return RedisStoreReader.same(a, b)
+        }
+        if let written, !same(read, written) { return true }
+        try? await Task.sleep(for: self.configuration.recheckDelay)
+        switch try? await reader.read(request, timeout: self.configuration.timeout) {
+        case .found(let again): return !same(read, again.value(at: version))
+        case .missing: return true  // deleted since the first read: someone else wrote
+        case nil: return false  // the second read failed: no evidence of a race
+        }
     }
 
     static func timedRead(_ reader: any StoreSideReader, _ request: StoreReadRequest, timeout: Duration) async -> (Result<StoreReading, StoreReadError>, Duration) {
@@ -210,27 +265,42 @@ public final class StoreCheckService: Service, Sendable {
             record.discrepancies = [Discrepancy(path: "", field: "$", kind: .missingInCandidate, legacyValue: value.serialized(), candidateValue: nil)]
         case (.missing, .found(let value)):
             record.discrepancies = [Discrepancy(path: "", field: "$", kind: .missingInLegacy, legacyValue: nil, candidateValue: value.serialized())]
-        case (.found, .found):
-            let exchange = work.exchange
-            let rules = work.comparator.ruleSet.routeRules(
-                route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path, store: store
-            )
-            let result = work.comparator.compare(legacy: legacyReading.snapshot, candidate: candidateReading.snapshot, rules: rules)
-            if let skip = result.skipReason {
-                self.metrics.checked(store: store, result: "skipped_too_large")
-                record.outcome = .skipped
-                record.reason = skip
-                return record
+            if work.definition.kind == .redisStream {
+                record.discrepancies += self.shapes.incompatibilities(store: store, of: value)
             }
-            record.discrepancies = result.discrepancies
+        case (.found(let legacyEvent), .found(let candidateEvent)) where work.definition.kind == .redisStream:
+            // Legacy's event teaches the shape its consumers read; the candidate's must fit it.
+            self.shapes.learn(store: store, legacyEvent)
+            if let skip = self.compare(work, legacyReading, candidateReading, into: &record) { return skip }
+            record.discrepancies += self.shapes.incompatibilities(store: store, of: candidateEvent)
+        case (.found, .found):
+            if let skip = self.compare(work, legacyReading, candidateReading, into: &record) { return skip }
         }
-        if record.outcome != .match || !record.discrepancies.isEmpty {
-            record.outcome = record.discrepancies.isEmpty ? .match : .mismatch
-        }
+
+        record.outcome = record.discrepancies.isEmpty ? .match : .mismatch
         if !(legacyReading == .missing && candidateReading == .missing) {
             self.metrics.checked(store: store, result: record.outcome == .match ? "match" : "mismatch")
         }
         return record
+    }
+
+    /// Compares two found values with the diff engine under the store's rules; returns the record to keep instead
+    /// when they cannot be compared (too large).
+    func compare(_ work: Work, _ legacy: StoreReading, _ candidate: StoreReading, into record: inout ComparisonRecord) -> ComparisonRecord? {
+        let exchange = work.exchange
+        let store = work.definition.name
+        let rules = work.comparator.ruleSet.routeRules(
+            route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path, store: store
+        )
+        let result = work.comparator.compare(legacy: legacy.snapshot, candidate: candidate.snapshot, rules: rules)
+        if let skip = result.skipReason {
+            self.metrics.checked(store: store, result: "skipped_too_large")
+            record.outcome = .skipped
+            record.reason = skip
+            return record
+        }
+        record.discrepancies = result.discrepancies
+        return nil
     }
 
     /// The record of a store check before its result: the write's request id and route, the store's name, a link

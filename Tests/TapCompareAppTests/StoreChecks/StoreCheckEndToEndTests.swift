@@ -31,11 +31,16 @@ struct StoreCheckEndToEndTests {
         let stream: String
         let nextID: NIOLockedValueBox<Int>
         let candidate: Bool
+        /// Where this service caches its renderings (the suite's memcached unless given).
+        let memcachedPort: Int
 
-        init(directory: String, name: String, firstID: Int, redisDatabase: Int, stream: String, candidate: Bool) async throws {
+        init(directory: String, name: String, firstID: Int, redisDatabase: Int, stream: String, candidate: Bool, memcachedPort: Int? = nil) async throws {
+            self.memcachedPort = try memcachedPort ?? KeyValueSeed.memcachedPort()
             self.databasePath = directory + "/\(name).sqlite"
             self.database = try await SQLiteConnection.open(storage: .file(path: self.databasePath))
-            _ = try await self.database.query("CREATE TABLE comments (id INTEGER PRIMARY KEY, body TEXT NOT NULL, score REAL NOT NULL)", [])
+            _ = try await self.database.query(
+                "CREATE TABLE comments (id INTEGER PRIMARY KEY, body TEXT NOT NULL, score REAL NOT NULL, updated_at INTEGER NOT NULL DEFAULT 1)", []
+            )
             self.redisDatabase = redisDatabase
             self.stream = stream
             self.nextID = NIOLockedValueBox(firstID)
@@ -51,11 +56,16 @@ struct StoreCheckEndToEndTests {
                 // The record: the candidate's planted bug stores the body trimmed.
                 let stored = self.candidate && plant == "everything" ? text.trimmingCharacters(in: .whitespaces) : text
                 _ = try await self.database.query("INSERT INTO comments (id, body, score) VALUES (?, ?, ?)", [.integer(id), .text(stored), .float(5)])
+                if !self.candidate && plant == "production_write" {
+                    // Production edits the same comment right after legacy's write answered: the record moves on.
+                    _ = try await self.database.query("UPDATE comments SET body = 'edited by a user', updated_at = 2 WHERE id = ?", [.integer(id)])
+                }
                 // The cached rendering: the planted one lacks the score.
                 let cached = self.candidate && plant == "everything"
                     ? #"{"id":\#(id),"body":\#(Self.quoted(text))}"#
                     : #"{"id":\#(id),"body":\#(Self.quoted(text)),"score":5}"#
-                try await KeyValueSeed.memcached(set: [("comment:\(id)", cached)])
+                // A cache is best effort: the service answers even when its cache is down.
+                try? await KeyValueSeed.memcached(set: [("comment:\(id)", cached)], port: self.memcachedPort)
                 // The event: the planted one has the score as a string and the author under another key; for the
                 // "no_event" plant the candidate emits none.
                 if !(self.candidate && plant == "no_event") {
@@ -67,7 +77,10 @@ struct StoreCheckEndToEndTests {
             } catch {
                 return ScriptedResponse(status: 500, reason: "Internal Server Error", body: "\(error)")
             }
-            return ScriptedResponse(status: 201, reason: "Created", headers: [("Content-Type", "application/json")], body: #"{"id":\#(id),"body":\#(Self.quoted(text))}"#)
+            return ScriptedResponse(
+                status: 201, reason: "Created", headers: [("Content-Type", "application/json")],
+                body: #"{"id":\#(id),"body":\#(Self.quoted(text)),"updated_at":1}"#
+            )
         }
 
         static func quoted(_ text: String) -> String {
@@ -113,7 +126,11 @@ struct StoreCheckEndToEndTests {
             c.storeChecks.checks["POST /api/v1/comments"] = [
                 StoreCheck(store: "comments_db", read: .query(try SelectStatement(validating: "SELECT id, body, score FROM comments WHERE id = ?"), params: [try ValueSource(parsing: "$.id")])),
                 StoreCheck(store: "comments_cache", read: .key(try KeyTemplate(parsing: "comment:{$.id}"))),
-                StoreCheck(store: "comment_events", read: .event(path: JSONPointer(tokens: ["data", "comment_id"]), equals: try ValueSource(parsing: "$.id"), within: .seconds(2))),
+                StoreCheck(
+                    store: "comment_events", read: .event(path: JSONPointer(tokens: ["data", "comment_id"]), equals: try ValueSource(parsing: "$.id"), within: .seconds(2)),
+                    // Legacy's consumer, as a command: it needs a numeric score.
+                    consumerCheck: ["sh", "-c", #"grep -q '"score":[0-9]' || { echo 'score is not a number' >&2; exit 3; }"#]
+                ),
             ]
             c.storeChecks.timeout = TestTiming.scaled(.seconds(2))
         }) { serve in
@@ -142,8 +159,17 @@ struct StoreCheckEndToEndTests {
                 Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.score", kind: "type_changed"),
                 Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.author", kind: "missing_in_candidate"),
                 Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.writer", kind: "extra_in_candidate"),
+                // Legacy's consumers cannot read the candidate's event: the shape learned from legacy's events…
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.score", kind: "consumer_incompatible"),
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$.data.author", kind: "consumer_incompatible"),
+                // …and the consumer's own check.
+                Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$", kind: "consumer_incompatible"),
                 Finding(requestID: "no_event", route: "POST /api/v1/comments @comment_events", field: "$", kind: "missing_in_candidate"),
             ])
+            let said = try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
+                try await database.query("SELECT candidate_value FROM discrepancies WHERE kind = 'consumer_incompatible' AND field = '$'", []).map { $0.string(0) ?? "" }
+            }
+            #expect(said.count == 1 && said[0].contains("exit 3: score is not a number"), "the consumer's own words are the evidence: \(said)")
             let clean = stores.filter { $0.requestID == "none" }
             #expect(clean.count == 3 && clean.allSatisfy { $0.outcome == "match" }, "\(clean)")
 
@@ -155,6 +181,137 @@ struct StoreCheckEndToEndTests {
         try await candidate.shutdown()
         try await legacyService.database.close()
         try await candidateService.database.close()
+    }
+
+    /// Both services, their upstreams and the stores they write, for tests that configure their own checks.
+    struct Services {
+        let legacyService: CommentService
+        let candidateService: CommentService
+        let legacy: ScriptedUpstream
+        let candidate: ScriptedUpstream
+        let stream: String
+
+        static func start(directory: String, candidateMemcachedPort: Int? = nil) async throws -> Services {
+            let stream = "comment-events-\(UUID().uuidString.prefix(8))"
+            let base = Int.random(in: 1_000_000..<900_000_000)
+            let legacyService = try await CommentService(directory: directory, name: "legacy", firstID: base, redisDatabase: 1, stream: stream, candidate: false)
+            let candidateService = try await CommentService(
+                directory: directory, name: "sister", firstID: base + 50_000, redisDatabase: 2, stream: stream, candidate: true, memcachedPort: candidateMemcachedPort
+            )
+            let legacy = try await ScriptedUpstream { _ in .work { await legacyService.handle($0) } }
+            let candidate = try await ScriptedUpstream { _ in .work { await candidateService.handle($0) } }
+            return Services(legacyService: legacyService, candidateService: candidateService, legacy: legacy, candidate: candidate, stream: stream)
+        }
+
+        func stop() async throws {
+            try await self.legacy.shutdown()
+            try await self.candidate.shutdown()
+            try await self.legacyService.database.close()
+            try await self.candidateService.database.close()
+        }
+
+        static func write(_ serve: ServeHarness, plant: String, text: String) async throws -> RawResponse? {
+            let body = #"{"body":"\#(text)","plant":"\#(plant)"}"#
+            let bytes = try await RawHTTPClient.exchange(
+                "POST /api/v1/comments HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nX-Request-Id: \(plant)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)",
+                port: serve.proxyPort
+            )
+            return RawResponse(parsing: bytes)
+        }
+    }
+
+    static func writeRoute() throws -> ServeConfiguration.Route {
+        var route = ServeConfiguration.Route(template: try RouteTemplate(parsing: "POST /api/v1/comments"))
+        route.mirrorWrites = true
+        return route
+    }
+
+    @Test("a production write to the record between the write and the check is a race, not a regression")
+    func productionWriteIsARace() async throws {
+        let directory = try ServeHarness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let services = try await Services.start(directory: directory)
+        try await ServeHarness.with(legacy: services.legacy, candidate: services.candidate, configure: { c, directory in
+            try "rules:\n  - route: POST /api/v1/comments\n    ignore: [$.id]\n  - store: comments_db\n    ignore: [$.id]\n"
+                .write(toFile: directory + "/rules/rules.yml", atomically: true, encoding: .utf8)
+            c.routes = [try Self.writeRoute()]
+            c.storeChecks.stores = [
+                "comments_db": StoreDefinition(name: "comments_db", kind: .sqlite, legacy: services.legacyService.databasePath, candidate: services.candidateService.databasePath),
+            ]
+            c.storeChecks.checks["POST /api/v1/comments"] = [
+                StoreCheck(
+                    store: "comments_db",
+                    read: .query(try SelectStatement(validating: "SELECT id, body, updated_at FROM comments WHERE id = ?"), params: [try ValueSource(parsing: "$.id")]),
+                    version: JSONPointer(tokens: ["updated_at"]), versionFrom: try ValueSource(parsing: "$.updated_at")
+                ),
+            ]
+        }) { serve in
+            #expect(try await Services.write(serve, plant: "production_write", text: "hello")?.status == 201)
+            #expect(try await Services.write(serve, plant: "none", text: "calm")?.status == 201)
+            _ = try await serve.waitForRows(4, timeout: .seconds(30))
+            let classified = try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
+                try await database.query(
+                    "SELECT c.request_id, d.field, d.classification FROM discrepancies d JOIN comparisons c ON c.id = d.comparison_id WHERE c.store = 'comments_db'", []
+                ).map { "\($0.string(0) ?? "") \($0.string(1) ?? "") \($0.string(2) ?? "")" }
+            }
+            #expect(Set(classified) == ["production_write $.body race", "production_write $.updated_at race"], "\(classified)")
+            let metrics = try await serve.metrics()
+            #expect(metrics.value("tapcompare_store_checks_total", ["store": "comments_db", "result": "race"]) == 1)
+        }
+        try await services.stop()
+    }
+
+    @Test("a store stopped mid-run costs only its own checks: counted by store, side and reason; the client and the other stores are unaffected")
+    func storeStoppedMidRun() async throws {
+        let directory = try ServeHarness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The candidate's cache is a memcached of its own, stopped after the first write.
+        let kv = directory + "/kv"
+        let output = try await runProcess([Paths.keyValueServersScript, "start", kv])
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("TAPCOMPARE_TEST_MEMCACHED=") }) else {
+            throw TestSetupError("kv-servers.sh printed no memcached address: \(output)")
+        }
+        let sisterCache = String(line.dropFirst("TAPCOMPARE_TEST_MEMCACHED=".count))
+        let services = try await Services.start(directory: directory, candidateMemcachedPort: Int(sisterCache.split(separator: ":").last ?? ""))
+        do {
+            try await ServeHarness.with(legacy: services.legacy, candidate: services.candidate, configure: { c, directory in
+                try "rules:\n  - route: POST /api/v1/comments\n    ignore: [$.id]\n  - store: [comments_db, comments_cache]\n    ignore: [$.id]\n"
+                    .write(toFile: directory + "/rules/rules.yml", atomically: true, encoding: .utf8)
+                c.routes = [try Self.writeRoute()]
+                c.storeChecks.stores = [
+                    "comments_db": StoreDefinition(name: "comments_db", kind: .sqlite, legacy: services.legacyService.databasePath, candidate: services.candidateService.databasePath),
+                    "comments_cache": StoreDefinition(name: "comments_cache", kind: .memcached, legacy: "127.0.0.1:\(try KeyValueSeed.memcachedPort())", candidate: sisterCache),
+                ]
+                c.storeChecks.checks["POST /api/v1/comments"] = [
+                    StoreCheck(store: "comments_db", read: .query(try SelectStatement(validating: "SELECT body FROM comments WHERE id = ?"), params: [try ValueSource(parsing: "$.id")])),
+                    StoreCheck(store: "comments_cache", read: .key(try KeyTemplate(parsing: "comment:{$.id}"))),
+                ]
+                c.storeChecks.timeout = TestTiming.scaled(.seconds(1))
+            }) { serve in
+                #expect(try await Services.write(serve, plant: "none", text: "before")?.status == 201)
+                _ = try await serve.waitForRows(3, timeout: .seconds(30))
+                _ = try await runProcess([Paths.keyValueServersScript, "stop", kv])
+                let started = ContinuousClock.now
+                let response = try await Services.write(serve, plant: "none", text: "after")
+                #expect(response?.status == 201, "the client's write is answered while a store is down")
+                #expect(ContinuousClock.now - started < TestTiming.scaled(.seconds(1)), "nothing on the request path waits for a store")
+                let rows = try await serve.waitForRows(6, timeout: .seconds(30))
+                let cache = rows.filter { $0.route.hasSuffix("@comments_cache") }
+                #expect(cache.map(\.outcome).sorted() == ["candidate_error", "match"], "\(cache)")
+                #expect(rows.filter { $0.route.hasSuffix("@comments_db") }.allSatisfy { $0.outcome == "match" })
+                let failure = try #require(cache.first { $0.outcome == "candidate_error" })
+                #expect(failure.reason?.hasPrefix("candidate_store_error: ") == true, "\(failure)")
+                let metrics = try await serve.metrics()
+                #expect(metrics.value("tapcompare_store_errors_total", ["store": "comments_cache", "side": "candidate"]) == 1)
+                #expect(metrics.value("tapcompare_store_errors_total", ["store": "comments_db"]) == 0)
+            }
+        } catch {
+            _ = try? await runProcess([Paths.keyValueServersScript, "stop", kv])
+            try? await services.stop()
+            throw error
+        }
+        _ = try? await runProcess([Paths.keyValueServersScript, "stop", kv])
+        try await services.stop()
     }
 
     struct Finding: Hashable, CustomStringConvertible {
