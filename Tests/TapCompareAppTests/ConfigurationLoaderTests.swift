@@ -1,7 +1,10 @@
+import Foundation
 import Testing
 import TapCompareCore
 import TapCompareLedger
+import TapCompareJSON
 import TapCompareMirroring
+import TapCompareStoreChecks
 @testable import TapCompareApp
 
 @Suite struct ConfigurationLoaderTests {
@@ -93,6 +96,68 @@ import TapCompareMirroring
         #expect(text.contains("routes[0].verify.id_from: '$..id' is neither path:NAME nor a single-value JSONPath"))
         #expect(text.contains("routes[0].verify.read: verify needs mirror_writes: true"))
         #expect(text.contains("race.version_path: '$.items[*].v' is not a single-value JSONPath"))
+    }
+
+    @Test func storesAndTheirChecksAreReadAsTheExampleDocumentsThem() throws {
+        // The commented-out `stores:` blocks of tapcompare.example.yml, uncommented (prose stays a comment).
+        let example = try String(contentsOfFile: Self.repoRoot + "/tapcompare.example.yml", encoding: .utf8)
+        var indent: String?
+        let yaml = example.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            let text = String(line)
+            if text.trimmingCharacters(in: .whitespaces).hasPrefix("# stores:") { indent = String(text.prefix { $0 == " " }) }
+            guard let prefix = indent else { return text }
+            guard text.hasPrefix(prefix + "# ") else {
+                indent = nil
+                return text
+            }
+            let rest = text.dropFirst(prefix.count + 2)
+            return rest.hasPrefix("stores") || rest.hasPrefix(" ") ? prefix + rest : text
+        }.joined(separator: "\n")
+        let c = try ConfigurationLoader.load(yaml: yaml, file: "example-with-stores.yml")
+        #expect(c.storeChecks.stores.keys.sorted() == ["comment_events", "comments_cache", "comments_db", "local"])
+        #expect(c.storeChecks.stores["comment_events"]?.stream == "comment-events")
+        #expect(c.storeChecks.stores["comments_cache"]?.kind == .memcached)
+        #expect(c.storeChecks.maxInFlight == 16 && c.storeChecks.queueCapacity == 1000)
+        #expect(c.storeChecks.timeout == .seconds(2) && c.storeChecks.recheckDelay == .milliseconds(200))
+        let checks = try #require(c.storeChecks.checks["POST /api/v1/comments"])
+        #expect(checks.map(\.store) == ["comments_db", "comments_cache", "comment_events"])
+        #expect(checks[0].version == JSONPointer(tokens: ["updated_at"]))
+        #expect(checks[2].consumerCheck == ["python3", "consumers/check_comment_event.py"])
+        #expect(c.routes[1].verify?.read?.name == "GET /api/v1/comments/{id}", "the HTTP read-back stays beside the store checks")
+    }
+
+    @Test func storeMistakesNameTheFileTheKeyAndTheFix() {
+        let yaml = """
+            stores:
+              comments_db: { kind: postgres, legacy: "postgres://ro@db/app", candidate: "postgres://ro@sister/app" }
+              cache: { kind: memcache, legacy: "a:1", candidate: "b:1" }
+              events: { kind: redis_stream, legacy: "redis://a", candidate: "redis://b" }
+            routes:
+              - route: POST /api/v1/comments
+                mirror_writes: true
+                verify:
+                  stores:
+                    - { store: comments_db, query: "DELETE FROM comments WHERE id = $1", params: [$.id] }
+                    - { store: comments_db, query: "SELECT * FROM comments; DROP TABLE comments", params: [$.id] }
+                    - { store: comments_db, query: "SELECT * FROM comments WHERE id = $1 FOR UPDATE", params: [$.id] }
+                    - { store: coments_db, query: "SELECT 1" }
+                    - { store: comments_db, query: "SELECT 1", params: [$..id] }
+              - route: PUT /api/v1/comments/{id}
+                verify:
+                  stores:
+                    - { store: comments_db, query: "SELECT 1" }
+            """
+        let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: yaml, file: "s.yml") }
+        let text = error?.description ?? ""
+        #expect(text.contains("s.yml:3:18: stores.cache.kind: 'memcache' is not a store kind; write one of postgres, sqlite, redis, redis_stream, memcached"), "\(text)")
+        #expect(text.contains("stores.events.stream: a redis_stream store needs 'stream:'"))
+        #expect(text.contains("s.yml:10:40: routes[0].verify.stores[0].query: the query starts with 'DELETE' at character 1"), "\(text)")
+        #expect(text.contains("routes[0].verify.stores[1].query: a second statement after ';' at character 23"))
+        #expect(text.contains("routes[0].verify.stores[2].query: 'UPDATE' at character 42 can write, lock rows or change the session"))
+        #expect(text.contains("routes[0].verify.stores[3].store: 'coments_db' is not declared under stores: did you mean 'comments_db'?"))
+        #expect(text.contains("routes[0].verify.stores[4].params: '$..id' is not a value source"))
+        #expect(text.contains("routes[1].verify.stores: verify needs mirror_writes: true"))
+        #expect(!text.contains("unknown key"), "a mistake in one key does not make its neighbours unknown: \(text)")
     }
 
     @Test func defaultsApplyToAnEmptyFile() throws {

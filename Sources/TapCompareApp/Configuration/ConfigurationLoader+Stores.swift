@@ -19,6 +19,9 @@ extension ConfigurationLoader {
             guard let name = key.string, !name.isEmpty else { continue }
             let s = YAMLMappingReader(file: r.file, prefix: "stores.\(name)", node: value, collector: r.sharedCollector)
             defer { s.rejectUnknownKeys() }
+            let legacy = s.string("legacy")
+            let candidate = s.string("candidate")
+            let stream = s.string("stream")
             guard let kindText = s.string("kind") else {
                 s.fail("kind", value, "each store needs 'kind:' (\(kinds))")
                 continue
@@ -27,11 +30,10 @@ extension ConfigurationLoader {
                 s.fail("kind", s.node("kind"), "'\(kindText)' is not a store kind; write one of \(kinds)")
                 continue
             }
-            guard let legacy = s.string("legacy"), let candidate = s.string("candidate") else {
+            guard let legacy, let candidate else {
                 s.fail("legacy", value, "each store needs 'legacy:' and 'candidate:' (production's store and the candidate's sister store)")
                 continue
             }
-            let stream = s.string("stream")
             if kind == .redisStream && stream == nil {
                 s.fail("stream", value, "a redis_stream store needs 'stream:' (the stream's key, e.g. comment-events)")
                 continue
@@ -50,7 +52,13 @@ extension ConfigurationLoader {
         for (index, node) in nodes.enumerated() {
             let s = YAMLMappingReader(file: vr.file, prefix: vr.dotted("stores[\(index)]"), node: node, collector: vr.sharedCollector)
             defer { s.rejectUnknownKeys() }
-            guard let name = s.string("store") else {
+            let name = s.string("store")
+            let sql = s.string("query")
+            let paramTexts = s.strings("params")
+            let keyText = s.string("key")
+            let match = s.mapping("match")
+            let within = s.duration("within")
+            guard let name else {
                 s.fail("store", node, "each check needs 'store:', a name declared under stores:")
                 continue
             }
@@ -90,46 +98,71 @@ extension ConfigurationLoader {
                     checks[checks.count - 1].consumerCheck = consumerCheck?.isEmpty == false ? consumerCheck : nil
                 }
             }
-            do throws(StoreConfigurationError) {
-                switch definition.kind {
-                case .postgres, .sqlite:
-                    guard let sql = s.string("query") else {
-                        s.fail("query", node, "a \(definition.kind.rawValue) check needs 'query:', one SELECT such as \"SELECT * FROM comments WHERE id = \(definition.kind == .postgres ? "$1" : "?")\"")
-                        continue
-                    }
-                    let statement: SelectStatement
-                    do throws(StoreConfigurationError) {
-                        statement = try SelectStatement(validating: sql)
-                    } catch {
-                        s.fail("query", s.node("query"), error.description)
-                        continue
-                    }
-                    let params = try (s.strings("params") ?? []).map { text throws(StoreConfigurationError) in try ValueSource(parsing: text) }
-                    checks.append(StoreCheck(store: name, read: .query(statement, params: params)))
-                case .redis, .memcached:
-                    guard let key = s.string("key") else {
-                        s.fail("key", node, "a \(definition.kind.rawValue) check needs 'key:', e.g. \"comment:{$.id}\"")
-                        continue
-                    }
-                    checks.append(StoreCheck(store: name, read: .key(try KeyTemplate(parsing: key))))
-                case .redisStream:
-                    guard let match = s.mapping("match"), let pathText = match.string("path"), let equals = match.string("equals") else {
-                        s.fail("match", node, "a redis_stream check needs 'match: { path: $.comment_id, equals: $.id }' (the event's field and the write's value)")
-                        continue
-                    }
-                    match.rejectUnknownKeys()
-                    guard let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) else {
-                        s.fail("match", match.node("path"), "'\(pathText)' is not a single-value JSONPath into the event, such as $.comment_id")
-                        continue
-                    }
-                    let within = s.duration("within") ?? .seconds(2)
-                    checks.append(StoreCheck(store: name, read: .event(path: pointer, equals: try ValueSource(parsing: equals), within: within)))
+            switch definition.kind {
+            case .postgres, .sqlite:
+                Self.refuse(s, ["key": keyText != nil, "match": match != nil, "within": within != nil], kind: definition.kind)
+                guard let sql else {
+                    s.fail("query", node, "a \(definition.kind.rawValue) check needs 'query:', one SELECT such as \"SELECT * FROM comments WHERE id = \(definition.kind == .postgres ? "$1" : "?")\"")
+                    continue
                 }
-            } catch {
-                s.fail("store", node, error.description)
+                let statement: SelectStatement
+                do throws(StoreConfigurationError) {
+                    statement = try SelectStatement(validating: sql)
+                } catch {
+                    s.fail("query", s.node("query"), error.description)
+                    continue
+                }
+                let params: [ValueSource]
+                do throws(StoreConfigurationError) {
+                    params = try (paramTexts ?? []).map { text throws(StoreConfigurationError) in try ValueSource(parsing: text) }
+                } catch {
+                    s.fail("params", s.node("params"), error.description)
+                    continue
+                }
+                checks.append(StoreCheck(store: name, read: .query(statement, params: params)))
+            case .redis, .memcached:
+                Self.refuse(s, ["query": sql != nil, "params": paramTexts != nil, "match": match != nil, "within": within != nil], kind: definition.kind)
+                guard let key = keyText else {
+                    s.fail("key", node, "a \(definition.kind.rawValue) check needs 'key:', e.g. \"comment:{$.id}\"")
+                    continue
+                }
+                do throws(StoreConfigurationError) {
+                    checks.append(StoreCheck(store: name, read: .key(try KeyTemplate(parsing: key))))
+                } catch {
+                    s.fail("key", s.node("key"), error.description)
+                }
+            case .redisStream:
+                Self.refuse(s, ["query": sql != nil, "params": paramTexts != nil, "key": keyText != nil], kind: definition.kind)
+                guard let match, let pathText = match.string("path"), let equals = match.string("equals") else {
+                    s.fail("match", node, "a redis_stream check needs 'match: { path: $.comment_id, equals: $.id }' (the event's field and the write's value)")
+                    continue
+                }
+                match.rejectUnknownKeys()
+                guard let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) else {
+                    s.fail("match", match.node("path"), "'\(pathText)' is not a single-value JSONPath into the event, such as $.comment_id")
+                    continue
+                }
+                do throws(StoreConfigurationError) {
+                    checks.append(StoreCheck(store: name, read: .event(path: pointer, equals: try ValueSource(parsing: equals), within: within ?? .seconds(2))))
+                } catch {
+                    match.fail("equals", match.node("equals"), error.description)
+                }
             }
         }
         return checks
+    }
+
+    /// Keys given that the store's kind does not read by.
+    private static func refuse(_ s: YAMLMappingReader, _ given: [String: Bool], kind: StoreKind) {
+        for (key, present) in given.sorted(by: { $0.key < $1.key }) where present {
+            let owner: String
+            switch key {
+            case "query", "params": owner = "postgres and sqlite stores (a SELECT)"
+            case "key": owner = "redis and memcached stores"
+            default: owner = "redis_stream stores (an event)"
+            }
+            s.fail(key, s.node(key), "'\(key)' is for \(owner), and this store is kind \(kind.rawValue)")
+        }
     }
 
     static func singleValuePointer(_ path: JSONPath) -> JSONPointer? {
