@@ -315,6 +315,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TapCompareStoreChecksTests",
+            dependencies: [
+                "TapCompareStoreChecks", "TapCompareLedger", "TapCompareJSON", "TapCompareTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TapCompareProxyTests",
             dependencies: [
                 "TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport",

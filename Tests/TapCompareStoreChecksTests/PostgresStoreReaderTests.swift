@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TapCompareJSON
+import TapCompareLedger
+import TapCompareTestSupport
+import Testing
+@testable import TapCompareStoreChecks
+
+/// The PostgreSQL reader against the real server `scripts/test.sh` starts: rows become typed JSON, and a check
+/// can never write, even through a function in a SELECT.
+@Suite(
+    "PostgreSQL store reader",
+    .enabled(if: ProcessInfo.processInfo.environment["TAPCOMPARE_TEST_POSTGRES_URL"] != nil || ProcessInfo.processInfo.environment["CI"] != nil,
+             "TAPCOMPARE_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)"),
+    .timeLimit(.minutes(TestTiming.minutes(1)))
+)
+struct PostgresStoreReaderTests {
+    static let url: String? = ProcessInfo.processInfo.environment["TAPCOMPARE_TEST_POSTGRES_URL"]
+
+    /// A table of its own in the suite's database, created and filled through PostgresNIO directly.
+    func withTable(_ body: (PostgresStoreReader, String) async throws -> Void) async throws {
+        let urlText = try #require(Self.url, "TAPCOMPARE_TEST_POSTGRES_URL")
+        guard case .postgres(let postgres) = try LedgerURL(parsing: urlText).backend else { throw TestSetupError("not a postgres URL") }
+        let table = "store_check_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let logger = Logger(label: "test")
+        let admin = PostgresClient(configuration: postgres.clientConfiguration(), backgroundLogger: logger)
+        let reader = try PostgresStoreReader(url: urlText, maxConnections: 2, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await admin.run() }
+            group.addTask { await reader.run() }
+            defer { group.cancelAll() }
+            try await admin.query(PostgresQuery(unsafeSQL: """
+                CREATE TABLE \(table) (id bigint PRIMARY KEY, body text, score numeric, ratio double precision, big bigint,
+                    created_at timestamptz, meta jsonb, tags text[], raw bytea, flag boolean, updated_at integer)
+                """))
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE \(table)_seq OWNED BY NONE"))
+            try await admin.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO \(table) VALUES (1, 'hello  ', 12345678901234567890.125, 0.1, 9007199254740993,
+                    '2026-12-04 12:00:00.5+00', '{"a": {"b": [1, 2.50]}}', '{x,y}', '\\x0102ff', true, 1)
+                """))
+            do {
+                try await body(reader, table)
+            } catch {
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
+                throw error
+            }
+            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
+        }
+    }
+
+    @Test("a row becomes an object keyed by column: exact numerics, RFC 3339 times, nested jsonb, arrays")
+    func typedRow() async throws {
+        try await self.withTable { reader, table in
+            let statement = try SelectStatement(validating: "SELECT * FROM \(table) WHERE id = $1")
+            let reading = try await reader.read(.query(statement, binds: [.integer(1)]), timeout: .seconds(5))
+            guard case .found(let row) = reading else { Issue.record("no row: \(reading)"); return }
+            #expect(row.value(at: JSONPointer(tokens: ["body"])) == .string("hello  "))
+            #expect(row.value(at: JSONPointer(tokens: ["score"]))?.numberValue?.text == "12345678901234567890.125", "numeric keeps every digit")
+            #expect(row.value(at: JSONPointer(tokens: ["big"]))?.numberValue?.text == "9007199254740993", "bigint beyond 2^53 stays exact")
+            #expect(row.value(at: JSONPointer(tokens: ["created_at"]))?.stringValue?.hasPrefix("2026-12-04T12:00:00.5") == true)
+            #expect(row.value(at: JSONPointer(tokens: ["meta", "a", "b", "1"]))?.numberValue?.text == "2.50")
+            #expect(row.value(at: JSONPointer(tokens: ["tags"])) == .array([.string("x"), .string("y")]))
+            #expect(row.value(at: JSONPointer(tokens: ["flag"])) == .bool(true))
+            guard case .object(let object) = row else { Issue.record("not an object"); return }
+            #expect(object.members.map(\.key) == ["id", "body", "score", "ratio", "big", "created_at", "meta", "tags", "raw", "flag", "updated_at"], "column order kept")
+            #expect(try await reader.read(.query(statement, binds: [.integer(2)]), timeout: .seconds(5)) == .missing)
+        }
+    }
+
+    @Test("a check runs read-only: a function that writes is refused by the server, and the row is unchanged")
+    func readOnly() async throws {
+        try await self.withTable { reader, table in
+            // Passes the start-up check (it is one SELECT) but would write: the read-only transaction stops it.
+            let sneaky = try SelectStatement(validating: "SELECT * FROM \(table), LATERAL (SELECT nextval('\(table)_seq')) s WHERE id = $1")
+            let error = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(sneaky, binds: [.integer(1)]), timeout: .seconds(5)) }
+            #expect(error?.reason == "query_failed")
+            #expect(error?.message.contains("read-only transaction") == true, "\(error?.message ?? "")")
+            let slow = try SelectStatement(validating: "SELECT pg_sleep(5), id FROM \(table) WHERE id = $1")
+            let timeout = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(slow, binds: [.integer(1)]), timeout: .milliseconds(300)) }
+            #expect(timeout?.reason == "timeout", "the statement timeout stops a slow query on the server")
+        }
+    }
+}
