@@ -34,7 +34,7 @@ struct PostgresStoreReaderTests {
                 CREATE TABLE \(table) (id bigint PRIMARY KEY, body text, score numeric, ratio double precision, big bigint,
                     created_at timestamptz, meta jsonb, tags text[], raw bytea, flag boolean, updated_at integer)
                 """))
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE \(table)_seq OWNED BY NONE"))
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE \(table)_seq OWNED BY \(table).id"))
             try await admin.query(PostgresQuery(unsafeSQL: """
                 INSERT INTO \(table) VALUES (1, 'hello  ', 12345678901234567890.125, 0.1, 9007199254740993,
                     '2026-12-04 12:00:00.5+00', '{"a": {"b": [1, 2.50]}}', '{x,y}', '\\x0102ff', true, 1)
