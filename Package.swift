@@ -239,7 +239,7 @@ let package = Package(
         .executableTarget(
             name: "tapcompare",
             dependencies: [
-                "TapCompareApp",
+                "TapCompareApp", "TapCompareStoreChecks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -347,7 +347,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TapCompareCaptureTests",
-            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: [
+                "TapCompareCapture", "TapCompareApp", "TapCompareStoreChecks", "TapCompareTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -5,3 +5,11 @@ import TapCompareCore
 public protocol ReplayComparing: Sendable {
     func compare(_ exchange: Exchange) -> ComparisonRecord
 }
+
+/// More comparisons made after one replayed exchange, from what it changed elsewhere: the store checks of a
+/// replayed write (`replay --config` with `verify.stores:`).
+public protocol ReplayFollowUp: Sendable {
+    /// The comparisons to record after `exchange` (both sides answered), awaited before the replay moves on so
+    /// a CI run's verdict includes them. Empty when there is nothing to check.
+    func records(after exchange: Exchange, comparator: any ReplayComparing) async -> [ComparisonRecord]
+}

@@ -57,10 +57,12 @@ public struct ReplayRun: Sendable {
     /// - Parameters:
     ///   - sink: where comparisons go (the ledger writer), `nil` for none.
     ///   - sinkIsBusy: when it returns `true` no new request starts (the ledger's queue is filling up).
+    ///   - followUp: more comparisons after each replayed exchange (the store checks of writes).
     public func run(
         comparator: any ReplayComparing,
         sink: (any ComparisonRecordSink)?,
         sinkIsBusy: (@Sendable () -> Bool)? = nil,
+        followUp: (any ReplayFollowUp)? = nil,
         logger: Logger
     ) async throws(ReplayError) -> Result {
         let records = try Self.read(self.captures)
@@ -70,6 +72,7 @@ public struct ReplayRun: Sendable {
             CaptureNoiseLearner(configuration: $0, comparator: comparator).learn(from: items.filter { $0.skipReason == nil }.map(\.exchange))
         }
         replayer.noiseModel = learned?.model
+        replayer.followUp = followUp
         let toSend = items.filter { $0.skipReason == nil }.count
         let progress = ReplayProgress(total: items.count)
         let summary: ReplaySummary

@@ -25,6 +25,8 @@ public struct Replayer: Sendable {
     private let logger: Logger
     /// Learned noise (from the capture, see ``CaptureNoiseLearner``), applied to comparisons without a baseline.
     public var noiseModel: NoiseModel?
+    /// Comparisons made after each replayed exchange (store checks of writes), `nil` for none.
+    public var followUp: (any ReplayFollowUp)?
 
     public init(
         configuration: ReplayConfiguration,
@@ -81,7 +83,7 @@ public struct Replayer: Sendable {
         var summary = ReplaySummary()
         let clock = ContinuousClock()
         let start = clock.now
-        await withTaskGroup(of: (Int, String, ComparisonRecord).self) { group in
+        await withTaskGroup(of: (Int, String, [ComparisonRecord]).self) { group in
             var inFlight = 0
             var started = 0
             // A candidate that refuses every connection would otherwise be tried for every exchange of a large
@@ -97,6 +99,10 @@ public struct Replayer: Sendable {
                     || (record.outcome == .mismatch && record.discrepancies.contains { $0.classification == .regression })
                 progress?.completed(failing: failing)
             }
+            func foldAll(_ result: (Int, String, [ComparisonRecord])) {
+                let (index, uri, records) = result
+                for record in records { fold((index, uri, record)) }
+            }
             for item in items {
                 if summary.responsesReceived == 0, failuresWithoutResponse >= giveUpAfter {
                     let reason = SkipReason("candidate_unreachable")
@@ -109,7 +115,7 @@ public struct Replayer: Sendable {
                 }
                 while inFlight >= max(1, self.configuration.concurrency), let result = await group.next() {
                     inFlight -= 1
-                    fold(result)
+                    foldAll(result)
                 }
                 // The ledger's writer never blocks its callers and drops when its queue is full; a replay has no
                 // client waiting, so it slows down instead of losing comparisons.
@@ -123,17 +129,22 @@ public struct Replayer: Sendable {
                 started += 1
                 inFlight += 1
                 group.addTask {
-                    let record = await self.replay(item.exchange, client: client)
-                    return (item.captureIndex, item.exchange.request.uri, record)
+                    let (record, exchange) = await self.replay(item.exchange, client: client)
+                    var records = [record]
+                    if let followUp = self.followUp, let exchange {
+                        records += await followUp.records(after: exchange, comparator: self.comparator)
+                    }
+                    return (item.captureIndex, item.exchange.request.uri, records)
                 }
             }
-            for await result in group { fold(result) }
+            for await result in group { foldAll(result) }
         }
         await client.shutdown()
         return summary
     }
 
-    private func replay(_ captured: Exchange, client: ReplayClient) async -> ComparisonRecord {
+    /// The comparison of one replayed exchange, and the exchange itself when both sides answered.
+    private func replay(_ captured: Exchange, client: ReplayClient) async -> (ComparisonRecord, Exchange?) {
         var secondLegacy: CandidateResult?
         var exchange = captured
         exchange.id = UUID.v7()
@@ -156,17 +167,17 @@ public struct Replayer: Sendable {
                 exchange.legacy = snapshot
                 exchange.legacyLatency = latency
             case .failed(let reason, _):
-                return self.skippedRecord(exchange, reason: .legacyError, detail: "legacy: \(reason)")
+                return (self.skippedRecord(exchange, reason: .legacyError, detail: "legacy: \(reason)"), nil)
             case .timedOut:
-                return self.skippedRecord(exchange, reason: .legacyError, detail: "legacy timed out")
+                return (self.skippedRecord(exchange, reason: .legacyError, detail: "legacy timed out"), nil)
             case .skipped(let reason):
-                return self.skippedRecord(exchange, reason: reason)
+                return (self.skippedRecord(exchange, reason: reason), nil)
             }
         } else {
             exchange.candidate = await client.send(exchange.request, to: self.configuration.candidate, extraHeaders: extra)
         }
         if case .skipped(let reason) = exchange.candidate {
-            return self.skippedRecord(exchange, reason: reason)
+            return (self.skippedRecord(exchange, reason: reason), nil)
         }
         var record = self.comparator.compare(exchange)
         if case .response = secondLegacy, !record.discrepancies.isEmpty {
@@ -183,7 +194,7 @@ public struct Replayer: Sendable {
                 record.discrepancies, route: record.route, evidence: .init(), noiseModel: model
             )
         }
-        return record
+        return (record, exchange)
     }
 
     private func skippedRecord(_ exchange: Exchange, reason: SkipReason, detail: String? = nil) -> ComparisonRecord {

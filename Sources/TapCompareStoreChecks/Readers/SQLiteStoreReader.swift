@@ -19,7 +19,10 @@ final class SQLiteStoreReader: StoreSideReader {
     }
 
     func close() async {
-        if let connection = await self.connection.take() { try? await connection.close() }
+        guard let connection = await self.connection.take() else { return }
+        // In a task of its own: SQLiteNIO does nothing for a cancelled caller, and a connection left open when it
+        // is released is a fatal error in its deinit (a service stopped by cancellation closes from one).
+        await Task { try? await connection.close() }.value
     }
 
     private func open() async throws(StoreReadError) -> SQLiteConnection {

@@ -350,3 +350,18 @@ extension StoreReading {
         return ResponseSnapshot(status: .ok, headers: headers, body: self.body ?? ByteBuffer())
     }
 }
+
+extension StoreCheckService {
+    /// Runs the store checks of `exchange`'s route now and returns their comparisons, for a caller that waits
+    /// for them (a replay's verdict must include them) instead of queueing. The service must be running (its
+    /// PostgreSQL pools do).
+    public func checkNow(_ exchange: Exchange, comparator: TapCompareComparison.Comparator) async -> [ComparisonRecord] {
+        guard let checks = self.configuration.checks[exchange.route], !checks.isEmpty else { return [] }
+        var records: [ComparisonRecord] = []
+        for check in checks {
+            guard let definition = self.configuration.stores[check.store] else { continue }
+            records.append(await self.check(Work(exchange: exchange, check: check, definition: definition, comparator: comparator, deliver: { _ in })))
+        }
+        return records
+    }
+}

@@ -5,6 +5,8 @@ import TapCompareCapture
 import TapCompareComparison
 import TapCompareCore
 import TapCompareMirroring
+import TapCompareApp
+import TapCompareStoreChecks
 
 /// `tapcompare replay`: replays captured traffic against a candidate in CI and gives a verdict.
 struct ReplayCommand: AsyncParsableCommand {
@@ -15,7 +17,9 @@ struct ReplayCommand: AsyncParsableCommand {
             Each captured request is sent to the candidate and its response compared, with the same engine and \
             rules as `serve`, against the recorded legacy response (or a live legacy with --legacy). Captured \
             writes (POST, PUT, PATCH, DELETE) are skipped unless --include-writes is given; then they carry \
-            `X-Tap-Compare: shadow`. Every comparison is recorded in the ledger with the run's id.
+            `X-Tap-Compare: shadow`. Every comparison is recorded in the ledger with the run's id. With --config, \
+            the stores a replayed write lands in are checked as `serve` checks them (`stores:` and each route's \
+            `verify.stores:`), and those comparisons count in the verdict too.
             """
     )
 
@@ -55,8 +59,11 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Learned noise: the longest time between two captures of one read for them to count as a pair (default 10s).")
     var noisePairWindow: String?
 
-    @Option(help: "The diff-rules directory. Default: diff-rules when it exists.")
+    @Option(help: "The diff-rules directory. Default: the --config file's rules, else diff-rules when it exists.")
     var rules: String?
+
+    @Option(help: "A serve configuration file whose stores: and routes' verify.stores: are checked after each replayed write (needs --include-writes).")
+    var config: String?
 
     @Option(help: "The ledger: sqlite:PATH or postgres://user:pass@host:port/db. Default: sqlite:tapcompare.sqlite.")
     var ledger: String?
@@ -98,19 +105,38 @@ struct ReplayCommand: AsyncParsableCommand {
         let started: ReplayRun
         let ledgerURL = self.ledger ?? "sqlite:tapcompare.sqlite"
         let comparator: any ReplayComparing
-        do {
-            started = try self.makeRun()
-            comparator = try ReplayComparators.make(rulesDirectory: self.rulesDirectory())
-        } catch {
-            throw Self.fail("\(error)")
-        }
         var configuredLogger = Logger(label: "tapcompare.replay")
         configuredLogger.logLevel = .warning
         let logger = configuredLogger
+        var storeChecks: StoreCheckService?
+        do {
+            started = try self.makeRun()
+            let serveConfiguration = try self.config.map { path throws(ReplayError) in try Self.loadConfiguration(path) }
+            comparator = try ReplayComparators.make(rulesDirectory: self.rules ?? serveConfiguration?.rules ?? self.defaultRulesDirectory())
+            if let serveConfiguration, serveConfiguration.storeChecks.isEnabled {
+                guard self.includeWrites else {
+                    throw ReplayError.badArgument("--config \(self.config ?? ""): its store checks follow writes; add --include-writes to replay them")
+                }
+                do {
+                    storeChecks = try StoreCheckService(configuration: serveConfiguration.storeChecks, logger: logger)
+                } catch {
+                    throw ReplayError.badArgument("--config \(self.config ?? ""): stores: \(error)")
+                }
+            }
+        } catch {
+            throw Self.fail("\(error)")
+        }
+        let followUp = storeChecks
         let result: ReplayRun.Result
         do {
-            result = try await ReplayLedger.withSink(url: ledgerURL, logger: logger) { sink, isBusy in
-                try await started.run(comparator: comparator, sink: sink, sinkIsBusy: isBusy, logger: logger)
+            result = try await withThrowingTaskGroup(of: ReplayRun.Result?.self) { group in
+                // The store checks' connections (PostgreSQL pools) live as long as the replay.
+                if let followUp { group.addTask { try await followUp.run(); return nil } }
+                let result = try await ReplayLedger.withSink(url: ledgerURL, logger: logger) { sink, isBusy in
+                    try await started.run(comparator: comparator, sink: sink, sinkIsBusy: isBusy, followUp: followUp, logger: logger)
+                }
+                group.cancelAll()
+                return result
             }
         } catch {
             throw Self.fail("\(error)")
@@ -125,8 +151,16 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    private func rulesDirectory() -> String? {
-        if let rules = self.rules { return rules }
+    /// The serve configuration of `--config`, validated as `serve` validates it.
+    private static func loadConfiguration(_ path: String) throws(ReplayError) -> ServeConfiguration {
+        do {
+            return try ConfigurationLoader.load(file: path)
+        } catch {
+            throw .badArgument("--config \(path):\n\(error.description)")
+        }
+    }
+
+    private func defaultRulesDirectory() -> String? {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: "diff-rules", isDirectory: &isDirectory) && isDirectory.boolValue ? "diff-rules" : nil
     }
