@@ -32,8 +32,10 @@ extension LedgerReportSource {
         guard try await self.stores.check(self.database) else { return [] }
         let d = self.dialect
         let discrepancies = d.table("discrepancies")
-        // The partition key narrows Postgres's probe to the comparison's day; SQLite ignores it.
-        let same = "d.comparison_id = c.id AND d.recorded_at = c.recorded_at"
+        // A comparison's discrepancies, by its id: on Postgres with the partition key too, so one day's partition
+        // is probed; on SQLite by id alone, the primary key's prefix (a time condition there steers the planner
+        // to the time index instead).
+        let same = d == .postgres ? "d.comparison_id = c.id AND d.recorded_at = c.recorded_at" : "d.comparison_id = c.id"
         var sql = SQLBuilder(d)
         sql.append("""
             SELECT route, store, outcome, why, lead_class, missing, count(*), \(d.timeText("min(recorded_at)")), \(d.timeText("max(recorded_at)"))
