@@ -252,6 +252,7 @@ def api(path):
 
 
 def run(tab):
+    global checks
     comments, posts = "GET /api/v1/comments/{id}", "GET /api/v1/posts/{id}/comments"
     ui = BASE + "/ui"
 
@@ -282,6 +283,37 @@ def run(tab):
         'id="forget-token"',
     ], absent=['id="forget-token" class="link" hidden'])
     tab.screenshot("overview")
+
+    # The write matrix: store checks have their own section, never a row of the HTTP routes table.
+    html = expect(tab, "overview-stores", [
+        'id="store-checks"', '<table class="store-matrix" data-write-route="POST /api/v1/comments">',
+        '<tr data-store="comment_events">', '<tr data-store="comments_cache">', '<tr data-store="comments_db">',
+    ], absent=['data-route="POST /api/v1/comments @'])
+    matrix = {"comment_events": [5, 5, 0, 0, 0, 0, 1, 0], "comments_cache": [6, 5, 1, 0, 0, 1, 0, 0], "comments_db": [6, 5, 1, 0, 0, 0, 0, 0]}
+    columns = ["compared", "matched", "regressions", "races", "noise", "missing", "errors", "skipped"]
+    for store, counts in matrix.items():
+        row = html[html.find(f'<tr data-store="{store}">'):]
+        row = row[:row.find("</tr>")]
+        for column, count in zip(columns, counts):
+            if f'data-column="{column}">{count}</td>' not in row:
+                raise CheckFailure(f"store matrix: {store} {column} is not {count}: {row}")
+            checks += 1
+    tab.screenshot("overview-stores", full_page=True)
+
+    # A store check names its write (a link, followed in the page); the write lists its store checks.
+    store_route = "POST /api/v1/comments @comments_db"
+    check_id = api("/api/v1/routes/" + enc(store_route) + "/fields/" + enc("$.body") + "/examples?since=all&limit=1")["examples"][0]["comparison_id"]
+    write_id = api("/api/v1/comparisons/" + check_id)["linked_comparison_id"]
+    tab.navigate(ui + "#/comparisons/" + check_id)
+    expect(tab, "store-check", ["<dt>Store</dt><dd><code>comments_db</code></dd>", '<dd class="write-link">', write_id])
+    tab.screenshot("store-check", full_page=True)
+    tab.evaluate("document.querySelector('dd.write-link a').click()")
+    if not tab.wait_for(f"location.hash === '#/comparisons/{write_id}'"):
+        raise CheckFailure("store check: following the write link did not open the write")
+    expect(tab, "write-store-checks", ['<ul class="store-checks">', '<li data-store="comments_db">', check_id, '<li data-store="comment_events">'])
+    tab.screenshot("write-store-checks", full_page=True)
+    tab.navigate(ui + "#/routes/" + enc(store_route))
+    expect(tab, "route-store", ['data-field="$.body"', '<span id="route-regressed">1 of 6</span>', '<tr data-store="comments_db">'])
 
     # The window picker: an empty custom range, then "everything" picked in the page's own select.
     tab.navigate(ui + "#/?from=2020-01-01&to=2020-01-02")

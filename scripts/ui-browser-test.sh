@@ -8,8 +8,8 @@
 # 2. The token path, as deployed: `tapcompare serve` with its admin listener on 0.0.0.0 (so `admin.token` is
 #    required) over that ledger. curl checks that the API refuses calls without the token and that the static UI
 #    shell loads without it; scripts/ui-browser-driver.py then takes one Chromium tab through the UI over the
-#    DevTools protocol (token form, overview, route, field, comparison, window picker, classification filter,
-#    mark as noise, a deep link), checking the DOM of each view and saving a screenshot.
+#    DevTools protocol (token form, overview, the store checks' write matrix, a store check and its write, route,
+#    field, comparison, window picker, classification filter, mark as noise, a deep link), checking the DOM of each view and saving a screenshot.
 # 3. The loopback path: `tapcompare ui` (no token) and `chromium --dump-dom` after the script has rendered.
 # 4. The self-contained HTML report, opened from a file.
 # Exits non-zero on the first failed check. Only chromium's own start-up failures are retried.
@@ -141,7 +141,8 @@ log "the HTML report, opened from a file"
 if grep -Eio '(src|href)="https?://[^"]*"' "$work/static-report.html" | head -n 1 | grep -q .; then fail "the HTML report references an external URL"; fi
 dump report "file://$work/static-report.html" \
   'id="mismatch-rate">31.43%</div>' '<code>$.request_id</code>' '<mark data-path="/score"><span class="jn">4</span></mark>' \
-  'aria-label="Latency percentiles per route, legacy against candidate"'
+  'aria-label="Latency percentiles per route, legacy against candidate"' \
+  '<section id="store-checks"><h2>Store checks</h2>' '<table class="store-matrix" data-write-route="POST /api/v1/comments">'
 timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --no-first-run \
   --user-data-dir="$work/shot-profile" --window-size=1400,1000 --screenshot="$shots/report.png" \
   "file://$work/static-report.html" >/dev/null 2>&1 || fail "report: screenshot failed"

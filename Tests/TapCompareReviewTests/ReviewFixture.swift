@@ -13,7 +13,8 @@ import TapCompareReview
 ///   (`body_too_large`). Latency legacy 10…100 ms, candidate 5…50 ms.
 /// - `GET /api/v1/posts/{id}/comments`: 6 compared, all mismatches on `$.request_id` (unique values both sides:
 ///   the noise suggestion), 2 of them also on `$.comments[*].score` twice each. Legacy 10…60 ms, candidate 20…120.
-/// - `POST /api/v1/comments`: 2 compared, both match.
+/// - `POST /api/v1/comments`: 2 compared, both match; then 11 store checks of those writes in three stores
+///   (``expectedMatrix``), recorded after every HTTP comparison.
 /// Gaps: 7 comparisons from `proxy-b` within the window, and 99 two days before it.
 struct ReviewFixture {
     static let t0 = LedgerTimeText.parse("2026-11-20T10:00:00.000Z")!
@@ -32,7 +33,8 @@ struct ReviewFixture {
         var n = 0
         var rng = SystemRandomNumberGenerator()
         func next(_ route: String, method: String, outcome: String, legacy: Double?, candidate: Double?, legacyStatus: Int? = 200, candidateStatus: Int? = 200,
-                  reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], samples: (String, String)? = nil, instance: String = "proxy-a") -> LedgerComparison {
+                  reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], samples: (String, String)? = nil, instance: String = "proxy-a",
+                  store: String? = nil, linked: UUID? = nil) -> LedgerComparison {
             let at = Self.t0.addingTimeInterval(Double(n) * 10)
             n += 1
             return LedgerComparison(
@@ -42,8 +44,8 @@ struct ReviewFixture {
                 outcome: outcome, reason: reason, discrepancyCount: discrepancies.count,
                 regressionCount: discrepancies.filter { $0.classification == "regression" }.count,
                 requestSample: samples == nil ? nil : "GET /api/v1/comments/1 HTTP/1.1\r\nauthorization: [REDACTED]\r\n\r\n",
-                legacySample: samples?.0, candidateSample: samples?.1, samplesTruncated: false, runID: runID, linkedComparisonID: nil,
-                discrepancies: discrepancies
+                legacySample: samples?.0, candidateSample: samples?.1, samplesTruncated: false, runID: runID, linkedComparisonID: linked,
+                store: store, discrepancies: discrepancies
             )
         }
         // Comments: 10 compared, interleaved so matches and mismatches spread over time.
@@ -80,16 +82,55 @@ struct ReviewFixture {
                                          samples: (#"{"request_id":"l-\#(i)","comments":[{"id":1,"score":3},{"id":2,"score":5}]}"#, #"{"request_id":"c-\#(i)","comments":[{"id":1,"score":4},{"id":2,"score":6}]}"#)))
         }
         for _ in 0..<2 {
-            self.comparisons.append(next(Self.createRoute, method: "POST", outcome: "match", legacy: 30, candidate: 15, legacyStatus: 201, candidateStatus: 201))
+            let write = next(Self.createRoute, method: "POST", outcome: "match", legacy: 30, candidate: 15, legacyStatus: 201, candidateStatus: 201)
+            self.writeIDs.append(write.id)
+            self.comparisons.append(write)
         }
+        // Store checks of the two writes (issue 14), after them: never HTTP traffic, so none of the figures above
+        // may move. The matrix they give is ``expectedMatrix``.
+        func check(_ store: String, _ write: Int, _ outcome: String, reason: String? = nil, _ discrepancies: [LedgerDiscrepancy] = []) {
+            let c = next(Self.createRoute + " @" + store, method: "POST", outcome: outcome, legacy: nil, candidate: nil,
+                         legacyStatus: outcome == "skipped" ? nil : 200, candidateStatus: outcome.hasPrefix("candidate_") || outcome == "skipped" ? nil : 200,
+                         reason: reason, discrepancies: discrepancies,
+                         samples: outcome == "match" ? nil : (#"{"id":7,"body":"hello"}"#, #"{"id":7,"body":"hello "}"#), store: store, linked: self.writeIDs[write])
+            self.storeCheckIDs[store, default: []].append(c.id)
+            self.comparisons.append(c)
+        }
+        func d(_ path: String, _ field: String, _ kind: String, _ legacy: String?, _ candidate: String?, _ classification: String = "regression") -> LedgerDiscrepancy {
+            LedgerDiscrepancy(path: path, field: field, kind: kind, legacyValue: legacy, candidateValue: candidate, classification: classification)
+        }
+        check("comments_db", 0, "match")
+        check("comments_cache", 0, "mismatch", [d("", "$", "missing_in_candidate", #"{"id":7}"#, nil)])
+        check("comment_events", 0, "mismatch", [d("", "$", "missing_in_legacy", nil, #"{"comment_id":7}"#)])
+        check("comments_db", 1, "mismatch", [d("/body", "$.body", "value_changed", #""hello""#, #""hello ""#)])
+        check("comments_db", 1, "mismatch", [d("/score", "$.score", "value_changed", "1", "2", "race")])
+        check("comments_db", 1, "skipped", reason: "legacy_store_error: timeout: no answer within 2s")
+        check("comments_db", 1, "skipped", reason: "write_failed")
+        check("comments_cache", 1, "match")
+        check("comments_cache", 1, "candidate_timeout", reason: "candidate_store_error: timeout: no answer within 2s")
+        check("comment_events", 1, "mismatch", [d("/ts", "$.ts", "value_changed", "1", "2", "noise")])
+        check("comment_events", 1, "candidate_error", reason: "candidate_store_error: connection: connection refused")
         self.gaps = [
             LedgerGap(instance: "proxy-b", from: Self.t0.addingTimeInterval(60), to: Self.t0.addingTimeInterval(120), count: 7, reason: "queue_full"),
             LedgerGap(instance: "proxy-b", from: Self.t0.addingTimeInterval(-2 * 86_400), to: Self.t0.addingTimeInterval(-2 * 86_400 + 60), count: 99, reason: "spool_full"),
         ]
     }
 
-    /// The last comparison's time.
-    var lastRecordedAt: Date { self.comparisons.map(\.recordedAt).max()! }
+    /// The writes of `POST /api/v1/comments`, oldest first.
+    var writeIDs: [UUID] = []
+    /// The store checks' ids by store, oldest first.
+    var storeCheckIDs: [String: [UUID]] = [:]
+
+    /// The write matrix of the store checks: store → compared, matched, regressions, races, noise, missing, errors,
+    /// skipped.
+    static let expectedMatrix: [String: [Int]] = [
+        "comment_events": [2, 0, 1, 0, 1, 1, 1, 0],
+        "comments_cache": [2, 1, 1, 0, 0, 1, 1, 0],
+        "comments_db": [3, 1, 1, 1, 0, 0, 1, 1],
+    ]
+
+    /// The last HTTP comparison's time (store checks follow it).
+    var lastRecordedAt: Date { self.comparisons.filter { $0.store == nil }.map(\.recordedAt).max()! }
 
     static let logger = Logger(label: "review-test")
 

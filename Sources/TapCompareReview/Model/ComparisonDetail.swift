@@ -23,8 +23,13 @@ public struct ComparisonDetail: Sendable, Codable, Hashable {
     public var candidateSample: String?
     public var samplesTruncated: Bool
     public var runId: String?
+    /// For a write-verification read or a store check, the comparison of the write it verifies.
     public var linkedComparisonId: String?
+    /// For a store check, the `stores:` entry it read (`linked_comparison_id` is then its write).
+    public var store: String?
     public var discrepancies: [DiscrepancyDetail]
+    /// For a write, the store checks of it, by store name (empty for anything else).
+    public var storeChecks: [StoreCheckLink]
 }
 
 /// One stored discrepancy of a comparison.

@@ -20,6 +20,9 @@ public struct Report: Sendable, Codable, Hashable {
     public var routes: [RouteReport]
     /// `ledger_gaps` rows overlapping the window: comparisons known to be missing.
     public var gaps: [GapReport]
+    /// Store checks (issue 14) per write route, by impact: the write matrix of stores × outcome. Store checks are
+    /// counted here only, never in ``overview``, ``timeline`` or ``routes`` (see ``StoreCheckRoute``).
+    public var storeChecks: [StoreCheckRoute]
     /// The learned-noise thresholds in force and the fields they classify as noise, as the `serve` instances
     /// active in the window last published them; absent when none did.
     public var learnedNoise: LearnedNoiseReport?
@@ -36,6 +39,7 @@ public struct Report: Sendable, Codable, Hashable {
         self.timeline = timeline
         self.routes = routes
         self.gaps = gaps
+        self.storeChecks = []
     }
 }
 

@@ -14,6 +14,9 @@ public struct ReportQuery: Sendable, Hashable {
     /// Only discrepancies of this classification in the field lists and examples; `nil` = all. Route and overview
     /// figures are not filtered (the mismatch rate always counts regressions).
     public var classification: Classification?
+    /// Routes left out of every figure: the store-check routes of the window (``StoreCheckRoute``), so they never
+    /// count as HTTP traffic. Set by ``LedgerReportSource`` itself, never by a caller.
+    var excludedRoutes: [String] = []
 
     public init(from: Date? = nil, to: Date? = nil, route: String? = nil, runID: String? = nil, classification: Classification? = nil) {
         self.from = from

@@ -22,6 +22,7 @@ extension LedgerReportSource {
             sql.append(" AND route = ")
             sql.bind(.text(route))
         }
+        Self.appendExclusions(&sql, query)
         if let run = query.runID {
             // Live traffic is stored with run_id '' (a key column cannot be NULL).
             sql.append(" AND run_id = ")

@@ -18,7 +18,10 @@ import TapCompareLedger
 /// field through the `(route, field, kind, recorded_at)` index, newest first and bounded.
 public struct LedgerReportSource: ReportSource {
     let database: any ReviewDatabase
-    let rollups = RollupAvailability()
+    /// Schema version 2: the hourly rollups.
+    let rollups = MigrationAvailability(version: 2)
+    /// Schema version 4: `comparisons.store`, the store checks.
+    let stores = MigrationAvailability(version: 4)
     public let ledgerDescription: String
     /// When a field is suggested as noise. Default ``NoisePolicy/init(minimumShare:minimumSamples:sampleSize:)``.
     public var noisePolicy: NoisePolicy
@@ -37,22 +40,37 @@ public struct LedgerReportSource: ReportSource {
     // MARK: Report
 
     public func report(_ query: ReportQuery) async throws -> Report {
-        // The field scan runs beside the summary; the per-field reads need the routes' compared counts, which
-        // the summary has, so they follow it.
+        // The store checks come first: the HTTP figures leave their routes out. The field scan (over every route,
+        // store checks included, split afterwards) runs beside the summary; the per-field reads need the routes'
+        // compared counts, which the summary has, so they follow it.
+        let storeChecks = try await self.storeChecks(query)
         var report: Report
         let aggregates: [FieldAggregate]
         let window = try await self.window(query)
         if self.database.allowsConcurrentQueries {
-            async let summary = self.summary(query, includeLatency: true)
+            async let summary = self.summary(query, includeLatency: true, storeChecks: storeChecks)
             async let fields = self.fieldAggregates(window)
             report = try await summary
             aggregates = try await fields
         } else {
-            report = try await self.summary(query, includeLatency: true)
+            report = try await self.summary(query, includeLatency: true, storeChecks: storeChecks)
             aggregates = try await self.fieldAggregates(window)
         }
-        let compared = Dictionary(report.routes.map { ($0.route, $0.compared) }, uniquingKeysWith: { a, _ in a })
-        self.attach(try await self.detailedFields(aggregates, compared: compared, query: query), to: &report)
+        var compared = Dictionary(report.routes.map { ($0.route, $0.compared) }, uniquingKeysWith: { a, _ in a })
+        var storeAggregates: [FieldAggregate] = []
+        for check in storeChecks {
+            for row in check.stores {
+                compared[row.route] = row.compared
+                // A write route's filter selects none of its store checks' fields: read them by their own route.
+                if let route = query.route, route != row.route {
+                    var q = query
+                    q.route = row.route
+                    storeAggregates += try await self.fieldAggregates(try await self.window(q))
+                }
+            }
+        }
+        let fieldsByRoute = try await self.detailedFields(aggregates + storeAggregates, compared: compared, query: query)
+        self.attach(fieldsByRoute, to: &report)
         return report
     }
 
@@ -60,9 +78,21 @@ public struct LedgerReportSource: ReportSource {
         for i in report.routes.indices {
             report.routes[i].fields = fieldsByRoute[report.routes[i].route] ?? []
         }
+        for i in report.storeChecks.indices {
+            for j in report.storeChecks[i].stores.indices {
+                report.storeChecks[i].stores[j].fields = fieldsByRoute[report.storeChecks[i].stores[j].route] ?? []
+            }
+        }
     }
 
     public func summary(_ query: ReportQuery, includeLatency: Bool) async throws -> Report {
+        try await self.summary(query, includeLatency: includeLatency, storeChecks: try await self.storeChecks(query))
+    }
+
+    /// The summary with the window's store checks already read: their routes are left out of every HTTP figure
+    /// and they are reported in ``Report/storeChecks``.
+    func summary(_ query: ReportQuery, includeLatency: Bool, storeChecks: [StoreCheckRoute]) async throws -> Report {
+        let query = self.httpQuery(query, storeChecks: storeChecks)
         let window = try await self.window(query)
         let groups: [OutcomeGroup]
         let latency: [String: LatencyComparison]
@@ -86,6 +116,7 @@ public struct LedgerReportSource: ReportSource {
         var report = ReportAssembler.assemble(
             ledger: self.ledgerDescription, query: query, plan: plan, groups: groups, timeline: timeline, latency: latency, gaps: gaps
         )
+        report.storeChecks = storeChecks
         report.learnedNoise = try await self.learnedNoise(query)
         return report
     }
@@ -107,6 +138,7 @@ public struct LedgerReportSource: ReportSource {
             sql.append(" AND route = ")
             sql.bind(.text(route))
         }
+        Self.appendExclusions(&sql, query)
         if let run = query.runID {
             if table == "comparisons" {
                 sql.append(" AND run_id = ")
@@ -116,6 +148,18 @@ public struct LedgerReportSource: ReportSource {
             sql.bind(.text(run))
             if table != "comparisons" { sql.append(")") }
         }
+    }
+
+    /// Appends ` AND route NOT IN (…)` for the query's ``ReportQuery/excludedRoutes`` (a few store-check routes:
+    /// one per write route and store).
+    static func appendExclusions(_ sql: inout SQLBuilder, _ query: ReportQuery) {
+        guard !query.excludedRoutes.isEmpty else { return }
+        sql.append(" AND route NOT IN (")
+        for (i, route) in query.excludedRoutes.enumerated() {
+            if i > 0 { sql.append(", ") }
+            sql.bind(.text(route))
+        }
+        sql.append(")")
     }
 
     // MARK: Queries

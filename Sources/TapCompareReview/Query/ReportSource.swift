@@ -13,6 +13,9 @@ public protocol ReportSource: Sendable {
     /// since they are the most expensive part. What `/api/v1/overview` and `/api/v1/routes` answer from.
     func summary(_ query: ReportQuery, includeLatency: Bool) async throws -> Report
 
+    /// Store checks per write route: the write matrix of stores × outcome (`/api/v1/stores`), without fields.
+    func storeChecks(_ query: ReportQuery) async throws -> [StoreCheckRoute]
+
     /// One route's fields by impact, with examples and suggestions.
     func fields(route: String, query: ReportQuery) async throws -> [FieldReport]
 

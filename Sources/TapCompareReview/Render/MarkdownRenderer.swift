@@ -33,7 +33,7 @@ public struct MarkdownRenderer: Sendable {
         if !report.gaps.isEmpty {
             out += "\n> **Gaps:** " + report.gaps.map { "\(Formatting.count($0.count)) comparisons missing from \($0.instance) (\($0.reason), \(Formatting.time($0.from)) → \(Formatting.time($0.to)))" }.joined(separator: "; ") + "\n"
         }
-        guard !report.routes.isEmpty else { return out + "\nNo comparisons in this window.\n" + Self.learnedNoise(report) }
+        guard !report.routes.isEmpty else { return out + "\nNo comparisons in this window.\n" + Self.storeChecks(report) + Self.learnedNoise(report) }
         out += "\n## Routes by impact\n\n"
         out += "| Route | Compared | Mismatch rate | Regressed | Noise/race only | Errors | Timeouts | Legacy p50/p90/p99 ms | Candidate p50/p90/p99 ms | p99 ratio |\n"
         out += "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
@@ -43,19 +43,26 @@ public struct MarkdownRenderer: Sendable {
         for r in report.routes where !r.fields.isEmpty {
             out += "\n### \(Self.code(r.route))\n\n"
             out += "Status: legacy \(Formatting.statusMix(r.legacyStatus)); candidate \(Formatting.statusMix(r.candidateStatus)).\n\n"
-            out += "| Field | Kind | Comparisons | Share | Regression | Noise | Race | First seen | Last seen | Example (legacy → candidate) |\n"
-            out += "|---|---|--:|--:|--:|--:|--:|---|---|---|\n"
-            for f in r.fields {
-                let example = f.examples.first.map { "\(Self.code(Formatting.value($0.legacyValue, limit: 30))) → \(Self.code(Formatting.value($0.candidateValue, limit: 30)))" } ?? ""
-                out += "| \(Self.code(f.field)) | \(f.kind) | \(Formatting.count(f.comparisons)) | \(Formatting.percent(f.share)) | \(Formatting.count(f.regressions)) | \(Formatting.count(f.noise)) | \(Formatting.count(f.races)) | \(Formatting.time(f.firstSeen)) | \(Formatting.time(f.lastSeen)) | \(example) |\n"
-            }
-            for f in r.fields {
-                if let s = f.suggestion {
-                    out += "\n**Suggestion** for \(Self.code(f.field)): \(s.reason). Add to `diff-rules/`:\n\n```yaml\n\(s.rule)```\n"
-                }
+            out += Self.fieldsTable(r.fields)
+        }
+        return out + Self.storeChecks(report) + Self.learnedNoise(report)
+    }
+
+    /// A list of fields with their counts, example and suggestions.
+    static func fieldsTable(_ fields: [FieldReport]) -> String {
+        var out = ""
+        out += "| Field | Kind | Comparisons | Share | Regression | Noise | Race | First seen | Last seen | Example (legacy → candidate) |\n"
+        out += "|---|---|--:|--:|--:|--:|--:|---|---|---|\n"
+        for f in fields {
+            let example = f.examples.first.map { "\(Self.code(Formatting.value($0.legacyValue, limit: 30))) → \(Self.code(Formatting.value($0.candidateValue, limit: 30)))" } ?? ""
+            out += "| \(Self.code(f.field)) | \(f.kind) | \(Formatting.count(f.comparisons)) | \(Formatting.percent(f.share)) | \(Formatting.count(f.regressions)) | \(Formatting.count(f.noise)) | \(Formatting.count(f.races)) | \(Formatting.time(f.firstSeen)) | \(Formatting.time(f.lastSeen)) | \(example) |\n"
+        }
+        for f in fields {
+            if let s = f.suggestion {
+                out += "\n**Suggestion** for \(Self.code(f.field)): \(s.reason). Add to `diff-rules/`:\n\n```yaml\n\(s.rule)```\n"
             }
         }
-        return out + Self.learnedNoise(report)
+        return out
     }
 
     static func learnedNoise(_ report: Report) -> String {

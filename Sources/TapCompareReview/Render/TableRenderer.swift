@@ -37,7 +37,7 @@ public struct TableRenderer: Sendable {
             out += self.paint("Gap        ", .yellow) + "\(Formatting.count(gap.count)) comparisons missing from \(gap.instance) (\(gap.reason)) \(Formatting.time(gap.from)) → \(Formatting.time(gap.to))\n"
         }
         guard !report.routes.isEmpty else {
-            return out + "\nNo comparisons in this window.\n" + self.learnedNoise(report)
+            return out + "\nNo comparisons in this window.\n" + self.storeChecks(report) + self.learnedNoise(report)
         }
 
         out += "\n" + self.paint("Routes by impact", .bold) + "\n"
@@ -69,28 +69,35 @@ public struct TableRenderer: Sendable {
                 out += "  no field differences\n"
                 continue
             }
-            var fields = TextTable(
-                headers: ["FIELD", "KIND", "COMPARISONS", "SHARE", "REGRESSION", "NOISE", "RACE", "FIRST SEEN", "LAST SEEN", "EXAMPLE (legacy → candidate)"],
-                alignments: [.left, .left, .right, .right, .right, .right, .right, .left, .left, .left]
-            )
-            for f in r.fields {
-                let example = f.examples.first.map { "\(Formatting.value($0.legacyValue, limit: 24)) → \(Formatting.value($0.candidateValue, limit: 24))" } ?? ""
-                fields.rows.append([
-                    .init(f.field, .cyan), .init(f.kind), .init(Formatting.count(f.comparisons)), .init(Formatting.percent(f.share)),
-                    .init(Formatting.count(f.regressions), f.regressions > 0 ? .red : nil), .init(Formatting.count(f.noise), .dim),
-                    .init(Formatting.count(f.races), .dim), .init(Formatting.time(f.firstSeen)), .init(Formatting.time(f.lastSeen)),
-                    .init(example),
-                ])
-            }
-            out += fields.render(indent: "  ", color: self.color)
-            for f in r.fields {
-                if let s = f.suggestion {
-                    out += "  " + self.paint("suggestion", .yellow) + " \(f.field) \(s.reason). Add to diff-rules/:\n"
-                    for line in s.rule.split(separator: "\n") { out += "    " + line + "\n" }
-                }
+            out += self.fieldsTable(r.fields)
+        }
+        return out + self.storeChecks(report) + self.learnedNoise(report)
+    }
+
+    /// A list of fields with their counts, example and suggestions, indented under its route or store.
+    func fieldsTable(_ list: [FieldReport], indent: String = "  ") -> String {
+        var out = ""
+        var fields = TextTable(
+            headers: ["FIELD", "KIND", "COMPARISONS", "SHARE", "REGRESSION", "NOISE", "RACE", "FIRST SEEN", "LAST SEEN", "EXAMPLE (legacy → candidate)"],
+            alignments: [.left, .left, .right, .right, .right, .right, .right, .left, .left, .left]
+        )
+        for f in list {
+            let example = f.examples.first.map { "\(Formatting.value($0.legacyValue, limit: 24)) → \(Formatting.value($0.candidateValue, limit: 24))" } ?? ""
+            fields.rows.append([
+                .init(f.field, .cyan), .init(f.kind), .init(Formatting.count(f.comparisons)), .init(Formatting.percent(f.share)),
+                .init(Formatting.count(f.regressions), f.regressions > 0 ? .red : nil), .init(Formatting.count(f.noise), .dim),
+                .init(Formatting.count(f.races), .dim), .init(Formatting.time(f.firstSeen)), .init(Formatting.time(f.lastSeen)),
+                .init(example),
+            ])
+        }
+        out += fields.render(indent: indent, color: self.color)
+        for f in list {
+            if let s = f.suggestion {
+                out += indent + self.paint("suggestion", .yellow) + " \(f.field) \(s.reason). Add to diff-rules/:\n"
+                for line in s.rule.split(separator: "\n") { out += indent + "  " + line + "\n" }
             }
         }
-        return out + self.learnedNoise(report)
+        return out
     }
 
     /// The fields the learned-noise model classifies as noise (the thresholds are in the header).

@@ -31,6 +31,12 @@ struct ReviewAPI: Sendable {
         var routes: [RouteReport]
     }
 
+    struct StoresAnswer: Codable {
+        var schemaVersion: Int
+        var filter: ReportFilter
+        var storeChecks: [StoreCheckRoute]
+    }
+
     struct FieldsAnswer: Codable {
         var schemaVersion: Int
         var route: String
@@ -70,6 +76,11 @@ struct ReviewAPI: Sendable {
     func routes(_ request: Request) async throws -> Response {
         let r = try await self.source.summary(try self.parameters(request).query, includeLatency: true)
         return Self.json(RoutesAnswer(schemaVersion: r.schemaVersion, filter: r.filter, routes: r.routes))
+    }
+
+    func stores(_ request: Request) async throws -> Response {
+        let query = try self.parameters(request).query
+        return Self.json(StoresAnswer(schemaVersion: Report.currentSchemaVersion, filter: ReportFilter(query), storeChecks: try await self.source.storeChecks(query)))
     }
 
     func fields(_ request: Request, route: String) async throws -> Response {

@@ -91,7 +91,7 @@ extension UIScript {
       out += `<dt>Outcome</dt><dd>${esc(c.outcome)}${c.reason ? " (" + esc(c.reason) + ")" : ""} · ${c.regression_count} of ${c.discrepancy_count} discrepancies are regressions</dd>`;
       out += `<dt>Recorded</dt><dd>${fmt.time(c.recorded_at)} by ${esc(c.instance)} · request id <code>${esc(c.request_id)}</code></dd>`;
       if (c.run_id) out += `<dt>Run</dt><dd><code>${esc(c.run_id)}</code></dd>`;
-      if (c.linked_comparison_id) out += `<dt>Verifies</dt><dd><a href="#/comparisons/${esc(enc(c.linked_comparison_id))}"><code>${esc(c.linked_comparison_id)}</code></a></dd>`;
+      out += linkedComparisons(c);
       out += `<dt>Id</dt><dd><a href="#/comparisons/${esc(enc(c.id))}"><code>${esc(c.id)}</code></a></dd></dl>`;
       if (c.request_sample) out += `<details><summary>Request sample</summary><div class="inner"><pre>${esc(c.request_sample)}</pre></div></details>`;
       return out;
@@ -125,9 +125,10 @@ extension UIScript {
     const VIEWS = {
       async overview(state) {
         const q = apiQuery(state, false);
-        const [ov, rs] = await Promise.all([api("/api/v1/overview?" + q), api("/api/v1/routes?" + q)]);
+        const [ov, rs, st] = await Promise.all([api("/api/v1/overview?" + q), api("/api/v1/routes?" + q), api("/api/v1/stores?" + q)]);
         let html = cards(ov.overview) + gapBanners(ov.gaps) + "<h2>Routes by impact</h2>";
         html += rs.routes.length === 0 ? '<p id="empty">No comparisons in this window. Widen it with the window picker.</p>' : routesTable(state, rs.routes);
+        html += storeChecksSection(state, st.store_checks, "Store checks: writes verified in their stores");
         html += '<div class="charts"><section><h2>Mismatch rate over time</h2>' + timelineChart(ov.timeline) + "</section>";
         html += "<section><h2>Latency, legacy against candidate</h2>" + latencyChart(rs.routes) + "</section></div>";
         return { html, meta: metaLine(ov), title: "Overview" };
@@ -135,9 +136,10 @@ extension UIScript {
 
       async route(state) {
         const route = state.segments[1];
-        const [rs, fs] = await Promise.all([
+        const [rs, fs, st] = await Promise.all([
           api(`/api/v1/routes?${apiQuery(state, false)}&route=${enc(route)}`),
           api(`/api/v1/routes/${enc(route)}/fields?${apiQuery(state, true)}`),
+          api(`/api/v1/stores?${apiQuery(state, false)}&route=${enc(route)}`),
         ]);
         const r = rs.routes[0];
         let html = crumbs(state, route);
@@ -166,6 +168,7 @@ extension UIScript {
           }
           html += "</tbody></table>";
         }
+        html += storeChecksSection(state, st.store_checks, "Store checks");
         if (r) html += "<h3>Latency, legacy against candidate</h3>" + latencyChart([r]);
         return { html, meta: r ? fmt.window({ filter: rs.filter, overview: r }) : "", title: route };
       },

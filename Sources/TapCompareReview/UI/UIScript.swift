@@ -7,11 +7,11 @@
 ///
 /// Plain modern JavaScript, no framework and no build step, kept in Swift string literals so the binary carries
 /// everything it serves. Split by concern: this file (state in the URL's hash, the API client and its token, the
-/// view loop), ``formatting``, ``charts``, ``jsonBody`` and ``views``. Everything from the API is escaped before
+/// view loop), ``formatting``, ``charts``, ``jsonBody``, ``stores`` and ``views``. Everything from the API is escaped before
 /// it reaches `innerHTML`: bodies and values are recorded traffic, not trusted text.
 enum UIScript {
     /// The whole script, parts in dependency order inside one strict-mode function scope.
-    static let source = "\"use strict\";\n(() => {\n" + [core, formatting, charts, jsonBody, views, start].joined(separator: "\n") + "\n})();\n"
+    static let source = "\"use strict\";\n(() => {\n" + [core, formatting, charts, jsonBody, stores, views, start].joined(separator: "\n") + "\n})();\n"
 
     static let core = #"""
     const TOKEN_KEY = "tapcompare.admin-token";

@@ -173,6 +173,8 @@ struct StoreCheckEndToEndTests {
             let clean = stores.filter { $0.requestID == "none" }
             #expect(clean.count == 3 && clean.allSatisfy { $0.outcome == "match" }, "\(clean)")
 
+            try await Self.checkReview(serve)
+
             let metrics = try await serve.metrics()
             #expect(metrics.value("tapcompare_store_checks_total", ["store": "comment_events", "result": "mismatch"]) >= 2)
             #expect(metrics.value("tapcompare_store_errors_total") == 0)
@@ -320,6 +322,33 @@ struct StoreCheckEndToEndTests {
         var field: String
         var kind: String
         var description: String { "\(requestID) \(route) \(field) \(kind)" }
+    }
+
+    /// What a reviewer sees of these rows: the write matrix per store, the HTTP route alone in the route figures,
+    /// and the write linked to its three store checks.
+    static func checkReview(_ serve: ServeHarness) async throws {
+        let url = serve.configuration.ledger.url
+        try await ReviewDatabases.withDatabase(url: url, logger: Logger(label: "test")) { database in
+            let source = LedgerReportSource(database: database, ledgerDescription: url.description)
+            let report = try await source.report(ReportQuery())
+            #expect(report.routes.map(\.route) == ["POST /api/v1/comments"])
+            #expect(report.overview.compared == 3 && report.overview.regressed == 0)
+            #expect(report.storeChecks.map(\.writeRoute) == ["POST /api/v1/comments"])
+            let matrix = report.storeChecks.first?.stores.map { [$0.store: [$0.compared, $0.matched, $0.regressions, $0.races, $0.noise, $0.missing, $0.errors, $0.skipped]] }
+            #expect(matrix == [
+                ["comment_events": [3, 1, 2, 0, 0, 1, 0, 0]],
+                ["comments_cache": [3, 2, 1, 0, 0, 0, 0, 0]],
+                ["comments_db": [3, 2, 1, 0, 0, 0, 0, 0]],
+            ])
+            #expect(report.storeChecks.first?.stores.first { $0.store == "comments_db" }?.fields.map(\.field) == ["$.body"])
+            let ids = try await database.query("SELECT id FROM comparisons WHERE request_id = 'everything' AND store IS NULL", [])
+            let writeID = try #require(ids.first?.string(0))
+            let detail = try #require(try await source.comparison(id: writeID))
+            #expect(detail.storeChecks.map(\.store) == ["comment_events", "comments_cache", "comments_db"])
+            let checkID = try #require(detail.storeChecks.first?.id)
+            let check = try #require(try await source.comparison(id: checkID))
+            #expect(check.linkedComparisonId == writeID.lowercased() && check.store == "comment_events")
+        }
     }
 
     static func discrepancies(_ serve: ServeHarness) async throws -> Set<Finding> {

@@ -13,6 +13,9 @@ import TapCompareLedger
 /// - `POST /api/v1/comments`: 60 compared, 2 answered 500 by the candidate (`status`): 3.33 %.
 /// - `PUT /api/v1/comments/{id}`: 40 compared, all matching, plus 3 candidate timeouts.
 /// - 15 skips (`body_too_large`); one gap of 25 comparisons (`queue_full`).
+/// - Store checks of 6 `POST` writes in `comments_db` (one `$.body` regression), `comments_cache` (one record
+///   missing in the candidate) and `comment_events` (one candidate store error): the write matrix, outside every
+///   figure below.
 /// Overall: 132 of 420 compared regressed: 31.43 %.
 struct DemoLedger {
     var comparisons: [LedgerComparison] = []
@@ -22,8 +25,10 @@ struct DemoLedger {
         let start = end.addingTimeInterval(-12 * 3600)
         var rng = SystemRandomNumberGenerator()
         var sequence = 0
-        func add(_ route: String, path: String, outcome: String, legacyMs: Double?, candidateMs: Double?, legacyStatus: Int = 200,
-                 candidateStatus: Int? = 200, reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], bodies: (String, String)? = nil, at offset: Double) {
+        @discardableResult
+        func add(_ route: String, path: String, outcome: String, legacyMs: Double?, candidateMs: Double?, legacyStatus: Int? = 200,
+                 candidateStatus: Int? = 200, reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], bodies: (String, String)? = nil, at offset: Double,
+                 store: String? = nil, linked: UUID? = nil) -> UUID {
             sequence += 1
             let at = start.addingTimeInterval(offset)
             self.comparisons.append(LedgerComparison(
@@ -34,9 +39,10 @@ struct DemoLedger {
                 reason: reason, discrepancyCount: discrepancies.count,
                 regressionCount: discrepancies.filter { $0.classification == "regression" }.count,
                 requestSample: bodies == nil ? nil : "\(route.split(separator: " ")[0]) \(path) HTTP/1.1\r\naccept: application/json\r\nauthorization: [REDACTED]\r\n\r\n",
-                legacySample: bodies?.0, candidateSample: bodies?.1, samplesTruncated: false, runID: nil, linkedComparisonID: nil,
-                discrepancies: discrepancies
+                legacySample: bodies?.0, candidateSample: bodies?.1, samplesTruncated: false, runID: nil, linkedComparisonID: linked,
+                store: store, discrepancies: discrepancies
             ))
+            return self.comparisons[self.comparisons.count - 1].id
         }
         let span = 12.0 * 3600
         for i in 0..<200 {
@@ -70,10 +76,34 @@ struct DemoLedger {
         }
         for i in 0..<60 {
             let failed = i == 17 || i == 43
-            add("POST /api/v1/comments", path: "/api/v1/comments", outcome: failed ? "mismatch" : "match", legacyMs: 60 + Double(i % 6) * 10,
+            let write = add("POST /api/v1/comments", path: "/api/v1/comments", outcome: failed ? "mismatch" : "match", legacyMs: 60 + Double(i % 6) * 10,
                 candidateMs: 25 + Double(i % 6) * 5, legacyStatus: 201, candidateStatus: failed ? 500 : 201,
                 discrepancies: failed ? [LedgerDiscrepancy(path: "", field: "status", kind: "status", legacyValue: "201", candidateValue: "500", classification: "regression")] : [],
                 bodies: failed ? (#"{"id":5001,"body":"new comment"}"#, #"{"error":"internal"}"#) : nil, at: span * Double(i) / 60 + 13)
+            // Store checks of every tenth write, a second after it (never counted in the HTTP figures above).
+            guard i % 10 == 5 else { continue }
+            let row = #"{"id":\#(5000 + i),"body":"new comment","score":0}"#
+            func check(_ store: String, _ outcome: String, reason: String? = nil, _ d: [LedgerDiscrepancy] = [], candidate: String? = nil) {
+                add("POST /api/v1/comments @" + store, path: "/api/v1/comments", outcome: outcome, legacyMs: nil, candidateMs: nil,
+                    legacyStatus: 200, candidateStatus: outcome == "candidate_error" ? nil : (candidate == nil && !d.isEmpty ? 404 : 200), reason: reason,
+                    discrepancies: d, bodies: d.isEmpty ? nil : (row, candidate ?? ""), at: span * Double(i) / 60 + 14, store: store, linked: write)
+            }
+            if i == 25 {
+                check("comments_db", "mismatch", [LedgerDiscrepancy(path: "/body", field: "$.body", kind: "value_changed", legacyValue: #""new comment""#, candidateValue: #""new comment ""#, classification: "regression")],
+                      candidate: row.replacingOccurrences(of: "new comment", with: "new comment "))
+            } else {
+                check("comments_db", "match")
+            }
+            if i == 45 {
+                check("comments_cache", "mismatch", [LedgerDiscrepancy(path: "", field: "$", kind: "missing_in_candidate", legacyValue: row, candidateValue: nil, classification: "regression")])
+            } else {
+                check("comments_cache", "match")
+            }
+            if i == 55 {
+                check("comment_events", "candidate_error", reason: "candidate_store_error: connection: connection refused")
+            } else {
+                check("comment_events", "match")
+            }
         }
         for i in 0..<40 {
             add("PUT /api/v1/comments/{id}", path: "/api/v1/comments/\(i)", outcome: "match", legacyMs: 70 + Double(i % 8) * 5, candidateMs: 40 + Double(i % 8) * 4, at: span * Double(i) / 40 + 17)

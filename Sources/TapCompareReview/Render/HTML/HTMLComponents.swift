@@ -125,7 +125,7 @@ enum HTMLComponents {
         out += "<dt>Outcome</dt><dd>\(esc(c.outcome))\(c.reason.map { " (" + esc($0) + ")" } ?? "") · \(c.regressionCount) of \(c.discrepancyCount) discrepancies are regressions</dd>"
         out += "<dt>Recorded</dt><dd>\(Formatting.time(c.recordedAt)) by \(esc(c.instance)) · request id <code>\(esc(c.requestId))</code></dd>"
         if let run = c.runId { out += "<dt>Run</dt><dd><code>\(esc(run))</code></dd>" }
-        if let linked = c.linkedComparisonId { out += "<dt>Verifies</dt><dd><code>\(esc(linked))</code></dd>" }
+        out += Self.linkedComparisons(c) { _ in nil }
         out += "<dt>Id</dt><dd><code>\(esc(c.id))</code></dd></dl>"
         if let request = c.requestSample { out += "<details><summary>Request sample</summary><div class=\"inner\"><pre>\(esc(request))</pre></div></details>" }
         return out

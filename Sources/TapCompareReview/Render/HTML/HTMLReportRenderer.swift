@@ -24,32 +24,37 @@ public struct HTMLReportRenderer: Sendable {
             body += "<h2>Routes by impact</h2>"
             body += HTMLComponents.routesTable(report.routes) { "#route-\(Self.anchor($0))" }
         }
+        body += Self.storeChecks(report.storeChecks, comparisons: comparisons)
         for r in report.routes {
             body += "<section class=\"route\" id=\"route-\(Self.anchor(r.route))\"><h2><code>\(esc(r.route))</code> <span class=\"\(HTMLComponents.rateClass(r.regressed))\">\(Formatting.percent(r.mismatchRate))</span></h2>"
             body += HTMLComponents.statusLine(r)
             if r.fields.isEmpty { body += "<p class=\"muted\">No field differences.</p></section>"; continue }
-            for f in r.fields {
-                body += "<details class=\"field\"><summary><code>\(esc(f.field))</code> <span class=\"muted\">\(esc(f.kind))</span> — "
-                body += "\(Formatting.count(f.comparisons)) comparisons (\(Formatting.percent(f.share))) \(HTMLComponents.classificationPills(f))"
-                if f.suggestion != nil { body += " <span class=\"pill\">probably noise</span>" }
-                body += "</summary><div class=\"inner\"><p class=\"muted\">First seen \(Formatting.time(f.firstSeen)), last seen \(Formatting.time(f.lastSeen)); \(Formatting.count(f.occurrences)) occurrences.</p>"
-                if let s = f.suggestion { body += HTMLComponents.suggestion(s, field: f.field) }
-                for e in f.examples {
-                    body += "<details class=\"example\"><summary><code>\(esc(e.path.isEmpty ? f.field : e.path))</code>: \(HTMLComponents.exampleValues(e)) <span class=\"muted\">\(Formatting.time(e.recordedAt))</span></summary><div class=\"inner\">"
-                    if let c = comparisons[e.comparisonId] {
-                        body += HTMLComponents.comparisonFacts(c) + HTMLComponents.sideBySide(c) + HTMLComponents.discrepancyTable(c)
-                    } else {
-                        body += "<p class=\"muted\">Comparison \(esc(e.comparisonId)) is no longer in the ledger.</p>"
-                    }
-                    body += "</div></details>"
-                }
-                body += "</div></details>"
-            }
+            for f in r.fields { body += Self.field(f, comparisons: comparisons) }
             body += "</section>"
         }
         if let noise = report.learnedNoise { body += Self.learnedNoise(noise) }
         body += "<p class=\"muted\">Generated \(Formatting.time(report.generatedAt)) from <code>\(esc(report.ledger))</code> by <code>tapcompare report</code>.</p>"
         return HTMLComponents.page(title: "TapCompare report", meta: HTMLComponents.windowLine(report), body: body)
+    }
+
+    /// One field: its counts, suggestion and examples, each opening onto its comparison.
+    static func field(_ f: FieldReport, comparisons: [String: ComparisonDetail]) -> String {
+        var body = "<details class=\"field\"><summary><code>\(esc(f.field))</code> <span class=\"muted\">\(esc(f.kind))</span> — "
+        body += "\(Formatting.count(f.comparisons)) comparisons (\(Formatting.percent(f.share))) \(HTMLComponents.classificationPills(f))"
+        if f.suggestion != nil { body += " <span class=\"pill\">probably noise</span>" }
+        body += "</summary><div class=\"inner\"><p class=\"muted\">First seen \(Formatting.time(f.firstSeen)), last seen \(Formatting.time(f.lastSeen)); \(Formatting.count(f.occurrences)) occurrences.</p>"
+        if let s = f.suggestion { body += HTMLComponents.suggestion(s, field: f.field) }
+        for e in f.examples {
+            body += "<details class=\"example\"><summary><code>\(esc(e.path.isEmpty ? f.field : e.path))</code>: \(HTMLComponents.exampleValues(e)) <span class=\"muted\">\(Formatting.time(e.recordedAt))</span></summary><div class=\"inner\">"
+            if let c = comparisons[e.comparisonId] {
+                body += HTMLComponents.comparisonFacts(c) + HTMLComponents.sideBySide(c) + HTMLComponents.discrepancyTable(c)
+            } else {
+                body += "<p class=\"muted\">Comparison \(esc(e.comparisonId)) is no longer in the ledger.</p>"
+            }
+            body += "</div></details>"
+        }
+        body += "</div></details>"
+        return body
     }
 
     /// The thresholds in force and the fields the live model classifies as noise.
@@ -72,10 +77,9 @@ public struct HTMLReportRenderer: Sendable {
     public static func exampleIDs(of report: Report) -> [String] {
         var seen = Set<String>()
         var ids: [String] = []
-        for r in report.routes {
-            for f in r.fields {
-                for e in f.examples where seen.insert(e.comparisonId).inserted { ids.append(e.comparisonId) }
-            }
+        let fields = report.routes.flatMap(\.fields) + report.storeChecks.flatMap { $0.stores.flatMap(\.fields) }
+        for f in fields {
+            for e in f.examples where seen.insert(e.comparisonId).inserted { ids.append(e.comparisonId) }
         }
         return ids
     }

@@ -28,6 +28,7 @@ enum Stylesheet {
     td.n, th.n { text-align: right; }
     td.n, #routes td:first-child code { white-space: nowrap; }
     tr:hover td { background: #fafbfc; }
+    ul.reasons { font-size: 13px; margin: 6px 0 0; padding-left: 18px; } ul.store-checks { margin: 0; padding-left: 18px; }
     .pill { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 11.5px; background: #eef2f6; color: #344054; }
     .pill.regression { background: #fee4e2; color: var(--bad); } .pill.noise { background: #eef2f6; color: #475467; } .pill.race { background: #fef0c7; color: var(--warn); }
     details { border: 1px solid var(--line); border-radius: 8px; margin: 8px 0; background: #fff; }
