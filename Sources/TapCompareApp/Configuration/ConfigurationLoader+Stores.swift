@@ -90,12 +90,21 @@ extension ConfigurationLoader {
                     s.fail("consumer_check", s.node("consumer_check"), "consumer_check is for redis_stream stores (it judges change-data-capture events)")
                 }
             }
+            var schema: EventSchema?
+            if let file = s.string("schema") {
+                if definition.kind != .redisStream {
+                    s.fail("schema", s.node("schema"), "schema is for redis_stream stores (the JSON Schema of legacy's events)")
+                } else {
+                    do throws(StoreConfigurationError) { schema = try EventSchema(file: file) } catch { s.fail("schema", s.node("schema"), error.description) }
+                }
+            }
             let checkCount = checks.count
             defer {
                 if checks.count > checkCount {
                     checks[checks.count - 1].version = version
                     checks[checks.count - 1].versionFrom = versionFrom
                     checks[checks.count - 1].consumerCheck = consumerCheck?.isEmpty == false ? consumerCheck : nil
+                    checks[checks.count - 1].schema = schema
                 }
             }
             switch definition.kind {

@@ -1,7 +1,7 @@
 import TapCompareJSON
 
 /// One `verify.stores:` entry of a write route: what to read from one store after both writes answered.
-public struct StoreCheck: Sendable, Hashable {
+public struct StoreCheck: Sendable {
     /// How the record is found.
     public enum Read: Sendable, Hashable {
         /// `query:` + `params:` (postgres, sqlite): a single `SELECT`, `$1`… (postgres) or `?` (sqlite) bound to
@@ -28,6 +28,9 @@ public struct StoreCheck: Sendable, Hashable {
     /// legacy's consumers can read it, e.g. `[python3, consumers/check_event.py]`. Default: none (the event is
     /// still checked against the shape of legacy's events).
     public var consumerCheck: [String]?
+    /// `schema:` (redis_stream): the JSON Schema legacy's consumers read events by; when given, events are checked
+    /// against it instead of the shape learned from legacy's events. Default: none.
+    public var schema: EventSchema?
 
     public init(store: String, read: Read, version: JSONPointer? = nil, versionFrom: ValueSource? = nil, consumerCheck: [String]? = nil) {
         self.store = store

@@ -266,13 +266,13 @@ public final class StoreCheckService: Service, Sendable {
         case (.missing, .found(let value)):
             record.discrepancies = [Discrepancy(path: "", field: "$", kind: .missingInLegacy, legacyValue: nil, candidateValue: value.serialized())]
             if work.definition.kind == .redisStream {
-                record.discrepancies += self.shapes.incompatibilities(store: store, of: value)
+                record.discrepancies += self.consumerIncompatibilities(work, of: value)
             }
         case (.found(let legacyEvent), .found(let candidateEvent)) where work.definition.kind == .redisStream:
             // Legacy's event teaches the shape its consumers read; the candidate's must fit it.
             self.shapes.learn(store: store, legacyEvent)
             if let skip = self.compare(work, legacyReading, candidateReading, into: &record) { return skip }
-            record.discrepancies += self.shapes.incompatibilities(store: store, of: candidateEvent)
+            record.discrepancies += self.consumerIncompatibilities(work, of: candidateEvent)
         case (.found, .found):
             if let skip = self.compare(work, legacyReading, candidateReading, into: &record) { return skip }
         }
@@ -282,6 +282,13 @@ public final class StoreCheckService: Service, Sendable {
             self.metrics.checked(store: store, result: record.outcome == .match ? "match" : "mismatch")
         }
         return record
+    }
+
+    /// What legacy's consumers could not read in a candidate event: by the check's JSON Schema when it has one,
+    /// else by the shape learned from legacy's events.
+    func consumerIncompatibilities(_ work: Work, of event: JSONValue) -> [Discrepancy] {
+        if let schema = work.check.schema { return schema.violations(of: event) }
+        return self.shapes.incompatibilities(store: work.definition.name, of: event)
     }
 
     /// Compares two found values with the diff engine under the store's rules; returns the record to keep instead
