@@ -238,6 +238,16 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
             self.write(context, bytes)
             context.flush()
             self.finished(context: context, uri: uri)
+        case .headThenBody(let response, let delay):
+            self.write(context, response.headBytes())
+            context.flush()
+            context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                guard !self.closed else { return }
+                if !isHead { self.write(context, response.bodyBytes()) }
+                context.flush()
+                self.finished(context: context, uri: uri)
+                if response.framing.isCloseDelimited { context.close(promise: nil) }
+            }
         }
     }
 

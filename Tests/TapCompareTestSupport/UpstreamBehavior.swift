@@ -25,4 +25,6 @@ public enum UpstreamBehavior: Sendable {
     case trickle(ScriptedResponse, bytesPerWrite: Int, interval: TimeAmount)
     /// Write exactly these bytes as the whole response.
     case raw([UInt8])
+    /// Send the head at once and the body after a pause (a backend that flushes its headers first).
+    case headThenBody(ScriptedResponse, after: TimeAmount)
 }

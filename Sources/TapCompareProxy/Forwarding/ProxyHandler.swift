@@ -56,6 +56,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var responsePhase = ResponsePhase.waiting
     /// A request was refused (``refuse(_:)``); the connection is closing.
     private var refusedConnection = false
+    /// The client went away after legacy's response head arrived: the rest of legacy's answer is still read
+    /// (not forwarded) so the sampled exchange is compared. See ``abortRequest()``.
+    private var clientGone = false
 
     // MARK: Mirroring of the current request
 
@@ -380,6 +383,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 self.legacyBody.writeImmutableBuffer(slice)
             }
         }
+        if self.clientGone {
+            if self.legacyBodyLength > self.shared.mirror.maxResponseBodyBytes {
+                // Past the comparison cap the exchange could not be compared anyway: stop reading for nobody.
+                self.giveUpLegacy(.responseTooLarge)
+            }
+            return
+        }
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         self.needsClientFlush = true
         if !self.context.channel.isWritable {
@@ -392,7 +402,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func upstreamReadComplete() {
-        if self.needsClientFlush {
+        if self.needsClientFlush, !self.clientGone {
             self.needsClientFlush = false
             self.context.flush()
         }
@@ -431,6 +441,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// Ends the response to the client and frees the connection for its next request. State is reset before
     /// the end is written, because writing it may deliver the next pipelined request to this handler at once.
     private func finishResponse(trailers: HTTPHeaders?) {
+        if self.clientGone {
+            // Legacy's answer was read for the comparison only; there is no client to write it to.
+            self.responsePhase = .done
+            self.resetRequest()
+            return
+        }
         let close = !self.clientHead.isKeepAlive || !self.requestEnded
         let exchange = self.exchange
         let requestEnded = self.requestEnded
@@ -507,13 +523,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 exchange.candidateCompleted(.skipped(.legacyError))
             }
         }
-        if responseStarted {
+        if responseStarted || self.clientGone {
             // Part of legacy's response is already with the client: cutting the connection is the only
             // faithful way to tell it the response is incomplete.
             let exchange = self.exchange
             self.resetRequest()
             exchange?.abandon(.legacyError)
-            self.context.close(promise: nil)
+            if !self.clientGone { self.context.close(promise: nil) }
             return
         }
         let status: HTTPResponseStatus = error.isTimeout ? .gatewayTimeout : .badGateway
@@ -578,10 +594,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// The client went away mid-request: abandon the legacy call (its connection is closed, not reused) and
-    /// give no comparison.
+    /// The client went away mid-request.
+    ///
+    /// What the client does once legacy is answering changes nothing about the comparison: when the request
+    /// was sampled, reached legacy whole and legacy's response head has arrived, the rest of legacy's answer is
+    /// still read — kept only up to `mirror.max_response_body_bytes`, bounded in time by legacy's read timeout,
+    /// forwarded to nobody — and the exchange is compared as for a patient client (a candidate call in flight
+    /// runs on regardless). Otherwise legacy never finished answering: the legacy call is abandoned (its
+    /// connection closed, not reused) and there is no comparison (`client_aborted`).
     private func abortRequest() {
-        guard self.inRequest else { return }
+        guard self.inRequest, !self.clientGone else { return }
+        if self.exchange != nil, self.requestEnded, self.responsePhase == .streaming, let upstream = self.upstream,
+            self.legacyBodyLength <= self.shared.mirror.maxResponseBodyBytes
+        {
+            self.clientGone = true
+            self.needsClientFlush = false
+            // Reads may be paused for the client's sake (its socket was full); there is no client to wait for.
+            upstream.handler.setReadPaused(false)
+            return
+        }
+        self.giveUpLegacy(.clientAborted)
+    }
+
+    /// Abandons the legacy call in progress and the exchange with `reason`.
+    private func giveUpLegacy(_ reason: SkipReason) {
         let exchange = self.exchange
         if self.responsePhase != .done {
             self.shared.metrics.legacyInFlight.decrement()
@@ -589,7 +625,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.upstream?.handler.abandon()
         self.generation &+= 1
         self.resetRequest()
-        exchange?.abandon(.clientAborted)
+        exchange?.abandon(reason)
     }
 }
 
