@@ -198,6 +198,14 @@ struct JSONDiffer {
             return
         }
 
+        // Objects that carry an identity (`id`, `uuid`, `key` or the rule set's `identity_keys`) are aligned by it:
+        // a reordered listing whose elements also changed is one `array_order` plus the changes inside the
+        // elements, not every element missing and extra.
+        if let key = self.identityKey(a[gapA], b[gapB]) {
+            self.diffByIdentity(a, b, gapA, gapB, key, state)
+            return
+        }
+
         var steps: [ArrayAlignment.Step] = []
         // Equal lengths with objects or arrays that look like the same entities at every position (same `id`,
         // or most members equal): changed in place. This is the common case, decided without hashing.
@@ -267,6 +275,66 @@ struct JSONDiffer {
         for step in steps {
             if case .added(let j) = step { self.oneSided(.extraInCandidate, .index(j), b[j], state) }
         }
+    }
+
+    /// The first of the route's identity keys that every element of both gaps carries (objects only, a string or
+    /// number value, unique within each side) and that at least one element pair shares; `nil` when none does,
+    /// and the array is aligned as a sequence.
+    private func identityKey(_ a: ArraySlice<JSONValue>, _ b: ArraySlice<JSONValue>) -> String? {
+        guard !a.isEmpty, !b.isEmpty else { return nil }
+        candidates: for key in self.rules.identityKeys {
+            var seenA = Set<JSONValue>()
+            for element in a {
+                guard let id = Self.identity(element, key), seenA.insert(id).inserted else { continue candidates }
+            }
+            var seenB = Set<JSONValue>()
+            var shared = false
+            for element in b {
+                guard let id = Self.identity(element, key), seenB.insert(id).inserted else { continue candidates }
+                if seenA.contains(id) { shared = true }
+            }
+            if shared { return key }
+        }
+        return nil
+    }
+
+    private static func identity(_ element: JSONValue, _ key: String) -> JSONValue? {
+        guard case .object(let object) = element, let id = object[key] else { return nil }
+        switch id {
+        case .string, .number: return id
+        default: return nil
+        }
+    }
+
+    /// Pairs the gaps' elements by identity: changes inside each pair (at legacy indices), elements whose
+    /// identity is on one side only as removed (descending) and added (ascending), then one `array_order` if the
+    /// pairs' order differs. The `array_order` carries the whole candidate array, so the list stays a patch from
+    /// legacy to candidate.
+    private mutating func diffByIdentity(
+        _ a: [JSONValue], _ b: [JSONValue], _ gapA: Range<Int>, _ gapB: Range<Int>, _ key: String, _ state: State
+    ) {
+        var positionInB: [JSONValue: Int] = [:]
+        positionInB.reserveCapacity(gapB.count)
+        for j in gapB { positionInB[Self.identity(b[j], key)!] = j }
+        var pairedB = [Bool](repeating: false, count: gapB.count)
+        var removed: [Int] = []
+        var reordered = false
+        var lastJ = -1
+        let plain = state.isEmpty && self.rules.lexicalNumbersRule == nil
+        for i in gapA {
+            guard let j = positionInB[Self.identity(a[i], key)!] else {
+                removed.append(i)
+                continue
+            }
+            pairedB[j - gapB.lowerBound] = true
+            if j < lastJ { reordered = true }
+            lastJ = j
+            if plain && a[i] == b[j] { continue }
+            self.child(.index(i), a[i], b[j], state)
+        }
+        for i in removed.reversed() { self.oneSided(.missingInCandidate, .index(i), a[i], state) }
+        for j in gapB where !pairedB[j - gapB.lowerBound] { self.oneSided(.extraInCandidate, .index(j), b[j], state) }
+        if reordered { self.emit(.arrayOrder, .array(a), .array(b)) }
     }
 
     /// Within each run between exact anchors, pairs elements that look like the same thing (same `id`, or most
