@@ -133,10 +133,33 @@ struct JSONDiffTests {
 
     @Test("duplicate keys compare by their last occurrence, as clients read them")
     func duplicateKeys() {
-        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":2}"#).isEmpty)
-        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":1}"#) == [
+        // The duplicate itself is a `duplicate_key` of its own (see `duplicateKeyDiscrepancy`); the values compare
+        // by the last occurrence.
+        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":2}"#).filter { $0.kind != .duplicateKey }.isEmpty)
+        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":1}"#).filter { $0.kind != .duplicateKey } == [
             Discrepancy(path: "/a", field: "$.a", kind: .valueChanged, legacyValue: "2", candidateValue: "1")
         ])
+    }
+
+    @Test("a duplicate key is a duplicate_key discrepancy on the side that has it, unless both sides repeat it alike")
+    func duplicateKeyDiscrepancy() throws {
+        #expect(Fixtures.diff(#"{"a":1,"a":2,"b":1}"#, #"{"a":2,"b":1}"#) == [
+            Discrepancy(path: "/a", field: "$.a", kind: .duplicateKey, legacyValue: "[1,2]", candidateValue: nil)
+        ])
+        #expect(Fixtures.diff(#"{"items":[{"id":1,"x":1}]}"#, #"{"items":[{"id":1,"x":0,"x":1}]}"#) == [
+            Discrepancy(path: "/items/0/x", field: "$.items[*].x", kind: .duplicateKey, legacyValue: nil, candidateValue: "[0,1]")
+        ])
+        // Repeated alike on both sides: not a difference between the two (the bodies differ elsewhere).
+        #expect(Fixtures.diff(#"{"a":1,"a":2,"b":1}"#, #"{"a":1,"a":2,"b":2}"#).map(\.kind) == [.valueChanged])
+        // An ignored member's duplicate is ignored too.
+        let rules = try Fixtures.rules("rules:\n  - route: \"*\"\n    ignore: [$.a]\n")
+        #expect(Fixtures.diff(#"{"a":1,"a":2,"b":1}"#, #"{"a":2,"b":2}"#, rules: rules).map(\.kind) == [.valueChanged])
+        // The list stays a patch from legacy to candidate (duplicate_key is no operation).
+        let legacy = #"{"a":1,"a":2,"b":[1,2]}"#
+        let candidate = #"{"a":3,"b":[1,2,3]}"#
+        let d = Fixtures.diff(legacy, candidate)
+        #expect(d.contains { $0.kind == .duplicateKey })
+        #expect(try d.jsonPatch.apply(to: JSONValue(parsing: legacy)) == JSONValue(parsing: candidate))
     }
 
     @Test("a whole-body type change at the root")

@@ -177,6 +177,7 @@ public struct Comparator: Sendable {
     func diff(_ legacy: JSONValue, _ candidate: JSONValue, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
         var differ = JSONDiffer(rules: rules, limits: self.configuration.alignment)
         differ.diff(legacy, candidate)
+        differ.reportDuplicateKeys(legacy, candidate)
         for (rule, n) in differ.applications { applications[rule, default: 0] += n }
         return differ.discrepancies
     }

@@ -159,6 +159,103 @@ struct JSONDiffer {
         }
     }
 
+    // MARK: - Duplicate keys
+
+    /// Reports every key that occurs more than once in an object of one document as a `duplicate_key` of its own
+    /// at that object's place on that side (clients disagree on which occurrence counts, and some reject the
+    /// body), unless the other document has the object at the same place with the key repeated alike, or an
+    /// `ignore` rule selects the member. Its value lists the occurrences' values in document order. The members
+    /// themselves are compared by their last occurrence by ``diff(_:_:)``, as Python, JavaScript and Go clients
+    /// read them.
+    ///
+    /// A walk of its own rather than part of the diff: the diff skips elements that are equal as a client reads
+    /// them (last occurrence), which is exactly where a duplicate hides.
+    mutating func reportDuplicateKeys(_ legacy: JSONValue, _ candidate: JSONValue) {
+        self.walkDuplicates(legacy, other: candidate, legacySide: true, self.rules.matcher.initial)
+        self.walkDuplicates(candidate, other: legacy, legacySide: false, self.rules.matcher.initial)
+    }
+
+    private mutating func walkDuplicates(_ value: JSONValue, other: JSONValue?, legacySide: Bool, _ state: State) {
+        if self.isIgnored(state) { return }
+        switch value {
+        case .object(let object):
+            var otherObject: JSONObject?
+            if case .object(let o)? = other { otherObject = o }
+            if object.hasDuplicateKeys {
+                for (key, values) in Self.repeatedKeys(object) {
+                    if let otherObject, Self.occurrences(of: key, in: otherObject) == values { continue }
+                    if self.isIgnored(self.step(state, .key(key))) { continue }
+                    self.elements.append(.key(key))
+                    if legacySide {
+                        self.emit(.duplicateKey, .array(values), nil)
+                    } else {
+                        self.emit(.duplicateKey, nil, .array(values))
+                    }
+                    self.elements.removeLast()
+                }
+            }
+            let members = object.hasDuplicateKeys ? object.effectiveMembers : object.members
+            for (i, member) in members.enumerated() {
+                switch member.value {
+                case .object, .array: break
+                default: continue
+                }
+                // The other side's member: at the same position in the usual case, else looked up.
+                var counterpart: JSONValue?
+                if let otherObject {
+                    if i < otherObject.members.count, otherObject.members[i].key.hasSameBytes(as: member.key) {
+                        counterpart = otherObject.members[i].value
+                    } else {
+                        counterpart = otherObject[member.key]
+                    }
+                }
+                self.elements.append(.key(member.key))
+                self.walkDuplicates(member.value, other: counterpart, legacySide: legacySide, self.step(state, .key(member.key)))
+                self.elements.removeLast()
+            }
+        case .array(let elements):
+            var otherElements: [JSONValue] = []
+            if case .array(let o)? = other { otherElements = o }
+            for (i, element) in elements.enumerated() {
+                // Scalars hold no objects: skip the path bookkeeping.
+                switch element {
+                case .object, .array: break
+                default: continue
+                }
+                self.elements.append(.index(i))
+                self.walkDuplicates(element, other: i < otherElements.count ? otherElements[i] : nil, legacySide: legacySide, self.step(state, .index(i)))
+                self.elements.removeLast()
+            }
+        default:
+            return
+        }
+    }
+
+    /// Whether an `ignore` rule selects the value at `state` (not counted: the diff counts its rules).
+    private func isIgnored(_ state: State) -> Bool {
+        if state.isEmpty { return false }
+        for index in self.rules.matcher.acceptedPaths(state) {
+            if case .ignore = self.rules.pathRules[index].action { return true }
+        }
+        return false
+    }
+
+    /// Keys occurring more than once, in order of first appearance, each with its values in document order.
+    private static func repeatedKeys(_ object: JSONObject) -> [(key: String, values: [JSONValue])] {
+        var result: [(key: String, values: [JSONValue])] = []
+        for (i, member) in object.members.enumerated() {
+            // First occurrences only, and only keys that occur again.
+            if object.members[..<i].contains(where: { $0.key.hasSameBytes(as: member.key) }) { continue }
+            let values = Self.occurrences(of: member.key, in: object)
+            if values.count > 1 { result.append((member.key, values)) }
+        }
+        return result
+    }
+
+    private static func occurrences(of key: String, in object: JSONObject) -> [JSONValue] {
+        object.members.filter { $0.key.hasSameBytes(as: key) }.map(\.value)
+    }
+
     private static func index(_ members: [JSONObject.Member]) -> [String: Int]? {
         guard members.count > 16 else { return nil }
         var index: [String: Int] = [:]

@@ -18,4 +18,7 @@ public enum DiscrepancyKind: String, Sendable, Hashable, CaseIterable, Codable {
     case bodyUnparseable = "body_unparseable"
     /// Non-JSON bodies differ (text, form or binary).
     case bodyChanged = "body_changed"
+    /// A key occurs more than once in a JSON object on one side (and not identically on the other); the value on
+    /// that side lists the occurrences' values in document order, the other side's value is empty.
+    case duplicateKey = "duplicate_key"
 }

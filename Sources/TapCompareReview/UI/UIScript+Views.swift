@@ -5,7 +5,7 @@ extension UIScript {
     /// Regressions come first everywhere: the headline is the regression rate, routes are ordered by regressions
     /// (the API's order), and noise and races are counted apart from it.
     static let views = #"""
-    const BODY_KINDS = new Set(["value_changed", "type_changed", "missing_in_candidate", "extra_in_candidate", "array_order"]);
+    const BODY_KINDS = new Set(["value_changed", "type_changed", "missing_in_candidate", "extra_in_candidate", "array_order", "duplicate_key"]);
 
     function card(label, value, sub, cls) {
       return `<div class="card"><div class="label">${esc(label)}</div><div class="value ${cls || ""}">${value}</div><div class="sub">${sub || ""}</div></div>`;
