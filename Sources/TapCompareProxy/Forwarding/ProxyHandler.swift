@@ -56,6 +56,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var responsePhase = ResponsePhase.waiting
     /// A request was refused (``refuse(_:)``); the connection is closing.
     private var refusedConnection = false
+    /// The response cannot be delimited on a kept-alive connection (an HTTP/1.0 client and a body without
+    /// `Content-Length`): it ends with the connection.
+    private var closeAfterResponse = false
     /// The client went away after legacy's response head arrived: the rest of legacy's answer is still read
     /// (not forwarded) so the sampled exchange is compared. See ``abortRequest()``.
     private var clientGone = false
@@ -120,6 +123,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.retried = false
         self.upstreamUnwritable = false
         self.candidateStarted = false
+        self.closeAfterResponse = false
 
         let configuration = self.shared.configuration
         let mirror = self.shared.mirror
@@ -359,8 +363,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             return
         }
         self.responsePhase = .streaming
+        // HTTP/1.0 has no chunked encoding: a body without Content-Length can only be delimited by closing, so a
+        // 1.0 client that asked for keep-alive gets it only when the length is known (or there is no body).
+        self.closeAfterResponse =
+            version.minor == 0 && self.clientHead.isKeepAlive && !headers.contains(name: "content-length")
+            && Self.mayHaveBody(status: head.status, method: self.clientHead.method)
         if !self.clientHead.isKeepAlive {
             if version.minor > 0 { headers.add(name: "connection", value: "close") }
+        } else if self.closeAfterResponse {
+            headers.add(name: "connection", value: "close")
         } else if version.minor == 0 {
             headers.add(name: "connection", value: "keep-alive")
         }
@@ -447,7 +458,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.resetRequest()
             return
         }
-        let close = !self.clientHead.isKeepAlive || !self.requestEnded
+        let close = !self.clientHead.isKeepAlive || !self.requestEnded || self.closeAfterResponse
         let exchange = self.exchange
         let requestEnded = self.requestEnded
         self.responsePhase = .done
@@ -540,7 +551,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: self.shared.configuration.requestIDHeader, value: self.requestID)
-        if !self.clientHead.isKeepAlive || !self.requestEnded { headers.add(name: "Connection", value: "close") }
+        if !self.clientHead.isKeepAlive || !self.requestEnded {
+            headers.add(name: "Connection", value: "close")
+        } else if self.clientHead.version.minor == 0 {
+            // An HTTP/1.0 client keeps the connection only when told so.
+            headers.add(name: "Connection", value: "keep-alive")
+        }
         self.routeMetrics?.countRequest(status: status.code)
         self.responsePhase = .streaming
         self.exchange?.legacyCompleted(
@@ -626,6 +642,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.generation &+= 1
         self.resetRequest()
         exchange?.abandon(reason)
+    }
+}
+
+extension ProxyHandler {
+    /// Whether a response with `status` to a request with `method` carries a body (RFC 9110 §6.4.1).
+    fileprivate static func mayHaveBody(status: HTTPResponseStatus, method: HTTPMethod) -> Bool {
+        if method == .HEAD { return false }
+        if status == .noContent || status == .notModified { return false }
+        return !(status.code >= 100 && status.code < 200)
     }
 }
 
