@@ -56,6 +56,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var responsePhase = ResponsePhase.waiting
     /// A request was refused (``refuse(_:)``); the connection is closing.
     private var refusedConnection = false
+    /// The client asked to switch protocols (`Upgrade` with `Connection: upgrade`, HTTP/1.1): legacy's `101` turns
+    /// the connection into a tunnel (``Tunnel``); the request is never mirrored.
+    private var upgradeRequested = false
+    /// The client's decoder parses nothing after this request (an upgrade request or `CONNECT`): unless the
+    /// connection becomes a tunnel, it closes after the response.
+    private var parserStopsAfterRequest = false
     /// The response cannot be delimited on a kept-alive connection (an HTTP/1.0 client and a body without
     /// `Content-Length`): it ends with the connection.
     private var closeAfterResponse = false
@@ -124,6 +130,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.upstreamUnwritable = false
         self.candidateStarted = false
         self.closeAfterResponse = false
+        let upgradeToken = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+        let asksUpgrade = upgradeToken && head.headers.contains(name: "upgrade")
+        self.parserStopsAfterRequest = asksUpgrade || head.method == .CONNECT
+        self.upgradeRequested = asksUpgrade && head.method != .CONNECT && head.version == .http1_1
 
         let configuration = self.shared.configuration
         let mirror = self.shared.mirror
@@ -151,6 +161,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             requestID: self.requestID,
             requestIDWasSent: sentID != nil
         )
+        if self.upgradeRequested {
+            // Hop-by-hop, but the whole point of this request: legacy decides whether to switch.
+            for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
+            headers.add(name: "Connection", value: "upgrade")
+        }
         if chunked && !headers.contains(name: "content-length") {
             // Transfer-Encoding is hop-by-hop, but the next hop needs framing: chunk again.
             headers.add(name: "transfer-encoding", value: "chunked")
@@ -355,6 +370,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         var headers = head.headers
         HopByHopHeaders.strip(&headers)
         let version: HTTPVersion = self.clientHead.version.minor == 0 ? .http1_0 : .http1_1
+        if head.status == .switchingProtocols {
+            // Forwarded only to a client that asked to upgrade; the tunnel starts at the response's end
+            // (``upstreamSwitchedProtocols(_:)``).
+            guard self.upgradeRequested else { return }
+            for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
+            headers.add(name: "Connection", value: "Upgrade")
+            self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
+            return
+        }
         if head.status.code >= 100 && head.status.code < 200 {
             // An informational answer (e.g. 100 Continue) the client may be waiting for; HTTP/1.0 has none.
             if version.minor > 0 {
@@ -366,8 +390,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         // HTTP/1.0 has no chunked encoding: a body without Content-Length can only be delimited by closing, so a
         // 1.0 client that asked for keep-alive gets it only when the length is known (or there is no body).
         self.closeAfterResponse =
-            version.minor == 0 && self.clientHead.isKeepAlive && !headers.contains(name: "content-length")
-            && Self.mayHaveBody(status: head.status, method: self.clientHead.method)
+            self.parserStopsAfterRequest
+            || (version.minor == 0 && self.clientHead.isKeepAlive && !headers.contains(name: "content-length")
+                && Self.mayHaveBody(status: head.status, method: self.clientHead.method))
         if !self.clientHead.isKeepAlive {
             if version.minor > 0 { headers.add(name: "connection", value: "close") }
         } else if self.closeAfterResponse {
@@ -497,6 +522,29 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.legacyResponseHead = nil
         self.connecting = false
         self.upstreamUnwritable = false
+    }
+
+    func upstreamSwitchedProtocols(_ connection: UpstreamConnection) {
+        guard self.inRequest, self.upgradeRequested, self.context.channel.isActive else {
+            connection.close()
+            // A 101 nobody asked for: legacy's answer is unusable.
+            if self.inRequest, !self.upgradeRequested { self.legacyFailed(.invalidResponse, responseStarted: false) }
+            return
+        }
+        self.upstream = nil
+        let elapsed = (NIODeadline.now() - self.start).nanoseconds
+        self.shared.metrics.legacyInFlight.decrement()
+        self.routeMetrics?.legacyLatency.recordNanoseconds(elapsed)
+        self.routeMetrics?.countRequest(status: HTTPResponseStatus.switchingProtocols.code)
+        self.responsePhase = .done
+        self.resetRequest()
+        do {
+            try Tunnel.splice(client: self.context.channel, upstream: connection, idleTimeout: self.shared.configuration.clientIdleTimeout)
+        } catch {
+            self.shared.logger.info("could not start a tunnel", metadata: ["request.id": "\(self.requestID)", "error": "\(error)"])
+            connection.close()
+            self.context.close(promise: nil)
+        }
     }
 
     func upstreamFailed(_ error: UpstreamError, responseStarted: Bool) {
