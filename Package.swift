@@ -206,7 +206,7 @@ let package = Package(
         .executableTarget(
             name: "tapcompare",
             dependencies: [
-                "TapCompareApp",
+                "TapCompareApp", "TapCompareCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -297,7 +297,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapCompareCaptureTests",
-            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["TapCompareCapture", "TapCompareApp", "TapCompareCore", "TapCompareTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import TapCompareApp
 import TapCompareCapture
+import TapCompareCore
 import TapCompareTestSupport
 import Testing
 
@@ -37,6 +38,13 @@ import Testing
             stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
             stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         )
+    }
+
+    @Test("tapcompare --version prints the version and exits 0", .timeLimit(.minutes(TestTiming.minutes(1))))
+    func version() async throws {
+        let run = try await Self.tapcompare(["--version"], in: try TestPaths.temporaryDirectory())
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == TapCompareVersion.current + "\n")
     }
 
     @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func replayExitStatuses() async throws {
