@@ -47,6 +47,19 @@ import Testing
         #expect(run.stdout == TapCompareVersion.current + "\n")
     }
 
+    @Test("tapcompare demo runs from any directory: its fixture and example rules come with the binary", .timeLimit(.minutes(TestTiming.minutes(2))))
+    func demoFromAnyDirectory() async throws {
+        // A directory with no fixtures/ and no diff-rules/ in it.
+        let dir = try TestPaths.temporaryDirectory()
+        let run = try await Self.tapcompare(["demo", "--latency-scale", "0"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("requests from comments.capture.jsonl (built in)"), "\(run.stdout)")
+        #expect(run.stdout.contains("rules: comments.yml (built in)"))
+        #expect(run.stdout.contains("GET /api/v1/posts/{id}/comments"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tapcompare.sqlite").path))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tapcompare-demo-report.html").path))
+    }
+
     @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func replayExitStatuses() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let records = try CaptureFile.read(path: Self.fixture)
