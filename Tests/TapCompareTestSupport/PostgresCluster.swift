@@ -22,6 +22,11 @@ public final class PostgresCluster: Sendable {
         return PostgresCluster(directory: directory, urlText: String(line.dropFirst("TAPCOMPARE_TEST_POSTGRES_URL=".count)))
     }
 
+    /// Makes the server offer TLS with this certificate and key (PEM files), reloading it.
+    public func enableTLS(certificateFile: String, keyFile: String) async throws {
+        _ = try await runProcess([Paths.postgresScript, "tls", self.directory, certificateFile, keyFile])
+    }
+
     /// Stops the server abruptly (`pg_ctl stop -m immediate`), keeping its data.
     public func halt() async throws { _ = try await runProcess([Paths.postgresScript, "halt", self.directory]) }
     /// Starts it again on the same port.

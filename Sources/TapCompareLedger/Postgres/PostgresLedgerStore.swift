@@ -22,25 +22,13 @@ public final class PostgresLedgerStore: LedgerStore {
     private let knownPartitions = NIOLockedValueBox<Set<String>>([])
 
     /// - Parameters:
-    ///   - postgres: Connection parameters. `sslmode=prefer|require` use TLS without verifying the server's
-    ///     certificate, as libpq does for those modes.
+    ///   - postgres: Connection parameters; `sslmode` as ``PostgresTLS/configuration(for:logger:)`` reads it
+    ///     (`prefer` and `require` do not verify the server, `verify-ca` and `verify-full` do).
     ///   - logger: Logs at debug and below.
     public init(postgres: LedgerURL.Postgres, logger: Logger) {
         self.url = LedgerURL(backend: .postgres(postgres))
         self.logger = logger
-        let tls: PostgresClient.Configuration.TLS
-        switch postgres.sslMode {
-        case .disable:
-            tls = .disable
-        case .prefer:
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            tls = .prefer(config)
-        case .require:
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            tls = .require(config)
-        }
+        let tls = PostgresTLS.configuration(for: postgres, logger: logger)
         var configuration = PostgresClient.Configuration(
             host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
             database: postgres.database, tls: tls
