@@ -90,6 +90,19 @@ struct PostgresLedgerTests {
         await cluster.stop()
     }
 
+    @Test func gapRowWrittenWhenTheLedgerIsBackWithoutLaterTraffic() async throws {
+        _ = try TestPostgres.baseURL()
+        let cluster = try await PostgresCluster.start()
+        do {
+            try await cluster.halt()
+            try await LedgerScenarios.gapWithoutLaterTraffic(downURL: try cluster.url, comeBack: { try await cluster.resume() })
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
     @Test func spoolCapAndGapRow() async throws {
         _ = try TestPostgres.baseURL()
         let cluster = try await PostgresCluster.start()
