@@ -232,6 +232,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            // `tapcompare demo` runs from any directory: its fixture (gzip-compressed) and example rules are built
+            // into the binary. Copies of fixtures/comments.capture.jsonl and diff-rules/comments.yml, kept equal by
+            // DemoBuiltInTests.
+            resources: [
+                .embedInCode("Demo/BuiltIn/comments.capture.jsonl.gz"),
+                .embedInCode("Demo/BuiltIn/comments.yml"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -239,7 +247,7 @@ let package = Package(
         .executableTarget(
             name: "tapcompare",
             dependencies: [
-                "TapCompareApp", "TapCompareStoreChecks",
+                "TapCompareApp", "TapCompareCore", "TapCompareCapture", "TapCompareStoreChecks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -348,7 +356,7 @@ let package = Package(
         .testTarget(
             name: "TapCompareCaptureTests",
             dependencies: [
-                "TapCompareCapture", "TapCompareApp", "TapCompareStoreChecks", "TapCompareTestSupport",
+                "TapCompareCapture", "TapCompareApp", "TapCompareCore", "TapCompareStoreChecks", "TapCompareTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],

@@ -10,13 +10,16 @@
 #   scripts/postgres.sh halt DIR     stop the server, keep the data (simulates an outage)
 #   scripts/postgres.sh resume DIR   start it again on the same port
 #   scripts/postgres.sh stop DIR     stop the server (DIR is left for the caller to delete)
+#   scripts/postgres.sh tls DIR CERT KEY
+#                                    serve TLS with this certificate and key (PEM files; copied into the cluster),
+#                                    plain connections still accepted; reloads the running server
 #
 # PostgreSQL refuses to run as root; when run as root the cluster belongs to the `postgres` user. When the
 # binaries are missing, Debian's `postgresql` package is installed.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop|halt|resume DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+usage() { echo "usage: $0 start|stop|halt|resume DIR, or $0 tls DIR CERT KEY" >&2; exit 2; }
+[ $# -eq 2 ] || { [ $# -eq 4 ] && [ "$1" = tls ]; } || usage
 cmd=$1
 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 
@@ -85,6 +88,14 @@ halt)
     ;;
 resume)
     pg_start
+    ;;
+tls)
+    install -m 600 "$3" "$data/server.crt"
+    install -m 600 "$4" "$data/server.key"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$data/server.crt" "$data/server.key"; fi
+    as_pg "$bin/psql" -h "$sock" -p "$(cat "$dir/port")" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
+        -c "ALTER SYSTEM SET ssl = on" -c "ALTER SYSTEM SET ssl_cert_file = 'server.crt'" \
+        -c "ALTER SYSTEM SET ssl_key_file = 'server.key'" -c "SELECT pg_reload_conf()" >/dev/null
     ;;
 stop)
     if [ -f "$data/postmaster.pid" ]; then

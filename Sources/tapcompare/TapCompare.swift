@@ -1,4 +1,5 @@
 import ArgumentParser
+import TapCompareCore
 
 /// The `tapcompare` command line: a thin shell over the libraries.
 @main
@@ -6,6 +7,7 @@ struct TapCompare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapcompare",
         abstract: "A tap-compare shadow-traffic proxy: forwards to legacy, mirrors a sample to the candidate, records every discrepancy.",
+        version: TapCompareVersion.current,
         subcommands: [
             DemoCommand.self,
             ServeCommand.self,

@@ -1,6 +1,7 @@
 import Foundation
 import TapCompareApp
 import TapCompareCapture
+import TapCompareCore
 import TapCompareTestSupport
 import Testing
 
@@ -37,6 +38,26 @@ import Testing
             stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
             stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         )
+    }
+
+    @Test("tapcompare --version prints the version and exits 0", .timeLimit(.minutes(TestTiming.minutes(1))))
+    func version() async throws {
+        let run = try await Self.tapcompare(["--version"], in: try TestPaths.temporaryDirectory())
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == TapCompareVersion.current + "\n")
+    }
+
+    @Test("tapcompare demo runs from any directory: its fixture and example rules come with the binary", .timeLimit(.minutes(TestTiming.minutes(2))))
+    func demoFromAnyDirectory() async throws {
+        // A directory with no fixtures/ and no diff-rules/ in it.
+        let dir = try TestPaths.temporaryDirectory()
+        let run = try await Self.tapcompare(["demo", "--latency-scale", "0"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("requests from comments.capture.jsonl (built in)"), "\(run.stdout)")
+        #expect(run.stdout.contains("rules: comments.yml (built in)"))
+        #expect(run.stdout.contains("GET /api/v1/posts/{id}/comments"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tapcompare.sqlite").path))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tapcompare-demo-report.html").path))
     }
 
     @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func replayExitStatuses() async throws {

@@ -52,6 +52,18 @@ import Testing
     }
 }
 
+/// The fixture and rules built into the binary are the repository's.
+@Suite struct DemoBuiltInTests {
+    @Test("the built-in fixture and example rules equal fixtures/comments.capture.jsonl and diff-rules/comments.yml")
+    func builtInsMatchTheRepository() throws {
+        let fixture = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("comments.capture.jsonl")))
+        #expect(try DemoBuiltIns.fixtureData() == fixture, "regenerate with: gzip -9 -n -c fixtures/comments.capture.jsonl > Sources/TapCompareApp/Demo/BuiltIn/comments.capture.jsonl.gz")
+        let rules = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("diff-rules/comments.yml"), encoding: .utf8)
+        #expect(DemoBuiltIns.rulesText == rules, "copy diff-rules/comments.yml to Sources/TapCompareApp/Demo/BuiltIn/comments.yml")
+        #expect(try DemoBuiltIns.records().count == CaptureFile.read(path: TestPaths.fixture("comments.capture.jsonl")).count)
+    }
+}
+
 final class RecordingOutput: Sendable {
     private let lines = NIOLockedValueBox<String>("")
     var append: @Sendable (String) -> Void {

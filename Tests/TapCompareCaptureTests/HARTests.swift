@@ -72,6 +72,32 @@ import Testing
         #expect(document.log.entries[0].response.content.encoding == nil)
     }
 
+    @Test("postData.params without text is imported: a form body, or multipart parts with the request's boundary")
+    func postDataParamsAreImported() throws {
+        func entry(_ contentType: String, _ params: String) -> String {
+            """
+              {"startedDateTime":"2026-11-20T13:03:12Z","time":1,"request":{"method":"POST","url":"https://c.example/api/v1/comments","httpVersion":"HTTP/1.1",
+               "headers":[{"name":"Content-Type","value":"\(contentType)"}],"postData":{"mimeType":"\(contentType)","params":\(params)}},
+               "response":{"status":201,"httpVersion":"HTTP/1.1","headers":[],"content":{"size":0}}}
+            """
+        }
+        let form = entry("application/x-www-form-urlencoded", #"[{"name":"body","value":"hello world & more"},{"name":"post_id","value":"48213"},{"name":"tag","value":"ü"}]"#)
+        let multipart = entry(
+            "multipart/form-data; boundary=XyZ",
+            #"[{"name":"caption","value":"a cat"},{"name":"photo","fileName":"cat.txt","contentType":"text/plain","value":"meow"}]"#
+        )
+        let text = #"{"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":["# + form + "," + multipart + "]}}"
+        let path = try TestPaths.temporaryDirectory().appendingPathComponent("params.har").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let records = try HARFile.read(path: path)
+        #expect(String(buffer: try records[0].exchange().request.body) == "body=hello+world+%26+more&post_id=48213&tag=%C3%BC")
+        #expect(String(buffer: try records[1].exchange().request.body) == [
+            "--XyZ", #"Content-Disposition: form-data; name="caption""#, "", "a cat",
+            "--XyZ", #"Content-Disposition: form-data; name="photo"; filename="cat.txt""#, "Content-Type: text/plain", "", "meow",
+            "--XyZ--", "",
+        ].joined(separator: "\r\n"))
+    }
+
     @Test func aBrokenHARNamesTheFileAndTheEntry() throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("bad.har").path

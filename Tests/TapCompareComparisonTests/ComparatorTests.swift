@@ -50,6 +50,54 @@ struct ComparatorTests {
         #expect(missing.discrepancies.first == Discrepancy(path: "", field: "header:content-type", kind: .header, legacyValue: #""application/json""#, candidateValue: nil))
     }
 
+    @Test(
+        "equivalent media types are one content-type: case, parameter order and spacing, a default charset",
+        arguments: [
+            ("application/json; charset=utf-8", "application/json"),
+            ("application/json; charset=UTF-8", "Application/JSON"),
+            ("application/problem+json;charset=\"utf-8\"", "application/problem+json"),
+            ("text/plain", "text/plain; charset=US-ASCII"),
+            ("text/html; charset=utf-8; level=1", "TEXT/HTML;Level=1;CHARSET=utf-8"),
+            ("multipart/form-data; boundary=\"a;b\"", "multipart/form-data;boundary=\"a;b\""),
+            ("text/csv; header=present; header=present", "text/csv; header=present"),
+        ]
+    )
+    func equivalentMediaTypes(_ legacy: String, _ candidate: String) {
+        let record = self.compare(Fixtures.response("{}", headers: [("Content-Type", legacy)]), Fixtures.response("{}", headers: [("Content-Type", candidate)]))
+        #expect(record.outcome == .match, "\(record.discrepancies)")
+    }
+
+    @Test(
+        "different media types are still found, and reported as sent",
+        arguments: [
+            ("text/html; charset=utf-8", "application/json; charset=utf-8"),
+            ("text/plain; charset=utf-8", "text/plain; charset=iso-8859-1"),
+            // US-ASCII, not UTF-8, is text/plain's default (RFC 2046, RFC 6657).
+            ("text/plain; charset=utf-8", "text/plain"),
+            ("application/json; charset=iso-8859-1", "application/json"),
+            ("text/html; charset=utf-8", "text/html"),
+            ("multipart/form-data; boundary=ABC", "multipart/form-data; boundary=abc"),
+        ]
+    )
+    func differentMediaTypes(_ legacy: String, _ candidate: String) {
+        let record = self.compare(Fixtures.response("{}", headers: [("Content-Type", legacy)]), Fixtures.response("{}", headers: [("Content-Type", candidate)]))
+        #expect(record.discrepancies == [
+            Discrepancy(path: "", field: "header:content-type", kind: .header, legacyValue: JSONValue.quoted(legacy), candidateValue: JSONValue.quoted(candidate))
+        ])
+    }
+
+    @Test("the example rules' content-type comparison takes application/json with and without charset=utf-8 as equal")
+    func exampleRulesNormalizeCharset() throws {
+        let rules = try RuleSetLoader.load(directory: TestData.repo.appendingPathComponent("diff-rules").path)
+        let headers = [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")]
+        let record = self.compare(
+            Fixtures.response(#"{"id":1}"#, headers: headers),
+            Fixtures.response(#"{"id":1}"#, headers: [("content-type", "application/json"), ("cache-control", "no-store")]),
+            rules: rules
+        )
+        #expect(record.outcome == .match, "\(record.discrepancies)")
+    }
+
     @Test("gzip and deflate bodies are decoded before comparing")
     func contentEncoding() throws {
         var plain = ByteBuffer(string: #"{"id":1,"body":"hello"}"#)

@@ -2,6 +2,7 @@ import Foundation
 import TapCompareComparison
 import TapCompareCore
 import TapCompareJSON
+import TapCompareRules
 import Testing
 
 @Suite("JSON discrepancies")
@@ -70,12 +71,95 @@ struct JSONDiffTests {
         #expect(d == [Discrepancy(path: "/tags", field: "$.tags", kind: .arrayOrder, legacyValue: #"["a","b","c"]"#, candidateValue: #"["c","a","b"]"#)])
     }
 
+    @Test("a listing reordered with changed elements is one array_order plus the field changes, aligned by id")
+    func reorderedWithChanges() throws {
+        let legacy = #"{"comments":[{"id":1,"text":"a","score":1},{"id":2,"text":"b","score":2},{"id":3,"text":"c","score":3},{"id":4,"text":"d","score":4}]}"#
+        let candidate = #"{"comments":[{"id":3,"text":"c","score":30},{"id":1,"text":"a","score":1},{"id":4,"text":"D","score":4},{"id":2,"text":"b","score":2}]}"#
+        let d = Fixtures.diff(legacy, candidate)
+        #expect(d.filter { $0.kind != .arrayOrder } == [
+            Discrepancy(path: "/comments/2/score", field: "$.comments[*].score", kind: .valueChanged, legacyValue: "3", candidateValue: "30"),
+            Discrepancy(path: "/comments/3/text", field: "$.comments[*].text", kind: .valueChanged, legacyValue: #""d""#, candidateValue: #""D""#),
+        ])
+        #expect(d.filter { $0.kind == .arrayOrder }.map(\.path) == ["/comments"])
+        #expect(!d.contains { $0.kind == .missingInCandidate || $0.kind == .extraInCandidate })
+        #expect(try Fixtures.patch(d).apply(to: JSONValue(parsing: legacy)) == JSONValue(parsing: candidate))
+    }
+
+    @Test("identity alignment: uuid and key are identities too; one-sided identities are missing or extra")
+    func identityKinds() throws {
+        let legacy = #"[{"uuid":"u1","v":1},{"uuid":"u2","v":2},{"uuid":"u3","v":3}]"#
+        let candidate = #"[{"uuid":"u4","v":4},{"uuid":"u3","v":3},{"uuid":"u1","v":10}]"#
+        let d = Fixtures.diff(legacy, candidate)
+        let (whole, wholeCandidate) = (try JSONValue(parsing: legacy).serialized(), try JSONValue(parsing: candidate).serialized())
+        #expect(d == [
+            Discrepancy(path: "/0/v", field: "$[*].v", kind: .valueChanged, legacyValue: "1", candidateValue: "10"),
+            Discrepancy(path: "/1", field: "$[*]", kind: .missingInCandidate, legacyValue: #"{"uuid":"u2","v":2}"#, candidateValue: nil),
+            Discrepancy(path: "/0", field: "$[*]", kind: .extraInCandidate, legacyValue: nil, candidateValue: #"{"uuid":"u4","v":4}"#),
+            Discrepancy(path: "", field: "$", kind: .arrayOrder, legacyValue: whole, candidateValue: wholeCandidate),
+        ])
+        #expect(try Fixtures.patch(d).apply(to: JSONValue(parsing: legacy)) == JSONValue(parsing: candidate))
+        let keyed = Fixtures.diff(#"[{"key":"a","n":1},{"key":"b","n":2}]"#, #"[{"key":"b","n":3},{"key":"a","n":1}]"#)
+        #expect(keyed.map(\.kind) == [.valueChanged, .arrayOrder])
+        #expect(keyed.first?.path == "/1/n")
+    }
+
+    @Test("identity_keys in the rules names the identity; [] turns identity alignment off; unordered still wins")
+    func configuredIdentityKeys() throws {
+        let legacy = #"{"items":[{"sku":"a","n":1},{"sku":"b","n":2},{"sku":"c","n":3}]}"#
+        let candidate = #"{"items":[{"sku":"c","n":3},{"sku":"a","n":10},{"sku":"b","n":20}]}"#
+        let bySku = Fixtures.diff(legacy, candidate, rules: try Fixtures.rules("identity_keys: [sku]\nrules: []\n"))
+        #expect(bySku.map(\.kind) == [.valueChanged, .valueChanged, .arrayOrder])
+        #expect(bySku.map(\.path) == ["/items/0/n", "/items/1/n", "/items"])
+        // Without `sku` among the identities, the elements are aligned as a sequence.
+        #expect(!Fixtures.diff(legacy, candidate).contains { $0.kind == .arrayOrder })
+
+        let ids = #"{"items":[{"id":1,"n":1},{"id":2,"n":2}]}"#
+        let swapped = #"{"items":[{"id":2,"n":2},{"id":1,"n":10}]}"#
+        let off = Fixtures.diff(ids, swapped, rules: try Fixtures.rules("identity_keys: []\nrules: []\n"))
+        #expect(!off.contains { $0.kind == .arrayOrder })
+        #expect(try Fixtures.patch(off).apply(to: JSONValue(parsing: ids)) == JSONValue(parsing: swapped))
+        let unordered = Fixtures.diff(ids, swapped, rules: try Fixtures.rules("rules:\n  - route: \"*\"\n    unordered: [{path: $.items, key: id}]\n"))
+        #expect(unordered == [Discrepancy(path: "/items/0/n", field: "$.items[*].n", kind: .valueChanged, legacyValue: "1", candidateValue: "10")])
+    }
+
+    @Test("identity_keys set in two rule files is refused with both files named")
+    func identityKeysTwice() {
+        #expect {
+            _ = try RuleSetLoader.load(sources: [(name: "a.yml", text: "identity_keys: [id]\n"), (name: "b.yml", text: "identity_keys: [sku]\n")])
+        } throws: { error in
+            "\(error)".contains("b.yml") && "\(error)".contains("already set in a.yml")
+        }
+    }
+
     @Test("duplicate keys compare by their last occurrence, as clients read them")
     func duplicateKeys() {
-        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":2}"#).isEmpty)
-        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":1}"#) == [
+        // The duplicate itself is a `duplicate_key` of its own (see `duplicateKeyDiscrepancy`); the values compare
+        // by the last occurrence.
+        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":2}"#).filter { $0.kind != .duplicateKey }.isEmpty)
+        #expect(Fixtures.diff(#"{"a":1,"a":2}"#, #"{"a":1}"#).filter { $0.kind != .duplicateKey } == [
             Discrepancy(path: "/a", field: "$.a", kind: .valueChanged, legacyValue: "2", candidateValue: "1")
         ])
+    }
+
+    @Test("a duplicate key is a duplicate_key discrepancy on the side that has it, unless both sides repeat it alike")
+    func duplicateKeyDiscrepancy() throws {
+        #expect(Fixtures.diff(#"{"a":1,"a":2,"b":1}"#, #"{"a":2,"b":1}"#) == [
+            Discrepancy(path: "/a", field: "$.a", kind: .duplicateKey, legacyValue: "[1,2]", candidateValue: nil)
+        ])
+        #expect(Fixtures.diff(#"{"items":[{"id":1,"x":1}]}"#, #"{"items":[{"id":1,"x":0,"x":1}]}"#) == [
+            Discrepancy(path: "/items/0/x", field: "$.items[*].x", kind: .duplicateKey, legacyValue: nil, candidateValue: "[0,1]")
+        ])
+        // Repeated alike on both sides: not a difference between the two (the bodies differ elsewhere).
+        #expect(Fixtures.diff(#"{"a":1,"a":2,"b":1}"#, #"{"a":1,"a":2,"b":2}"#).map(\.kind) == [.valueChanged])
+        // An ignored member's duplicate is ignored too.
+        let rules = try Fixtures.rules("rules:\n  - route: \"*\"\n    ignore: [$.a]\n")
+        #expect(Fixtures.diff(#"{"a":1,"a":2,"b":1}"#, #"{"a":2,"b":2}"#, rules: rules).map(\.kind) == [.valueChanged])
+        // The list stays a patch from legacy to candidate (duplicate_key is no operation).
+        let legacy = #"{"a":1,"a":2,"b":[1,2]}"#
+        let candidate = #"{"a":3,"b":[1,2,3]}"#
+        let d = Fixtures.diff(legacy, candidate)
+        #expect(d.contains { $0.kind == .duplicateKey })
+        #expect(try d.jsonPatch.apply(to: JSONValue(parsing: legacy)) == JSONValue(parsing: candidate))
     }
 
     @Test("a whole-body type change at the root")

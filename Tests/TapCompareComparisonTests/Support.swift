@@ -59,7 +59,8 @@ enum Fixtures {
 
     /// Reads a discrepancy list as an RFC 6902 patch.
     static func patch(_ discrepancies: [Discrepancy]) throws -> JSONPatch {
-        try JSONPatch(discrepancies.map { d -> JSONPatch.Operation in
+        // `duplicate_key` is no operation: the members compare by their last occurrence.
+        try JSONPatch(discrepancies.filter { $0.kind != .duplicateKey }.map { d -> JSONPatch.Operation in
             let path = try JSONPointer(parsing: d.path)
             switch d.kind {
             case .missingInCandidate: return .remove(path: path)

@@ -207,6 +207,26 @@ enum LedgerScenarios {
         try await RollupCheck.expectConsistent(url)
     }
 
+    /// A ledger down from the start whose spool takes nothing: every comparison is dropped, and the gap row is
+    /// written once the ledger is back, with no further traffic (the first write the ledger gets is the gap row,
+    /// so it migrates first).
+    static func gapWithoutLaterTraffic(downURL: LedgerURL, comeBack: @Sendable () async throws -> Void) async throws {
+        let configuration = Harness.configuration(url: downURL, batchSize: 10, spoolMaxBytes: 1, writeTimeout: .seconds(3))
+        let recorded = 50
+        let snapshot = try await Harness.withWriter(configuration) { writer in
+            for i in 0..<recorded { writer.record(SyntheticComparisons.make(index: i)) }
+            try await Harness.waitUntil("all 50 are dropped") { writer.metrics.snapshot.droppedTotal == recorded }
+            try await comeBack()
+            try await Harness.waitUntil("the gap row is written without more traffic") { writer.metrics.snapshot.gapsWritten == 1 }
+            return writer.metrics.snapshot
+        }
+        #expect(snapshot.dropped["spool_full"] == recorded)
+        let (counts, gaps) = try await Harness.withStore(downURL) { store in (try await store.counts(), try await store.gaps()) }
+        #expect(counts.comparisons == 0)
+        #expect(gaps.map(\.count) == [recorded])
+        #expect(gaps.first?.reason == "spool_full")
+    }
+
     /// A writer process killed with SIGKILL while spooling loses nothing it reported durable: the next writer
     /// on the same spool replays it all, exactly once.
     static func sigkill(_ backend: Backend, downURL: LedgerURL, url: LedgerURL) async throws {

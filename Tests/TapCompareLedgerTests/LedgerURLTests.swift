@@ -1,3 +1,5 @@
+import Logging
+import NIOConcurrencyHelpers
 import Testing
 @testable import TapCompareLedger
 
@@ -40,7 +42,9 @@ struct LedgerURLTests {
         ("postgres://h:5432/db", "has no user"),
         ("postgres://u:pw@h:5432", "names no database"),
         ("postgres://u:pw@h:99999/db", "port '99999'"),
-        ("postgres://u:pw@h:5432/db?sslmode=verify-full", "sslmode 'verify-full'"),
+        ("postgres://u:pw@h:5432/db?sslmode=verify-everything", "sslmode 'verify-everything'"),
+        ("postgres://u:pw@h:5432/db?sslmode=require&sslrootcert=/etc/hosts", "add sslmode=verify-full"),
+        ("postgres://u:pw@h:5432/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem", "sslrootcert '/nonexistent/ca.pem': no such readable file"),
         ("postgres://u:pw@h:5432/db?timeout=3", "unknown postgres URL parameter 'timeout'"),
         ("sqlite:", "needs a file path"),
     ])
@@ -52,6 +56,38 @@ struct LedgerURLTests {
             #expect(error.description.contains(expected), "\(error.description)")
             #expect(!error.description.contains(":pw@"), "the password never appears in an error")
         }
+    }
+
+    @Test("sslmode=verify-full and verify-ca with sslrootcert are parsed and shown")
+    func verifyingModes() throws {
+        let full = try LedgerURL(parsing: "postgres://tap:pw@db.internal/ledger?sslmode=verify-full&sslrootcert=/etc/hosts")
+        guard case .postgres(let pg) = full.backend else {
+            Issue.record("not postgres")
+            return
+        }
+        #expect(pg.sslMode == .verifyFull)
+        #expect(pg.sslMode.verifies)
+        #expect(pg.sslRootCert == "/etc/hosts")
+        #expect(full.description == "postgres://tap:***@db.internal:5432/ledger?sslmode=verify-full&sslrootcert=/etc/hosts")
+        let ca = try LedgerURL(parsing: "postgres://tap@db/ledger?sslmode=verify-ca")
+        guard case .postgres(let pgCA) = ca.backend else { return }
+        #expect(pgCA.sslMode == .verifyCA)
+        #expect(pgCA.sslRootCert == nil, "no sslrootcert: the system's trust roots")
+        #expect(!LedgerURL.SSLMode.require.verifies)
+    }
+
+    @Test("sslmode=require is said once in the log: encrypted but unverified, with the fix")
+    func requireIsSaidOnce() {
+        let lines = CapturedLog()
+        let logger = Logger(label: "test") { _ in lines }
+        let notice = PostgresTLS.RequireNotice()
+        let postgres = LedgerURL.Postgres(host: "db", username: "tap", password: nil, database: "ledger", sslMode: .require)
+        for _ in 0..<3 { _ = PostgresTLS.configuration(for: postgres, logger: logger, notice: notice) }
+        var verified = postgres
+        verified.sslMode = .verifyFull
+        _ = PostgresTLS.configuration(for: verified, logger: logger, notice: notice)
+        #expect(lines.messages.count == 1)
+        #expect(lines.messages.first?.contains("does not verify the server's certificate; use sslmode=verify-full") == true)
     }
 
     @Test func errorForUnknownSchemeHidesPassword() {
@@ -81,5 +117,23 @@ struct LedgerURLTests {
         #expect(configuration.flushInterval == .milliseconds(100))
         #expect(configuration.instance.contains(":"))
         #expect(RedactionConfiguration().effectiveHeaderNames == ["authorization", "proxy-authorization", "cookie", "set-cookie"])
+    }
+}
+
+
+/// A log handler that keeps the messages, for asserting what was logged.
+struct CapturedLog: LogHandler {
+    private let box = NIOLockedValueBox<[String]>([])
+    var messages: [String] { self.box.withLockedValue { $0 } }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.box.withLockedValue { $0.append(event.message.description) }
     }
 }

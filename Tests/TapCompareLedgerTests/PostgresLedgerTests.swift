@@ -44,6 +44,65 @@ struct PostgresLedgerTests {
         await cluster.stop()
     }
 
+    /// A private cluster serving TLS with a certificate of the test's own CA (naming `localhost` and `127.0.0.1`).
+    @Test("sslmode=verify-full and verify-ca verify the server against sslrootcert; a server another CA signed is refused")
+    func verifiedTLS() async throws {
+        _ = try TestPostgres.baseURL()
+        let cluster = try await PostgresCluster.start()
+        let certificates = try TestCertificates()
+        let otherCA = try TestCertificates(commonName: "Another test CA")
+        defer {
+            certificates.remove()
+            otherCA.remove()
+        }
+        do {
+            try await cluster.enableTLS(certificateFile: certificates.certificateFile, keyFile: certificates.keyFile)
+            guard case .postgres(var postgres) = try cluster.url.backend else { throw TestSetupError("the cluster's URL is not postgres://") }
+            postgres.sslRootCert = certificates.caFile
+            let cases: [(host: String, mode: LedgerURL.SSLMode)] = [("127.0.0.1", .verifyFull), ("localhost", .verifyFull), ("127.0.0.1", .verifyCA)]
+            for (host, mode) in cases {
+                postgres.host = host
+                postgres.sslMode = mode
+                let url = LedgerURL(backend: .postgres(postgres))
+                let counts = try await Harness.withStore(url) { store in
+                    _ = try await store.migrate()
+                    return try await store.counts()
+                }
+                #expect(counts.comparisons == 0, "\(host) \(mode)")
+            }
+            // The same server is not trusted through another CA: the connection fails, nothing is written.
+            postgres.host = "127.0.0.1"
+            postgres.sslMode = .verifyFull
+            postgres.sslRootCert = otherCA.caFile
+            let untrusted = LedgerURL(backend: .postgres(postgres))
+            var configuration = Harness.configuration(url: untrusted, writeTimeout: .seconds(2))
+            configuration.retryInterval = .seconds(60)
+            let failed = try await Harness.withWriter(configuration) { writer in
+                writer.record(SyntheticComparisons.make(index: 1))
+                try await Harness.waitUntil("the write fails and is spooled") { writer.metrics.snapshot.spooled == 1 }
+                return writer.metrics.snapshot.written
+            }
+            #expect(failed == 0)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    @Test func gapRowWrittenWhenTheLedgerIsBackWithoutLaterTraffic() async throws {
+        _ = try TestPostgres.baseURL()
+        let cluster = try await PostgresCluster.start()
+        do {
+            try await cluster.halt()
+            try await LedgerScenarios.gapWithoutLaterTraffic(downURL: try cluster.url, comeBack: { try await cluster.resume() })
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
     @Test func spoolCapAndGapRow() async throws {
         _ = try TestPostgres.baseURL()
         let cluster = try await PostgresCluster.start()

@@ -55,6 +55,14 @@ struct SQLiteLedgerTests {
         })
     }
 
+    @Test func gapRowWrittenWhenTheLedgerIsBackWithoutLaterTraffic() async throws {
+        let directory = Harness.temporaryDirectory() + "/not-yet"
+        let url = LedgerURL(backend: .sqlite(path: directory + "/ledger.sqlite"))
+        try await LedgerScenarios.gapWithoutLaterTraffic(downURL: url, comeBack: {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        })
+    }
+
     @Test func sigkillLosesNothingSpooled() async throws {
         let down = LedgerURL(backend: .sqlite(path: Harness.temporaryDirectory() + "/missing/ledger.sqlite"))
         try await LedgerScenarios.sigkill(.sqlite, downURL: down, url: try await Backend.sqlite.freshURL())

@@ -56,6 +56,28 @@ import Testing
         #expect(RequestTarget.withoutDotSegments("/a/.") == "/a/")
     }
 
+    @Test("a head naming both Content-Length and Transfer-Encoding is smuggling, in any order, split anywhere")
+    func smugglingScan() {
+        func scan(_ text: String, split: Int) -> HeadFramingScan {
+            var scan = HeadFramingScan()
+            let bytes = Array(text.utf8)
+            scan.consume(bytes.prefix(split))
+            scan.consume(bytes.dropFirst(split))
+            return scan
+        }
+        let both = "POST /x HTTP/1.1\r\nHost: t\r\ncontent-LENGTH: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        let reversed = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+        for split in 0...both.utf8.count { #expect(scan(both, split: split).hasConflictingFraming, "split at \(split)") }
+        #expect(scan(reversed, split: 20).hasConflictingFraming)
+        #expect(!scan("POST /x HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n", split: 7).hasConflictingFraming)
+        // Only the head counts: a body or the request line that mentions the names does not.
+        #expect(!scan("POST /Transfer-Encoding: HTTP/1.1\r\nContent-Length: 30\r\n\r\nTransfer-Encoding: chunked\r\n\r\n", split: 3).hasConflictingFraming)
+        #expect(ClientRefusal.forParserError(.unknown, headHasConflictingFraming: true) == .smuggling)
+        #expect(ClientRefusal.forParserError(.unexpectedContentLength, headHasConflictingFraming: true) == .smuggling)
+        #expect(ClientRefusal.forParserError(.invalidChunkSize, headHasConflictingFraming: true) == .invalidChunk)
+        #expect(ClientRefusal.all.contains(.smuggling))
+    }
+
     @Test("parser errors map to a status and a low-cardinality reason; end of input is not a refusal")
     func parserErrors() {
         #expect(ClientRefusal.forParserError(.headerOverflow)?.status?.code == 431)

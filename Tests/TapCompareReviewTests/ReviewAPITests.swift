@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import TapCompareLedger
 import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview
@@ -17,8 +18,12 @@ import Testing
     }
 
     /// Serves ``ReviewRoutes`` over the fixture for the duration of `body`.
-    func withServer(_ body: @escaping @Sendable (_ base: String, _ fixture: ReviewFixture) async throws -> Void) async throws {
-        try await ReviewFixture.withSQLite { fixture, source, _ in
+    func withServer(
+        prepare: @escaping @Sendable (LedgerURL) async throws -> Void = { _ in },
+        _ body: @escaping @Sendable (_ base: String, _ fixture: ReviewFixture) async throws -> Void
+    ) async throws {
+        try await ReviewFixture.withSQLite { fixture, source, url in
+            try await prepare(url)
             let router = Router()
             // `all`: the fixture is in the past, the UI's default window is the last 24 h.
             ReviewRoutes(source: source, defaultSince: "all").install(on: router)
@@ -37,6 +42,35 @@ import Testing
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
+        }
+    }
+
+    @Test("learned noise reaches the UI: the overview answer carries it and the overview view renders it")
+    func learnedNoiseInTheUI() async throws {
+        let published = Date(timeIntervalSince1970: 1_795_000_000)
+        try await self.withServer(prepare: { url in
+            try await LedgerStores.withStore(url: url, logger: Logger(label: "review-api-test")) { store in
+                try await store.publishNoiseModel(LedgerNoiseModel(
+                    instance: "host-a:7", updatedAt: published, learning: true, minShare: 0.5, minSamples: 5, window: 10,
+                    estimates: [
+                        .init(route: ReviewFixture.commentRoute, field: "$.request_id", noisyIn: 10, samples: 10),
+                        .init(route: ReviewFixture.commentRoute, field: "$.score", noisyIn: 2, samples: 10),
+                    ]
+                ))
+            }
+        }) { base, _ in
+            let (status, text) = try await self.call(base + "/api/v1/overview")
+            #expect(status == 200)
+            let noise = try #require(try self.json(text)["learned_noise"] as? [String: Any])
+            let fields = try #require(noise["fields"] as? [[String: Any]])
+            #expect(fields.first?["field"] as? String == "$.request_id")
+            #expect(fields.first?["classified_as_noise"] as? Bool == true)
+            #expect((noise["models"] as? [[String: Any]])?.first?["min_share"] as? Double == 0.5)
+            // The overview view renders it like the report's section.
+            let script = try await self.head(base + "/ui/app.js").2
+            #expect(script.contains("html += learnedNoise(ov.learned_noise);"))
+            #expect(script.contains(#"<section id="learned-noise"><h2>Learned noise</h2>"#))
+            #expect(script.contains("classified_as_noise"))
         }
     }
 

@@ -24,7 +24,7 @@ struct PostgresStoreReaderTests {
         guard case .postgres(let postgres) = try LedgerURL(parsing: urlText).backend else { throw TestSetupError("not a postgres URL") }
         let table = "store_check_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let logger = Logger(label: "test")
-        let admin = PostgresClient(configuration: postgres.clientConfiguration(), backgroundLogger: logger)
+        let admin = PostgresClient(configuration: postgres.clientConfiguration(logger: logger), backgroundLogger: logger)
         let reader = try PostgresStoreReader(url: urlText, maxConnections: 2, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await admin.run() }

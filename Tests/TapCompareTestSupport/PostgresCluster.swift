@@ -23,6 +23,12 @@ public final class PostgresCluster: Sendable {
         return PostgresCluster(directory: directory, urlText: String(line.dropFirst("TAPCOMPARE_TEST_POSTGRES_URL=".count)))
     }
 
+    /// Makes the server offer TLS with this certificate and key (PEM files), reloading it.
+    public func enableTLS(certificateFile: String, keyFile: String) async throws {
+        _ = try await runProcess([Paths.postgresScript, "tls", self.directory, certificateFile, keyFile])
+    }
+
+
     /// Stops the server abruptly (`pg_ctl stop -m immediate`), keeping its data, and returns once its port
     /// refuses connections: a test that writes after `halt()` knows the writes meet an outage.
     public func halt() async throws {

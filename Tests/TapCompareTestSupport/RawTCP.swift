@@ -43,6 +43,18 @@ public struct RawTCP: Sendable {
     /// Whether the server closed (or reset) the connection.
     public var isClosed: Bool { self.log.state.withLockedValue { $0.closed } }
 
+    /// Waits (polling) until the bytes received so far contain `text` or `timeout` (scaled by ``TestTiming``)
+    /// passes; returns the bytes received.
+    @discardableResult
+    public func waitForReceived(containing text: String, timeout: Duration = .seconds(10)) async -> [UInt8] {
+        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
+        let needle = Array(text.utf8)
+        while !self.received.contains(needle), !self.isClosed, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return self.received
+    }
+
     /// Waits (polling) until the server closes the connection or `timeout` (scaled by ``TestTiming``) passes;
     /// returns the bytes received.
     @discardableResult

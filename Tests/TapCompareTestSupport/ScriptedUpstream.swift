@@ -249,6 +249,16 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
                     handler.send(response, isHead: isHead, context: context, uri: uri)
                 }
             }
+        case .headThenBody(let response, let delay):
+            self.write(context, response.headBytes())
+            context.flush()
+            context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                guard !self.closed else { return }
+                if !isHead { self.write(context, response.bodyBytes()) }
+                context.flush()
+                self.finished(context: context, uri: uri)
+                if response.framing.isCloseDelimited { context.close(promise: nil) }
+            }
         }
     }
 

@@ -27,4 +27,6 @@ public enum UpstreamBehavior: Sendable {
     case raw([UInt8])
     /// Do some work with the whole request (a small service writing its datastores), then answer what it returns.
     case work(@Sendable (RecordedRequest) async -> ScriptedResponse)
+    /// Send the head at once and the body after a pause (a backend that flushes its headers first).
+    case headThenBody(ScriptedResponse, after: TimeAmount)
 }

@@ -20,12 +20,14 @@ import TapCompareRules
 /// ledger row for row.
 public struct DemoRunner: Sendable {
     public struct Options: Sendable {
-        /// The capture whose traffic is served and driven. Default `fixtures/comments.capture.jsonl`.
-        public var fixture: String
+        /// The capture whose traffic is served and driven. Default `nil`: the copy of
+        /// `fixtures/comments.capture.jsonl` built into the binary (``DemoBuiltIns``).
+        public var fixture: String?
         /// Where comparisons are recorded. Default `sqlite:tapcompare.sqlite`.
         public var ledger: String
-        /// The diff-rules directory. Default `diff-rules` (no rules when it does not exist).
-        public var rules: String
+        /// The diff-rules directory (no rules when it does not exist). Default `nil`: the copy of
+        /// `diff-rules/comments.yml` built into the binary (``DemoBuiltIns``).
+        public var rules: String?
         /// The services' latencies. Default: as recorded for legacy, faster for the candidate.
         public var latency: DemoLatency
         /// Where the proxy's capture of the demo traffic is written. Default `tapcompare-demo.capture.jsonl`.
@@ -41,9 +43,9 @@ public struct DemoRunner: Sendable {
         var timeoutScale = 1
 
         public init(
-            fixture: String = "fixtures/comments.capture.jsonl",
+            fixture: String? = nil,
             ledger: String = "sqlite:tapcompare.sqlite",
-            rules: String = "diff-rules",
+            rules: String? = nil,
             latency: DemoLatency = DemoLatency(),
             capture: String = "tapcompare-demo.capture.jsonl",
             concurrency: Int = 8,
@@ -130,10 +132,20 @@ public struct DemoRunner: Sendable {
 
     /// Starts everything, drives the traffic, shuts down cleanly and summarizes.
     public func execute() async throws -> Outcome {
-        let records = try CaptureFile.read(path: self.options.fixture)
-        var isDirectory: ObjCBool = false
-        let rules = FileManager.default.fileExists(atPath: self.options.rules, isDirectory: &isDirectory) && isDirectory.boolValue
-            ? self.options.rules : nil
+        let records = try self.options.fixture.map { try CaptureFile.read(path: $0) } ?? DemoBuiltIns.records()
+        let rules: String?
+        let rulesName: String
+        if let path = self.options.rules {
+            var isDirectory: ObjCBool = false
+            rules = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? path : nil
+            rulesName = rules ?? "none"
+        } else {
+            rules = try DemoBuiltIns.writeRules()
+            rulesName = "\(DemoBuiltIns.rulesFileName) (built in)"
+        }
+        defer {
+            if self.options.rules == nil, let rules { try? FileManager.default.removeItem(atPath: rules) }
+        }
         let ruleSet = try rules.map { try RuleSetLoader.load(directory: $0) } ?? .empty
         let options = self.options
         let logger = self.logger
@@ -169,8 +181,8 @@ public struct DemoRunner: Sendable {
                     TapCompare demo
                       legacy     \(endpoints.legacy)   the Python monolith: fixture data, recorded latencies
                       candidate  \(endpoints.candidate)   the Go rewrite: same data, a few regressions, faster
-                      proxy      \(proxy)   tapcompare serve, sample rate 1.0, rules: \(rules ?? "none")
-                      traffic    \(records.count) requests from \(options.fixture)
+                      proxy      \(proxy)   tapcompare serve, sample rate 1.0, rules: \(rulesName)
+                      traffic    \(records.count) requests from \(options.fixture ?? DemoBuiltIns.fixtureName)
 
                     """)
                 let result: DemoTrafficDriver.Result

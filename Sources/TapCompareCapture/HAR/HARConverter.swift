@@ -44,6 +44,9 @@ public enum HARConverter {
             let isBase64 = (post.encoding ?? post.customEncoding)?.lowercased() == "base64"
             requestBody = CaptureBody(encoding: isBase64 ? .base64 : .utf8, data: text)
             _ = try requestBody!.bytes()
+        } else if let post = entry.request.postData, let params = post.params, !params.isEmpty {
+            let contentType = requestHeaders.last { $0.name.lowercased() == "content-type" }?.value ?? post.mimeType
+            requestBody = CaptureBody(encoding: .utf8, data: try HARPostParams.body(params, contentType: contentType))
         }
         let requestLength = try requestBody?.bytes().readableBytes ?? 0
 

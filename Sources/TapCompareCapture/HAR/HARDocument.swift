@@ -53,15 +53,26 @@ public struct HARDocument: Sendable, Hashable, Codable {
     public struct PostData: Sendable, Hashable, Codable {
         public var mimeType: String
         public var text: String?
+        /// The posted parameters, which some producers record instead of `text` (HAR 1.2: the two are mutually
+        /// exclusive); the importer rebuilds the body from them (``HARConverter``).
+        public var params: [Param]?
         /// Not in HAR 1.2 for `postData`; several tools write `encoding` by analogy with `content`, so both
         /// spellings are read. Exported as `_encoding` (custom field).
         public var encoding: String?
         public var customEncoding: String?
 
         enum CodingKeys: String, CodingKey {
-            case mimeType, text, encoding
+            case mimeType, text, params, encoding
             case customEncoding = "_encoding"
         }
+    }
+
+    /// One posted parameter: a form field, or a file of a multipart upload (`fileName`, `contentType`).
+    public struct Param: Sendable, Hashable, Codable {
+        public var name: String
+        public var value: String?
+        public var fileName: String?
+        public var contentType: String?
     }
 
     public struct Response: Sendable, Hashable, Codable {

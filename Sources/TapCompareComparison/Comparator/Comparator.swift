@@ -12,7 +12,7 @@ import TapCompareRules
 ///
 /// What is compared, in order:
 /// 1. the status (always; `status_equivalent` groups count as one code);
-/// 2. the headers named by `compare_headers` (default `content-type`, media-type parameters normalized);
+/// 2. the headers named by `compare_headers` (default `content-type`, compared as media types: see ``MediaType``);
 /// 3. the body, after undoing `Content-Encoding`: identical bytes are equal without parsing; JSON
 ///    (`application/json`, `*+json`, or an untyped body starting with `{` or `[`) field by field; `text/*` line by
 ///    line; forms key by key; anything else by length and SHA-256.
@@ -96,9 +96,10 @@ public struct Comparator: Sendable {
 
         // Headers.
         for name in rules.compareHeaders {
-            let a = Self.headerValue(legacy.headers, name)
-            let b = Self.headerValue(candidate.headers, name)
-            if a != b {
+            if Self.headerValue(legacy.headers, name, normalized: true) != Self.headerValue(candidate.headers, name, normalized: true) {
+                // Compared in normal form, reported as sent.
+                let a = Self.headerValue(legacy.headers, name, normalized: false)
+                let b = Self.headerValue(candidate.headers, name, normalized: false)
                 discrepancies.append(
                     Discrepancy(path: "", field: "header:\(name)", kind: .header, legacyValue: a.map(JSONValue.quoted), candidateValue: b.map(JSONValue.quoted))
                 )
@@ -178,6 +179,7 @@ public struct Comparator: Sendable {
     func diff(_ legacy: JSONValue, _ candidate: JSONValue, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
         var differ = JSONDiffer(rules: rules, limits: self.configuration.alignment)
         differ.diff(legacy, candidate)
+        differ.reportDuplicateKeys(legacy, candidate)
         for (rule, n) in differ.applications { applications[rule, default: 0] += n }
         return differ.discrepancies
     }
@@ -201,11 +203,12 @@ public struct Comparator: Sendable {
         return false
     }
 
-    /// A header's value for comparison: repeated fields joined with `, `; `content-type` normalized.
-    static func headerValue(_ headers: HTTPHeaders, _ name: String) -> String? {
+    /// A header's value: repeated fields joined with `, `; with `normalized`, `content-type` in the form
+    /// equivalent media types share (``MediaType``), for comparing.
+    static func headerValue(_ headers: HTTPHeaders, _ name: String, normalized: Bool) -> String? {
         let values = headers[name]
         guard !values.isEmpty else { return nil }
-        if name == "content-type" {
+        if normalized && name == "content-type" {
             return values.map { MediaType($0)?.normalized ?? $0.trimmingASCIIWhitespace() }.joined(separator: ", ")
         }
         return values.map { $0.trimmingASCIIWhitespace() }.joined(separator: ", ")

@@ -159,6 +159,103 @@ struct JSONDiffer {
         }
     }
 
+    // MARK: - Duplicate keys
+
+    /// Reports every key that occurs more than once in an object of one document as a `duplicate_key` of its own
+    /// at that object's place on that side (clients disagree on which occurrence counts, and some reject the
+    /// body), unless the other document has the object at the same place with the key repeated alike, or an
+    /// `ignore` rule selects the member. Its value lists the occurrences' values in document order. The members
+    /// themselves are compared by their last occurrence by ``diff(_:_:)``, as Python, JavaScript and Go clients
+    /// read them.
+    ///
+    /// A walk of its own rather than part of the diff: the diff skips elements that are equal as a client reads
+    /// them (last occurrence), which is exactly where a duplicate hides.
+    mutating func reportDuplicateKeys(_ legacy: JSONValue, _ candidate: JSONValue) {
+        self.walkDuplicates(legacy, other: candidate, legacySide: true, self.rules.matcher.initial)
+        self.walkDuplicates(candidate, other: legacy, legacySide: false, self.rules.matcher.initial)
+    }
+
+    private mutating func walkDuplicates(_ value: JSONValue, other: JSONValue?, legacySide: Bool, _ state: State) {
+        if self.isIgnored(state) { return }
+        switch value {
+        case .object(let object):
+            var otherObject: JSONObject?
+            if case .object(let o)? = other { otherObject = o }
+            if object.hasDuplicateKeys {
+                for (key, values) in Self.repeatedKeys(object) {
+                    if let otherObject, Self.occurrences(of: key, in: otherObject) == values { continue }
+                    if self.isIgnored(self.step(state, .key(key))) { continue }
+                    self.elements.append(.key(key))
+                    if legacySide {
+                        self.emit(.duplicateKey, .array(values), nil)
+                    } else {
+                        self.emit(.duplicateKey, nil, .array(values))
+                    }
+                    self.elements.removeLast()
+                }
+            }
+            let members = object.hasDuplicateKeys ? object.effectiveMembers : object.members
+            for (i, member) in members.enumerated() {
+                switch member.value {
+                case .object, .array: break
+                default: continue
+                }
+                // The other side's member: at the same position in the usual case, else looked up.
+                var counterpart: JSONValue?
+                if let otherObject {
+                    if i < otherObject.members.count, otherObject.members[i].key.hasSameBytes(as: member.key) {
+                        counterpart = otherObject.members[i].value
+                    } else {
+                        counterpart = otherObject[member.key]
+                    }
+                }
+                self.elements.append(.key(member.key))
+                self.walkDuplicates(member.value, other: counterpart, legacySide: legacySide, self.step(state, .key(member.key)))
+                self.elements.removeLast()
+            }
+        case .array(let elements):
+            var otherElements: [JSONValue] = []
+            if case .array(let o)? = other { otherElements = o }
+            for (i, element) in elements.enumerated() {
+                // Scalars hold no objects: skip the path bookkeeping.
+                switch element {
+                case .object, .array: break
+                default: continue
+                }
+                self.elements.append(.index(i))
+                self.walkDuplicates(element, other: i < otherElements.count ? otherElements[i] : nil, legacySide: legacySide, self.step(state, .index(i)))
+                self.elements.removeLast()
+            }
+        default:
+            return
+        }
+    }
+
+    /// Whether an `ignore` rule selects the value at `state` (not counted: the diff counts its rules).
+    private func isIgnored(_ state: State) -> Bool {
+        if state.isEmpty { return false }
+        for index in self.rules.matcher.acceptedPaths(state) {
+            if case .ignore = self.rules.pathRules[index].action { return true }
+        }
+        return false
+    }
+
+    /// Keys occurring more than once, in order of first appearance, each with its values in document order.
+    private static func repeatedKeys(_ object: JSONObject) -> [(key: String, values: [JSONValue])] {
+        var result: [(key: String, values: [JSONValue])] = []
+        for (i, member) in object.members.enumerated() {
+            // First occurrences only, and only keys that occur again.
+            if object.members[..<i].contains(where: { $0.key.hasSameBytes(as: member.key) }) { continue }
+            let values = Self.occurrences(of: member.key, in: object)
+            if values.count > 1 { result.append((member.key, values)) }
+        }
+        return result
+    }
+
+    private static func occurrences(of key: String, in object: JSONObject) -> [JSONValue] {
+        object.members.filter { $0.key.hasSameBytes(as: key) }.map(\.value)
+    }
+
     private static func index(_ members: [JSONObject.Member]) -> [String: Int]? {
         guard members.count > 16 else { return nil }
         var index: [String: Int] = [:]
@@ -195,6 +292,14 @@ struct JSONDiffer {
         if gapA.isEmpty && gapB.isEmpty { return }
         if self.probing {
             self.differs = true
+            return
+        }
+
+        // Objects that carry an identity (`id`, `uuid`, `key` or the rule set's `identity_keys`) are aligned by it:
+        // a reordered listing whose elements also changed is one `array_order` plus the changes inside the
+        // elements, not every element missing and extra.
+        if let key = self.identityKey(a[gapA], b[gapB]) {
+            self.diffByIdentity(a, b, gapA, gapB, key, state)
             return
         }
 
@@ -267,6 +372,66 @@ struct JSONDiffer {
         for step in steps {
             if case .added(let j) = step { self.oneSided(.extraInCandidate, .index(j), b[j], state) }
         }
+    }
+
+    /// The first of the route's identity keys that every element of both gaps carries (objects only, a string or
+    /// number value, unique within each side) and that at least one element pair shares; `nil` when none does,
+    /// and the array is aligned as a sequence.
+    private func identityKey(_ a: ArraySlice<JSONValue>, _ b: ArraySlice<JSONValue>) -> String? {
+        guard !a.isEmpty, !b.isEmpty else { return nil }
+        candidates: for key in self.rules.identityKeys {
+            var seenA = Set<JSONValue>()
+            for element in a {
+                guard let id = Self.identity(element, key), seenA.insert(id).inserted else { continue candidates }
+            }
+            var seenB = Set<JSONValue>()
+            var shared = false
+            for element in b {
+                guard let id = Self.identity(element, key), seenB.insert(id).inserted else { continue candidates }
+                if seenA.contains(id) { shared = true }
+            }
+            if shared { return key }
+        }
+        return nil
+    }
+
+    private static func identity(_ element: JSONValue, _ key: String) -> JSONValue? {
+        guard case .object(let object) = element, let id = object[key] else { return nil }
+        switch id {
+        case .string, .number: return id
+        default: return nil
+        }
+    }
+
+    /// Pairs the gaps' elements by identity: changes inside each pair (at legacy indices), elements whose
+    /// identity is on one side only as removed (descending) and added (ascending), then one `array_order` if the
+    /// pairs' order differs. The `array_order` carries the whole candidate array, so the list stays a patch from
+    /// legacy to candidate.
+    private mutating func diffByIdentity(
+        _ a: [JSONValue], _ b: [JSONValue], _ gapA: Range<Int>, _ gapB: Range<Int>, _ key: String, _ state: State
+    ) {
+        var positionInB: [JSONValue: Int] = [:]
+        positionInB.reserveCapacity(gapB.count)
+        for j in gapB { positionInB[Self.identity(b[j], key)!] = j }
+        var pairedB = [Bool](repeating: false, count: gapB.count)
+        var removed: [Int] = []
+        var reordered = false
+        var lastJ = -1
+        let plain = state.isEmpty && self.rules.lexicalNumbersRule == nil
+        for i in gapA {
+            guard let j = positionInB[Self.identity(a[i], key)!] else {
+                removed.append(i)
+                continue
+            }
+            pairedB[j - gapB.lowerBound] = true
+            if j < lastJ { reordered = true }
+            lastJ = j
+            if plain && a[i] == b[j] { continue }
+            self.child(.index(i), a[i], b[j], state)
+        }
+        for i in removed.reversed() { self.oneSided(.missingInCandidate, .index(i), a[i], state) }
+        for j in gapB where !pairedB[j - gapB.lowerBound] { self.oneSided(.extraInCandidate, .index(j), b[j], state) }
+        if reordered { self.emit(.arrayOrder, .array(a), .array(b)) }
     }
 
     /// Within each run between exact anchors, pairs elements that look like the same thing (same `id`, or most

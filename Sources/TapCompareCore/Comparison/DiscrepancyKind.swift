@@ -23,4 +23,7 @@ public enum DiscrepancyKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// The candidate's change-data-capture event cannot be read by legacy's consumers: a field they need is
     /// missing or has another type than in legacy's events.
     case consumerIncompatible = "consumer_incompatible"
+    /// A key occurs more than once in a JSON object on one side (and not identically on the other); the value on
+    /// that side lists the occurrences' values in document order, the other side's value is empty.
+    case duplicateKey = "duplicate_key"
 }

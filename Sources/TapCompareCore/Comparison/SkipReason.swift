@@ -20,7 +20,9 @@ public struct SkipReason: RawRepresentable, Sendable, Hashable, Codable, CustomS
     public static let responseTooLarge = SkipReason("response_too_large")
     /// `mirror.max_in_flight` candidate calls were already running.
     public static let maxInFlight = SkipReason("max_in_flight")
-    /// The client went away before the exchange completed.
+    /// The client went away before legacy's response head arrived, so the legacy call was abandoned and legacy
+    /// never finished answering. (A client that leaves later costs nothing: legacy's answer is still read and
+    /// compared.)
     public static let clientAborted = SkipReason("client_aborted")
     /// Upgrade, WebSocket and CONNECT requests are never mirrored.
     public static let upgrade = SkipReason("upgrade")

@@ -1,4 +1,5 @@
-/// Where the ledger lives: `postgres://user:pass@host:port/db?sslmode=disable|prefer|require` or `sqlite:PATH`.
+/// Where the ledger lives: `postgres://user:pass@host:port/db?sslmode=disable|prefer|require|verify-ca|verify-full`
+/// (with `&sslrootcert=CA.pem` for the verifying modes) or `sqlite:PATH`.
 ///
 /// The default, when neither the configuration nor `--ledger` names one, is ``default`` (`sqlite:tapcompare.sqlite`),
 /// so the tool runs with no database server at all.
@@ -12,8 +13,17 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
         case disable
         /// TLS when the server offers it, plain TCP otherwise.
         case prefer
-        /// TLS or no connection.
+        /// TLS or no connection; the server's certificate is not verified (as libpq's `require`): encrypted, but
+        /// not protected from an impostor. Said once in the log.
         case require
+        /// TLS, and the server's certificate must chain to the trusted CA (`sslrootcert`, else the system's roots);
+        /// the host name is not checked.
+        case verifyCA = "verify-ca"
+        /// As ``verifyCA``, and the certificate must name the host connected to (DNS name or IP address).
+        case verifyFull = "verify-full"
+
+        /// Whether the server's certificate is verified.
+        public var verifies: Bool { self == .verifyCA || self == .verifyFull }
     }
 
     /// The parameters of a `postgres://` URL.
@@ -26,14 +36,21 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
         public var database: String
         /// Default ``SSLMode/prefer``.
         public var sslMode: SSLMode
+        /// The CA certificates (PEM file) that ``SSLMode/verifyCA`` and ``SSLMode/verifyFull`` trust, from the
+        /// `sslrootcert` query parameter. Default `nil`: the system's trust roots.
+        public var sslRootCert: String?
 
-        public init(host: String, port: Int = 5432, username: String, password: String?, database: String, sslMode: SSLMode = .prefer) {
+        public init(
+            host: String, port: Int = 5432, username: String, password: String?, database: String, sslMode: SSLMode = .prefer,
+            sslRootCert: String? = nil
+        ) {
             self.host = host
             self.port = port
             self.username = username
             self.password = password
             self.database = database
             self.sslMode = sslMode
+            self.sslRootCert = sslRootCert
         }
     }
 
@@ -138,6 +155,7 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
             throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' has no host")
         }
         var sslMode = SSLMode.prefer
+        var sslRootCert: String?
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(kv[0])
@@ -145,14 +163,32 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
             switch key {
             case "sslmode":
                 guard let mode = SSLMode(rawValue: value) else {
-                    throw LedgerError.invalidURL("sslmode '\(value)' is not supported; use disable, prefer or require")
+                    throw LedgerError.invalidURL("sslmode '\(value)' is not supported; use disable, prefer, require, verify-ca or verify-full")
                 }
                 sslMode = mode
+            case "sslrootcert":
+                let path = Self.percentDecoded(Substring(value))
+                guard !path.isEmpty else {
+                    throw LedgerError.invalidURL("sslrootcert is empty; give the PEM file of the CA that signed the server's certificate")
+                }
+                sslRootCert = path
             default:
-                throw LedgerError.invalidURL("unknown postgres URL parameter '\(key)'; only 'sslmode' is supported")
+                throw LedgerError.invalidURL("unknown postgres URL parameter '\(key)'; only 'sslmode' and 'sslrootcert' are supported")
             }
         }
-        self.backend = .postgres(Postgres(host: host, port: port, username: username, password: password, database: database, sslMode: sslMode))
+        if let sslRootCert {
+            guard sslMode.verifies else {
+                throw LedgerError.invalidURL(
+                    "sslrootcert is only used to verify the server; add sslmode=verify-full (or verify-ca) to the ledger URL, or remove sslrootcert"
+                )
+            }
+            guard FileManager.default.isReadableFile(atPath: sslRootCert) else {
+                throw LedgerError.invalidURL("sslrootcert '\(sslRootCert)': no such readable file; give the PEM file of the CA that signed the server's certificate")
+            }
+        }
+        self.backend = .postgres(Postgres(
+            host: host, port: port, username: username, password: password, database: database, sslMode: sslMode, sslRootCert: sslRootCert
+        ))
     }
 
     /// The URL with its password replaced by `***`.
@@ -163,7 +199,8 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
         case .postgres(let pg):
             let hostText = pg.host.contains(":") ? "[\(pg.host)]" : pg.host
             let user = pg.password == nil ? pg.username : "\(pg.username):***"
-            return "postgres://\(user)@\(hostText):\(pg.port)/\(pg.database)?sslmode=\(pg.sslMode.rawValue)"
+            let rootCert = pg.sslRootCert.map { "&sslrootcert=\($0)" } ?? ""
+            return "postgres://\(user)@\(hostText):\(pg.port)/\(pg.database)?sslmode=\(pg.sslMode.rawValue)\(rootCert)"
         }
     }
 

@@ -22,13 +22,13 @@ public final class PostgresLedgerStore: LedgerStore {
     private let knownPartitions = NIOLockedValueBox<Set<String>>([])
 
     /// - Parameters:
-    ///   - postgres: Connection parameters. `sslmode=prefer|require` use TLS without verifying the server's
-    ///     certificate, as libpq does for those modes.
+    ///   - postgres: Connection parameters; `sslmode` as ``PostgresTLS/configuration(for:logger:)`` reads it
+    ///     (`prefer` and `require` do not verify the server, `verify-ca` and `verify-full` do).
     ///   - logger: Logs at debug and below.
     public init(postgres: LedgerURL.Postgres, logger: Logger) {
         self.url = LedgerURL(backend: .postgres(postgres))
         self.logger = logger
-        var configuration = postgres.clientConfiguration()
+        var configuration = postgres.clientConfiguration(logger: logger)
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 8
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)

@@ -237,6 +237,13 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     /// in a driver that ignores cancellation must not stop the writer from spooling. If the abandoned insert
     /// commits after all, the spooled copy replays as a no-op (inserts are idempotent by comparison id).
     private func insertWithTimeout(_ rows: [LedgerComparison]) async throws {
+        try await self.withStore { try await $0.insert(rows) }
+    }
+
+    /// Runs one write against the store, migrating it first if no write has yet (a ledger that was down at
+    /// start-up has no tables: a gap row may be the first thing it receives), giving up after
+    /// `ledger.write_timeout` as ``insertWithTimeout(_:)`` does.
+    private func withStore(_ write: @escaping @Sendable (any LedgerStore) async throws -> Void) async throws {
         let store = self.store
         let timeout = self.configuration.writeTimeout
         let needsMigration = !self.migrated.withLockedValue { $0 }
@@ -247,7 +254,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
                 if needsMigration {
                     _ = try await store.migrate()
                 }
-                try await store.insert(rows)
+                try await write(store)
                 outcome.finish(.success(()))
             } catch {
                 outcome.finish(.failure(error))
@@ -368,7 +375,8 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         for gap in machine.sealGaps() {
             let row = LedgerGap(id: gap.id, instance: self.configuration.instance, from: gap.from, to: gap.to, count: gap.count, reason: gap.reason)
             do {
-                try await self.store.insertGap(row)
+                try await self.withStore { try await $0.insertGap(row) }
+                machine.storeSucceeded()
                 machine.gapWritten(id: gap.id)
                 self.metrics.gapWritten()
                 self.logger.warning("ledger gap recorded", metadata: [

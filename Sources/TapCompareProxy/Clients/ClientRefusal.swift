@@ -34,11 +34,17 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
         explanation: "the request head is over the size or header-count limit"
     )
     /// Conflicting or invalid lengths: two different `Content-Length` values, a non-numeric length: 400.
-    /// (`Content-Length` together with `Transfer-Encoding` is refused too, but NIO reports llhttp's
-    /// transfer-encoding error as `HTTPParserError.unknown`, so it is counted as ``malformed``.)
+    /// (`Content-Length` together with `Transfer-Encoding` is ``smuggling``.)
     public static let invalidFraming = ClientRefusal(
         reason: "invalid_framing", status: .badRequest,
         explanation: "conflicting or invalid Content-Length / Transfer-Encoding"
+    )
+    /// Both `Content-Length` and `Transfer-Encoding` in one request, the request-smuggling pattern (a proxy and the
+    /// server behind it could disagree on where the body ends): 400. Told apart from other framing errors by
+    /// ``HeadFramingScan``, since the decoder reports it as a generic error.
+    public static let smuggling = ClientRefusal(
+        reason: "smuggling", status: .badRequest,
+        explanation: "both Content-Length and Transfer-Encoding (refused: a request-smuggling pattern)"
     )
     /// A chunk size that is not hexadecimal (or overflows): 400.
     public static let invalidChunk = ClientRefusal(
@@ -67,13 +73,21 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
 
     /// Every reason, so the counters exist (at zero) from start-up.
     static let all: [ClientRefusal] = [
-        .headerTimeout, .headersTooLarge, .invalidFraming, .invalidChunk, .invalidHeader, .invalidRequestLine, .malformed,
+        .headerTimeout, .headersTooLarge, .invalidFraming, .smuggling, .invalidChunk, .invalidHeader, .invalidRequestLine, .malformed,
         .acceptFDLimit, .acceptError, .tlsHandshake,
     ]
 
     /// The refusal for a parser error, or `nil` when the error means the client went away (an incomplete request
     /// at end of input): nothing can be answered then and nothing was refused.
-    static func forParserError(_ error: HTTPParserError) -> ClientRefusal? {
+    /// - Parameter headHasConflictingFraming: the head named both `Content-Length` and `Transfer-Encoding`
+    ///   (``HeadFramingScan``): a framing or generic error is then ``smuggling``.
+    static func forParserError(_ error: HTTPParserError, headHasConflictingFraming: Bool = false) -> ClientRefusal? {
+        if headHasConflictingFraming {
+            switch error {
+            case .unexpectedContentLength, .invalidContentLength, .unknown: return .smuggling
+            default: break
+            }
+        }
         switch error {
         case .headerOverflow:
             return .headersTooLarge

@@ -29,6 +29,10 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let metrics: ProxyMetrics
     private var deadline = HeaderDeadline()
     private var timer: Scheduled<Void>?
+    /// The framing headers of the head being received (see ``HeadFramingScan``), for ``RequestRefusalHandler``
+    /// to tell a smuggling attempt from other malformed requests. Heads that arrive in one read with the previous
+    /// request's body (pipelined) are not scanned: their conflicts count under the decoder's own reason.
+    private(set) var framing = HeadFramingScan()
 
     init(timeout: TimeAmount, metrics: ProxyMetrics) {
         self.timeout = timeout
@@ -54,7 +58,12 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Refused: the rest of the late head is read and dropped, never parsed into a request.
         if self.deadline.state == .done { return }
+        let wasIdle = self.deadline.state == .idle
         self.perform(self.deadline.bytesReceived(), context: context)
+        if case .awaitingHead = self.deadline.state {
+            if wasIdle { self.framing.reset() }
+            self.framing.consume(self.unwrapInboundIn(data).readableBytesView)
+        }
         context.fireChannelRead(data)
     }
 

@@ -33,7 +33,8 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
         // Passed on first: the proxy handler abandons any request in progress (its legacy connection is closed,
         // never reused). Closing the client connection is left to this handler.
         context.fireErrorCaught(error)
-        guard let refusal = ClientRefusal.forParserError(parserError) else {
+        let conflictingFraming = (try? context.pipeline.syncOperations.handler(type: HeaderTimeoutHandler.self))?.framing.hasConflictingFraming ?? false
+        guard let refusal = ClientRefusal.forParserError(parserError, headHasConflictingFraming: conflictingFraming) else {
             context.close(promise: nil)
             return
         }

@@ -56,6 +56,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var responsePhase = ResponsePhase.waiting
     /// A request was refused (``refuse(_:)``); the connection is closing.
     private var refusedConnection = false
+    /// The client asked to switch protocols (`Upgrade` with `Connection: upgrade`, HTTP/1.1): legacy's `101` turns
+    /// the connection into a tunnel (``Tunnel``); the request is never mirrored.
+    private var upgradeRequested = false
+    /// The client's decoder parses nothing after this request (an upgrade request or `CONNECT`): unless the
+    /// connection becomes a tunnel, it closes after the response.
+    private var parserStopsAfterRequest = false
+    /// The response cannot be delimited on a kept-alive connection (an HTTP/1.0 client and a body without
+    /// `Content-Length`): it ends with the connection.
+    private var closeAfterResponse = false
+    /// The client went away after legacy's response head arrived: the rest of legacy's answer is still read
+    /// (not forwarded) so the sampled exchange is compared. See ``abortRequest()``.
+    private var clientGone = false
 
     // MARK: Mirroring of the current request
 
@@ -117,6 +129,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.retried = false
         self.upstreamUnwritable = false
         self.candidateStarted = false
+        self.closeAfterResponse = false
+        let upgradeToken = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+        let asksUpgrade = upgradeToken && head.headers.contains(name: "upgrade")
+        self.parserStopsAfterRequest = asksUpgrade || head.method == .CONNECT
+        self.upgradeRequested = asksUpgrade && head.method != .CONNECT && head.version == .http1_1
 
         let configuration = self.shared.configuration
         let mirror = self.shared.mirror
@@ -151,6 +168,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             requestID: self.requestID,
             requestIDWasSent: sentID != nil
         )
+        if self.upgradeRequested {
+            // Hop-by-hop, but the whole point of this request: legacy decides whether to switch.
+            for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
+            headers.add(name: "Connection", value: "upgrade")
+        }
         if chunked && !headers.contains(name: "content-length") {
             // Transfer-Encoding is hop-by-hop, but the next hop needs framing: chunk again.
             headers.add(name: "transfer-encoding", value: "chunked")
@@ -356,6 +378,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         var headers = head.headers
         HopByHopHeaders.strip(&headers)
         let version: HTTPVersion = self.clientHead.version.minor == 0 ? .http1_0 : .http1_1
+        if head.status == .switchingProtocols {
+            // Forwarded only to a client that asked to upgrade; the tunnel starts at the response's end
+            // (``upstreamSwitchedProtocols(_:)``).
+            guard self.upgradeRequested else { return }
+            for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
+            headers.add(name: "Connection", value: "Upgrade")
+            self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
+            return
+        }
         if head.status.code >= 100 && head.status.code < 200 {
             // An informational answer (e.g. 100 Continue) the client may be waiting for; HTTP/1.0 has none.
             if version.minor > 0 {
@@ -364,8 +395,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             return
         }
         self.responsePhase = .streaming
+        // HTTP/1.0 has no chunked encoding: a body without Content-Length can only be delimited by closing, so a
+        // 1.0 client that asked for keep-alive gets it only when the length is known (or there is no body).
+        self.closeAfterResponse =
+            self.parserStopsAfterRequest
+            || (version.minor == 0 && self.clientHead.isKeepAlive && !headers.contains(name: "content-length")
+                && Self.mayHaveBody(status: head.status, method: self.clientHead.method))
         if !self.clientHead.isKeepAlive {
             if version.minor > 0 { headers.add(name: "connection", value: "close") }
+        } else if self.closeAfterResponse {
+            headers.add(name: "connection", value: "close")
         } else if version.minor == 0 {
             headers.add(name: "connection", value: "keep-alive")
         }
@@ -388,6 +427,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 self.legacyBody.writeImmutableBuffer(slice)
             }
         }
+        if self.clientGone {
+            if self.legacyBodyLength > self.shared.mirror.maxResponseBodyBytes {
+                // Past the comparison cap the exchange could not be compared anyway: stop reading for nobody.
+                self.giveUpLegacy(.responseTooLarge)
+            }
+            return
+        }
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         self.needsClientFlush = true
         if !self.context.channel.isWritable {
@@ -400,7 +446,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func upstreamReadComplete() {
-        if self.needsClientFlush {
+        if self.needsClientFlush, !self.clientGone {
             self.needsClientFlush = false
             self.context.flush()
         }
@@ -439,7 +485,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// Ends the response to the client and frees the connection for its next request. State is reset before
     /// the end is written, because writing it may deliver the next pipelined request to this handler at once.
     private func finishResponse(trailers: HTTPHeaders?) {
-        let close = !self.clientHead.isKeepAlive || !self.requestEnded
+        if self.clientGone {
+            // Legacy's answer was read for the comparison only; there is no client to write it to.
+            self.responsePhase = .done
+            self.resetRequest()
+            return
+        }
+        let close = !self.clientHead.isKeepAlive || !self.requestEnded || self.closeAfterResponse
         let exchange = self.exchange
         let requestEnded = self.requestEnded
         self.responsePhase = .done
@@ -480,6 +532,29 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.upstreamUnwritable = false
     }
 
+    func upstreamSwitchedProtocols(_ connection: UpstreamConnection) {
+        guard self.inRequest, self.upgradeRequested, self.context.channel.isActive else {
+            connection.close()
+            // A 101 nobody asked for: legacy's answer is unusable.
+            if self.inRequest, !self.upgradeRequested { self.legacyFailed(.invalidResponse, responseStarted: false) }
+            return
+        }
+        self.upstream = nil
+        let elapsed = (NIODeadline.now() - self.start).nanoseconds
+        self.shared.metrics.legacyInFlight.decrement()
+        self.routeMetrics?.legacyLatency.recordNanoseconds(elapsed)
+        self.routeMetrics?.countRequest(status: HTTPResponseStatus.switchingProtocols.code)
+        self.responsePhase = .done
+        self.resetRequest()
+        do {
+            try Tunnel.splice(client: self.context.channel, upstream: connection, idleTimeout: self.shared.configuration.clientIdleTimeout)
+        } catch {
+            self.shared.logger.info("could not start a tunnel", metadata: ["request.id": "\(self.requestID)", "error": "\(error)"])
+            connection.close()
+            self.context.close(promise: nil)
+        }
+    }
+
     func upstreamFailed(_ error: UpstreamError, responseStarted: Bool) {
         self.upstream = nil
         if !responseStarted, error == .closedEarly, self.upstreamWasReused, !self.retried, self.requestEnded,
@@ -515,13 +590,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 exchange.candidateCompleted(.skipped(.legacyError))
             }
         }
-        if responseStarted {
+        if responseStarted || self.clientGone {
             // Part of legacy's response is already with the client: cutting the connection is the only
             // faithful way to tell it the response is incomplete.
             let exchange = self.exchange
             self.resetRequest()
             exchange?.abandon(.legacyError)
-            self.context.close(promise: nil)
+            if !self.clientGone { self.context.close(promise: nil) }
             return
         }
         let status: HTTPResponseStatus = error.isTimeout ? .gatewayTimeout : .badGateway
@@ -532,7 +607,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: self.shared.configuration.requestIDHeader, value: self.requestID)
-        if !self.clientHead.isKeepAlive || !self.requestEnded { headers.add(name: "Connection", value: "close") }
+        if !self.clientHead.isKeepAlive || !self.requestEnded {
+            headers.add(name: "Connection", value: "close")
+        } else if self.clientHead.version.minor == 0 {
+            // An HTTP/1.0 client keeps the connection only when told so.
+            headers.add(name: "Connection", value: "keep-alive")
+        }
         self.routeMetrics?.countRequest(status: status.code)
         self.responsePhase = .streaming
         self.exchange?.legacyCompleted(
@@ -586,10 +666,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// The client went away mid-request: abandon the legacy call (its connection is closed, not reused) and
-    /// give no comparison.
+    /// The client went away mid-request.
+    ///
+    /// What the client does once legacy is answering changes nothing about the comparison: when the request
+    /// was sampled, reached legacy whole and legacy's response head has arrived, the rest of legacy's answer is
+    /// still read — kept only up to `mirror.max_response_body_bytes`, bounded in time by legacy's read timeout,
+    /// forwarded to nobody — and the exchange is compared as for a patient client (a candidate call in flight
+    /// runs on regardless). Otherwise legacy never finished answering: the legacy call is abandoned (its
+    /// connection closed, not reused) and there is no comparison (`client_aborted`).
     private func abortRequest() {
-        guard self.inRequest else { return }
+        guard self.inRequest, !self.clientGone else { return }
+        if self.exchange != nil, self.requestEnded, self.responsePhase == .streaming, let upstream = self.upstream,
+            self.legacyBodyLength <= self.shared.mirror.maxResponseBodyBytes
+        {
+            self.clientGone = true
+            self.needsClientFlush = false
+            // Reads may be paused for the client's sake (its socket was full); there is no client to wait for.
+            upstream.handler.setReadPaused(false)
+            return
+        }
+        self.giveUpLegacy(.clientAborted)
+    }
+
+    /// Abandons the legacy call in progress and the exchange with `reason`.
+    private func giveUpLegacy(_ reason: SkipReason) {
         let exchange = self.exchange
         if self.responsePhase != .done {
             self.shared.metrics.legacyInFlight.decrement()
@@ -597,7 +697,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.upstream?.handler.abandon()
         self.generation &+= 1
         self.resetRequest()
-        exchange?.abandon(.clientAborted)
+        exchange?.abandon(reason)
+    }
+}
+
+extension ProxyHandler {
+    /// Whether a response with `status` to a request with `method` carries a body (RFC 9110 §6.4.1).
+    fileprivate static func mayHaveBody(status: HTTPResponseStatus, method: HTTPMethod) -> Bool {
+        if method == .HEAD { return false }
+        if status == .noContent || status == .notModified { return false }
+        return !(status.code >= 100 && status.code < 200)
     }
 }
 

@@ -17,7 +17,7 @@ import TapCompareMirroring
 ///   connection level, with ``UpstreamError/reason`` (`connect_failed`, `tls_handshake`, `read_timeout`, …); a
 ///   candidate call cut off by `mirror.timeout` as a whole is counted in `tapcompare_candidate_timeouts_total`
 /// - `tapcompare_client_refused_total{reason}`: clients refused before their request was forwarded (see
-///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, ...)
+///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, `smuggling`, ...)
 public final class ProxyMetrics: Sendable {
     public static let requests = "tapcompare_requests_total"
     public static let legacyLatency = "tapcompare_legacy_latency_seconds"

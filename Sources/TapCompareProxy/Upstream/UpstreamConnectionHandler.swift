@@ -24,6 +24,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     private var responseKeepAlive = true
     private var requestComplete = false
     private var responseComplete = false
+    /// The response is `101 Switching Protocols`: after its end the connection is handed over, not reused.
+    private var switchedProtocols = false
 
     private var readPaused = false
     private var pendingRead = false
@@ -64,6 +66,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         self.responseKeepAlive = true
         self.requestComplete = false
         self.responseComplete = false
+        self.switchedProtocols = false
         self.readPaused = false
         self.lastProgress = .now()
         self.unwritableSince = nil
@@ -126,6 +129,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             }
             self.responseStarted = true
             self.responseKeepAlive = head.isKeepAlive
+            self.switchedProtocols = head.status == .switchingProtocols
             self.receiver?.upstreamResponseHead(head)
         case .body(let buffer):
             self.receiver?.upstreamResponseBodyPart(buffer)
@@ -133,6 +137,16 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             self.responseComplete = true
             let receiver = self.receiver
             self.receiver = nil
+            if self.switchedProtocols, let connection = self.connection {
+                // The connection speaks another protocol now: it is never reused; the receiver owns it.
+                self.cancelTimer()
+                if let receiver {
+                    receiver.upstreamSwitchedProtocols(connection)
+                } else {
+                    connection.close()
+                }
+                return
+            }
             // An idle connection must keep reading, or it would never notice legacy closing it.
             self.setReadPaused(false)
             // A connection whose request was not fully sent (legacy answered early) cannot carry another.

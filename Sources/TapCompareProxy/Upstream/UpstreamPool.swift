@@ -88,7 +88,8 @@ final class UpstreamPool {
                         // held by the TLS handler, so a call can begin at once.
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     }
-                    try sync.addHTTPClientHandlers()
+                    // Only an upgrade (101) stops the decoder; its left-over bytes then belong to the tunnel.
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                     try sync.addHandler(
                         UpstreamConnectionHandler(readTimeout: readTimeout, writeTimeout: writeTimeout, awaitsTLSHandshake: tls != nil)
                     )

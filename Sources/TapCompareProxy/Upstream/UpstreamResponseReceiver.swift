@@ -16,4 +16,14 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamFailed(_ error: UpstreamError, responseStarted: Bool)
     /// The upstream socket's writability changed: request body backpressure.
     func upstreamWritabilityChanged(isWritable: Bool)
+    /// The upstream answered `101 Switching Protocols` and its response is complete: the connection left the pool
+    /// and now belongs to the receiver (to tunnel, or to close).
+    func upstreamSwitchedProtocols(_ connection: UpstreamConnection)
+}
+
+extension UpstreamResponseReceiver {
+    /// Default: nothing asked for an upgrade, so the connection is closed.
+    func upstreamSwitchedProtocols(_ connection: UpstreamConnection) {
+        connection.close()
+    }
 }

@@ -19,24 +19,12 @@ public final class PostgresReviewDatabase: ReviewDatabase, Service {
     private let running = NIOLockedValueBox(false)
 
     /// - Parameters:
-    ///   - postgres: Connection parameters. `sslmode=prefer|require` use TLS without verifying the certificate,
-    ///     as libpq does for those modes (the ledger's writer does the same).
+    ///   - postgres: Connection parameters; `sslmode` as ``PostgresTLS/configuration(for:logger:)`` reads it, the
+    ///     same as the ledger's writer.
     public init(postgres: LedgerURL.Postgres, url: LedgerURL, logger: Logger) {
         self.url = url
         self.logger = logger
-        let tls: PostgresClient.Configuration.TLS
-        switch postgres.sslMode {
-        case .disable:
-            tls = .disable
-        case .prefer, .require:
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            tls = postgres.sslMode == .prefer ? .prefer(config) : .require(config)
-        }
-        var configuration = PostgresClient.Configuration(
-            host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
-            database: postgres.database, tls: tls
-        )
+        var configuration = postgres.clientConfiguration(logger: logger)
         configuration.options.connectTimeout = .seconds(5)
         // Four: the report runs its three aggregate queries at once, the UI a few requests at once.
         configuration.options.maximumConnections = 4

@@ -23,6 +23,9 @@ struct ReviewAPI: Sendable {
         var overview: Overview
         var timeline: Timeline
         var gaps: [GapReport]
+        /// As in the report: the learned-noise thresholds and the fields they classify as noise (absent when no
+        /// instance published a model).
+        var learnedNoise: LearnedNoiseReport?
     }
 
     struct RoutesAnswer: Codable {
@@ -70,7 +73,7 @@ struct ReviewAPI: Sendable {
 
     func overview(_ request: Request) async throws -> Response {
         let r = try await self.source.summary(try self.parameters(request).query, includeLatency: false)
-        return Self.json(OverviewAnswer(schemaVersion: r.schemaVersion, generatedAt: r.generatedAt, ledger: r.ledger, filter: r.filter, overview: r.overview, timeline: r.timeline, gaps: r.gaps))
+        return Self.json(OverviewAnswer(schemaVersion: r.schemaVersion, generatedAt: r.generatedAt, ledger: r.ledger, filter: r.filter, overview: r.overview, timeline: r.timeline, gaps: r.gaps, learnedNoise: r.learnedNoise))
     }
 
     func routes(_ request: Request) async throws -> Response {

@@ -5,7 +5,7 @@ extension UIScript {
     /// Regressions come first everywhere: the headline is the regression rate, routes are ordered by regressions
     /// (the API's order), and noise and races are counted apart from it.
     static let views = #"""
-    const BODY_KINDS = new Set(["value_changed", "type_changed", "missing_in_candidate", "extra_in_candidate", "array_order"]);
+    const BODY_KINDS = new Set(["value_changed", "type_changed", "missing_in_candidate", "extra_in_candidate", "array_order", "duplicate_key"]);
 
     function card(label, value, sub, cls) {
       return `<div class="card"><div class="label">${esc(label)}</div><div class="value ${cls || ""}">${value}</div><div class="sub">${sub || ""}</div></div>`;
@@ -118,6 +118,32 @@ extension UIScript {
       return out + "</tbody></table>";
     }
 
+    /// The learned-noise thresholds in force and the fields they classify as noise, as `tapcompare report` shows
+    /// them (``HTMLReportRenderer/learnedNoise(_:)``); nothing when no instance published a model.
+    function learnedNoise(noise) {
+      if (!noise) return "";
+      const settings = [];
+      for (const m of noise.models || []) {
+        const text = m.learning
+          ? `min_share ${Number(m.min_share).toFixed(2)}, min_samples ${m.min_samples}, window ${m.window}`
+          : "not learning (no baseline: set noise.replay_legacy or secondary:)";
+        if (!settings.includes(text)) settings.push(text);
+      }
+      const classified = (noise.fields || []).filter((f) => f.classified_as_noise);
+      let out = '<section id="learned-noise"><h2>Learned noise</h2><p class="muted">' +
+        esc(settings.join("; ") + ` — ${fmt.count(classified.length)} field${classified.length === 1 ? "" : "s"} classified as noise`) +
+        ". Fields legacy itself keeps changing are noise where a comparison had no baseline of its own.</p>";
+      if (classified.length > 0) {
+        out += '<table id="learned-noise-fields"><thead><tr><th>Route</th><th>Field</th><th class="n">Noisy in</th><th class="n">Share</th></tr></thead><tbody>';
+        for (const f of classified) {
+          out += `<tr><td><code>${esc(f.route)}</code></td><td><code>${esc(f.field)}</code></td>` +
+            `<td class="n">${fmt.count(f.noisy_in)} of ${fmt.count(f.samples)}</td><td class="n">${fmt.percent(f.share)}</td></tr>`;
+        }
+        out += "</tbody></table>";
+      }
+      return out + "</section>";
+    }
+
     function filterNote(state) {
       return state.classification === "all" ? "" : ` <span class="pill ${esc(state.classification)}" id="filter-note">${esc(state.classification)} only</span>`;
     }
@@ -131,6 +157,7 @@ extension UIScript {
         html += storeChecksSection(state, st.store_checks, "Store checks: writes verified in their stores");
         html += '<div class="charts"><section><h2>Mismatch rate over time</h2>' + timelineChart(ov.timeline) + "</section>";
         html += "<section><h2>Latency, legacy against candidate</h2>" + latencyChart(rs.routes) + "</section></div>";
+        html += learnedNoise(ov.learned_noise);
         return { html, meta: metaLine(ov), title: "Overview" };
       },
 

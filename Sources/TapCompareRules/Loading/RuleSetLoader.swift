@@ -58,7 +58,10 @@ public enum RuleSetLoader {
         for source in sources { builder.read(file: source.name, text: source.text) }
         builder.checkCompilation()
         guard builder.diagnostics.isEmpty else { throw RuleSetError(diagnostics: builder.diagnostics) }
-        return RuleSet(rules: builder.rules, blocks: builder.blocks, files: sources.map(\.name))
+        return RuleSet(
+            rules: builder.rules, blocks: builder.blocks, files: sources.map(\.name),
+            identityKeys: builder.identityKeys?.keys ?? RuleSet.defaultIdentityKeys
+        )
     }
 
     struct Builder {
@@ -67,6 +70,8 @@ public enum RuleSetLoader {
         var diagnostics: [RuleDiagnostic] = []
         var file = ""
         var usedNames: [String: Int] = [:]
+        /// The top-level `identity_keys:` and the file that set it (at most one file may).
+        var identityKeys: (keys: [String], file: String)?
 
         mutating func fail(_ node: Node?, _ message: String, columnOffset: Int = 0) {
             let mark = node?.mark
@@ -96,8 +101,12 @@ public enum RuleSetLoader {
                 return
             }
             for (key, value) in mapping {
+                if key.string == "identity_keys" {
+                    self.readIdentityKeys(value)
+                    continue
+                }
                 guard key.string == "rules" else {
-                    self.fail(key, "unknown top-level key '\(key.string ?? "?")'; a rule file has only 'rules:'\(Self.suggestion(key.string, ["rules"]))")
+                    self.fail(key, "unknown top-level key '\(key.string ?? "?")'; a rule file has only 'rules:' (and 'identity_keys:')\(Self.suggestion(key.string, ["rules", "identity_keys"]))")
                     continue
                 }
                 guard case .sequence(let items) = value else {
@@ -106,6 +115,27 @@ public enum RuleSetLoader {
                 }
                 for item in items { self.readBlock(item) }
             }
+        }
+
+        /// `identity_keys: [id, uuid, key]`: the member names that identify array elements, for every route.
+        mutating func readIdentityKeys(_ node: Node) {
+            if let earlier = self.identityKeys {
+                self.fail(node, "'identity_keys' is already set in \(earlier.file); set it in one rule file only")
+                return
+            }
+            guard case .sequence(let items) = node else {
+                self.fail(node, "'identity_keys' must be a list of member names, e.g. [id, uuid, key] ([] turns identity alignment off)")
+                return
+            }
+            var keys: [String] = []
+            for item in items {
+                guard let name = item.string, !name.isEmpty, case .scalar = item else {
+                    self.fail(item, "'\(item.string ?? "?")' is not a member name; identity_keys lists names like id or uuid")
+                    continue
+                }
+                if !keys.contains(name) { keys.append(name) }
+            }
+            self.identityKeys = (keys, self.file)
         }
 
         mutating func readBlock(_ node: Node) {

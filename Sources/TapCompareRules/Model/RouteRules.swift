@@ -11,6 +11,10 @@ public struct RouteRules: Sendable {
     public let lexicalNumbersRule: Int?
     /// Lower-cased names of the headers to compare. Default `["content-type"]`.
     public let compareHeaders: [String]
+    /// Member names that identify the object elements of an array, tried in order: arrays whose elements all
+    /// carry one (unique on each side) are aligned by it rather than by position. Default
+    /// ``RuleSet/defaultIdentityKeys``; a rule file's top-level `identity_keys:` replaces it (`[]`: never).
+    public internal(set) var identityKeys: [String] = RuleSet.defaultIdentityKeys
 
     /// No rules: numbers by value, `content-type` compared.
     public static let none = RouteRules()

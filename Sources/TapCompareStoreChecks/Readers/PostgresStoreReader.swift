@@ -20,7 +20,7 @@ final class PostgresStoreReader: StoreSideReader {
         guard let parsed = try? LedgerURL(parsing: url), case .postgres(let postgres) = parsed.backend else {
             throw StoreConfigurationError("'\(Self.redacted(url))' is not a PostgreSQL URL; write postgres://user:password@host:5432/database")
         }
-        var configuration = postgres.clientConfiguration()
+        var configuration = postgres.clientConfiguration(logger: logger)
         configuration.options.connectTimeout = .seconds(2)
         configuration.options.maximumConnections = maxConnections
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)

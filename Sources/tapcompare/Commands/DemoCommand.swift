@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TapCompareApp
+import TapCompareCapture
 
 /// `tapcompare demo`: the first command a new user runs.
 struct DemoCommand: AsyncParsableCommand {
@@ -18,14 +19,14 @@ struct DemoCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The capture whose traffic the demo serves and drives.")
-    var fixture = "fixtures/comments.capture.jsonl"
+    @Option(help: "The capture whose traffic the demo serves and drives (default: the comment-service fixture built into tapcompare).")
+    var fixture: String?
 
     @Option(help: "The ledger the proxy writes to.")
     var ledger = "sqlite:tapcompare.sqlite"
 
-    @Option(help: "The diff-rules directory.")
-    var rules = "diff-rules"
+    @Option(help: "The diff-rules directory (default: the example rules built into tapcompare).")
+    var rules: String?
 
     @Option(help: "Where the HTML report of the demo run is written.")
     var html = "tapcompare-demo-report.html"
@@ -48,9 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let store: DemoFixtureStore
         do {
-            store = try DemoFixtureStore(path: self.fixture)
+            store = try DemoFixtureStore(records: self.fixture.map { try CaptureFile.read(path: $0) } ?? DemoBuiltIns.records())
         } catch {
-            FileHandle.standardError.write(Data("tapcompare: \(error); run from the repository root or pass --fixture\n".utf8))
+            FileHandle.standardError.write(Data("tapcompare: \(error); pass --fixture a capture file, or leave it out for the built-in one\n".utf8))
             throw ExitCode(2)
         }
         var logger = Logger(label: "tapcompare.demo")

@@ -115,6 +115,7 @@ struct StoreCheckEndToEndTests {
             """.write(toFile: directory + "/rules/rules.yml", atomically: true, encoding: .utf8)
             var route = ServeConfiguration.Route(template: try RouteTemplate(parsing: "POST /api/v1/comments"))
             route.mirrorWrites = true
+            Self.patientUpstreams(&c)
             c.routes = [route]
             c.storeChecks.stores = [
                 "comments_db": StoreDefinition(name: "comments_db", kind: .sqlite, legacy: legacyService.databasePath, candidate: candidateService.databasePath),
@@ -222,6 +223,13 @@ struct StoreCheckEndToEndTests {
         }
     }
 
+    /// The comment services do real work per write (a database insert, a cache set, an event), which on a loaded
+    /// CI machine can take longer than the harness's short upstream timeouts: those only guard against a hang here.
+    static func patientUpstreams(_ c: inout ServeConfiguration) {
+        c.upstream.readTimeout = TestTiming.scaled(.seconds(10))
+        c.mirror.timeout = TestTiming.scaled(.seconds(10))
+    }
+
     static func writeRoute() throws -> ServeConfiguration.Route {
         var route = ServeConfiguration.Route(template: try RouteTemplate(parsing: "POST /api/v1/comments"))
         route.mirrorWrites = true
@@ -236,6 +244,7 @@ struct StoreCheckEndToEndTests {
         try await ServeHarness.with(legacy: services.legacy, candidate: services.candidate, configure: { c, directory in
             try "rules:\n  - route: POST /api/v1/comments\n    ignore: [$.id]\n  - store: comments_db\n    ignore: [$.id]\n"
                 .write(toFile: directory + "/rules/rules.yml", atomically: true, encoding: .utf8)
+            Self.patientUpstreams(&c)
             c.routes = [try Self.writeRoute()]
             c.storeChecks.stores = [
                 "comments_db": StoreDefinition(name: "comments_db", kind: .sqlite, legacy: services.legacyService.databasePath, candidate: services.candidateService.databasePath),
@@ -279,7 +288,8 @@ struct StoreCheckEndToEndTests {
             try await ServeHarness.with(legacy: services.legacy, candidate: services.candidate, configure: { c, directory in
                 try "rules:\n  - route: POST /api/v1/comments\n    ignore: [$.id]\n  - store: [comments_db, comments_cache]\n    ignore: [$.id]\n"
                     .write(toFile: directory + "/rules/rules.yml", atomically: true, encoding: .utf8)
-                c.routes = [try Self.writeRoute()]
+                Self.patientUpstreams(&c)
+            c.routes = [try Self.writeRoute()]
                 c.storeChecks.stores = [
                     "comments_db": StoreDefinition(name: "comments_db", kind: .sqlite, legacy: services.legacyService.databasePath, candidate: services.candidateService.databasePath),
                     "comments_cache": StoreDefinition(name: "comments_cache", kind: .memcached, legacy: "127.0.0.1:\(try KeyValueSeed.memcachedPort())", candidate: sisterCache),

@@ -1,0 +1,55 @@
+import NIOCore
+import NIOHTTP1
+
+/// Turns a client connection and the legacy connection that answered `101 Switching Protocols` into a byte
+/// tunnel: the HTTP handlers leave both pipelines and a ``TunnelHandler`` pair takes their place.
+enum Tunnel {
+    /// Splices `client` (the client connection's pipeline, HTTP handlers still in place) to `upstream`.
+    ///
+    /// Legacy's bytes that followed its 101 in the same read are kept: the upstream decoder forwards them to the
+    /// tunnel when it leaves (`RemoveAfterUpgradeStrategy.forwardBytes`). The client must not send bytes before
+    /// it has the 101 (RFC 6455 §4.1; an upgrading client waits for it), so its decoder has none to hand over.
+    /// - Parameters:
+    ///   - idleTimeout: the tunnel closes after this long with no bytes in either direction.
+    static func splice(client: any Channel, upstream: UpstreamConnection, idleTimeout: TimeAmount) throws {
+        let clientEnd = TunnelHandler()
+        let legacyEnd = TunnelHandler(onClose: { [upstream] in upstream.channelClosed() })
+        TunnelHandler.pair(clientEnd, legacyEnd)
+
+        let clientPipeline = client.pipeline.syncOperations
+        // The read-only idle timer of an HTTP connection is replaced by one for both directions: a server that
+        // only pushes (or a client that only sends) keeps its tunnel.
+        Self.remove(IdleStateHandler.self, from: clientPipeline)
+        try clientPipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+        try clientPipeline.addHandler(clientEnd)
+        Self.remove(HeaderTimeoutHandler.self, from: clientPipeline)
+        Self.remove(HTTPResponseEncoder.self, from: clientPipeline)
+        Self.remove(ByteToMessageHandler<HTTPRequestDecoder>.self, from: clientPipeline)
+        Self.remove(HTTPServerPipelineHandler.self, from: clientPipeline)
+        Self.remove(NIOHTTPResponseHeadersValidator.self, from: clientPipeline)
+        Self.remove(RequestRefusalHandler.self, from: clientPipeline)
+        Self.remove(ProxyHandler.self, from: clientPipeline)
+
+        let legacyPipeline = upstream.channel.pipeline.syncOperations
+        try legacyPipeline.addHandler(legacyEnd)
+        Self.remove(UpstreamConnectionHandler.self, from: legacyPipeline)
+        Self.remove(NIOHTTPRequestHeadersValidator.self, from: legacyPipeline)
+        Self.remove(HTTPRequestEncoder.self, from: legacyPipeline)
+        // Last: its left-over bytes go to the handler after it, the tunnel's legacy end. They are forwarded when
+        // the decoder actually leaves (after its current decode pass), outside any read burst, so flush then.
+        let decoderRemoved = upstream.channel.eventLoop.makePromise(of: Void.self)
+        Self.remove(ByteToMessageHandler<HTTPResponseDecoder>.self, from: legacyPipeline, promise: decoderRemoved)
+        decoderRemoved.futureResult.assumeIsolated().whenComplete { _ in client.flush() }
+    }
+
+    /// Removes the first handler of `type`, when present.
+    private static func remove<H: RemovableChannelHandler>(
+        _ type: H.Type, from pipeline: ChannelPipeline.SynchronousOperations, promise: EventLoopPromise<Void>? = nil
+    ) {
+        guard let context = try? pipeline.context(handlerType: type) else {
+            promise?.succeed()
+            return
+        }
+        pipeline.removeHandler(context: context, promise: promise)
+    }
+}
