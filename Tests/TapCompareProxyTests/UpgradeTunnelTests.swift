@@ -57,9 +57,10 @@ struct UpgradeTunnelTests {
         try await ProxyHarness.with(legacy: legacy.url, configure: { configuration, _ in
             configuration.clientIdleTimeout = TestTiming.scaled(.milliseconds(300))
         }) { proxy in
-            let client = try await RawTCP.connect(port: proxy.port)
-            try await client.send(Self.upgradeRequest)
-            _ = await client.waitForReceived(containing: "hello")
+            // The request goes out with the connection: the 300 ms idle timer must not find an idle client
+            // before the tunnel exists (on a loaded machine the awaiting task resumes late).
+            let client = try await RawTCP.connect(port: proxy.port, firstBytes: Self.upgradeRequest)
+            #expect(String(decoding: await client.waitForReceived(containing: "hello"), as: UTF8.self).contains("hello"), "the tunnel was up")
             let closedByProxy = await client.waitForClose()
             #expect(client.isClosed, "\(closedByProxy.count) bytes")
             #expect(await legacy.waitForClose())

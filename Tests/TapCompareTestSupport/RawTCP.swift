@@ -8,11 +8,14 @@ public struct RawTCP: Sendable {
     let channel: any Channel
     private let log: ReceiveLog
 
+    /// - Parameter firstBytes: written by the channel itself the moment it connects, so a server's idle timeout
+    ///   cannot fire between the connection and the request however late the awaiting task resumes.
     public static func connect(
         port: Int,
         host: String = "127.0.0.1",
         connectTimeout: TimeAmount = .seconds(10),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        firstBytes: String? = nil
     ) async throws -> RawTCP {
         let log = ReceiveLog()
         let channel = try await ClientBootstrap(group: group)
@@ -20,6 +23,7 @@ public struct RawTCP: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ReceiveLogHandler(log: log))
+                    if let firstBytes { try channel.pipeline.syncOperations.addHandler(SendOnActive(bytes: Array(firstBytes.utf8))) }
                 }
             }
             .connect(host: host, port: port).get()
@@ -92,5 +96,20 @@ final class ReceiveLogHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A reset still counts as closed; what arrived before it is kept.
         context.close(promise: nil)
+    }
+}
+
+/// Writes its bytes as soon as the connection is up, from the channel's own event loop.
+final class SendOnActive: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let bytes: [UInt8]
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: self.bytes)), promise: nil)
+        context.fireChannelActive()
+        context.pipeline.syncOperations.removeHandler(self, promise: nil)
     }
 }

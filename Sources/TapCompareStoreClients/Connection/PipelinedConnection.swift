@@ -1,6 +1,7 @@
 import NIOCore
 import NIOExtras
 import NIOPosix
+import Synchronization
 
 /// One TCP connection to a key-value store that sends requests in order and takes replies in the same order
 /// (pipelining), with a deadline on every call. Redis and Memcached both work this way, so both clients are this
@@ -12,6 +13,9 @@ final class PipelinedConnection<Request: Sendable, Response: Sendable>: Sendable
     /// `host:port`, for messages.
     let endpoint: String
     let callTimeout: Duration
+    /// Set when a call timed out: the connection is being closed, and no later call may wait on it (a late reply
+    /// would be taken for that call's).
+    private let broken = Atomic<Bool>(false)
 
     private init(channel: any Channel, endpoint: String, callTimeout: Duration) {
         self.channel = channel
@@ -49,11 +53,13 @@ final class PipelinedConnection<Request: Sendable, Response: Sendable>: Sendable
 
     /// Sends `request` and waits for its reply, at most ``callTimeout``.
     func call(_ request: Request, name: String) async throws(StoreClientError) -> Response {
+        guard !self.broken.load(ordering: .acquiring) else { throw .closed(self.endpoint) }
         let promise = self.channel.eventLoop.makePromise(of: Response.self)
         let timeout = self.callTimeout
         let channel = self.channel
         let endpoint = self.endpoint
-        let deadline = self.channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+        let deadline = self.channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [self] in
+            self.broken.store(true, ordering: .releasing)
             promise.fail(StoreClientError.timeout("\(name) to \(endpoint)", after: timeout))
             channel.close(promise: nil)
         }
