@@ -6,6 +6,7 @@ import TapCompareCore
 import TapCompareMirroring
 import TapCompareProxy
 import TapCompareTestSupport
+import MetricsTestKit
 
 /// Mirroring to the candidate, and the guarantee that the candidate never touches the legacy path.
 @Suite("Mirroring", .timeLimit(.minutes(TestTiming.minutes(1))))
@@ -284,14 +285,18 @@ struct MirroringTests {
         }
         let candidate = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
         defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
-        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url, metrics: metrics) { proxy in
             let client = try await RawTCP.connect(port: proxy.port)
             try await client.send("GET /abandoned HTTP/1.1\r\nHost: x\r\n\r\n")
             await candidate.waitUntil { $0.respondedCount == 1 }
             await legacy.waitUntil { $0.requestCount == 1 }
             try await client.close()
             await legacy.waitUntil { $0.requestsInFlight == 0 }
-            try await Task.sleep(for: .milliseconds(400))
+            // The event that proves nothing else will come: the abandoned request counted as skipped.
+            try await eventually("the abandoned request is counted client_aborted") {
+                ((try? metrics.expectCounter(ProxyMetrics.skipped, [("reason", "client_aborted")]))?.totalValue ?? 0) == 1
+            }
             #expect(proxy.sink.count == 0)
             // The proxy is fine afterwards.
             let response = try await proxy.send(.GET, "/after")
