@@ -71,7 +71,7 @@ extension ConfigurationLoader {
             var version: JSONPointer?
             if let text = s.string("version") {
                 let pathText = text.hasPrefix("$") ? text : "$." + text
-                if let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) {
+                if let path = try? JSONPath(parsing: pathText), let pointer = path.singleValuePointer {
                     version = pointer
                 } else {
                     s.fail("version", s.node("version"), "'\(text)' is not a column or field name (updated_at, xmin) or a single-value JSONPath such as $.meta.version")
@@ -147,7 +147,7 @@ extension ConfigurationLoader {
                     continue
                 }
                 match.rejectUnknownKeys()
-                guard let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) else {
+                guard let path = try? JSONPath(parsing: pathText), let pointer = path.singleValuePointer else {
                     s.fail("match", match.node("path"), "'\(pathText)' is not a single-value JSONPath into the event, such as $.comment_id")
                     continue
                 }
@@ -172,17 +172,5 @@ extension ConfigurationLoader {
             }
             s.fail(key, s.node(key), "'\(key)' is for \(owner), and this store is kind \(kind.rawValue)")
         }
-    }
-
-    static func singleValuePointer(_ path: JSONPath) -> JSONPointer? {
-        var tokens: [String] = []
-        for segment in path.segments {
-            switch segment {
-            case .key(let key): tokens.append(key)
-            case .index(let index): tokens.append(String(index))
-            case .wildcard, .descendant, .descendantWildcard: return nil
-            }
-        }
-        return JSONPointer(tokens: tokens)
     }
 }

@@ -57,15 +57,7 @@ public struct ClassificationConfiguration: Sendable {
     /// A `race.version_path` or `verify.id_from` JSONPath that names one value (`$.a.b`, `$.items[0].id`), as a
     /// pointer; `nil` for paths with wildcards or descendants, which can name many.
     public static func singleValuePointer(_ path: JSONPath) -> JSONPointer? {
-        var tokens: [String] = []
-        for segment in path.segments {
-            switch segment {
-            case .key(let key): tokens.append(key)
-            case .index(let index): tokens.append(String(index))
-            case .wildcard, .descendant, .descendantWildcard: return nil
-            }
-        }
-        return JSONPointer(tokens: tokens)
+        path.singleValuePointer
     }
 }
 

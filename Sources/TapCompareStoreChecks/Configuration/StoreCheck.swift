@@ -62,7 +62,7 @@ public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
         }
         let isRequest = text.hasPrefix("request:")
         let pathText = isRequest ? String(text.dropFirst("request:".count)) : text
-        guard let path = try? JSONPath(parsing: pathText), let pointer = Self.singleValuePointer(path) else {
+        guard let path = try? JSONPath(parsing: pathText), let pointer = path.singleValuePointer else {
             throw StoreConfigurationError("'\(text)' is not a value source; write a single-value JSONPath into each side's response ($.id), request:$.field, or path:NAME")
         }
         self = isRequest ? .request(pointer) : .response(pointer)
@@ -78,19 +78,6 @@ public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
 
     private static func dotted(_ pointer: JSONPointer) -> String {
         pointer.tokens.map { token in token.allSatisfy(\.isNumber) ? "[\(token)]" : ".\(token)" }.joined()
-    }
-
-    /// `$.a.b` or `$.items[0].id` as a pointer; `nil` for paths that can name many values.
-    static func singleValuePointer(_ path: JSONPath) -> JSONPointer? {
-        var tokens: [String] = []
-        for segment in path.segments {
-            switch segment {
-            case .key(let key): tokens.append(key)
-            case .index(let index): tokens.append(String(index))
-            case .wildcard, .descendant, .descendantWildcard: return nil
-            }
-        }
-        return JSONPointer(tokens: tokens)
     }
 }
 
