@@ -6,6 +6,7 @@
 #   DURATION=10 CONNECTIONS=16 ROUNDS=1 bench/stores.sh
 #   KEEP_WORK=1 bench/stores.sh              # keep the scratch directory (configurations, logs)
 #   TAPCOMPARE=.build/debug/tapcompare bench/stores.sh   # a binary of your own instead of the release build
+#   STORES_MAX_IN_FLIGHT=2 RESULT=/tmp/stores.md bench/stores.sh   # checks' bound (default: serve's, 16); results file
 #
 # Two comment services (bench/stores/comment_service.py, Python + asyncpg, in the venv .build-bench-venv made
 # from bench/stores/requirements.txt) really write every comment where the real ones do: a PostgreSQL row, a
@@ -112,6 +113,7 @@ routes:
     mirror_writes: true
 YAML
 cat > "$WORK/checks.yml" <<YAML
+${STORES_MAX_IN_FLIGHT:+stores_max_in_flight: $STORES_MAX_IN_FLIGHT}
 stores:
   comments_db:    { kind: postgres,     legacy: "$PG_URL", candidate: "$SISTER_URL" }
   comments_hash:  { kind: redis,        legacy: "redis://127.0.0.1:$REDIS_PORT/1", candidate: "redis://127.0.0.1:$REDIS_PORT/2" }
@@ -155,6 +157,12 @@ for line in sys.stdin:
 print(int(total))' "$@"
 }
 
+# Store checks that read both sides and compared them (skipped ones, e.g. queue full, are not counted).
+compared_checks() {
+    echo $(( $(metric tapcompare_store_checks_total result=match) + $(metric tapcompare_store_checks_total result=mismatch) \
+        + $(metric tapcompare_store_checks_total result=missing_both) ))
+}
+
 # Waits until the store checks stop moving (queue drained), at most 30 s.
 drain_checks() {
     local last=-1 now
@@ -176,7 +184,7 @@ to_ms() { # wrk latency like 612.00us / 1.23ms / 1.02s -> ms
 measure() { # name, port, with metrics (0/1)
     local out="$WORK/$1.txt" url="http://127.0.0.1:$2/api/v1/comments" before=0 after
     taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$ROOT/bench/stores/post-comment.lua" "$url" >/dev/null
-    [ "$3" = 1 ] && before=$(metric tapcompare_store_checks_total)
+    [ "$3" = 1 ] && before=$(compared_checks)
     local tap0 legacy0 candidate0 core0
     tap0=$( [ "$3" = 1 ] && ticks "$TAP_PID" || echo 0); legacy0=$(ticks "$LEGACY_PID"); candidate0=$(ticks "$CANDIDATE_PID"); core0=$(core0_busy)
     taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/bench/stores/post-comment.lua" "$url" >"$out"
@@ -190,7 +198,7 @@ measure() { # name, port, with metrics (0/1)
     ERRORS[$1]=$( (grep -E "Non-2xx|Socket errors" "$out" || true) | tr -s ' ' | paste -sd ';' -)
     CHECKS_PS[$1]=""
     if [ "$3" = 1 ]; then
-        after=$(metric tapcompare_store_checks_total)
+        after=$(compared_checks)
         CHECKS_PS[$1]=$(awk -v a="$after" -v b="$before" -v d="$DURATION" 'BEGIN { printf "%.0f", (a - b) / d }')
     fi
     printf "%-34s %7s req/s  p50 %7s ms  p99 %7s ms  store checks/s %6s  %s  %s\n" \
@@ -246,13 +254,13 @@ SHIFT=$(awk -v a="$CP99" -v b="$MP99" 'BEGIN { if (b > 0) printf "%.2f", a / b; 
 RSHIFT=$(awk -v a="$CRPS" -v b="$MRPS" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 BAR=$(awk -v r="$SHIFT" 'BEGIN { print (r != "n/a" && r <= 1.10) ? "met" : "NOT met" }')
 
-RESULT="$ROOT/bench/results/stores.md"
+RESULT=${RESULT:-$ROOT/bench/results/stores.md}
 mkdir -p "$(dirname "$RESULT")"
 pgversion=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | sed 's|/usr/lib/postgresql/||; s|/bin||')
 {
     echo "# Store checks benchmark"
     echo
-    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), \`DURATION=$DURATION CONNECTIONS=$CONNECTIONS ROUNDS=$ROUNDS bench/stores.sh\`, $BUILD."
+    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), \`DURATION=$DURATION CONNECTIONS=$CONNECTIONS ROUNDS=$ROUNDS${STORES_MAX_IN_FLIGHT:+ STORES_MAX_IN_FLIGHT=$STORES_MAX_IN_FLIGHT} bench/stores.sh\`, $BUILD."
     echo "wrk: 1 thread, $CONNECTIONS connections posting JSON comments, ${DURATION} s after ${WARMUP} s warm-up, on core 0 with the legacy and"
     echo "candidate comment services (Python asyncio + asyncpg, each write: a PostgreSQL row, a Redis hash, a Redis stream event,"
     echo "a memcached entry) and PostgreSQL $pgversion, Redis and memcached; tapcompare serve alone on core 1. Sample rate 1.0: every write is"
@@ -261,7 +269,7 @@ pgversion=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | sed 's|/usr/
     echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg). Other jobs on the machine skew absolute figures; the two proxy"
     echo "scenarios alternate so both see the same conditions."
     echo
-    echo "| scenario | requests/s | p50 (ms) | p99 (ms) | store checks/s | CPU (% of one core) | errors |"
+    echo "| scenario | requests/s | p50 (ms) | p99 (ms) | store checks/s (compared) | CPU (% of one core) | errors |"
     echo "|---|---:|---:|---:|---:|---|---|"
     for name in "${NAMES[@]}"; do
         echo "| $name | ${RPS[$name]} | ${P50[$name]} | ${P99[$name]} | ${CHECKS_PS[$name]:-} | ${CPU[$name]} | ${ERRORS[$name]:-} |"
@@ -269,7 +277,7 @@ pgversion=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | sed 's|/usr/
     echo
     echo "| figure (median of $ROUNDS rounds) | value | bar |"
     echo "|---|---:|---|"
-    echo "| store checks/s at full write load | $CPS | |"
+    echo "| store checks/s at full write load (both sides read and compared; skipped ones not counted) | $CPS | |"
     echo "| legacy p99 with / without store checks | $SHIFT ($CP99 / $MP99 ms) | ≤ 1.10: $BAR |"
     echo "| requests/s with / without store checks | $RSHIFT ($CRPS / $MRPS) | |"
     echo "| paced ($WRK_DELAY_MS_USED ms pauses): legacy p99 with / without store checks | $PACED_SHIFT (${P99[paced: mirrored + store checks]} / ${P99[paced: mirrored writes]} ms) | |"
