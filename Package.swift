@@ -222,6 +222,8 @@ let package = Package(
                 "TapCompareLedger", "TapCompareMirroring", "TapCompareProxy", "TapCompareReview",
                 "TapCompareCapture", "TapCompareStoreChecks", "CTapCompareMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The demo services' comment stores (embedded SQLite files the demo's store checks read).
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -356,7 +358,8 @@ let package = Package(
         .testTarget(
             name: "TapCompareCaptureTests",
             dependencies: [
-                "TapCompareCapture", "TapCompareApp", "TapCompareCore", "TapCompareStoreChecks", "TapCompareTestSupport",
+                "TapCompareCapture", "TapCompareApp", "TapCompareCore", "TapCompareJSON", "TapCompareReview", "TapCompareStoreChecks",
+                "TapCompareTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],

@@ -3,7 +3,9 @@ import NIOConcurrencyHelpers
 import Logging
 @testable import TapCompareApp
 import TapCompareCapture
+import TapCompareJSON
 import TapCompareLedger
+import TapCompareReview
 import TapCompareTestSupport
 import Testing
 
@@ -17,11 +19,13 @@ import Testing
         var options = DemoRunner.Options(
             fixture: fixture, ledger: ledger, rules: TestPaths.repositoryRoot.appendingPathComponent("diff-rules").path,
             latency: DemoLatency(scale: 0), capture: dir.appendingPathComponent("demo.capture.jsonl").path,
-            spoolDirectory: dir.appendingPathComponent("spool").path
+            spoolDirectory: dir.appendingPathComponent("spool").path,
+            storeDirectory: dir.appendingPathComponent("stores").path
         )
         options.timeoutScale = TestTiming.scale
         let printed = RecordingOutput()
-        let runner = DemoRunner(options: options, store: try DemoFixtureStore(records: records), logger: Logger(label: "test"), output: printed.append)
+        let fixtureStore = try DemoFixtureStore(records: records)
+        let runner = DemoRunner(options: options, store: fixtureStore, logger: Logger(label: "test"), output: printed.append)
         let outcome = try await runner.execute()
 
         // Every request went through, and the client saw legacy's statuses.
@@ -30,10 +34,13 @@ import Testing
         var expected: [Int: Int] = [:]
         for r in records { expected[r.legacy.status, default: 0] += 1 }
         #expect(outcome.traffic.statuses == expected)
-        // Every read was mirrored and compared (sample rate 1.0); writes were not mirrored.
+        // Every read was mirrored and compared (sample rate 1.0); of the writes, only the comment creations.
         let reads = records.filter { $0.request.method == "GET" }.count
-        #expect(outcome.captured == reads)
-        #expect(outcome.summary.judged == reads)
+        let creations = records.filter { $0.route == "POST /api/v1/comments" }
+        #expect(creations.count > 0)
+        #expect(outcome.captured == reads + creations.count)
+        #expect(outcome.summary.judged == reads + creations.count)
+        #expect(outcome.summary.routes["POST /api/v1/comments"]?.mismatched == 0, "the creation answers agree: the bug is only in the store")
         #expect(outcome.summary.mismatched > 0)
         #expect(outcome.summary.routes["GET /api/v1/posts/{id}/comments"]?.mismatched ?? 0 > 0)
         // The ledger holds the comparisons.
@@ -45,10 +52,31 @@ import Testing
         #expect(printed.text.contains("TapCompare demo"))
 
         // The report the demo prints is the ledger's, for the demo's window.
-        let (table, html) = try await DemoRunner.report(ledger: ledger, since: outcome.startedAt, logger: Logger(label: "test"))
+        let (table, html, report) = try await DemoRunner.report(ledger: ledger, since: outcome.startedAt, logger: Logger(label: "test"))
         #expect(table.contains("GET /api/v1/posts/{id}/comments"))
         #expect(table.contains("type_changed"))
         #expect(html.lowercased().contains("<html"))
+
+        // The store checks: every creation's record was read from both SQLite stores; the planted bug (the
+        // candidate stores the body with its whitespace collapsed) is found in the comments table's body of
+        // exactly the comments it changes, and nothing else differs in that store.
+        let stored = report.routes.filter { $0.route.contains(" @") }
+        #expect(stored.map(\.route) == ["POST /api/v1/comments @comments_db"])
+        let changed = try creations.filter { record in
+            let answer = fixtureStore.entry(requestID: record.requestID, method: "POST", uri: record.request.uri)?.body ?? []
+            let body = try JSONParser.parse(answer)["body"]?.stringValue ?? ""
+            return DemoRegressions.storedBody(body) != body
+        }.count
+        #expect(changed > 0 && changed < creations.count, "the fixture has comments the bug changes and comments it does not")
+        let db = try #require(stored.first)
+        #expect(db.compared == creations.count)
+        #expect(db.regressed == changed)
+        #expect(db.matches == creations.count - changed)
+        #expect(db.skipped == 0 && db.candidateErrors == 0 && db.candidateTimeouts == 0)
+        #expect(db.fields.map { "\($0.field) \($0.kind) \($0.comparisons)" } == ["$.body value_changed \(changed)"])
+        let summary = DemoStoreChecks.summary(report)
+        #expect(summary.contains("POST /api/v1/comments @comments_db: \(creations.count) compared, \(creations.count - changed) matched, \(changed) with regressions"))
+        #expect(summary.contains("$.body value_changed"))
     }
 }
 

@@ -20,18 +20,26 @@ public struct DemoCommentService: Sendable {
     public let latency: DemoLatency
     /// Sees every request (method, URI, headers) before it is answered: lets tests check what arrived.
     public let observer: (@Sendable (String, String, [(String, String)]) -> Void)?
+    /// Where a created comment is stored before the write is answered (legacy's store or the candidate's sister
+    /// store). Default: nowhere.
+    public let records: DemoCommentRecords?
 
     public init(
         role: Role,
         store: DemoFixtureStore,
         latency: DemoLatency = DemoLatency(),
-        observer: (@Sendable (String, String, [(String, String)]) -> Void)? = nil
+        observer: (@Sendable (String, String, [(String, String)]) -> Void)? = nil,
+        records: DemoCommentRecords? = nil
     ) {
+        self.records = records
         self.role = role
         self.store = store
         self.latency = latency
         self.observer = observer
     }
+
+    /// The write route whose comments are stored in ``records``.
+    public static let writeRoute = "POST /api/v1/comments"
 
     /// Answers one request.
     func respond(method: String, uri: String, requestID: String?) async -> Response {
@@ -57,6 +65,21 @@ public struct DemoCommentService: Sendable {
             // The Go service sets the same Content-Type and Cache-Control as the monolith, but no Vary.
             for (name, value) in entry.headers where ["content-type", "cache-control"].contains(name.lowercased()) {
                 if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+            }
+        }
+        if let records = self.records, method == "POST", entry.route == Self.writeRoute, entry.status == 201 {
+            // The record lands in the store before the write is answered, as in the real services.
+            let storeBody: (String) -> String
+            switch self.role {
+            case .legacy: storeBody = { $0 }
+            case .candidate: storeBody = { DemoRegressions.storedBody($0) }
+            }
+            do {
+                try await records.insert(created: body, storeBody: storeBody)
+            } catch {
+                headers[.contentType] = "application/json"
+                let text = #"{"error":{"code":"store_failed","message":"the comment could not be stored"}}"#
+                return Response(status: .internalServerError, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
             }
         }
         if delay > .zero { try? await Task.sleep(for: delay) }

@@ -7,7 +7,9 @@ import TapCompareJSON
 /// 1. `GET /api/v1/posts/{id}/comments`: `score` is a JSON string instead of a number, at every depth;
 /// 2. `GET /api/v1/comments/{id}/replies`: `reply_count` is missing from every reply;
 /// 3. `GET /api/v1/comments/{id}`: nested `replies` come oldest first instead of best first;
-/// 4. everywhere: timestamps end in `Z` instead of `+00:00` (noise the example diff-rules normalize).
+/// 4. everywhere: timestamps end in `Z` instead of `+00:00` (noise the example diff-rules normalize);
+/// 5. not in any answer: `POST /api/v1/comments` stores the body with its whitespace collapsed (``storedBody(_:)``),
+///    a bug only the store check of the comments table finds.
 ///
 /// Bodies go through ``TapCompareJSON`` so ids above 2^53 and key order survive the rewrite.
 enum DemoRegressions {
@@ -36,6 +38,12 @@ enum DemoRegressions {
         out.reserveCapacity(body.count + 64)
         json.serialize(into: &out)
         return out
+    }
+
+    /// The body as the Go rewrite's storage layer writes it: `strings.Join(strings.Fields(body), " ")`, so runs of
+    /// spaces, tabs and newlines become one space and the ends are trimmed. Its answer echoes the body unchanged.
+    static func storedBody(_ body: String) -> String {
+        body.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     /// `2026-11-20T14:03:11.120000+00:00` → `2026-11-20T14:03:11.12Z` (Go's RFC3339Nano).

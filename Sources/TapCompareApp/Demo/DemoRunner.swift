@@ -38,6 +38,9 @@ public struct DemoRunner: Sendable {
         public var spoolDirectory: String?
         /// Where the HTML report of the demo run is written. Default `tapcompare-demo-report.html`.
         public var htmlReport: String
+        /// Where the services' comment stores are created afresh: `legacy.sqlite` (legacy's) and `sister.sqlite`
+        /// (the candidate's sister store), read by the store checks. Default `tapcompare-demo-stores`.
+        public var storeDirectory: String
         /// For tests: how many times the defaults the demo's timeouts may take (the proxy's connect timeout to the
         /// demo services, the traffic's connect and request timeouts), for builds several times slower. Default 1.
         var timeoutScale = 1
@@ -50,8 +53,10 @@ public struct DemoRunner: Sendable {
             capture: String = "tapcompare-demo.capture.jsonl",
             concurrency: Int = 8,
             spoolDirectory: String? = nil,
-            htmlReport: String = "tapcompare-demo-report.html"
+            htmlReport: String = "tapcompare-demo-report.html",
+            storeDirectory: String = "tapcompare-demo-stores"
         ) {
+            self.storeDirectory = storeDirectory
             self.htmlReport = htmlReport
             self.spoolDirectory = spoolDirectory
             self.fixture = fixture
@@ -94,8 +99,9 @@ public struct DemoRunner: Sendable {
         let s = outcome.summary
         var text = "\n"
         // The report is the one `tapcompare report` prints, read back from the ledger for the demo's window.
-        let (table, html) = try await Self.report(ledger: self.options.ledger, since: outcome.startedAt, logger: self.logger)
+        let (table, html, report) = try await Self.report(ledger: self.options.ledger, since: outcome.startedAt, logger: self.logger)
         text += table
+        text += "\n" + DemoStoreChecks.summary(report)
         var wroteHTML = false
         do {
             try html.write(toFile: self.options.htmlReport, atomically: true, encoding: .utf8)
@@ -105,8 +111,9 @@ public struct DemoRunner: Sendable {
         }
         let statuses = outcome.traffic.statuses.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
         text += "\nclient traffic: \(outcome.traffic.sent) requests through the proxy (\(statuses)\(outcome.traffic.failures > 0 ? ", \(outcome.traffic.failures) failed: \(outcome.traffic.failureReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))" : ""))\n"
-        text += "compared: \(s.judged) mirrored reads — \(s.matched) matched, \(s.mismatched) with regressions, \(s.noiseOnly) noise only, "
-        text += "\(s.candidateErrors + s.candidateTimeouts) candidate errors or timeouts; writes are not mirrored (routes need mirror_writes: true)\n"
+        text += "compared: \(s.judged) mirrored requests — \(s.matched) matched, \(s.mismatched) with regressions, \(s.noiseOnly) noise only, "
+        text += "\(s.candidateErrors + s.candidateTimeouts) candidate errors or timeouts; of the writes only \(DemoCommentService.writeRoute) "
+        text += "is mirrored (mirror_writes: true), its record checked in \(self.options.storeDirectory)/\(DemoServers.legacyStoreFile) and \(DemoServers.candidateStoreFile)\n"
         let p = s.latencyPercentiles
         func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "–" }
         text += "latency p50/p99: legacy \(ms(p.legacyP50)) / \(ms(p.legacyP99)), candidate \(ms(p.candidateP50)) / \(ms(p.candidateP99))\n"
@@ -118,15 +125,15 @@ public struct DemoRunner: Sendable {
         return 0
     }
 
-    /// The ledger's report from `since` on, as the terminal table and as one self-contained HTML page.
-    static func report(ledger: String, since: Date, logger: Logger) async throws -> (table: String, html: String) {
+    /// The ledger's report from `since` on, as the terminal table, as one self-contained HTML page, and as data.
+    static func report(ledger: String, since: Date, logger: Logger) async throws -> (table: String, html: String, report: Report) {
         let url = try LedgerURL(parsing: ledger)
         return try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
             let source = LedgerReportSource(database: database, ledgerDescription: url.description)
             let report = try await source.report(ReportQuery(from: since))
             let table = try await ReportFormat.table.render(report, source: source, color: false)
             let html = try await ReportFormat.html.render(report, source: source, color: false)
-            return (table, html)
+            return (table, html, report)
         }
     }
 
@@ -154,7 +161,9 @@ public struct DemoRunner: Sendable {
         // Whole seconds: the report's window starts at the second the demo started, so nothing of it is cut off.
         let startedAt = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
 
-        let traffic = try await DemoServers.withRunning(store: self.store, latency: options.latency, logger: logger) { endpoints in
+        let traffic = try await DemoServers.withRunning(
+            store: self.store, latency: options.latency, logger: logger, storeDirectory: options.storeDirectory
+        ) { endpoints in
             var configuration = ServeConfiguration()
             configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
             configuration.legacy = try UpstreamURL(parsing: endpoints.legacy)
@@ -168,6 +177,7 @@ public struct DemoRunner: Sendable {
             configuration.capture.sampleRate = 1.0
             configuration.shutdownGrace = .seconds(10)
             configuration.upstream.connectTimeout *= options.timeoutScale
+            if let stores = endpoints.stores { try DemoStoreChecks.configure(&configuration, legacy: stores.legacy, candidate: stores.candidate) }
             let assembly = try ServeRunner(configuration: configuration, configurationFile: "tapcompare demo").assemble(logger: logger)
             let group = ServiceGroup(configuration: .init(services: assembly.services, logger: logger))
             return try await withThrowingTaskGroup(of: DemoTrafficDriver.Result?.self) { tasks in

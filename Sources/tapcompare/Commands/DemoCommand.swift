@@ -14,6 +14,10 @@ struct DemoCommand: AsyncParsableCommand {
             latencies), the candidate (the same data through a few realistic regressions, and faster), and the \
             tap-compare proxy at sample rate 1.0. Comparisons go to the embedded SQLite ledger.
 
+            The write route POST /api/v1/comments is mirrored: each service stores the comment it creates in its \
+            own SQLite file (legacy.sqlite, and the candidate's sister store sister.sqlite, under --stores), and \
+            after each write the store checks read the record from both and compare them.
+
             With --services-only, only the two services start; their URLs are printed and they run until \
             interrupted (for trying `serve` or `replay` by hand, and for bench/replay.sh).
             """
@@ -33,6 +37,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Where the proxy's capture of the demo traffic is written.")
     var capture = "tapcompare-demo.capture.jsonl"
+
+    @Option(help: "Where the services' comment stores (legacy.sqlite, sister.sqlite) are created afresh.")
+    var stores = "tapcompare-demo-stores"
 
     @Flag(help: "Only start the example services, print their URLs and run until interrupted.")
     var servicesOnly = false
@@ -69,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let options = DemoRunner.Options(
             fixture: self.fixture, ledger: self.ledger, rules: self.rules, latency: DemoLatency(scale: self.latencyScale),
-            capture: self.capture, htmlReport: self.html
+            capture: self.capture, htmlReport: self.html, storeDirectory: self.stores
         )
         let code = try await DemoRunner(options: options, store: store, logger: logger).run()
         if code != 0 { throw ExitCode(code) }
