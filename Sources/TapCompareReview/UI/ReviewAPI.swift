@@ -12,6 +12,8 @@ import TapCompareCore
 /// whoever can reach the API.
 struct ReviewAPI: Sendable {
     let source: any ReportSource
+    /// What `/api/v1/verdict` judges routes against.
+    var cutover = CutoverPolicy()
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -96,6 +98,16 @@ struct ReviewAPI: Sendable {
         guard let limit = Int(limitText), (1...500).contains(limit) else { throw ReviewError.invalidArgument("limit='\(limitText.prefix(20))' must be a number from 1 to 500") }
         let examples = try await self.source.examples(route: route, field: field, kind: kind, query: p.query, limit: limit)
         return Self.json(ExamplesAnswer(schemaVersion: Report.currentSchemaVersion, route: route, field: field, kind: kind, examples: examples))
+    }
+
+    /// `/api/v1/verdict?since=24h&route=R&route=S`: the cut-over verdicts of the window (every route when no
+    /// `route` is given; a write route brings its store checks), judged against the server's ``CutoverPolicy``.
+    func verdict(_ request: Request) async throws -> Response {
+        var query = try self.parameters(request).query
+        let routes: [String] = request.uri.queryParameters.getAll("route").map { String($0) }.filter { !$0.isEmpty }
+        query.route = nil
+        let report = try await self.source.report(query)
+        return Self.json(VerdictAssembler.assemble(report, policy: self.cutover, routes: routes, now: self.now()))
     }
 
     func comparison(id: String) async throws -> Response {
