@@ -71,6 +71,10 @@ public struct LedgerReportSource: ReportSource {
         }
         let fieldsByRoute = try await self.detailedFields(aggregates + storeAggregates, compared: compared, query: query)
         self.attach(fieldsByRoute, to: &report)
+        // Problems over every route of the window, store checks included (their own routes).
+        let regressions = try await self.regressionRows(query)
+        report.problems = SignatureGrouper.group(regressions.rows, compared: compared)
+        report.problemsTruncated = regressions.truncated
         return report
     }
 
