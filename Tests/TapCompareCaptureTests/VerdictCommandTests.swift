@@ -43,7 +43,7 @@ import Testing
         let dir = try TestPaths.temporaryDirectory()
         let ledger = "sqlite:" + dir.appendingPathComponent("l.sqlite").path
         try await Self.seed(dir.appendingPathComponent("l.sqlite").path)
-        // A loose target: GET /b (0 of 5, bound 35 %) is ready; GET /a (1 of 4: 25 %, bound 67 %) lacks data.
+        // A loose target: GET /b (0 of 5, bound 35 %) is ready; GET /a (1 of 4: 25 %, bound 64 %) lacks data.
         let loose = try self.write("cutover:\n  max_regression_rate: 0.5\n  min_comparisons: 2\n", "loose.yml", in: dir)
 
         let all = try await CommandLineTests.tapcompare(["verdict", "--ledger", ledger], in: dir)
