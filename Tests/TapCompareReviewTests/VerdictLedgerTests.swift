@@ -33,6 +33,9 @@ import Testing
         // The race on $.updated_at does not block.
         #expect(comments.blockers.map(\.field) == ["$.score"])
         #expect(comments.latency?.holds == true)
+        // The signatures that block it: the report's problems of that route.
+        #expect(comments.problems.map(\.shape) == ["float changed"])
+        #expect(posts.problems.map(\.field) == ["$.request_id", "$.comments[*].score"])
         #expect(comments.reasons == ["regression rate 30.00% (3 of 10) is above the target 0.10%"])
 
         // The write itself: 2 clean comparisons 10 s apart; 2,703 are needed (720 an hour: about 3 h 45 m).
@@ -76,12 +79,12 @@ import Testing
             let table = try VerdictFormat.table.render(v, color: false)
             #expect(table.contains("not ready"))
             #expect(table.contains("  ↳ @comments_db"))
-            #expect(table.contains("✗ $.score value_changed: 3 regressions in 3 comparisons"))
+            #expect(table.contains("✗ $.score value_changed: 3 regressions in 3 comparisons\n      float changed: 3 comparisons, e.g. "))
             #expect(table.contains("+2,701"))
             #expect(table.contains("Overall    not ready (exit 1)"))
             let markdown = try VerdictFormat.markdown.render(v, color: false)
             #expect(markdown.contains("| **not enough data** | `POST /api/v1/comments` | 2 | 0 | 0% |"))
-            #expect(markdown.contains("- blocked by `$.request_id` value_changed: 6 regressions"))
+            #expect(markdown.contains("- blocked by `$.request_id` value_changed: 6 regressions in 6 comparisons: string changed (6)"))
             let decoded = try ReportJSON.decoder().decode(VerdictReport.self, from: Data(try VerdictFormat.json.render(v, color: false).utf8))
             #expect(decoded.routes.map(\.status) == v.routes.map(\.status))
             #expect(decoded.policy == CutoverPolicy())

@@ -78,6 +78,9 @@ struct VerdictRenderer {
             for reason in r.reasons { out += "  · \(reason)\n" }
             for b in r.blockers {
                 out += "  ✗ \(b.field) \(b.kind): \(Formatting.count(b.regressions)) regressions in \(Formatting.count(b.comparisons)) comparisons\n"
+                for p in r.problems where p.field == b.field && p.kind == b.kind {
+                    out += "      \(p.shape): \(Formatting.count(p.comparisons)) comparisons, e.g. \(p.exampleComparisonIds.first ?? "–")\n"
+                }
             }
         }
         return out + "\n" + self.overall(v)
@@ -106,7 +109,9 @@ struct VerdictRenderer {
             out += "\n### \(M.code(r.route)): \(r.status.label)\n\n"
             for reason in r.reasons { out += "- \(M.cell(reason))\n" }
             for b in r.blockers {
-                out += "- blocked by \(M.code(b.field)) \(b.kind): \(Formatting.count(b.regressions)) regressions in \(Formatting.count(b.comparisons)) comparisons\n"
+                out += "- blocked by \(M.code(b.field)) \(b.kind): \(Formatting.count(b.regressions)) regressions in \(Formatting.count(b.comparisons)) comparisons"
+                let shapes = r.problems.filter { $0.field == b.field && $0.kind == b.kind }.map { "\(M.cell($0.shape)) (\(Formatting.count($0.comparisons)))" }
+                out += (shapes.isEmpty ? "" : ": " + shapes.joined(separator: ", ")) + "\n"
             }
         }
         return out

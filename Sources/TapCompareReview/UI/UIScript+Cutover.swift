@@ -34,7 +34,9 @@ extension UIScript {
         html += `<section class="verdict" data-route="${esc(r.route)}"><h3><code>${esc(r.route)}</code> <span class="${VERDICT_CLASS[r.status]}">${VERDICT_LABEL[r.status]}</span></h3><ul>` +
           r.reasons.map((reason) => `<li>${esc(reason)}</li>`).join("") +
           r.blockers.map((b) => `<li class="blocker">blocked by <a href="${esc(link(state, ["routes", r.route, "fields", b.field], { kind: b.kind }))}"><code>${esc(b.field)}</code></a> ` +
-            `${esc(b.kind)}: ${fmt.count(b.regressions)} regressions in ${fmt.count(b.comparisons)} comparisons</li>`).join("") + "</ul></section>";
+            `${esc(b.kind)}: ${fmt.count(b.regressions)} regressions in ${fmt.count(b.comparisons)} comparisons` +
+            (r.problems || []).filter((p) => p.field === b.field && p.kind === b.kind)
+              .map((p) => ` · <span class="problem">${esc(p.shape)} (${fmt.count(p.comparisons)})</span>`).join("") + "</li>").join("") + "</ul></section>";
       }
       return { html, meta: "", title: "Cut-over" };
     };

@@ -41,6 +41,9 @@ public struct RouteVerdict: Sendable, Codable, Hashable {
     public var latency: LatencyVerdict?
     /// What blocks the route: every field and kind with regressions, most first.
     public var blockers: [VerdictBlocker]
+    /// The route's problems (``ProblemSignature``: regressions grouped by field, kind and value shape), most
+    /// comparisons first: the signatures that block it.
+    public var problems: [ProblemSignature] = []
     /// One sentence per reason the route is not ready or lacks data.
     public var reasons: [String]
     /// For `not_enough_data`: how many more compared requests, with no further regression, bring the bound under

@@ -37,7 +37,12 @@ public enum VerdictAssembler {
                 evidence.append(VerdictJudge.Evidence(route: name, compared: 0, regressed: 0))
             }
         }
-        let verdicts = evidence.map { VerdictJudge.judge($0, policy: policy) }
+        let problems = Dictionary(grouping: report.problems, by: \.route)
+        let verdicts = evidence.map { e in
+            var verdict = VerdictJudge.judge(e, policy: policy)
+            verdict.problems = problems[e.route] ?? []
+            return verdict
+        }
         return VerdictReport(
             schemaVersion: VerdictReport.currentSchemaVersion, generatedAt: now, ledger: report.ledger, filter: report.filter,
             policy: policy, status: Self.overall(verdicts), routes: verdicts
