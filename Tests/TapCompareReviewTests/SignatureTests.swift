@@ -1,4 +1,6 @@
 import Foundation
+import NIOHTTP1
+import TapCompareCore
 import TapCompareLedger
 import TapCompareTestSupport
 import Testing
@@ -84,6 +86,70 @@ import Testing
 
     @Test(.enabled(if: ReviewFixture.postgresURL != nil)) func problemsOnPostgres() async throws {
         try await ReviewFixture.with(url: ReviewFixture.postgresURL!) { fixture, source, _ in try await Self.check(source, fixture) }
+    }
+
+    /// A reviewer's status is stored in the ledger (schema version 6) and comes back with the problem; a problem
+    /// marked `fixed` that is seen again afterwards is flagged.
+    static func checkStatus(_ source: LedgerReportSource, _ fixture: ReviewFixture, url: LedgerURL) async throws {
+        let query = ReportQuery(runID: fixture.runID)
+        let before = try await source.report(query)
+        let score = before.problems[1], ids = before.problems[0]
+        #expect(score.field == "$.score")
+        let stored = try await source.setProblemStatus(NewProblemStatus(route: score.route, kind: score.kind, field: score.field, shape: score.shape, status: "fixed", note: "rounding fixed in 2.3", setBy: "ann"))
+        #expect(stored.signature == score.id && stored.status == "fixed" && stored.note == "rounding fixed in 2.3" && stored.setAt != nil)
+        _ = try await source.setProblemStatus(NewProblemStatus(route: ids.route, kind: ids.kind, field: ids.field, shape: ids.shape, status: "open"))
+        // Set again: one row per signature, the last status wins.
+        _ = try await source.setProblemStatus(NewProblemStatus(route: ids.route, kind: ids.kind, field: ids.field, shape: ids.shape, status: "accepted", note: "ids are per request"))
+        let after = try await source.report(query)
+        let fixed = try #require(after.problems.first { $0.id == score.id })
+        #expect(fixed.status == "fixed" && !fixed.fixRegressed)
+        #expect(after.problems.first { $0.id == ids.id }?.status == "accepted")
+        #expect(after.problems.first { $0.id == ids.id }?.statusNote == "ids are per request")
+
+        // The fixed problem comes back: the same shape on the same field, recorded after the status was set.
+        var rng = SystemRandomNumberGenerator()
+        let at = Date().addingTimeInterval(1)
+        let back = LedgerComparison(
+            id: UUID.v7(milliseconds: UInt64(at.timeIntervalSince1970 * 1000), using: &rng), recordedAt: at, instance: "proxy-a",
+            requestID: "back", method: "GET", route: ReviewFixture.commentRoute, path: "/api/v1/comments/9", legacyStatus: 200, candidateStatus: 200,
+            legacyMilliseconds: 10, candidateMilliseconds: 10, outcome: "mismatch", reason: nil, discrepancyCount: 1, regressionCount: 1,
+            requestSample: nil, legacySample: nil, candidateSample: nil, samplesTruncated: false, runID: fixture.runID, linkedComparisonID: nil, store: nil,
+            discrepancies: [LedgerDiscrepancy(path: "/score", field: "$.score", kind: "value_changed", legacyValue: "2.5", candidateValue: "2.11", classification: "regression")]
+        )
+        try await LedgerStores.withStore(url: url, logger: ReviewFixture.logger) { store in try await store.insert([back]) }
+        let again = try await source.report(query)
+        let regressed = try #require(again.problems.first { $0.id == score.id })
+        #expect(regressed.fixRegressed && regressed.comparisons == 4)
+        #expect(TableRenderer(color: false).render(again).contains("fixed, seen again"))
+        #expect(MarkdownRenderer().render(again).contains("**fixed, seen again**"))
+
+        await #expect(throws: ReviewError.self) {
+            try await source.setProblemStatus(NewProblemStatus(route: score.route, kind: score.kind, field: score.field, shape: score.shape, status: "done"))
+        }
+    }
+
+    @Test func statusesOnSQLite() async throws {
+        try await ReviewFixture.withSQLite { fixture, source, url in try await Self.checkStatus(source, fixture, url: url) }
+    }
+
+    @Test(.enabled(if: ReviewFixture.postgresURL != nil)) func statusesOnPostgres() async throws {
+        try await ReviewFixture.with(url: ReviewFixture.postgresURL!) { fixture, source, url in try await Self.checkStatus(source, fixture, url: url) }
+    }
+
+    @Test func apiSetsAStatus() async throws {
+        let http = ReviewAPITests()
+        try await http.withServer { base, _ in
+            let body = #"{"route": "GET /api/v1/comments/{id}", "kind": "value_changed", "field": "$.score", "shape": "float changed", "status": "accepted", "set_by": "ann"}"#
+            let (status, text) = try await http.call(base + "/api/v1/problems/status", method: .POST, body: body)
+            #expect(status == 200, "\(text)")
+            #expect(try http.json(text)["signature"] as? String == SignatureGrouper.id(route: ReviewFixture.commentRoute, kind: "value_changed", field: "$.score", shape: "float changed"))
+            let bad = try await http.call(base + "/api/v1/problems/status", method: .POST, body: body.replacingOccurrences(of: "accepted", with: "wontfix"))
+            #expect(bad.0 == 400)
+            #expect(bad.1.contains("use open, accepted or fixed"))
+            let report = try http.json(try await http.call(base + "/api/v1/report").1)
+            let problems = try #require(report["problems"] as? [[String: Any]])
+            #expect(problems.first { $0["field"] as? String == "$.score" }?["status"] as? String == "accepted")
+        }
     }
 
     @Test func everyFormatShowsTheProblemsFirst() async throws {

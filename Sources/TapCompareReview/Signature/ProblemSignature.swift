@@ -22,8 +22,59 @@ public struct ProblemSignature: Sendable, Codable, Hashable {
     public var share: Double
     /// The most recent comparisons carrying it (at most ``ProblemSignature/maximumExamples``), newest first.
     public var exampleComparisonIds: [String]
+    /// What a reviewer set (`open`, `accepted`, `fixed`; ``ProblemStatusRecord``); `open` until someone does.
+    public var status: String = ProblemStatus.open.rawValue
+    public var statusNote: String?
+    public var statusSetAt: Date?
+    /// Marked `fixed`, yet seen after that: the fix regressed (or never shipped).
+    public var fixRegressed: Bool = false
 
     public static let maximumExamples = 3
+}
+
+/// The statuses a reviewer can give a problem.
+public enum ProblemStatus: String, Sendable, Codable, CaseIterable {
+    /// Still to look at (the default).
+    case open
+    /// An intended change: to be turned into a rule.
+    case accepted
+    /// Expected to disappear: seen again after this is the fix regressing.
+    case fixed
+}
+
+/// A status as stored in the ledger's `problem_status` table (schema version 6), one row per signature.
+public struct ProblemStatusRecord: Sendable, Codable, Hashable {
+    public var signature: String
+    public var route: String
+    public var kind: String
+    public var field: String
+    public var shape: String
+    public var status: String
+    public var note: String?
+    public var setBy: String?
+    public var setAt: Date?
+}
+
+/// The body of `POST /api/v1/problems/status`: the problem by its signature's parts (the id is computed from them)
+/// and the status to give it.
+public struct NewProblemStatus: Sendable, Codable, Hashable {
+    public var route: String
+    public var kind: String
+    public var field: String
+    public var shape: String
+    public var status: String
+    public var note: String?
+    public var setBy: String?
+
+    public init(route: String, kind: String, field: String, shape: String, status: String, note: String? = nil, setBy: String? = nil) {
+        self.route = route
+        self.kind = kind
+        self.field = field
+        self.shape = shape
+        self.status = status
+        self.note = note
+        self.setBy = setBy
+    }
 }
 
 /// One regression row, as the signature grouping reads it.

@@ -34,7 +34,21 @@ public enum SignatureGrouper {
         }
     }
 
-    static func id(route: String, kind: String, field: String, shape: String) -> String {
+    /// Applies the reviewers' statuses: a problem `fixed` at some time and seen after it is flagged
+    /// ``ProblemSignature/fixRegressed``.
+    public static func apply(_ statuses: [String: ProblemStatusRecord], to problems: inout [ProblemSignature]) {
+        for i in problems.indices {
+            guard let record = statuses[problems[i].id] else { continue }
+            problems[i].status = record.status
+            problems[i].statusNote = record.note
+            problems[i].statusSetAt = record.setAt
+            if record.status == ProblemStatus.fixed.rawValue, let setAt = record.setAt, let last = problems[i].lastSeen, last > setAt {
+                problems[i].fixRegressed = true
+            }
+        }
+    }
+
+    public static func id(route: String, kind: String, field: String, shape: String) -> String {
         let digest = SHA256.hash(data: Data([route, kind, field, shape].joined(separator: "\u{1F}").utf8))
         return digest.prefix(6).map { String(format: "%02x", $0) }.joined()
     }

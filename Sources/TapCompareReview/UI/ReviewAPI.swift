@@ -130,6 +130,18 @@ struct ReviewAPI: Sendable {
         return Self.json(try await self.source.annotate(new), status: .created)
     }
 
+    /// `POST /api/v1/problems/status`: a reviewer's status for one problem.
+    func setProblemStatus(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let new: NewProblemStatus
+        do {
+            new = try ReportJSON.decoder().decode(NewProblemStatus.self, from: Data(body.readableBytesView))
+        } catch {
+            throw ReviewError.invalidArgument("the body must be JSON like {\"route\": \"GET /api/v1/comments/{id}\", \"kind\": \"value_changed\", \"field\": \"$.score\", \"shape\": \"number: rounded\", \"status\": \"fixed\"}")
+        }
+        return Self.json(try await self.source.setProblemStatus(new))
+    }
+
     /// Runs a handler and turns a ``ReviewError`` (or any failure) into a JSON error answer: the caller's own
     /// mistakes with their message, everything else generic (the detail goes to the log).
     func respond(_ body: () async throws -> Response) async -> Response {

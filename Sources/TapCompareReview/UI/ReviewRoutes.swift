@@ -60,6 +60,7 @@ public struct ReviewRoutes: Sendable {
         }
         router.get("/api/v1/annotations") { _, _ in await api.respond { try await api.annotations() } }
         router.post("/api/v1/annotations") { request, _ in await api.respond { try await api.annotate(request) } }
+        router.post("/api/v1/problems/status") { request, _ in await api.respond { try await api.setProblemStatus(request) } }
 
         UIAssets(defaultSince: self.defaultSince).install(on: router)
     }
