@@ -5,7 +5,8 @@ import Foundation
 ///
 /// The values are the ledger's JSON text (absent when a side has none). Pure, unit-tested: a type pair
 /// (`int→string`), or within one type a value class: `trailing whitespace trimmed` / `added`, `case changed`,
-/// `rounded`, a side's `null` or `missing`; otherwise `<type> changed`.
+/// `rounded` / `truncated` (also across int and float: `4.5 → 4`), a side's `null` or `missing`; otherwise
+/// `<type> changed`.
 public enum ValueShape {
     /// `int→string`, `string: trailing whitespace trimmed`, `missing in candidate`, `null in candidate`, …
     public static func of(legacy: String?, candidate: String?) -> String {
@@ -14,6 +15,8 @@ public enum ValueShape {
         let l = self.type(legacy), c = self.type(candidate)
         if l == "null" && c != "null" { return "null in legacy (\(c))" }
         if c == "null" && l != "null" { return "null in candidate (\(l))" }
+        // Numbers first: `4.5 → 4` is a rounding whatever the JSON types say.
+        if ["int", "float"].contains(l) && ["int", "float"].contains(c), let cls = self.rounding(legacy, candidate) { return "number: \(cls)" }
         if l != c { return "\(l)→\(c)" }
         switch l {
         case "string":
@@ -87,6 +90,9 @@ public enum ValueShape {
         let da = decimals(legacy), db = decimals(candidate)
         if db < da, abs(a - b) <= 0.5 * pow(10, -Double(db)) + 1e-12 { return "rounded" }
         if da < db, abs(a - b) <= 0.5 * pow(10, -Double(da)) + 1e-12 { return "decimals added" }
+        // Cut to fewer decimals toward zero (`4.7 → 4`).
+        let scale = pow(10, Double(db))
+        if db < da, ((a * scale).rounded(.towardZero) / scale - b).magnitude < 1e-9 { return "truncated" }
         return nil
     }
 }
