@@ -10,7 +10,8 @@
 #    shell loads without it; scripts/ui-browser-driver.py then takes one Chromium tab through the UI over the
 #    DevTools protocol (token form, overview, the store checks' write matrix, a store check and its write, route,
 #    field, comparison, window picker, classification filter, mark as noise, a deep link), checking the DOM of each view and saving a screenshot.
-# 3. The loopback path: `tapcompare ui` (no token) and `chromium --dump-dom` after the script has rendered.
+# 3. The loopback path: `tapcompare ui` (no token) and `chromium --dump-dom` after the script has rendered
+#    (overview, route, the Cut-over view).
 # 4. The self-contained HTML report, opened from a file.
 # Exits non-zero on the first failed check. Only chromium's own start-up failures are retried.
 set -euo pipefail
@@ -135,6 +136,8 @@ dump() {
 dump loopback-overview "$ui_base/ui" 'data-state="ready"' 'id="mismatch-rate">31.43%</div>' '<code>PUT /api/v1/comments/{id}</code>'
 dump loopback-route "$ui_base/ui#/routes/$(python3 -c 'import urllib.parse; print(urllib.parse.quote("GET /api/v1/comments/{id}", safe=""))')" \
   'data-state="ready"' 'id="route-rate">5.00%</span>' 'data-field="$.replies"'
+dump loopback-cutover "$ui_base/ui#/cutover?since=all" 'data-state="ready"' 'data-view="cutover"' '<table id="verdicts">' \
+  'data-route="GET /api/v1/comments/{id}" data-status="not_ready"' '<li class="blocker">blocked by'
 
 log "the HTML report, opened from a file"
 "$bin/tapcompare" report --ledger "sqlite:$work/demo.sqlite" --format html --output "$work/static-report.html"
@@ -142,7 +145,8 @@ if grep -Eio '(src|href)="https?://[^"]*"' "$work/static-report.html" | head -n 
 dump report "file://$work/static-report.html" \
   'id="mismatch-rate">31.43%</div>' '<code>$.request_id</code>' '<mark data-path="/score"><span class="jn">4</span></mark>' \
   'aria-label="Latency percentiles per route, legacy against candidate"' \
-  '<section id="store-checks"><h2>Store checks</h2>' '<table class="store-matrix" data-write-route="POST /api/v1/comments">'
+  '<section id="store-checks"><h2>Store checks</h2>' '<table class="store-matrix" data-write-route="POST /api/v1/comments">' \
+  '<section id="problems"><h2>'
 timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --no-first-run \
   --user-data-dir="$work/shot-profile" --window-size=1400,1000 --screenshot="$shots/report.png" \
   "file://$work/static-report.html" >/dev/null 2>&1 || fail "report: screenshot failed"

@@ -5,6 +5,7 @@ import TapCompareLedger
 import TapCompareJSON
 import TapCompareMirroring
 import TapCompareStoreChecks
+import TapCompareReview
 @testable import TapCompareApp
 
 @Suite struct ConfigurationLoaderTests {
@@ -50,6 +51,22 @@ import TapCompareStoreChecks
         }
         #expect(error?.description.contains("forwarded.trust_client_headers") == true)
         #expect(error?.description.contains("forwarded.trust_clients: unknown key") == true)
+    }
+
+    @Test func cutoverTargetsAreReadWithTheirDefaultsAndRanges() throws {
+        #expect(try ConfigurationLoader.load(yaml: "", file: "c.yml").cutover == CutoverPolicy())
+        #expect(try ConfigurationLoader.load(file: Self.repoRoot + "/tapcompare.example.yml").cutover == CutoverPolicy())
+        let c = try ConfigurationLoader.load(yaml: "cutover:\n  max_regression_rate: 0.01\n  confidence: 0.99\n  min_comparisons: 200\n  max_latency_ratio: 1.5\n", file: "c.yml").cutover
+        #expect(c == CutoverPolicy(maxRegressionRate: 0.01, confidence: 0.99, minComparisons: 200, maxLatencyRatio: 1.5))
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "cutover:\n  max_regression_rate: 0\n  confidence: 0.3\n  min_comparisons: 0\n  max_latency_ratio: fast\n  target: 1\n", file: "c.yml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("c.yml:2:24: cutover.max_regression_rate: must be more than 0 and less than 1"))
+        #expect(text.contains("cutover.confidence: must be at least 0.5 and less than 1"))
+        #expect(text.contains("cutover.min_comparisons"))
+        #expect(text.contains("cutover.max_latency_ratio: expected a number above 0"))
+        #expect(text.contains("cutover.target: unknown key"))
     }
 
     @Test func memoryReleaseCanBeSlowedOrTurnedOffButNotMisspelled() throws {

@@ -2,6 +2,7 @@ import TapCompareCore
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
+import TapCompareReview
 import TapCompareStoreChecks
 
 /// Everything `tapcompare serve` is configured with: the YAML file (see `tapcompare.example.yml`, which documents
@@ -56,6 +57,9 @@ public struct ServeConfiguration: Sendable {
     /// `ClassificationConfiguration`, which documents each default.
     public var classification = Classification()
     public var admin = Admin()
+    /// `cutover.*`: when a route may be switched to the candidate (`tapcompare verdict`, `/api/v1/verdict`); the
+    /// review module's ``CutoverPolicy`` documents each default (0.1 % at 95 %, 1,000 comparisons, p99 × 1.2).
+    public var cutover = CutoverPolicy()
 
     public init() {}
 

@@ -181,7 +181,7 @@ public struct ServeRunner {
         // The review UI and its API read the same ledger through their own connection, so a slow report never
         // holds up the writer.
         let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
-        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description), logger: logger)
+        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description), cutover: c.cutover, logger: logger)
         let admin = AdminServer(
             configuration: .init(listen: c.admin.listen, token: c.admin.token),
             registry: MetricsBootstrap.registry,

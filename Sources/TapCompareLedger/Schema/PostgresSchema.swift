@@ -169,6 +169,23 @@ enum PostgresSchema {
         Migration(version: 5, name: "store checks: index of the rows with a store", statements: [
             "CREATE INDEX comparisons_store_time ON tapcompare.comparisons (recorded_at) WHERE store IS NOT NULL",
         ]),
+        // A reviewer's status per problem (issue 19): the review derives problems from the discrepancies and
+        // keys them by signature; only the status a person set is stored.
+        Migration(version: 6, name: "problems: the status a reviewer set per signature", statements: [
+            """
+            CREATE TABLE tapcompare.problem_status (
+                signature text PRIMARY KEY,
+                route text NOT NULL,
+                kind text NOT NULL,
+                field text NOT NULL,
+                shape text NOT NULL,
+                status text NOT NULL CHECK (status IN ('open', 'accepted', 'fixed')),
+                note text,
+                set_by text,
+                set_at timestamptz NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// The hour holding a `timestamptz` column, in UTC whatever the session's time zone.

@@ -204,6 +204,23 @@ enum SQLiteSchema {
         Migration(version: 5, name: "store checks: index of the rows with a store", statements: [
             "CREATE INDEX comparisons_store_time ON comparisons (recorded_at) WHERE store IS NOT NULL",
         ]),
+        // A reviewer's status per problem (issue 19): the review derives problems from the discrepancies and
+        // keys them by signature; only the status a person set is stored.
+        Migration(version: 6, name: "problems: the status a reviewer set per signature", statements: [
+            """
+            CREATE TABLE problem_status (
+                signature TEXT PRIMARY KEY,
+                route TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                field TEXT NOT NULL,
+                shape TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('open', 'accepted', 'fixed')),
+                note TEXT,
+                set_by TEXT,
+                set_at TEXT NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// The hour holding a time column, in the stored text form (`2026-11-22T02:00:00.000Z`).

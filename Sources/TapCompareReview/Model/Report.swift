@@ -26,6 +26,12 @@ public struct Report: Sendable, Codable, Hashable {
     /// The learned-noise thresholds in force and the fields they classify as noise, as the `serve` instances
     /// active in the window last published them; absent when none did.
     public var learnedNoise: LearnedNoiseReport?
+    /// Every regression of the window grouped by signature (route, kind, field template, value shape), most
+    /// comparisons first: what is still wrong, as a handful of problems (issue 19). Empty in summaries.
+    public var problems: [ProblemSignature]
+    /// Whether the window had more regression rows than ``LedgerReportSource/maximumSignatureRows`` (100,000)
+    /// and only the newest were grouped.
+    public var problemsTruncated: Bool
 
     public init(
         generatedAt: Date, ledger: String, filter: ReportFilter, overview: Overview, timeline: Timeline,
@@ -40,6 +46,8 @@ public struct Report: Sendable, Codable, Hashable {
         self.routes = routes
         self.gaps = gaps
         self.storeChecks = []
+        self.problems = []
+        self.problemsTruncated = false
     }
 }
 

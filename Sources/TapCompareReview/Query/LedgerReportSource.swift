@@ -22,6 +22,8 @@ public struct LedgerReportSource: ReportSource {
     let rollups = MigrationAvailability(version: 2)
     /// Schema version 4: `comparisons.store`, the store checks.
     let stores = MigrationAvailability(version: 4)
+    /// Schema version 6: `problem_status`, the reviewers' statuses of problems.
+    let problemStatusTable = MigrationAvailability(version: 6)
     public let ledgerDescription: String
     /// When a field is suggested as noise. Default ``NoisePolicy/init(minimumShare:minimumSamples:sampleSize:)``.
     public var noisePolicy: NoisePolicy
@@ -71,6 +73,11 @@ public struct LedgerReportSource: ReportSource {
         }
         let fieldsByRoute = try await self.detailedFields(aggregates + storeAggregates, compared: compared, query: query)
         self.attach(fieldsByRoute, to: &report)
+        // Problems over every route of the window, store checks included (their own routes).
+        let regressions = try await self.regressionRows(query)
+        report.problems = SignatureGrouper.group(regressions.rows, compared: compared)
+        SignatureGrouper.apply(try await self.problemStatuses(), to: &report.problems)
+        report.problemsTruncated = regressions.truncated
         return report
     }
 

@@ -32,4 +32,8 @@ public protocol ReportSource: Sendable {
     /// Stores a reviewer's verdict and returns it with its id and, for noise, the YAML rule to add.
     /// - Throws: ``ReviewError`` `invalidArgument` naming the bad key.
     func annotate(_ annotation: NewAnnotation) async throws -> Annotation
+
+    /// Stores a reviewer's status for a problem (`open`, `accepted`, `fixed`) and returns the stored row.
+    /// - Throws: ``ReviewError`` `invalidArgument` naming the bad key, or when the ledger predates schema version 6.
+    func setProblemStatus(_ new: NewProblemStatus) async throws -> ProblemStatusRecord
 }

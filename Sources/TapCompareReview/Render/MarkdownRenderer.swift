@@ -33,6 +33,7 @@ public struct MarkdownRenderer: Sendable {
         if !report.gaps.isEmpty {
             out += "\n> **Gaps:** " + report.gaps.map { "\(Formatting.count($0.count)) comparisons missing from \($0.instance) (\($0.reason), \(Formatting.time($0.from)) → \(Formatting.time($0.to)))" }.joined(separator: "; ") + "\n"
         }
+        out += Self.problems(report)
         guard !report.routes.isEmpty else { return out + "\nNo comparisons in this window.\n" + Self.storeChecks(report) + Self.learnedNoise(report) }
         out += "\n## Routes by impact\n\n"
         out += "| Route | Compared | Mismatch rate | Regressed | Noise/race only | Errors | Timeouts | Legacy p50/p90/p99 ms | Candidate p50/p90/p99 ms | p99 ratio |\n"

@@ -36,6 +36,7 @@ public struct TableRenderer: Sendable {
         for gap in report.gaps {
             out += self.paint("Gap        ", .yellow) + "\(Formatting.count(gap.count)) comparisons missing from \(gap.instance) (\(gap.reason)) \(Formatting.time(gap.from)) → \(Formatting.time(gap.to))\n"
         }
+        out += self.problems(report)
         guard !report.routes.isEmpty else {
             return out + "\nNo comparisons in this window.\n" + self.storeChecks(report) + self.learnedNoise(report)
         }

@@ -12,6 +12,8 @@ import TapCompareCore
 /// whoever can reach the API.
 struct ReviewAPI: Sendable {
     let source: any ReportSource
+    /// What `/api/v1/verdict` judges routes against.
+    var cutover = CutoverPolicy()
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -101,6 +103,16 @@ struct ReviewAPI: Sendable {
         return Self.json(ExamplesAnswer(schemaVersion: Report.currentSchemaVersion, route: route, field: field, kind: kind, examples: examples))
     }
 
+    /// `/api/v1/verdict?since=24h&route=R&route=S`: the cut-over verdicts of the window (every route when no
+    /// `route` is given; a write route brings its store checks), judged against the server's ``CutoverPolicy``.
+    func verdict(_ request: Request) async throws -> Response {
+        var query = try self.parameters(request).query
+        let routes: [String] = request.uri.queryParameters.getAll("route").map { String($0) }.filter { !$0.isEmpty }
+        query.route = nil
+        let report = try await self.source.report(query)
+        return Self.json(VerdictAssembler.assemble(report, policy: self.cutover, routes: routes, now: self.now()))
+    }
+
     func comparison(id: String) async throws -> Response {
         guard let c = try await self.source.comparison(id: id) else { throw ReviewError.notFound("no comparison \(id.prefix(64)) in the ledger") }
         return Self.json(c)
@@ -119,6 +131,18 @@ struct ReviewAPI: Sendable {
             throw ReviewError.invalidArgument("the body must be JSON like {\"route\": \"GET /api/v1/comments/{id}\", \"field\": \"$.request_id\", \"classification\": \"noise\"}")
         }
         return Self.json(try await self.source.annotate(new), status: .created)
+    }
+
+    /// `POST /api/v1/problems/status`: a reviewer's status for one problem.
+    func setProblemStatus(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let new: NewProblemStatus
+        do {
+            new = try ReportJSON.decoder().decode(NewProblemStatus.self, from: Data(body.readableBytesView))
+        } catch {
+            throw ReviewError.invalidArgument("the body must be JSON like {\"route\": \"GET /api/v1/comments/{id}\", \"kind\": \"value_changed\", \"field\": \"$.score\", \"shape\": \"number: rounded\", \"status\": \"fixed\"}")
+        }
+        return Self.json(try await self.source.setProblemStatus(new))
     }
 
     /// Runs a handler and turns a ``ReviewError`` (or any failure) into a JSON error answer: the caller's own

@@ -15,16 +15,19 @@ public struct ReviewRoutes: Sendable {
     /// The window the UI opens on when its link names none. Default `24h` (the API's own default is the whole
     /// ledger; the UI asks for a day so a busy ledger opens fast).
     public var defaultSince: String
+    /// What `/api/v1/verdict` and the UI's Cut-over view judge routes against (`cutover:`). Default ``CutoverPolicy/init(maxRegressionRate:confidence:minComparisons:maxLatencyRatio:)``.
+    public var cutover: CutoverPolicy
     let now: @Sendable () -> Date
     /// Where failures the API answers generically are logged with their detail.
     let logger: Logger
 
     public init(
-        source: any ReportSource, defaultSince: String = "24h", logger: Logger = Logger(label: "tapcompare.review"),
+        source: any ReportSource, defaultSince: String = "24h", cutover: CutoverPolicy = CutoverPolicy(), logger: Logger = Logger(label: "tapcompare.review"),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.source = source
         self.defaultSince = defaultSince
+        self.cutover = cutover
         self.logger = logger
         self.now = now
     }
@@ -38,11 +41,12 @@ public struct ReviewRoutes: Sendable {
     }
 
     public func install<Context: RequestContext>(on router: Router<Context>) {
-        let api = ReviewAPI(source: self.source, now: self.now, logger: self.logger)
+        let api = ReviewAPI(source: self.source, cutover: self.cutover, now: self.now, logger: self.logger)
         router.get("/api/v1/report") { request, _ in await api.respond { try await api.report(request) } }
         router.get("/api/v1/overview") { request, _ in await api.respond { try await api.overview(request) } }
         router.get("/api/v1/routes") { request, _ in await api.respond { try await api.routes(request) } }
         router.get("/api/v1/stores") { request, _ in await api.respond { try await api.stores(request) } }
+        router.get("/api/v1/verdict") { request, _ in await api.respond { try await api.verdict(request) } }
         router.get("/api/v1/routes/:route/fields") { request, context in
             await api.respond { try await api.fields(request, route: try Self.pathParameter(context, "route")) }
         }
@@ -56,6 +60,7 @@ public struct ReviewRoutes: Sendable {
         }
         router.get("/api/v1/annotations") { _, _ in await api.respond { try await api.annotations() } }
         router.post("/api/v1/annotations") { request, _ in await api.respond { try await api.annotate(request) } }
+        router.post("/api/v1/problems/status") { request, _ in await api.respond { try await api.setProblemStatus(request) } }
 
         UIAssets(defaultSince: self.defaultSince).install(on: router)
     }

@@ -23,12 +23,15 @@ public struct ReviewServer: Service {
         public var defaultSince: String
         /// Bearer token required on every API call (`--token-file`, `TAPCOMPARE_UI_TOKEN`). Default none.
         public var token: String?
+        /// What `/api/v1/verdict` judges routes against (`ui --config`'s `cutover:` block). Default ``CutoverPolicy``'s.
+        public var cutover: CutoverPolicy
 
-        public init(host: String = "127.0.0.1", port: Int = 9091, defaultSince: String = "24h", token: String? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 9091, defaultSince: String = "24h", token: String? = nil, cutover: CutoverPolicy = CutoverPolicy()) {
             self.host = host
             self.port = port
             self.defaultSince = defaultSince
             self.token = token
+            self.cutover = cutover
         }
 
         /// - Throws: ``ReviewError`` `invalidArgument` for a non-loopback host without a token.
@@ -60,7 +63,7 @@ public struct ReviewServer: Service {
             router.add(middleware: LocalRequestMiddleware(listenHost: self.configuration.host, port: { boundPort.withLockedValue { $0 } }))
         }
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/ui"]) }
-        ReviewRoutes(source: self.source, defaultSince: self.configuration.defaultSince, logger: self.logger).install(on: router)
+        ReviewRoutes(source: self.source, defaultSince: self.configuration.defaultSince, cutover: self.configuration.cutover, logger: self.logger).install(on: router)
         let onListening = self.onListening
         let app = Application(
             router: router,

@@ -7,11 +7,11 @@
 ///
 /// Plain modern JavaScript, no framework and no build step, kept in Swift string literals so the binary carries
 /// everything it serves. Split by concern: this file (state in the URL's hash, the API client and its token, the
-/// view loop), ``formatting``, ``charts``, ``jsonBody``, ``stores`` and ``views``. Everything from the API is escaped before
+/// view loop), ``formatting``, ``charts``, ``jsonBody``, ``stores``, ``views`` and ``cutover``. Everything from the API is escaped before
 /// it reaches `innerHTML`: bodies and values are recorded traffic, not trusted text.
 enum UIScript {
     /// The whole script, parts in dependency order inside one strict-mode function scope.
-    static let source = "\"use strict\";\n(() => {\n" + [core, formatting, charts, jsonBody, stores, views, start].joined(separator: "\n") + "\n})();\n"
+    static let source = "\"use strict\";\n(() => {\n" + [core, formatting, charts, jsonBody, stores, views, cutover, start].joined(separator: "\n") + "\n})();\n"
 
     static let core = #"""
     const TOKEN_KEY = "tapcompare.admin-token";
@@ -72,6 +72,7 @@ enum UIScript {
     //   #/routes/{route}                     one route's fields
     //   #/routes/{route}/fields/{field}      one field's occurrences and an example comparison
     //   #/comparisons/{id}                   one comparison
+    //   #/cutover                            the cut-over verdicts (``cutover``)
     // with ?since=24h | from=…&to=…, classification=regression|noise|race, kind=…, example=… after the path.
     function readState() {
       let hash = location.hash.replace(/^#/, "");
@@ -220,6 +221,7 @@ enum UIScript {
 
     function pickView(segments) {
       if (segments.length === 0) return "overview";
+      if (segments[0] === "cutover" && segments.length === 1) return "cutover";
       if (segments[0] === "routes" && segments.length === 2) return "route";
       if (segments[0] === "routes" && segments.length === 4 && segments[2] === "fields") return "field";
       if (segments[0] === "comparisons" && segments.length === 2) return "comparison";

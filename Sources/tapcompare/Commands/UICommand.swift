@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TapCompareApp
 import TapCompareLedger
 import TapCompareReview
 
@@ -36,6 +37,9 @@ struct UICommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A file holding the bearer token every API call must carry (surrounding whitespace ignored). Default: $\(Self.tokenVariable), else none.", valueName: "path"))
     var tokenFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("A configuration file whose cutover: block sets what the Cut-over view and /api/v1/verdict judge against.", valueName: "file"))
+    var config: String?
+
     /// The token from `--token-file`, else from ``tokenVariable``; `nil` when neither gives one.
     func token() throws -> String? {
         if let path = self.tokenFile {
@@ -68,7 +72,16 @@ struct UICommand: AsyncParsableCommand {
         let shownHost = host
         var logger = Logger(label: "tapcompare.ui")
         logger.logLevel = .warning
-        let configuration = ReviewServer.Configuration(host: host, port: port, defaultSince: self.defaultSince, token: try self.token())
+        var cutover = CutoverPolicy()
+        if let file = self.config {
+            do throws(ConfigurationError) {
+                cutover = try ConfigurationLoader.load(file: file).cutover
+            } catch {
+                printError(error.description)
+                throw ExitCode(2)
+            }
+        }
+        let configuration = ReviewServer.Configuration(host: host, port: port, defaultSince: self.defaultSince, token: try self.token(), cutover: cutover)
         do {
             try await ReviewServer.run(url: url, configuration: configuration, logger: logger) { bound in
                 // One write per line, flushed: scripts wait for this line to learn the port.

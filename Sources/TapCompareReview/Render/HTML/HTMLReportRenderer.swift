@@ -16,6 +16,7 @@ public struct HTMLReportRenderer: Sendable {
     public func render(_ report: Report, comparisons: [String: ComparisonDetail]) -> String {
         var body = HTMLComponents.cards(report.overview)
         body += HTMLComponents.gaps(report.gaps)
+        body += HTMLComponents.problems(report)
         body += "<div class=\"charts\"><section><h2>Mismatch rate over time</h2>\(SVGCharts.timeline(report.timeline))</section>"
         body += "<section><h2>Latency, legacy against candidate</h2>\(SVGCharts.latency(report.routes))</section></div>"
         if report.routes.isEmpty {
