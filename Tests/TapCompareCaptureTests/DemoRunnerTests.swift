@@ -60,7 +60,9 @@ import Testing
         // The store checks: every creation's record was read from both SQLite stores; the planted bug (the
         // candidate stores the body with its whitespace collapsed) is found in the comments table's body of
         // exactly the comments it changes, and nothing else differs in that store.
-        let stored = report.routes.filter { $0.route.contains(" @") }
+        #expect(!report.routes.contains { $0.route.contains(" @") }, "store checks stay out of the HTTP routes")
+        #expect(report.storeChecks.map(\.writeRoute) == ["POST /api/v1/comments"])
+        let stored = report.storeChecks.flatMap(\.stores)
         #expect(stored.map(\.route) == ["POST /api/v1/comments @comments_db"])
         let changed = try creations.filter { record in
             let answer = fixtureStore.entry(requestID: record.requestID, method: "POST", uri: record.request.uri)?.body ?? []
@@ -70,9 +72,9 @@ import Testing
         #expect(changed > 0 && changed < creations.count, "the fixture has comments the bug changes and comments it does not")
         let db = try #require(stored.first)
         #expect(db.compared == creations.count)
-        #expect(db.regressed == changed)
-        #expect(db.matches == creations.count - changed)
-        #expect(db.skipped == 0 && db.candidateErrors == 0 && db.candidateTimeouts == 0)
+        #expect(db.regressions == changed)
+        #expect(db.matched == creations.count - changed)
+        #expect(db.skipped == 0 && db.errors == 0)
         #expect(db.fields.map { "\($0.field) \($0.kind) \($0.comparisons)" } == ["$.body value_changed \(changed)"])
         let summary = DemoStoreChecks.summary(report)
         #expect(summary.contains("POST /api/v1/comments @comments_db: \(creations.count) compared, \(creations.count - changed) matched, \(changed) with regressions"))

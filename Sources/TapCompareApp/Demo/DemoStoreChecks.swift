@@ -39,13 +39,14 @@ enum DemoStoreChecks {
     /// One line per write route and store (`POST /api/v1/comments @comments_db`) with its compared, matched and
     /// regressed records and the fields that differ, read from the demo's report.
     static func summary(_ report: Report) -> String {
-        let rows = report.routes.filter { $0.route.contains(" @") }.sorted { $0.route < $1.route }
+        // The report's write matrix (store checks are kept out of the HTTP routes).
+        let rows = report.storeChecks.flatMap(\.stores).sorted { $0.route < $1.route }
         guard !rows.isEmpty else { return "store checks: none recorded\n" }
         var text = "store checks (each mirrored write's record read back from legacy's store and the sister store):\n"
         for row in rows {
-            text += "  \(row.route): \(row.compared) compared, \(row.matches) matched, \(row.regressed) with regressions"
+            text += "  \(row.route): \(row.compared) compared, \(row.matched) matched, \(row.regressions) with regressions"
             if row.skipped > 0 { text += ", \(row.skipped) skipped" }
-            if row.candidateErrors + row.candidateTimeouts > 0 { text += ", \(row.candidateErrors + row.candidateTimeouts) store errors" }
+            if row.errors > 0 { text += ", \(row.errors) store errors" }
             text += "\n"
             for field in row.fields {
                 text += "      \(field.field) \(field.kind) in \(field.comparisons) of \(row.compared)"
