@@ -74,7 +74,27 @@ start)
     as_pg "$bin/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
         --pwfile="$pwfile" -E UTF8 --no-instructions >/dev/null
     rm -f "$pwfile"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # A free port below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768 and up here): the
+    # outage tests halt and resume a cluster on the same port, and while it is down a listener bound to port 0
+    # (any test's upstream) could otherwise be handed exactly that port, so the resume would fail.
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    port=$(python3 -c '
+import random, socket, sys
+low = int(sys.argv[1])
+for _ in range(200):
+    port = random.randrange(max(1024, low - 12000), low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    sys.exit("no free port below the ephemeral range")
+' "$low")
     echo "$port" > "$dir/port"
     pg_start
     as_pg "$bin/psql" -h "$sock" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
@@ -87,7 +107,8 @@ halt)
     as_pg "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null
     ;;
 resume)
-    pg_start
+    # On failure, say why (the server's log), so a test that cannot bring its server back names the cause.
+    pg_start || { tail -n 5 "$log" >&2; exit 1; }
     ;;
 tls)
     install -m 600 "$3" "$data/server.crt"
