@@ -327,8 +327,11 @@ let package = Package(
         .testTarget(
             name: "TapCompareStoreChecksTests",
             dependencies: [
-                "TapCompareStoreChecks", "TapCompareLedger", "TapCompareJSON", "TapCompareTestSupport",
+                "TapCompareStoreChecks", "TapCompareLedger", "TapCompareJSON", "TapCompareComparison", "TapCompareCore",
+                "TapCompareTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

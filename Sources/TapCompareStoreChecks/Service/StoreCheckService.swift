@@ -131,6 +131,10 @@ public final class StoreCheckService: Service, Sendable {
     /// a store error).
     func check(_ work: Work) async -> ComparisonRecord {
         let exchange = work.exchange
+        if case .skipped(let reason) = exchange.candidate {
+            // The candidate was never called (not sampled, its in-flight limit reached, …): nothing to check.
+            return self.skipped(work, reason: "candidate_not_called: \(reason.rawValue)", result: "skipped_candidate_not_called")
+        }
         guard case .response(let candidateWrite, _) = exchange.candidate,
               (200..<300).contains(Int(exchange.legacy.status.code)), (200..<300).contains(Int(candidateWrite.status.code))
         else {
