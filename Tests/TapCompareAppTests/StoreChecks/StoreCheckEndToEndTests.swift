@@ -135,6 +135,8 @@ struct StoreCheckEndToEndTests {
             ]
             c.storeChecks.timeout = TestTiming.scaled(.seconds(2))
         }) { serve in
+            // The metrics registry is the process's: the tests of this suite count against deltas.
+            let before = try await serve.metrics()
             for (plant, text) in [("everything", "hello  "), ("no_event", "second"), ("none", "third")] {
                 let body = #"{"body":"\#(text)","plant":"\#(plant)"}"#
                 let bytes = try await RawHTTPClient.exchange(
@@ -177,8 +179,9 @@ struct StoreCheckEndToEndTests {
             try await Self.checkReview(serve)
 
             let metrics = try await serve.metrics()
-            #expect(metrics.value("tapcompare_store_checks_total", ["store": "comment_events", "result": "mismatch"]) >= 2)
-            #expect(metrics.value("tapcompare_store_errors_total") == 0)
+            let mismatches = ["store": "comment_events", "result": "mismatch"]
+            #expect(metrics.value("tapcompare_store_checks_total", mismatches) - before.value("tapcompare_store_checks_total", mismatches) == 2)
+            #expect(metrics.value("tapcompare_store_errors_total") == before.value("tapcompare_store_errors_total"), "no store read failed")
         }
         try await legacy.shutdown()
         try await candidate.shutdown()
@@ -257,6 +260,7 @@ struct StoreCheckEndToEndTests {
                 ),
             ]
         }) { serve in
+            let before = try await serve.metrics()
             #expect(try await Services.write(serve, plant: "production_write", text: "hello")?.status == 201)
             #expect(try await Services.write(serve, plant: "none", text: "calm")?.status == 201)
             _ = try await serve.waitForRows(4, timeout: .seconds(30))
@@ -267,7 +271,8 @@ struct StoreCheckEndToEndTests {
             }
             #expect(Set(classified) == ["production_write $.body race", "production_write $.updated_at race"], "\(classified)")
             let metrics = try await serve.metrics()
-            #expect(metrics.value("tapcompare_store_checks_total", ["store": "comments_db", "result": "race"]) == 1)
+            let races = ["store": "comments_db", "result": "race"]
+            #expect(metrics.value("tapcompare_store_checks_total", races) - before.value("tapcompare_store_checks_total", races) == 1)
         }
         try await services.stop()
     }
@@ -300,6 +305,7 @@ struct StoreCheckEndToEndTests {
                 ]
                 c.storeChecks.timeout = TestTiming.scaled(.seconds(1))
             }) { serve in
+                let before = try await serve.metrics()
                 #expect(try await Services.write(serve, plant: "none", text: "before")?.status == 201)
                 _ = try await serve.waitForRows(3, timeout: .seconds(30))
                 _ = try await runProcess([Paths.keyValueServersScript, "stop", kv])
@@ -314,8 +320,9 @@ struct StoreCheckEndToEndTests {
                 let failure = try #require(cache.first { $0.outcome == "candidate_error" })
                 #expect(failure.reason?.hasPrefix("candidate_store_error: ") == true, "\(failure)")
                 let metrics = try await serve.metrics()
-                #expect(metrics.value("tapcompare_store_errors_total", ["store": "comments_cache", "side": "candidate"]) == 1)
-                #expect(metrics.value("tapcompare_store_errors_total", ["store": "comments_db"]) == 0)
+                let cacheErrors = ["store": "comments_cache", "side": "candidate"]
+                #expect(metrics.value("tapcompare_store_errors_total", cacheErrors) - before.value("tapcompare_store_errors_total", cacheErrors) == 1)
+                #expect(metrics.value("tapcompare_store_errors_total", ["store": "comments_db"]) == before.value("tapcompare_store_errors_total", ["store": "comments_db"]))
             }
         } catch {
             _ = try? await runProcess([Paths.keyValueServersScript, "stop", kv])
