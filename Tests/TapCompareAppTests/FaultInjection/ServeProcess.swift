@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import TapCompareLedger
 import TapCompareReview
 import TapCompareTestSupport
@@ -23,11 +24,12 @@ final class ServeProcess: Sendable {
     }
 
     /// Starts `tapcompare serve --config` with `yaml` plus the listen addresses, optionally under `ulimit -n`,
-    /// and waits until the admin listener answers.
+    /// and waits until it is ready (`/readyz`: the proxy listens and the ledger is migrated). `/healthz` only says
+    /// the admin listener is up: a test that sent its first request then could find the proxy not listening yet.
     static func start(yaml: String, directory: String, descriptorLimit: Int? = nil) async throws -> ServeProcess {
         let binary = try Paths.tapcompareBinary()
-        let proxyPort = try await ScriptedUpstream.refusingPort()
-        let adminPort = try await ScriptedUpstream.refusingPort()
+        let proxyPort = try await Self.unusedPort()
+        let adminPort = try await Self.unusedPort()
         let config = directory + "/tapcompare.yml"
         try ("listen: 127.0.0.1:\(proxyPort)\nadmin:\n  listen: 127.0.0.1:\(adminPort)\n" + yaml).write(toFile: config, atomically: true, encoding: .utf8)
         let process = Process()
@@ -42,14 +44,28 @@ final class ServeProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let serve = ServeProcess(process: process, directory: directory, proxyPort: proxyPort, adminPort: adminPort)
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + TestTiming.scaled(.seconds(20))
         while ContinuousClock.now < deadline {
             if !process.isRunning { break }
-            if let (status, _) = try? await serve.admin("/healthz"), status == 200 { return serve }
+            if let (status, _) = try? await serve.admin("/readyz"), status == 200 { return serve }
             try await Task.sleep(for: .milliseconds(50))
         }
         serve.terminate()
         throw TestSetupError("tapcompare serve did not start: \(serve.log)")
+    }
+
+    /// A free port below the kernel's ephemeral range, for the child to listen on: between this check and the
+    /// child's bind, no test's port-0 listener can be handed it (the ephemeral range is where those come from).
+    static func unusedPort() async throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? "32768"
+        let low = Int(range.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first ?? "") ?? 32768
+        for _ in 0..<200 {
+            let port = Int.random(in: max(1024, low - 12_000)..<low)
+            guard let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get() else { continue }
+            try await channel.close().get()
+            return port
+        }
+        throw TestSetupError("no free port below the ephemeral range (\(low))")
     }
 
     /// What the process logged.
