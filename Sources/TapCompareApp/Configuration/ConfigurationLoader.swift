@@ -235,6 +235,16 @@ public enum ConfigurationLoader {
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("cutover") { c.cutover = Self.cutover(m) }
+        if let m = r.mapping("notify") {
+            // Validated as an upstream URL is (http or https, a host); posted to as written.
+            if let url = m.url("webhook") { c.notify.webhook = url.description }
+            if let v = m.duration("interval") { c.notify.interval = v }
+            if let v = m.duration("window") { c.notify.window = v }
+            if let v = m.duration("timeout") { c.notify.timeout = v }
+            if let v = m.int("retries", min: 0, max: 10) { c.notify.retries = v }
+            if let v = m.int("max_messages", min: 1, max: 1_000) { c.notify.maxMessages = v }
+            m.rejectUnknownKeys()
+        }
         r.rejectUnknownKeys()
         return c
     }

@@ -60,6 +60,8 @@ public struct ServeConfiguration: Sendable {
     /// `cutover.*`: when a route may be switched to the candidate (`tapcompare verdict`, `/api/v1/verdict`); the
     /// review module's ``CutoverPolicy`` documents each default (0.1 % at 95 %, 1,000 comparisons, p99 × 1.2).
     public var cutover = CutoverPolicy()
+    /// `notify.*`: the webhook told of new problems, returning fixes and routes ready to switch (off by default).
+    public var notify = NotifyConfiguration()
 
     public init() {}
 

@@ -235,6 +235,12 @@ public struct ServeRunner {
         services += [
             .init(service: proxy),
             .init(service: reviewDatabase),
+        ]
+        let reportSource = LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description)
+        if let notifier = WebhookNotifier(configuration: c.notify, logger: logger, judge: WebhookNotifier.judging(reportSource, policy: c.cutover)) {
+            services.append(.init(service: notifier))
+        }
+        services += [
             .init(service: admin),
             .init(service: reloader),
             .init(service: startup),
