@@ -96,6 +96,11 @@ public struct Overview: Sendable, Codable, Hashable {
     public var regressed: Int
     /// Mismatches whose discrepancies are all `noise` or `race`.
     public var noiseOrRaceOnly: Int
+    /// Of ``noiseOrRaceOnly``, the mismatches with at least one `race` (a production write moved the record):
+    /// counted apart from noise, since a race says something about the traffic, noise about the fields.
+    public var raceOnly: Int = 0
+    /// Of ``noiseOrRaceOnly``, the mismatches that are noise only.
+    public var noiseOnly: Int = 0
     /// `regressed / compared` (0 when nothing was compared): noise and races never count.
     public var mismatchRate: Double
     public var candidateErrors: Int
@@ -155,6 +160,10 @@ public struct RouteReport: Sendable, Codable, Hashable {
     public var mismatches: Int
     public var regressed: Int
     public var noiseOrRaceOnly: Int
+    /// Of ``noiseOrRaceOnly``, mismatches with at least one `race`.
+    public var raceOnly: Int = 0
+    /// Of ``noiseOrRaceOnly``, mismatches that are noise only.
+    public var noiseOnly: Int = 0
     /// `regressed / compared`.
     public var mismatchRate: Double
     public var candidateErrors: Int

@@ -125,7 +125,40 @@ public struct LedgerReportSource: ReportSource {
         )
         report.storeChecks = storeChecks
         report.learnedNoise = try await self.learnedNoise(query)
+        Self.split(&report, races: try await self.raceOnlyMismatches(query))
         return report
+    }
+
+    /// Splits each route's and the overview's noise-or-race-only mismatches into races and noise.
+    static func split(_ report: inout Report, races: [String: Int]) {
+        var total = 0
+        for i in report.routes.indices {
+            let r = min(races[report.routes[i].route] ?? 0, report.routes[i].noiseOrRaceOnly)
+            report.routes[i].raceOnly = r
+            report.routes[i].noiseOnly = report.routes[i].noiseOrRaceOnly - r
+            total += r
+        }
+        report.overview.raceOnly = min(total, report.overview.noiseOrRaceOnly)
+        report.overview.noiseOnly = report.overview.noiseOrRaceOnly - report.overview.raceOnly
+    }
+
+    /// Per route, the window's mismatches with a `race` discrepancy and no `regression` one. Read from the raw
+    /// discrepancies (the rollups count outcomes, not classifications per comparison): only those few rows match.
+    func raceOnlyMismatches(_ query: ReportQuery) async throws -> [String: Int] {
+        let d = self.dialect
+        var sql = SQLBuilder(d)
+        sql.append("""
+            SELECT route, count(DISTINCT comparison_id) FROM \(d.table("discrepancies")) race WHERE classification = 'race'
+            AND NOT EXISTS (SELECT 1 FROM \(d.table("discrepancies")) regression WHERE regression.comparison_id = race.comparison_id
+                AND regression.recorded_at = race.recorded_at AND regression.classification = 'regression')
+            """)
+        self.appendFilters(&sql, query, table: "discrepancies")
+        sql.append(" GROUP BY route")
+        var out: [String: Int] = [:]
+        for row in try await self.database.query(sql.sql, sql.binds) {
+            out[row.string(0) ?? "", default: 0] += row.int(1) ?? 0
+        }
+        return out
     }
 
     // MARK: Filters

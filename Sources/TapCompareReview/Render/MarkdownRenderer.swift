@@ -16,7 +16,9 @@ public struct MarkdownRenderer: Sendable {
         let o = report.overview
         var out = "# TapCompare report\n\n"
         out += "**Mismatch rate \(Formatting.percent(o.mismatchRate))** — \(Formatting.count(o.regressed)) of \(Formatting.count(o.compared)) compared requests regressed"
-        if o.noiseOrRaceOnly > 0 { out += " (\(Formatting.count(o.noiseOrRaceOnly)) more differed by noise or races only)" }
+        if o.noiseOrRaceOnly > 0 {
+            out += " (\(Formatting.count(o.noiseOrRaceOnly)) more differed by noise or races only: noise \(Formatting.count(o.noiseOnly)), races \(Formatting.count(o.raceOnly)))"
+        }
         out += ".\n\n"
         out += "| | |\n|---|---|\n"
         out += "| Window | \(Self.cell(TableRenderer.window(report))) |\n"

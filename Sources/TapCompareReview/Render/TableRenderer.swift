@@ -20,7 +20,10 @@ public struct TableRenderer: Sendable {
         let rate = Formatting.percent(o.mismatchRate)
         out += self.paint("Mismatch rate ", .bold) + self.paint(rate, o.regressed > 0 ? .red : .green)
         out += "  \(Formatting.count(o.regressed)) of \(Formatting.count(o.compared)) compared requests regressed"
-        if o.noiseOrRaceOnly > 0 { out += "; \(Formatting.count(o.noiseOrRaceOnly)) more differed by noise or races only" }
+        if o.noiseOrRaceOnly > 0 {
+            out += "; \(Formatting.count(o.noiseOrRaceOnly)) more differed by noise or races only"
+            out += " (noise \(Formatting.count(o.noiseOnly)), races \(Formatting.count(o.raceOnly)))"
+        }
         out += "\n"
         out += "Comparisons \(Formatting.count(o.comparisons))   matches \(Formatting.count(o.matches))   mismatches \(Formatting.count(o.mismatches))   "
         out += "candidate errors \(Formatting.count(o.candidateErrors))   timeouts \(Formatting.count(o.candidateTimeouts))   skipped \(Formatting.count(o.skipped))\n"

@@ -20,7 +20,8 @@ extension UIScript {
         `<div class="card hero"><div class="label">Mismatch rate (regressions)</div><div class="value ${rateClass(o.regressed)}" id="mismatch-rate">${fmt.percent(o.mismatch_rate)}</div>` +
         `<div class="sub" id="regressed-line">${fmt.count(o.regressed)} of ${fmt.count(o.compared)} compared requests</div></div>` +
         card("Compared", fmt.count(o.compared), fmt.count(o.matches) + " matched") +
-        card("Noise / race only", `<span id="noise-race-only">${fmt.count(o.noise_or_race_only)}</span>`, "mismatches not counted in the rate") +
+        card("Noise / race only", `<span id="noise-race-only">${fmt.count(o.noise_or_race_only)}</span>`,
+          `noise <span id="noise-only">${fmt.count(o.noise_only)}</span> · races <span id="race-only">${fmt.count(o.race_only)}</span>; not counted in the rate`) +
         card("Candidate errors", fmt.count(o.candidate_errors), reason("error: "), o.candidate_errors > 0 ? "warn" : "") +
         card("Timeouts", fmt.count(o.candidate_timeouts), reason("timeout: "), o.candidate_timeouts > 0 ? "warn" : "") +
         card("Skipped", fmt.count(o.skipped), (o.skips_by_reason || []).slice(0, 2).map((s) => esc(s.reason) + " " + fmt.count(s.count)).join(", ")) +

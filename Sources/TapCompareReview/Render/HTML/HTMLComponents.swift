@@ -33,7 +33,7 @@ enum HTMLComponents {
         out += "<div class=\"card hero\"><div class=\"label\">Mismatch rate (regressions)</div><div class=\"value \(rateClass(o.regressed))\" id=\"mismatch-rate\">\(Formatting.percent(o.mismatchRate))</div>"
         out += "<div class=\"sub\">\(Formatting.count(o.regressed)) of \(Formatting.count(o.compared)) compared requests</div></div>"
         out += card("Compared", Formatting.count(o.compared), sub: "\(Formatting.count(o.matches)) matched")
-        out += card("Noise / race only", Formatting.count(o.noiseOrRaceOnly), sub: "mismatches not counted")
+        out += card("Noise / race only", Formatting.count(o.noiseOrRaceOnly), sub: "noise \(Formatting.count(o.noiseOnly)) · races \(Formatting.count(o.raceOnly)); not counted")
         let errorReason = o.errorsByReason.first { $0.reason.hasPrefix("error: ") }.map { esc(String($0.reason.dropFirst(7))) } ?? ""
         let timeoutReason = o.errorsByReason.first { $0.reason.hasPrefix("timeout: ") }.map { esc(String($0.reason.dropFirst(9))) } ?? ""
         out += card("Candidate errors", Formatting.count(o.candidateErrors), sub: errorReason, cls: o.candidateErrors > 0 ? "warn" : "")
