@@ -7,6 +7,7 @@
 #   KEEP_WORK=1 bench/stores.sh              # keep the scratch directory (configurations, logs)
 #   TAPCOMPARE=.build/debug/tapcompare bench/stores.sh   # a binary of your own instead of the release build
 #   STORES_MAX_IN_FLIGHT=2 RESULT=/tmp/stores.md bench/stores.sh   # checks' bound (default: serve's, 16); results file
+#   STORES_MAX_PER_SECOND=1000 bench/stores.sh  # the checks' budget (default: serve's, stores_max_per_second)
 #
 # Two comment services (bench/stores/comment_service.py, Python + asyncpg, in the venv .build-bench-venv made
 # from bench/stores/requirements.txt) really write every comment where the real ones do: a PostgreSQL row, a
@@ -15,8 +16,10 @@
 # comments (bench/stores/post-comment.lua). Scenarios, measured in the same run:
 #   legacy direct            wrk -> legacy service
 #   mirrored writes          wrk -> tapcompare serve (POST mirrored at rate 1.0, HTTP answers compared) -> both
-#   mirrored + store checks  the same, and after every write 4 store checks (postgres row, redis hash,
-#                            memcached entry, redis_stream event), each reading both sides
+#   mirrored + store checks  the same, and after every write within the checks' budget (stores_max_per_second) 4
+#                            store checks (postgres row, redis hash, memcached entry, redis_stream event), each
+#                            reading both sides
+#   store checks, no budget  the same with stores_max_per_second: unlimited (every write checked), once
 # The two proxy scenarios alternate for ROUNDS rounds. Pinning as in bench/proxy.sh: tapcompare alone on core 1;
 # wrk, both services, PostgreSQL, Redis and memcached on core 0. The CPU each used in the measured window is
 # reported, so a saturated core (which would move latency whatever tapcompare does) shows.
@@ -114,6 +117,7 @@ routes:
 YAML
 cat > "$WORK/checks.yml" <<YAML
 ${STORES_MAX_IN_FLIGHT:+stores_max_in_flight: $STORES_MAX_IN_FLIGHT}
+${STORES_MAX_PER_SECOND:+stores_max_per_second: $STORES_MAX_PER_SECOND}
 stores:
   comments_db:    { kind: postgres,     legacy: "$PG_URL", candidate: "$SISTER_URL" }
   comments_hash:  { kind: redis,        legacy: "redis://127.0.0.1:$REDIS_PORT/1", candidate: "redis://127.0.0.1:$REDIS_PORT/2" }
@@ -129,6 +133,9 @@ routes:
         - { store: comments_cache, key: "comment:{\$.id}" }
         - { store: comment_events, match: { path: \$.data.comment_id, equals: \$.id }, within: 2s }
 YAML
+
+# The same checks without a budget: every write checked, to show what the budget holds back.
+{ grep -v '^stores_max_per_second:' "$WORK/checks.yml"; echo "stores_max_per_second: unlimited"; } > "$WORK/checks-unlimited.yml"
 
 RUN=0
 start_tapcompare() { # config file
@@ -214,7 +221,9 @@ tally() { # name
         line+="$(metric tapcompare_store_errors_total store=$store) read errors); "
     done
     DETAIL[$1]="mirrored $(metric tapcompare_mirrored_total); ${line}skipped: queue full $(metric tapcompare_store_checks_total result=skipped_queue_full), "
-    DETAIL[$1]+="write failed $(metric tapcompare_store_checks_total result=skipped_write_failed), no id $(metric tapcompare_store_checks_total result=skipped_no_value); "
+    DETAIL[$1]+="over budget $(metric tapcompare_store_checks_total result=skipped_budget), "
+    DETAIL[$1]+="write refused $(metric tapcompare_store_checks_total result=skipped_write_failed), candidate failed $(metric tapcompare_store_checks_total result=skipped_candidate_failed), "
+    DETAIL[$1]+="candidate not called $(metric tapcompare_store_checks_total result=skipped_candidate_not_called), no id $(metric tapcompare_store_checks_total result=skipped_no_value); "
     DETAIL[$1]+="ledger dropped $(metric tapcompare_ledger_dropped_total)"
 }
 
@@ -228,6 +237,10 @@ for round in $(seq 1 "$ROUNDS"); do
     measure "mirrored + store checks #$round" "$TAP_PORT" 1; tally "mirrored + store checks #$round"; stop_tapcompare
     NAMES+=("mirrored writes #$round" "mirrored + store checks #$round")
 done
+
+start_tapcompare "$WORK/checks-unlimited.yml"
+measure "store checks, no budget" "$TAP_PORT" 1; tally "store checks, no budget"; stop_tapcompare
+NAMES+=("store checks, no budget")
 
 # Paced pass: each of the CONNECTIONS connections pauses 2 × CONNECTIONS / (full-load requests/s) between requests.
 MRPS_FULL=$(printf "%s\n" "${RPS[mirrored writes #1]}")
@@ -264,7 +277,8 @@ pgversion=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | sed 's|/usr/
     echo "wrk: 1 thread, $CONNECTIONS connections posting JSON comments, ${DURATION} s after ${WARMUP} s warm-up, on core 0 with the legacy and"
     echo "candidate comment services (Python asyncio + asyncpg, each write: a PostgreSQL row, a Redis hash, a Redis stream event,"
     echo "a memcached entry) and PostgreSQL $pgversion, Redis and memcached; tapcompare serve alone on core 1. Sample rate 1.0: every write is"
-    echo "mirrored; with store checks each write is followed by 4 checks (row, hash, cache entry, CDC event), each reading both sides."
+    echo "mirrored; with store checks each write within the budget (stores_max_per_second: ${STORES_MAX_PER_SECOND:-the default}) is followed by 4 checks"
+    echo "(row, hash, cache entry, CDC event), each reading both sides."
     echo "Machine before the run: \`$UPTIME_BEFORE\`; busiest processes then: $OTHERS."
     echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg). Other jobs on the machine skew absolute figures; the two proxy"
     echo "scenarios alternate so both see the same conditions."
@@ -280,6 +294,7 @@ pgversion=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | sed 's|/usr/
     echo "| store checks/s at full write load (both sides read and compared; skipped ones not counted) | $CPS | |"
     echo "| legacy p99 with / without store checks | $SHIFT ($CP99 / $MP99 ms) | ≤ 1.10: $BAR |"
     echo "| requests/s with / without store checks | $RSHIFT ($CRPS / $MRPS) | |"
+    echo "| no budget (stores_max_per_second: unlimited): legacy p99 with / without store checks | $(awk -v a="${P99[store checks, no budget]}" -v b="$MP99" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }') (${P99[store checks, no budget]} / $MP99 ms) | |"
     echo "| paced ($WRK_DELAY_MS_USED ms pauses): legacy p99 with / without store checks | $PACED_SHIFT (${P99[paced: mirrored + store checks]} / ${P99[paced: mirrored writes]} ms) | |"
     echo
     echo "Checks by store, once each run's queue drained (all runs' checks, warm-up included):"

@@ -177,6 +177,21 @@ import TapCompareReview
         #expect(!text.contains("unknown key"), "a mistake in one key does not make its neighbours unknown: \(text)")
     }
 
+    @Test func storeCheckBudgetIsReadAndItsMistakesNameTheFix() throws {
+        let defaults = try ConfigurationLoader.load(yaml: "", file: "empty.yml")
+        #expect(defaults.storeChecks.sampleRate == 1.0 && defaults.storeChecks.maxPerSecond == 200)
+        let set = try ConfigurationLoader.load(yaml: "stores_sample_rate: 0.25\nstores_max_per_second: 1000\n", file: "b.yml")
+        #expect(set.storeChecks.sampleRate == 0.25 && set.storeChecks.maxPerSecond == 1000)
+        let unlimited = try ConfigurationLoader.load(yaml: "stores_max_per_second: unlimited\n", file: "b.yml")
+        #expect(unlimited.storeChecks.maxPerSecond == nil)
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "stores_sample_rate: 2\nstores_max_per_second: lots\n", file: "b.yml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("b.yml:1:21: stores_sample_rate: 2 is outside 0…1; write a fraction, e.g. 0.05 for 5%"), "\(text)")
+        #expect(text.contains("b.yml:2:24: stores_max_per_second: 'lots' is not a rate; write store checks per second (1…1000000), or unlimited"), "\(text)")
+    }
+
     @Test func defaultsApplyToAnEmptyFile() throws {
         let c = try ConfigurationLoader.load(yaml: "", file: "empty.yml")
         #expect(c.sampleRate == 0.01)

@@ -19,13 +19,13 @@ struct PostgresStoreReaderTests {
     static let url: String? = ProcessInfo.processInfo.environment["TAPCOMPARE_TEST_POSTGRES_URL"]
 
     /// A table of its own in the suite's database, created and filled through PostgresNIO directly.
-    func withTable(_ body: (PostgresStoreReader, String) async throws -> Void) async throws {
+    func withTable(statementTimeout: Duration = .seconds(5), _ body: (PostgresStoreReader, String) async throws -> Void) async throws {
         let urlText = try #require(Self.url, "TAPCOMPARE_TEST_POSTGRES_URL")
         guard case .postgres(let postgres) = try LedgerURL(parsing: urlText).backend else { throw TestSetupError("not a postgres URL") }
         let table = "store_check_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let logger = Logger(label: "test")
         let admin = PostgresClient(configuration: postgres.clientConfiguration(logger: logger), backgroundLogger: logger)
-        let reader = try PostgresStoreReader(url: urlText, maxConnections: 2, logger: logger)
+        let reader = try PostgresStoreReader(url: urlText, maxConnections: 2, timeout: statementTimeout, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await admin.run() }
             group.addTask { await reader.run() }
@@ -70,15 +70,16 @@ struct PostgresStoreReaderTests {
 
     @Test("a check runs read-only: a function that writes is refused by the server, and the row is unchanged")
     func readOnly() async throws {
-        try await self.withTable { reader, table in
-            // Passes the start-up check (it is one SELECT) but would write: the read-only transaction stops it.
+        // The reader's connections carry a 500 ms statement timeout (stores_timeout) and run read-only.
+        try await self.withTable(statementTimeout: .milliseconds(500)) { reader, table in
+            // Passes the start-up check (it is one SELECT) but would write: the read-only session stops it.
             let sneaky = try SelectStatement(validating: "SELECT * FROM \(table), LATERAL (SELECT nextval('\(table)_seq')) s WHERE id = $1")
             let error = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(sneaky, binds: [.integer(1)]), timeout: .seconds(5)) }
             #expect(error?.reason == "query_failed")
             #expect(error?.message.contains("read-only transaction") == true, "\(error?.message ?? "")")
             let slow = try SelectStatement(validating: "SELECT pg_sleep(5), id FROM \(table) WHERE id = $1")
-            let timeout = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(slow, binds: [.integer(1)]), timeout: .milliseconds(300)) }
-            #expect(timeout?.reason == "timeout", "the statement timeout stops a slow query on the server")
+            let timeout = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(slow, binds: [.integer(1)]), timeout: .seconds(3)) }
+            #expect(timeout?.reason == "timeout", "the session's statement timeout stops a slow query on the server, before the client gives up")
         }
     }
 }

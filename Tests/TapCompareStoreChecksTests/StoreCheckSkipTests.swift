@@ -27,7 +27,7 @@ struct StoreCheckSkipTests {
         )
     }
 
-    @Test("a candidate never called, a failed write, an answer without the id: each is its own skip reason")
+    @Test("a candidate never called, one that failed or timed out, a refused write, an answer without the id: each is its own skip reason")
     func reasons() async throws {
         let service = try Self.service()
         let comparator = Comparator()
@@ -38,7 +38,10 @@ struct StoreCheckSkipTests {
         }
         #expect(await reason(Self.exchange(candidate: .skipped(.notSampled))) == "candidate_not_called: not_sampled")
         let failed = ResponseSnapshot(status: .internalServerError, headers: [:])
-        #expect(await reason(Self.exchange(candidate: .response(failed, latency: .zero))) == "write_failed")
+        #expect(await reason(Self.exchange(candidate: .response(failed, latency: .zero))) == "write_failed: legacy 201, candidate 500")
+        #expect(await reason(Self.exchange(candidate: .response(failed, latency: .zero), legacyStatus: .conflict)) == "write_failed: legacy 409, candidate 500")
+        #expect(await reason(Self.exchange(candidate: .failed(reason: "connection_reset", latency: .zero))) == "candidate_write_failed: connection_reset")
+        #expect(await reason(Self.exchange(candidate: .timedOut(after: .seconds(1)))) == "candidate_write_timed_out")
         let noID = ResponseSnapshot(status: .created, headers: [:], body: ByteBuffer(string: "{}"))
         #expect(await reason(Self.exchange(candidate: .response(noID, latency: .zero)))?.hasPrefix("store_check_no_value: $.id not found in the candidate write") == true)
     }

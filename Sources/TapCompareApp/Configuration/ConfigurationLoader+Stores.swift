@@ -9,6 +9,16 @@ extension ConfigurationLoader {
         if let v = r.int("stores_queue_capacity", min: 1, max: 10_000_000) { c.storeChecks.queueCapacity = v }
         if let v = r.duration("stores_timeout") { c.storeChecks.timeout = v }
         if let v = r.duration("stores_recheck_delay") { c.storeChecks.recheckDelay = v }
+        if let v = r.rate("stores_sample_rate") { c.storeChecks.sampleRate = v }
+        if let node = r.node("stores_max_per_second") {
+            if node.string == "unlimited" {
+                c.storeChecks.maxPerSecond = nil
+            } else if let v = node.int, (1...1_000_000).contains(v) {
+                c.storeChecks.maxPerSecond = Double(v)
+            } else {
+                r.fail("stores_max_per_second", node, "'\(node.scalar?.string ?? "a collection")' is not a rate; write store checks per second (1…1000000), or unlimited")
+            }
+        }
         guard let node = r.node("stores") else { return }
         guard let mapping = node.mapping else {
             r.fail("stores", node, "stores: is a mapping of names to stores, e.g. comments_db: { kind: postgres, legacy: postgres://…, candidate: postgres://… }")

@@ -4,7 +4,13 @@ import PostgresNIO
 import TapCompareJSON
 import TapCompareLedger
 
-/// Reads one side's PostgreSQL with the check's `SELECT`, inside a read-only transaction with a statement timeout.
+/// Reads one side's PostgreSQL with the check's `SELECT`, in a read-only session with a statement timeout.
+///
+/// Both are startup parameters of every connection (`default_transaction_read_only=on`, `statement_timeout`), so a
+/// read is one round trip: the server refuses a write in any statement on these connections, and the check's
+/// statement is a single validated `SELECT` (``SelectStatement``) that cannot change either setting. A read-only
+/// transaction around each read (`BEGIN READ ONLY`, `SET LOCAL`, `COMMIT`) guarded the same and cost four round
+/// trips, which showed as half the store checks' PostgreSQL time at full write load (`bench/stores.sh`).
 ///
 /// PostgreSQL itself turns each row into JSON (`row_to_json` over the check's query): numerics keep their exact
 /// text, timestamps are ISO 8601 with their offset (RFC 3339), `json`/`jsonb` columns nest, arrays stay arrays,
@@ -16,13 +22,17 @@ final class PostgresStoreReader: StoreSideReader {
     static let maxRows = 1_000
 
     /// - Throws: ``StoreConfigurationError`` for a connection string that is not a `postgres://` URL.
-    init(url: String, maxConnections: Int, logger: Logger) throws(StoreConfigurationError) {
+    init(url: String, maxConnections: Int, timeout: Duration, logger: Logger) throws(StoreConfigurationError) {
         guard let parsed = try? LedgerURL(parsing: url), case .postgres(let postgres) = parsed.backend else {
             throw StoreConfigurationError("'\(Self.redacted(url))' is not a PostgreSQL URL; write postgres://user:password@host:5432/database")
         }
         var configuration = postgres.clientConfiguration(logger: logger)
         configuration.options.connectTimeout = .seconds(2)
         configuration.options.maximumConnections = maxConnections
+        configuration.options.additionalStartupParameters = [
+            ("default_transaction_read_only", "on"),
+            ("statement_timeout", "\(Self.milliseconds(timeout))"),
+        ]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }
@@ -50,29 +60,18 @@ final class PostgresStoreReader: StoreSideReader {
             case .array, .object: binds.append(value.serialized())
             }
         }
-        let milliseconds = max(1, Int(timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         let wrapped = PostgresQuery(unsafeSQL: "SELECT row_to_json(tapcompare_check)::text FROM (\(sql)) AS tapcompare_check", binds: binds)
         let logger = self.logger
         let client = self.client
         let rows: [String]
         do {
             rows = try await withReadTimeout(timeout + .seconds(1)) {
-                try await client.withConnection { connection in
-                    try await connection.query("BEGIN TRANSACTION READ ONLY", logger: logger)
-                    do {
-                        try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(milliseconds)"), logger: logger)
-                        var rows: [String] = []
-                        for try await text in try await connection.query(wrapped, logger: logger).decode(String.self) {
-                            rows.append(text)
-                            if rows.count > Self.maxRows { break }
-                        }
-                        try await connection.query("COMMIT", logger: logger)
-                        return rows
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
+                var rows: [String] = []
+                for try await text in try await client.query(wrapped, logger: logger).decode(String.self) {
+                    rows.append(text)
+                    if rows.count > Self.maxRows { break }
                 }
+                return rows
             }
         } catch let error as StoreReadError {
             throw error
@@ -88,6 +87,11 @@ final class PostgresStoreReader: StoreSideReader {
         case 1: return .found(objects[0])
         default: return .found(.array(objects))
         }
+    }
+
+    /// A duration as PostgreSQL's `statement_timeout` (whole milliseconds, at least 1; 0 would mean none).
+    static func milliseconds(_ duration: Duration) -> Int {
+        max(1, Int(duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000))
     }
 
     static func readError(_ error: any Error) -> StoreReadError {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import TapCompareJSON
 import TapCompareStoreClients
 
@@ -12,6 +13,8 @@ import TapCompareStoreClients
 final class RedisStoreReader: StoreSideReader {
     let endpoint: RedisEndpoint
     private let connection = ConnectionSlot<RedisConnection>()
+    /// One tail per stream and matched path, shared by the checks that wait on it.
+    private let tails = Mutex<[String: StreamTail]>([:])
     /// How often a stream is read again while waiting for an event.
     static let pollInterval: Duration = .milliseconds(50)
     /// Entries read per stream call.
@@ -91,13 +94,41 @@ final class RedisStoreReader: StoreSideReader {
         }
     }
 
-    /// The first entry at or after `since` whose `path` equals `equals`, polling until `within` has passed.
+    /// The first entry at or after `since` whose `path` equals `equals`, waited for until `within` has passed: from
+    /// the stream's shared ``StreamTail``, or by scanning from `since` when the write is older than the tail covers.
     func readEvent(
         stream: String, path: JSONPointer, equals: JSONValue, since: Date, within: Duration, timeout: Duration
     ) async throws(StoreReadError) -> StoreReading {
+        let tail = self.tail(stream: stream, path: path)
         let deadline = ContinuousClock.now + within
+        while true {
+            switch await tail.lookup(equals, since: since) {
+            case .found(let event): return .found(event)
+            case .uncovered: return try await self.scanEvent(stream: stream, path: path, equals: equals, since: since, deadline: deadline, timeout: timeout)
+            case .notYet: break
+            }
+            guard ContinuousClock.now < deadline else { return .missing }
+            try await tail.refresh(every: Self.pollInterval) { command throws(StoreReadError) in try await self.send(command, timeout: timeout) }
+        }
+    }
+
+    func tail(stream: String, path: JSONPointer) -> StreamTail {
+        self.tails.withLock { tails in
+            let key = stream + "\u{0}" + path.description
+            if let tail = tails[key] { return tail }
+            let tail = StreamTail(stream: stream, path: path)
+            tails[key] = tail
+            return tail
+        }
+    }
+
+    /// The first entry at or after `since` whose `path` equals `equals`, scanning the stream from `since` and
+    /// polling until `deadline`: for a write older than its stream's tail covers.
+    func scanEvent(
+        stream: String, path: JSONPointer, equals: JSONValue, since: Date, deadline: ContinuousClock.Instant, timeout: Duration
+    ) async throws(StoreReadError) -> StoreReading {
         // Stream ids are `milliseconds-sequence`: the write's start time is the stream's position then.
-        var start = "\(max(0, Int64(since.timeIntervalSince1970 * 1_000)))-0"
+        var start = "\(max(0, StreamTail.milliseconds(since)))-0"
         while true {
             let reply = try await self.send(.xrange(stream, start: start, count: Self.batch), timeout: timeout)
             let entries = reply.elements ?? []

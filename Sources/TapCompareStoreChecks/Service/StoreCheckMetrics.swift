@@ -7,7 +7,8 @@ struct StoreCheckMetrics: Sendable {
     static let errors = "tapcompare_store_errors_total"
 
     /// How a check ended: `match`, `mismatch`, `missing_both`, `legacy_error`, `candidate_error`, or a skip
-    /// (`skipped_write_failed`, `skipped_no_value`, `skipped_queue_full`, `skipped_shutting_down`).
+    /// (`skipped_write_failed`, `skipped_candidate_failed`, `skipped_candidate_not_called`, `skipped_no_value`,
+    /// `skipped_queue_full`, `skipped_budget`, `skipped_shutting_down`).
     func checked(store: String, result: String) {
         Counter(label: Self.checks, dimensions: [("store", store), ("result", result)]).increment()
     }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Synchronization
 import TapCompareComparison
 import TapCompareCore
 import TapCompareJSON
@@ -12,7 +13,8 @@ import TapCompareRules
 /// sides (legacy's production store, the candidate's sister store), turns what it found into JSON, compares it
 /// with the diff engine and the store's rules, and records one comparison per store, linked to the write.
 ///
-/// Off the request path and bounded: checks wait in a queue of ``StoreChecksConfiguration/queueCapacity`` and at
+/// Off the request path and bounded: a sample of the writes within a budget of checks per second is checked
+/// (``CheckBudget``), checks wait in a queue of ``StoreChecksConfiguration/queueCapacity`` and at
 /// most ``StoreChecksConfiguration/maxInFlight`` run at once, each read within ``StoreChecksConfiguration/timeout``.
 /// A check that cannot run (queue full, shutting down, the write failed, no id to read by) is still recorded, as
 /// `skipped` with its reason; a store that is down costs only its own checks (`legacy_error` is recorded as
@@ -35,6 +37,8 @@ public final class StoreCheckService: Service, Sendable {
     let metrics = StoreCheckMetrics()
     /// Legacy's event shapes per `redis_stream` store, learned from the events the checks read.
     let shapes = EventShapes()
+    /// Which writes are checked (`stores_sample_rate`, `stores_max_per_second`).
+    private let budget: Mutex<CheckBudget>
     private let stream: AsyncStream<Work>
     private let continuation: AsyncStream<Work>.Continuation
 
@@ -54,7 +58,9 @@ public final class StoreCheckService: Service, Sendable {
                 let connection = side == .legacy ? definition.legacy : definition.candidate
                 switch definition.kind {
                 case .postgres:
-                    sides[side] = try PostgresStoreReader(url: connection, maxConnections: configuration.maxConnectionsPerStore, logger: logger)
+                    sides[side] = try PostgresStoreReader(
+                        url: connection, maxConnections: configuration.maxConnectionsPerStore, timeout: configuration.timeout, logger: logger
+                    )
                 case .sqlite:
                     sides[side] = SQLiteStoreReader(path: connection, logger: logger)
                 case .redis, .redisStream:
@@ -66,6 +72,7 @@ public final class StoreCheckService: Service, Sendable {
             readers[name] = sides
         }
         self.readers = readers
+        self.budget = Mutex(CheckBudget(sampleRate: configuration.sampleRate, maxPerSecond: configuration.maxPerSecond))
         (self.stream, self.continuation) = AsyncStream.makeStream(of: Work.self, bufferingPolicy: .bufferingOldest(max(1, configuration.queueCapacity)))
     }
 
@@ -78,6 +85,13 @@ public final class StoreCheckService: Service, Sendable {
     ///   - deliver: where each store comparison goes (the ledger).
     public func submit(_ exchange: Exchange, comparator: TapCompareComparison.Comparator, deliver: @escaping @Sendable (ComparisonRecord) -> Void) {
         guard let checks = self.configuration.checks[exchange.route], !checks.isEmpty else { return }
+        let decision = self.budget.withLock { $0.decide(checks: checks.count, now: ContinuousClock.now, draw: Double.random(in: 0..<1)) }
+        guard decision == .check else {
+            // Counted, not recorded: a row per write left out would cost the ledger what the budget saves.
+            let result = decision == .notSampled ? "skipped_not_sampled" : "skipped_budget"
+            for check in checks { self.metrics.checked(store: check.store, result: result) }
+            return
+        }
         for check in checks {
             guard let definition = self.configuration.stores[check.store] else { continue }
             let work = Work(exchange: exchange, check: check, definition: definition, comparator: comparator, deliver: deliver)
@@ -131,14 +145,23 @@ public final class StoreCheckService: Service, Sendable {
     /// a store error).
     func check(_ work: Work) async -> ComparisonRecord {
         let exchange = work.exchange
-        if case .skipped(let reason) = exchange.candidate {
-            // The candidate was never called (not sampled, its in-flight limit reached, …): nothing to check.
+        let candidateWrite: ResponseSnapshot
+        switch exchange.candidate {
+        case .response(let response, _): candidateWrite = response
+        case .failed(let reason, _):
+            // The candidate's write never answered: its stores hold nothing to check, and the HTTP comparison
+            // already records the failure.
+            return self.skipped(work, reason: "candidate_write_failed: \(reason)", result: "skipped_candidate_failed")
+        case .timedOut:
+            return self.skipped(work, reason: "candidate_write_timed_out", result: "skipped_candidate_failed")
+        case .skipped(let reason):
             return self.skipped(work, reason: "candidate_not_called: \(reason.rawValue)", result: "skipped_candidate_not_called")
         }
-        guard case .response(let candidateWrite, _) = exchange.candidate,
-              (200..<300).contains(Int(exchange.legacy.status.code)), (200..<300).contains(Int(candidateWrite.status.code))
-        else {
-            return self.skipped(work, reason: "write_failed", result: "skipped_write_failed")
+        guard (200..<300).contains(Int(exchange.legacy.status.code)), (200..<300).contains(Int(candidateWrite.status.code)) else {
+            // A write refused by either side (4xx, 5xx) changed nothing that both should hold.
+            return self.skipped(
+                work, reason: "write_failed: legacy \(exchange.legacy.status.code), candidate \(candidateWrite.status.code)", result: "skipped_write_failed"
+            )
         }
         let since = exchange.startedAt
         var requests: [StoreSide: StoreReadRequest] = [:]
