@@ -41,6 +41,31 @@ import TapCompareReview
         #expect(c.listener.maxHeaders == 100)
         #expect(c.memoryReleaseInterval == .seconds(10))
         #expect(c.forwarded.trustClientHeaders == false)
+        #expect(c.comparison.versionHeader == nil)
+    }
+
+    /// `comparison.version_header`: unset by default (no version recorded), a header name, never a redacted one.
+    @Test func versionHeaderIsAHeaderNameThatIsNotRedacted() throws {
+        #expect(try ConfigurationLoader.load(yaml: "", file: "v.yml").comparison.versionHeader == nil)
+        #expect(try ConfigurationLoader.load(yaml: "comparison:\n  version_header: X-Version\n", file: "v.yml").comparison.versionHeader == "X-Version")
+        let bad = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "comparison:\n  version_header: \"X Version\"\n", file: "v.yml")
+        }
+        #expect(bad?.description == "v.yml:2:19: comparison.version_header: 'X Version' is not a header name; write the candidate's response header that names its build, e.g. X-Version")
+        let list = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "comparison:\n  version_header: [X-Version]\n", file: "v.yml")
+        }
+        #expect(list?.description.contains("comparison.version_header: expected a string") == true)
+        // A redacted header's value is only ever stored as [REDACTED]: refused, naming both keys and the fix.
+        let redacted = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "comparison:\n  version_header: x-build\nredact:\n  headers: [X-Build]\n", file: "v.yml")
+        }
+        #expect(redacted?.issues.count == 1)
+        #expect(redacted?.description.hasPrefix("v.yml:2:19: comparison.version_header: 'x-build' is a redacted header (redact.headers") == true)
+        #expect(redacted?.description.contains("name the candidate's header that carries its build, e.g. X-Version, or take it out of redact.headers") == true)
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "comparison:\n  version_header: Authorization\n", file: "v.yml")
+        }
     }
 
     @Test func forwardedTrustDefaultsToTheEdgeAndIsValidated() throws {

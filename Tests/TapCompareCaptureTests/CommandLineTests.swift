@@ -100,6 +100,7 @@ import Testing
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--noise-min-share", "2"], "--noise-min-share '2' must be a fraction"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--noise-pair-window", "later"], "--noise-pair-window 'later' is not a duration"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--no-learn-noise", "--noise-min-samples", "5"], "--no-learn-noise turns learning off"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--version-header", "X Version"], "--version-header 'X Version' is not a header name"),
         ]
         for (arguments, reason) in cases {
             let run = try await Self.tapcompare(["replay"] + arguments, in: dir)

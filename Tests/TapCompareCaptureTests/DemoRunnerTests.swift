@@ -56,6 +56,12 @@ import Testing
         #expect(table.contains("GET /api/v1/posts/{id}/comments"))
         #expect(table.contains("type_changed"))
         #expect(html.lowercased().contains("<html"))
+        // Every HTTP problem was seen with the one candidate build the demo runs (its X-Version header); store
+        // checks read stores, not the candidate's answer, so theirs have none.
+        let httpProblems = report.problems.filter { !$0.route.contains(" @") }
+        #expect(!httpProblems.isEmpty)
+        #expect(httpProblems.allSatisfy { $0.versions.map(\.version) == [DemoCommentService.candidateVersion] })
+        #expect(table.contains("\(DemoCommentService.candidateVersion) ×"))
 
         // The store checks: every creation's record was read from both SQLite stores; the planted bug (the
         // candidate stores the body with its whitespace collapsed) is found in the comments table's body of

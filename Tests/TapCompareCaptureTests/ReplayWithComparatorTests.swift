@@ -66,4 +66,35 @@ struct TeeSink: ComparisonRecordSink {
         #expect(sample?.runID == "run-candidate")
         #expect(sample?.discrepancyCount ?? 0 > 0)
     }
+
+    /// `replay --version-header X-Version` records the candidate build that answered with each comparison, as
+    /// `serve` does, through the ledger writer into the ledger.
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func recordsTheCandidatesVersionHeaderInTheLedger() async throws {
+        let records = try CaptureFile.read(path: Self.fixture).filter { $0.request.method == "GET" }.prefix(5)
+        let capture = try TestPaths.temporaryDirectory()
+        let capturePath = capture.appendingPathComponent("five.jsonl").path
+        try CaptureFile.write(Array(records), path: capturePath)
+        let candidate = try await ScriptedUpstream { _ in
+            .respond(ScriptedResponse(headers: [("Content-Type", "application/json"), ("X-Version", "3.1.0-rc1")], body: #"{"replaced":true}"#))
+        }
+        let ledger = "sqlite:" + capture.appendingPathComponent("ledger.sqlite").path
+        let recorder = RecordingSink()
+        let logger = Logger(label: "test")
+        let comparator = try ReplayComparators.make(rulesDirectory: nil, versionHeader: "X-Version")
+        let configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: candidate.url, flag: "--candidate"), concurrency: 2, runID: "run-versions").withTestTimeouts()
+        let run = ReplayRun(configuration: configuration, captures: [capturePath], showProgress: false)
+        let result = try await ReplayLedger.withSink(url: ledger, spoolDirectory: capture.appendingPathComponent("spool").path, logger: logger) { writer, isBusy in
+            try await run.run(comparator: comparator, sink: TeeSink(sinks: [writer, recorder]), sinkIsBusy: isBusy, logger: logger)
+        }
+        try await candidate.shutdown()
+        #expect(result.summary.total == records.count)
+        #expect(recorder.all.count == records.count)
+        #expect(recorder.all.allSatisfy { $0.candidateVersion == CandidateVersion(header: "X-Version", value: "3.1.0-rc1") })
+        let stored = try await LedgerStores.withStore(url: try LedgerURL(parsing: ledger), logger: logger) { store in
+            var versions: [String?] = []
+            for record in recorder.all { versions.append(try await store.comparison(id: record.id)?.candidateVersion) }
+            return versions
+        }
+        #expect(stored == Array(repeating: "3.1.0-rc1", count: records.count))
+    }
 }

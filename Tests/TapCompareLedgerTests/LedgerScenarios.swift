@@ -15,8 +15,8 @@ enum LedgerScenarios {
         try await Harness.withStore(url) { store in
             #expect(try await store.schemaVersion() == 0)
             let first = try await store.migrate()
-            #expect(first == [1, 2, 3, 4, 5, 6])
-            #expect(try await store.schemaVersion() == 6)
+            #expect(first == [1, 2, 3, 4, 5, 6, 7])
+            #expect(try await store.schemaVersion() == 7)
             let second = try await store.migrate()
             #expect(second.isEmpty, "a second migrate applies nothing")
             #expect(try await store.counts() == LedgerCounts(comparisons: 0, discrepancies: 0, gaps: 0, droppedInGaps: 0))
@@ -24,6 +24,37 @@ enum LedgerScenarios {
         // A second process (another connection pool) sees the schema and applies nothing either.
         let again = try await Harness.withStore(url) { try await $0.migrate() }
         #expect(again.isEmpty)
+    }
+
+    /// A version-6 ledger holding rows is upgraded by migration 7: its rows keep no candidate version, rows written
+    /// afterwards store theirs, and a batch without versions (an older writer's) is still taken.
+    static func migration7AddsCandidateVersions(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i-1", maxSampleBytes: 1024)
+        let old = (0..<3).map { encoder.encode(SyntheticComparisons.make(index: $0)) }
+        try await Harness.withStore(url) { store in
+            if let pg = store as? PostgresLedgerStore {
+                #expect(try await pg.migrate(upTo: 6) == [1, 2, 3, 4, 5, 6])
+            } else {
+                let sqlite = try #require(store as? SQLiteLedgerStore)
+                #expect(try await sqlite.migrate(upTo: 6) == [1, 2, 3, 4, 5, 6])
+            }
+            try await store.insert(old)
+            #expect(try await store.schemaVersion() == 6)
+            #expect(try await store.migrate() == [7])
+            #expect(try await store.schemaVersion() == 7)
+            #expect(try await store.comparison(id: old[0].id)?.candidateVersion == nil)
+            #expect(try await store.comparison(id: old[0].id)?.route == old[0].route)
+
+            var versioned = SyntheticComparisons.make(index: 10)
+            versioned.candidateVersion = CandidateVersion(header: "X-Version", value: "2.4.1")
+            let mixed = [encoder.encode(versioned), encoder.encode(SyntheticComparisons.make(index: 11))]
+            try await store.insert(mixed)
+            try await store.insert([encoder.encode(SyntheticComparisons.make(index: 12))])
+            #expect(try await store.comparison(id: mixed[0].id)?.candidateVersion == "2.4.1")
+            #expect(try await store.comparison(id: mixed[1].id)?.candidateVersion == nil)
+            #expect(try await store.counts().comparisons == 6)
+        }
     }
 
     /// An instance's published learned-noise model replaces its previous one and leaves other instances' alone.

@@ -74,8 +74,29 @@ struct LedgerSpoolTests {
 
     @Test func codecKeepsMillisecondsExactly() throws {
         let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 100)
-        let rows = (0..<5).map { encoder.encode(SyntheticComparisons.make(index: $0)) }
+        let rows = (0..<5).map { i -> LedgerComparison in
+            var record = SyntheticComparisons.make(index: i)
+            if i % 2 == 0 { record.candidateVersion = CandidateVersion(header: "X-Version", value: "2.4.\(i)") }
+            return encoder.encode(record)
+        }
+        #expect(rows.map(\.candidateVersion) == ["2.4.0", nil, "2.4.2", nil, "2.4.4"])
         #expect(try LedgerSpoolCodec.decode(LedgerSpoolCodec.encode(rows)) == rows)
+    }
+
+    /// A frame spooled by a TapCompare from before `candidate_version` (schema version 7) still replays: the key
+    /// is simply absent, and the row has no version.
+    @Test func framesWrittenBeforeCandidateVersionsDecode() throws {
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 100)
+        var record = SyntheticComparisons.make(index: 3)
+        record.candidateVersion = CandidateVersion(header: "X-Version", value: "2.4.1")
+        let row = encoder.encode(record)
+        var objects = try #require(try JSONSerialization.jsonObject(with: Data(LedgerSpoolCodec.encode([row]))) as? [[String: Any]])
+        #expect(objects[0]["candidateVersion"] as? String == "2.4.1")
+        objects[0].removeValue(forKey: "candidateVersion")
+        let old = [UInt8](try JSONSerialization.data(withJSONObject: objects))
+        var expected = row
+        expected.candidateVersion = nil
+        #expect(try LedgerSpoolCodec.decode(old) == [expected])
     }
 }
 

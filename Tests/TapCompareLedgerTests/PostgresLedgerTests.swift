@@ -19,6 +19,10 @@ struct PostgresLedgerTests {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.postgres)
     }
 
+    @Test func migration7AddsCandidateVersions() async throws {
+        try await LedgerScenarios.migration7AddsCandidateVersions(.postgres)
+    }
+
     @Test func noiseModelPublishing() async throws {
         try await LedgerScenarios.noiseModelPublishing(.postgres)
     }

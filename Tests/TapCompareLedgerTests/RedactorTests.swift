@@ -152,6 +152,22 @@ struct RedactorTests {
         #expect(LedgerRecordEncoder.storableJSON("say \"hi\"\t") == #""say \"hi\"\t""#)
     }
 
+    /// The candidate's version header is stored bounded, and never when its header is one whose values are
+    /// redacted (whatever the configuration let through).
+    @Test func candidateVersionIsBoundedAndRedactedByHeaderName() throws {
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init(headers: ["X-Build-Token"])), instance: "i", maxSampleBytes: 40)
+        var record = SyntheticComparisons.make(index: 1)
+        #expect(encoder.encode(record).candidateVersion == nil)
+        record.candidateVersion = CandidateVersion(header: "X-Version", value: "2.4.1")
+        #expect(encoder.encode(record).candidateVersion == "2.4.1")
+        record.candidateVersion = CandidateVersion(header: "X-Version", value: String(repeating: "9", count: 200) + "\u{7}")
+        #expect(encoder.encode(record).candidateVersion == String(repeating: "9", count: 64))
+        for header in ["x-build-token", "Authorization", "Set-Cookie"] {
+            record.candidateVersion = CandidateVersion(header: header, value: "secret-build")
+            #expect(encoder.encode(record).candidateVersion == Redactor.marker, "\(header)")
+        }
+    }
+
     @Test func samplesOnlyForMismatchesAndErrors() throws {
         let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 40)
         var record = SyntheticComparisons.make(index: 1)

@@ -18,6 +18,10 @@ struct SQLiteLedgerTests {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.sqlite)
     }
 
+    @Test func migration7AddsCandidateVersions() async throws {
+        try await LedgerScenarios.migration7AddsCandidateVersions(.sqlite)
+    }
+
     @Test func noiseModelPublishing() async throws {
         try await LedgerScenarios.noiseModelPublishing(.sqlite)
     }

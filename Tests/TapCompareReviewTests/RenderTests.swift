@@ -13,7 +13,7 @@ import Testing
             let text = try await ReportFormat.json.render(report, source: source, color: false)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             // The keys docs/report-json.md promises at the top level and in the overview.
-            #expect(Set(object.keys) == ["schema_version", "generated_at", "ledger", "filter", "overview", "timeline", "routes", "gaps", "store_checks", "problems", "problems_truncated"])
+            #expect(Set(object.keys) == ["schema_version", "generated_at", "ledger", "filter", "overview", "timeline", "routes", "gaps", "store_checks", "problems", "problems_truncated", "signature_sets", "signature_sets_omitted"])
             #expect(object["schema_version"] as? Int == 1)
             let overview = try #require(object["overview"] as? [String: Any])
             for key in ["comparisons", "compared", "matches", "mismatches", "regressed", "noise_or_race_only", "mismatch_rate",

@@ -8,7 +8,8 @@ import TapCompareReview
 /// report is tested against exactly what `serve` and `replay` write.
 ///
 /// Three routes, times from ``t0`` every 10 s:
-/// - `GET /api/v1/comments/{id}`: 10 compared (6 match; 3 mismatches on `$.score`, regressions; 1 mismatch whose
+/// - `GET /api/v1/comments/{id}`: 10 compared (6 match; 3 mismatches on `$.score`, regressions, answered by candidate
+///   versions `2.4.0` (the first) and `2.4.1` (the other two); 1 mismatch whose
 ///   only discrepancy, `$.updated_at`, is a race), 1 candidate timeout, 1 candidate error, 2 skipped
 ///   (`body_too_large`). Latency legacy 10…100 ms, candidate 5…50 ms.
 /// - `GET /api/v1/posts/{id}/comments`: 6 compared, all mismatches on `$.request_id` (unique values both sides:
@@ -34,7 +35,7 @@ struct ReviewFixture {
         var rng = SystemRandomNumberGenerator()
         func next(_ route: String, method: String, outcome: String, legacy: Double?, candidate: Double?, legacyStatus: Int? = 200, candidateStatus: Int? = 200,
                   reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], samples: (String, String)? = nil, instance: String = "proxy-a",
-                  store: String? = nil, linked: UUID? = nil) -> LedgerComparison {
+                  store: String? = nil, linked: UUID? = nil, version: String? = nil) -> LedgerComparison {
             let at = Self.t0.addingTimeInterval(Double(n) * 10)
             n += 1
             return LedgerComparison(
@@ -45,7 +46,7 @@ struct ReviewFixture {
                 regressionCount: discrepancies.filter { $0.classification == "regression" }.count,
                 requestSample: samples == nil ? nil : "GET /api/v1/comments/1 HTTP/1.1\r\nauthorization: [REDACTED]\r\n\r\n",
                 legacySample: samples?.0, candidateSample: samples?.1, samplesTruncated: false, runID: runID, linkedComparisonID: linked,
-                store: store, discrepancies: discrepancies
+                store: store, candidateVersion: version, discrepancies: discrepancies
             )
         }
         // Comments: 10 compared, interleaved so matches and mismatches spread over time.
@@ -55,7 +56,8 @@ struct ReviewFixture {
             case 2, 5, 8:
                 let c = next(Self.commentRoute, method: "GET", outcome: "mismatch", legacy: legacy, candidate: candidate, discrepancies: [
                     LedgerDiscrepancy(path: "/score", field: "$.score", kind: "value_changed", legacyValue: "1.5", candidateValue: "1.2\(i)", classification: "regression"),
-                ], samples: (#"{"id":\#(i),"score":1.5,"body":"hello","author":{"handle":"ann"}}"#, #"{"id":\#(i),"score":1.2\#(i),"body":"hello","author":{"handle":"ann"}}"#))
+                ], samples: (#"{"id":\#(i),"score":1.5,"body":"hello","author":{"handle":"ann"}}"#, #"{"id":\#(i),"score":1.2\#(i),"body":"hello","author":{"handle":"ann"}}"#),
+                   version: i == 2 ? "2.4.0" : "2.4.1")
                 self.scoreMismatchIDs.append(c.id)
                 self.comparisons.append(c)
             case 9:

@@ -81,6 +81,17 @@ import Testing
         #expect(score.exampleComparisonIds == fixture.scoreMismatchIDs.reversed().map { $0.uuidString.lowercased() })
         #expect(score.firstSeen != nil && score.firstSeen! < score.lastSeen!)
         #expect(report.problems[0].share == 1)
+        // The candidate versions of the `$.score` mismatches: 2.4.1 answered the last two, 2.4.0 the first.
+        #expect(score.versions.map(\.version) == ["2.4.1", "2.4.0"])
+        #expect(score.versions.map(\.comparisons) == [2, 1])
+        #expect(score.versions.first?.lastSeen == score.lastSeen)
+        #expect(report.problems[0].versions.isEmpty, "no version recorded")
+        // Posts: $.request_id alone in 4 comparisons, with $.comments[*].score in 2; the rest one problem each.
+        #expect(report.signatureSets.map(\.comparisons) == [4, 3, 2, 1, 1, 1])
+        #expect(report.signatureSets[2].labels == ["$.request_id: string changed", "$.comments[*].score: int changed"])
+        #expect(report.signatureSets[2].route == ReviewFixture.postsRoute)
+        #expect(report.signatureSets[0].share == 4.0 / 12)
+        #expect(report.signatureSetsOmitted == 0)
     }
 
     @Test func problemsOnSQLite() async throws {

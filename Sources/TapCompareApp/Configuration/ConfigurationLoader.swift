@@ -168,9 +168,17 @@ public enum ConfigurationLoader {
                 rr.rejectUnknownKeys()
             }
         }
-        if let m = r.mapping("comparison") {
+        let comparisonBlock = r.mapping("comparison")
+        if let m = comparisonBlock {
             if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.comparison.queueCapacity = v }
             if let v = m.int("workers", min: 1, max: 64) { c.comparison.workers = v }
+            if let v = m.string("version_header") {
+                if Self.isToken(v) {
+                    c.comparison.versionHeader = v
+                } else {
+                    m.fail("version_header", m.node("version_header"), "'\(v.prefix(80))' is not a header name; write the candidate's response header that names its build, e.g. X-Version")
+                }
+            }
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("ledger") {
@@ -193,6 +201,11 @@ public enum ConfigurationLoader {
             if let v = m.strings("json_paths") { c.ledger.redaction.jsonPaths = v }
             if let v = m.strings("query_params") { c.ledger.redaction.queryParameters = v }
             m.rejectUnknownKeys()
+        }
+        if let m = comparisonBlock, let header = c.comparison.versionHeader, c.ledger.redaction.effectiveHeaderNames.contains(header.lowercased()) {
+            // Stored as [REDACTED] it would tell nothing: the header is either a secret or redacted by mistake.
+            m.fail("version_header", m.node("version_header"), "'\(header)' is a redacted header (redact.headers, and always \(RedactionConfiguration.defaultHeaders.joined(separator: ", "))), so its value is never stored; name the candidate's header that carries its build, e.g. X-Version, or take it out of redact.headers")
+            c.comparison.versionHeader = nil
         }
         if let m = r.mapping("capture") {
             c.capture.path = m.string("path")
@@ -297,6 +310,9 @@ public enum ConfigurationLoader {
         default: return nil
         }
     }
+
+    /// Whether `s` is an HTTP header name (an RFC 9110 token), for flags that name headers as the file does.
+    public static func isHeaderName(_ s: String) -> Bool { Self.isToken(s) }
 
     static func isToken(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.allSatisfy { c in

@@ -181,6 +181,11 @@ public struct ServeConfiguration: Sendable {
         public var queueCapacity = 4096
         /// `comparison.workers`: concurrent diff workers. Default `2`.
         public var workers = 2
+        /// `comparison.version_header`: the candidate's response header naming the build that answered (e.g.
+        /// `X-Version`); its value, cut to 64 printable ASCII bytes, is stored with each comparison
+        /// (`comparisons.candidate_version`) and the report lists per problem the versions it was seen with.
+        /// Default: none (no version recorded).
+        public var versionHeader: String?
         public init() {}
     }
 

@@ -40,6 +40,9 @@ public struct DemoCommentService: Sendable {
 
     /// The write route whose comments are stored in ``records``.
     public static let writeRoute = "POST /api/v1/comments"
+    /// The build the candidate names in its `X-Version` response header: `tapcompare demo` records it
+    /// (`comparison.version_header`), so the report lists it with each problem.
+    public static let candidateVersion = "go-2.0.0"
 
     /// Answers one request.
     func respond(method: String, uri: String, requestID: String?) async -> Response {
@@ -66,6 +69,7 @@ public struct DemoCommentService: Sendable {
             for (name, value) in entry.headers where ["content-type", "cache-control"].contains(name.lowercased()) {
                 if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
             }
+            headers[.init("X-Version")!] = Self.candidateVersion
         }
         if let records = self.records, method == "POST", entry.route == Self.writeRoute, entry.status == 201 {
             // The record lands in the store before the write is answered, as in the real services.

@@ -170,6 +170,7 @@ public struct DemoRunner: Sendable {
             configuration.candidate = try UpstreamURL(parsing: endpoints.candidate)
             configuration.sampleRate = 1.0
             configuration.rules = rules
+            configuration.comparison.versionHeader = "X-Version"
             configuration.ledger.url = try LedgerURL(parsing: options.ledger)
             if let spool = options.spoolDirectory { configuration.ledger.spoolDirectory = spool }
             configuration.admin.listen = ListenAddress(host: "127.0.0.1", port: 0)

@@ -107,7 +107,7 @@ public struct ServeRunner {
                 queueCapacity: c.comparison.queueCapacity,
                 workers: c.comparison.workers,
                 shutdownGracePeriod: c.shutdownGrace,
-                comparator: .init()
+                comparator: .init(versionHeader: c.comparison.versionHeader)
             ),
             logger: logger
         )

@@ -6,12 +6,17 @@ extension Comparator: ReplayComparing {}
 
 /// Builds the comparison of a replay from the `--rules` directory.
 public enum ReplayComparators {
-    /// - Parameter rulesDirectory: a `diff-rules/` directory, or `nil` for no rules (every difference counts).
+    /// - Parameters:
+    ///   - rulesDirectory: a `diff-rules/` directory, or `nil` for no rules (every difference counts).
+    ///   - versionHeader: the candidate's response header naming its build (`--version-header`, or the
+    ///     `--config` file's `comparison.version_header`), recorded with each comparison as `serve` records it.
+    ///     Default none.
     /// - Throws: ``ReplayError`` with every rule error (file, line, column, reason) when the rules do not load.
-    public static func make(rulesDirectory: String?) throws(ReplayError) -> any ReplayComparing {
-        guard let directory = rulesDirectory else { return Comparator() }
+    public static func make(rulesDirectory: String?, versionHeader: String? = nil) throws(ReplayError) -> any ReplayComparing {
+        let configuration = Comparator.Configuration(versionHeader: versionHeader)
+        guard let directory = rulesDirectory else { return Comparator(configuration: configuration) }
         do {
-            return Comparator(ruleSet: try RuleSetLoader.load(directory: directory))
+            return Comparator(ruleSet: try RuleSetLoader.load(directory: directory), configuration: configuration)
         } catch {
             throw .badArgument("--rules \(directory): \(error)")
         }

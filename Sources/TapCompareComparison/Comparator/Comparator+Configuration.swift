@@ -33,19 +33,25 @@ extension Comparator {
         public var maxTextLineDiscrepancies: Int
         /// How many bytes of an unparseable body are kept in its discrepancy value. Default 1024.
         public var maxUnparseableExcerptBytes: Int
+        /// The candidate's response header naming the build that answered (`comparison.version_header`, e.g.
+        /// `X-Version`), recorded bounded with each comparison (``TapCompareCore/CandidateVersion``). Default
+        /// `nil`: no version is recorded.
+        public var versionHeader: String?
 
         public init(
             decoding: Decoding = .init(),
             alignment: Alignment = .init(),
             parser: JSONParserOptions = .init(),
             maxTextLineDiscrepancies: Int = 5,
-            maxUnparseableExcerptBytes: Int = 1024
+            maxUnparseableExcerptBytes: Int = 1024,
+            versionHeader: String? = nil
         ) {
             self.decoding = decoding
             self.alignment = alignment
             self.parser = parser
             self.maxTextLineDiscrepancies = maxTextLineDiscrepancies
             self.maxUnparseableExcerptBytes = maxUnparseableExcerptBytes
+            self.versionHeader = versionHeader
         }
     }
 }

@@ -59,6 +59,7 @@ public struct Comparator: Sendable {
             record.candidateLatency = latency
             record.candidateBody = candidate.body
             record.candidateContentEncoding = candidate.headers["content-encoding"]
+            record.candidateVersion = self.configuration.versionHeader.flatMap { CandidateVersion(header: $0, in: candidate.headers) }
             let rules = self.ruleSet.routeRules(
                 route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path
             )

@@ -35,6 +35,9 @@ public struct ComparisonRecord: Sendable {
     public var linkedComparisonID: UUID?
     /// For a store check, the `stores:` entry read after the write ``linkedComparisonID``; `nil` for HTTP answers.
     public var store: String?
+    /// The candidate build that answered (`comparison.version_header`); `nil` when none is configured or the
+    /// candidate sent none.
+    public var candidateVersion: CandidateVersion?
 
     public init(
         id: UUID,
@@ -55,7 +58,8 @@ public struct ComparisonRecord: Sendable {
         candidateBody: ByteBuffer? = nil,
         runID: String? = nil,
         linkedComparisonID: UUID? = nil,
-        store: String? = nil
+        store: String? = nil,
+        candidateVersion: CandidateVersion? = nil
     ) {
         self.id = id
         self.recordedAt = recordedAt
@@ -76,6 +80,7 @@ public struct ComparisonRecord: Sendable {
         self.runID = runID
         self.linkedComparisonID = linkedComparisonID
         self.store = store
+        self.candidateVersion = candidateVersion
     }
 
     /// The number of discrepancies, as stored in `comparisons.discrepancy_count`.

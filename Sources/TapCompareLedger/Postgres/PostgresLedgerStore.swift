@@ -317,7 +317,7 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     static func comparisonQuery(_ batch: [LedgerComparison]) -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: 21)
+        var bindings = PostgresBindings(capacity: 23)
         bindings.append(batch.map(\.id))
         bindings.append(batch.map(\.recordedAt))
         bindings.append(batch.map(\.instance))
@@ -339,18 +339,28 @@ public final class PostgresLedgerStore: LedgerStore {
         bindings.append(batch.map(\.samplesTruncated))
         bindings.append(PostgresNullableArray(batch.map(\.runID)))
         bindings.append(PostgresNullableArray(batch.map(\.linkedComparisonID)))
-        // A batch without store checks writes the columns from before schema version 4, so a ledger that is still
-        // being upgraded (rows written, then migrated) takes it.
-        let withStore = batch.contains { $0.store != nil }
-        if withStore { bindings.append(PostgresNullableArray(batch.map(\.store))) }
+        // A batch writes `store` (schema version 4) only when it holds a store check and `candidate_version`
+        // (version 7) only when it holds a version, so a ledger that is still being upgraded (rows written, then
+        // migrated) takes what older writers wrote.
+        var extraColumns = "", extraArrays = ""
+        if batch.contains(where: { $0.store != nil }) {
+            bindings.append(PostgresNullableArray(batch.map(\.store)))
+            extraColumns += ", store"
+            extraArrays += ", $\(bindings.count)::text[]"
+        }
+        if batch.contains(where: { $0.candidateVersion != nil }) {
+            bindings.append(PostgresNullableArray(batch.map(\.candidateVersion)))
+            extraColumns += ", candidate_version"
+            extraArrays += ", $\(bindings.count)::text[]"
+        }
         return PostgresQuery(unsafeSQL: """
             INSERT INTO tapcompare.comparisons (id, recorded_at, instance, request_id, method, route, path,
                 legacy_status, candidate_status, legacy_ms, candidate_ms, outcome, reason, discrepancy_count,
                 regression_count, request_sample, legacy_sample, candidate_sample, samples_truncated, run_id,
-                linked_comparison_id\(withStore ? ", store" : ""))
+                linked_comparison_id\(extraColumns))
             SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::int8[], $9::int8[], $10::float8[], $11::float8[], $12::text[], $13::text[], $14::int8[],
-                $15::int8[], $16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::uuid[]\(withStore ? ", $22::text[]" : ""))
+                $15::int8[], $16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::uuid[]\(extraArrays))
             ON CONFLICT (recorded_at, id) DO NOTHING
             RETURNING id
             """, binds: bindings)
@@ -496,22 +506,24 @@ public final class PostgresLedgerStore: LedgerStore {
             let rows = try await self.client.query("""
                 SELECT recorded_at, instance, request_id, method, route, path, legacy_status, candidate_status,
                        legacy_ms, candidate_ms, outcome, reason, discrepancy_count, regression_count, request_sample,
-                       legacy_sample, candidate_sample, samples_truncated, run_id, linked_comparison_id, store
+                       legacy_sample, candidate_sample, samples_truncated, run_id, linked_comparison_id, store,
+                       candidate_version
                 FROM tapcompare.comparisons WHERE id = \(id)
                 """, logger: self.logger)
             var found: LedgerComparison?
             for try await (recordedAt, instance, requestID, method, route, path, legacyStatus, candidateStatus, legacyMs,
                            candidateMs, outcome, reason, discrepancyCount, regressionCount, requestSample, legacySample,
-                           candidateSample, truncated, runID, linked, store)
+                           candidateSample, truncated, runID, linked, store, candidateVersion)
                 in rows.decode((Date, String, String, String, String, String, Int32?, Int32?, Double?, Double?, String,
-                                String?, Int32, Int32, String?, String?, String?, Bool, String?, UUID?, String?).self) {
+                                String?, Int32, Int32, String?, String?, String?, Bool, String?, UUID?, String?, String?).self) {
                 found = LedgerComparison(
                     id: id, recordedAt: recordedAt, instance: instance, requestID: requestID, method: method, route: route,
                     path: path, legacyStatus: legacyStatus.map(Int.init), candidateStatus: candidateStatus.map(Int.init),
                     legacyMilliseconds: legacyMs, candidateMilliseconds: candidateMs, outcome: outcome, reason: reason,
                     discrepancyCount: Int(discrepancyCount), regressionCount: Int(regressionCount),
                     requestSample: requestSample, legacySample: legacySample, candidateSample: candidateSample,
-                    samplesTruncated: truncated, runID: runID, linkedComparisonID: linked, store: store, discrepancies: []
+                    samplesTruncated: truncated, runID: runID, linkedComparisonID: linked, store: store,
+                    candidateVersion: candidateVersion, discrepancies: []
                 )
             }
             guard var comparison = found else { return nil }

@@ -188,14 +188,21 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     // MARK: Writes
 
-    static let comparisonColumns = [
+    /// Every column of `comparisons`, as ``comparison(id:)`` reads them.
+    static let comparisonColumns = comparisonColumnsBeforeStore + ["store", "candidate_version"]
+    /// The columns before schema version 4. A batch writes `store` (version 4) only when it holds a store check
+    /// and `candidate_version` (version 7) only when it holds a version, so a ledger that is still being upgraded
+    /// (rows written, then migrated) takes what older writers wrote.
+    static let comparisonColumnsBeforeStore = [
         "id", "recorded_at", "instance", "request_id", "method", "route", "path", "legacy_status", "candidate_status",
         "legacy_ms", "candidate_ms", "outcome", "reason", "discrepancy_count", "regression_count", "request_sample",
-        "legacy_sample", "candidate_sample", "samples_truncated", "run_id", "linked_comparison_id", "store",
+        "legacy_sample", "candidate_sample", "samples_truncated", "run_id", "linked_comparison_id",
     ]
-    /// The columns before schema version 4: what a batch without store checks writes, so a ledger that is still
-    /// being upgraded (rows written, then migrated) takes it.
-    static let comparisonColumnsWithoutStore = Array(comparisonColumns.dropLast())
+
+    /// The columns a chunk writes: see ``comparisonColumnsBeforeStore``.
+    static func insertColumns(withStore: Bool, withVersion: Bool) -> [String] {
+        comparisonColumnsBeforeStore + (withStore ? ["store"] : []) + (withVersion ? ["candidate_version"] : [])
+    }
     static let discrepancyColumns = [
         "comparison_id", "ordinal", "recorded_at", "route", "path", "field", "kind", "legacy_value", "candidate_value",
         "classification",
@@ -226,10 +233,11 @@ public final class SQLiteLedgerStore: LedgerStore {
         inserted.reserveCapacity(batch.count)
         for chunk in batch.chunked(Self.rowsPerStatement) {
             let withStore = chunk.contains { $0.store != nil }
-            let columns = withStore ? Self.comparisonColumns : Self.comparisonColumnsWithoutStore
+            let withVersion = chunk.contains { $0.candidateVersion != nil }
+            let columns = Self.insertColumns(withStore: withStore, withVersion: withVersion)
             var binds: [SQLiteData] = []
             binds.reserveCapacity(chunk.count * columns.count)
-            for c in chunk { Self.appendBinds(of: c, withStore: withStore, to: &binds) }
+            for c in chunk { Self.appendBinds(of: c, withStore: withStore, withVersion: withVersion, to: &binds) }
             let sql = Self.insertSQL(table: "comparisons", columns: columns, rows: chunk.count, conflict: "(id)") + " RETURNING id"
             for row in try await conn.query(sql, binds) {
                 if let id = row.column("id")?.string { inserted.insert(id) }
@@ -352,7 +360,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    static func appendBinds(of c: LedgerComparison, withStore: Bool, to binds: inout [SQLiteData]) {
+    static func appendBinds(of c: LedgerComparison, withStore: Bool, withVersion: Bool, to binds: inout [SQLiteData]) {
         binds.append(.text(c.id.ledgerText))
         binds.append(.text(LedgerTime.format(c.recordedAt)))
         binds.append(.text(c.instance))
@@ -375,6 +383,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         binds.append(c.runID.map { .text($0) } ?? .null)
         binds.append(c.linkedComparisonID.map { .text($0.ledgerText) } ?? .null)
         if withStore { binds.append(c.store.map { .text($0) } ?? .null) }
+        if withVersion { binds.append(c.candidateVersion.map { .text($0) } ?? .null) }
     }
 
     /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (key) DO NOTHING`: placeholders only, never values.
@@ -481,6 +490,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 runID: row.column("run_id")?.optionalString,
                 linkedComparisonID: row.column("linked_comparison_id")?.optionalString.flatMap(UUID.init(uuidString:)),
                 store: row.column("store")?.optionalString,
+                candidateVersion: row.column("candidate_version")?.optionalString,
                 discrepancies: discrepancies
             )
         }

@@ -186,6 +186,11 @@ enum PostgresSchema {
             )
             """,
         ]),
+        // The candidate build that answered each comparison (issue 19): `comparison.version_header`'s value, so a
+        // problem lists the versions it was seen with. Nullable: older rows and ledgers without the header have none.
+        Migration(version: 7, name: "comparisons: the candidate version that answered", statements: [
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN candidate_version text",
+        ]),
     ]
 
     /// The hour holding a `timestamptz` column, in UTC whatever the session's time zone.

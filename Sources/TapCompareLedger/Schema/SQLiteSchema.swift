@@ -221,6 +221,11 @@ enum SQLiteSchema {
             )
             """,
         ]),
+        // The candidate build that answered each comparison (issue 19): `comparison.version_header`'s value, so a
+        // problem lists the versions it was seen with. Nullable: older rows and ledgers without the header have none.
+        Migration(version: 7, name: "comparisons: the candidate version that answered", statements: [
+            "ALTER TABLE comparisons ADD COLUMN candidate_version TEXT",
+        ]),
     ]
 
     /// The hour holding a time column, in the stored text form (`2026-11-22T02:00:00.000Z`).

@@ -34,6 +34,10 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
     /// The `stores:` entry a store check read; `nil` for HTTP comparisons. Optional in the spool's JSON, so frames
     /// written before the column existed replay.
     public var store: String?
+    /// The candidate build that answered (`comparison.version_header`, bounded to 64 printable ASCII bytes);
+    /// `nil` when none was recorded. Optional in the spool's JSON, so frames written before the column existed
+    /// (schema version 7) replay.
+    public var candidateVersion: String?
     public var discrepancies: [LedgerDiscrepancy]
 
     public init(
@@ -41,7 +45,7 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
         legacyStatus: Int?, candidateStatus: Int?, legacyMilliseconds: Double?, candidateMilliseconds: Double?,
         outcome: String, reason: String?, discrepancyCount: Int, regressionCount: Int,
         requestSample: String?, legacySample: String?, candidateSample: String?, samplesTruncated: Bool,
-        runID: String?, linkedComparisonID: UUID?, store: String? = nil, discrepancies: [LedgerDiscrepancy]
+        runID: String?, linkedComparisonID: UUID?, store: String? = nil, candidateVersion: String? = nil, discrepancies: [LedgerDiscrepancy]
     ) {
         self.id = id
         self.recordedAt = recordedAt
@@ -65,6 +69,7 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
         self.runID = runID
         self.linkedComparisonID = linkedComparisonID
         self.store = store
+        self.candidateVersion = candidateVersion
         self.discrepancies = discrepancies
     }
 }

@@ -88,8 +88,17 @@ public struct LedgerRecordEncoder: Sendable {
             runID: record.runID,
             linkedComparisonID: record.linkedComparisonID,
             store: record.store,
+            candidateVersion: record.candidateVersion.flatMap(self.storableVersion),
             discrepancies: discrepancies
         )
+    }
+
+    /// The candidate's version as stored: bounded again (a record may come from elsewhere than the comparator),
+    /// and ``Redactor/marker`` when its header is one whose values are redacted (`redact.headers` and the
+    /// always-redacted ones): secrets stay out of storage whatever the header is called.
+    func storableVersion(_ version: CandidateVersion) -> String? {
+        if self.redactor.isSensitiveHeader(version.header) { return Redactor.marker }
+        return CandidateVersion.bounded(version.value)
     }
 
     /// A response body's sample: redacted, or the note saying why it was withheld (counted).

@@ -32,6 +32,12 @@ public struct Report: Sendable, Codable, Hashable {
     /// Whether the window had more regression rows than ``LedgerReportSource/maximumSignatureRows`` (100,000)
     /// and only the newest were grouped.
     public var problemsTruncated: Bool
+    /// The window's comparisons grouped by the set of problems they carry ("A and B together: 1,200; A alone:
+    /// 300"), most comparisons first, at most ``SignatureSet/maximumListed``: problems that come together are
+    /// likely one cause. Over the same regression rows as ``problems``. Empty in summaries.
+    public var signatureSets: [SignatureSet]
+    /// Comparisons carrying a problem whose set is not listed in ``signatureSets``.
+    public var signatureSetsOmitted: Int
 
     public init(
         generatedAt: Date, ledger: String, filter: ReportFilter, overview: Overview, timeline: Timeline,
@@ -48,6 +54,8 @@ public struct Report: Sendable, Codable, Hashable {
         self.storeChecks = []
         self.problems = []
         self.problemsTruncated = false
+        self.signatureSets = []
+        self.signatureSetsOmitted = 0
     }
 }
 

@@ -6,20 +6,30 @@ extension LedgerReportSource {
     static let maximumSignatureRows = 100_000
 
     /// The window's regression rows (noise and races never form a problem), newest first, at most
-    /// ``maximumSignatureRows``, and whether more were left out.
+    /// ``maximumSignatureRows``, and whether more were left out. Each carries its comparison's candidate version
+    /// once the ledger has the column (schema version 7): the bounded rows are read first, then joined to their
+    /// comparisons by primary key, so the version costs one lookup per row read, whatever the window.
     func regressionRows(_ query: ReportQuery) async throws -> (rows: [RegressionRow], truncated: Bool) {
-        var sql = SQLBuilder(self.dialect)
+        let d = self.dialect
+        let withVersions = try await self.candidateVersions.check(self.database)
+        var sql = SQLBuilder(d)
         sql.append("""
-            SELECT \(self.dialect.uuidText("comparison_id")), \(self.dialect.timeText("recorded_at")), route, field, kind,
-            \(self.dialect.jsonText("legacy_value")), \(self.dialect.jsonText("candidate_value"))
-            FROM \(self.dialect.table("discrepancies")) WHERE classification = 'regression'
+            SELECT \(d.uuidText("r.comparison_id")), \(d.timeText("r.recorded_at")), r.route, r.field, r.kind,
+            \(d.jsonText("r.legacy_value")), \(d.jsonText("r.candidate_value")), \(withVersions ? "c.candidate_version" : "NULL")
+            FROM (SELECT comparison_id, recorded_at, ordinal, route, field, kind, legacy_value, candidate_value
+            FROM \(d.table("discrepancies")) WHERE classification = 'regression'
             """)
         self.appendFilters(&sql, query, table: "discrepancies")
         sql.append(" ORDER BY recorded_at DESC, comparison_id DESC, ordinal LIMIT ")
         sql.bind(.int(Self.maximumSignatureRows + 1))
+        sql.append(") r")
+        if withVersions {
+            sql.append(" LEFT JOIN \(d.table("comparisons")) c ON c.id = r.comparison_id AND c.recorded_at = r.recorded_at")
+        }
+        sql.append(" ORDER BY r.recorded_at DESC, r.comparison_id DESC, r.ordinal")
         let rows = try await self.database.query(sql.sql, sql.binds).map { r in
             RegressionRow(comparisonId: r.string(0) ?? "", recordedAt: r.date(1), route: r.string(2) ?? "", field: r.string(3) ?? "",
-                          kind: r.string(4) ?? "", legacyValue: r.string(5), candidateValue: r.string(6))
+                          kind: r.string(4) ?? "", legacyValue: r.string(5), candidateValue: r.string(6), candidateVersion: r.string(7))
         }
         return (Array(rows.prefix(Self.maximumSignatureRows)), rows.count > Self.maximumSignatureRows)
     }

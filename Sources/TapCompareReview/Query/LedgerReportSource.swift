@@ -24,6 +24,8 @@ public struct LedgerReportSource: ReportSource {
     let stores = MigrationAvailability(version: 4)
     /// Schema version 6: `problem_status`, the reviewers' statuses of problems.
     let problemStatusTable = MigrationAvailability(version: 6)
+    /// Schema version 7: `comparisons.candidate_version`, the versions a problem was seen with.
+    let candidateVersions = MigrationAvailability(version: 7)
     public let ledgerDescription: String
     /// When a field is suggested as noise. Default ``NoisePolicy/init(minimumShare:minimumSamples:sampleSize:)``.
     public var noisePolicy: NoisePolicy
@@ -75,9 +77,12 @@ public struct LedgerReportSource: ReportSource {
         self.attach(fieldsByRoute, to: &report)
         // Problems over every route of the window, store checks included (their own routes).
         let regressions = try await self.regressionRows(query)
-        report.problems = SignatureGrouper.group(regressions.rows, compared: compared)
+        let grouping = SignatureGrouper.grouping(regressions.rows, compared: compared)
+        report.problems = grouping.problems
         SignatureGrouper.apply(try await self.problemStatuses(), to: &report.problems)
         report.problemsTruncated = regressions.truncated
+        report.signatureSets = grouping.sets
+        report.signatureSetsOmitted = grouping.setsOmitted
         return report
     }
 

@@ -79,7 +79,8 @@ struct VerdictRenderer {
             for b in r.blockers {
                 out += "  ✗ \(b.field) \(b.kind): \(Formatting.count(b.regressions)) regressions in \(Formatting.count(b.comparisons)) comparisons\n"
                 for p in r.problems where p.field == b.field && p.kind == b.kind {
-                    out += "      \(p.shape): \(Formatting.count(p.comparisons)) comparisons, e.g. \(p.exampleComparisonIds.first ?? "–")\n"
+                    out += "      \(p.shape): \(Formatting.count(p.comparisons)) comparisons, e.g. \(p.exampleComparisonIds.first ?? "–")"
+                    out += (p.versions.isEmpty ? "" : "; candidate \(ProblemsRendering.versions(p))") + "\n"
                 }
             }
         }
@@ -110,7 +111,9 @@ struct VerdictRenderer {
             for reason in r.reasons { out += "- \(M.cell(reason))\n" }
             for b in r.blockers {
                 out += "- blocked by \(M.code(b.field)) \(b.kind): \(Formatting.count(b.regressions)) regressions in \(Formatting.count(b.comparisons)) comparisons"
-                let shapes = r.problems.filter { $0.field == b.field && $0.kind == b.kind }.map { "\(M.cell($0.shape)) (\(Formatting.count($0.comparisons)))" }
+                let shapes = r.problems.filter { $0.field == b.field && $0.kind == b.kind }.map {
+                    "\(M.cell($0.shape)) (\(Formatting.count($0.comparisons))\($0.versions.isEmpty ? "" : "; candidate " + M.cell(ProblemsRendering.versions($0))))"
+                }
                 out += (shapes.isEmpty ? "" : ": " + shapes.joined(separator: ", ")) + "\n"
             }
         }

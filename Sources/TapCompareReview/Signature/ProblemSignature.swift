@@ -22,6 +22,12 @@ public struct ProblemSignature: Sendable, Codable, Hashable {
     public var share: Double
     /// The most recent comparisons carrying it (at most ``ProblemSignature/maximumExamples``), newest first.
     public var exampleComparisonIds: [String]
+    /// The candidate versions it was seen with (`comparisons.candidate_version`, from `comparison.version_header`):
+    /// distinct versions with the comparisons carrying it under each, most recently seen first, at most
+    /// ``ProblemSignature/maximumVersions``. Empty when no version was recorded.
+    public var versions: [CandidateVersionCount] = []
+    /// Distinct versions seen beyond those listed in ``versions``.
+    public var moreVersions: Int = 0
     /// What a reviewer set (`open`, `accepted`, `fixed`; ``ProblemStatusRecord``); `open` until someone does.
     public var status: String = ProblemStatus.open.rawValue
     public var statusNote: String?
@@ -30,6 +36,24 @@ public struct ProblemSignature: Sendable, Codable, Hashable {
     public var fixRegressed: Bool = false
 
     public static let maximumExamples = 3
+    /// Versions listed per problem: the few builds a reviewer compares (did the last deploy fix it?).
+    public static let maximumVersions = 5
+}
+
+/// One candidate version a problem was seen with.
+public struct CandidateVersionCount: Sendable, Codable, Hashable {
+    /// The candidate's version header value, as stored (at most 64 printable ASCII bytes).
+    public var version: String
+    /// Comparisons carrying the problem that this version answered.
+    public var comparisons: Int
+    /// The latest of them.
+    public var lastSeen: Date?
+
+    public init(version: String, comparisons: Int, lastSeen: Date?) {
+        self.version = version
+        self.comparisons = comparisons
+        self.lastSeen = lastSeen
+    }
 }
 
 /// The statuses a reviewer can give a problem.
@@ -86,8 +110,13 @@ public struct RegressionRow: Sendable, Hashable {
     public var kind: String
     public var legacyValue: String?
     public var candidateValue: String?
+    /// The candidate version of its comparison (schema version 7), `nil` when none was recorded.
+    public var candidateVersion: String?
 
-    public init(comparisonId: String, recordedAt: Date?, route: String, field: String, kind: String, legacyValue: String?, candidateValue: String?) {
+    public init(
+        comparisonId: String, recordedAt: Date?, route: String, field: String, kind: String, legacyValue: String?, candidateValue: String?,
+        candidateVersion: String? = nil
+    ) {
         self.comparisonId = comparisonId
         self.recordedAt = recordedAt
         self.route = route
@@ -95,5 +124,6 @@ public struct RegressionRow: Sendable, Hashable {
         self.kind = kind
         self.legacyValue = legacyValue
         self.candidateValue = candidateValue
+        self.candidateVersion = candidateVersion
     }
 }

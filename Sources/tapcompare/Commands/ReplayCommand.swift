@@ -95,6 +95,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "How long opening a connection may take, TLS handshake included (default 2s).")
     var connectTimeout: String?
 
+    @Option(help: "The candidate's response header naming the build that answered, e.g. X-Version: recorded with each comparison (default: the --config file's comparison.version_header, else none).")
+    var versionHeader: String?
+
     @Option(help: "The run's id in the ledger (default: a new UUIDv7).")
     var runID: String?
 
@@ -112,7 +115,10 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             started = try self.makeRun()
             let serveConfiguration = try self.config.map { path throws(ReplayError) in try Self.loadConfiguration(path) }
-            comparator = try ReplayComparators.make(rulesDirectory: self.rules ?? serveConfiguration?.rules ?? self.defaultRulesDirectory())
+            comparator = try ReplayComparators.make(
+                rulesDirectory: self.rules ?? serveConfiguration?.rules ?? self.defaultRulesDirectory(),
+                versionHeader: try self.versionHeaderName() ?? serveConfiguration?.comparison.versionHeader
+            )
             if let serveConfiguration, serveConfiguration.storeChecks.isEnabled {
                 guard self.includeWrites else {
                     throw ReplayError.badArgument("--config \(self.config ?? ""): its store checks follow writes; add --include-writes to replay them")
@@ -158,6 +164,15 @@ struct ReplayCommand: AsyncParsableCommand {
         } catch {
             throw .badArgument("--config \(path):\n\(error.description)")
         }
+    }
+
+    /// `--version-header`, checked to be a header name.
+    private func versionHeaderName() throws(ReplayError) -> String? {
+        guard let name = self.versionHeader else { return nil }
+        guard ConfigurationLoader.isHeaderName(name) else {
+            throw .badArgument("--version-header '\(name.prefix(80))' is not a header name; write the candidate's response header that names its build, e.g. --version-header X-Version")
+        }
+        return name
     }
 
     private func defaultRulesDirectory() -> String? {
