@@ -74,10 +74,9 @@ public struct LedgerReportSource: ReportSource {
         let fieldsByRoute = try await self.detailedFields(aggregates + storeAggregates, compared: compared, query: query)
         self.attach(fieldsByRoute, to: &report)
         // Problems over every route of the window, store checks included (their own routes).
-        let regressions = try await self.regressionRows(query)
-        report.problems = SignatureGrouper.group(regressions.rows, compared: compared)
-        SignatureGrouper.apply(try await self.problemStatuses(), to: &report.problems)
-        report.problemsTruncated = regressions.truncated
+        let problems = try await self.problems(query, compared: compared)
+        report.problems = problems.problems
+        report.problemsTruncated = problems.truncated
         return report
     }
 

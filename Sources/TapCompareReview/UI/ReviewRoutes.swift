@@ -46,6 +46,7 @@ public struct ReviewRoutes: Sendable {
         router.get("/api/v1/overview") { request, _ in await api.respond { try await api.overview(request) } }
         router.get("/api/v1/routes") { request, _ in await api.respond { try await api.routes(request) } }
         router.get("/api/v1/stores") { request, _ in await api.respond { try await api.stores(request) } }
+        router.get("/api/v1/problems") { request, _ in await api.respond { try await api.problems(request) } }
         router.get("/api/v1/verdict") { request, _ in await api.respond { try await api.verdict(request) } }
         router.get("/api/v1/routes/:route/fields") { request, context in
             await api.respond { try await api.fields(request, route: try Self.pathParameter(context, "route")) }
