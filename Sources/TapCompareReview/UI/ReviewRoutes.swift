@@ -15,7 +15,7 @@ public struct ReviewRoutes: Sendable {
     /// The window the UI opens on when its link names none. Default `24h` (the API's own default is the whole
     /// ledger; the UI asks for a day so a busy ledger opens fast).
     public var defaultSince: String
-    /// What `/api/v1/verdict` and the UI's Cut-over view judge routes against (`cutover:`). Default ``CutoverPolicy/init(maxRegressionRate:confidence:minComparisons:maxLatencyRatio:)``.
+    /// What `/api/v1/verdict` and the UI's Cut-over view judge routes against (`cutover:`). Default ``CutoverPolicy/init(maxRegressionRate:confidence:minComparisons:maxLatencyRatio:routes:)``.
     public var cutover: CutoverPolicy
     let now: @Sendable () -> Date
     /// Where failures the API answers generically are logged with their detail.

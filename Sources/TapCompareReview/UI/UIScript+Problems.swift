@@ -38,17 +38,20 @@ extension UIScript {
       return out + "</div>";
     }
 
+    /// One row per problem, seven columns so the status buttons fit a laptop's width: the kind sits under the
+    /// field, the share under the count, last seen under first seen.
     function problemRow(state, p) {
       const fieldLink = link(state, ["routes", p.route, "fields", p.field], { kind: p.kind });
       const examples = (p.example_comparison_ids || []).map((id) =>
-        `<a href="${esc(link(state, ["comparisons", id]))}" class="mono example">${esc(id.slice(0, 8))}…</a>`).join(" ");
+        `<div><a href="${esc(link(state, ["comparisons", id]))}" class="mono example" title="${esc(id)}">${esc(id.slice(0, 13))}…</a></div>`).join("");
       const cls = [needsReview(p) ? "" : "settled", p.fix_regressed ? "fix-regressed" : ""].filter((c) => c).join(" ");
       return `<tr data-problem="${esc(p.id)}" data-status="${esc(p.status)}"${cls ? ` class="${cls}"` : ""} ` +
         `data-route="${esc(p.route)}" data-kind="${esc(p.kind)}" data-field="${esc(p.field)}" data-shape="${esc(p.shape)}">` +
-        `<td><a href="${esc(link(state, ["routes", p.route]))}"><code>${esc(p.route)}</code></a></td><td>${esc(p.kind)}</td>` +
-        `<td><a href="${esc(fieldLink)}"><code>${esc(p.field)}</code></a></td><td class="bad shape">${esc(p.shape)}${problemVersions(p)}</td>` +
-        `<td class="n">${fmt.count(p.comparisons)}</td><td class="n">${fmt.percent(p.share)}</td>` +
-        `<td class="muted time">${fmt.time(p.first_seen)}</td><td class="muted time">${fmt.time(p.last_seen)}</td>` +
+        `<td><a href="${esc(link(state, ["routes", p.route]))}"><code>${esc(p.route)}</code></a></td>` +
+        `<td><a href="${esc(fieldLink)}"><code>${esc(p.field)}</code></a><div class="muted kind">${esc(p.kind)}</div></td>` +
+        `<td class="shape"><span class="bad">${esc(p.shape)}</span>${problemVersions(p)}</td>` +
+        `<td class="n"><strong class="comparisons">${fmt.count(p.comparisons)}</strong><div class="muted share">${fmt.percent(p.share)} of route</div></td>` +
+        `<td class="muted time"><div class="first-seen">${fmt.time(p.first_seen)}</div><div class="last-seen">${fmt.time(p.last_seen)}</div></td>` +
         `<td>${examples || "–"}</td><td class="status">${statusCell(p)}</td></tr>`;
     }
 
@@ -76,8 +79,8 @@ extension UIScript {
       }
       // What needs a reviewer first; within each group, the API's order (most comparisons first).
       const ordered = r.problems.filter(needsReview).concat(r.problems.filter((p) => !needsReview(p)));
-      html += '<table id="problems"><thead><tr><th>Route</th><th>Kind</th><th>Field</th><th>Value shape</th><th class="n">Comparisons</th>' +
-        '<th class="n">Share of route</th><th>First seen</th><th>Last seen</th><th>Examples</th><th>Status</th></tr></thead><tbody>';
+      html += '<table id="problems"><thead><tr><th>Route</th><th>Field · kind</th><th>Value shape</th><th class="n">Comparisons · share</th>' +
+        '<th>First · last seen</th><th>Examples</th><th>Status</th></tr></thead><tbody>';
       for (const p of ordered) html += problemRow(state, p);
       html += '</tbody></table><p class="muted">Share: comparisons carrying the problem ÷ the route&#39;s compared requests. ' +
         "<em>accepted</em>: an intended change, to be turned into a rule; <em>fixed</em>: expected to disappear (seen again afterwards, it is flagged).</p>";
