@@ -8,8 +8,9 @@ ledger `tapcompare-bench report-demo` writes. Standard library only (a minimal W
 fresh CI machine with nothing but python3 and Debian's `chromium`.
 
 One browser tab goes through the UI the way a reviewer does: the page asks for the token (a wrong one is
-refused), then overview → route → field → comparison, the window picker and the classification filter, "mark as
-noise" (clicked in the page), and a deep link opened fresh. After each view settles (the script sets
+refused), then the problems (the default view), overview → route → field → comparison, the window picker and the
+classification filter, "mark as noise" (clicked in the page), a deep link opened fresh, a problem's status set in
+the page (and still set after a reload; a refused one shown), and the Cut-over page with each route's target. After each view settles (the script sets
 `data-state` on <body>), the DOM is checked for the expected routes, fields and values and a screenshot is saved.
 Any JavaScript exception or Content-Security-Policy violation in the page fails the run.
 
@@ -21,6 +22,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -246,8 +248,14 @@ def expect(tab, name, present=(), absent=(), state="ready"):
     return html
 
 
-def api(path):
-    request = urllib.request.Request(BASE + path, headers={"Authorization": "Bearer " + TOKEN})
+def api(path, body=None):
+    """GET (or POST `body` as JSON) with the token, as a program would (no Origin)."""
+    headers = {"Authorization": "Bearer " + TOKEN}
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body).encode()
+    request = urllib.request.Request(BASE + path, data=data, headers=headers)
     return json.load(urllib.request.urlopen(request, timeout=20))
 
 
@@ -255,6 +263,12 @@ def run(tab):
     global checks
     comments, posts = "GET /api/v1/comments/{id}", "GET /api/v1/posts/{id}/comments"
     ui = BASE + "/ui"
+    # The problem whose status the UI sets below, back to open: a retried run starts from the seeded ledger.
+    score = {"route": comments, "kind": "value_changed", "field": "$.score", "shape": "number: rounded"}
+    request_id = {"route": posts, "kind": "value_changed", "field": "$.request_id", "shape": "string changed"}
+    api("/api/v1/problems/status", dict(score, status="open"))
+    api("/api/v1/problems/status", dict(request_id, status="open"))
+    score_row = 'tr[data-field="$.score"]'
 
     # The token: the page loads without it, asks for it, refuses a wrong one, then works.
     tab.navigate(ui)
@@ -271,7 +285,42 @@ def run(tab):
     tab.call("Input.insertText", {"text": TOKEN})
     tab.evaluate("document.querySelector('#token-form button').click()")
     if not tab.wait_for("document.body.dataset.state === 'ready'"):
-        raise CheckFailure("token: the right token did not open the overview")
+        raise CheckFailure("token: the right token did not open the problems")
+
+    # The default view is the problems: 6 signatures in the seeded ledger, all open, one row each.
+    expect(tab, "problems", [
+        'data-view="problems"', '<span id="problem-count" class="bad">6 problems</span>',
+        '<span id="count-open">6 open</span>', '<span id="count-accepted">0 accepted</span>', '<span id="count-fixed">0 fixed</span>',
+        '<table id="problems">',
+        'data-route="GET /api/v1/posts/{id}/comments" data-kind="value_changed" data-field="$.request_id" data-shape="string changed"',
+        'data-route="GET /api/v1/posts/{id}/comments" data-kind="type_changed" data-field="$.comments[*].author.handle" data-shape="null in candidate (string)"',
+        'data-route="GET /api/v1/comments/{id}" data-kind="value_changed" data-field="$.score" data-shape="number: rounded"',
+        'data-route="POST /api/v1/comments" data-kind="status" data-field="status" data-shape="int changed"',
+        'data-route="POST /api/v1/comments @comments_cache" data-kind="missing_in_candidate" data-field="$" data-shape="missing in candidate"',
+        'data-route="POST /api/v1/comments @comments_db" data-kind="value_changed" data-field="$.body" data-shape="string: trailing whitespace added"',
+        '<strong class="comparisons">120</strong><div class="muted share">100% of route</div>',
+        '<strong class="comparisons">10</strong><div class="muted share">5.00% of route</div>',
+        'class="mono example"', '<button type="button" class="set-status" data-status="accepted" aria-pressed="false">accepted</button>',
+        # The candidate versions each problem was seen with: $.score under both builds, the posts' under the newer.
+        '<div class="versions">seen with <code>go-1.5.0</code> <span class="muted">(5)</span>, <code>go-1.4.0</code> <span class="muted">(5)</span></div>',
+        '<div class="versions">seen with <code>go-1.5.0</code> <span class="muted">(120)</span></div>',
+        # Comparisons by the set of problems they carry: $.request_id alone in 108, with the handle in 12.
+        '<h3>Problems that come together</h3>', '<table id="signature-sets">',
+        '<td class="n set-comparisons">108</td>', '<td class="n set-comparisons">12</td>',
+        '<div><code>$.comments[*].author.handle: null in candidate (string)</code></div>',
+    ], absent=['class="pill regression fix-regressed"', 'id="mismatch-rate"'])
+    rows, _ = tab.evaluate("document.querySelectorAll('#problems tbody tr').length")
+    if rows != 6:
+        raise CheckFailure(f"problems: expected 6 rows, found {rows}")
+    checks += 1
+    # An example links to the comparison view.
+    example_id = api("/api/v1/problems?since=all&route=" + enc(comments))["problems"][0]["example_comparison_ids"][0]
+    if f'href="#/comparisons/{example_id}?since=24h"' not in tab.dom():
+        raise CheckFailure("problems: the $.score problem does not link its latest example comparison")
+    checks += 1
+    tab.screenshot("problems", full_page=True)
+
+    tab.navigate(ui + "#/overview")
 
     # Latency percentiles come from the rollups' log-scale buckets (within 1 % of the exact 47 / 71 / 77 ms).
     expect(tab, "overview", [
@@ -316,10 +365,10 @@ def run(tab):
     expect(tab, "route-store", ['data-field="$.body"', '<span id="route-regressed">1 of 6</span>', '<tr data-store="comments_db">'])
 
     # The window picker: an empty custom range, then "everything" picked in the page's own select.
-    tab.navigate(ui + "#/?from=2020-01-01&to=2020-01-02")
+    tab.navigate(ui + "#/overview?from=2020-01-01&to=2020-01-02")
     expect(tab, "window-empty", ['id="mismatch-rate">0%</div>', "No comparisons in this window"])
     tab.evaluate("const s = document.getElementById('since'); s.value = 'all'; s.dispatchEvent(new Event('change'))")
-    if not tab.wait_for("location.hash === '#/?since=all'"):
+    if not tab.wait_for("location.hash === '#/overview?since=all'"):
         raise CheckFailure("window picker: choosing 'everything' did not change the link")
     expect(tab, "window-all", ['id="mismatch-rate">31.43%</div>'])
 
@@ -392,6 +441,84 @@ def run(tab):
     row = row[:row.find("</tr>")]
     if '<span class="pill noise marked">marked noise</span>' not in row:
         raise CheckFailure("deep link: $.request_id is not shown as marked noise after reloading")
+
+    # A problem's status, set in the page: "accepted" on $.score is stored (POST with the token), the view is drawn
+    # again from the API, and a fresh document shows it too.
+    tab.navigate(ui + "#/?since=all")
+    expect(tab, "problems-all", ['<span id="problem-count" class="bad">6 problems</span>'])
+    tab.evaluate(f"document.querySelector('{score_row} button.set-status[data-status=\\'accepted\\']').click()")
+    if not tab.wait_for(f"document.querySelector('{score_row}') && document.querySelector('{score_row}').dataset.status === 'accepted' && document.body.dataset.state === 'ready'"):
+        raise CheckFailure("problem status: $.score was not shown as accepted after the click\n" + main_content(tab.dom()))
+    expect(tab, "problems-accepted", [
+        '<span id="problem-count" class="bad">5 problems</span>', '<span id="count-open">5 open</span>', '<span id="count-accepted">1 accepted</span>',
+        '<span class="pill status-accepted">accepted</span>', 'aria-pressed="true" disabled="">accepted</button>',
+    ])
+    tab.screenshot("problems-accepted", full_page=True)
+    stored = [p for p in api("/api/v1/problems?since=all")["problems"] if p["field"] == "$.score"]
+    if [p["status"] for p in stored] != ["accepted"]:
+        raise CheckFailure(f"problem status: the API does not give $.score as accepted: {stored}")
+    checks += 1
+    tab.navigate("about:blank")
+    tab.navigate(ui + "#/?since=all")
+    html = expect(tab, "problems-reloaded", ['<span id="problem-count" class="bad">5 problems</span>', '<span id="count-accepted">1 accepted</span>'])
+    row = html[html.find('data-field="$.score"'):]
+    row = row[:row.find("</tr>")]
+    if '<span class="pill status-accepted">accepted</span>' not in row:
+        raise CheckFailure("problem status: $.score is not shown as accepted after reloading: " + row)
+    checks += 1
+    # The settled problem is listed after the ones still to review.
+    last, _ = tab.evaluate("[...document.querySelectorAll('#problems tbody tr')].pop().dataset.field")
+    if last != "$.score":
+        raise CheckFailure(f"problem status: the accepted problem is not listed last (last: {last})")
+    checks += 1
+
+    # A fix that did not hold: $.request_id marked fixed long ago (the time moved back in the ledger, as if set
+    # then) and seen since is flagged, and still counted among the problems to review.
+    api("/api/v1/problems/status", dict(request_id, status="fixed"))
+    with sqlite3.connect(os.path.join(WORK, "demo.sqlite"), timeout=20) as db:
+        db.execute("UPDATE problem_status SET set_at = '2020-01-01T00:00:00.000Z' WHERE field = '$.request_id'")
+    db.close()
+    tab.navigate("about:blank")
+    tab.navigate(ui + "#/?since=all")
+    html = expect(tab, "problems-fix-regressed", [
+        '<span id="problem-count" class="bad">5 problems</span>', '<span id="count-open">4 open</span>',
+        '<span class="bad" id="count-fix-regressed">1 fixed, seen again</span>', '<span id="count-fixed">0 fixed</span>',
+    ])
+    row = html[html.find('data-field="$.request_id"'):]
+    row = row[:row.find("</tr>")]
+    if 'class="pill regression fix-regressed"' not in row or 'data-status="fixed" class="fix-regressed"' not in html:
+        raise CheckFailure("fixed, seen again: $.request_id is not flagged: " + row)
+    checks += 1
+    tab.screenshot("problems-fix-regressed", full_page=True)
+
+    # A refused status is shown, not swallowed: the API's own message in the page.
+    tab.evaluate(f"(() => {{ const b = document.querySelector('{score_row} button.set-status[data-status=\\'fixed\\']'); b.dataset.status = 'later'; b.click(); }})()")
+    if not tab.wait_for("document.getElementById('status-error-text')"):
+        raise CheckFailure("problem status: a refused status showed no error\n" + main_content(tab.dom()))
+    expect(tab, "problems-error", ['id="status-error-text"', "use open, accepted or fixed", "to later"])
+    tab.screenshot("problems-error")
+
+    # The Cut-over page: each route with the target it was judged against; the comments route has its own
+    # (cutover.routes in serve.yml), the others the defaults.
+    tab.navigate(ui + "#/cutover?since=all")
+    html = expect(tab, "cutover", [
+        'data-view="cutover"', '<table id="verdicts">', "<th>Target</th>",
+        'Routes marked <span class="pill own-target">own</span> are judged against their own target',
+    ])
+    for route, target in [
+        (comments, '<td class="target">≤ 0.050% at 95%, ≥ 5,000, p99 × 1.5 <span class="pill own-target" title="cutover.routes: GET /api/v1/comments/{id}">own</span></td>'),
+        (posts, '<td class="target"><span class="muted">≤ 0.10% at 95%, ≥ 1,000, p99 × 1.2</span></td>'),
+    ]:
+        row = html[html.find(f'<tr data-route="{route}"'):]
+        row = row[:row.find("</tr>")]
+        if target not in row:
+            raise CheckFailure(f"cut-over: {route} does not show its target {target!r}: {row}")
+        checks += 1
+    verdict = {r["route"]: r for r in api("/api/v1/verdict?since=all")["routes"]}
+    if verdict[comments].get("custom_target") != comments or verdict[comments]["min_comparisons"] != 5000:
+        raise CheckFailure(f"cut-over: /api/v1/verdict does not judge {comments} against its own target: {verdict[comments]}")
+    checks += 1
+    tab.screenshot("cutover", full_page=True)
 
     if tab.problems:
         raise CheckFailure("the page reported problems:\n  " + "\n  ".join(tab.problems))

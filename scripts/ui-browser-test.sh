@@ -8,10 +8,12 @@
 # 2. The token path, as deployed: `tapcompare serve` with its admin listener on 0.0.0.0 (so `admin.token` is
 #    required) over that ledger. curl checks that the API refuses calls without the token and that the static UI
 #    shell loads without it; scripts/ui-browser-driver.py then takes one Chromium tab through the UI over the
-#    DevTools protocol (token form, overview, the store checks' write matrix, a store check and its write, route,
-#    field, comparison, window picker, classification filter, mark as noise, a deep link), checking the DOM of each view and saving a screenshot.
+#    DevTools protocol (token form, the problems — the default view —, overview, the store checks' write matrix, a
+#    store check and its write, route, field, comparison, window picker, classification filter, mark as noise, a deep
+#    link, a problem's status set in the page and kept after a reload, the Cut-over page with each route's target,
+#    one route's own from the cutover.routes below), checking the DOM of each view and saving a screenshot.
 # 3. The loopback path: `tapcompare ui` (no token) and `chromium --dump-dom` after the script has rendered
-#    (overview, route, the Cut-over view).
+#    (problems, overview, route, the Cut-over view).
 # 4. The self-contained HTML report, opened from a file.
 # Exits non-zero on the first failed check. Only chromium's own start-up failures are retried.
 set -euo pipefail
@@ -71,6 +73,11 @@ ledger:
 admin:
   listen: 0.0.0.0:$admin_port
   token: $token
+routes:
+  - route: GET /api/v1/comments/{id}
+cutover:
+  routes:
+    "GET /api/v1/comments/{id}": { max_regression_rate: 0.0005, min_comparisons: 5000, max_latency_ratio: 1.5 }
 YAML
 log "starting tapcompare serve, admin listener on 0.0.0.0:$admin_port with admin.token"
 "$bin/tapcompare" serve --config "$work/serve.yml" >"$work/serve.out" 2>&1 &
@@ -133,7 +140,10 @@ dump() {
   done
   log "$name: $# checks passed"
 }
-dump loopback-overview "$ui_base/ui" 'data-state="ready"' 'id="mismatch-rate">31.43%</div>' '<code>PUT /api/v1/comments/{id}</code>'
+# The problems open by default; the driver accepted the $.score problem above, in the same ledger.
+dump loopback-problems "$ui_base/ui" 'data-state="ready"' 'data-view="problems"' '<span id="problem-count" class="bad">5 problems</span>' \
+  '<span id="count-accepted">1 accepted</span>' 'data-field="$.comments[*].author.handle" data-shape="null in candidate (string)"'
+dump loopback-overview "$ui_base/ui#/overview" 'data-state="ready"' 'id="mismatch-rate">31.43%</div>' '<code>PUT /api/v1/comments/{id}</code>'
 dump loopback-route "$ui_base/ui#/routes/$(python3 -c 'import urllib.parse; print(urllib.parse.quote("GET /api/v1/comments/{id}", safe=""))')" \
   'data-state="ready"' 'id="route-rate">5.00%</span>' 'data-field="$.replies"'
 dump loopback-cutover "$ui_base/ui#/cutover?since=all" 'data-state="ready"' 'data-view="cutover"' '<table id="verdicts">' \

@@ -80,7 +80,9 @@ import TapCompareReview
 
     @Test func cutoverTargetsAreReadWithTheirDefaultsAndRanges() throws {
         #expect(try ConfigurationLoader.load(yaml: "", file: "c.yml").cutover == CutoverPolicy())
-        #expect(try ConfigurationLoader.load(file: Self.repoRoot + "/tapcompare.example.yml").cutover == CutoverPolicy())
+        // The example sets one route's own target, as documented there.
+        #expect(try ConfigurationLoader.load(file: Self.repoRoot + "/tapcompare.example.yml").cutover
+            == CutoverPolicy(routes: ["GET /api/v1/comments/{id}": .init(maxRegressionRate: 0.0005, minComparisons: 5000, maxLatencyRatio: 1.5)]))
         let c = try ConfigurationLoader.load(yaml: "cutover:\n  max_regression_rate: 0.01\n  confidence: 0.99\n  min_comparisons: 200\n  max_latency_ratio: 1.5\n", file: "c.yml").cutover
         #expect(c == CutoverPolicy(maxRegressionRate: 0.01, confidence: 0.99, minComparisons: 200, maxLatencyRatio: 1.5))
         let error = #expect(throws: ConfigurationError.self) {
@@ -92,6 +94,68 @@ import TapCompareReview
         #expect(text.contains("cutover.min_comparisons"))
         #expect(text.contains("cutover.max_latency_ratio: expected a number above 0"))
         #expect(text.contains("cutover.target: unknown key"))
+    }
+
+    static let cutoverRoutes = """
+        routes:
+          - route: GET /api/comments/{id}
+          - route: POST /api/comments
+        cutover:
+          max_regression_rate: 0.01
+
+        """
+
+    @Test func cutoverRoutesSetARoutesOwnTargetsByItsConfiguredName() throws {
+        let c = try ConfigurationLoader.load(yaml: Self.cutoverRoutes + """
+              routes:
+                "GET /api/comments/{commentId}": { max_regression_rate: 0.0005, min_comparisons: 5000, max_latency_ratio: 1.5 }
+                POST /api/comments:
+                  confidence: 0.99
+
+            """, file: "c.yml").cutover
+        // Keyed by the configured route's name (the ledger's), whatever the parameter is called in the key.
+        #expect(c.routes == [
+            "GET /api/comments/{id}": .init(maxRegressionRate: 0.0005, minComparisons: 5000, maxLatencyRatio: 1.5),
+            "POST /api/comments": .init(confidence: 0.99),
+        ])
+        #expect(c.effective(route: "GET /api/comments/{id}") == CutoverPolicy(maxRegressionRate: 0.0005, minComparisons: 5000, maxLatencyRatio: 1.5))
+        #expect(c.effective(route: "GET /api/other") == CutoverPolicy(maxRegressionRate: 0.01))
+    }
+
+    @Test func cutoverRoutesMistakesNameTheFileTheKeyAndTheFix() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: Self.cutoverRoutes + """
+                  routes:
+                    GET /api/comments/{id}: { max_regresion_rate: 0.0005, min_comparisons: 0 }
+                    POST /api/comments: { max_regression_rate: 0, max_latency_ratio: -1, confidence: 0.2 }
+                    GET /api/users/{id}: { max_regression_rate: 0.01 }
+                    GET /api/comments/{n}: { min_comparisons: 10 }
+                    get api/x: { min_comparisons: 10 }
+                    DELETE /api/comments: {}
+
+                """, file: "c.yml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains(#"c.yml:7:76: cutover.routes["GET /api/comments/{id}"].min_comparisons: 0 is out of range; use 1…1000000000"#), "\(text)")
+        #expect(text.contains(#"cutover.routes["GET /api/comments/{id}"].max_regresion_rate: unknown key; did you mean 'max_regression_rate'?"#), "\(text)")
+        #expect(text.contains(#"cutover.routes["POST /api/comments"].max_regression_rate: must be more than 0 and less than 1"#))
+        #expect(text.contains(#"cutover.routes["POST /api/comments"].max_latency_ratio: expected a number above 0"#))
+        #expect(text.contains(#"cutover.routes["POST /api/comments"].confidence: must be at least 0.5 and less than 1"#))
+        #expect(text.contains(#"c.yml:9:5: cutover.routes["GET /api/users/{id}"]: 'GET /api/users/{id}' matches no route under routes:; name one of routes: (GET /api/comments/{id}, POST /api/comments), or add '- route: GET /api/users/{id}' to routes:"#), "\(text)")
+        #expect(text.contains(#"cutover.routes["GET /api/comments/{n}"]: names the same route as 'GET /api/comments/{id}' (GET /api/comments/{id}); keep one entry"#))
+        #expect(text.contains(#"cutover.routes["get api/x"]: invalid route template 'get api/x': the path must start with '/'"#))
+        #expect(text.contains(#"cutover.routes["DELETE /api/comments"]: give this route's targets"#))
+
+        // No routes: at all: the fix says to add the route there.
+        let none = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "cutover:\n  routes:\n    GET /a: { min_comparisons: 10 }\n", file: "n.yml")
+        }
+        #expect(none?.description.contains(#"n.yml:3:5: cutover.routes["GET /a"]: 'GET /a' matches no route under routes:; there is no routes: list; add '- route: GET /a' to routes:"#) == true, "\(none?.description ?? "")")
+        // A list instead of a mapping.
+        let list = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "cutover:\n  routes: [GET /a]\n", file: "l.yml")
+        }
+        #expect(list?.description.contains("cutover.routes: expected a mapping of keys to values") == true)
     }
 
     @Test func memoryReleaseCanBeSlowedOrTurnedOffButNotMisspelled() throws {

@@ -63,6 +63,42 @@ import Testing
         #expect(recent.status == 3)
     }
 
+    /// `cutover.routes`: a route asking more comparisons than the loose default lacks data where the default would
+    /// make it ready, and every format names the target each route was judged against.
+    @Test func aRoutesOwnTargetDecidesItsVerdictInEveryFormat() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let ledger = "sqlite:" + dir.appendingPathComponent("l.sqlite").path
+        try await Self.seed(dir.appendingPathComponent("l.sqlite").path)
+        let config = try self.write("""
+            routes:
+              - route: GET /a
+              - route: GET /b
+            cutover:
+              max_regression_rate: 0.5
+              min_comparisons: 2
+              routes:
+                GET /b: { min_comparisons: 100 }
+
+            """, "own.yml", in: dir)
+        let table = try await CommandLineTests.tapcompare(["verdict", "--ledger", ledger, "--config", config, "--route", "GET /b"], in: dir)
+        #expect(table.status == 3, "\(table.stdout)\(table.stderr)")
+        #expect(table.stdout.contains("≤ 50.00% @95%, ≥ 100, p99 × 1.2 (own)"))
+        #expect(table.stdout.contains("5 of the 100 comparisons required"))
+        #expect(table.stdout.contains("1 route has its own target (cutover.routes)"))
+        let json = try await CommandLineTests.tapcompare(["verdict", "--ledger", ledger, "--config", config, "--format", "json"], in: dir)
+        #expect(json.status == 3)
+        #expect(json.stdout.contains(#""custom_target" : "GET /b""#), "\(json.stdout)")
+        #expect(json.stdout.contains(#""min_comparisons" : 100"#))
+        let markdown = try await CommandLineTests.tapcompare(["verdict", "--ledger", ledger, "--config", config, "--format", "markdown"], in: dir)
+        #expect(markdown.stdout.contains("| ≤ 50.00% @95%, ≥ 100, p99 × 1.2 (own) |"))
+        #expect(markdown.stdout.contains("| ≤ 50.00% @95%, ≥ 2, p99 × 1.2 |"))
+
+        let unmatched = try self.write("cutover:\n  routes:\n    GET /c: { min_comparisons: 100 }\n", "unmatched.yml", in: dir)
+        let bad = try await CommandLineTests.tapcompare(["verdict", "--ledger", ledger, "--config", unmatched], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains(#"unmatched.yml:3:5: cutover.routes["GET /c"]: 'GET /c' matches no route under routes:"#), "\(bad.stderr)")
+    }
+
     @Test func badInputExitsTwoNamingTheFlagAndTheFix() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let ledger = "sqlite:" + dir.appendingPathComponent("l.sqlite").path

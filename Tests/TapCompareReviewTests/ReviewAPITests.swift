@@ -19,6 +19,7 @@ import Testing
 
     /// Serves ``ReviewRoutes`` over the fixture for the duration of `body`.
     func withServer(
+        cutover: CutoverPolicy = CutoverPolicy(),
         prepare: @escaping @Sendable (LedgerURL) async throws -> Void = { _ in },
         _ body: @escaping @Sendable (_ base: String, _ fixture: ReviewFixture) async throws -> Void
     ) async throws {
@@ -26,7 +27,7 @@ import Testing
             try await prepare(url)
             let router = Router()
             // `all`: the fixture is in the past, the UI's default window is the last 24 h.
-            ReviewRoutes(source: source, defaultSince: "all").install(on: router)
+            ReviewRoutes(source: source, defaultSince: "all", cutover: cutover).install(on: router)
             let port = Port()
             let app = Application(
                 router: router,
@@ -161,6 +162,46 @@ import Testing
         }
     }
 
+    /// `GET /api/v1/problems`: the window's problems with their statuses (the UI's default view), and a status set
+    /// with `POST /api/v1/problems/status` read back from it.
+    @Test func problemsListTheWindowsSignaturesAndTheirStatusesRoundTrip() async throws {
+        try await self.withServer { base, fixture in
+            let (status, text) = try await self.call(base + "/api/v1/problems?run=\(fixture.runID)")
+            #expect(status == 200, "\(text)")
+            let answer = try self.json(text)
+            let problems = try #require(answer["problems"] as? [[String: Any]])
+            #expect(problems.count == SignatureTests.expected.count)
+            #expect(problems.map { $0["field"] as? String } == SignatureTests.expected.map(\.field))
+            #expect(problems.map { $0["shape"] as? String } == SignatureTests.expected.map(\.shape))
+            #expect(problems[1]["share"] as? Double == 0.3)
+            #expect((problems[1]["example_comparison_ids"] as? [String])?.count == 3)
+            #expect(answer["truncated"] as? Bool == false)
+            let counts = try #require(answer["counts"] as? [String: Any])
+            #expect(counts["needing_review"] as? Int == 6 && counts["open"] as? Int == 6 && counts["accepted"] as? Int == 0)
+
+            // The route filter and a bad window, as on every GET.
+            let one = try self.json(try await self.call(base + "/api/v1/problems?route=\(Self.encoded(ReviewFixture.commentRoute))").1)
+            #expect((one["problems"] as? [[String: Any]])?.map { $0["field"] as? String } == ["$.score"])
+            let bad = try await self.call(base + "/api/v1/problems?since=yesterday")
+            #expect(bad.0 == 400 && bad.1.contains("since='yesterday' is not a duration"))
+
+            // Accepted, then fixed: each read back from the list, counted apart from the open ones.
+            for next in ["accepted", "fixed"] {
+                let body = #"{"route": "GET /api/v1/comments/{id}", "kind": "value_changed", "field": "$.score", "shape": "float changed", "status": "\#(next)", "set_by": "review UI"}"#
+                let (posted, postedText) = try await self.call(base + "/api/v1/problems/status", method: .POST, body: body)
+                #expect(posted == 200, "\(postedText)")
+                let after = try self.json(try await self.call(base + "/api/v1/problems").1)
+                let score = try #require((after["problems"] as? [[String: Any]])?.first { $0["field"] as? String == "$.score" })
+                #expect(score["status"] as? String == next)
+                #expect(score["fix_regressed"] as? Bool == false)
+                let c = try #require(after["counts"] as? [String: Any])
+                #expect(c["open"] as? Int == 5 && c[next] as? Int == 1 && c["needing_review"] as? Int == 5)
+            }
+            let wrong = try await self.call(base + "/api/v1/problems/status", method: .POST, body: #"{"route": "r", "kind": "k", "field": "f", "shape": "s", "status": "later"}"#)
+            #expect(wrong.0 == 400 && wrong.1.contains("use open, accepted or fixed"))
+        }
+    }
+
     func head(_ url: String) async throws -> (Int, [String: String], String) {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: TestTiming.scaled(.seconds(10)))
         var headers: [String: String] = [:]
@@ -188,7 +229,7 @@ import Testing
             let (scriptStatus, scriptHeaders, script) = try await self.head(base + "/ui/app.js")
             #expect(scriptStatus == 200)
             #expect(scriptHeaders["content-type"] == "text/javascript; charset=utf-8")
-            for call in ["/api/v1/overview?", "/api/v1/routes?", "/fields?", "/api/v1/comparisons/", "/api/v1/annotations", "sessionStorage", "\"Bearer \""] {
+            for call in ["/api/v1/problems?", "/api/v1/problems/status", "/api/v1/overview?", "/api/v1/routes?", "/fields?", "/api/v1/comparisons/", "/api/v1/annotations", "sessionStorage", "\"Bearer \""] {
                 #expect(script.contains(call), "app.js should use \(call)")
             }
             #expect(!script.contains("http://") && !script.contains("https://"))

@@ -81,6 +81,30 @@ import Testing
         }
     }
 
+    /// The Problems view's status buttons post like "mark as noise": served from the page's own origin as JSON,
+    /// refused cross-site, and a refused post changes no status.
+    @Test func aCrossSiteStatusPostIsRefusedAndTheUIsOwnIsServed() async throws {
+        let accept = #"{"route": "GET /api/v1/comments/{id}", "kind": "value_changed", "field": "$.score", "shape": "float changed", "status": "accepted"}"#
+        try await self.withUI { port, source in
+            func status() async throws -> String? {
+                try await source.problems(ReportQuery()).problems.first { $0.field == "$.score" }?.status
+            }
+            #expect(try await self.send(port, "POST", "/api/v1/problems/status", headers: [
+                ("Origin", "http://attacker.example"), ("Content-Type", "text/plain"), ("Sec-Fetch-Site", "cross-site"),
+            ], body: accept).status == 403)
+            #expect(try await self.send(port, "POST", "/api/v1/problems/status", headers: [
+                ("Origin", "http://attacker.example"), ("Content-Type", "application/json"),
+            ], body: accept).status == 403)
+            #expect(try await self.send(port, "POST", "/api/v1/problems/status", headers: [("Content-Type", "text/plain")], body: accept).status == 415)
+            #expect(try await status() == "open")
+            let own = try await self.send(port, "POST", "/api/v1/problems/status", headers: [
+                ("Origin", "http://127.0.0.1:\(port)"), ("Content-Type", "application/json"), ("Sec-Fetch-Site", "same-origin"),
+            ], body: accept)
+            #expect(own.status == 200)
+            #expect(try await status() == "accepted")
+        }
+    }
+
     @Test func aForeignHostIsRefusedSoDNSRebindingReadsNothing() async throws {
         try await self.withUI { port, _ in
             let rebound = try await self.send(port, "GET", "/api/v1/report", host: "attacker.example:\(port)")

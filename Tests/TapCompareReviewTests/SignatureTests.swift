@@ -92,6 +92,17 @@ import Testing
         #expect(report.signatureSets[2].route == ReviewFixture.postsRoute)
         #expect(report.signatureSets[0].share == 4.0 / 12)
         #expect(report.signatureSetsOmitted == 0)
+        // `/api/v1/problems` reads the same problems, shares included, without the rest of the report. (Statuses
+        // are the ledger's, shared with the status tests running beside this one on Postgres: not compared.)
+        let list = try await source.problems(ReportQuery(runID: fixture.runID))
+        #expect(list.problems.map(\.id) == report.problems.map(\.id) && !list.truncated)
+        #expect(list.problems.map(\.share) == report.problems.map(\.share))
+        #expect(list.problems.map(\.exampleComparisonIds) == report.problems.map(\.exampleComparisonIds))
+        #expect(list.signatureSets == report.signatureSets && list.problems.map(\.versions) == report.problems.map(\.versions))
+        let c = list.counts
+        #expect(c.open + c.accepted + c.fixed + c.fixRegressed == 6)
+        let one = try await source.problems(ReportQuery(route: ReviewFixture.commentRoute, runID: fixture.runID))
+        #expect(one.problems.map(\.id) == [score.id] && one.problems.first?.share == 0.3)
     }
 
     @Test func problemsOnSQLite() async throws {
@@ -164,6 +175,23 @@ import Testing
             let problems = try #require(report["problems"] as? [[String: Any]])
             #expect(problems.first { $0["field"] as? String == "$.score" }?["status"] as? String == "accepted")
         }
+    }
+
+    /// The UI's headline counts what needs a reviewer: the open problems and the fixed ones seen again.
+    @Test func problemCountsSetTheFixesThatCameBackApart() throws {
+        func problem(_ status: ProblemStatus, regressed: Bool = false) -> ProblemSignature {
+            var p = ProblemSignature(id: UUID().uuidString, route: "GET /a", kind: "value_changed", field: "$.x", shape: "int changed", firstSeen: nil,
+                                     lastSeen: nil, occurrences: 1, comparisons: 1, share: 0.1, exampleComparisonIds: [])
+            p.status = status.rawValue
+            p.fixRegressed = regressed
+            return p
+        }
+        let list = ProblemList(problems: [problem(.open), problem(.open), problem(.accepted), problem(.fixed), problem(.fixed, regressed: true)], truncated: false)
+        let counts = list.counts
+        #expect(counts.open == 2 && counts.accepted == 1 && counts.fixed == 1 && counts.fixRegressed == 1)
+        #expect(counts.needingReview == 3)
+        let json = String(decoding: try ReportJSON.encoder().encode(counts), as: UTF8.self)
+        #expect(json.contains(#""needing_review" : 3"#) && json.contains(#""fix_regressed" : 1"#))
     }
 
     @Test func everyFormatShowsTheProblemsFirst() async throws {

@@ -247,7 +247,7 @@ public enum ConfigurationLoader {
             c.admin.token = m.string("token")
             m.rejectUnknownKeys()
         }
-        if let m = r.mapping("cutover") { c.cutover = Self.cutover(m) }
+        if let m = r.mapping("cutover") { c.cutover = Self.cutover(m, routes: c.routes) }
         if let m = r.mapping("notify") {
             // Validated as an upstream URL is (http or https, a host); posted to as written.
             if let url = m.url("webhook") { c.notify.webhook = url.description }
@@ -260,31 +260,6 @@ public enum ConfigurationLoader {
         }
         r.rejectUnknownKeys()
         return c
-    }
-
-    /// The `cutover:` block: each value in its open range, the fix named.
-    static func cutover(_ m: YAMLMappingReader) -> CutoverPolicy {
-        var policy = CutoverPolicy()
-        if let v = m.rate("max_regression_rate") {
-            if v > 0 && v < 1 { policy.maxRegressionRate = v } else {
-                m.fail("max_regression_rate", m.node("max_regression_rate"), "must be more than 0 and less than 1; write a fraction, e.g. 0.001 for 0.1%")
-            }
-        }
-        if let v = m.rate("confidence") {
-            if v >= 0.5 && v < 1 { policy.confidence = v } else {
-                m.fail("confidence", m.node("confidence"), "must be at least 0.5 and less than 1; write e.g. 0.95 for 95%")
-            }
-        }
-        if let v = m.int("min_comparisons", min: 1, max: 1_000_000_000) { policy.minComparisons = v }
-        if let node = m.node("max_latency_ratio") {
-            if let text = node.scalar?.string, let v = Double(text), v.isFinite, v > 0 {
-                policy.maxLatencyRatio = v
-            } else {
-                m.fail("max_latency_ratio", node, "expected a number above 0, e.g. 1.2 for a candidate p99 up to 20% above legacy's")
-            }
-        }
-        m.rejectUnknownKeys()
-        return policy
     }
 
     /// One block of `upstream_tls:`, e.g. `candidate: { ca_file: staging-ca.pem }`.

@@ -33,6 +33,9 @@ final class YAMLMappingReader {
         self.pairs = pairs
     }
 
+    /// The mapping's keys in file order, for mappings keyed by the user's own names (`cutover.routes`).
+    var keys: [String] { self.pairs.map(\.key) }
+
     func dotted(_ key: String) -> String { self.prefix.isEmpty ? key : "\(self.prefix).\(key)" }
 
     func node(_ key: String) -> Node? {
@@ -46,6 +49,17 @@ final class YAMLMappingReader {
 
     func fail(_ key: String, _ node: Node?, _ message: String) {
         self.collector.add(file: self.file, mark: node?.mark ?? self.mark, key: self.dotted(key), message: message)
+    }
+
+    /// Where a key is written, for an issue about the entry it names rather than one of its values.
+    func keyMark(_ key: String) -> Mark? {
+        self.pairs.first(where: { $0.key == key })?.keyMark
+    }
+
+    /// An issue with this mapping as a whole (its key is the prefix), e.g. a `cutover.routes` entry, at `mark`
+    /// (its key's position) or the mapping's own.
+    func failEntry(_ mark: Mark?, _ message: String) {
+        self.collector.add(file: self.file, mark: mark ?? self.mark, key: self.prefix, message: message)
     }
 
     func string(_ key: String) -> String? {

@@ -76,13 +76,11 @@ public struct LedgerReportSource: ReportSource {
         let fieldsByRoute = try await self.detailedFields(aggregates + storeAggregates, compared: compared, query: query)
         self.attach(fieldsByRoute, to: &report)
         // Problems over every route of the window, store checks included (their own routes).
-        let regressions = try await self.regressionRows(query)
-        let grouping = SignatureGrouper.grouping(regressions.rows, compared: compared)
-        report.problems = grouping.problems
-        SignatureGrouper.apply(try await self.problemStatuses(), to: &report.problems)
-        report.problemsTruncated = regressions.truncated
-        report.signatureSets = grouping.sets
-        report.signatureSetsOmitted = grouping.setsOmitted
+        let problems = try await self.problems(query, compared: compared)
+        report.problems = problems.problems
+        report.problemsTruncated = problems.truncated
+        report.signatureSets = problems.signatureSets
+        report.signatureSetsOmitted = problems.signatureSetsOmitted
         return report
     }
 

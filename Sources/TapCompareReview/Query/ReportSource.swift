@@ -13,6 +13,10 @@ public protocol ReportSource: Sendable {
     /// since they are the most expensive part. What `/api/v1/overview` and `/api/v1/routes` answer from.
     func summary(_ query: ReportQuery, includeLatency: Bool) async throws -> Report
 
+    /// The window's problems (``ProblemSignature``: regressions grouped by route, kind, field and value shape)
+    /// with their statuses, without the rest of the report: `/api/v1/problems`, the UI's default view.
+    func problems(_ query: ReportQuery) async throws -> ProblemList
+
     /// Store checks per write route: the write matrix of stores × outcome (`/api/v1/stores`), without fields.
     func storeChecks(_ query: ReportQuery) async throws -> [StoreCheckRoute]
 

@@ -22,8 +22,19 @@ struct VerdictRenderer {
 
     static func policy(_ v: VerdictReport) -> String {
         let p = v.policy
-        return "regression rate ≤ \(Formatting.percent(p.maxRegressionRate)) at \(String(format: "%g%%", p.confidence * 100)) confidence (one-sided Wilson bound), "
+        var text = "regression rate ≤ \(Formatting.percent(p.maxRegressionRate)) at \(String(format: "%g%%", p.confidence * 100)) confidence (one-sided Wilson bound), "
             + "≥ \(Formatting.count(p.minComparisons)) comparisons, candidate p99 ≤ legacy p99 × \(String(format: "%g", p.maxLatencyRatio))"
+        if !p.routes.isEmpty {
+            text += "; \(p.routes.count) route\(p.routes.count == 1 ? " has its" : "s have their") own target (cutover.routes), marked (own)"
+        }
+        return text
+    }
+
+    /// The target one route was judged against, compactly: `≤ 0.050% @95%, ≥ 5,000, p99 × 1.5`, with `(own)` when it
+    /// is the route's own (`cutover.routes`) rather than the `cutover:` values.
+    static func target(_ r: RouteVerdict) -> String {
+        "≤ \(Formatting.percent(r.target)) @\(String(format: "%g%%", r.confidence * 100)), ≥ \(Formatting.count(r.minComparisons)), p99 × \(String(format: "%g", r.maxLatencyRatio))"
+            + (r.customTarget == nil ? "" : " (own)")
     }
 
     /// The route's name as listed: a store check shows its `@store` under its write route.
@@ -62,14 +73,14 @@ struct VerdictRenderer {
         out += "Ready when " + Self.policy(v) + "\n\n"
         guard !v.routes.isEmpty else { return out + "No routes in this window.\n" + self.overall(v) }
         var table = TextTable(
-            headers: ["STATUS", "ROUTE", "COMPARED", "REGRESSED", "RATE", "BOUND", "P99 C/L ms", "NEEDED", "ETA"],
-            alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left]
+            headers: ["STATUS", "ROUTE", "COMPARED", "REGRESSED", "RATE", "BOUND", "TARGET", "P99 C/L ms", "NEEDED", "ETA"],
+            alignments: [.left, .left, .right, .right, .right, .right, .left, .right, .right, .left]
         )
         for r in v.routes {
             table.rows.append([
                 .init(r.status.label, self.style(r.status)), .init(Self.name(r)), .init(Formatting.count(r.compared)),
                 .init(Formatting.count(r.regressed)), .init(Formatting.percent(r.regressionRate)), .init(Formatting.percent(r.upperBound)),
-                .init(Self.p99(r)), .init(Self.needed(r)), .init(Self.eta(r)),
+                .init(Self.target(r), r.customTarget == nil ? .dim : nil), .init(Self.p99(r)), .init(Self.needed(r)), .init(Self.eta(r)),
             ])
         }
         out += table.render(color: self.color)
@@ -100,11 +111,11 @@ struct VerdictRenderer {
         var out = "# TapCompare cut-over verdict\n\n"
         out += "**\(v.status.label)** over \(M.cell(Self.window(v))). Ready when \(M.cell(Self.policy(v))).\n\n"
         guard !v.routes.isEmpty else { return out + "No routes in this window.\n" }
-        out += "| Status | Route | Compared | Regressed | Rate | Upper bound | p99 candidate / legacy ms | More needed | ETA |\n"
-        out += "|---|---|--:|--:|--:|--:|--:|--:|---|\n"
+        out += "| Status | Route | Compared | Regressed | Rate | Upper bound | Target | p99 candidate / legacy ms | More needed | ETA |\n"
+        out += "|---|---|--:|--:|--:|--:|---|--:|--:|---|\n"
         for r in v.routes {
             let name = r.writeRoute == nil ? M.code(r.route) : "↳ " + M.code(r.route)
-            out += "| **\(r.status.label)** | \(name) | \(Formatting.count(r.compared)) | \(Formatting.count(r.regressed)) | \(Formatting.percent(r.regressionRate)) | \(Formatting.percent(r.upperBound)) | \(Self.p99(r)) | \(Self.needed(r)) | \(M.cell(Self.eta(r))) |\n"
+            out += "| **\(r.status.label)** | \(name) | \(Formatting.count(r.compared)) | \(Formatting.count(r.regressed)) | \(Formatting.percent(r.regressionRate)) | \(Formatting.percent(r.upperBound)) | \(M.cell(Self.target(r))) | \(Self.p99(r)) | \(Self.needed(r)) | \(M.cell(Self.eta(r))) |\n"
         }
         for r in v.routes where r.status != .ready {
             out += "\n### \(M.code(r.route)): \(r.status.label)\n\n"

@@ -62,6 +62,20 @@ struct ReviewAPI: Sendable {
         var annotations: [Annotation]
     }
 
+    struct ProblemsAnswer: Codable {
+        var schemaVersion: Int
+        var generatedAt: Date
+        var ledger: String
+        var filter: ReportFilter
+        /// By status; `needing_review` (open, and fixed but seen again) is the UI's headline.
+        var counts: ProblemCounts
+        var truncated: Bool
+        var problems: [ProblemSignature]
+        /// Comparisons by the set of problems they carry (problems that come together share a cause).
+        var signatureSets: [SignatureSet]
+        var signatureSetsOmitted: Int
+    }
+
     struct ErrorAnswer: Codable { var error: String }
 
     func parameters(_ request: Request) throws -> ReviewParameters {
@@ -101,6 +115,17 @@ struct ReviewAPI: Sendable {
         guard let limit = Int(limitText), (1...500).contains(limit) else { throw ReviewError.invalidArgument("limit='\(limitText.prefix(20))' must be a number from 1 to 500") }
         let examples = try await self.source.examples(route: route, field: field, kind: kind, query: p.query, limit: limit)
         return Self.json(ExamplesAnswer(schemaVersion: Report.currentSchemaVersion, route: route, field: field, kind: kind, examples: examples))
+    }
+
+    /// `/api/v1/problems?since=24h`: the window's problems with their statuses (the UI's default view).
+    func problems(_ request: Request) async throws -> Response {
+        let query = try self.parameters(request).query
+        let list = try await self.source.problems(query)
+        return Self.json(ProblemsAnswer(
+            schemaVersion: Report.currentSchemaVersion, generatedAt: self.now(), ledger: self.source.ledgerDescription, filter: ReportFilter(query),
+            counts: list.counts, truncated: list.truncated, problems: list.problems,
+            signatureSets: list.signatureSets, signatureSetsOmitted: list.signatureSetsOmitted
+        ))
     }
 
     /// `/api/v1/verdict?since=24h&route=R&route=S`: the cut-over verdicts of the window (every route when no

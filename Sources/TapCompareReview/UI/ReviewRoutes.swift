@@ -15,7 +15,7 @@ public struct ReviewRoutes: Sendable {
     /// The window the UI opens on when its link names none. Default `24h` (the API's own default is the whole
     /// ledger; the UI asks for a day so a busy ledger opens fast).
     public var defaultSince: String
-    /// What `/api/v1/verdict` and the UI's Cut-over view judge routes against (`cutover:`). Default ``CutoverPolicy/init(maxRegressionRate:confidence:minComparisons:maxLatencyRatio:)``.
+    /// What `/api/v1/verdict` and the UI's Cut-over view judge routes against (`cutover:`). Default ``CutoverPolicy/init(maxRegressionRate:confidence:minComparisons:maxLatencyRatio:routes:)``.
     public var cutover: CutoverPolicy
     let now: @Sendable () -> Date
     /// Where failures the API answers generically are logged with their detail.
@@ -46,6 +46,7 @@ public struct ReviewRoutes: Sendable {
         router.get("/api/v1/overview") { request, _ in await api.respond { try await api.overview(request) } }
         router.get("/api/v1/routes") { request, _ in await api.respond { try await api.routes(request) } }
         router.get("/api/v1/stores") { request, _ in await api.respond { try await api.stores(request) } }
+        router.get("/api/v1/problems") { request, _ in await api.respond { try await api.problems(request) } }
         router.get("/api/v1/verdict") { request, _ in await api.respond { try await api.verdict(request) } }
         router.get("/api/v1/routes/:route/fields") { request, context in
             await api.respond { try await api.fields(request, route: try Self.pathParameter(context, "route")) }

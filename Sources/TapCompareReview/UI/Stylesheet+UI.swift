@@ -23,5 +23,17 @@ extension Stylesheet {
     tr.suggestion .suggest { margin: 0; }
     #rule-yaml { user-select: all; }
     #view > .crumbs { margin-top: 0; }
+    header.top nav { display: flex; gap: 12px; }
+    #problem-count { font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; }
+    table#problems tr.settled td { opacity: .6; }
+    table#problems tr.fix-regressed td { background: #fef3f2; }
+    table#problems td.shape .versions { color: var(--muted); font-size: 12px; margin-top: 2px; }
+    table#problems .kind, table#problems .share { font-size: 12px; }
+    table#problems td.status, table#problems a.example { white-space: nowrap; }
+    .status-buttons { display: flex; gap: 4px; margin-top: 4px; }
+    .status-buttons button { padding: 1px 7px; font-size: 12px; }
+    .status-buttons button[aria-pressed="true"] { background: #eef4ff; border-color: #175cd3; color: #175cd3; }
+    .pill.status-accepted { background: #d1fadf; color: var(--good); } .pill.status-fixed { background: #e0eaff; color: #175cd3; }
+    .pill.own-target { background: #e0eaff; color: #175cd3; }
     """
 }

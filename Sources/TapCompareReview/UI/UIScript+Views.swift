@@ -80,7 +80,7 @@ extension UIScript {
     }
 
     function crumbs(state, route, last) {
-      let out = `<nav class="crumbs"><a href="${esc(link(state, []))}">Overview</a>`;
+      let out = `<nav class="crumbs"><a href="${esc(link(state, ["overview"]))}">Overview</a>`;
       if (route !== undefined) out += last === undefined ? ` › <code>${esc(route)}</code>` : ` › <a href="${esc(link(state, ["routes", route]))}"><code>${esc(route)}</code></a>`;
       if (last !== undefined) out += " › " + last;
       return out + "</nav>";
@@ -249,7 +249,7 @@ extension UIScript {
       },
 
       async unknown(state) {
-        throw new APIError(404, "This link names no view (" + location.hash + "). Views are #/, #/routes/{route}, #/routes/{route}/fields/{field} and #/comparisons/{id}.");
+        throw new APIError(404, "This link names no view (" + location.hash + "). Views are #/ (problems), #/overview, #/routes/{route}, #/routes/{route}/fields/{field}, #/comparisons/{id} and #/cutover.");
       },
     };
 

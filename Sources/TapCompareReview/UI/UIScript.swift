@@ -1,5 +1,5 @@
-/// The review UI's script, served at `/ui/app.js`: a client of `/api/v1` that renders overview → route → field →
-/// comparison into the static shell (``UIShell``).
+/// The review UI's script, served at `/ui/app.js`: a client of `/api/v1` that renders problems (the default
+/// view), overview → route → field → comparison and the cut-over verdicts into the static shell (``UIShell``).
 ///
 /// Why a client of the API rather than pages rendered on the server: the UI then shows exactly what the documented
 /// API answers (a reviewer can reproduce any figure with `curl`), and the shell, holding no data, can be served
@@ -7,11 +7,11 @@
 ///
 /// Plain modern JavaScript, no framework and no build step, kept in Swift string literals so the binary carries
 /// everything it serves. Split by concern: this file (state in the URL's hash, the API client and its token, the
-/// view loop), ``formatting``, ``charts``, ``jsonBody``, ``stores``, ``views`` and ``cutover``. Everything from the API is escaped before
+/// view loop), ``formatting``, ``charts``, ``jsonBody``, ``stores``, ``views``, ``cutover`` and ``problems``. Everything from the API is escaped before
 /// it reaches `innerHTML`: bodies and values are recorded traffic, not trusted text.
 enum UIScript {
     /// The whole script, parts in dependency order inside one strict-mode function scope.
-    static let source = "\"use strict\";\n(() => {\n" + [core, formatting, charts, jsonBody, stores, views, cutover, start].joined(separator: "\n") + "\n})();\n"
+    static let source = "\"use strict\";\n(() => {\n" + [core, formatting, charts, jsonBody, stores, views, cutover, problems, start].joined(separator: "\n") + "\n})();\n"
 
     static let core = #"""
     const TOKEN_KEY = "tapcompare.admin-token";
@@ -68,7 +68,8 @@ enum UIScript {
     }
 
     // ---- State: everything a view shows is in the URL's hash, so every view is a link to share. -------------
-    //   #/                                   overview
+    //   #/                                   the problems (``problems``): what the UI opens on
+    //   #/overview                           overview
     //   #/routes/{route}                     one route's fields
     //   #/routes/{route}/fields/{field}      one field's occurrences and an example comparison
     //   #/comparisons/{id}                   one comparison
@@ -214,13 +215,14 @@ enum UIScript {
       } catch (error) {
         if (sequence !== renderSequence) return;
         if (error.status === 401) { showTokenForm(error.message === "refused"); return; }
-        $("view").innerHTML = '<div class="banner error" id="error">' + esc(error.message) + '</div><p><a href="#/">Back to the overview</a></p>';
+        $("view").innerHTML = '<div class="banner error" id="error">' + esc(error.message) + '</div><p><a href="#/">Back to the problems</a></p>';
         setState("error", viewName);
       }
     }
 
     function pickView(segments) {
-      if (segments.length === 0) return "overview";
+      if (segments.length === 0) return "problems";
+      if (segments[0] === "overview" && segments.length === 1) return "overview";
       if (segments[0] === "cutover" && segments.length === 1) return "cutover";
       if (segments[0] === "routes" && segments.length === 2) return "route";
       if (segments[0] === "routes" && segments.length === 4 && segments[2] === "fields") return "field";
@@ -232,6 +234,7 @@ enum UIScript {
     static let start = #"""
     installFilters();
     installMarkAsNoise();
+    installProblemStatus();
     storeToken(memoryToken);
     window.addEventListener("hashchange", render);
     render();

@@ -19,7 +19,7 @@ enum UIShell {
         <link rel="stylesheet" href="\(UIAssets.stylesheetPath)">
         <script src="\(UIAssets.scriptPath)" defer></script>
         </head><body data-state="loading">
-        <header class="top"><h1><a href="#/">TapCompare review</a></h1><nav><a href="#/cutover" id="cutover-link">Cut-over</a></nav><span class="meta" id="meta"></span>
+        <header class="top"><h1><a href="#/">TapCompare review</a></h1><nav><a href="#/" id="problems-link">Problems</a> <a href="#/overview" id="overview-link">Overview</a> <a href="#/cutover" id="cutover-link">Cut-over</a></nav><span class="meta" id="meta"></span>
         <div class="tools">
         <form class="filters" id="filters" autocomplete="off" hidden>
         <label>Window<select id="since">\(options)<option value="custom">custom range…</option></select></label>

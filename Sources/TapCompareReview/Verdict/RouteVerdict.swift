@@ -33,10 +33,16 @@ public struct RouteVerdict: Sendable, Codable, Hashable {
     public var regressionRate: Double
     /// The one-sided Wilson upper bound of the regression rate at ``confidence`` (1 when nothing was compared).
     public var upperBound: Double
-    /// The target the bound is held to (`cutover.max_regression_rate`).
+    /// The target the bound is held to (`cutover.max_regression_rate`, or the route's own in `cutover.routes`).
     public var target: Double
     public var confidence: Double
     public var minComparisons: Int
+    /// The candidate p99 may be at most legacy's × this (`cutover.max_latency_ratio` or the route's own); also
+    /// given for store checks and routes without percentiles, so every route shows its whole target.
+    public var maxLatencyRatio: Double
+    /// The `cutover.routes` key whose targets this route was judged against (its own, or for a store check its
+    /// write route's); absent when it was judged against the `cutover:` values.
+    public var customTarget: String?
     /// The latency condition; absent for store checks (they have no latency).
     public var latency: LatencyVerdict?
     /// What blocks the route: every field and kind with regressions, most first.

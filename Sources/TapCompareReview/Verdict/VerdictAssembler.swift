@@ -39,7 +39,9 @@ public enum VerdictAssembler {
         }
         let problems = Dictionary(grouping: report.problems, by: \.route)
         let verdicts = evidence.map { e in
-            var verdict = VerdictJudge.judge(e, policy: policy)
+            // Each route against its own targets (`cutover.routes`), a store check against its write route's.
+            var verdict = VerdictJudge.judge(e, policy: policy.effective(route: e.route, writeRoute: e.writeRoute))
+            verdict.customTarget = policy.targetKey(route: e.route, writeRoute: e.writeRoute)
             verdict.problems = problems[e.route] ?? []
             return verdict
         }

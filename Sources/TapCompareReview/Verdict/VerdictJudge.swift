@@ -1,6 +1,7 @@
 import Foundation
 
-/// Judges one route against a ``CutoverPolicy``. Pure: the figures come from the report (``VerdictAssembler``),
+/// Judges one route against a ``CutoverPolicy`` (the route's effective one: ``CutoverPolicy/effective(route:writeRoute:)``,
+/// applied by ``VerdictAssembler``). Pure: the figures come from the report (``VerdictAssembler``),
 /// so every rule is decided here once for both backends and unit-tested without a ledger.
 ///
 /// - `not ready` when the observed regression rate is above the target (there is a bug to fix or a rule to
@@ -82,7 +83,7 @@ public enum VerdictJudge {
         return RouteVerdict(
             route: e.route, writeRoute: e.writeRoute, status: status, compared: e.compared, regressed: e.regressed,
             regressionRate: rate, upperBound: bound, target: target, confidence: policy.confidence,
-            minComparisons: policy.minComparisons, latency: latency, blockers: blockers, reasons: reasons,
+            minComparisons: policy.minComparisons, maxLatencyRatio: policy.maxLatencyRatio, latency: latency, blockers: blockers, reasons: reasons,
             moreComparisonsNeeded: needed, comparedPerHour: perHour,
             estimatedSeconds: needed.flatMap { n in perHour.map { Double(n) / $0 * 3600 } },
             firstSeen: e.firstSeen, lastSeen: e.lastSeen

@@ -22,8 +22,9 @@ struct VerdictCommand: AsyncParsableCommand {
         A route is ready when the one-sided Wilson upper bound of its regression rate (noise and races excluded) \
         is at most cutover.max_regression_rate, it has cutover.min_comparisons compared requests, and the \
         candidate's p99 is at most legacy's × cutover.max_latency_ratio (tapcompare.example.yml documents the keys \
-        and defaults). Store checks are judged as their own routes, listed under their write route; naming a write \
-        route with --route includes them.
+        and defaults); cutover.routes gives a route its own targets, and every format shows the target each route \
+        was judged against. Store checks are judged as their own routes (against their write route's targets), \
+        listed under their write route; naming a write route with --route includes them.
 
         Exit status: 0 when every named route (every route without --route) is ready, 1 when one is not ready, 3 \
         when none is not ready but one lacks data (or there is no route at all), 2 on bad input.

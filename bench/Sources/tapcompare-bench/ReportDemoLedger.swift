@@ -17,6 +17,8 @@ import TapCompareLedger
 ///   missing in the candidate) and `comment_events` (one candidate store error): the write matrix, outside every
 ///   figure below.
 /// Overall: 132 of 420 compared regressed: 31.43 %.
+/// Candidate versions (`candidate_version`): `go-1.4.0` answered the first 100 comment reads, `go-1.5.0` the other
+/// 100 and every posts read, so `$.score` was seen with both (5 each) and the posts' problems with `go-1.5.0` only.
 struct DemoLedger {
     var comparisons: [LedgerComparison] = []
     var gaps: [LedgerGap] = []
@@ -28,7 +30,7 @@ struct DemoLedger {
         @discardableResult
         func add(_ route: String, path: String, outcome: String, legacyMs: Double?, candidateMs: Double?, legacyStatus: Int? = 200,
                  candidateStatus: Int? = 200, reason: String? = nil, discrepancies: [LedgerDiscrepancy] = [], bodies: (String, String)? = nil, at offset: Double,
-                 store: String? = nil, linked: UUID? = nil) -> UUID {
+                 store: String? = nil, linked: UUID? = nil, version: String? = nil) -> UUID {
             sequence += 1
             let at = start.addingTimeInterval(offset)
             self.comparisons.append(LedgerComparison(
@@ -40,7 +42,7 @@ struct DemoLedger {
                 regressionCount: discrepancies.filter { $0.classification == "regression" }.count,
                 requestSample: bodies == nil ? nil : "\(route.split(separator: " ")[0]) \(path) HTTP/1.1\r\naccept: application/json\r\nauthorization: [REDACTED]\r\n\r\n",
                 legacySample: bodies?.0, candidateSample: bodies?.1, samplesTruncated: false, runID: nil, linkedComparisonID: linked,
-                store: store, discrepancies: discrepancies
+                store: store, candidateVersion: version, discrepancies: discrepancies
             ))
             return self.comparisons[self.comparisons.count - 1].id
         }
@@ -61,7 +63,8 @@ struct DemoLedger {
                 candidateBody = body.replacingOccurrences(of: "\"replies\":2", with: "\"replies\":3")
             }
             add("GET /api/v1/comments/{id}", path: "/api/v1/comments/\(1000 + i)", outcome: d.isEmpty ? "match" : "mismatch",
-                legacyMs: legacy, candidateMs: legacy / 2, discrepancies: d, bodies: d.isEmpty ? nil : (body, candidateBody), at: span * Double(i) / 200)
+                legacyMs: legacy, candidateMs: legacy / 2, discrepancies: d, bodies: d.isEmpty ? nil : (body, candidateBody), at: span * Double(i) / 200,
+                version: i < 100 ? "go-1.4.0" : "go-1.5.0")
         }
         for i in 0..<120 {
             var d = [LedgerDiscrepancy(path: "/request_id", field: "$.request_id", kind: "value_changed", legacyValue: "\"py-\(9000 + i)\"", candidateValue: "\"go-\(5000 + i * 7)\"", classification: "regression")]
@@ -72,7 +75,8 @@ struct DemoLedger {
                 candidateBody = candidateBody.replacingOccurrences(of: "\"handle\":\"bob\"", with: "\"handle\":null")
             }
             add("GET /api/v1/posts/{id}/comments", path: "/api/v1/posts/\(i)/comments", outcome: "mismatch", legacyMs: 30 + Double(i % 10) * 4,
-                candidateMs: 28 + Double(i % 10) * 4, discrepancies: d, bodies: (legacyBody, candidateBody), at: span * Double(i) / 120 + 7)
+                candidateMs: 28 + Double(i % 10) * 4, discrepancies: d, bodies: (legacyBody, candidateBody), at: span * Double(i) / 120 + 7,
+                version: "go-1.5.0")
         }
         for i in 0..<60 {
             let failed = i == 17 || i == 43
