@@ -412,6 +412,7 @@ def run(tab):
         '<mark data-path="/comments/1/author/handle"><span class="js">"bob"</span></mark>',
         '<mark data-path="/comments/1/author/handle"><span class="jn">null</span></mark>',
         '<mark data-path="/request_id"><span class="js">"py-', "type_changed", "authorization: [REDACTED]",
+        '<dt>Candidate version</dt><dd><code class="candidate-version">go-1.5.0</code></dd>',
     ])
     tab.screenshot("comparison", full_page=True)
 

@@ -98,6 +98,12 @@ import Testing
         #expect(report.signatureSets.first?.labels == [Self.a, Self.b], "most comparisons first")
         #expect(report.signatureSets.allSatisfy { $0.route == Self.route })
         #expect(report.signatureSetsOmitted == 0)
+
+        // One comparison (`/api/v1/comparisons/{id}`, the UI's comparison view) names the build that answered it.
+        let latestOfC = try #require(c.exampleComparisonIds.first)
+        #expect(try await source.comparison(id: latestOfC)?.candidateVersion == "v2")
+        let unversioned = try #require(a.exampleComparisonIds.first, "A's newest comparison is the unversioned one")
+        #expect(try await source.comparison(id: unversioned)?.candidateVersion == nil)
     }
 
     @Test func versionsAndSetsOnSQLite() async throws {

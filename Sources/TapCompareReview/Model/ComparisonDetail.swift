@@ -27,6 +27,8 @@ public struct ComparisonDetail: Sendable, Codable, Hashable {
     public var linkedComparisonId: String?
     /// For a store check, the `stores:` entry it read (`linked_comparison_id` is then its write).
     public var store: String?
+    /// The candidate build that answered (`comparison.version_header`), when recorded.
+    public var candidateVersion: String?
     public var discrepancies: [DiscrepancyDetail]
     /// For a write, the store checks of it, by store name (empty for anything else).
     public var storeChecks: [StoreCheckLink]

@@ -8,12 +8,13 @@ extension LedgerReportSource {
         let d = self.dialect
         // `store` exists from schema version 4 on (the review never migrates the ledger it reads).
         let hasStores = try await self.stores.check(self.database)
+        let hasVersions = try await self.candidateVersions.check(self.database)
         var sql = SQLBuilder(d)
         sql.append("""
             SELECT \(d.uuidText("id")), \(d.timeText("recorded_at")), instance, request_id, method, route, path,
               legacy_status, candidate_status, legacy_ms, candidate_ms, outcome, reason, discrepancy_count,
               regression_count, request_sample, legacy_sample, candidate_sample, samples_truncated, run_id,
-              \(d.uuidText("linked_comparison_id")), \(hasStores ? "store" : "NULL")
+              \(d.uuidText("linked_comparison_id")), \(hasStores ? "store" : "NULL"), \(hasVersions ? "candidate_version" : "NULL")
             FROM \(d.table("comparisons")) WHERE id = 
             """)
         sql.bind(.uuid(uuid))
@@ -25,7 +26,7 @@ extension LedgerReportSource {
             reason: r.string(12), discrepancyCount: r.int(13) ?? 0, regressionCount: r.int(14) ?? 0,
             requestSample: r.string(15), legacySample: r.string(16), candidateSample: r.string(17),
             samplesTruncated: r.bool(18), runId: r.string(19), linkedComparisonId: r.string(20), store: r.string(21),
-            discrepancies: [], storeChecks: []
+            candidateVersion: r.string(22), discrepancies: [], storeChecks: []
         )
         var dsql = SQLBuilder(d)
         dsql.append("SELECT ordinal, path, field, kind, \(d.jsonText("legacy_value")), \(d.jsonText("candidate_value")), classification FROM \(d.table("discrepancies")) WHERE comparison_id = ")

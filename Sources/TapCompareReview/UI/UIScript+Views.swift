@@ -92,6 +92,7 @@ extension UIScript {
       out += `<dt>Outcome</dt><dd>${esc(c.outcome)}${c.reason ? " (" + esc(c.reason) + ")" : ""} · ${c.regression_count} of ${c.discrepancy_count} discrepancies are regressions</dd>`;
       out += `<dt>Recorded</dt><dd>${fmt.time(c.recorded_at)} by ${esc(c.instance)} · request id <code>${esc(c.request_id)}</code></dd>`;
       if (c.run_id) out += `<dt>Run</dt><dd><code>${esc(c.run_id)}</code></dd>`;
+      if (c.candidate_version) out += `<dt>Candidate version</dt><dd><code class="candidate-version">${esc(c.candidate_version)}</code></dd>`;
       out += linkedComparisons(c);
       out += `<dt>Id</dt><dd><a href="#/comparisons/${esc(enc(c.id))}"><code>${esc(c.id)}</code></a></dd></dl>`;
       if (c.request_sample) out += `<details><summary>Request sample</summary><div class="inner"><pre>${esc(c.request_sample)}</pre></div></details>`;
