@@ -49,7 +49,7 @@ struct PostgresStoreReaderTests {
         }
     }
 
-    @Test("a row becomes an object keyed by column: exact numerics, RFC 3339 times, nested jsonb, arrays")
+    @Test("a row becomes an object keyed by column: exact numerics, RFC 3339 times, nested jsonb, arrays, bytea as base64")
     func typedRow() async throws {
         try await self.withTable { reader, table in
             let statement = try SelectStatement(validating: "SELECT * FROM \(table) WHERE id = $1")
@@ -62,6 +62,7 @@ struct PostgresStoreReaderTests {
             #expect(row.value(at: JSONPointer(tokens: ["meta", "a", "b", "1"]))?.numberValue?.text == "2.50")
             #expect(row.value(at: JSONPointer(tokens: ["tags"])) == .array([.string("x"), .string("y")]))
             #expect(row.value(at: JSONPointer(tokens: ["flag"])) == .bool(true))
+            #expect(row.value(at: JSONPointer(tokens: ["raw"])) == .string("AQL/"), "bytea as base64 (0x01 0x02 0xff)")
             guard case .object(let object) = row else { Issue.record("not an object"); return }
             #expect(object.members.map(\.key) == ["id", "body", "score", "ratio", "big", "created_at", "meta", "tags", "raw", "flag", "updated_at"], "column order kept")
             #expect(try await reader.read(.query(statement, binds: [.integer(2)]), timeout: .seconds(5)) == .missing)

@@ -14,7 +14,7 @@ import TapCompareLedger
 ///
 /// PostgreSQL itself turns each row into JSON (`row_to_json` over the check's query): numerics keep their exact
 /// text, timestamps are ISO 8601 with their offset (RFC 3339), `json`/`jsonb` columns nest, arrays stay arrays,
-/// `bytea` appears in PostgreSQL's own JSON form (`\x` and hex).
+/// `bytea` as base64 text.
 final class PostgresStoreReader: StoreSideReader {
     let client: PostgresClient
     let logger: Logger
@@ -60,15 +60,28 @@ final class PostgresStoreReader: StoreSideReader {
             case .array, .object: binds.append(value.serialized())
             }
         }
-        let wrapped = PostgresQuery(unsafeSQL: "SELECT row_to_json(tapcompare_check)::text FROM (\(sql)) AS tapcompare_check", binds: binds)
+        // row_to_json keeps PostgreSQL's own typing; the columns themselves come along so `bytea` values, which
+        // row_to_json writes as `\x…` hex text, can be given as base64 instead (the same column, by position).
+        let wrapped = PostgresQuery(
+            unsafeSQL: "SELECT row_to_json(tapcompare_check)::text, tapcompare_check.* FROM (\(sql)) AS tapcompare_check", binds: binds
+        )
         let logger = self.logger
         let client = self.client
-        let rows: [String]
+        let rows: [(json: String, binary: [Int: ByteBuffer?])]
         do {
             rows = try await withReadTimeout(timeout + .seconds(1)) {
-                var rows: [String] = []
-                for try await text in try await client.query(wrapped, logger: logger).decode(String.self) {
-                    rows.append(text)
+                var rows: [(json: String, binary: [Int: ByteBuffer?])] = []
+                for try await row in try await client.query(wrapped, logger: logger) {
+                    var json: String?
+                    var binary: [Int: ByteBuffer?] = [:]
+                    for cell in row {
+                        if cell.columnIndex == 0 {
+                            json = try cell.decode(String.self)
+                        } else if cell.dataType == .bytea {
+                            binary[cell.columnIndex - 1] = cell.bytes
+                        }
+                    }
+                    rows.append((json ?? "null", binary))
                     if rows.count > Self.maxRows { break }
                 }
                 return rows
@@ -81,12 +94,22 @@ final class PostgresStoreReader: StoreSideReader {
         guard rows.count <= Self.maxRows else {
             throw StoreReadError(reason: "too_many_rows", message: "the query returned more than \(Self.maxRows) rows; a store check reads one record")
         }
-        let objects = rows.compactMap { try? JSONParser.parse($0) }
+        let objects = rows.compactMap { row in (try? JSONParser.parse(row.json)).map { Self.base64(row.binary, in: $0) } }
         switch objects.count {
         case 0: return .missing
         case 1: return .found(objects[0])
         default: return .found(.array(objects))
         }
+    }
+
+    /// `row` with its `bytea` columns (by position) as base64 text, as the JSON form of a row has them.
+    static func base64(_ binary: [Int: ByteBuffer?], in row: JSONValue) -> JSONValue {
+        guard !binary.isEmpty, case .object(let object) = row else { return row }
+        var members = object.members
+        for (index, bytes) in binary where index < members.count {
+            members[index].value = bytes.map { .string(Data($0.readableBytesView).base64EncodedString()) } ?? .null
+        }
+        return .object(JSONObject(members))
     }
 
     /// A duration as PostgreSQL's `statement_timeout` (whole milliseconds, at least 1; 0 would mean none).
