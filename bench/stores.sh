@@ -263,9 +263,16 @@ for round in $(seq 1 "$ROUNDS"); do
     C_CPS+=("${CHECKS_PS[mirrored + store checks #$round]}")
 done
 MP99=$(median "${M_P99[@]}") CP99=$(median "${C_P99[@]}") MRPS=$(median "${M_RPS[@]}") CRPS=$(median "${C_RPS[@]}") CPS=$(median "${C_CPS[@]}")
+# The same ratio round by round (each round's two scenarios ran back to back, under the same conditions).
+PAIRED=()
+for round in $(seq 1 "$ROUNDS"); do
+    PAIRED+=("$(awk -v a="${P99[mirrored + store checks #$round]}" -v b="${P99[mirrored writes #$round]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }')")
+done
+PAIRED_MEDIAN=$(median "${PAIRED[@]}")
 SHIFT=$(awk -v a="$CP99" -v b="$MP99" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 RSHIFT=$(awk -v a="$CRPS" -v b="$MRPS" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 BAR=$(awk -v r="$SHIFT" 'BEGIN { print (r != "n/a" && r <= 1.10) ? "met" : "NOT met" }')
+PAIRED_BAR=$(awk -v r="$PAIRED_MEDIAN" 'BEGIN { print (r <= 1.10) ? "met" : "NOT met" }')
 
 RESULT=${RESULT:-$ROOT/bench/results/stores.md}
 mkdir -p "$(dirname "$RESULT")"
@@ -293,6 +300,7 @@ pgversion=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | sed 's|/usr/
     echo "|---|---:|---|"
     echo "| store checks/s at full write load (both sides read and compared; skipped ones not counted) | $CPS | |"
     echo "| legacy p99 with / without store checks | $SHIFT ($CP99 / $MP99 ms) | ≤ 1.10: $BAR |"
+    echo "| legacy p99 with / without store checks, round by round (median) | $PAIRED_MEDIAN (rounds: ${PAIRED[*]}) | ≤ 1.10: $PAIRED_BAR |"
     echo "| requests/s with / without store checks | $RSHIFT ($CRPS / $MRPS) | |"
     echo "| no budget (stores_max_per_second: unlimited): legacy p99 with / without store checks | $(awk -v a="${P99[store checks, no budget]}" -v b="$MP99" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }') (${P99[store checks, no budget]} / $MP99 ms) | |"
     echo "| paced ($WRK_DELAY_MS_USED ms pauses): legacy p99 with / without store checks | $PACED_SHIFT (${P99[paced: mirrored + store checks]} / ${P99[paced: mirrored writes]} ms) | |"
