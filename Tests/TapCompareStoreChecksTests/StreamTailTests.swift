@@ -98,4 +98,28 @@ struct StreamTailTests {
         let recent = Date(timeIntervalSince1970: Double(base + 950) / 1_000)
         guard case .found = await tail.lookup(.number(JSONNumber("95")!), since: recent) else { Issue.record("a kept event is found"); return }
     }
+
+    @Test("a tail far behind a new write jumps to it instead of reading the gap; older writes then get a scan")
+    func jumpsAhead() async throws {
+        let stream = ScriptedStream()
+        let base: Int64 = 1_764_800_000_000
+        let tail = StreamTail(stream: "s", path: Self.path)
+        let fetch: StreamTail.Fetch = { command in stream.fetch(command) }
+        stream.add(ms: base, commentID: 1)
+        let first = Date(timeIntervalSince1970: Double(base) / 1_000)
+        _ = await tail.lookup(.number(JSONNumber("1")!), since: first)
+        try await tail.refresh(every: .zero, fetch: fetch)
+        guard case .found = await tail.lookup(.number(JSONNumber("1")!), since: first) else { Issue.record("first event"); return }
+        // An hour of events nobody checked, then a write checked at its end.
+        for i in 0..<3_600 { stream.add(ms: base + 1_000 + Int64(i) * 1_000, commentID: 100 + i) }
+        let late = Date(timeIntervalSince1970: Double(base + 3_600_000) / 1_000)
+        stream.add(ms: base + 3_600_500, commentID: 9)
+        let callsBefore = stream.calls
+        #expect(await tail.lookup(.number(JSONNumber("9")!), since: late) == .notYet)
+        try await tail.refresh(every: .zero, fetch: fetch)
+        guard case .found = await tail.lookup(.number(JSONNumber("9")!), since: late) else { Issue.record("the late write's event"); return }
+        #expect(stream.calls - callsBefore == 1, "one page from just before the write, not the hour's 18 pages")
+        // A write from the skipped hour is older than the tail now covers: the caller scans for it.
+        #expect(await tail.lookup(.number(JSONNumber("150")!), since: Date(timeIntervalSince1970: Double(base + 51_000) / 1_000)) == .uncovered)
+    }
 }

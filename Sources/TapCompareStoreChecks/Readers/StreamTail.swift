@@ -12,8 +12,9 @@ import TapCompareStoreClients
 /// core and Redis's. Here all checks waiting on a stream share one `XRANGE` per poll, from where the last one stopped.
 ///
 /// Bounded: at most ``maxIndexed`` events are kept (oldest dropped first) and one refresh reads at most
-/// ``maxPagesPerRefresh`` pages. A check whose write is older than what the tail still covers is answered by the
-/// caller's direct scan instead (``Lookup/uncovered``), so dropping events costs speed, never a wrong answer.
+/// ``maxPagesPerRefresh`` pages; a tail far behind a new write (nobody waited on the stream for a while) jumps to
+/// just before it instead of reading the gap. A check whose write is older than what the tail covers is answered
+/// by the caller's direct scan instead (``Lookup/uncovered``), so dropping events costs speed, never a wrong answer.
 actor StreamTail {
     /// What the tail knows about one check's event.
     enum Lookup: Sendable, Equatable {
@@ -46,6 +47,10 @@ actor StreamTail {
     private var coveredFrom: Int64?
     /// The last entry id read, exclusive (`(id`), or the first position to read from.
     private var position: String?
+    /// The stream time of the last event read (or of the first position, before any).
+    private var readUpTo: Int64?
+    /// Bumped when the tail jumps ahead: a refresh started before the jump drops what it read.
+    private var generation = 0
     private var refreshing: Task<Void, any Error>?
     private var lastRefresh: ContinuousClock.Instant?
 
@@ -75,7 +80,14 @@ actor StreamTail {
             return .notYet
         }
         if let match = self.index[Self.key(equals)]?.first(where: { $0.ms >= sinceMs }) { return .found(match.event) }
-        return sinceMs < coveredFrom ? .uncovered : .notYet
+        if sinceMs < coveredFrom { return .uncovered }
+        if let readUpTo = self.readUpTo, sinceMs - Self.startMargin > readUpTo {
+            // No check waited on the stream for a while and the tail is far behind this write: reading the gap
+            // could outlast the check's `within:`. Start again just before the write; checks of older writes
+            // are answered by a scan (``Lookup/uncovered``).
+            self.jump(to: sinceMs - Self.startMargin)
+        }
+        return .notYet
     }
 
     /// Reads what the stream gained since the last refresh, at most once per `interval` whoever asks: a caller that
@@ -112,12 +124,29 @@ actor StreamTail {
         }
     }
 
+    private func jump(to ms: Int64) {
+        self.generation += 1
+        self.index = [:]
+        self.order = []
+        self.head = 0
+        self.position = "\(max(0, ms))-0"
+        self.coveredFrom = max(0, ms)
+        self.readUpTo = max(0, ms)
+    }
+
     private func readNew(_ fetch: Fetch) async throws(StoreReadError) {
         let start = self.position ?? "\(Self.milliseconds(Date()))-0"
-        if self.coveredFrom == nil { self.coveredFrom = Self.milliseconds(fromID: start.hasPrefix("(") ? String(start.dropFirst()) : start) ?? 0 }
+        if self.coveredFrom == nil {
+            let ms = Self.milliseconds(fromID: start.hasPrefix("(") ? String(start.dropFirst()) : start) ?? 0
+            self.coveredFrom = ms
+            self.readUpTo = ms
+        }
+        let generation = self.generation
         var position = start
         for _ in 0..<Self.maxPagesPerRefresh {
             let reply = try await fetch(.xrange(self.stream, start: position, count: Self.batch))
+            // The tail jumped while this page was on its way: what it holds belongs to the old position.
+            guard generation == self.generation else { return }
             let entries = reply.elements ?? []
             for entry in entries {
                 guard let parts = entry.elements, parts.count == 2, let idBytes = parts[0].bytes else { continue }
@@ -126,8 +155,10 @@ actor StreamTail {
                 let event = JSONValue.object(JSONObject(RedisStoreReader.pairs(parts[1]).map {
                     JSONObject.Member(key: $0.key, value: .storeText($0.value))
                 }))
+                let ms = Self.milliseconds(fromID: id) ?? 0
+                self.readUpTo = max(self.readUpTo ?? 0, ms)
                 guard let value = event.value(at: self.path) else { continue }
-                self.add(event, key: Self.key(value), ms: Self.milliseconds(fromID: id) ?? 0)
+                self.add(event, key: Self.key(value), ms: ms)
             }
             self.position = position
             if entries.count < Self.batch { return }
