@@ -2,6 +2,7 @@
 # Replay benchmark: 100,000 captured exchanges against a local candidate, with the diff engine and the rules.
 #
 #   bench/replay.sh [COUNT] [CONCURRENCY]
+#   bench/replay.sh load [RATE] [DURATION]      (what bench/replay-load.sh runs)
 #
 # Builds release binaries in .build-release, starts the demo services (`tapcompare demo --services-only
 # --latency-scale 0`: they answer at once, so the figure is the replayer's), runs `tapcompare-bench replay`
@@ -13,7 +14,7 @@ COUNT="${1:-100000}"
 CONCURRENCY="${2:-64}"
 
 swift build -c release --scratch-path .build-release --product tapcompare >&2
-swift build -c release --scratch-path .build-release --product tapcompare-bench >&2
+[ "$MODE" = load ] || swift build -c release --scratch-path .build-release --product tapcompare-bench >&2
 BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)"
 
 LOG="$(mktemp)"
@@ -29,6 +30,22 @@ LEGACY="$(awk '/^legacy /{print $2}' "$LOG")"
 [ -n "$CANDIDATE" ] || { echo "the demo candidate did not start:" >&2; cat "$LOG" >&2; exit 1; }
 
 mkdir -p bench/results
+if [ "$MODE" = load ]; then
+    OUT="bench/results/replay-load-$(date -u +%Y%m%dT%H%M%SZ).txt"
+    WORK="$(mktemp -d)"
+    trap 'kill $SERVER 2>/dev/null || true; rm -rf "$LOG" "$WORK"' EXIT
+    {
+        echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"
+        for PACE in "--speed 1" "--speed 10" "--rate $RATE"; do
+            echo "## tapcompare replay fixtures/comments.capture.jsonl --candidate <demo legacy> $PACE --duration $DURATION"
+            # Exit 1 (mismatches) cannot happen against legacy itself; anything but 0 is shown, not fatal.
+            # shellcheck disable=SC2086
+            "$BIN/tapcompare" replay fixtures/comments.capture.jsonl --candidate "$LEGACY" $PACE --duration "$DURATION" \
+                --quiet --ledger "sqlite:$WORK/ledger.sqlite" --rules diff-rules | sed -n '/^latency:/,/^load:/p' || true
+        done
+    } | tee "$OUT"
+    exit 0
+fi
 OUT="bench/results/replay-$(date -u +%Y%m%dT%H%M%SZ).txt"
 {
     echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u)"
