@@ -54,7 +54,13 @@ public struct ReplayLoad: Sendable {
         line("legacy (corrected)", self.legacyCorrected)
         line("candidate", self.candidateService)
         line("candidate (corrected)", self.candidateCorrected)
-        out += "load: \(self.sent) requests sent"
+        return out + "load: " + self.loadSentence + "\n"
+    }
+
+    /// `20 requests sent, 99.8 req/s achieved (target 100 req/s); 0 late starts, schedule lag p99 …`.
+    public var loadSentence: String {
+        var out = ""
+        out += "\(self.sent) request\(self.sent == 1 ? "" : "s") sent"
         if self.passes > 1 { out += " in \(self.passes) passes" }
         if let achieved = self.achievedRate { out += ", \(Self.rate(achieved)) req/s achieved" }
         if let target = self.targetRate { out += " (target \(Self.rate(target)) req/s)" }
@@ -62,11 +68,12 @@ public struct ReplayLoad: Sendable {
             out += "; \(self.lateStarts) late starts, schedule lag p99 \(LatencyHistogram.Percentiles.ms(lag.p99)), max \(LatencyHistogram.Percentiles.ms(lag.max))"
         }
         if self.interrupted { out += "; interrupted" }
-        return out + "\n"
+        return out
     }
 
     static func rate(_ value: Double) -> String {
-        value >= 100 ? "\(Int(value.rounded()))" : "\((value * 10).rounded() / 10)"
+        let tenths = (value * 10).rounded() / 10
+        return tenths >= 100 ? "\(Int(tenths.rounded()))" : "\(tenths)"
     }
 
     /// The latency histograms by the name the reports give them, in report order; empty ones left out.
@@ -117,7 +124,7 @@ public struct ReplayLoad: Sendable {
             }
             md += "\n"
         }
-        md += self.terminalLines.split(separator: "\n").last.map { $0.prefix(1).uppercased() + $0.dropFirst() + ".\n" } ?? ""
+        md += "Load: " + self.loadSentence + ".\n"
         return md
     }
 }
