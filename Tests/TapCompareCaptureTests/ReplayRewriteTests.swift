@@ -60,11 +60,17 @@ import _CryptoExtras
         let rewrite = ReplayRequestRewrite(timeShifts: [
             try ReplayTimeShift(parsing: "body:$.filter.created_after"), try ReplayTimeShift(parsing: "body:$.filter.at_ms"),
             try ReplayTimeShift(parsing: "query:since"), try ReplayTimeShift(parsing: "query:until"),
-            try ReplayTimeShift(parsing: "header:x-request-time"),
+            try ReplayTimeShift(parsing: "header:x-request-time"), try ReplayTimeShift(parsing: "body:$.limit"),
         ])
         let sink = RecordingSink()
-        _ = try await ReplayLoadTests.run([record], against: upstream.url, pacing: .unpaced, concurrency: 1, includeWrites: true, rewrite: rewrite, sink: sink)
+        let summary = try await ReplayLoadTests.run([record], against: upstream.url, pacing: .unpaced, concurrency: 1, includeWrites: true, rewrite: rewrite, sink: sink)
         #expect(sink.all.map(\.candidateStatus) == [200], "the service accepted every shifted value: \(sink.all.map(\.discrepancies))")
+
+        // Every value at a configured place is counted: 20 (a limit, not a timestamp) is sent as captured.
+        #expect(summary.rewrites.timestampsShifted == 5)
+        #expect(summary.rewrites.valuesNotTimestamps == 1)
+        #expect(ReplayRun.terminalSummary(.init(summary: summary, verdict: .judge(summary, candidate: "c", maxMismatchRate: 0)), runID: nil)
+            .contains("rewrites: 5 timestamps shifted, 1 values not timestamps (sent as captured)"))
 
         // Each value kept its format; what was not configured (name, q, limit) is untouched.
         let sent = try #require(upstream.requests.first)
@@ -123,15 +129,15 @@ import _CryptoExtras
         return signingInput + "." + Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static func replayWithTokens(against url: String, keyFile: String) async throws -> [Int?] {
+    static func replayWithTokens(against url: String, keyFile: String) async throws -> (statuses: [Int?], rewrites: ReplayRequestRewrite.Counts) {
         let records = [
             ReplayLoadTests.record(0, headers: [.init("Authorization", "Bearer " + Self.capturedToken())], startedAt: ReplayLoadTests.recordedAt),
             ReplayLoadTests.record(1, headers: [.init("Authorization", "[REDACTED]")], startedAt: ReplayLoadTests.recordedAt),
         ]
         let rewrite = ReplayRequestRewrite(jwtSigner: try ReplayJWTSigner(keyFile: keyFile))
         let sink = RecordingSink()
-        _ = try await ReplayLoadTests.run(records, against: url, pacing: .unpaced, concurrency: 1, rewrite: rewrite, sink: sink)
-        return sink.all.sorted { $0.requestID < $1.requestID }.map(\.candidateStatus)
+        let summary = try await ReplayLoadTests.run(records, against: url, pacing: .unpaced, concurrency: 1, rewrite: rewrite, sink: sink)
+        return (sink.all.sorted { $0.requestID < $1.requestID }.map(\.candidateStatus), summary.rewrites)
     }
 
     @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func hs256TokensAreResignedWithTheirClaimsMovedToNow() async throws {
@@ -142,8 +148,9 @@ import _CryptoExtras
         defer { Task { try? await upstream.shutdown() } }
         let keyFile = try TestPaths.temporaryDirectory().appendingPathComponent("staging.key")
         try Data("staging-secret\n".utf8).write(to: keyFile)
-        let statuses = try await Self.replayWithTokens(against: upstream.url, keyFile: keyFile.path)
+        let (statuses, rewrites) = try await Self.replayWithTokens(against: upstream.url, keyFile: keyFile.path)
         #expect(statuses == [200, 401], "the JWT re-signed and accepted; a redacted header is not a JWT and is left alone")
+        #expect(rewrites.tokensResigned == 1 && rewrites.authorizationNotJWT == 1)
         #expect(upstream.requests.contains { $0.head.headers.first(name: "Authorization") == "[REDACTED]" })
 
         // Without re-signing the captured token is refused: the check above is not vacuous.
@@ -166,8 +173,9 @@ import _CryptoExtras
         defer { Task { try? await upstream.shutdown() } }
         let keyFile = try TestPaths.temporaryDirectory().appendingPathComponent("staging.pem")
         try Data(key.pemRepresentation.utf8).write(to: keyFile)
-        let statuses = try await Self.replayWithTokens(against: upstream.url, keyFile: keyFile.path)
+        let (statuses, rewrites) = try await Self.replayWithTokens(against: upstream.url, keyFile: keyFile.path)
         #expect(statuses == [200, 401])
+        #expect(rewrites.tokensResigned == 1)
     }
 
     @Test func keyFileMistakesNameTheFlagAndNeverTheKey() throws {

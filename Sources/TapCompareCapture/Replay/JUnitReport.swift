@@ -21,7 +21,7 @@ public enum JUnitReport {
         xml += "      <property name=\"judged\" value=\"\(summary.judged)\"/>\n"
         xml += "      <property name=\"failing\" value=\"\(summary.failing)\"/>\n"
         if timings {
-            for (name, value) in summary.load.properties {
+            for (name, value) in summary.load.properties + (summary.rewrites.isEmpty ? [] : summary.rewrites.properties) {
                 xml += "      <property name=\"\(escape(name))\" value=\"\(escape(value))\"/>\n"
             }
         }

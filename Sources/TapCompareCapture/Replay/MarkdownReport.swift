@@ -40,6 +40,7 @@ public enum MarkdownReport {
             }
         }
         if timings { md += "\n" + summary.load.markdown }
+        if !summary.rewrites.isEmpty { md += "\nRewritten before sending: \(summary.rewrites.sentence).\n" }
         return md
     }
 

@@ -124,6 +124,7 @@ public struct ReplayRun: Sendable {
             }
         }
         out += s.load.terminalLines
+        if !s.rewrites.isEmpty { out += "rewrites: \(s.rewrites.sentence)\n" }
         if let learned = result.learnedNoise {
             let c = learned.model.configuration
             out += "learned noise: \(learned.pairs) repeated read\(learned.pairs == 1 ? "" : "s") in the capture (min_share \(c.minShare), min_samples \(c.minSamples))"

@@ -71,6 +71,8 @@ public struct ReplaySummary: Sendable {
     public private(set) var responsesReceived = 0
     /// Latencies, rate and schedule lag: the replay as load. Bounded memory however long it runs.
     public var load = ReplayLoad()
+    /// What `--shift-time` and `--resign-jwt` changed, and the values they found but left as captured.
+    public var rewrites = ReplayRequestRewrite.Counts()
 
     public init() {}
 

@@ -90,9 +90,10 @@ public struct Replayer: Sendable {
         let summary = NIOLockedValueBox(ReplaySummary())
         let liveLegacy = self.configuration.legacy != nil
         let sink = self.sink
-        @Sendable func fold(_ records: [ComparisonRecord], index: Int, uri: String, lag: Duration) {
+        @Sendable func fold(_ records: [ComparisonRecord], index: Int, uri: String, lag: Duration, rewrites: ReplayRequestRewrite.Counts = .init()) {
             summary.withLockedValue { s in
                 for record in records { s.add(record, captureIndex: index, uri: uri, scheduleLag: lag, liveLegacy: liveLegacy) }
+                s.rewrites.add(rewrites)
             }
             for record in records {
                 sink?.record(record)
@@ -170,12 +171,12 @@ public struct Replayer: Sendable {
                 sent += 1
                 active.withLockedValue { $0 += 1 }
                 group.addTask {
-                    let (record, exchange) = await self.replay(item.exchange, client: client)
+                    let (record, exchange, rewrites) = await self.replay(item.exchange, client: client)
                     var records = [record]
                     if let followUp = self.followUp, let exchange {
                         records += await followUp.records(after: exchange, comparator: self.comparator)
                     }
-                    fold(records, index: item.captureIndex, uri: item.exchange.request.uri, lag: late)
+                    fold(records, index: item.captureIndex, uri: item.exchange.request.uri, lag: late, rewrites: rewrites)
                     active.withLockedValue { $0 -= 1 }
                     completed.yield()
                 }
@@ -201,8 +202,15 @@ public struct Replayer: Sendable {
         return items.map { .seconds($0.exchange.startedAt.timeIntervalSince(first)) }
     }
 
-    /// The comparison of one replayed exchange, and the exchange itself when both sides answered.
-    private func replay(_ captured: Exchange, client: ReplayClient) async -> (ComparisonRecord, Exchange?) {
+    /// The comparison of one replayed exchange, the exchange itself when both sides answered, and what the
+    /// request rewriting changed.
+    private func replay(_ captured: Exchange, client: ReplayClient) async -> (ComparisonRecord, Exchange?, ReplayRequestRewrite.Counts) {
+        var rewrites = ReplayRequestRewrite.Counts()
+        let (record, exchange) = await self.replay(captured, client: client, rewrites: &rewrites)
+        return (record, exchange, rewrites)
+    }
+
+    private func replay(_ captured: Exchange, client: ReplayClient, rewrites: inout ReplayRequestRewrite.Counts) async -> (ComparisonRecord, Exchange?) {
         var secondLegacy: CandidateResult?
         var exchange = captured
         exchange.id = UUID.v7()
@@ -211,7 +219,7 @@ public struct Replayer: Sendable {
         // compared and recorded keeps the captured request (a re-signed token is never stored).
         let outgoing = self.configuration.rewrite.isEmpty
             ? captured.request
-            : self.configuration.rewrite.apply(to: captured.request, recordedAt: captured.startedAt, now: exchange.startedAt)
+            : self.configuration.rewrite.apply(to: captured.request, recordedAt: captured.startedAt, now: exchange.startedAt, counts: &rewrites)
         var extra = self.configuration.headerOverrides
         if !Self.safeMethods.contains(exchange.request.method.rawValue) {
             extra.append(self.configuration.shadowHeader)
