@@ -201,6 +201,9 @@ let package = Package(
                 "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger", "TapCompareRules",
                 "TapCompareMirroring",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // `replay --resign-jwt`: HS256 (Crypto) and RS256 (_CryptoExtras' RSA, PKCS #1 v1.5 as JWT's RS256 is).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -251,6 +254,8 @@ let package = Package(
             dependencies: [
                 "TapCompareApp", "TapCompareCore", "TapCompareCapture", "TapCompareStoreChecks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `replay --loop` ends on SIGINT/SIGTERM with its summary.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -363,6 +368,8 @@ let package = Package(
             dependencies: [
                 "TapCompareCapture", "TapCompareApp", "TapCompareCore", "TapCompareJSON", "TapCompareReview", "TapCompareStoreChecks",
                 "TapCompareTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],

@@ -101,6 +101,13 @@ import Testing
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--noise-pair-window", "later"], "--noise-pair-window 'later' is not a duration"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--no-learn-noise", "--noise-min-samples", "5"], "--no-learn-noise turns learning off"),
             ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--version-header", "X Version"], "--version-header 'X Version' is not a header name"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--rate", "0"], "--rate '0' must be a number of requests per second above 0"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--speed", "0"], "--speed '0' must be a number above 0"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--speed", "2", "--rate", "10"], "--speed and --rate both set the pace; keep one"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--duration", "forever"], "--duration 'forever' is not a duration"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--shift-time", "path:$.at"], "--shift-time 'path:$.at': unknown place 'path'"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--shift-time", "body:created_after"], "must start with '$'"),
+            ([Self.fixture, "--candidate", "http://127.0.0.1:1", "--resign-jwt", "missing.key"], "--resign-jwt missing.key: cannot read the key file"),
         ]
         for (arguments, reason) in cases {
             let run = try await Self.tapcompare(["replay"] + arguments, in: dir)
@@ -108,6 +115,43 @@ import Testing
             #expect(run.stderr.contains(reason), "\(arguments): \(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1, "one line: \(run.stderr)")
         }
+    }
+
+    @Test("replay --loop ends on SIGINT with its summary and the load figures", .timeLimit(.minutes(TestTiming.minutes(1))))
+    func loopEndsCleanlyOnInterrupt() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let upstream = try await ScriptedUpstream { _ in .respond(ScriptedResponse(body: "ok")) }
+        defer { Task { try? await upstream.shutdown() } }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = [
+            "replay", Self.fixture, "--quiet", "--candidate", upstream.url, "--rate", "100", "--loop",
+            "--junit", "load.xml", "--ledger", "sqlite:" + dir.appendingPathComponent("l.sqlite").path,
+        ]
+        process.currentDirectoryURL = dir
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+            Task {
+                // More requests than one pass holds: the loop went round.
+                _ = await upstream.waitUntil(timeout: TestTiming.scaled(.seconds(30))) { $0.requestCount >= 300 }
+                process.interrupt()
+            }
+        }
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(status == 0 || status == 1, "a verdict, not an error (2) nor a signal's death: \(status) \(stderr)")
+        #expect(stdout.contains("(target 100 req/s)"), "\(stdout)")
+        #expect(stdout.contains("; interrupted"), "\(stdout)")
+        #expect(stdout.contains("candidate (corrected)"), "\(stdout)")
+        #expect(stderr.contains("tapcompare replay: stopping"))
+        let xml = try String(contentsOf: dir.appendingPathComponent("load.xml"), encoding: .utf8)
+        #expect(xml.contains("<property name=\"load.interrupted\" value=\"true\"/>"))
+        #expect(xml.contains("<property name=\"latency.candidate_corrected.p99_ms\""))
     }
 
     @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func captureImportAndExport() async throws {

@@ -66,6 +66,13 @@ import Testing
         #expect(bar.line().hasPrefix("[------------------------------] 0/10"))
         #expect(bar.line().contains("mismatches 0"))
     }
+
+    @Test func progressOfALoopHasNoTotal() {
+        let progress = ReplayProgress(total: nil, isTerminal: false, output: { _ in })
+        #expect(progress.line().hasPrefix("replay: 0 done "))
+        #expect(progress.line().hasSuffix("mismatches 0"))
+        #expect(!progress.line().contains("ETA"))
+    }
 }
 
 @Suite struct CaptureWriterLifecycleTests {

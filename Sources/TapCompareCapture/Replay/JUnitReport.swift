@@ -4,9 +4,10 @@ import TapCompareCore
 /// The shape is the common Jenkins/Surefire one every CI reads (`testsuites` > `testsuite` > `testcase` with
 /// `failure`, `error` or `skipped`). A route fails when it has a regression: the failure names the fields and
 /// shows one example; candidate errors and timeouts are an `error`; a route whose exchanges were all skipped is
-/// `skipped`. Nothing in it depends on timing, so the same run gives the same bytes.
+/// `skipped`. Only the latency and load properties depend on timing (``ReplayLoad/properties``); without them
+/// (`timings: false`) the same run gives the same bytes.
 public enum JUnitReport {
-    public static func render(_ summary: ReplaySummary, candidate: String) -> String {
+    public static func render(_ summary: ReplaySummary, candidate: String, timings: Bool = true) -> String {
         let routes = summary.sortedRoutes
         let failures = routes.filter { $0.mismatched > 0 }.count
         let errors = routes.filter { $0.mismatched == 0 && $0.candidateErrors + $0.candidateTimeouts > 0 }.count
@@ -19,6 +20,11 @@ public enum JUnitReport {
         xml += "      <property name=\"exchanges\" value=\"\(summary.total)\"/>\n"
         xml += "      <property name=\"judged\" value=\"\(summary.judged)\"/>\n"
         xml += "      <property name=\"failing\" value=\"\(summary.failing)\"/>\n"
+        if timings {
+            for (name, value) in summary.load.properties + (summary.rewrites.isEmpty ? [] : summary.rewrites.properties) {
+                xml += "      <property name=\"\(escape(name))\" value=\"\(escape(value))\"/>\n"
+            }
+        }
         xml += "    </properties>\n"
         for route in routes {
             xml += "    <testcase name=\"\(escape(route.route))\" classname=\"tapcompare.replay\">\n"

@@ -3,9 +3,10 @@ import TapCompareCore
 
 /// Writes a replay's summary as Markdown fit for a CI job summary page (GitHub's `$GITHUB_STEP_SUMMARY`,
 /// GitLab's report artifacts): the verdict first, a table of routes, then the differing fields of each route
-/// with one example. Deterministic like ``JUnitReport``: no timings, routes and fields in a fixed order.
+/// with one example, then the latencies and the load (``ReplayLoad/markdown``). Deterministic like
+/// ``JUnitReport`` without the timings (`timings: false`): routes and fields in a fixed order.
 public enum MarkdownReport {
-    public static func render(_ summary: ReplaySummary, verdict: ReplayVerdict, candidate: String, runID: String) -> String {
+    public static func render(_ summary: ReplaySummary, verdict: ReplayVerdict, candidate: String, runID: String, timings: Bool = true) -> String {
         var md = "## TapCompare replay: \(verdict.exitCode == 0 ? "passed ✅" : verdict.exitCode == 1 ? "failed ❌" : "error ⚠️")\n\n"
         md += "\(Self.sentence(verdict.reason))\n\n"
         md += "Candidate `\(candidate)` · run `\(runID)` · \(summary.total) exchanges: \(summary.matched) matched, "
@@ -38,6 +39,8 @@ public enum MarkdownReport {
                 md += "\nFirst candidate error: `\(cell(e.uri))` (request id `\(cell(e.requestID))`): \(cell(e.reason))\n"
             }
         }
+        if timings { md += "\n" + summary.load.markdown }
+        if !summary.rewrites.isEmpty { md += "\nRewritten before sending: \(summary.rewrites.sentence).\n" }
         return md
     }
 

@@ -14,10 +14,21 @@ public struct ReplayConfiguration: Sendable {
     /// ``CaptureNoiseLearner``). `nil` turns it off (`--no-learn-noise`). Default: on, with `serve`'s thresholds
     /// (`min_share` 0.5, `min_samples` 20, window 200) and pairs at most 10 s apart.
     public var learnNoise: CaptureNoiseLearner.Configuration? = .init()
-    /// Requests in flight at once (`--concurrency`). Default `16`.
+    /// Requests in flight at once (`--concurrency`). Default `16`; ``pacedConcurrency`` with `--speed` or
+    /// `--rate`. When a paced request finds every slot taken it waits, and is counted as a late start.
     public var concurrency: Int
-    /// Requests started per second at most (`--rate`). Default: no limit.
-    public var rate: Double?
+    /// The default ``concurrency`` of a paced replay: enough that the bound rarely shapes the load (256 requests
+    /// in flight are 2,560 req/s at 100 ms each), small enough to stay a bound.
+    public static let pacedConcurrency = 256
+    /// How requests are spaced (`--speed`, `--rate`). Default ``ReplaySchedule/Pacing/unpaced``: as fast as
+    /// ``concurrency`` allows, as a CI gate wants.
+    public var pacing: ReplaySchedule.Pacing = .unpaced
+    /// Go through the capture again after its end (`--loop`). Default `false`: once.
+    public var loops = false
+    /// Stop scheduling requests after this long (`--duration`; implies looping). Default: none.
+    public var duration: Duration?
+    /// Timestamps moved and tokens re-signed before sending (`--shift-time`, `--resign-jwt`). Default: none.
+    public var rewrite = ReplayRequestRewrite()
     /// The largest fraction of failing exchanges (regressions, candidate errors and timeouts) that still passes
     /// (`--max-mismatch-rate`). Default `0`: any regression fails the run.
     public var maxMismatchRate: Double
@@ -44,7 +55,7 @@ public struct ReplayConfiguration: Sendable {
         candidate: ReplayTarget,
         legacy: ReplayTarget? = nil,
         concurrency: Int = 16,
-        rate: Double? = nil,
+        pacing: ReplaySchedule.Pacing = .unpaced,
         maxMismatchRate: Double = 0,
         includeWrites: Bool = false,
         shadowHeader: (name: String, value: String) = ("X-Tap-Compare", "shadow"),
@@ -57,7 +68,7 @@ public struct ReplayConfiguration: Sendable {
         self.candidate = candidate
         self.legacy = legacy
         self.concurrency = concurrency
-        self.rate = rate
+        self.pacing = pacing
         self.maxMismatchRate = maxMismatchRate
         self.includeWrites = includeWrites
         self.shadowHeader = shadowHeader

@@ -13,7 +13,8 @@ public final class ReplayProgress: Sendable {
 
     private let counts = NIOLockedValueBox(Counts())
     private let start = ContinuousClock.now
-    let total: Int
+    /// Exchanges to go through; `nil` for a loop (then no bar and no ETA).
+    let total: Int?
     let isTerminal: Bool
     let interval: Duration
     private let output: @Sendable (String) -> Void
@@ -22,7 +23,7 @@ public final class ReplayProgress: Sendable {
     ///   - isTerminal: whether to draw a bar (default: standard error is a terminal).
     ///   - output: where lines go. Default: standard error.
     public init(
-        total: Int,
+        total: Int?,
         isTerminal: Bool = isatty(STDERR_FILENO) == 1,
         interval: Duration? = nil,
         output: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
@@ -45,9 +46,12 @@ public final class ReplayProgress: Sendable {
         let c = self.counts.withLockedValue { $0 }
         let elapsed = (ContinuousClock.now - self.start).seconds
         let rate = elapsed > 0 ? Double(c.done) / elapsed : 0
-        let fraction = self.total == 0 ? 1 : Double(c.done) / Double(self.total)
-        let eta = rate > 0 ? Double(self.total - c.done) / rate : 0
-        let stats = "\(c.done)/\(self.total) \(String(format: "%3d%%", Int(fraction * 100)))  \(Int(rate)) req/s  ETA \(Self.format(eta))  mismatches \(c.failing)"
+        guard let total = self.total else {
+            return (self.isTerminal ? "" : "replay: ") + "\(c.done) done  \(Int(rate)) req/s  mismatches \(c.failing)"
+        }
+        let fraction = total == 0 ? 1 : Double(c.done) / Double(total)
+        let eta = rate > 0 ? Double(total - c.done) / rate : 0
+        let stats = "\(c.done)/\(total) \(String(format: "%3d%%", Int(fraction * 100)))  \(Int(rate)) req/s  ETA \(Self.format(eta))  mismatches \(c.failing)"
         if self.isTerminal {
             let width = 30
             let filled = min(width, Int(fraction * Double(width)))

@@ -58,11 +58,13 @@ public struct ReplayRun: Sendable {
     ///   - sink: where comparisons go (the ledger writer), `nil` for none.
     ///   - sinkIsBusy: when it returns `true` no new request starts (the ledger's queue is filling up).
     ///   - followUp: more comparisons after each replayed exchange (the store checks of writes).
+    ///   - stop: ends the run early (SIGINT during `--loop`); the reports are still written.
     public func run(
         comparator: any ReplayComparing,
         sink: (any ComparisonRecordSink)?,
         sinkIsBusy: (@Sendable () -> Bool)? = nil,
         followUp: (any ReplayFollowUp)? = nil,
+        stop: ReplayStopSignal? = nil,
         logger: Logger
     ) async throws(ReplayError) -> Result {
         let records = try Self.read(self.captures)
@@ -74,17 +76,18 @@ public struct ReplayRun: Sendable {
         replayer.noiseModel = learned?.model
         replayer.followUp = followUp
         let toSend = items.filter { $0.skipReason == nil }.count
-        let progress = ReplayProgress(total: items.count)
+        // A loop has no end to count towards.
+        let progress = ReplayProgress(total: self.configuration.loops || self.configuration.duration != nil ? nil : items.count)
         let summary: ReplaySummary
         if self.showProgress, toSend > 0 {
             summary = await withTaskGroup(of: ReplaySummary?.self) { group in
                 group.addTask { await progress.report(); return nil }
-                let s = await replayer.run(items, progress: progress)
+                let s = await replayer.run(items, progress: progress, stop: stop)
                 group.cancelAll()
                 return s
             }
         } else {
-            summary = await replayer.run(items, progress: progress)
+            summary = await replayer.run(items, progress: progress, stop: stop)
         }
         let candidate = self.configuration.candidate.description
         let verdict = ReplayVerdict.judge(summary, candidate: candidate, maxMismatchRate: self.configuration.maxMismatchRate)
@@ -120,9 +123,8 @@ public struct ReplayRun: Sendable {
                 out += " (e.g. legacy \(JUnitReport.clip(stats.example.legacyValue ?? "absent", 40)), candidate \(JUnitReport.clip(stats.example.candidateValue ?? "absent", 40)))\n"
             }
         }
-        let p = s.latencyPercentiles
-        func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "–" }
-        out += "latency p50/p99: legacy \(ms(p.legacyP50)) / \(ms(p.legacyP99)), candidate \(ms(p.candidateP50)) / \(ms(p.candidateP99))\n"
+        out += s.load.terminalLines
+        if !s.rewrites.isEmpty { out += "rewrites: \(s.rewrites.sentence)\n" }
         if let learned = result.learnedNoise {
             let c = learned.model.configuration
             out += "learned noise: \(learned.pairs) repeated read\(learned.pairs == 1 ? "" : "s") in the capture (min_share \(c.minShare), min_samples \(c.minSamples))"

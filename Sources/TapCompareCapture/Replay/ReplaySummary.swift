@@ -51,8 +51,6 @@ public struct ReplaySummary: Sendable {
         public var fields: [FieldKey: FieldStats] = [:]
         /// First error or timeout reason, with the lowest capture index.
         public var firstError: (index: Int, requestID: String, uri: String, reason: String)?
-        var legacyMS: [Double] = []
-        var candidateMS: [Double] = []
 
         /// Exchanges replayed and judged.
         public var judged: Int { self.matched + self.mismatched + self.noiseOnly + self.candidateErrors + self.candidateTimeouts }
@@ -71,6 +69,10 @@ public struct ReplaySummary: Sendable {
     public private(set) var routes: [String: RouteStats] = [:]
     /// Candidate failures that were connection-level (nothing answered at all).
     public private(set) var responsesReceived = 0
+    /// Latencies, rate and schedule lag: the replay as load. Bounded memory however long it runs.
+    public var load = ReplayLoad()
+    /// What `--shift-time` and `--resign-jwt` changed, and the values they found but left as captured.
+    public var rewrites = ReplayRequestRewrite.Counts()
 
     public init() {}
 
@@ -81,13 +83,24 @@ public struct ReplaySummary: Sendable {
     }
 
     /// Adds the comparison of the exchange at `captureIndex`.
-    public mutating func add(_ record: ComparisonRecord, captureIndex: Int, uri: String) {
+    /// - Parameters:
+    ///   - scheduleLag: how late the request started against its due time; added to its service times for the
+    ///     corrected latencies (see ``ReplayLoad``).
+    ///   - liveLegacy: whether legacy's latency was measured now (`--legacy`), not read from the capture.
+    public mutating func add(_ record: ComparisonRecord, captureIndex: Int, uri: String, scheduleLag: Duration = .zero, liveLegacy: Bool = false) {
         var stats = self.routes[record.route] ?? RouteStats(route: record.route)
         stats.total += 1
-        if let ms = record.legacyLatency?.milliseconds { stats.legacyMS.append(ms) }
+        // Legacy's latencies of the exchanges replayed only, so the two sides describe the same requests.
+        if let latency = record.legacyLatency, record.outcome != .skipped {
+            self.load.legacyService.record(latency)
+            if liveLegacy { self.load.legacyCorrected.record(latency + scheduleLag) }
+        }
         if record.candidateStatus != nil {
             self.responsesReceived += 1
-            if let ms = record.candidateLatency?.milliseconds { stats.candidateMS.append(ms) }
+            if let latency = record.candidateLatency {
+                self.load.candidateService.record(latency)
+                self.load.candidateCorrected.record(latency + scheduleLag)
+            }
         }
         func noteError(_ reason: String) {
             if stats.firstError == nil || captureIndex < stats.firstError!.index {
@@ -153,17 +166,11 @@ public struct ReplaySummary: Sendable {
     /// Failing exchanges over judged ones; 0 when nothing was judged.
     public var mismatchRate: Double { self.judged == 0 ? 0 : Double(self.failing) / Double(self.judged) }
 
-    /// p50 and p99 of the recorded (or live) legacy and of the candidate, in milliseconds, over all routes.
+    /// p50 and p99 of the recorded (or live) legacy and of the candidate service times, in milliseconds, over
+    /// all routes (from ``load``'s histograms: within 1% of the exact values).
     public var latencyPercentiles: (legacyP50: Double?, legacyP99: Double?, candidateP50: Double?, candidateP99: Double?) {
-        let l = self.routes.values.flatMap(\.legacyMS).sorted()
-        let c = self.routes.values.flatMap(\.candidateMS).sorted()
-        return (Self.percentile(l, 0.5), Self.percentile(l, 0.99), Self.percentile(c, 0.5), Self.percentile(c, 0.99))
-    }
-
-    /// Nearest-rank percentile of sorted values.
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = Int((p * Double(sorted.count)).rounded(.up))
-        return sorted[min(sorted.count - 1, max(0, rank - 1))]
+        let l = self.load.legacyService.standardPercentiles
+        let c = self.load.candidateService.standardPercentiles
+        return (l?.p50, l?.p99, c?.p50, c?.p99)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import TapCompareComparison
 import TapCompareCore
@@ -7,9 +8,8 @@ import TapCompareCore
 /// Replays captured exchanges against a candidate (and optionally a live legacy), compares each with the diff
 /// engine and aggregates a ``ReplaySummary``.
 ///
-/// At most ``ReplayConfiguration/concurrency`` requests are in flight, started no faster than
-/// ``ReplayConfiguration/rate``. Comparisons run in the workers; results are folded into the summary and handed
-/// to the ledger sink on one task, so the summary needs no lock.
+/// At most ``ReplayConfiguration/concurrency`` requests are in flight, started when the ``ReplaySchedule`` says
+/// (``ReplayConfiguration/pacing``). Comparisons run in the workers, which fold their results into the summary.
 public struct Replayer: Sendable {
     /// One captured exchange, ready to send or already skipped.
     public struct Item: Sendable {
@@ -70,7 +70,14 @@ public struct Replayer: Sendable {
     }
 
     /// Replays the items and returns the summary. Never throws: failures of single requests are results.
-    public func run(_ items: [Item], progress: ReplayProgress? = nil) async -> ReplaySummary {
+    ///
+    /// Requests are sent when the ``ReplaySchedule`` says (open loop: not when the previous one answered), at
+    /// most ``ReplayConfiguration/concurrency`` at once. A request whose due time finds every slot taken (or the
+    /// ledger's queue full) waits and is counted as a late start, its wait added to its corrected latency.
+    /// Workers fold their own results into the summary (under a lock), so a slow schedule still reports and
+    /// records each comparison as it completes.
+    /// - Parameter stop: when it is stopped, no further request is started; those in flight are counted.
+    public func run(_ items: [Item], progress: ReplayProgress? = nil, stop: ReplayStopSignal? = nil) async -> ReplaySummary {
         // With a live legacy each worker has up to three calls in flight (candidate, legacy, legacy's baseline
         // read), and candidate and legacy may be one host.
         let client = ReplayClient(
@@ -80,81 +87,145 @@ public struct Replayer: Sendable {
             maxResponseBytes: self.configuration.maxResponseBytes,
             targets: [self.configuration.candidate] + (self.configuration.legacy.map { [$0] } ?? [])
         )
-        var summary = ReplaySummary()
-        let clock = ContinuousClock()
-        let start = clock.now
-        await withTaskGroup(of: (Int, String, [ComparisonRecord]).self) { group in
-            var inFlight = 0
-            var started = 0
-            // A candidate that refuses every connection would otherwise be tried for every exchange of a large
-            // capture; after this many failures without a single response the rest is not sent.
-            let giveUpAfter = max(32, 2 * self.configuration.concurrency)
-            var failuresWithoutResponse = 0
-            func fold(_ result: (Int, String, ComparisonRecord)) {
-                let (index, uri, record) = result
-                self.sink?.record(record)
-                summary.add(record, captureIndex: index, uri: uri)
-                if record.outcome == .candidateError || record.outcome == .candidateTimeout { failuresWithoutResponse += 1 }
+        let summary = NIOLockedValueBox(ReplaySummary())
+        let liveLegacy = self.configuration.legacy != nil
+        let sink = self.sink
+        @Sendable func fold(_ records: [ComparisonRecord], index: Int, uri: String, lag: Duration, rewrites: ReplayRequestRewrite.Counts = .init()) {
+            summary.withLockedValue { s in
+                for record in records { s.add(record, captureIndex: index, uri: uri, scheduleLag: lag, liveLegacy: liveLegacy) }
+                s.rewrites.add(rewrites)
+            }
+            for record in records {
+                sink?.record(record)
                 let failing = record.outcome == .candidateError || record.outcome == .candidateTimeout
                     || (record.outcome == .mismatch && record.discrepancies.contains { $0.classification == .regression })
                 progress?.completed(failing: failing)
             }
-            func foldAll(_ result: (Int, String, [ComparisonRecord])) {
-                let (index, uri, records) = result
-                for record in records { fold((index, uri, record)) }
+        }
+        // Skipped exchanges are counted once, however many passes a loop makes.
+        for item in items {
+            if let reason = item.skipReason {
+                fold([self.skippedRecord(item.exchange, reason: reason)], index: item.captureIndex, uri: item.exchange.request.uri, lag: .zero)
             }
-            for item in items {
-                if summary.responsesReceived == 0, failuresWithoutResponse >= giveUpAfter {
-                    let reason = SkipReason("candidate_unreachable")
-                    fold((item.captureIndex, item.exchange.request.uri, self.skippedRecord(item.exchange, reason: item.skipReason ?? reason)))
-                    continue
+        }
+        let toSend = items.filter { $0.skipReason == nil }
+        var schedule = ReplaySchedule(
+            offsets: Self.offsets(toSend), pacing: self.configuration.pacing,
+            loops: self.configuration.loops, duration: self.configuration.duration
+        )
+        summary.withLockedValue { $0.load.targetRate = schedule.targetRate }
+        let limit = max(1, self.configuration.concurrency)
+        // Requests really in flight (a finished worker leaves at once), and a wake-up for the scheduler waiting
+        // for a slot: the stream keeps one pending signal, enough because the scheduler re-reads the count.
+        let active = NIOLockedValueBox(0)
+        let (completions, completed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let clock = ContinuousClock()
+        let start = clock.now
+        var sent = 0
+        var lateStarts = 0
+        var passes = 0
+        var lastStart: Duration = .zero
+        var lag = LatencyHistogram()
+        await withDiscardingTaskGroup { group in
+            var wakeUps = completions.makeAsyncIterator()
+            // A candidate that refuses every connection would otherwise be tried for every exchange of a large
+            // capture; after this many failures without a single response the rest is not sent.
+            let giveUpAfter = max(32, 2 * limit)
+            while stop?.isStopped != true, let entry = schedule.next(elapsed: clock.now - start) {
+                let item = toSend[entry.index]
+                passes = max(passes, entry.cycle + 1)
+                let unreachable = summary.withLockedValue { $0.responsesReceived == 0 && $0.candidateErrors + $0.candidateTimeouts >= giveUpAfter }
+                if unreachable {
+                    if entry.cycle == 0 {
+                        let record = self.skippedRecord(item.exchange, reason: SkipReason("candidate_unreachable"))
+                        fold([record], index: item.captureIndex, uri: item.exchange.request.uri, lag: .zero)
+                        continue
+                    }
+                    break
                 }
-                if let reason = item.skipReason {
-                    fold((item.captureIndex, item.exchange.request.uri, self.skippedRecord(item.exchange, reason: reason)))
-                    continue
+                if let due = entry.due {
+                    // Sleep in short steps so an interrupt is seen during a long gap of a slow schedule.
+                    while stop?.isStopped != true, clock.now < start + due {
+                        try? await Task.sleep(until: min(start + due, clock.now + .milliseconds(100)), clock: clock)
+                    }
+                    if stop?.isStopped == true { break }
                 }
-                while inFlight >= max(1, self.configuration.concurrency), let result = await group.next() {
-                    inFlight -= 1
-                    foldAll(result)
+                var waited = false
+                while active.withLockedValue({ $0 }) >= limit {
+                    waited = true
+                    _ = await wakeUps.next()
                 }
                 // The ledger's writer never blocks its callers and drops when its queue is full; a replay has no
                 // client waiting, so it slows down instead of losing comparisons.
                 if let busy = self.sinkIsBusy {
-                    while busy() { try? await Task.sleep(for: .milliseconds(5)) }
+                    while busy() {
+                        waited = true
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
                 }
-                if let rate = self.configuration.rate, rate > 0 {
-                    let due = start + .seconds(Double(started) / rate)
-                    if due > clock.now { try? await Task.sleep(until: due, clock: clock) }
-                }
-                started += 1
-                inFlight += 1
+                let startedAt = clock.now - start
+                let late = entry.due.map { max(.zero, startedAt - $0) } ?? .zero
+                if waited, entry.due != nil { lateStarts += 1 }
+                lag.record(late)
+                lastStart = startedAt
+                sent += 1
+                active.withLockedValue { $0 += 1 }
                 group.addTask {
-                    let (record, exchange) = await self.replay(item.exchange, client: client)
+                    let (record, exchange, rewrites) = await self.replay(item.exchange, client: client)
                     var records = [record]
                     if let followUp = self.followUp, let exchange {
                         records += await followUp.records(after: exchange, comparator: self.comparator)
                     }
-                    return (item.captureIndex, item.exchange.request.uri, records)
+                    fold(records, index: item.captureIndex, uri: item.exchange.request.uri, lag: late, rewrites: rewrites)
+                    active.withLockedValue { $0 -= 1 }
+                    completed.yield()
                 }
             }
-            for await result in group { foldAll(result) }
         }
+        completed.finish()
         await client.shutdown()
-        return summary
+        return summary.withLockedValue { s in
+            s.load.sent = sent
+            s.load.lateStarts = lateStarts
+            s.load.passes = passes
+            s.load.scheduleLag = lag
+            s.load.sendingSeconds = lastStart.seconds
+            s.load.elapsedSeconds = (clock.now - start).seconds
+            s.load.interrupted = stop?.isStopped == true
+            return s
+        }
     }
 
-    /// The comparison of one replayed exchange, and the exchange itself when both sides answered.
-    private func replay(_ captured: Exchange, client: ReplayClient) async -> (ComparisonRecord, Exchange?) {
+    /// Each item's recorded start relative to the first item's (what ``ReplaySchedule`` paces by).
+    static func offsets(_ items: [Item]) -> [Duration] {
+        guard let first = items.first?.exchange.startedAt else { return [] }
+        return items.map { .seconds($0.exchange.startedAt.timeIntervalSince(first)) }
+    }
+
+    /// The comparison of one replayed exchange, the exchange itself when both sides answered, and what the
+    /// request rewriting changed.
+    private func replay(_ captured: Exchange, client: ReplayClient) async -> (ComparisonRecord, Exchange?, ReplayRequestRewrite.Counts) {
+        var rewrites = ReplayRequestRewrite.Counts()
+        let (record, exchange) = await self.replay(captured, client: client, rewrites: &rewrites)
+        return (record, exchange, rewrites)
+    }
+
+    private func replay(_ captured: Exchange, client: ReplayClient, rewrites: inout ReplayRequestRewrite.Counts) async -> (ComparisonRecord, Exchange?) {
         var secondLegacy: CandidateResult?
         var exchange = captured
         exchange.id = UUID.v7()
         exchange.startedAt = Date()
+        // What is sent: the captured request with its timestamps and tokens brought to now. The exchange
+        // compared and recorded keeps the captured request (a re-signed token is never stored).
+        let outgoing = self.configuration.rewrite.isEmpty
+            ? captured.request
+            : self.configuration.rewrite.apply(to: captured.request, recordedAt: captured.startedAt, now: exchange.startedAt, counts: &rewrites)
         var extra = self.configuration.headerOverrides
         if !Self.safeMethods.contains(exchange.request.method.rawValue) {
             extra.append(self.configuration.shadowHeader)
         }
         if let legacyTarget = self.configuration.legacy {
-            let request = exchange.request
+            let request = outgoing
             let headers = extra
             let wantsBaseline = self.configuration.baseline && Self.safeMethods.contains(request.method.rawValue)
             async let candidate = client.send(request, to: self.configuration.candidate, extraHeaders: headers)
@@ -174,7 +245,7 @@ public struct Replayer: Sendable {
                 return (self.skippedRecord(exchange, reason: reason), nil)
             }
         } else {
-            exchange.candidate = await client.send(exchange.request, to: self.configuration.candidate, extraHeaders: extra)
+            exchange.candidate = await client.send(outgoing, to: self.configuration.candidate, extraHeaders: extra)
         }
         if case .skipped(let reason) = exchange.candidate {
             return (self.skippedRecord(exchange, reason: reason), nil)

@@ -7,6 +7,7 @@ import TapCompareCore
 import TapCompareMirroring
 import TapCompareApp
 import TapCompareStoreChecks
+import UnixSignals
 
 /// `tapcompare replay`: replays captured traffic against a candidate in CI and gives a verdict.
 struct ReplayCommand: AsyncParsableCommand {
@@ -20,6 +21,20 @@ struct ReplayCommand: AsyncParsableCommand {
             `X-Tap-Compare: shadow`. Every comparison is recorded in the ledger with the run's id. With --config, \
             the stores a replayed write lands in are checked as `serve` checks them (`stores:` and each route's \
             `verify.stores:`), and those comparisons count in the verdict too.
+
+            As load: by default requests go as fast as --concurrency allows, once (a CI gate). --speed N replays \
+            at N times the recorded pace (the capture's own gaps between requests), --rate R at R requests per \
+            second; either way each request is sent at its scheduled time whether or not earlier ones answered \
+            (open loop), and one that finds every --concurrency slot taken starts late and is counted. --loop \
+            repeats the capture until interrupted (Ctrl-C ends it with the summary), --duration D until D has \
+            passed. Latencies (p50/p90/p99/p99.9/max) are reported as service time and corrected for coordinated \
+            omission (from each request's scheduled time), with the achieved and target rates.
+
+            For old captures: --shift-time moves timestamps in the request (body:$.json.path, query:NAME, \
+            header:NAME; RFC 3339 text or epoch seconds/milliseconds, format kept) forward by the capture's age, \
+            and --resign-jwt KEYFILE re-signs `Authorization: Bearer` tokens (HS256 secret, or RS256 with a PEM \
+            RSA private key) with iat/nbf/exp moved to now. Only the sent request changes; the key and the \
+            tokens are never logged or stored.
             """
     )
 
@@ -68,11 +83,26 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The ledger: sqlite:PATH or postgres://user:pass@host:port/db. Default: sqlite:tapcompare.sqlite.")
     var ledger: String?
 
-    @Option(help: "Requests in flight at once (default 16).")
+    @Option(help: "Requests in flight at once (default 16; 256 with --speed or --rate). A paced request that finds them all taken starts late and is counted.")
     var concurrency: String?
 
-    @Option(help: "Requests started per second at most (default: no limit).")
+    @Option(help: "Replay at N times the recorded pace, keeping the capture's gaps between requests, e.g. 10 (default: as fast as possible).")
+    var speed: String?
+
+    @Option(help: "Send R requests per second, evenly spaced, e.g. 200 (default: as fast as possible).")
     var rate: String?
+
+    @Flag(help: "Go through the capture again and again until interrupted (Ctrl-C ends it with the summary) or --duration has passed.")
+    var loop = false
+
+    @Option(help: "Repeat the capture until this much time has passed, e.g. 30s or 10m (implies --loop).")
+    var duration: String?
+
+    @Option(name: .customLong("shift-time"), help: "A request timestamp moved forward by the capture's age: body:$.json.path, query:NAME or header:NAME (repeatable).")
+    var shiftTimes: [String] = []
+
+    @Option(name: .customLong("resign-jwt"), help: "Re-sign Authorization: Bearer tokens with this key file (an HS256 secret or a PEM RSA private key for RS256), iat/nbf/exp moved to now.")
+    var resignJWT: String?
 
     @Option(help: "Largest failing fraction that still passes, 0…1 (default 0).")
     var maxMismatchRate: String?
@@ -134,12 +164,23 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         let followUp = storeChecks
         let result: ReplayRun.Result
+        let stop = ReplayStopSignal()
         do {
             result = try await withThrowingTaskGroup(of: ReplayRun.Result?.self) { group in
                 // The store checks' connections (PostgreSQL pools) live as long as the replay.
                 if let followUp { group.addTask { try await followUp.run(); return nil } }
+                // The first SIGINT or SIGTERM stops scheduling: what is in flight is answered and the summary and
+                // reports are written (how a --loop ends). A second one exits at once.
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                        if stop.isStopped { Foundation.exit(130) }
+                        FileHandle.standardError.write(Data("\ntapcompare replay: stopping; waiting for the requests in flight (again to quit now)\n".utf8))
+                        stop.stop()
+                    }
+                    return nil
+                }
                 let result = try await ReplayLedger.withSink(url: ledgerURL, logger: logger) { sink, isBusy in
-                    try await started.run(comparator: comparator, sink: sink, sinkIsBusy: isBusy, followUp: followUp, logger: logger)
+                    try await started.run(comparator: comparator, sink: sink, sinkIsBusy: isBusy, followUp: followUp, stop: stop, logger: logger)
                 }
                 group.cancelAll()
                 return result
@@ -193,17 +234,41 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         legacy?.tls = try Self.tls(caFile: self.legacyCaFile, insecure: self.legacyInsecure, side: "legacy")
         var configuration = ReplayConfiguration(candidate: candidate, legacy: legacy, runID: self.runID ?? UUID.v7().uuidString.lowercased())
+        if self.speed != nil, self.rate != nil {
+            throw .badArgument("--speed and --rate both set the pace; keep one (--speed N for N times the recorded pace, --rate R for R requests per second)")
+        }
+        if let text = self.speed {
+            guard let n = Double(text), n > 0, n.isFinite else {
+                throw .badArgument("--speed '\(text)' must be a number above 0, e.g. 1 for the recorded pace or 10 for ten times it")
+            }
+            configuration.pacing = .speed(n)
+            configuration.concurrency = ReplayConfiguration.pacedConcurrency
+        }
+        if let text = self.rate {
+            guard let r = Double(text), r > 0, r.isFinite else {
+                throw .badArgument("--rate '\(text)' must be a number of requests per second above 0, e.g. --rate 200")
+            }
+            configuration.pacing = .rate(r)
+            configuration.concurrency = ReplayConfiguration.pacedConcurrency
+        }
         if let text = self.concurrency {
             guard let n = Int(text), (1...10_000).contains(n) else {
                 throw .badArgument("--concurrency '\(text)' must be a whole number from 1 to 10000")
             }
             configuration.concurrency = n
         }
-        if let text = self.rate {
-            guard let r = Double(text), r > 0, r.isFinite else {
-                throw .badArgument("--rate '\(text)' must be a positive number of requests per second")
+        configuration.loops = self.loop
+        if let text = self.duration {
+            guard let d = DurationParser.parse(text), d > .zero else {
+                throw .badArgument("--duration '\(text)' is not a duration; write e.g. 30s or 10m")
             }
-            configuration.rate = r
+            configuration.duration = d
+        }
+        for text in self.shiftTimes {
+            configuration.rewrite.timeShifts.append(try ReplayTimeShift(parsing: text))
+        }
+        if let path = self.resignJWT {
+            configuration.rewrite.jwtSigner = try ReplayJWTSigner(keyFile: path)
         }
         if let text = self.maxMismatchRate {
             guard let r = Double(text), (0...1).contains(r) else {
