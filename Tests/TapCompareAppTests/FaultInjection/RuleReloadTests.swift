@@ -39,18 +39,25 @@ extension FaultInjection {
                 """, directory: directory)
             defer { serve.terminate() }
 
+            var sent = 0.0
             func send(_ id: String) async throws {
                 let bytes = try await RawHTTPClient.exchange(
                     "GET /fault/reload HTTP/1.1\r\nHost: t\r\nX-Request-Id: \(id)\r\nConnection: close\r\n\r\n", port: serve.proxyPort
                 )
                 #expect(RawResponse(parsing: bytes)?.body == Array(#"{"id":1,"served_at":1}"#.utf8))
+                // The comparison follows the client's answer: it must be decided under the rules in force now, before
+                // the next reload swaps them.
+                sent += 1
+                let expected = sent
+                try await eventually("'\(id)' is compared", timeout: .seconds(10)) {
+                    try await serve.metrics().value("tapcompare_comparisons_total", ["route": "GET /fault/reload"]) >= expected
+                }
             }
             func reload(_ text: String, expect result: String, count: Double) async throws {
                 try text.write(toFile: rulesFile, atomically: true, encoding: .utf8)
                 serve.signal(SIGHUP)
-                let deadline = ContinuousClock.now + .seconds(10)
-                while try await serve.metrics().value("tapcompare_rules_reloads_total", ["result": result]) < count, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
+                try await eventually("the reload is counted as \(result)", timeout: .seconds(10)) {
+                    try await serve.metrics().value("tapcompare_rules_reloads_total", ["result": result]) >= count
                 }
                 #expect(try await serve.metrics().value("tapcompare_rules_reloads_total", ["result": result]) == count)
             }
