@@ -46,11 +46,24 @@ struct FleetLedgerTests {
         let candidate = try await ScriptedUpstream { _ in answer(2_000_000) }
         var members: [FleetMember] = []
         do {
-            // Started together: three migrations race for the advisory lock on an empty ledger.
-            async let a = FleetMember.start(name: Self.names[0], legacy: legacy.url, candidate: candidate.url, secondary: secondary.url, ledger: cluster.urlText)
-            async let b = FleetMember.start(name: Self.names[1], legacy: legacy.url, candidate: candidate.url, secondary: secondary.url, ledger: cluster.urlText)
-            async let c = FleetMember.start(name: Self.names[2], legacy: legacy.url, candidate: candidate.url, secondary: secondary.url, ledger: cluster.urlText)
-            members = try await [a, b, c]
+            // Started together: three migrations race for the advisory lock on an empty ledger. Every member that
+            // started is kept, even when another failed, so the clean-up below stops it.
+            try await withThrowingTaskGroup(of: FleetMember.self) { group in
+                for name in Self.names {
+                    group.addTask {
+                        try await FleetMember.start(name: name, legacy: legacy.url, candidate: candidate.url, secondary: secondary.url, ledger: cluster.urlText)
+                    }
+                }
+                var failure: (any Error)?
+                while let result = await group.nextResult() {
+                    switch result {
+                    case .success(let member): members.append(member)
+                    case .failure(let error): failure = failure ?? error
+                    }
+                }
+                if let failure { throw failure }
+            }
+            members.sort { $0.name < $1.name }
             try await self.run(members: &members, cluster: cluster, candidate: candidate)
         } catch {
             for member in members { member.remove() }
