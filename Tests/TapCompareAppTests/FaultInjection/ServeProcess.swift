@@ -45,10 +45,16 @@ final class ServeProcess: Sendable {
         try process.run()
         let serve = ServeProcess(process: process, directory: directory, proxyPort: proxyPort, adminPort: adminPort)
         let deadline = ContinuousClock.now + TestTiming.scaled(.seconds(20))
-        while ContinuousClock.now < deadline {
-            if !process.isRunning { break }
-            if let (status, _) = try? await serve.admin("/readyz"), status == 200 { return serve }
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            while ContinuousClock.now < deadline {
+                if !process.isRunning { break }
+                if let (status, _) = try? await serve.admin("/readyz"), status == 200 { return serve }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        } catch {
+            // Cancelled (a test past its time limit): the caller never gets the process, so it cannot stop it.
+            serve.terminate()
+            throw error
         }
         serve.terminate()
         throw TestSetupError("tapcompare serve did not start: \(serve.log)")
