@@ -139,8 +139,15 @@ import Testing
         #expect(TimestampShifter.shift("1763647201.5", by: 1) == "1763647202.5")
     }
 
+    @Test func httpDatesStayHTTPDates() {
+        // RFC 9110's example, moved 14 days and 1 hour: the weekday is the new date's.
+        #expect(TimestampShifter.shift("Sun, 06 Nov 1994 08:49:37 GMT", by: 86_400 * 14 + 3600) == "Sun, 20 Nov 1994 09:49:37 GMT")
+        #expect(TimestampShifter.shift("Fri, 20 Nov 2026 23:59:59 GMT", by: 2) == "Sat, 21 Nov 2026 00:00:01 GMT")
+    }
+
     @Test func valuesThatAreNotTimestampsAreLeftAlone() {
-        for text in ["", "yesterday", "42", "2026-11-20", "2026-11-20T14:00:01", "2026-13-20T14:00:01Z", "abc123"] {
+        for text in ["", "yesterday", "42", "2026-11-20", "2026-11-20T14:00:01", "2026-13-20T14:00:01Z", "abc123",
+                     "Sun, 31 Feb 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC"] {
             #expect(TimestampShifter.shift(text, by: 100) == nil, "\(text)")
         }
     }

@@ -42,7 +42,8 @@ public enum ReplayTimeShift: Sendable, Hashable {
 }
 
 /// Moves timestamps by a number of seconds, keeping how they are written: RFC 3339 text keeps its offset and
-/// its count of fraction digits, epoch numbers stay seconds or milliseconds, integers stay integers.
+/// its count of fraction digits, epoch numbers stay seconds or milliseconds, integers stay integers, and HTTP
+/// dates (`If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's IMF-fixdate) stay HTTP dates.
 ///
 /// Pure functions, so the formats are tested without a service.
 public enum TimestampShifter {
@@ -57,7 +58,36 @@ public enum TimestampShifter {
     public static func shift(_ text: String, by seconds: Double) -> String? {
         if let shifted = self.shiftRFC3339(text, by: seconds) { return shifted }
         if let number = JSONNumber(text), let shifted = self.shift(number, by: seconds) { return shifted.text }
+        if let shifted = self.shiftHTTPDate(text, by: seconds) { return shifted }
         return nil
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` moved by `seconds` (whole seconds: the format has no fraction), or `nil`
+    /// when the text is not an IMF-fixdate. The day name is written anew for the new date.
+    static func shiftHTTPDate(_ text: String, by seconds: Double) -> String? {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","), days.contains(String(parts[0].dropLast())),
+              parts[1].count == 2, let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
+              parts[3].count == 4, let year = Int(parts[3]), parts[5] == "GMT"
+        else { return nil }
+        let clock = parts[4].split(separator: ":")
+        guard clock.count == 3, clock.allSatisfy({ $0.count == 2 }),
+              let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2])
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second)
+        guard calendar.date(from: components).map({ calendar.dateComponents([.day, .month], from: $0) == DateComponents(month: month + 1, day: day) }) == true,
+              let date = calendar.date(from: components)
+        else { return nil }
+        let moved = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date.addingTimeInterval(seconds.rounded()))
+        guard let y = moved.year, let mo = moved.month, let d = moved.day, let h = moved.hour, let mi = moved.minute, let se = moved.second,
+              let weekday = moved.weekday
+        else { return nil }
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(days[weekday - 1]), \(two(d)) \(months[mo - 1]) \(y) \(two(h)):\(two(mi)):\(two(se)) GMT"
     }
 
     /// The epoch number moved by `seconds` (milliseconds when it is that large), or `nil` when it does not look

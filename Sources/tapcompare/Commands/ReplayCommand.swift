@@ -31,7 +31,7 @@ struct ReplayCommand: AsyncParsableCommand {
             omission (from each request's scheduled time), with the achieved and target rates.
 
             For old captures: --shift-time moves timestamps in the request (body:$.json.path, query:NAME, \
-            header:NAME; RFC 3339 text or epoch seconds/milliseconds, format kept) forward by the capture's age, \
+            header:NAME; RFC 3339 text, epoch seconds/milliseconds or an HTTP date, format kept) forward by the capture's age, \
             and --resign-jwt KEYFILE re-signs `Authorization: Bearer` tokens (HS256 secret, or RS256 with a PEM \
             RSA private key) with iat/nbf/exp moved to now. Only the sent request changes; the key and the \
             tokens are never logged or stored.
