@@ -331,6 +331,14 @@ def run(tab):
         '<td class="n bad"><strong>5.00%</strong></td>', '<td class="n">47.1 / 71.3 / 77.2</td>', "0.50×",
         'id="forget-token"',
     ], absent=['id="forget-token" class="link" hidden'])
+    # Every instance writing to the ledger is named with its comparisons (many proxies, one ledger).
+    instances = api("/api/v1/overview?since=24h")["overview"]["instances"]
+    if sorted(i["instance"] for i in instances) != ["proxy-1", "proxy-2"]:
+        raise CheckFailure(f"overview: the API names instances {instances}, expected proxy-1 and proxy-2")
+    line = "instances " + ", ".join(f'{i["instance"]} ({i["comparisons"]:,})' for i in instances)
+    if line not in tab.dom():
+        raise CheckFailure(f"overview: expected the header to read {line!r}")
+    checks += 1
     tab.screenshot("overview")
 
     # The write matrix: store checks have their own section, never a row of the HTTP routes table.
