@@ -31,13 +31,19 @@ struct StartupReporter: Service {
             "admin": "\(c.admin.listen)",
         ])
         // The ledger writer owns the migrations (it runs them at start-up and again before its first write after
-        // an outage); readiness only follows the schema, so a load balancer waits for a usable ledger.
-        while !Task.isCancelled {
-            if let version = try? await self.store.schemaVersion(), version > 0 {
-                self.readiness.set("ledger", ready: true)
-                break
+        // an outage); readiness only follows the schema, so a load balancer waits for a usable ledger. A shutdown
+        // ends the wait: with the ledger down it would never end, and the service group waits for every service
+        // (SIGTERM during an outage used to hang until SIGKILL).
+        let store = self.store
+        let readiness = self.readiness
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if let version = try? await store.schemaVersion(), version > 0 {
+                    readiness.set("ledger", ready: true)
+                    break
+                }
+                try? await Task.sleep(for: .seconds(1))
             }
-            try? await Task.sleep(for: .seconds(1))
         }
         try? await gracefulShutdown()
         self.readiness.set("proxy", ready: false)

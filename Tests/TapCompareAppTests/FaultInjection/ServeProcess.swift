@@ -26,7 +26,10 @@ final class ServeProcess: Sendable {
     /// Starts `tapcompare serve --config` with `yaml` plus the listen addresses, optionally under `ulimit -n`,
     /// and waits until it is ready (`/readyz`: the proxy listens and the ledger is migrated). `/healthz` only says
     /// the admin listener is up: a test that sent its first request then could find the proxy not listening yet.
-    static func start(yaml: String, directory: String, descriptorLimit: Int? = nil) async throws -> ServeProcess {
+    ///
+    /// `readyPath: "/healthz"` returns once the admin listener answers, for a test whose ledger is down on purpose
+    /// (`/readyz` would wait for a schema that cannot come).
+    static func start(yaml: String, directory: String, descriptorLimit: Int? = nil, readyPath: String = "/readyz") async throws -> ServeProcess {
         let binary = try Paths.tapcompareBinary()
         let proxyPort = try await Self.unusedPort()
         let adminPort = try await Self.unusedPort()
@@ -48,7 +51,7 @@ final class ServeProcess: Sendable {
         do {
             while ContinuousClock.now < deadline {
                 if !process.isRunning { break }
-                if let (status, _) = try? await serve.admin("/readyz"), status == 200 { return serve }
+                if let (status, _) = try? await serve.admin(readyPath), status == 200 { return serve }
                 try await Task.sleep(for: .milliseconds(50))
             }
         } catch {
