@@ -50,10 +50,11 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func openLoopSendsOnScheduleWithoutWaitingForAnswers() async throws {
-        // Every answer takes `slow`; 20 requests are due within 95 ms. Open loop: all are sent before the first
-        // answer comes back, and none starts late.
-        let slow = TestTiming.scaled(TimeAmount.milliseconds(500))
-        let upstream = try await ScriptedUpstream { _ in .sleep(slow, then: ScriptedResponse(body: "ok")) }
+        // 20 requests are due within 95 ms, and the service answers none until all 20 have arrived (or, for a
+        // closed loop that would never send them all, until a deadline). Open loop: all are sent before the first
+        // answer, however slow the machine, and none starts late.
+        let gate = ArrivalGate(count: 20, deadline: ContinuousClock.now + TestTiming.scaled(.seconds(20)))
+        let upstream = try await ScriptedUpstream { _ in .work { _ in await gate.arriveAndWait(); return ScriptedResponse(body: "ok") } }
         defer { Task { try? await upstream.shutdown() } }
         let records = (0..<20).map { Self.record($0) }
         let summary = try await Self.run(records, against: upstream.url, pacing: .rate(200), concurrency: 64)
@@ -133,5 +134,25 @@ import Testing
         #expect(result.judged == result.load.sent, "every request sent is counted")
         #expect(sink.all.count == result.load.sent)
         #expect(upstream.requestCount == result.load.sent)
+    }
+}
+
+/// Holds every arrival until `count` have arrived or `deadline` passes: a service that answers only once it has
+/// seen that many requests at once.
+actor ArrivalGate {
+    let count: Int
+    let deadline: ContinuousClock.Instant
+    private var arrived = 0
+
+    init(count: Int, deadline: ContinuousClock.Instant) {
+        self.count = count
+        self.deadline = deadline
+    }
+
+    func arriveAndWait() async {
+        self.arrived += 1
+        while self.arrived < self.count, ContinuousClock.now < self.deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
