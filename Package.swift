@@ -321,7 +321,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapCompareLedgerTests",
-            dependencies: ["TapCompareLedger", "TapCompareCore", "TapCompareTestSupport"],
+            dependencies: ["TapCompareLedger", "TapCompareCore", "TapCompareTestSupport", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -93,10 +93,15 @@ import TapCompareReview
             #expect(await publisher.publish() == false, "no tables yet: the write fails, is counted, and is retried later")
             // The service waits for the writer's migrations instead of failing (and warning) on a fresh ledger:
             // started before them, it writes nothing until the tables exist, then publishes on its interval.
-            let running = NoiseModelPublisher(model: NoiseModel(), learning: true, instance: "host-c:1", store: store, interval: .milliseconds(20), logger: Logger(label: "test"))
+            let watched = WatchedLedgerStore(store)
+            let running = NoiseModelPublisher(model: NoiseModel(), learning: true, instance: "host-c:1", store: watched, interval: .milliseconds(20), logger: Logger(label: "test"))
             let task = Task { try await running.run() }
-            try await Task.sleep(for: .milliseconds(100))
-            #expect(try await store.schemaVersion() == 0, "the publisher never migrates: that is the writer's job")
+            // The event, not a fixed time: the publisher found no tables twice (it went once round its wait between
+            // the two looks), and wrote nothing meanwhile.
+            try await eventually("the publisher looked at the fresh ledger's schema twice") { watched.calls.schemaVersion >= 2 }
+            #expect(watched.calls.migrate == 0, "the publisher never migrates: that is the writer's job")
+            #expect(watched.calls.publishNoiseModel == 0, "nothing is published before the tables exist")
+            #expect(try await store.schemaVersion() == 0)
             _ = try await store.migrate()
             let published: Bool
             do {

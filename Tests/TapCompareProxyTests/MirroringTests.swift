@@ -308,9 +308,13 @@ struct MirroringTests {
     func noCandidate() async throws {
         let legacy = try await Self.legacy()
         defer { Task { try await legacy.shutdown() } }
-        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics) { proxy in
             for _ in 0..<5 { _ = try await proxy.send(.GET, "/x") }
-            try await Task.sleep(for: .milliseconds(50))
+            // The event that proves nothing will be mirrored: each request's decision, counted as it was made.
+            try await eventually("the 5 requests are counted skipped no_candidate") {
+                ((try? metrics.expectCounter(ProxyMetrics.skipped, [("reason", "no_candidate")]))?.totalValue ?? 0) == 5
+            }
             #expect(proxy.sink.count == 0)
         }
     }

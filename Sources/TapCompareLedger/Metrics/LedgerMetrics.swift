@@ -35,21 +35,33 @@ public final class LedgerMetrics: Sendable {
         public var droppedTotal: Int { self.dropped.values.reduce(0, +) }
     }
 
-    private let writtenCounter = Counter(label: "tapcompare_ledger_written_total")
-    private let spooledCounter = Counter(label: "tapcompare_ledger_spooled_total")
-    private let replayedCounter = Counter(label: "tapcompare_ledger_replayed_total")
-    private let droppedCounters: [DropReason: Counter] = Dictionary(uniqueKeysWithValues: DropReason.allCases.map {
-        ($0, Counter(label: "tapcompare_ledger_dropped_total", dimensions: [("reason", $0.rawValue)]))
-    })
-    private let withheldCounters: [WithheldSample.Reason: Counter] = Dictionary(uniqueKeysWithValues: WithheldSample.Reason.allCases.map {
-        ($0, Counter(label: "tapcompare_ledger_samples_withheld_total", dimensions: [("reason", $0.rawValue)]))
-    })
-    private let batchTimer = Metrics.Timer(label: "tapcompare_ledger_batch_duration_seconds", preferredDisplayUnit: .milliseconds)
-    private let queueDepthGauge = Gauge(label: "tapcompare_ledger_queue_depth")
-    private let spoolBytesGauge = Gauge(label: "tapcompare_ledger_spool_bytes")
+    private let writtenCounter: Counter
+    private let spooledCounter: Counter
+    private let replayedCounter: Counter
+    private let droppedCounters: [DropReason: Counter]
+    private let withheldCounters: [WithheldSample.Reason: Counter]
+    private let batchTimer: Metrics.Timer
+    private let queueDepthGauge: Gauge
+    private let spoolBytesGauge: Gauge
     private let totals = NIOLockedValueBox(Snapshot())
 
-    public init() {}
+    /// - Parameter factory: where the handles are created. Default `MetricsSystem.factory` (the backend the
+    ///   application bootstrapped; `serve` exports it on `/metrics`). A test that runs a writer of its own passes
+    ///   `NOOPMetricsHandler.instance`, so its drops never move the process-wide counters that another test reads.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.writtenCounter = Counter(label: "tapcompare_ledger_written_total", factory: factory)
+        self.spooledCounter = Counter(label: "tapcompare_ledger_spooled_total", factory: factory)
+        self.replayedCounter = Counter(label: "tapcompare_ledger_replayed_total", factory: factory)
+        self.droppedCounters = Dictionary(uniqueKeysWithValues: DropReason.allCases.map {
+            ($0, Counter(label: "tapcompare_ledger_dropped_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        self.withheldCounters = Dictionary(uniqueKeysWithValues: WithheldSample.Reason.allCases.map {
+            ($0, Counter(label: "tapcompare_ledger_samples_withheld_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        self.batchTimer = Metrics.Timer(label: "tapcompare_ledger_batch_duration_seconds", preferredDisplayUnit: .milliseconds, factory: factory)
+        self.queueDepthGauge = Gauge(label: "tapcompare_ledger_queue_depth", factory: factory)
+        self.spoolBytesGauge = Gauge(label: "tapcompare_ledger_spool_bytes", factory: factory)
+    }
 
     public var snapshot: Snapshot { self.totals.withLockedValue { $0 } }
 

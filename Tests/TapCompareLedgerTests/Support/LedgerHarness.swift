@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
@@ -50,7 +51,9 @@ enum Harness {
         _ configuration: LedgerConfiguration,
         _ body: @Sendable (LedgerWriter) async throws -> T
     ) async throws -> T {
-        try await LedgerStores.withWriter(configuration: configuration, logger: .test, body)
+        // Not exported to the process-wide registry: the writers here drop on purpose (spool_full, queue_full), and
+        // the fault-injection tests read `tapcompare_ledger_dropped_total` from `/metrics` in the same process.
+        try await LedgerStores.withWriter(configuration: configuration, logger: .test, metrics: LedgerMetrics(factory: NOOPMetricsHandler.instance), body)
     }
 
     static func withStore<T: Sendable>(_ url: LedgerURL, _ body: @Sendable (any LedgerStore) async throws -> T) async throws -> T {
