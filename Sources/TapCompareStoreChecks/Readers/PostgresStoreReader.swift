@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import TapCompareCore
 import TapCompareJSON
 import TapCompareLedger
 
@@ -114,7 +115,7 @@ final class PostgresStoreReader: StoreSideReader {
 
     /// A duration as PostgreSQL's `statement_timeout` (whole milliseconds, at least 1; 0 would mean none).
     static func milliseconds(_ duration: Duration) -> Int {
-        max(1, Int(duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000))
+        max(1, Int(duration.milliseconds))
     }
 
     static func readError(_ error: any Error) -> StoreReadError {

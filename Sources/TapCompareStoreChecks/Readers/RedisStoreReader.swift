@@ -133,10 +133,9 @@ final class RedisStoreReader: StoreSideReader {
             let reply = try await self.send(.xrange(stream, start: start, count: Self.batch), timeout: timeout)
             let entries = reply.elements ?? []
             for entry in entries {
-                guard let parts = entry.elements, parts.count == 2, let idBytes = parts[0].bytes else { continue }
-                let event = JSONValue.object(JSONObject(Self.pairs(parts[1]).map { JSONObject.Member(key: $0.key, value: .storeText($0.value)) }))
+                guard let (id, event) = Self.streamEntry(entry) else { continue }
                 if let value = event.value(at: path), Self.same(value, equals) { return .found(event) }
-                start = "(" + String(decoding: idBytes, as: UTF8.self)
+                start = "(" + id
             }
             if entries.count == Self.batch { continue }
             guard ContinuousClock.now + Self.pollInterval < deadline else { return .missing }
@@ -156,6 +155,14 @@ final class RedisStoreReader: StoreSideReader {
             }
         }
         return text(a) != nil && text(a) == text(b)
+    }
+
+    /// One `XRANGE` entry (`[id, [field, value, …]]`) as its id and an object of its fields, each read as
+    /// ``JSONValue/storeText(_:)``; `nil` for an entry of another shape.
+    static func streamEntry(_ entry: RESPValue) -> (id: String, event: JSONValue)? {
+        guard let parts = entry.elements, parts.count == 2, let idBytes = parts[0].bytes else { return nil }
+        let event = JSONValue.object(JSONObject(Self.pairs(parts[1]).map { JSONObject.Member(key: $0.key, value: .storeText($0.value)) }))
+        return (String(decoding: idBytes, as: UTF8.self), event)
     }
 
     /// A flat `[k1, v1, k2, v2, …]` reply (or a RESP3 map) as pairs.

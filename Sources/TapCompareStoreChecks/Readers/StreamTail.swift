@@ -31,8 +31,8 @@ actor StreamTail {
     let path: JSONPointer
     /// Events kept for lookups; beyond it the oldest go (a check's event is normally looked up within `within`).
     let maxIndexed: Int
-    /// Entries per `XRANGE`.
-    static let batch = 200
+    /// Entries per `XRANGE`, as the reader's own scan.
+    static let batch = RedisStoreReader.batch
     /// Pages one refresh reads at most, so one refresh of a stream far ahead of the tail stays short.
     static let maxPagesPerRefresh = 50
     /// How far before the first write asked the tail starts reading, in milliseconds.
@@ -149,12 +149,8 @@ actor StreamTail {
             guard generation == self.generation else { return }
             let entries = reply.elements ?? []
             for entry in entries {
-                guard let parts = entry.elements, parts.count == 2, let idBytes = parts[0].bytes else { continue }
-                let id = String(decoding: idBytes, as: UTF8.self)
+                guard let (id, event) = RedisStoreReader.streamEntry(entry) else { continue }
                 position = "(" + id
-                let event = JSONValue.object(JSONObject(RedisStoreReader.pairs(parts[1]).map {
-                    JSONObject.Member(key: $0.key, value: .storeText($0.value))
-                }))
                 let ms = Self.milliseconds(fromID: id) ?? 0
                 self.readUpTo = max(self.readUpTo ?? 0, ms)
                 guard let value = event.value(at: self.path) else { continue }
