@@ -105,7 +105,7 @@ final class CommentService: Sendable {
         let legacyURL = try UpstreamURL(parsing: legacy.url)
         let candidateURL = try UpstreamURL(parsing: candidate.url)
         // Every timeout here only guards against a hang: the defaults, scaled for slow builds.
-        let connectTimeout = TestTiming.scaled(TimeAmount.seconds(1))
+        let connectTimeout = TestTiming.localConnectAmount
         let callTimeout = TestTiming.scaled(TimeAmount.seconds(5))
         let legacyProbe = try HTTPUpstreamProbe(
             configuration: .init(upstream: legacyURL, connectTimeout: connectTimeout, timeout: callTimeout), eventLoopGroup: group

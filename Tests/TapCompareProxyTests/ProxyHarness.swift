@@ -29,8 +29,8 @@ struct ProxyHarness {
         var configuration = ProxyConfiguration(port: 0, legacy: try UpstreamURL(parsing: legacy))
         var mirror = MirrorConfiguration(candidate: try candidate.map { try UpstreamURL(parsing: $0) }, sampleRate: 1)
         // The defaults' guards against a hang, stretched for slow builds; a test that checks a timeout sets its own.
-        configuration.connectTimeout = TestTiming.scaled(configuration.connectTimeout)
-        mirror.connectTimeout = TestTiming.scaled(mirror.connectTimeout)
+        configuration.connectTimeout = TestTiming.localConnectAmount
+        mirror.connectTimeout = TestTiming.localConnectAmount
         mirror.timeout = TestTiming.scaled(mirror.timeout)
         configure(&configuration, &mirror)
         let sink = RecordingExchangeSink()

@@ -17,10 +17,10 @@ struct ShutdownTests {
         defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
         let sink = RecordingExchangeSink()
         let server = ProxyServer(
-            configuration: ProxyConfiguration(port: 0, legacy: try UpstreamURL(parsing: legacy.url), connectTimeout: TestTiming.scaled(.seconds(1))),
+            configuration: ProxyConfiguration(port: 0, legacy: try UpstreamURL(parsing: legacy.url), connectTimeout: TestTiming.localConnectAmount),
             mirror: MirrorConfiguration(
                 candidate: try UpstreamURL(parsing: candidate.url), sampleRate: 1,
-                timeout: TestTiming.scaled(.seconds(5)), connectTimeout: TestTiming.scaled(.seconds(1))
+                timeout: TestTiming.scaled(.seconds(5)), connectTimeout: TestTiming.localConnectAmount
             ),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test"),

@@ -262,9 +262,9 @@ struct TLSTests {
         let request = RequestSnapshot(method: .GET, uri: "/api/v1/comments/42", headers: HTTPHeaders())
         let url = try UpstreamURL(parsing: upstream.url)
 
-        // The handshake is part of connecting: the default 1 s, scaled for slow builds.
+        // The handshake is part of connecting: a guard against a hang, long enough for a loaded machine.
         let trusted = try HTTPUpstreamProbe(
-            configuration: .init(upstream: url, connectTimeout: TestTiming.scaled(.seconds(1)), timeout: TestTiming.scaled(.seconds(5)), tls: UpstreamTLS(caFile: certificates.caFile)),
+            configuration: .init(upstream: url, connectTimeout: TestTiming.localConnectAmount, timeout: TestTiming.scaled(.seconds(5)), tls: UpstreamTLS(caFile: certificates.caFile)),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton
         )
         let (response, _) = try await trusted.fetch(request, purpose: "recheck")

@@ -21,6 +21,18 @@ public enum TestTiming {
         return value
     }()
 
+    /// The connect timeout a harness gives a local server it expects to reach: 10 s × ``scale``.
+    ///
+    /// A connect to 127.0.0.1 either completes at once or is refused at once; it only takes longer when the machine
+    /// stalls (a loopback SYN dropped while the listener's accept queue is full is retried after 1 s). The
+    /// production default (1 s) then fires on a connection that would have succeeded, and a test that expected an
+    /// answer sees a 504 or a missing comparison. Tests that check a connect failure use a refused port, which
+    /// fails immediately whatever this is.
+    public static var localConnect: Duration { Self.scaled(Duration.seconds(10)) }
+
+    /// ``localConnect`` for NIO and AsyncHTTPClient configurations.
+    public static var localConnectAmount: TimeAmount { TimeAmount(Self.localConnect) }
+
     /// `duration` × ``scale``.
     public static func scaled(_ duration: Duration) -> Duration { duration * Self.scale }
 

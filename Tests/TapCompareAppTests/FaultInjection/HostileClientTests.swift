@@ -131,8 +131,8 @@ extension FaultInjection {
                 #expect(silent.isClosed)
 
                 // Between requests a kept-alive connection may pause longer than the head deadline.
-                let kept = try await RawTCP.connect(port: serve.proxyPort)
-                try await kept.send("GET /fault/keep HTTP/1.1\r\nHost: t\r\n\r\n")
+                // The first head goes out with the connection: the 500 ms deadline runs from accept.
+                let kept = try await RawTCP.connect(port: serve.proxyPort, firstBytes: "GET /fault/keep HTTP/1.1\r\nHost: t\r\n\r\n")
                 try await Task.sleep(for: .milliseconds(1_200))
                 try await kept.send("GET /fault/keep HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
                 let both = await kept.waitForClose(timeout: .seconds(5))

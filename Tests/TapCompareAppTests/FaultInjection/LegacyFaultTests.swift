@@ -31,8 +31,9 @@ extension FaultInjection {
             let legacy = try await ScriptedUpstream { Self.legacyBehavior($0) }
             let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
             try await ServeHarness.with(legacy: legacy, candidate: candidate, configure: { c, _ in
-                // Short for the hang test, and a guard for the answers that do come: scaled for slow builds.
-                c.upstream.readTimeout = TestTiming.scaled(.milliseconds(400))
+                // Short for the hang test, and a guard for the answers that do come (all immediate): long enough
+                // that a stalled machine does not turn one of them into a 504; scaled for slow builds.
+                c.upstream.readTimeout = TestTiming.scaled(.milliseconds(1_500))
             }) { serve in
                 try await body(serve, candidate)
             }

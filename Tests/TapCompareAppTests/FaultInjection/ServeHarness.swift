@@ -40,10 +40,12 @@ struct ServeHarness: Sendable {
         try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
         c.rules = rules
         c.race.recheck = false
-        c.upstream.connectTimeout = TestTiming.scaled(.seconds(1))
-        // Short so the fault tests are quick; scaled, since they also bound the answers that do come.
-        c.upstream.readTimeout = TestTiming.scaled(.seconds(2))
-        c.mirror.timeout = TestTiming.scaled(.seconds(1))
+        // Legacy's and the candidate's connects (both use upstream.connect_timeout).
+        c.upstream.connectTimeout = TestTiming.localConnect
+        // Guards against a hang, long enough for a loaded CI machine: the tests that expect a read or mirror
+        // timeout to fire (a hanging legacy, a hanging or trickling candidate) set their own short ones.
+        c.upstream.readTimeout = TestTiming.scaled(.seconds(10))
+        c.mirror.timeout = TestTiming.scaled(.seconds(10))
         // listener.header_timeout stays at its default (10 s): a 500 ms one here cut off clients whose head was
         // late on a loaded CI machine (no answer at all); the header-timeout test sets its own.
         c.listener.headerTimeout = TestTiming.scaled(c.listener.headerTimeout)
