@@ -192,6 +192,22 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            // The web UI and the report's stylesheet as real files, compiled into the binary (`PackageResources`):
+            // editors and linters see JavaScript, CSS and HTML, and the binary still serves everything itself.
+            resources: [
+                .embedInCode("Assets/report.css"),
+                .embedInCode("Assets/ui.css"),
+                .embedInCode("Assets/ui-shell.html"),
+                .embedInCode("Assets/ui-core.js"),
+                .embedInCode("Assets/ui-formatting.js"),
+                .embedInCode("Assets/ui-charts.js"),
+                .embedInCode("Assets/ui-json-body.js"),
+                .embedInCode("Assets/ui-stores.js"),
+                .embedInCode("Assets/ui-views.js"),
+                .embedInCode("Assets/ui-cutover.js"),
+                .embedInCode("Assets/ui-problems.js"),
+                .embedInCode("Assets/ui-start.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         /// Capture files (JSON Lines), HAR import/export and CI replay.

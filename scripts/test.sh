@@ -30,6 +30,8 @@ command -v xmllint >/dev/null 2>&1 || need_packages+=(libxml2-utils)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v redis-server >/dev/null 2>&1 || need_packages+=(redis-server)
 command -v memcached >/dev/null 2>&1 || need_packages+=(memcached)
+# The UI's script is checked for syntax errors with node (ReviewAPITests).
+command -v node >/dev/null 2>&1 || need_packages+=(nodejs)
 # The browser step below (scripts/ui-browser-test.sh) drives Debian's chromium.
 if [ -z "${SKIP_BROWSER_TEST:-}" ] && [[ "${SWIFT_TEST_ARGS:-}" != *--filter* ]]; then
   command -v chromium >/dev/null 2>&1 || need_packages+=(chromium fonts-liberation)

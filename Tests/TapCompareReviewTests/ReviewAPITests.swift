@@ -240,6 +240,20 @@ import Testing
             #expect(css.contains(".card.hero") && css.contains(".token-form"))
             #expect(!css.contains("url(") && !css.contains("@import"))
 
+            // What is served is the asset files as written (Sources/TapCompareReview/Assets), compiled in.
+            let assets = Paths.repository + "/Sources/TapCompareReview/Assets/"
+            func asset(_ name: String) throws -> String { try String(contentsOfFile: assets + name, encoding: .utf8) }
+            #expect(css == (try asset("report.css")) + "\n" + (try asset("ui.css")))
+            #expect(shell == (try asset("ui-shell.html")).replacingOccurrences(of: "{{default-since}}", with: "all"))
+            let parts = try FileManager.default.contentsOfDirectory(atPath: assets).filter { $0.hasSuffix(".js") }
+            #expect(parts.count == 9)
+            for part in parts { #expect(script.contains(try asset(part)), "app.js carries \(part)") }
+            // And it is JavaScript a browser will run: node parses it (scripts/test.sh installs nodejs).
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-app-\(UUID().uuidString).js")
+            try script.write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            _ = try await runProcess(["node", "--check", file.path])
+
             // The server-rendered pages are gone; old links answer 404 rather than a stale page.
             #expect(try await self.call(base + "/ui/route?route=x").0 == 404)
         }

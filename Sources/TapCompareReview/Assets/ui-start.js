@@ -1,0 +1,6 @@
+installFilters();
+installMarkAsNoise();
+installProblemStatus();
+storeToken(memoryToken);
+window.addEventListener("hashchange", render);
+render();
