@@ -65,11 +65,19 @@ import Testing
         return Self.secrets.filter { secret in texts.contains { $0.contains(secret) } }
     }
 
-    @Test func aGzipBodyWithConfiguredJSONPathsNeverStoresTheSecretInTheLedger() async throws {
-        let dir = try TestPaths.temporaryDirectory()
+    /// An SQLite ledger in `dir` with the redaction under test. The write timeout only guards against a hang: the
+    /// default 5 s spools the record on a loaded CI machine, and the test would find no row.
+    static func configuration(_ dir: URL) -> LedgerConfiguration {
         var configuration = LedgerConfiguration(url: LedgerURL(backend: .sqlite(path: dir.appendingPathComponent("ledger.sqlite").path)))
         configuration.spoolDirectory = dir.appendingPathComponent("spool").path
         configuration.redaction = Self.redaction
+        configuration.writeTimeout = TestTiming.scaled(.seconds(60))
+        return configuration
+    }
+
+    @Test func aGzipBodyWithConfiguredJSONPathsNeverStoresTheSecretInTheLedger() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let configuration = Self.configuration(dir)
         let record = Comparator().compare(Self.exchange())
         #expect(record.outcome == .mismatch)
         let metrics = LedgerMetrics()
@@ -98,9 +106,7 @@ import Testing
 
     @Test func aBodyThatCannotBeDecodedIsWithheldCountedAndSaidInItsPlace() async throws {
         let dir = try TestPaths.temporaryDirectory()
-        var configuration = LedgerConfiguration(url: LedgerURL(backend: .sqlite(path: dir.appendingPathComponent("ledger.sqlite").path)))
-        configuration.spoolDirectory = dir.appendingPathComponent("spool").path
-        configuration.redaction = Self.redaction
+        let configuration = Self.configuration(dir)
         // `br` is not decoded here: its bytes cannot be redacted, so they are not stored.
         let record = Comparator().compare(Self.exchange(legacyEncoding: "br"))
         let metrics = LedgerMetrics()

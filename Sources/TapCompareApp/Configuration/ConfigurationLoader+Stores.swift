@@ -1,3 +1,4 @@
+import TapCompareCore
 import TapCompareJSON
 import TapCompareStoreChecks
 import Yams
@@ -74,7 +75,7 @@ extension ConfigurationLoader {
             }
             guard let definition = stores[name] else {
                 let known = stores.keys.sorted().joined(separator: ", ")
-                let hint = YAMLMappingReader.closest(to: name, in: Set(stores.keys)).map { "did you mean '\($0)'? " } ?? ""
+                let hint = Spelling.closest(to: name, in: stores.keys.sorted()).map { "did you mean '\($0)'? " } ?? ""
                 s.fail("store", s.node("store"), "'\(name)' is not declared under stores: \(hint)(declared: \(known.isEmpty ? "none" : known))")
                 continue
             }

@@ -56,7 +56,7 @@ public enum ConfigurationLoader {
             }
         }
         if let v = r.string("request_id_header") {
-            if Self.isToken(v) { c.requestIDHeader = v } else { r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a valid header name") }
+            if HTTPToken.isValid(v) { c.requestIDHeader = v } else { r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a valid header name") }
         }
         if let v = r.string("instance") { c.ledger.instance = v }
         if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
@@ -173,7 +173,7 @@ public enum ConfigurationLoader {
             if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.comparison.queueCapacity = v }
             if let v = m.int("workers", min: 1, max: 64) { c.comparison.workers = v }
             if let v = m.string("version_header") {
-                if Self.isToken(v) {
+                if HTTPToken.isValid(v) {
                     c.comparison.versionHeader = v
                 } else {
                     m.fail("version_header", m.node("version_header"), "'\(v.prefix(80))' is not a header name; write the candidate's response header that names its build, e.g. X-Version")
@@ -280,20 +280,14 @@ public enum ConfigurationLoader {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[1].isEmpty else { return nil }
         switch parts[0].lowercased() {
-        case "header": return Self.isToken(parts[1]) ? .header(parts[1]) : nil
+        case "header": return HTTPToken.isValid(parts[1]) ? .header(parts[1]) : nil
         case "query": return .queryParameter(parts[1])
         default: return nil
         }
     }
 
     /// Whether `s` is an HTTP header name (an RFC 9110 token), for flags that name headers as the file does.
-    public static func isHeaderName(_ s: String) -> Bool { Self.isToken(s) }
-
-    static func isToken(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(c)
-        }
-    }
+    public static func isHeaderName(_ s: String) -> Bool { HTTPToken.isValid(s) }
 
     static func issue(for error: YamlError, file: String) -> ConfigurationError.Issue {
         switch error {

@@ -17,14 +17,14 @@ public struct ServeConfiguration: Sendable {
     /// `preserve_host`: send the client's `Host` to legacy instead of legacy's own. Default `false`.
     public var preserveHost = false
     /// `sample_rate`: fraction of requests also sent to the candidate, 0…1. Default `0.01`.
-    public var sampleRate = 0.01
+    public var sampleRate = MirrorConfiguration.Defaults.sampleRate
     /// `sample_key`: `header:NAME` or `query:NAME`; the sampling decision becomes a stable hash of that value,
     /// so one user is always in or always out. Default: none (random sampling).
     public var sampleKey: SampleKey?
     /// `request_id_header`: the request id passed to both upstreams, generated when absent. Default `X-Request-Id`.
-    public var requestIDHeader = "X-Request-Id"
+    public var requestIDHeader = ProxyConfiguration.Defaults.requestIDHeader
     /// `shutdown_grace`: how long SIGTERM waits for in-flight comparisons. Default `10s`.
-    public var shutdownGrace: Duration = .seconds(10)
+    public var shutdownGrace = ProxyConfiguration.Defaults.shutdownGrace
     /// `memory_release_interval`: how often memory the process freed is handed back to the operating system
     /// (``MemoryReleaseService``); `0s` turns it off (`nil`). Default `10s`.
     public var memoryReleaseInterval: Duration? = MemoryReleaseService.defaultInterval
@@ -85,15 +85,15 @@ public struct ServeConfiguration: Sendable {
         /// `listener.header_timeout`: a client must finish each request head within this long (from accepting the
         /// connection, or from the first byte of a later request); past it the client gets 408 and is closed.
         /// Default `10s`.
-        public var headerTimeout: Duration = .seconds(10)
+        public var headerTimeout = ProxyConfiguration.Defaults.headerTimeout
         /// `listener.idle_timeout`: a client connection silent this long between requests is closed.
         /// Default `60s`.
-        public var idleTimeout: Duration = .seconds(60)
+        public var idleTimeout = ProxyConfiguration.Defaults.clientIdleTimeout
         /// `listener.max_header_bytes`: the largest request head, and the largest header line, accepted; larger
         /// gets 431. Default `64KiB`.
-        public var maxHeaderBytes = 64 << 10
+        public var maxHeaderBytes = ProxyConfiguration.Defaults.maxRequestHeadBytes
         /// `listener.max_headers`: the most header fields in one request; more gets 431. Default `100`.
-        public var maxHeaders = 100
+        public var maxHeaders = ProxyConfiguration.Defaults.maxRequestHeaders
         public init() {}
     }
 
@@ -111,15 +111,15 @@ public struct ServeConfiguration: Sendable {
     /// `upstream.*`: the connection pool to legacy.
     public struct Upstream: Sendable {
         /// `upstream.connect_timeout`. Default `1s`.
-        public var connectTimeout: Duration = .seconds(1)
+        public var connectTimeout = ProxyConfiguration.Defaults.connectTimeout
         /// `upstream.read_timeout`: longest silence while waiting for legacy's response. Default `30s`.
-        public var readTimeout: Duration = .seconds(30)
+        public var readTimeout = ProxyConfiguration.Defaults.readTimeout
         /// `upstream.write_timeout`: longest stall while sending the request to legacy. Default `30s`.
-        public var writeTimeout: Duration = .seconds(30)
+        public var writeTimeout = ProxyConfiguration.Defaults.writeTimeout
         /// `upstream.max_connections`: pooled keep-alive connections to legacy per event loop. Default `64`.
-        public var maxConnections = 64
+        public var maxConnections = ProxyConfiguration.Defaults.maxIdleConnectionsPerLoop
         /// `upstream.idle_timeout`: how long an idle pooled connection is kept. Default `60s`.
-        public var idleTimeout: Duration = .seconds(60)
+        public var idleTimeout = ProxyConfiguration.Defaults.idleTimeout
         public init() {}
     }
 
@@ -127,17 +127,17 @@ public struct ServeConfiguration: Sendable {
     public struct Mirror: Sendable {
         /// `mirror.max_in_flight`: candidate calls running at once; beyond it requests are not mirrored
         /// (counted as `max_in_flight`). Default `256`.
-        public var maxInFlight = 256
+        public var maxInFlight = MirrorConfiguration.Defaults.maxInFlight
         /// `mirror.timeout`: the whole candidate call. Default `5s`.
-        public var timeout: Duration = .seconds(5)
+        public var timeout = MirrorConfiguration.Defaults.timeout
         /// `mirror.max_body_bytes`: larger request bodies are not mirrored (`body_too_large`). Default `1MiB`.
-        public var maxBodyBytes = 1 << 20
+        public var maxBodyBytes = MirrorConfiguration.Defaults.maxBodyBytes
         /// `mirror.max_response_bytes`: response bodies kept for comparison, per side; a larger one is not
         /// compared (`response_too_large`), the client still gets all of it. Default `8MiB`.
-        public var maxResponseBytes = 8 << 20
+        public var maxResponseBytes = MirrorConfiguration.Defaults.maxResponseBodyBytes
         /// `mirror.shadow_header`: marks every mirrored request so the candidate can route its writes to
         /// sister datastores. Default `X-Tap-Compare` (value `shadow`).
-        public var shadowHeader = "X-Tap-Compare"
+        public var shadowHeader = MirrorConfiguration.Defaults.shadowHeaderName
         public init() {}
     }
 

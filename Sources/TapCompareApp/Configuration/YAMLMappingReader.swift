@@ -182,38 +182,13 @@ final class YAMLMappingReader {
     func rejectUnknownKeys() {
         for (key, keyMark, _) in self.pairs where !self.consumed.contains(key) {
             var message = "unknown key"
-            if let suggestion = Self.closest(to: key, in: self.consumed) {
+            if let suggestion = Spelling.closest(to: key, in: self.consumed.sorted()) {
                 message += "; did you mean '\(suggestion)'?"
             } else {
                 message += "; known keys here: \(self.consumed.sorted().joined(separator: ", "))"
             }
             self.collector.add(file: self.file, mark: keyMark, key: self.dotted(key), message: message)
         }
-    }
-
-    static func closest(to key: String, in candidates: Set<String>) -> String? {
-        var best: (String, Int)?
-        for candidate in candidates {
-            let d = editDistance(key.lowercased(), candidate)
-            if d <= max(2, candidate.count / 3), best == nil || d < best!.1 { best = (candidate, d) }
-        }
-        return best?.0
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8), b = Array(b.utf8)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 }
 

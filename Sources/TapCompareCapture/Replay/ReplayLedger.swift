@@ -10,6 +10,11 @@ public enum ReplayLedger {
     /// - Throws: ``ReplayError`` for a ledger URL that cannot be parsed, and what `body` throws.
     /// - Parameter spoolDirectory: where batches wait while the ledger is unreachable. Default: the ledger's
     ///   default, `tapcompare-spool`.
+    /// How long one batch write may take before the batch is spooled instead. A live proxy keeps this short (5 s)
+    /// so a stalled ledger never backs up its queue; a replay is a batch job whose ledger is its result, and a
+    /// comparison spooled on a busy CI machine would be missing from the report the job exists to write.
+    public static let writeTimeout: Duration = .seconds(60)
+
     public static func withSink<T: Sendable>(
         url: String,
         spoolDirectory: String? = nil,
@@ -24,6 +29,7 @@ public enum ReplayLedger {
         }
         var configuration = LedgerConfiguration(url: parsed)
         if let spoolDirectory { configuration.spoolDirectory = spoolDirectory }
+        configuration.writeTimeout = Self.writeTimeout
         let capacity = configuration.queueCapacity
         return try await LedgerStores.withWriter(configuration: configuration, logger: logger, bodyDecoder: BodyDecoder()) { writer in
             return try await body(writer) { writer.queueDepth > capacity / 2 }

@@ -24,7 +24,7 @@ public struct MirrorConfiguration: Sendable {
     /// Default 1 MiB.
     public var maxBodyBytes: Int
     /// Largest response body (either side) kept for comparison; beyond it the exchange is skipped as
-    /// `response_too_large` while the client still receives every byte. Default 1 MiB.
+    /// `response_too_large` while the client still receives every byte. Default 8 MiB.
     public var maxResponseBodyBytes: Int
     /// Header every mirrored request carries, so the candidate can send its writes to sister datastores.
     /// Default `X-Tap-Compare`.
@@ -42,18 +42,37 @@ public struct MirrorConfiguration: Sendable {
     /// Default: no routes, fallback ``RoutePolicy/init(mirror:sampleRate:mirrorWrites:)`` with its defaults.
     public var routes: RouteTable<RoutePolicy>
 
+    /// Every default of this configuration, written once: the initializer's default arguments and `serve`'s
+    /// configuration (`ServeConfiguration.mirror`) both read them.
+    public enum Defaults {
+        /// `sample_rate`.
+        public static let sampleRate = 0.01
+        /// `mirror.max_in_flight`.
+        public static let maxInFlight = 256
+        /// `mirror.timeout`.
+        public static let timeout: Duration = .seconds(5)
+        public static let connectTimeout: Duration = .seconds(1)
+        /// `mirror.max_body_bytes`.
+        public static let maxBodyBytes = 1 << 20
+        /// `mirror.max_response_bytes`.
+        public static let maxResponseBodyBytes = 8 << 20
+        /// `mirror.shadow_header`.
+        public static let shadowHeaderName = "X-Tap-Compare"
+        public static let shadowHeaderValue = "shadow"
+    }
+
     public init(
         candidate: UpstreamURL? = nil,
-        sampleRate: Double = 0.01,
+        sampleRate: Double = Defaults.sampleRate,
         sampleKey: SampleKey? = nil,
-        maxInFlight: Int = 256,
-        timeout: TimeAmount = .seconds(5),
-        connectTimeout: TimeAmount = .seconds(1),
-        maxBodyBytes: Int = 1 << 20,
-        maxResponseBodyBytes: Int = 1 << 20,
-        shadowHeaderName: String = "X-Tap-Compare",
-        shadowHeaderValue: String = "shadow",
-        maxIdleConnectionsPerLoop: Int = 256,
+        maxInFlight: Int = Defaults.maxInFlight,
+        timeout: TimeAmount = TimeAmount(Defaults.timeout),
+        connectTimeout: TimeAmount = TimeAmount(Defaults.connectTimeout),
+        maxBodyBytes: Int = Defaults.maxBodyBytes,
+        maxResponseBodyBytes: Int = Defaults.maxResponseBodyBytes,
+        shadowHeaderName: String = Defaults.shadowHeaderName,
+        shadowHeaderValue: String = Defaults.shadowHeaderValue,
+        maxIdleConnectionsPerLoop: Int = Defaults.maxInFlight,
         idleTimeout: TimeAmount = .seconds(60),
         routes: RouteTable<RoutePolicy> = RouteTable(entries: [], fallback: RoutePolicy()),
         candidateTLS: UpstreamTLS = UpstreamTLS()

@@ -31,7 +31,7 @@ public struct ProxyConfiguration: Sendable {
     /// 504. Default 30 s.
     public var writeTimeout: TimeAmount
     /// Idle keep-alive connections to legacy kept per event loop; more are closed when released. Busy
-    /// connections are not capped here: each client connection uses at most one at a time. Default `128`.
+    /// connections are not capped here: each client connection uses at most one at a time. Default `64`.
     public var maxIdleConnectionsPerLoop: Int
     /// How long an idle legacy connection is kept before it is closed. Default 60 s.
     public var idleTimeout: TimeAmount
@@ -54,23 +54,45 @@ public struct ProxyConfiguration: Sendable {
     /// Connections the listening socket queues before accepting. Default `1024`.
     public var backlog: Int32
 
+    /// Every default of this configuration, written once: the initializer's default arguments and `serve`'s
+    /// configuration (`ServeConfiguration`) both read them, so a library user and a `tapcompare.yml` user get the
+    /// same proxy.
+    public enum Defaults {
+        public static let connectTimeout: Duration = .seconds(1)
+        public static let readTimeout: Duration = .seconds(30)
+        public static let writeTimeout: Duration = .seconds(30)
+        /// `upstream.max_connections`.
+        public static let maxIdleConnectionsPerLoop = 64
+        public static let idleTimeout: Duration = .seconds(60)
+        public static let requestIDHeader = "X-Request-Id"
+        /// `listener.max_header_bytes`.
+        public static let maxRequestHeadBytes = 64 << 10
+        /// `listener.max_headers`.
+        public static let maxRequestHeaders = 100
+        /// `listener.header_timeout`.
+        public static let headerTimeout: Duration = .seconds(10)
+        /// `listener.idle_timeout`.
+        public static let clientIdleTimeout: Duration = .seconds(60)
+        public static let shutdownGrace: Duration = .seconds(10)
+    }
+
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         legacy: UpstreamURL,
         preserveHost: Bool = false,
         trustForwardedHeaders: Bool = false,
-        connectTimeout: TimeAmount = .seconds(1),
-        readTimeout: TimeAmount = .seconds(30),
-        writeTimeout: TimeAmount = .seconds(30),
-        maxIdleConnectionsPerLoop: Int = 128,
-        idleTimeout: TimeAmount = .seconds(60),
-        requestIDHeader: String = "X-Request-Id",
-        maxRequestHeadBytes: Int = 64 * 1024,
-        maxRequestHeaders: Int = 100,
-        headerTimeout: TimeAmount = .seconds(10),
-        clientIdleTimeout: TimeAmount = .seconds(60),
-        shutdownGrace: TimeAmount = .seconds(10),
+        connectTimeout: TimeAmount = TimeAmount(Defaults.connectTimeout),
+        readTimeout: TimeAmount = TimeAmount(Defaults.readTimeout),
+        writeTimeout: TimeAmount = TimeAmount(Defaults.writeTimeout),
+        maxIdleConnectionsPerLoop: Int = Defaults.maxIdleConnectionsPerLoop,
+        idleTimeout: TimeAmount = TimeAmount(Defaults.idleTimeout),
+        requestIDHeader: String = Defaults.requestIDHeader,
+        maxRequestHeadBytes: Int = Defaults.maxRequestHeadBytes,
+        maxRequestHeaders: Int = Defaults.maxRequestHeaders,
+        headerTimeout: TimeAmount = TimeAmount(Defaults.headerTimeout),
+        clientIdleTimeout: TimeAmount = TimeAmount(Defaults.clientIdleTimeout),
+        shutdownGrace: TimeAmount = TimeAmount(Defaults.shutdownGrace),
         backlog: Int32 = 1024,
         tls: ListenerTLS? = nil,
         legacyTLS: UpstreamTLS = UpstreamTLS()

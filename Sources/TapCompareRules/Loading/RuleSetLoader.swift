@@ -322,7 +322,7 @@ public enum RuleSetLoader {
                 case "compare_headers":
                     var names: [String] = []
                     for item in self.list(value, key) {
-                        guard let s = item.string, !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_!#$%&'*+.^`|~".contains($0)) }) else {
+                        guard let s = item.string, HTTPToken.isValid(s) else {
                             self.fail(item, "'\(item.string ?? "?")' is not a header name")
                             continue
                         }
@@ -439,24 +439,8 @@ public enum RuleSetLoader {
 
         /// ` (did you mean 'x'?)` when a close spelling exists.
         static func suggestion(_ word: String?, _ candidates: [String]) -> String {
-            guard let word, !word.isEmpty else { return "" }
-            let best = candidates.map { ($0, Self.distance(word, $0)) }.min { $0.1 < $1.1 }
-            guard let best, best.1 <= max(2, word.count / 3), best.0 != word else { return "" }
-            return " (did you mean '\(best.0)'?)"
-        }
-
-        static func distance(_ a: String, _ b: String) -> Int {
-            let a = Array(a), b = Array(b)
-            if a.isEmpty { return b.count }
-            var previous = Array(0...b.count)
-            for i in 1...a.count {
-                var current = [i] + Array(repeating: 0, count: b.count)
-                for j in stride(from: 1, through: b.count, by: 1) {
-                    current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                }
-                previous = current
-            }
-            return previous[b.count]
+            guard let word, !word.isEmpty, let best = Spelling.closest(to: word, in: candidates) else { return "" }
+            return " (did you mean '\(best)'?)"
         }
     }
 }
