@@ -21,8 +21,7 @@ final class RecordingRecordSink: ComparisonRecordSink {
     var recorded: [ComparisonRecord] { self.records.withLockedValue { $0 } }
 
     func waitFor(count: Int, timeout: Duration = .seconds(20)) async -> [ComparisonRecord] {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        while self.recorded.count < count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        _ = await pollUntil(timeout: timeout, poll: .milliseconds(20)) { self.recorded.count >= count }
         return self.recorded
     }
 }

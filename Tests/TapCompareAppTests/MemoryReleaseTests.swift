@@ -15,10 +15,7 @@ import Testing
         }
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
-        let deadline = ContinuousClock.now + TestTiming.scaled(.seconds(10))
-        while calls.withLockedValue({ $0 }) < 3, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await pollUntil { calls.withLockedValue { $0 } >= 3 }
         await group.triggerGracefulShutdown()
         try await running.value
         let atShutdown = calls.withLockedValue { $0 }

@@ -71,12 +71,8 @@ import TapCompareTestSupport
             #expect(String(buffer: body) == #"{"id":1,"text":"hello"}"#)
 
             // The mismatch is stored, after classification re-read legacy over TLS (the probe's own client).
-            let deadline = ContinuousClock.now + TestTiming.scaled(.seconds(10))
-            var counts = try await assembly.store.counts()
-            while counts.comparisons < 1, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-                counts = try await assembly.store.counts()
-            }
+            _ = try await pollUntil(poll: .milliseconds(20)) { try await assembly.store.counts().comparisons >= 1 }
+            let counts = try await assembly.store.counts()
             #expect(counts.comparisons == 1)
             #expect(counts.discrepancies >= 1)
             await group.triggerGracefulShutdown()

@@ -115,11 +115,7 @@ final class UpgradeEchoServer: Sendable {
 
     /// Waits until the tunnel's legacy connection closed.
     func waitForClose(timeout: Duration = .seconds(10)) async -> Bool {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        while !self.state.withLockedValue({ $0.closed }), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return self.state.withLockedValue { $0.closed }
+        await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.state.withLockedValue { $0.closed } }
     }
 
     func shutdown() async throws {

@@ -18,11 +18,24 @@ public func eventually(
     poll: Duration = .milliseconds(10),
     _ condition: () async throws -> Bool
 ) async throws {
+    guard try await pollUntil(timeout: timeout, poll: poll, condition) else {
+        throw TestSetupError("timed out after \(TestTiming.scaled(timeout)) waiting until \(what)")
+    }
+}
+
+/// The one poll loop of the suite: evaluates `condition` until it holds or `timeout` (scaled by ``TestTiming``)
+/// passes, and returns whether it held. For the waits whose caller reports what it got (the bytes received, the
+/// rows written) so the assertion after it says what was wrong; ``eventually`` is this plus a failure naming the
+/// event. Cancellation ends the wait (the test is over).
+public func pollUntil(
+    timeout: Duration = .seconds(10),
+    poll: Duration = .milliseconds(10),
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
     let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
     while true {
-        if try await condition() { return }
-        guard ContinuousClock.now < deadline else { break }
-        try await Task.sleep(for: poll)
+        if try await condition() { return true }
+        guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+        try? await Task.sleep(for: poll)
     }
-    throw TestSetupError("timed out after \(TestTiming.scaled(timeout)) waiting until \(what)")
 }

@@ -51,11 +51,8 @@ public struct RawTCP: Sendable {
     /// passes; returns the bytes received.
     @discardableResult
     public func waitForReceived(containing text: String, timeout: Duration = .seconds(10)) async -> [UInt8] {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
         let needle = Array(text.utf8)
-        while !self.received.contains(needle), !self.isClosed, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        _ = await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.received.contains(needle) || self.isClosed }
         return self.received
     }
 
@@ -63,8 +60,7 @@ public struct RawTCP: Sendable {
     /// returns the bytes received.
     @discardableResult
     public func waitForClose(timeout: Duration = .seconds(10)) async -> [UInt8] {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        while !self.isClosed, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        _ = await pollUntil(timeout: timeout) { self.isClosed }
         return self.received
     }
 }

@@ -19,12 +19,7 @@ public final class RecordingExchangeSink: ExchangeSink {
     /// by ``TestTiming``.
     @discardableResult
     public func waitFor(count: Int, timeout: Duration = .seconds(10)) async -> [Exchange] {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        while ContinuousClock.now < deadline {
-            let now = self.recorded
-            if now.count >= count { return now }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        _ = await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.recorded.count >= count }
         return self.recorded
     }
 }

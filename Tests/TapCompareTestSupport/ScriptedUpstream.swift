@@ -90,12 +90,7 @@ public final class ScriptedUpstream: Sendable {
     /// returns whether it held.
     @discardableResult
     public func waitUntil(timeout: Duration = .seconds(10), _ condition: (ScriptedUpstream) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        while ContinuousClock.now < deadline {
-            if condition(self) { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return condition(self)
+        await pollUntil(timeout: timeout, poll: .milliseconds(5)) { condition(self) }
     }
 }
 

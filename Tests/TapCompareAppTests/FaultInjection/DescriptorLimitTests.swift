@@ -63,12 +63,9 @@ extension FaultInjection {
 
             for connection in connections { try? await connection.close() }
             // Once the clients are gone the proxy serves normally again.
-            var recovered = false
-            let deadline = ContinuousClock.now + .seconds(30)
-            while !recovered, ContinuousClock.now < deadline {
+            let recovered = await pollUntil(timeout: .seconds(30), poll: .milliseconds(100)) {
                 let bytes = try? await RawHTTPClient.exchange(request, port: serve.proxyPort)
-                recovered = bytes.flatMap { RawResponse(parsing: $0) }?.status == 200
-                if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+                return bytes.flatMap { RawResponse(parsing: $0) }?.status == 200
             }
             #expect(recovered)
             #expect(serve.isRunning)

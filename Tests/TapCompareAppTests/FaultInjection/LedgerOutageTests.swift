@@ -139,11 +139,9 @@ extension FaultInjection {
             }
         }
 
-        /// Polls `condition` for up to 40 s (the database pool reconnects with a backoff after an outage).
+        /// Polls `condition` for up to 40 s, scaled (the database pool reconnects with a backoff after an outage).
         static func waitUntil(_ condition: () -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(40)
-            while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(25)) }
-            #expect(condition())
+            #expect(await pollUntil(timeout: .seconds(40), poll: .milliseconds(25), condition))
         }
 
         @Test(

@@ -129,13 +129,8 @@ struct ServeHarness: Sendable {
     /// Waits until `/metrics` satisfies `condition` (counters are updated asynchronously after responses).
     @discardableResult
     func waitForMetrics(timeout: Duration = .seconds(10), _ condition: (PrometheusText) -> Bool) async throws -> PrometheusText {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        var text = try await self.metrics()
-        while !condition(text), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            text = try await self.metrics()
-        }
-        return text
+        _ = try await pollUntil(timeout: timeout, poll: .milliseconds(20)) { condition(try await self.metrics()) }
+        return try await self.metrics()
     }
 
     // MARK: What the ledger holds
@@ -157,11 +152,7 @@ struct ServeHarness: Sendable {
 
     /// Waits until the ledger holds at least `count` comparisons (or `timeout` passes) and returns them.
     func waitForRows(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [LedgerRow] {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        while ContinuousClock.now < deadline {
-            if let n = try? await self.assembly.store.counts().comparisons, n >= count { break }
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        _ = await pollUntil(timeout: timeout, poll: .milliseconds(25)) { ((try? await self.assembly.store.counts().comparisons) ?? 0) >= count }
         return try await self.rows()
     }
 }

@@ -71,11 +71,7 @@ enum Harness {
         sourceLocation: SourceLocation = #_sourceLocation,
         _ condition: @Sendable () async throws -> Bool
     ) async throws {
-        let deadline = ContinuousClock.now + TestTiming.scaled(timeout)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        if try await pollUntil(timeout: timeout, poll: .milliseconds(20), condition) { return }
         Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
         throw TestSetupError("timed out waiting until \(what)")
     }
