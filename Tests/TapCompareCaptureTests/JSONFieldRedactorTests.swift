@@ -1,9 +1,11 @@
 @testable import TapCompareCapture
+import TapCompareJSON
+import TapCompareLedger
 import Testing
 
 @Suite struct JSONFieldRedactorTests {
     static func redact(_ text: String, _ paths: [String]) throws -> String? {
-        JSONFieldRedactor.redact(text, paths: try paths.map { try JSONRedactionPath(parsing: $0) })
+        JSONFieldRedactor.redact(text, paths: try paths.map { try JSONPath(parsing: $0) })
     }
 
     @Test func redactsSelectedValuesAndKeepsEveryOtherByte() throws {
@@ -23,9 +25,20 @@ import Testing
         #expect(try Self.redact(#"[1, 2]"#, ["$[5]"]) == nil)
     }
 
-    @Test func rejectsPathsOutsideTheSubsetWithTheReason() {
+    /// The ledger and a capture read `redact.json_paths` with the one TapCompareJSON JSONPath: what one accepts,
+    /// the other does (`$..*` included), and a path outside the subset is refused by both, naming the key.
+    @Test func capturesAndTheLedgerReadTheSamePaths() throws {
+        let body = #"{"user": {"email": "a@b.c", "tags": ["x"]}, "n": 1}"#
+        #expect(try Self.redact(body, ["$..*"]) == #"{"user": "[REDACTED]", "n": "[REDACTED]"}"#)
+        #expect(try Self.redact(body, ["$.user.*"]) == #"{"user": {"email": "[REDACTED]", "tags": "[REDACTED]"}, "n": 1}"#)
+        let everything = RedactionConfiguration(jsonPaths: ["$..*"])
+        _ = try CaptureRedactor(everything)
+        _ = try Redactor(configuration: everything)
         for bad in ["author.email", "$.", "$[x]", "$[", "$.."] {
-            #expect(throws: CaptureError.self, "\(bad)") { try JSONRedactionPath(parsing: bad) }
+            let configuration = RedactionConfiguration(jsonPaths: [bad])
+            let capture = #expect(throws: CaptureError.self, "\(bad)") { _ = try CaptureRedactor(configuration) }
+            #expect(capture.map { "\($0)".contains("redact.json_paths") } == true, "\(String(describing: capture))")
+            #expect(throws: LedgerError.self, "\(bad)") { _ = try Redactor(configuration: configuration) }
         }
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import TapCompareComparison
 import TapCompareCore
+import TapCompareJSON
 import TapCompareLedger
 
 /// Removes secrets from a record before it is written.
@@ -17,9 +18,10 @@ public protocol CaptureRedacting: Sendable {
 /// `redact.headers`) and `redact.query_params` through the ledger's ``Redactor``; `redact.json_paths` in
 /// JSON bodies with ``JSONFieldRedactor``.
 ///
-/// Bodies are redacted on their text, not through the ledger's Foundation-based body redaction: a capture is
-/// replayed and compared byte for byte, and re-serializing through `JSONSerialization` would round ids above
-/// 2^53, reorder keys and respell numbers in every redacted body. A redacted header keeps its name (the replay
+/// Bodies are redacted on their text, not through the ledger's body redaction (which parses into a value tree and
+/// serializes it again, fine for a stored sample): a capture is replayed and compared byte for byte, so every byte
+/// outside a redacted value (whitespace, escapes, number spellings) must stay as it was. The paths are the same
+/// TapCompareJSON ``TapCompareJSON/JSONPath``s the ledger uses, so one entry selects the same values in both. A redacted header keeps its name (the replay
 /// still sends `Authorization: [REDACTED]`, which `--header` can replace).
 ///
 /// With JSON paths configured, a compressed body (`Content-Encoding: gzip`, …) is decoded with the comparison's
@@ -29,7 +31,7 @@ public protocol CaptureRedacting: Sendable {
 /// `body_length` kept, so a replay skips the exchange as incomplete.
 public struct CaptureRedactor: CaptureRedacting {
     private let redactor: Redactor
-    private let jsonPaths: [JSONRedactionPath]
+    private let jsonPaths: [JSONPath]
     private let decoder: any ContentDecoding
 
     /// - Parameter decoder: Undoes `Content-Encoding` before `redact.json_paths` apply. Default: the comparison's
@@ -41,9 +43,15 @@ public struct CaptureRedactor: CaptureRedacting {
         } catch {
             throw .invalidRecord("\(error)")
         }
-        var paths: [JSONRedactionPath] = []
+        // The ledger's redactor above parsed these already (and refused a bad one): the same TapCompareJSON
+        // JSONPath, so one `redact.json_paths` entry selects the same values in the ledger and in a capture.
+        var paths: [JSONPath] = []
         for text in configuration.jsonPaths {
-            paths.append(try JSONRedactionPath(parsing: text))
+            do {
+                paths.append(try JSONPath(parsing: text))
+            } catch {
+                throw .invalidRecord("redact.json_paths: \(error.description)")
+            }
         }
         self.jsonPaths = paths
         self.decoder = decoder

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareJSON
 import TapCompareLedger
 
 /// Rewrites JSON text with the values at selected paths replaced by `"[REDACTED]"`, copying every other byte
@@ -8,7 +9,7 @@ import TapCompareLedger
 /// nothing is redacted; parsing into Foundation values would round large ids and reorder keys.
 enum JSONFieldRedactor {
     /// - Returns: the redacted text, or `nil` when the text is not JSON or nothing matched.
-    static func redact(_ text: String, paths: [JSONRedactionPath]) -> String? {
+    static func redact(_ text: String, paths: [JSONPath]) -> String? {
         guard !paths.isEmpty else { return nil }
         var scanner = Scanner(bytes: Array(text.utf8), paths: paths)
         scanner.skipWhitespace()
@@ -27,7 +28,7 @@ enum JSONFieldRedactor {
 
     /// Like ``redact(_:paths:)`` for a whole body, telling a document that does not parse from one that is not
     /// JSON at all: the first must not be stored when paths are configured.
-    static func redactDocument(_ text: String, paths: [JSONRedactionPath]) -> Outcome {
+    static func redactDocument(_ text: String, paths: [JSONPath]) -> Outcome {
         guard !paths.isEmpty,
               let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
               first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
@@ -40,14 +41,14 @@ enum JSONFieldRedactor {
 
     private struct Scanner {
         let bytes: [UInt8]
-        let paths: [JSONRedactionPath]
+        let paths: [JSONPath]
         var i = 0
         var output: [UInt8] = []
-        var location: [JSONLocationStep] = []
+        var location: [JSONPathElement] = []
         var changed = false
         var depth = 0
 
-        init(bytes: [UInt8], paths: [JSONRedactionPath]) {
+        init(bytes: [UInt8], paths: [JSONPath]) {
             self.bytes = bytes
             self.paths = paths
             self.output.reserveCapacity(bytes.count)
