@@ -74,6 +74,24 @@ struct JSONParserTests {
         #expect(!(try JSONValue(parsing: #"{"created_at":1,"updated_at":2,"xreated_at":3}"#).objectHasDuplicates))
     }
 
+    @Test(
+        "parseDocument tells whether any object of the document repeats a key, at any depth and in any spelling",
+        arguments: [
+            (#"{"a":1,"b":{"a":2}}"#, false),
+            (#"[1,1,{"x":[1,1]}]"#, false),
+            (#"{"a":1,"a":2}"#, true),
+            (#"[{"x":[{"id":1,"b":0,"id":2}]}]"#, true),
+            (#"{"a":1,"\u0061":2}"#, true),
+            (#"{"a":{"b":1},"c":{"b":1}}"#, false),
+        ]
+    )
+    func parseDocumentReportsDuplicateKeys(_ text: String, _ expected: Bool) throws {
+        let bytes = Array(text.utf8)
+        let document = try bytes.withUnsafeBytes { try JSONParser.parseDocument($0) }
+        #expect(document.hasDuplicateKeys == expected)
+        #expect(document.value == (try JSONValue(parsing: text)))
+    }
+
     @Test("nesting is limited")
     func depthLimit() throws {
         let ok = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)

@@ -35,6 +35,8 @@ public struct JSONParser {
     var keyHashes: [UInt64] = []
     /// Escaped strings seen so far (conservatively treated as possibly escaped keys).
     var escapedKeys = 0
+    /// Whether some object of the document repeats a key.
+    var sawDuplicateKeys = false
 
     init(bytes: UnsafeRawBufferPointer, options: Options) {
         self.bytes = bytes
@@ -44,6 +46,15 @@ public struct JSONParser {
     /// Parses one complete JSON document (surrounding whitespace allowed).
     /// - Throws: ``JSONParseError`` for anything that is not exactly one JSON value.
     public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = .init()) throws(JSONParseError) -> JSONValue {
+        try Self.parseDocument(bytes, options: options).value
+    }
+
+    /// Parses one complete JSON document and tells whether any of its objects repeats a key, so a caller
+    /// looking for duplicate keys can skip a document that has none without walking it.
+    /// - Throws: ``JSONParseError`` for anything that is not exactly one JSON value.
+    public static func parseDocument(
+        _ bytes: UnsafeRawBufferPointer, options: Options = .init()
+    ) throws(JSONParseError) -> (value: JSONValue, hasDuplicateKeys: Bool) {
         var parser = JSONParser(bytes: bytes, options: options)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -51,7 +62,7 @@ public struct JSONParser {
         guard parser.index == bytes.count else {
             throw parser.error("unexpected \(parser.describeCurrent()) after the document")
         }
-        return value
+        return (value, parser.sawDuplicateKeys)
     }
 
     /// Parses one complete JSON document from bytes.
@@ -208,6 +219,7 @@ public struct JSONParser {
         // Hashes are of the raw (possibly escaped) key text; two spellings of one key ("a" and "\u0061") hash
         // differently, so an escaped object falls back to comparing the decoded keys.
         if !duplicate && self.sawEscapedKey(members) { duplicate = JSONObject.containsDuplicates(members) }
+        if duplicate { self.sawDuplicateKeys = true }
         return .object(JSONObject(members: members, hasDuplicateKeys: duplicate))
     }
 
