@@ -92,6 +92,27 @@ struct JSONParserTests {
         #expect(document.value == (try JSONValue(parsing: text)))
     }
 
+    @Test("strings read eight bytes at a time end, escape and fail at every offset exactly as byte by byte")
+    func stringsAtEveryOffset() throws {
+        for n in 0..<20 {
+            let pad = String(repeating: "a", count: n)
+            // Plain, ending at every length.
+            #expect(try JSONValue(parsing: "\"\(pad)\"") == .string(pad))
+            // An escape after n plain bytes.
+            #expect(try JSONValue(parsing: "\"\(pad)\\n\(pad)\"") == .string(pad + "\n" + pad))
+            // Non-ASCII inside the words is kept, and validated.
+            #expect(try JSONValue(parsing: "\"\(pad)é\(pad)\"") == .string(pad + "é" + pad))
+            let invalid = [0x22] + Array(pad.utf8) + [0xC3, 0x28] + Array(pad.utf8) + [0x22]
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: invalid) }
+            // A control character after n plain bytes, and DEL (0x7F), which is allowed.
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: [0x22] + Array(pad.utf8) + [0x01, 0x61, 0x22]) }
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: [0x22] + Array(pad.utf8) + [0x1F, 0x22]) }
+            #expect(try JSONValue(parsing: [0x22] + Array(pad.utf8) + [0x7F, 0x20, 0x22]) == .string(pad + "\u{7F} "))
+            // Unterminated at every length.
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: "\"\(pad)") }
+        }
+    }
+
     @Test("nesting is limited")
     func depthLimit() throws {
         let ok = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)

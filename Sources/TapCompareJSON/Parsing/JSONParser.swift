@@ -229,6 +229,16 @@ public struct JSONParser {
         let start = self.index
         var high: UInt8 = 0
         let count = self.bytes.count
+        // Eight bytes at a time while none of them ends the plain run (a quote, a backslash or a control
+        // character); the byte loop below takes over at the word that holds one.
+        var highBits: UInt64 = 0
+        while self.index + 8 <= count {
+            let word = self.bytes.loadUnaligned(fromByteOffset: self.index, as: UInt64.self)
+            if Self.hasQuoteBackslashOrControl(word) { break }
+            highBits |= word
+            self.index += 8
+        }
+        if highBits & 0x8080_8080_8080_8080 != 0 { high = 0x80 }
         while self.index < count {
             let c = self.bytes[self.index]
             if c == UInt8(ascii: "\"") {
@@ -396,6 +406,21 @@ public struct JSONParser {
             for i in 0..<n { head = head << 8 | UInt64(bytes[i]) }
         }
         return (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &+ UInt64(n))
+    }
+
+    /// Whether any byte of `word` is `"`, `\\` or below 0x20. Exact for "any" (SWAR: a byte equal to `x` is a
+    /// zero byte of `word ^ x`, and `(v - 0x01…) & ~v & 0x80…` is non-zero exactly when some byte of `v` is zero;
+    /// `(v - 0x20…) & ~v & 0x80…` likewise when some byte is below 0x20).
+    @inline(__always)
+    static func hasQuoteBackslashOrControl(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let anyQuote = (quote &- ones) & ~quote
+        let anyBackslash = (backslash &- ones) & ~backslash
+        let anyControl = (word &- ones &* 0x20) & ~word
+        return (anyQuote | anyBackslash | anyControl) & highs != 0
     }
 
     @inline(__always)
