@@ -113,6 +113,23 @@ struct JSONParserTests {
         }
     }
 
+    @Test("number equality agrees with the exact canonical form on every pair, and with hashing")
+    func numberEqualityIsCanonical() throws {
+        let texts = [
+            "0", "-0", "0.0", "0e5", "-0.0e-0", "1", "1.0", "10e-1", "100", "1e2", "1E+2", "1.00e2", "120", "12e1", "1.2e2",
+            "0.00120e5", "0.001", "1e-3", "10e-4", "-1", "-1.0", "-1e0", "12.5", "125e-1", "1250e-2", "0.10", "0.1", "1.01",
+            "1.1", "101e-2", "11e-1", "9007199254740993", "9007199254740992", "90071992547409930e-1", "1000000000000000000000",
+            "1e21", "-12.50", "-125e-1",
+        ]
+        let numbers = texts.map { JSONNumber($0)! }
+        for a in numbers {
+            for b in numbers {
+                #expect((a == b) == (a.canonical == b.canonical), "\(a) vs \(b)")
+                if a == b { #expect(a.hashValue == b.hashValue, "\(a) vs \(b)") }
+            }
+        }
+    }
+
     @Test("nesting is limited")
     func depthLimit() throws {
         let ok = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
