@@ -60,6 +60,9 @@ struct ComparatorTests {
             ("text/html; charset=utf-8; level=1", "TEXT/HTML;Level=1;CHARSET=utf-8"),
             ("multipart/form-data; boundary=\"a;b\"", "multipart/form-data;boundary=\"a;b\""),
             ("text/csv; header=present; header=present", "text/csv; header=present"),
+            ("APPLICATION/Problem+JSON", "application/problem+json; charset=utf-8"),
+            ("application/vnd.api+json", "Application/Vnd.API+JSON"),
+            ("text/plain", "text/plain "),
         ]
     )
     func equivalentMediaTypes(_ legacy: String, _ candidate: String) {
@@ -77,6 +80,8 @@ struct ComparatorTests {
             ("application/json; charset=iso-8859-1", "application/json"),
             ("text/html; charset=utf-8", "text/html"),
             ("multipart/form-data; boundary=ABC", "multipart/form-data; boundary=abc"),
+            ("application/json", "application/vnd.api+json"),
+            ("Application/JSON", "application/jsonp"),
         ]
     )
     func differentMediaTypes(_ legacy: String, _ candidate: String) {
@@ -84,6 +89,13 @@ struct ComparatorTests {
         #expect(record.discrepancies == [
             Discrepancy(path: "", field: "header:content-type", kind: .header, legacyValue: JSONValue.quoted(legacy), candidateValue: JSONValue.quoted(candidate))
         ])
+    }
+
+    @Test("a body typed Application/Problem+JSON is compared as JSON, field by field")
+    func upperCaseJSONTypeIsJSON() {
+        let headers = [("Content-Type", "Application/Problem+JSON")]
+        let record = self.compare(Fixtures.response(#"{"a":1,"b":2}"#, headers: headers), Fixtures.response(#"{"b":2,"a":3}"#, headers: headers))
+        #expect(record.discrepancies == [Discrepancy(path: "/a", field: "$.a", kind: .valueChanged, legacyValue: "1", candidateValue: "3")])
     }
 
     @Test("the example rules' content-type comparison takes application/json with and without charset=utf-8 as equal")

@@ -74,6 +74,62 @@ struct JSONParserTests {
         #expect(!(try JSONValue(parsing: #"{"created_at":1,"updated_at":2,"xreated_at":3}"#).objectHasDuplicates))
     }
 
+    @Test(
+        "parseDocument tells whether any object of the document repeats a key, at any depth and in any spelling",
+        arguments: [
+            (#"{"a":1,"b":{"a":2}}"#, false),
+            (#"[1,1,{"x":[1,1]}]"#, false),
+            (#"{"a":1,"a":2}"#, true),
+            (#"[{"x":[{"id":1,"b":0,"id":2}]}]"#, true),
+            (#"{"a":1,"\u0061":2}"#, true),
+            (#"{"a":{"b":1},"c":{"b":1}}"#, false),
+        ]
+    )
+    func parseDocumentReportsDuplicateKeys(_ text: String, _ expected: Bool) throws {
+        let bytes = Array(text.utf8)
+        let document = try bytes.withUnsafeBytes { try JSONParser.parseDocument($0) }
+        #expect(document.hasDuplicateKeys == expected)
+        #expect(document.value == (try JSONValue(parsing: text)))
+    }
+
+    @Test("strings read eight bytes at a time end, escape and fail at every offset exactly as byte by byte")
+    func stringsAtEveryOffset() throws {
+        for n in 0..<20 {
+            let pad = String(repeating: "a", count: n)
+            // Plain, ending at every length.
+            #expect(try JSONValue(parsing: "\"\(pad)\"") == .string(pad))
+            // An escape after n plain bytes.
+            #expect(try JSONValue(parsing: "\"\(pad)\\n\(pad)\"") == .string(pad + "\n" + pad))
+            // Non-ASCII inside the words is kept, and validated.
+            #expect(try JSONValue(parsing: "\"\(pad)é\(pad)\"") == .string(pad + "é" + pad))
+            let invalid = [0x22] + Array(pad.utf8) + [0xC3, 0x28] + Array(pad.utf8) + [0x22]
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: invalid) }
+            // A control character after n plain bytes, and DEL (0x7F), which is allowed.
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: [0x22] + Array(pad.utf8) + [0x01, 0x61, 0x22]) }
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: [0x22] + Array(pad.utf8) + [0x1F, 0x22]) }
+            #expect(try JSONValue(parsing: [0x22] + Array(pad.utf8) + [0x7F, 0x20, 0x22]) == .string(pad + "\u{7F} "))
+            // Unterminated at every length.
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: "\"\(pad)") }
+        }
+    }
+
+    @Test("number equality agrees with the exact canonical form on every pair, and with hashing")
+    func numberEqualityIsCanonical() throws {
+        let texts = [
+            "0", "-0", "0.0", "0e5", "-0.0e-0", "1", "1.0", "10e-1", "100", "1e2", "1E+2", "1.00e2", "120", "12e1", "1.2e2",
+            "0.00120e5", "0.001", "1e-3", "10e-4", "-1", "-1.0", "-1e0", "12.5", "125e-1", "1250e-2", "0.10", "0.1", "1.01",
+            "1.1", "101e-2", "11e-1", "9007199254740993", "9007199254740992", "90071992547409930e-1", "1000000000000000000000",
+            "1e21", "-12.50", "-125e-1",
+        ]
+        let numbers = texts.map { JSONNumber($0)! }
+        for a in numbers {
+            for b in numbers {
+                #expect((a == b) == (a.canonical == b.canonical), "\(a) vs \(b)")
+                if a == b { #expect(a.hashValue == b.hashValue, "\(a) vs \(b)") }
+            }
+        }
+    }
+
     @Test("nesting is limited")
     func depthLimit() throws {
         let ok = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)

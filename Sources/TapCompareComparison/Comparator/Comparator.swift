@@ -97,6 +97,8 @@ public struct Comparator: Sendable {
 
         // Headers.
         for name in rules.compareHeaders {
+            // The same bytes are the same value in any normal form: the usual case costs no parsing.
+            if Self.sameFieldValues(legacy.headers, candidate.headers, name) { continue }
             if Self.headerValue(legacy.headers, name, normalized: true) != Self.headerValue(candidate.headers, name, normalized: true) {
                 // Compared in normal form, reported as sent.
                 let a = Self.headerValue(legacy.headers, name, normalized: false)
@@ -135,9 +137,9 @@ public struct Comparator: Sendable {
         }
         if sides[0] == sides[1] { return .success([]) }
 
-        let legacyType = legacy.headers.first(name: "content-type").flatMap(MediaType.init)
-        let candidateType = candidate.headers.first(name: "content-type").flatMap(MediaType.init)
-        let type = legacyType ?? candidateType
+        // Legacy's type decides; candidate's is read only when legacy sent none.
+        let type = legacy.headers.first(name: "content-type").flatMap(MediaType.init)
+            ?? candidate.headers.first(name: "content-type").flatMap(MediaType.init)
         if type?.isJSON == true || (type == nil && (Self.looksLikeJSON(sides[0]) || Self.looksLikeJSON(sides[1]))) {
             return .success(self.compareJSON(sides[0], sides[1], rules: rules, applications: &applications))
         }
@@ -153,20 +155,24 @@ public struct Comparator: Sendable {
     func compareJSON(_ a: ByteBuffer, _ b: ByteBuffer, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
         let options = self.configuration.parser
         // Parsed in place from the buffers: no copy of the body.
-        let parse = { (buffer: ByteBuffer) -> Swift.Result<JSONValue, JSONParseError> in
+        let parse = { (buffer: ByteBuffer) -> Swift.Result<(value: JSONValue, hasDuplicateKeys: Bool), JSONParseError> in
             buffer.withUnsafeReadableBytes { bytes in
-                Swift.Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes, options: options) }
+                Swift.Result { () throws(JSONParseError) -> (value: JSONValue, hasDuplicateKeys: Bool) in
+                    try JSONParser.parseDocument(bytes, options: options)
+                }
             }
         }
         switch (parse(a), parse(b)) {
         case (.success(let x), .success(let y)):
-            return self.diff(x, y, rules: rules, applications: &applications)
+            // Only a document with a repeated key can have a duplicate_key to report.
+            let duplicates = x.hasDuplicateKeys || y.hasDuplicateKeys
+            return self.diff(x.value, y.value, rules: rules, reportingDuplicateKeys: duplicates, applications: &applications)
         case (.failure, .failure):
             return BodyComparison.text(Array(a.readableBytesView), Array(b.readableBytesView), maxLines: self.configuration.maxTextLineDiscrepancies)
         case (.failure(let error), .success(let y)):
-            return [Discrepancy(path: "", field: "$", kind: .bodyUnparseable, legacyValue: self.excerpt(a, error), candidateValue: y.serialized())]
+            return [Discrepancy(path: "", field: "$", kind: .bodyUnparseable, legacyValue: self.excerpt(a, error), candidateValue: y.value.serialized())]
         case (.success(let x), .failure(let error)):
-            return [Discrepancy(path: "", field: "$", kind: .bodyUnparseable, legacyValue: x.serialized(), candidateValue: self.excerpt(b, error))]
+            return [Discrepancy(path: "", field: "$", kind: .bodyUnparseable, legacyValue: x.value.serialized(), candidateValue: self.excerpt(b, error))]
         }
     }
 
@@ -174,13 +180,16 @@ public struct Comparator: Sendable {
     public func diff(_ legacy: JSONValue, _ candidate: JSONValue, rules: RouteRules) -> [Discrepancy] {
         var applications: [Int: Int] = [:]
         defer { self.ruleApplications.add(applications) }
-        return self.diff(legacy, candidate, rules: rules, applications: &applications)
+        return self.diff(legacy, candidate, rules: rules, reportingDuplicateKeys: true, applications: &applications)
     }
 
-    func diff(_ legacy: JSONValue, _ candidate: JSONValue, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
+    /// `reportingDuplicateKeys: false` when neither document repeats a key (the walk would find nothing).
+    func diff(
+        _ legacy: JSONValue, _ candidate: JSONValue, rules: RouteRules, reportingDuplicateKeys: Bool, applications: inout [Int: Int]
+    ) -> [Discrepancy] {
         var differ = JSONDiffer(rules: rules, limits: self.configuration.alignment)
         differ.diff(legacy, candidate)
-        differ.reportDuplicateKeys(legacy, candidate)
+        if reportingDuplicateKeys { differ.reportDuplicateKeys(legacy, candidate) }
         for (rule, n) in differ.applications { applications[rule, default: 0] += n }
         return differ.discrepancies
     }
@@ -202,6 +211,15 @@ public struct Comparator: Sendable {
             }
         }
         return false
+    }
+
+    /// Whether both sides sent field `name` with the same values, byte for byte (or neither sent it).
+    static func sameFieldValues(_ a: HTTPHeaders, _ b: HTTPHeaders, _ name: String) -> Bool {
+        let x = a[name]
+        let y = b[name]
+        guard x.count == y.count else { return false }
+        for i in x.indices where !x[i].hasSameBytes(as: y[i]) { return false }
+        return true
     }
 
     /// A header's value: repeated fields joined with `, `; with `normalized`, `content-type` in the form

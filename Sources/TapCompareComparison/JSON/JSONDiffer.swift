@@ -295,6 +295,13 @@ struct JSONDiffer {
             return
         }
 
+        // One changed element at one position (the usual single edit): every alignment below pairs the two, by
+        // identity or by position, so pair them without hashing identities or elements.
+        if gapA.count == 1 && gapB.count == 1 {
+            self.child(.index(gapA.lowerBound), a[gapA.lowerBound], b[gapB.lowerBound], state)
+            return
+        }
+
         // Objects that carry an identity (`id`, `uuid`, `key` or the rule set's `identity_keys`) are aligned by it:
         // a reordered listing whose elements also changed is one `array_order` plus the changes inside the
         // elements, not every element missing and extra.

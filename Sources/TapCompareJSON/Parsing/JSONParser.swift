@@ -35,6 +35,8 @@ public struct JSONParser {
     var keyHashes: [UInt64] = []
     /// Escaped strings seen so far (conservatively treated as possibly escaped keys).
     var escapedKeys = 0
+    /// Whether some object of the document repeats a key.
+    var sawDuplicateKeys = false
 
     init(bytes: UnsafeRawBufferPointer, options: Options) {
         self.bytes = bytes
@@ -44,6 +46,15 @@ public struct JSONParser {
     /// Parses one complete JSON document (surrounding whitespace allowed).
     /// - Throws: ``JSONParseError`` for anything that is not exactly one JSON value.
     public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = .init()) throws(JSONParseError) -> JSONValue {
+        try Self.parseDocument(bytes, options: options).value
+    }
+
+    /// Parses one complete JSON document and tells whether any of its objects repeats a key, so a caller
+    /// looking for duplicate keys can skip a document that has none without walking it.
+    /// - Throws: ``JSONParseError`` for anything that is not exactly one JSON value.
+    public static func parseDocument(
+        _ bytes: UnsafeRawBufferPointer, options: Options = .init()
+    ) throws(JSONParseError) -> (value: JSONValue, hasDuplicateKeys: Bool) {
         var parser = JSONParser(bytes: bytes, options: options)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -51,7 +62,7 @@ public struct JSONParser {
         guard parser.index == bytes.count else {
             throw parser.error("unexpected \(parser.describeCurrent()) after the document")
         }
-        return value
+        return (value, parser.sawDuplicateKeys)
     }
 
     /// Parses one complete JSON document from bytes.
@@ -208,6 +219,7 @@ public struct JSONParser {
         // Hashes are of the raw (possibly escaped) key text; two spellings of one key ("a" and "\u0061") hash
         // differently, so an escaped object falls back to comparing the decoded keys.
         if !duplicate && self.sawEscapedKey(members) { duplicate = JSONObject.containsDuplicates(members) }
+        if duplicate { self.sawDuplicateKeys = true }
         return .object(JSONObject(members: members, hasDuplicateKeys: duplicate))
     }
 
@@ -217,6 +229,16 @@ public struct JSONParser {
         let start = self.index
         var high: UInt8 = 0
         let count = self.bytes.count
+        // Eight bytes at a time while none of them ends the plain run (a quote, a backslash or a control
+        // character); the byte loop below takes over at the word that holds one.
+        var highBits: UInt64 = 0
+        while self.index + 8 <= count {
+            let word = self.bytes.loadUnaligned(fromByteOffset: self.index, as: UInt64.self)
+            if Self.hasQuoteBackslashOrControl(word) { break }
+            highBits |= word
+            self.index += 8
+        }
+        if highBits & 0x8080_8080_8080_8080 != 0 { high = 0x80 }
         while self.index < count {
             let c = self.bytes[self.index]
             if c == UInt8(ascii: "\"") {
@@ -384,6 +406,21 @@ public struct JSONParser {
             for i in 0..<n { head = head << 8 | UInt64(bytes[i]) }
         }
         return (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &+ UInt64(n))
+    }
+
+    /// Whether any byte of `word` is `"`, `\\` or below 0x20. Exact for "any" (SWAR: a byte equal to `x` is a
+    /// zero byte of `word ^ x`, and `(v - 0x01…) & ~v & 0x80…` is non-zero exactly when some byte of `v` is zero;
+    /// `(v - 0x20…) & ~v & 0x80…` likewise when some byte is below 0x20).
+    @inline(__always)
+    static func hasQuoteBackslashOrControl(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let anyQuote = (quote &- ones) & ~quote
+        let anyBackslash = (backslash &- ones) & ~backslash
+        let anyControl = (word &- ones &* 0x20) & ~word
+        return (anyQuote | anyBackslash | anyControl) & highs != 0
     }
 
     @inline(__always)

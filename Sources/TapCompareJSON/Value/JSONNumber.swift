@@ -105,7 +105,92 @@ extension JSONNumber: Hashable {
     /// Exact decimal equality; identical text short-circuits.
     public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
         if lhs.text.hasSameBytes(as: rhs.text) { return true }
-        return lhs.canonical == rhs.canonical
+        var a = lhs.text
+        var b = rhs.text
+        return a.withUTF8 { x in b.withUTF8 { y in Self.sameValue(x, y) } }
+    }
+
+    /// Where a number's value lies in its text: the sign, the first and last significant digits (`first` is
+    /// `-1` for zero) and the power of ten of the last one. What ``Canonical`` holds, without allocating:
+    /// equality runs inside hash-table probes (identities of array elements), where it meets many unequal ids.
+    struct Shape {
+        var negative: Bool
+        var first: Int
+        var last: Int
+        var exponent: Int
+
+        init(_ b: UnsafeBufferPointer<UInt8>) {
+            var i = 0
+            self.negative = false
+            if i < b.count, b[i] == UInt8(ascii: "-") {
+                self.negative = true
+                i += 1
+            }
+            let mantissaStart = i
+            var mantissaEnd = i
+            while mantissaEnd < b.count, b[mantissaEnd] != UInt8(ascii: "e"), b[mantissaEnd] != UInt8(ascii: "E") { mantissaEnd += 1 }
+            var exponent = 0
+            if mantissaEnd < b.count {
+                var k = mantissaEnd + 1
+                var expNegative = false
+                if b[k] == UInt8(ascii: "-") {
+                    expNegative = true
+                    k += 1
+                } else if b[k] == UInt8(ascii: "+") {
+                    k += 1
+                }
+                // The parser bounds exponents to 9 digits, so this cannot overflow.
+                while k < b.count {
+                    exponent = exponent &* 10 &+ Int(b[k] &- 0x30)
+                    k += 1
+                }
+                if expNegative { exponent = -exponent }
+            }
+            var fractionDigits = 0
+            var first = -1
+            var last = -1
+            var sawPoint = false
+            for k in mantissaStart..<mantissaEnd {
+                let c = b[k]
+                if c == UInt8(ascii: ".") {
+                    sawPoint = true
+                    continue
+                }
+                if sawPoint { fractionDigits += 1 }
+                if c != UInt8(ascii: "0") {
+                    if first < 0 { first = k }
+                    last = k
+                }
+            }
+            self.first = first
+            self.last = last
+            var trailing = 0  // digits after `last` (zeros)
+            if first >= 0 {
+                for k in (last + 1)..<mantissaEnd where b[k] != UInt8(ascii: ".") { trailing += 1 }
+            }
+            self.exponent = exponent - fractionDigits + trailing
+        }
+    }
+
+    /// Exact decimal equality of two valid number texts (as ``Canonical`` equality, without allocating).
+    static func sameValue(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let a = Shape(x)
+        let b = Shape(y)
+        if a.first < 0 || b.first < 0 { return a.first < 0 && b.first < 0 }  // zero, whatever its sign
+        guard a.negative == b.negative, a.exponent == b.exponent else { return false }
+        // The significant digits, '.' skipped, must agree one for one.
+        var i = a.first
+        var j = b.first
+        while true {
+            if x[i] == UInt8(ascii: ".") { i += 1 }
+            if y[j] == UInt8(ascii: ".") { j += 1 }
+            guard x[i] == y[j] else { return false }
+            let endA = i == a.last
+            let endB = j == b.last
+            if endA || endB { return endA && endB }
+            i += 1
+            j += 1
+        }
     }
 
     /// Hashes the exact value without building ``Canonical`` (no allocation): the sign, the significant digits
