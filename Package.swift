@@ -139,7 +139,9 @@ let package = Package(
 
         // MARK: Data plane
 
-        /// Sampling decisions, the bounded candidate client and the in-flight limiter.
+        /// What is mirrored and within which bounds: the sampling decision and route policies, the in-flight limiter,
+        /// upstream URLs and TLS files, and the probe that re-reads an upstream for classification. The candidate
+        /// call itself runs on the proxy's event loops (TapCompareProxy, `Mirroring/CandidateCall.swift`).
         .target(
             name: "TapCompareMirroring",
             dependencies: [
