@@ -31,6 +31,10 @@ public struct LedgerConfiguration: Sendable {
     public var instance: String
     /// `redact.*`. Default: the sensitive headers only.
     public var redaction: RedactionConfiguration
+    /// Whether the writer encodes (redacts and caps) the next full batch while the current one is being written,
+    /// at most one batch ahead. Not a YAML key: `tapcompare-bench ledger --no-encode-ahead` turns it off to
+    /// measure what it pays. Default `true`.
+    public var encodeAhead = true
 
     public init(
         url: LedgerURL = .default,
