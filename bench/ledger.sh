@@ -6,9 +6,10 @@
 #
 #   bench/ledger.sh [COUNT]        (default 200000 comparisons per backend)
 #
-# Runs, in order: PostgreSQL through the writer (encoding ahead, the default); the rows it stored exported with
-# `\copy … TO`, the tables truncated, and the same rows loaded back with `\copy … FROM` in one transaction (the
-# reference); the tables truncated again and PostgreSQL through the writer with `--no-encode-ahead`; SQLite.
+# Runs, in order: PostgreSQL through the writer (defaults); the rows it stored exported with `\copy … TO`, the
+# tables truncated, and the same rows loaded back with `\copy … FROM` in one transaction (the reference); the
+# tables truncated again and PostgreSQL through the writer with `--encode-ahead` (LedgerConfiguration.encodeAhead,
+# off by default); SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-200000}
@@ -52,7 +53,7 @@ echo "{\"backend\":\"copy\",\"comparisons\":$copy_comparisons,\"discrepancies\":
 echo "raw COPY: $copy_comparisons comparison rows + $copy_discrepancies discrepancy rows in $(( (end - start) / 1000000 )) ms" >&2
 truncate_ledger
 
-"$bench" ledger --ledger "$url" --count "$count" --json "$results" --no-encode-ahead
+"$bench" ledger --ledger "$url" --count "$count" --json "$results" --encode-ahead
 "$bench" ledger --ledger "sqlite:$scratch/bench.sqlite" --count "$count" --json "$results"
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -20,8 +20,8 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(name: .long) var count: Int = 200_000
     @Option(name: .long) var batchSize: Int = 1_000
     @Option(name: .long, help: "Write the result as one JSON line to this file.") var json: String?
-    @Flag(name: .long, help: "Encode each batch only once the previous one is written (LedgerConfiguration.encodeAhead off).")
-    var noEncodeAhead = false
+    @Flag(name: .long, help: "Encode the next batch while the current one is written (LedgerConfiguration.encodeAhead on).")
+    var encodeAhead = false
 
     func run() async throws {
         var logger = Logger(label: "tapcompare.bench.ledger")
@@ -32,7 +32,7 @@ struct LedgerBench: AsyncParsableCommand {
             url: url, spoolDirectory: spool, batchSize: self.batchSize, queueCapacity: max(50_000, self.batchSize * 4),
             writeTimeout: .seconds(30), instance: "bench"
         )
-        configuration.encodeAhead = !self.noEncodeAhead
+        configuration.encodeAhead = self.encodeAhead
         let records = (0..<self.count).map { SyntheticComparisons.make(index: $0) }
         let metrics = LedgerMetrics()
         let capacity = configuration.queueCapacity
@@ -72,7 +72,7 @@ struct LedgerBench: AsyncParsableCommand {
                      backend, self.count, storedDiscrepancies, seconds, rate, rate * 3,
                      snapshot.batches, snapshot.spooled, snapshot.droppedTotal, stored))
         if let json = self.json {
-            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * 3)),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored),"discrepancies_stored":\#(storedDiscrepancies),"encode_ahead":\#(!self.noEncodeAhead)}"# + "\n"
+            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * 3)),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored),"discrepancies_stored":\#(storedDiscrepancies),"encode_ahead":\#(self.encodeAhead)}"# + "\n"
             if let handle = FileHandle(forWritingAtPath: json) {
                 handle.seekToEndOfFile()
                 handle.write(Data(line.utf8))
