@@ -3,10 +3,6 @@ import NIOCore
 import PostgresNIO
 
 extension PostgresLedgerStore {
-    /// The most bytes handed to the connection in one `CopyData` write: the connection's back-pressure is checked
-    /// between writes, so a batch of large samples does not go out as one huge message.
-    static let copyWriteBytes = 1 << 20
-
     /// Writes the comparisons of `batch` not yet stored, their discrepancies and, when `rollups`, adds them to the
     /// hourly rollups, in the caller's transaction.
     ///
@@ -54,14 +50,18 @@ extension PostgresLedgerStore {
         return stored
     }
 
+    /// One `CopyData` message per table, on purpose.
+    ///
+    /// PostgresNIO 1.33.2 loses the promise of a `write` that waits for the channel to become writable when the
+    /// connection fails meanwhile (`ExtendedQueryStateMachine.errorHappened` in `.copyingData(.pendingBackpressureRelieve)`
+    /// stores the error and returns `.wait`): that write never returns, its task holds its pooled connection forever,
+    /// and `PostgresClient.run()` then never finishes shutting down. Seen as a hang when PostgreSQL was stopped
+    /// mid-batch. A write only waits when the channel is unwritable as it starts; each COPY begins after the server
+    /// answered everything sent before it (so the channel is writable), and with one write per COPY no write starts
+    /// behind our own unflushed data. The batch is in memory already: one message costs no copy.
     private func copy(_ rows: ByteBuffer, into table: String, columns: [String], on conn: PostgresConnection) async throws {
         try await conn.copyFrom(table: table, columns: columns, logger: self.logger) { writer in
-            var rest = rows
-            while rest.readableBytes > 0 {
-                // Slices share the batch's storage: no copy.
-                guard let slice = rest.readSlice(length: min(rest.readableBytes, Self.copyWriteBytes)) else { break }
-                try await writer.write(slice)
-            }
+            try await writer.write(rows)
         }
     }
 }
