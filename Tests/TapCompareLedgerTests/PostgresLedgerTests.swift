@@ -31,6 +31,11 @@ struct PostgresLedgerTests {
         try await LedgerScenarios.insertRoundTripsAndIsIdempotent(.postgres)
     }
 
+    @Test("text with tabs, newlines, backslashes, Unicode and NULLs round-trips exactly; a replayed batch is stored and counted once")
+    func escapingRoundTripsAndReplayIsIdempotent() async throws {
+        try await EscapingScenarios.roundTripAndReplay(.postgres)
+    }
+
     @Test func concurrentWriters() async throws {
         try await LedgerScenarios.concurrentWriters(.postgres)
     }

@@ -30,8 +30,30 @@ struct SQLiteLedgerTests {
         try await LedgerScenarios.insertRoundTripsAndIsIdempotent(.sqlite)
     }
 
+    @Test("text with tabs, newlines, backslashes, Unicode and NULLs round-trips exactly; a replayed batch is stored and counted once")
+    func escapingRoundTripsAndReplayIsIdempotent() async throws {
+        try await EscapingScenarios.roundTripAndReplay(.sqlite)
+    }
+
     @Test func concurrentWriters() async throws {
         try await LedgerScenarios.concurrentWriters(.sqlite)
+    }
+
+    /// The writer takes the next full batch off the queue while it writes the current one
+    /// (``LedgerConfiguration/encodeAhead``): a shutdown with a batch held ahead still writes it.
+    @Test(arguments: [true, false])
+    func shutdownWritesTheBatchEncodedAhead(encodeAhead: Bool) async throws {
+        let url = try await Backend.sqlite.freshURL()
+        var configuration = Harness.configuration(url: url, batchSize: 10)
+        configuration.encodeAhead = encodeAhead
+        let written = try await Harness.withWriter(configuration) { writer in
+            for i in 0..<1_005 { writer.record(SyntheticComparisons.make(index: i)) }
+            return writer.metrics
+        }
+        #expect(written.snapshot.written == 1_005)
+        #expect(written.snapshot.droppedTotal == 0 && written.snapshot.spooled == 0)
+        #expect(try await Harness.counts(url) == LedgerCounts(comparisons: 1_005, discrepancies: 3_015, gaps: 0, droppedInGaps: 0))
+        try await RollupCheck.expectConsistent(url)
     }
 
     /// Another process holding SQLite's write lock makes the ledger refuse writes, a real failure of a real file.

@@ -31,6 +31,12 @@ public struct LedgerConfiguration: Sendable {
     public var instance: String
     /// `redact.*`. Default: the sensitive headers only.
     public var redaction: RedactionConfiguration
+    /// Whether the writer encodes (redacts and caps) the next full batch while the current one is being written,
+    /// at most one batch ahead. Off by default: measured on the 2-core build machine (database on the same host)
+    /// it did not pay — with no idle core the overlap only adds contention (`bench/results/ledger.md`, issue 17).
+    /// Not a YAML key: `tapcompare-bench ledger --encode-ahead` turns it on to measure it again where there are
+    /// spare cores. Default `false`.
+    public var encodeAhead = false
 
     public init(
         url: LedgerURL = .default,

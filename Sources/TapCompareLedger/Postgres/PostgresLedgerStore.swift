@@ -9,9 +9,10 @@ import ServiceLifecycle
 /// The production ledger: PostgreSQL through PostgresNIO's `PostgresClient` (a connection pool, run by ``run()``
 /// as a `Service`), in schema `tapcompare`.
 ///
-/// A batch is two statements in one transaction, each binding one array per column and reading them back with
-/// `unnest` — the whole batch in two round trips, whatever its size, and every value bound. Day partitions of
-/// `comparisons` and `discrepancies` are created ahead of the rows that need them.
+/// A batch is one transaction: a look-up of which of its comparison ids are already stored (a replayed batch), then
+/// `COPY … FROM STDIN` of the new comparisons and their discrepancies (see ``PostgresLedgerCopy``), then one upsert
+/// per rollup table. Day partitions of `comparisons` and `discrepancies` are created ahead of the rows that need
+/// them.
 public final class PostgresLedgerStore: LedgerStore {
     public let url: LedgerURL
     /// The connection pool, for read queries of the report and the UI (it runs while the store runs). Bind every
@@ -193,36 +194,16 @@ public final class PostgresLedgerStore: LedgerStore {
         for c in batch { days.insert(LedgerTime.startOfDay(c.recordedAt)) }
         try await self.ensurePartitions(forDays: days)
 
-        let comparisons = Self.comparisonQuery(batch)
+        // Encoded before a connection is taken, so the transaction holds it only while the server works.
+        let copy = PostgresLedgerCopy(batch)
         do {
             try await self.client.withTransaction(logger: self.logger) { conn in
-                try await self.insertRows(batch, comparisons: comparisons, on: conn, rollups: rollups)
+                try await self.insertRows(batch, copy: copy, on: conn, rollups: rollups)
             }
         } catch let error as PostgresTransactionError {
             throw self.unavailable("insert", error.closureError ?? error.beginError ?? error.commitError ?? error)
         } catch {
             throw self.unavailable("insert", error)
-        }
-    }
-
-    /// Inserts the raw rows and, when `rollups`, adds the comparisons that were new (a replayed duplicate is
-    /// skipped by `ON CONFLICT DO NOTHING` and must not count twice) to the hourly rollups, in the caller's
-    /// transaction.
-    func insertRows(_ batch: [LedgerComparison], comparisons: PostgresQuery, on conn: PostgresConnection, rollups: Bool) async throws {
-        var inserted = Set<UUID>()
-        inserted.reserveCapacity(batch.count)
-        for try await id in try await conn.query(comparisons, logger: self.logger).decode(UUID.self) {
-            inserted.insert(id)
-        }
-        // Every row new (the usual case): no copy of the batch.
-        let fresh = inserted.count == batch.count ? batch : batch.filter { inserted.contains($0.id) }
-        guard !fresh.isEmpty else { return }
-        if let discrepancies = Self.discrepancyQuery(fresh) {
-            try await conn.query(discrepancies, logger: self.logger)
-        }
-        guard rollups else { return }
-        for query in Self.rollupQueries(LedgerRollups(fresh)) {
-            try await conn.query(query, logger: self.logger)
         }
     }
 
@@ -314,103 +295,6 @@ public final class PostgresLedgerStore: LedgerStore {
         } catch {
             throw self.unavailable("rebuild rollups", error)
         }
-    }
-
-    static func comparisonQuery(_ batch: [LedgerComparison]) -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: 23)
-        bindings.append(batch.map(\.id))
-        bindings.append(batch.map(\.recordedAt))
-        bindings.append(batch.map(\.instance))
-        bindings.append(batch.map(\.requestID))
-        bindings.append(batch.map(\.method))
-        bindings.append(batch.map(\.route))
-        bindings.append(batch.map(\.path))
-        bindings.append(PostgresNullableArray(batch.map(\.legacyStatus)))
-        bindings.append(PostgresNullableArray(batch.map(\.candidateStatus)))
-        bindings.append(PostgresNullableArray(batch.map(\.legacyMilliseconds)))
-        bindings.append(PostgresNullableArray(batch.map(\.candidateMilliseconds)))
-        bindings.append(batch.map(\.outcome))
-        bindings.append(PostgresNullableArray(batch.map(\.reason)))
-        bindings.append(batch.map(\.discrepancyCount))
-        bindings.append(batch.map(\.regressionCount))
-        bindings.append(PostgresNullableArray(batch.map(\.requestSample)))
-        bindings.append(PostgresNullableArray(batch.map(\.legacySample)))
-        bindings.append(PostgresNullableArray(batch.map(\.candidateSample)))
-        bindings.append(batch.map(\.samplesTruncated))
-        bindings.append(PostgresNullableArray(batch.map(\.runID)))
-        bindings.append(PostgresNullableArray(batch.map(\.linkedComparisonID)))
-        // A batch writes `store` (schema version 4) only when it holds a store check and `candidate_version`
-        // (version 7) only when it holds a version, so a ledger that is still being upgraded (rows written, then
-        // migrated) takes what older writers wrote.
-        var extraColumns = "", extraArrays = ""
-        if batch.contains(where: { $0.store != nil }) {
-            bindings.append(PostgresNullableArray(batch.map(\.store)))
-            extraColumns += ", store"
-            extraArrays += ", $\(bindings.count)::text[]"
-        }
-        if batch.contains(where: { $0.candidateVersion != nil }) {
-            bindings.append(PostgresNullableArray(batch.map(\.candidateVersion)))
-            extraColumns += ", candidate_version"
-            extraArrays += ", $\(bindings.count)::text[]"
-        }
-        return PostgresQuery(unsafeSQL: """
-            INSERT INTO tapcompare.comparisons (id, recorded_at, instance, request_id, method, route, path,
-                legacy_status, candidate_status, legacy_ms, candidate_ms, outcome, reason, discrepancy_count,
-                regression_count, request_sample, legacy_sample, candidate_sample, samples_truncated, run_id,
-                linked_comparison_id\(extraColumns))
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::int8[], $9::int8[], $10::float8[], $11::float8[], $12::text[], $13::text[], $14::int8[],
-                $15::int8[], $16::text[], $17::text[], $18::text[], $19::bool[], $20::text[], $21::uuid[]\(extraArrays))
-            ON CONFLICT (recorded_at, id) DO NOTHING
-            RETURNING id
-            """, binds: bindings)
-    }
-
-    static func discrepancyQuery(_ batch: [LedgerComparison]) -> PostgresQuery? {
-        let total = batch.reduce(0) { $0 + $1.discrepancies.count }
-        guard total > 0 else { return nil }
-        var ids: [UUID] = [], ordinals: [Int] = [], times: [Date] = [], routes: [String] = [], paths: [String] = []
-        var fields: [String] = [], kinds: [String] = [], legacy: [String?] = [], candidate: [String?] = [], classes: [String] = []
-        ids.reserveCapacity(total); ordinals.reserveCapacity(total); times.reserveCapacity(total)
-        routes.reserveCapacity(total); paths.reserveCapacity(total); fields.reserveCapacity(total)
-        kinds.reserveCapacity(total); legacy.reserveCapacity(total); candidate.reserveCapacity(total)
-        classes.reserveCapacity(total)
-        for c in batch {
-            for (ordinal, d) in c.discrepancies.enumerated() {
-                ids.append(c.id)
-                ordinals.append(ordinal)
-                times.append(c.recordedAt)
-                routes.append(c.route)
-                paths.append(d.path)
-                fields.append(d.field)
-                kinds.append(d.kind)
-                legacy.append(d.legacyValue)
-                candidate.append(d.candidateValue)
-                classes.append(d.classification)
-            }
-        }
-        var bindings = PostgresBindings(capacity: 10)
-        bindings.append(ids)
-        bindings.append(ordinals)
-        bindings.append(times)
-        bindings.append(routes)
-        bindings.append(paths)
-        bindings.append(fields)
-        bindings.append(kinds)
-        bindings.append(PostgresNullableArray(legacy))
-        bindings.append(PostgresNullableArray(candidate))
-        bindings.append(classes)
-        return PostgresQuery(unsafeSQL: """
-            INSERT INTO tapcompare.discrepancies (comparison_id, ordinal, recorded_at, route, path, field, kind,
-                legacy_value, candidate_value, classification)
-            SELECT comparison_id, ordinal, recorded_at, route, path, field, kind, legacy_value::jsonb,
-                candidate_value::jsonb, classification
-            FROM unnest($1::uuid[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
-                $8::text[], $9::text[], $10::text[])
-                AS t(comparison_id, ordinal, recorded_at, route, path, field, kind, legacy_value, candidate_value,
-                     classification)
-            ON CONFLICT (recorded_at, comparison_id, ordinal) DO NOTHING
-            """, binds: bindings)
     }
 
     public func insertGap(_ gap: LedgerGap) async throws {

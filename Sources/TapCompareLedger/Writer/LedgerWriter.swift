@@ -130,11 +130,18 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
                 "ledger.url": "\(self.store.url)", "ledger.error": "\(Self.describe(error))",
             ])
         }
+        // A full batch taken from the queue and encoded while the previous one was written; written next, before
+        // anything else (so batches keep their order, and a shutdown writes or spools it like any queued record).
+        var encodedAhead: [LedgerComparison]?
         while true {
             // Cancelled (not a graceful shutdown): stop taking records and drain like a shutdown, rather than
             // spinning on waits that return at once.
             if Task.isCancelled { self.queue.close() }
             self.mergeCallerDrops(into: &machine)
+            if let rows = encodedAhead {
+                encodedAhead = await self.process(rows, machine: &machine)
+                continue
+            }
             let now = ContinuousClock.now
             let depth = self.queue.count
             let closed = self.queue.isClosed
@@ -142,7 +149,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             if depth >= self.configuration.batchSize || (depth > 0 && (flushDue || closed)) {
                 let records = self.queue.take(max: self.configuration.batchSize)
                 self.metrics.queueDepth(self.queue.count)
-                await self.process(records, machine: &machine)
+                encodedAhead = await self.process(records.map(self.encoder.encode), machine: &machine)
                 continue
             }
             if machine.shouldReplay(at: now) {
@@ -185,15 +192,25 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
 
     // MARK: Batches
 
-    private func process(_ records: [ComparisonRecord], machine: inout LedgerWriterStateMachine) async {
-        let rows = records.map(self.encoder.encode)
+    /// Writes (or spools) one encoded batch. Meanwhile, when ``LedgerConfiguration/encodeAhead`` is on and a full
+    /// batch is already queued, takes it and encodes it in a child task — the redaction and sample capping of the
+    /// next batch overlap the database's work on this one — and returns it: at most one batch is held ahead.
+    private func process(_ rows: [LedgerComparison], machine: inout LedgerWriterStateMachine) async -> [LedgerComparison]? {
+        let next = self.configuration.encodeAhead && self.queue.count >= self.configuration.batchSize
+            ? self.queue.take(max: self.configuration.batchSize) : []
+        if !next.isEmpty { self.metrics.queueDepth(self.queue.count) }
+        let encoder = self.encoder
+        async let encoded = next.map(encoder.encode)
         switch machine.action(forBatchAt: .now) {
         case .write:
-            if await self.write(rows, machine: &machine) { return }
-            await self.spoolOrDrop(rows, machine: &machine)
+            if await !self.write(rows, machine: &machine) {
+                await self.spoolOrDrop(rows, machine: &machine)
+            }
         case .spool:
             await self.spoolOrDrop(rows, machine: &machine)
         }
+        let ahead = await encoded
+        return ahead.isEmpty ? nil : ahead
     }
 
     /// Writes rows in one transaction. Rows the database refuses are isolated and dropped (counted).

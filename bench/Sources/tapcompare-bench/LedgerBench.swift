@@ -20,16 +20,19 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(name: .long) var count: Int = 200_000
     @Option(name: .long) var batchSize: Int = 1_000
     @Option(name: .long, help: "Write the result as one JSON line to this file.") var json: String?
+    @Flag(name: .long, help: "Encode the next batch while the current one is written (LedgerConfiguration.encodeAhead on).")
+    var encodeAhead = false
 
     func run() async throws {
         var logger = Logger(label: "tapcompare.bench.ledger")
         logger.logLevel = .warning
         let url = try LedgerURL(parsing: self.ledger)
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-bench-spool-\(UUID().uuidString)").path
-        let configuration = LedgerConfiguration(
+        var configuration = LedgerConfiguration(
             url: url, spoolDirectory: spool, batchSize: self.batchSize, queueCapacity: max(50_000, self.batchSize * 4),
             writeTimeout: .seconds(30), instance: "bench"
         )
+        configuration.encodeAhead = self.encodeAhead
         let records = (0..<self.count).map { SyntheticComparisons.make(index: $0) }
         let metrics = LedgerMetrics()
         let capacity = configuration.queueCapacity
@@ -59,16 +62,17 @@ struct LedgerBench: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = Double(self.count) / seconds
         let stored = after.comparisons - before.comparisons
+        let storedDiscrepancies = after.discrepancies - before.discrepancies
         let backend: String
         switch url.backend {
         case .postgres: backend = "postgres"
         case .sqlite: backend = "sqlite"
         }
         print(String(format: "%@: %d comparisons (%d discrepancies) in %.2f s = %.0f comparisons/s, %.0f discrepancies/s; %d batches, %d spooled, %d dropped, %d stored",
-                     backend, self.count, after.discrepancies - before.discrepancies, seconds, rate, rate * 3,
+                     backend, self.count, storedDiscrepancies, seconds, rate, rate * 3,
                      snapshot.batches, snapshot.spooled, snapshot.droppedTotal, stored))
         if let json = self.json {
-            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * 3)),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored)}"# + "\n"
+            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * 3)),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored),"discrepancies_stored":\#(storedDiscrepancies),"encode_ahead":\#(self.encodeAhead)}"# + "\n"
             if let handle = FileHandle(forWritingAtPath: json) {
                 handle.seekToEndOfFile()
                 handle.write(Data(line.utf8))
