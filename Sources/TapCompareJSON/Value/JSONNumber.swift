@@ -198,51 +198,15 @@ extension JSONNumber: Hashable {
     public func hash(into hasher: inout Hasher) {
         var text = self.text
         text.withUTF8 { b in
-            var i = 0
-            var negative = false
-            if i < b.count, b[i] == UInt8(ascii: "-") {
-                negative = true
-                i += 1
-            }
-            // Mantissa: digits and at most one '.', up to 'e'/'E' or the end.
-            let mantissaStart = i
-            var mantissaEnd = i
-            while mantissaEnd < b.count, b[mantissaEnd] != UInt8(ascii: "e"), b[mantissaEnd] != UInt8(ascii: "E") { mantissaEnd += 1 }
-            var exponent = 0
-            if mantissaEnd < b.count {
-                var k = mantissaEnd + 1
-                var expNegative = false
-                if b[k] == UInt8(ascii: "-") { expNegative = true; k += 1 } else if b[k] == UInt8(ascii: "+") { k += 1 }
-                while k < b.count {
-                    exponent = exponent &* 10 &+ Int(b[k] &- 0x30)
-                    k += 1
-                }
-                if expNegative { exponent = -exponent }
-            }
-            var fractionDigits = 0
-            var first = -1
-            var last = -1
-            var sawPoint = false
-            for k in mantissaStart..<mantissaEnd {
-                let c = b[k]
-                if c == UInt8(ascii: ".") { sawPoint = true; continue }
-                if sawPoint { fractionDigits += 1 }
-                if c != UInt8(ascii: "0") {
-                    if first < 0 { first = k }
-                    last = k
-                }
-            }
-            guard first >= 0 else {
+            let shape = Shape(b)
+            guard shape.first >= 0 else {
                 hasher.combine(0 as UInt8)  // zero, whatever its sign or spelling
                 return
             }
-            hasher.combine(negative)
-            // Digits from the first to the last significant one.
-            var trailing = 0  // digits after `last` (they are zeros)
-            sawPoint = false
-            for k in first...last where b[k] != UInt8(ascii: ".") { hasher.combine(b[k]) }
-            for k in (last + 1)..<mantissaEnd where b[k] != UInt8(ascii: ".") { trailing += 1 }
-            hasher.combine(exponent - fractionDigits + trailing)
+            hasher.combine(shape.negative)
+            // The significant digits, '.' skipped, then the power of ten of the last one.
+            for k in shape.first...shape.last where b[k] != UInt8(ascii: ".") { hasher.combine(b[k]) }
+            hasher.combine(shape.exponent)
         }
     }
 }
