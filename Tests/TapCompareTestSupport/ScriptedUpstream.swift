@@ -78,12 +78,13 @@ public final class ScriptedUpstream: Sendable {
         try await self.channel.close().get()
     }
 
-    /// A port on 127.0.0.1 where nothing listens (bound, then closed), so connecting is refused.
-    public static func refusingPort(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close().get()
-        return port
+    /// A port on 127.0.0.1 where nothing listens, so connecting is refused, for as long as the test process runs.
+    ///
+    /// The port stays bound (a socket that never listens, kept open): a port merely bound and closed again is free,
+    /// and in a suite running in parallel another test's server can be given it a moment later, so "the refused
+    /// candidate" answered 200 and that server counted a request it was never sent (seen in CI).
+    public static func refusingPort() async throws -> Int {
+        try ReservedPort.make()
     }
 
     /// Waits (polling, for tests) until `condition` holds or `timeout` (scaled by ``TestTiming``) passes;
