@@ -43,6 +43,12 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         if context.channel.isActive { self.start(context: context) }
     }
 
+    /// A connection that becomes a tunnel removes this handler: its timer must not fire on a context that left.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         self.start(context: context)
         context.fireChannelActive()

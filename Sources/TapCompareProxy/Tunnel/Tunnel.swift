@@ -40,6 +40,13 @@ enum Tunnel {
         let decoderRemoved = upstream.channel.eventLoop.makePromise(of: Void.self)
         Self.remove(ByteToMessageHandler<HTTPResponseDecoder>.self, from: legacyPipeline, promise: decoderRemoved)
         decoderRemoved.futureResult.assumeIsolated().whenComplete { _ in client.flush() }
+
+        // Either socket closing closes the other, tied to the channels rather than to the handler pair: the
+        // handlers pass a close on too, but once on a loaded CI run an idle client was closed and legacy's
+        // connection stayed open, and a tunnel must not outlive either of its sockets in any teardown order.
+        let legacyChannel = upstream.channel
+        client.closeFuture.whenComplete { _ in legacyChannel.close(promise: nil) }
+        legacyChannel.closeFuture.whenComplete { _ in client.close(promise: nil) }
     }
 
     /// Removes the first handler of `type`, when present.
