@@ -19,6 +19,7 @@ enum DiffPatchProperty {
         let candidateBytes = Array(input[min(input.count, split + 1)...])
         let legacy = ResponseSnapshot(status: .ok, headers: headers, body: ByteBuffer(bytes: legacyBytes))
         let candidate = ResponseSnapshot(status: .ok, headers: headers, body: ByteBuffer(bytes: candidateBytes))
+        try Self.checkGuidedParse(legacyBytes, candidateBytes)
         let result = comparator.compare(legacy: legacy, candidate: candidate, rules: rules)
         guard result.skipReason == nil,
               let l = try? JSONParser.parse(legacyBytes), let c = try? JSONParser.parse(candidateBytes) else { return }
@@ -26,5 +27,26 @@ enum DiffPatchProperty {
             throw FuzzPropertyViolation("the \(result.discrepancies.count) discrepancies do not apply to legacy as a JSON Patch")
         }
         guard patched == c else { throw FuzzPropertyViolation("legacy + discrepancies != candidate") }
+    }
+
+    /// The comparator parses the candidate against legacy (``JSONParser/parseSimilarDocuments(_:_:options:)``):
+    /// that must give exactly what parsing the candidate alone gives, value, duplicate keys and error.
+    static func checkGuidedParse(_ legacyBytes: [UInt8], _ candidateBytes: [UInt8]) throws(FuzzPropertyViolation) {
+        let guided = legacyBytes.withUnsafeBytes { l in
+            candidateBytes.withUnsafeBytes { c in JSONParser.parseSimilarDocuments(l, c).second }
+        }
+        let alone = candidateBytes.withUnsafeBytes { c in
+            Result { () throws(JSONParseError) in try JSONParser.parseDocument(c) }
+        }
+        switch (guided, alone) {
+        case (.success(let x), .success(let y)):
+            guard x.value.serialized() == y.value.serialized(), x.hasDuplicateKeys == y.hasDuplicateKeys else {
+                throw FuzzPropertyViolation("the candidate parsed against legacy differs from the candidate parsed alone")
+            }
+        case (.failure(let x), .failure(let y)):
+            guard x == y else { throw FuzzPropertyViolation("parsed against legacy the candidate fails with \(x), alone with \(y)") }
+        default:
+            throw FuzzPropertyViolation("parsed against legacy the candidate gives \(guided), alone \(alone)")
+        }
     }
 }

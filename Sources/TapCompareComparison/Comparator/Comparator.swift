@@ -154,15 +154,12 @@ public struct Comparator: Sendable {
     /// sides that both fail are compared as text.
     func compareJSON(_ a: ByteBuffer, _ b: ByteBuffer, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
         let options = self.configuration.parser
-        // Parsed in place from the buffers: no copy of the body.
-        let parse = { (buffer: ByteBuffer) -> Swift.Result<(value: JSONValue, hasDuplicateKeys: Bool), JSONParseError> in
-            buffer.withUnsafeReadableBytes { bytes in
-                Swift.Result { () throws(JSONParseError) -> (value: JSONValue, hasDuplicateKeys: Bool) in
-                    try JSONParser.parseDocument(bytes, options: options)
-                }
-            }
+        // Parsed in place from the buffers (no copy of the body), the candidate's against legacy's: what is the
+        // same byte for byte is shared, not parsed twice, and the diff skips it.
+        let parsed = a.withUnsafeReadableBytes { legacy in
+            b.withUnsafeReadableBytes { candidate in JSONParser.parseSimilarDocuments(legacy, candidate, options: options) }
         }
-        switch (parse(a), parse(b)) {
+        switch parsed {
         case (.success(let x), .success(let y)):
             // Only a document with a repeated key can have a duplicate_key to report.
             let duplicates = x.hasDuplicateKeys || y.hasDuplicateKeys

@@ -35,8 +35,15 @@ public struct JSONParser {
     var keyHashes: [UInt64] = []
     /// Escaped strings seen so far (conservatively treated as possibly escaped keys).
     var escapedKeys = 0
+    /// How many objects of the document repeat a key.
+    var objectsWithDuplicateKeys = 0
     /// Whether some object of the document repeats a key.
-    var sawDuplicateKeys = false
+    var sawDuplicateKeys: Bool { self.objectsWithDuplicateKeys > 0 }
+    /// The byte span of every array and object, in document (pre-)order, when this parse records them for a
+    /// second document to be parsed against (``parseSimilarDocuments(_:_:options:)``); `nil` otherwise.
+    var spans: [ContainerSpan]?
+    /// The document this one is parsed against (see ``Guide``); empty when it is parsed on its own.
+    var guide = Guide()
 
     init(bytes: UnsafeRawBufferPointer, options: Options) {
         self.bytes = bytes
@@ -56,13 +63,23 @@ public struct JSONParser {
         _ bytes: UnsafeRawBufferPointer, options: Options = .init()
     ) throws(JSONParseError) -> (value: JSONValue, hasDuplicateKeys: Bool) {
         var parser = JSONParser(bytes: bytes, options: options)
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else {
-            throw parser.error("unexpected \(parser.describeCurrent()) after the document")
+        return try parser.parseWholeDocument()
+    }
+
+    /// Parses the whole buffer as one document; `counterpart` is the guide's document, when there is one.
+    mutating func parseWholeDocument(counterpart: JSONValue? = nil) throws(JSONParseError) -> (value: JSONValue, hasDuplicateKeys: Bool) {
+        self.skipWhitespace()
+        let span: Int
+        switch counterpart {
+        case .array?, .object?: span = 0
+        default: span = -1
         }
-        return (value, parser.sawDuplicateKeys)
+        let value = try self.parseValue(counterpart: counterpart, span: span)
+        self.skipWhitespace()
+        guard self.index == self.bytes.count else {
+            throw self.error("unexpected \(self.describeCurrent()) after the document")
+        }
+        return (value, self.sawDuplicateKeys)
     }
 
     /// Parses one complete JSON document from bytes.
@@ -102,11 +119,17 @@ public struct JSONParser {
         }
     }
 
-    mutating func parseValue() throws(JSONParseError) -> JSONValue {
+    /// Parses the value at ``index``. `counterpart` is the guide's value at the same place and `span` its span
+    /// (`-1` when it has none: no guide, no value there, or not a container).
+    mutating func parseValue(counterpart: JSONValue? = nil, span: Int = -1) throws(JSONParseError) -> JSONValue {
         guard self.index < self.bytes.count else { throw self.error("unexpected end of input, expected a value") }
         switch self.bytes[self.index] {
-        case UInt8(ascii: "{"): return try self.parseObject()
-        case UInt8(ascii: "["): return try self.parseArray()
+        case UInt8(ascii: "{"):
+            if span >= 0, let counterpart, self.skipSameBytes(as: span) { return counterpart }
+            return try self.parseObject(counterpart: counterpart, span: span)
+        case UInt8(ascii: "["):
+            if span >= 0, let counterpart, self.skipSameBytes(as: span) { return counterpart }
+            return try self.parseArray(counterpart: counterpart, span: span)
         case UInt8(ascii: "\""): return .string(try self.parseString())
         case UInt8(ascii: "t"):
             try self.expectLiteral("true")
@@ -144,19 +167,25 @@ public struct JSONParser {
         }
     }
 
-    mutating func parseArray() throws(JSONParseError) -> JSONValue {
+    mutating func parseArray(counterpart: JSONValue? = nil, span: Int = -1) throws(JSONParseError) -> JSONValue {
         try self.enter()
+        let slot = self.openSpan()
         self.index += 1  // [
         self.skipWhitespace()
         if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "]") {
             self.index += 1
             self.depth -= 1
+            self.closeSpan(slot)
             return .array([])
         }
         let base = self.valueStack.count
+        // The guide's elements, met position by position.
+        var guided = Guide.Children(span: span)
+        if span >= 0, case .array(let elements)? = counterpart { guided.elements = elements }
         while true {
             self.skipWhitespace()
-            let value = try self.parseValue()
+            let (next, nextSpan) = guided.nextElement(self.guide.spans)
+            let value = try self.parseValue(counterpart: next, span: nextSpan)
             self.valueStack.push(value)
             self.skipWhitespace()
             guard self.index < self.bytes.count else { throw self.error("unexpected end of input in an array") }
@@ -168,21 +197,28 @@ public struct JSONParser {
             throw self.error("unexpected \(self.describeCurrent()) in an array, expected ',' or ']'")
         }
         self.depth -= 1
+        self.closeSpan(slot)
         let elements = self.valueStack.popArray(from: base)
         return .array(elements)
     }
 
-    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+    mutating func parseObject(counterpart: JSONValue? = nil, span: Int = -1) throws(JSONParseError) -> JSONValue {
         try self.enter()
+        let slot = self.openSpan()
         self.index += 1  // {
         self.skipWhitespace()
         if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "}") {
             self.index += 1
             self.depth -= 1
+            self.closeSpan(slot)
             return .object(JSONObject(members: [], hasDuplicateKeys: false))
         }
         let base = self.memberStack.count
         var duplicate = false
+        // The guide's members, met position by position: a member is guided by the guide's member at the same
+        // position when it has the same key (the usual case: one serializer's key order against another's).
+        var guided = Guide.Children(span: span)
+        if span >= 0, case .object(let object)? = counterpart { guided.members = object.members }
         while true {
             self.skipWhitespace()
             guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else {
@@ -200,7 +236,8 @@ public struct JSONParser {
             }
             self.index += 1
             self.skipWhitespace()
-            let value = try self.parseValue()
+            let (next, nextSpan) = guided.nextMember(key, self.guide.spans)
+            let value = try self.parseValue(counterpart: next, span: nextSpan)
             // Pushed together after the value, so nested objects see both stacks at the same height.
             self.memberStack.push(JSONObject.Member(key: key, value: value))
             self.keyHashes.append(hash)
@@ -219,7 +256,8 @@ public struct JSONParser {
         // Hashes are of the raw (possibly escaped) key text; two spellings of one key ("a" and "\u0061") hash
         // differently, so an escaped object falls back to comparing the decoded keys.
         if !duplicate && self.sawEscapedKey(members) { duplicate = JSONObject.containsDuplicates(members) }
-        if duplicate { self.sawDuplicateKeys = true }
+        if duplicate { self.objectsWithDuplicateKeys += 1 }
+        self.closeSpan(slot)
         return .object(JSONObject(members: members, hasDuplicateKeys: duplicate))
     }
 

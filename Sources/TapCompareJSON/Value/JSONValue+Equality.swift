@@ -8,6 +8,7 @@ extension JSONValue: Hashable {
         case (.string(let a), .string(let b)): return a.hasSameBytes(as: b)
         case (.array(let a), .array(let b)):
             guard a.count == b.count else { return false }
+            if sameStorage(a, b) { return true }
             for i in a.indices where !(a[i] == b[i]) { return false }
             return true
         case (.object(let a), .object(let b)): return a == b
@@ -50,6 +51,7 @@ extension JSONValue: Hashable {
 extension JSONObject: Equatable {
     /// Same keys with semantically equal values (order ignored, last duplicate wins).
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        if sameStorage(lhs.members, rhs.members) { return true }
         if !lhs.hasDuplicateKeys && !rhs.hasDuplicateKeys {
             guard lhs.members.count == rhs.members.count else { return false }
             // Fast path: same key order.
@@ -75,4 +77,23 @@ extension JSONObject: Equatable {
         }
         return true
     }
+}
+
+extension JSONValue {
+    /// Whether both are arrays, or both objects, backed by the same storage, as the parts of a document taken
+    /// from its guide are (``JSONParser/parseSimilarDocuments(_:_:options:)``): such values are equal, and so is
+    /// everything inside them, which a comparison can then skip without walking it.
+    public func sharesStorage(with other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.array(let a), .array(let b)): return sameStorage(a, b)
+        case (.object(let a), .object(let b)): return sameStorage(a.members, b.members)
+        default: return false
+        }
+    }
+}
+
+/// Whether two arrays are one buffer (copies of one array that neither side has changed since).
+@inline(__always)
+func sameStorage<Element>(_ a: [Element], _ b: [Element]) -> Bool {
+    a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress && x.count == y.count } }
 }
