@@ -329,6 +329,11 @@ let package = Package(
         .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TapCompareJSONTests", dependencies: ["TapCompareJSON"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "TapCompareRulesTests",
+            dependencies: ["TapCompareRules", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TapCompareComparisonTests",
             dependencies: [
                 "TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore", "TapCompareFuzzProperties",
@@ -356,6 +361,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareMirroringTests",
+            dependencies: ["TapCompareMirroring", "TapCompareCore", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -390,6 +400,17 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The `tapcompare` binary run as a user or a CI job runs it: exit statuses and messages. The binary is not a
+        /// dependency (its `main` is not linked into a test bundle); `swift build --build-tests` builds it next to the
+        /// test bundle, where the tests look for it.
+        .testTarget(
+            name: "TapCompareCommandLineTests",
+            dependencies: [
+                "TapCompareApp", "TapCompareCapture", "TapCompareCore", "TapCompareLedger", "TapCompareTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
