@@ -326,7 +326,7 @@ let package = Package(
             path: "Tests/TapCompareFuzzProperties",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore", "TapCompareTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TapCompareJSONTests", dependencies: ["TapCompareJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TapCompareRulesTests",
