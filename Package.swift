@@ -269,9 +269,14 @@ let package = Package(
         /// The thin command-line shell: parses arguments, calls into the libraries.
         .executableTarget(
             name: "tapcompare",
+            // Exactly what its files import.
             dependencies: [
-                "TapCompareApp", "TapCompareCore", "TapCompareCapture", "TapCompareStoreChecks",
+                "TapCompareApp", "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
+                "TapCompareLedger", "TapCompareMirroring", "TapCompareReview", "TapCompareCapture", "TapCompareStoreChecks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 // `replay --loop` ends on SIGINT/SIGTERM with its summary.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
