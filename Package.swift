@@ -269,9 +269,14 @@ let package = Package(
         /// The thin command-line shell: parses arguments, calls into the libraries.
         .executableTarget(
             name: "tapcompare",
+            // Exactly what its files import.
             dependencies: [
-                "TapCompareApp", "TapCompareCore", "TapCompareCapture", "TapCompareStoreChecks",
+                "TapCompareApp", "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
+                "TapCompareLedger", "TapCompareMirroring", "TapCompareReview", "TapCompareCapture", "TapCompareStoreChecks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 // `replay --loop` ends on SIGINT/SIGTERM with its summary.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -326,8 +331,13 @@ let package = Package(
             path: "Tests/TapCompareFuzzProperties",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore", "TapCompareTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TapCompareJSONTests", dependencies: ["TapCompareJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TapCompareRulesTests",
+            dependencies: ["TapCompareRules", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TapCompareComparisonTests",
             dependencies: [
@@ -356,6 +366,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TapCompareMirroringTests",
+            dependencies: ["TapCompareMirroring", "TapCompareCore", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -390,6 +405,17 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The `tapcompare` binary run as a user or a CI job runs it: exit statuses and messages. The binary is not a
+        /// dependency (its `main` is not linked into a test bundle); `swift build --build-tests` builds it next to the
+        /// test bundle, where the tests look for it.
+        .testTarget(
+            name: "TapCompareCommandLineTests",
+            dependencies: [
+                "TapCompareApp", "TapCompareCapture", "TapCompareCore", "TapCompareLedger", "TapCompareTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

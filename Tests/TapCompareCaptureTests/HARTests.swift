@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import TapCompareCapture
 import TapCompareCore
+import TapCompareTestSupport
 import Testing
 
 @Suite struct HARTests {

@@ -122,15 +122,6 @@ struct JSONDiffTests {
         #expect(unordered == [Discrepancy(path: "/items/0/n", field: "$.items[*].n", kind: .valueChanged, legacyValue: "1", candidateValue: "10")])
     }
 
-    @Test("identity_keys set in two rule files is refused with both files named")
-    func identityKeysTwice() {
-        #expect {
-            _ = try RuleSetLoader.load(sources: [(name: "a.yml", text: "identity_keys: [id]\n"), (name: "b.yml", text: "identity_keys: [sku]\n")])
-        } throws: { error in
-            "\(error)".contains("b.yml") && "\(error)".contains("already set in a.yml")
-        }
-    }
-
     @Test("duplicate keys compare by their last occurrence, as clients read them")
     func duplicateKeys() {
         // The duplicate itself is a `duplicate_key` of its own (see `duplicateKeyDiscrepancy`); the values compare

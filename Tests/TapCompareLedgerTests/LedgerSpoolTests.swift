@@ -164,33 +164,3 @@ struct LedgerTimeTests {
         #expect(LedgerTime.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
     }
 }
-
-@Suite("Record queue")
-struct RecordQueueTests {
-    @Test func boundedFIFOThatRefusesWhenFullOrClosed() {
-        let queue = RecordQueue(capacity: 10)
-        for i in 0..<10 {
-            guard case .accepted(let depth) = queue.push(SyntheticComparisons.make(index: i)) else {
-                Issue.record("record \(i) refused")
-                return
-            }
-            #expect(depth == i + 1)
-        }
-        guard case .full = queue.push(SyntheticComparisons.make(index: 10)) else { Issue.record("overfull queue accepted"); return }
-        #expect(queue.take(max: 4).map(\.requestID) == ["req-0", "req-1", "req-2", "req-3"])
-        #expect(queue.take(max: 4).map(\.requestID) == ["req-4", "req-5", "req-6", "req-7"])
-        guard case .accepted = queue.push(SyntheticComparisons.make(index: 10)) else { Issue.record("room not reused"); return }
-        #expect(queue.take(max: 100).map(\.requestID) == ["req-8", "req-9", "req-10"])
-        #expect(queue.count == 0 && queue.oldest == nil)
-        queue.close()
-        guard case .closed = queue.push(SyntheticComparisons.make(index: 11)) else { Issue.record("closed queue accepted"); return }
-    }
-
-    @Test func waitReturnsWhenEnoughAreQueued() async {
-        let queue = RecordQueue(capacity: 100)
-        async let waited: Void = queue.wait(forAtLeast: 3)
-        for i in 0..<3 { _ = queue.push(SyntheticComparisons.make(index: i)) }
-        await waited
-        #expect(queue.count == 3)
-    }
-}

@@ -53,50 +53,15 @@ public struct ServeRunner {
     /// are reported as a ``ConfigurationError`` naming the key.
     public func assemble(logger: Logger) throws(ConfigurationError) -> Assembly {
         let c = self.configuration
-        let file = self.configurationFile ?? "command line"
-        func issue(_ key: String, _ message: String) -> ConfigurationError {
-            ConfigurationError(issues: [.init(file: file, key: key, message: message)])
-        }
         _ = MetricsBootstrap.registry
         let group = MultiThreadedEventLoopGroup.singleton
-
-        // Rules: an explicit directory must load; the default `diff-rules` is used when it exists.
-        var ruleSet = RuleSet.empty
-        let rulesDirectory = c.rules ?? (FileManager.default.fileExists(atPath: "diff-rules") ? "diff-rules" : nil)
-        if let rulesDirectory {
-            do {
-                ruleSet = try RuleSetLoader.load(directory: rulesDirectory)
-            } catch {
-                throw issue("rules", "the rules in '\(rulesDirectory)' have mistakes (run `tapcompare rules check \(rulesDirectory)`):\n\(error.description)")
-            }
-        }
-
-        // Ledger.
-        let store = LedgerStores.make(url: c.ledger.url, logger: logger)
-        let writer: LedgerWriter
-        do {
-            // Samples are redacted on their decoded content, decoded by the comparison's own decoder.
-            writer = try LedgerWriter(configuration: c.ledger, store: store, logger: logger, bodyDecoder: BodyDecoder())
-        } catch {
-            throw issue("ledger", error.description)
-        }
+        let (ruleSet, rulesDirectory) = try self.loadRules()
+        let (store, writer) = try self.makeLedger(logger: logger)
 
         // Classification: regression, noise or race, and write verification.
-        guard let legacy = c.legacy else { throw issue("legacy", "no legacy upstream; set 'legacy:' or pass --legacy URL") }
-        let (classification, probes) = try self.makeClassification(legacy: legacy, group: group, logger: logger, issue: issue)
-
-        // Store checks: the stores a mirrored write landed in, read on both sides after the write.
-        var storeChecks: StoreCheckService?
-        var refiner: any ComparisonRefiner = classification
-        if c.storeChecks.isEnabled {
-            do {
-                let service = try StoreCheckService(configuration: c.storeChecks, logger: logger)
-                storeChecks = service
-                refiner = StoreCheckingRefiner(next: classification, storeChecks: service)
-            } catch {
-                throw issue("stores", error.description)
-            }
-        }
+        guard let legacy = c.legacy else { throw self.issue("legacy", "no legacy upstream; set 'legacy:' or pass --legacy URL") }
+        let (classification, probes) = try self.makeClassification(legacy: legacy, group: group, logger: logger, issue: self.issue)
+        let (storeChecks, refiner) = try self.makeStoreChecks(classification: classification, logger: logger)
 
         // Comparison.
         let stage = ComparisonStage(
@@ -112,104 +77,11 @@ public struct ServeRunner {
             logger: logger
         )
 
-        // Capture.
-        var capture: CaptureWriter?
-        if let path = c.capture.path {
-            do {
-                capture = try CaptureWriter(
-                    configuration: CaptureConfiguration(
-                        path: path, sampleRate: c.capture.sampleRate, maxFileBytes: c.capture.maxFileBytes, maxFiles: c.capture.maxFiles,
-                        queueCapacity: c.capture.queueCapacity,
-                        redaction: c.ledger.redaction
-                    ),
-                    logger: logger
-                )
-            } catch {
-                throw issue("capture", "\(error)")
-            }
-        }
-
-        // Proxy.
-        let routes = RouteTable(
-            entries: c.routes.map { .init(template: $0.template, value: RoutePolicy(mirror: $0.mirror, sampleRate: $0.sampleRate, mirrorWrites: $0.mirrorWrites)) },
-            fallback: RoutePolicy()
-        )
+        let capture = try self.makeCapture(logger: logger)
         let sinks: [any ExchangeSink] = capture.map { [stage, $0] } ?? [stage]
-        let proxy = ProxyServer(
-            configuration: ProxyConfiguration(
-                host: c.listen.host,
-                port: c.listen.port,
-                legacy: legacy,
-                preserveHost: c.preserveHost,
-                trustForwardedHeaders: c.forwarded.trustClientHeaders,
-                connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
-                readTimeout: .nanoseconds(Int64(c.upstream.readTimeout.nanoseconds)),
-                writeTimeout: .nanoseconds(Int64(c.upstream.writeTimeout.nanoseconds)),
-                maxIdleConnectionsPerLoop: c.upstream.maxConnections,
-                idleTimeout: .nanoseconds(Int64(c.upstream.idleTimeout.nanoseconds)),
-                requestIDHeader: c.requestIDHeader,
-                maxRequestHeadBytes: c.listener.maxHeaderBytes,
-                maxRequestHeaders: c.listener.maxHeaders,
-                headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
-                clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
-                shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds)),
-                tls: c.tls,
-                legacyTLS: c.upstreamTLS.legacy
-            ),
-            mirror: MirrorConfiguration(
-                candidate: c.candidate,
-                sampleRate: c.sampleRate,
-                sampleKey: c.sampleKey,
-                maxInFlight: c.mirror.maxInFlight,
-                timeout: .nanoseconds(Int64(c.mirror.timeout.nanoseconds)),
-                connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
-                maxBodyBytes: c.mirror.maxBodyBytes,
-                maxResponseBodyBytes: c.mirror.maxResponseBytes,
-                shadowHeaderName: c.mirror.shadowHeader,
-                routes: routes,
-                candidateTLS: c.upstreamTLS.candidate
-            ),
-            eventLoopGroup: group,
-            logger: logger,
-            sink: sinks.count == 1 ? stage : FanOutExchangeSink(sinks)
-        )
-
-        // Admin.
-        let readiness = Readiness()
-        readiness.register("proxy")
-        readiness.register("ledger")
-        // The review UI and its API read the same ledger through their own connection, so a slow report never
-        // holds up the writer.
-        let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
-        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description), cutover: c.cutover, logger: logger)
-        let admin = AdminServer(
-            configuration: .init(listen: c.admin.listen, token: c.admin.token),
-            registry: MetricsBootstrap.registry,
-            readiness: readiness,
-            routes: [review.installer],
-            publicPaths: ReviewRoutes.publicPaths,
-            eventLoopGroup: group,
-            logger: logger
-        )
-
-        let reloaded = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "ok")])
-        let refused = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "failed")])
-        let reloader = SignalReloadService(logger: logger) {
-            guard let rulesDirectory else {
-                logger.info("SIGHUP: no rules directory configured; nothing to reload")
-                return
-            }
-            do {
-                try stage.reload(rulesDirectory: rulesDirectory)
-                reloaded.increment()
-                logger.info("rules reloaded", metadata: ["rules.directory": "\(rulesDirectory)"])
-            } catch {
-                refused.increment()
-                logger.error("rules NOT reloaded; the previous rules stay in force", metadata: [
-                    "rules.directory": "\(rulesDirectory)", "error": "\(error)",
-                ])
-            }
-        }
+        let proxy = self.makeProxy(legacy: legacy, sink: sinks.count == 1 ? stage : FanOutExchangeSink(sinks), group: group, logger: logger)
+        let (admin, readiness, reviewDatabase) = self.makeAdmin(group: group, logger: logger)
+        let reloader = Self.makeReloader(stage: stage, rulesDirectory: rulesDirectory, logger: logger)
         let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
 
         let noisePublisher = NoiseModelPublisher(

@@ -116,7 +116,9 @@ public struct Replayer: Sendable {
         summary.withLockedValue { $0.load.targetRate = schedule.targetRate }
         let limit = max(1, self.configuration.concurrency)
         // Requests really in flight (a finished worker leaves at once), and a wake-up for the scheduler waiting
-        // for a slot: the stream keeps one pending signal, enough because the scheduler re-reads the count.
+        // for a slot: the stream keeps one pending signal, enough because the scheduler re-reads the count. A
+        // coalescing signal, not a work queue, so not a `BoundedQueue`: nothing is handed over, and a signal that
+        // replaces a pending one loses nothing.
         let active = NIOLockedValueBox(0)
         let (completions, completed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let clock = ContinuousClock()

@@ -26,7 +26,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     }
 
     public let configuration: CaptureConfiguration
-    private let queue: CaptureQueue<Exchange>
+    private let queue: BoundedQueue<Exchange>
     private let redactor: any CaptureRedacting
     private let threadPool: NIOThreadPool
     private let logger: Logger
@@ -58,7 +58,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
             throw .invalidRecord("capture.max_file_bytes, capture.max_files and capture.queue_capacity must be positive")
         }
         self.configuration = configuration
-        self.queue = CaptureQueue(capacity: configuration.queueCapacity)
+        self.queue = BoundedQueue(capacity: configuration.queueCapacity)
         self.redactor = try CaptureRedactor(configuration.redaction)
         self.threadPool = threadPool
         self.logger = logger
@@ -78,8 +78,8 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
         }
         switch self.queue.push(exchange) {
         case .queued: break
-        case .full: self.countDrop(.queueFull, 1)
-        case .finished: self.countDrop(.shuttingDown, 1)
+        case .dropped(.full): self.countDrop(.queueFull, 1)
+        case .dropped(.finished): self.countDrop(.shuttingDown, 1)
         }
     }
 
@@ -104,7 +104,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
         ])
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                while let batch = await self.queue.next() {
+                while let batch = await self.queue.nextBatch(max: .max) {
                     await self.write(batch, to: file)
                 }
             } onGracefulShutdown: {

@@ -36,8 +36,8 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
     let legacyProbe: (any UpstreamProbe)?
     let candidateProbe: (any UpstreamProbe)?
     let logger: Logger
-    private let stream: AsyncStream<Work>
-    private let continuation: AsyncStream<Work>.Continuation
+    /// Work waiting for one of the ``ClassificationConfiguration/maxInFlight`` slots.
+    private let queue: BoundedQueue<Work>
 
     /// - Parameters:
     ///   - baselineProbe: asks legacy (`noise.replay_legacy`) or a second legacy instance (`secondary:`) for
@@ -57,7 +57,7 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
         self.legacyProbe = legacyProbe
         self.candidateProbe = candidateProbe
         self.logger = logger
-        (self.stream, self.continuation) = AsyncStream.makeStream(of: Work.self, bufferingPolicy: .bufferingOldest(max(1, configuration.queueCapacity)))
+        self.queue = BoundedQueue(capacity: configuration.queueCapacity)
     }
 
     // MARK: ComparisonRefiner
@@ -84,13 +84,11 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
             deliver(self.classifyWithoutIO(work))
             return
         }
-        switch self.continuation.yield(work) {
-        case .enqueued:
+        switch self.queue.push(work) {
+        case .queued:
             return
-        case .dropped, .terminated:
+        case .dropped:
             Self.evidence("queue", "skipped_busy").increment()
-            deliver(self.classifyWithoutIO(work))
-        @unknown default:
             deliver(self.classifyWithoutIO(work))
         }
     }
@@ -101,7 +99,7 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
-                for await work in self.stream {
+                while let work = await self.queue.next() {
                     if running >= max(1, self.configuration.maxInFlight) {
                         await group.next()
                         running -= 1
@@ -111,8 +109,8 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
-            // Queued work still runs (the stream hands out what it buffered); new work is classified at once.
-            self.continuation.finish()
+            // Queued work still runs (the queue hands out what it holds); new work is classified at once.
+            self.queue.finish()
         }
     }
 

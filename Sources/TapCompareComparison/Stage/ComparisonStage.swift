@@ -12,7 +12,7 @@ import TapCompareRules
 /// tasks, and hands the records to the ledger.
 ///
 /// ``submit(_:)`` runs on proxy event loops, so it only takes a lock for a few instructions: the exchange goes
-/// to a waiting worker or into a bounded queue, and when the queue is full it is dropped, counted
+/// into a ``BoundedQueue`` (waking a waiting worker), and when the queue is full it is dropped, counted
 /// (`tapcompare_comparison_dropped_total{reason="queue_full"}`) and recorded as skipped
 /// (``SkipReason/comparisonQueueFull``) so nothing disappears silently.
 ///
@@ -28,16 +28,11 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     /// Classification and write verification, when configured; it delivers back through ``deliver(_:)``.
     private let refiner: (any ComparisonRefiner)?
     private let logger: Logger
-    private let queue: NIOLockedValueBox<QueueState>
+    private let queue: BoundedQueue<Exchange>
+    /// Set once, on graceful shutdown: after it, workers stop taking exchanges and the rest are dropped and counted.
+    private let drainDeadline = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
     private let comparatorBox: NIOLockedValueBox<Comparator>
     private let metrics = MetricsCache()
-
-    struct QueueState {
-        var buffer = CircularBuffer<Exchange>()
-        var waiters: [CheckedContinuation<Exchange?, Never>] = []
-        var closed = false
-        var drainDeadline: ContinuousClock.Instant?
-    }
 
     /// - Parameters:
     ///   - ruleSet: the rules in force at start.
@@ -55,7 +50,7 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
         self.sink = sink
         self.refiner = refiner
         self.logger = logger
-        self.queue = NIOLockedValueBox(QueueState(buffer: CircularBuffer(initialCapacity: min(configuration.queueCapacity, 1024))))
+        self.queue = BoundedQueue(capacity: configuration.queueCapacity)
         self.comparatorBox = NIOLockedValueBox(Comparator(ruleSet: ruleSet, configuration: configuration.comparator))
     }
 
@@ -63,29 +58,15 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     public var comparator: Comparator { self.comparatorBox.withLockedValue { $0 } }
 
     /// Exchanges waiting for a worker.
-    public var queuedCount: Int { self.queue.withLockedValue { $0.buffer.count } }
+    public var queuedCount: Int { self.queue.count }
 
     // MARK: - ExchangeSink
 
     public func submit(_ exchange: Exchange) {
-        enum Action {
-            case resume(CheckedContinuation<Exchange?, Never>)
-            case queued
-            case drop(SkipReason, metric: String)
-        }
-        let action: Action = self.queue.withLockedValue { state in
-            if state.closed { return .drop(.shuttingDown, metric: "shutting_down") }
-            if !state.waiters.isEmpty { return .resume(state.waiters.removeFirst()) }
-            guard state.buffer.count < self.configuration.queueCapacity else {
-                return .drop(.comparisonQueueFull, metric: "queue_full")
-            }
-            state.buffer.append(exchange)
-            return .queued
-        }
-        switch action {
-        case .resume(let waiter): waiter.resume(returning: exchange)
+        switch self.queue.push(exchange) {
         case .queued: break
-        case .drop(let reason, let metric): self.drop(exchange, reason: reason, metric: metric)
+        case .dropped(.full): self.drop(exchange, reason: .comparisonQueueFull, metric: "queue_full")
+        case .dropped(.finished): self.drop(exchange, reason: .shuttingDown, metric: "shutting_down")
         }
     }
 
@@ -127,16 +108,11 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
             self.close()
         }
         // Anything still queued (cancelled, or the grace period ran out) is dropped and counted.
-        let left = self.queue.withLockedValue { state -> [Exchange] in
-            let items = Array(state.buffer)
-            state.buffer.removeAll()
-            return items
-        }
-        for exchange in left { self.drop(exchange, reason: .shuttingDown, metric: "shutdown_grace_period") }
+        for exchange in self.queue.removeAll() { self.drop(exchange, reason: .shuttingDown, metric: "shutdown_grace_period") }
     }
 
     private func work() async {
-        while let exchange = await self.next() {
+        while !self.pastDrainDeadline, let exchange = await self.queue.next() {
             let comparator = self.comparatorBox.withLockedValue { $0 }
             let record = comparator.compare(exchange)
             if let refiner = self.refiner {
@@ -154,44 +130,19 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
         self.sink.record(record)
     }
 
-    /// The next exchange, waiting when the queue is empty; `nil` once closed and drained (or past the deadline).
-    private func next() async -> Exchange? {
-        enum Step {
-            case exchange(Exchange)
-            case finished
-            case wait
-        }
-        let step: Step = self.queue.withLockedValue { state in
-            if state.closed, let deadline = state.drainDeadline, ContinuousClock.now >= deadline { return .finished }
-            if let e = state.buffer.popFirst() { return .exchange(e) }
-            return state.closed ? .finished : .wait
-        }
-        switch step {
-        case .exchange(let e): return e
-        case .finished: return nil
-        case .wait:
-            return await withCheckedContinuation { (continuation: CheckedContinuation<Exchange?, Never>) in
-                let immediate: Exchange?? = self.queue.withLockedValue { state in
-                    if let e = state.buffer.popFirst() { return .some(e) }
-                    if state.closed { return .some(nil) }
-                    state.waiters.append(continuation)
-                    return nil
-                }
-                if let immediate { continuation.resume(returning: immediate) }
-            }
-        }
+    /// Whether the graceful shutdown's grace period is over (never before a shutdown).
+    private var pastDrainDeadline: Bool {
+        guard let deadline = self.drainDeadline.withLockedValue({ $0 }) else { return false }
+        return ContinuousClock.now >= deadline
     }
 
+    /// Stops accepting exchanges (they are dropped as `shutting_down`) and starts the grace period; the workers
+    /// drain the queue until it is empty or the period is over.
     private func close() {
-        let waiters = self.queue.withLockedValue { state -> [CheckedContinuation<Exchange?, Never>] in
-            guard !state.closed else { return [] }
-            state.closed = true
-            state.drainDeadline = ContinuousClock.now.advanced(by: self.configuration.shutdownGracePeriod)
-            let waiters = state.waiters
-            state.waiters.removeAll()
-            return waiters
+        self.drainDeadline.withLockedValue { deadline in
+            if deadline == nil { deadline = ContinuousClock.now.advanced(by: self.configuration.shutdownGracePeriod) }
         }
-        for waiter in waiters { waiter.resume(returning: nil) }
+        self.queue.finish()
     }
 
     // MARK: - Counting

@@ -28,7 +28,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     public let metrics: LedgerMetrics
     let spool: LedgerSpool
     let encoder: LedgerRecordEncoder
-    private let queue: RecordQueue
+    private let queue: BoundedQueue<ComparisonRecord>
     private let logger: Logger
     /// Drops seen by `record(_:)` (queue full, shut down), merged into gap rows by the batch task.
     private let callerDrops = NIOLockedValueBox<[String: (from: Date, to: Date, count: Int)]>([:])
@@ -57,7 +57,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             maxSampleBytes: configuration.maxSampleBytes,
             metrics: metrics
         )
-        self.queue = RecordQueue(capacity: configuration.queueCapacity)
+        self.queue = BoundedQueue(capacity: configuration.queueCapacity)
         self.spool = try LedgerSpool(directory: configuration.spoolDirectory, maxBytes: configuration.spoolMaxBytes)
         self.gapFile = configuration.spoolDirectory + "/pending-gaps.json"
     }
@@ -68,11 +68,11 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     /// When the queue is full (or the writer has stopped) the record is dropped, counted and recorded as a gap.
     public func record(_ record: ComparisonRecord) {
         switch self.queue.push(record) {
-        case .accepted(let depth):
+        case .queued(let depth):
             self.metrics.queueDepth(depth)
-        case .full:
+        case .dropped(.full):
             self.callerDropped(record, reason: .queueFull)
-        case .closed:
+        case .dropped(.finished):
             self.callerDropped(record, reason: .shuttingDown)
         }
     }
@@ -101,13 +101,13 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         try await withGracefulShutdownHandler {
             try await self.runBatches()
         } onGracefulShutdown: {
-            self.queue.close()
+            self.queue.finish()
         }
     }
 
     /// Stops accepting records; ``run()`` writes what is queued and returns. For use outside a `ServiceGroup`.
     public func shutdown() {
-        self.queue.close()
+        self.queue.finish()
     }
 
     private func runBatches() async throws {
@@ -136,7 +136,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         while true {
             // Cancelled (not a graceful shutdown): stop taking records and drain like a shutdown, rather than
             // spinning on waits that return at once.
-            if Task.isCancelled { self.queue.close() }
+            if Task.isCancelled { self.queue.finish() }
             self.mergeCallerDrops(into: &machine)
             if let rows = encodedAhead {
                 encodedAhead = await self.process(rows, machine: &machine)
@@ -144,8 +144,8 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             }
             let now = ContinuousClock.now
             let depth = self.queue.count
-            let closed = self.queue.isClosed
-            let flushDue = self.queue.oldest.map { $0 + self.configuration.flushInterval <= now } ?? false
+            let closed = self.queue.isFinished
+            let flushDue = self.queue.oldestEnqueuedAt.map { $0 + self.configuration.flushInterval <= now } ?? false
             if depth >= self.configuration.batchSize || (depth > 0 && (flushDue || closed)) {
                 let records = self.queue.take(max: self.configuration.batchSize)
                 self.metrics.queueDepth(self.queue.count)
@@ -171,7 +171,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
                 return
             }
             // Nothing to do now: sleep until a batch fills, the oldest record's flush deadline, or maintenance.
-            var deadline = self.queue.oldest.map { $0 + self.configuration.flushInterval }
+            var deadline = self.queue.oldestEnqueuedAt.map { $0 + self.configuration.flushInterval }
             if let maintenance = machine.maintenanceDeadline {
                 deadline = deadline.map { min($0, maintenance) } ?? maintenance
             }

@@ -138,197 +138,29 @@ public enum RuleSetLoader {
             self.identityKeys = (keys, self.file)
         }
 
+        /// One block of `rules:`: its routes, then each key by its own step (`RuleSetLoader+RuleBlock.swift`).
         mutating func readBlock(_ node: Node) {
             guard case .mapping(let mapping) = node else {
                 self.fail(node, "a rule block must be a mapping like '- route: \"GET /api/v1/comments/{id}\"'")
                 return
             }
             let location = "\((self.file as NSString).lastPathComponent):\(node.mark?.line ?? 1):\(node.mark?.column ?? 1)"
-            // A store block (`store: NAME`) applies to every write route checking that store unless it names routes.
-            let storeNode = mapping["store"]
-            guard let routeNode = mapping["route"] ?? storeNode.map({ _ in Node("*") }) else {
-                self.fail(node, "a rule block needs 'route:' (a template like 'GET /api/v1/comments/{id}', a list of them, or \"*\") or 'store:' (a store's name from the configuration's stores:)")
-                return
-            }
-            var routes: [RouteTemplate] = []
-            var routeNodes: [Node] = []
-            switch routeNode {
-            case .scalar: routeNodes = [routeNode]
-            case .sequence(let s): routeNodes = Array(s)
-            default: self.fail(routeNode, "'route' must be a template string or a list of them")
-            }
-            var wildcard = false
-            for r in routeNodes {
-                guard let text = r.string else {
-                    self.fail(r, "a route must be a string like 'GET /api/v1/comments/{id}'")
-                    continue
-                }
-                if text == "*" {
-                    wildcard = true
-                    continue
-                }
-                do {
-                    routes.append(try RouteTemplate(parsing: text))
-                } catch {
-                    self.fail(r, "\(error)")
-                }
-            }
-            if wildcard { routes = [] }
-            let scope = wildcard || routeNodes.isEmpty ? "*" : routes.map(\.name).joined(separator: ", ")
+            guard let target = self.readRoutes(mapping, of: node) else { return }
+            let (routes, scope) = target
             var block = RuleBlock(routes: routes, pathRules: [], statusGroups: [], numbers: nil, compareHeaders: nil, location: location)
-
             for (keyNode, value) in mapping {
                 let key = keyNode.string ?? ""
                 switch key {
-                case "route", "description":
-                    continue
-                case "store":
-                    let names = value.sequence.map { Array($0) } ?? [value]
-                    for name in names {
-                        guard let text = name.string, !text.isEmpty else {
-                            self.fail(name, "'store' must be a store's name (or a list of them) from the configuration's stores:")
-                            continue
-                        }
-                        block.stores.append(text)
-                    }
-                case "ignore":
-                    for item in self.list(value, key) {
-                        guard let path = self.path(item) else { continue }
-                        let id = self.addRule(.ignore, "\(scope) ignore \(path.text)", item)
-                        block.pathRules.append(PathRule(path: path, action: .ignore, rule: id))
-                    }
-                case "unordered":
-                    for item in self.list(value, key) {
-                        var keyName: String?
-                        let pathNode: Node?
-                        if case .mapping(let m) = item {
-                            self.checkKeys(m, allowed: ["path", "key"], in: "an unordered entry")
-                            pathNode = self.required(m, "path", item, "an unordered entry")
-                            if let k = m["key"] {
-                                if let s = k.string, !s.isEmpty { keyName = s } else { self.fail(k, "'key' must be a member name such as 'id'") }
-                            }
-                        } else {
-                            pathNode = item
-                        }
-                        guard let pathNode, let path = self.path(pathNode) else { continue }
-                        let name = "\(scope) unordered \(path.text)" + (keyName.map { " by \($0)" } ?? "")
-                        let id = self.addRule(.unordered, name, item)
-                        block.pathRules.append(PathRule(path: path, action: .unordered(key: keyName), rule: id))
-                    }
-                case "tolerance":
-                    for item in self.list(value, key) {
-                        guard case .mapping(let m) = item else {
-                            self.fail(item, "a tolerance entry is a mapping: '{path: $.score, absolute: 0.5}' or '{path: $.ratio, relative: 0.01}'")
-                            continue
-                        }
-                        self.checkKeys(m, allowed: ["path", "absolute", "relative"], in: "a tolerance entry")
-                        let absolute = self.nonNegativeNumber(m["absolute"], "absolute")
-                        let relative = self.nonNegativeNumber(m["relative"], "relative")
-                        if m["absolute"] == nil && m["relative"] == nil {
-                            self.fail(item, "a tolerance entry needs 'absolute:' or 'relative:' (or both)")
-                        }
-                        guard let pathNode = self.required(m, "path", item, "a tolerance entry"), let path = self.path(pathNode) else { continue }
-                        var detail = ""
-                        if let absolute { detail += " absolute \(absolute)" }
-                        if let relative { detail += " relative \(relative)" }
-                        let id = self.addRule(.tolerance, "\(scope) tolerance \(path.text)\(detail)", item)
-                        block.pathRules.append(PathRule(path: path, action: .tolerance(absolute: absolute, relative: relative), rule: id))
-                    }
-                case "equivalent":
-                    for item in self.list(value, key) {
-                        guard case .mapping(let m) = item else {
-                            self.fail(item, "an equivalent entry is a mapping: '{path: $.created_at, as: timestamp}'")
-                            continue
-                        }
-                        self.checkKeys(m, allowed: ["path", "as"], in: "an equivalent entry")
-                        var equivalence: Equivalence?
-                        if let asNode = self.required(m, "as", item, "an equivalent entry") {
-                            let names = Equivalence.allCases.map(\.rawValue)
-                            if let s = asNode.string, let e = Equivalence(rawValue: s) {
-                                equivalence = e
-                            } else {
-                                self.fail(asNode, "unknown equivalence '\(asNode.string ?? "?")'; expected one of: \(names.joined(separator: ", "))\(Self.suggestion(asNode.string, names))")
-                            }
-                        }
-                        guard let pathNode = self.required(m, "path", item, "an equivalent entry"), let path = self.path(pathNode),
-                            let equivalence
-                        else { continue }
-                        let id = self.addRule(.equivalent, "\(scope) equivalent \(path.text) as \(equivalence.rawValue)", item)
-                        block.pathRules.append(PathRule(path: path, action: .equivalent(equivalence), rule: id))
-                    }
-                case "replace":
-                    for item in self.list(value, key) {
-                        guard case .mapping(let m) = item else {
-                            self.fail(item, "a replace entry is a mapping: '{path: $.body, pattern: \"\\\\s+$\", with: \"\"}'")
-                            continue
-                        }
-                        self.checkKeys(m, allowed: ["path", "pattern", "with"], in: "a replace entry")
-                        var replacement: RegexReplacement?
-                        if let patternNode = self.required(m, "pattern", item, "a replace entry") {
-                            let template = m["with"]?.string ?? ""
-                            if m["with"] == nil { self.fail(item, "a replace entry needs 'with:' (the replacement text, \"\" to delete)") }
-                            do {
-                                replacement = try RegexReplacement(pattern: patternNode.string ?? "", template: template)
-                            } catch {
-                                self.fail(patternNode, "invalid regular expression '\(patternNode.string ?? "")' (ICU syntax: check brackets, parentheses and escapes; in YAML prefer single quotes)")
-                            }
-                        }
-                        guard let pathNode = self.required(m, "path", item, "a replace entry"), let path = self.path(pathNode),
-                            let replacement
-                        else { continue }
-                        let id = self.addRule(.replace, "\(scope) replace \(path.text) /\(replacement.pattern)/", item)
-                        block.pathRules.append(PathRule(path: path, action: .replace(replacement), rule: id))
-                    }
-                case "status_equivalent":
-                    guard case .sequence(let seq) = value, !seq.isEmpty else {
-                        self.fail(value, "'status_equivalent' is a list of codes ([404, 410]) or a list of such lists")
-                        continue
-                    }
-                    let groups: [Node]
-                    if case .sequence = seq[0] { groups = Array(seq) } else { groups = [value] }
-                    for group in groups {
-                        guard case .sequence(let codesNode) = group else {
-                            self.fail(group, "each status group is a list of codes like [404, 410]")
-                            continue
-                        }
-                        var codes = Set<Int>()
-                        var bad = false
-                        for c in codesNode {
-                            guard let code = c.int, (100...599).contains(code) else {
-                                self.fail(c, "'\(c.string ?? "?")' is not an HTTP status code (100-599)")
-                                bad = true
-                                continue
-                            }
-                            codes.insert(code)
-                        }
-                        if bad { continue }
-                        guard codes.count >= 2 else {
-                            self.fail(group, "a status group needs at least two different codes, e.g. [404, 410]")
-                            continue
-                        }
-                        let id = self.addRule(.statusEquivalent, "\(scope) status_equivalent \(codes.sorted().map(String.init).joined(separator: "="))", group)
-                        block.statusGroups.append((codes, id))
-                    }
-                case "numbers":
-                    switch value.string {
-                    case "lexical":
-                        let id = self.addRule(.numbers, "\(scope) numbers lexical", value)
-                        block.numbers = (true, id)
-                    case "semantic":
-                        block.numbers = (false, nil)
-                    default:
-                        self.fail(value, "'numbers' must be 'lexical' (a changed spelling such as 1.0 vs 1 is a difference) or 'semantic' (compare by value, the default)")
-                    }
-                case "compare_headers":
-                    var names: [String] = []
-                    for item in self.list(value, key) {
-                        guard let s = item.string, HTTPToken.isValid(s) else {
-                            self.fail(item, "'\(item.string ?? "?")' is not a header name")
-                            continue
-                        }
-                        names.append(s.lowercased())
-                    }
-                    block.compareHeaders = names
+                case "route", "description": continue
+                case "store": self.readStores(value, into: &block)
+                case "ignore": self.readIgnore(value, scope: scope, into: &block)
+                case "unordered": self.readUnordered(value, scope: scope, into: &block)
+                case "tolerance": self.readTolerance(value, scope: scope, into: &block)
+                case "equivalent": self.readEquivalent(value, scope: scope, into: &block)
+                case "replace": self.readReplace(value, scope: scope, into: &block)
+                case "status_equivalent": self.readStatusEquivalent(value, scope: scope, into: &block)
+                case "numbers": self.readNumbers(value, scope: scope, into: &block)
+                case "compare_headers": self.readCompareHeaders(value, into: &block)
                 default:
                     self.fail(keyNode, "unknown key '\(key)' in a rule block; expected one of: \(RuleSetLoader.blockKeys.joined(separator: ", "))\(Self.suggestion(key, RuleSetLoader.blockKeys))")
                 }

@@ -39,8 +39,8 @@ public final class StoreCheckService: Service, Sendable {
     let shapes = EventShapes()
     /// Which writes are checked (`stores_sample_rate`, `stores_max_per_second`).
     private let budget: Mutex<CheckBudget>
-    private let stream: AsyncStream<Work>
-    private let continuation: AsyncStream<Work>.Continuation
+    /// Checks waiting for one of the ``StoreChecksConfiguration/maxInFlight`` slots.
+    private let queue: BoundedQueue<Work>
 
     /// Creates a reader for each side of every store a check uses (connections open on first use).
     /// - Throws: ``StoreConfigurationError`` for a connection string of the wrong form for its kind.
@@ -73,7 +73,7 @@ public final class StoreCheckService: Service, Sendable {
         }
         self.readers = readers
         self.budget = Mutex(CheckBudget(sampleRate: configuration.sampleRate, maxPerSecond: configuration.maxPerSecond))
-        (self.stream, self.continuation) = AsyncStream.makeStream(of: Work.self, bufferingPolicy: .bufferingOldest(max(1, configuration.queueCapacity)))
+        self.queue = BoundedQueue(capacity: configuration.queueCapacity)
     }
 
     // MARK: Submitting
@@ -95,15 +95,13 @@ public final class StoreCheckService: Service, Sendable {
         for check in checks {
             guard let definition = self.configuration.stores[check.store] else { continue }
             let work = Work(exchange: exchange, check: check, definition: definition, comparator: comparator, deliver: deliver)
-            switch self.continuation.yield(work) {
-            case .enqueued:
+            switch self.queue.push(work) {
+            case .queued:
                 continue
-            case .dropped:
+            case .dropped(.full):
                 deliver(self.skipped(work, reason: "store_check_queue_full", result: "skipped_queue_full"))
-            case .terminated:
+            case .dropped(.finished):
                 deliver(self.skipped(work, reason: SkipReason.shuttingDown.rawValue, result: "skipped_shutting_down"))
-            @unknown default:
-                deliver(self.skipped(work, reason: "store_check_queue_full", result: "skipped_queue_full"))
             }
         }
     }
@@ -119,7 +117,7 @@ public final class StoreCheckService: Service, Sendable {
             await withGracefulShutdownHandler {
                 await withTaskGroup(of: Void.self) { group in
                     var running = 0
-                    for await work in self.stream {
+                    while let work = await self.queue.next() {
                         if running >= max(1, self.configuration.maxInFlight) {
                             await group.next()
                             running -= 1
@@ -129,8 +127,8 @@ public final class StoreCheckService: Service, Sendable {
                     }
                 }
             } onGracefulShutdown: {
-                // Queued checks still run (the stream hands out what it buffered); new ones are recorded as skipped.
-                self.continuation.finish()
+                // Queued checks still run (the queue hands out what it holds); new ones are recorded as skipped.
+                self.queue.finish()
             }
             for sides in self.readers.values {
                 for reader in sides.values { await reader.close() }

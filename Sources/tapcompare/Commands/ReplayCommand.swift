@@ -41,11 +41,11 @@ struct ReplayCommand: AsyncParsableCommand {
     @Argument(help: "Capture files (JSON Lines), e.g. fixtures/comments.capture.jsonl or captures/traffic.jsonl*.")
     var captures: [String] = []
 
-    @Option(help: "The candidate under test, e.g. http://127.0.0.1:8081.")
-    var candidate: String?
+    @Option(help: "The candidate under test, e.g. http://127.0.0.1:8081.", transform: ReplayArgument.target("--candidate"))
+    var candidate: ReplayArgument.Parsed<ReplayTarget>?
 
-    @Option(help: "Compare against a live legacy at this URL instead of the recorded responses.")
-    var legacy: String?
+    @Option(help: "Compare against a live legacy at this URL instead of the recorded responses.", transform: ReplayArgument.target("--legacy"))
+    var legacy: ReplayArgument.Parsed<ReplayTarget>?
 
     @Option(help: "With an https candidate: a PEM file of CA certificates trusted instead of the system store.")
     var candidateCaFile: String?
@@ -65,14 +65,23 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Do not learn noise from repeated reads in the capture (see --noise-min-share).")
     var noLearnNoise = false
 
-    @Option(help: "Learned noise: a field that differs between two captured answers to the same read in at least this share of a route's pairs is noise (default 0.5).")
-    var noiseMinShare: String?
+    @Option(
+        help: "Learned noise: a field that differs between two captured answers to the same read in at least this share of a route's pairs is noise (default 0.5).",
+        transform: ReplayArgument.number(where: { $0 > 0 && $0 <= 1 }, else: { "--noise-min-share '\($0)' must be a fraction above 0 and at most 1, e.g. 0.5" })
+    )
+    var noiseMinShare: ReplayArgument.Parsed<Double>?
 
-    @Option(help: "Learned noise: pairs of repeated reads a route needs before anything is learned (default 20).")
-    var noiseMinSamples: String?
+    @Option(
+        help: "Learned noise: pairs of repeated reads a route needs before anything is learned (default 20).",
+        transform: ReplayArgument.wholeNumber(in: 1...1_000_000, else: { "--noise-min-samples '\($0)' must be a whole number from 1 to 1000000" })
+    )
+    var noiseMinSamples: ReplayArgument.Parsed<Int>?
 
-    @Option(help: "Learned noise: the longest time between two captures of one read for them to count as a pair (default 10s).")
-    var noisePairWindow: String?
+    @Option(
+        help: "Learned noise: the longest time between two captures of one read for them to count as a pair (default 10s).",
+        transform: ReplayArgument.duration("--noise-pair-window", example: "10s or 500ms")
+    )
+    var noisePairWindow: ReplayArgument.Parsed<Duration>?
 
     @Option(help: "The diff-rules directory. Default: the --config file's rules, else diff-rules when it exists.")
     var rules: String?
@@ -83,29 +92,45 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The ledger: sqlite:PATH or postgres://user:pass@host:port/db. Default: sqlite:tapcompare.sqlite.")
     var ledger: String?
 
-    @Option(help: "Requests in flight at once (default 16; 256 with --speed or --rate). A paced request that finds them all taken starts late and is counted.")
-    var concurrency: String?
+    @Option(
+        help: "Requests in flight at once (default 16; 256 with --speed or --rate). A paced request that finds them all taken starts late and is counted.",
+        transform: ReplayArgument.wholeNumber(in: 1...10_000, else: { "--concurrency '\($0)' must be a whole number from 1 to 10000" })
+    )
+    var concurrency: ReplayArgument.Parsed<Int>?
 
-    @Option(help: "Replay at N times the recorded pace, keeping the capture's gaps between requests, e.g. 10 (default: as fast as possible).")
-    var speed: String?
+    @Option(
+        help: "Replay at N times the recorded pace, keeping the capture's gaps between requests, e.g. 10 (default: as fast as possible).",
+        transform: ReplayArgument.number(where: { $0 > 0 && $0.isFinite }, else: { "--speed '\($0)' must be a number above 0, e.g. 1 for the recorded pace or 10 for ten times it" })
+    )
+    var speed: ReplayArgument.Parsed<Double>?
 
-    @Option(help: "Send R requests per second, evenly spaced, e.g. 200 (default: as fast as possible).")
-    var rate: String?
+    @Option(
+        help: "Send R requests per second, evenly spaced, e.g. 200 (default: as fast as possible).",
+        transform: ReplayArgument.number(where: { $0 > 0 && $0.isFinite }, else: { "--rate '\($0)' must be a number of requests per second above 0, e.g. --rate 200" })
+    )
+    var rate: ReplayArgument.Parsed<Double>?
 
     @Flag(help: "Go through the capture again and again until interrupted (Ctrl-C ends it with the summary) or --duration has passed.")
     var loop = false
 
-    @Option(help: "Repeat the capture until this much time has passed, e.g. 30s or 10m (implies --loop).")
-    var duration: String?
+    @Option(help: "Repeat the capture until this much time has passed, e.g. 30s or 10m (implies --loop).", transform: ReplayArgument.duration("--duration", example: "30s or 10m"))
+    var duration: ReplayArgument.Parsed<Duration>?
 
-    @Option(name: .customLong("shift-time"), help: "A request timestamp moved forward by the capture's age: body:$.json.path, query:NAME or header:NAME (repeatable).")
-    var shiftTimes: [String] = []
+    @Option(
+        name: .customLong("shift-time"),
+        help: "A request timestamp moved forward by the capture's age: body:$.json.path, query:NAME or header:NAME (repeatable).",
+        transform: ReplayArgument.timeShift
+    )
+    var shiftTimes: [ReplayArgument.Parsed<ReplayTimeShift>] = []
 
     @Option(name: .customLong("resign-jwt"), help: "Re-sign Authorization: Bearer tokens with this key file (an HS256 secret or a PEM RSA private key for RS256), iat/nbf/exp moved to now.")
     var resignJWT: String?
 
-    @Option(help: "Largest failing fraction that still passes, 0…1 (default 0).")
-    var maxMismatchRate: String?
+    @Option(
+        help: "Largest failing fraction that still passes, 0…1 (default 0).",
+        transform: ReplayArgument.number(where: { (0...1).contains($0) }, else: { "--max-mismatch-rate '\($0)' must be a fraction from 0 to 1, e.g. 0.01 for 1%" })
+    )
+    var maxMismatchRate: ReplayArgument.Parsed<Double>?
 
     @Option(help: "Write JUnit XML here (one test case per route).")
     var junit: String?
@@ -116,14 +141,14 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Replay captured writes too, marked with the shadow header.")
     var includeWrites = false
 
-    @Option(name: .customLong("header"), help: "NAME: VALUE set on every request, replacing the captured one (repeatable).")
-    var headers: [String] = []
+    @Option(name: .customLong("header"), help: "NAME: VALUE set on every request, replacing the captured one (repeatable).", transform: ReplayArgument.header)
+    var headers: [ReplayArgument.Parsed<ReplayHeader>] = []
 
-    @Option(help: "How long one call may take (default 5s).")
-    var timeout: String?
+    @Option(help: "How long one call may take (default 5s).", transform: ReplayArgument.duration("--timeout", example: "5s or 500ms"))
+    var timeout: ReplayArgument.Parsed<Duration>?
 
-    @Option(help: "How long opening a connection may take, TLS handshake included (default 2s).")
-    var connectTimeout: String?
+    @Option(help: "How long opening a connection may take, TLS handshake included (default 2s).", transform: ReplayArgument.duration("--connect-timeout", example: "2s or 500ms"))
+    var connectTimeout: ReplayArgument.Parsed<Duration>?
 
     @Option(help: "The candidate's response header naming the build that answered, e.g. X-Version: recorded with each comparison (default: the --config file's comparison.version_header, else none).")
     var versionHeader: String?
@@ -221,120 +246,92 @@ struct ReplayCommand: AsyncParsableCommand {
         return FileManager.default.fileExists(atPath: "diff-rules", isDirectory: &isDirectory) && isDirectory.boolValue ? "diff-rules" : nil
     }
 
-    /// Every flag checked before anything is sent; a mistake names the flag and the fix (exit 2).
+    /// Every flag checked before anything is sent, in a fixed order; a mistake names the flag and the fix (exit 2).
     private func makeRun() throws(ReplayError) -> ReplayRun {
-        guard let candidateText = self.candidate else {
-            throw .badArgument("--candidate is required: the URL of the service under test, e.g. --candidate http://127.0.0.1:8081")
-        }
-        var candidate = try ReplayTarget(parsing: candidateText, flag: "--candidate")
-        candidate.tls = try Self.tls(caFile: self.candidateCaFile, insecure: self.candidateInsecure, side: "candidate")
-        var legacy = try self.legacy.map { text throws(ReplayError) in try ReplayTarget(parsing: text, flag: "--legacy") }
-        if legacy == nil, self.legacyCaFile != nil || self.legacyInsecure {
-            throw .badArgument("--legacy-ca-file and --legacy-insecure need --legacy URL")
-        }
-        legacy?.tls = try Self.tls(caFile: self.legacyCaFile, insecure: self.legacyInsecure, side: "legacy")
+        let (candidate, legacy) = try self.targets()
         var configuration = ReplayConfiguration(candidate: candidate, legacy: legacy, runID: self.runID ?? UUID.v7().uuidString.lowercased())
-        if self.speed != nil, self.rate != nil {
-            throw .badArgument("--speed and --rate both set the pace; keep one (--speed N for N times the recorded pace, --rate R for R requests per second)")
-        }
-        if let text = self.speed {
-            guard let n = Double(text), n > 0, n.isFinite else {
-                throw .badArgument("--speed '\(text)' must be a number above 0, e.g. 1 for the recorded pace or 10 for ten times it")
-            }
-            configuration.pacing = .speed(n)
-            configuration.concurrency = ReplayConfiguration.pacedConcurrency
-        }
-        if let text = self.rate {
-            guard let r = Double(text), r > 0, r.isFinite else {
-                throw .badArgument("--rate '\(text)' must be a number of requests per second above 0, e.g. --rate 200")
-            }
-            configuration.pacing = .rate(r)
-            configuration.concurrency = ReplayConfiguration.pacedConcurrency
-        }
-        if let text = self.concurrency {
-            guard let n = Int(text), (1...10_000).contains(n) else {
-                throw .badArgument("--concurrency '\(text)' must be a whole number from 1 to 10000")
-            }
-            configuration.concurrency = n
-        }
-        configuration.loops = self.loop
-        if let text = self.duration {
-            guard let d = DurationParser.parse(text), d > .zero else {
-                throw .badArgument("--duration '\(text)' is not a duration; write e.g. 30s or 10m")
-            }
-            configuration.duration = d
-        }
-        for text in self.shiftTimes {
-            configuration.rewrite.timeShifts.append(try ReplayTimeShift(parsing: text))
+        try self.applyLoad(to: &configuration)
+        for shift in self.shiftTimes {
+            configuration.rewrite.timeShifts.append(try shift.get())
         }
         if let path = self.resignJWT {
             configuration.rewrite.jwtSigner = try ReplayJWTSigner(keyFile: path)
         }
-        if let text = self.maxMismatchRate {
-            guard let r = Double(text), (0...1).contains(r) else {
-                throw .badArgument("--max-mismatch-rate '\(text)' must be a fraction from 0 to 1, e.g. 0.01 for 1%")
-            }
-            configuration.maxMismatchRate = r
-        }
-        if let text = self.timeout {
-            guard let d = DurationParser.parse(text), d > .zero else {
-                throw .badArgument("--timeout '\(text)' is not a duration; write e.g. 5s or 500ms")
-            }
-            configuration.timeout = d
-        }
-        if let text = self.connectTimeout {
-            guard let d = DurationParser.parse(text), d > .zero else {
-                throw .badArgument("--connect-timeout '\(text)' is not a duration; write e.g. 2s or 500ms")
-            }
-            configuration.connectTimeout = d
-        }
-        configuration.includeWrites = self.includeWrites
-        if self.baseline {
-            guard legacy != nil else {
-                throw .badArgument("--baseline needs --legacy: the second answer comes from a live legacy")
-            }
-            configuration.baseline = true
-        }
-        if self.noLearnNoise {
-            guard self.noiseMinShare == nil, self.noiseMinSamples == nil, self.noisePairWindow == nil else {
-                throw .badArgument("--no-learn-noise turns learning off; drop --noise-min-share, --noise-min-samples and --noise-pair-window")
-            }
-            configuration.learnNoise = nil
-        } else {
-            var learning = CaptureNoiseLearner.Configuration()
-            if let text = self.noiseMinShare {
-                guard let r = Double(text), r > 0, r <= 1 else {
-                    throw .badArgument("--noise-min-share '\(text)' must be a fraction above 0 and at most 1, e.g. 0.5")
-                }
-                learning.model.minShare = r
-            }
-            if let text = self.noiseMinSamples {
-                guard let n = Int(text), (1...1_000_000).contains(n) else {
-                    throw .badArgument("--noise-min-samples '\(text)' must be a whole number from 1 to 1000000")
-                }
-                learning.model.minSamples = n
-                learning.model.window = max(learning.model.window, n)
-            }
-            if let text = self.noisePairWindow {
-                guard let d = DurationParser.parse(text), d > .zero else {
-                    throw .badArgument("--noise-pair-window '\(text)' is not a duration; write e.g. 10s or 500ms")
-                }
-                learning.pairWindow = d
-            }
-            configuration.learnNoise = learning
-        }
+        try self.applyVerdictAndTimeouts(to: &configuration)
+        configuration.learnNoise = try self.noiseLearning()
         for header in self.headers {
-            guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
-                throw .badArgument("--header '\(header)' must be 'NAME: VALUE', e.g. --header 'Authorization: Bearer test-token'")
-            }
-            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            configuration.headerOverrides.append((name, value))
+            let header = try header.get()
+            configuration.headerOverrides.append((header.name, header.value))
         }
         return ReplayRun(
             configuration: configuration, captures: self.captures,
             junitPath: self.junit, markdownPath: self.markdown, showProgress: !self.quiet
         )
+    }
+
+    /// `--candidate` (required) and `--legacy`, each with its TLS setting.
+    private func targets() throws(ReplayError) -> (candidate: ReplayTarget, legacy: ReplayTarget?) {
+        guard let candidateArgument = self.candidate else {
+            throw .badArgument("--candidate is required: the URL of the service under test, e.g. --candidate http://127.0.0.1:8081")
+        }
+        var candidate = try candidateArgument.get()
+        candidate.tls = try Self.tls(caFile: self.candidateCaFile, insecure: self.candidateInsecure, side: "candidate")
+        var legacy = try self.legacy?.get()
+        if legacy == nil, self.legacyCaFile != nil || self.legacyInsecure {
+            throw .badArgument("--legacy-ca-file and --legacy-insecure need --legacy URL")
+        }
+        legacy?.tls = try Self.tls(caFile: self.legacyCaFile, insecure: self.legacyInsecure, side: "legacy")
+        return (candidate, legacy)
+    }
+
+    /// The load: `--speed` or `--rate`, `--concurrency`, `--loop`, `--duration`.
+    private func applyLoad(to configuration: inout ReplayConfiguration) throws(ReplayError) {
+        if self.speed != nil, self.rate != nil {
+            throw .badArgument("--speed and --rate both set the pace; keep one (--speed N for N times the recorded pace, --rate R for R requests per second)")
+        }
+        if let speed = try self.speed?.get() {
+            configuration.pacing = .speed(speed)
+            configuration.concurrency = ReplayConfiguration.pacedConcurrency
+        }
+        if let rate = try self.rate?.get() {
+            configuration.pacing = .rate(rate)
+            configuration.concurrency = ReplayConfiguration.pacedConcurrency
+        }
+        if let concurrency = try self.concurrency?.get() { configuration.concurrency = concurrency }
+        configuration.loops = self.loop
+        if let duration = try self.duration?.get() { configuration.duration = duration }
+    }
+
+    /// `--max-mismatch-rate`, `--timeout`, `--connect-timeout`, `--include-writes` and `--baseline`.
+    private func applyVerdictAndTimeouts(to configuration: inout ReplayConfiguration) throws(ReplayError) {
+        if let rate = try self.maxMismatchRate?.get() { configuration.maxMismatchRate = rate }
+        if let timeout = try self.timeout?.get() { configuration.timeout = timeout }
+        if let connectTimeout = try self.connectTimeout?.get() { configuration.connectTimeout = connectTimeout }
+        configuration.includeWrites = self.includeWrites
+        if self.baseline {
+            guard configuration.legacy != nil else {
+                throw .badArgument("--baseline needs --legacy: the second answer comes from a live legacy")
+            }
+            configuration.baseline = true
+        }
+    }
+
+    /// Noise learned from repeated reads in the capture: `nil` with `--no-learn-noise`, else the `--noise-…` bounds.
+    private func noiseLearning() throws(ReplayError) -> CaptureNoiseLearner.Configuration? {
+        if self.noLearnNoise {
+            guard self.noiseMinShare == nil, self.noiseMinSamples == nil, self.noisePairWindow == nil else {
+                throw .badArgument("--no-learn-noise turns learning off; drop --noise-min-share, --noise-min-samples and --noise-pair-window")
+            }
+            return nil
+        }
+        var learning = CaptureNoiseLearner.Configuration()
+        if let share = try self.noiseMinShare?.get() { learning.model.minShare = share }
+        if let samples = try self.noiseMinSamples?.get() {
+            learning.model.minSamples = samples
+            learning.model.window = max(learning.model.window, samples)
+        }
+        if let window = try self.noisePairWindow?.get() { learning.pairWindow = window }
+        return learning
     }
 
     /// The TLS setting of one side, its CA file read now so a wrong path fails before anything is sent.

@@ -1,5 +1,6 @@
 import Foundation
 import TapCompareRules
+import TapCompareTestSupport
 import Testing
 
 @Suite("rule files with mistakes")
@@ -84,7 +85,16 @@ struct RuleFileErrorTests {
 
     @Test("the shipped example diff-rules/ is valid")
     func shippedExample() throws {
-        let set = try RuleSetLoader.load(directory: TestData.repo.appendingPathComponent("diff-rules").path)
+        let set = try RuleSetLoader.load(directory: TestPaths.repositoryRoot.appendingPathComponent("diff-rules").path)
         #expect(set.rules.count >= 10)
+    }
+
+    @Test("identity_keys set in two rule files is refused with both files named")
+    func identityKeysTwice() {
+        #expect {
+            _ = try RuleSetLoader.load(sources: [(name: "a.yml", text: "identity_keys: [id]\n"), (name: "b.yml", text: "identity_keys: [sku]\n")])
+        } throws: { error in
+            "\(error)".contains("b.yml") && "\(error)".contains("already set in a.yml")
+        }
     }
 }
