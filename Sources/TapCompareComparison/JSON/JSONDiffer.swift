@@ -390,8 +390,18 @@ struct JSONDiffer {
         guard !a.isEmpty, !b.isEmpty else { return nil }
         candidates: for key in self.rules.identityKeys {
             var seenA = Set<JSONValue>()
+            seenA.reserveCapacity(a.count)
             for element in a {
                 guard let id = Self.identity(element, key), seenA.insert(id).inserted else { continue candidates }
+            }
+            if a.count == b.count {
+                // Gaps of one length are mostly elements the candidate's parse shared with legacy's at the same
+                // position (``JSONValue/sharesStorage(with:)``): those carry legacy's ids, unique as just checked,
+                // so only the others are hashed — against each other and against the shared ones' ids.
+                switch Self.sharedPositionsIdentity(a, b, key, seenA) {
+                case .unique(let shared): if shared { return key } else { continue candidates }
+                case .notUnique: continue candidates
+                }
             }
             var seenB = Set<JSONValue>()
             var shared = false
@@ -402,6 +412,37 @@ struct JSONDiffer {
             if shared { return key }
         }
         return nil
+    }
+
+    private enum SideIdentity { case unique(sharesAnId: Bool), notUnique }
+
+    /// For gaps of one length whose legacy side has unique ids `idsA`: whether the candidate side's ids are unique
+    /// too, and whether some id is on both sides. Same answer as hashing every candidate id, cheaper when most
+    /// positions share storage.
+    private static func sharedPositionsIdentity(
+        _ a: ArraySlice<JSONValue>, _ b: ArraySlice<JSONValue>, _ key: String, _ idsA: Set<JSONValue>
+    ) -> SideIdentity {
+        var changedA = Set<JSONValue>()
+        var changed: [Int] = []
+        var sharesAnId = false
+        for k in 0..<a.count {
+            let (x, y) = (a[a.startIndex + k], b[b.startIndex + k])
+            if x.sharesStorage(with: y) {
+                sharesAnId = true
+            } else {
+                changedA.insert(Self.identity(x, key)!)
+                changed.append(k)
+            }
+        }
+        var changedB = Set<JSONValue>()
+        for k in changed {
+            guard let id = Self.identity(b[b.startIndex + k], key), changedB.insert(id).inserted else { return .notUnique }
+            guard idsA.contains(id) else { continue }
+            // Legacy's id at a shared position is also the candidate's id there: a repeat on the candidate's side.
+            if !changedA.contains(id) { return .notUnique }
+            sharesAnId = true
+        }
+        return .unique(sharesAnId: sharesAnId)
     }
 
     private static func identity(_ element: JSONValue, _ key: String) -> JSONValue? {
@@ -419,6 +460,18 @@ struct JSONDiffer {
     private mutating func diffByIdentity(
         _ a: [JSONValue], _ b: [JSONValue], _ gapA: Range<Int>, _ gapB: Range<Int>, _ key: String, _ state: State
     ) {
+        let plain = state.isEmpty && self.rules.lexicalNumbersRule == nil
+        // Every position holds the same id on both sides (the usual in-place edit): the pairs are the positions,
+        // in order, with nothing removed, added or reordered — what the lookup below finds, without hashing.
+        if gapA.count == gapB.count,
+            zip(gapA, gapB).allSatisfy({ a[$0].sharesStorage(with: b[$1]) || Self.identity(a[$0], key)! == Self.identity(b[$1], key)! })
+        {
+            for (i, j) in zip(gapA, gapB) {
+                if plain && a[i] == b[j] { continue }
+                self.child(.index(i), a[i], b[j], state)
+            }
+            return
+        }
         var positionInB: [JSONValue: Int] = [:]
         positionInB.reserveCapacity(gapB.count)
         for j in gapB { positionInB[Self.identity(b[j], key)!] = j }
@@ -426,7 +479,6 @@ struct JSONDiffer {
         var removed: [Int] = []
         var reordered = false
         var lastJ = -1
-        let plain = state.isEmpty && self.rules.lexicalNumbersRule == nil
         for i in gapA {
             guard let j = positionInB[Self.identity(a[i], key)!] else {
                 removed.append(i)
