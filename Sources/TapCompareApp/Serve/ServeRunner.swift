@@ -20,7 +20,7 @@ import TapCompareRules
 /// shutdown (the reverse order) stops accepting clients first and closes the ledger last:
 ///
 /// ledger store → ledger writer → probes → classification → comparison stage → capture writer → proxy →
-/// review database → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
+/// ledger reader (review) → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
 ///
 /// On SIGTERM/SIGINT the proxy stops accepting, finishes in-flight legacy requests and waits up to
 /// `shutdown_grace` for candidate calls; the comparison stage then drains its queue and the writer flushes (or
@@ -180,8 +180,8 @@ public struct ServeRunner {
         readiness.register("ledger")
         // The review UI and its API read the same ledger through their own connection, so a slow report never
         // holds up the writer.
-        let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
-        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description), cutover: c.cutover, logger: logger)
+        let reviewReader = LedgerReaders.make(url: c.ledger.url, logger: logger)
+        let review = ReviewRoutes(source: LedgerReportSource(reader: reviewReader, ledgerDescription: c.ledger.url.description), cutover: c.cutover, logger: logger)
         let admin = AdminServer(
             configuration: .init(listen: c.admin.listen, token: c.admin.token),
             registry: MetricsBootstrap.registry,
@@ -234,9 +234,9 @@ public struct ServeRunner {
         }
         services += [
             .init(service: proxy),
-            .init(service: reviewDatabase),
+            .init(service: reviewReader),
         ]
-        let reportSource = LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description)
+        let reportSource = LedgerReportSource(reader: reviewReader, ledgerDescription: c.ledger.url.description)
         if let notifier = WebhookNotifier(configuration: c.notify, logger: logger, judge: WebhookNotifier.judging(reportSource, policy: c.cutover)) {
             services.append(.init(service: notifier))
         }
