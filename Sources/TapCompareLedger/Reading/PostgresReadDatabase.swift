@@ -26,7 +26,7 @@ final class PostgresReadDatabase: LedgerReadDatabase {
         // Four: the report runs its three aggregate queries at once, the UI a few requests at once.
         configuration.options.maximumConnections = 4
         // The report's aggregates sort and hash up to a million rows; with the server default (4 MB) the
-        // percentile sorts spill to disk. 64 MB per review connection (at most four) keeps them in memory.
+        // percentile sorts spill to disk. 64 MB per reader connection (at most four) keeps them in memory.
         configuration.options.additionalStartupParameters = [("work_mem", "64MB")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
