@@ -87,7 +87,8 @@ let package = Package(
 
         // MARK: Storage
 
-        /// The diff ledger: PostgreSQL or embedded SQLite behind one protocol, batch writer, disk spool, redaction.
+        /// The diff ledger: PostgreSQL or embedded SQLite behind one protocol, batch writer, disk spool, redaction, and
+        /// the read API (`LedgerReader`, with its own connections) that owns every statement reading the ledger.
         .target(
             name: "TapCompareLedger",
             dependencies: [
@@ -178,7 +179,8 @@ let package = Package(
 
         // MARK: Review, capture, application
 
-        /// Reports (table, JSON, Markdown, HTML) and the live web UI over the ledger.
+        /// Reports (table, JSON, Markdown, HTML) and the live web UI over the ledger. No SQL and no database
+        /// connection here: every read goes through TapCompareLedger's `LedgerReader`.
         .target(
             name: "TapCompareReview",
             dependencies: [
@@ -186,9 +188,6 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -115,8 +115,8 @@ import TapCompareReview
         let url = LedgerURL(backend: .sqlite(path: dir.appendingPathComponent("ledger.sqlite").path))
         let logger = Logger(label: "test")
         try await LedgerStores.withStore(url: url, logger: logger) { store in _ = try await store.migrate() }
-        try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
-            let review = ReviewRoutes(source: LedgerReportSource(database: database, ledgerDescription: url.description))
+        try await LedgerReaders.withReader(url: url, logger: logger) { database in
+            let review = ReviewRoutes(source: LedgerReportSource(reader: database, ledgerDescription: url.description))
             try await self.withAdmin(routes: [review.installer], publicPaths: ReviewRoutes.publicPaths) { (base: String) async throws in
                 let port = Int(base.split(separator: ":").last!)!
                 func raw(_ text: String) async throws -> Int {
@@ -145,8 +145,8 @@ import TapCompareReview
         let url = LedgerURL(backend: .sqlite(path: dir.appendingPathComponent("ledger.sqlite").path))
         let logger = Logger(label: "test")
         try await LedgerStores.withStore(url: url, logger: logger) { store in _ = try await store.migrate() }
-        try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
-            let review = ReviewRoutes(source: LedgerReportSource(database: database, ledgerDescription: url.description))
+        try await LedgerReaders.withReader(url: url, logger: logger) { database in
+            let review = ReviewRoutes(source: LedgerReportSource(reader: database, ledgerDescription: url.description))
             try await self.withAdmin(token: "s3cret", routes: [review.installer], publicPaths: ReviewRoutes.publicPaths) { (base: String) async throws in
                 let bearer = [("Authorization", "Bearer s3cret")]
                 let (shellStatus, shell) = try await self.get(base + "/ui")

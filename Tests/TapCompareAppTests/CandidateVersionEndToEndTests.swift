@@ -33,14 +33,14 @@ struct CandidateVersionEndToEndTests {
                 #expect(response.values("X-Version") == ["legacy-1"], "the client sees legacy's headers only")
             }
             _ = try await serve.waitForRows(4)
-            let stored = try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: ServeHarness.logger) { database in
+            let stored = try await LedgerReaders.withReader(url: serve.configuration.ledger.url, logger: ServeHarness.logger) { database in
                 try await database.query("SELECT request_id, candidate_version FROM comparisons ORDER BY request_id", []).map { ($0.string(0) ?? "", $0.string(1)) }
             }
             #expect(stored.map(\.0) == ["version-1", "version-2", "version-3", "version-4"])
             #expect(stored.map(\.1) == ["2.4.0", "2.4.0", long, nil])
 
-            let report = try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: ServeHarness.logger) { database in
-                try await LedgerReportSource(database: database, ledgerDescription: "test").report(ReportQuery())
+            let report = try await LedgerReaders.withReader(url: serve.configuration.ledger.url, logger: ServeHarness.logger) { database in
+                try await LedgerReportSource(reader: database, ledgerDescription: "test").report(ReportQuery())
             }
             let score = try #require(report.problems.first { $0.field == "$.score" })
             #expect(score.comparisons == 4)

@@ -28,8 +28,8 @@ import TapCompareReview
     func report(_ url: LedgerURL, _ query: ReportQuery = ReportQuery()) async throws -> Report {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return try await ReviewDatabases.withDatabase(url: url, logger: logger) { db in
-            try await LedgerReportSource(database: db, ledgerDescription: url.description).report(query)
+        return try await LedgerReaders.withReader(url: url, logger: logger) { db in
+            try await LedgerReportSource(reader: db, ledgerDescription: url.description).report(query)
         }
     }
 
@@ -105,7 +105,9 @@ import TapCompareReview
             _ = try await store.migrate()
             let published: Bool
             do {
-                try await eventually("the publisher published once the tables exist") { try await !store.noiseModels().isEmpty }
+                try await eventually("the publisher published once the tables exist") {
+                    try await !LedgerReaders.withReader(url: url, logger: Logger(label: "test")) { try await $0.noiseModels() }.isEmpty
+                }
                 published = true
             } catch {
                 published = false

@@ -43,9 +43,5 @@ final class WatchedLedgerStore: LedgerStore {
     func insertGap(_ gap: LedgerGap) async throws { try await self.inner.insertGap(gap) }
     func prune(olderThan cutoff: Date) async throws -> LedgerPruneResult { try await self.inner.prune(olderThan: cutoff) }
     func counts() async throws -> LedgerCounts { try await self.inner.counts() }
-    func comparison(id: UUID) async throws -> LedgerComparison? { try await self.inner.comparison(id: id) }
     func gaps() async throws -> [LedgerGap] { try await self.inner.gaps() }
-    func insertAnnotation(_ annotation: LedgerAnnotation) async throws -> Int { try await self.inner.insertAnnotation(annotation) }
-    func annotations() async throws -> [LedgerAnnotation] { try await self.inner.annotations() }
-    func noiseModels() async throws -> [LedgerNoiseModel] { try await self.inner.noiseModels() }
 }

@@ -84,8 +84,8 @@ import Testing
         try await LedgerStores.withWriter(configuration: configuration, logger: Logger(label: "test"), metrics: metrics, bodyDecoder: BodyDecoder()) { writer in
             writer.record(record)
         }
-        let stored = try #require(try await LedgerStores.withStore(url: configuration.url, logger: Logger(label: "test")) { store in
-            try await store.comparison(id: record.id)
+        let stored = try #require(try await LedgerReaders.withReader(url: configuration.url, logger: Logger(label: "test")) { reader in
+            try await reader.comparison(id: record.id)
         })
         let legacySample = try #require(stored.legacySample)
         let requestSample = try #require(stored.requestSample)
@@ -113,8 +113,8 @@ import Testing
         try await LedgerStores.withWriter(configuration: configuration, logger: Logger(label: "test"), metrics: metrics, bodyDecoder: BodyDecoder()) { writer in
             writer.record(record)
         }
-        let stored = try #require(try await LedgerStores.withStore(url: configuration.url, logger: Logger(label: "test")) { store in
-            try await store.comparison(id: record.id)
+        let stored = try #require(try await LedgerReaders.withReader(url: configuration.url, logger: Logger(label: "test")) { reader in
+            try await reader.comparison(id: record.id)
         })
         let legacySample = try #require(stored.legacySample)
         #expect(legacySample.hasPrefix(WithheldSample.prefix))

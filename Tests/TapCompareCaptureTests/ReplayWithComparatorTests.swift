@@ -58,10 +58,9 @@ struct TeeSink: ComparisonRecordSink {
         #expect(!listing.fields.keys.contains { $0.field.hasSuffix("created_at") || $0.field.hasSuffix("updated_at") })
 
         // Every comparison is in the ledger with its run id.
-        let (counts, sample) = try await LedgerStores.withStore(url: try LedgerURL(parsing: ledger), logger: logger) { store in
-            let first = recorder.all.first { $0.runID == "run-candidate" && $0.outcome == .mismatch }!
-            return (try await store.counts(), try await store.comparison(id: first.id))
-        }
+        let first = recorder.all.first { $0.runID == "run-candidate" && $0.outcome == .mismatch }!
+        let counts = try await LedgerStores.withStore(url: try LedgerURL(parsing: ledger), logger: logger) { try await $0.counts() }
+        let sample = try await LedgerReaders.withReader(url: try LedgerURL(parsing: ledger), logger: logger) { try await $0.comparison(id: first.id) }
         #expect(counts.comparisons == 2 * records.count)
         #expect(sample?.runID == "run-candidate")
         #expect(sample?.discrepancyCount ?? 0 > 0)
@@ -90,9 +89,9 @@ struct TeeSink: ComparisonRecordSink {
         #expect(result.summary.total == records.count)
         #expect(recorder.all.count == records.count)
         #expect(recorder.all.allSatisfy { $0.candidateVersion == CandidateVersion(header: "X-Version", value: "3.1.0-rc1") })
-        let stored = try await LedgerStores.withStore(url: try LedgerURL(parsing: ledger), logger: logger) { store in
+        let stored = try await LedgerReaders.withReader(url: try LedgerURL(parsing: ledger), logger: logger) { reader in
             var versions: [String?] = []
-            for record in recorder.all { versions.append(try await store.comparison(id: record.id)?.candidateVersion) }
+            for record in recorder.all { versions.append(try await reader.comparison(id: record.id)?.candidateVersion) }
             return versions
         }
         #expect(stored == Array(repeating: "3.1.0-rc1", count: records.count))

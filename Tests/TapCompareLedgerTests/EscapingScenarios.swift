@@ -50,27 +50,29 @@ enum EscapingScenarios {
         let url = try await backend.freshURL()
         let rows = Self.batch()
         try await Harness.withStore(url) { store in
-            _ = try await store.migrate()
-            try await store.insert(rows)
-            for original in rows {
-                var stored = try #require(try await store.comparison(id: original.id))
-                #expect(abs(stored.recordedAt.timeIntervalSince(original.recordedAt)) < 0.000_5)
-                stored.recordedAt = original.recordedAt
-                #expect(stored == original)
-            }
-            try await store.insert(rows)
-            try await store.insert(rows)
-            #expect(try await store.counts() == LedgerCounts(comparisons: 6, discrepancies: 10, gaps: 0, droppedInGaps: 0))
-            #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: rows), "a replayed batch is counted once")
+            try await Harness.withReader(url) { reader in
+                _ = try await store.migrate()
+                try await store.insert(rows)
+                for original in rows {
+                    var stored = try #require(try await reader.comparison(id: original.id))
+                    #expect(abs(stored.recordedAt.timeIntervalSince(original.recordedAt)) < 0.000_5)
+                    stored.recordedAt = original.recordedAt
+                    #expect(stored == original)
+                }
+                try await store.insert(rows)
+                try await store.insert(rows)
+                #expect(try await store.counts() == LedgerCounts(comparisons: 6, discrepancies: 10, gaps: 0, droppedInGaps: 0))
+                #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: rows), "a replayed batch is counted once")
 
-            // Half stored, half new: only the new half is written and counted.
-            var more = Self.batch()
-            more.insert(contentsOf: rows[0..<3], at: 1)
-            try await store.insert(more)
-            #expect(try await store.counts() == LedgerCounts(comparisons: 12, discrepancies: 20, gaps: 0, droppedInGaps: 0))
-            let everything = rows + more.filter { m in !rows.contains { $0.id == m.id } }
-            #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: everything))
-            #expect(try await store.comparison(id: more[0].id).map { $0.requestID } == Self.hostile)
+                // Half stored, half new: only the new half is written and counted.
+                var more = Self.batch()
+                more.insert(contentsOf: rows[0..<3], at: 1)
+                try await store.insert(more)
+                #expect(try await store.counts() == LedgerCounts(comparisons: 12, discrepancies: 20, gaps: 0, droppedInGaps: 0))
+                let everything = rows + more.filter { m in !rows.contains { $0.id == m.id } }
+                #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: everything))
+                #expect(try await reader.comparison(id: more[0].id).map { $0.requestID } == Self.hostile)
+            }
         }
     }
 }

@@ -33,27 +33,29 @@ enum LedgerScenarios {
         let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i-1", maxSampleBytes: 1024)
         let old = (0..<3).map { encoder.encode(SyntheticComparisons.make(index: $0)) }
         try await Harness.withStore(url) { store in
-            if let pg = store as? PostgresLedgerStore {
-                #expect(try await pg.migrate(upTo: 6) == [1, 2, 3, 4, 5, 6])
-            } else {
-                let sqlite = try #require(store as? SQLiteLedgerStore)
-                #expect(try await sqlite.migrate(upTo: 6) == [1, 2, 3, 4, 5, 6])
-            }
-            try await store.insert(old)
-            #expect(try await store.schemaVersion() == 6)
-            #expect(try await store.migrate() == [7])
-            #expect(try await store.schemaVersion() == 7)
-            #expect(try await store.comparison(id: old[0].id)?.candidateVersion == nil)
-            #expect(try await store.comparison(id: old[0].id)?.route == old[0].route)
+            try await Harness.withReader(url) { reader in
+                if let pg = store as? PostgresLedgerStore {
+                    #expect(try await pg.migrate(upTo: 6) == [1, 2, 3, 4, 5, 6])
+                } else {
+                    let sqlite = try #require(store as? SQLiteLedgerStore)
+                    #expect(try await sqlite.migrate(upTo: 6) == [1, 2, 3, 4, 5, 6])
+                }
+                try await store.insert(old)
+                #expect(try await store.schemaVersion() == 6)
+                #expect(try await store.migrate() == [7])
+                #expect(try await store.schemaVersion() == 7)
+                #expect(try await reader.comparison(id: old[0].id)?.candidateVersion == nil)
+                #expect(try await reader.comparison(id: old[0].id)?.route == old[0].route)
 
-            var versioned = SyntheticComparisons.make(index: 10)
-            versioned.candidateVersion = CandidateVersion(header: "X-Version", value: "2.4.1")
-            let mixed = [encoder.encode(versioned), encoder.encode(SyntheticComparisons.make(index: 11))]
-            try await store.insert(mixed)
-            try await store.insert([encoder.encode(SyntheticComparisons.make(index: 12))])
-            #expect(try await store.comparison(id: mixed[0].id)?.candidateVersion == "2.4.1")
-            #expect(try await store.comparison(id: mixed[1].id)?.candidateVersion == nil)
-            #expect(try await store.counts().comparisons == 6)
+                var versioned = SyntheticComparisons.make(index: 10)
+                versioned.candidateVersion = CandidateVersion(header: "X-Version", value: "2.4.1")
+                let mixed = [encoder.encode(versioned), encoder.encode(SyntheticComparisons.make(index: 11))]
+                try await store.insert(mixed)
+                try await store.insert([encoder.encode(SyntheticComparisons.make(index: 12))])
+                #expect(try await reader.comparison(id: mixed[0].id)?.candidateVersion == "2.4.1")
+                #expect(try await reader.comparison(id: mixed[1].id)?.candidateVersion == nil)
+                #expect(try await store.counts().comparisons == 6)
+            }
         }
     }
 
@@ -61,34 +63,36 @@ enum LedgerScenarios {
     static func noiseModelPublishing(_ backend: Backend) async throws {
         let url = try await backend.freshURL()
         try await Harness.withStore(url) { store in
-            _ = try await store.migrate()
-            #expect(try await store.noiseModels().isEmpty)
-            let t0 = Date(timeIntervalSince1970: 1_790_000_000)
-            var a = LedgerNoiseModel(
-                instance: "host-a:1", updatedAt: t0, learning: true, minShare: 0.5, minSamples: 20, window: 200,
-                estimates: [
-                    .init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 40, samples: 40),
-                    .init(route: "GET /api/v1/comments/{id}", field: "$.score", noisyIn: 3, samples: 40),
-                ]
-            )
-            try await store.publishNoiseModel(a)
-            let b = LedgerNoiseModel(instance: "host-b:2", updatedAt: t0.addingTimeInterval(5), learning: false, minShare: 0.8, minSamples: 5, window: 50, estimates: [])
-            try await store.publishNoiseModel(b)
-            var models = try await store.noiseModels()
-            #expect(models.map(\.instance) == ["host-b:2", "host-a:1"], "newest first")
-            #expect(models.last == a)
-            #expect(models.first == b)
+            try await Harness.withReader(url) { reader in
+                _ = try await store.migrate()
+                #expect(try await reader.noiseModels().isEmpty)
+                let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+                var a = LedgerNoiseModel(
+                    instance: "host-a:1", updatedAt: t0, learning: true, minShare: 0.5, minSamples: 20, window: 200,
+                    estimates: [
+                        .init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 40, samples: 40),
+                        .init(route: "GET /api/v1/comments/{id}", field: "$.score", noisyIn: 3, samples: 40),
+                    ]
+                )
+                try await store.publishNoiseModel(a)
+                let b = LedgerNoiseModel(instance: "host-b:2", updatedAt: t0.addingTimeInterval(5), learning: false, minShare: 0.8, minSamples: 5, window: 50, estimates: [])
+                try await store.publishNoiseModel(b)
+                var models = try await reader.noiseModels()
+                #expect(models.map(\.instance) == ["host-b:2", "host-a:1"], "newest first")
+                #expect(models.last == a)
+                #expect(models.first == b)
 
-            // The next snapshot of host-a replaces its estimates (one dropped out of the window, one changed).
-            a.updatedAt = t0.addingTimeInterval(30)
-            a.minShare = 0.6
-            a.estimates = [.init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 38, samples: 50)]
-            try await store.publishNoiseModel(a)
-            models = try await store.noiseModels()
-            #expect(models.first == a)
-            #expect(models.first?.estimates.count == 1)
-            #expect(models.first.map { $0.classifiesAsNoise($0.estimates[0]) } == true)
-            #expect(models.last == b, "another instance's model is left alone")
+                // The next snapshot of host-a replaces its estimates (one dropped out of the window, one changed).
+                a.updatedAt = t0.addingTimeInterval(30)
+                a.minShare = 0.6
+                a.estimates = [.init(route: "GET /api/v1/comments/{id}", field: "$.request_id", noisyIn: 38, samples: 50)]
+                try await store.publishNoiseModel(a)
+                models = try await reader.noiseModels()
+                #expect(models.first == a)
+                #expect(models.first?.estimates.count == 1)
+                #expect(models.first.map { $0.classifiesAsNoise($0.estimates[0]) } == true)
+                #expect(models.last == b, "another instance's model is left alone")
+            }
         }
     }
 
@@ -97,37 +101,40 @@ enum LedgerScenarios {
         let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i-1", maxSampleBytes: 1024)
         let rows = (0..<250).map { encoder.encode(SyntheticComparisons.make(index: $0)) }
         try await Harness.withStore(url) { store in
-            _ = try await store.migrate()
-            try await store.insert(rows)
-            try await store.insert(Array(rows[100..<200]))  // a replayed batch
-            // A batch that was inserted, then replayed from its spool frame by a process restarted after a SIGKILL
-            // between the insert's commit and the spool's clean-up: the frame keeps `recorded_at` to the
-            // millisecond, so the rows hit the same keys and are stored and counted once.
-            try await store.insert(try LedgerSpoolCodec.decode(LedgerSpoolCodec.encode(Array(rows[0..<50]))))
-            #expect(try await store.counts() == LedgerCounts(comparisons: 250, discrepancies: 750, gaps: 0, droppedInGaps: 0))
-            #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: rows), "the replayed batch is not counted twice")
-            let original = rows[7]
-            let stored = try #require(try await store.comparison(id: original.id))
-            #expect(abs(stored.recordedAt.timeIntervalSince(original.recordedAt)) < 0.000_5)
-            #expect(stored.route == original.route)
-            #expect(stored.path == original.path)
-            #expect(stored.outcome == "mismatch")
-            #expect(stored.legacyStatus == 200 && stored.candidateStatus == 200)
-            #expect(stored.legacyMilliseconds == original.legacyMilliseconds)
-            #expect(stored.discrepancyCount == 3 && stored.regressionCount == 3)
-            #expect(stored.requestSample == original.requestSample)
-            #expect(stored.legacySample == original.legacySample)
-            #expect(stored.discrepancies.map(\.field) == ["$.score", "$.text", "$.created_at"])
-            #expect(stored.discrepancies[1].legacyValue == #""hello""#)
-            #expect(stored.discrepancies[1].candidateValue == #""hello ""#)
-            #expect(try await store.comparison(id: UUID()) == nil)
+            try await Harness.withReader(url) { reader in
+                _ = try await store.migrate()
+                try await store.insert(rows)
+                try await store.insert(Array(rows[100..<200]))  // a replayed batch
+                // A batch that was inserted, then replayed from its spool frame by a process restarted after a SIGKILL
+                // between the insert's commit and the spool's clean-up: the frame keeps `recorded_at` to the
+                // millisecond, so the rows hit the same keys and are stored and counted once.
+                try await store.insert(try LedgerSpoolCodec.decode(LedgerSpoolCodec.encode(Array(rows[0..<50]))))
+                #expect(try await store.counts() == LedgerCounts(comparisons: 250, discrepancies: 750, gaps: 0, droppedInGaps: 0))
+                #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: rows), "the replayed batch is not counted twice")
+                let original = rows[7]
+                let stored = try #require(try await reader.comparison(id: original.id))
+                #expect(abs(stored.recordedAt.timeIntervalSince(original.recordedAt)) < 0.000_5)
+                #expect(stored.route == original.route)
+                #expect(stored.path == original.path)
+                #expect(stored.outcome == "mismatch")
+                #expect(stored.legacyStatus == 200 && stored.candidateStatus == 200)
+                #expect(stored.legacyMilliseconds == original.legacyMilliseconds)
+                #expect(stored.discrepancyCount == 3 && stored.regressionCount == 3)
+                #expect(stored.requestSample == original.requestSample)
+                #expect(stored.legacySample == original.legacySample)
+                #expect(stored.discrepancies.map(\.field) == ["$.score", "$.text", "$.created_at"])
+                #expect(stored.discrepancies[1].legacyValue == #""hello""#)
+                #expect(stored.discrepancies[1].candidateValue == #""hello ""#)
+                #expect(try await reader.comparison(id: UUID()) == nil)
 
-            let id = try await store.insertAnnotation(LedgerAnnotation(route: original.route, field: "$.text", classification: "noise", note: "trailing space"))
-            let annotations = try await store.annotations()
-            #expect(annotations.map(\.id) == [id])
-            #expect(annotations.first?.classification == "noise" && annotations.first?.kind == nil && annotations.first?.note == "trailing space")
-            await #expect(throws: LedgerError.self, "a classification outside regression/noise/race is refused") {
-                _ = try await store.insertAnnotation(LedgerAnnotation(route: "r", field: "f", classification: "meh"))
+                let stored2 = try await reader.insertAnnotation(LedgerAnnotation(route: original.route, field: "$.text", classification: "noise", note: "trailing space"))
+                let annotations = try await reader.annotations(limit: 10)
+                #expect(annotations.map(\.id) == [stored2.id])
+                #expect(annotations == [stored2], "the insert returns the row as stored")
+                #expect(annotations.first?.classification == "noise" && annotations.first?.kind == nil && annotations.first?.note == "trailing space")
+                await #expect(throws: LedgerError.self, "a classification outside regression/noise/race is refused") {
+                    _ = try await reader.insertAnnotation(LedgerAnnotation(route: "r", field: "f", classification: "meh"))
+                }
             }
         }
     }
@@ -319,7 +326,7 @@ enum LedgerScenarios {
         try await Harness.withWriter(Harness.configuration(url: url, redaction: redaction)) { writer in
             writer.record(finished)
         }
-        let stored = try #require(try await Harness.withStore(url) { try await $0.comparison(id: id) })
+        let stored = try #require(try await Harness.withReader(url) { try await $0.comparison(id: id) })
         let request = try #require(stored.requestSample)
         #expect(request.contains("Authorization: [REDACTED]"))
         #expect(request.contains("X-Api-Key: [REDACTED]"))

@@ -163,4 +163,19 @@ struct LedgerTimeTests {
         #expect(LedgerTime.startOfDay(date) == Date(timeIntervalSince1970: 1_795_305_600))
         #expect(LedgerTime.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
     }
+
+    /// One codec for the writer, the reader and the review: what `report --from` and the API's `from=` accept
+    /// parses here too, and what is not a time (or is out of range) is refused rather than read as another day.
+    @Test func parsesEveryFormTheReviewAccepts() {
+        let midnight = Date(timeIntervalSince1970: 1_795_305_600)
+        #expect(LedgerTime.parse("2026-11-22") == midnight)
+        #expect(LedgerTime.parse("2026-11-22T00:00:00Z") == midnight)
+        #expect(LedgerTime.parse("2026-11-22T00:00:00+00") == midnight)
+        #expect(LedgerTime.parse("2026-11-22T00:00:00+00:00") == midnight)
+        #expect(LedgerTime.parse("2026-11-22T00:00:00.5Z") == midnight.addingTimeInterval(0.5))
+        #expect(abs(LedgerTime.parse("2026-11-22T00:00:00.123456Z")!.timeIntervalSince(midnight) - 0.123_456) < 0.000_000_1)
+        for refused in ["2026-13-01", "2026-11-32", "2026-11-22T24:00:00Z", "2026-11-22T10:00:00+02:00", "2026/11/22", "yesterday", ""] {
+            #expect(LedgerTime.parse(refused) == nil, "\(refused)")
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview

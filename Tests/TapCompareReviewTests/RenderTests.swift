@@ -117,12 +117,12 @@ import Testing
     }
 
     @Test func timeTextRoundTrips() {
-        let date = LedgerTimeText.parse("2026-11-22T02:04:33.123Z")!
-        #expect(LedgerTimeText.format(date) == "2026-11-22T02:04:33.123Z")
-        #expect(LedgerTimeText.parse("2026-11-22") == LedgerTimeText.parse("2026-11-22T00:00:00Z"))
-        #expect(LedgerTimeText.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
-        #expect(LedgerTimeText.parse("2026-13-01") == nil)
-        #expect(LedgerTimeText.parse("yesterday") == nil)
+        let date = LedgerTime.parse("2026-11-22T02:04:33.123Z")!
+        #expect(LedgerTime.format(date) == "2026-11-22T02:04:33.123Z")
+        #expect(LedgerTime.parse("2026-11-22") == LedgerTime.parse("2026-11-22T00:00:00Z"))
+        #expect(LedgerTime.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(LedgerTime.parse("2026-13-01") == nil)
+        #expect(LedgerTime.parse("yesterday") == nil)
     }
 
     @Test func noiseIsSuggestedOnlyForUniqueValuesInNearlyEveryComparison() {

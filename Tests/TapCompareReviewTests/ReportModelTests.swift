@@ -174,8 +174,8 @@ import Testing
     @Test func aMissingLedgerFileIsAClearError() async throws {
         let url = LedgerURL(backend: .sqlite(path: "/nonexistent/dir/ledger.sqlite"))
         let error = await #expect(throws: ReviewError.self) {
-            try await ReviewDatabases.withDatabase(url: url, logger: ReviewFixture.logger) { db in
-                _ = try await LedgerReportSource(database: db, ledgerDescription: url.description).report(ReportQuery())
+            try await LedgerReaders.withReader(url: url, logger: ReviewFixture.logger) { db in
+                _ = try await LedgerReportSource(reader: db, ledgerDescription: url.description).report(ReportQuery())
             }
         }
         #expect(error?.message.contains("no SQLite ledger at '/nonexistent/dir/ledger.sqlite'") == true)

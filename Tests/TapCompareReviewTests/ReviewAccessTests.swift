@@ -189,8 +189,8 @@ import Testing
     @Test func ledgerErrorsDoNotRevealThePath() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-missing-\(UUID().uuidString)/secret-name.sqlite").path
         let url = LedgerURL(backend: .sqlite(path: path))
-        try await ReviewDatabases.withDatabase(url: url, logger: Logger(label: "review-access-test")) { database in
-            try await Self.serve(LedgerReportSource(database: database, ledgerDescription: url.description)) { port in
+        try await LedgerReaders.withReader(url: url, logger: Logger(label: "review-access-test")) { database in
+            try await Self.serve(LedgerReportSource(reader: database, ledgerDescription: url.description)) { port in
                 let response = try await self.send(port, "GET", "/api/v1/annotations")
                 #expect(response.status == 503)
                 let text = String(decoding: response.body, as: UTF8.self)
@@ -204,7 +204,7 @@ import Testing
     @Test func annotationsAreCapped() async throws {
         try await ReviewFixture.withSQLite { _, source, _ in
             let n = LedgerReportSource.maxAnnotations
-            _ = try await source.database.query(
+            _ = try await source.reader.query(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(n)) INSERT INTO annotations (route, field, classification) SELECT 'GET /spam/{id}', '$.f' || i, 'noise' FROM n",
                 []
             )

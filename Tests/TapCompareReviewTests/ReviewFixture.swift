@@ -18,7 +18,7 @@ import TapCompareReview
 ///   (``expectedMatrix``), recorded after every HTTP comparison.
 /// Gaps: 7 comparisons from `proxy-b` within the window, and 99 two days before it.
 struct ReviewFixture {
-    static let t0 = LedgerTimeText.parse("2026-11-20T10:00:00.000Z")!
+    static let t0 = LedgerTime.parse("2026-11-20T10:00:00.000Z")!
     static let commentRoute = "GET /api/v1/comments/{id}"
     static let postsRoute = "GET /api/v1/posts/{id}/comments"
     static let createRoute = "POST /api/v1/comments"
@@ -161,8 +161,8 @@ struct ReviewFixture {
                 for gap in fixture.gaps { try await store.insertGap(gap) }
             }
         }
-        return try await ReviewDatabases.withDatabase(url: url, logger: self.logger) { database in
-            try await body(fixture, LedgerReportSource(database: database, ledgerDescription: url.description), url)
+        return try await LedgerReaders.withReader(url: url, logger: self.logger) { database in
+            try await body(fixture, LedgerReportSource(reader: database, ledgerDescription: url.description), url)
         }
     }
 }

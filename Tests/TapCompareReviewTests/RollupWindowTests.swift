@@ -9,7 +9,7 @@ import Testing
 /// Reports read from the hourly rollups (whole hours) plus raw rows (partial edge hours) equal reports read from
 /// the raw rows alone: exactly for every count, within the bucket error for latency percentiles.
 @Suite(.timeLimit(.minutes(TestTiming.minutes(2)))) struct RollupWindowTests {
-    static let start = LedgerTimeText.parse("2026-11-19T08:00:00.000Z")!
+    static let start = LedgerTime.parse("2026-11-19T08:00:00.000Z")!
     static let routes = ["GET /api/v1/comments/{id}", "GET /api/v1/posts/{id}/comments", "POST /api/v1/comments"]
 
     // MARK: The split
@@ -143,14 +143,14 @@ import Testing
                 try await sqlite.insert(rows, rollups: false)
             }
         }
-        try await ReviewDatabases.withDatabase(url: rollupURL, logger: logger) { rollupDB in
-            try await ReviewDatabases.withDatabase(url: rawURL, logger: logger) { rawDB in
+        try await LedgerReaders.withReader(url: rollupURL, logger: logger) { rollupDB in
+            try await LedgerReaders.withReader(url: rawURL, logger: logger) { rawDB in
                 // 60 buckets: 5-minute buckets, read raw; 4 buckets: 3-hour buckets, summed from rollup hours.
                 for maximumBuckets in [60, 4] {
-                let withRollups = LedgerReportSource(database: rollupDB, ledgerDescription: "ledger", maximumBuckets: maximumBuckets)
-                let raw = LedgerReportSource(database: rawDB, ledgerDescription: "ledger", maximumBuckets: maximumBuckets)
-                #expect(try await withRollups.rollups.check(rollupDB))
-                #expect(try await !raw.rollups.check(rawDB))
+                let withRollups = LedgerReportSource(reader: rollupDB, ledgerDescription: "ledger", maximumBuckets: maximumBuckets)
+                let raw = LedgerReportSource(reader: rawDB, ledgerDescription: "ledger", maximumBuckets: maximumBuckets)
+                #expect(try await rollupDB.rollups.check(rollupDB.database))
+                #expect(try await !rawDB.rollups.check(rawDB.database))
                 for query in Self.queries {
                     var a = try await withRollups.report(query)
                     var b = try await raw.report(query)
@@ -190,7 +190,7 @@ import Testing
         let base = try #require(ReviewFixture.postgresURL)
         guard case .postgres(var postgres) = base.backend else { throw CancellationError() }
         let name = "tc_rw_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
-        try await ReviewDatabases.withDatabase(url: base, logger: Logger(label: "rollup-window-test")) { db in
+        try await LedgerReaders.withReader(url: base, logger: Logger(label: "rollup-window-test")) { db in
             _ = try await db.query("CREATE DATABASE \(name)", [])
         }
         postgres.database = String(name)

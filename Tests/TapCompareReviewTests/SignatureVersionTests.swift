@@ -10,7 +10,7 @@ import Testing
 /// format and through the review API.
 @Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct SignatureVersionTests {
     static let route = "GET /api/v1/items/{id}"
-    static let t0 = LedgerTimeText.parse("2026-11-21T08:00:00.000Z")!
+    static let t0 = LedgerTime.parse("2026-11-21T08:00:00.000Z")!
     static let a = "$.score: int changed"
     static let b = "$.title: string: case changed"
     static let c = "$.id: int→string"
@@ -60,8 +60,8 @@ import Testing
             _ = try await store.migrate()
             try await store.insert(Self.seed(runID: runID))
         }
-        try await ReviewDatabases.withDatabase(url: url, logger: ReviewFixture.logger) { database in
-            try await body(LedgerReportSource(database: database, ledgerDescription: url.description), runID)
+        try await LedgerReaders.withReader(url: url, logger: ReviewFixture.logger) { database in
+            try await body(LedgerReportSource(reader: database, ledgerDescription: url.description), runID)
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import TapCompareLedger
+@testable import TapCompareLedger
 import TapCompareTestSupport
 import Testing
 @testable import TapCompareReview

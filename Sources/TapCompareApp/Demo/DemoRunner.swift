@@ -128,8 +128,8 @@ public struct DemoRunner: Sendable {
     /// The ledger's report from `since` on, as the terminal table, as one self-contained HTML page, and as data.
     static func report(ledger: String, since: Date, logger: Logger) async throws -> (table: String, html: String, report: Report) {
         let url = try LedgerURL(parsing: ledger)
-        return try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
-            let source = LedgerReportSource(database: database, ledgerDescription: url.description)
+        return try await LedgerReaders.withReader(url: url, logger: logger) { database in
+            let source = LedgerReportSource(reader: database, ledgerDescription: url.description)
             let report = try await source.report(ReportQuery(from: since))
             let table = try await ReportFormat.table.render(report, source: source, color: false)
             let html = try await ReportFormat.html.render(report, source: source, color: false)

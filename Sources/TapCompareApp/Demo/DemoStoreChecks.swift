@@ -1,5 +1,6 @@
 import Foundation
 import TapCompareCore
+import TapCompareLedger
 import TapCompareReview
 import TapCompareStoreChecks
 

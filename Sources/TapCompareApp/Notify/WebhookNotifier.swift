@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import TapCompareLedger
 import TapCompareReview
 
 /// Posts a JSON ``Notification`` to `notify.webhook` when a new problem appears, when a problem marked `fixed`

@@ -139,17 +139,17 @@ extension ServeRunner {
         )
     }
 
-    /// The admin listener (health, readiness, metrics, the review UI and API) and the review's own connection to
+    /// The admin listener (health, readiness, metrics, the review UI and API) and the review's own reader of
     /// the ledger.
-    func makeAdmin(group: any EventLoopGroup, logger: Logger) -> (AdminServer, Readiness, any ReviewDatabase & Service) {
+    func makeAdmin(group: any EventLoopGroup, logger: Logger) -> (AdminServer, Readiness, LedgerReader) {
         let c = self.configuration
         let readiness = Readiness()
         readiness.register("proxy")
         readiness.register("ledger")
         // The review UI and its API read the same ledger through their own connection, so a slow report never
         // holds up the writer.
-        let reviewDatabase = ReviewDatabases.make(url: c.ledger.url, logger: logger)
-        let review = ReviewRoutes(source: LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description), cutover: c.cutover, logger: logger)
+        let reviewReader = LedgerReaders.make(url: c.ledger.url, logger: logger)
+        let review = ReviewRoutes(source: LedgerReportSource(reader: reviewReader, ledgerDescription: c.ledger.url.description), cutover: c.cutover, logger: logger)
         let admin = AdminServer(
             configuration: .init(listen: c.admin.listen, token: c.admin.token),
             registry: MetricsBootstrap.registry,
@@ -159,7 +159,7 @@ extension ServeRunner {
             eventLoopGroup: group,
             logger: logger
         )
-        return (admin, readiness, reviewDatabase)
+        return (admin, readiness, reviewReader)
     }
 
     /// SIGHUP: reloads `rulesDirectory` into `stage`; a bad set is refused and counted, the old one stays.

@@ -20,7 +20,7 @@ import TapCompareRules
 /// shutdown (the reverse order) stops accepting clients first and closes the ledger last:
 ///
 /// ledger store → ledger writer → probes → classification → comparison stage → capture writer → proxy →
-/// review database → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
+/// ledger reader (review) → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
 ///
 /// On SIGTERM/SIGINT the proxy stops accepting, finishes in-flight legacy requests and waits up to
 /// `shutdown_grace` for candidate calls; the comparison stage then drains its queue and the writer flushes (or
@@ -80,7 +80,7 @@ public struct ServeRunner {
         let capture = try self.makeCapture(logger: logger)
         let sinks: [any ExchangeSink] = capture.map { [stage, $0] } ?? [stage]
         let proxy = self.makeProxy(legacy: legacy, sink: sinks.count == 1 ? stage : FanOutExchangeSink(sinks), group: group, logger: logger)
-        let (admin, readiness, reviewDatabase) = self.makeAdmin(group: group, logger: logger)
+        let (admin, readiness, reviewReader) = self.makeAdmin(group: group, logger: logger)
         let reloader = Self.makeReloader(stage: stage, rulesDirectory: rulesDirectory, logger: logger)
         let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
 
@@ -106,9 +106,9 @@ public struct ServeRunner {
         }
         services += [
             .init(service: proxy),
-            .init(service: reviewDatabase),
+            .init(service: reviewReader),
         ]
-        let reportSource = LedgerReportSource(database: reviewDatabase, ledgerDescription: c.ledger.url.description)
+        let reportSource = LedgerReportSource(reader: reviewReader, ledgerDescription: c.ledger.url.description)
         if let notifier = WebhookNotifier(configuration: c.notify, logger: logger, judge: WebhookNotifier.judging(reportSource, policy: c.cutover)) {
             services.append(.init(service: notifier))
         }

@@ -11,6 +11,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
         case spool
         case invalidArgument
         case rejected
+        case queryFailed
     }
 
     private let code: Code
@@ -54,6 +55,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
     /// retrying the same rows can never succeed.
     public static func rejected(_ message: String, underlying: (any Error)? = nil) -> LedgerError {
         LedgerError(.rejected, message, underlying: underlying)
+    }
+
+    /// A read statement (``LedgerReader``) failed on a reachable database.
+    public static func queryFailed(_ message: String, underlying: (any Error)? = nil) -> LedgerError {
+        LedgerError(.queryFailed, message, underlying: underlying)
     }
 
     public var isRejected: Bool { self.code == .rejected }

@@ -27,32 +27,4 @@ extension PostgresLedgerStore {
             throw self.unavailable("publish noise model", error)
         }
     }
-
-    public func noiseModels() async throws -> [LedgerNoiseModel] {
-        do {
-            var models: [LedgerNoiseModel] = []
-            let rows = try await self.client.query("""
-                SELECT instance, updated_at, learning, min_share, min_samples, window_size
-                FROM tapcompare.noise_models ORDER BY updated_at DESC, instance
-                """, logger: self.logger)
-            for try await (instance, updatedAt, learning, minShare, minSamples, window)
-                in rows.decode((String, Date, Bool, Double, Int, Int).self) {
-                models.append(LedgerNoiseModel(
-                    instance: instance, updatedAt: updatedAt, learning: learning, minShare: minShare,
-                    minSamples: minSamples, window: window, estimates: []
-                ))
-            }
-            let estimates = try await self.client.query("""
-                SELECT instance, route, field, noisy_in, samples FROM tapcompare.noise_estimates ORDER BY instance, route, field
-                """, logger: self.logger)
-            var byInstance: [String: [LedgerNoiseModel.Estimate]] = [:]
-            for try await (instance, route, field, noisyIn, samples) in estimates.decode((String, String, String, Int, Int).self) {
-                byInstance[instance, default: []].append(.init(route: route, field: field, noisyIn: noisyIn, samples: samples))
-            }
-            for i in models.indices { models[i].estimates = byInstance[models[i].instance] ?? [] }
-            return models
-        } catch {
-            throw self.unavailable("read noise models", error)
-        }
-    }
 }

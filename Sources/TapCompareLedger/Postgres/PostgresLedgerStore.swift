@@ -15,8 +15,9 @@ import ServiceLifecycle
 /// them.
 public final class PostgresLedgerStore: LedgerStore {
     public let url: LedgerURL
-    /// The connection pool, for read queries of the report and the UI (it runs while the store runs). Bind every
-    /// value (`PostgresQuery` interpolation does).
+    /// The writer's connection pool (it runs while the store runs); tests reach it to set up databases. Reports and
+    /// the UI never use it: ``LedgerReader`` has a pool of its own. Bind every value (`PostgresQuery` interpolation
+    /// does).
     public let client: PostgresClient
     let logger: Logger
     /// Day stamps (`20261122`) whose partitions this process knows to exist.
@@ -385,47 +386,6 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
-    public func comparison(id: UUID) async throws -> LedgerComparison? {
-        do {
-            let rows = try await self.client.query("""
-                SELECT recorded_at, instance, request_id, method, route, path, legacy_status, candidate_status,
-                       legacy_ms, candidate_ms, outcome, reason, discrepancy_count, regression_count, request_sample,
-                       legacy_sample, candidate_sample, samples_truncated, run_id, linked_comparison_id, store,
-                       candidate_version
-                FROM tapcompare.comparisons WHERE id = \(id)
-                """, logger: self.logger)
-            var found: LedgerComparison?
-            for try await (recordedAt, instance, requestID, method, route, path, legacyStatus, candidateStatus, legacyMs,
-                           candidateMs, outcome, reason, discrepancyCount, regressionCount, requestSample, legacySample,
-                           candidateSample, truncated, runID, linked, store, candidateVersion)
-                in rows.decode((Date, String, String, String, String, String, Int32?, Int32?, Double?, Double?, String,
-                                String?, Int32, Int32, String?, String?, String?, Bool, String?, UUID?, String?, String?).self) {
-                found = LedgerComparison(
-                    id: id, recordedAt: recordedAt, instance: instance, requestID: requestID, method: method, route: route,
-                    path: path, legacyStatus: legacyStatus.map(Int.init), candidateStatus: candidateStatus.map(Int.init),
-                    legacyMilliseconds: legacyMs, candidateMilliseconds: candidateMs, outcome: outcome, reason: reason,
-                    discrepancyCount: Int(discrepancyCount), regressionCount: Int(regressionCount),
-                    requestSample: requestSample, legacySample: legacySample, candidateSample: candidateSample,
-                    samplesTruncated: truncated, runID: runID, linkedComparisonID: linked, store: store,
-                    candidateVersion: candidateVersion, discrepancies: []
-                )
-            }
-            guard var comparison = found else { return nil }
-            let discrepancyRows = try await self.client.query("""
-                SELECT path, field, kind, legacy_value::text, candidate_value::text, classification
-                FROM tapcompare.discrepancies WHERE comparison_id = \(id) ORDER BY ordinal
-                """, logger: self.logger)
-            for try await (path, field, kind, legacy, candidate, classification) in discrepancyRows.decode((String, String, String, String?, String?, String).self) {
-                comparison.discrepancies.append(LedgerDiscrepancy(
-                    path: path, field: field, kind: kind, legacyValue: legacy, candidateValue: candidate, classification: classification
-                ))
-            }
-            return comparison
-        } catch {
-            throw self.unavailable("read comparison", error)
-        }
-    }
-
     public func gaps() async throws -> [LedgerGap] {
         do {
             let rows = try await self.client.query(
@@ -439,41 +399,6 @@ public final class PostgresLedgerStore: LedgerStore {
             return result
         } catch {
             throw self.unavailable("read gaps", error)
-        }
-    }
-
-    public func insertAnnotation(_ a: LedgerAnnotation) async throws -> Int {
-        do {
-            let rows = try await self.client.query("""
-                INSERT INTO tapcompare.annotations (route, field, kind, classification, note, created_by, created_at)
-                VALUES (\(a.route), \(a.field), \(a.kind), \(a.classification), \(a.note), \(a.createdBy), \(a.createdAt))
-                RETURNING id
-                """, logger: self.logger)
-            var id = 0
-            for try await (value) in rows.decode(Int.self) { id = value }
-            return id
-        } catch {
-            throw self.unavailable("insert annotation", error)
-        }
-    }
-
-    public func annotations() async throws -> [LedgerAnnotation] {
-        do {
-            let rows = try await self.client.query(
-                "SELECT id, route, field, kind, classification, note, created_by, created_at FROM tapcompare.annotations ORDER BY id",
-                logger: self.logger
-            )
-            var result: [LedgerAnnotation] = []
-            for try await (id, route, field, kind, classification, note, createdBy, createdAt)
-                in rows.decode((Int, String, String, String?, String, String?, String?, Date).self) {
-                result.append(LedgerAnnotation(
-                    id: id, route: route, field: field, kind: kind, classification: classification, note: note,
-                    createdBy: createdBy, createdAt: createdAt
-                ))
-            }
-            return result
-        } catch {
-            throw self.unavailable("read annotations", error)
         }
     }
 }

@@ -24,34 +24,4 @@ extension SQLiteLedgerStore {
             _ = try await conn.query("COMMIT")
         }
     }
-
-    public func noiseModels() async throws -> [LedgerNoiseModel] {
-        try await self.withSQLiteConnection { conn in
-            let estimates = try await conn.query(
-                "SELECT instance, route, field, noisy_in, samples FROM noise_estimates ORDER BY instance, route, field"
-            )
-            var byInstance: [String: [LedgerNoiseModel.Estimate]] = [:]
-            for row in estimates {
-                byInstance[row.column("instance")?.string ?? "", default: []].append(.init(
-                    route: row.column("route")?.string ?? "", field: row.column("field")?.string ?? "",
-                    noisyIn: row.column("noisy_in")?.integer ?? 0, samples: row.column("samples")?.integer ?? 0
-                ))
-            }
-            let rows = try await conn.query(
-                "SELECT instance, updated_at, learning, min_share, min_samples, window_size FROM noise_models ORDER BY updated_at DESC, instance"
-            )
-            return rows.map { row in
-                let instance = row.column("instance")?.string ?? ""
-                return LedgerNoiseModel(
-                    instance: instance,
-                    updatedAt: row.column("updated_at")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0),
-                    learning: (row.column("learning")?.integer ?? 0) != 0,
-                    minShare: row.column("min_share")?.double ?? 0,
-                    minSamples: row.column("min_samples")?.integer ?? 0,
-                    window: row.column("window_size")?.integer ?? 0,
-                    estimates: byInstance[instance] ?? []
-                )
-            }
-        }
-    }
 }

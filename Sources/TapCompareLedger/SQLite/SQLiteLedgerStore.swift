@@ -448,54 +448,6 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    public func comparison(id: UUID) async throws -> LedgerComparison? {
-        try await self.withConnection { conn in
-            let rows = try await conn.query(
-                "SELECT \(Self.comparisonColumns.joined(separator: ", ")) FROM comparisons WHERE id = ?",
-                [.text(id.ledgerText)]
-            )
-            guard let row = rows.first else { return nil }
-            let discrepancyRows = try await conn.query(
-                "SELECT path, field, kind, legacy_value, candidate_value, classification FROM discrepancies WHERE comparison_id = ? ORDER BY ordinal",
-                [.text(id.ledgerText)]
-            )
-            let discrepancies = discrepancyRows.map { d in
-                LedgerDiscrepancy(
-                    path: d.column("path")?.string ?? "", field: d.column("field")?.string ?? "",
-                    kind: d.column("kind")?.string ?? "", legacyValue: d.column("legacy_value")?.optionalString,
-                    candidateValue: d.column("candidate_value")?.optionalString,
-                    classification: d.column("classification")?.string ?? ""
-                )
-            }
-            return LedgerComparison(
-                id: id,
-                recordedAt: row.column("recorded_at")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0),
-                instance: row.column("instance")?.string ?? "",
-                requestID: row.column("request_id")?.string ?? "",
-                method: row.column("method")?.string ?? "",
-                route: row.column("route")?.string ?? "",
-                path: row.column("path")?.string ?? "",
-                legacyStatus: row.column("legacy_status")?.optionalInteger,
-                candidateStatus: row.column("candidate_status")?.optionalInteger,
-                legacyMilliseconds: row.column("legacy_ms")?.optionalDouble,
-                candidateMilliseconds: row.column("candidate_ms")?.optionalDouble,
-                outcome: row.column("outcome")?.string ?? "",
-                reason: row.column("reason")?.optionalString,
-                discrepancyCount: row.column("discrepancy_count")?.integer ?? 0,
-                regressionCount: row.column("regression_count")?.integer ?? 0,
-                requestSample: row.column("request_sample")?.optionalString,
-                legacySample: row.column("legacy_sample")?.optionalString,
-                candidateSample: row.column("candidate_sample")?.optionalString,
-                samplesTruncated: (row.column("samples_truncated")?.integer ?? 0) != 0,
-                runID: row.column("run_id")?.optionalString,
-                linkedComparisonID: row.column("linked_comparison_id")?.optionalString.flatMap(UUID.init(uuidString:)),
-                store: row.column("store")?.optionalString,
-                candidateVersion: row.column("candidate_version")?.optionalString,
-                discrepancies: discrepancies
-            )
-        }
-    }
-
     public func gaps() async throws -> [LedgerGap] {
         try await self.withConnection { conn in
             let rows = try await conn.query("SELECT id, instance, from_time, to_time, count, reason FROM ledger_gaps ORDER BY from_time, id")
@@ -507,35 +459,6 @@ public final class SQLiteLedgerStore: LedgerStore {
                     to: row.column("to_time")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0),
                     count: row.column("count")?.integer ?? 0,
                     reason: row.column("reason")?.string ?? ""
-                )
-            }
-        }
-    }
-
-    public func insertAnnotation(_ a: LedgerAnnotation) async throws -> Int {
-        try await self.withConnection { conn in
-            let rows = try await conn.query(
-                "INSERT INTO annotations (route, field, kind, classification, note, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [
-                    .text(a.route), .text(a.field), a.kind.map(SQLiteData.text) ?? .null, .text(a.classification),
-                    a.note.map(SQLiteData.text) ?? .null, a.createdBy.map(SQLiteData.text) ?? .null,
-                    .text(LedgerTime.format(a.createdAt)),
-                ]
-            )
-            return rows.first?.column("id")?.integer ?? 0
-        }
-    }
-
-    public func annotations() async throws -> [LedgerAnnotation] {
-        try await self.withConnection { conn in
-            let rows = try await conn.query("SELECT id, route, field, kind, classification, note, created_by, created_at FROM annotations ORDER BY id")
-            return rows.map { row in
-                LedgerAnnotation(
-                    id: row.column("id")?.integer ?? 0, route: row.column("route")?.string ?? "",
-                    field: row.column("field")?.string ?? "", kind: row.column("kind")?.optionalString,
-                    classification: row.column("classification")?.string ?? "", note: row.column("note")?.optionalString,
-                    createdBy: row.column("created_by")?.optionalString,
-                    createdAt: row.column("created_at")?.string.flatMap(LedgerTime.parse) ?? Date(timeIntervalSince1970: 0)
                 )
             }
         }

@@ -3,7 +3,7 @@ import Foundation
 /// One row of `comparisons` with its `discrepancies`, exactly as stored: redacted, samples capped, time rounded to
 /// the millisecond (so a spooled copy replays to the same primary key).
 ///
-/// This is also the spool's unit (encoded as JSON), and what the read helpers return.
+/// This is also the spool's unit (encoded as JSON), and what ``LedgerReader/comparison(id:)`` returns.
 public struct LedgerComparison: Sendable, Hashable, Codable {
     public var id: UUID
     public var recordedAt: Date
@@ -168,6 +168,7 @@ public struct LedgerAnnotation: Sendable, Hashable {
     public var classification: String
     public var note: String?
     public var createdBy: String?
+    /// Assigned by the database (its clock); ignored on insert.
     public var createdAt: Date
 
     public init(id: Int = 0, route: String, field: String, kind: String? = nil, classification: String, note: String? = nil, createdBy: String? = nil, createdAt: Date = Date()) {

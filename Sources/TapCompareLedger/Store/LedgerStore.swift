@@ -2,7 +2,8 @@ import Foundation
 import ServiceLifecycle
 
 /// A ledger database: PostgreSQL (``PostgresLedgerStore``) or SQLite (``SQLiteLedgerStore``), holding the same
-/// tables (see `Schema/SCHEMA.md`) and answering the same queries.
+/// tables (see `Schema/SCHEMA.md`): the writer's side (migrations, batches, gaps, pruning, the published noise
+/// model, and the counts `ledger status` prints). Reports, the UI and tests read through ``LedgerReader``.
 ///
 /// A store is a `Service`: ``run()`` keeps its connections alive until graceful shutdown, so it is started before
 /// the ``LedgerWriter`` in a `ServiceGroup` and stopped after it. Every statement binds its values; the only SQL
@@ -33,21 +34,10 @@ public protocol LedgerStore: Service, Sendable {
     /// Row counts of `comparisons`, `discrepancies` and `ledger_gaps`.
     func counts() async throws -> LedgerCounts
 
-    /// One comparison with its discrepancies (ordered as recorded), or `nil`.
-    func comparison(id: UUID) async throws -> LedgerComparison?
-
     /// Every `ledger_gaps` row, oldest first.
     func gaps() async throws -> [LedgerGap]
-
-    /// Stores a reviewer's verdict; returns its id. The classification must be `regression`, `noise` or `race`.
-    func insertAnnotation(_ annotation: LedgerAnnotation) async throws -> Int
-
-    /// Every annotation, oldest first.
-    func annotations() async throws -> [LedgerAnnotation]
 
     /// Replaces what this instance last published of its learned-noise model (one transaction).
     func publishNoiseModel(_ model: LedgerNoiseModel) async throws
 
-    /// Every instance's last published learned-noise model, newest first.
-    func noiseModels() async throws -> [LedgerNoiseModel]
 }

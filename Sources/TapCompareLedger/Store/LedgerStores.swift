@@ -21,11 +21,7 @@ public enum LedgerStores {
         _ body: @Sendable (any LedgerStore) async throws -> T
     ) async throws -> T {
         let store = Self.make(url: url, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await store.run() }
-            defer { group.cancelAll() }
-            return try await body(store)
-        }
+        return try await withRunningService(store) { try await body(store) }
     }
 }
 

@@ -6,11 +6,14 @@ import Glibc
 import Darwin
 #endif
 
-/// The ledger's text form of a time, `2026-11-22T02:04:33.123Z` (UTC, milliseconds): how SQLite stores
-/// `recorded_at`, and how partition names and messages spell days. Written by hand because it runs once per
-/// stored row and `ISO8601DateFormatter` is both slow and not `Sendable`.
-enum LedgerTime {
-    static func format(_ date: Date) -> String {
+/// The ledger's text form of a time, `2026-11-22T02:04:33.123Z` (UTC, milliseconds, see `SCHEMA.md`): how SQLite
+/// stores `recorded_at`, how the reader gets times back from both backends, how partition names and messages spell
+/// days, and how reports and the review API write and read times. One codec for the writer, the reader and the
+/// review. Written by hand because it runs once per stored row (and once per aggregate row a report reads), and
+/// `ISO8601DateFormatter` is both slow and not `Sendable`.
+public enum LedgerTime {
+    /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, rounding down to the millisecond.
+    public static func format(_ date: Date) -> String {
         let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000)
         let millis = Int(totalMillis - Int64(seconds) * 1000)
@@ -35,8 +38,11 @@ enum LedgerTime {
         return out
     }
 
-    /// Parses the format above (also without milliseconds, or with a space for `T`, as SQLite's `datetime()` writes).
-    static func parse(_ text: String) -> Date? {
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…]Z`, also with a space for `T` (as SQLite's `datetime()` writes), without
+    /// the fraction, with `+00`/`+00:00` or nothing for `Z`; or a bare date `YYYY-MM-DD` (midnight UTC), as
+    /// `--from` and the API's `from=` accept.
+    /// - Returns: `nil` for anything else (a month, day, hour, minute or second out of range included).
+    public static func parse(_ text: String) -> Date? {
         let utf8 = Array(text.utf8)
         func number(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= utf8.count else { return nil }
@@ -48,18 +54,34 @@ enum LedgerTime {
             }
             return value
         }
-        guard utf8.count >= 19,
-              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2)
+        func byte(_ i: Int) -> UInt8? { i < utf8.count ? utf8[i] : nil }
+        guard let year = number(0, 4), byte(4) == UInt8(ascii: "-"), let month = number(5, 2), byte(7) == UInt8(ascii: "-"),
+              let day = number(8, 2), (1...12).contains(month), (1...31).contains(day)
         else { return nil }
-        var millis = 0
-        if utf8.count >= 23, utf8[19] == UInt8(ascii: ".") {
-            guard let m = number(20, 3) else { return nil }
-            millis = m
-        }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
+        guard utf8.count > 10 else { return Date(timeIntervalSince1970: Double(Int64(days) * 86_400)) }
+        guard byte(10) == UInt8(ascii: "T") || byte(10) == UInt8(ascii: " "),
+              let hour = number(11, 2), byte(13) == UInt8(ascii: ":"), let minute = number(14, 2), byte(16) == UInt8(ascii: ":"),
+              let second = number(17, 2), hour < 24, minute < 60, second < 61
+        else { return nil }
+        // The fraction: milliseconds exactly (what the ledger writes), finer digits as a fraction of them.
+        var i = 19
+        var fraction = 0
+        var scale: Int64 = 1
+        if byte(i) == UInt8(ascii: ".") {
+            i += 1
+            while let c = byte(i), c >= 0x30, c <= 0x39 {
+                if scale < 1_000_000_000 {
+                    fraction = fraction * 10 + Int(c - 0x30)
+                    scale *= 10
+                }
+                i += 1
+            }
+        }
+        let zone = utf8[i...]
+        guard zone.isEmpty || zone.elementsEqual("Z".utf8) || zone.elementsEqual("+00".utf8) || zone.elementsEqual("+00:00".utf8) else { return nil }
         let secs = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return Date(timeIntervalSince1970: Double(secs) + Double(millis) / 1000)
+        return Date(timeIntervalSince1970: Double(secs) + Double(fraction) / Double(scale))
     }
 
     /// `20261122` for the UTC day holding `date`: the suffix of a Postgres partition's name.

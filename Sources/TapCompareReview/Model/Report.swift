@@ -1,5 +1,6 @@
 import TapCompareCore
 import Foundation
+import TapCompareLedger
 
 /// The whole report: what `tapcompare report` prints in every format and what `/api/v1/report` returns.
 ///
@@ -213,17 +214,8 @@ public struct FieldReport: Sendable, Codable, Hashable {
     public var annotation: String?
 }
 
-/// One occurrence of a field's discrepancy.
-public struct FieldExample: Sendable, Codable, Hashable {
-    public var comparisonId: String
-    public var recordedAt: Date?
-    /// RFC 6901 pointer into the body (`""` for status and headers).
-    public var path: String
-    /// JSON text; absent when that side has no value.
-    public var legacyValue: String?
-    public var candidateValue: String?
-    public var classification: String
-}
+/// One occurrence of a field's discrepancy, as the ledger's reader returns it.
+public typealias FieldExample = LedgerFieldExample
 
 /// "This field is probably noise": the evidence and the rule that would silence it.
 public struct NoiseSuggestion: Sendable, Codable, Hashable {

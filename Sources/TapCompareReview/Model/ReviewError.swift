@@ -1,3 +1,5 @@
+import TapCompareLedger
+
 /// Why a report or a UI request could not be answered. The ``description`` is safe to show (it never holds a
 /// password or a bound value); the command prints it and exits non-zero, the API returns it as `{"error": …}`.
 public struct ReviewError: Error, Sendable, CustomStringConvertible {
@@ -25,6 +27,12 @@ public struct ReviewError: Error, Sendable, CustomStringConvertible {
 
     /// A bound was reached (e.g. ``LedgerReportSource/maxAnnotations``); the message says which and what to do.
     public static func limitReached(_ message: String) -> Self { Self(code: .limitReached, message: message) }
+
+    /// The review's error for a ledger read that failed: the ledger could not be opened (or is not a ledger), or a
+    /// query failed; the message is the reader's.
+    static func reading(_ error: LedgerError) -> Self {
+        error.isStoreUnavailable ? .ledgerUnavailable(error.message) : .queryFailed(error.message)
+    }
 
     /// Whether the caller's input is at fault (HTTP 400/404/409) rather than the ledger (HTTP 503).
     public var isClientError: Bool { self.code == .invalidArgument || self.code == .notFound || self.code == .limitReached }

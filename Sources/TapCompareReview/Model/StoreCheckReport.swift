@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// One write route's store checks: the row of the migration's write matrix for each store its writes land in
 /// (`verify.stores:`, issue 14).
@@ -64,12 +65,4 @@ public struct StoreCheckRow: Sendable, Codable, Hashable {
 }
 
 /// A store check of a write, listed on the write's comparison (``ComparisonDetail/storeChecks``).
-public struct StoreCheckLink: Sendable, Codable, Hashable {
-    public var id: String
-    public var store: String
-    public var recordedAt: Date?
-    public var outcome: String
-    public var reason: String?
-    public var discrepancyCount: Int
-    public var regressionCount: Int
-}
+public typealias StoreCheckLink = LedgerStoreCheckLink

@@ -1,5 +1,6 @@
 import Foundation
 import TapCompareCore
+import TapCompareLedger
 
 extension LedgerReportSource {
     struct MarkKey: Hashable {
@@ -17,33 +18,24 @@ extension LedgerReportSource {
 
     /// The latest verdict per (route, field, kind), from the newest ``maxAnnotations`` rows.
     func annotationMarks() async throws -> [MarkKey: String] {
-        let rows = try await self.database.query(
-            "SELECT route, field, kind, classification FROM \(self.dialect.table("annotations")) ORDER BY id DESC LIMIT \(Self.maxAnnotations)", []
-        )
         var marks: [MarkKey: String] = [:]
-        for r in rows {
-            guard let route = r.string(0), let field = r.string(1), let c = r.string(3) else { continue }
+        for verdict in try await self.reader.annotationVerdicts(limit: Self.maxAnnotations) {
             // Newest first: the first verdict seen for a key is the latest.
-            let key = MarkKey(route: route, field: field, kind: r.string(2))
-            if marks[key] == nil { marks[key] = c }
+            let key = MarkKey(route: verdict.route, field: verdict.field, kind: verdict.kind)
+            if marks[key] == nil { marks[key] = verdict.classification }
         }
         return marks
     }
 
     public func annotations() async throws -> [Annotation] {
-        let d = self.dialect
-        let rows = try await self.database.query(
-            "SELECT id, route, field, kind, classification, note, created_by, \(d.timeText("created_at")) FROM \(d.table("annotations")) ORDER BY id DESC LIMIT \(Self.maxListedAnnotations)", []
-        )
-        return rows.map(Self.annotation(from:))
+        try await self.reviewing { try await self.reader.annotations(limit: Self.maxListedAnnotations).map(Self.annotation(from:)) }
     }
 
-    static func annotation(from r: ReviewRow) -> Annotation {
-        let route = r.string(1) ?? "", field = r.string(2) ?? "", classification = r.string(4) ?? "noise"
-        return Annotation(
-            id: r.int(0) ?? 0, route: route, field: field, kind: r.string(3), classification: classification,
-            note: r.string(5), createdBy: r.string(6), createdAt: r.date(7),
-            rule: classification == "noise" ? IgnoreRule.yaml(route: route, field: field, why: r.string(5) ?? "marked as noise in the review UI") : nil
+    static func annotation(from a: LedgerAnnotation) -> Annotation {
+        Annotation(
+            id: a.id, route: a.route, field: a.field, kind: a.kind, classification: a.classification,
+            note: a.note, createdBy: a.createdBy, createdAt: a.createdAt,
+            rule: a.classification == "noise" ? IgnoreRule.yaml(route: a.route, field: a.field, why: a.note ?? "marked as noise in the review UI") : nil
         )
     }
 
@@ -62,25 +54,16 @@ extension LedgerReportSource {
         guard (new.note ?? "").utf8.count <= 4000, (new.createdBy ?? "").utf8.count <= 200 else {
             throw ReviewError.invalidArgument("'note' (at most 4000 bytes) or 'created_by' (at most 200 bytes) is too long")
         }
-        let d = self.dialect
-        let count = try await self.database.query("SELECT COUNT(*) FROM \(d.table("annotations"))", []).first?.int(0) ?? 0
-        guard count < Self.maxAnnotations else {
-            throw ReviewError.limitReached(
-                "the ledger holds \(Self.maxAnnotations) annotations, the most it keeps; delete old rows from its annotations table to add more"
-            )
+        return try await self.reviewing {
+            guard try await self.reader.annotationCount() < Self.maxAnnotations else {
+                throw ReviewError.limitReached(
+                    "the ledger holds \(Self.maxAnnotations) annotations, the most it keeps; delete old rows from its annotations table to add more"
+                )
+            }
+            let stored = try await self.reader.insertAnnotation(LedgerAnnotation(
+                route: route, field: field, kind: new.kind, classification: classification, note: new.note, createdBy: new.createdBy
+            ))
+            return Self.annotation(from: stored)
         }
-        var sql = SQLBuilder(d)
-        sql.append("INSERT INTO \(d.table("annotations")) (route, field, kind, classification, note, created_by) VALUES (")
-        sql.bind(.text(route)); sql.append(", ")
-        sql.bind(.text(field)); sql.append(", ")
-        sql.bind(new.kind.map(ReviewValue.text) ?? .null); sql.append(", ")
-        sql.bind(.text(classification)); sql.append(", ")
-        sql.bind(new.note.map(ReviewValue.text) ?? .null); sql.append(", ")
-        sql.bind(new.createdBy.map(ReviewValue.text) ?? .null)
-        sql.append(") RETURNING id, route, field, kind, classification, note, created_by, \(d.timeText("created_at"))")
-        guard let row = try await self.database.query(sql.sql, sql.binds).first else {
-            throw ReviewError.queryFailed("the ledger did not return the stored annotation")
-        }
-        return Self.annotation(from: row)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 extension LedgerReportSource {
     /// At most this many instances' models are reported (each restart of a default-named instance is a new one).
@@ -7,39 +8,15 @@ extension LedgerReportSource {
     /// The published learned-noise models of the instances active in the window, or `nil` when none published
     /// (or the ledger predates the tables: schema version below 3).
     func learnedNoise(_ query: ReportQuery) async throws -> LearnedNoiseReport? {
-        let d = self.dialect
-        let version = try await self.database.query("SELECT max(version) FROM \(d.table("schema_migrations"))", [])
-        guard (version.first?.int(0) ?? 0) >= 3 else { return nil }
-
-        var sql = SQLBuilder(d)
-        sql.append("SELECT instance, \(d.timeText("updated_at")), \(d == .postgres ? "learning::int" : "learning"), min_share, min_samples, window_size FROM \(d.table("noise_models"))")
-        if let from = query.from {
-            sql.append(" WHERE updated_at >= ")
-            sql.bind(.time(from))
-        }
-        sql.append(" ORDER BY updated_at DESC, instance LIMIT \(Self.maximumNoiseModels)")
-        let models = try await self.database.query(sql.sql, sql.binds).map { r in
+        let published = try await self.reader.noiseModels(since: query.from, route: query.route, limit: Self.maximumNoiseModels)
+        guard !published.isEmpty else { return nil }
+        let models = published.map { m in
             NoiseModelSettings(
-                instance: r.string(0) ?? "", updatedAt: r.date(1) ?? Date(timeIntervalSince1970: 0), learning: r.bool(2),
-                minShare: r.double(3) ?? 0, minSamples: r.int(4) ?? 0, window: r.int(5) ?? 0
+                instance: m.instance, updatedAt: m.updatedAt, learning: m.learning, minShare: m.minShare, minSamples: m.minSamples, window: m.window
             )
         }
-        guard !models.isEmpty else { return nil }
-
-        var estimates = SQLBuilder(d)
-        estimates.append("SELECT instance, route, field, noisy_in, samples FROM \(d.table("noise_estimates")) WHERE instance IN (")
-        for (i, m) in models.enumerated() {
-            if i > 0 { estimates.append(", ") }
-            estimates.bind(.text(m.instance))
-        }
-        estimates.append(")")
-        if let route = query.route {
-            estimates.append(" AND route = ")
-            estimates.bind(.text(route))
-        }
-        let rows = try await self.database.query(estimates.sql, estimates.binds)
-        return Self.learnedNoise(models: models, estimates: rows.map {
-            (instance: $0.string(0) ?? "", route: $0.string(1) ?? "", field: $0.string(2) ?? "", noisyIn: $0.int(3) ?? 0, samples: $0.int(4) ?? 0)
+        return Self.learnedNoise(models: models, estimates: published.flatMap { m in
+            m.estimates.map { (instance: m.instance, route: $0.route, field: $0.field, noisyIn: $0.noisyIn, samples: $0.samples) }
         })
     }
 

@@ -1,65 +1,18 @@
 import Foundation
+import TapCompareLedger
 
 extension LedgerReportSource {
     /// One row of the grouped store-check scan.
-    struct StoreCheckGroup: Sendable, Hashable {
-        var route: String
-        var store: String
-        var outcome: String
-        /// For errors and skips; `nil` for `match` and `mismatch`.
-        var reason: String?
-        /// For mismatches: `regression`, `race` or `noise`, the leading classification of the discrepancies.
-        var classification: String?
-        /// A root `missing_in_candidate` / `missing_in_legacy` discrepancy.
-        var missing: Bool
-        var count: Int
-        var first: Date?
-        var last: Date?
-    }
+    typealias StoreCheckGroup = LedgerStoreCheckGroup
 
     public func storeChecks(_ query: ReportQuery) async throws -> [StoreCheckRoute] {
-        StoreCheckAssembler.assemble(try await self.storeCheckGroups(query), route: query.route)
+        try await self.reviewing { try await self.storeCheckRoutes(query) }
     }
 
-    /// The store checks of the window, grouped by route, store, outcome, reason, leading classification and
-    /// "missing": a few rows per (write route, store).
-    ///
-    /// Rollups do not know `store`, so this reads the raw rows, through the partial index on `recorded_at` of the
-    /// rows with a store (schema version 5): its cost grows with the window's store checks, not its HTTP traffic.
-    /// The route filter is applied afterwards (``StoreCheckAssembler``): it names a write route or one store check
-    /// route. Empty on a ledger older than schema version 4 (no store checks can be in it).
-    func storeCheckGroups(_ query: ReportQuery) async throws -> [StoreCheckGroup] {
-        guard try await self.stores.check(self.database) else { return [] }
-        let d = self.dialect
-        let discrepancies = d.table("discrepancies")
-        // A comparison's discrepancies, by its id: on Postgres with the partition key too, so one day's partition
-        // is probed; on SQLite by id alone, the primary key's prefix (a time condition there steers the planner
-        // to the time index instead).
-        let same = d == .postgres ? "d.comparison_id = c.id AND d.recorded_at = c.recorded_at" : "d.comparison_id = c.id"
-        var sql = SQLBuilder(d)
-        sql.append("""
-            SELECT route, store, outcome, why, lead_class, missing, count(*), \(d.timeText("min(recorded_at)")), \(d.timeText("max(recorded_at)"))
-            FROM (SELECT route, store, outcome, recorded_at,
-              CASE WHEN outcome IN ('match', 'mismatch') THEN NULL ELSE reason END AS why,
-              CASE WHEN outcome <> 'mismatch' THEN NULL
-                WHEN regression_count > 0 THEN 'regression'
-                WHEN EXISTS (SELECT 1 FROM \(discrepancies) d WHERE \(same) AND d.classification = 'race') THEN 'race'
-                ELSE 'noise' END AS lead_class,
-              CASE WHEN outcome = 'mismatch' AND EXISTS (SELECT 1 FROM \(discrepancies) d WHERE \(same) AND d.path = ''
-                AND d.kind IN ('missing_in_candidate', 'missing_in_legacy')) THEN 1 ELSE 0 END AS missing
-            FROM \(d.table("comparisons")) c WHERE store IS NOT NULL
-            """)
-        var q = query
-        q.route = nil
-        q.excludedRoutes = []
-        self.appendFilters(&sql, q, table: "comparisons")
-        sql.append(") s GROUP BY route, store, outcome, why, lead_class, missing")
-        return try await self.database.query(sql.sql, sql.binds).map { r in
-            StoreCheckGroup(
-                route: r.string(0) ?? "", store: r.string(1) ?? "", outcome: r.string(2) ?? "", reason: r.string(3),
-                classification: r.string(4), missing: (r.int(5) ?? 0) > 0, count: r.int(6) ?? 0, first: r.date(7), last: r.date(8)
-            )
-        }
+    /// The write matrix of the window's store checks; the route filter is applied here (it names a write route or
+    /// one store check route).
+    func storeCheckRoutes(_ query: ReportQuery) async throws -> [StoreCheckRoute] {
+        StoreCheckAssembler.assemble(try await self.reader.storeCheckGroups(query), route: query.route)
     }
 
     /// The query for the HTTP figures: without the window's store-check routes. A route filter already selects one
@@ -69,31 +22,5 @@ extension LedgerReportSource {
         var q = query
         q.excludedRoutes = storeChecks.flatMap { $0.stores.map(\.route) }.sorted()
         return q
-    }
-
-    /// The store checks of a write (``ComparisonDetail/storeChecks``), through the `linked_comparison_id` index.
-    /// Checks are recorded after their write, so on Postgres only partitions from the write's day on are probed.
-    func storeCheckLinks(of id: UUID, recordedAt: Date?) async throws -> [StoreCheckLink] {
-        guard try await self.stores.check(self.database) else { return [] }
-        let d = self.dialect
-        var sql = SQLBuilder(d)
-        sql.append("""
-            SELECT \(d.uuidText("id")), store, \(d.timeText("recorded_at")), outcome, reason, discrepancy_count, regression_count
-            FROM \(d.table("comparisons")) WHERE linked_comparison_id = 
-            """)
-        sql.bind(.uuid(id))
-        sql.append(" AND store IS NOT NULL")
-        if let recordedAt {
-            sql.append(" AND recorded_at >= ")
-            sql.bind(.time(recordedAt))
-        }
-        // Bounded: a write has one check per store of its route; the limit only guards a hand-edited ledger.
-        sql.append(" ORDER BY store, recorded_at LIMIT 100")
-        return try await self.database.query(sql.sql, sql.binds).map { r in
-            StoreCheckLink(
-                id: r.string(0) ?? "", store: r.string(1) ?? "", recordedAt: r.date(2), outcome: r.string(3) ?? "",
-                reason: r.string(4), discrepancyCount: r.int(5) ?? 0, regressionCount: r.int(6) ?? 0
-            )
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// Turns the grouped rows of the comparisons scan into the report's figures. Pure: no I/O, so every count and
 /// ordering rule is decided here once for both backends.
@@ -129,15 +130,7 @@ enum ReportAssembler {
         }
     }
 
-    static func earliest(_ a: Date?, _ b: Date?) -> Date? {
-        guard let a else { return b }
-        guard let b else { return a }
-        return min(a, b)
-    }
+    static func earliest(_ a: Date?, _ b: Date?) -> Date? { LedgerReader.earliest(a, b) }
 
-    static func latest(_ a: Date?, _ b: Date?) -> Date? {
-        guard let a else { return b }
-        guard let b else { return a }
-        return max(a, b)
-    }
+    static func latest(_ a: Date?, _ b: Date?) -> Date? { LedgerReader.latest(a, b) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// Turns the grouped store-check rows into the write matrix (``StoreCheckRoute``). Pure: every count, the route
 /// filter and the order are decided here once for both backends.

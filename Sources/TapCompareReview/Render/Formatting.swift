@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// Number and time spellings shared by every format, so the table, Markdown and HTML say the same thing.
 enum Formatting {
@@ -42,7 +43,7 @@ enum Formatting {
     /// `2026-11-22 02:04:33Z` (seconds are enough for reading; the JSON keeps milliseconds).
     static func time(_ date: Date?) -> String {
         guard let date else { return "–" }
-        let text = LedgerTimeText.format(date)
+        let text = LedgerTime.format(date)
         return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(8)) + "Z"
     }
 

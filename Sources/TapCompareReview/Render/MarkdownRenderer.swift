@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// The Markdown form of a report, for pull-request comments and CI summaries (GitHub-flavoured tables).
 public struct MarkdownRenderer: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// The JSON form of reports and API answers: snake_case keys, sorted, times as the ledger's ISO-8601 text with
 /// milliseconds (`2026-11-22T02:04:33.123Z`). Documented in `docs/report-json.md`.
@@ -9,7 +10,7 @@ public enum ReportJSON {
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(LedgerTimeText.format(date))
+            try container.encode(LedgerTime.format(date))
         }
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
@@ -20,7 +21,7 @@ public enum ReportJSON {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = LedgerTimeText.parse(text) else {
+            guard let date = LedgerTime.parse(text) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a time like 2026-11-22T02:04:33.123Z"))
             }
             return date

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// The terminal form of a report: the headline first, then routes by impact, then each route's fields.
 public struct TableRenderer: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// One problem: every regression with the same route, kind, field template and value shape (``ValueShape``) —
 /// "5 problems" instead of 40,000 rows. Shown first in `report` (issue 19).
@@ -67,17 +68,7 @@ public enum ProblemStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// A status as stored in the ledger's `problem_status` table (schema version 6), one row per signature.
-public struct ProblemStatusRecord: Sendable, Codable, Hashable {
-    public var signature: String
-    public var route: String
-    public var kind: String
-    public var field: String
-    public var shape: String
-    public var status: String
-    public var note: String?
-    public var setBy: String?
-    public var setAt: Date?
-}
+public typealias ProblemStatusRecord = LedgerProblemStatus
 
 /// The body of `POST /api/v1/problems/status`: the problem by its signature's parts (the id is computed from them)
 /// and the status to give it.
@@ -102,28 +93,4 @@ public struct NewProblemStatus: Sendable, Codable, Hashable {
 }
 
 /// One regression row, as the signature grouping reads it.
-public struct RegressionRow: Sendable, Hashable {
-    public var comparisonId: String
-    public var recordedAt: Date?
-    public var route: String
-    public var field: String
-    public var kind: String
-    public var legacyValue: String?
-    public var candidateValue: String?
-    /// The candidate version of its comparison (schema version 7), `nil` when none was recorded.
-    public var candidateVersion: String?
-
-    public init(
-        comparisonId: String, recordedAt: Date?, route: String, field: String, kind: String, legacyValue: String?, candidateValue: String?,
-        candidateVersion: String? = nil
-    ) {
-        self.comparisonId = comparisonId
-        self.recordedAt = recordedAt
-        self.route = route
-        self.field = field
-        self.kind = kind
-        self.legacyValue = legacyValue
-        self.candidateValue = candidateValue
-        self.candidateVersion = candidateVersion
-    }
-}
+public typealias RegressionRow = LedgerRegression

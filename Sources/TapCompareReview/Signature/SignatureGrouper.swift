@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TapCompareLedger
 
 /// Groups regression rows into ``ProblemSignature``s. Pure: the rows come from the ledger (newest first), the
 /// route's compared counts from the report.

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TapCompareCore
+import TapCompareLedger
 
 /// The `/api/v1` handlers. Every answer is JSON in the report's format (`docs/api.md`); errors are
 /// `{"error": "…"}` with 400 (bad parameter), 404 (unknown id) or 503 (ledger unavailable).

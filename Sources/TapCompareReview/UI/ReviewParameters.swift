@@ -1,5 +1,6 @@
 import Foundation
 import TapCompareCore
+import TapCompareLedger
 
 /// The window and filters of an API call, from its query string:
 /// `since=24h` or `from=…&to=…` (ISO-8601 times or dates), `route=…`, `run=…`, `classification=…`.
@@ -13,11 +14,11 @@ struct ReviewParameters: Sendable, Hashable {
         let to = get("to").flatMap { $0.isEmpty ? nil : $0 }
         let since = get("since").flatMap { $0.isEmpty ? nil : $0 }
         if let from {
-            guard let date = LedgerTimeText.parse(from) else { throw ReviewError.invalidArgument("from='\(from.prefix(40))' is not a time; write 2026-11-22T00:00:00Z or 2026-11-22") }
+            guard let date = LedgerTime.parse(from) else { throw ReviewError.invalidArgument("from='\(from.prefix(40))' is not a time; write 2026-11-22T00:00:00Z or 2026-11-22") }
             query.from = date
         }
         if let to {
-            guard let date = LedgerTimeText.parse(to) else { throw ReviewError.invalidArgument("to='\(to.prefix(40))' is not a time; write 2026-11-22T00:00:00Z or 2026-11-22") }
+            guard let date = LedgerTime.parse(to) else { throw ReviewError.invalidArgument("to='\(to.prefix(40))' is not a time; write 2026-11-22T00:00:00Z or 2026-11-22") }
             query.to = date
         }
         if let since, since != "all" {

@@ -81,11 +81,11 @@ public struct ReviewServer: Service {
     /// Runs the UI over `url` until SIGINT or SIGTERM.
     public static func run(url: LedgerURL, configuration: Configuration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
         try configuration.validate()
-        let database = ReviewDatabases.make(url: url, logger: logger)
-        let source = LedgerReportSource(database: database, ledgerDescription: url.description)
+        let reader = LedgerReaders.make(url: url, logger: logger)
+        let source = LedgerReportSource(reader: reader, ledgerDescription: url.description)
         let server = ReviewServer(configuration: configuration, source: source, logger: logger, onListening: onListening)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: database), .init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [.init(service: reader), .init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
     }

@@ -62,11 +62,11 @@ struct ReportCommand: AsyncParsableCommand {
             throw ValidationError("--since '\(since)' is not a duration; write e.g. 1h, 24h, 7d")
         }
         for (flag, value) in [("--from", self.from), ("--to", self.to)] {
-            if let value, LedgerTimeText.parse(value) == nil {
+            if let value, LedgerTime.parse(value) == nil {
                 throw ValidationError("\(flag) '\(value)' is not a time; write 2026-11-22T00:00:00Z or 2026-11-22 (UTC)")
             }
         }
-        if let from = self.from.flatMap(LedgerTimeText.parse), let to = self.to.flatMap(LedgerTimeText.parse), to <= from {
+        if let from = self.from.flatMap(LedgerTime.parse), let to = self.to.flatMap(LedgerTime.parse), to <= from {
             throw ValidationError("--to must be after --from")
         }
     }
@@ -76,8 +76,8 @@ struct ReportCommand: AsyncParsableCommand {
         if let since = self.since, let duration = DurationParser.parse(since) {
             query.from = now.addingTimeInterval(-duration.milliseconds / 1000)
         }
-        query.from = self.from.flatMap(LedgerTimeText.parse) ?? query.from
-        query.to = self.to.flatMap(LedgerTimeText.parse)
+        query.from = self.from.flatMap(LedgerTime.parse) ?? query.from
+        query.to = self.to.flatMap(LedgerTime.parse)
         return query
     }
 
@@ -111,8 +111,8 @@ struct ReportCommand: AsyncParsableCommand {
         let color = ColorPolicy.useColor(isTerminal: toTerminal, environment: ProcessInfo.processInfo.environment)
         let text: String
         do {
-            text = try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
-                let source = LedgerReportSource(database: database, ledgerDescription: url.description)
+            text = try await LedgerReaders.withReader(url: url, logger: logger) { database in
+                let source = LedgerReportSource(reader: database, ledgerDescription: url.description)
                 let report = try await source.report(query)
                 return try await format.render(report, source: source, color: color)
             }

@@ -99,8 +99,8 @@ struct VerdictCommand: AsyncParsableCommand {
         let color = ColorPolicy.useColor(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment)
         let verdicts: VerdictReport
         do {
-            verdicts = try await ReviewDatabases.withDatabase(url: url, logger: logger) { database in
-                let source = LedgerReportSource(database: database, ledgerDescription: url.description)
+            verdicts = try await LedgerReaders.withReader(url: url, logger: logger) { database in
+                let source = LedgerReportSource(reader: database, ledgerDescription: url.description)
                 return VerdictAssembler.assemble(try await source.report(window), policy: policy, routes: routes, now: now)
             }
         } catch let error as ReviewError {

@@ -76,7 +76,7 @@ extension FaultInjection {
             #expect(!serve.log.contains("learned-noise model not published"), "\(serve.log)")
 
             let url = try LedgerURL(parsing: "sqlite:\(directory)/ledger.sqlite")
-            let outcomes = try await ReviewDatabases.withDatabase(url: url, logger: ServeHarness.logger) { database in
+            let outcomes = try await LedgerReaders.withReader(url: url, logger: ServeHarness.logger) { database in
                 try await database.query("SELECT request_id, outcome FROM comparisons", []).reduce(into: [String: String]()) {
                     $0[$1.string(0) ?? ""] = $1.string(1)
                 }

@@ -137,7 +137,7 @@ struct ServeHarness: Sendable {
 
     /// Every comparison row, as `report` would read it.
     func rows() async throws -> [LedgerRow] {
-        try await ReviewDatabases.withDatabase(url: self.configuration.ledger.url, logger: Self.logger) { database in
+        try await LedgerReaders.withReader(url: self.configuration.ledger.url, logger: Self.logger) { database in
             try await database.query(
                 "SELECT request_id, route, outcome, reason, legacy_status, candidate_status FROM comparisons ORDER BY recorded_at",
                 []

@@ -113,7 +113,7 @@ final class ServeProcess: Sendable {
 
     /// The comparison rows of a ledger the process wrote (read after it stopped).
     static func rows(ledger: String) async throws -> [LedgerRow] {
-        try await ReviewDatabases.withDatabase(url: try LedgerURL(parsing: ledger), logger: ServeHarness.logger) { database in
+        try await LedgerReaders.withReader(url: try LedgerURL(parsing: ledger), logger: ServeHarness.logger) { database in
             try await database.query("SELECT request_id, route, outcome, reason, legacy_status, candidate_status FROM comparisons ORDER BY recorded_at", []).map { row in
                 LedgerRow(
                     requestID: row.string(0) ?? "", route: row.string(1) ?? "", outcome: row.string(2) ?? "",

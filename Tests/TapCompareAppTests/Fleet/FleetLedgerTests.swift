@@ -145,7 +145,7 @@ struct FleetLedgerTests {
 
     /// The rollups, written by three processes at once (and by replays), count exactly the raw rows.
     func checkRollups(_ ledger: LedgerURL, mirrored: [String: Set<String>]) async throws {
-        let perInstance = try await ReviewDatabases.withDatabase(url: ledger, logger: ServeHarness.logger) { db in
+        let perInstance = try await LedgerReaders.withReader(url: ledger, logger: ServeHarness.logger) { db in
             var counts: [String: [Int]] = [:]
             for row in try await db.query("""
                 SELECT coalesce(r.instance, c.instance), coalesce(r.n, 0), coalesce(c.n, 0) FROM
@@ -199,7 +199,7 @@ struct FleetLedgerTests {
 
     /// Per instance, the request ids of its comparisons (a duplicate row would show in the counts, checked after).
     static func requestIDs(_ ledger: LedgerURL) async throws -> [String: Set<String>] {
-        try await ReviewDatabases.withDatabase(url: ledger, logger: ServeHarness.logger) { db in
+        try await LedgerReaders.withReader(url: ledger, logger: ServeHarness.logger) { db in
             var ids: [String: Set<String>] = [:]
             for row in try await db.query("SELECT instance, request_id FROM tapcompare.comparisons", []) {
                 ids[row.string(0) ?? "", default: []].insert(row.string(1) ?? "")
@@ -210,7 +210,7 @@ struct FleetLedgerTests {
 
     /// The integer columns of a one-row query.
     static func scalars(_ ledger: LedgerURL, _ sql: String) async throws -> [Int] {
-        try await ReviewDatabases.withDatabase(url: ledger, logger: ServeHarness.logger) { db in
+        try await LedgerReaders.withReader(url: ledger, logger: ServeHarness.logger) { db in
             let row = try await db.query(sql, []).first
             return row.map { r in r.values.indices.map { r.int($0) ?? -1 } } ?? []
         }

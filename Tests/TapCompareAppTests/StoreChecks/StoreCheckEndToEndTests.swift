@@ -169,7 +169,7 @@ struct StoreCheckEndToEndTests {
                 Finding(requestID: "everything", route: "POST /api/v1/comments @comment_events", field: "$", kind: "consumer_incompatible"),
                 Finding(requestID: "no_event", route: "POST /api/v1/comments @comment_events", field: "$", kind: "missing_in_candidate"),
             ])
-            let said = try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
+            let said = try await LedgerReaders.withReader(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
                 try await database.query("SELECT candidate_value FROM discrepancies WHERE kind = 'consumer_incompatible' AND field = '$'", []).map { $0.string(0) ?? "" }
             }
             #expect(said.count == 1 && said[0].contains("exit 3: score is not a number"), "the consumer's own words are the evidence: \(said)")
@@ -269,7 +269,7 @@ struct StoreCheckEndToEndTests {
             #expect(try await Services.write(serve, plant: "production_write", text: "hello")?.status == 201)
             #expect(try await Services.write(serve, plant: "none", text: "calm")?.status == 201)
             _ = try await serve.waitForRows(4, timeout: .seconds(30))
-            let classified = try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
+            let classified = try await LedgerReaders.withReader(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
                 try await database.query(
                     "SELECT c.request_id, d.field, d.classification FROM discrepancies d JOIN comparisons c ON c.id = d.comparison_id WHERE c.store = 'comments_db'", []
                 ).map { "\($0.string(0) ?? "") \($0.string(1) ?? "") \($0.string(2) ?? "")" }
@@ -348,8 +348,8 @@ struct StoreCheckEndToEndTests {
     /// and the write linked to its three store checks.
     static func checkReview(_ serve: ServeHarness) async throws {
         let url = serve.configuration.ledger.url
-        try await ReviewDatabases.withDatabase(url: url, logger: Logger(label: "test")) { database in
-            let source = LedgerReportSource(database: database, ledgerDescription: url.description)
+        try await LedgerReaders.withReader(url: url, logger: Logger(label: "test")) { database in
+            let source = LedgerReportSource(reader: database, ledgerDescription: url.description)
             let report = try await source.report(ReportQuery())
             #expect(report.routes.map(\.route) == ["POST /api/v1/comments"])
             #expect(report.overview.compared == 3 && report.overview.regressed == 0)
@@ -372,7 +372,7 @@ struct StoreCheckEndToEndTests {
     }
 
     static func discrepancies(_ serve: ServeHarness) async throws -> Set<Finding> {
-        try await ReviewDatabases.withDatabase(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
+        try await LedgerReaders.withReader(url: serve.configuration.ledger.url, logger: Logger(label: "test")) { database in
             try await database.query(
                 "SELECT c.request_id, c.route, d.field, d.kind FROM discrepancies d JOIN comparisons c ON c.id = d.comparison_id",
                 []

@@ -60,6 +60,11 @@ enum Harness {
         try await LedgerStores.withStore(url: url, logger: .test, body)
     }
 
+    /// Runs a reader of the ledger at `url` for `body` (what reports and the UI read through).
+    static func withReader<T: Sendable>(_ url: LedgerURL, _ body: @Sendable (LedgerReader) async throws -> T) async throws -> T {
+        try await LedgerReaders.withReader(url: url, logger: .test, body)
+    }
+
     static func counts(_ url: LedgerURL) async throws -> LedgerCounts {
         try await Self.withStore(url) { try await $0.counts() }
     }

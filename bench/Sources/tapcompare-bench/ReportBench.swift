@@ -32,14 +32,14 @@ struct ReportGenerate: AsyncParsableCommand {
         let days = self.days
         let started = ContinuousClock.now
         try await LedgerStores.withStore(url: url, logger: logger) { store in _ = try await store.migrate() }
-        try await ReviewDatabases.withDatabase(url: url, logger: logger) { db in
+        try await LedgerReaders.withReader(url: url, logger: logger) { db in
             // Day partitions for the whole span (names made of digits we format; no value is spliced).
             let now = Date()
             let end = now.addingTimeInterval(86_400)
             var day = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 - Double(days) * 86_400)
             while day <= end {
-                let stamp = LedgerTimeText.format(day).prefix(10)
-                let next = LedgerTimeText.format(day.addingTimeInterval(86_400)).prefix(10)
+                let stamp = LedgerTime.format(day).prefix(10)
+                let next = LedgerTime.format(day.addingTimeInterval(86_400)).prefix(10)
                 let name = stamp.replacingOccurrences(of: "-", with: "")
                 for table in ["comparisons", "discrepancies"] {
                     _ = try await db.query("CREATE TABLE IF NOT EXISTS tapcompare.\(table)_p\(name) PARTITION OF tapcompare.\(table) FOR VALUES FROM ('\(stamp)') TO ('\(next)')", [])

@@ -1,3 +1,4 @@
+import TapCompareLedger
 extension HTMLComponents {
     /// One write route's matrix of stores × outcome (the web UI draws the same table in ``UIScript``).
     /// `link` gives each store's drill-down target, `nil` for none.

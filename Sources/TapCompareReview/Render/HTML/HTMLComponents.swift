@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TapCompareLedger
 
 /// The pieces of the HTML report (the web UI draws the same pieces with the same classes in ``UIScript``).
 enum HTMLComponents {

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareLedger
 
 /// The self-contained HTML report: one file, inline CSS and SVG, no script and no external reference, so it
 /// opens offline, from a CI artifact or an e-mail attachment.

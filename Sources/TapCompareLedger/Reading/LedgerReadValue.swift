@@ -1,8 +1,8 @@
 import Foundation
 
-/// A value bound into, or read back from, a review query. Both backends map onto these few types, so the query
-/// code above them is written once.
-public enum ReviewValue: Sendable, Hashable {
+/// A value bound into, or read back from, a read query of the ledger (``LedgerReader``). Both backends map onto
+/// these few types, so the queries above them are written once.
+package enum LedgerReadValue: Sendable, Hashable {
     case null
     case int(Int)
     case double(Double)
@@ -14,14 +14,14 @@ public enum ReviewValue: Sendable, Hashable {
 }
 
 /// One result row, columns by position (queries select exactly what they read).
-public struct ReviewRow: Sendable {
-    public var values: [ReviewValue]
+package struct LedgerReadRow: Sendable {
+    package var values: [LedgerReadValue]
 
-    public init(_ values: [ReviewValue]) { self.values = values }
+    package init(_ values: [LedgerReadValue]) { self.values = values }
 
-    public subscript(_ index: Int) -> ReviewValue { index < self.values.count ? self.values[index] : .null }
+    package subscript(_ index: Int) -> LedgerReadValue { index < self.values.count ? self.values[index] : .null }
 
-    public func int(_ index: Int) -> Int? {
+    package func int(_ index: Int) -> Int? {
         switch self[index] {
         case .int(let v): return v
         case .double(let v): return v.isFinite ? Int(v) : nil
@@ -30,7 +30,7 @@ public struct ReviewRow: Sendable {
         }
     }
 
-    public func double(_ index: Int) -> Double? {
+    package func double(_ index: Int) -> Double? {
         switch self[index] {
         case .int(let v): return Double(v)
         case .double(let v): return v
@@ -39,27 +39,27 @@ public struct ReviewRow: Sendable {
         }
     }
 
-    public func string(_ index: Int) -> String? {
+    package func string(_ index: Int) -> String? {
         switch self[index] {
         case .text(let s): return s
         case .int(let v): return String(v)
         case .double(let v): return String(v)
         case .uuid(let u): return u.uuidString.lowercased()
-        case .time(let d): return LedgerTimeText.format(d)
+        case .time(let d): return LedgerTime.format(d)
         case .null: return nil
         }
     }
 
     /// Times come back as the ledger's text form on both backends (Postgres queries format them with `to_char`).
-    public func date(_ index: Int) -> Date? {
+    package func date(_ index: Int) -> Date? {
         switch self[index] {
         case .time(let d): return d
-        case .text(let s): return LedgerTimeText.parse(s)
+        case .text(let s): return LedgerTime.parse(s)
         default: return nil
         }
     }
 
-    public func bool(_ index: Int) -> Bool {
+    package func bool(_ index: Int) -> Bool {
         switch self[index] {
         case .int(let v): return v != 0
         case .text(let s): return s == "t" || s == "true" || s == "1"

@@ -1,11 +1,11 @@
 import NIOConcurrencyHelpers
 
-/// Whether the ledger has applied one schema migration, asked once per source: a ledger is never downgraded, so a
+/// Whether the ledger has applied one schema migration, asked once per reader: a ledger is never downgraded, so a
 /// yes is kept; a no is asked again (the writer may migrate the ledger while the UI runs).
 ///
-/// The review reads ledgers it does not migrate (`tapcompare report` and `tapcompare ui` never change the
+/// The reader reads ledgers it does not migrate (`tapcompare report` and `tapcompare ui` never change the
 /// schema), so each feature newer than version 1 is read only once its migration is there: version 2 the hourly
-/// rollups, version 4 the `store` column of store checks.
+/// rollups, version 4 the `store` column of store checks (see ``LedgerReader``).
 final class MigrationAvailability: Sendable {
     /// The migration's version.
     let version: Int
@@ -15,7 +15,7 @@ final class MigrationAvailability: Sendable {
         self.version = version
     }
 
-    func check(_ database: any ReviewDatabase) async throws -> Bool {
+    func check(_ database: any LedgerReadDatabase) async throws -> Bool {
         if self.known.withLockedValue({ $0 }) { return true }
         var sql = SQLBuilder(database.dialect)
         sql.append("SELECT count(*) FROM \(database.dialect.table("schema_migrations")) WHERE version = ")

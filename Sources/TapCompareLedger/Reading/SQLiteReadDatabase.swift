@@ -2,28 +2,27 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import SQLiteNIO
-import TapCompareLedger
 import ServiceLifecycle
 
-/// The review side of an SQLite ledger: one connection, opened on first use.
+/// The read side of an SQLite ledger: one connection, opened on first use.
 ///
 /// The ledger runs in WAL mode, so these reads never block the proxy's writer (and are not blocked by it).
 /// A missing file is an error, not a new empty ledger: a typo in `--ledger` must not produce an empty report.
-public final class SQLiteReviewDatabase: ReviewDatabase, Service {
-    public let dialect = SQLDialect.sqlite
-    public let allowsConcurrentQueries = false
+final class SQLiteReadDatabase: LedgerReadDatabase {
+    let dialect = SQLDialect.sqlite
+    let allowsConcurrentQueries = false
     let path: String
     private let logger: Logger
     private let connection = NIOLockedValueBox<SQLiteConnection?>(nil)
     private let opening = NIOLockedValueBox<Task<SQLiteConnection, any Error>?>(nil)
 
-    public init(path: String, logger: Logger) {
+    init(path: String, logger: Logger) {
         self.path = path
         self.logger = logger
     }
 
     /// Suspends until graceful shutdown (or cancellation), then closes the connection.
-    public func run() async throws {
+    func run() async throws {
         try? await gracefulShutdown()
         let conn = self.connection.withLockedValue { c -> SQLiteConnection? in defer { c = nil }; return c }
         // Closed from an unstructured task: this task is usually cancelled by now, and sqlite-nio's thread pool
@@ -39,7 +38,7 @@ public final class SQLiteReviewDatabase: ReviewDatabase, Service {
             let logger = self.logger
             let task = Task<SQLiteConnection, any Error> {
                 guard FileManager.default.fileExists(atPath: path) else {
-                    throw ReviewError.ledgerUnavailable("no SQLite ledger at '\(path)'; pass --ledger sqlite:PATH (the file `serve` or `replay` writes)")
+                    throw LedgerError.storeUnavailable("no SQLite ledger at '\(path)'; pass --ledger sqlite:PATH (the file `serve` or `replay` writes)")
                 }
                 let conn = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
                 _ = try await conn.query("PRAGMA busy_timeout=2000")
@@ -56,12 +55,12 @@ public final class SQLiteReviewDatabase: ReviewDatabase, Service {
             return conn
         } catch {
             self.opening.withLockedValue { $0 = nil }
-            if let review = error as? ReviewError { throw review }
-            throw ReviewError.ledgerUnavailable("cannot open SQLite ledger '\(self.path)': \(Self.describe(error))")
+            if let ledger = error as? LedgerError { throw ledger }
+            throw LedgerError.storeUnavailable("cannot open SQLite ledger '\(self.path)': \(SQLiteLedgerStore.describe(error))", underlying: error)
         }
     }
 
-    public func query(_ sql: String, _ binds: [ReviewValue]) async throws -> [ReviewRow] {
+    func query(_ sql: String, _ binds: [LedgerReadValue]) async throws -> [LedgerReadRow] {
         let conn = try await self.open()
         let data: [SQLiteData] = binds.map { value in
             switch value {
@@ -69,7 +68,7 @@ public final class SQLiteReviewDatabase: ReviewDatabase, Service {
             case .int(let v): return .integer(v)
             case .double(let v): return .float(v)
             case .text(let s): return .text(s)
-            case .time(let d): return .text(LedgerTimeText.format(d))
+            case .time(let d): return .text(LedgerTime.format(d))
             case .uuid(let u): return .text(u.uuidString.lowercased())
             }
         }
@@ -77,14 +76,14 @@ public final class SQLiteReviewDatabase: ReviewDatabase, Service {
         do {
             rows = try await conn.query(sql, data)
         } catch {
-            let message = Self.describe(error)
+            let message = SQLiteLedgerStore.describe(error)
             if message.contains("no such table") {
-                throw ReviewError.ledgerUnavailable("'\(self.path)' is not a TapCompare ledger (\(message)); run `tapcompare ledger migrate --ledger sqlite:\(self.path)` or point --ledger at the right file")
+                throw LedgerError.storeUnavailable("'\(self.path)' is not a TapCompare ledger (\(message)); run `tapcompare ledger migrate --ledger sqlite:\(self.path)` or point --ledger at the right file")
             }
-            throw ReviewError.queryFailed("SQLite ledger '\(self.path)': \(message)")
+            throw LedgerError.queryFailed("SQLite ledger '\(self.path)': \(message)", underlying: error)
         }
         return rows.map { row in
-            ReviewRow(row.columns.map { column in
+            LedgerReadRow(row.columns.map { column in
                 switch column.data {
                 case .integer(let v): return .int(v)
                 case .float(let v): return .double(v)
@@ -94,10 +93,5 @@ public final class SQLiteReviewDatabase: ReviewDatabase, Service {
                 }
             })
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let sqlite = error as? SQLiteError { return sqlite.message }
-        return String(describing: error)
     }
 }

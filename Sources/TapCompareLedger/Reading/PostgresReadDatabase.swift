@@ -1,17 +1,14 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
-import TapCompareLedger
 
-/// The review side of a Postgres ledger: a small `PostgresClient` pool of its own, so the report's aggregate
+/// The read side of a Postgres ledger: a small `PostgresClient` pool of its own, so the report's aggregate
 /// queries run side by side and never take a connection from the proxy's writer.
-public final class PostgresReviewDatabase: ReviewDatabase, Service {
-    public let dialect = SQLDialect.postgres
-    public let allowsConcurrentQueries = true
+final class PostgresReadDatabase: LedgerReadDatabase {
+    let dialect = SQLDialect.postgres
+    let allowsConcurrentQueries = true
     let url: LedgerURL
     private let client: PostgresClient
     private let logger: Logger
@@ -19,9 +16,9 @@ public final class PostgresReviewDatabase: ReviewDatabase, Service {
     private let running = NIOLockedValueBox(false)
 
     /// - Parameters:
-    ///   - postgres: Connection parameters; `sslmode` as ``PostgresTLS/configuration(for:logger:)`` reads it, the
-    ///     same as the ledger's writer.
-    public init(postgres: LedgerURL.Postgres, url: LedgerURL, logger: Logger) {
+    ///   - postgres: Connection parameters; TLS and the rest as ``LedgerURL/Postgres/clientConfiguration(logger:)``
+    ///     sets them for the writer (one ``PostgresTLS`` policy for both).
+    init(postgres: LedgerURL.Postgres, url: LedgerURL, logger: Logger) {
         self.url = url
         self.logger = logger
         var configuration = postgres.clientConfiguration(logger: logger)
@@ -29,18 +26,18 @@ public final class PostgresReviewDatabase: ReviewDatabase, Service {
         // Four: the report runs its three aggregate queries at once, the UI a few requests at once.
         configuration.options.maximumConnections = 4
         // The report's aggregates sort and hash up to a million rows; with the server default (4 MB) the
-        // percentile sorts spill to disk. 64 MB per review connection (at most four) keeps them in memory.
+        // percentile sorts spill to disk. 64 MB per reader connection (at most four) keeps them in memory.
         configuration.options.additionalStartupParameters = [("work_mem", "64MB")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
     /// Runs the connection pool until cancelled.
-    public func run() async throws {
+    func run() async throws {
         self.running.withLockedValue { $0 = true }
         await self.client.run()
     }
 
-    public func query(_ sql: String, _ binds: [ReviewValue]) async throws -> [ReviewRow] {
+    func query(_ sql: String, _ binds: [LedgerReadValue]) async throws -> [LedgerReadRow] {
         // Commands start the pool and query at once; give run() its first turn (bounded: 5 s).
         var waited = 0
         while !self.running.withLockedValue({ $0 }) && waited < 5000 {
@@ -60,22 +57,22 @@ public final class PostgresReviewDatabase: ReviewDatabase, Service {
         }
         do {
             let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
-            var result: [ReviewRow] = []
+            var result: [LedgerReadRow] = []
             for try await row in rows {
-                var values: [ReviewValue] = []
+                var values: [LedgerReadValue] = []
                 values.reserveCapacity(8)
                 for cell in row {
                     values.append(try Self.value(of: cell))
                 }
-                result.append(ReviewRow(values))
+                result.append(LedgerReadRow(values))
             }
             return result
         } catch {
-            throw ReviewError.queryFailed("postgres ledger \(self.url): \(Self.describe(error))")
+            throw LedgerError.queryFailed("postgres ledger \(self.url): \(PostgresLedgerStore.describe(error))", underlying: error)
         }
     }
 
-    static func value(of cell: PostgresCell) throws -> ReviewValue {
+    static func value(of cell: PostgresCell) throws -> LedgerReadValue {
         guard cell.bytes != nil else { return .null }
         switch cell.dataType {
         case .int2, .int4, .int8:
@@ -88,18 +85,11 @@ public final class PostgresReviewDatabase: ReviewDatabase, Service {
             return .int(try cell.decode(Bool.self) ? 1 : 0)
         case .uuid:
             return .text(try cell.decode(UUID.self).uuidString.lowercased())
+        case .timestamptz:
+            // Queries format times with `to_char` (millisecond text); a raw column keeps its microseconds.
+            return .time(try cell.decode(Date.self))
         default:
             return .text(try cell.decode(String.self))
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let psql = error as? PSQLError {
-            if let info = psql.serverInfo {
-                return "\(info[.message] ?? "server error") (SQLSTATE \(info[.sqlState] ?? "?"))"
-            }
-            return "\(psql.code)"
-        }
-        return String(describing: error)
     }
 }

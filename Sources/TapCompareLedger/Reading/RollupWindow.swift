@@ -5,24 +5,29 @@ import Foundation
 /// computation over the whole window.
 ///
 /// Pure: the split is unit-tested without a database.
-struct RollupWindow: Sendable, Hashable {
+package struct RollupWindow: Sendable, Hashable {
     /// Whole hours, `[from, to)`; `nil` bounds are open (the window itself is open on that side).
-    struct Hours: Sendable, Hashable {
-        var from: Date?
-        var to: Date?
+    package struct Hours: Sendable, Hashable {
+        package var from: Date?
+        package var to: Date?
+
+        package init(from: Date?, to: Date?) {
+            self.from = from
+            self.to = to
+        }
     }
 
     /// The whole query (its route, run and classification filters apply to the rollup hours too).
-    var query: ReportQuery
+    package var query: LedgerQuery
     /// The hours read from the rollups, `nil` when none are (no whole hour inside, or no rollups in the ledger).
-    var hours: Hours?
+    package var hours: Hours?
     /// The same query narrowed to each raw part (at most two: the partial first and last hours).
-    var raw: [ReportQuery]
+    package var raw: [LedgerQuery]
 
     /// - Parameters:
     ///   - query: The report's query (its `from`/`to` are the window).
     ///   - rollups: Whether the ledger has rollups (schema version 2 or later); without them everything is raw.
-    init(_ query: ReportQuery, rollups: Bool) {
+    package init(_ query: LedgerQuery, rollups: Bool) {
         self.query = query
         guard rollups else {
             self.hours = nil
@@ -37,7 +42,7 @@ struct RollupWindow: Sendable, Hashable {
             return
         }
         self.hours = Hours(from: lo, to: hi)
-        var raw: [ReportQuery] = []
+        var raw: [LedgerQuery] = []
         if let from = query.from, let lo, from < lo {
             var q = query
             q.from = from

@@ -1,8 +1,6 @@
-import TapCompareLedger
-
-/// The few places where the two ledger backends spell SQL differently. Everything else in the review queries is
-/// the same text on both.
-public enum SQLDialect: Sendable, Hashable {
+/// The few places where the two ledger backends spell SQL differently. Everything else in the read queries
+/// (``LedgerReader``) is the same text on both.
+enum SQLDialect: Sendable, Hashable {
     case postgres
     case sqlite
 
@@ -25,7 +23,7 @@ public enum SQLDialect: Sendable, Hashable {
     }
 
     /// The rollups' latency bucket of a milliseconds column (``LatencyBuckets``): an expression on Postgres, the
-    /// function ``SQLiteReviewDatabase`` installs on SQLite.
+    /// function ``SQLiteReadDatabase`` installs on SQLite.
     func latencyBucket(_ column: String) -> String {
         switch self {
         case .postgres: return LatencyBuckets.postgresExpression(column)
@@ -57,12 +55,12 @@ public enum SQLDialect: Sendable, Hashable {
 struct SQLBuilder {
     let dialect: SQLDialect
     private(set) var sql = ""
-    private(set) var binds: [ReviewValue] = []
+    private(set) var binds: [LedgerReadValue] = []
 
     init(_ dialect: SQLDialect) { self.dialect = dialect }
 
     /// A statement whose placeholders were already numbered (wrapping a built statement in an outer query).
-    init(_ dialect: SQLDialect, sql: String, binds: [ReviewValue]) {
+    init(_ dialect: SQLDialect, sql: String, binds: [LedgerReadValue]) {
         self.dialect = dialect
         self.sql = sql
         self.binds = binds
@@ -71,8 +69,16 @@ struct SQLBuilder {
     mutating func append(_ text: String) { self.sql += text }
 
     /// Appends a placeholder for `value` (`$n` on Postgres, `?n` on SQLite) and returns nothing else.
-    mutating func bind(_ value: ReviewValue) {
+    mutating func bind(_ value: LedgerReadValue) {
         self.binds.append(value)
         self.sql += (self.dialect == .postgres ? "$" : "?") + String(self.binds.count)
+    }
+
+    /// Appends placeholders for `values`, separated by `, `.
+    mutating func bindList(_ values: [LedgerReadValue]) {
+        for (i, value) in values.enumerated() {
+            if i > 0 { self.sql += ", " }
+            self.bind(value)
+        }
     }
 }
