@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -20,10 +21,13 @@ struct ImpatientClientTests {
 
     @Test("a client that reads the response head and closes still gets the exchange compared, as a patient client's")
     func readsHeadThenCloses() async throws {
-        // Legacy flushes its head first and its body a moment later (as many frameworks do): the client has the
-        // head and is gone before the body reaches the proxy.
-        let bodyDelay = TestTiming.scaled(TimeAmount.milliseconds(500))
-        let legacy = try await ScriptedUpstream { _ in .headThenBody(Self.legacyAnswer, after: bodyDelay) }
+        // Legacy flushes its head first and its body later (as many frameworks do): the impatient client has the
+        // head and is gone before the body reaches the proxy — legacy sends the body only once it has closed.
+        let clientGone = NIOLockedValueBox(false)
+        let legacy = try await ScriptedUpstream { head in
+            guard head.headers["X-Impatient"].first == "1" else { return .respond(Self.legacyAnswer) }
+            return .headThenBodyWhen(Self.legacyAnswer) { _ = await pollUntil { clientGone.withLockedValue { $0 } } }
+        }
         let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
         defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
         try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
@@ -32,9 +36,10 @@ struct ImpatientClientTests {
             let patient = try #require(await proxy.sink.waitFor(count: 1).first)
 
             let client = try await RawTCP.connect(port: proxy.port)
-            try await client.send("GET /api/v1/comments/42 HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await client.send("GET /api/v1/comments/42 HTTP/1.1\r\nHost: x\r\nX-Impatient: 1\r\n\r\n")
             let head = await client.waitForReceived(containing: "\r\n\r\n")
             try await client.close()
+            clientGone.withLockedValue { $0 = true }
             #expect(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
             // The scenario holds: the client left before legacy's body was sent.
             #expect(!head.contains(Fixtures.json))

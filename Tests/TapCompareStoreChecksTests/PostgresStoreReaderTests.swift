@@ -71,13 +71,19 @@ struct PostgresStoreReaderTests {
 
     @Test("a check runs read-only: a function that writes is refused by the server, and the row is unchanged")
     func readOnly() async throws {
-        // The reader's connections carry a 500 ms statement timeout (stores_timeout) and run read-only.
-        try await self.withTable(statementTimeout: .milliseconds(500)) { reader, table in
+        // The reader's connections run read-only. The statement timeout is a hang guard here: on a loaded machine
+        // a 500 ms one could stop the query before the server refuses its write.
+        try await self.withTable(statementTimeout: TestTiming.scaled(.seconds(10))) { reader, table in
             // Passes the start-up check (it is one SELECT) but would write: the read-only session stops it.
             let sneaky = try SelectStatement(validating: "SELECT * FROM \(table), LATERAL (SELECT nextval('\(table)_seq')) s WHERE id = $1")
-            let error = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(sneaky, binds: [.integer(1)]), timeout: .seconds(5)) }
+            let error = await #expect(throws: StoreReadError.self) {
+                _ = try await reader.read(.query(sneaky, binds: [.integer(1)]), timeout: TestTiming.scaled(.seconds(10)))
+            }
             #expect(error?.reason == "query_failed")
             #expect(error?.message.contains("read-only transaction") == true, "\(error?.message ?? "")")
+        }
+        // With a 500 ms statement timeout (stores_timeout), a query that sleeps 5 s is stopped by the server.
+        try await self.withTable(statementTimeout: .milliseconds(500)) { reader, table in
             let slow = try SelectStatement(validating: "SELECT pg_sleep(5), id FROM \(table) WHERE id = $1")
             let timeout = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(slow, binds: [.integer(1)]), timeout: .seconds(3)) }
             #expect(timeout?.reason == "timeout", "the session's statement timeout stops a slow query on the server, before the client gives up")

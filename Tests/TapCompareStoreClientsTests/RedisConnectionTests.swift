@@ -151,6 +151,21 @@ struct MemcachedConnectionTests {
         #expect(!version.isEmpty)
     }
 
+    @Test("a call answered in time stays answered when its task resumes after the deadline: the connection stays usable")
+    func lateResumeAfterReply() async throws {
+        let memcached = try await MemcachedConnection.connect(to: try StoreServers.memcached(), callTimeout: .milliseconds(100))
+        defer { Task { await memcached.close() } }
+        // Every thread of the task pool blocked for longer than the call timeout: memcached's reply completes the
+        // call on the event loop at once, but the waiting task can only resume after the deadline has passed.
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let call = Task { try await memcached.send(.version) }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<threads { group.addTask { usleep(400_000) } }
+        }
+        guard case .version = try await call.value else { Issue.record("no version"); return }
+        guard case .version = try await memcached.send(.version) else { Issue.record("no version"); return }
+    }
+
     @Test("pipelined gets from many tasks each get their own item")
     func pipelined() async throws {
         let p = self.prefix

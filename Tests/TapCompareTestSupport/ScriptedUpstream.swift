@@ -245,6 +245,22 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
                     handler.send(response, isHead: isHead, context: context, uri: uri)
                 }
             }
+        case .headThenBodyWhen(let response, let ready):
+            self.write(context, response.headBytes())
+            context.flush()
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+            Task {
+                await ready()
+                loop.execute {
+                    let (handler, context) = bound.value
+                    guard !handler.closed else { return }
+                    if !isHead { handler.write(context, response.bodyBytes()) }
+                    context.flush()
+                    handler.finished(context: context, uri: uri)
+                    if response.framing.isCloseDelimited { context.close(promise: nil) }
+                }
+            }
         case .headThenBody(let response, let delay):
             self.write(context, response.headBytes())
             context.flush()

@@ -29,4 +29,6 @@ public enum UpstreamBehavior: Sendable {
     case work(@Sendable (RecordedRequest) async -> ScriptedResponse)
     /// Send the head at once and the body after a pause (a backend that flushes its headers first).
     case headThenBody(ScriptedResponse, after: TimeAmount)
+    /// Send the head at once and the body once `ready` returns (the test's event, e.g. its client has gone).
+    case headThenBodyWhen(ScriptedResponse, ready: @Sendable () async -> Void)
 }

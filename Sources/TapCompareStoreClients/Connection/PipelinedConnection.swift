@@ -63,22 +63,20 @@ final class PipelinedConnection<Request: Sendable, Response: Sendable>: Sendable
             promise.fail(StoreClientError.timeout("\(name) to \(endpoint)", after: timeout))
             channel.close(promise: nil)
         }
+        // Cancelled on the event loop the moment the reply completes the call, not when the waiting task resumes:
+        // on a busy machine that task can resume after the deadline, which would then close a connection whose
+        // call had succeeded (and fail the next call as `closed`).
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
         self.channel.writeAndFlush((request, promise)).whenFailure { error in promise.fail(error) }
         do {
-            let response = try await promise.futureResult.get()
-            deadline.cancel()
-            return response
+            return try await promise.futureResult.get()
         } catch let error as StoreClientError {
-            deadline.cancel()
             throw error
         } catch is NIOExtrasErrors.ClosedBeforeReceivingResponse {
-            deadline.cancel()
             throw .closed(endpoint)
         } catch let error as ChannelError where error == .ioOnClosedChannel || error == .alreadyClosed || error == .eof {
-            deadline.cancel()
             throw .closed(endpoint)
         } catch {
-            deadline.cancel()
             // A decoder error (the handler closes the channel) or a socket error.
             if let decoding = error as? StoreClientError { throw decoding }
             throw .protocolViolation("\(endpoint): \(error)")
