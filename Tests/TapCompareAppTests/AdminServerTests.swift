@@ -33,7 +33,7 @@ import TapCompareReview
         let group = ServiceGroup(services: [admin], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            while admin.port == nil { try await Task.sleep(for: .milliseconds(10)) }
+            try await eventually("the admin server bound its port") { admin.port != nil }
             try await body("http://127.0.0.1:\(admin.port!)")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

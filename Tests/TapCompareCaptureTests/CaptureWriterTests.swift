@@ -35,8 +35,8 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             for e in exchanges { writer.submit(e) }
-            while writer.writtenCount + writer.droppedCount(.queueFull) < exchanges.count {
-                try await Task.sleep(for: .milliseconds(5))
+            try await eventually("every exchange was written or counted as dropped") {
+                writer.writtenCount + writer.droppedCount(.queueFull) >= exchanges.count
             }
             group.cancelAll()
         }

@@ -81,7 +81,7 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             for record in fixture { writer.submit(try record.exchange()) }
-            while writer.writtenCount < fixture.count { try await Task.sleep(for: .milliseconds(5)) }
+            try await eventually("the capture writer wrote every record") { writer.writtenCount >= fixture.count }
             group.cancelAll()
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)

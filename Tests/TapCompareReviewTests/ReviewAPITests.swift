@@ -38,7 +38,7 @@ import Testing
             let group = ServiceGroup(services: [app], logger: Logger(label: "review-api-test"))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                while port.value.get() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                try await eventually("the review API bound its port") { port.value.get() != 0 }
                 try await body("http://127.0.0.1:\(port.value.get())", fixture)
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()

@@ -30,7 +30,7 @@ import Testing
         let group = ServiceGroup(services: [server], logger: Logger(label: "review-access-test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            while port.get() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await eventually("the review server bound its port") { port.get() != 0 }
             try await body(port.get())
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

@@ -92,7 +92,7 @@ struct ServeHarness: Sendable {
             tasks.addTask { try await group.run() }
             do {
                 let proxyPort = try await assembly.proxy.boundAddress().port!
-                while assembly.admin.port == nil { try await Task.sleep(for: .milliseconds(10)) }
+                try await eventually("the admin listener bound its port") { assembly.admin.port != nil }
                 let harness = ServeHarness(assembly: assembly, proxyPort: proxyPort, adminPort: assembly.admin.port!, configuration: configuration)
                 try await body(harness)
             } catch {
