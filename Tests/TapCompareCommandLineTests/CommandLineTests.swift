@@ -18,8 +18,11 @@ import Testing
         var stderr: String
     }
 
-    /// Runs the binary without blocking a cooperative thread.
-    static func tapcompare(_ arguments: [String], in directory: URL) async throws -> Run {
+    /// Runs the binary without blocking a cooperative thread. `started` runs once the process is running (to
+    /// signal it, say).
+    static func tapcompare(
+        _ arguments: [String], in directory: URL, started: @escaping @Sendable (Process) -> Void = { _ in }
+    ) async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the tapcompare binary first: \(binary)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -31,7 +34,12 @@ import Testing
         process.standardError = err
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do {
+                try process.run()
+                started(process)
+            } catch {
+                continuation.resume(throwing: error)
+            }
         }
         return Run(
             status: status,
@@ -122,28 +130,18 @@ import Testing
         let dir = try TestPaths.temporaryDirectory()
         let upstream = try await ScriptedUpstream { _ in .respond(ScriptedResponse(body: "ok")) }
         defer { Task { try? await upstream.shutdown() } }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = [
+        let arguments = [
             "replay", Self.fixture, "--quiet", "--candidate", upstream.url, "--rate", "100", "--loop",
             "--junit", "load.xml", "--ledger", "sqlite:" + dir.appendingPathComponent("l.sqlite").path,
         ]
-        process.currentDirectoryURL = dir
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+        let run = try await Self.tapcompare(arguments, in: dir) { process in
             Task {
                 // More requests than one pass holds: the loop went round.
                 _ = await upstream.waitUntil(timeout: TestTiming.scaled(.seconds(30))) { $0.requestCount >= 300 }
                 process.interrupt()
             }
         }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, stdout, stderr) = (run.status, run.stdout, run.stderr)
         #expect(status == 0 || status == 1, "a verdict, not an error (2) nor a signal's death: \(status) \(stderr)")
         #expect(stdout.contains("(target 100 req/s)"), "\(stdout)")
         #expect(stdout.contains("; interrupted"), "\(stdout)")
