@@ -30,15 +30,23 @@ struct PostgresStoreReaderTests {
             group.addTask { await admin.run() }
             group.addTask { await reader.run() }
             defer { group.cancelAll() }
-            try await admin.query(PostgresQuery(unsafeSQL: """
+            // PSQLError's description hides the server's message: a failure here says which step and why.
+            func setUp(_ step: String, _ sql: String) async throws {
+                do {
+                    try await admin.query(PostgresQuery(unsafeSQL: sql))
+                } catch {
+                    throw TestSetupError("\(step) of \(table) failed: \(String(reflecting: error))")
+                }
+            }
+            try await setUp("CREATE TABLE", """
                 CREATE TABLE \(table) (id bigint PRIMARY KEY, body text, score numeric, ratio double precision, big bigint,
                     created_at timestamptz, meta jsonb, tags text[], raw bytea, flag boolean, updated_at integer)
-                """))
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE \(table)_seq OWNED BY \(table).id"))
-            try await admin.query(PostgresQuery(unsafeSQL: """
+                """)
+            try await setUp("CREATE SEQUENCE", "CREATE SEQUENCE \(table)_seq OWNED BY \(table).id")
+            try await setUp("INSERT", """
                 INSERT INTO \(table) VALUES (1, 'hello  ', 12345678901234567890.125, 0.1, 9007199254740993,
                     '2026-12-04 12:00:00.5+00', '{"a": {"b": [1, 2.50]}}', '{x,y}', '\\x0102ff', true, 1)
-                """))
+                """)
             do {
                 try await body(reader, table)
             } catch {
