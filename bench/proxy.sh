@@ -1,34 +1,47 @@
 #!/usr/bin/env bash
-# Benchmarks TapCompare's data plane against nginx's `mirror` directive, with wrk.
+# Benchmarks TapCompare's data plane against nginx (plain reverse proxy, and reverse proxy + `mirror`), with wrk.
 #
-#   bench/proxy.sh                 # 10 s per scenario, 64 connections
-#   DURATION=20 CONNECTIONS=64 bench/proxy.sh
-#   SCENARIOS=tls bench/proxy.sh   # only the TLS scenarios (plain: only the plain ones; default all)
-#   KEEP_WORK=1 bench/proxy.sh     # keep the scratch directory (configurations, tapcompare.log of every run)
+#   bench/proxy.sh                          # every scenario group below, 10 s per measurement
+#   DURATION=20 CONNECTIONS="32 256" BODIES="comments item" bench/proxy.sh
+#   SCENARIOS=plain bench/proxy.sh          # one group: plain, tls, syscalls or idle (default all)
+#   IDLE_CONNECTIONS=10000 SCENARIOS=idle bench/proxy.sh
+#   KEEP_WORK=1 bench/proxy.sh              # keep the scratch directory (configurations, tapcompare.log of every run)
 #
-# Legacy and candidates are one nginx (bench/nginx/upstreams.conf) serving a fixed 2 KB JSON body; the slow
-# candidate answers 200 ms late. Scenarios: legacy direct; nginx reverse proxy + mirror; tapcompare at sample
-# rate 0 and 1.0; and both proxies again with the slow candidate. Each proxy runs one worker / event loop
-# pinned to core 1; wrk and the upstreams share core 0. Results: bench/results/proxy.md.
+# Legacy and candidates are one nginx (bench/nginx/upstreams.conf) serving two JSON bodies: /comments, a listing
+# of 20 comment objects (what a comment API answers, the body the bars are judged on), and /item, one object
+# whose size is mostly one long string (the body of earlier runs). The slow candidate answers 200 ms late. Each
+# proxy runs one worker / event loop pinned to core 1; wrk and the upstreams share core 0.
 #
-# TLS scenarios (certificates made by openssl for the run): legacy direct over https; tapcompare in front of an
-# https legacy (rate 0), of an https legacy and candidate (rate 1.0), and with TLS on its own listener in front
-# of a plain legacy. wrk keeps its connections alive, so these measure TLS records on pooled connections, not
-# handshakes. Results: bench/results/proxy-tls.md.
+# plain: legacy direct; nginx as a plain reverse proxy; nginx reverse proxy + mirror; tapcompare at sample rate 0
+#   (a plain reverse proxy) and 1.0; both mirroring proxies again with the slow candidate; every body at every
+#   connection count, and the ratios issue 16 sets as bars. Results: bench/results/proxy.md.
+# syscalls: `strace -c` attached to each proxy while wrk sends /comments over 32 connections; system calls per
+#   request (strace slows the proxy, so only the per-request counts mean anything). bench/results/proxy-syscalls.md.
+# idle: resident memory of each proxy before and after IDLE_CONNECTIONS clients have made one request each and
+#   stay connected, idle (bench/clients/idle_connections.py). bench/results/proxy-idle.md.
+# tls: legacy direct over https; tapcompare in front of an https legacy (rate 0), of an https legacy and candidate
+#   (rate 1.0), and with TLS on its own listener in front of a plain legacy (certificates made by openssl for the
+#   run). wrk keeps its connections alive, so these measure TLS records on pooled connections, not handshakes.
+#   Results: bench/results/proxy-tls.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-10}
-CONNECTIONS=${CONNECTIONS:-64}
+CONNECTIONS=${CONNECTIONS:-32 256}
+BODIES=${BODIES:-comments item}
 WARMUP=${WARMUP:-2}
 SCENARIOS=${SCENARIOS:-all}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 LEGACY=18081 CANDIDATE=18082 SLOW=18083 LEGACY_TLS=18084 NGINX_PORT=18090 TAP_PORT=18100 ADMIN_PORT=18101
 
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || ! command -v openssl >/dev/null \
+    || ! command -v strace >/dev/null; then
     SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nginx-light wrk openssl
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nginx-light libnginx-mod-http-echo wrk openssl strace
 fi
 runs() { [ "$SCENARIOS" = all ] || [ "$SCENARIOS" = "$1" ]; }
+# 10,000 idle clients need as many descriptors in the proxy and in the client, plus the upstream pools.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 WORK=$(mktemp -d /tmp/tapcompare-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -42,14 +55,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A fixed 2 KB JSON document.
-python3 - "$WORK/www/item.json" <<'PY'
-import json, sys
-doc = {"id": 8812, "author": {"id": 17, "name": "Ada"}, "text": "", "tags": ["a", "b", "c"], "replies": []}
-doc["text"] = "x" * (2048 - len(json.dumps(doc, separators=(",", ":"))))
-open(sys.argv[1], "w").write(json.dumps(doc, separators=(",", ":")))
-PY
-chmod 644 "$WORK/www/item.json"
+# The two bodies, generated from a fixed seed so every run serves the same bytes (bench/clients/bodies.py).
+python3 "$ROOT/bench/clients/bodies.py" "$WORK/www"
+chmod 644 "$WORK"/www/*.json
+declare -A BODY_BYTES=([comments]=$(stat -c %s "$WORK/www/comments.json") [item]=$(stat -c %s "$WORK/www/item.json"))
 
 # A CA and a server certificate for 127.0.0.1 / localhost, for the https upstream and the TLS listener.
 (
@@ -67,15 +76,15 @@ render() { # template, listen, candidate port
         -e "s#@SLOW@#$SLOW#g" -e "s#@LEGACY_TLS@#$LEGACY_TLS#g" -e "s#@LISTEN@#${2:-0}#g" "$ROOT/bench/nginx/$1"
 }
 
-echo "== building release binaries"
-(cd "$ROOT" && swift build -c release --product tapcompare >/dev/null 2>&1 || true)
-(cd "$ROOT" && swift build -c release --product tapcompare-bench)
+echo "== building the release binary"
+(cd "$ROOT" && swift build -c release --product tapcompare)
 BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
 
 render upstreams.conf > "$WORK/upstreams.conf"
 taskset -c 0 nginx -p "$WORK" -c "$WORK/upstreams.conf"
 sleep 0.5
 curl -sf "http://127.0.0.1:$LEGACY/item" -o /dev/null
+curl -sf "http://127.0.0.1:$LEGACY/comments" -o /dev/null
 
 wait_port() { # port[, scheme]
     for _ in $(seq 1 100); do curl -s -k -o /dev/null "${2:-http}://127.0.0.1:$1/item" && return 0; sleep 0.1; done
@@ -84,50 +93,61 @@ wait_port() { # port[, scheme]
 
 start_tapcompare() { # sample rate, candidate port[, legacy URL, candidate URL, extra serve arguments...]
     local legacy_url=${3:-http://127.0.0.1:$LEGACY} candidate_url=${4:-http://127.0.0.1:$2}
-    if [ -x "$BIN/tapcompare" ] && "$BIN/tapcompare" serve --help >/dev/null 2>&1; then
-        RUNNER="tapcompare serve"
-        # Run from the scratch directory so anything serve writes next to itself (e.g. its spool) goes there.
-        (cd "$WORK" && exec taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "$legacy_url" \
-            --candidate "$candidate_url" --sample-rate "$1" --admin "127.0.0.1:$ADMIN_PORT" \
-            --ledger "sqlite:$WORK/ledger-$1-$2.sqlite" "${@:5}" >>"$WORK/tapcompare.log" 2>&1) &
-    elif [ -n "${3:-}${5:-}" ]; then
-        echo "the TLS scenarios need the tapcompare binary (swift build -c release --product tapcompare)" >&2
-        return 1
-    else
-        RUNNER="tapcompare-bench proxy (ProxyServer, counting sink)"
-        taskset -c 1 "$BIN/tapcompare-bench" proxy --listen "127.0.0.1:$TAP_PORT" --legacy "http://127.0.0.1:$LEGACY" \
-            --candidate "http://127.0.0.1:$2" --sample-rate "$1" --threads 1 >"$WORK/tapcompare.log" 2>&1 &
-    fi
+    # Run from the scratch directory so anything serve writes next to itself (e.g. its spool) goes there.
+    (cd "$WORK" && exec taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "$legacy_url" \
+        --candidate "$candidate_url" --sample-rate "$1" --admin "127.0.0.1:$ADMIN_PORT" \
+        --ledger "sqlite:$WORK/ledger-$1-$2.sqlite" "${@:5}" >>"$WORK/tapcompare.log" 2>&1) &
     TAP_PID=$!
     PIDS+=("$TAP_PID")
     wait_port "$TAP_PORT" "${TAP_SCHEME:-http}"
 }
 stop_tapcompare() { kill "$TAP_PID" 2>/dev/null || true; wait "$TAP_PID" 2>/dev/null || true; }
 
-start_nginx_mirror() { # candidate port
-    render mirror-proxy.conf "$NGINX_PORT" "$1" > "$WORK/mirror-$1.conf"
-    taskset -c 1 nginx -p "$WORK" -c "$WORK/mirror-$1.conf"
+start_nginx() { # template (plain-proxy.conf or mirror-proxy.conf)[, candidate port]
+    render "$1" "$NGINX_PORT" "${2:-$CANDIDATE}" > "$WORK/nginx-$NGINX_PORT.conf"
+    taskset -c 1 nginx -p "$WORK" -c "$WORK/nginx-$NGINX_PORT.conf"
     wait_port "$NGINX_PORT"
+    NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx-$NGINX_PORT.pid")" | head -1)
 }
-stop_nginx_mirror() { kill "$(cat "$WORK/mirror-$NGINX_PORT.pid")" 2>/dev/null || true; sleep 0.5; }
+stop_nginx() {
+    local pid
+    pid=$(cat "$WORK/nginx-$NGINX_PORT.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
 
 declare -A RPS P50 P99 ERRORS
 to_ms() { # wrk latency like 612.00us / 1.23ms / 1.02s -> ms
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
-measure() { # name, port[, scheme]
-    local out="$WORK/$1.txt" url="${3:-http}://127.0.0.1:$2/item"
-    taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null
-    taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out"
-    RPS[$1]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
-    P50[$1]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-    P99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-    ERRORS[$1]=$( (grep -E "Non-2xx|Socket errors" "$out" || true) | tr -s ' ' | paste -sd ';' -)
-    printf "%-28s %10s req/s  p50 %8s ms  p99 %8s ms  %s\n" "$1" "${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" "${ERRORS[$1]}"
+measure() { # name, port, body (comments or item), connections[, scheme]
+    local key="$1|$3|$4" url="${5:-http}://127.0.0.1:$2/$3"
+    local out
+    out="$WORK/measure-$(echo "$key" | tr -c 'A-Za-z0-9.' '_').txt"
+    taskset -c 0 wrk -t1 -c"$4" -d"${WARMUP}s" "$url" >/dev/null
+    taskset -c 0 wrk -t1 -c"$4" -d"${DURATION}s" --latency "$url" >"$out"
+    RPS[$key]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+    P50[$key]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+    P99[$key]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+    ERRORS[$key]=$( (grep -E "Non-2xx|Socket errors" "$out" || true) | tr -s ' ' | paste -sd ';' -)
+    printf "%-28s %-9s c=%-4s %10s req/s  p50 %8s ms  p99 %8s ms  %s\n" "$1" "$3" "$4" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${ERRORS[$key]}"
+}
+measure_all() { # name, port: every body at every connection count
+    for body in $BODIES; do for c in $CONNECTIONS; do measure "$1" "$2" "$body" "$c"; done; done
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+bar() { # value, ">=" or "<=", limit
+    awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+        if (v == "n/a") print ""; else if ((op == ">=" && v + 0 >= l) || (op == "<=" && v + 0 <= l)) print "met"; else print "**not met**" }'
+}
+stamp() {
+    local dirty=""
+    git -C "$ROOT" diff --quiet HEAD -- Sources || dirty=" with uncommitted changes in Sources/"
+    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), commit $(git -C "$ROOT" rev-parse --short HEAD)$dirty."
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== measuring ($DURATION s per scenario, $CONNECTIONS connections; load average $LOAD_BEFORE)"
+echo "== measuring ($DURATION s per measurement; connections: $CONNECTIONS; bodies: $BODIES; load average $LOAD_BEFORE)"
 if runs tls; then
     cat > "$WORK/upstream-tls.yml" <<YAML
 upstream_tls:
@@ -138,68 +158,161 @@ YAML
 tls: { certificate: $WORK/server.pem, key: $WORK/server.key }
 YAML
     HTTPS_LEGACY="https://127.0.0.1:$LEGACY_TLS"
-    measure "legacy direct, https" "$LEGACY_TLS" https
+    TLS_CONNECTIONS=${CONNECTIONS%% *}
+    measure "legacy direct, https" "$LEGACY_TLS" comments "$TLS_CONNECTIONS" https
     start_tapcompare 0 "$CANDIDATE" "$HTTPS_LEGACY" "" --config "$WORK/upstream-tls.yml"
-    measure "tapcompare 0, https legacy" "$TAP_PORT"; stop_tapcompare
+    measure "tapcompare 0, https legacy" "$TAP_PORT" comments "$TLS_CONNECTIONS"; stop_tapcompare
     start_tapcompare 1.0 "$LEGACY_TLS" "$HTTPS_LEGACY" "$HTTPS_LEGACY" --config "$WORK/upstream-tls.yml"
-    measure "tapcompare 1.0, https both" "$TAP_PORT"; stop_tapcompare
+    measure "tapcompare 1.0, https both" "$TAP_PORT" comments "$TLS_CONNECTIONS"; stop_tapcompare
     TAP_SCHEME=https start_tapcompare 0 "$CANDIDATE" "" "" --config "$WORK/listener-tls.yml"
-    measure "tapcompare 0, TLS listener" "$TAP_PORT" https; stop_tapcompare
-    TLS_RESULT="$ROOT/bench/results/proxy-tls.md"
+    measure "tapcompare 0, TLS listener" "$TAP_PORT" comments "$TLS_CONNECTIONS" https; stop_tapcompare
     {
         echo "# Proxy benchmark: TLS"
         echo
-        echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), \`SCENARIOS=tls DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/proxy.sh\`."
-        echo "Same setup as proxy.md (wrk and nginx on core 0, tapcompare serve on core 1); ECDSA P-256 certificates, TLS 1.3."
-        echo "wrk's connections are kept alive: the figures are TLS records on pooled connections, not handshakes."
+        stamp
+        echo "\`SCENARIOS=tls DURATION=$DURATION CONNECTIONS=\"$CONNECTIONS\" bench/proxy.sh\` (TLS rows use the first count, $TLS_CONNECTIONS)."
+        echo "Same setup as proxy.md (wrk and nginx on core 0, tapcompare serve on core 1); ECDSA P-256 certificates, TLS 1.3;"
+        echo "body: /comments (${BODY_BYTES[comments]} bytes). wrk's connections are kept alive: the figures are TLS records on pooled connections, not handshakes."
         echo "Load average before / after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)."
         echo
         echo "| scenario | requests/s | p50 (ms) | p99 (ms) | errors |"
         echo "|---|---:|---:|---:|---|"
         for name in "legacy direct, https" "tapcompare 0, https legacy" "tapcompare 1.0, https both" "tapcompare 0, TLS listener"; do
-            echo "| $name | ${RPS[$name]} | ${P50[$name]} | ${P99[$name]} | ${ERRORS[$name]:-} |"
+            key="$name|comments|$TLS_CONNECTIONS"
+            echo "| $name | ${RPS[$key]} | ${P50[$key]} | ${P99[$key]} | ${ERRORS[$key]:-} |"
         done
-    } > "$TLS_RESULT"
-    echo
-    cat "$TLS_RESULT"
+    } > "$ROOT/bench/results/proxy-tls.md"
+    echo; cat "$ROOT/bench/results/proxy-tls.md"
 fi
-runs plain || exit 0
 
-measure "legacy direct" "$LEGACY"
-start_nginx_mirror "$CANDIDATE"; measure "nginx mirror" "$NGINX_PORT"; stop_nginx_mirror
-start_tapcompare 0 "$CANDIDATE"; measure "tapcompare rate 0" "$TAP_PORT"; stop_tapcompare
-start_tapcompare 1.0 "$CANDIDATE"; measure "tapcompare rate 1.0" "$TAP_PORT"; stop_tapcompare
-start_nginx_mirror "$SLOW"; measure "nginx mirror, slow cand." "$NGINX_PORT"; stop_nginx_mirror
-start_tapcompare 1.0 "$SLOW"; measure "tapcompare 1.0, slow cand." "$TAP_PORT"; stop_tapcompare
+if runs plain; then
+    SCENARIO_NAMES=("legacy direct" "nginx proxy" "nginx mirror" "tapcompare 0" "tapcompare 1.0" "nginx mirror, slow cand." "tapcompare 1.0, slow cand.")
+    measure_all "legacy direct" "$LEGACY"
+    start_nginx plain-proxy.conf; measure_all "nginx proxy" "$NGINX_PORT"; stop_nginx
+    start_nginx mirror-proxy.conf "$CANDIDATE"; measure_all "nginx mirror" "$NGINX_PORT"; stop_nginx
+    start_tapcompare 0 "$CANDIDATE"; measure_all "tapcompare 0" "$TAP_PORT"; stop_tapcompare
+    start_tapcompare 1.0 "$CANDIDATE"; measure_all "tapcompare 1.0" "$TAP_PORT"; stop_tapcompare
+    start_nginx mirror-proxy.conf "$SLOW"; measure_all "nginx mirror, slow cand." "$NGINX_PORT"; stop_nginx
+    start_tapcompare 1.0 "$SLOW"; measure_all "tapcompare 1.0, slow cand." "$TAP_PORT"; stop_tapcompare
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-R_FAST=$(ratio "${RPS[tapcompare rate 1.0]}" "${RPS[nginx mirror]}")
-R_SLOW=$(ratio "${RPS[tapcompare 1.0, slow cand.]}" "${RPS[nginx mirror, slow cand.]}")
-P99_SHIFT=$(ratio "${P99[tapcompare 1.0, slow cand.]}" "${P99[tapcompare rate 1.0]}")
-BAR1=$(awk -v r="$R_FAST" 'BEGIN { print (r >= 0.7) ? "met" : "NOT met" }')
-BAR2=$(awk -v r="$P99_SHIFT" 'BEGIN { print (r <= 1.10) ? "met" : "NOT met" }')
+    {
+        echo "# Proxy benchmark"
+        echo
+        stamp
+        echo "\`DURATION=$DURATION CONNECTIONS=\"$CONNECTIONS\" BODIES=\"$BODIES\" SCENARIOS=plain bench/proxy.sh\`."
+        echo "wrk: 1 thread, ${DURATION} s after ${WARMUP} s warm-up per measurement, pinned to core 0 with the upstream nginx;"
+        echo "each proxy: one worker / event loop pinned to core 1; tapcompare ran as \`tapcompare serve\` with an SQLite ledger."
+        echo "Bodies: comments = a listing of 20 comment objects (${BODY_BYTES[comments]} bytes); item = one object, mostly one long string (${BODY_BYTES[item]} bytes)."
+        echo "Load average before / after the run: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on the machine skew absolute figures)."
+        echo
+        echo "| scenario | body | connections | requests/s | p50 (ms) | p99 (ms) | errors |"
+        echo "|---|---|---:|---:|---:|---:|---|"
+        for name in "${SCENARIO_NAMES[@]}"; do
+            for body in $BODIES; do for c in $CONNECTIONS; do
+                key="$name|$body|$c"
+                echo "| $name | $body | $c | ${RPS[$key]} | ${P50[$key]} | ${P99[$key]} | ${ERRORS[$key]:-} |"
+            done; done
+        done
+        echo
+        echo "Ratios, each from this run; issue 16 sets its bars on the comments body."
+        echo
+        echo "| body | connections | tapcompare 0 / nginx proxy, req/s (bar ≥ 0.5) | tapcompare 0 / nginx proxy, p99 (bar ≤ 2.0) | tapcompare 1.0 / nginx mirror, req/s (bar ≥ 1.0) | slow / fast candidate, req/s (bar ≥ 0.90) | slow / fast candidate, p99 (bar ≤ 1.10) |"
+        echo "|---|---:|---|---|---|---|---|"
+        for body in $BODIES; do for c in $CONNECTIONS; do
+            r1=$(ratio "${RPS[tapcompare 0|$body|$c]}" "${RPS[nginx proxy|$body|$c]}")
+            r2=$(ratio "${P99[tapcompare 0|$body|$c]}" "${P99[nginx proxy|$body|$c]}")
+            r3=$(ratio "${RPS[tapcompare 1.0|$body|$c]}" "${RPS[nginx mirror|$body|$c]}")
+            r4=$(ratio "${RPS[tapcompare 1.0, slow cand.|$body|$c]}" "${RPS[tapcompare 1.0|$body|$c]}")
+            r5=$(ratio "${P99[tapcompare 1.0, slow cand.|$body|$c]}" "${P99[tapcompare 1.0|$body|$c]}")
+            echo "| $body | $c | $r1 $(bar "$r1" ">=" 0.5) | $r2 $(bar "$r2" "<=" 2.0) | $r3 $(bar "$r3" ">=" 1.0) | $r4 $(bar "$r4" ">=" 0.90) | $r5 $(bar "$r5" "<=" 1.10) |"
+        done; done
+    } > "$ROOT/bench/results/proxy.md"
+    echo; cat "$ROOT/bench/results/proxy.md"
+fi
 
-RESULT="$ROOT/bench/results/proxy.md"
-mkdir -p "$(dirname "$RESULT")"
-{
-    echo "# Proxy benchmark"
-    echo
-    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), \`DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/proxy.sh\`."
-    echo "wrk: 1 thread, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s warm-up, pinned to core 0 with the upstream nginx;"
-    echo "each proxy: one worker / event loop pinned to core 1. Body: 2 KB JSON. tapcompare ran as: $RUNNER."
-    echo "Load average before / after the run: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on the machine skew absolute figures)."
-    echo
-    echo "| scenario | requests/s | p50 (ms) | p99 (ms) | errors |"
-    echo "|---|---:|---:|---:|---|"
-    for name in "legacy direct" "nginx mirror" "tapcompare rate 0" "tapcompare rate 1.0" "nginx mirror, slow cand." "tapcompare 1.0, slow cand."; do
-        echo "| $name | ${RPS[$name]} | ${P50[$name]} | ${P99[$name]} | ${ERRORS[$name]:-} |"
-    done
-    echo
-    echo "| ratio | value | bar |"
-    echo "|---|---:|---|"
-    echo "| tapcompare 1.0 / nginx mirror (req/s) | $R_FAST | ≥ 0.70: $BAR1 |"
-    echo "| tapcompare / nginx, slow candidate (req/s) | $R_SLOW | |"
-    echo "| tapcompare p99 slow / fast candidate | $P99_SHIFT | ≤ 1.10: $BAR2 |"
-} > "$RESULT"
-echo
-cat "$RESULT"
+if runs syscalls; then
+    # System calls per request: strace -c on every thread of the proxy while wrk sends load. strace stops the
+    # proxy at every call, so its throughput here means nothing; the counts per request are what is compared.
+    declare -A SYSCALLS REQUESTS
+    trace() { # name, pid, port
+        local out wrk_out="$WORK/strace-wrk.txt" strace_pid
+        out="$WORK/strace-$(echo "$1" | tr -c 'A-Za-z0-9' '_').txt"
+        taskset -c 0 wrk -t1 -c32 -d"${WARMUP}s" "http://127.0.0.1:$3/comments" >/dev/null
+        strace -c -f -p "$2" -o "$out" 2>"$WORK/strace-attach.txt" &
+        strace_pid=$!
+        # Attached to every thread before the load starts (strace reports each attach on stderr).
+        for _ in $(seq 1 100); do
+            [ "$(grep -c "attached" "$WORK/strace-attach.txt" 2>/dev/null || true)" -ge "$(ls "/proc/$2/task" | wc -l)" ] && break
+            sleep 0.1
+        done
+        taskset -c 0 wrk -t1 -c32 -d5s "http://127.0.0.1:$3/comments" >"$wrk_out"
+        kill -INT "$strace_pid"; wait "$strace_pid" 2>/dev/null || true
+        REQUESTS[$1]=$(awk '/requests in/ { print $1 }' "$wrk_out")
+        SYSCALLS[$1]=$out
+        echo "$1: ${REQUESTS[$1]} requests traced"
+    }
+    start_nginx plain-proxy.conf; trace "nginx proxy" "$NGINX_WORKER" "$NGINX_PORT"; stop_nginx
+    start_tapcompare 0 "$CANDIDATE"; trace "tapcompare 0" "$TAP_PID" "$TAP_PORT"; stop_tapcompare
+    start_tapcompare 1.0 "$CANDIDATE"; trace "tapcompare 1.0" "$TAP_PID" "$TAP_PORT"; stop_tapcompare
+    {
+        echo "# Proxy benchmark: system calls per request"
+        echo
+        stamp
+        echo "\`SCENARIOS=syscalls bench/proxy.sh\`: \`strace -c -f\` attached to every thread of the proxy (nginx: its one worker) while"
+        echo "wrk sends GET /comments over 32 keep-alive connections for 5 s; each count is divided by the requests wrk completed."
+        echo "Calls below 0.01 per request in every column are left out of the rows, not the totals."
+        echo
+        echo "| system call | nginx proxy (${REQUESTS[nginx proxy]} requests) | tapcompare 0 (${REQUESTS[tapcompare 0]} requests) | tapcompare 1.0 (${REQUESTS[tapcompare 1.0]} requests) |"
+        echo "|---|---:|---:|---:|"
+        python3 "$ROOT/bench/clients/strace_per_request.py" \
+            "${SYSCALLS[nginx proxy]}" "${REQUESTS[nginx proxy]}" "${SYSCALLS[tapcompare 0]}" "${REQUESTS[tapcompare 0]}" \
+            "${SYSCALLS[tapcompare 1.0]}" "${REQUESTS[tapcompare 1.0]}"
+    } > "$ROOT/bench/results/proxy-syscalls.md"
+    echo; cat "$ROOT/bench/results/proxy-syscalls.md"
+fi
+
+if runs idle; then
+    # Memory per connection: resident memory after a warm-up, then with IDLE_CONNECTIONS clients connected and
+    # idle, each after one request (so every connection has its whole pipeline, as in production).
+    printf 'listener: { idle_timeout: 600s }\n' > "$WORK/idle.yml"
+    declare -A RSS_BEFORE RSS_AFTER
+    rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+    hold_idle() { # name, pid, port
+        local client
+        taskset -c 0 wrk -t1 -c32 -d"${WARMUP}s" "http://127.0.0.1:$3/comments" >/dev/null
+        RSS_BEFORE[$1]=$(rss_kib "$2")
+        rm -f "$WORK/idle-ready" "$WORK/idle-stdin"
+        mkfifo "$WORK/idle-stdin"
+        taskset -c 0 python3 "$ROOT/bench/clients/idle_connections.py" 127.0.0.1 "$3" /comments "$IDLE_CONNECTIONS" \
+            "$WORK/idle-ready" < "$WORK/idle-stdin" &
+        client=$!
+        exec 9>"$WORK/idle-stdin"  # the clients stay connected until this is closed
+        while [ ! -s "$WORK/idle-ready" ]; do
+            kill -0 "$client" 2>/dev/null || { echo "the idle clients failed (see above)" >&2; return 1; }
+            sleep 0.2
+        done
+        RSS_AFTER[$1]=$(rss_kib "$2")
+        exec 9>&-
+        wait "$client" || true
+        echo "$1: RSS ${RSS_BEFORE[$1]} KiB before, ${RSS_AFTER[$1]} KiB with $IDLE_CONNECTIONS idle connections"
+    }
+    start_nginx plain-proxy.conf; hold_idle "nginx proxy" "$NGINX_WORKER" "$NGINX_PORT"; stop_nginx
+    start_tapcompare 0 "$CANDIDATE" "" "" --config "$WORK/idle.yml"; hold_idle "tapcompare 0" "$TAP_PID" "$TAP_PORT"; stop_tapcompare
+    start_tapcompare 1.0 "$CANDIDATE" "" "" --config "$WORK/idle.yml"; hold_idle "tapcompare 1.0" "$TAP_PID" "$TAP_PORT"; stop_tapcompare
+    {
+        echo "# Proxy benchmark: memory per idle connection"
+        echo
+        stamp
+        echo "\`IDLE_CONNECTIONS=$IDLE_CONNECTIONS SCENARIOS=idle bench/proxy.sh\`: resident memory (VmRSS) of the proxy process (nginx: its one worker)"
+        echo "after a ${WARMUP} s wrk warm-up, then with $IDLE_CONNECTIONS keep-alive clients connected and idle, each after one GET /comments"
+        echo "(bench/clients/idle_connections.py). tapcompare ran with \`listener.idle_timeout: 600s\`, so none is closed while measured."
+        echo
+        echo "| proxy | RSS before (MiB) | RSS with $IDLE_CONNECTIONS idle (MiB) | per connection (KiB) |"
+        echo "|---|---:|---:|---:|"
+        for n in "nginx proxy" "tapcompare 0" "tapcompare 1.0"; do
+            awk -v n="$n" -v b="${RSS_BEFORE[$n]}" -v a="${RSS_AFTER[$n]}" -v c="$IDLE_CONNECTIONS" \
+                'BEGIN { printf "| %s | %.1f | %.1f | %.1f |\n", n, b / 1024, a / 1024, (a - b) / c }'
+        done
+    } > "$ROOT/bench/results/proxy-idle.md"
+    echo; cat "$ROOT/bench/results/proxy-idle.md"
+fi
