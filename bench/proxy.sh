@@ -261,6 +261,7 @@ if runs syscalls; then
         echo "\`SCENARIOS=syscalls bench/proxy.sh\`: \`strace -c -f\` attached to every thread of the proxy (nginx: its one worker) while"
         echo "wrk sends GET /comments over 32 keep-alive connections for 5 s; each count is divided by the requests wrk completed."
         echo "Calls below 0.01 per request in every column are left out of the rows, not the totals."
+        echo "Load average before / after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (counts per request barely depend on it; epoll_wait does)."
         echo
         echo "| system call | nginx proxy (${REQUESTS[nginx proxy]} requests) | tapcompare 0 (${REQUESTS[tapcompare 0]} requests) | tapcompare 1.0 (${REQUESTS[tapcompare 1.0]} requests) |"
         echo "|---|---:|---:|---:|"
@@ -306,6 +307,9 @@ if runs idle; then
         echo "\`IDLE_CONNECTIONS=$IDLE_CONNECTIONS SCENARIOS=idle bench/proxy.sh\`: resident memory (VmRSS) of the proxy process (nginx: its one worker)"
         echo "after a ${WARMUP} s wrk warm-up, then with $IDLE_CONNECTIONS keep-alive clients connected and idle, each after one GET /comments"
         echo "(bench/clients/idle_connections.py). tapcompare ran with \`listener.idle_timeout: 600s\`, so none is closed while measured."
+        echo "nginx allocates its connection table for all of worker_connections (20,000) when it starts, so that part of a"
+        echo "connection's cost is in its \"before\" figure; its per-connection figure is what an idle connection adds beyond it."
+        echo "Load average before / after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)."
         echo
         echo "| proxy | RSS before (MiB) | RSS with $IDLE_CONNECTIONS idle (MiB) | per connection (KiB) |"
         echo "|---|---:|---:|---:|"
