@@ -111,7 +111,11 @@ public final class ProxyServer: Service, Sendable {
                     // so it sees raw bytes), an idle limit between requests, and counted 400/431 refusals.
                     try sync.addHandler(HeaderTimeoutHandler(timeout: configuration.headerTimeout, metrics: metrics))
                     try sync.addHandler(IdleStateHandler(readTimeout: configuration.clientIdleTimeout))
+                    // No pipelining assistance: `HTTPServerPipelineHandler` stops passing `read()` on while any
+                    // response is pending, which re-registers the socket's read interest on every request (two
+                    // epoll_ctl calls each); ``ProxyRequestStateMachine`` buffers pipelined requests itself.
                     try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false,
                         withErrorHandling: false,
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
                         withDecoderLimitConfiguration: limits
