@@ -46,8 +46,11 @@ extension ProxyRequestStateMachine {
             self.method = head.method
             self.isKeepAlive = head.isKeepAlive
             self.isHTTP10 = head.version.minor == 0
-            let upgradeToken = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
-            let asksUpgrade = upgradeToken && head.headers.contains(name: "upgrade")
+            // `Upgrade` first: almost no request has it, and splitting `Connection` into lower-cased tokens
+            // allocates.
+            let asksUpgrade =
+                head.headers.contains(name: "upgrade")
+                && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
             self.parserStopsAfterRequest = asksUpgrade || head.method == .CONNECT
             self.upgradeRequested = asksUpgrade && head.method != .CONNECT && head.version == .http1_1
             self.upload = .streaming(bodyBytes: 0)
