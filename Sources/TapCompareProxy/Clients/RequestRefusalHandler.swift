@@ -57,14 +57,9 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: nil)
             return
         }
-        let text = "\(status.code) \(status.reasonPhrase): \(refusal.explanation)\n"
-        let headers = HTTPHeaders([
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", String(text.utf8.count)),
-            ("Connection", "close"),
-        ])
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        let response = LocalResponse.refusal(status: status, explanation: refusal.explanation, allocator: context.channel.allocator)
+        context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }

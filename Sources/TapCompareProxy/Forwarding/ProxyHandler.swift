@@ -51,11 +51,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private var exchange: PendingExchange?
     private var candidateStarted = false
-    private var mirrorBudget = MirrorBodyBudget(maxBytes: 0)
-    private var mirrorBody = ByteBuffer()
-    private var legacyResponseHead: HTTPResponseHead?
-    private var legacyBody = ByteBuffer()
-    private var legacyBodyLength = 0
+    /// Set with ``exchange``.
+    private var capture: MirrorCapture?
 
     init(loop: LoopContext) {
         self.loop = loop
@@ -192,41 +189,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let sentID = head.headers.first(name: configuration.requestIDHeader)
         self.requestID = sentID ?? self.loop.requestIDs.next()
 
-        var headers = head.headers
-        let chunked = HopByHopHeaders.isChunked(headers)
-        HopByHopHeaders.strip(&headers)
-        // The shadow header is the proxy's word to the candidate (`shadow`) and to legacy (`baseline`, `recheck`,
-        // `verify` from the probes): a client's copy would let it pass as the proxy, so it never goes anywhere.
-        headers.remove(name: mirror.shadowHeaderName)
-        // At the edge, a client's forwarded headers are not kept either: every request the proxy makes from this
-        // one (legacy, the candidate, probes re-sending it) carries the proxy's values only.
-        if !configuration.trustForwardedHeaders { ForwardedHeaders.removeClientValues(&headers) }
-        let endToEnd = headers
-        ForwardedHeaders.rewrite(
-            &headers,
-            upstreamHost: configuration.legacy.hostHeader,
-            preserveHost: configuration.preserveHost,
+        let endToEnd = UpstreamRequestHeads.endToEnd(
+            head.headers, shadowHeaderName: mirror.shadowHeaderName, trustForwardedHeaders: configuration.trustForwardedHeaders
+        )
+        self.upstreamHead = UpstreamRequestHeads.legacy(
+            for: head,
+            endToEnd: endToEnd,
+            configuration: configuration,
             clientAddress: self.clientAddress,
             proto: self.shared.tls.forwardedProto,
-            trustClientHeaders: configuration.trustForwardedHeaders,
-            requestIDHeader: configuration.requestIDHeader,
             requestID: self.requestID,
-            requestIDWasSent: sentID != nil
-        )
-        if upgradeRequested {
-            // Hop-by-hop, but the whole point of this request: legacy decides whether to switch.
-            for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
-            headers.add(name: "Connection", value: "upgrade")
-        }
-        if chunked && !headers.contains(name: "content-length") {
-            // Transfer-Encoding is hop-by-hop, but the next hop needs framing: chunk again.
-            headers.add(name: "transfer-encoding", value: "chunked")
-        }
-        self.upstreamHead = HTTPRequestHead(
-            version: .http1_1,
-            method: head.method,
-            uri: configuration.legacy.target(for: head.uri),
-            headers: headers
+            requestIDWasSent: sentID != nil,
+            upgradeRequested: upgradeRequested
         )
 
         let eligibility = MirrorEligibility.decide(
@@ -247,13 +221,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 route: routeMetrics.route,
                 request: RequestSnapshot(method: head.method, uri: head.uri, version: head.version, headers: endToEnd)
             )
-            self.mirrorBudget = MirrorBodyBudget(maxBytes: mirror.maxBodyBytes)
-            self.mirrorBody = ByteBuffer()
-            self.legacyResponseHead = nil
-            self.legacyBody = ByteBuffer()
-            self.legacyBodyLength = 0
+            self.capture = MirrorCapture(maxRequestBodyBytes: mirror.maxBodyBytes, maxResponseBodyBytes: mirror.maxResponseBodyBytes)
         case .skip(let reason):
             self.exchange = nil
+            self.capture = nil
             self.shared.metrics.skip(reason)
         }
 
@@ -302,15 +273,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func forwardBody(_ buffer: ByteBuffer, legacyConnected: Bool) {
         self.requestBodyBytes += buffer.readableBytes
-        if self.exchange != nil, !self.candidateStarted {
-            if self.mirrorBudget.admit(buffer.readableBytes) {
-                var copy = buffer
-                self.mirrorBody.writeBuffer(&copy)
-            } else if self.mirrorBody.capacity > 0 {
-                // Over the cap: drop the copy now so memory stays bounded; recorded as body_too_large at the end.
-                self.mirrorBody = ByteBuffer()
-            }
-        }
+        if !self.candidateStarted { self.capture?.requestBodyPart(buffer) }
         let part = HTTPClientRequestPart.body(.byteBuffer(buffer))
         if legacyConnected, let upstream = self.upstream {
             upstream.handler.write(part)
@@ -335,16 +298,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// Mirrors the request once its body is complete, within the body cap and the in-flight bound.
     private func startCandidate() {
-        guard let exchange = self.exchange, !self.candidateStarted else { return }
+        guard let exchange = self.exchange, let capture = self.capture, !self.candidateStarted else { return }
         self.candidateStarted = true
-        exchange.request.body = self.mirrorBudget.fits ? self.mirrorBody : ByteBuffer()
+        exchange.request.body = capture.requestBodyFits ? capture.requestBody : ByteBuffer()
         exchange.request.bodyLength = self.requestBodyBytes
         if exchange.skipReason != nil {
             // Legacy already failed: nothing to compare against, so the candidate is not bothered.
             exchange.candidateCompleted(.skipped(.legacyError))
             return
         }
-        guard self.mirrorBudget.fits else {
+        guard capture.requestBodyFits else {
             exchange.candidateCompleted(.skipped(.bodyTooLarge))
             return
         }
@@ -352,28 +315,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             exchange.candidateCompleted(.skipped(.maxInFlight))
             return
         }
-        let mirror = self.shared.mirror
-        var headers = exchange.request.headers
-        let clientHost = headers.first(name: "host")
-        if !self.shared.configuration.preserveHost || clientHost == nil {
-            headers.replaceOrAdd(name: "Host", value: pool.target.hostHeader)
-        }
-        ForwardedHeaders.setForwarded(
-            &headers, clientHost: clientHost, clientAddress: self.clientAddress, proto: self.shared.tls.forwardedProto,
-            trustClientHeaders: self.shared.configuration.trustForwardedHeaders
-        )
-        headers.replaceOrAdd(name: self.shared.configuration.requestIDHeader, value: self.requestID)
-        headers.replaceOrAdd(name: mirror.shadowHeaderName, value: mirror.shadowHeaderValue)
-        // The whole body is in memory: frame it with its length.
-        headers.remove(name: "content-length")
-        if self.requestBodyBytes > 0 || HTTPMethod.hasBody(self.clientHead.method) {
-            headers.add(name: "Content-Length", value: String(self.requestBodyBytes))
-        }
-        let head = HTTPRequestHead(
-            version: .http1_1,
-            method: self.clientHead.method,
-            uri: pool.target.target(for: self.clientHead.uri),
-            headers: headers
+        let head = UpstreamRequestHeads.candidate(
+            for: exchange.request,
+            bodyBytes: self.requestBodyBytes,
+            target: pool.target,
+            configuration: self.shared.configuration,
+            mirror: self.shared.mirror,
+            clientAddress: self.clientAddress,
+            proto: self.shared.tls.forwardedProto,
+            requestID: self.requestID
         )
         let call = CandidateCall(
             loop: self.loop,
@@ -407,9 +357,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
         case .forwardResponseHead(let version, let connection):
             HopByHopHeaders.strip(&headers)
-            if self.exchange != nil {
-                self.legacyResponseHead = HTTPResponseHead(version: head.version, status: head.status, headers: headers)
-            }
+            self.capture?.responseHead(HTTPResponseHead(version: head.version, status: head.status, headers: headers))
             switch connection {
             case .close: headers.add(name: "connection", value: "close")
             case .keepAlive: headers.add(name: "connection", value: "keep-alive")
@@ -424,14 +372,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func upstreamResponseBodyPart(_ buffer: ByteBuffer) {
-        if self.exchange != nil {
-            self.legacyBodyLength += buffer.readableBytes
-            let room = self.shared.mirror.maxResponseBodyBytes - self.legacyBody.readableBytes
-            if room > 0 {
-                let slice = buffer.readableBytes > room ? buffer.getSlice(at: buffer.readerIndex, length: room)! : buffer
-                self.legacyBody.writeImmutableBuffer(slice)
-            }
-        }
+        self.capture?.responseBodyPart(buffer)
         switch self.machine.responseBodyPart() {
         case .forwardResponseBody:
             self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
@@ -444,7 +385,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 self.context.flush()
             }
         case .keepResponseBodyForComparison:
-            if self.legacyBodyLength > self.shared.mirror.maxResponseBodyBytes {
+            if self.capture?.responseWithinCap == false {
                 // Past the comparison cap the exchange could not be compared anyway: stop reading for nobody.
                 self.perform(self.machine.comparisonAbandoned())
             }
@@ -472,20 +413,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let elapsed = (NIODeadline.now() - self.start).nanoseconds
         self.shared.metrics.legacyInFlight.decrement()
         self.routeMetrics?.legacyLatency.recordNanoseconds(elapsed)
-        if let exchange = self.exchange, let head = self.legacyResponseHead {
-            if self.legacyBodyLength > self.shared.mirror.maxResponseBodyBytes {
-                exchange.markSkipped(.responseTooLarge)
-            }
-            exchange.legacyCompleted(
-                ResponseSnapshot(
-                    status: head.status,
-                    version: head.version,
-                    headers: head.headers,
-                    body: self.legacyBody,
-                    bodyLength: self.legacyBodyLength
-                ),
-                latency: .nanoseconds(elapsed)
-            )
+        if let exchange = self.exchange, let capture = self.capture, let response = capture.legacyResponse {
+            if !capture.responseWithinCap { exchange.markSkipped(.responseTooLarge) }
+            exchange.legacyCompleted(response, latency: .nanoseconds(elapsed))
         }
         self.perform(self.machine.responseEnd())
         self.afterEvent()
@@ -521,11 +451,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private func resetRequest() {
         self.upstream = nil
         self.exchange = nil
+        self.capture = nil
         self.routeMetrics = nil
         self.pendingParts.removeAll(keepingCapacity: true)
-        self.mirrorBody = ByteBuffer()
-        self.legacyBody = ByteBuffer()
-        self.legacyResponseHead = nil
     }
 
     func upstreamSwitchedProtocols(_ connection: UpstreamConnection) {
@@ -597,39 +525,29 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private func respondWithError(
         _ error: UpstreamError, status: HTTPResponseStatus, version: HTTPVersion, connection: ProxyRequestStateMachine.ConnectionHeader?
     ) {
-        let text = "\(status.code) \(status.reasonPhrase): legacy upstream \(error.description)\n"
-        var body = self.context.channel.allocator.buffer(capacity: text.utf8.count)
-        body.writeString(text)
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: self.shared.configuration.requestIDHeader, value: self.requestID)
-        switch connection {
-        case .close: headers.add(name: "Connection", value: "close")
-        case .keepAlive: headers.add(name: "Connection", value: "keep-alive")
-        case nil: break
-        }
+        let response = LocalResponse.legacyFailure(
+            error, status: status, version: version, connection: connection,
+            requestIDHeader: self.shared.configuration.requestIDHeader, requestID: self.requestID,
+            allocator: self.context.channel.allocator
+        )
         self.routeMetrics?.countRequest(status: status.code)
         self.exchange?.legacyCompleted(
-            ResponseSnapshot(status: status, headers: headers, body: body),
+            ResponseSnapshot(status: status, headers: response.head.headers, body: response.body),
             latency: .nanoseconds((NIODeadline.now() - self.start).nanoseconds)
         )
-        self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        self.context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
+        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
     }
 
     /// Answers a request the proxy will not forward, counts it, and closes the connection (its body, if any,
     /// is not read).
     private func refuse(_ refusal: ClientRefusal) {
         self.shared.metrics.refused(refusal)
-        let status = refusal.status ?? .badRequest
-        let text = "\(status.code) \(status.reasonPhrase): \(refusal.explanation)\n"
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(text.utf8.count))
-        headers.add(name: "Connection", value: "close")
-        self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(self.context.channel.allocator.buffer(string: text)))), promise: nil)
+        let response = LocalResponse.refusal(
+            status: refusal.status ?? .badRequest, explanation: refusal.explanation, allocator: self.context.channel.allocator
+        )
+        self.context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
+        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let context = self.context!
         context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }
     }
@@ -665,7 +583,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// The client went away (or its connection failed) mid-request: see
     /// ``ProxyRequestStateMachine/clientClosed(comparable:)``.
     private func clientClosed() {
-        let comparable = self.exchange != nil && self.legacyBodyLength <= self.shared.mirror.maxResponseBodyBytes
+        let comparable = self.capture?.responseWithinCap ?? false
         self.perform(self.machine.clientClosed(comparable: comparable))
     }
 
@@ -677,15 +595,5 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.generation &+= 1
         self.resetRequest()
         exchange?.abandon(reason)
-    }
-}
-
-extension HTTPMethod {
-    /// Methods whose requests carry a body by definition, so an empty one is sent as `Content-Length: 0`.
-    fileprivate static func hasBody(_ method: HTTPMethod) -> Bool {
-        switch method {
-        case .POST, .PUT, .PATCH: true
-        default: false
-        }
     }
 }
