@@ -35,7 +35,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// Bumped per request and per abandoned call, so a pool callback for an abandoned request is recognised.
     private var generation = 0
-    private var clientHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var upstreamHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var routeMetrics: RouteMetrics?
     private var requestID = ""
@@ -167,15 +166,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         self.generation &+= 1
         self.start = .now()
-        self.clientHead = head
         self.requestBodyBytes = 0
         self.candidateStarted = false
-        let upgradeRequested: Bool
-        if case .inRequest(let request) = self.machine.state {
-            upgradeRequested = request.upgradeRequested
-        } else {
-            upgradeRequested = false
-        }
+        let upgradeRequested = self.machine.currentRequest?.upgradeRequested ?? false
 
         let configuration = self.shared.configuration
         let mirror = self.shared.mirror

@@ -39,6 +39,12 @@ struct ProxyRequestStateMachine {
     /// A `read()` was held and is owed to the channel once reads may resume.
     private(set) var readHeld = false
 
+    /// The request in progress, if any.
+    var currentRequest: Request? {
+        if case .inRequest(let request) = self.state { return request }
+        return nil
+    }
+
     // MARK: Client → legacy
 
     /// A request part from the client's decoder.
