@@ -41,6 +41,12 @@ import TapCompareCore
         #expect(machine.responseHead(Self.response(.ok, length: 0)) == .forwardResponseHead(version: .http1_1, connection: .close))
         #expect(machine.responseEnd() == .finishResponse(close: true, requestComplete: true))
         #expect(machine.state == .closing)
+
+        // What the client sends after its last request is never buffered, let alone forwarded.
+        var pipelining = Machine()
+        Self.send(Self.request(.GET, "/", headers: [("Connection", "close")]), to: &pipelining)
+        #expect(pipelining.requestPartReceived(.head(Self.request(.GET, "/next"))) == .none)
+        #expect(pipelining.pipelined.isEmpty)
     }
 
     @Test("HTTP/1.0 keep-alive: kept only when told so and when the body's length is known")

@@ -57,8 +57,10 @@ struct ProxyRequestStateMachine {
         case .inRequest(let request) where !request.isUploadComplete && self.pipelined.isEmpty:
             return self.deliver(part)
         case .idle, .inRequest:
-            // The next request, pipelined behind a response in progress. A quiescing connection takes no more.
+            // The next request, pipelined behind a response in progress. A quiescing connection takes no more, nor
+            // does one that closes after the current response (the client said `Connection: close`).
             if self.isQuiescing { return .none }
+            if let request = self.currentRequest, !request.isKeepAlive { return .none }
             self.pipelined.append(part)
             return .none
         }
