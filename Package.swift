@@ -378,6 +378,7 @@ let package = Package(
                 "TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Testing
 import TapCompareCore
@@ -46,5 +47,38 @@ struct ShutdownTests {
         await #expect(throws: (any Error).self) {
             _ = try await RawHTTPClient.exchange("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
         }
+    }
+
+    @Test("shutdown closes an idle keep-alive connection at once and answers a busy one with Connection: close, then closes it")
+    func keepAliveConnections() async throws {
+        let legacy = try await ScriptedUpstream { head in
+            head.uri == "/slow" ? .sleep(.milliseconds(300), then: ScriptedResponse(body: "slow")) : .respond(ScriptedResponse(body: "fast"))
+        }
+        defer { Task { try await legacy.shutdown() } }
+        let server = ProxyServer(
+            configuration: ProxyConfiguration(port: 0, legacy: try UpstreamURL(parsing: legacy.url), connectTimeout: TestTiming.localConnectAmount),
+            mirror: MirrorConfiguration(),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test"),
+            sink: RecordingExchangeSink()
+        )
+        let run = Task { try await server.run() }
+        let port = try await server.boundAddress().port!
+
+        let idle = try await RawTCP.connect(port: port)
+        try await idle.send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+        await idle.waitForReceived(containing: "fast")
+        let busy = try await RawTCP.connect(port: port)
+        try await busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        await legacy.waitUntil { $0.requestCount == 2 }
+
+        run.cancel()
+        await idle.waitForClose()
+        #expect(idle.isClosed)
+        let response = String(decoding: await busy.waitForClose(), as: UTF8.self)
+        #expect(response.hasPrefix("HTTP/1.1 200 OK"), "\(response)")
+        #expect(response.lowercased().contains("connection: close"), "\(response)")
+        #expect(response.hasSuffix("slow"), "\(response)")
+        try await run.value
     }
 }

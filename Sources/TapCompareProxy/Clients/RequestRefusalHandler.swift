@@ -5,8 +5,10 @@ import NIOHTTP1
 /// lets the connection close. Replaces NIO's `HTTPServerProtocolErrorHandler`, which answers 400 to everything
 /// and counts nothing.
 ///
-/// Sits right after `HTTPServerPipelineHandler`, like the handler it replaces: the decoder's error reaches it
-/// before ``ProxyHandler`` (which abandons any legacy call and closes the connection).
+/// Sits right after the decoder, in front of ``ProxyHandler`` (which abandons any legacy call and closes the
+/// connection). An error in a request pipelined behind requests still being answered waits until their responses
+/// are written, as `HTTPServerPipelineHandler` (no longer in the pipeline) did: the client gets its answers, then
+/// the refusal.
 final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -18,6 +20,10 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var responseInProgress = false
     /// The request was refused; whatever the broken stream produces next is ignored until the connection closes.
     private var refused = false
+    /// Requests received whole whose response has not ended yet.
+    private var unansweredRequests = 0
+    /// A parser error behind unanswered requests, with whether its head had conflicting framing (scanned then).
+    private var deferredError: (error: HTTPParserError, conflictingFraming: Bool)?
 
     init(metrics: ProxyMetrics) {
         self.metrics = metrics
@@ -29,11 +35,19 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.fireErrorCaught(error)
             return
         }
+        let conflictingFraming = (try? context.pipeline.syncOperations.handler(type: HeaderTimeoutHandler.self))?.framing.hasConflictingFraming ?? false
+        if self.unansweredRequests > 0 {
+            if self.deferredError == nil { self.deferredError = (parserError, conflictingFraming) }
+            return
+        }
+        self.refuse(parserError, conflictingFraming: conflictingFraming, context: context)
+    }
+
+    private func refuse(_ parserError: HTTPParserError, conflictingFraming: Bool, context: ChannelHandlerContext) {
         self.refused = true
         // Passed on first: the proxy handler abandons any request in progress (its legacy connection is closed,
         // never reused). Closing the client connection is left to this handler.
-        context.fireErrorCaught(error)
-        let conflictingFraming = (try? context.pipeline.syncOperations.handler(type: HeaderTimeoutHandler.self))?.framing.hasConflictingFraming ?? false
+        context.fireErrorCaught(parserError)
         guard let refusal = ClientRefusal.forParserError(parserError, headHasConflictingFraming: conflictingFraming) else {
             context.close(promise: nil)
             return
@@ -43,17 +57,17 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: nil)
             return
         }
-        let text = "\(status.code) \(status.reasonPhrase): \(refusal.explanation)\n"
-        let headers = HTTPHeaders([
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", String(text.utf8.count)),
-            ("Connection", "close"),
-        ])
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        let response = LocalResponse.refusal(status: status, explanation: refusal.explanation, allocator: context.channel.allocator)
+        context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .end = self.unwrapInboundIn(data) { self.unansweredRequests += 1 }
+        context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -62,6 +76,14 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
             self.responseInProgress = true
         case .end:
             self.responseInProgress = false
+            context.write(data, promise: promise)
+            // A response may end before its request did (legacy answered early): never below zero.
+            self.unansweredRequests = max(0, self.unansweredRequests - 1)
+            if self.unansweredRequests == 0, let deferred = self.deferredError {
+                self.deferredError = nil
+                self.refuse(deferred.error, conflictingFraming: deferred.conflictingFraming, context: context)
+            }
+            return
         default:
             break
         }

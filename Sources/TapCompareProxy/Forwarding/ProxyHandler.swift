@@ -8,76 +8,50 @@ import TapCompareMirroring
 /// One client connection: forwards each request to legacy and its response back, streaming both directions
 /// with backpressure, and taps sampled exchanges for the candidate.
 ///
-/// Requests on a connection are handled one at a time (`HTTPServerPipelineHandler`, in front of this handler,
-/// holds pipelined requests back until the previous response has ended). Everything happens on the
-/// connection's event loop: the legacy connection is leased from that loop's pool, so forwarding is plain
-/// method calls — no futures per part, no hops, no locks.
+/// What happens when is decided by ``ProxyRequestStateMachine``: this handler feeds it the connection's events
+/// and performs the actions it returns — the I/O, the header rewriting, the mirroring copies and the metrics.
+/// Everything happens on the connection's event loop: the legacy connection is leased from that loop's pool, so
+/// forwarding is plain method calls — no futures per part, no hops, no locks.
 ///
-/// Backpressure: client reads are held (`read()` is not passed on) while the legacy connection is being set
-/// up or cannot take more request bytes; legacy reads are held while the client cannot take more response
-/// bytes. At most one socket read is buffered in each direction, whatever the body size.
+/// Pipelined requests are buffered by the machine (NIO's `HTTPServerPipelineHandler` is not in the pipeline), so
+/// `read()` passes straight through between requests and the socket's read interest stays registered.
+/// Backpressure: client reads are held while the legacy connection is being set up or cannot take more request
+/// bytes, and past the pipelining watermark (``PipelinedRequestBuffer``); legacy reads are held while the client
+/// cannot take more response bytes.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum ResponsePhase {
-        case waiting
-        case streaming
-        case done
-    }
-
     private let loop: LoopContext
     private let shared: ProxyShared
     private var context: ChannelHandlerContext!
     private var clientAddress: String?
+    private var machine = ProxyRequestStateMachine()
+    /// Buffered pipelined parts are being replayed (``afterEvent()``); a nested event leaves that to the loop.
+    private var replaying = false
 
-    // MARK: Current request (valid while `inRequest`)
+    // MARK: The current request's data (its progress is the machine's)
 
-    private var inRequest = false
-    /// Bumped per request, so a pool callback for an abandoned request is recognised.
+    /// Bumped per request and per abandoned call, so a pool callback for an abandoned request is recognised.
     private var generation = 0
-    private var clientHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var upstreamHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var routeMetrics: RouteMetrics?
     private var requestID = ""
     private var start = NIODeadline.uptimeNanoseconds(0)
     private var upstream: UpstreamConnection?
-    private var upstreamWasReused = false
-    private var connecting = false
-    private var retried = false
+    /// Request parts waiting for the legacy connection; bounded, as client reads are held while connecting.
     private var pendingParts: [HTTPClientRequestPart] = []
-    private var requestEnded = false
     private var requestBodyBytes = 0
     private var needsUpstreamFlush = false
     private var needsClientFlush = false
-    private var upstreamUnwritable = false
-    private var pendingRead = false
-    private var responsePhase = ResponsePhase.waiting
-    /// A request was refused (``refuse(_:)``); the connection is closing.
-    private var refusedConnection = false
-    /// The client asked to switch protocols (`Upgrade` with `Connection: upgrade`, HTTP/1.1): legacy's `101` turns
-    /// the connection into a tunnel (``Tunnel``); the request is never mirrored.
-    private var upgradeRequested = false
-    /// The client's decoder parses nothing after this request (an upgrade request or `CONNECT`): unless the
-    /// connection becomes a tunnel, it closes after the response.
-    private var parserStopsAfterRequest = false
-    /// The response cannot be delimited on a kept-alive connection (an HTTP/1.0 client and a body without
-    /// `Content-Length`): it ends with the connection.
-    private var closeAfterResponse = false
-    /// The client went away after legacy's response head arrived: the rest of legacy's answer is still read
-    /// (not forwarded) so the sampled exchange is compared. See ``abortRequest()``.
-    private var clientGone = false
 
     // MARK: Mirroring of the current request
 
     private var exchange: PendingExchange?
     private var candidateStarted = false
-    private var mirrorBudget = MirrorBodyBudget(maxBytes: 0)
-    private var mirrorBody = ByteBuffer()
-    private var legacyResponseHead: HTTPResponseHead?
-    private var legacyBody = ByteBuffer()
-    private var legacyBodyLength = 0
+    /// Set with ``exchange``.
+    private var capture: MirrorCapture?
 
     init(loop: LoopContext) {
         self.loop = loop
@@ -92,27 +66,98 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: Client → legacy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // After a refusal nothing more from this client is forwarded.
-        if self.refusedConnection { return }
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.requestHead(head)
-        case .body(let buffer):
-            self.requestBodyPart(buffer)
-        case .end(let trailers):
-            self.requestEnd(trailers)
+        self.perform(self.machine.requestPartReceived(self.unwrapInboundIn(data)))
+        self.afterEvent()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.needsUpstreamFlush, let upstream = self.upstream {
+            self.needsUpstreamFlush = false
+            upstream.handler.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        switch self.machine.readRequested() {
+        case .read: context.read()
+        case .hold: break
         }
     }
 
-    private func requestHead(_ head: HTTPRequestHead) {
+    /// After every event: replays pipelined parts the connection can now take, then issues a held read when
+    /// reads may resume.
+    private func afterEvent() {
+        if !self.replaying, !self.machine.pipelined.isEmpty {
+            self.replaying = true
+            while let action = self.machine.nextPipelinedPart() { self.perform(action) }
+            self.replaying = false
+            // Replayed outside a read burst: nothing else flushes what went to legacy.
+            if self.needsUpstreamFlush, let upstream = self.upstream {
+                self.needsUpstreamFlush = false
+                upstream.handler.flush()
+            }
+        }
+        if self.machine.resumeReading() { self.context.read() }
+    }
+
+    private func perform(_ action: ProxyRequestStateMachine.Action) {
+        switch action {
+        case .none, .dropResponseHead:
+            break
+        case .startRequest(let head):
+            self.startRequest(head)
+        case .refuse(let refusal):
+            self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.headReceived, promise: nil)
+            self.refuse(refusal)
+        case .forwardBody(let buffer, let legacyConnected):
+            self.forwardBody(buffer, legacyConnected: legacyConnected)
+        case .forwardEnd(let trailers, let legacyConnected):
+            self.forwardEnd(trailers, legacyConnected: legacyConnected)
+        case .sendQueuedToLegacy:
+            // Performed where the connection is at hand (``acquireLegacy(fresh:)``).
+            break
+        case .retryLegacy:
+            self.upstream = nil
+            self.pendingParts.removeAll(keepingCapacity: true)
+            self.pendingParts.append(.end(nil))
+            self.acquireLegacy(fresh: true)
+        case .forwardResponseHead, .forwardInformationalHead, .forwardSwitchingProtocolsHead, .forwardResponseBody,
+            .keepResponseBodyForComparison:
+            // Performed where legacy's part is at hand (``upstreamResponseHead(_:)``, ``upstreamResponseBodyPart(_:)``).
+            break
+        case .finishResponse(let close, let requestComplete):
+            self.finishResponse(close: close, requestComplete: requestComplete)
+        case .completeComparison:
+            // Legacy's answer was read for the comparison only; there is no client to write it to.
+            self.resetRequest()
+        case .respondWithError(let error, let status, let version, let connection, let close, let requestComplete):
+            self.respondWithError(error, status: status, version: version, connection: connection)
+            self.finishResponse(close: close, requestComplete: requestComplete)
+        case .failAfterResponseStarted(let closeClient):
+            // Part of legacy's response is already with the client: cutting the connection is the only
+            // faithful way to tell it the response is incomplete.
+            let exchange = self.exchange
+            self.resetRequest()
+            exchange?.abandon(.legacyError)
+            if closeClient { self.context.close(promise: nil) }
+        case .keepReadingForComparison:
+            self.needsClientFlush = false
+            // Reads may be paused for the client's sake (its socket was full); there is no client to wait for.
+            self.upstream?.handler.setReadPaused(false)
+        case .abandonLegacy(let reason):
+            self.giveUpLegacy(reason)
+        case .startTunnel, .rejectSwitchingProtocols:
+            // Performed where legacy's connection is at hand (``upstreamSwitchedProtocols(_:)``).
+            break
+        case .close:
+            self.context.close(promise: nil)
+        }
+    }
+
+    private func startRequest(_ head: HTTPRequestHead) {
         // The head is complete: its deadline (listener.header_timeout) no longer applies.
         self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.headReceived, promise: nil)
-        if head.uri.contains("\u{FFFD}") {
-            // The decoder replaced bytes that are not UTF-8; forwarding the altered target would send legacy a
-            // request the client never made.
-            self.refuse(.invalidRequestLine)
-            return
-        }
         var head = head
         let (target, authority) = RequestTarget.originForm(head.uri)
         if let authority {
@@ -120,20 +165,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             if self.shared.configuration.preserveHost { head.headers.replaceOrAdd(name: "Host", value: String(authority)) }
         }
         self.generation &+= 1
-        self.inRequest = true
         self.start = .now()
-        self.clientHead = head
-        self.requestEnded = false
         self.requestBodyBytes = 0
-        self.responsePhase = .waiting
-        self.retried = false
-        self.upstreamUnwritable = false
         self.candidateStarted = false
-        self.closeAfterResponse = false
-        let upgradeToken = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
-        let asksUpgrade = upgradeToken && head.headers.contains(name: "upgrade")
-        self.parserStopsAfterRequest = asksUpgrade || head.method == .CONNECT
-        self.upgradeRequested = asksUpgrade && head.method != .CONNECT && head.version == .http1_1
+        let upgradeRequested = self.machine.currentRequest?.upgradeRequested ?? false
 
         let configuration = self.shared.configuration
         let mirror = self.shared.mirror
@@ -147,41 +182,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let sentID = head.headers.first(name: configuration.requestIDHeader)
         self.requestID = sentID ?? self.loop.requestIDs.next()
 
-        var headers = head.headers
-        let chunked = HopByHopHeaders.isChunked(headers)
-        HopByHopHeaders.strip(&headers)
-        // The shadow header is the proxy's word to the candidate (`shadow`) and to legacy (`baseline`, `recheck`,
-        // `verify` from the probes): a client's copy would let it pass as the proxy, so it never goes anywhere.
-        headers.remove(name: mirror.shadowHeaderName)
-        // At the edge, a client's forwarded headers are not kept either: every request the proxy makes from this
-        // one (legacy, the candidate, probes re-sending it) carries the proxy's values only.
-        if !configuration.trustForwardedHeaders { ForwardedHeaders.removeClientValues(&headers) }
-        let endToEnd = headers
-        ForwardedHeaders.rewrite(
-            &headers,
-            upstreamHost: configuration.legacy.hostHeader,
-            preserveHost: configuration.preserveHost,
+        let endToEnd = UpstreamRequestHeads.endToEnd(
+            head.headers, shadowHeaderName: mirror.shadowHeaderName, trustForwardedHeaders: configuration.trustForwardedHeaders
+        )
+        self.upstreamHead = UpstreamRequestHeads.legacy(
+            for: head,
+            endToEnd: endToEnd,
+            configuration: configuration,
             clientAddress: self.clientAddress,
             proto: self.shared.tls.forwardedProto,
-            trustClientHeaders: configuration.trustForwardedHeaders,
-            requestIDHeader: configuration.requestIDHeader,
             requestID: self.requestID,
-            requestIDWasSent: sentID != nil
-        )
-        if self.upgradeRequested {
-            // Hop-by-hop, but the whole point of this request: legacy decides whether to switch.
-            for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
-            headers.add(name: "Connection", value: "upgrade")
-        }
-        if chunked && !headers.contains(name: "content-length") {
-            // Transfer-Encoding is hop-by-hop, but the next hop needs framing: chunk again.
-            headers.add(name: "transfer-encoding", value: "chunked")
-        }
-        self.upstreamHead = HTTPRequestHead(
-            version: .http1_1,
-            method: head.method,
-            uri: configuration.legacy.target(for: head.uri),
-            headers: headers
+            requestIDWasSent: sentID != nil,
+            upgradeRequested: upgradeRequested
         )
 
         let eligibility = MirrorEligibility.decide(
@@ -202,13 +214,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 route: routeMetrics.route,
                 request: RequestSnapshot(method: head.method, uri: head.uri, version: head.version, headers: endToEnd)
             )
-            self.mirrorBudget = MirrorBodyBudget(maxBytes: mirror.maxBodyBytes)
-            self.mirrorBody = ByteBuffer()
-            self.legacyResponseHead = nil
-            self.legacyBody = ByteBuffer()
-            self.legacyBodyLength = 0
+            self.capture = MirrorCapture(maxRequestBodyBytes: mirror.maxBodyBytes, maxResponseBodyBytes: mirror.maxResponseBodyBytes)
         case .skip(let reason):
             self.exchange = nil
+            self.capture = nil
             self.shared.metrics.skip(reason)
         }
 
@@ -217,21 +226,24 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func acquireLegacy(fresh: Bool) {
-        self.connecting = true
         let generation = self.generation
         let callback: (Result<UpstreamConnection, UpstreamError>) -> Void = { [self] result in
-            guard generation == self.generation, self.inRequest else {
+            guard generation == self.generation else {
                 // The request was abandoned while connecting; the connection is still clean.
                 if case .success(let connection) = result { connection.release() }
                 return
             }
-            self.connecting = false
             switch result {
             case .success(let connection):
+                guard case .sendQueuedToLegacy = self.machine.legacyConnected(writable: true, reused: connection.reused) else {
+                    connection.release()
+                    return
+                }
                 self.legacyConnected(connection)
             case .failure(let error):
                 self.legacyFailed(error, responseStarted: false)
             }
+            self.afterEvent()
         }
         if fresh {
             self.loop.legacyPool.connect(callback)
@@ -242,7 +254,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func legacyConnected(_ connection: UpstreamConnection) {
         self.upstream = connection
-        self.upstreamWasReused = connection.reused
         connection.begin(receiver: self)
         let handler = connection.handler
         handler.write(.head(self.upstreamHead))
@@ -250,61 +261,46 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.pendingParts.removeAll(keepingCapacity: true)
         handler.flush()
         self.needsUpstreamFlush = false
-        self.upstreamUnwritable = !handler.isWritable
-        self.resumeClientReadsIfPossible()
+        if !handler.isWritable { self.machine.legacyWritabilityChanged(writable: false) }
     }
 
-    private func requestBodyPart(_ buffer: ByteBuffer) {
-        guard self.inRequest else { return }
+    private func forwardBody(_ buffer: ByteBuffer, legacyConnected: Bool) {
         self.requestBodyBytes += buffer.readableBytes
-        if self.exchange != nil, !self.candidateStarted {
-            if self.mirrorBudget.admit(buffer.readableBytes) {
-                var copy = buffer
-                self.mirrorBody.writeBuffer(&copy)
-            } else if self.mirrorBody.capacity > 0 {
-                // Over the cap: drop the copy now so memory stays bounded; recorded as body_too_large at the end.
-                self.mirrorBody = ByteBuffer()
-            }
-        }
-        guard self.responsePhase != .done else { return }
+        if !self.candidateStarted { self.capture?.requestBodyPart(buffer) }
         let part = HTTPClientRequestPart.body(.byteBuffer(buffer))
-        if let upstream = self.upstream {
+        if legacyConnected, let upstream = self.upstream {
             upstream.handler.write(part)
             self.needsUpstreamFlush = true
-            if !upstream.handler.isWritable { self.upstreamUnwritable = true }
+            if !upstream.handler.isWritable { self.machine.legacyWritabilityChanged(writable: false) }
         } else {
             self.pendingParts.append(part)
         }
     }
 
-    private func requestEnd(_ trailers: HTTPHeaders?) {
-        guard self.inRequest else { return }
-        self.requestEnded = true
-        if self.responsePhase != .done {
-            let part = HTTPClientRequestPart.end(trailers)
-            if let upstream = self.upstream {
-                upstream.handler.write(part)
-                upstream.handler.flush()
-                self.needsUpstreamFlush = false
-            } else {
-                self.pendingParts.append(part)
-            }
+    private func forwardEnd(_ trailers: HTTPHeaders?, legacyConnected: Bool) {
+        let part = HTTPClientRequestPart.end(trailers)
+        if legacyConnected, let upstream = self.upstream {
+            upstream.handler.write(part)
+            upstream.handler.flush()
+            self.needsUpstreamFlush = false
+        } else {
+            self.pendingParts.append(part)
         }
         self.startCandidate()
     }
 
     /// Mirrors the request once its body is complete, within the body cap and the in-flight bound.
     private func startCandidate() {
-        guard let exchange = self.exchange, !self.candidateStarted else { return }
+        guard let exchange = self.exchange, let capture = self.capture, !self.candidateStarted else { return }
         self.candidateStarted = true
-        exchange.request.body = self.mirrorBudget.fits ? self.mirrorBody : ByteBuffer()
+        exchange.request.body = capture.requestBodyFits ? capture.requestBody : ByteBuffer()
         exchange.request.bodyLength = self.requestBodyBytes
         if exchange.skipReason != nil {
             // Legacy already failed: nothing to compare against, so the candidate is not bothered.
             exchange.candidateCompleted(.skipped(.legacyError))
             return
         }
-        guard self.mirrorBudget.fits else {
+        guard capture.requestBodyFits else {
             exchange.candidateCompleted(.skipped(.bodyTooLarge))
             return
         }
@@ -312,28 +308,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             exchange.candidateCompleted(.skipped(.maxInFlight))
             return
         }
-        let mirror = self.shared.mirror
-        var headers = exchange.request.headers
-        let clientHost = headers.first(name: "host")
-        if !self.shared.configuration.preserveHost || clientHost == nil {
-            headers.replaceOrAdd(name: "Host", value: pool.target.hostHeader)
-        }
-        ForwardedHeaders.setForwarded(
-            &headers, clientHost: clientHost, clientAddress: self.clientAddress, proto: self.shared.tls.forwardedProto,
-            trustClientHeaders: self.shared.configuration.trustForwardedHeaders
-        )
-        headers.replaceOrAdd(name: self.shared.configuration.requestIDHeader, value: self.requestID)
-        headers.replaceOrAdd(name: mirror.shadowHeaderName, value: mirror.shadowHeaderValue)
-        // The whole body is in memory: frame it with its length.
-        headers.remove(name: "content-length")
-        if self.requestBodyBytes > 0 || HTTPMethod.hasBody(self.clientHead.method) {
-            headers.add(name: "Content-Length", value: String(self.requestBodyBytes))
-        }
-        let head = HTTPRequestHead(
-            version: .http1_1,
-            method: self.clientHead.method,
-            uri: pool.target.target(for: self.clientHead.uri),
-            headers: headers
+        let head = UpstreamRequestHeads.candidate(
+            for: exchange.request,
+            bodyBytes: self.requestBodyBytes,
+            target: pool.target,
+            configuration: self.shared.configuration,
+            mirror: self.shared.mirror,
+            clientAddress: self.clientAddress,
+            proto: self.shared.tls.forwardedProto,
+            requestID: self.requestID
         )
         let call = CandidateCall(
             loop: self.loop,
@@ -345,108 +328,67 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         call.start(pool: pool)
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if self.needsUpstreamFlush, let upstream = self.upstream {
-            self.needsUpstreamFlush = false
-            upstream.handler.flush()
-        }
-        context.fireChannelReadComplete()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if self.connecting || self.upstreamUnwritable {
-            self.pendingRead = true
-        } else {
-            context.read()
-        }
-    }
-
-    private func resumeClientReadsIfPossible() {
-        guard self.pendingRead, !self.connecting, !self.upstreamUnwritable else { return }
-        self.pendingRead = false
-        self.context.read()
-    }
-
     func upstreamWritabilityChanged(isWritable: Bool) {
-        self.upstreamUnwritable = !isWritable
-        if isWritable { self.resumeClientReadsIfPossible() }
+        self.machine.legacyWritabilityChanged(writable: isWritable)
+        self.afterEvent()
     }
 
     // MARK: Legacy → client
 
     func upstreamResponseHead(_ head: HTTPResponseHead) {
+        let action = self.machine.responseHead(head)
         var headers = head.headers
-        HopByHopHeaders.strip(&headers)
-        let version: HTTPVersion = self.clientHead.version.minor == 0 ? .http1_0 : .http1_1
-        if head.status == .switchingProtocols {
-            // Forwarded only to a client that asked to upgrade; the tunnel starts at the response's end
-            // (``upstreamSwitchedProtocols(_:)``).
-            guard self.upgradeRequested else { return }
+        switch action {
+        case .forwardSwitchingProtocolsHead(let version):
+            HopByHopHeaders.strip(&headers)
             for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
             headers.add(name: "Connection", value: "Upgrade")
             self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
-            return
-        }
-        if head.status.code >= 100 && head.status.code < 200 {
-            // An informational answer (e.g. 100 Continue) the client may be waiting for; HTTP/1.0 has none.
-            if version.minor > 0 {
-                self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
+        case .forwardInformationalHead(let version):
+            // An informational answer (e.g. 100 Continue) the client may be waiting for.
+            HopByHopHeaders.strip(&headers)
+            self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
+        case .forwardResponseHead(let version, let connection):
+            HopByHopHeaders.strip(&headers)
+            self.capture?.responseHead(HTTPResponseHead(version: head.version, status: head.status, headers: headers))
+            switch connection {
+            case .close: headers.add(name: "connection", value: "close")
+            case .keepAlive: headers.add(name: "connection", value: "keep-alive")
+            case nil: break
             }
-            return
+            self.routeMetrics?.countRequest(status: head.status.code)
+            self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
+            self.needsClientFlush = true
+        default:
+            self.perform(action)
         }
-        self.responsePhase = .streaming
-        // HTTP/1.0 has no chunked encoding: a body without Content-Length can only be delimited by closing, so a
-        // 1.0 client that asked for keep-alive gets it only when the length is known (or there is no body).
-        self.closeAfterResponse =
-            self.parserStopsAfterRequest
-            || (version.minor == 0 && self.clientHead.isKeepAlive && !headers.contains(name: "content-length")
-                && Self.mayHaveBody(status: head.status, method: self.clientHead.method))
-        if !self.clientHead.isKeepAlive {
-            if version.minor > 0 { headers.add(name: "connection", value: "close") }
-        } else if self.closeAfterResponse {
-            headers.add(name: "connection", value: "close")
-        } else if version.minor == 0 {
-            headers.add(name: "connection", value: "keep-alive")
-        }
-        self.routeMetrics?.countRequest(status: head.status.code)
-        if self.exchange != nil {
-            var kept = head.headers
-            HopByHopHeaders.strip(&kept)
-            self.legacyResponseHead = HTTPResponseHead(version: head.version, status: head.status, headers: kept)
-        }
-        self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
-        self.needsClientFlush = true
     }
 
     func upstreamResponseBodyPart(_ buffer: ByteBuffer) {
-        if self.exchange != nil {
-            self.legacyBodyLength += buffer.readableBytes
-            let room = self.shared.mirror.maxResponseBodyBytes - self.legacyBody.readableBytes
-            if room > 0 {
-                let slice = buffer.readableBytes > room ? buffer.getSlice(at: buffer.readerIndex, length: room)! : buffer
-                self.legacyBody.writeImmutableBuffer(slice)
+        self.capture?.responseBodyPart(buffer)
+        switch self.machine.responseBodyPart() {
+        case .forwardResponseBody:
+            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            self.needsClientFlush = true
+            if !self.context.channel.isWritable {
+                // Pause first: the flush may drain the socket and report writability synchronously, which
+                // resumes reading at once.
+                self.upstream?.handler.setReadPaused(true)
+                self.needsClientFlush = false
+                self.context.flush()
             }
-        }
-        if self.clientGone {
-            if self.legacyBodyLength > self.shared.mirror.maxResponseBodyBytes {
+        case .keepResponseBodyForComparison:
+            if self.capture?.responseWithinCap == false {
                 // Past the comparison cap the exchange could not be compared anyway: stop reading for nobody.
-                self.giveUpLegacy(.responseTooLarge)
+                self.perform(self.machine.comparisonAbandoned())
             }
-            return
-        }
-        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        self.needsClientFlush = true
-        if !self.context.channel.isWritable {
-            // Pause first: the flush may drain the socket and report writability synchronously, which
-            // resumes reading at once.
-            self.upstream?.handler.setReadPaused(true)
-            self.needsClientFlush = false
-            self.context.flush()
+        default:
+            break
         }
     }
 
     func upstreamReadComplete() {
-        if self.needsClientFlush, !self.clientGone {
+        if self.needsClientFlush {
             self.needsClientFlush = false
             self.context.flush()
         }
@@ -464,113 +406,92 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let elapsed = (NIODeadline.now() - self.start).nanoseconds
         self.shared.metrics.legacyInFlight.decrement()
         self.routeMetrics?.legacyLatency.recordNanoseconds(elapsed)
-        if let exchange = self.exchange, let head = self.legacyResponseHead {
-            if self.legacyBodyLength > self.shared.mirror.maxResponseBodyBytes {
-                exchange.markSkipped(.responseTooLarge)
-            }
-            exchange.legacyCompleted(
-                ResponseSnapshot(
-                    status: head.status,
-                    version: head.version,
-                    headers: head.headers,
-                    body: self.legacyBody,
-                    bodyLength: self.legacyBodyLength
-                ),
-                latency: .nanoseconds(elapsed)
-            )
+        if let exchange = self.exchange, let capture = self.capture, let response = capture.legacyResponse {
+            if !capture.responseWithinCap { exchange.markSkipped(.responseTooLarge) }
+            exchange.legacyCompleted(response, latency: .nanoseconds(elapsed))
         }
-        self.finishResponse(trailers: nil)
+        self.perform(self.machine.responseEnd())
+        self.afterEvent()
     }
 
-    /// Ends the response to the client and frees the connection for its next request. State is reset before
-    /// the end is written, because writing it may deliver the next pipelined request to this handler at once.
-    private func finishResponse(trailers: HTTPHeaders?) {
-        if self.clientGone {
-            // Legacy's answer was read for the comparison only; there is no client to write it to.
-            self.responsePhase = .done
-            self.resetRequest()
-            return
-        }
-        let close = !self.clientHead.isKeepAlive || !self.requestEnded || self.closeAfterResponse
+    /// Ends the response to the client. The request's state is reset first: the machine may replay the next
+    /// pipelined request right after (``afterEvent()``).
+    private func finishResponse(close: Bool, requestComplete: Bool) {
         let exchange = self.exchange
-        let requestEnded = self.requestEnded
-        self.responsePhase = .done
-        if requestEnded {
-            self.resetRequest()
-        }
+        let candidateStarted = self.candidateStarted
+        let requestBodyBytes = self.requestBodyBytes
+        self.resetRequest()
         self.needsClientFlush = false
-        if !close {
-            // Before the end is written: writing it may hand this handler the next pipelined head at once.
-            self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.responseEnded, promise: nil)
-        }
         if close {
             let promise = self.context.eventLoop.makePromise(of: Void.self)
-            self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: promise)
+            self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: promise)
             let context = self.context!
             promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
-            self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
+            // Before the next head is replayed: its deadline must not run while this connection is between
+            // requests.
+            self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.responseEnded, promise: nil)
+            self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         }
         // Legacy answered before the request body ended: the candidate gets no (partial) copy.
-        if !requestEnded, let exchange, !self.candidateStarted {
+        if !requestComplete, let exchange, !candidateStarted {
             self.candidateStarted = true
-            exchange.request.bodyLength = self.requestBodyBytes
+            exchange.request.bodyLength = requestBodyBytes
             exchange.candidateCompleted(.skipped(.bodyTooLarge))
         }
     }
 
     private func resetRequest() {
-        self.inRequest = false
         self.upstream = nil
         self.exchange = nil
+        self.capture = nil
         self.routeMetrics = nil
         self.pendingParts.removeAll(keepingCapacity: true)
-        self.mirrorBody = ByteBuffer()
-        self.legacyBody = ByteBuffer()
-        self.legacyResponseHead = nil
-        self.connecting = false
-        self.upstreamUnwritable = false
     }
 
     func upstreamSwitchedProtocols(_ connection: UpstreamConnection) {
-        guard self.inRequest, self.upgradeRequested, self.context.channel.isActive else {
+        switch self.machine.switchedProtocols(clientActive: self.context.channel.isActive) {
+        case .startTunnel:
+            self.upstream = nil
+            let elapsed = (NIODeadline.now() - self.start).nanoseconds
+            self.shared.metrics.legacyInFlight.decrement()
+            self.routeMetrics?.legacyLatency.recordNanoseconds(elapsed)
+            self.routeMetrics?.countRequest(status: HTTPResponseStatus.switchingProtocols.code)
+            self.resetRequest()
+            do {
+                try Tunnel.splice(client: self.context.channel, upstream: connection, idleTimeout: self.shared.configuration.clientIdleTimeout)
+            } catch {
+                self.shared.logger.info("could not start a tunnel", metadata: ["request.id": "\(self.requestID)", "error": "\(error)"])
+                connection.close()
+                self.context.close(promise: nil)
+            }
+        case .rejectSwitchingProtocols(let failRequest):
             connection.close()
             // A 101 nobody asked for: legacy's answer is unusable.
-            if self.inRequest, !self.upgradeRequested { self.legacyFailed(.invalidResponse, responseStarted: false) }
-            return
-        }
-        self.upstream = nil
-        let elapsed = (NIODeadline.now() - self.start).nanoseconds
-        self.shared.metrics.legacyInFlight.decrement()
-        self.routeMetrics?.legacyLatency.recordNanoseconds(elapsed)
-        self.routeMetrics?.countRequest(status: HTTPResponseStatus.switchingProtocols.code)
-        self.responsePhase = .done
-        self.resetRequest()
-        do {
-            try Tunnel.splice(client: self.context.channel, upstream: connection, idleTimeout: self.shared.configuration.clientIdleTimeout)
-        } catch {
-            self.shared.logger.info("could not start a tunnel", metadata: ["request.id": "\(self.requestID)", "error": "\(error)"])
+            if failRequest { self.legacyFailed(.invalidResponse, responseStarted: false) }
+            self.afterEvent()
+        default:
             connection.close()
-            self.context.close(promise: nil)
         }
     }
 
     func upstreamFailed(_ error: UpstreamError, responseStarted: Bool) {
         self.upstream = nil
-        if !responseStarted, error == .closedEarly, self.upstreamWasReused, !self.retried, self.requestEnded,
-            self.requestBodyBytes == 0, MirrorEligibility.isSafe(self.clientHead.method)
-        {
-            // The pooled connection was closed by legacy while idle; try once on a fresh one.
-            self.retried = true
-            self.pendingParts.removeAll(keepingCapacity: true)
-            self.pendingParts.append(.end(nil))
-            self.acquireLegacy(fresh: true)
-            return
-        }
         self.legacyFailed(error, responseStarted: responseStarted)
+        self.afterEvent()
     }
 
     private func legacyFailed(_ error: UpstreamError, responseStarted: Bool) {
+        let action = self.machine.legacyFailed(error, responseStarted: responseStarted)
+        switch action {
+        case .none:
+            return
+        case .retryLegacy:
+            self.perform(action)
+            return
+        default:
+            break
+        }
         self.upstream = nil
         self.shared.metrics.legacyInFlight.decrement()
         self.shared.metrics.upstreamError(error, side: .legacy)
@@ -590,54 +511,36 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 exchange.candidateCompleted(.skipped(.legacyError))
             }
         }
-        if responseStarted || self.clientGone {
-            // Part of legacy's response is already with the client: cutting the connection is the only
-            // faithful way to tell it the response is incomplete.
-            let exchange = self.exchange
-            self.resetRequest()
-            exchange?.abandon(.legacyError)
-            if !self.clientGone { self.context.close(promise: nil) }
-            return
-        }
-        let status: HTTPResponseStatus = error.isTimeout ? .gatewayTimeout : .badGateway
-        let text = "\(status.code) \(status.reasonPhrase): legacy upstream \(error.description)\n"
-        var body = self.context.channel.allocator.buffer(capacity: text.utf8.count)
-        body.writeString(text)
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: self.shared.configuration.requestIDHeader, value: self.requestID)
-        if !self.clientHead.isKeepAlive || !self.requestEnded {
-            headers.add(name: "Connection", value: "close")
-        } else if self.clientHead.version.minor == 0 {
-            // An HTTP/1.0 client keeps the connection only when told so.
-            headers.add(name: "Connection", value: "keep-alive")
-        }
+        self.perform(action)
+    }
+
+    /// Writes the proxy's own answer when legacy failed before answering (the response's end follows).
+    private func respondWithError(
+        _ error: UpstreamError, status: HTTPResponseStatus, version: HTTPVersion, connection: ProxyRequestStateMachine.ConnectionHeader?
+    ) {
+        let response = LocalResponse.legacyFailure(
+            error, status: status, version: version, connection: connection,
+            requestIDHeader: self.shared.configuration.requestIDHeader, requestID: self.requestID,
+            allocator: self.context.channel.allocator
+        )
         self.routeMetrics?.countRequest(status: status.code)
-        self.responsePhase = .streaming
         self.exchange?.legacyCompleted(
-            ResponseSnapshot(status: status, headers: headers, body: body),
+            ResponseSnapshot(status: status, headers: response.head.headers, body: response.body),
             latency: .nanoseconds((NIODeadline.now() - self.start).nanoseconds)
         )
-        let version: HTTPVersion = self.clientHead.version.minor == 0 ? .http1_0 : .http1_1
-        self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        self.finishResponse(trailers: nil)
+        self.context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
+        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
     }
 
     /// Answers a request the proxy will not forward, counts it, and closes the connection (its body, if any,
     /// is not read).
     private func refuse(_ refusal: ClientRefusal) {
-        self.refusedConnection = true
         self.shared.metrics.refused(refusal)
-        let status = refusal.status ?? .badRequest
-        let text = "\(status.code) \(status.reasonPhrase): \(refusal.explanation)\n"
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(text.utf8.count))
-        headers.add(name: "Connection", value: "close")
-        self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(self.context.channel.allocator.buffer(string: text)))), promise: nil)
+        let response = LocalResponse.refusal(
+            status: refusal.status ?? .badRequest, explanation: refusal.explanation, allocator: self.context.channel.allocator
+        )
+        self.context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
+        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let context = self.context!
         context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }
     }
@@ -645,12 +548,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: Client connection events
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.abortRequest()
+        self.clientClosed()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.abortRequest()
+        self.clientClosed()
         // A request the parser rejected is answered and closed by `RequestRefusalHandler`.
         if error is HTTPParserError { return }
         context.close(promise: nil)
@@ -658,64 +561,32 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            // An idle keep-alive connection (or a client stalled before sending a head): close it. A connection
-            // with a request in progress is governed by the upstream timeouts instead.
-            if !self.inRequest { context.close(promise: nil) }
+            // An idle keep-alive connection (or a client stalled before sending a head): close it.
+            self.perform(self.machine.idleTimeoutFired())
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
+            // Graceful shutdown; `HTTPServerPipelineHandler`, which used to handle it, is not in the pipeline.
+            self.perform(self.machine.quiesce())
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// The client went away mid-request.
-    ///
-    /// What the client does once legacy is answering changes nothing about the comparison: when the request
-    /// was sampled, reached legacy whole and legacy's response head has arrived, the rest of legacy's answer is
-    /// still read — kept only up to `mirror.max_response_body_bytes`, bounded in time by legacy's read timeout,
-    /// forwarded to nobody — and the exchange is compared as for a patient client (a candidate call in flight
-    /// runs on regardless). Otherwise legacy never finished answering: the legacy call is abandoned (its
-    /// connection closed, not reused) and there is no comparison (`client_aborted`).
-    private func abortRequest() {
-        guard self.inRequest, !self.clientGone else { return }
-        if self.exchange != nil, self.requestEnded, self.responsePhase == .streaming, let upstream = self.upstream,
-            self.legacyBodyLength <= self.shared.mirror.maxResponseBodyBytes
-        {
-            self.clientGone = true
-            self.needsClientFlush = false
-            // Reads may be paused for the client's sake (its socket was full); there is no client to wait for.
-            upstream.handler.setReadPaused(false)
-            return
-        }
-        self.giveUpLegacy(.clientAborted)
+    /// The client went away (or its connection failed) mid-request: see
+    /// ``ProxyRequestStateMachine/clientClosed(comparable:)``.
+    private func clientClosed() {
+        let comparable = self.capture?.responseWithinCap ?? false
+        self.perform(self.machine.clientClosed(comparable: comparable))
     }
 
     /// Abandons the legacy call in progress and the exchange with `reason`.
     private func giveUpLegacy(_ reason: SkipReason) {
         let exchange = self.exchange
-        if self.responsePhase != .done {
-            self.shared.metrics.legacyInFlight.decrement()
-        }
+        self.shared.metrics.legacyInFlight.decrement()
         self.upstream?.handler.abandon()
         self.generation &+= 1
         self.resetRequest()
         exchange?.abandon(reason)
-    }
-}
-
-extension ProxyHandler {
-    /// Whether a response with `status` to a request with `method` carries a body (RFC 9110 §6.4.1).
-    fileprivate static func mayHaveBody(status: HTTPResponseStatus, method: HTTPMethod) -> Bool {
-        if method == .HEAD { return false }
-        if status == .noContent || status == .notModified { return false }
-        return !(status.code >= 100 && status.code < 200)
-    }
-}
-
-extension HTTPMethod {
-    /// Methods whose requests carry a body by definition, so an empty one is sent as `Content-Length: 0`.
-    fileprivate static func hasBody(_ method: HTTPMethod) -> Bool {
-        switch method {
-        case .POST, .PUT, .PATCH: true
-        default: false
-        }
     }
 }

@@ -74,13 +74,6 @@ public final class ProxyServer: Service, Sendable {
     public func run() async throws {
         let configuration = self.shared.configuration
         let quiesce = ServerQuiescingHelper(group: self.group)
-        let limits: NIOHTTPDecoderLimitConfiguration = {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderListSize = configuration.maxRequestHeadBytes
-            limits.maxHeaderFieldSize = configuration.maxRequestHeadBytes
-            limits.maxHeaderFieldCount = configuration.maxRequestHeaders
-            return limits
-        }()
         let metrics = self.shared.metrics
         let logger = self.shared.logger
         let bootstrap = ServerBootstrap(group: self.group)
@@ -107,17 +100,7 @@ public final class ProxyServer: Service, Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try self.addListenerTLSIfConfigured(sync)
-                    // Hostile-client defences: a deadline for each request head (first, in front of the decoder,
-                    // so it sees raw bytes), an idle limit between requests, and counted 400/431 refusals.
-                    try sync.addHandler(HeaderTimeoutHandler(timeout: configuration.headerTimeout, metrics: metrics))
-                    try sync.addHandler(IdleStateHandler(readTimeout: configuration.clientIdleTimeout))
-                    try sync.configureHTTPServerPipeline(
-                        withErrorHandling: false,
-                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
-                        withDecoderLimitConfiguration: limits
-                    )
-                    try sync.addHandler(RequestRefusalHandler(metrics: metrics))
-                    try sync.addHandler(ProxyHandler(loop: loop))
+                    try Self.addClientHTTPHandlers(to: sync, loop: loop)
                 }
             }
 

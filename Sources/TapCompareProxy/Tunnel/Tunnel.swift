@@ -25,7 +25,6 @@ enum Tunnel {
         Self.remove(HeaderTimeoutHandler.self, from: clientPipeline)
         Self.remove(HTTPResponseEncoder.self, from: clientPipeline)
         Self.remove(ByteToMessageHandler<HTTPRequestDecoder>.self, from: clientPipeline)
-        Self.remove(HTTPServerPipelineHandler.self, from: clientPipeline)
         Self.remove(NIOHTTPResponseHeadersValidator.self, from: clientPipeline)
         Self.remove(RequestRefusalHandler.self, from: clientPipeline)
         Self.remove(ProxyHandler.self, from: clientPipeline)

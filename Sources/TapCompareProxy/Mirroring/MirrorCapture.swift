@@ -1,0 +1,63 @@
+import NIOCore
+import NIOHTTP1
+import TapCompareCore
+import TapCompareMirroring
+
+/// The copies the proxy keeps of a sampled exchange while it streams through: the client's request body for the
+/// candidate (up to `mirror.max_body_bytes`) and legacy's response for the comparison (up to
+/// `mirror.max_response_body_bytes`).
+///
+/// Bounded whatever the bodies' sizes: past its cap the request copy is dropped at once and legacy's copy stops
+/// growing; both lengths are still counted, so the exchange is recorded as too large rather than compared on a
+/// truncated body.
+struct MirrorCapture {
+    private var requestBudget: MirrorBodyBudget
+    private(set) var requestBody = ByteBuffer()
+    private let maxResponseBodyBytes: Int
+    private(set) var responseHead: HTTPResponseHead?
+    private var responseBody = ByteBuffer()
+    private(set) var responseBodyLength = 0
+
+    init(maxRequestBodyBytes: Int, maxResponseBodyBytes: Int) {
+        self.requestBudget = MirrorBodyBudget(maxBytes: maxRequestBodyBytes)
+        self.maxResponseBodyBytes = maxResponseBodyBytes
+    }
+
+    /// Whether the request body seen so far is within its cap (the candidate may get it).
+    var requestBodyFits: Bool { self.requestBudget.fits }
+
+    /// Whether legacy's body seen so far is within the comparison cap.
+    var responseWithinCap: Bool { self.responseBodyLength <= self.maxResponseBodyBytes }
+
+    mutating func requestBodyPart(_ buffer: ByteBuffer) {
+        if self.requestBudget.admit(buffer.readableBytes) {
+            var copy = buffer
+            self.requestBody.writeBuffer(&copy)
+        } else if self.requestBody.capacity > 0 {
+            // Over the cap: drop the copy now so memory stays bounded; recorded as body_too_large at the end.
+            self.requestBody = ByteBuffer()
+        }
+    }
+
+    /// Legacy's final head, its hop-by-hop headers already removed.
+    mutating func responseHead(_ head: HTTPResponseHead) {
+        self.responseHead = head
+    }
+
+    mutating func responseBodyPart(_ buffer: ByteBuffer) {
+        self.responseBodyLength += buffer.readableBytes
+        let room = self.maxResponseBodyBytes - self.responseBody.readableBytes
+        if room > 0 {
+            let slice = buffer.readableBytes > room ? buffer.getSlice(at: buffer.readerIndex, length: room)! : buffer
+            self.responseBody.writeImmutableBuffer(slice)
+        }
+    }
+
+    /// Legacy's response as the comparison sees it, once its head arrived.
+    var legacyResponse: ResponseSnapshot? {
+        guard let head = self.responseHead else { return nil }
+        return ResponseSnapshot(
+            status: head.status, version: head.version, headers: head.headers, body: self.responseBody, bodyLength: self.responseBodyLength
+        )
+    }
+}
