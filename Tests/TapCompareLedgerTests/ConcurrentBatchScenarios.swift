@@ -75,32 +75,43 @@ enum ConcurrentBatchScenarios {
             _ = try await store.migrate()
             try await store.insert(seed)
             let pg = try #require(store as? PostgresLedgerStore)
-            return try await Self.withRollupRowsLocked(pg) { release in
-                var configuration = Harness.configuration(url: url, batchSize: 100, writeTimeout: .seconds(2))
-                configuration.writers = 3
-                return try await Harness.withWriter(configuration) { writer in
+            var configuration = Harness.configuration(url: url, batchSize: 100, writeTimeout: TestTiming.scaled(.seconds(5)))
+            configuration.writers = 3
+            return try await Harness.withWriter(configuration) { writer in
+                // The writer's start-up migration and a first batch before anything is locked: a migration given up
+                // on mid-transaction (a slow build) would keep its advisory lock, and every later write waits on it.
+                writer.record(SyntheticComparisons.make(index: 999, at: at))
+                try await Harness.waitUntil("the writer has written its first batch") { writer.metrics.snapshot.written == 1 }
+                try await Self.withRollupRowsLocked(pg) { release in
                     for i in 0..<300 { writer.record(SyntheticComparisons.make(index: i, at: at)) }
-                    try await Harness.waitUntil("the 3 batches are given up on and spooled") { writer.metrics.snapshot.spooled == 300 }
-                    try await Harness.waitUntil("a replay waits in the database behind the writes it replaces") {
-                        try await Self.sessionsWaitingOnLocks(pg) >= 4
+                    do {
+                        try await Harness.waitUntil("the 3 batches are given up on and spooled") { writer.metrics.snapshot.spooled == 300 }
+                        // The three batches given up on stay in the database (a query waiting for a lock does not
+                        // end when its task is cancelled); each replay attempt waits there too, behind them.
+                        try await Harness.waitUntil("a replay waits in the database behind the writes it replaces") {
+                            try await Self.sessionsWaitingOnLocks(pg) >= 4
+                        }
+                    } catch {
+                        Issue.record("writer: \(writer.metrics.snapshot), queued \(writer.queueDepth); sessions: \(try await Self.sessionStates(pg))")
+                        throw error
                     }
                     release()
                     try await Harness.waitUntil("the spool is replayed") {
                         writer.spool.isEmpty && writer.metrics.snapshot.replayed == 300
                     }
-                    for i in 300..<500 { writer.record(SyntheticComparisons.make(index: i, at: at)) }
-                    try await Harness.waitUntil("the later batches are written") { writer.metrics.snapshot.written == 500 }
-                    return writer.metrics
                 }
+                for i in 300..<500 { writer.record(SyntheticComparisons.make(index: i, at: at)) }
+                try await Harness.waitUntil("the later batches are written") { writer.metrics.snapshot.written == 501 }
+                return writer.metrics
             }
         }
         let s = metrics.snapshot
         #expect(s.spooled == 300 && s.replayed == 300)
-        #expect(s.written == 500, "300 replayed, 200 written directly")
+        #expect(s.written == 501, "1 + 200 written directly, 300 replayed")
         #expect(s.droppedTotal == 0)
         let counts = try await Harness.counts(url)
-        #expect(counts.comparisons == 500 + seed.count)
-        #expect(counts.discrepancies == 3 * (500 + seed.count))
+        #expect(counts.comparisons == 501 + seed.count)
+        #expect(counts.discrepancies == 3 * (501 + seed.count))
         try await RollupCheck.expectConsistent(url)
     }
 
@@ -164,6 +175,18 @@ enum ConcurrentBatchScenarios {
             try await group.waitForAll()
             return result
         }
+    }
+
+    /// What each session of the test's database is doing (`state/wait_event_type/wait_event: query`), for a failure
+    /// message.
+    static func sessionStates(_ pg: PostgresLedgerStore) async throws -> [String] {
+        let rows = try await pg.client.query("""
+            SELECT concat_ws(' ', state, wait_event_type, wait_event, left(query, 60)) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()
+            """, logger: .test)
+        var states: [String] = []
+        for try await (state) in rows.decode(String.self) { states.append(state) }
+        return states
     }
 
     /// Sessions of the test's database waiting for a lock (a row or another transaction's rows).

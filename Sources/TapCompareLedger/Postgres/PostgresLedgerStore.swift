@@ -12,8 +12,8 @@ import ServiceLifecycle
 /// A batch is one transaction: a look-up of which of its comparison ids are already stored (only for a batch that
 /// may hold some: a replayed one), then `COPY … FROM STDIN` of the new comparisons and their discrepancies (see
 /// ``PostgresLedgerCopy``), then one upsert per rollup table. Several batches may be written at once, each on its
-/// own pooled connection (`ledger.writers`). Day partitions of `comparisons` and `discrepancies` are created ahead of the rows that need
-/// them.
+/// own pooled connection (`ledger.writers`). Day partitions of `comparisons` and `discrepancies` are created ahead
+/// of the rows that need them.
 public final class PostgresLedgerStore: LedgerStore {
     public let url: LedgerURL
     /// The writer's connection pool (it runs while the store runs); tests reach it to set up databases. Reports and
