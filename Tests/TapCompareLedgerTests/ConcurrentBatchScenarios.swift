@@ -82,10 +82,14 @@ enum ConcurrentBatchScenarios {
                 // on mid-transaction (a slow build) would keep its advisory lock, and every later write waits on it.
                 writer.record(SyntheticComparisons.make(index: 999, at: at))
                 try await Harness.waitUntil("the writer has written its first batch") { writer.metrics.snapshot.written == 1 }
+                // That batch may itself have been spooled and replayed (a slow start): count from here.
+                let before = writer.metrics.snapshot
                 try await Self.withRollupRowsLocked(pg) { release in
                     for i in 0..<300 { writer.record(SyntheticComparisons.make(index: i, at: at)) }
                     do {
-                        try await Harness.waitUntil("the 3 batches are given up on and spooled") { writer.metrics.snapshot.spooled == 300 }
+                        try await Harness.waitUntil("the 3 batches are given up on and spooled") {
+                            writer.metrics.snapshot.spooled == before.spooled + 300
+                        }
                         // The three batches given up on stay in the database (a query waiting for a lock does not
                         // end when its task is cancelled); each replay attempt waits there too, behind them.
                         try await Harness.waitUntil("a replay waits in the database behind the writes it replaces") {
@@ -97,7 +101,7 @@ enum ConcurrentBatchScenarios {
                     }
                     release()
                     try await Harness.waitUntil("the spool is replayed") {
-                        writer.spool.isEmpty && writer.metrics.snapshot.replayed == 300
+                        writer.spool.isEmpty && writer.metrics.snapshot.replayed == before.replayed + 300
                     }
                 }
                 for i in 300..<500 { writer.record(SyntheticComparisons.make(index: i, at: at)) }
@@ -106,8 +110,8 @@ enum ConcurrentBatchScenarios {
             }
         }
         let s = metrics.snapshot
-        #expect(s.spooled == 300 && s.replayed == 300)
-        #expect(s.written == 501, "1 + 200 written directly, 300 replayed")
+        #expect(s.spooled >= 300 && s.replayed == s.spooled, "the 300 given up on (and perhaps the first) replayed")
+        #expect(s.written == 501, "each comparison counted once, written directly or replayed")
         #expect(s.droppedTotal == 0)
         let counts = try await Harness.counts(url)
         #expect(counts.comparisons == 501 + seed.count)
