@@ -78,8 +78,8 @@ enum ConcurrentBatchScenarios {
             var configuration = Harness.configuration(url: url, batchSize: 100, writeTimeout: TestTiming.scaled(.seconds(5)))
             configuration.writers = 3
             return try await Harness.withWriter(configuration) { writer in
-                // The writer's start-up migration and a first batch before anything is locked: a migration given up
-                // on mid-transaction (a slow build) would keep its advisory lock, and every later write waits on it.
+                // The writer's start-up migration and a first batch before anything is locked: on a slow machine a
+                // migration can outlast the short write timeout, and until one succeeds every write migrates first.
                 writer.record(SyntheticComparisons.make(index: 999, at: at))
                 try await Harness.waitUntil("the writer has written its first batch") { writer.metrics.snapshot.written == 1 }
                 // That batch may itself have been spooled and replayed (a slow start): count from here.
