@@ -26,6 +26,7 @@ import TapCompareReview
         #expect(c.ledger.batchSize == 1000)
         #expect(c.ledger.spoolMaxBytes == 1 << 30)
         #expect(c.ledger.flushInterval == .milliseconds(100))
+        #expect(c.ledger.writers == 3)
         #expect(c.admin.listen == ListenAddress(host: "127.0.0.1", port: 9090))
         #expect(c.routes[1].verify?.read?.name == "GET /api/v1/comments/{id}")
         #expect(c.routes[1].verify?.idFrom == "$.id")
@@ -373,6 +374,22 @@ import TapCompareReview
         let text = error?.description ?? ""
         #expect(text.hasPrefix("f.yml:2:8: ledger.url: "))
         #expect(!text.contains("hunter2"))
+    }
+
+    /// `ledger.writers`: batches written at once; out of range or not a number names the file, line and range.
+    @Test func ledgerWritersIsReadAndItsMistakesNameTheKeyAndTheRange() throws {
+        #expect(try ConfigurationLoader.load(yaml: "ledger:\n  writers: 6\n", file: "f.yml").ledger.writers == 6)
+        #expect(try ConfigurationLoader.load(yaml: "ledger:\n  writers: 1\n", file: "f.yml").ledger.writers == 1)
+        for (value, message) in [
+            ("0", "f.yml:2:12: ledger.writers: 0 is out of range; use 1…6"),
+            ("7", "f.yml:2:12: ledger.writers: 7 is out of range; use 1…6"),
+            ("many", "f.yml:2:12: ledger.writers: expected a whole number, got 'many'"),
+        ] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ConfigurationLoader.load(yaml: "ledger:\n  writers: \(value)\n", file: "f.yml")
+            }
+            #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
+        }
     }
 
     static var repoRoot: String {

@@ -40,6 +40,8 @@ final class WatchedLedgerStore: LedgerStore {
     }
 
     func insert(_ batch: [LedgerComparison]) async throws { try await self.inner.insert(batch) }
+    func insert(_ batch: [LedgerComparison], mayBeStored: Bool) async throws { try await self.inner.insert(batch, mayBeStored: mayBeStored) }
+    var maxConcurrentInserts: Int { self.inner.maxConcurrentInserts }
     func insertGap(_ gap: LedgerGap) async throws { try await self.inner.insertGap(gap) }
     func prune(olderThan cutoff: Date) async throws -> LedgerPruneResult { try await self.inner.prune(olderThan: cutoff) }
     func counts() async throws -> LedgerCounts { try await self.inner.counts() }

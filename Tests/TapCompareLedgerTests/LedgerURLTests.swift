@@ -108,6 +108,19 @@ struct LedgerURLTests {
         configuration = LedgerConfiguration()
         configuration.flushInterval = .zero
         do { try configuration.validate(); Issue.record("accepted") } catch { #expect(error.description.contains("ledger.flush_interval")) }
+        for writers in [0, -1, LedgerConfiguration.maxWriters + 1] {
+            configuration = LedgerConfiguration()
+            configuration.writers = writers
+            do {
+                try configuration.validate()
+                Issue.record("ledger.writers \(writers) accepted")
+            } catch {
+                #expect(error.description.contains("ledger.writers must be between 1 and 6 (got \(writers))"), "\(error)")
+            }
+        }
+        configuration = LedgerConfiguration()
+        configuration.writers = LedgerConfiguration.maxWriters
+        #expect(throws: Never.self) { try configuration.validate() }
     }
 
     @Test func defaultsAreDocumentedValues() {
@@ -115,6 +128,7 @@ struct LedgerURLTests {
         #expect(configuration.url == .default)
         #expect(configuration.maxSampleBytes == 65_536)
         #expect(configuration.flushInterval == .milliseconds(100))
+        #expect(configuration.writers == 3)
         #expect(configuration.instance.contains(":"))
         #expect(RedactionConfiguration().effectiveHeaderNames == ["authorization", "proxy-authorization", "cookie", "set-cookie"])
     }

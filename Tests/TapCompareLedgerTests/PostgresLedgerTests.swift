@@ -40,6 +40,21 @@ struct PostgresLedgerTests {
         try await LedgerScenarios.concurrentWriters(.postgres)
     }
 
+    @Test("batches in flight at once add to the same rollup rows without a deadlock; a shutdown waits for them")
+    func batchesInFlightShareRollupRowsAndShutdownWaits() async throws {
+        try await ConcurrentBatchScenarios.sharedRollupKeysAndShutdownWaits()
+    }
+
+    @Test("a spool replayed while the writes it replaces still run stores and counts each comparison once")
+    func replayWhileTheWritesItReplacesStillRun() async throws {
+        try await ConcurrentBatchScenarios.replayWhileTheWritesItReplacesStillRun()
+    }
+
+    @Test("live and replayed batches sharing ids, inserted at once, store and count each comparison once")
+    func overlappingBatchesAtOnce() async throws {
+        try await ConcurrentBatchScenarios.overlappingBatchesAtOnce(.postgres)
+    }
+
     /// Stops a private Postgres cluster mid-run with `pg_ctl stop -m immediate` and starts it again.
     @Test func outageWhilePostgresIsStopped() async throws {
         _ = try TestPostgres.baseURL()

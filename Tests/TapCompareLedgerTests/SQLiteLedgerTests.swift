@@ -39,6 +39,11 @@ struct SQLiteLedgerTests {
         try await LedgerScenarios.concurrentWriters(.sqlite)
     }
 
+    @Test("live and replayed batches sharing ids, inserted at once, store and count each comparison once")
+    func overlappingBatchesAtOnce() async throws {
+        try await ConcurrentBatchScenarios.overlappingBatchesAtOnce(.sqlite)
+    }
+
     /// The writer takes the next full batch off the queue while it writes the current one
     /// (``LedgerConfiguration/encodeAhead``): a shutdown with a batch held ahead still writes it.
     @Test(arguments: [true, false])

@@ -177,6 +177,7 @@ extension ConfigurationLoader {
             if let v = m.int("batch_size", min: 1, max: 100_000) { c.ledger.batchSize = v }
             if let v = m.duration("flush_interval") { c.ledger.flushInterval = v }
             if let v = m.int("queue_capacity", min: 1, max: 10_000_000) { c.ledger.queueCapacity = v }
+            if let v = m.int("writers", min: 1, max: LedgerConfiguration.maxWriters) { c.ledger.writers = v }
             if let v = m.duration("write_timeout") { c.ledger.writeTimeout = v }
             if let v = m.duration("retry_interval") { c.ledger.retryInterval = v }
             if let v = m.string("instance") { c.ledger.instance = v }

@@ -8,18 +8,25 @@ extension PostgresLedgerStore {
     ///
     /// Idempotent by comparison id: the ids already stored (a batch replayed from the spool after its first write
     /// committed after all) are looked up first and neither copied again nor counted again. A concurrent
-    /// transaction inserting the same ids (an insert abandoned on timeout that is still running) makes the `COPY`
-    /// fail with a unique violation: the writer then retries row by row, and each row's look-up finds it stored.
+    /// transaction inserting the same ids (an insert abandoned on timeout that is still running, while its spooled
+    /// copy is replayed) makes the `COPY` wait for it and, once it commits, fail with a unique violation: the whole
+    /// transaction rolls back, nothing is counted, and the retry's look-up finds the rows stored.
     ///
-    /// - Parameter copy: `batch` encoded (``PostgresLedgerCopy``), done before the transaction started.
-    func insertRows(_ batch: [LedgerComparison], copy: PostgresLedgerCopy, on conn: PostgresConnection, rollups: Bool) async throws {
-        let stored = try await self.storedIDs(of: batch, on: conn)
+    /// Rows first, rollups last: the rollup rows are the only ones concurrent batches share (same route and hour),
+    /// so their locks are taken as late as possible, held only until the commit, and taken in sorted key order
+    /// (``rollupQueries(_:)``), table by table in one fixed order: two batches wait for each other, never deadlock.
+    ///
+    /// - Parameters:
+    ///   - copy: `batch` encoded (``PostgresLedgerCopy``), done before the transaction started.
+    ///   - lookUpStored: `false` skips the look-up for a batch never written before (see
+    ///     ``insert(_:rollups:mayBeStored:)``, which retries with the look-up should the key say otherwise).
+    func insertRows(
+        _ batch: [LedgerComparison], copy: PostgresLedgerCopy, on conn: PostgresConnection, rollups: Bool, lookUpStored: Bool = true
+    ) async throws {
+        let stored = lookUpStored ? try await self.storedIDs(of: batch, on: conn) : []
         let fresh = stored.isEmpty ? batch : batch.filter { !stored.contains($0.id) }
         guard !fresh.isEmpty else { return }
         let copy = stored.isEmpty ? copy : PostgresLedgerCopy(fresh)
-        // `copyFrom` quotes the table name as one identifier: name the table unqualified, in this transaction's
-        // search path.
-        try await conn.query("SET LOCAL search_path TO tapcompare", logger: self.logger)
         try await self.copy(copy.comparisons, into: "comparisons", columns: copy.comparisonColumns, on: conn)
         if copy.discrepancyRows > 0 {
             try await self.copy(copy.discrepancies, into: "discrepancies", columns: PostgresLedgerCopy.discrepancyColumns, on: conn)
@@ -28,6 +35,17 @@ extension PostgresLedgerStore {
         for query in Self.rollupQueries(LedgerRollups(fresh)) {
             try await conn.query(query, logger: self.logger)
         }
+    }
+
+    /// The `COPY` target for a table of schema `tapcompare`, as `copyFrom(table:)` takes it.
+    ///
+    /// PostgresNIO writes `COPY "<table>"`, the name inserted as passed (its documented behaviour), so the name
+    /// `tapcompare"."comparisons` reaches the server as the qualified `"tapcompare"."comparisons"`. That saves the
+    /// `SET LOCAL search_path` round trip every batch used to make. The names are our constants, never input. A
+    /// PostgresNIO that escaped the quotes would make every `COPY` fail with "relation does not exist", loudly,
+    /// in every PostgreSQL test.
+    static func copyTarget(_ table: String) -> String {
+        "tapcompare\".\"" + table
     }
 
     /// The ids of `batch` already in `comparisons`. The time range lets the server look in the batch's day
@@ -60,7 +78,7 @@ extension PostgresLedgerStore {
     /// answered everything sent before it (so the channel is writable), and with one write per COPY no write starts
     /// behind our own unflushed data. The batch is in memory already: one message costs no copy.
     private func copy(_ rows: ByteBuffer, into table: String, columns: [String], on conn: PostgresConnection) async throws {
-        try await conn.copyFrom(table: table, columns: columns, logger: self.logger) { writer in
+        try await conn.copyFrom(table: Self.copyTarget(table), columns: columns, logger: self.logger) { writer in
             try await writer.write(rows)
         }
     }

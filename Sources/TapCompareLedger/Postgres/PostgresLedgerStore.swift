@@ -9,10 +9,11 @@ import ServiceLifecycle
 /// The production ledger: PostgreSQL through PostgresNIO's `PostgresClient` (a connection pool, run by ``run()``
 /// as a `Service`), in schema `tapcompare`.
 ///
-/// A batch is one transaction: a look-up of which of its comparison ids are already stored (a replayed batch), then
-/// `COPY … FROM STDIN` of the new comparisons and their discrepancies (see ``PostgresLedgerCopy``), then one upsert
-/// per rollup table. Day partitions of `comparisons` and `discrepancies` are created ahead of the rows that need
-/// them.
+/// A batch is one transaction: a look-up of which of its comparison ids are already stored (only for a batch that
+/// may hold some: a replayed one), then `COPY … FROM STDIN` of the new comparisons and their discrepancies (see
+/// ``PostgresLedgerCopy``), then one upsert per rollup table. Several batches may be written at once, each on its
+/// own pooled connection (`ledger.writers`). Day partitions of `comparisons` and `discrepancies` are created ahead
+/// of the rows that need them.
 public final class PostgresLedgerStore: LedgerStore {
     public let url: LedgerURL
     /// The writer's connection pool (it runs while the store runs); tests reach it to set up databases. Reports and
@@ -184,12 +185,25 @@ public final class PostgresLedgerStore: LedgerStore {
     // MARK: Writes
 
     public func insert(_ batch: [LedgerComparison]) async throws {
-        try await self.insert(batch, rollups: true)
+        try await self.insert(batch, rollups: true, mayBeStored: true)
     }
 
-    /// ``insert(_:)``; `rollups: false` writes only the raw rows, as a schema-1 ledger holds them (tests of
-    /// migration 2's backfill).
-    func insert(_ batch: [LedgerComparison], rollups: Bool) async throws {
+    public func insert(_ batch: [LedgerComparison], mayBeStored: Bool) async throws {
+        try await self.insert(batch, rollups: true, mayBeStored: mayBeStored)
+    }
+
+    /// ``insert(_:mayBeStored:)``; `rollups: false` writes only the raw rows, as a schema-1 ledger holds them
+    /// (tests of migration 2's backfill).
+    ///
+    /// With `mayBeStored: false` the look-up of stored ids is skipped (one round trip and one index probe per row
+    /// saved on every live batch), and the primary key stands guard instead: should a stored comparison be in the
+    /// batch after all, the `COPY` fails with a unique violation, the transaction rolls back whole (nothing of it
+    /// stored or counted), and the batch is written again with the look-up. The same retry covers a batch that
+    /// shares ids with another transaction in flight (a spooled batch replayed while the write it replaces, given
+    /// up on after `ledger.write_timeout`, still runs): its `COPY` waits for that transaction and fails once it
+    /// commits, and the next look-up sees those rows. Each retry follows a commit of some of the batch's ids, so
+    /// ``insertAttempts`` bounds it; past that the insert is refused, and the writer writes the rows one by one.
+    func insert(_ batch: [LedgerComparison], rollups: Bool, mayBeStored: Bool = true) async throws {
         guard !batch.isEmpty else { return }
         var days = Set<Date>()
         for c in batch { days.insert(LedgerTime.startOfDay(c.recordedAt)) }
@@ -197,15 +211,38 @@ public final class PostgresLedgerStore: LedgerStore {
 
         // Encoded before a connection is taken, so the transaction holds it only while the server works.
         let copy = PostgresLedgerCopy(batch)
+        var lookUpStored = mayBeStored
+        var attempt = 1
         do {
-            try await self.client.withTransaction(logger: self.logger) { conn in
-                try await self.insertRows(batch, copy: copy, on: conn, rollups: rollups)
+            while true {
+                let lookUp = lookUpStored
+                do {
+                    try await self.client.withTransaction(logger: self.logger) { conn in
+                        try await self.insertRows(batch, copy: copy, on: conn, rollups: rollups, lookUpStored: lookUp)
+                    }
+                    return
+                } catch let error as PostgresTransactionError where attempt < Self.insertAttempts && Self.isUniqueViolation(error.closureError) {
+                    lookUpStored = true
+                    attempt += 1
+                }
             }
         } catch let error as PostgresTransactionError {
             throw self.unavailable("insert", error.closureError ?? error.beginError ?? error.commitError ?? error)
         } catch {
             throw self.unavailable("insert", error)
         }
+    }
+
+    /// Transactions one ``insert(_:rollups:mayBeStored:)`` tries when its rows meet a unique violation: the first,
+    /// and a retry with the look-up for each transaction in flight that may commit some of the same ids first (a
+    /// replayed batch overlaps at most the batch it replaces and its neighbours).
+    static let insertAttempts = 4
+
+    /// Whether `error` is PostgreSQL's unique violation (SQLSTATE 23505): a row with that key is stored, or being
+    /// stored by a transaction that committed while this one waited for it.
+    static func isUniqueViolation(_ error: (any Error)?) -> Bool {
+        guard let psql = error as? PSQLError else { return false }
+        return psql.serverInfo?[.sqlState] == "23505"
     }
 
     /// One upsert per rollup table, every key of the batch in it (sorted, so concurrent writers lock keys in the

@@ -214,6 +214,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         try await self.insert(batch, rollups: true)
     }
 
+    /// One: the store has one connection, and a batch is one `BEGIN IMMEDIATE` transaction holding it (SQLite
+    /// has one writer per database anyway). A second batch in flight would only wait for the first.
+    public var maxConcurrentInserts: Int { 1 }
+
     /// ``insert(_:)``; `rollups: false` writes only the raw rows, as a schema-1 ledger holds them (tests of
     /// migration 2's backfill).
     func insert(_ batch: [LedgerComparison], rollups: Bool) async throws {

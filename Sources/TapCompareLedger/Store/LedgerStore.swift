@@ -24,6 +24,18 @@ public protocol LedgerStore: Service, Sendable {
     /// counted again (so a spool replayed twice stores and counts everything once).
     func insert(_ batch: [LedgerComparison]) async throws
 
+    /// ``insert(_:)``, told whether `batch` may hold comparisons already stored. Just as idempotent: the hint only
+    /// lets a store skip work that finds nothing for a batch never handed to it before.
+    ///
+    /// - Parameter mayBeStored: `false` for a batch's first attempt, straight from the queue (its ids are new);
+    ///   `true` for a batch replayed from the spool (its first write may have committed after it timed out) and
+    ///   for rows retried one by one.
+    func insert(_ batch: [LedgerComparison], mayBeStored: Bool) async throws
+
+    /// The most ``insert(_:)`` calls worth running at once: more would only wait for a lock inside the store,
+    /// spending their `ledger.write_timeout` there. The writer uses the lower of this and `ledger.writers`.
+    var maxConcurrentInserts: Int { get }
+
     /// Inserts a `ledger_gaps` row (idempotent by id).
     func insertGap(_ gap: LedgerGap) async throws
 
@@ -40,4 +52,14 @@ public protocol LedgerStore: Service, Sendable {
     /// Replaces what this instance last published of its learned-noise model (one transaction).
     func publishNoiseModel(_ model: LedgerNoiseModel) async throws
 
+}
+
+extension LedgerStore {
+    /// Stores that have nothing to skip do the whole idempotent insert.
+    public func insert(_ batch: [LedgerComparison], mayBeStored: Bool) async throws {
+        try await self.insert(batch)
+    }
+
+    /// No limit of the store's own: `ledger.writers` decides.
+    public var maxConcurrentInserts: Int { Int.max }
 }

@@ -11,13 +11,19 @@ import TapCompareCore
 ///
 /// ```
 /// record(_:) ──► bounded queue ──► batch (size or flush interval) ──► store.insert ── ok ──► done
-///                  │ full: drop,                                         │ failed / timed out
+///                  │ full: drop,       (up to ledger.writers at once)    │ failed / timed out
 ///                  │ counted, gap                                        ▼
 ///                  ▼                                              spool (fsync) ── full: drop, counted, gap
 ///            tapcompare_ledger_dropped_total{reason}                     │ store back
 ///                                                                        ▼
 ///                                                               replay in order, exactly once
 /// ```
+///
+/// Up to `ledger.writers` batches are written at once, each by a child task on its own pooled connection, so the
+/// next batch is encoded and sent while earlier ones wait on the database; a full set of writers leaves records
+/// in the bounded queue. One loop owns the decisions (``LedgerWriterStateMachine``), the spool and the gap rows:
+/// write tasks only report back how their batch ended. In memory at most: the queue, one batch per writer, and
+/// one batch encoded ahead.
 ///
 /// Run it as a `Service` after its ``LedgerStore`` in the same `ServiceGroup`: on graceful shutdown it stops
 /// accepting records, writes (or spools) everything queued, and returns; leftovers in the spool are replayed by
@@ -111,8 +117,10 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     }
 
     private func runBatches() async throws {
+        let writers = min(self.configuration.writers, self.store.maxConcurrentInserts)
         var machine = LedgerWriterStateMachine(
-            spoolPending: !self.spool.isEmpty, gaps: self.loadPendingGaps(), retryInterval: self.configuration.retryInterval
+            spoolPending: !self.spool.isEmpty, gaps: self.loadPendingGaps(), retryInterval: self.configuration.retryInterval,
+            maxWritesInFlight: writers
         )
         if machine.spoolPending {
             self.logger.info("ledger replaying spool left by a previous run", metadata: [
@@ -130,58 +138,99 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
                 "ledger.url": "\(self.store.url)", "ledger.error": "\(Self.describe(error))",
             ])
         }
-        // A full batch taken from the queue and encoded while the previous one was written; written next, before
-        // anything else (so batches keep their order, and a shutdown writes or spools it like any queued record).
-        var encodedAhead: [LedgerComparison]?
-        while true {
-            // Cancelled (not a graceful shutdown): stop taking records and drain like a shutdown, rather than
-            // spinning on waits that return at once.
-            if Task.isCancelled { self.queue.finish() }
-            self.mergeCallerDrops(into: &machine)
-            if let rows = encodedAhead {
-                encodedAhead = await self.process(rows, machine: &machine)
-                continue
-            }
-            let now = ContinuousClock.now
-            let depth = self.queue.count
-            let closed = self.queue.isFinished
-            let flushDue = self.queue.oldestEnqueuedAt.map { $0 + self.configuration.flushInterval <= now } ?? false
-            if depth >= self.configuration.batchSize || (depth > 0 && (flushDue || closed)) {
-                let records = self.queue.take(max: self.configuration.batchSize)
-                self.metrics.queueDepth(self.queue.count)
-                encodedAhead = await self.process(records.map(self.encoder.encode), machine: &machine)
-                continue
-            }
-            if machine.shouldReplay(at: now) {
-                await self.replayOne(machine: &machine)
-                if closed && machine.spoolPending && machine.shouldReplay(at: .now) { continue }
-                if !closed { continue }
-            }
-            if machine.shouldWriteGaps(at: now) {
-                await self.writeGaps(machine: &machine)
-                continue
-            }
-            if closed {
-                if !machine.gaps.isEmpty { self.savePendingGaps(machine.gaps) }
-                if machine.spoolPending {
-                    self.logger.info("ledger stopped with batches left in the spool; the next start replays them", metadata: [
-                        "ledger.spool_bytes": "\(self.spool.bytesOnDisk)",
-                    ])
+        // Each write task reports here when its batch is done. At most `writers` are in flight and the loop takes
+        // every report before it starts another write, so the queue never refuses one.
+        let finished = BoundedQueue<LedgerBatchWrite>(capacity: writers)
+        // The write tasks are children of this group: the writer returns only after the last of them finished.
+        await withDiscardingTaskGroup { writes in
+            // A full batch taken from the queue and encoded while every writer was busy (`encodeAhead`); it goes
+            // next, before anything else (so batches keep their order, and a shutdown writes or spools it like any
+            // queued record).
+            var encodedAhead: [LedgerComparison]?
+            while true {
+                // Cancelled (not a graceful shutdown): stop taking records and drain like a shutdown, rather than
+                // spinning on waits that return at once.
+                if Task.isCancelled { self.queue.finish() }
+                // Finished writes first: they free writers, and tell whether the ledger is up.
+                for write in finished.take(max: writers) {
+                    await self.finish(write, machine: &machine)
                 }
-                return
+                self.mergeCallerDrops(into: &machine)
+                let now = ContinuousClock.now
+                let depth = self.queue.count
+                let closed = self.queue.isFinished
+                let flushDue = self.queue.oldestEnqueuedAt.map { $0 + self.configuration.flushInterval <= now } ?? false
+                if encodedAhead != nil || depth >= self.configuration.batchSize || (depth > 0 && (flushDue || closed)) {
+                    switch machine.action(forBatchAt: now) {
+                    case .write:
+                        let rows = encodedAhead ?? self.takeBatch()
+                        encodedAhead = nil
+                        machine.writeStarted()
+                        writes.addTask {
+                            // A batch straight from the queue: its comparisons were never written before.
+                            _ = finished.push(await self.write(rows, mayBeStored: false))
+                        }
+                    case .spool:
+                        let rows = encodedAhead ?? self.takeBatch()
+                        encodedAhead = nil
+                        await self.spoolOrDrop(rows, machine: &machine)
+                    case .waitForWriter:
+                        // With `encodeAhead`, the redaction and sample capping of the next batch overlap the writes.
+                        if self.configuration.encodeAhead && encodedAhead == nil && depth >= self.configuration.batchSize {
+                            encodedAhead = self.takeBatch()
+                        } else {
+                            await Self.waitForAWrite(finished)
+                        }
+                    }
+                    continue
+                }
+                if machine.shouldReplay(at: now) {
+                    await self.replayOne(machine: &machine)
+                    if closed && machine.spoolPending && machine.shouldReplay(at: .now) { continue }
+                    if !closed { continue }
+                }
+                if machine.shouldWriteGaps(at: now) {
+                    await self.writeGaps(machine: &machine)
+                    continue
+                }
+                if closed && machine.mayStop {
+                    if !machine.gaps.isEmpty { self.savePendingGaps(machine.gaps) }
+                    if machine.spoolPending {
+                        self.logger.info("ledger stopped with batches left in the spool; the next start replays them", metadata: [
+                            "ledger.spool_bytes": "\(self.spool.bytesOnDisk)",
+                        ])
+                    }
+                    return
+                }
+                // Nothing to do now: sleep until a batch fills, the oldest record's flush deadline, maintenance, or
+                // a write finishing.
+                var deadline = self.queue.oldestEnqueuedAt.map { $0 + self.configuration.flushInterval }
+                if let maintenance = machine.maintenanceDeadline {
+                    deadline = deadline.map { min($0, maintenance) } ?? maintenance
+                }
+                await self.waitForWork(
+                    threshold: closed ? nil : (depth == 0 ? 1 : self.configuration.batchSize), deadline: deadline,
+                    finished: machine.writesInFlight > 0 ? finished : nil
+                )
             }
-            // Nothing to do now: sleep until a batch fills, the oldest record's flush deadline, or maintenance.
-            var deadline = self.queue.oldestEnqueuedAt.map { $0 + self.configuration.flushInterval }
-            if let maintenance = machine.maintenanceDeadline {
-                deadline = deadline.map { min($0, maintenance) } ?? maintenance
-            }
-            await self.waitForWork(threshold: depth == 0 ? 1 : self.configuration.batchSize, deadline: deadline)
         }
     }
 
-    private func waitForWork(threshold: Int, deadline: ContinuousClock.Instant?) async {
+    /// Sleeps until the queue holds `threshold` records (`nil`: the queue is finished, nothing more comes), the
+    /// deadline, or a write finishing (when `finished` is given).
+    private func waitForWork(threshold: Int?, deadline: ContinuousClock.Instant?, finished: BoundedQueue<LedgerBatchWrite>?) async {
+        if Task.isCancelled {
+            // The queue is finished and sleeps return at once: only the writes in flight are worth waiting for.
+            if let finished { await Self.waitForAWrite(finished) }
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.queue.wait(forAtLeast: threshold) }
+            if let threshold {
+                group.addTask { await self.queue.wait(forAtLeast: threshold) }
+            }
+            if let finished {
+                group.addTask { await finished.wait(forAtLeast: 1) }
+            }
             if let deadline {
                 group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
             }
@@ -190,61 +239,86 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         }
     }
 
-    // MARK: Batches
-
-    /// Writes (or spools) one encoded batch. Meanwhile, when ``LedgerConfiguration/encodeAhead`` is on and a full
-    /// batch is already queued, takes it and encodes it in a child task — the redaction and sample capping of the
-    /// next batch overlap the database's work on this one — and returns it: at most one batch is held ahead.
-    private func process(_ rows: [LedgerComparison], machine: inout LedgerWriterStateMachine) async -> [LedgerComparison]? {
-        let next = self.configuration.encodeAhead && self.queue.count >= self.configuration.batchSize
-            ? self.queue.take(max: self.configuration.batchSize) : []
-        if !next.isEmpty { self.metrics.queueDepth(self.queue.count) }
-        let encoder = self.encoder
-        async let encoded = next.map(encoder.encode)
-        switch machine.action(forBatchAt: .now) {
-        case .write:
-            if await !self.write(rows, machine: &machine) {
-                await self.spoolOrDrop(rows, machine: &machine)
-            }
-        case .spool:
-            await self.spoolOrDrop(rows, machine: &machine)
+    /// Waits until a write finishes, also once the writer's task is cancelled: its writes are cancelled with it
+    /// and finish soon (spooling what they held), and a wait that returned at once would spin until they do.
+    private static func waitForAWrite(_ finished: BoundedQueue<LedgerBatchWrite>) async {
+        if Task.isCancelled {
+            // An unstructured task does not inherit the cancellation; awaiting its value waits it out.
+            await Task { await finished.wait(forAtLeast: 1) }.value
+        } else {
+            await finished.wait(forAtLeast: 1)
         }
-        let ahead = await encoded
-        return ahead.isEmpty ? nil : ahead
     }
 
-    /// Writes rows in one transaction. Rows the database refuses are isolated and dropped (counted).
-    /// - Returns: `false` when the store is unavailable and the rows must be spooled.
-    private func write(_ rows: [LedgerComparison], machine: inout LedgerWriterStateMachine) async -> Bool {
+    // MARK: Batches
+
+    /// The next batch: up to `ledger.batch_size` records off the queue, redacted and capped.
+    private func takeBatch() -> [LedgerComparison] {
+        let records = self.queue.take(max: self.configuration.batchSize)
+        self.metrics.queueDepth(self.queue.count)
+        return records.map(self.encoder.encode)
+    }
+
+    /// Writes rows in one transaction. Rows the database refuses are isolated (written one by one) and dropped,
+    /// counted. Runs in a write task, several at once: it counts in the metrics (locked) and leaves the state
+    /// machine, the spool and the gaps to the loop, which ``finish(_:machine:)`` the result.
+    ///
+    /// - Parameter mayBeStored: ``LedgerStore/insert(_:mayBeStored:)``'s hint: `false` for a batch straight from
+    ///   the queue.
+    private func write(_ rows: [LedgerComparison], mayBeStored: Bool) async -> LedgerBatchWrite {
         let start = ContinuousClock.now
         do {
-            try await self.insertWithTimeout(rows)
+            try await self.insertWithTimeout(rows, mayBeStored: mayBeStored)
             self.metrics.written(rows.count, duration: .now - start)
-            machine.storeSucceeded()
-            return true
+            return LedgerBatchWrite()
         } catch let error as LedgerError where error.isRejected && rows.count > 1 {
-            // One bad row must not take the others down: write them one by one.
-            for row in rows {
-                guard await self.write([row], machine: &machine) else { return false }
+            // One bad row must not take the others down: write them one by one. With the look-up: the refusal may
+            // have been another transaction's copy of the same ids committing first.
+            var result = LedgerBatchWrite()
+            for (i, row) in rows.enumerated() {
+                let one = await self.write([row], mayBeStored: true)
+                result.refused += one.refused
+                if !one.unwritten.isEmpty {
+                    result.unwritten = Array(rows[i...])
+                    result.failure = one.failure
+                    break
+                }
             }
-            return true
+            return result
         } catch let error as LedgerError where error.isRejected {
             self.logger.error("ledger refused a comparison; dropped", metadata: [
                 "ledger.comparison_id": "\(rows[0].id)", "ledger.error": "\(error.message)",
             ])
             self.metrics.dropped(1, reason: .rejected)
-            machine.dropped(count: 1, from: rows[0].recordedAt, to: rows[0].recordedAt, reason: LedgerMetrics.DropReason.rejected.rawValue)
-            machine.storeSucceeded()
-            return true
+            return LedgerBatchWrite(refused: rows)
         } catch {
             self.metrics.failedBatch()
-            if machine.storeFailed(at: .now) {
+            return LedgerBatchWrite(unwritten: rows, failure: Self.describe(error))
+        }
+    }
+
+    /// Takes a finished write into the state machine: refused rows become a gap, and rows the ledger did not take
+    /// go to the spool.
+    private func finish(_ write: LedgerBatchWrite, machine: inout LedgerWriterStateMachine) async {
+        self.recordRefused(write.refused, machine: &machine)
+        switch machine.writeFinished(write.outcome, at: .now) {
+        case .done:
+            break
+        case .spool(let outageStarted):
+            if outageStarted {
                 self.logger.warning("ledger unavailable; spooling to disk", metadata: [
-                    "ledger.url": "\(self.store.url)", "ledger.error": "\(Self.describe(error))",
+                    "ledger.url": "\(self.store.url)", "ledger.error": "\(write.failure ?? "unknown")",
                     "ledger.spool_dir": "\(self.configuration.spoolDirectory)",
                 ])
             }
-            return false
+            await self.spoolOrDrop(write.unwritten, machine: &machine)
+        }
+    }
+
+    /// Refused rows were counted by the write; here they join the `rejected` gap.
+    private func recordRefused(_ rows: [LedgerComparison], machine: inout LedgerWriterStateMachine) {
+        for row in rows {
+            machine.dropped(count: 1, from: row.recordedAt, to: row.recordedAt, reason: LedgerMetrics.DropReason.rejected.rawValue)
         }
     }
 
@@ -253,8 +327,8 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     /// The insert runs in its own task and is abandoned (cancelled, not awaited) on timeout: a database call stuck
     /// in a driver that ignores cancellation must not stop the writer from spooling. If the abandoned insert
     /// commits after all, the spooled copy replays as a no-op (inserts are idempotent by comparison id).
-    private func insertWithTimeout(_ rows: [LedgerComparison]) async throws {
-        try await self.withStore { try await $0.insert(rows) }
+    private func insertWithTimeout(_ rows: [LedgerComparison], mayBeStored: Bool = true) async throws {
+        try await self.withStore { try await $0.insert(rows, mayBeStored: mayBeStored) }
     }
 
     /// Runs one write against the store, migrating it first if no write has yet (a ledger that was down at
@@ -362,24 +436,16 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             spool.commit(entry)
             return
         }
-        let start = ContinuousClock.now
-        do {
-            try await self.insertWithTimeout(rows)
-            self.metrics.written(rows.count, duration: .now - start)
-            self.metrics.replayed(rows.count)
-            machine.storeSucceeded()
-        } catch let error as LedgerError where error.isRejected {
-            var remaining = rows[...]
-            while let row = remaining.first {
-                guard await self.write([row], machine: &machine) else { return }
-                self.metrics.replayed(1)
-                remaining = remaining.dropFirst()
-            }
-        } catch {
-            self.metrics.failedBatch()
+        // Replayed with the look-up: the batch's first write may have committed after it timed out.
+        let write = await self.write(rows, mayBeStored: true)
+        self.recordRefused(write.refused, machine: &machine)
+        self.metrics.replayed(rows.count - write.unwritten.count)
+        guard write.unwritten.isEmpty else {
+            // The frame stays in the spool and is replayed whole later; what was stored of it is not stored again.
             _ = machine.storeFailed(at: .now)
             return
         }
+        machine.storeSucceeded()
         _ = try? await NIOThreadPool.singleton.runIfActive { spool.commit(entry) }
         self.metrics.spoolBytes(spool.bytesOnDisk)
         if spool.isEmpty {

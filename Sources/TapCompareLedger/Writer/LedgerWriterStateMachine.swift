@@ -5,6 +5,9 @@ import Foundation
 ///
 /// Order is the invariant: while anything is spooled, new batches are spooled behind it, so the ledger receives
 /// batches in the order they were recorded; a batch goes straight to the database only when the spool is empty.
+/// Up to ``maxWritesInFlight`` batches are written at once (`ledger.writers`): those may commit in any order among
+/// themselves, which nothing reads into (rollups add up, rows carry their own time), and one that fails is spooled
+/// behind whatever was spooled before it.
 struct LedgerWriterStateMachine {
     enum StoreState: Equatable {
         case available
@@ -15,6 +18,23 @@ struct LedgerWriterStateMachine {
     enum BatchAction: Equatable {
         case write
         case spool
+        /// Every writer is busy: the batch stays where it is (queued, or encoded ahead) until a write finishes.
+        case waitForWriter
+    }
+
+    /// How a write started with ``writeStarted()`` ended.
+    enum WriteOutcome: Equatable {
+        /// Every row is stored, or refused by the database and dropped (counted): the database is up.
+        case written
+        /// The database was unavailable, slow or failing: the rows not stored must be spooled.
+        case failed
+    }
+
+    /// What to do once a write finished.
+    enum WriteFinishedAction: Equatable {
+        case done
+        /// Spool the rows not stored; `outageStarted` when this failure starts an outage (one warning in the log).
+        case spool(outageStarted: Bool)
     }
 
     /// Comparisons dropped for one reason, waiting to be written as a `ledger_gaps` row.
@@ -33,11 +53,16 @@ struct LedgerWriterStateMachine {
     private(set) var spoolPending: Bool
     private(set) var gaps: [PendingGap]
     let retryInterval: Duration
+    /// `ledger.writers`: the most batches being written at once, each on its own connection.
+    let maxWritesInFlight: Int
+    /// Batches handed to a writer and not yet finished.
+    private(set) var writesInFlight = 0
 
-    init(spoolPending: Bool, gaps: [PendingGap] = [], retryInterval: Duration) {
+    init(spoolPending: Bool, gaps: [PendingGap] = [], retryInterval: Duration, maxWritesInFlight: Int = 1) {
         self.spoolPending = spoolPending
         self.gaps = gaps
         self.retryInterval = retryInterval
+        self.maxWritesInFlight = max(1, maxWritesInFlight)
     }
 
     private func mayTryStore(at now: ContinuousClock.Instant) -> Bool {
@@ -47,26 +72,53 @@ struct LedgerWriterStateMachine {
         }
     }
 
-    /// Where a new batch goes.
+    /// Where a new batch goes. Spooling never waits for a writer: the spool is a local append.
     func action(forBatchAt now: ContinuousClock.Instant) -> BatchAction {
         if self.spoolPending { return .spool }
-        return self.mayTryStore(at: now) ? .write : .spool
+        guard self.mayTryStore(at: now) else { return .spool }
+        return self.writesInFlight < self.maxWritesInFlight ? .write : .waitForWriter
     }
+
+    /// A batch was handed to a writer (after ``action(forBatchAt:)`` said ``BatchAction/write``).
+    mutating func writeStarted() {
+        precondition(self.writesInFlight < self.maxWritesInFlight, "more batches in flight than ledger.writers")
+        self.writesInFlight += 1
+    }
+
+    /// A write started with ``writeStarted()`` ended. Any write's outcome is news about the database: a success
+    /// after another write failed means it is back (its batch was spooled, and the spool is replayed now); a
+    /// failure after another succeeded means it is down again.
+    mutating func writeFinished(_ outcome: WriteOutcome, at now: ContinuousClock.Instant) -> WriteFinishedAction {
+        precondition(self.writesInFlight > 0, "a write finished that never started")
+        self.writesInFlight -= 1
+        switch outcome {
+        case .written:
+            self.storeSucceeded()
+            return .done
+        case .failed:
+            return .spool(outageStarted: self.storeFailed(at: now))
+        }
+    }
+
+    /// Whether the writer may return after a shutdown: nothing is being written any more (a write still in flight
+    /// may yet fail and need the spool).
+    var mayStop: Bool { self.writesInFlight == 0 }
 
     /// Whether to replay the oldest spooled batch now.
     func shouldReplay(at now: ContinuousClock.Instant) -> Bool {
         self.spoolPending && self.mayTryStore(at: now)
     }
 
-    /// Whether pending gap rows can be written now: after the spool, so a gap never lands before the rows
-    /// recorded before it.
+    /// Whether pending gap rows can be written now: after the spool and after the batches in flight, so a gap
+    /// never lands before the rows recorded before it.
     func shouldWriteGaps(at now: ContinuousClock.Instant) -> Bool {
-        !self.gaps.isEmpty && !self.spoolPending && self.mayTryStore(at: now)
+        !self.gaps.isEmpty && !self.spoolPending && self.writesInFlight == 0 && self.mayTryStore(at: now)
     }
 
-    /// When there will be maintenance work (replay, gap rows) to do, `nil` when there is none.
+    /// When there will be maintenance work (replay, gap rows) to do, `nil` when there is none. Gap rows that wait
+    /// for batches in flight have none: the writer wakes when a write finishes.
     var maintenanceDeadline: ContinuousClock.Instant? {
-        guard self.spoolPending || !self.gaps.isEmpty else { return nil }
+        guard self.spoolPending || (!self.gaps.isEmpty && self.writesInFlight == 0) else { return nil }
         switch self.store {
         case .available: return .now
         case .unavailable(let retryAt): return retryAt

@@ -22,6 +22,8 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(name: .long, help: "Write the result as one JSON line to this file.") var json: String?
     @Flag(name: .long, help: "Encode the next batch while the current one is written (LedgerConfiguration.encodeAhead on).")
     var encodeAhead = false
+    @Option(name: .long, help: "Batches written at once (ledger.writers; default: the configuration's default).")
+    var writers: Int?
 
     func run() async throws {
         var logger = Logger(label: "tapcompare.bench.ledger")
@@ -33,6 +35,8 @@ struct LedgerBench: AsyncParsableCommand {
             writeTimeout: .seconds(30), instance: "bench"
         )
         configuration.encodeAhead = self.encodeAhead
+        if let writers = self.writers { configuration.writers = writers }
+        try configuration.validate()
         let records = (0..<self.count).map { SyntheticComparisons.make(index: $0) }
         let metrics = LedgerMetrics()
         let capacity = configuration.queueCapacity
@@ -72,7 +76,7 @@ struct LedgerBench: AsyncParsableCommand {
                      backend, self.count, storedDiscrepancies, seconds, rate, rate * 3,
                      snapshot.batches, snapshot.spooled, snapshot.droppedTotal, stored))
         if let json = self.json {
-            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * 3)),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored),"discrepancies_stored":\#(storedDiscrepancies),"encode_ahead":\#(self.encodeAhead)}"# + "\n"
+            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * 3)),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored),"discrepancies_stored":\#(storedDiscrepancies),"encode_ahead":\#(self.encodeAhead),"writers":\#(configuration.writers)}"# + "\n"
             if let handle = FileHandle(forWritingAtPath: json) {
                 handle.seekToEndOfFile()
                 handle.write(Data(line.utf8))
