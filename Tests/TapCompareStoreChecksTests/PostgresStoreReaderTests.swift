@@ -22,7 +22,10 @@ struct PostgresStoreReaderTests {
     func withTable(statementTimeout: Duration = .seconds(5), _ body: (PostgresStoreReader, String) async throws -> Void) async throws {
         let urlText = try #require(Self.url, "TAPCOMPARE_TEST_POSTGRES_URL")
         guard case .postgres(let postgres) = try LedgerURL(parsing: urlText).backend else { throw TestSetupError("not a postgres URL") }
-        let table = "store_check_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        // Schema-qualified: the suite's database is shared with suites that create the `tapcompare` schema, which
+        // `$user` in the default search_path then names; unqualified, the table could land in `public` and its
+        // sequence, made a moment later, in `tapcompare` ("sequence must be in same schema as table").
+        let table = "public.store_check_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let logger = Logger(label: "test")
         let admin = PostgresClient(configuration: postgres.clientConfiguration(logger: logger), backgroundLogger: logger)
         let reader = try PostgresStoreReader(url: urlText, maxConnections: 2, timeout: statementTimeout, logger: logger)
