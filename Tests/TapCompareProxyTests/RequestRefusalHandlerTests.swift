@@ -7,13 +7,19 @@ import Testing
 
 /// ``RequestRefusalHandler`` on an `EmbeddedChannel`: when a parser error is answered.
 @Suite("Request refusals") struct RequestRefusalHandlerTests {
-    @Test("a parser error behind a request still being answered waits for that response, then gets its 400")
-    func deferredBehindPipelinedRequest() throws {
+    /// A connected channel with the refusal handler and, behind it, a recorder of the errors it passes on.
+    fileprivate static func refusingChannel() throws -> (EmbeddedChannel, ErrorRecorder) {
         let errors = ErrorRecorder()
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(RequestRefusalHandler(metrics: ProxyMetrics(factory: NOOPMetricsHandler.instance)))
         try channel.pipeline.syncOperations.addHandler(errors)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        return (channel, errors)
+    }
+
+    @Test("a parser error behind a request still being answered waits for that response, then gets its 400")
+    func deferredBehindPipelinedRequest() throws {
+        let (channel, errors) = try Self.refusingChannel()
 
         try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/1")))
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
@@ -37,11 +43,7 @@ import Testing
 
     @Test("a parser error mid-upload is answered at once")
     func immediateMidUpload() throws {
-        let errors = ErrorRecorder()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(RequestRefusalHandler(metrics: ProxyMetrics(factory: NOOPMetricsHandler.instance)))
-        try channel.pipeline.syncOperations.addHandler(errors)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        let (channel, errors) = try Self.refusingChannel()
 
         try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/1")))
         channel.pipeline.fireErrorCaught(HTTPParserError.invalidChunkSize)
