@@ -79,8 +79,10 @@ print()
 print(f"`bench/ledger.sh {count}` — {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
       f"{os.cpu_count()} cores, release build. Each comparison is a mismatch with 3 discrepancies and its "
       f"(redacted, capped) request and body samples, written through `LedgerWriter` (bounded queue, batches of "
-      f"{writer[0]['batch_size']}, one transaction per batch: PostgreSQL by `COPY … FROM STDIN` after a look-up of "
-      f"the ids already stored, SQLite by multi-row `INSERT`s). PostgreSQL {pg} is a local throwaway cluster with "
+      f"{writer[0]['batch_size']}, one transaction per batch; PostgreSQL: up to {writer[0].get('writers', 1)} batches "
+      f"in flight on separate connections (`ledger.writers`), each by `COPY … FROM STDIN`, the primary key guarding "
+      f"against ids already stored; SQLite: one batch at a time by multi-row `INSERT`s). PostgreSQL {pg} is a local "
+      f"throwaway cluster with "
       f"default settings (`synchronous_commit=on`); SQLite is a WAL file with `synchronous=NORMAL`. "
       f"Load average at the end of the run: {load} (the machine is shared; figures move with it).")
 print()
