@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TapCompareTestSupport
@@ -12,6 +13,8 @@ extension FaultInjection {
         /// Beyond what 256 descriptors hold, within what the proxy's accepted connections plus its listen backlog
         /// (1,024) take, so every connect completes without waiting for a SYN retry.
         static let clients = 1_200
+        /// The proxy's `ulimit -n`.
+        static let descriptorLimit = 256
 
         @Test("thousands of connections at the descriptor limit degrade to pauses and 502s, then recover")
         func degradesGracefullyAndRecovers() async throws {
@@ -21,7 +24,19 @@ extension FaultInjection {
             // The clients and legacy get their own event loops, so the shared loops the rest of the test
             // process runs on stay responsive.
             let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-            let legacy = try await ScriptedUpstream(group: loops) { _ in .respond(ScriptedResponse(body: "ok")) }
+            // Legacy holds its answers from `holding` until `released`, so a legacy connection is never free for
+            // the next request while the proxy's descriptors are taken: the proxy must open one per request, and
+            // cannot. Answering at once would let one pooled connection serve every client in turn, and whether
+            // any 502 happened would depend on how fast this test sends.
+            let legacyGate = NIOLockedValueBox((holding: false, released: false))
+            let legacy = try await ScriptedUpstream(group: loops) { _ in
+                .work { _ in
+                    if legacyGate.withLockedValue({ $0.holding }) {
+                        _ = await pollUntil(timeout: .seconds(30)) { legacyGate.withLockedValue { $0.released } }
+                    }
+                    return ScriptedResponse(body: "ok")
+                }
+            }
             let serve = try await ServeProcess.start(yaml: """
                 legacy: \(legacy.url)
                 listener:
@@ -30,7 +45,7 @@ extension FaultInjection {
                   url: sqlite:\(directory)/ledger.sqlite
                   spool_dir: \(directory)/spool
 
-                """, directory: directory, descriptorLimit: 256)
+                """, directory: directory, descriptorLimit: Self.descriptorLimit)
             defer { serve.terminate() }
             let request = "GET /fault/fd HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
             #expect(RawResponse(parsing: try await RawHTTPClient.exchange(request, port: serve.proxyPort))?.status == 200)
@@ -46,7 +61,17 @@ extension FaultInjection {
                 return open
             }
             #expect(connections.count > 1_000)
+            // The proxy has accepted clients until no descriptor was left, before any of them sends a request.
+            try await eventually("the proxy holds all \(Self.descriptorLimit) descriptors", timeout: .seconds(30)) {
+                (serve.openDescriptors() ?? 0) >= Self.descriptorLimit
+            }
+            legacyGate.withLockedValue { $0.holding = true }
             for connection in connections { try? await connection.send(request) }
+            // A request that finds no descriptor for its legacy connection is answered 502; then legacy answers.
+            try await eventually("a client is answered 502", timeout: .seconds(30)) {
+                connections.contains { RawResponse(parsing: $0.received)?.status == 502 }
+            }
+            legacyGate.withLockedValue { $0.released = true }
             // Every client gets its answer (Connection: close) once descriptors free up, or its connection closed.
             try await eventually("every client has an answer or a closed connection", timeout: .seconds(30), poll: .milliseconds(50)) {
                 connections.allSatisfy { $0.isClosed || RawResponse(parsing: $0.received) != nil }

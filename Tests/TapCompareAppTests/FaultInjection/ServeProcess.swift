@@ -105,6 +105,12 @@ final class ServeProcess: Sendable {
         return nil
     }
 
+    /// How many descriptors the process holds open now (`/proc/PID/fd`), Linux only: how a test knows the process
+    /// reached its `ulimit -n` without a request of its own, which would need a descriptor too.
+    func openDescriptors() -> Int? {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(self.process.processIdentifier)/fd"))?.count
+    }
+
     /// Starts `VmHWM` over from the current resident set (`clear_refs` 5), so the peak read later covers only what
     /// ran since, not the process's start-up.
     func resetPeakMemory() throws {
