@@ -50,6 +50,27 @@ struct MirroringTests {
         }
     }
 
+    @Test("each exchange gets its own UUIDv7 comparison id, stamped with the time it was made")
+    func comparisonIDsAreDistinctVersion7() async throws {
+        let legacy = try await Self.legacy()
+        let candidate = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
+        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
+            let before = UInt64(Date().timeIntervalSince1970 * 1000)
+            for _ in 0..<5 { _ = try await proxy.send(.GET, "/api/v1/comments") }
+            let exchanges = await proxy.sink.waitFor(count: 5)
+            let after = UInt64(Date().timeIntervalSince1970 * 1000)
+            #expect(Set(exchanges.map(\.id)).count == 5)
+            for exchange in exchanges {
+                let bytes = withUnsafeBytes(of: exchange.id.uuid) { Array($0) }
+                #expect(bytes[6] >> 4 == 7, "version nibble of \(exchange.id)")
+                #expect(bytes[8] >> 6 == 0b10, "variant bits of \(exchange.id)")
+                let milliseconds = bytes[0..<6].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                #expect((before...after).contains(milliseconds), "timestamp of \(exchange.id)")
+            }
+        }
+    }
+
     @Test("an unconfigured route is named by its derived template")
     func derivedRouteName() async throws {
         let legacy = try await Self.legacy()

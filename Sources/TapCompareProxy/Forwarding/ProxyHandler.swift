@@ -210,6 +210,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.exchange = PendingExchange(
                 sink: self.shared.sink,
                 metrics: self.shared.metrics,
+                id: self.loop.requestIDs.nextUUID(),
                 requestID: self.requestID,
                 route: routeMetrics.route,
                 request: RequestSnapshot(method: head.method, uri: head.uri, version: head.version, headers: endToEnd)

@@ -9,6 +9,7 @@ import TapCompareCore
 final class PendingExchange {
     private let sink: any ExchangeSink
     private let metrics: ProxyMetrics
+    let id: UUID
     let requestID: String
     let route: String
     let startedAt: Date
@@ -19,9 +20,10 @@ final class PendingExchange {
     private var candidate: CandidateResult?
     private var isFinished = false
 
-    init(sink: any ExchangeSink, metrics: ProxyMetrics, requestID: String, route: String, request: RequestSnapshot) {
+    init(sink: any ExchangeSink, metrics: ProxyMetrics, id: UUID, requestID: String, route: String, request: RequestSnapshot) {
         self.sink = sink
         self.metrics = metrics
+        self.id = id
         self.requestID = requestID
         self.route = route
         self.startedAt = Date()
@@ -67,6 +69,7 @@ final class PendingExchange {
         }
         self.sink.submit(
             Exchange(
+                id: self.id,
                 requestID: self.requestID,
                 route: self.route,
                 startedAt: self.startedAt,
