@@ -209,6 +209,25 @@ struct PassThroughTests {
         }
     }
 
+    @Test("a pooled legacy connection reused again and again stays open, and is closed once idle for upstream.idle_timeout")
+    func idleLegacyConnectionsClose() async throws {
+        let legacy = try await ScriptedUpstream(behavior: Self.legacyBehavior)
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url, configure: { proxy, _ in proxy.idleTimeout = .milliseconds(400) }) { proxy in
+            // Each request parks the connection and re-arms its idle timer; the last one's deadline decides.
+            for _ in 0..<20 { _ = try await proxy.send(.GET, "/json") }
+            #expect(legacy.requestCount == 20)
+            let opened = legacy.connectionCount
+            try await eventually("legacy saw every pooled connection closed by the proxy", timeout: .seconds(10)) {
+                legacy.closedConnectionCount == opened
+            }
+            // Nothing else was opened meanwhile, and the next request gets a fresh connection that works.
+            #expect(legacy.connectionCount == opened)
+            #expect(try await proxy.send(.GET, "/json").body == Fixtures.json)
+            #expect(legacy.connectionCount == opened + 1)
+        }
+    }
+
     @Test("legacy refusing gives 502, timing out gives 504, garbage gives 502: short plain text")
     func legacyFailures() async throws {
         let refusing = try await ScriptedUpstream.refusingPort()

@@ -20,6 +20,7 @@ public final class ScriptedUpstream: Sendable {
         var maxInFlight = 0
         var responded = 0
         var connections = 0
+        var closedConnections = 0
     }
 
     let state = NIOLockedValueBox(State())
@@ -73,6 +74,8 @@ public final class ScriptedUpstream: Sendable {
     public var events: [String] { self.state.withLockedValue { $0.events } }
     /// Connections accepted so far.
     public var connectionCount: Int { self.state.withLockedValue { $0.connections } }
+    /// Connections closed so far, by either side.
+    public var closedConnectionCount: Int { self.state.withLockedValue { $0.closedConnections } }
 
     public func shutdown() async throws {
         try await self.channel.close().get()
@@ -155,6 +158,7 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.closed = true
+        self.upstream.state.withLockedValue { $0.closedConnections += 1 }
         if self.inRequest {
             self.inRequest = false
             self.upstream.state.withLockedValue { $0.inFlight -= 1 }

@@ -28,7 +28,9 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let timeout: TimeAmount
     private let metrics: ProxyMetrics
     private var deadline = HeaderDeadline()
-    private var timer: Scheduled<Void>?
+    /// Armed at every request's first byte and disarmed at its head: coalesced, so a busy keep-alive connection
+    /// does not schedule a task per request.
+    private var timer: CoalescedTimer?
     /// The framing headers of the head being received (see ``HeadFramingScan``), for ``RequestRefusalHandler``
     /// to tell a smuggling attempt from other malformed requests. Heads that arrive in one read with the previous
     /// request's body (pipelined) are not scanned: their conflicts count under the decoder's own reason.
@@ -46,7 +48,6 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// A connection that becomes a tunnel removes this handler: its timer must not fire on a context that left.
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timer?.cancel()
-        self.timer = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -55,7 +56,7 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     private func start(context: ChannelHandlerContext) {
-        guard self.timer == nil, case .awaitingHead(bytesSeen: false) = self.deadline.state else { return }
+        guard self.timer?.deadline == nil, case .awaitingHead(bytesSeen: false) = self.deadline.state else { return }
         let (deadline, action) = HeaderDeadline.accepted()
         self.deadline = deadline
         self.perform(action, context: context)
@@ -95,14 +96,13 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         case .none:
             break
         case .arm:
-            self.timer?.cancel()
-            self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) { [self] in
-                self.timer = nil
+            let timer = self.timer ?? CoalescedTimer(eventLoop: context.eventLoop)
+            self.timer = timer
+            timer.arm(at: context.eventLoop.now + self.timeout) { [self] in
                 self.perform(self.deadline.timerFired(), context: context)
             }
         case .disarm:
-            self.timer?.cancel()
-            self.timer = nil
+            self.timer?.disarm()
         case .refuse(let bytesSeen):
             self.metrics.refused(.headerTimeout)
             if bytesSeen {

@@ -11,7 +11,9 @@ final class UpstreamConnection {
     /// Whether the connection already carried a request: a request failing on a reused connection before any
     /// response byte may be retried once, since the upstream may have closed it while it sat idle.
     private(set) var reused = false
-    private var idleTimer: Scheduled<Void>?
+    /// Closes the connection after `idleTimeout` parked; armed at every park and disarmed at every lease, so it
+    /// is coalesced: a connection leased again and again schedules one task per timeout, not one per request.
+    private let idleTimer: CoalescedTimer
     private var isIdle = false
     private var isClosed = false
 
@@ -19,6 +21,7 @@ final class UpstreamConnection {
         self.channel = channel
         self.handler = handler
         self.pool = pool
+        self.idleTimer = CoalescedTimer(eventLoop: channel.eventLoop)
         handler.connection = self
     }
 
@@ -30,8 +33,7 @@ final class UpstreamConnection {
     func leased() {
         self.isIdle = false
         self.reused = true
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.idleTimer.disarm()
     }
 
     /// Returns the connection to its pool after a complete exchange.
@@ -39,9 +41,7 @@ final class UpstreamConnection {
         guard !self.isClosed else { return }
         if self.pool.park(self) {
             self.isIdle = true
-            self.idleTimer = self.channel.eventLoop.assumeIsolated().scheduleTask(in: self.pool.idleTimeout) {
-                [self] in
-                self.idleTimer = nil
+            self.idleTimer.arm(at: self.channel.eventLoop.now + self.pool.idleTimeout) { [self] in
                 self.close()
             }
         } else {
@@ -52,8 +52,7 @@ final class UpstreamConnection {
     func close() {
         guard !self.isClosed else { return }
         self.isClosed = true
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.idleTimer.cancel()
         if self.isIdle { self.pool.unpark(self) }
         self.isIdle = false
         self.channel.close(promise: nil)
@@ -63,8 +62,7 @@ final class UpstreamConnection {
     func channelClosed() {
         if !self.isClosed {
             self.isClosed = true
-            self.idleTimer?.cancel()
-            self.idleTimer = nil
+            self.idleTimer.cancel()
             if self.isIdle { self.pool.unpark(self) }
             self.isIdle = false
         }
