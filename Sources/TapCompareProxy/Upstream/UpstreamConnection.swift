@@ -1,13 +1,16 @@
 import NIOCore
 import NIOHTTP1
 
-/// One keep-alive connection to an upstream, owned by the ``UpstreamPool`` of its event loop.
+/// One keep-alive connection to an upstream, owned by the ``UpstreamPool`` of its event loop — or, for an HTTP/2
+/// upstream, one stream of a multiplexed ``HTTP2UpstreamConnection`` (never parked: each call gets its own stream).
 ///
 /// Loop-confined: every method must be called on ``UpstreamPool/eventLoop``.
 final class UpstreamConnection {
     let channel: any Channel
     let handler: UpstreamConnectionHandler
     private unowned let pool: UpstreamPool
+    /// The HTTP/2 connection this stream belongs to; `nil` for an HTTP/1.1 connection.
+    private let multiplexed: HTTP2UpstreamConnection?
     /// Whether the connection already carried a request: a request failing on a reused connection before any
     /// response byte may be retried once, since the upstream may have closed it while it sat idle.
     private(set) var reused = false
@@ -15,10 +18,11 @@ final class UpstreamConnection {
     private var isIdle = false
     private var isClosed = false
 
-    init(channel: any Channel, handler: UpstreamConnectionHandler, pool: UpstreamPool) {
+    init(channel: any Channel, handler: UpstreamConnectionHandler, pool: UpstreamPool, multiplexed: HTTP2UpstreamConnection? = nil) {
         self.channel = channel
         self.handler = handler
         self.pool = pool
+        self.multiplexed = multiplexed
         handler.connection = self
     }
 
@@ -37,7 +41,7 @@ final class UpstreamConnection {
     /// Returns the connection to its pool after a complete exchange.
     func release() {
         guard !self.isClosed else { return }
-        if self.pool.park(self) {
+        if self.multiplexed == nil, self.pool.park(self) {
             self.isIdle = true
             self.idleTimer = self.channel.eventLoop.assumeIsolated().scheduleTask(in: self.pool.idleTimeout) {
                 [self] in
@@ -68,6 +72,10 @@ final class UpstreamConnection {
             if self.isIdle { self.pool.unpark(self) }
             self.isIdle = false
         }
-        self.pool.connectionClosed()
+        if let multiplexed {
+            multiplexed.streamClosed()
+        } else {
+            self.pool.connectionClosed()
+        }
     }
 }

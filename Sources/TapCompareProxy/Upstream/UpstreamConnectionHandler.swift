@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOSSL
 import NIOTLS
 
@@ -133,7 +134,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             self.receiver?.upstreamResponseHead(head)
         case .body(let buffer):
             self.receiver?.upstreamResponseBodyPart(buffer)
-        case .end:
+        case .end(let trailers):
             self.responseComplete = true
             let receiver = self.receiver
             self.receiver = nil
@@ -155,7 +156,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             } else {
                 self.connection?.close()
             }
-            receiver?.upstreamResponseEnd()
+            receiver?.upstreamResponseEnd(trailers: trailers)
         }
     }
 
@@ -186,6 +187,11 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
                 .tlsHandshake
             } else if error is HTTPParserError {
                 .invalidResponse
+            } else if error is NIOHTTP2Errors.StreamClosed {
+                // RST_STREAM from the upstream, or a stream its GOAWAY did not take.
+                .streamReset
+            } else if error is any NIOHTTP2Error {
+                .http2Protocol
             } else {
                 .closedEarly
             }
