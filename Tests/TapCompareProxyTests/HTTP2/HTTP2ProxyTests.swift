@@ -119,6 +119,7 @@ struct HTTP2ProxyTests {
         }) { proxy in
             let client = try await HTTP2TestClient.connect(port: proxy.port, tls: try certificates.makeClientConfiguration())
             defer { Task { try await client.close() } }
+            #expect(client.negotiatedProtocol == "h2")
             let h2 = try await client.send(path: Self.method, headers: Self.grpcHeaders, body: Self.request)
             #expect(h2.status == "200")
             #expect(h2.body == Self.messages.flatMap(HTTP2TestServer.frame))
@@ -138,6 +139,77 @@ struct HTTP2ProxyTests {
         }
         #expect(legacy.requests.count == 2)
         #expect(legacy.requests.allSatisfy { $0.header(":scheme") == "https" })
+    }
+
+    @Test("legacy's body is streamed: the client has the first message while legacy still holds the rest")
+    func streamedResponse() async throws {
+        let rest = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)
+        let legacy = try await HTTP2TestServer { _, _ in
+            .streamed(
+                headers: [(":status", "200"), ("content-type", "application/grpc")], data: Self.messages.map(HTTP2TestServer.frame),
+                trailers: [("grpc-status", "0")], rest: rest.futureResult
+            )
+        }
+        defer { Task { try await legacy.shutdown() } }
+
+        try await ProxyHarness.with(legacy: "h2c://127.0.0.1:\(legacy.port)") { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            let firstData = client.channel.eventLoop.makePromise(of: Void.self)
+            async let response = client.send(path: Self.method, headers: Self.grpcHeaders, body: Self.request, firstData: firstData)
+            // Legacy sends the rest only once the client holds the first message: a proxy that buffered would hang here.
+            try await firstData.futureResult.get()
+            rest.succeed()
+            let whole = try await response
+            #expect(whole.body == Self.messages.flatMap(HTTP2TestServer.frame))
+            #expect(whole.trailer("grpc-status") == "0")
+        }
+    }
+
+    @Test("large bodies both ways (past the 64 KiB flow-control windows): every byte arrives, each way")
+    func largeBodiesThroughFlowControl() async throws {
+        let upload = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let download = (0..<(3 << 19)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let legacy = try await HTTP2TestServer { _, _ in
+            .answer(headers: [(":status", "200")], data: stride(from: 0, to: download.count, by: 16_384).map { Array(download[$0..<min($0 + 16_384, download.count)]) }, trailers: [("x-done", "1")])
+        }
+        defer { Task { try await legacy.shutdown() } }
+
+        try await ProxyHarness.with(legacy: "h2c://127.0.0.1:\(legacy.port)") { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            let response = try await client.send(path: "/upload", body: upload)
+            #expect(response.body.count == download.count)
+            #expect(response.body == download)
+            #expect(response.trailer("x-done") == "1")
+        }
+        #expect(legacy.requests.first?.body.count == upload.count)
+        #expect(legacy.requests.first?.body == upload)
+    }
+
+    @Test("an HTTP/2 client in front of an HTTP/1.1 legacy: legacy's status, headers and body; legacy sees HTTP/1.1 with the client's body")
+    func h2ClientToHTTP1Legacy() async throws {
+        let legacy = try await ScriptedUpstream { _ in
+            .respond(ScriptedResponse(status: 201, reason: "Created", headers: [("Content-Type", "application/json"), ("X-Legacy", "1")], body: Fixtures.json))
+        }
+        defer { Task { try await legacy.shutdown() } }
+
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            let response = try await client.send(path: "/api/v1/comments", headers: [("content-type", "application/json")], body: Array("{}".utf8))
+            #expect(response.status == "201")
+            #expect(response.header("x-legacy") == "1")
+            #expect(response.header("content-type") == "application/json")
+            #expect(response.body == Fixtures.json)
+            #expect(response.trailers.isEmpty)
+        }
+        let sent = try #require(legacy.requests.first)
+        #expect(sent.head.version == .http1_1)
+        #expect(sent.head.method == .POST)
+        #expect(sent.head.uri == "/api/v1/comments")
+        #expect(sent.body == Array("{}".utf8))
+        #expect(sent.head.headers["X-Forwarded-Proto"] == ["http"])
     }
 
     @Test("a slow candidate does not delay the client: its answer is held until the client has legacy's")

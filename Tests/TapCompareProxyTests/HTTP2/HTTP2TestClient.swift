@@ -1,8 +1,10 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import TapCompareTestSupport
 
 /// An HTTP/2 client for tests: one connection (h2c with prior knowledge, or TLS offering only `h2` by ALPN), a
@@ -20,6 +22,10 @@ struct HTTP2TestClient: Sendable {
 
     let channel: any Channel
     private let multiplexer: NIOHTTP2Handler.StreamMultiplexer
+    private let alpn: NIOLockedValueBox<String?>
+
+    /// The protocol the TLS handshake agreed on by ALPN (`nil` for h2c, or when the server chose none).
+    var negotiatedProtocol: String? { self.alpn.withLockedValue { $0 } }
 
     static func connect(port: Int, tls: TLSConfiguration? = nil) async throws -> HTTP2TestClient {
         let context = try tls.map { configuration -> NIOSSLContext in
@@ -27,12 +33,16 @@ struct HTTP2TestClient: Sendable {
             configuration.applicationProtocols = ["h2"]
             return try NIOSSLContext(configuration: configuration)
         }
+        let alpn = NIOLockedValueBox<String?>(nil)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(TestTiming.localConnectAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if let context { try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil)) }
+                    if let context {
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                        try sync.addHandler(ALPNRecorder(alpn: alpn))
+                    }
                     _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
                         $0.close()
                     }
@@ -42,17 +52,23 @@ struct HTTP2TestClient: Sendable {
         let multiplexer = try await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
         }.get()
-        return HTTP2TestClient(channel: channel, multiplexer: multiplexer)
+        if context != nil {
+            // The stream setup waits for nothing; the handshake's outcome is read by the tests.
+            _ = await pollUntil(timeout: .seconds(10)) { alpn.withLockedValue { $0 } != nil }
+        }
+        return HTTP2TestClient(channel: channel, multiplexer: multiplexer, alpn: alpn)
     }
 
     /// Sends one request on a new stream; `body` ends the stream (an empty body ends it with the headers).
+    /// - Parameter firstData: succeeded when the first DATA frame of the response arrives (the body is streamed).
     func send(
-        method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = []
+        method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        firstData: EventLoopPromise<Void>? = nil
     ) async throws -> Response {
         let promise = self.channel.eventLoop.makePromise(of: Response.self)
         let stream = try await self.multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture {
-                try stream.pipeline.syncOperations.addHandler(Collector(promise: promise))
+                try stream.pipeline.syncOperations.addHandler(Collector(promise: promise, firstData: firstData))
             }
         }.get()
         let requestHeaders = HPACKHeaders(
@@ -79,12 +95,15 @@ struct HTTP2TestClient: Sendable {
         typealias InboundIn = HTTP2Frame.FramePayload
 
         private let promise: EventLoopPromise<Response>
+        /// Completed once, then dropped.
+        private var firstData: EventLoopPromise<Void>?
         private var response = Response(headers: [], body: [], trailers: [])
         private var sawHeaders = false
         private var done = false
 
-        init(promise: EventLoopPromise<Response>) {
+        init(promise: EventLoopPromise<Response>, firstData: EventLoopPromise<Void>?) {
             self.promise = promise
+            self.firstData = firstData
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -100,6 +119,8 @@ struct HTTP2TestClient: Sendable {
                 if headers.endStream { self.finish() }
             case .data(let data):
                 if case .byteBuffer(let buffer) = data.data { self.response.body += buffer.readableBytesView }
+                self.firstData?.succeed()
+                self.firstData = nil
                 if data.endStream { self.finish() }
             case .rstStream(let code):
                 self.fail(StreamReset(code: code))
@@ -126,7 +147,26 @@ struct HTTP2TestClient: Sendable {
         private func fail(_ error: any Error) {
             guard !self.done else { return }
             self.done = true
+            self.firstData?.fail(error)
+            self.firstData = nil
             self.promise.fail(error)
+        }
+    }
+
+    /// Keeps the protocol the TLS handshake negotiated by ALPN.
+    private final class ALPNRecorder: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        private let alpn: NIOLockedValueBox<String?>
+
+        init(alpn: NIOLockedValueBox<String?>) {
+            self.alpn = alpn
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent {
+                self.alpn.withLockedValue { $0 = negotiated ?? "(none)" }
+            }
+            context.fireUserInboundEventTriggered(event)
         }
     }
 

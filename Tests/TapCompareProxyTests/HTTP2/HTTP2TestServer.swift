@@ -24,6 +24,8 @@ final class HTTP2TestServer: Sendable {
         /// Headers (`:status` first), each DATA frame, then trailers (none: END_STREAM on the last DATA frame).
         /// With `hold`, nothing is sent until the future completes.
         case answer(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)], hold: EventLoopFuture<Void>? = nil)
+        /// Headers and the first DATA frame at once, the rest of `data` and `trailers` when `rest` completes.
+        case streamed(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)], rest: EventLoopFuture<Void>)
         /// RST_STREAM (INTERNAL_ERROR) instead of an answer.
         case resetStream
         /// GOAWAY (INTERNAL_ERROR, no stream processed) and the connection closed.
@@ -155,6 +157,13 @@ final class HTTP2TestServer: Sendable {
                 } else {
                     self.answer(context: context, headers: headers, data: data, trailers: trailers)
                 }
+            case .streamed(let headers, let data, let trailers, let rest):
+                context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders(headers)))), promise: nil)
+                let buffer = context.channel.allocator.buffer(bytes: data[0])
+                context.writeAndFlush(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: nil)
+                rest.hop(to: context.eventLoop).assumeIsolated().whenSuccess {
+                    self.answer(context: context, headers: nil, data: Array(data.dropFirst()), trailers: trailers)
+                }
             case .resetStream:
                 context.writeAndFlush(self.wrapOutboundOut(.rstStream(.internalError)), promise: nil)
             case .goAway:
@@ -164,9 +173,12 @@ final class HTTP2TestServer: Sendable {
             }
         }
 
-        private func answer(context: ChannelHandlerContext, headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)]) {
+        /// Writes the answer; `headers` `nil` when they were sent already.
+        private func answer(context: ChannelHandlerContext, headers: [(String, String)]?, data: [[UInt8]], trailers: [(String, String)]) {
             let endOnData = trailers.isEmpty
-            context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders(headers), endStream: data.isEmpty && endOnData))), promise: nil)
+            if let headers {
+                context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders(headers), endStream: data.isEmpty && endOnData))), promise: nil)
+            }
             for (index, bytes) in data.enumerated() {
                 let buffer = context.channel.allocator.buffer(bytes: bytes)
                 context.write(
