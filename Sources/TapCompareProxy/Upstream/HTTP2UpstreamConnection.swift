@@ -20,6 +20,9 @@ final class HTTP2UpstreamConnection {
     private let multiplexer: NIOHTTP2Handler.StreamMultiplexer
     private unowned let pool: UpstreamPool
     private(set) var activeStreams = 0
+    /// Streams ever opened: a stream after the first is "reused" (see ``UpstreamConnection/reused``), so a bodiless
+    /// safe request refused by a connection the server is leaving is retried once on a fresh one.
+    private var streamsOpened = 0
     private(set) var maxConcurrentStreams = HTTP2UpstreamConnection.assumedMaxConcurrentStreams
     /// The server's first SETTINGS frame arrived: its stream limit is known and streams may be opened.
     private(set) var isReady = false
@@ -46,6 +49,8 @@ final class HTTP2UpstreamConnection {
         _ callback: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void
     ) {
         self.activeStreams += 1
+        let reused = self.streamsOpened > 0
+        self.streamsOpened += 1
         self.idleTimer?.cancel()
         self.idleTimer = nil
         self.multiplexer.createStreamChannel { stream in
@@ -60,6 +65,7 @@ final class HTTP2UpstreamConnection {
                 do {
                     let handler = try stream.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)
                     let connection = UpstreamConnection(channel: stream, handler: handler, pool: self.pool, multiplexed: self)
+                    if reused { connection.leased() }
                     if !stream.isActive {
                         // It closed before the connection object existed, so `channelClosed` never ran.
                         self.streamClosed()

@@ -187,9 +187,11 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
                 .tlsHandshake
             } else if error is HTTPParserError {
                 .invalidResponse
-            } else if error is NIOHTTP2Errors.StreamClosed {
-                // RST_STREAM from the upstream, or a stream its GOAWAY did not take.
-                .streamReset
+            } else if let closed = error as? NIOHTTP2Errors.StreamClosed {
+                // REFUSED_STREAM (RST_STREAM, or a stream past a GOAWAY's last stream) means the upstream did not
+                // process it (RFC 9113 §8.7): like a pooled connection closed while idle, a bodiless safe request
+                // is retried once on a fresh connection. Any other reset is the upstream's answer to the call.
+                closed.errorCode == .refusedStream ? .closedEarly : .streamReset
             } else if error is any NIOHTTP2Error {
                 .http2Protocol
             } else {

@@ -212,6 +212,26 @@ struct HTTP2ProxyTests {
         #expect(sent.head.headers["X-Forwarded-Proto"] == ["http"])
     }
 
+    @Test("a legacy that leaves after every answer (GOAWAY, close): the pool connects again and every call is answered")
+    func legacyLeavingAfterEachAnswer() async throws {
+        let legacy = try await HTTP2TestServer { request, _ in
+            .answerThenLeave(headers: [(":status", "200")], data: [Array((request.header(":path") ?? "").utf8)], trailers: [("grpc-status", "0")])
+        }
+        defer { Task { try await legacy.shutdown() } }
+
+        try await ProxyHarness.with(legacy: "h2c://127.0.0.1:\(legacy.port)") { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            for i in 0..<4 {
+                let response = try await client.send(method: "GET", path: "/comments/\(i)")
+                #expect(response.status == "200")
+                #expect(response.body == Array("/comments/\(i)".utf8))
+                #expect(response.trailer("grpc-status") == "0")
+            }
+        }
+        #expect(legacy.connectionCount >= 4)
+    }
+
     @Test("a slow candidate does not delay the client: its answer is held until the client has legacy's")
     func slowCandidate() async throws {
         let release = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)

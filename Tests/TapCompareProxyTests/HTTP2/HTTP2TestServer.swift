@@ -26,6 +26,8 @@ final class HTTP2TestServer: Sendable {
         case answer(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)], hold: EventLoopFuture<Void>? = nil)
         /// Headers and the first DATA frame at once, the rest of `data` and `trailers` when `rest` completes.
         case streamed(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)], rest: EventLoopFuture<Void>)
+        /// The answer, then GOAWAY (NO_ERROR, this stream the last) and the connection closed: a server leaving.
+        case answerThenLeave(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)])
         /// RST_STREAM (INTERNAL_ERROR) instead of an answer.
         case resetStream
         /// GOAWAY (INTERNAL_ERROR, no stream processed) and the connection closed.
@@ -164,6 +166,12 @@ final class HTTP2TestServer: Sendable {
                 rest.hop(to: context.eventLoop).assumeIsolated().whenSuccess {
                     self.answer(context: context, headers: nil, data: Array(data.dropFirst()), trailers: trailers)
                 }
+            case .answerThenLeave(let headers, let data, let trailers):
+                self.answer(context: context, headers: headers, data: data, trailers: trailers)
+                let parent = context.channel.parent!
+                let streamID = try! context.channel.syncOptions!.getOption(HTTP2StreamChannelOptions.streamID)
+                let frame = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: streamID, errorCode: .noError, opaqueData: nil))
+                parent.writeAndFlush(frame).assumeIsolated().whenComplete { _ in parent.close(promise: nil) }
             case .resetStream:
                 context.writeAndFlush(self.wrapOutboundOut(.rstStream(.internalError)), promise: nil)
             case .goAway:
