@@ -50,7 +50,8 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
             self.idleTimer?.cancel()
             self.idleTimer = nil
         case is StreamClosedEvent:
-            self.openStreams -= 1
+            // Clamped: a stream reset before it was ever opened is closed without having been created.
+            self.openStreams = max(0, self.openStreams - 1)
             if self.openStreams == 0 {
                 if self.quiescing {
                     context.close(promise: nil)

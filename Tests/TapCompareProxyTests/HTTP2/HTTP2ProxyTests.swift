@@ -296,6 +296,72 @@ struct HTTP2ProxyTests {
         }
     }
 
+    @Test("a candidate that answers garbage instead of HTTP/2 costs only the comparison, counted as http2_protocol")
+    func garbageCandidate() async throws {
+        let legacy = try await HTTP2TestServer { _, _ in HTTP2TestServer.grpc(Self.messages) }
+        let candidate = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(GarbageOnConnect()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { Task { try await legacy.shutdown(); try await candidate.close() } }
+        let metrics = TestMetrics()
+
+        try await ProxyHarness.with(
+            legacy: "h2c://127.0.0.1:\(legacy.port)", candidate: "h2c://127.0.0.1:\(candidate.localAddress!.port!)", metrics: metrics,
+            configure: { _, mirror in try? Self.mirrorMethod(&mirror) }
+        ) { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            let response = try await client.send(path: Self.method, headers: Self.grpcHeaders, body: Self.request)
+            #expect(response.body == Self.messages.flatMap(HTTP2TestServer.frame))
+            #expect(response.trailer("grpc-status") == "0")
+            let exchanges = await proxy.sink.waitFor(count: 1)
+            guard case .failed(let reason, _) = exchanges.first?.candidate else {
+                Issue.record("expected a failed candidate, got \(String(describing: exchanges.first?.candidate))")
+                return
+            }
+            #expect(reason == UpstreamError.http2Protocol.description)
+            #expect(try metrics.expectCounter(ProxyMetrics.upstreamErrors, [("side", "candidate"), ("reason", "http2_protocol")]).totalValue == 1)
+        }
+    }
+
+    @Test("an HTTP/1.1 legacy's chunked trailers: to an HTTP/1.1 client that sent TE: trailers, and recorded with the exchange")
+    func http1ChunkedTrailers() async throws {
+        let raw = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: x-checksum\r\n\r\n5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n"
+        let legacy = try await ScriptedUpstream { _ in .raw(Array(raw.utf8)) }
+        let candidate = try await ScriptedUpstream { _ in .respond(ScriptedResponse(body: "hello")) }
+        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
+
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            try await client.send("GET /text HTTP/1.1\r\nHost: proxy.test\r\nTE: trailers\r\n\r\n")
+            let received = String(decoding: await client.waitForReceived(containing: "x-checksum: abc\r\n\r\n"), as: UTF8.self)
+            #expect(received.hasSuffix("5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n"), "\(received)")
+            let exchanges = await proxy.sink.waitFor(count: 1)
+            #expect(exchanges.first?.legacy.trailers.map(\.name) == ["x-checksum"])
+            #expect(exchanges.first?.legacy.trailers.map(\.value) == ["abc"])
+        }
+    }
+
+    @Test("graceful shutdown with an HTTP/2 client connected: GOAWAY, the connection closed, shutdown completes")
+    func gracefulShutdownClosesHTTP2Connections() async throws {
+        let legacy = try await HTTP2TestServer { _, _ in HTTP2TestServer.grpc(Self.messages) }
+        defer { Task { try await legacy.shutdown() } }
+        var connected: HTTP2TestClient?
+        try await ProxyHarness.with(legacy: "h2c://127.0.0.1:\(legacy.port)") { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            connected = client
+            let response = try await client.send(path: Self.method, headers: Self.grpcHeaders, body: Self.request)
+            #expect(response.trailer("grpc-status") == "0")
+        }
+        // The proxy's run() returned only after every client connection closed; the client sees it closed.
+        let client = try #require(connected)
+        try await client.channel.closeFuture.get()
+        #expect(!client.channel.isActive)
+    }
+
     @Test("many concurrent streams on one client connection, legacy allowing 2 streams per connection: every answer right, never more than 2 streams at once on one legacy connection")
     func concurrentStreamsAgainstLimitedLegacy() async throws {
         let legacy = try await HTTP2TestServer(maxConcurrentStreams: 2) { request, _ in
@@ -344,6 +410,18 @@ struct HTTP2ProxyTests {
     }
 
     // MARK: Helpers
+
+    /// Writes bytes that are no HTTP/2 frame (an HTTP/1.1 answer) as soon as a client connects.
+    final class GarbageOnConnect: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        func channelActive(context: ChannelHandlerContext) {
+            let bytes = Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".utf8) + [UInt8](repeating: 0xff, count: 64)
+            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+            context.fireChannelActive()
+        }
+    }
 
     /// The types of the HTTP/2 frames in `bytes` (a server's side of a connection: no preface).
     static func frameTypes(in bytes: [UInt8]) -> [UInt8] {
