@@ -113,6 +113,17 @@ final class HTTP2UpstreamConnection {
 
     /// GOAWAY: streams in progress the server kept finish; no new stream goes here.
     func goAwayReceived() {
+        self.drain()
+    }
+
+    /// An error on the connection (NIOHTTP2 has sent the RST_STREAM or GOAWAY it calls for): the stream it concerned
+    /// has failed on its own; the others finish (or fail with the connection), and no new stream goes here. One
+    /// broken answer does not cut the other calls sharing the connection.
+    func errorCaught() {
+        self.drain()
+    }
+
+    private func drain() {
         self.isGoingAway = true
         if self.activeStreams == 0 { self.close() }
         self.pool.http2CapacityFreed()
@@ -168,9 +179,14 @@ final class HTTP2UpstreamConnectionObserver: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A connection error (the server broke HTTP/2, TLS failed): its streams fail with it.
+        // The server broke HTTP/2, or TLS failed: the connection takes no more streams (see
+        // ``HTTP2UpstreamConnection/errorCaught()``).
         if self.failure == nil { self.failure = error }
-        context.close(promise: nil)
+        if let connection {
+            connection.errorCaught()
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

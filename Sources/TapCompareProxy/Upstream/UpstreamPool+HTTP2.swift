@@ -9,8 +9,10 @@ import TapCompareMirroring
 /// A call gets a stream on the first ready connection below the server's SETTINGS_MAX_CONCURRENT_STREAMS. When
 /// every connection is full another is connected, up to `maxIdle` connections (`upstream.max_connections`); beyond
 /// that calls wait, in order, for a stream to end. A connection is ready once the server's first SETTINGS frame
-/// arrived (so its limit is known before streams are opened on it); one that GOAWAYs or closes takes no more
-/// streams and a new one is connected for those waiting.
+/// arrived (so its limit is known before streams are opened on it); one that GOAWAYs, fails or closes takes no more
+/// streams and a new one is connected for those waiting. The waiting calls are bounded by what feeds them: client
+/// streams (`listener.max_concurrent_streams` per client connection) for legacy, `mirror.max_in_flight` for the
+/// candidate.
 extension UpstreamPool {
     func acquireStream(_ callback: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
         guard !self.isShutDown else {

@@ -85,7 +85,7 @@ final class UpstreamPool {
     /// Connects a fresh connection (used for the one retry after a stale pooled connection).
     func connect(_ callback: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
         if self.target.httpVersion == .http2 {
-            // Streams are never reused, so there is no stale connection to retry past.
+            // The retry after a refused stream: a new stream, never on a connection that is leaving (GOAWAY).
             self.acquireStream(callback)
             return
         }
