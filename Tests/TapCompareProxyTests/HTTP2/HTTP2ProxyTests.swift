@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import MetricsTestKit
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import Testing
@@ -384,6 +385,25 @@ struct HTTP2ProxyTests {
         }
         #expect(legacy.requests.count == 20)
         #expect(legacy.maxOpenStreams <= 2)
+    }
+
+    @Test("listener.max_concurrent_streams and max_header_bytes reach the client as SETTINGS_MAX_CONCURRENT_STREAMS and SETTINGS_MAX_HEADER_LIST_SIZE")
+    func listenerSettings() async throws {
+        let legacy = try await HTTP2TestServer { _, _ in HTTP2TestServer.grpc(Self.messages) }
+        defer { Task { try await legacy.shutdown() } }
+
+        try await ProxyHarness.with(legacy: "h2c://127.0.0.1:\(legacy.port)", configure: { proxy, _ in
+            proxy.maxConcurrentStreams = 7
+            proxy.maxRequestHeadBytes = 16 << 10
+        }) { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            // A call's round trip: the server's SETTINGS came first on the connection.
+            _ = try await client.send(path: Self.method, headers: Self.grpcHeaders, body: Self.request)
+            let settings = client.serverSettings
+            #expect(settings.last { $0.parameter == .maxConcurrentStreams }?.value == 7)
+            #expect(settings.last { $0.parameter == .maxHeaderListSize }?.value == 16 << 10)
+        }
     }
 
     @Test("malformed frames from an HTTP/2 client: GOAWAY and a counted refusal (http2_protocol); nothing reaches legacy")

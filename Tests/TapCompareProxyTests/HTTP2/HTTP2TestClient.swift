@@ -23,6 +23,10 @@ struct HTTP2TestClient: Sendable {
     let channel: any Channel
     private let multiplexer: NIOHTTP2Handler.StreamMultiplexer
     private let alpn: NIOLockedValueBox<String?>
+    private let settings: NIOLockedValueBox<[HTTP2Setting]>
+
+    /// The SETTINGS the server sent (the last value of each parameter wins).
+    var serverSettings: [HTTP2Setting] { self.settings.withLockedValue { $0 } }
 
     /// The protocol the TLS handshake agreed on by ALPN (`nil` for h2c, or when the server chose none).
     var negotiatedProtocol: String? { self.alpn.withLockedValue { $0 } }
@@ -34,6 +38,7 @@ struct HTTP2TestClient: Sendable {
             return try NIOSSLContext(configuration: configuration)
         }
         let alpn = NIOLockedValueBox<String?>(nil)
+        let settings = NIOLockedValueBox<[HTTP2Setting]>([])
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(TestTiming.localConnectAmount)
             .channelInitializer { channel in
@@ -46,6 +51,7 @@ struct HTTP2TestClient: Sendable {
                     _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
                         $0.close()
                     }
+                    try sync.addHandler(SettingsRecorder(settings: settings))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -56,7 +62,7 @@ struct HTTP2TestClient: Sendable {
             // The stream setup waits for nothing; the handshake's outcome is read by the tests.
             _ = await pollUntil(timeout: .seconds(10)) { alpn.withLockedValue { $0 } != nil }
         }
-        return HTTP2TestClient(channel: channel, multiplexer: multiplexer, alpn: alpn)
+        return HTTP2TestClient(channel: channel, multiplexer: multiplexer, alpn: alpn, settings: settings)
     }
 
     /// Sends one request on a new stream; `body` ends the stream (an empty body ends it with the headers).
@@ -150,6 +156,23 @@ struct HTTP2TestClient: Sendable {
             self.firstData?.fail(error)
             self.firstData = nil
             self.promise.fail(error)
+        }
+    }
+
+    /// Keeps the server's SETTINGS.
+    private final class SettingsRecorder: ChannelInboundHandler {
+        typealias InboundIn = HTTP2Frame
+        private let settings: NIOLockedValueBox<[HTTP2Setting]>
+
+        init(settings: NIOLockedValueBox<[HTTP2Setting]>) {
+            self.settings = settings
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if case .settings(.settings(let received)) = self.unwrapInboundIn(data).payload {
+                self.settings.withLockedValue { $0 += received }
+            }
+            context.fireChannelRead(data)
         }
     }
 
