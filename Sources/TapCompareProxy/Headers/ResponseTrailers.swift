@@ -12,6 +12,8 @@ enum ResponseTrailers {
     /// always can (trailers are a HEADERS frame there).
     static func accepted(by head: HTTPRequestHead) -> Bool {
         if head.version.major >= 2 { return true }
+        // Most requests have no TE: one scan, no list built.
+        guard head.headers.contains(name: "te") else { return false }
         return head.headers[canonicalForm: "te"].contains { $0.lowercased() == "trailers" }
     }
 

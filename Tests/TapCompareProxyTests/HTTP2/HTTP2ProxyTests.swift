@@ -406,6 +406,27 @@ struct HTTP2ProxyTests {
         }
     }
 
+    @Test("an HTTP/2 legacy silent past upstream.read_timeout: the client gets 504, counted as read_timeout")
+    func legacyReadTimeout() async throws {
+        let never = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)
+        defer { never.succeed() }
+        let legacy = try await HTTP2TestServer { _, _ in
+            .answer(headers: [(":status", "200")], data: [[1]], trailers: [], hold: never.futureResult)
+        }
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+
+        try await ProxyHarness.with(legacy: "h2c://127.0.0.1:\(legacy.port)", metrics: metrics, configure: { proxy, _ in
+            proxy.readTimeout = TestTiming.scaled(.milliseconds(200))
+        }) { proxy in
+            let client = try await HTTP2TestClient.connect(port: proxy.port)
+            defer { Task { try await client.close() } }
+            let response = try await client.send(method: "GET", path: "/slow")
+            #expect(response.status == "504")
+            #expect(try metrics.expectCounter(ProxyMetrics.upstreamErrors, [("side", "legacy"), ("reason", "read_timeout")]).totalValue == 1)
+        }
+    }
+
     @Test("malformed frames from an HTTP/2 client: GOAWAY and a counted refusal (http2_protocol); nothing reaches legacy")
     func malformedClientFrames() async throws {
         let legacy = try await HTTP2TestServer { _, _ in HTTP2TestServer.grpc(Self.messages) }
