@@ -208,6 +208,12 @@ import TapCompareReview
         #expect(c.candidate?.httpVersion == .http2)
         #expect(c.legacy?.httpVersion == .http1)  // the key applies when the proxy is made (ServeRunner.speaking)
         #expect(ServeRunner.speaking(c.upstream.httpProtocol, c.legacy!).httpVersion == .http2)
+        // The start-up summary names the protocol.
+        #expect(
+            StartupReporter.describe(ServeRunner.speaking(c.upstream.httpProtocol, c.legacy!), tls: c.upstreamTLS.legacy)
+                == "https://legacy.internal:8443 (http2) (TLS verified against the system trust store)"
+        )
+        #expect(c.candidate?.description == "h2c://127.0.0.1:9001")
         #expect(try ConfigurationLoader.load(yaml: "", file: "h.yml").listener.maxConcurrentStreams == 100)
 
         let plain = #expect(throws: ConfigurationError.self) {
