@@ -188,6 +188,48 @@ import TapCompareReview
         }
     }
 
+    @Test func http2KeysAreReadAndAProtocolTheURLContradictsIsRefused() throws {
+        let c = try ConfigurationLoader.load(
+            yaml: """
+                legacy: https://legacy.internal:8443
+                candidate: h2c://127.0.0.1:9001
+                listener:
+                  max_concurrent_streams: 250
+                upstream:
+                  protocol: http2
+                mirror:
+                  protocol: http2
+                """,
+            file: "h.yml"
+        )
+        #expect(c.listener.maxConcurrentStreams == 250)
+        #expect(c.upstream.httpProtocol == .http2)
+        #expect(c.mirror.httpProtocol == .http2)
+        #expect(c.candidate?.httpVersion == .http2)
+        #expect(c.legacy?.httpVersion == .http1)  // the key applies when the proxy is made (ServeRunner.speaking)
+        #expect(ServeRunner.speaking(c.upstream.httpProtocol, c.legacy!).httpVersion == .http2)
+        // The start-up summary names the protocol.
+        #expect(
+            StartupReporter.describe(ServeRunner.speaking(c.upstream.httpProtocol, c.legacy!), tls: c.upstreamTLS.legacy)
+                == "https://legacy.internal:8443 (http2) (TLS verified against the system trust store)"
+        )
+        #expect(c.candidate?.description == "h2c://127.0.0.1:9001")
+        #expect(try ConfigurationLoader.load(yaml: "", file: "h.yml").listener.maxConcurrentStreams == 100)
+
+        let plain = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "legacy: http://127.0.0.1:8000\nupstream:\n  protocol: http2\n", file: "p.yml")
+        }
+        #expect(plain?.description.contains("p.yml:3:13: upstream.protocol: HTTP/2 without TLS is written in the URL: legacy: h2c://127.0.0.1:8000") == true, "\(plain?.description ?? "")")
+        let h2c = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "candidate: h2c://127.0.0.1:9001\nmirror:\n  protocol: http1\n", file: "q.yml")
+        }
+        #expect(h2c?.description.contains("mirror.protocol: an h2c:// candidate speaks HTTP/2; write http://127.0.0.1:9001 for HTTP/1.1") == true, "\(h2c?.description ?? "")")
+        let unknown = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "upstream:\n  protocol: spdy\n", file: "u.yml")
+        }
+        #expect(unknown?.description.contains("upstream.protocol: 'spdy' is not a protocol; write http1 or http2") == true, "\(unknown?.description ?? "")")
+    }
+
     @Test func verificationNeedsMirroredWritesAndASingleValueIDPath() {
         let yaml = """
             routes:

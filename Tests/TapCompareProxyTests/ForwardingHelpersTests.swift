@@ -53,6 +53,42 @@ import TapCompareMirroring
         #expect(head.headers["Content-Length"] == ["0"])
     }
 
+    @Test("an HTTP/2 upstream is sent TE: trailers (legacy and candidate), whatever the client sent; HTTP/1.1 upstreams are not")
+    func trailersAcceptedFromHTTP2Upstreams() throws {
+        let head = HTTPRequestHead(
+            version: .init(major: 2, minor: 0), method: .POST, uri: "/comments.v1.Comments/GetComment",
+            headers: HTTPHeaders([("host", "public.example"), ("te", "trailers"), ("content-type", "application/grpc")])
+        )
+        let endToEnd = UpstreamRequestHeads.endToEnd(head.headers, shadowHeaderName: "X-Tap-Compare", trustForwardedHeaders: false)
+        #expect(endToEnd["te"].isEmpty)
+        for (url, expected) in [("h2c://legacy:9000", ["trailers"]), ("http://legacy:9000", [])] {
+            let configuration = ProxyConfiguration(legacy: try UpstreamURL(parsing: url))
+            let legacy = UpstreamRequestHeads.legacy(
+                for: head, endToEnd: endToEnd, configuration: configuration, clientAddress: "127.0.0.1", proto: "http",
+                requestID: "id", requestIDWasSent: false, upgradeRequested: false
+            )
+            #expect(legacy.headers["te"] == expected, "\(url)")
+            let candidate = UpstreamRequestHeads.candidate(
+                for: RequestSnapshot(method: .POST, uri: head.uri, headers: endToEnd), bodyBytes: 7, target: try UpstreamURL(parsing: url),
+                configuration: configuration, mirror: MirrorConfiguration(), clientAddress: "127.0.0.1", proto: "http", requestID: "id"
+            )
+            #expect(candidate.headers["te"] == expected, "\(url)")
+        }
+    }
+
+    @Test("HTTP/2 or HTTP/1.1 from the first bytes: the first byte that differs from the preface decides HTTP/1.1, the whole preface HTTP/2")
+    func httpVersionDetection() {
+        func detect(_ text: String) -> HTTPVersionDetector.Version? { HTTPVersionDetector.detect(ByteBuffer(string: text)) }
+        #expect(detect("GET / HTTP/1.1\r\n") == .http1)
+        #expect(detect("POST") == .http1)
+        #expect(detect("PUT /") == .http1)
+        #expect(detect("P") == nil)
+        #expect(detect("PRI * HTTP/2.0\r\n") == nil)
+        #expect(detect("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") == .http2)
+        #expect(detect("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\u{0}\u{0}\u{0}\u{4}") == .http2)
+        #expect(detect("PRI * HTTP/1.1\r\n") == .http1)
+    }
+
     @Test("the proxy's 502 names the failure and echoes the request id; a refusal closes the connection")
     func localResponses() {
         let failure = LocalResponse.legacyFailure(

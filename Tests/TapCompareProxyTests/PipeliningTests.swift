@@ -38,7 +38,7 @@ struct PipeliningTests {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ReadLogHandler(log: log))
-                    try ProxyServer.addClientHTTPHandlers(to: channel.pipeline.syncOperations, loop: loop)
+                    try ProxyServer.addClientHandlers(to: channel.pipeline.syncOperations, loop: loop)
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()

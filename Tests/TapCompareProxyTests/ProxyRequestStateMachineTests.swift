@@ -91,6 +91,16 @@ import TapCompareCore
         #expect(machine.responseHead(Self.response(.created, length: 0)) == .forwardResponseHead(version: .http1_1, connection: nil))
     }
 
+    @Test("an HTTP/2 stream (a 2.0 head: minor version 0) is not taken for HTTP/1.0: informational heads pass, no length needed, the stream ends after its response")
+    func http2StreamIsNotHTTP10() {
+        var machine = Machine()
+        Self.send(Self.request(.POST, "/comments.v1.Comments/GetComment", version: HTTPVersion(major: 2, minor: 0)), to: &machine)
+        #expect(machine.responseHead(Self.response(.continue)) == .forwardInformationalHead(version: .http1_1))
+        // HTTP/2 has no keep-alive between requests: one stream, one request (the codec drops `connection`).
+        #expect(machine.responseHead(Self.response(.ok)) == .forwardResponseHead(version: .http1_1, connection: .close))
+        #expect(machine.responseEnd() == .finishResponse(close: true, requestComplete: true))
+    }
+
     // MARK: Upload backpressure
 
     @Test("a body streams up: reads held while legacy connects or its socket is full, resumed when it can take more")

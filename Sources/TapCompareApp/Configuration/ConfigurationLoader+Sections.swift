@@ -66,6 +66,7 @@ extension ConfigurationLoader {
             }
             if let v = l.bytes("max_header_bytes") { c.listener.maxHeaderBytes = v }
             if let v = l.int("max_headers", min: 1, max: 10_000) { c.listener.maxHeaders = v }
+            if let v = l.int("max_concurrent_streams", min: 1, max: 10_000) { c.listener.maxConcurrentStreams = v }
             l.rejectUnknownKeys()
         }
         if let f = r.mapping("forwarded") {
@@ -78,6 +79,7 @@ extension ConfigurationLoader {
             if let v = u.duration("write_timeout") { c.upstream.writeTimeout = v }
             if let v = u.int("max_connections", min: 1, max: 100_000) { c.upstream.maxConnections = v }
             if let v = u.duration("idle_timeout") { c.upstream.idleTimeout = v }
+            c.upstream.httpProtocol = Self.httpProtocol(u, for: c.legacy, upstream: "legacy")
             u.rejectUnknownKeys()
         }
         if let m = r.mapping("mirror") {
@@ -86,8 +88,28 @@ extension ConfigurationLoader {
             if let v = m.bytes("max_body_bytes") { c.mirror.maxBodyBytes = v }
             if let v = m.bytes("max_response_bytes") { c.mirror.maxResponseBytes = v }
             if let v = m.string("shadow_header") { c.mirror.shadowHeader = v }
+            c.mirror.httpProtocol = Self.httpProtocol(m, for: c.candidate, upstream: "candidate")
             m.rejectUnknownKeys()
         }
+    }
+
+    /// `upstream.protocol` / `mirror.protocol`: `http1` or `http2`. HTTP/2 without TLS is written in the URL
+    /// (`h2c://`), so the key only chooses for an `https://` upstream; a value the URL contradicts is refused.
+    static func httpProtocol(_ r: YAMLMappingReader, for url: UpstreamURL?, upstream: String) -> UpstreamURL.HTTPVersion? {
+        guard let text = r.string("protocol") else { return nil }
+        guard let version = UpstreamURL.HTTPVersion(rawValue: text) else {
+            r.fail("protocol", r.node("protocol"), "'\(text)' is not a protocol; write http1 or http2")
+            return nil
+        }
+        if let url, !url.usesTLS, url.httpVersion != version {
+            let fix =
+                version == .http2
+                ? "HTTP/2 without TLS is written in the URL: \(upstream): h2c://\(url.hostHeader)\(url.basePath)"
+                : "an h2c:// \(upstream) speaks HTTP/2; write http://\(url.hostHeader)\(url.basePath) for HTTP/1.1"
+            r.fail("protocol", r.node("protocol"), fix)
+            return nil
+        }
+        return version
     }
 
     /// `routes:`: per-route sampling and mirroring, and `verify:` (read after `stores:`, which `verify.stores` names).

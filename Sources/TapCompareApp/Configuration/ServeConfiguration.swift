@@ -94,6 +94,9 @@ public struct ServeConfiguration: Sendable {
         public var maxHeaderBytes = ProxyConfiguration.Defaults.maxRequestHeadBytes
         /// `listener.max_headers`: the most header fields in one request; more gets 431. Default `100`.
         public var maxHeaders = ProxyConfiguration.Defaults.maxRequestHeaders
+        /// `listener.max_concurrent_streams`: the streams an HTTP/2 client may have open at once on one connection
+        /// (SETTINGS_MAX_CONCURRENT_STREAMS). Default `100`.
+        public var maxConcurrentStreams = ProxyConfiguration.Defaults.maxConcurrentStreams
         public init() {}
     }
 
@@ -120,6 +123,9 @@ public struct ServeConfiguration: Sendable {
         public var maxConnections = ProxyConfiguration.Defaults.maxIdleConnectionsPerLoop
         /// `upstream.idle_timeout`: how long an idle pooled connection is kept. Default `60s`.
         public var idleTimeout = ProxyConfiguration.Defaults.idleTimeout
+        /// `upstream.protocol`: `http1` or `http2`, the protocol spoken to an `https://` legacy (`h2c://` is always
+        /// HTTP/2, `http://` always HTTP/1.1). Default `nil`: what the URL says (HTTP/1.1 for `https://`).
+        public var httpProtocol: UpstreamURL.HTTPVersion?
         public init() {}
     }
 
@@ -138,6 +144,9 @@ public struct ServeConfiguration: Sendable {
         /// `mirror.shadow_header`: marks every mirrored request so the candidate can route its writes to
         /// sister datastores. Default `X-Tap-Compare` (value `shadow`).
         public var shadowHeader = MirrorConfiguration.Defaults.shadowHeaderName
+        /// `mirror.protocol`: `http1` or `http2`, the protocol spoken to an `https://` candidate, as
+        /// ``Upstream/httpProtocol`` for legacy. Default `nil`: what the URL says.
+        public var httpProtocol: UpstreamURL.HTTPVersion?
         public init() {}
     }
 

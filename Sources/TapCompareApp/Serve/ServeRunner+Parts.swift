@@ -92,6 +92,15 @@ extension ServeRunner {
         return capture
     }
 
+    /// `url` speaking `version` (`upstream.protocol`, `mirror.protocol`) when it is TLS; `h2c://` and `http://` say
+    /// their protocol themselves (the loader refuses a `protocol` that contradicts them).
+    static func speaking(_ version: UpstreamURL.HTTPVersion?, _ url: UpstreamURL) -> UpstreamURL {
+        guard let version, url.usesTLS else { return url }
+        var url = url
+        url.httpVersion = version
+        return url
+    }
+
     /// The proxy: listener, legacy forwarding and the mirror to the candidate, handing exchanges to `sink`.
     func makeProxy(legacy: UpstreamURL, sink: any ExchangeSink, group: any EventLoopGroup, logger: Logger) -> ProxyServer {
         let c = self.configuration
@@ -103,7 +112,7 @@ extension ServeRunner {
             configuration: ProxyConfiguration(
                 host: c.listen.host,
                 port: c.listen.port,
-                legacy: legacy,
+                legacy: Self.speaking(c.upstream.httpProtocol, legacy),
                 preserveHost: c.preserveHost,
                 trustForwardedHeaders: c.forwarded.trustClientHeaders,
                 connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
@@ -116,12 +125,13 @@ extension ServeRunner {
                 maxRequestHeaders: c.listener.maxHeaders,
                 headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
                 clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
+                maxConcurrentStreams: c.listener.maxConcurrentStreams,
                 shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds)),
                 tls: c.tls,
                 legacyTLS: c.upstreamTLS.legacy
             ),
             mirror: MirrorConfiguration(
-                candidate: c.candidate,
+                candidate: c.candidate.map { Self.speaking(c.mirror.httpProtocol, $0) },
                 sampleRate: c.sampleRate,
                 sampleKey: c.sampleKey,
                 maxInFlight: c.mirror.maxInFlight,

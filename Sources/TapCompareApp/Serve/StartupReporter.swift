@@ -23,8 +23,9 @@ struct StartupReporter: Service {
         }
         self.logger.notice("tapcompare listening", metadata: [
             "listen": "\(c.tls == nil ? "http" : "https")://\(address)",
-            "legacy": "\(c.legacy.map { Self.describe($0, tls: c.upstreamTLS.legacy) } ?? "-")",
-            "candidate": "\(c.candidate.map { Self.describe($0, tls: c.upstreamTLS.candidate) } ?? "none: nothing is mirrored")",
+            // With the protocol they are spoken to (`upstream.protocol`, `mirror.protocol`): `https://… (http2)`.
+            "legacy": "\(c.legacy.map { Self.describe(ServeRunner.speaking(c.upstream.httpProtocol, $0), tls: c.upstreamTLS.legacy) } ?? "-")",
+            "candidate": "\(c.candidate.map { Self.describe(ServeRunner.speaking(c.mirror.httpProtocol, $0), tls: c.upstreamTLS.candidate) } ?? "none: nothing is mirrored")",
             "sample_rate": "\(c.sampleRate)",
             "routes": "\(c.routes.count)",
             "ledger": "\(self.store.url)",

@@ -1,10 +1,22 @@
 /// An upstream's base URL, split once at start-up so no request parses a URL.
 ///
-/// `http` and `https` are accepted. How an `https` upstream's certificate is checked is not part of the URL:
-/// see ``UpstreamTLS``.
+/// `http`, `https` and `h2c` are accepted. How an `https` upstream's certificate is checked is not part of the URL:
+/// see ``UpstreamTLS``. `h2c://` is HTTP/2 with prior knowledge over plain TCP; an `https://` upstream speaks
+/// HTTP/2 when its configuration says so (`upstream.protocol` / `mirror.protocol`, setting ``httpVersion``).
 public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
+    /// The HTTP version spoken to an upstream.
+    public enum HTTPVersion: String, Sendable, Hashable, CaseIterable {
+        /// HTTP/1.1, one request at a time per pooled connection.
+        case http1
+        /// HTTP/2: requests are streams multiplexed over a few pooled connections.
+        case http2
+    }
+
     /// Whether connections are wrapped in TLS (`https://`).
     public var usesTLS: Bool
+    /// The protocol spoken: ``HTTPVersion/http2`` for `h2c://`, or for `https://` with `protocol: http2`.
+    /// Default ``HTTPVersion/http1``.
+    public var httpVersion: HTTPVersion = .http1
     public var host: String
     /// The port; default 80 for `http`, 443 for `https`.
     public var port: Int
@@ -13,11 +25,12 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     /// The value sent in `Host` when the client's is rewritten: `host` or `host:port` for a non-default port.
     public var hostHeader: String
 
-    /// `http` or `https`.
+    /// `http` or `https` (HTTP/2's `:scheme` too: `h2c` is `http`).
     public var scheme: String { self.usesTLS ? "https" : "http" }
 
     /// `scheme://host[:port]`, without the base path.
     public var origin: String { "\(self.scheme)://\(self.hostHeader)" }
+
 
     /// The name sent in TLS's server name indication (SNI) and checked against the certificate: the host when
     /// it is a DNS name, `nil` for an IP address (SNI may not carry one; the certificate's IP addresses are
@@ -26,9 +39,17 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         Self.isIPAddress(self.host) ? nil : self.host
     }
 
-    public var description: String { "\(self.origin)\(self.basePath)" }
+    /// The URL as configured: `h2c://…` for plain HTTP/2, `https://… (http2)` for HTTP/2 over TLS.
+    public var description: String {
+        switch (self.usesTLS, self.httpVersion) {
+        case (false, .http2): "h2c://\(self.hostHeader)\(self.basePath)"
+        case (true, .http2): "\(self.origin)\(self.basePath) (http2)"
+        default: "\(self.origin)\(self.basePath)"
+        }
+    }
 
-    /// Parses `http://host[:port][/base/path]` or `https://host[:port][/base/path]`.
+    /// Parses `http://host[:port][/base/path]`, `https://host[:port][/base/path]` or `h2c://host[:port][/base/path]`
+    /// (HTTP/2 with prior knowledge, no TLS).
     /// - Throws: ``UpstreamURLError`` saying what is wrong.
     public init(parsing text: String) throws(UpstreamURLError) {
         let rest: Substring
@@ -38,8 +59,14 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         } else if text.hasPrefix("https://") {
             self.usesTLS = true
             rest = text.dropFirst("https://".count)
+        } else if text.hasPrefix("h2c://") {
+            self.usesTLS = false
+            self.httpVersion = .http2
+            rest = text.dropFirst("h2c://".count)
         } else {
-            throw UpstreamURLError(url: text, reason: "expected http://host[:port][/path] or https://host[:port][/path]")
+            throw UpstreamURLError(
+                url: text, reason: "expected http://host[:port][/path], https://host[:port][/path] or h2c://host[:port][/path]"
+            )
         }
         let defaultPort = self.usesTLS ? 443 : 80
         let authority: Substring

@@ -45,9 +45,12 @@ public struct UpstreamTLS: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The shared context every connection to the upstream is wrapped with.
+    /// - Parameter httpVersion: the protocol offered by ALPN: `http/1.1`, or `h2` for an HTTP/2 upstream. Default
+    ///   ``UpstreamURL/HTTPVersion/http1``.
     /// - Throws: ``TLSFileError`` as ``makeClientConfiguration()``, or when BoringSSL refuses the roots.
-    public func makeClientContext() throws(TLSFileError) -> NIOSSLContext {
-        let configuration = try self.makeClientConfiguration()
+    public func makeClientContext(httpVersion: UpstreamURL.HTTPVersion = .http1) throws(TLSFileError) -> NIOSSLContext {
+        var configuration = try self.makeClientConfiguration()
+        if httpVersion == .http2 { configuration.applicationProtocols = ["h2"] }
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

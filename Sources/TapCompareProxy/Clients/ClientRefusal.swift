@@ -71,10 +71,14 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
     /// port, an untrusted certificate, no common protocol version); nothing can be answered.
     public static let tlsHandshake = ClientRefusal(reason: "tls_handshake", status: nil, explanation: "")
 
+    /// An HTTP/2 client broke the protocol (a malformed frame or header block, a flow-control violation, a bad
+    /// preface): NIOHTTP2 answered with the RST_STREAM or GOAWAY RFC 9113 requires; nothing was forwarded for it.
+    public static let http2Protocol = ClientRefusal(reason: "http2_protocol", status: nil, explanation: "")
+
     /// Every reason, so the counters exist (at zero) from start-up.
     static let all: [ClientRefusal] = [
         .headerTimeout, .headersTooLarge, .invalidFraming, .smuggling, .invalidChunk, .invalidHeader, .invalidRequestLine, .malformed,
-        .acceptFDLimit, .acceptError, .tlsHandshake,
+        .acceptFDLimit, .acceptError, .tlsHandshake, .http2Protocol,
     ]
 
     /// The refusal for a parser error, or `nil` when the error means the client went away (an incomplete request

@@ -15,7 +15,8 @@ public struct ListenerTLS: Sendable, Hashable {
         self.keyPath = keyPath
     }
 
-    /// The shared context every accepted connection is wrapped with: TLS 1.2 or later, HTTP/1.1 by ALPN.
+    /// The shared context every accepted connection is wrapped with: TLS 1.2 or later; ALPN offers `h2` and
+    /// `http/1.1` and the client picks (the listener tells them apart by the HTTP/2 preface either way).
     ///
     /// Reads both files synchronously: call at start-up only.
     /// - Throws: ``TLSFileError`` naming the file that is missing, unreadable or unusable, including a key that
@@ -28,7 +29,7 @@ public struct ListenerTLS: Sendable, Hashable {
             privateKey: .privateKey(key)
         )
         configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = ["h2", "http/1.1"]
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

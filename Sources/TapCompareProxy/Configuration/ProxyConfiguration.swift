@@ -31,7 +31,8 @@ public struct ProxyConfiguration: Sendable {
     /// 504. Default 30 s.
     public var writeTimeout: TimeAmount
     /// Idle keep-alive connections to legacy kept per event loop; more are closed when released. Busy
-    /// connections are not capped here: each client connection uses at most one at a time. Default `64`.
+    /// connections are not capped here: each client connection uses at most one at a time. For an HTTP/2 legacy
+    /// it bounds the multiplexed connections per event loop instead (busy or not). Default `64`.
     public var maxIdleConnectionsPerLoop: Int
     /// How long an idle legacy connection is kept before it is closed. Default 60 s.
     public var idleTimeout: TimeAmount
@@ -47,8 +48,13 @@ public struct ProxyConfiguration: Sendable {
     /// from the first byte of each later request; past it the client gets a 408 and is closed (see
     /// ``HeaderDeadline``). Default 10 s.
     public var headerTimeout: TimeAmount
-    /// How long a client connection may stay silent between requests before it is closed. Default 60 s.
+    /// How long a client connection may stay silent between requests before it is closed (an HTTP/2 connection:
+    /// with no stream open). Default 60 s.
     public var clientIdleTimeout: TimeAmount
+    /// `listener.max_concurrent_streams`: the streams an HTTP/2 client may have open at once on one connection
+    /// (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused by the HTTP/2 layer (RST_STREAM `REFUSED_STREAM`).
+    /// Default `100`.
+    public var maxConcurrentStreams: Int
     /// On shutdown, how long to wait for in-flight candidate calls after the last legacy response. Default 10 s.
     public var shutdownGrace: TimeAmount
     /// Connections the listening socket queues before accepting. Default `1024`.
@@ -73,6 +79,8 @@ public struct ProxyConfiguration: Sendable {
         public static let headerTimeout: Duration = .seconds(10)
         /// `listener.idle_timeout`.
         public static let clientIdleTimeout: Duration = .seconds(60)
+        /// `listener.max_concurrent_streams`.
+        public static let maxConcurrentStreams = 100
         public static let shutdownGrace: Duration = .seconds(10)
     }
 
@@ -92,6 +100,7 @@ public struct ProxyConfiguration: Sendable {
         maxRequestHeaders: Int = Defaults.maxRequestHeaders,
         headerTimeout: TimeAmount = TimeAmount(Defaults.headerTimeout),
         clientIdleTimeout: TimeAmount = TimeAmount(Defaults.clientIdleTimeout),
+        maxConcurrentStreams: Int = Defaults.maxConcurrentStreams,
         shutdownGrace: TimeAmount = TimeAmount(Defaults.shutdownGrace),
         backlog: Int32 = 1024,
         tls: ListenerTLS? = nil,
@@ -114,6 +123,7 @@ public struct ProxyConfiguration: Sendable {
         self.maxRequestHeaders = maxRequestHeaders
         self.headerTimeout = headerTimeout
         self.clientIdleTimeout = clientIdleTimeout
+        self.maxConcurrentStreams = maxConcurrentStreams
         self.shutdownGrace = shutdownGrace
         self.backlog = backlog
     }

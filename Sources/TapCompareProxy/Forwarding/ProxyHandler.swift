@@ -45,6 +45,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var requestBodyBytes = 0
     private var needsUpstreamFlush = false
     private var needsClientFlush = false
+    /// The client speaks HTTP/2 (this handler serves one stream): trailers always reach it.
+    private var clientIsHTTP2 = false
+    /// The HTTP/1.1 client sent `TE: trailers` (see ``ResponseTrailers``).
+    private var clientAcceptsTrailers = false
+    /// Legacy's response body reaches an HTTP/1.1 client chunked (no `Content-Length`), so trailers fit after it.
+    private var responseHasTrailerRoom = false
+    /// Legacy's trailers, written with the response's end.
+    private var responseTrailers: HTTPHeaders?
 
     // MARK: Mirroring of the current request
 
@@ -168,6 +176,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.start = .now()
         self.requestBodyBytes = 0
         self.candidateStarted = false
+        self.clientIsHTTP2 = head.version.major == 2
+        self.clientAcceptsTrailers = ResponseTrailers.accepted(by: head)
+        self.responseHasTrailerRoom = false
+        self.responseTrailers = nil
         let upgradeRequested = self.machine.currentRequest?.upgradeRequested ?? false
 
         let configuration = self.shared.configuration
@@ -358,6 +370,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             case nil: break
             }
             self.routeMetrics?.countRequest(status: head.status.code)
+            self.responseHasTrailerRoom = version == .http1_1 && ResponseTrailers.fitInHTTP1(responseHeaders: headers)
             self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
             self.needsClientFlush = true
         default:
@@ -402,8 +415,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         context.fireChannelWritabilityChanged()
     }
 
-    func upstreamResponseEnd() {
+    func upstreamResponseEnd(trailers: HTTPHeaders?) {
         self.upstream = nil
+        if var trailers, !trailers.isEmpty {
+            HopByHopHeaders.strip(&trailers)
+            self.capture?.responseTrailers(trailers)
+            self.responseTrailers = trailers
+        }
         let elapsed = (NIODeadline.now() - self.start).nanoseconds
         self.shared.metrics.legacyInFlight.decrement()
         self.routeMetrics?.legacyLatency.recordNanoseconds(elapsed)
@@ -421,18 +439,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let exchange = self.exchange
         let candidateStarted = self.candidateStarted
         let requestBodyBytes = self.requestBodyBytes
+        let trailers = self.trailersForClient()
         self.resetRequest()
         self.needsClientFlush = false
         if close {
             let promise = self.context.eventLoop.makePromise(of: Void.self)
-            self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: promise)
+            self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: promise)
             let context = self.context!
             promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             // Before the next head is replayed: its deadline must not run while this connection is between
             // requests.
             self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.responseEnded, promise: nil)
-            self.context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
         }
         // Legacy answered before the request body ended: the candidate gets no (partial) copy.
         if !requestComplete, let exchange, !candidateStarted {
@@ -440,6 +459,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             exchange.request.bodyLength = requestBodyBytes
             exchange.candidateCompleted(.skipped(.bodyTooLarge))
         }
+    }
+
+    /// Legacy's trailers as the client gets them: unchanged to an HTTP/2 client; to an HTTP/1.1 client only when it
+    /// sent `TE: trailers` and the body is chunked, otherwise dropped and counted (`tapcompare_trailers_dropped_total`).
+    private func trailersForClient() -> HTTPHeaders? {
+        guard let trailers = self.responseTrailers else { return nil }
+        self.responseTrailers = nil
+        if self.clientIsHTTP2 || (self.clientAcceptsTrailers && self.responseHasTrailerRoom) { return trailers }
+        self.shared.metrics.trailersDropped.increment()
+        return nil
     }
 
     private func resetRequest() {

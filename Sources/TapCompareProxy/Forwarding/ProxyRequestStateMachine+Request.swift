@@ -45,7 +45,8 @@ extension ProxyRequestStateMachine {
         init(head: HTTPRequestHead) {
             self.method = head.method
             self.isKeepAlive = head.isKeepAlive
-            self.isHTTP10 = head.version.minor == 0
+            // HTTP/2.0's minor version is 0 too: an HTTP/2 stream (``HTTP2FramePayloadToHTTP1ServerCodec``) is not 1.0.
+            self.isHTTP10 = head.version.major == 1 && head.version.minor == 0
             // `Upgrade` first: almost no request has it, and splitting `Connection` into lower-cased tokens
             // allocates.
             let asksUpgrade =

@@ -56,6 +56,7 @@ enum UpstreamRequestHeads {
             // Transfer-Encoding is hop-by-hop, but the next hop needs framing: chunk again.
             headers.add(name: "transfer-encoding", value: "chunked")
         }
+        if configuration.legacy.httpVersion == .http2 { Self.acceptTrailers(&headers) }
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: configuration.legacy.target(for: head.uri), headers: headers)
     }
 
@@ -86,7 +87,16 @@ enum UpstreamRequestHeads {
         if bodyBytes > 0 || HTTPMethod.hasBody(request.method) {
             headers.add(name: "Content-Length", value: String(bodyBytes))
         }
+        if target.httpVersion == .http2 { Self.acceptTrailers(&headers) }
         return HTTPRequestHead(version: .http1_1, method: request.method, uri: target.target(for: request.uri), headers: headers)
+    }
+}
+
+extension UpstreamRequestHeads {
+    /// `TE: trailers` on a request to an HTTP/2 upstream (the one `TE` HTTP/2 allows): the proxy reads trailers from
+    /// every upstream, and gRPC servers refuse calls without it.
+    fileprivate static func acceptTrailers(_ headers: inout HTTPHeaders) {
+        headers.replaceOrAdd(name: "te", value: "trailers")
     }
 }
 

@@ -18,6 +18,8 @@ import TapCompareMirroring
 ///   candidate call cut off by `mirror.timeout` as a whole is counted in `tapcompare_candidate_timeouts_total`
 /// - `tapcompare_client_refused_total{reason}`: clients refused before their request was forwarded (see
 ///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, `smuggling`, ...)
+/// - `tapcompare_trailers_dropped_total`: responses whose trailers (e.g. gRPC's `grpc-status`) could not reach an
+///   HTTP/1.1 client: it did not send `TE: trailers`, or legacy's body had a `Content-Length` (no chunked trailer)
 public final class ProxyMetrics: Sendable {
     public static let requests = "tapcompare_requests_total"
     public static let legacyLatency = "tapcompare_legacy_latency_seconds"
@@ -29,6 +31,7 @@ public final class ProxyMetrics: Sendable {
     public static let inFlight = "tapcompare_in_flight"
     public static let clientRefused = "tapcompare_client_refused_total"
     public static let upstreamErrors = "tapcompare_upstream_errors_total"
+    public static let trailersDropped = "tapcompare_trailers_dropped_total"
 
     /// Which upstream a call went to.
     enum Side: String {
@@ -45,6 +48,8 @@ public final class ProxyMetrics: Sendable {
     let factory: any MetricsFactory
     let legacyInFlight: Meter
     let candidateInFlight: Meter
+    /// Legacy trailers an HTTP/1.1 client could not be sent.
+    let trailersDropped: Counter
     private let skippedByReason: [SkipReason: Counter]
     private let legacyErrors: [UpstreamError.Code: Counter]
     private let candidateErrors: [UpstreamError.Code: Counter]
@@ -57,6 +62,7 @@ public final class ProxyMetrics: Sendable {
         self.factory = factory
         self.legacyInFlight = Meter(label: Self.inFlight, dimensions: [("side", "legacy")], factory: factory)
         self.candidateInFlight = Meter(label: Self.inFlight, dimensions: [("side", "candidate")], factory: factory)
+        self.trailersDropped = Counter(label: Self.trailersDropped, factory: factory)
         var skipped: [SkipReason: Counter] = [:]
         for reason in Self.knownReasons {
             skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: factory)

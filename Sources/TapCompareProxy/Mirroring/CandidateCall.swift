@@ -115,7 +115,7 @@ final class CandidateCall: UpstreamResponseReceiver {
         }
     }
 
-    func upstreamResponseEnd() {
+    func upstreamResponseEnd(trailers: HTTPHeaders?) {
         self.connection = nil
         guard !self.isDone, let head = self.responseHead else { return }
         let nanoseconds = self.elapsedNanoseconds
@@ -132,7 +132,8 @@ final class CandidateCall: UpstreamResponseReceiver {
             version: head.version,
             headers: headers,
             body: self.responseBody,
-            bodyLength: self.responseLength
+            bodyLength: self.responseLength,
+            trailers: trailers.map(ResponseTrailers.fields) ?? []
         )
         self.finish(.response(snapshot, latency: latency))
     }

@@ -17,6 +17,8 @@ struct MirrorCapture {
     private(set) var responseHead: HTTPResponseHead?
     private var responseBody = ByteBuffer()
     private(set) var responseBodyLength = 0
+    /// Legacy's trailers, once its response ended.
+    private var responseTrailers: [(name: String, value: String)] = []
 
     init(maxRequestBodyBytes: Int, maxResponseBodyBytes: Int) {
         self.requestBudget = MirrorBodyBudget(maxBytes: maxRequestBodyBytes)
@@ -53,11 +55,17 @@ struct MirrorCapture {
         }
     }
 
+    /// Legacy's trailers (HTTP/2 trailers, or chunked trailers), kept whatever the client is sent.
+    mutating func responseTrailers(_ trailers: HTTPHeaders) {
+        self.responseTrailers = ResponseTrailers.fields(trailers)
+    }
+
     /// Legacy's response as the comparison sees it, once its head arrived.
     var legacyResponse: ResponseSnapshot? {
         guard let head = self.responseHead else { return nil }
         return ResponseSnapshot(
-            status: head.status, version: head.version, headers: head.headers, body: self.responseBody, bodyLength: self.responseBodyLength
+            status: head.status, version: head.version, headers: head.headers, body: self.responseBody, bodyLength: self.responseBodyLength,
+            trailers: self.responseTrailers
         )
     }
 }

@@ -1,30 +1,76 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 
 extension ProxyServer {
-    /// Adds the handlers of an accepted client connection after its TLS (if any), in order: the hostile-client
-    /// defences — a deadline for each request head (first, in front of the decoder, so it sees raw bytes), an
-    /// idle limit between requests, counted 400/431 refusals — the HTTP codec and ``ProxyHandler``.
+    /// Adds the handlers of an accepted client connection after its TLS (if any): the header deadline (first, so it
+    /// sees raw bytes), the idle limit between requests, and ``HTTPVersionDetector``, which installs the HTTP/1.1
+    /// handlers (``addClientHTTP1Handlers(to:loop:)``) or the HTTP/2 ones (``addClientHTTP2Handlers(to:loop:)``) once
+    /// the first bytes tell which the client speaks.
+    static func addClientHandlers(to sync: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
+        let configuration = loop.shared.configuration
+        let metrics = loop.shared.metrics
+        try sync.addHandler(HeaderTimeoutHandler(timeout: configuration.headerTimeout, metrics: metrics))
+        try sync.addHandler(IdleStateHandler(readTimeout: configuration.clientIdleTimeout))
+        try sync.addHandler(HTTPVersionDetector { version, sync in
+            switch version {
+            case .http1: try Self.addClientHTTP1Handlers(to: sync, loop: loop)
+            case .http2: try Self.addClientHTTP2Handlers(to: sync, loop: loop)
+            }
+        })
+    }
+
+    /// The HTTP/1.1 handlers, in order: counted 400/431 refusals around the HTTP codec, then ``ProxyHandler``.
     ///
     /// The HTTP server pipeline has no pipelining assistance: `HTTPServerPipelineHandler` stops passing `read()`
     /// on while any response is pending, which re-registers the socket's read interest on every request (two
     /// `epoll_ctl` calls each). ``ProxyRequestStateMachine`` buffers pipelined requests itself and keeps reading.
-    static func addClientHTTPHandlers(to sync: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
+    static func addClientHTTP1Handlers(to sync: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
         let configuration = loop.shared.configuration
-        let metrics = loop.shared.metrics
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = configuration.maxRequestHeadBytes
         limits.maxHeaderFieldSize = configuration.maxRequestHeadBytes
         limits.maxHeaderFieldCount = configuration.maxRequestHeaders
-        try sync.addHandler(HeaderTimeoutHandler(timeout: configuration.headerTimeout, metrics: metrics))
-        try sync.addHandler(IdleStateHandler(readTimeout: configuration.clientIdleTimeout))
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: false,
             withErrorHandling: false,
             withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
             withDecoderLimitConfiguration: limits
         )
-        try sync.addHandler(RequestRefusalHandler(metrics: metrics))
+        try sync.addHandler(RequestRefusalHandler(metrics: loop.shared.metrics))
         try sync.addHandler(ProxyHandler(loop: loop))
+    }
+
+    /// The HTTP/2 handlers: NIOHTTP2's connection handler with its stream multiplexer, then
+    /// ``HTTP2ClientConnectionHandler``. Each stream is one request, served by its own child channel with
+    /// `HTTP2FramePayloadToHTTP1ServerCodec` in front of a ``ProxyHandler`` — the same forwarding, sampling, routes,
+    /// request ids, metrics and mirroring as HTTP/1.1, one code path.
+    ///
+    /// The HTTP/1.1 header deadline and idle read timeout leave: HTTP/2 bounds a connection by
+    /// `listener.max_concurrent_streams` (SETTINGS_MAX_CONCURRENT_STREAMS), the header list by
+    /// `listener.max_header_bytes` (SETTINGS_MAX_HEADER_LIST_SIZE) and idleness by ``HTTP2ClientConnectionHandler``.
+    /// Flow control is backpressure: a stream whose ``ProxyHandler`` holds reads (legacy cannot take more) is not
+    /// given more window, and a stream whose window is spent is unwritable, which pauses reading legacy.
+    static func addClientHTTP2Handlers(to sync: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
+        let configuration = loop.shared.configuration
+        if let header = try? sync.handler(type: HeaderTimeoutHandler.self) { sync.removeHandler(header, promise: nil) }
+        if let idle = try? sync.handler(type: IdleStateHandler.self) { sync.removeHandler(idle, promise: nil) }
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxRequestHeadBytes),
+        ]
+        _ = try sync.configureHTTP2Pipeline(
+            mode: .server,
+            connectionConfiguration: connection,
+            streamConfiguration: NIOHTTP2Handler.StreamConfiguration()
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                let sync = stream.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(ProxyHandler(loop: loop))
+            }
+        }
+        try sync.addHandler(HTTP2ClientConnectionHandler(idleTimeout: configuration.clientIdleTimeout, metrics: loop.shared.metrics))
     }
 }

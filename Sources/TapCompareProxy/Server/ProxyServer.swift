@@ -100,7 +100,7 @@ public final class ProxyServer: Service, Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try self.addListenerTLSIfConfigured(sync)
-                    try Self.addClientHTTPHandlers(to: sync, loop: loop)
+                    try Self.addClientHandlers(to: sync, loop: loop)
                 }
             }
 

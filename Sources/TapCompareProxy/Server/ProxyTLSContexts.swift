@@ -18,9 +18,9 @@ struct ProxyTLSContexts: Sendable {
     /// - Throws: ``TLSFileError`` for the first setting whose files cannot be used.
     init(configuration: ProxyConfiguration, mirror: MirrorConfiguration) throws(TLSFileError) {
         self.listener = try configuration.tls?.makeServerContext()
-        self.legacy = configuration.legacy.usesTLS ? try configuration.legacyTLS.makeClientContext() : nil
+        self.legacy = configuration.legacy.usesTLS ? try configuration.legacyTLS.makeClientContext(httpVersion: configuration.legacy.httpVersion) : nil
         if let candidate = mirror.candidate, candidate.usesTLS {
-            self.candidate = try mirror.candidateTLS.makeClientContext()
+            self.candidate = try mirror.candidateTLS.makeClientContext(httpVersion: candidate.httpVersion)
         }
     }
 

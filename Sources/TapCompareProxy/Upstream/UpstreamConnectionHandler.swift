@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOSSL
 import NIOTLS
 
@@ -133,7 +134,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             self.receiver?.upstreamResponseHead(head)
         case .body(let buffer):
             self.receiver?.upstreamResponseBodyPart(buffer)
-        case .end:
+        case .end(let trailers):
             self.responseComplete = true
             let receiver = self.receiver
             self.receiver = nil
@@ -155,7 +156,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             } else {
                 self.connection?.close()
             }
-            receiver?.upstreamResponseEnd()
+            receiver?.upstreamResponseEnd(trailers: trailers)
         }
     }
 
@@ -186,6 +187,13 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
                 .tlsHandshake
             } else if error is HTTPParserError {
                 .invalidResponse
+            } else if let closed = error as? NIOHTTP2Errors.StreamClosed {
+                // REFUSED_STREAM (RST_STREAM, or a stream past a GOAWAY's last stream) means the upstream did not
+                // process it (RFC 9113 §8.7): like a pooled connection closed while idle, a bodiless safe request
+                // is retried once on a fresh connection. Any other reset is the upstream's answer to the call.
+                closed.errorCode == .refusedStream ? .closedEarly : .streamReset
+            } else if error is any NIOHTTP2Error {
+                .http2Protocol
             } else {
                 .closedEarly
             }

@@ -9,6 +9,10 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
         case invalidResponse
         case tlsHandshake
         case cancelled
+        /// HTTP/2: the upstream reset the stream (RST_STREAM) or refused it in a GOAWAY.
+        case streamReset
+        /// HTTP/2: the upstream broke the protocol (bad frames, a connection error).
+        case http2Protocol
     }
 
     let code: Code
@@ -28,6 +32,8 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
     public static let invalidResponse = UpstreamError(.invalidResponse)
     public static let tlsHandshake = UpstreamError(.tlsHandshake)
     public static let cancelled = UpstreamError(.cancelled)
+    public static let streamReset = UpstreamError(.streamReset)
+    public static let http2Protocol = UpstreamError(.http2Protocol)
 
     /// Whether the upstream was too slow (the proxy answers 504) rather than broken (502).
     public var isTimeout: Bool {
@@ -47,6 +53,8 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
         case .invalidResponse: "invalid HTTP response"
         case .tlsHandshake: "TLS handshake failed"
         case .cancelled: "cancelled"
+        case .streamReset: "HTTP/2 stream reset by the upstream"
+        case .http2Protocol: "HTTP/2 protocol error"
         }
     }
 
@@ -66,7 +74,7 @@ extension UpstreamError.Code {
     /// Every code, so metric handles can be created up front.
     static let all: [UpstreamError.Code] = [
         .connectFailed, .connectTimeout, .readTimeout, .writeTimeout, .closedEarly, .invalidResponse, .tlsHandshake,
-        .cancelled,
+        .cancelled, .streamReset, .http2Protocol,
     ]
 
     var reason: String {
@@ -79,6 +87,8 @@ extension UpstreamError.Code {
         case .invalidResponse: "invalid_response"
         case .tlsHandshake: "tls_handshake"
         case .cancelled: "cancelled"
+        case .streamReset: "stream_reset"
+        case .http2Protocol: "http2_protocol"
         }
     }
 }

@@ -12,22 +12,34 @@ import TapCompareMirroring
 /// `read()` interception, and keeps headers and framing exactly as legacy sent them (AsyncHTTPClient
 /// re-validates and re-frames requests, and by default follows redirects and may decompress).
 ///
+/// For an HTTP/2 upstream (``UpstreamURL/httpVersion``) the pool holds multiplexed connections instead and leases
+/// streams (see `UpstreamPool+HTTP2.swift`).
+///
 /// Loop-confined: every method must be called on ``eventLoop``.
 final class UpstreamPool {
     let eventLoop: any EventLoop
     let target: UpstreamURL
     let idleTimeout: TimeAmount
-    private let maxIdle: Int
-    private let connectTimeout: TimeAmount
-    private let readTimeout: TimeAmount
-    private let writeTimeout: TimeAmount
-    private let resolvedAddress: SocketAddress?
+    let maxIdle: Int
+    let connectTimeout: TimeAmount
+    let readTimeout: TimeAmount
+    let writeTimeout: TimeAmount
+    let resolvedAddress: SocketAddress?
     /// The shared TLS context for an `https://` upstream, `nil` for `http://`.
-    private let tls: NIOSSLContext?
+    let tls: NIOSSLContext?
     private var idle: [UpstreamConnection] = []
     /// Connections open now, idle or busy.
     private(set) var openConnections = 0
-    private var isShutDown = false
+    private(set) var isShutDown = false
+
+    // MARK: HTTP/2 (see `UpstreamPool+HTTP2.swift`)
+
+    /// Multiplexed connections, connected and not yet closed (ready or waiting for the server's SETTINGS).
+    var http2Connections: [HTTP2UpstreamConnection] = []
+    /// HTTP/2 connections being connected.
+    var http2Connecting = 0
+    /// Calls waiting for a stream: every connection is full and no more may be opened, or one is connecting.
+    var http2Waiters = CircularBuffer<(Result<UpstreamConnection, UpstreamError>) -> Void>()
 
     init(
         eventLoop: any EventLoop,
@@ -55,6 +67,10 @@ final class UpstreamPool {
     /// Leases an idle connection, or connects a new one. The callback runs on ``eventLoop``, synchronously
     /// when an idle connection is available.
     func acquire(_ callback: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+        if self.target.httpVersion == .http2 {
+            self.acquireStream(callback)
+            return
+        }
         while let connection = self.idle.popLast() {
             if connection.handler.isActive {
                 connection.leased()
@@ -68,6 +84,11 @@ final class UpstreamPool {
 
     /// Connects a fresh connection (used for the one retry after a stale pooled connection).
     func connect(_ callback: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
+        if self.target.httpVersion == .http2 {
+            // The retry after a refused stream: a new stream, never on a connection that is leaving (GOAWAY).
+            self.acquireStream(callback)
+            return
+        }
         guard !self.isShutDown else {
             callback(.failure(.cancelled))
             return
@@ -154,5 +175,6 @@ final class UpstreamPool {
         let idle = self.idle
         self.idle.removeAll()
         for connection in idle { connection.close() }
+        self.shutdownHTTP2()
     }
 }

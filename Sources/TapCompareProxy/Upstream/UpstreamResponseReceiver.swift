@@ -9,7 +9,8 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamResponseHead(_ head: HTTPResponseHead)
     func upstreamResponseBodyPart(_ buffer: ByteBuffer)
     /// The response is complete; the connection has already gone back to its pool (or been closed).
-    func upstreamResponseEnd()
+    /// - Parameter trailers: the response's trailers (HTTP/2 trailers, or HTTP/1.1 chunked trailers), `nil` for none.
+    func upstreamResponseEnd(trailers: HTTPHeaders?)
     /// The end of one burst of reads: the moment to flush what was forwarded.
     func upstreamReadComplete()
     /// The call failed; the connection is closed. `responseStarted` tells whether a head was delivered.

@@ -1,0 +1,199 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import TapCompareTestSupport
+
+/// An HTTP/2 client for tests: one connection (h2c with prior knowledge, or TLS offering only `h2` by ALPN), a
+/// stream per request, the whole response collected — headers, body bytes and trailers exactly as received.
+struct HTTP2TestClient: Sendable {
+    struct Response: Sendable {
+        var headers: [(name: String, value: String)]
+        var body: [UInt8]
+        var trailers: [(name: String, value: String)]
+
+        var status: String? { self.header(":status") }
+        func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
+        func trailer(_ name: String) -> String? { self.trailers.first { $0.name == name }?.value }
+    }
+
+    let channel: any Channel
+    private let multiplexer: NIOHTTP2Handler.StreamMultiplexer
+    private let alpn: NIOLockedValueBox<String?>
+    private let settings: NIOLockedValueBox<[HTTP2Setting]>
+
+    /// The SETTINGS the server sent (the last value of each parameter wins).
+    var serverSettings: [HTTP2Setting] { self.settings.withLockedValue { $0 } }
+
+    /// The protocol the TLS handshake agreed on by ALPN (`nil` for h2c, or when the server chose none).
+    var negotiatedProtocol: String? { self.alpn.withLockedValue { $0 } }
+
+    static func connect(port: Int, tls: TLSConfiguration? = nil) async throws -> HTTP2TestClient {
+        let context = try tls.map { configuration -> NIOSSLContext in
+            var configuration = configuration
+            configuration.applicationProtocols = ["h2"]
+            return try NIOSSLContext(configuration: configuration)
+        }
+        let alpn = NIOLockedValueBox<String?>(nil)
+        let settings = NIOLockedValueBox<[HTTP2Setting]>([])
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(TestTiming.localConnectAmount)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let context {
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                        try sync.addHandler(ALPNRecorder(alpn: alpn))
+                    }
+                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
+                        $0.close()
+                    }
+                    try sync.addHandler(SettingsRecorder(settings: settings))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        let multiplexer = try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
+        }.get()
+        if context != nil {
+            // The stream setup waits for nothing; the handshake's outcome is read by the tests.
+            _ = await pollUntil(timeout: .seconds(10)) { alpn.withLockedValue { $0 } != nil }
+        }
+        return HTTP2TestClient(channel: channel, multiplexer: multiplexer, alpn: alpn, settings: settings)
+    }
+
+    /// Sends one request on a new stream; `body` ends the stream (an empty body ends it with the headers).
+    /// - Parameter firstData: succeeded when the first DATA frame of the response arrives (the body is streamed).
+    func send(
+        method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        firstData: EventLoopPromise<Void>? = nil
+    ) async throws -> Response {
+        let promise = self.channel.eventLoop.makePromise(of: Response.self)
+        let stream = try await self.multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandler(Collector(promise: promise, firstData: firstData))
+            }
+        }.get()
+        let requestHeaders = HPACKHeaders(
+            [(":method", method), (":path", path), (":scheme", "http"), (":authority", "proxy.test")] + headers
+        )
+        let frames: [HTTP2Frame.FramePayload] =
+            body.isEmpty
+            ? [.headers(.init(headers: requestHeaders, endStream: true))]
+            : [
+                .headers(.init(headers: requestHeaders, endStream: false)),
+                .data(.init(data: .byteBuffer(ByteBuffer(bytes: body)), endStream: true)),
+            ]
+        for frame in frames { stream.write(frame, promise: nil) }
+        stream.flush()
+        return try await promise.futureResult.get()
+    }
+
+    func close() async throws {
+        try await self.channel.close()
+    }
+
+    /// Collects one response; fails its promise when the stream ends without one (RST_STREAM, GOAWAY).
+    private final class Collector: ChannelInboundHandler {
+        typealias InboundIn = HTTP2Frame.FramePayload
+
+        private let promise: EventLoopPromise<Response>
+        /// Completed once, then dropped.
+        private var firstData: EventLoopPromise<Void>?
+        private var response = Response(headers: [], body: [], trailers: [])
+        private var sawHeaders = false
+        private var done = false
+
+        init(promise: EventLoopPromise<Response>, firstData: EventLoopPromise<Void>?) {
+            self.promise = promise
+            self.firstData = firstData
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch self.unwrapInboundIn(data) {
+            case .headers(let headers):
+                let fields = headers.headers.map { (name: $0.name, value: $0.value) }
+                if !self.sawHeaders, !(fields.first { $0.name == ":status" }.map { $0.value.hasPrefix("1") } ?? false) {
+                    self.sawHeaders = true
+                    self.response.headers = fields
+                } else if self.sawHeaders {
+                    self.response.trailers = fields
+                }
+                if headers.endStream { self.finish() }
+            case .data(let data):
+                if case .byteBuffer(let buffer) = data.data { self.response.body += buffer.readableBytesView }
+                self.firstData?.succeed()
+                self.firstData = nil
+                if data.endStream { self.finish() }
+            case .rstStream(let code):
+                self.fail(StreamReset(code: code))
+            default:
+                break
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            self.fail(error)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            self.fail(StreamReset(code: .cancel))
+            context.fireChannelInactive()
+        }
+
+        private func finish() {
+            guard !self.done else { return }
+            self.done = true
+            self.promise.succeed(self.response)
+        }
+
+        private func fail(_ error: any Error) {
+            guard !self.done else { return }
+            self.done = true
+            self.firstData?.fail(error)
+            self.firstData = nil
+            self.promise.fail(error)
+        }
+    }
+
+    /// Keeps the server's SETTINGS.
+    private final class SettingsRecorder: ChannelInboundHandler {
+        typealias InboundIn = HTTP2Frame
+        private let settings: NIOLockedValueBox<[HTTP2Setting]>
+
+        init(settings: NIOLockedValueBox<[HTTP2Setting]>) {
+            self.settings = settings
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if case .settings(.settings(let received)) = self.unwrapInboundIn(data).payload {
+                self.settings.withLockedValue { $0 += received }
+            }
+            context.fireChannelRead(data)
+        }
+    }
+
+    /// Keeps the protocol the TLS handshake negotiated by ALPN.
+    private final class ALPNRecorder: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        private let alpn: NIOLockedValueBox<String?>
+
+        init(alpn: NIOLockedValueBox<String?>) {
+            self.alpn = alpn
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent {
+                self.alpn.withLockedValue { $0 = negotiated ?? "(none)" }
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    struct StreamReset: Error {
+        var code: HTTP2ErrorCode
+    }
+}

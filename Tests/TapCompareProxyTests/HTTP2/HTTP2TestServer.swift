@@ -1,0 +1,202 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import TapCompareTestSupport
+
+/// An in-process HTTP/2 upstream (h2c, or h2 over TLS by ALPN) answering each stream as its script says: a small
+/// gRPC-like responder (`content-type: application/grpc`, 5-byte-prefixed messages, `grpc-status` trailers), or a
+/// broken one (RST_STREAM, GOAWAY). It records every request and the most streams it ever had open at once on one
+/// connection.
+final class HTTP2TestServer: Sendable {
+    /// One request as the server saw it.
+    struct Request: Sendable {
+        var headers: [(name: String, value: String)]
+        var body: [UInt8]
+
+        func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
+    }
+
+    /// What a stream is answered with.
+    enum Behavior: Sendable {
+        /// Headers (`:status` first), each DATA frame, then trailers (none: END_STREAM on the last DATA frame).
+        /// With `hold`, nothing is sent until the future completes.
+        case answer(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)], hold: EventLoopFuture<Void>? = nil)
+        /// Headers and the first DATA frame at once, the rest of `data` and `trailers` when `rest` completes.
+        case streamed(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)], rest: EventLoopFuture<Void>)
+        /// The answer, then GOAWAY (NO_ERROR, this stream the last) and the connection closed: a server leaving.
+        case answerThenLeave(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)])
+        /// RST_STREAM (INTERNAL_ERROR) instead of an answer.
+        case resetStream
+        /// GOAWAY (INTERNAL_ERROR, no stream processed) and the connection closed.
+        case goAway
+    }
+
+    /// A gRPC-like answer: `grpc-status` 0 with the messages, each in its own DATA frame.
+    static func grpc(_ messages: [[UInt8]], status: String = "0", message: String? = nil, extraHeaders: [(String, String)] = []) -> Behavior {
+        var trailers = [("grpc-status", status)]
+        if let message { trailers.append(("grpc-message", message)) }
+        return .answer(
+            headers: [(":status", "200"), ("content-type", "application/grpc")] + extraHeaders,
+            data: messages.map(Self.frame),
+            trailers: trailers
+        )
+    }
+
+    /// A gRPC message on the wire: compressed flag 0, 4-byte big-endian length, the bytes.
+    static func frame(_ message: [UInt8]) -> [UInt8] {
+        let n = UInt32(message.count)
+        return [0, UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)] + message
+    }
+
+    private struct State {
+        var requests: [Request] = []
+        var connections = 0
+        var maxOpenStreams = 0
+    }
+
+    let channel: any Channel
+    private let state: NIOLockedValueBox<State>
+
+    var port: Int { self.channel.localAddress!.port! }
+    var requests: [Request] { self.state.withLockedValue { $0.requests } }
+    var connectionCount: Int { self.state.withLockedValue { $0.connections } }
+    /// The most streams open at once on any one connection.
+    var maxOpenStreams: Int { self.state.withLockedValue { $0.maxOpenStreams } }
+
+    /// - Parameters:
+    ///   - tls: serve h2 over TLS (ALPN `h2`) instead of h2c.
+    ///   - maxConcurrentStreams: the SETTINGS_MAX_CONCURRENT_STREAMS announced.
+    ///   - behavior: how each request (its headers and body) is answered; called on the event loop.
+    init(
+        tls: NIOSSLContext? = nil,
+        maxConcurrentStreams: Int = 100,
+        behavior: @escaping @Sendable (Request, any EventLoop) -> Behavior
+    ) async throws {
+        let state = NIOLockedValueBox(State())
+        self.state = state
+        self.channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    state.withLockedValue { $0.connections += 1 }
+                    let open = NIOLockedValueBox(0)
+                    var connection = NIOHTTP2Handler.ConnectionConfiguration()
+                    connection.initialSettings = [
+                        HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
+                        HTTP2Setting(parameter: .maxHeaderListSize, value: 1 << 16),
+                    ]
+                    _ = try sync.configureHTTP2Pipeline(
+                        mode: .server, connectionConfiguration: connection, streamConfiguration: .init()
+                    ) { stream in
+                        stream.eventLoop.makeCompletedFuture {
+                            try stream.pipeline.syncOperations.addHandler(
+                                StreamHandler(state: state, open: open, behavior: behavior)
+                            )
+                        }
+                    }
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func shutdown() async throws {
+        try await self.channel.close()
+    }
+
+    private final class StreamHandler: ChannelInboundHandler {
+        typealias InboundIn = HTTP2Frame.FramePayload
+        typealias OutboundOut = HTTP2Frame.FramePayload
+
+        private let state: NIOLockedValueBox<State>
+        private let open: NIOLockedValueBox<Int>
+        private let behavior: @Sendable (Request, any EventLoop) -> Behavior
+        private var headers: HPACKHeaders?
+        private var body: [UInt8] = []
+        private var answered = false
+
+        init(state: NIOLockedValueBox<State>, open: NIOLockedValueBox<Int>, behavior: @escaping @Sendable (Request, any EventLoop) -> Behavior) {
+            self.state = state
+            self.open = open
+            self.behavior = behavior
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            let now = self.open.withLockedValue { $0 += 1; return $0 }
+            self.state.withLockedValue { $0.maxOpenStreams = max($0.maxOpenStreams, now) }
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            self.open.withLockedValue { $0 -= 1 }
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch self.unwrapInboundIn(data) {
+            case .headers(let headers):
+                if self.headers == nil { self.headers = headers.headers }
+                if headers.endStream { self.respond(context: context) }
+            case .data(let data):
+                if case .byteBuffer(let buffer) = data.data { self.body += buffer.readableBytesView }
+                if data.endStream { self.respond(context: context) }
+            default:
+                break
+            }
+        }
+
+        private func respond(context: ChannelHandlerContext) {
+            guard !self.answered else { return }
+            self.answered = true
+            let request = Request(headers: (self.headers ?? [:]).map { (name: $0.name, value: $0.value) }, body: self.body)
+            self.state.withLockedValue { $0.requests.append(request) }
+            switch self.behavior(request, context.eventLoop) {
+            case .answer(let headers, let data, let trailers, let hold):
+                if let hold {
+                    hold.hop(to: context.eventLoop).assumeIsolated().whenSuccess { self.answer(context: context, headers: headers, data: data, trailers: trailers) }
+                } else {
+                    self.answer(context: context, headers: headers, data: data, trailers: trailers)
+                }
+            case .streamed(let headers, let data, let trailers, let rest):
+                context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders(headers)))), promise: nil)
+                let buffer = context.channel.allocator.buffer(bytes: data[0])
+                context.writeAndFlush(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: nil)
+                rest.hop(to: context.eventLoop).assumeIsolated().whenSuccess {
+                    self.answer(context: context, headers: nil, data: Array(data.dropFirst()), trailers: trailers)
+                }
+            case .answerThenLeave(let headers, let data, let trailers):
+                self.answer(context: context, headers: headers, data: data, trailers: trailers)
+                let parent = context.channel.parent!
+                let streamID = try! context.channel.syncOptions!.getOption(HTTP2StreamChannelOptions.streamID)
+                let frame = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: streamID, errorCode: .noError, opaqueData: nil))
+                parent.writeAndFlush(frame).assumeIsolated().whenComplete { _ in parent.close(promise: nil) }
+            case .resetStream:
+                context.writeAndFlush(self.wrapOutboundOut(.rstStream(.internalError)), promise: nil)
+            case .goAway:
+                let parent = context.channel.parent!
+                let frame = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .rootStream, errorCode: .internalError, opaqueData: nil))
+                parent.writeAndFlush(frame).assumeIsolated().whenComplete { _ in parent.close(promise: nil) }
+            }
+        }
+
+        /// Writes the answer; `headers` `nil` when they were sent already.
+        private func answer(context: ChannelHandlerContext, headers: [(String, String)]?, data: [[UInt8]], trailers: [(String, String)]) {
+            let endOnData = trailers.isEmpty
+            if let headers {
+                context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders(headers), endStream: data.isEmpty && endOnData))), promise: nil)
+            }
+            for (index, bytes) in data.enumerated() {
+                let buffer = context.channel.allocator.buffer(bytes: bytes)
+                context.write(
+                    self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: endOnData && index == data.count - 1))), promise: nil
+                )
+            }
+            if !endOnData {
+                context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders(trailers), endStream: true))), promise: nil)
+            }
+            context.flush()
+        }
+    }
+}
