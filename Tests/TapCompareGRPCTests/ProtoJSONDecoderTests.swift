@@ -104,4 +104,41 @@ import Testing
         // Three levels as messages, the rest kept as bytes.
         #expect(value["1"]?["1"]?["1"]?["1"]?.stringValue != nil)
     }
+
+    // MARK: - Well-known types
+
+    @Test func timestampsDurationsAndWrappersTakeTheirJSONForms() throws {
+        let value = try decode(
+            ProtobufWriter()
+                .message(14, ProtobufWriter().varint(1, 1_714_564_800).varint(2, 21_000_000))
+                .message(15, ProtobufWriter().varint(1, -1).varint(2, -500_000_000))
+                .message(16, ProtobufWriter().varint(1, 9_007_199_254_740_993))
+                .message(17, ProtobufWriter())
+        )
+        #expect(value == [
+            "createdAt": "2024-05-01T12:00:00.021Z", "editWindow": "-1.500s", "replyCount": "9007199254740993", "language": "",
+        ])
+    }
+
+    @Test func timestampEdgesFollowTheCalendar() {
+        #expect(WellKnownTypesProbe.timestamp(0, 0) == "1970-01-01T00:00:00Z")
+        #expect(WellKnownTypesProbe.timestamp(-62_135_596_800, 0) == "0001-01-01T00:00:00Z")
+        #expect(WellKnownTypesProbe.timestamp(253_402_300_799, 999_999_999) == "9999-12-31T23:59:59.999999999Z")
+        #expect(WellKnownTypesProbe.timestamp(951_782_400, 1000) == "2000-02-29T00:00:00.000001Z")
+        #expect(WellKnownTypesProbe.timestamp(-1, 0) == "1969-12-31T23:59:59Z")
+    }
+
+    @Test func anOutOfRangeTimestampIsShownAsItsFields() throws {
+        let value = try decode(ProtobufWriter().message(14, ProtobufWriter().varint(1, .max)))
+        #expect(value["createdAt"] == ["seconds": "9223372036854775807"])
+    }
+}
+
+/// Timestamps through the decoder, as a user meets them.
+enum WellKnownTypesProbe {
+    static func timestamp(_ seconds: Int64, _ nanos: Int32) -> String? {
+        let w = ProtobufWriter().message(14, ProtobufWriter().varint(1, seconds).varint(2, Int64(nanos)))
+        let value = try? ProtoJSONDecoder(descriptors: try CommentFixture.descriptors()).decode(w.bytes[...], type: CommentFixture.comment)
+        return value?["createdAt"]?.stringValue
+    }
 }

@@ -44,6 +44,7 @@ public struct ProtoJSONDecoder: Sendable {
 
     private func message(_ bytes: ArraySlice<UInt8>, _ descriptor: MessageDescriptor, depth: Int) throws(WireFormatError) -> JSONValue {
         guard depth <= self.maxDepth else { throw WireFormatError(.tooDeep(limit: self.maxDepth), at: 0) }
+        if let special = try self.wellKnown(bytes, descriptor, depth: depth) { return special }
         let schemaless = SchemalessDecoder(maxDepth: self.maxDepth)
         var slots: [Int: Slot] = [:]
         var unknownOrder: [Int] = []
@@ -99,6 +100,27 @@ public struct ProtoJSONDecoder: Sendable {
             members.append(JSONObject.Member(key: String(number), value: value))
         }
         return .object(JSONObject(members))
+    }
+
+    /// A well-known type in its proto3 JSON form (``WellKnownTypes``), or `nil` for any other message.
+    private func wellKnown(_ bytes: ArraySlice<UInt8>, _ descriptor: MessageDescriptor, depth: Int) throws(WireFormatError) -> JSONValue? {
+        switch descriptor.fullName {
+        case ".google.protobuf.Timestamp":
+            guard let (seconds, nanos) = try WellKnownTypes.secondsAndNanos(bytes) else { return nil }
+            return WellKnownTypes.timestamp(seconds: seconds, nanos: nanos).map(JSONValue.string)
+        case ".google.protobuf.Duration":
+            guard let (seconds, nanos) = try WellKnownTypes.secondsAndNanos(bytes) else { return nil }
+            return WellKnownTypes.duration(seconds: seconds, nanos: nanos).map(JSONValue.string)
+        case let name where WellKnownTypes.wrappers.contains(name):
+            guard let field = descriptor.field(number: 1) else { return nil }
+            var value: JSONValue?
+            for wire in try WireReader.fields(bytes) where wire.number == 1 {
+                value = try self.value(wire, field, depth: depth)
+            }
+            return value ?? self.zero(field)
+        default:
+            return nil
+        }
     }
 
     private func finish(_ slot: Slot, _ field: FieldDescriptor, depth: Int) throws(WireFormatError) -> JSONValue {
