@@ -134,6 +134,45 @@ import Testing
     }
 }
 
+/// Any bytes at all: a JSON value or a ``WireFormatError``, never a trap (seeded, so a failure reproduces).
+@Suite struct ArbitraryBytesTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            self.state &+= 0x9E37_79B9_7F4A_7C15
+            var z = self.state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func decodingArbitraryBytesNeverTraps() throws {
+        let decoder = ProtoJSONDecoder(descriptors: try CommentFixture.descriptors())
+        var random = SplitMix(state: 18)
+        let valid = CommentFixture.comment().message(14, ProtobufWriter().varint(1, .min).varint(2, Int64(Int32.min)))
+            .message(15, ProtobufWriter().varint(1, .min).varint(2, Int64(Int32.min))).bytes
+        var decoded = 0
+        for round in 0..<3000 {
+            var bytes: [UInt8]
+            if round % 2 == 0 {
+                bytes = (0..<Int.random(in: 0..<64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            } else {
+                // A valid message with a few bytes flipped: the interesting inputs are nearly valid.
+                bytes = valid
+                for _ in 0..<Int.random(in: 1...4, using: &random) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                }
+            }
+            for type in [CommentFixture.comment, nil] {
+                if (try? decoder.decode(bytes[...], type: type)) != nil { decoded += 1 }
+            }
+            _ = try? GRPCFrameReader(maxMessageBytes: 64).messages(bytes[...])
+        }
+        #expect(decoded > 0)
+    }
+}
+
 /// Timestamps through the decoder, as a user meets them.
 enum WellKnownTypesProbe {
     static func timestamp(_ seconds: Int64, _ nanos: Int32) -> String? {

@@ -48,11 +48,14 @@ enum WellKnownTypes {
     /// `-1.500s`: seconds and nanos of the same sign, 0, 3, 6 or 9 fraction digits; `nil` for mixed signs or out of
     /// the type's range (±315,576,000,000 s).
     static func duration(seconds: Int64, nanos: Int32) -> String? {
-        guard abs(seconds) <= 315_576_000_000, abs(nanos) <= 999_999_999, !(seconds > 0 && nanos < 0), !(seconds < 0 && nanos > 0) else {
+        // Range checks without `abs`, which traps on `Int64.min` / `Int32.min` (any bytes can arrive here).
+        guard (-315_576_000_000...315_576_000_000).contains(seconds), (-999_999_999...999_999_999).contains(nanos),
+            !(seconds > 0 && nanos < 0), !(seconds < 0 && nanos > 0)
+        else {
             return nil
         }
         let negative = seconds < 0 || nanos < 0
-        return (negative ? "-" : "") + String(abs(seconds)) + fraction(abs(nanos)) + "s"
+        return (negative ? "-" : "") + String(seconds.magnitude) + fraction(Int32(nanos.magnitude)) + "s"
     }
 
     private static func fraction(_ nanos: Int32) -> String {
