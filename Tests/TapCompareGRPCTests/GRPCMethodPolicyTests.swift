@@ -13,8 +13,19 @@ import Testing
         #expect(policy.isMirrored(path: "/tapcompare.demo.Comments/CreateComment"))
         #expect(!policy.isMirrored(path: "/tapcompare.demo.Comments/DeleteComment"))
         #expect(!policy.isMirrored(path: "/pkg.Svc/LookupAll"))
-        // `Get` must start the method name, not appear anywhere.
+        // `Get` must start the method name, not appear anywhere, and `*` never spans a `/`.
         #expect(!policy.isMirrored(path: "/pkg.Svc/ForgetAll"))
+        #expect(!policy.isMirrored(path: "/GetThings.Svc/Delete"))
+    }
+
+    @Test func wildcardsWithinSegments() throws {
+        #expect(try GRPCMethodPattern(parsing: "/pkg.Svc/*").matches("/pkg.Svc/Delete"))
+        #expect(try !GRPCMethodPattern(parsing: "/pkg.Svc/*").matches("/pkg.Other/Get"))
+        #expect(try GRPCMethodPattern(parsing: "/pkg.*/Get*ById").matches("/pkg.Comments/GetCommentById"))
+        #expect(try !GRPCMethodPattern(parsing: "/pkg.*/Get*ById").matches("/pkg.Comments/GetComment"))
+        #expect(try GRPCMethodPattern(parsing: "*").matches("/any.Svc/Anything"))
+        #expect(try GRPCMethodPattern(parsing: "/pkg.Svc/Get").isExact)
+        #expect(try !GRPCMethodPattern(parsing: "*/Get*").isExact)
     }
 
     @Test func nothingIsMirroredByDefault() throws {
@@ -25,6 +36,8 @@ import Testing
     @Test func aPatternMustNameAPath() {
         #expect(throws: GRPCMethodPatternError.self) { try GRPCMethodPattern(parsing: "GetComment") }
         #expect(throws: GRPCMethodPatternError.self) { try GRPCMethodPattern(parsing: "/pkg.Svc/Get Comment") }
+        #expect(throws: GRPCMethodPatternError.self) { try GRPCMethodPattern(parsing: "/pkg.Svc") }
+        #expect(throws: GRPCMethodPatternError.self) { try GRPCMethodPattern(parsing: "/pkg.Svc/Get/x") }
     }
 
     @Test func defaultsAreInOnePlace() {
