@@ -203,4 +203,11 @@ import Testing
         )
         #expect(result.skipReason?.contains("exceed grpc.max_message_bytes (32)") == true)
     }
+
+    /// Legacy disagreeing with itself on its gRPC status explains a gRPC status discrepancy, not an HTTP one.
+    @Test func aChangedGRPCStatusCoversOnlyGRPCStatus() {
+        let legacyAgainstItself = ChangedPaths([Discrepancy(path: "", field: "grpc-status", kind: .status, legacyValue: "0", candidateValue: "14")])
+        #expect(legacyAgainstItself.covers(Discrepancy(path: "", field: "grpc-status", kind: .status, legacyValue: "0", candidateValue: "5")))
+        #expect(!legacyAgainstItself.covers(Discrepancy(path: "", field: "status", kind: .status, legacyValue: "200", candidateValue: "503")))
+    }
 }
