@@ -210,4 +210,14 @@ import Testing
         #expect(legacyAgainstItself.covers(Discrepancy(path: "", field: "grpc-status", kind: .status, legacyValue: "0", candidateValue: "5")))
         #expect(!legacyAgainstItself.covers(Discrepancy(path: "", field: "status", kind: .status, legacyValue: "200", candidateValue: "503")))
     }
+
+    /// A candidate that answers something else than gRPC is a mismatch with reasons, not a skipped comparison.
+    @Test func aCandidateThatIsNotGRPCIsAMismatch() throws {
+        let json = ResponseSnapshot(status: .ok, headers: HTTPHeaders([("content-type", "application/json")]), body: ByteBuffer(string: #"{"error": "boom"}"#))
+        let record = Self.compare(Self.response([Self.comment().bytes]), json, descriptors: try Self.descriptors())
+        #expect(record.outcome == .mismatch)
+        let fields = Set(record.discrepancies.map(\.field))
+        #expect(fields == ["header:content-type", "grpc-status", "$"])
+        #expect(record.discrepancies.first { $0.field == "grpc-status" }?.candidateValue == nil)
+    }
 }

@@ -15,6 +15,8 @@ import TapCompareRules
 ///   `trailer:NAME`). They are read from the trailers, or from the headers of a trailers-only response.
 /// - Messages are decoded with the descriptor set's output type of the call's method when there is one, by field
 ///   number otherwise (``ProtoJSONDecoder``).
+/// - When only one side is gRPC (the other answered e.g. an HTTP error page), its body is compared as other bodies
+///   are, beside the trailers: a different kind of answer is a discrepancy, not an unreadable one.
 /// - A compressed message (flag 1) is inflated by the side's `grpc-encoding` (`gzip`, `deflate`) within
 ///   `grpc.max_message_bytes`; any other encoding, a corrupt or oversized message, broken framing or bytes that are
 ///   not protobuf make the exchange not comparable (``SkipReason/grpcNotComparable`` with the side, the message and
@@ -24,6 +26,10 @@ extension Comparator {
     static func isGRPC(_ legacy: ResponseSnapshot, _ candidate: ResponseSnapshot) -> Bool {
         let type = legacy.headers.first(name: "content-type") ?? candidate.headers.first(name: "content-type")
         return type.map(GRPCContentType.isProtobufGRPC) ?? false
+    }
+
+    static func isGRPCResponse(_ response: ResponseSnapshot) -> Bool {
+        response.headers.first(name: "content-type").map(GRPCContentType.isProtobufGRPC) ?? false
     }
 
     func compareGRPC(
@@ -39,6 +45,11 @@ extension Comparator {
             } else {
                 discrepancies.append(Discrepancy(path: "", field: "trailer:\(name)", kind: .header, legacyValue: a.map(JSONValue.quoted), candidateValue: b.map(JSONValue.quoted)))
             }
+        }
+        // One side is not gRPC at all (an HTTP error page, JSON): a different kind of answer, reported (its
+        // content-type, its missing grpc-status, its body as other bodies are), not skipped as unreadable.
+        if !(Self.isGRPCResponse(legacy) && Self.isGRPCResponse(candidate)) {
+            return self.compareBodies(legacy: legacy, candidate: candidate, rules: rules, applications: &applications).map { discrepancies + $0 }
         }
         let legacyEncoding = legacy.headers.first(name: "grpc-encoding")
         let candidateEncoding = candidate.headers.first(name: "grpc-encoding")
