@@ -327,7 +327,7 @@ let package = Package(
         .target(
             name: "TapCompareFuzzProperties",
             dependencies: [
-                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison", "TapCompareGRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
