@@ -91,4 +91,26 @@ import Testing
         #expect(text.contains("grpc.max_message_bytes: must be more than 0"))
         #expect(text.contains("grpc.descriptor"))
     }
+
+    /// The commented-out `grpc:` block of tapcompare.example.yml, uncommented (its descriptor set pointed at the
+    /// test fixture), loads with the values it documents.
+    @Test func theExampleBlockLoads() throws {
+        let example = try String(contentsOf: TestPaths.repositoryRoot.appendingPathComponent("tapcompare.example.yml"), encoding: .utf8)
+        var block: [String] = []
+        var inside = false
+        for line in example.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "# grpc:" { inside = true }
+            guard inside else { continue }
+            guard line.hasPrefix("# ") else { break }
+            let text = String(line.dropFirst(2))
+            // Continuation comments of a value stay comments.
+            if text.trimmingCharacters(in: .whitespaces).hasPrefix("#") { continue }
+            block.append(text.replacingOccurrences(of: "api.pb", with: Self.descriptorSet))
+        }
+        let c = try ConfigurationLoader.load(yaml: block.joined(separator: "\n"), file: "example-grpc.yml")
+        #expect(c.grpcDescriptors != nil)
+        #expect(c.grpc.readMethods == ["*/Get*", "*/List*", "/tapcompare.demo.Comments/GetComment"])
+        #expect(c.grpc.compareTrailers == ["grpc-status", "grpc-message", "x-shard"])
+        #expect(c.grpc.maxMessageBytes == GRPCConfiguration.Defaults.maxMessageBytes)
+    }
 }
