@@ -220,4 +220,16 @@ import Testing
         #expect(fields == ["header:content-type", "grpc-status", "$"])
         #expect(record.discrepancies.first { $0.field == "grpc-status" }?.candidateValue == nil)
     }
+
+    /// Without a descriptor set a rule names fields by number, as the discrepancies do.
+    @Test func diffRulesNameFieldNumbersWithoutADescriptor() throws {
+        let rules = try RuleSetLoader.load(sources: [(name: "grpc.yml", text: """
+            rules:
+              - route: /tapcompare.demo.Comments/GetComment
+                ignore:
+                  - $.messages[*].5.1
+            """)])
+        let record = Self.compare(Self.response([Self.comment().bytes]), Self.response([Self.comment(author: "bob").bytes]), rules: rules)
+        #expect(record.outcome == .match)
+    }
 }
