@@ -59,6 +59,10 @@ let package = Package(
 
         /// Our own JSON parser and value tree (keeps number text, tells `1` from `true`), JSON Pointer, JSONPath subset.
         .target(name: "TapCompareJSON", swiftSettings: swiftSettings),
+        /// gRPC without the transport: length-prefixed message framing, our own protobuf wire decoder, descriptor
+        /// sets, messages as JSON values (proto3 JSON mapping, or by field number without a descriptor), and the
+        /// `grpc.*` configuration with the method policy. No swift-protobuf: it has no dynamic messages.
+        .target(name: "TapCompareGRPC", dependencies: ["TapCompareCore", "TapCompareJSON"], swiftSettings: swiftSettings),
         /// `diff-rules/` loading, validation and the compiled rule set.
         .target(
             name: "TapCompareRules",
@@ -73,7 +77,7 @@ let package = Package(
         .target(
             name: "TapCompareComparison",
             dependencies: [
-                "TapCompareCore", "TapCompareJSON", "TapCompareRules",
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareGRPC",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -242,7 +246,7 @@ let package = Package(
             dependencies: [
                 "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
                 "TapCompareLedger", "TapCompareMirroring", "TapCompareProxy", "TapCompareReview",
-                "TapCompareCapture", "TapCompareStoreChecks", "CTapCompareMalloc",
+                "TapCompareCapture", "TapCompareStoreChecks", "TapCompareGRPC", "CTapCompareMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // The demo services' comment stores (embedded SQLite files the demo's store checks read).
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
@@ -325,7 +329,7 @@ let package = Package(
         .target(
             name: "TapCompareFuzzProperties",
             dependencies: [
-                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison",
+                "TapCompareCore", "TapCompareJSON", "TapCompareRules", "TapCompareComparison", "TapCompareGRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -335,6 +339,11 @@ let package = Package(
         .testTarget(name: "TapCompareCoreTests", dependencies: ["TapCompareCore", "TapCompareTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TapCompareJSONTests", dependencies: ["TapCompareJSON"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "TapCompareGRPCTests",
+            dependencies: ["TapCompareGRPC", "TapCompareJSON", "TapCompareTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TapCompareRulesTests",
             dependencies: ["TapCompareRules", "TapCompareTestSupport"],
             swiftSettings: swiftSettings
@@ -343,8 +352,9 @@ let package = Package(
             name: "TapCompareComparisonTests",
             dependencies: [
                 "TapCompareComparison", "TapCompareRules", "TapCompareJSON", "TapCompareCore", "TapCompareFuzzProperties",
-                "TapCompareTestSupport",
+                "TapCompareTestSupport", "TapCompareGRPC",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -398,7 +408,7 @@ let package = Package(
         .testTarget(
             name: "TapCompareAppTests",
             dependencies: [
-                "TapCompareApp", "TapCompareStoreChecks", "TapCompareTestSupport",
+                "TapCompareApp", "TapCompareStoreChecks", "TapCompareTestSupport", "TapCompareGRPC",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],

@@ -15,5 +15,6 @@ let package = Package(
         .executableTarget(name: "FuzzJSONParser", dependencies: ["FuzzSupport", properties]),
         .executableTarget(name: "FuzzDiffEngine", dependencies: ["FuzzSupport", properties]),
         .executableTarget(name: "FuzzRulesLoader", dependencies: ["FuzzSupport", properties]),
+        .executableTarget(name: "FuzzGRPCMessages", dependencies: ["FuzzSupport", properties]),
     ]
 )

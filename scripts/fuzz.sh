@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the JSON parser, the diff engine and the rules loader with libFuzzer, each for a bounded time.
+# Fuzzes the JSON parser, the diff engine, the rules loader and the gRPC codec with libFuzzer, each for a bounded time.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
 #
@@ -22,7 +22,7 @@ echo "==> building the fuzz targets (-sanitize=fuzzer,address)"
 bin="$repo/.build-fuzz/release"
 
 # Seed corpora.
-mkdir -p "$work/json" "$work/diff" "$work/rules"
+mkdir -p "$work/json" "$work/diff" "$work/rules" "$work/grpc"
 if [ -d "$testdata/JSONTestSuite/test_parsing" ]; then
   cp "$testdata"/JSONTestSuite/test_parsing/*.json "$work/json/"
 fi
@@ -49,13 +49,15 @@ cp diff-rules/*.yml "$work/rules/" 2>/dev/null || true
 cp fuzz/regressions/FuzzJSONParser/* "$work/json/"
 cp fuzz/regressions/FuzzDiffEngine/* "$work/diff/"
 cp fuzz/regressions/FuzzRulesLoader/* "$work/rules/"
+cp fuzz/regressions/FuzzGRPCMessages/* "$work/grpc/"
 
 status=0
-for target in FuzzJSONParser FuzzDiffEngine FuzzRulesLoader; do
+for target in FuzzJSONParser FuzzDiffEngine FuzzRulesLoader FuzzGRPCMessages; do
   case $target in
     FuzzJSONParser) corpus="$work/json" ;;
     FuzzDiffEngine) corpus="$work/diff" ;;
     FuzzRulesLoader) corpus="$work/rules" ;;
+    FuzzGRPCMessages) corpus="$work/grpc" ;;
   esac
   mkdir -p "fuzz/artifacts/$target"
   echo "==> $target for ${seconds}s (corpus: $(ls "$corpus" | wc -l) seeds)"

@@ -56,4 +56,25 @@ import Testing
         #expect(flag.status == 2)
         #expect(flag.stderr.contains("--sample-rate: '1.5' is outside 0…1"))
     }
+
+    /// `grpc.descriptor_set` (issue 18): a file that is not a descriptor set, or a diff-rules block naming a method the
+    /// set does not hold, stops start-up with exit 2 naming the file and the fix.
+    @Test func serveRefusesABadDescriptorSetOrAnUnknownMethodWithExitTwo() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let garbage = try self.write("not protobuf", "api.pb", in: dir)
+        let bad = try self.write("legacy: http://127.0.0.1:1\ngrpc:\n  descriptor_set: \(garbage)\n", "tap.yml", in: dir)
+        let refused = try await CommandLineTests.tapcompare(["serve", "--config", bad], in: dir)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("tap.yml:3:19: grpc.descriptor_set: \(garbage): "), "\(refused.stderr)")
+        #expect(refused.stderr.contains("protoc --include_imports --descriptor_set_out="))
+
+        _ = try self.write("rules:\n  - route: /tapcompare.demo.Comments/EditComment\n    ignore: ['$.messages[*].body']\n", "rules/grpc.yml", in: dir)
+        let descriptors = TestPaths.fixture("grpc/comments.pb")
+        let unknown = try self.write(
+            "legacy: http://127.0.0.1:1\nrules: rules\ngrpc:\n  descriptor_set: \(descriptors)\n", "tap2.yml", in: dir
+        )
+        let stopped = try await CommandLineTests.tapcompare(["serve", "--config", unknown], in: dir)
+        #expect(stopped.status == 2)
+        #expect(stopped.stderr.contains("'/tapcompare.demo.Comments/EditComment' is not a method of the descriptor set \(descriptors)"), "\(stopped.stderr)")
+    }
 }

@@ -12,6 +12,9 @@ public enum FuzzProperty: String, CaseIterable, Sendable {
     case diffEngine = "FuzzDiffEngine"
     /// Any text as a rule file: it loads or fails with positioned messages.
     case rulesLoader = "FuzzRulesLoader"
+    /// Two gRPC bodies split at the first 0x1E 0x1E: framed, decoded and compared without a trap; decoded messages
+    /// round-trip through JSON; the discrepancies patch legacy's messages into the candidate's.
+    case grpcMessages = "FuzzGRPCMessages"
 
     /// Checks one input.
     /// - Throws: ``FuzzPropertyViolation`` describing what broke.
@@ -20,6 +23,7 @@ public enum FuzzProperty: String, CaseIterable, Sendable {
         case .jsonParser: try JSONRoundTripProperty.check(input)
         case .diffEngine: try DiffPatchProperty.check(input)
         case .rulesLoader: try RulesLoaderProperty.check(input)
+        case .grpcMessages: try GRPCMessagesProperty.check(input)
         }
     }
 }

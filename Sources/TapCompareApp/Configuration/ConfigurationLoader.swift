@@ -50,6 +50,7 @@ public enum ConfigurationLoader {
         Self.readStores(r, into: &c)
         Self.readRoutes(r, into: &c)
         Self.readPipeline(r, into: &c)
+        Self.readGRPC(r, into: &c)
         Self.readClassification(r, into: &c)
         Self.readOperations(r, into: &c)
         r.rejectUnknownKeys()

@@ -1,4 +1,5 @@
 import TapCompareCore
+import TapCompareGRPC
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
@@ -62,6 +63,20 @@ public struct ServeConfiguration: Sendable {
     public var cutover = CutoverPolicy()
     /// `notify.*`: the webhook told of new problems, returning fixes and routes ready to switch (off by default).
     public var notify = NotifyConfiguration()
+    /// `grpc.*`: gRPC calls' mirroring policy and comparison; ``GRPCConfiguration`` documents each default (no
+    /// descriptor set, no read methods, `grpc-status` and `grpc-message`, 4 MiB messages).
+    public var grpc = GRPCConfiguration()
+    /// `grpc.descriptor_set` as read at start; `nil` without one (messages are compared by field number).
+    public var grpcDescriptors: DescriptorSet?
+
+    /// Which gRPC calls are mirrored: `grpc.read_methods`, plus routes naming a call path with
+    /// `mirror_writes: true` (for the proxy's mirroring decision).
+    public var grpcMethodPolicy: GRPCMethodPolicy {
+        let optedIn = Set(self.routes.filter(\.mirrorWrites).compactMap { ConfigurationLoader.callPath(of: $0.template) })
+        // The loader keeps only patterns that parse, so none can fail here.
+        let patterns = self.grpc.readMethods.compactMap { try? GRPCMethodPattern(parsing: $0) }
+        return GRPCMethodPolicy(readMethods: patterns, optedIn: optedIn)
+    }
 
     public init() {}
 

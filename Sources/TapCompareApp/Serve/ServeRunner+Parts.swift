@@ -6,6 +6,7 @@ import ServiceLifecycle
 import TapCompareCapture
 import TapCompareComparison
 import TapCompareCore
+import TapCompareGRPC
 import TapCompareLedger
 import TapCompareMirroring
 import TapCompareProxy
@@ -31,6 +32,15 @@ extension ServeRunner {
                 ruleSet = try RuleSetLoader.load(directory: rulesDirectory)
             } catch {
                 throw issue("rules", "the rules in '\(rulesDirectory)' have mistakes (run `tapcompare rules check \(rulesDirectory)`):\n\(error.description)")
+            }
+        }
+        // A rule block for a gRPC method the descriptor set does not hold would never see that method's messages.
+        if let set = c.grpcDescriptors {
+            for block in ruleSet.blocks {
+                for template in block.routes {
+                    guard let path = ConfigurationLoader.callPath(of: template), set.method(path: path) == nil else { continue }
+                    throw issue("rules", "a block in '\(rulesDirectory ?? "")' names " + ConfigurationLoader.notInDescriptorSet(path, set, c.grpc.descriptorSetPath))
+                }
             }
         }
         return (ruleSet, rulesDirectory)

@@ -72,7 +72,7 @@ public struct ServeRunner {
                 queueCapacity: c.comparison.queueCapacity,
                 workers: c.comparison.workers,
                 shutdownGracePeriod: c.shutdownGrace,
-                comparator: .init(versionHeader: c.comparison.versionHeader)
+                comparator: .init(versionHeader: c.comparison.versionHeader, grpc: .init(descriptors: c.grpcDescriptors, configuration: c.grpc))
             ),
             logger: logger
         )

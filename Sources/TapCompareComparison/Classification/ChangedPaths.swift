@@ -8,13 +8,16 @@ import TapCompareCore
 public struct ChangedPaths: Sendable, Hashable {
     /// Paths as JSON Pointer segment lists; `[]` is the whole body.
     private var paths: [[Substring]]
-    /// Whether the status or a compared header changed, which covers `status`/`header` discrepancies.
-    public var statusChanged: Bool
+    /// The status fields that changed (`status`, and gRPC's `grpc-status`), each covering discrepancies of its own
+    /// field only: an HTTP status change says nothing of a gRPC status, which travels in the trailers.
+    public var changedStatusFields: Set<String>
+    /// Whether some status changed.
+    public var statusChanged: Bool { !self.changedStatusFields.isEmpty }
     public var changedHeaderFields: Set<String>
 
     public init() {
         self.paths = []
-        self.statusChanged = false
+        self.changedStatusFields = []
         self.changedHeaderFields = []
     }
 
@@ -23,7 +26,7 @@ public struct ChangedPaths: Sendable, Hashable {
         self.init()
         for d in discrepancies {
             switch d.kind {
-            case .status: self.statusChanged = true
+            case .status: self.changedStatusFields.insert(d.field)
             case .header: self.changedHeaderFields.insert(d.field)
             default: self.paths.append(Self.segments(d.path))
             }
@@ -35,7 +38,7 @@ public struct ChangedPaths: Sendable, Hashable {
     /// Whether legacy's own change explains this discrepancy.
     public func covers(_ discrepancy: Discrepancy) -> Bool {
         switch discrepancy.kind {
-        case .status: return self.statusChanged
+        case .status: return self.changedStatusFields.contains(discrepancy.field)
         case .header: return self.changedHeaderFields.contains(discrepancy.field)
         default:
             let target = Self.segments(discrepancy.path)

@@ -135,7 +135,7 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
         if work.wantsBaseline, let probe = self.baselineProbe {
             do {
                 let (baseline, _) = try await probe.fetch(exchange.request, purpose: "baseline")
-                let changes = work.comparator.compare(legacy: exchange.legacy, candidate: baseline, rules: rules).discrepancies
+                let changes = work.comparator.compare(legacy: exchange.legacy, candidate: baseline, rules: rules, grpcMethod: exchange.request.path).discrepancies
                 evidence.baseline = ChangedPaths(changes)
                 self.noiseModel.observe(route: exchange.route, noisyFields: Set(changes.map(\.field)))
                 Self.evidence("baseline", "ok").increment()
@@ -150,7 +150,7 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
             try? await Task.sleep(for: self.configuration.recheckDelay)
             do {
                 let (again, _) = try await probe.fetch(exchange.request, purpose: "recheck")
-                let changes = work.comparator.compare(legacy: exchange.legacy, candidate: again, rules: rules).discrepancies
+                let changes = work.comparator.compare(legacy: exchange.legacy, candidate: again, rules: rules, grpcMethod: exchange.request.path).discrepancies
                 evidence.recheck = ChangedPaths(changes)
                 record.discrepancies = DiscrepancyClassifier.classify(
                     record.discrepancies, route: exchange.route, evidence: evidence, noiseModel: self.noiseModel

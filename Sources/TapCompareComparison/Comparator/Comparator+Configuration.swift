@@ -37,6 +37,9 @@ extension Comparator {
         /// `X-Version`), recorded bounded with each comparison (``TapCompareCore/CandidateVersion``). Default
         /// `nil`: no version is recorded.
         public var versionHeader: String?
+        /// gRPC responses: the descriptor set, trailers compared and the message size limit. Default: no
+        /// descriptors, `grpc-status` and `grpc-message`, 4 MiB.
+        public var grpc: GRPC
 
         public init(
             decoding: Decoding = .init(),
@@ -44,7 +47,8 @@ extension Comparator {
             parser: JSONParserOptions = .init(),
             maxTextLineDiscrepancies: Int = 5,
             maxUnparseableExcerptBytes: Int = 1024,
-            versionHeader: String? = nil
+            versionHeader: String? = nil,
+            grpc: GRPC = .init()
         ) {
             self.decoding = decoding
             self.alignment = alignment
@@ -52,6 +56,7 @@ extension Comparator {
             self.maxTextLineDiscrepancies = maxTextLineDiscrepancies
             self.maxUnparseableExcerptBytes = maxUnparseableExcerptBytes
             self.versionHeader = versionHeader
+            self.grpc = grpc
         }
     }
 }

@@ -13,7 +13,9 @@ import TapCompareRules
 /// What is compared, in order:
 /// 1. the status (always; `status_equivalent` groups count as one code);
 /// 2. the headers named by `compare_headers` (default `content-type`, compared as media types: see ``MediaType``);
-/// 3. the body, after undoing `Content-Encoding`: identical bytes are equal without parsing; JSON
+/// 3. for gRPC (`application/grpc`, `application/grpc+proto`): `grpc-status`, `grpc-message` and the configured
+///    trailers, then the messages field by field (`Comparator+GRPC.swift`);
+/// 4. otherwise the body, after undoing `Content-Encoding`: identical bytes are equal without parsing; JSON
 ///    (`application/json`, `*+json`, or an untyped body starting with `{` or `[`) field by field; `text/*` line by
 ///    line; forms key by key; anything else by length and SHA-256.
 public struct Comparator: Sendable {
@@ -63,7 +65,7 @@ public struct Comparator: Sendable {
             let rules = self.ruleSet.routeRules(
                 route: exchange.route, method: exchange.request.method.rawValue, path: exchange.request.path
             )
-            let result = self.compare(legacy: exchange.legacy, candidate: candidate, rules: rules)
+            let result = self.compare(legacy: exchange.legacy, candidate: candidate, rules: rules, grpcMethod: exchange.request.path)
             if let skip = result.skipReason {
                 record.outcome = .skipped
                 record.reason = skip
@@ -76,7 +78,9 @@ public struct Comparator: Sendable {
     }
 
     /// Compares two responses under the rules for one route.
-    public func compare(legacy: ResponseSnapshot, candidate: ResponseSnapshot, rules: RouteRules) -> Result {
+    /// - Parameter grpcMethod: For a gRPC call, the request path (`/package.Service/Method`) whose output type in
+    ///   the descriptor set decodes the messages; `nil` decodes them by field number.
+    public func compare(legacy: ResponseSnapshot, candidate: ResponseSnapshot, rules: RouteRules, grpcMethod: Substring? = nil) -> Result {
         if legacy.isBodyTruncated || candidate.isBodyTruncated {
             return Result(discrepancies: [], skipReason: SkipReason.responseTooLarge.rawValue)
         }
@@ -109,8 +113,11 @@ public struct Comparator: Sendable {
             }
         }
 
-        // Body.
-        switch self.compareBodies(legacy: legacy, candidate: candidate, rules: rules, applications: &applications) {
+        // Body (for gRPC: trailers and messages).
+        let body = Self.isGRPC(legacy, candidate)
+            ? self.compareGRPC(legacy: legacy, candidate: candidate, method: grpcMethod, rules: rules, applications: &applications)
+            : self.compareBodies(legacy: legacy, candidate: candidate, rules: rules, applications: &applications)
+        switch body {
         case .success(let bodyDiscrepancies): discrepancies += bodyDiscrepancies
         case .failure(let skip): return Result(discrepancies: [], skipReason: skip.reason)
         }

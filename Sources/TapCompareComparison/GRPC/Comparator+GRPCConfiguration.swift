@@ -1,0 +1,19 @@
+import TapCompareGRPC
+
+extension Comparator.Configuration {
+    /// How gRPC responses are compared (`grpc.*`; defaults in ``GRPCConfiguration/Defaults``).
+    public struct GRPC: Sendable, Hashable {
+        /// The loaded `grpc.descriptor_set`, or `nil`: messages are then compared by field number.
+        public var descriptors: DescriptorSet?
+        /// Lower-cased trailers compared, `grpc-status` and `grpc-message` first. Default: those two.
+        public var compareTrailers: [String]
+        /// The largest message decoded (compressed or not); larger makes the call not comparable. Default 4 MiB.
+        public var maxMessageBytes: Int
+
+        public init(descriptors: DescriptorSet? = nil, configuration: GRPCConfiguration = .init()) {
+            self.descriptors = descriptors
+            self.compareTrailers = configuration.effectiveTrailers
+            self.maxMessageBytes = configuration.maxMessageBytes
+        }
+    }
+}
