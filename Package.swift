@@ -152,6 +152,7 @@ let package = Package(
             name: "TapCompareMirroring",
             dependencies: [
                 "TapCompareCore",
+                "TapCompareGRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -166,7 +167,7 @@ let package = Package(
         .target(
             name: "TapCompareProxy",
             dependencies: [
-                "TapCompareCore", "TapCompareMirroring",
+                "TapCompareCore", "TapCompareMirroring", "TapCompareGRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -387,7 +388,7 @@ let package = Package(
         .testTarget(
             name: "TapCompareProxyTests",
             dependencies: [
-                "TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareTestSupport",
+                "TapCompareProxy", "TapCompareMirroring", "TapCompareCore", "TapCompareGRPC", "TapCompareTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),

@@ -78,6 +78,14 @@ struct SamplingTests {
         #expect(decide(.GET, policy: RoutePolicy(mirror: false)) == .skip(.routeDisabled))
         #expect(decide(.GET, candidate: false) == .skip(.noCandidate))
         #expect(decide(.GET, policy: RoutePolicy(sampleRate: 0)) == .skip(.notSampled))
+        // A gRPC read (grpc.read_methods) is a POST that only reads: mirrored like a GET, still sampled and still
+        // refused on a disabled route.
+        let read = { (policy: RoutePolicy) in
+            MirrorEligibility.decide(method: .POST, readsOnly: true, isUpgrade: false, hasCandidate: true, policy: policy, globalRate: 1, key: nil, sampler: &sampler)
+        }
+        #expect(read(RoutePolicy()) == .mirror)
+        #expect(read(RoutePolicy(mirror: false)) == .skip(.routeDisabled))
+        #expect(read(RoutePolicy(sampleRate: 0)) == .skip(.notSampled))
     }
 
     @Test("the in-flight limiter never admits more than its bound and frees slots on release")

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import TapCompareCore
+import TapCompareGRPC
 import TapCompareMirroring
 import TapCompareProxy
 import TapCompareTestSupport
@@ -99,6 +100,27 @@ struct MirroringTests {
             #expect(candidate.requests.map(\.head.uri) == ["/mirrored"])
             #expect(candidate.requests.first?.body == Array("payload".utf8))
             #expect(exchanges.count == 1)
+        }
+    }
+
+    @Test("a gRPC call that grpc.read_methods names is mirrored although it is a POST; other calls and non-gRPC POSTs are not")
+    func grpcReadMethods() async throws {
+        let legacy = try await Self.legacy()
+        let candidate = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
+        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
+        let reads = GRPCMethodPolicy(readMethods: [try GRPCMethodPattern(parsing: "*/Get*"), try GRPCMethodPattern(parsing: "*/List*")])
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url, configure: { _, mirror in mirror.grpcReadCalls = reads }) { proxy in
+            let grpc = [("Content-Type", "application/grpc"), ("TE", "trailers")]
+            let message: [UInt8] = [0, 0, 0, 0, 2, 0x08, 0x07]
+            _ = try await proxy.send(.POST, "/tapcompare.demo.Comments/CreateComment", headers: grpc, body: message)
+            _ = try await proxy.send(.POST, "/tapcompare.demo.Comments/GetComment", headers: [("Content-Type", "application/json")], body: Array("{}".utf8))
+            _ = try await proxy.send(.POST, "/tapcompare.demo.Comments/GetComment", headers: grpc, body: message)
+            _ = try await proxy.send(.POST, "/tapcompare.demo.Comments/ListComments", headers: [("Content-Type", "application/grpc+proto")], body: message)
+            let exchanges = await proxy.sink.waitFor(count: 2)
+            #expect(legacy.requestCount == 4)
+            #expect(candidate.requests.map(\.head.uri) == ["/tapcompare.demo.Comments/GetComment", "/tapcompare.demo.Comments/ListComments"])
+            #expect(candidate.requests.first?.body == message)
+            #expect(exchanges.map(\.request.uri) == ["/tapcompare.demo.Comments/GetComment", "/tapcompare.demo.Comments/ListComments"])
         }
     }
 

@@ -151,7 +151,8 @@ extension ServeRunner {
                 maxResponseBodyBytes: c.mirror.maxResponseBytes,
                 shadowHeaderName: c.mirror.shadowHeader,
                 routes: routes,
-                candidateTLS: c.upstreamTLS.candidate
+                candidateTLS: c.upstreamTLS.candidate,
+                grpcReadCalls: c.grpcMethodPolicy
             ),
             eventLoopGroup: group,
             logger: logger,

@@ -9,4 +9,16 @@ public enum GRPCContentType {
         let lowered = essence.lowercased()
         return lowered == "application/grpc" || lowered == "application/grpc+proto"
     }
+
+    /// Whether a request or response is a gRPC call in any codec: `application/grpc`, `application/grpc+proto`,
+    /// `application/grpc+json`…, parameters allowed. Case-insensitive, as media types are.
+    public static func isGRPC(_ contentType: some StringProtocol) -> Bool {
+        let prefix = "application/grpc".utf8
+        let utf8 = contentType.utf8
+        guard utf8.count >= prefix.count,
+            zip(utf8.prefix(prefix.count), prefix).allSatisfy({ $0 | 0x20 == $1 | 0x20 })
+        else { return false }
+        guard let next = utf8.dropFirst(prefix.count).first else { return true }
+        return next == UInt8(ascii: "+") || next == UInt8(ascii: ";") || next == UInt8(ascii: " ")
+    }
 }

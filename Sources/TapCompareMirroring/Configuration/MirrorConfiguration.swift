@@ -1,5 +1,6 @@
 import NIOCore
 import TapCompareCore
+import TapCompareGRPC
 
 /// What is mirrored to the candidate, how often, and within which bounds.
 public struct MirrorConfiguration: Sendable {
@@ -41,6 +42,10 @@ public struct MirrorConfiguration: Sendable {
     /// Per-route policies, matched most specific first; unmatched requests use the table's fallback.
     /// Default: no routes, fallback ``RoutePolicy/init(mirror:sampleRate:mirrorWrites:)`` with its defaults.
     public var routes: RouteTable<RoutePolicy>
+    /// gRPC calls that only read (`grpc.read_methods`): mirrored although every gRPC call is a POST, which the
+    /// safe-method rule would refuse. Default: none (a gRPC method is mirrored only if its route says
+    /// `mirror_writes: true`).
+    public var grpcReadCalls: GRPCMethodPolicy
 
     /// Every default of this configuration, written once: the initializer's default arguments and `serve`'s
     /// configuration (`ServeConfiguration.mirror`) both read them.
@@ -75,7 +80,8 @@ public struct MirrorConfiguration: Sendable {
         maxIdleConnectionsPerLoop: Int = Defaults.maxInFlight,
         idleTimeout: TimeAmount = .seconds(60),
         routes: RouteTable<RoutePolicy> = RouteTable(entries: [], fallback: RoutePolicy()),
-        candidateTLS: UpstreamTLS = UpstreamTLS()
+        candidateTLS: UpstreamTLS = UpstreamTLS(),
+        grpcReadCalls: GRPCMethodPolicy = GRPCMethodPolicy(readMethods: [])
     ) {
         self.candidate = candidate
         self.candidateTLS = candidateTLS
@@ -91,5 +97,6 @@ public struct MirrorConfiguration: Sendable {
         self.maxIdleConnectionsPerLoop = maxIdleConnectionsPerLoop
         self.idleTimeout = idleTimeout
         self.routes = routes
+        self.grpcReadCalls = grpcReadCalls
     }
 }

@@ -21,8 +21,12 @@ public enum MirrorEligibility: Sendable, Equatable {
 
     /// Decides for one request head. The order of checks fixes which reason is counted when several apply:
     /// the cheapest and most structural first, the random draw last so it is only taken for eligible requests.
+    ///
+    /// `readsOnly`: the caller knows this request only reads although its method is not safe (a gRPC call that
+    /// `grpc.read_methods` names), so it is mirrored like a GET.
     public static func decide(
         method: HTTPMethod,
+        readsOnly: Bool = false,
         isUpgrade: Bool,
         hasCandidate: Bool,
         policy: RoutePolicy,
@@ -33,7 +37,7 @@ public enum MirrorEligibility: Sendable, Equatable {
         if isUpgrade || method == .CONNECT { return .skip(.upgrade) }
         if !hasCandidate { return .skip(.noCandidate) }
         if !policy.mirror { return .skip(.routeDisabled) }
-        if !Self.isSafe(method) && !policy.mirrorWrites { return .skip(.unsafeMethod) }
+        if !Self.isSafe(method) && !readsOnly && !policy.mirrorWrites { return .skip(.unsafeMethod) }
         if !sampler.shouldSample(rate: policy.sampleRate ?? globalRate, key: key) { return .skip(.notSampled) }
         return .mirror
     }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import TapCompareCore
+import TapCompareGRPC
 import TapCompareMirroring
 
 /// One client connection: forwards each request to legacy and its response back, streaming both directions
@@ -210,6 +211,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
         let eligibility = MirrorEligibility.decide(
             method: head.method,
+            readsOnly: Self.isReadOnlyGRPCCall(head, path: path, policy: mirror.grpcReadCalls),
             isUpgrade: HopByHopHeaders.isUpgrade(head),
             hasCandidate: self.loop.candidatePool != nil,
             policy: match.value,
@@ -236,6 +238,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
         self.shared.metrics.legacyInFlight.increment()
         self.acquireLegacy(fresh: false)
+    }
+
+    /// A gRPC call (any `application/grpc` codec) whose method `grpc.read_methods` names: it only reads, although
+    /// it is a POST. Checked only when some read method is configured, so plain HTTP pays nothing.
+    static func isReadOnlyGRPCCall(_ head: HTTPRequestHead, path: Substring, policy: GRPCMethodPolicy) -> Bool {
+        guard !policy.readMethods.isEmpty, head.method == .POST,
+            let contentType = head.headers.first(name: "content-type"), GRPCContentType.isGRPC(contentType)
+        else { return false }
+        return policy.isMirrored(path: path)
     }
 
     private func acquireLegacy(fresh: Bool) {
