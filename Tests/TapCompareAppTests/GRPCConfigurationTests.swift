@@ -69,6 +69,15 @@ import Testing
                   read_methods: [/tapcompare.demo.Comments/GetComments]
                 """, file: "g.yml")
         }
+        // An HTTP route whose path merely looks like a call path is not checked against the set.
+        #expect(throws: Never.self) {
+            try ConfigurationLoader.load(yaml: """
+                routes:
+                  - route: GET /v1.0/status
+                grpc:
+                  descriptor_set: \(Self.descriptorSet)
+                """, file: "g.yml")
+        }
         let issues = error?.issues.map(\.description) ?? []
         #expect(issues.count == 2)
         #expect(issues.contains { $0.contains("grpc.read_methods: '/tapcompare.demo.Comments/GetComments' is not a method of the descriptor set \(Self.descriptorSet)") })

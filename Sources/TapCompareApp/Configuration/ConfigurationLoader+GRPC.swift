@@ -52,8 +52,10 @@ extension ConfigurationLoader {
         }
     }
 
-    /// The template's path when it is a gRPC call path (`/package.Service/Method`, no parameters), else `nil`.
+    /// The template's path when it is a gRPC call path (`/package.Service/Method`, no parameters, for POST or any
+    /// method: gRPC calls are all POST, so `GET /v1.0/status` stays an HTTP route), else `nil`.
     static func callPath(of template: RouteTemplate) -> String? {
+        guard template.method == "POST" || template.method == "*" else { return nil }
         var path = ""
         for segment in template.segments {
             guard case .literal(let text) = segment else { return nil }
