@@ -189,7 +189,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let method = head.method.rawValue
         let routingPath = RequestTarget.withoutDotSegments(path).map { Substring($0) } ?? path
         let match = mirror.routes.match(method: method, path: routingPath)
-        let routeMetrics = self.loop.metrics(forRoute: match.name)
+        let routeMetrics = self.loop.metrics(forRoute: match.template == nil ? Self.derivedRouteName(head, path: path, match: match.name) : match.name)
         self.routeMetrics = routeMetrics
 
         let sentID = head.headers.first(name: configuration.requestIDHeader)
@@ -238,6 +238,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
         self.shared.metrics.legacyInFlight.increment()
         self.acquireLegacy(fresh: false)
+    }
+
+    /// The name of a request no configured route names: the derived template, except for a gRPC call, which is
+    /// named by its method (`/tapcompare.demo.Comments/GetComment`), as diff-rules and reports name it.
+    static func derivedRouteName(_ head: HTTPRequestHead, path: Substring, match: String) -> String {
+        guard head.method == .POST, let contentType = head.headers.first(name: "content-type"), GRPCContentType.isGRPC(contentType),
+            GRPCMethodPolicy.isCallPath(path)
+        else { return match }
+        return String(path)
     }
 
     /// A gRPC call (any `application/grpc` codec) whose method `grpc.read_methods` names: it only reads, although

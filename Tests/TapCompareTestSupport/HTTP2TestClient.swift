@@ -5,33 +5,32 @@ import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import NIOTLS
-import TapCompareTestSupport
 
 /// An HTTP/2 client for tests: one connection (h2c with prior knowledge, or TLS offering only `h2` by ALPN), a
 /// stream per request, the whole response collected — headers, body bytes and trailers exactly as received.
-struct HTTP2TestClient: Sendable {
-    struct Response: Sendable {
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
-        var trailers: [(name: String, value: String)]
+public struct HTTP2TestClient: Sendable {
+    public struct Response: Sendable {
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
+        public var trailers: [(name: String, value: String)]
 
-        var status: String? { self.header(":status") }
-        func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
-        func trailer(_ name: String) -> String? { self.trailers.first { $0.name == name }?.value }
+        public var status: String? { self.header(":status") }
+        public func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
+        public func trailer(_ name: String) -> String? { self.trailers.first { $0.name == name }?.value }
     }
 
-    let channel: any Channel
+    public let channel: any Channel
     private let multiplexer: NIOHTTP2Handler.StreamMultiplexer
     private let alpn: NIOLockedValueBox<String?>
     private let settings: NIOLockedValueBox<[HTTP2Setting]>
 
     /// The SETTINGS the server sent (the last value of each parameter wins).
-    var serverSettings: [HTTP2Setting] { self.settings.withLockedValue { $0 } }
+    public var serverSettings: [HTTP2Setting] { self.settings.withLockedValue { $0 } }
 
     /// The protocol the TLS handshake agreed on by ALPN (`nil` for h2c, or when the server chose none).
-    var negotiatedProtocol: String? { self.alpn.withLockedValue { $0 } }
+    public var negotiatedProtocol: String? { self.alpn.withLockedValue { $0 } }
 
-    static func connect(port: Int, tls: TLSConfiguration? = nil) async throws -> HTTP2TestClient {
+    public static func connect(port: Int, tls: TLSConfiguration? = nil) async throws -> HTTP2TestClient {
         let context = try tls.map { configuration -> NIOSSLContext in
             var configuration = configuration
             configuration.applicationProtocols = ["h2"]
@@ -67,7 +66,7 @@ struct HTTP2TestClient: Sendable {
 
     /// Sends one request on a new stream; `body` ends the stream (an empty body ends it with the headers).
     /// - Parameter firstData: succeeded when the first DATA frame of the response arrives (the body is streamed).
-    func send(
+    public func send(
         method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = [],
         firstData: EventLoopPromise<Void>? = nil
     ) async throws -> Response {
@@ -92,7 +91,7 @@ struct HTTP2TestClient: Sendable {
         return try await promise.futureResult.get()
     }
 
-    func close() async throws {
+    public func close() async throws {
         try await self.channel.close()
     }
 
@@ -193,7 +192,8 @@ struct HTTP2TestClient: Sendable {
         }
     }
 
-    struct StreamReset: Error {
-        var code: HTTP2ErrorCode
+    /// The stream ended without a response (RST_STREAM, or the connection went away).
+    public struct StreamReset: Error {
+        public var code: HTTP2ErrorCode
     }
 }

@@ -4,23 +4,22 @@ import NIOHPACK
 import NIOHTTP2
 import NIOPosix
 import NIOSSL
-import TapCompareTestSupport
 
 /// An in-process HTTP/2 upstream (h2c, or h2 over TLS by ALPN) answering each stream as its script says: a small
 /// gRPC-like responder (`content-type: application/grpc`, 5-byte-prefixed messages, `grpc-status` trailers), or a
 /// broken one (RST_STREAM, GOAWAY). It records every request and the most streams it ever had open at once on one
 /// connection.
-final class HTTP2TestServer: Sendable {
+public final class HTTP2TestServer: Sendable {
     /// One request as the server saw it.
-    struct Request: Sendable {
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
+    public struct Request: Sendable {
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
 
-        func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
+        public func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
     }
 
     /// What a stream is answered with.
-    enum Behavior: Sendable {
+    public enum Behavior: Sendable {
         /// Headers (`:status` first), each DATA frame, then trailers (none: END_STREAM on the last DATA frame).
         /// With `hold`, nothing is sent until the future completes.
         case answer(headers: [(String, String)], data: [[UInt8]], trailers: [(String, String)], hold: EventLoopFuture<Void>? = nil)
@@ -35,7 +34,7 @@ final class HTTP2TestServer: Sendable {
     }
 
     /// A gRPC-like answer: `grpc-status` 0 with the messages, each in its own DATA frame.
-    static func grpc(_ messages: [[UInt8]], status: String = "0", message: String? = nil, extraHeaders: [(String, String)] = []) -> Behavior {
+    public static func grpc(_ messages: [[UInt8]], status: String = "0", message: String? = nil, extraHeaders: [(String, String)] = []) -> Behavior {
         var trailers = [("grpc-status", status)]
         if let message { trailers.append(("grpc-message", message)) }
         return .answer(
@@ -46,7 +45,7 @@ final class HTTP2TestServer: Sendable {
     }
 
     /// A gRPC message on the wire: compressed flag 0, 4-byte big-endian length, the bytes.
-    static func frame(_ message: [UInt8]) -> [UInt8] {
+    public static func frame(_ message: [UInt8]) -> [UInt8] {
         let n = UInt32(message.count)
         return [0, UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)] + message
     }
@@ -57,20 +56,20 @@ final class HTTP2TestServer: Sendable {
         var maxOpenStreams = 0
     }
 
-    let channel: any Channel
+    public let channel: any Channel
     private let state: NIOLockedValueBox<State>
 
-    var port: Int { self.channel.localAddress!.port! }
-    var requests: [Request] { self.state.withLockedValue { $0.requests } }
-    var connectionCount: Int { self.state.withLockedValue { $0.connections } }
+    public var port: Int { self.channel.localAddress!.port! }
+    public var requests: [Request] { self.state.withLockedValue { $0.requests } }
+    public var connectionCount: Int { self.state.withLockedValue { $0.connections } }
     /// The most streams open at once on any one connection.
-    var maxOpenStreams: Int { self.state.withLockedValue { $0.maxOpenStreams } }
+    public var maxOpenStreams: Int { self.state.withLockedValue { $0.maxOpenStreams } }
 
     /// - Parameters:
     ///   - tls: serve h2 over TLS (ALPN `h2`) instead of h2c.
     ///   - maxConcurrentStreams: the SETTINGS_MAX_CONCURRENT_STREAMS announced.
     ///   - behavior: how each request (its headers and body) is answered; called on the event loop.
-    init(
+    public init(
         tls: NIOSSLContext? = nil,
         maxConcurrentStreams: Int = 100,
         behavior: @escaping @Sendable (Request, any EventLoop) -> Behavior
@@ -104,7 +103,7 @@ final class HTTP2TestServer: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    func shutdown() async throws {
+    public func shutdown() async throws {
         try await self.channel.close()
     }
 
