@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -51,8 +52,15 @@ struct ShutdownTests {
 
     @Test("shutdown closes an idle keep-alive connection at once and answers a busy one with Connection: close, then closes it")
     func keepAliveConnections() async throws {
+        // Legacy holds the busy request's answer until the shutdown has reached every connection, so the answer
+        // is the one a draining proxy gives; answering after a fixed delay raced the shutdown on a loaded machine.
+        let released = NIOLockedValueBox(false)
         let legacy = try await ScriptedUpstream { head in
-            head.uri == "/slow" ? .sleep(.milliseconds(300), then: ScriptedResponse(body: "slow")) : .respond(ScriptedResponse(body: "fast"))
+            guard head.uri == "/slow" else { return .respond(ScriptedResponse(body: "fast")) }
+            return .work { _ in
+                _ = await pollUntil(timeout: .seconds(20)) { released.withLockedValue { $0 } }
+                return ScriptedResponse(body: "slow")
+            }
         }
         defer { Task { try await legacy.shutdown() } }
         let server = ProxyServer(
@@ -75,6 +83,10 @@ struct ShutdownTests {
         run.cancel()
         await idle.waitForClose()
         #expect(idle.isClosed)
+        // The idle connection closed, so the quiesce event was queued to every connection's event loop in the same
+        // pass (NIOExtras' ServerQuiescingHelper); a task run on each loop after it proves each got it.
+        for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() { try await loop.submit {}.get() }
+        released.withLockedValue { $0 = true }
         let response = String(decoding: await busy.waitForClose(), as: UTF8.self)
         #expect(response.hasPrefix("HTTP/1.1 200 OK"), "\(response)")
         #expect(response.lowercased().contains("connection: close"), "\(response)")
