@@ -70,12 +70,15 @@ wait_ready() { # port
     echo "port $1 did not answer a gRPC call" >&2; return 1
 }
 start_tapcompare() { # sample rate
+    if (exec 3<>"/dev/tcp/127.0.0.1/$TAP_PORT") 2>/dev/null; then echo "port $TAP_PORT is taken by another process" >&2; exit 1; fi
     (cd "$WORK" && exec taskset -c 1 "$BIN/tapcompare" serve --config "$WORK/grpc.yml" --listen "127.0.0.1:$TAP_PORT" \
         --legacy "h2c://127.0.0.1:$LEGACY" --candidate "h2c://127.0.0.1:$CANDIDATE" --sample-rate "$1" \
         --admin "127.0.0.1:$ADMIN_PORT" --ledger "sqlite:$WORK/ledger-$1.sqlite" >>"$WORK/tapcompare.log" 2>&1) &
     TAP_PID=$!
     PIDS+=("$TAP_PID")
     wait_ready "$TAP_PORT"
+    # Another process answering on the port would be measured instead (serve exits when it cannot bind).
+    kill -0 "$TAP_PID" 2>/dev/null || { echo "tapcompare serve exited at start (port $TAP_PORT taken?): see $WORK/tapcompare.log" >&2; exit 1; }
 }
 stop_tapcompare() { kill "$TAP_PID" 2>/dev/null || true; wait "$TAP_PID" 2>/dev/null || true; }
 metric() { # a counter's name: the sum over its label sets

@@ -92,6 +92,7 @@ wait_port() { # port[, scheme]
 }
 
 start_tapcompare() { # sample rate, candidate port[, legacy URL, candidate URL, extra serve arguments...]
+    if (exec 3<>"/dev/tcp/127.0.0.1/$TAP_PORT") 2>/dev/null; then echo "port $TAP_PORT is taken by another process" >&2; exit 1; fi
     local legacy_url=${3:-http://127.0.0.1:$LEGACY} candidate_url=${4:-http://127.0.0.1:$2}
     # Run from the scratch directory so anything serve writes next to itself (e.g. its spool) goes there.
     (cd "$WORK" && exec taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "$legacy_url" \
@@ -100,6 +101,8 @@ start_tapcompare() { # sample rate, candidate port[, legacy URL, candidate URL, 
     TAP_PID=$!
     PIDS+=("$TAP_PID")
     wait_port "$TAP_PORT" "${TAP_SCHEME:-http}"
+    # Another process answering on the port would be measured instead (serve exits when it cannot bind).
+    kill -0 "$TAP_PID" 2>/dev/null || { echo "tapcompare serve exited at start (port $TAP_PORT taken?): see $WORK/tapcompare.log" >&2; exit 1; }
 }
 stop_tapcompare() { kill "$TAP_PID" 2>/dev/null || true; wait "$TAP_PID" 2>/dev/null || true; }
 
