@@ -93,10 +93,13 @@ measure() { # name, port, call, shape (CxM)
     taskset -c 0 h2load "${args[@]}" -D "$DURATION" --warm-up-time="$WARMUP" --log-file="$out.log" "$url" >"$out.txt" 2>&1
     RPS[$key]=$(awk '/^finished in/ { gsub(",", "", $4); printf "%.0f", $4 }' "$out.txt")
     # Column 3 of the log: microseconds from the request's start to the end of its response (trailers included).
-    read -r P50[$key] P99[$key] < <(awk -F'\t' '{ print $3 }' "$out.log" | sort -n | awk '
+    local p50 p99
+    read -r p50 p99 < <(awk -F'\t' '{ print $3 }' "$out.log" | sort -n | awk '
         { v[NR] = $1 } END { if (NR == 0) { print "n/a n/a"; exit }
         printf "%.2f %.2f\n", v[int(NR * 0.50) + (NR * 0.50 > int(NR * 0.50))] / 1000, v[int(NR * 0.99) + (NR * 0.99 > int(NR * 0.99))] / 1000 }')
-    ERRORS[$key]=$(awk '/^requests:/ { if ($8 + $10 + $12 > 0) printf "%s failed, %s errored, %s timeout", $8, $10, $12 }
+    P50[$key]=$p50 P99[$key]=$p99
+    # "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout"
+    ERRORS[$key]=$(awk '/^requests:/ { if ($10 + $12 + $14 > 0) printf "%s failed, %s errored, %s timeout", $10, $12, $14 }
         /^status codes:/ { if ($5 + $7 + $9 > 0) printf " non-2xx: %s %s %s", $5, $7, $9 }' "$out.txt")
     printf "%-20s %-5s %-6s %10s req/s  p50 %8s ms  p99 %8s ms  %s\n" "$1" "$3" "$4" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${ERRORS[$key]}"
 }
