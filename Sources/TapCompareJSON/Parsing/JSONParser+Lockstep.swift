@@ -289,6 +289,7 @@ extension JSONParser {
                 return nil
             }
             var differing = 0
+            var firstDiffering = -1
             while true {
                 self.skipWhitespace()
                 // One side's elements end first: another element count.
@@ -297,11 +298,15 @@ extension JSONParser {
                 else { return try self.build(from: mark) }
                 let (ls, cs) = (self.l.index, self.c.index)
                 let values = try self.value()
+                self.elements.append(Element(l: ls, c: cs, values: values))
                 if values != nil {
                     differing += 1
-                    if differing > 1 && self.identityKeys.isEmpty { return try self.build(from: mark) }
+                    if differing == 1 { firstDiffering = self.elements.count - 1 }
+                    // Two differing pairs: by position only if each keeps an identity (see `pairedByPosition`),
+                    // so stop walking at the first that does not.
+                    if differing == 2, try !self.keepsAnIdentity(firstDiffering) { return try self.build(from: mark) }
+                    if differing >= 2, try !self.keepsAnIdentity(self.elements.count - 1) { return try self.build(from: mark) }
                 }
-                self.elements.append(Element(l: ls, c: cs, values: values))
                 self.skipWhitespace()
                 guard let separator = self.common(), separator == UInt8(ascii: ",") || separator == UInt8(ascii: "]") else {
                     return try self.build(from: mark)
@@ -327,6 +332,33 @@ extension JSONParser {
                 b.append(y)
             }
             return (.array(a), .array(b))
+        }
+
+        /// Whether the differing pair of elements `k` has, for some identity key, the same identity on both sides.
+        /// When none does, the diff cannot pair its array by position (a pair in its gap would need that for the
+        /// key it picks; a pair outside its gap is equal and so has), and the array is built in full.
+        mutating func keepsAnIdentity(_ k: Int) throws(JSONParseError) -> Bool {
+            for key in self.identityKeys {
+                if let (a, b) = try self.identities(k, key), a == b { return true }
+            }
+            return false
+        }
+
+        /// The identities under `key` of the walked elements `k` on both sides, read from the bytes (see
+        /// ``JSONParser/identity(at:key:firstOnly:)``); `nil` when either has none.
+        mutating func identities(_ k: Int, _ key: String) throws(JSONParseError) -> (JSONValue, JSONValue)? {
+            let element = self.elements[k]
+            guard let (x, y) = element.values else {
+                // Not built: walked as an object, hence without a repeated key; the same on both sides.
+                guard let id = try self.l.identity(at: element.l, key: key, firstOnly: true) else { return nil }
+                return (id, id)
+            }
+            // Built objects know whether they repeat a key; without one the first member of the name is the last.
+            guard case .object(let a) = x, case .object(let b) = y,
+                let ia = try self.l.identity(at: element.l, key: key, firstOnly: !a.hasDuplicateKeys),
+                let ib = try self.c.identity(at: element.c, key: key, firstOnly: !b.hasDuplicateKeys)
+            else { return nil }
+            return (ia, ib)
         }
 
         /// Whether the diff pairs the walked array's elements (from `base`, as many on both sides, two or more of
@@ -361,17 +393,9 @@ extension JSONParser {
                 var seenB = Set<JSONValue>()
                 var samePositions = true
                 for k in lo...hi {
-                    let element = self.elements[k]
-                    let a: JSONValue?
-                    let b: JSONValue?
-                    if element.values == nil {
-                        a = try self.l.identity(at: element.l, key: key, firstOnly: true)
-                        b = a
-                    } else {
-                        a = try self.l.identity(at: element.l, key: key, firstOnly: false)
-                        b = try self.c.identity(at: element.c, key: key, firstOnly: false)
+                    guard let (a, b) = try self.identities(k, key), seenA.insert(a).inserted, seenB.insert(b).inserted else {
+                        continue keys
                     }
-                    guard let a, let b, seenA.insert(a).inserted, seenB.insert(b).inserted else { continue keys }
                     if !(a == b) { samePositions = false }
                 }
                 guard seenB.contains(where: { seenA.contains($0) }) else { continue keys }
