@@ -6,7 +6,8 @@ import TapCompareJSON
 import TapCompareRules
 
 /// The diff engine's "complete list" property: the discrepancies between two JSON bodies, read as a JSON Patch
-/// and applied to the legacy body, give the candidate body. Any other pair of bodies must simply not crash.
+/// and applied to the legacy body, give the candidate body; and they are the discrepancies of the two bodies parsed in
+/// full. Any other pair of bodies must simply not crash.
 enum DiffPatchProperty {
     /// Built once: the rules-free comparator is immutable and the fuzzer calls this millions of times.
     static let comparator = Comparator()
@@ -23,6 +24,11 @@ enum DiffPatchProperty {
         let result = comparator.compare(legacy: legacy, candidate: candidate, rules: rules)
         guard result.skipReason == nil,
               let l = try? JSONParser.parse(legacyBytes), let c = try? JSONParser.parse(candidateBytes) else { return }
+        // The comparator walks rule-free bodies in lockstep, building only what differs: its list must be the
+        // list of the two bodies parsed in full.
+        guard result.discrepancies == comparator.diff(l, c, rules: rules) else {
+            throw FuzzPropertyViolation("the bodies walked in lockstep give other discrepancies than the bodies parsed in full")
+        }
         guard let patched = try? result.discrepancies.jsonPatch.apply(to: l) else {
             throw FuzzPropertyViolation("the \(result.discrepancies.count) discrepancies do not apply to legacy as a JSON Patch")
         }

@@ -161,6 +161,17 @@ public struct Comparator: Sendable {
     /// sides that both fail are compared as text.
     func compareJSON(_ a: ByteBuffer, _ b: ByteBuffer, rules: RouteRules, applications: inout [Int: Int]) -> [Discrepancy] {
         let options = self.configuration.parser
+        // With no rule for the body, the diff reads nothing but the parts that differ: walked side by side, equal
+        // parts are not even built (see `JSONParser.parseForDiff`). Rules may count or read equal values, and a
+        // body that does not parse needs the parse error: both take the parse below.
+        if rules.matcher.initial.isEmpty && rules.lexicalNumbersRule == nil,
+            let pair = a.withUnsafeReadableBytes({ legacy in
+                b.withUnsafeReadableBytes { candidate in JSONParser.parseForDiff(legacy, candidate, options: options, identityKeys: rules.identityKeys) }
+            })
+        {
+            let duplicates = pair.first.hasDuplicateKeys || pair.second.hasDuplicateKeys
+            return self.diff(pair.first.value, pair.second.value, rules: rules, reportingDuplicateKeys: duplicates, applications: &applications)
+        }
         // Parsed in place from the buffers (no copy of the body), the candidate's against legacy's: what is the
         // same byte for byte is shared, not parsed twice, and the diff skips it.
         let parsed = a.withUnsafeReadableBytes { legacy in

@@ -304,6 +304,16 @@ struct JSONDiffer {
             return
         }
 
+        // An array with elements the comparator's lockstep parse left unbuilt (equal on both sides) and a wider gap:
+        // the parse leaves them only where it found, as `identityKey` and `diffByIdentity` below would, the same
+        // identity at every position of the gap (`JSONParser.parseForDiff`). Paired by position, as there.
+        if state.isEmpty && self.rules.lexicalNumbersRule == nil, a.contains(where: { $0.sharesStorage(with: JSONParser.unbuiltEqualPart) }) {
+            for (i, j) in zip(gapA, gapB) where !(a[i] == b[j]) {
+                self.child(.index(i), a[i], b[j], state)
+            }
+            return
+        }
+
         // Objects that carry an identity (`id`, `uuid`, `key` or the rule set's `identity_keys`) are aligned by it:
         // a reordered listing whose elements also changed is one `array_order` plus the changes inside the
         // elements, not every element missing and extra.
