@@ -77,12 +77,16 @@ start)
     # A free port below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768 and up here): the
     # outage tests halt and resume a cluster on the same port, and while it is down a listener bound to port 0
     # (any test's upstream) could otherwise be handed exactly that port, so the resume would fail.
+    # The port is free when picked but can be taken before the server binds it (tests start clusters side by
+    # side), so a start that fails is tried again on another port; the last failure shows the server's log.
     low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-    port=$(python3 -c '
+    attempt=1
+    while :; do
+        port=$(python3 -c '
 import random, socket, sys
 low = int(sys.argv[1])
 for _ in range(200):
-    port = random.randrange(max(1024, low - 12000), low)
+    port = random.randrange(max(1024, low - 12000), max(1025, low))
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", port))
@@ -95,8 +99,19 @@ for _ in range(200):
 else:
     sys.exit("no free port below the ephemeral range")
 ' "$low")
-    echo "$port" > "$dir/port"
-    pg_start
+        echo "$port" > "$dir/port"
+        if pg_start; then break; fi
+        if [ "$attempt" -ge 5 ]; then
+            echo "postgres.sh: the server did not start in $attempt attempts (last on port $port); its log:" >&2
+            tail -n 20 "$log" >&2
+            exit 1
+        fi
+        echo "postgres.sh: the server did not start on port $port (attempt $attempt); its log:" >&2
+        tail -n 5 "$log" >&2
+        # A server that outlived pg_ctl's wait would hold the data directory against the next attempt.
+        if [ -f "$data/postmaster.pid" ]; then as_pg "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true; fi
+        attempt=$((attempt + 1))
+    done
     as_pg "$bin/psql" -h "$sock" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
         -c "CREATE ROLE tapcompare LOGIN CREATEDB PASSWORD '$password'" \
         -c "CREATE DATABASE tapcompare OWNER tapcompare" >/dev/null

@@ -114,7 +114,7 @@ final class UpgradeEchoServer: Sendable {
     }
 
     /// Waits until the tunnel's legacy connection closed.
-    func waitForClose(timeout: Duration = .seconds(10)) async -> Bool {
+    func waitForClose(timeout: Duration = TestTiming.eventWait) async -> Bool {
         await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.state.withLockedValue { $0.closed } }
     }
 

@@ -7,14 +7,14 @@
 ///
 /// - Parameters:
 ///   - what: what is awaited, for the failure message ("every comparison of the outage spooled").
-///   - timeout: how long before it counts as a hang (default 10 s, scaled).
+///   - timeout: how long before it counts as a hang (default ``TestTiming/eventWait``, scaled).
 ///   - poll: how often `condition` is evaluated.
 ///   - condition: the event; may be async (a ledger query, a metrics scrape).
 /// - Throws: ``TestSetupError`` naming `what` when `timeout` passed (the test fails with it and stops there, instead
 ///   of asserting on a state that never came), or what `condition` threw.
 public func eventually(
     _ what: String,
-    timeout: Duration = .seconds(10),
+    timeout: Duration = TestTiming.eventWait,
     poll: Duration = .milliseconds(10),
     _ condition: () async throws -> Bool
 ) async throws {
@@ -28,7 +28,7 @@ public func eventually(
 /// rows written) so the assertion after it says what was wrong; ``eventually`` is this plus a failure naming the
 /// event. Cancellation ends the wait (the test is over).
 public func pollUntil(
-    timeout: Duration = .seconds(10),
+    timeout: Duration = TestTiming.eventWait,
     poll: Duration = .milliseconds(10),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {

@@ -50,7 +50,7 @@ public struct RawTCP: Sendable {
     /// Waits (polling) until the bytes received so far contain `text` or `timeout` (scaled by ``TestTiming``)
     /// passes; returns the bytes received.
     @discardableResult
-    public func waitForReceived(containing text: String, timeout: Duration = .seconds(10)) async -> [UInt8] {
+    public func waitForReceived(containing text: String, timeout: Duration = TestTiming.eventWait) async -> [UInt8] {
         let needle = Array(text.utf8)
         _ = await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.received.contains(needle) || self.isClosed }
         return self.received
@@ -59,7 +59,7 @@ public struct RawTCP: Sendable {
     /// Waits (polling) until the server closes the connection or `timeout` (scaled by ``TestTiming``) passes;
     /// returns the bytes received.
     @discardableResult
-    public func waitForClose(timeout: Duration = .seconds(10)) async -> [UInt8] {
+    public func waitForClose(timeout: Duration = TestTiming.eventWait) async -> [UInt8] {
         _ = await pollUntil(timeout: timeout) { self.isClosed }
         return self.received
     }

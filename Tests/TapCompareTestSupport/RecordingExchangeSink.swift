@@ -18,7 +18,7 @@ public final class RecordingExchangeSink: ExchangeSink {
     /// Waits (polling, for tests) until at least `count` exchanges arrived; returns them. `timeout` is scaled
     /// by ``TestTiming``.
     @discardableResult
-    public func waitFor(count: Int, timeout: Duration = .seconds(10)) async -> [Exchange] {
+    public func waitFor(count: Int, timeout: Duration = TestTiming.eventWait) async -> [Exchange] {
         _ = await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.recorded.count >= count }
         return self.recorded
     }

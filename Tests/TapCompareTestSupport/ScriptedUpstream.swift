@@ -93,7 +93,7 @@ public final class ScriptedUpstream: Sendable {
     /// Waits (polling, for tests) until `condition` holds or `timeout` (scaled by ``TestTiming``) passes;
     /// returns whether it held.
     @discardableResult
-    public func waitUntil(timeout: Duration = .seconds(10), _ condition: (ScriptedUpstream) -> Bool) async -> Bool {
+    public func waitUntil(timeout: Duration = TestTiming.eventWait, _ condition: (ScriptedUpstream) -> Bool) async -> Bool {
         await pollUntil(timeout: timeout, poll: .milliseconds(5)) { condition(self) }
     }
 }

@@ -21,6 +21,14 @@ public enum TestTiming {
         return value
     }()
 
+    /// How long a wait gives the event it waits for before the test fails as a hang: 30 s (before ``scale``).
+    ///
+    /// A wait ends the moment its event happens, so this only decides how long a broken run takes to fail. 10 s
+    /// was too short once in 27 clean-clone runs: in the suite's opening seconds, when every suite starts at once
+    /// on 2 cores, two waits for the proxy to close an idle connection (its idle timer, a shutdown) gave up at
+    /// 10 s, and every other test of that run passed.
+    public static let eventWait: Duration = .seconds(30)
+
     /// The connect timeout a harness gives a local server it expects to reach: 10 s × ``scale``.
     ///
     /// A connect to 127.0.0.1 either completes at once or is refused at once; it only takes longer when the machine

@@ -128,7 +128,7 @@ struct ServeHarness: Sendable {
 
     /// Waits until `/metrics` satisfies `condition` (counters are updated asynchronously after responses).
     @discardableResult
-    func waitForMetrics(timeout: Duration = .seconds(10), _ condition: (PrometheusText) -> Bool) async throws -> PrometheusText {
+    func waitForMetrics(timeout: Duration = TestTiming.eventWait, _ condition: (PrometheusText) -> Bool) async throws -> PrometheusText {
         _ = try await pollUntil(timeout: timeout, poll: .milliseconds(20)) { condition(try await self.metrics()) }
         return try await self.metrics()
     }
