@@ -102,9 +102,19 @@ struct LockstepDiffTests {
             #"[{"id":1.0,"t":"A"},{"id":2,"t":"b"},{"id":3,"t":"c"},{"id":4,"t":"D"}]"#,
             #"[{"id":1,"t":"A"},{"id":2,"t":"b"},{"id":3,"t":"c","id":5},{"id":4,"t":"D"}]"#,
             #"[{"id":1,"t":"A"},{"t":"b"},{"id":3,"t":"c"},{"id":4,"t":"D"}]"#,
+            // New ids at two positions (removed and added), one of them with another change; a new id that the
+            // other side holds elsewhere.
+            #"[{"id":7,"t":"a"},{"id":2,"t":"b"},{"id":3,"t":"c"},{"id":8,"t":"D"}]"#,
+            #"[{"id":7,"t":"A"},{"id":2,"t":"b"},{"id":3,"t":"C"},{"id":4,"t":"d"}]"#,
+            #"[{"id":1,"t":"A"},{"id":2,"t":"b"},{"id":3,"t":"c"},{"id":3,"t":"d"}]"#,
+            #"[{"id":2,"t":"a"},{"id":9,"t":"b"},{"id":3,"t":"c"},{"id":4,"t":"D"}]"#,
         ] {
             try Self.expectSameAsFullParse(listing, candidate, patch: !candidate.contains(#""id":5"#))
         }
+        // Aligned by `uuid` (one element has no `id`): built pairs whose `id`s differ are not a removal.
+        let keyed = #"[{"uuid":"a","id":1,"t":1},{"uuid":"b","t":2},{"uuid":"c","id":3,"t":3},{"uuid":"d","id":4,"t":4}]"#
+        try Self.expectSameAsFullParse(keyed, #"[{"uuid":"a","id":9,"t":1},{"uuid":"b","t":2},{"uuid":"c","id":3,"t":3},{"uuid":"d","id":5,"t":4}]"#)
+        try Self.expectSameAsFullParse(keyed, #"[{"uuid":"a","id":1,"t":7},{"uuid":"b","t":2},{"uuid":"c","id":3,"t":3},{"uuid":"d","id":4,"t":8}]"#)
         let changed = Fixtures.diff(#"{"a":[1,2,3],"n":1}"#, #"{"a":[1,2,3],"n":true}"#)
         #expect(changed.map(\.kind) == [.typeChanged])
     }

@@ -14,6 +14,11 @@ struct MediaType: Hashable {
     var parameters: [(name: String, value: String)]
 
     init?(_ text: String) {
+        // What nearly every compared API answer says, settled without building strings.
+        if Self.isBareApplicationJSON(text) {
+            (self.type, self.subtype, self.parameters) = ("application", "json", [])
+            return
+        }
         if let (type, subtype) = Self.bareEssence(text) {
             self.type = type
             self.subtype = subtype
@@ -83,6 +88,13 @@ struct MediaType: Hashable {
     /// `type/subtype` lower-cased when `text` is exactly that (ASCII token characters around one `/`, nothing
     /// else): the usual `application/json`, read from its bytes. The general parse gives the same result (no
     /// parameters, nothing to trim) at several times the cost, paid on every comparison.
+    /// Whether `text` is `application/json` in any case, with nothing around it.
+    private static func isBareApplicationJSON(_ text: String) -> Bool {
+        let expected = "application/json".utf8
+        guard text.utf8.count == expected.count else { return false }
+        return zip(text.utf8, expected).allSatisfy { $0 | 0x20 == $1 }
+    }
+
     private static func bareEssence(_ text: String) -> (String, String)? {
         var type: [UInt8] = []
         var subtype: [UInt8] = []

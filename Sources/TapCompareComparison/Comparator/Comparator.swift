@@ -129,32 +129,41 @@ public struct Comparator: Sendable {
     func compareBodies(
         legacy: ResponseSnapshot, candidate: ResponseSnapshot, rules: RouteRules, applications: inout [Int: Int]
     ) -> Swift.Result<[Discrepancy], Skip> {
-        let legacyEncoding = legacy.headers[canonicalForm: "content-encoding"].map(String.init)
-        let candidateEncoding = candidate.headers[canonicalForm: "content-encoding"].map(String.init)
+        let legacyEncoding = Self.contentCodings(legacy.headers)
+        let candidateEncoding = Self.contentCodings(candidate.headers)
         // Identical bytes (with the same encoding) are equal: no decoding, no parsing.
         if legacyEncoding == candidateEncoding && legacy.body == candidate.body { return .success([]) }
 
-        let decoder = BodyDecoder(maxDecodedBytes: self.configuration.decoding.maxDecodedBytes, maxRatio: self.configuration.decoding.maxRatio)
-        var sides: [ByteBuffer] = []
-        for (body, encoding) in [(legacy.body, legacyEncoding), (candidate.body, candidateEncoding)] {
-            switch decoder.decode(body, contentEncoding: encoding) {
-            case .decoded(let b), .undecodable(let b, _): sides.append(b)
-            case .tooLarge(let reason): return .failure(Skip(reason: "\(SkipReason.responseTooLarge.rawValue): \(reason)"))
+        var a = legacy.body
+        var b = candidate.body
+        // Most answers come unencoded and were compared just above: decoded only when a side has a coding.
+        if !legacyEncoding.isEmpty || !candidateEncoding.isEmpty {
+            let decoder = BodyDecoder(maxDecodedBytes: self.configuration.decoding.maxDecodedBytes, maxRatio: self.configuration.decoding.maxRatio)
+            for (side, encoding) in [(0, legacyEncoding), (1, candidateEncoding)] where !encoding.isEmpty {
+                switch decoder.decode(side == 0 ? a : b, contentEncoding: encoding) {
+                case .decoded(let decoded), .undecodable(let decoded, _): if side == 0 { a = decoded } else { b = decoded }
+                case .tooLarge(let reason): return .failure(Skip(reason: "\(SkipReason.responseTooLarge.rawValue): \(reason)"))
+                }
             }
+            if a == b { return .success([]) }
         }
-        if sides[0] == sides[1] { return .success([]) }
 
         // Legacy's type decides; candidate's is read only when legacy sent none.
         let type = legacy.headers.first(name: "content-type").flatMap(MediaType.init)
             ?? candidate.headers.first(name: "content-type").flatMap(MediaType.init)
-        if type?.isJSON == true || (type == nil && (Self.looksLikeJSON(sides[0]) || Self.looksLikeJSON(sides[1]))) {
-            return .success(self.compareJSON(sides[0], sides[1], rules: rules, applications: &applications))
+        if type?.isJSON == true || (type == nil && (Self.looksLikeJSON(a) || Self.looksLikeJSON(b))) {
+            return .success(self.compareJSON(a, b, rules: rules, applications: &applications))
         }
-        let a = Array(sides[0].readableBytesView)
-        let b = Array(sides[1].readableBytesView)
-        if type?.isForm == true { return .success(BodyComparison.form(a, b)) }
-        if type?.isText == true { return .success(BodyComparison.text(a, b, maxLines: self.configuration.maxTextLineDiscrepancies)) }
-        return .success(BodyComparison.binary(a, b))
+        let x = Array(a.readableBytesView)
+        let y = Array(b.readableBytesView)
+        if type?.isForm == true { return .success(BodyComparison.form(x, y)) }
+        if type?.isText == true { return .success(BodyComparison.text(x, y, maxLines: self.configuration.maxTextLineDiscrepancies)) }
+        return .success(BodyComparison.binary(x, y))
+    }
+
+    /// The `Content-Encoding` codings of a response, as listed; none (without a lookup) when it has no such header.
+    static func contentCodings(_ headers: HTTPHeaders) -> [String] {
+        headers.contains(name: "content-encoding") ? headers[canonicalForm: "content-encoding"].map(String.init) : []
     }
 
     /// Compares two JSON bodies; a side that does not parse makes one `body_unparseable` discrepancy, and two

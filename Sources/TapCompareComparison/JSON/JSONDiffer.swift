@@ -305,12 +305,22 @@ struct JSONDiffer {
         }
 
         // An array with elements the comparator's lockstep parse left unbuilt (equal on both sides) and a wider gap:
-        // the parse leaves them only where it found, as `identityKey` and `diffByIdentity` below would, the same
-        // identity at every position of the gap (`JSONParser.parseForDiff`). Paired by position, as there.
+        // the parse leaves them only where it found, as `identityKey` and `diffByIdentity` below would, that the
+        // gap's elements keep their positions: each holds the same identity on both sides, or (under the first
+        // identity key) an identity the other side's gap does not hold (`JSONParser.parseForDiff`). Paired by
+        // position as there, and those removed and added.
         if state.isEmpty && self.rules.lexicalNumbersRule == nil, a.contains(where: { $0.sharesStorage(with: JSONParser.unbuiltEqualPart) }) {
+            let key = self.rules.identityKeys.first
+            var replaced: [Int] = []
             for (i, j) in zip(gapA, gapB) where !(a[i] == b[j]) {
+                if let key, let x = Self.identity(a[i], key), let y = Self.identity(b[j], key), !(x == y) {
+                    replaced.append(i)
+                    continue
+                }
                 self.child(.index(i), a[i], b[j], state)
             }
+            for i in replaced.reversed() { self.oneSided(.missingInCandidate, .index(i), a[i], state) }
+            for j in replaced { self.oneSided(.extraInCandidate, .index(j), b[j], state) }
             return
         }
 

@@ -3,11 +3,24 @@
 public enum GRPCContentType {
     public static func isProtobufGRPC(_ contentType: some StringProtocol) -> Bool {
         let text = String(contentType)
+        // Asked of every compared response, most of them JSON: a look at the first bytes settles those.
+        guard Self.startsWithGRPC(text.utf8) else { return false }
         var essence = Substring(text.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         while let f = essence.first, f == " " || f == "\t" { essence = essence.dropFirst() }
         while let l = essence.last, l == " " || l == "\t" { essence = essence.dropLast() }
         let lowered = essence.lowercased()
         return lowered == "application/grpc" || lowered == "application/grpc+proto"
+    }
+
+    /// Whether `utf8`, after leading whitespace, starts with `application/grpc` in any case.
+    static func startsWithGRPC(_ utf8: String.UTF8View) -> Bool {
+        var i = utf8.startIndex
+        while i < utf8.endIndex, utf8[i] == UInt8(ascii: " ") || utf8[i] == UInt8(ascii: "\t") { i = utf8.index(after: i) }
+        for expected in "application/grpc".utf8 {
+            guard i < utf8.endIndex, utf8[i] | 0x20 == expected | 0x20 else { return false }
+            i = utf8.index(after: i)
+        }
+        return true
     }
 
     /// Whether a request or response is a gRPC call in any codec: `application/grpc`, `application/grpc+proto`,

@@ -122,6 +122,19 @@ extension JSONParser {
         return true
     }
 
+    /// How many of the `count` bytes at `a` and `b` are equal before the first that differs, eight at a time.
+    static func commonPrefixLength(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Int {
+        var i = 0
+        while i + 8 <= count {
+            let x = a.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            // Little-endian loads: the lowest set bit is in the first differing byte.
+            if x != 0 { return i + (x.littleEndian.trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        while i < count, a.load(fromByteOffset: i, as: UInt8.self) == b.load(fromByteOffset: i, as: UInt8.self) { i += 1 }
+        return i
+    }
+
     /// Whether `count` bytes at `a` and `b` are equal, eight at a time.
     static func equalBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
         var i = 0

@@ -63,6 +63,15 @@ extension JSONParser {
         /// Bytes of the first document walked once and then built again (a container that turned out to need
         /// building). Past ``maxRebuiltBytes`` the walk gives up, so nesting cannot make it quadratic.
         var rebuiltBytes = 0
+        /// The first document's index where its bytes stop being the second's, read with the two documents
+        /// aligned as `commonShift` says (the second's index minus the first's); recomputed when the walk has moved
+        /// past it or the alignment changed, so each byte is compared about once.
+        var commonEnd = 0
+        var commonShift = Int.min
+        /// What the last skip that gave up at ``commonEnd`` found (``JSONParser/SkipTrail``), and the next of its
+        /// elements the walk will meet.
+        var trail = JSONParser.SkipTrail()
+        var trailCursor = 0
 
         struct Element {
             var l: Int
@@ -90,7 +99,8 @@ extension JSONParser {
         mutating func documents() throws(JSONParseError) -> (first: (value: JSONValue, hasDuplicateKeys: Bool), second: (value: JSONValue, hasDuplicateKeys: Bool)) {
             self.l.skipWhitespace()
             self.c.skipWhitespace()
-            let pair = try self.value()
+            // Not skipped whole: two documents that differ only in their whitespace are never compared.
+            let pair = try self.value(skipping: false)
             self.l.skipWhitespace()
             self.c.skipWhitespace()
             guard self.l.index == self.l.bytes.count else { throw self.l.error("unexpected \(self.l.describeCurrent()) after the document") }
@@ -100,10 +110,12 @@ extension JSONParser {
         }
 
         /// The values at both parsers' ``index``: `nil` when they are the same tokens (nothing built), else both built.
-        mutating func value() throws(JSONParseError) -> (JSONValue, JSONValue)? {
+        /// `element`: the value is an array's element, whose own keys the walk may read as its identity.
+        mutating func value(element: Bool = false, skipping: Bool = true) throws(JSONParseError) -> (JSONValue, JSONValue)? {
             guard self.l.index < self.l.bytes.count, self.c.index < self.c.bytes.count else {
                 throw JSONParseError(offset: self.l.index, reason: "unexpected end of input, expected a value")
             }
+            if skipping, try self.skipSameValue(element: element) { return nil }
             let first = self.l.bytes[self.l.index]
             if first == self.c.bytes[self.c.index] {
                 switch first {
@@ -135,6 +147,45 @@ extension JSONParser {
                 }
             }
             return (try self.l.parseValue(), try self.c.parseValue())
+        }
+
+        /// Moves both parsers past the value at their index when its bytes are the same in both documents: the first
+        /// document's scan validates it for both (``JSONParser/skipValue(endingBefore:ownKeys:)``), and the second's
+        /// bytes are only compared, eight at a time. Most of two answers to one request goes this way.
+        mutating func skipSameValue(element: Bool) throws(JSONParseError) -> Bool {
+            let shift = self.c.index - self.l.index
+            if shift != self.commonShift || self.l.index > self.commonEnd {
+                self.commonShift = shift
+                self.commonEnd = self.l.index + JSONParser.commonPrefixLength(
+                    self.l.bytes.baseAddress! + self.l.index, self.c.bytes.baseAddress! + self.c.index,
+                    min(self.l.bytes.count - self.l.index, self.c.bytes.count - self.c.index)
+                )
+                self.trail.reachedLimit = false
+            }
+            // Two bytes at least: a value and the byte after it.
+            guard self.commonEnd - self.l.index >= 2 else { return false }
+            let start = self.l.index
+            if self.trail.reachedLimit {
+                // Known from the skip that gave up at this limit: an element that ended before it, or a container
+                // that holds it.
+                let elements = self.trail.elements
+                while self.trailCursor < elements.count, elements[self.trailCursor].start < start { self.trailCursor += 1 }
+                if element, self.trailCursor < elements.count, elements[self.trailCursor].start == start {
+                    self.l.index = elements[self.trailCursor].end
+                    self.c.index += self.l.index - start
+                    return true
+                }
+                if self.trail.open.contains(start) { return false }
+            }
+            guard try self.l.skipValue(endingBefore: self.commonEnd, ownKeys: element) else {
+                if self.l.trail.reachedLimit {
+                    swap(&self.trail, &self.l.trail)
+                    self.trailCursor = 0
+                }
+                return false
+            }
+            self.c.index += self.l.index - start
+            return true
         }
 
         /// When the candidate's bytes at its index are the legacy's from `start` to its index, moves past them.
@@ -297,7 +348,7 @@ extension JSONParser {
                     self.l.bytes[self.l.index] != UInt8(ascii: "]"), self.c.bytes[self.c.index] != UInt8(ascii: "]")
                 else { return try self.build(from: mark) }
                 let (ls, cs) = (self.l.index, self.c.index)
-                let values = try self.value()
+                let values = try self.value(element: true)
                 self.elements.append(Element(l: ls, c: cs, values: values))
                 if values != nil {
                     differing += 1
@@ -334,12 +385,13 @@ extension JSONParser {
             return (.array(a), .array(b))
         }
 
-        /// Whether the differing pair of elements `k` has, for some identity key, the same identity on both sides.
-        /// When none does, the diff cannot pair its array by position (a pair in its gap would need that for the
-        /// key it picks; a pair outside its gap is equal and so has), and the array is built in full.
+        /// Whether the differing pair of elements `k` has, for some identity key, the same identity on both sides,
+        /// or identities under the first key on both sides (another id: the diff may find it removed and added).
+        /// When neither holds, the diff cannot pair its array by position (a pair in its gap would need that for
+        /// the key it picks; a pair outside its gap is equal and so has), and the array is built in full.
         mutating func keepsAnIdentity(_ k: Int) throws(JSONParseError) -> Bool {
             for key in self.identityKeys {
-                if let (a, b) = try self.identities(k, key), a == b { return true }
+                if let (a, b) = try self.identities(k, key), a == b || key == self.identityKeys[0] { return true }
             }
             return false
         }
@@ -362,15 +414,19 @@ extension JSONParser {
         }
 
         /// Whether the diff pairs the walked array's elements (from `base`, as many on both sides, two or more of
-        /// them differing) by position, reading nothing of the unbuilt ones: what it does when they carry an
-        /// identity. Its choice is made over its gap (from the first to the last pair whose values differ) with the
-        /// first of ``identityKeys`` that every element of the gap carries on both sides (a string or number,
-        /// unique within each side, one shared); by position when every position holds the same identity on both
-        /// sides. The same choice is made here, with the identities read from the bytes (an unbuilt element has
-        /// no repeated or escaped key, so its identity is its first member of that name). When it holds, the diff
-        /// pairs by position on seeing an unbuilt element in such an array (`JSONDiffer`); elements of it
-        /// that are all different are never left to that, as the diff would read their identities from
-        /// values built with unbuilt parts.
+        /// them differing) by position, reading nothing of the unbuilt ones. Its choice is made over its gap (from
+        /// the first to the last pair whose values differ) with the first of ``identityKeys`` that every element of
+        /// the gap carries on both sides (a string or number, unique within each side, one shared), and the same
+        /// choice is made here, with the identities read from the bytes (an unbuilt element has no repeated or
+        /// escaped key, so its identity is its first member of that name). Unbuilt elements are left where that
+        /// choice is one of:
+        /// - every position holds the same identity on both sides: the diff pairs by position;
+        /// - with the first identity key, the positions that hold another identity on each side hold identities
+        ///   found nowhere else in the gap on the other side: the diff pairs the rest by position and finds those
+        ///   removed and added (no pair moves, so no `array_order`).
+        /// On seeing an unbuilt element in such an array the diff does just that (`JSONDiffer`): pairs by
+        /// position, but for a built pair whose identities under the first key differ, removed and added; so with
+        /// another key chosen, no built pair may hold two identities under the first key.
         mutating func pairedByPosition(from base: Int) throws(JSONParseError) -> Bool {
             var lo = -1
             var hi = -1
@@ -391,17 +447,39 @@ extension JSONParser {
             keys: for key in self.identityKeys {
                 var seenA = Set<JSONValue>()
                 var seenB = Set<JSONValue>()
-                var samePositions = true
+                var moved: [(k: Int, a: JSONValue, b: JSONValue)] = []
                 for k in lo...hi {
                     guard let (a, b) = try self.identities(k, key), seenA.insert(a).inserted, seenB.insert(b).inserted else {
                         continue keys
                     }
-                    if !(a == b) { samePositions = false }
+                    if !(a == b) { moved.append((k, a, b)) }
                 }
                 guard seenB.contains(where: { seenA.contains($0) }) else { continue keys }
-                return samePositions
+                guard key == self.identityKeys[0] else {
+                    guard moved.isEmpty else { return false }
+                    for k in lo...hi {
+                        if let (x, y) = self.elements[k].values, !(x == y), let (a, b) = try self.identities(k, self.identityKeys[0]), !(a == b) {
+                            return false
+                        }
+                    }
+                    return true
+                }
+                guard moved.allSatisfy({ !seenB.contains($0.a) && !seenA.contains($0.b) }) else { return false }
+                // Reported whole, as removed and added: built in full.
+                for m in moved { try self.buildElement(m.k) }
+                return true
             }
             return false
+        }
+
+        /// Builds the walked element `k` of the array just walked in full on both sides, as a plain parse does.
+        mutating func buildElement(_ k: Int) throws(JSONParseError) {
+            let saved = (self.l.index, self.c.index, self.l.depth, self.c.depth)
+            defer { (self.l.index, self.c.index, self.l.depth, self.c.depth) = saved }
+            // The array has ended: its elements sit one level deeper.
+            (self.l.depth, self.c.depth) = (saved.2 + 1, saved.3 + 1)
+            (self.l.index, self.c.index) = (self.elements[k].l, self.elements[k].c)
+            self.elements[k].values = (try self.l.parseValue(), try self.c.parseValue())
         }
     }
 }

@@ -44,6 +44,10 @@ public struct JSONParser {
     var spans: [ContainerSpan]?
     /// The document this one is parsed against (see ``Guide``); empty when it is parsed on its own.
     var guide = Guide()
+    /// Where the own keys of the object being skipped are (``skipValue(endingBefore:ownKeys:)``), kept for reuse.
+    var ownKeySpans: [Range<Int>] = []
+    /// What the last ``skipValue(endingBefore:ownKeys:)`` found before giving up, kept for reuse.
+    var trail = SkipTrail()
 
     init(bytes: UnsafeRawBufferPointer, options: Options) {
         self.bytes = bytes

@@ -6,15 +6,18 @@
 /// per child. Elements left on the stack when parsing fails are released in `deinit`.
 final class JSONValueStack {
     private var base: UnsafeMutablePointer<JSONValue>
-    private var capacity: Int
+    private var capacity = 0
     private(set) var count = 0
 
-    init(capacity: Int = 64) {
-        self.capacity = capacity
-        self.base = .allocate(capacity: capacity)
+    /// Nothing is allocated until the first push: a lockstep walk (``JSONParser/parseForDiff(_:_:options:identityKeys:)``)
+    /// builds no container in most comparisons.
+    init() {
+        // Never read nor freed while the capacity is 0.
+        self.base = UnsafeMutablePointer(bitPattern: MemoryLayout<JSONValue>.alignment)!
     }
 
     deinit {
+        guard self.capacity > 0 else { return }
         self.base.deinitialize(count: self.count)
         self.base.deallocate()
     }
@@ -27,10 +30,12 @@ final class JSONValueStack {
     }
 
     private func grow() {
-        let newCapacity = self.capacity * 2
+        let newCapacity = max(64, self.capacity * 2)
         let newBase = UnsafeMutablePointer<JSONValue>.allocate(capacity: newCapacity)
-        newBase.moveInitialize(from: self.base, count: self.count)
-        self.base.deallocate()
+        if self.capacity > 0 {
+            newBase.moveInitialize(from: self.base, count: self.count)
+            self.base.deallocate()
+        }
         self.base = newBase
         self.capacity = newCapacity
     }
@@ -50,15 +55,18 @@ final class JSONValueStack {
 
 final class JSONMemberStack {
     private var base: UnsafeMutablePointer<JSONObject.Member>
-    private var capacity: Int
+    private var capacity = 0
     private(set) var count = 0
 
-    init(capacity: Int = 64) {
-        self.capacity = capacity
-        self.base = .allocate(capacity: capacity)
+    /// Nothing is allocated until the first push: a lockstep walk (``JSONParser/parseForDiff(_:_:options:identityKeys:)``)
+    /// builds no container in most comparisons.
+    init() {
+        // Never read nor freed while the capacity is 0.
+        self.base = UnsafeMutablePointer(bitPattern: MemoryLayout<JSONObject.Member>.alignment)!
     }
 
     deinit {
+        guard self.capacity > 0 else { return }
         self.base.deinitialize(count: self.count)
         self.base.deallocate()
     }
@@ -71,10 +79,12 @@ final class JSONMemberStack {
     }
 
     private func grow() {
-        let newCapacity = self.capacity * 2
+        let newCapacity = max(64, self.capacity * 2)
         let newBase = UnsafeMutablePointer<JSONObject.Member>.allocate(capacity: newCapacity)
-        newBase.moveInitialize(from: self.base, count: self.count)
-        self.base.deallocate()
+        if self.capacity > 0 {
+            newBase.moveInitialize(from: self.base, count: self.count)
+            self.base.deallocate()
+        }
         self.base = newBase
         self.capacity = newCapacity
     }

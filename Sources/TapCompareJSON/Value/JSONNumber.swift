@@ -204,8 +204,20 @@ extension JSONNumber: Hashable {
                 return
             }
             hasher.combine(shape.negative)
-            // The significant digits, '.' skipped, then the power of ten of the last one.
-            for k in shape.first...shape.last where b[k] != UInt8(ascii: ".") { hasher.combine(b[k]) }
+            // The significant digits, '.' skipped, eight to a word (ids are hashed by the thousand when arrays
+            // are aligned), then the power of ten of the last one.
+            var word: UInt64 = 0
+            var digits = 0
+            for k in shape.first...shape.last where b[k] != UInt8(ascii: ".") {
+                word = word << 8 | UInt64(b[k])
+                digits += 1
+                if digits & 7 == 0 {
+                    hasher.combine(word)
+                    word = 0
+                }
+            }
+            hasher.combine(word)
+            hasher.combine(digits)
             hasher.combine(shape.exponent)
         }
     }
