@@ -45,8 +45,10 @@ declare -A PATHS=([get]=/tapcompare.demo.Comments/GetComment [list]=/tapcompare.
 declare -A RESPONSE_BYTES=([get]=$(stat -c %s "$WORK/grpc/get-response.bin") [list]=$(stat -c %s "$WORK/grpc/list-response.bin"))
 
 echo "== building the release binary"
-(cd "$ROOT" && swift build -c release --product tapcompare)
-BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+# SCRATCH_PATH: another build folder (e.g. .build-release, which bench/diff.sh also uses) instead of .build.
+SCRATCH=(--scratch-path "${SCRATCH_PATH:-.build}")
+(cd "$ROOT" && swift build -c release "${SCRATCH[@]}" --product tapcompare)
+BIN=$(cd "$ROOT" && swift build -c release "${SCRATCH[@]}" --show-bin-path)
 
 sed -e "s#@WORK@#$WORK#g" -e "s#@LEGACY@#$LEGACY#g" -e "s#@CANDIDATE@#$CANDIDATE#g" \
     "$ROOT/bench/nginx/grpc-upstreams.conf" > "$WORK/grpc-upstreams.conf"

@@ -77,8 +77,10 @@ render() { # template, listen, candidate port
 }
 
 echo "== building the release binary"
-(cd "$ROOT" && swift build -c release --product tapcompare)
-BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+# SCRATCH_PATH: another build folder (e.g. .build-release, which bench/diff.sh also uses) instead of .build.
+SCRATCH=(--scratch-path "${SCRATCH_PATH:-.build}")
+(cd "$ROOT" && swift build -c release "${SCRATCH[@]}" --product tapcompare)
+BIN=$(cd "$ROOT" && swift build -c release "${SCRATCH[@]}" --show-bin-path)
 
 render upstreams.conf > "$WORK/upstreams.conf"
 taskset -c 0 nginx -p "$WORK" -c "$WORK/upstreams.conf"

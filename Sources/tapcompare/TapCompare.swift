@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TapCompareApp
 import TapCompareCore
 
 /// The `tapcompare` command line: a thin shell over the libraries.
@@ -27,6 +28,8 @@ struct TapCompare: AsyncParsableCommand {
     /// 2 instead of 64: `verdict`'s statuses 1 and 3 drive deploy pipelines, which must tell bad input apart by
     /// one documented code.
     static func main() async {
+        // Before anything starts NIO's event loops: one per core this process may run on.
+        UsableCores.sizeEventLoopGroup()
         do {
             var command = try Self.parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

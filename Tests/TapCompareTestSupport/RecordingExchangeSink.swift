@@ -7,9 +7,20 @@ public final class RecordingExchangeSink: ExchangeSink {
 
     public init() {}
 
+    private let batchSizes = NIOLockedValueBox<[Int]>([])
+
     public func submit(_ exchange: Exchange) {
         self.exchanges.withLockedValue { $0.append(exchange) }
+        self.batchSizes.withLockedValue { $0.append(1) }
     }
+
+    public func submit(contentsOf exchanges: [Exchange]) {
+        self.exchanges.withLockedValue { $0.append(contentsOf: exchanges) }
+        self.batchSizes.withLockedValue { $0.append(exchanges.count) }
+    }
+
+    /// How many exchanges each hand-over brought, in order (1 for each single ``submit(_:)``).
+    public var handOvers: [Int] { self.batchSizes.withLockedValue { $0 } }
 
     /// Everything submitted so far, in order.
     public var recorded: [Exchange] { self.exchanges.withLockedValue { $0 } }

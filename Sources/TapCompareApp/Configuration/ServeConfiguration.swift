@@ -134,7 +134,7 @@ public struct ServeConfiguration: Sendable {
         public var readTimeout = ProxyConfiguration.Defaults.readTimeout
         /// `upstream.write_timeout`: longest stall while sending the request to legacy. Default `30s`.
         public var writeTimeout = ProxyConfiguration.Defaults.writeTimeout
-        /// `upstream.max_connections`: pooled keep-alive connections to legacy per event loop. Default `64`.
+        /// `upstream.max_connections`: pooled keep-alive connections to legacy per event loop. Default `512`.
         public var maxConnections = ProxyConfiguration.Defaults.maxIdleConnectionsPerLoop
         /// `upstream.idle_timeout`: how long an idle pooled connection is kept. Default `60s`.
         public var idleTimeout = ProxyConfiguration.Defaults.idleTimeout

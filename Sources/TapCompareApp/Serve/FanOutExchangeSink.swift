@@ -12,4 +12,8 @@ public struct FanOutExchangeSink: ExchangeSink {
     public func submit(_ exchange: Exchange) {
         for sink in self.sinks { sink.submit(exchange) }
     }
+
+    public func submit(contentsOf exchanges: [Exchange]) {
+        for sink in self.sinks { sink.submit(contentsOf: exchanges) }
+    }
 }

@@ -63,7 +63,15 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     // MARK: - ExchangeSink
 
     public func submit(_ exchange: Exchange) {
-        switch self.queue.push(exchange) {
+        self.handle(self.queue.push(exchange), exchange)
+    }
+
+    public func submit(contentsOf exchanges: [Exchange]) {
+        for (result, exchange) in zip(self.queue.push(contentsOf: exchanges), exchanges) { self.handle(result, exchange) }
+    }
+
+    private func handle(_ result: BoundedQueuePushResult, _ exchange: Exchange) {
+        switch result {
         case .queued: break
         case .dropped(.full): self.drop(exchange, reason: .comparisonQueueFull, metric: "queue_full")
         case .dropped(.finished): self.drop(exchange, reason: .shuttingDown, metric: "shutting_down")

@@ -42,6 +42,23 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         return result
     }
 
+    /// Queues `elements` in order under one lock, waking the consumers they satisfy once the lot is in: one
+    /// wake-up for a batch instead of one per element. Each element is queued or refused as ``push(_:)`` would.
+    /// - Returns: each element's result, in order.
+    public func push(contentsOf elements: [Element]) -> [BoundedQueuePushResult] {
+        let now = ContinuousClock.now
+        var wakes: [CheckedContinuation<Void, Never>] = []
+        let results = self.state.withLock { state in
+            elements.map { element in
+                let (result, wake) = state.queue.push(element, now: now)
+                if let wake { wakes.append(wake) }
+                return result
+            }
+        }
+        for wake in wakes { wake.resume() }
+        return results
+    }
+
     /// Stops accepting elements and wakes every waiting consumer; queued elements are still handed out.
     public func finish() {
         let waiters = self.state.withLock { $0.queue.finish() }

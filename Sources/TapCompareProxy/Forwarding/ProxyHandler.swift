@@ -222,7 +222,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         switch eligibility {
         case .mirror:
             self.exchange = PendingExchange(
-                sink: self.shared.sink,
+                sink: self.loop.exchanges,
                 metrics: self.shared.metrics,
                 id: self.loop.requestIDs.nextUUID(),
                 requestID: self.requestID,

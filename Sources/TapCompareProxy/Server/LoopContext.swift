@@ -20,6 +20,8 @@ final class LoopContext: @unchecked Sendable {
     let candidatePool: UpstreamPool?
     var sampler: Sampler
     var requestIDs: RequestIDGenerator
+    /// Where this loop's sampled exchanges go: to ``ProxyShared/sink``, once per turn of the loop.
+    let exchanges: LoopExchangeBatch
     private var routeMetrics: [String: RouteMetrics] = [:]
 
     init(eventLoop: any EventLoop, shared: ProxyShared, seed: UInt64) {
@@ -52,6 +54,7 @@ final class LoopContext: @unchecked Sendable {
         } else {
             self.candidatePool = nil
         }
+        self.exchanges = LoopExchangeBatch(eventLoop: eventLoop, sink: shared.sink)
         self.sampler = Sampler(seed: seed)
         self.requestIDs = RequestIDGenerator(seed: seed ^ 0x5bd1_e995_7f4a_7c15)
     }

@@ -30,6 +30,22 @@ struct BoundedQueueTests {
         #expect(queue.waitingConsumers == 0)
     }
 
+    @Test("a batch is queued in order, each element queued or refused as alone, and wakes the waiting consumers")
+    func batchPush() async throws {
+        let queue = BoundedQueue<Int>(capacity: 4)
+        let consumers = (0..<2).map { _ in Task { await queue.next() } }
+        try await eventually("both consumers wait") { queue.waitingConsumers == 2 }
+        let results = queue.push(contentsOf: [1, 2, 3, 4, 5, 6, 7])
+        // Two went to the woken consumers only once they ran: the batch itself met a queue of four.
+        #expect(results == [.queued(depth: 1), .queued(depth: 2), .queued(depth: 3), .queued(depth: 4), .dropped(.full), .dropped(.full), .dropped(.full)])
+        var taken: [Int] = []
+        for consumer in consumers { taken.append(await consumer.value!) }
+        #expect(taken.sorted() == [1, 2] && queue.waitingConsumers == 0)
+        #expect(queue.take(max: 10) == [3, 4])
+        queue.finish()
+        #expect(queue.push(contentsOf: [8]) == [.dropped(.finished)])
+    }
+
     @Test("several consumers share the queue; each element goes to exactly one")
     func severalConsumers() async {
         let queue = BoundedQueue<Int>(capacity: 1000)
