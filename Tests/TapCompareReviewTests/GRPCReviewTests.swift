@@ -11,26 +11,11 @@ import Testing
 @Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct GRPCReviewTests {
     static let route = "POST /tapcompare.demo.Comments/GetComment"
 
-    /// A call legacy answered with comment 7 (`OK`, one 41-byte message) and the candidate with `5 NOT_FOUND`, as
+    /// ``SyntheticComparisons/grpcNotFound(runID:at:)`` (`0 OK` with one 41-byte message against `5 NOT_FOUND`) as
     /// the ledger stores it with `redact.json_paths: [$.messages[*].authorEmail]`.
     static func notFoundCall(runID: String, at date: Date) throws -> LedgerComparison {
-        var record = SyntheticComparisons.make(index: 0, runID: runID, at: date)
-        record.route = Self.route
-        record.method = "POST"
-        record.path = "/tapcompare.demo.Comments/GetComment"
-        record.discrepancies = [
-            Discrepancy(path: "", field: "grpc-status", kind: .status, legacyValue: "0", candidateValue: "5"),
-            Discrepancy(path: "/messages/0", field: "$.messages[*]", kind: .missingInCandidate, legacyValue: #"{"id":"7"}"#, candidateValue: nil),
-        ]
-        record.grpc = GRPCExchangeRecord(
-            legacy: GRPCAnswerRecord(
-                status: 0, message: nil,
-                messages: [GRPCMessageRecord(json: #"{"id":"7","text":"hello","authorEmail":"ada@example.com"}"#, wireBytes: 41)]
-            ),
-            candidate: GRPCAnswerRecord(status: 5, message: "comment 7 not found", messages: [])
-        )
         let redactor = try Redactor(configuration: .init(jsonPaths: ["$.messages[*].authorEmail"]))
-        return LedgerRecordEncoder(redactor: redactor, instance: "proxy-a", maxSampleBytes: 4096).encode(record)
+        return LedgerRecordEncoder(redactor: redactor, instance: "proxy-a", maxSampleBytes: 4096).encode(SyntheticComparisons.grpcNotFound(runID: runID, at: date))
     }
 
     static func insert(_ row: LedgerComparison, into url: LedgerURL) async throws {
@@ -95,7 +80,7 @@ extension ReviewAPITests {
             let messages = try #require(legacy["messages"] as? [[String: Any]])
             #expect(messages.count == 1)
             #expect(messages.first?["bytes"] as? Int == 41)
-            #expect(messages.first?["json"] as? String == #"{"id":"7","text":"hello","authorEmail":"[REDACTED]"}"#)
+            #expect(messages.first?["json"] as? String == #"{"id":"7","body":"Looks good to me","authorEmail":"[REDACTED]"}"#)
 
             // An HTTP comparison has no `grpc` object.
             let http = fixture.scoreMismatchIDs[0].uuidString.lowercased()
