@@ -15,6 +15,7 @@
 # 3. The loopback path: `tapcompare ui` (no token) and `chromium --dump-dom` after the script has rendered
 #    (problems, overview, route, the Cut-over view).
 # 4. The self-contained HTML report, opened from a file.
+# 5. A gRPC call (`report-demo --grpc`, a ledger of its own): its comparison in the UI and in the HTML report.
 # Exits non-zero on the first failed check. Only chromium's own start-up failures are retried.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,16 +106,21 @@ browser_checks=$(grep -o '[0-9]* checks passed' "$work/driver.out" | grep -o '^[
 checked=$((checked + browser_checks))
 
 # --- `tapcompare ui` on loopback, no token: the DOM chromium dumps once the script has rendered ----------------
+# start_ui NAME LEDGER: `tapcompare ui` over LEDGER on a free loopback port; sets ui_base to its URL.
+start_ui() {
+  local name=$1 ledger=$2
+  "$bin/tapcompare" ui --ledger "$ledger" --listen 127.0.0.1:0 >"$work/$name.out" 2>"$work/$name.err" &
+  pids+=($!)
+  ui_base=""
+  for _ in $(seq 1 100); do
+    ui_base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/$name.out" 2>/dev/null | head -n 1 || true)
+    [ -n "$ui_base" ] && break
+    sleep 0.1
+  done
+  [ -n "$ui_base" ] || { cat "$work/$name.err" >&2; fail "tapcompare ui ($ledger) did not report its port"; }
+}
 log "starting tapcompare ui on a free loopback port (no token)"
-"$bin/tapcompare" ui --ledger "sqlite:$work/demo.sqlite" --listen 127.0.0.1:0 >"$work/ui.out" 2>"$work/ui.err" &
-pids+=($!)
-ui_base=""
-for _ in $(seq 1 100); do
-  ui_base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/ui.out" 2>/dev/null | head -n 1 || true)
-  [ -n "$ui_base" ] && break
-  sleep 0.1
-done
-[ -n "$ui_base" ] || { cat "$work/ui.err" >&2; fail "tapcompare ui did not report its port"; }
+start_ui ui "sqlite:$work/demo.sqlite"
 
 # dump NAME URL EXPECTED...: chromium --dump-dom with virtual time, so the page's fetches finish before the dump;
 # one retry when chromium itself fails (exit status or an empty dump), never when an expected string is missing.
@@ -160,5 +166,21 @@ dump report "file://$work/static-report.html" \
 timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --no-first-run \
   --user-data-dir="$work/shot-profile" --window-size=1400,1000 --screenshot="$shots/report.png" \
   "file://$work/static-report.html" >/dev/null 2>&1 || fail "report: screenshot failed"
+
+# --- a gRPC call (issue 18), in a ledger of its own so the figures above stay as documented -------------------
+log "a gRPC call: the comparison view and the HTML report"
+grpc_id=$("$bin/tapcompare-bench" report-demo --grpc --ledger "sqlite:$work/grpc.sqlite" | grep -o 'comparison [0-9a-f-]*' | cut -d' ' -f2)
+[ -n "$grpc_id" ] || fail "report-demo --grpc printed no comparison id"
+start_ui grpc-ui "sqlite:$work/grpc.sqlite"
+# Each side headed with its gRPC and HTTP status, each message as JSON beside its size on the wire, the redacted
+# field redacted.
+grpc_expected=('<p class="grpc-status">gRPC 0 OK · HTTP 200' '<p class="grpc-status">gRPC 5 NOT_FOUND · HTTP 200'
+  'grpc-message <code>comment 7 not found</code>' 'message 0 · 41 bytes' 'Looks good to me' '[REDACTED]' '(no messages)')
+dump grpc-comparison "$ui_base/ui#/comparisons/$grpc_id" 'data-state="ready"' "${grpc_expected[@]}"
+"$bin/tapcompare" report --ledger "sqlite:$work/grpc.sqlite" --format html --output "$work/grpc-static-report.html"
+dump grpc-report "file://$work/grpc-static-report.html" "${grpc_expected[@]}"
+for page in grpc-comparison grpc-report; do
+  check "$page: the redacted e-mail is not shown" bash -c "! grep -q 'ada@example.com' '$work/$page.html'"
+done
 
 log "all $checked checks passed; screenshots in $shots/"

@@ -13,6 +13,8 @@ import Testing
         let c = try ConfigurationLoader.load(yaml: "", file: "g.yml")
         #expect(c.grpc == GRPCConfiguration())
         #expect(c.grpc.maxMessageBytes == 4 << 20)
+        #expect(c.grpc.maxRecordedMessages == 16)
+        #expect(c.grpc.maxRecordedBytes == 64 << 10)
         #expect(c.grpc.compareTrailers == ["grpc-status", "grpc-message"])
         #expect(c.grpcDescriptors == nil)
         #expect(!c.grpcMethodPolicy.isMirrored(path: "/tapcompare.demo.Comments/GetComment"))
@@ -28,11 +30,15 @@ import Testing
               read_methods: ["*/Get*", "*/List*", /tapcompare.demo.Comments/GetComment]
               compare_trailers: [grpc-status, grpc-message, X-Shard]
               max_message_bytes: 1MiB
+              max_recorded_messages: 4
+              max_recorded_bytes: 8KiB
             """, file: "g.yml")
         #expect(c.grpcDescriptors?.method(path: "/tapcompare.demo.Comments/ListComments")?.serverStreaming == true)
         #expect(c.grpc.readMethods == ["*/Get*", "*/List*", "/tapcompare.demo.Comments/GetComment"])
         #expect(c.grpc.compareTrailers == ["grpc-status", "grpc-message", "x-shard"])
         #expect(c.grpc.maxMessageBytes == 1 << 20)
+        #expect(c.grpc.maxRecordedMessages == 4)
+        #expect(c.grpc.maxRecordedBytes == 8 << 10)
         let policy = c.grpcMethodPolicy
         #expect(policy.isMirrored(path: "/tapcompare.demo.Comments/ListComments"))
         #expect(policy.isMirrored(path: "/tapcompare.demo.Comments/CreateComment"))
@@ -91,6 +97,7 @@ import Testing
                   read_methods: [GetComment]
                   compare_trailers: ["x shard"]
                   max_message_bytes: 0
+                  max_recorded_messages: -1
                   descriptor: api.pb
                 """, file: "g.yml")
         }
@@ -98,6 +105,7 @@ import Testing
         #expect(text.contains("grpc.read_methods: 'GetComment' must start with '/'"))
         #expect(text.contains("grpc.compare_trailers: 'x shard' is not a trailer name"))
         #expect(text.contains("grpc.max_message_bytes: must be more than 0"))
+        #expect(text.contains("grpc.max_recorded_messages: -1 is out of range; use 0…10000"))
         #expect(text.contains("grpc.descriptor"))
     }
 
@@ -121,5 +129,7 @@ import Testing
         #expect(c.grpc.readMethods == ["*/Get*", "*/List*", "/tapcompare.demo.Comments/GetComment"])
         #expect(c.grpc.compareTrailers == ["grpc-status", "grpc-message", "x-shard"])
         #expect(c.grpc.maxMessageBytes == GRPCConfiguration.Defaults.maxMessageBytes)
+        #expect(c.grpc.maxRecordedMessages == GRPCConfiguration.Defaults.maxRecordedMessages)
+        #expect(c.grpc.maxRecordedBytes == GRPCConfiguration.Defaults.maxRecordedBytes)
     }
 }

@@ -98,6 +98,20 @@ struct LedgerSpoolTests {
         expected.candidateVersion = nil
         #expect(try LedgerSpoolCodec.decode(old) == [expected])
     }
+
+    /// A spooled gRPC call replays with its statuses, messages and omitted counts, and frames from before schema
+    /// version 8 (no `grpc` key) still decode, as HTTP rows.
+    @Test func grpcCallsSurviveTheSpool() throws {
+        let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 100)
+        let row = GRPCLedgerScenarios.notFoundCall(index: 5, redacting: encoder)
+        #expect(row.grpc?.candidate?.status == 5)
+        #expect(try LedgerSpoolCodec.decode(LedgerSpoolCodec.encode([row])) == [row])
+        var objects = try #require(try JSONSerialization.jsonObject(with: Data(LedgerSpoolCodec.encode([row]))) as? [[String: Any]])
+        objects[0].removeValue(forKey: "grpc")
+        var expected = row
+        expected.grpc = nil
+        #expect(try LedgerSpoolCodec.decode([UInt8](try JSONSerialization.data(withJSONObject: objects))) == [expected])
+    }
 }
 
 @Suite("Writer state machine")

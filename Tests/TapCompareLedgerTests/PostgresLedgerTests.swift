@@ -23,6 +23,14 @@ struct PostgresLedgerTests {
         try await LedgerScenarios.migration7AddsCandidateVersions(.postgres)
     }
 
+    @Test func grpcCallsRoundTrip() async throws {
+        try await GRPCLedgerScenarios.roundTrip(.postgres)
+    }
+
+    @Test func grpcMessagesAreRedactedBeforeStorage() async throws {
+        try await GRPCLedgerScenarios.redactedMessagesStayOutOfStorage(.postgres)
+    }
+
     @Test func noiseModelPublishing() async throws {
         try await LedgerScenarios.noiseModelPublishing(.postgres)
     }

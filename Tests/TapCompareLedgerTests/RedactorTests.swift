@@ -181,4 +181,15 @@ struct RedactorTests {
         #expect(match.requestSample == nil && match.legacySample == nil && match.candidateSample == nil)
         #expect(match.discrepancyCount == 0)
     }
+
+    /// `redact.json_paths` name a gRPC call's fields as its discrepancies do (`$.messages[*]…`): the same paths keep
+    /// them out of the stored messages, a whole message included, and a path of one message only touches that one.
+    @Test func grpcMessagesAreRedactedByTheDiffsPaths() throws {
+        let redactor = try Redactor(configuration: .init(jsonPaths: ["$.messages[*].author.email", "$.messages[1].token", "$.messages[2]"]))
+        let message = #"{"id":"7","author":{"name":"ada","email":"ada@example.com"},"token":"t-1"}"#
+        #expect(redactor.redactGRPCMessage(message, index: 0) == #"{"id":"7","author":{"name":"ada","email":"[REDACTED]"},"token":"t-1"}"#)
+        #expect(redactor.redactGRPCMessage(message, index: 1) == #"{"id":"7","author":{"name":"ada","email":"[REDACTED]"},"token":"[REDACTED]"}"#)
+        #expect(redactor.redactGRPCMessage(message, index: 2) == #""[REDACTED]""#)
+        #expect(try Redactor(configuration: .init()).redactGRPCMessage(message, index: 0) == message)
+    }
 }

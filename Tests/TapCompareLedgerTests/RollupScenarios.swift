@@ -163,8 +163,8 @@ enum RollupScenarios {
                 try await sqlite.insert(rows, rollups: false)
             }
             #expect(try await store.schemaVersion() == 1)
-            #expect(try await store.migrate() == [2, 3, 4, 5, 6, 7])
-            #expect(try await store.schemaVersion() == 7)
+            #expect(try await store.migrate() == [2, 3, 4, 5, 6, 7, 8])
+            #expect(try await store.schemaVersion() == 8)
             #expect(try await RollupSnapshot.read(store) == RollupSnapshot(expected: rows))
             // Rows written after the upgrade add to the backfilled hours.
             let later = RollupCheck.mixedComparisons(start: LedgerTime.startOfHour(Date()).addingTimeInterval(-2 * 3600)).map { c -> LedgerComparison in

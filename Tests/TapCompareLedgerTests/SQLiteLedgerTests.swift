@@ -22,6 +22,14 @@ struct SQLiteLedgerTests {
         try await LedgerScenarios.migration7AddsCandidateVersions(.sqlite)
     }
 
+    @Test func grpcCallsRoundTrip() async throws {
+        try await GRPCLedgerScenarios.roundTrip(.sqlite)
+    }
+
+    @Test func grpcMessagesAreRedactedBeforeStorage() async throws {
+        try await GRPCLedgerScenarios.redactedMessagesStayOutOfStorage(.sqlite)
+    }
+
     @Test func noiseModelPublishing() async throws {
         try await LedgerScenarios.noiseModelPublishing(.sqlite)
     }

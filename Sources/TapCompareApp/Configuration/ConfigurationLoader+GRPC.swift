@@ -42,6 +42,8 @@ extension ConfigurationLoader {
         if let node = m.node("max_message_bytes"), let v = m.bytes("max_message_bytes") {
             if v > 0 { c.grpc.maxMessageBytes = v } else { m.fail("max_message_bytes", node, "must be more than 0; write e.g. 4MiB") }
         }
+        if let v = m.int("max_recorded_messages", min: 0, max: 10_000) { c.grpc.maxRecordedMessages = v }
+        if let v = m.bytes("max_recorded_bytes") { c.grpc.maxRecordedBytes = v }
         m.rejectUnknownKeys()
         // A route naming a call path the descriptor set does not hold would never decode its messages as meant.
         if let set = c.grpcDescriptors {

@@ -74,6 +74,7 @@ public struct Comparator: Sendable {
                 record.outcome = result.discrepancies.isEmpty ? .match : .mismatch
             }
         }
+        record.grpc = self.grpcRecord(exchange, outcome: record.outcome)
         return record
     }
 

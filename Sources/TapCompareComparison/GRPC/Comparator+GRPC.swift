@@ -61,7 +61,7 @@ extension Comparator {
         var documents: [JSONValue] = []
         for (side, response, encoding) in [("legacy", legacy, legacyEncoding), ("candidate", candidate, candidateEncoding)] {
             switch self.grpcMessages(response.body, encoding: encoding, type: outputType, decoder: decoder) {
-            case .success(let messages): documents.append(["messages": .array(messages)])
+            case .success(let messages): documents.append(["messages": .array(messages.map(\.value))])
             case .failure(let problem):
                 return .failure(Skip(reason: "\(SkipReason.grpcNotComparable.rawValue): \(side) \(problem)"))
             }
@@ -70,8 +70,8 @@ extension Comparator {
         return .success(discrepancies)
     }
 
-    /// One side's messages as JSON values, or what stops them being read.
-    func grpcMessages(_ body: ByteBuffer, encoding: String?, type: String?, decoder: ProtoJSONDecoder) -> Swift.Result<[JSONValue], GRPCMessageProblem> {
+    /// One side's messages as JSON values with their length on the wire, or what stops them being read.
+    func grpcMessages(_ body: ByteBuffer, encoding: String?, type: String?, decoder: ProtoJSONDecoder) -> Swift.Result<[GRPCDecodedMessage], GRPCMessageProblem> {
         let limit = self.configuration.grpc.maxMessageBytes
         let frames: [GRPCMessageFrame]
         do {
@@ -79,10 +79,11 @@ extension Comparator {
         } catch {
             return .failure(GRPCMessageProblem(text: "body: \(error)"))
         }
-        var messages: [JSONValue] = []
+        var messages: [GRPCDecodedMessage] = []
         messages.reserveCapacity(frames.count)
         for (index, frame) in frames.enumerated() {
             var bytes = frame.bytes
+            let wireBytes = bytes.count
             if frame.compressed {
                 let coding = (encoding ?? "identity").trimmingASCIIWhitespace().lowercased()
                 guard coding == "gzip" || coding == "deflate" else {
@@ -96,12 +97,18 @@ extension Comparator {
                 }
             }
             do {
-                messages.append(try decoder.decode(bytes, type: type))
+                messages.append(GRPCDecodedMessage(value: try decoder.decode(bytes, type: type), wireBytes: wireBytes))
             } catch {
                 return .failure(GRPCMessageProblem(text: "message \(index): not a protobuf message (\(error))"))
             }
         }
         return .success(messages)
+    }
+
+    /// A message as JSON and its length on the wire (compressed when it was sent compressed).
+    struct GRPCDecodedMessage {
+        var value: JSONValue
+        var wireBytes: Int
     }
 
     struct GRPCMessageProblem: Error, CustomStringConvertible {

@@ -38,6 +38,9 @@ public struct ComparisonRecord: Sendable {
     /// The candidate build that answered (`comparison.version_header`); `nil` when none is configured or the
     /// candidate sent none.
     public var candidateVersion: CandidateVersion?
+    /// For a gRPC call, each side's status, message and (for the outcomes whose samples the ledger keeps) decoded
+    /// messages; `nil` for HTTP exchanges.
+    public var grpc: GRPCExchangeRecord?
 
     public init(
         id: UUID,

@@ -29,17 +29,20 @@ struct PostgresLedgerCopy: Sendable {
     ]
 
     init(_ batch: [LedgerComparison]) {
-        // A batch writes `store` (schema version 4) only when it holds a store check and `candidate_version`
-        // (version 7) only when it holds a version, so a ledger that is still being upgraded (rows written, then
-        // migrated) takes what older writers wrote.
+        // A batch writes `store` (schema version 4) only when it holds a store check, `candidate_version`
+        // (version 7) only when it holds a version and the gRPC columns (version 8) only when it holds a gRPC call,
+        // so a ledger that is still being upgraded (rows written, then migrated) takes what older writers wrote.
         let withStore = batch.contains { $0.store != nil }
         let withVersion = batch.contains { $0.candidateVersion != nil }
+        let withGRPC = batch.contains { $0.grpc != nil }
         self.comparisonColumns = Self.baseComparisonColumns + (withStore ? ["store"] : []) + (withVersion ? ["candidate_version"] : [])
+            + (withGRPC ? LedgerGRPC.columns : [])
 
         var sampleBytes = 0
         var discrepancyCount = 0
         for c in batch {
             sampleBytes += (c.requestSample?.utf8.count ?? 0) + (c.legacySample?.utf8.count ?? 0) + (c.candidateSample?.utf8.count ?? 0)
+                + (c.grpc?.legacy.messages?.utf8.count ?? 0) + (c.grpc?.candidate?.messages?.utf8.count ?? 0)
             discrepancyCount += c.discrepancies.count
         }
         var rows = PostgresCopyText(capacity: batch.count * 256 + sampleBytes + sampleBytes / 16)
@@ -67,6 +70,18 @@ struct PostgresLedgerCopy: Sendable {
             rows.uuid(c.linkedComparisonID)
             if withStore { rows.text(c.store) }
             if withVersion { rows.text(c.candidateVersion) }
+            if withGRPC {
+                // In the order of ``LedgerGRPC/columns``.
+                rows.text(c.grpc == nil ? "http" : "grpc")
+                rows.integer(c.grpc?.legacy.status)
+                rows.integer(c.grpc?.candidate?.status)
+                rows.text(c.grpc?.legacy.message)
+                rows.text(c.grpc?.candidate?.message)
+                rows.text(c.grpc?.legacy.messages)
+                rows.text(c.grpc?.candidate?.messages)
+                rows.integer(c.grpc?.legacy.omittedMessages)
+                rows.integer(c.grpc?.candidate?.omittedMessages)
+            }
             rows.endRow()
         }
         self.comparisons = rows.buffer

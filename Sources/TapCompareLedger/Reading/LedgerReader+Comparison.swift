@@ -2,20 +2,22 @@ import Foundation
 
 extension LedgerReader {
     /// One comparison with its discrepancies (in the order recorded), or `nil` when there is none with that id.
-    /// Reads ledgers of every schema version: `store` (version 4) and `candidate_version` (version 7) are `nil`
-    /// before their migration.
+    /// Reads ledgers of every schema version: `store` (version 4), `candidate_version` (version 7) and `grpc`
+    /// (version 8) are `nil` before their migration.
     /// - Throws: ``LedgerError`` when the ledger cannot be read.
     public func comparison(id: UUID) async throws -> LedgerComparison? {
         let d = self.dialect
         // `store` exists from schema version 4 on (the reader never migrates the ledger it reads).
         let hasStores = try await self.stores.check(self.database)
         let hasVersions = try await self.candidateVersions.check(self.database)
+        let hasGRPC = try await self.grpcColumns.check(self.database)
         var sql = SQLBuilder(d)
         sql.append("""
             SELECT recorded_at, instance, request_id, method, route, path,
               legacy_status, candidate_status, legacy_ms, candidate_ms, outcome, reason, discrepancy_count,
               regression_count, request_sample, legacy_sample, candidate_sample, samples_truncated, run_id,
-              \(d.uuidText("linked_comparison_id")), \(hasStores ? "store" : "NULL"), \(hasVersions ? "candidate_version" : "NULL")
+              \(d.uuidText("linked_comparison_id")), \(hasStores ? "store" : "NULL"), \(hasVersions ? "candidate_version" : "NULL"),
+              \((hasGRPC ? LedgerGRPC.columns : LedgerGRPC.columns.map { _ in "NULL" }).joined(separator: ", "))
             FROM \(d.table("comparisons")) WHERE id = 
             """)
         sql.bind(.uuid(id))
@@ -45,7 +47,18 @@ extension LedgerReader {
             reason: r.string(11), discrepancyCount: r.int(12) ?? 0, regressionCount: r.int(13) ?? 0,
             requestSample: r.string(14), legacySample: r.string(15), candidateSample: r.string(16),
             samplesTruncated: r.bool(17), runID: r.string(18), linkedComparisonID: r.string(19).flatMap(UUID.init(uuidString:)),
-            store: r.string(20), candidateVersion: r.string(21), discrepancies: discrepancies
+            store: r.string(20), candidateVersion: r.string(21), grpc: Self.grpc(r, from: 22), discrepancies: discrepancies
         )
+    }
+
+    /// The gRPC columns (``LedgerGRPC/columns``) starting at `first`: `nil` for an HTTP row (or a ledger before
+    /// version 8); the candidate's side `nil` when its columns are NULL (it did not answer).
+    static func grpc(_ r: LedgerReadRow, from first: Int) -> LedgerGRPC? {
+        guard r.string(first) == "grpc" else { return nil }
+        let legacy = LedgerGRPCAnswer(status: r.int(first + 1), message: r.string(first + 3), messages: r.string(first + 5), omittedMessages: r.int(first + 7) ?? 0)
+        let candidate = r.int(first + 8).map {
+            LedgerGRPCAnswer(status: r.int(first + 2), message: r.string(first + 4), messages: r.string(first + 6), omittedMessages: $0)
+        }
+        return LedgerGRPC(legacy: legacy, candidate: candidate)
     }
 }

@@ -21,6 +21,8 @@ public final class LedgerReader: Service, Sendable {
     let problemStatusTable = MigrationAvailability(version: 6)
     /// Schema version 7: `comparisons.candidate_version`, the versions a problem was seen with.
     let candidateVersions = MigrationAvailability(version: 7)
+    /// Schema version 8: the gRPC columns of `comparisons` (status, message and messages per side).
+    let grpcColumns = MigrationAvailability(version: 8)
 
     init(url: LedgerURL, database: any LedgerReadDatabase) {
         self.url = url

@@ -95,18 +95,29 @@ public struct Redactor: Sendable {
             d.candidateValue = d.candidateValue.map(Self.redactUnparseableSide)
         }
         let tokens = JSONPathPattern.tokens(ofPointer: d.path)
-        if self.jsonPaths.contains(where: { $0.coversValue(at: tokens) }) {
-            if d.legacyValue != nil { d.legacyValue = Self.markerJSON }
-            if d.candidateValue != nil { d.candidateValue = Self.markerJSON }
-            return d
-        }
-        let below = self.jsonPaths.filter { $0.mayMatchBelow(tokens) }
-        if !below.isEmpty {
-            d.legacyValue = d.legacyValue.map { JSONBodyRedaction.redact($0, paths: below, at: tokens) }
-            d.candidateValue = d.candidateValue.map { JSONBodyRedaction.redact($0, paths: below, at: tokens) }
-        }
+        d.legacyValue = d.legacyValue.map { self.redactValue($0, at: tokens) }
+        d.candidateValue = d.candidateValue.map { self.redactValue($0, at: tokens) }
         return d
     }
+
+    /// A JSON value found at `tokens` in a body: ``markerJSON`` when a configured path covers it, redacted inside
+    /// when paths lie below it, as it is otherwise.
+    func redactValue(_ value: String, at tokens: [String]) -> String {
+        if self.jsonPaths.contains(where: { $0.coversValue(at: tokens) }) { return Self.markerJSON }
+        let below = self.jsonPaths.filter { $0.mayMatchBelow(tokens) }
+        return below.isEmpty ? value : JSONBodyRedaction.redact(value, paths: below, at: tokens)
+    }
+
+    /// A decoded gRPC message as stored: redacted where it stands in the comparison's view of the call,
+    /// `{"messages": [...]}`, so `redact.json_paths` such as `$.messages[*].email` keep a field out of the stored
+    /// messages exactly as they keep it out of the call's discrepancies (`/messages/0/email`).
+    /// - Parameter index: The message's position in its stream.
+    public func redactGRPCMessage(_ json: String, index: Int) -> String {
+        self.jsonPaths.isEmpty ? json : self.redactValue(json, at: ["messages", String(index)])
+    }
+
+    /// Whether `redact.json_paths` are configured: a protobuf body's raw bytes cannot have them applied.
+    public var redactsJSONPaths: Bool { !self.jsonPaths.isEmpty }
 
     /// A `body_unparseable` value: a JSON string (the parse error and the start of the raw body) is replaced, a
     /// parsed document is kept for the path redaction that follows.

@@ -11,6 +11,9 @@ public struct WithheldSample: Sendable, Hashable {
         case tooLarge = "too_large"
         /// The body starts like a JSON document but does not parse.
         case unparseable
+        /// A gRPC call's protobuf bytes: its messages are stored decoded and redacted in the `*_grpc_messages`
+        /// columns instead.
+        case protobuf
     }
 
     public var reason: Reason

@@ -189,10 +189,11 @@ public final class SQLiteLedgerStore: LedgerStore {
     // MARK: Writes
 
     /// Every column of `comparisons`, as ``comparison(id:)`` reads them.
-    static let comparisonColumns = comparisonColumnsBeforeStore + ["store", "candidate_version"]
-    /// The columns before schema version 4. A batch writes `store` (version 4) only when it holds a store check
-    /// and `candidate_version` (version 7) only when it holds a version, so a ledger that is still being upgraded
-    /// (rows written, then migrated) takes what older writers wrote.
+    static let comparisonColumns = comparisonColumnsBeforeStore + ["store", "candidate_version"] + LedgerGRPC.columns
+    /// The columns before schema version 4. A batch writes `store` (version 4) only when it holds a store check,
+    /// `candidate_version` (version 7) only when it holds a version and the gRPC columns (version 8) only when it
+    /// holds a gRPC call, so a ledger that is still being upgraded (rows written, then migrated) takes what older
+    /// writers wrote.
     static let comparisonColumnsBeforeStore = [
         "id", "recorded_at", "instance", "request_id", "method", "route", "path", "legacy_status", "candidate_status",
         "legacy_ms", "candidate_ms", "outcome", "reason", "discrepancy_count", "regression_count", "request_sample",
@@ -200,8 +201,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     ]
 
     /// The columns a chunk writes: see ``comparisonColumnsBeforeStore``.
-    static func insertColumns(withStore: Bool, withVersion: Bool) -> [String] {
+    static func insertColumns(withStore: Bool, withVersion: Bool, withGRPC: Bool = false) -> [String] {
         comparisonColumnsBeforeStore + (withStore ? ["store"] : []) + (withVersion ? ["candidate_version"] : [])
+            + (withGRPC ? LedgerGRPC.columns : [])
     }
     static let discrepancyColumns = [
         "comparison_id", "ordinal", "recorded_at", "route", "path", "field", "kind", "legacy_value", "candidate_value",
@@ -238,10 +240,11 @@ public final class SQLiteLedgerStore: LedgerStore {
         for chunk in batch.chunked(Self.rowsPerStatement) {
             let withStore = chunk.contains { $0.store != nil }
             let withVersion = chunk.contains { $0.candidateVersion != nil }
-            let columns = Self.insertColumns(withStore: withStore, withVersion: withVersion)
+            let withGRPC = chunk.contains { $0.grpc != nil }
+            let columns = Self.insertColumns(withStore: withStore, withVersion: withVersion, withGRPC: withGRPC)
             var binds: [SQLiteData] = []
             binds.reserveCapacity(chunk.count * columns.count)
-            for c in chunk { Self.appendBinds(of: c, withStore: withStore, withVersion: withVersion, to: &binds) }
+            for c in chunk { Self.appendBinds(of: c, withStore: withStore, withVersion: withVersion, withGRPC: withGRPC, to: &binds) }
             let sql = Self.insertSQL(table: "comparisons", columns: columns, rows: chunk.count, conflict: "(id)") + " RETURNING id"
             for row in try await conn.query(sql, binds) {
                 if let id = row.column("id")?.string { inserted.insert(id) }
@@ -364,7 +367,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    static func appendBinds(of c: LedgerComparison, withStore: Bool, withVersion: Bool, to binds: inout [SQLiteData]) {
+    static func appendBinds(of c: LedgerComparison, withStore: Bool, withVersion: Bool, withGRPC: Bool = false, to binds: inout [SQLiteData]) {
         binds.append(.text(c.id.ledgerText))
         binds.append(.text(LedgerTime.format(c.recordedAt)))
         binds.append(.text(c.instance))
@@ -388,6 +391,19 @@ public final class SQLiteLedgerStore: LedgerStore {
         binds.append(c.linkedComparisonID.map { .text($0.ledgerText) } ?? .null)
         if withStore { binds.append(c.store.map { .text($0) } ?? .null) }
         if withVersion { binds.append(c.candidateVersion.map { .text($0) } ?? .null) }
+        if withGRPC {
+            // In the order of ``LedgerGRPC/columns``.
+            let g = c.grpc
+            binds.append(.text(g == nil ? "http" : "grpc"))
+            binds.append(g?.legacy.status.map { .integer($0) } ?? .null)
+            binds.append(g?.candidate?.status.map { .integer($0) } ?? .null)
+            binds.append(g?.legacy.message.map { .text($0) } ?? .null)
+            binds.append(g?.candidate?.message.map { .text($0) } ?? .null)
+            binds.append(g?.legacy.messages.map { .text($0) } ?? .null)
+            binds.append(g?.candidate?.messages.map { .text($0) } ?? .null)
+            binds.append(g.map { .integer($0.legacy.omittedMessages) } ?? .null)
+            binds.append(g?.candidate.map { .integer($0.omittedMessages) } ?? .null)
+        }
     }
 
     /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (key) DO NOTHING`: placeholders only, never values.

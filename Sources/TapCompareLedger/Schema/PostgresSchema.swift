@@ -191,6 +191,19 @@ enum PostgresSchema {
         Migration(version: 7, name: "comparisons: the candidate version that answered", statements: [
             "ALTER TABLE tapcompare.comparisons ADD COLUMN candidate_version text",
         ]),
+        // gRPC calls (issue 18): each side's status, message and decoded messages with their size on the wire. Rows
+        // written before are HTTP (`protocol` defaults to `http`); the other columns are NULL for HTTP rows.
+        Migration(version: 8, name: "comparisons: gRPC status, message and messages per side", statements: [
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN protocol text NOT NULL DEFAULT 'http' CHECK (protocol IN ('http', 'grpc'))",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN legacy_grpc_status integer",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN candidate_grpc_status integer",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN legacy_grpc_message text",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN candidate_grpc_message text",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN legacy_grpc_messages text",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN candidate_grpc_messages text",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN legacy_grpc_messages_omitted integer",
+            "ALTER TABLE tapcompare.comparisons ADD COLUMN candidate_grpc_messages_omitted integer",
+        ]),
     ]
 
     /// The hour holding a `timestamptz` column, in UTC whatever the session's time zone.

@@ -226,6 +226,19 @@ enum SQLiteSchema {
         Migration(version: 7, name: "comparisons: the candidate version that answered", statements: [
             "ALTER TABLE comparisons ADD COLUMN candidate_version TEXT",
         ]),
+        // gRPC calls (issue 18): each side's status, message and decoded messages with their size on the wire. Rows
+        // written before are HTTP (`protocol` defaults to `http`); the other columns are NULL for HTTP rows.
+        Migration(version: 8, name: "comparisons: gRPC status, message and messages per side", statements: [
+            "ALTER TABLE comparisons ADD COLUMN protocol TEXT NOT NULL DEFAULT 'http' CHECK (protocol IN ('http', 'grpc'))",
+            "ALTER TABLE comparisons ADD COLUMN legacy_grpc_status INTEGER",
+            "ALTER TABLE comparisons ADD COLUMN candidate_grpc_status INTEGER",
+            "ALTER TABLE comparisons ADD COLUMN legacy_grpc_message TEXT",
+            "ALTER TABLE comparisons ADD COLUMN candidate_grpc_message TEXT",
+            "ALTER TABLE comparisons ADD COLUMN legacy_grpc_messages TEXT",
+            "ALTER TABLE comparisons ADD COLUMN candidate_grpc_messages TEXT",
+            "ALTER TABLE comparisons ADD COLUMN legacy_grpc_messages_omitted INTEGER",
+            "ALTER TABLE comparisons ADD COLUMN candidate_grpc_messages_omitted INTEGER",
+        ]),
     ]
 
     /// The hour holding a time column, in the stored text form (`2026-11-22T02:00:00.000Z`).

@@ -38,6 +38,8 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
     /// `nil` when none was recorded. Optional in the spool's JSON, so frames written before the column existed
     /// (schema version 7) replay.
     public var candidateVersion: String?
+    /// For a gRPC call, each side's status, message and decoded messages (schema version 8); `nil` for HTTP.
+    public var grpc: LedgerGRPC?
     public var discrepancies: [LedgerDiscrepancy]
 
     public init(
@@ -45,7 +47,8 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
         legacyStatus: Int?, candidateStatus: Int?, legacyMilliseconds: Double?, candidateMilliseconds: Double?,
         outcome: String, reason: String?, discrepancyCount: Int, regressionCount: Int,
         requestSample: String?, legacySample: String?, candidateSample: String?, samplesTruncated: Bool,
-        runID: String?, linkedComparisonID: UUID?, store: String? = nil, candidateVersion: String? = nil, discrepancies: [LedgerDiscrepancy]
+        runID: String?, linkedComparisonID: UUID?, store: String? = nil, candidateVersion: String? = nil, grpc: LedgerGRPC? = nil,
+        discrepancies: [LedgerDiscrepancy]
     ) {
         self.id = id
         self.recordedAt = recordedAt
@@ -70,6 +73,7 @@ public struct LedgerComparison: Sendable, Hashable, Codable {
         self.linkedComparisonID = linkedComparisonID
         self.store = store
         self.candidateVersion = candidateVersion
+        self.grpc = grpc
         self.discrepancies = discrepancies
     }
 }

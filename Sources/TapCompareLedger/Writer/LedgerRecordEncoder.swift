@@ -54,17 +54,26 @@ public struct LedgerRecordEncoder: Sendable {
                 requestSample = capped
                 truncated = truncated || cut || capCut
             }
-            if let body = record.legacyBody {
-                let (capped, cut) = self.bodyText(body, contentEncoding: record.legacyContentEncoding).capped(toUTF8Bytes: self.maxSampleBytes)
-                legacySample = capped
-                truncated = truncated || cut
-            }
-            if let body = record.candidateBody {
-                let (capped, cut) = self.bodyText(body, contentEncoding: record.candidateContentEncoding).capped(toUTF8Bytes: self.maxSampleBytes)
-                candidateSample = capped
-                truncated = truncated || cut
+            if record.grpc != nil && self.redactor.redactsJSONPaths {
+                // Protobuf bytes hide every field from `redact.json_paths` (and stored as Base64 would keep them):
+                // the messages are stored decoded and redacted in the gRPC columns instead (see ``storableGRPC``).
+                legacySample = record.legacyBody.map { _ in self.withheldProtobuf() }
+                candidateSample = record.candidateBody.map { _ in self.withheldProtobuf() }
+            } else {
+                if let body = record.legacyBody {
+                    let (capped, cut) = self.bodyText(body, contentEncoding: record.legacyContentEncoding).capped(toUTF8Bytes: self.maxSampleBytes)
+                    legacySample = capped
+                    truncated = truncated || cut
+                }
+                if let body = record.candidateBody {
+                    let (capped, cut) = self.bodyText(body, contentEncoding: record.candidateContentEncoding).capped(toUTF8Bytes: self.maxSampleBytes)
+                    candidateSample = capped
+                    truncated = truncated || cut
+                }
             }
         }
+        let grpc = record.grpc.map(self.storableGRPC)
+        if let grpc, grpc.legacy.omittedMessages > 0 || (grpc.candidate?.omittedMessages ?? 0) > 0 { truncated = true }
         return LedgerComparison(
             id: record.id,
             recordedAt: record.recordedAt.wholeMilliseconds,
@@ -89,6 +98,7 @@ public struct LedgerRecordEncoder: Sendable {
             linkedComparisonID: record.linkedComparisonID,
             store: record.store,
             candidateVersion: record.candidateVersion.flatMap(self.storableVersion),
+            grpc: grpc,
             discrepancies: discrepancies
         )
     }
@@ -99,6 +109,30 @@ public struct LedgerRecordEncoder: Sendable {
     func storableVersion(_ version: CandidateVersion) -> String? {
         if self.redactor.isSensitiveHeader(version.header) { return Redactor.marker }
         return CandidateVersion.bounded(version.value)
+    }
+
+    /// A gRPC call's sides as stored: `grpc-message` redacted when `redact.headers` names it, each message
+    /// redacted by `redact.json_paths` (``Redactor/redactGRPCMessage(_:index:)``) and written as
+    /// `{"bytes": N, "message": …}`.
+    func storableGRPC(_ record: GRPCExchangeRecord) -> LedgerGRPC {
+        LedgerGRPC(legacy: self.storableAnswer(record.legacy), candidate: record.candidate.map(self.storableAnswer))
+    }
+
+    func storableAnswer(_ answer: GRPCAnswerRecord) -> LedgerGRPCAnswer {
+        let messages = answer.messages.map { messages in
+            "[" + messages.enumerated().map { index, m in
+                "{\"bytes\":\(m.wireBytes),\"message\":\(self.redactor.redactGRPCMessage(Self.storableJSON(m.json), index: index))}"
+            }.joined(separator: ",") + "]"
+        }
+        let message = answer.message.map { self.redactor.isSensitiveHeader("grpc-message") ? Redactor.marker : $0 }
+        return LedgerGRPCAnswer(status: answer.status, message: message, messages: messages, omittedMessages: answer.omittedMessages)
+    }
+
+    /// The note stored in place of a gRPC body's raw bytes when `redact.json_paths` are configured (counted).
+    func withheldProtobuf() -> String {
+        let withheld = WithheldSample(reason: .protobuf, detail: "gRPC messages are stored decoded and redacted in the *_grpc_messages columns")
+        self.metrics?.sampleWithheld(withheld.reason)
+        return withheld.text
     }
 
     /// A response body's sample: redacted, or the note saying why it was withheld (counted).

@@ -95,11 +95,40 @@ function comparisonFacts(c) {
 /// Legacy and candidate bodies side by side, the differing paths highlighted.
 function sideBySide(c) {
   const paths = new Set((c.discrepancies || []).filter((d) => BODY_KINDS.has(d.kind)).map((d) => d.path));
+  if (c.grpc) return grpcSides(c, c.grpc, paths);
   const side = (name, status, ms, sample, cls) =>
     `<div><h4>${name} · ${status === undefined ? "no answer" : status}${ms === undefined ? "" : " · " + fmt.ms(ms)}</h4><pre class="body ${cls}">${bodyView(sample, paths)}</pre></div>`;
   let out = '<div class="side">' + side("Legacy", c.legacy_status, c.legacy_ms, c.legacy_sample, "legacy") +
     side("Candidate", c.candidate_status, c.candidate_ms, c.candidate_sample, "candidate") + "</div>";
   if (c.samples_truncated) out += '<p class="muted">A sample was cut at the ledger&#39;s size cap; highlighting needs the whole body.</p>';
+  return out;
+}
+
+/// A gRPC call's sides, as the report draws them (``HTMLComponents/grpcSides``): `gRPC 5 NOT_FOUND · HTTP 200`,
+/// the grpc-message, each kept message as JSON with its size on the wire, differing paths highlighted inside it.
+function grpcSides(c, grpc, paths) {
+  const side = (name, s, http, ms, sample, cls) => {
+    const latency = ms === undefined || ms === null ? "" : " · " + fmt.ms(ms);
+    let out = `<div><h4>${name}</h4>`;
+    if (!s) return out + `<p class="grpc-status">no answer${latency}</p></div>`;
+    const code = s.status === undefined || s.status === null ? "no status" : s.status + (s.status_name ? " " + s.status_name : "");
+    const httpText = http === undefined || http === null ? "no answer" : http;
+    out += `<p class="grpc-status">${esc(`gRPC ${code} · HTTP ${httpText}`)}${latency}</p>`;
+    if (s.message !== undefined && s.message !== null) out += `<p class="grpc-message">grpc-message <code>${esc(s.message)}</code></p>`;
+    if (!s.messages) return out + `<pre class="body ${cls}">${bodyView(sample, paths)}</pre></div>`;
+    if (s.messages.length === 0) out += '<p class="muted">(no messages)</p>';
+    s.messages.forEach((m, i) => {
+      const prefix = `/messages/${i}`;
+      const inner = new Set([...paths].filter((p) => p === prefix || p.startsWith(prefix + "/")).map((p) => p.slice(prefix.length)));
+      out += `<div class="grpc-msg"><p class="muted">message ${i} · ${m.bytes === 1 ? "1 byte" : m.bytes + " bytes"}</p>` +
+        `<pre class="body ${cls}">${bodyView(m.json, inner)}</pre></div>`;
+    });
+    if (s.omitted_messages > 0) out += `<p class="muted">${s.omitted_messages} more not kept</p>`;
+    return out + "</div>";
+  };
+  let out = '<div class="side grpc">' + side("Legacy", grpc.legacy, c.legacy_status, c.legacy_ms, c.legacy_sample, "legacy") +
+    side("Candidate", grpc.candidate, c.candidate_status, c.candidate_ms, c.candidate_sample, "candidate") + "</div>";
+  if (c.samples_truncated) out += '<p class="muted">Some messages were left out at the ledger&#39;s caps (grpc.max_recorded_messages, grpc.max_recorded_bytes).</p>';
   return out;
 }
 

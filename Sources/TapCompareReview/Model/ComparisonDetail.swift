@@ -29,6 +29,8 @@ public struct ComparisonDetail: Sendable, Codable, Hashable {
     public var store: String?
     /// The candidate build that answered (`comparison.version_header`), when recorded.
     public var candidateVersion: String?
+    /// For a gRPC call, each side's status (with its name), message and decoded messages with their byte counts.
+    public var grpc: GRPCDetail?
     public var discrepancies: [DiscrepancyDetail]
     /// For a write, the store checks of it, by store name (empty for anything else).
     public var storeChecks: [StoreCheckLink]

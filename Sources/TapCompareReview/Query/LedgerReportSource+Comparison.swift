@@ -17,7 +17,7 @@ extension LedgerReportSource {
                 discrepancyCount: c.discrepancyCount, regressionCount: c.regressionCount, requestSample: c.requestSample,
                 legacySample: c.legacySample, candidateSample: c.candidateSample, samplesTruncated: c.samplesTruncated,
                 runId: c.runID, linkedComparisonId: c.linkedComparisonID?.uuidString.lowercased(), store: c.store,
-                candidateVersion: c.candidateVersion,
+                candidateVersion: c.candidateVersion, grpc: c.grpc.map(GRPCDetail.init),
                 // The reader returns them in `ordinal` order, and the writer numbers them from 0.
                 discrepancies: c.discrepancies.enumerated().map { ordinal, d in
                     DiscrepancyDetail(ordinal: ordinal, path: d.path, field: d.field, kind: d.kind, legacyValue: d.legacyValue,

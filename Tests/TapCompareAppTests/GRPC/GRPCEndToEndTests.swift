@@ -84,6 +84,19 @@ struct GRPCEndToEndTests {
         #expect(found[Self.create] == nil)
         // A gRPC call is named by its method, as diff-rules name it.
         #expect(try await ServeProcess.rows(ledger: "sqlite:\(directory)/ledger.sqlite").map(\.route).sorted() == [Self.get, Self.list])
+        // Each side's status and messages, as JSON with their size on the wire, are in the ledger beside the route.
+        let stored = try await LedgerReaders.withReader(url: try LedgerURL(parsing: "sqlite:\(directory)/ledger.sqlite"), logger: ServeHarness.logger) { database in
+            try await database.query(
+                "SELECT route, protocol, legacy_grpc_status, candidate_grpc_status, legacy_grpc_messages, candidate_grpc_messages FROM comparisons ORDER BY route", []
+            ).map { [$0.string(0), $0.string(1), $0.string(2), $0.string(3), $0.string(4), $0.string(5)] }
+        }
+        #expect(stored.map { $0[1] } == ["grpc", "grpc"])
+        #expect(stored.map { [$0[2], $0[3]] } == [["0", "0"], ["0", "0"]])
+        let getRow = try #require(stored.first { $0[0] == Self.get })
+        #expect(getRow[4]?.hasPrefix(#"[{"bytes":\#(Self.comment(id: 7).count),"message":{"id":"7""#) == true, "\(getRow[4] ?? "nil")")
+        #expect(getRow[5]?.contains(#""status":"HIDDEN""#) == true, "\(getRow[5] ?? "nil")")
+        let listRow = try #require(stored.first { $0[0] == Self.list })
+        #expect(listRow[4]?.components(separatedBy: #"{"bytes":"#).count == 4, "legacy's three messages")
         try await legacy.shutdown()
         try await candidate.shutdown()
     }

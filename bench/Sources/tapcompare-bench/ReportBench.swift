@@ -126,11 +126,21 @@ struct ReportDemo: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "sqlite:PATH (created).") var ledger: String
+    @Flag(name: .long, help: "Write one gRPC call instead (DemoGRPCLedger), and print its comparison id.") var grpc = false
 
     func run() async throws {
         let url = try LedgerURL(parsing: self.ledger)
         var logger = Logger(label: "bench.report-demo")
         logger.logLevel = .warning
+        if self.grpc {
+            let call = try DemoGRPCLedger.comparison(at: Date().addingTimeInterval(-3600))
+            try await LedgerStores.withStore(url: url, logger: logger) { store in
+                _ = try await store.migrate()
+                try await store.insert([call])
+            }
+            print("wrote gRPC comparison \(call.id.uuidString.lowercased()) to \(url)")
+            return
+        }
         let demo = DemoLedger(end: Date())
         try await LedgerStores.withStore(url: url, logger: logger) { store in
             _ = try await store.migrate()

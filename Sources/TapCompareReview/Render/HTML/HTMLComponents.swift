@@ -101,6 +101,7 @@ enum HTMLComponents {
     static func sideBySide(_ c: ComparisonDetail) -> String {
         let bodyKinds: Set<String> = ["value_changed", "type_changed", "missing_in_candidate", "extra_in_candidate", "array_order", "duplicate_key"]
         let paths = Set(c.discrepancies.filter { bodyKinds.contains($0.kind) }.map(\.path))
+        if let grpc = c.grpc { return Self.grpcSides(c, grpc, highlight: paths) }
         var out = "<div class=\"side\">"
         out += "<div><h4>Legacy · \(c.legacyStatus.map(String.init) ?? "no answer")\(c.legacyMs.map { " · " + Formatting.milliseconds($0) } ?? "")</h4><pre class=\"body legacy\">\(JSONBodyView.render(c.legacySample, highlight: paths))</pre></div>"
         out += "<div><h4>Candidate · \(c.candidateStatus.map(String.init) ?? "no answer")\(c.candidateMs.map { " · " + Formatting.milliseconds($0) } ?? "")</h4><pre class=\"body candidate\">\(JSONBodyView.render(c.candidateSample, highlight: paths))</pre></div>"
