@@ -1,0 +1,180 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TapCompareCapture
+import TapCompareComparison
+import TapCompareCore
+import TapCompareGRPC
+import TapCompareLedger
+import TapCompareMirroring
+import TapCompareProxy
+import TapCompareTestSupport
+import Testing
+
+/// Issue 18, capture and replay: gRPC calls captured with their frames (base64) and trailers, replayed over HTTP/2
+/// (h2c, and h2 over TLS negotiated by ALPN) against in-process gRPC servers, and compared field by field as `serve`
+/// compares them.
+@Suite("Replay of gRPC captures", .timeLimit(.minutes(TestTiming.minutes(1))))
+struct ReplayGRPCTests {
+    static let get = "/tapcompare.demo.Comments/GetComment"
+    static let list = "/tapcompare.demo.Comments/ListComments"
+    static let grpcHeaders = [("content-type", "application/grpc"), ("te", "trailers"), ("authorization", "Bearer secret-token")]
+
+    /// A `tapcompare.demo.Comment`: id 1, body 2, status 3 (1 VISIBLE, 2 HIDDEN), tags 4, author 5 {name 1}.
+    static func comment(id: Int64, status: Int64 = 1, tags: [String] = ["go", "perf"]) -> [UInt8] {
+        var writer = ProtobufWriter().varint(1, id).string(2, "first!").varint(3, status)
+        for tag in tags { writer = writer.string(4, tag) }
+        return writer.message(5, ProtobufWriter().string(1, "ada")).bytes
+    }
+
+    /// The id a GetComment request asks for (field 1 of its one message).
+    static func requestedID(_ request: HTTP2TestServer.Request) -> UInt8? {
+        request.body.count > 6 ? request.body[6] : nil
+    }
+
+    /// Legacy's answers, or the candidate's with planted bugs: comment 7 HIDDEN instead of VISIBLE, comment 8 not
+    /// found (`grpc-status` 5), ListComments' third message missing and a tag dropped from the first.
+    static func answer(_ request: HTTP2TestServer.Request, planted: Bool) -> HTTP2TestServer.Behavior {
+        switch (request.header(":path"), Self.requestedID(request)) {
+        case (Self.get, 8) where planted:
+            return HTTP2TestServer.grpc([], status: "5", message: "comment 8 not found")
+        case (Self.get, let id):
+            return HTTP2TestServer.grpc([Self.comment(id: Int64(id ?? 0), status: planted && id == 7 ? 2 : 1)], extraHeaders: [("x-served-by", "a")])
+        default:
+            var messages = (1...3).map { Self.comment(id: Int64($0)) }
+            if planted {
+                messages[0] = Self.comment(id: 1, tags: ["go"])
+                messages.removeLast()
+            }
+            return HTTP2TestServer.grpc(messages)
+        }
+    }
+
+    /// The requests captured: GetComment 7 and 8 (unary) and ListComments (server streaming).
+    static let calls: [(path: String, body: [UInt8])] = [
+        (Self.get, HTTP2TestServer.frame(ProtobufWriter().varint(1, 7).bytes)),
+        (Self.get, HTTP2TestServer.frame(ProtobufWriter().varint(1, 8).bytes)),
+        (Self.list, HTTP2TestServer.frame(ProtobufWriter().string(1, "post-1").bytes)),
+    ]
+
+    /// Captures the calls as `serve` would: each sent to legacy over HTTP/2, its answer (frames and trailers) kept
+    /// with the request, redacted as `serve`'s capture redacts, and written as a capture file.
+    static func capture(legacy: HTTP2TestServer, into path: String) async throws {
+        let client = try UpstreamClient(configuration: .init(target: try UpstreamURL(parsing: "h2c://127.0.0.1:\(legacy.port)")))
+        let redactor = try CaptureRedactor(RedactionConfiguration())
+        var records: [CaptureRecord] = []
+        for (index, call) in Self.calls.enumerated() {
+            let request = RequestSnapshot(
+                method: .POST, uri: call.path, version: HTTPVersion(major: 2, minor: 0),
+                headers: HTTPHeaders(Self.grpcHeaders), body: ByteBuffer(bytes: call.body)
+            )
+            let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: call.path, headers: HTTPHeaders(Self.grpcHeaders + [("host", "legacy")]))
+            guard case .response(let answer, let latency) = await client.send(head, body: request.body, trailers: nil) else {
+                throw TestSetupError("legacy did not answer \(call.path)")
+            }
+            let exchange = Exchange(
+                id: UUID(), requestID: "req-\(index)", route: call.path, startedAt: Date(), request: request,
+                legacy: answer, legacyLatency: latency, candidate: .skipped(SkipReason("not_sampled"))
+            )
+            var record = CaptureRecord(exchange)
+            _ = redactor.redact(&record)
+            records.append(record)
+        }
+        await client.shutdown()
+        try CaptureFile.write(records, path: path)
+    }
+
+    /// Replays a capture file against `candidate` with the comparison `serve` makes from `grpc:` (the comment API's
+    /// descriptor set, reads named by `read_methods`); each call's discrepancies as `path kind [legacy candidate]`.
+    static func replay(_ path: String, candidate: ReplayTarget) async throws -> (ReplaySummary, [String: [String]]) {
+        var configuration = ReplayConfiguration(candidate: candidate, concurrency: 4, runID: "grpc-run").withTestTimeouts()
+        configuration.grpcMethods = GRPCMethodPolicy(readMethods: [try GRPCMethodPattern(parsing: "*/Get*"), try GRPCMethodPattern(parsing: "*/List*")])
+        let descriptors = try DescriptorSet.load(file: TestPaths.fixture("grpc/comments.pb"))
+        let comparator = try ReplayComparators.make(rulesDirectory: nil, grpc: .init(descriptors: descriptors))
+        let sink = RecordingSink()
+        let replayer = Replayer(configuration: configuration, comparator: comparator, sink: sink)
+        let items = try replayer.prepare(try CaptureFile.readNumbered(path: path).map { ($0.record, path, $0.line) })
+        let summary = await replayer.run(items)
+        var found: [String: [String]] = [:]
+        for record in sink.all {
+            var lines: [String] = []
+            for d in record.discrepancies {
+                var line = "\(d.path.isEmpty ? d.field : d.path) \(d.kind.rawValue)"
+                if d.kind != .missingInCandidate && d.kind != .missingInLegacy { line += " \(d.legacyValue ?? "nil") \(d.candidateValue ?? "nil")" }
+                lines.append(line)
+            }
+            found[record.path + "#" + String(record.requestID.last ?? "?"), default: []] += lines.sorted()
+        }
+        return (summary, found)
+    }
+
+    @Test("a gRPC capture replayed over h2c: planted discrepancies at their fields, none against an equal candidate")
+    func replayOverH2C() async throws {
+        let legacy = try await HTTP2TestServer { request, _ in Self.answer(request, planted: false) }
+        let candidate = try await HTTP2TestServer { request, _ in Self.answer(request, planted: true) }
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("grpc.capture.jsonl").path
+        try await Self.capture(legacy: legacy, into: path)
+
+        // The file: version 2, the protocol, the frames byte for byte in base64, the trailers, the token redacted.
+        let records = try CaptureFile.read(path: path)
+        #expect(records.map(\.version) == [2, 2, 2])
+        #expect(records.allSatisfy { $0.request.httpVersion == "2" && $0.legacy.httpVersion == "2" })
+        #expect(records.allSatisfy { $0.request.body?.encoding == .base64 && $0.legacy.body?.encoding == .base64 })
+        #expect(try records[2].legacy.body?.bytes() == ByteBuffer(bytes: (1...3).flatMap { HTTP2TestServer.frame(Self.comment(id: Int64($0))) }))
+        #expect(records[0].legacy.trailers == [CaptureRecord.Header("grpc-status", "0")])
+        #expect(records.allSatisfy { $0.request.headers.contains(CaptureRecord.Header("authorization", "[REDACTED]")) })
+
+        let h2c = try ReplayTarget(parsing: "h2c://127.0.0.1:\(candidate.port)", flag: "--candidate")
+        let (summary, found) = try await Self.replay(path, candidate: h2c)
+        #expect(found["\(Self.get)#0"] == ["/messages/0/status value_changed \"VISIBLE\" \"HIDDEN\""])
+        #expect(found["\(Self.get)#1"]?.contains("grpc-status status 0 5") == true)
+        #expect(found["\(Self.get)#1"]?.contains("trailer:grpc-message header nil \"comment 8 not found\"") == true)
+        #expect(found["\(Self.list)#2"] == ["/messages/0/tags/1 missing_in_candidate", "/messages/2 missing_in_candidate"])
+        #expect(summary.responsesReceived == 3)
+        // What the candidate got is the captured call: the same frames, `TE: trailers`, and no shadow header
+        // (both methods are reads by `read_methods`).
+        #expect(candidate.requests.count == 3)
+        #expect(Set(candidate.requests.map(\.body)) == Set(Self.calls.map(\.body)))
+        #expect(candidate.requests.allSatisfy { $0.header("te") == "trailers" && $0.header("x-tap-compare") == nil })
+
+        // Legacy as the candidate: equal answers, no discrepancy.
+        let same = try ReplayTarget(parsing: "h2c://127.0.0.1:\(legacy.port)", flag: "--candidate")
+        let (equalSummary, equal) = try await Self.replay(path, candidate: same)
+        #expect(equalSummary.responsesReceived == 3)
+        #expect(equal.values.allSatisfy { $0.isEmpty })
+        try await legacy.shutdown()
+        try await candidate.shutdown()
+    }
+
+    @Test("h2 over TLS negotiated by ALPN with --candidate-protocol http2; the protocol option is checked against the URL")
+    func replayOverTLS() async throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let legacy = try await HTTP2TestServer { request, _ in Self.answer(request, planted: false) }
+        let candidate = try await HTTP2TestServer(tls: try certificates.makeServerContext(applicationProtocols: ["h2"])) { request, _ in
+            Self.answer(request, planted: true)
+        }
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("grpc.capture.jsonl").path
+        try await Self.capture(legacy: legacy, into: path)
+
+        var target = try ReplayTarget(parsing: "https://127.0.0.1:\(candidate.port)", flag: "--candidate")
+        try target.setProtocol("http2", option: "--candidate-protocol")
+        target.tls = UpstreamTLS(caFile: certificates.caFile)
+        let (summary, found) = try await Self.replay(path, candidate: target)
+        #expect(summary.responsesReceived == 3)
+        #expect(found["\(Self.get)#0"] == ["/messages/0/status value_changed \"VISIBLE\" \"HIDDEN\""])
+        #expect(candidate.requests.count == 3)
+
+        var h2c = try ReplayTarget(parsing: "h2c://127.0.0.1:1", flag: "--candidate")
+        #expect(throws: ReplayError.self) { try h2c.setProtocol("http1", option: "--candidate-protocol") }
+        var plain = try ReplayTarget(parsing: "http://127.0.0.1:1", flag: "--candidate")
+        #expect(throws: ReplayError.self) { try plain.setProtocol("http2", option: "--candidate-protocol") }
+        #expect(throws: ReplayError.self) { try target.setProtocol("spdy", option: "--candidate-protocol") }
+        try await legacy.shutdown()
+        try await candidate.shutdown()
+    }
+}
