@@ -16,46 +16,14 @@ import Testing
 /// compares them.
 @Suite("Replay of gRPC captures", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct ReplayGRPCTests {
-    static let get = "/tapcompare.demo.Comments/GetComment"
-    static let list = "/tapcompare.demo.Comments/ListComments"
-    static let grpcHeaders = [("content-type", "application/grpc"), ("te", "trailers"), ("authorization", "Bearer secret-token")]
+    static let get = GRPCCommentService.get
+    static let list = GRPCCommentService.list
+    static let calls = GRPCCommentService.calls
+    static let grpcHeaders = GRPCCommentService.requestHeaders
 
-    /// A `tapcompare.demo.Comment`: id 1, body 2, status 3 (1 VISIBLE, 2 HIDDEN), tags 4, author 5 {name 1}.
-    static func comment(id: Int64, status: Int64 = 1, tags: [String] = ["go", "perf"]) -> [UInt8] {
-        var writer = ProtobufWriter().varint(1, id).string(2, "first!").varint(3, status)
-        for tag in tags { writer = writer.string(4, tag) }
-        return writer.message(5, ProtobufWriter().string(1, "ada")).bytes
-    }
-
-    /// The id a GetComment request asks for (field 1 of its one message).
-    static func requestedID(_ request: HTTP2TestServer.Request) -> UInt8? {
-        request.body.count > 6 ? request.body[6] : nil
-    }
-
-    /// Legacy's answers, or the candidate's with planted bugs: comment 7 HIDDEN instead of VISIBLE, comment 8 not
-    /// found (`grpc-status` 5), ListComments' third message missing and a tag dropped from the first.
     static func answer(_ request: HTTP2TestServer.Request, planted: Bool) -> HTTP2TestServer.Behavior {
-        switch (request.header(":path"), Self.requestedID(request)) {
-        case (Self.get, 8) where planted:
-            return HTTP2TestServer.grpc([], status: "5", message: "comment 8 not found")
-        case (Self.get, let id):
-            return HTTP2TestServer.grpc([Self.comment(id: Int64(id ?? 0), status: planted && id == 7 ? 2 : 1)], extraHeaders: [("x-served-by", "a")])
-        default:
-            var messages = (1...3).map { Self.comment(id: Int64($0)) }
-            if planted {
-                messages[0] = Self.comment(id: 1, tags: ["go"])
-                messages.removeLast()
-            }
-            return HTTP2TestServer.grpc(messages)
-        }
+        GRPCCommentService.answer(request, planted: planted)
     }
-
-    /// The requests captured: GetComment 7 and 8 (unary) and ListComments (server streaming).
-    static let calls: [(path: String, body: [UInt8])] = [
-        (Self.get, HTTP2TestServer.frame(ProtobufWriter().varint(1, 7).bytes)),
-        (Self.get, HTTP2TestServer.frame(ProtobufWriter().varint(1, 8).bytes)),
-        (Self.list, HTTP2TestServer.frame(ProtobufWriter().string(1, "post-1").bytes)),
-    ]
 
     /// Captures the calls as `serve` would: each sent to legacy over HTTP/2, its answer (frames and trailers) kept
     /// with the request, redacted as `serve`'s capture redacts, and written as a capture file.
@@ -122,7 +90,7 @@ struct ReplayGRPCTests {
         #expect(records.map(\.version) == [2, 2, 2])
         #expect(records.allSatisfy { $0.request.httpVersion == "2" && $0.legacy.httpVersion == "2" })
         #expect(records.allSatisfy { $0.request.body?.encoding == .base64 && $0.legacy.body?.encoding == .base64 })
-        #expect(try records[2].legacy.body?.bytes() == ByteBuffer(bytes: (1...3).flatMap { HTTP2TestServer.frame(Self.comment(id: Int64($0))) }))
+        #expect(try records[2].legacy.body?.bytes() == ByteBuffer(bytes: (1...3).flatMap { HTTP2TestServer.frame(GRPCCommentService.comment(id: Int64($0))) }))
         #expect(records[0].legacy.trailers == [CaptureRecord.Header("grpc-status", "0")])
         #expect(records.allSatisfy { $0.request.headers.contains(CaptureRecord.Header("authorization", "[REDACTED]")) })
 
