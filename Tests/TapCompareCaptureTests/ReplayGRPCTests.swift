@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import TapCompareCapture
 import TapCompareComparison
 import TapCompareCore
@@ -52,10 +53,21 @@ struct ReplayGRPCTests {
         try CaptureFile.write(records, path: path)
     }
 
+    /// ``capture(legacy:into:)`` into a new temporary directory (the caller removes it).
+    static func captureFile(legacy: HTTP2TestServer) async throws -> (directory: URL, path: String) {
+        let directory = try TestPaths.temporaryDirectory()
+        let path = directory.appendingPathComponent("grpc.capture.jsonl").path
+        try await Self.capture(legacy: legacy, into: path)
+        return (directory, path)
+    }
+
     /// Replays a capture file against `candidate` with the comparison `serve` makes from `grpc:` (the comment API's
     /// descriptor set, reads named by `read_methods`); each call's discrepancies as `path kind [legacy candidate]`.
-    static func replay(_ path: String, candidate: ReplayTarget) async throws -> (ReplaySummary, [String: [String]]) {
+    static func replay(
+        _ path: String, candidate: ReplayTarget, configure: (inout ReplayConfiguration) -> Void = { _ in }
+    ) async throws -> (ReplaySummary, [String: [String]]) {
         var configuration = ReplayConfiguration(candidate: candidate, concurrency: 4, runID: "grpc-run").withTestTimeouts()
+        configure(&configuration)
         configuration.grpcMethods = GRPCMethodPolicy(readMethods: [try GRPCMethodPattern(parsing: "*/Get*"), try GRPCMethodPattern(parsing: "*/List*")])
         let descriptors = try DescriptorSet.load(file: TestPaths.fixture("grpc/comments.pb"))
         let comparator = try ReplayComparators.make(rulesDirectory: nil, grpc: .init(descriptors: descriptors))
@@ -80,10 +92,8 @@ struct ReplayGRPCTests {
     func replayOverH2C() async throws {
         let legacy = try await HTTP2TestServer { request, _ in Self.answer(request, planted: false) }
         let candidate = try await HTTP2TestServer { request, _ in Self.answer(request, planted: true) }
-        let directory = try TestPaths.temporaryDirectory()
+        let (directory, path) = try await Self.captureFile(legacy: legacy)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("grpc.capture.jsonl").path
-        try await Self.capture(legacy: legacy, into: path)
 
         // The file: version 2, the protocol, the frames byte for byte in base64, the trailers, the token redacted.
         let records = try CaptureFile.read(path: path)
@@ -124,10 +134,8 @@ struct ReplayGRPCTests {
         let candidate = try await HTTP2TestServer(tls: try certificates.makeServerContext(applicationProtocols: ["h2"])) { request, _ in
             Self.answer(request, planted: true)
         }
-        let directory = try TestPaths.temporaryDirectory()
+        let (directory, path) = try await Self.captureFile(legacy: legacy)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("grpc.capture.jsonl").path
-        try await Self.capture(legacy: legacy, into: path)
 
         var target = try ReplayTarget(parsing: "https://127.0.0.1:\(candidate.port)", flag: "--candidate")
         try target.setProtocol("http2", option: "--candidate-protocol")
@@ -144,5 +152,49 @@ struct ReplayGRPCTests {
         #expect(throws: ReplayError.self) { try target.setProtocol("spdy", option: "--candidate-protocol") }
         try await legacy.shutdown()
         try await candidate.shutdown()
+    }
+
+    @Test("HTTP/2 replay is bounded: the server's stream limit per connection, the response body cap, the call timeout")
+    func bounded() async throws {
+        let legacy = try await HTTP2TestServer { request, _ in Self.answer(request, planted: false) }
+        let (directory, path) = try await Self.captureFile(legacy: legacy)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The capture three times over: nine calls.
+        let records = try CaptureFile.read(path: path)
+        try CaptureFile.write(records + records + records, path: path)
+
+        // A server that allows two streams at once and holds every answer until released.
+        let release = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        let limited = try await HTTP2TestServer(maxConcurrentStreams: 2) { request, _ in
+            guard case .answer(let headers, let data, let trailers, _) = Self.answer(request, planted: false) else { return .resetStream }
+            return .answer(headers: headers, data: data, trailers: trailers, hold: release.futureResult)
+        }
+        let target = try ReplayTarget(parsing: "h2c://127.0.0.1:\(limited.port)", flag: "--candidate")
+        async let run = Self.replay(path, candidate: target) { $0.concurrency = 9 }
+        try await eventually("the server has two calls waiting") { limited.requests.count >= 2 }
+        release.succeed()
+        let (summary, found) = try await run
+        #expect(summary.responsesReceived == 9)
+        #expect(found.values.allSatisfy { $0.isEmpty })
+        #expect(limited.maxOpenStreams == 2)
+
+        // An answer over the cap is not compared; one later than the timeout is a timeout.
+        let (capped, _) = try await Self.replay(path, candidate: try ReplayTarget(parsing: "h2c://127.0.0.1:\(legacy.port)", flag: "--candidate")) {
+            $0.maxResponseBytes = 16
+        }
+        #expect(capped.responsesReceived == 0)
+        #expect(capped.skipped == [SkipReason.responseTooLarge.rawValue: 9])
+        let never = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        defer { never.succeed() }
+        let stalled = try await HTTP2TestServer { _, _ in
+            .answer(headers: [(":status", "200"), ("content-type", "application/grpc")], data: [], trailers: [("grpc-status", "0")], hold: never.futureResult)
+        }
+        let (late, _) = try await Self.replay(path, candidate: try ReplayTarget(parsing: "h2c://127.0.0.1:\(stalled.port)", flag: "--candidate")) {
+            $0.timeout = .milliseconds(200)
+        }
+        #expect(late.candidateTimeouts == 9)
+        try await legacy.shutdown()
+        try await limited.shutdown()
+        try await stalled.shutdown()
     }
 }
