@@ -104,9 +104,25 @@ public final class UpstreamClient: Sendable {
         }
     }
 
-    /// Closes idle connections and refuses new calls; calls in flight finish.
+    /// Refuses new calls and closes every connection, waiting until they are closed. Call it once every call has
+    /// returned: a stream still closing (its call abandoned by a timeout or a cancellation) is closed with its
+    /// connection here.
+    ///
+    /// - Warning: required before the client is released: the pool's connections refer to it (unowned, as in the
+    ///   proxy, whose pools live as long as it runs), so it must outlive every one of them.
     public func shutdown() async {
         let pool = self.pool
-        try? await self.eventLoop.submit { pool.value.shutdown() }.get()
+        let eventLoop = self.eventLoop
+        let closed = eventLoop.flatSubmit {
+            let pool = pool.value
+            pool.shutdown()
+            let channels = pool.http2Connections.map(\.channel)
+            for channel in channels { channel.close(promise: nil) }
+            return EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: eventLoop)
+        }
+        try? await closed.get()
+        // One more turn of the loop: what the connections' closes scheduled (their streams' ends, which report to
+        // the pool) runs before the pool can be released.
+        try? await eventLoop.submit { _ = pool.value.isShutDown }.get()
     }
 }
