@@ -38,7 +38,9 @@ struct GRPCCaptureReplayEndToEndTests {
         // GetComment 7 (unary) and ListComments (server streaming).
         let calls = [GRPCCommentService.calls[0], GRPCCommentService.calls[2]]
         for call in calls {
-            let answer = try await client.send(path: call.path, headers: GRPCCommentService.requestHeaders, body: call.body)
+            let answer = try await client.send(
+                path: call.path, headers: GRPCCommentService.requestHeaders, body: call.body, trailers: [("x-client-checksum", "c0ffee")]
+            )
             #expect(answer.trailer("grpc-status") == "0")
         }
         try await client.close()
@@ -55,6 +57,7 @@ struct GRPCCaptureReplayEndToEndTests {
         #expect(try records[1].legacy.body?.bytes() == ByteBuffer(bytes: (1...3).flatMap { HTTP2TestServer.frame(GRPCCommentService.comment(id: Int64($0))) }))
         #expect(records.allSatisfy { $0.legacy.body?.encoding == .base64 && $0.legacy.trailers.contains(CaptureRecord.Header("grpc-status", "0")) })
         #expect(records.allSatisfy { !$0.request.headers.contains { $0.value.contains("secret-token") } })
+        #expect(records.allSatisfy { $0.request.trailers == [CaptureRecord.Header("x-client-checksum", "c0ffee")] })
 
         // Replayed over h2c against the candidate, compared with the descriptor set as serve compares.
         var configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: "h2c://127.0.0.1:\(candidate.port)", flag: "--candidate"), runID: "e2e")
@@ -70,6 +73,8 @@ struct GRPCCaptureReplayEndToEndTests {
         #expect(found[GRPCCommentService.get] == ["/messages/0/status value_changed"])
         #expect(found[GRPCCommentService.list] == ["/messages/0/tags/1 missing_in_candidate", "/messages/2 missing_in_candidate"])
         #expect(Set(candidate.requests.map(\.body)) == Set(calls.map(\.body)))
+        // The replayed calls carry the captured request trailers (serve's own mirrored calls do not send them).
+        #expect(candidate.requests.filter { $0.trailers.contains { $0 == ("x-client-checksum", "c0ffee") } }.count == 2)
         try await legacy.shutdown()
         try await candidate.shutdown()
     }
