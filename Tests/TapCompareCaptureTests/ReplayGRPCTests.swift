@@ -117,6 +117,13 @@ struct ReplayGRPCTests {
         #expect(Set(candidate.requests.map(\.body)) == Set(Self.calls.map(\.body)))
         #expect(candidate.requests.allSatisfy { $0.header("te") == "trailers" && $0.header("x-tap-compare") == nil })
 
+        // Against a live legacy over h2c (--legacy h2c://…): the same fields differ.
+        let (_, live) = try await Self.replay(path, candidate: h2c) { configuration in
+            configuration.legacy = try? ReplayTarget(parsing: "h2c://127.0.0.1:\(legacy.port)", flag: "--legacy")
+        }
+        #expect(live == found)
+        #expect(legacy.requests.count == 2 * Self.calls.count)
+
         // Legacy as the candidate: equal answers, no discrepancy.
         let same = try ReplayTarget(parsing: "h2c://127.0.0.1:\(legacy.port)", flag: "--candidate")
         let (equalSummary, equal) = try await Self.replay(path, candidate: same)
