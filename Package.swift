@@ -223,7 +223,7 @@ let package = Package(
             name: "TapCompareCapture",
             dependencies: [
                 "TapCompareCore", "TapCompareJSON", "TapCompareComparison", "TapCompareLedger", "TapCompareRules",
-                "TapCompareMirroring",
+                "TapCompareMirroring", "TapCompareGRPC", "TapCompareProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // `replay --resign-jwt`: HS256 (Crypto) and RS256 (_CryptoExtras' RSA, PKCS #1 v1.5 as JWT's RS256 is).
                 .product(name: "Crypto", package: "swift-crypto"),

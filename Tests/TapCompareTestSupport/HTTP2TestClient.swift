@@ -64,10 +64,11 @@ public struct HTTP2TestClient: Sendable {
         return HTTP2TestClient(channel: channel, multiplexer: multiplexer, alpn: alpn, settings: settings)
     }
 
-    /// Sends one request on a new stream; `body` ends the stream (an empty body ends it with the headers).
+    /// Sends one request on a new stream; `body` ends the stream (an empty body ends it with the headers), or
+    /// `trailers` after it when there are some.
     /// - Parameter firstData: succeeded when the first DATA frame of the response arrives (the body is streamed).
     public func send(
-        method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = [], trailers: [(String, String)] = [],
         firstData: EventLoopPromise<Void>? = nil
     ) async throws -> Response {
         let promise = self.channel.eventLoop.makePromise(of: Response.self)
@@ -79,13 +80,9 @@ public struct HTTP2TestClient: Sendable {
         let requestHeaders = HPACKHeaders(
             [(":method", method), (":path", path), (":scheme", "http"), (":authority", "proxy.test")] + headers
         )
-        let frames: [HTTP2Frame.FramePayload] =
-            body.isEmpty
-            ? [.headers(.init(headers: requestHeaders, endStream: true))]
-            : [
-                .headers(.init(headers: requestHeaders, endStream: false)),
-                .data(.init(data: .byteBuffer(ByteBuffer(bytes: body)), endStream: true)),
-            ]
+        var frames: [HTTP2Frame.FramePayload] = [.headers(.init(headers: requestHeaders, endStream: body.isEmpty && trailers.isEmpty))]
+        if !body.isEmpty { frames.append(.data(.init(data: .byteBuffer(ByteBuffer(bytes: body)), endStream: trailers.isEmpty))) }
+        if !trailers.isEmpty { frames.append(.headers(.init(headers: HPACKHeaders(trailers), endStream: true))) }
         for frame in frames { stream.write(frame, promise: nil) }
         stream.flush()
         return try await promise.futureResult.get()

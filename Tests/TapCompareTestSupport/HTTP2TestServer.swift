@@ -14,6 +14,8 @@ public final class HTTP2TestServer: Sendable {
     public struct Request: Sendable {
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
+        /// The trailers the client sent after the body, if any.
+        public var trailers: [(name: String, value: String)] = []
 
         public func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
     }
@@ -116,6 +118,7 @@ public final class HTTP2TestServer: Sendable {
         private let behavior: @Sendable (Request, any EventLoop) -> Behavior
         private var headers: HPACKHeaders?
         private var body: [UInt8] = []
+        private var trailers: [(name: String, value: String)] = []
         private var answered = false
 
         init(state: NIOLockedValueBox<State>, open: NIOLockedValueBox<Int>, behavior: @escaping @Sendable (Request, any EventLoop) -> Behavior) {
@@ -136,7 +139,11 @@ public final class HTTP2TestServer: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch self.unwrapInboundIn(data) {
             case .headers(let headers):
-                if self.headers == nil { self.headers = headers.headers }
+                if self.headers == nil {
+                    self.headers = headers.headers
+                } else {
+                    self.trailers = headers.headers.map { (name: $0.name, value: $0.value) }
+                }
                 if headers.endStream { self.respond(context: context) }
             case .data(let data):
                 if case .byteBuffer(let buffer) = data.data { self.body += buffer.readableBytesView }
@@ -149,7 +156,7 @@ public final class HTTP2TestServer: Sendable {
         private func respond(context: ChannelHandlerContext) {
             guard !self.answered else { return }
             self.answered = true
-            let request = Request(headers: (self.headers ?? [:]).map { (name: $0.name, value: $0.value) }, body: self.body)
+            let request = Request(headers: (self.headers ?? [:]).map { (name: $0.name, value: $0.value) }, body: self.body, trailers: self.trailers)
             self.state.withLockedValue { $0.requests.append(request) }
             switch self.behavior(request, context.eventLoop) {
             case .answer(let headers, let data, let trailers, let hold):

@@ -71,11 +71,13 @@ public struct TestCertificates: Sendable {
     }
 
     /// A server context presenting the server certificate (for in-process upstreams).
-    public func makeServerContext() throws -> NIOSSLContext {
-        let configuration = TLSConfiguration.makeServerConfiguration(
+    /// - Parameter applicationProtocols: the protocols offered by ALPN, e.g. `["h2"]`. Default: none.
+    public func makeServerContext(applicationProtocols: [String] = []) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(self.certificateFile).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: self.keyFile, format: .pem))
         )
+        configuration.applicationProtocols = applicationProtocols
         return try NIOSSLContext(configuration: configuration)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TapCompareGRPC
 
 /// A body as stored in a capture line: UTF-8 text kept readable, anything else base64.
 ///
@@ -26,6 +27,18 @@ public struct CaptureBody: Sendable, Hashable, Codable {
             self.init(encoding: .utf8, data: text)
         } else {
             self.init(encoding: .base64, data: Data(view).base64EncodedString())
+        }
+    }
+
+    /// Encodes a message body: base64 when `headers` say it is gRPC (its length-prefixed frames are binary even
+    /// when they happen to be valid UTF-8, and must never be taken for text, e.g. by JSON redaction), else as
+    /// ``init(bytes:)``.
+    public init(bytes: ByteBuffer, headers: some Sequence<(name: String, value: String)>) {
+        let isGRPC = headers.contains { $0.name.lowercased() == "content-type" && GRPCContentType.isGRPC($0.value) }
+        if isGRPC {
+            self.init(encoding: .base64, data: Data(bytes.readableBytesView).base64EncodedString())
+        } else {
+            self.init(bytes: bytes)
         }
     }
 

@@ -21,7 +21,7 @@ extension CaptureRecord {
     /// The exchange this record holds.
     /// - Throws: ``CaptureError`` when a field cannot be read (bad method, status, base64 or timestamp).
     public func exchange() throws(CaptureError) -> Exchange {
-        guard self.version == CaptureRecord.currentVersion else { throw .unsupportedVersion(self.version) }
+        guard CaptureRecord.readableVersions.contains(self.version) else { throw .unsupportedVersion(self.version) }
         guard let startedAt = CaptureTime.parse(self.startedAt) else {
             throw .invalidRecord("started_at '\(self.startedAt)' is not an RFC 3339 timestamp")
         }
@@ -52,8 +52,9 @@ extension CaptureRecord.Request {
             uri: snapshot.uri,
             httpVersion: CaptureHTTPVersion.format(snapshot.version),
             headers: snapshot.headers.map { CaptureRecord.Header($0.name, $0.value) },
-            body: snapshot.body.readableBytes == 0 ? nil : CaptureBody(bytes: snapshot.body),
-            bodyLength: snapshot.bodyLength
+            body: snapshot.body.readableBytes == 0 ? nil : CaptureBody(bytes: snapshot.body, headers: snapshot.headers),
+            bodyLength: snapshot.bodyLength,
+            trailers: snapshot.trailers.map { CaptureRecord.Header($0.name, $0.value) }
         )
     }
 
@@ -68,7 +69,8 @@ extension CaptureRecord.Request {
             version: try CaptureHTTPVersion.parse(self.httpVersion),
             headers: HTTPHeaders(self.headers.map { ($0.name, $0.value) }),
             body: body,
-            bodyLength: max(self.bodyLength, body.readableBytes)
+            bodyLength: max(self.bodyLength, body.readableBytes),
+            trailers: self.trailers.map { ($0.name, $0.value) }
         )
     }
 }
@@ -79,9 +81,10 @@ extension CaptureRecord.Response {
             status: Int(snapshot.status.code),
             httpVersion: CaptureHTTPVersion.format(snapshot.version),
             headers: snapshot.headers.map { CaptureRecord.Header($0.name, $0.value) },
-            body: snapshot.body.readableBytes == 0 ? nil : CaptureBody(bytes: snapshot.body),
+            body: snapshot.body.readableBytes == 0 ? nil : CaptureBody(bytes: snapshot.body, headers: snapshot.headers),
             bodyLength: snapshot.bodyLength,
-            latencyMS: CaptureTime.milliseconds(latency)
+            latencyMS: CaptureTime.milliseconds(latency),
+            trailers: snapshot.trailers.map { CaptureRecord.Header($0.name, $0.value) }
         )
     }
 
@@ -95,7 +98,8 @@ extension CaptureRecord.Response {
             version: try CaptureHTTPVersion.parse(self.httpVersion),
             headers: HTTPHeaders(self.headers.map { ($0.name, $0.value) }),
             body: body,
-            bodyLength: max(self.bodyLength, body.readableBytes)
+            bodyLength: max(self.bodyLength, body.readableBytes),
+            trailers: self.trailers.map { ($0.name, $0.value) }
         )
     }
 

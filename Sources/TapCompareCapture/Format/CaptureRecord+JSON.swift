@@ -35,6 +35,7 @@ extension CaptureRecord {
         ]
         if let body = r.body { m.append(.init(key: "body", value: Self.json(body))) }
         m.append(.init(key: "body_length", value: .integer(r.bodyLength)))
+        if !r.trailers.isEmpty { m.append(.init(key: "trailers", value: Self.json(r.trailers))) }
         return .object(JSONObject(m))
     }
 
@@ -47,6 +48,7 @@ extension CaptureRecord {
         if let body = r.body { m.append(.init(key: "body", value: Self.json(body))) }
         m.append(.init(key: "body_length", value: .integer(r.bodyLength)))
         m.append(.init(key: "latency_ms", value: Self.number(r.latencyMS)))
+        if !r.trailers.isEmpty { m.append(.init(key: "trailers", value: Self.json(r.trailers))) }
         return .object(JSONObject(m))
     }
 
@@ -71,7 +73,7 @@ extension CaptureRecord {
         var r = Reader(path: "")
         guard case .object = json else { throw .invalidRecord("not a capture record: a line must be a JSON object") }
         let version = try r.int(json, "version")
-        guard version == CaptureRecord.currentVersion else { throw .unsupportedVersion(version) }
+        guard CaptureRecord.readableVersions.contains(version) else { throw .unsupportedVersion(version) }
         let request = try r.object(json, "request")
         let legacy = try r.object(json, "legacy")
         var candidate: Candidate?
@@ -99,7 +101,8 @@ extension CaptureRecord {
                 httpVersion: try r.optionalString(request, "http_version", in: "request") ?? "1.1",
                 headers: try Self.headers(request, "request", &r),
                 body: try Self.body(request, "request", &r),
-                bodyLength: try r.int(request, "body_length", in: "request")
+                bodyLength: try r.int(request, "body_length", in: "request"),
+                trailers: try Self.headers(request, "request", key: "trailers", optional: true, &r)
             ),
             legacy: try Self.response(legacy, "legacy", &r),
             candidate: candidate,
@@ -114,18 +117,25 @@ extension CaptureRecord {
             headers: try Self.headers(v, at, &r),
             body: try Self.body(v, at, &r),
             bodyLength: try r.int(v, "body_length", in: at),
-            latencyMS: try r.double(v, "latency_ms", in: at)
+            latencyMS: try r.double(v, "latency_ms", in: at),
+            trailers: try Self.headers(v, at, key: "trailers", optional: true, &r)
         )
     }
 
-    private static func headers(_ v: JSONValue, _ at: String, _ r: inout Reader) throws(CaptureError) -> [Header] {
-        guard let value = v["headers"] else { throw .invalidRecord("missing key '\(at).headers'") }
-        guard case .array(let items) = value else { throw .invalidRecord("wrong type at '\(at).headers': expected an array of [name, value]") }
+    /// `headers` (required) or `trailers` (optional: absent in version 1, and when there were none) as name-value pairs.
+    private static func headers(
+        _ v: JSONValue, _ at: String, key: String = "headers", optional: Bool = false, _ r: inout Reader
+    ) throws(CaptureError) -> [Header] {
+        guard let value = v[key], !(optional && value.kind == .null) else {
+            if optional { return [] }
+            throw .invalidRecord("missing key '\(at).\(key)'")
+        }
+        guard case .array(let items) = value else { throw .invalidRecord("wrong type at '\(at).\(key)': expected an array of [name, value]") }
         var headers: [Header] = []
         headers.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
             guard case .array(let pair) = item, pair.count == 2, let name = pair[0].stringValue, let value = pair[1].stringValue else {
-                throw .invalidRecord("wrong type at '\(at).headers[\(i)]': a header is [name, value]")
+                throw .invalidRecord("wrong type at '\(at).\(key)[\(i)]': a header is [name, value]")
             }
             headers.append(Header(name, value))
         }

@@ -4,8 +4,11 @@
 /// ordered `[name, value]` pairs (repeated headers kept), latencies in fractional milliseconds, bodies as
 /// ``CaptureBody`` (UTF-8 text or base64).
 public struct CaptureRecord: Sendable, Hashable, Codable {
-    /// The format version this build writes and reads.
-    public static let currentVersion = 1
+    /// The format version this build writes. Version 2 added trailers (`request.trailers`, `*.trailers`) and
+    /// writes gRPC bodies as base64; version 1 lines (no trailers) are still read.
+    public static let currentVersion = 2
+    /// The format versions this build reads.
+    public static let readableVersions = 1...CaptureRecord.currentVersion
 
     public var version: Int
     /// The comparison id of the exchange (UUID text), unique across instances.
@@ -62,18 +65,24 @@ public struct CaptureRecord: Sendable, Hashable, Codable {
         public var body: CaptureBody?
         /// The number of body bytes the client sent; larger than the body's when the copy was capped.
         public var bodyLength: Int
+        /// Trailers the client sent after the body (version 2; written only when there are some).
+        public var trailers: [Header]
 
-        public init(method: String, uri: String, httpVersion: String = "1.1", headers: [Header], body: CaptureBody?, bodyLength: Int) {
+        public init(
+            method: String, uri: String, httpVersion: String = "1.1", headers: [Header], body: CaptureBody?, bodyLength: Int,
+            trailers: [Header] = []
+        ) {
             self.method = method
             self.uri = uri
             self.httpVersion = httpVersion
             self.headers = headers
             self.body = body
             self.bodyLength = bodyLength
+            self.trailers = trailers
         }
 
         enum CodingKeys: String, CodingKey {
-            case method, uri, headers, body
+            case method, uri, headers, body, trailers
             case httpVersion = "http_version"
             case bodyLength = "body_length"
         }
@@ -87,18 +96,25 @@ public struct CaptureRecord: Sendable, Hashable, Codable {
         public var body: CaptureBody?
         public var bodyLength: Int
         public var latencyMS: Double
+        /// The response's trailers: gRPC's `grpc-status`, `grpc-message` and trailing metadata (version 2; written
+        /// only when there are some).
+        public var trailers: [Header]
 
-        public init(status: Int, httpVersion: String = "1.1", headers: [Header], body: CaptureBody?, bodyLength: Int, latencyMS: Double) {
+        public init(
+            status: Int, httpVersion: String = "1.1", headers: [Header], body: CaptureBody?, bodyLength: Int, latencyMS: Double,
+            trailers: [Header] = []
+        ) {
             self.status = status
             self.httpVersion = httpVersion
             self.headers = headers
             self.body = body
             self.bodyLength = bodyLength
             self.latencyMS = latencyMS
+            self.trailers = trailers
         }
 
         enum CodingKeys: String, CodingKey {
-            case status, headers, body
+            case status, headers, body, trailers
             case httpVersion = "http_version"
             case bodyLength = "body_length"
             case latencyMS = "latency_ms"

@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareGRPC
 import TapCompareMirroring
 
 /// How `tapcompare replay` sends a capture and judges the result.
@@ -48,6 +49,10 @@ public struct ReplayConfiguration: Sendable {
     public var connectTimeout: Duration
     /// The largest response body read; a larger one is recorded as skipped (`response_too_large`). Default 16 MiB.
     public var maxResponseBytes: Int
+    /// Which gRPC calls only read (`--config`'s `grpc.read_methods`): they are replayed like GET requests, without
+    /// `--include-writes` and without the shadow header. Default `nil`: every gRPC call counts as a write, since all
+    /// are POST.
+    public var grpcMethods: GRPCMethodPolicy?
     /// The run's id, recorded with every comparison in the ledger (`--run-id`). Default: a new UUIDv7.
     public var runID: String
 
@@ -80,56 +85,58 @@ public struct ReplayConfiguration: Sendable {
     }
 }
 
-/// An upstream to replay against: `http://host:port` or `https://host:port` with an optional base path.
+/// An upstream to replay against: `http://`, `https://` or `h2c://host:port` with an optional base path, parsed by
+/// the proxy's own ``UpstreamURL`` so `replay` and `serve` read an upstream's URL alike.
 public struct ReplayTarget: Sendable, Hashable, CustomStringConvertible {
-    public var scheme: String
-    public var host: String
-    public var port: Int
-    /// Prepended to every captured URI (no trailing slash), e.g. `/staging`. Usually empty.
-    public var basePath: String
+    /// The URL as `serve` would read it, ``UpstreamURL/httpVersion`` included.
+    public var upstream: UpstreamURL
     /// How an `https` target's certificate is checked (`--candidate-ca-file`, `--candidate-insecure`, and the
     /// `--legacy-…` pair), as `serve`'s `upstream_tls`. Default: against the system trust store.
     public var tls = UpstreamTLS()
 
     /// - Throws: ``ReplayError`` naming the flag and what is wrong.
     public init(parsing text: String, flag: String) throws(ReplayError) {
-        guard let schemeEnd = text.range(of: "://") else {
-            throw .badArgument("\(flag) '\(text)' is not a URL; write e.g. http://127.0.0.1:8081")
+        guard text.contains("://") else {
+            throw .badArgument("\(flag) '\(text)' is not a URL; write e.g. http://127.0.0.1:8081 (or h2c://127.0.0.1:50051 for HTTP/2 without TLS)")
         }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else {
-            throw .badArgument("\(flag) '\(text)': only http and https are supported")
+        do {
+            self.upstream = try UpstreamURL(parsing: text)
+        } catch {
+            throw .badArgument("\(flag) '\(text)': \(error.reason)")
         }
-        let rest = text[schemeEnd.upperBound...]
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<slash]
-        var base = String(rest[slash...])
-        while base.hasSuffix("/") { base.removeLast() }
-        let host: Substring
-        var port = scheme == "https" ? 443 : 80
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") {
-                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
-                    throw .badArgument("\(flag) '\(text)': bad port")
-                }
-                port = p
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = authority[..<colon]
-            guard let p = Int(authority[authority.index(after: colon)...]), (1...65535).contains(p) else {
-                throw .badArgument("\(flag) '\(text)': the port must be a number from 1 to 65535")
-            }
-            port = p
-        } else {
-            host = authority
+    }
+
+    /// `http` or `https` (`h2c` is `http`).
+    public var scheme: String { self.upstream.scheme }
+    public var host: String { self.upstream.host }
+    public var port: Int { self.upstream.port }
+    /// Prepended to every captured URI (no trailing slash), e.g. `/staging`. Usually empty.
+    public var basePath: String { self.upstream.basePath }
+
+    /// The protocol spoken: HTTP/2 for `h2c://`, or for `https://` with `--candidate-protocol http2` (as `serve`'s
+    /// `protocol: http2`). Default HTTP/1.1.
+    public var httpVersion: UpstreamURL.HTTPVersion {
+        get { self.upstream.httpVersion }
+        set { self.upstream.httpVersion = newValue }
+    }
+
+    /// `--candidate-protocol` / `--legacy-protocol`: `http1` or `http2`, as `serve`'s `protocol:`. HTTP/2 without TLS
+    /// is written in the URL (`h2c://`), so the option only chooses for an `https://` target (h2 then offered by
+    /// ALPN); a value the URL contradicts is refused.
+    /// - Throws: ``ReplayError`` naming the option and the fix.
+    public mutating func setProtocol(_ text: String, option: String) throws(ReplayError) {
+        guard let version = UpstreamURL.HTTPVersion(rawValue: text) else {
+            throw .badArgument("\(option) '\(text)' is not a protocol; write http1 or http2")
         }
-        guard !host.isEmpty else { throw .badArgument("\(flag) '\(text)' has no host") }
-        self.scheme = scheme
-        self.host = String(host)
-        self.port = port
-        self.basePath = base
+        if !self.upstream.usesTLS, self.upstream.httpVersion != version {
+            let hostAndPath = self.upstream.hostHeader + self.upstream.basePath
+            throw .badArgument(
+                version == .http2
+                    ? "\(option) http2: HTTP/2 without TLS is written in the URL: h2c://\(hostAndPath)"
+                    : "\(option) http1: an h2c:// target speaks HTTP/2; write http://\(hostAndPath) for HTTP/1.1"
+            )
+        }
+        self.upstream.httpVersion = version
     }
 
     /// The URL for a captured request target.
@@ -138,8 +145,5 @@ public struct ReplayTarget: Sendable, Hashable, CustomStringConvertible {
         return "\(self.scheme)://\(h):\(self.port)\(self.basePath)\(uri.hasPrefix("/") ? uri : "/" + uri)"
     }
 
-    public var description: String {
-        let h = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return "\(self.scheme)://\(h):\(self.port)\(self.basePath)"
-    }
+    public var description: String { self.upstream.description }
 }

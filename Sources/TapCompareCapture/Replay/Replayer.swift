@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOHTTP1
 import TapCompareComparison
 import TapCompareCore
+import TapCompareGRPC
 
 /// Replays captured exchanges against a candidate (and optionally a live legacy), compares each with the diff
 /// engine and aggregates a ``ReplaySummary``.
@@ -45,6 +46,17 @@ public struct Replayer: Sendable {
     /// Methods replayed without `--include-writes`.
     static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "TRACE"]
 
+    /// Whether a request only reads, so it is replayed without `--include-writes` and without the shadow header: a
+    /// safe HTTP method, or a gRPC call (always POST) whose method `grpc.read_methods` names, as `serve` decides
+    /// which calls to mirror.
+    func isRead(_ request: RequestSnapshot) -> Bool {
+        if Self.safeMethods.contains(request.method.rawValue) { return true }
+        guard let policy = self.configuration.grpcMethods,
+              let type = request.headers.first(name: "content-type"), GRPCContentType.isGRPC(type)
+        else { return false }
+        return policy.isMirrored(path: request.path)
+    }
+
     /// Turns capture records into items, deciding which are skipped.
     /// - Throws: ``ReplayError`` naming the file and line of a record that cannot be replayed.
     public func prepare(_ records: [(record: CaptureRecord, file: String, line: Int)]) throws(ReplayError) -> [Item] {
@@ -61,7 +73,7 @@ public struct Replayer: Sendable {
             var skip: SkipReason?
             if exchange.request.isBodyTruncated {
                 skip = SkipReason("request_body_truncated")
-            } else if !self.configuration.includeWrites, !Self.safeMethods.contains(exchange.request.method.rawValue) {
+            } else if !self.configuration.includeWrites, !self.isRead(exchange.request) {
                 skip = .unsafeMethod
             }
             items.append(Item(captureIndex: index, exchange: exchange, skipReason: skip))
@@ -115,12 +127,12 @@ public struct Replayer: Sendable {
         )
         summary.withLockedValue { $0.load.targetRate = schedule.targetRate }
         let limit = max(1, self.configuration.concurrency)
-        // Requests really in flight (a finished worker leaves at once), and a wake-up for the scheduler waiting
-        // for a slot: the stream keeps one pending signal, enough because the scheduler re-reads the count. A
-        // coalescing signal, not a work queue, so not a `BoundedQueue`: nothing is handed over, and a signal that
-        // replaces a pending one loses nothing.
+        // Requests really in flight (a finished worker leaves at once), and what the scheduler sleeps on: a worker
+        // finishing, a stop, or a due time (see ``ReplayWakeUp``; a signal, not a work queue, so not a
+        // `BoundedQueue`: nothing is handed over, and a signal that replaces a pending one loses nothing).
         let active = NIOLockedValueBox(0)
-        let (completions, completed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let wakeUp = ReplayWakeUp()
+        stop?.whenStopped { wakeUp.signal() }
         let clock = ContinuousClock()
         let start = clock.now
         var sent = 0
@@ -128,12 +140,13 @@ public struct Replayer: Sendable {
         var passes = 0
         var lastStart: Duration = .zero
         var lag = LatencyHistogram()
+        /// Whether no further request is started: the run was asked to stop, or its task was cancelled.
+        @Sendable func ending() -> Bool { stop?.isStopped == true || Task.isCancelled }
         await withDiscardingTaskGroup { group in
-            var wakeUps = completions.makeAsyncIterator()
             // A candidate that refuses every connection would otherwise be tried for every exchange of a large
             // capture; after this many failures without a single response the rest is not sent.
             let giveUpAfter = max(32, 2 * limit)
-            while stop?.isStopped != true, let entry = schedule.next(elapsed: clock.now - start) {
+            scheduling: while !ending(), let entry = schedule.next(elapsed: clock.now - start) {
                 let item = toSend[entry.index]
                 passes = max(passes, entry.cycle + 1)
                 let unreachable = summary.withLockedValue { $0.responsesReceived == 0 && $0.candidateErrors + $0.candidateTimeouts >= giveUpAfter }
@@ -146,23 +159,26 @@ public struct Replayer: Sendable {
                     break
                 }
                 if let due = entry.due {
-                    // Sleep in short steps so an interrupt is seen during a long gap of a slow schedule.
-                    while stop?.isStopped != true, clock.now < start + due {
-                        try? await Task.sleep(until: min(start + due, clock.now + .milliseconds(100)), clock: clock)
+                    // Woken early by a stop (or a worker finishing); the loop re-checks.
+                    while !ending(), clock.now < start + due {
+                        await wakeUp.wait(until: start + due)
                     }
-                    if stop?.isStopped == true { break }
+                    if ending() { break }
                 }
                 var waited = false
                 while active.withLockedValue({ $0 }) >= limit {
                     waited = true
-                    _ = await wakeUps.next()
+                    if ending() { break scheduling }
+                    await wakeUp.wait()
                 }
                 // The ledger's writer never blocks its callers and drops when its queue is full; a replay has no
-                // client waiting, so it slows down instead of losing comparisons.
+                // client waiting, so it slows down instead of losing comparisons. The writer signals nothing when
+                // its queue drains, so this one wait is a timed re-check; a stop or cancellation still ends it.
                 if let busy = self.sinkIsBusy {
                     while busy() {
                         waited = true
-                        try? await Task.sleep(for: .milliseconds(5))
+                        if ending() { break scheduling }
+                        await wakeUp.wait(until: clock.now + .milliseconds(5))
                     }
                 }
                 let startedAt = clock.now - start
@@ -180,11 +196,10 @@ public struct Replayer: Sendable {
                     }
                     fold(records, index: item.captureIndex, uri: item.exchange.request.uri, lag: late, rewrites: rewrites)
                     active.withLockedValue { $0 -= 1 }
-                    completed.yield()
+                    wakeUp.signal()
                 }
             }
         }
-        completed.finish()
         await client.shutdown()
         return summary.withLockedValue { s in
             s.load.sent = sent
@@ -193,7 +208,7 @@ public struct Replayer: Sendable {
             s.load.scheduleLag = lag
             s.load.sendingSeconds = lastStart.seconds
             s.load.elapsedSeconds = (clock.now - start).seconds
-            s.load.interrupted = stop?.isStopped == true
+            s.load.interrupted = stop?.isStopped == true || Task.isCancelled
             return s
         }
     }
@@ -223,13 +238,13 @@ public struct Replayer: Sendable {
             ? captured.request
             : self.configuration.rewrite.apply(to: captured.request, recordedAt: captured.startedAt, now: exchange.startedAt, counts: &rewrites)
         var extra = self.configuration.headerOverrides
-        if !Self.safeMethods.contains(exchange.request.method.rawValue) {
+        if !self.isRead(exchange.request) {
             extra.append(self.configuration.shadowHeader)
         }
         if let legacyTarget = self.configuration.legacy {
             let request = outgoing
             let headers = extra
-            let wantsBaseline = self.configuration.baseline && Self.safeMethods.contains(request.method.rawValue)
+            let wantsBaseline = self.configuration.baseline && self.isRead(request)
             async let candidate = client.send(request, to: self.configuration.candidate, extraHeaders: headers)
             async let second: CandidateResult? = wantsBaseline ? client.send(request, to: legacyTarget, extraHeaders: headers) : nil
             let legacy = await client.send(request, to: legacyTarget, extraHeaders: headers)

@@ -65,17 +65,21 @@ public struct CaptureRedactor: CaptureRedacting {
             withheld += self.redactBody(&record.legacy.body, length: &record.legacy.bodyLength, headers: &record.legacy.headers)
         }
         self.redact(&record.request.headers)
+        self.redact(&record.request.trailers)
         self.redact(&record.legacy.headers)
+        self.redact(&record.legacy.trailers)
         if var response = record.candidate?.response {
             if !self.jsonPaths.isEmpty {
                 withheld += self.redactBody(&response.body, length: &response.bodyLength, headers: &response.headers)
             }
             self.redact(&response.headers)
+            self.redact(&response.trailers)
             record.candidate?.response = response
         }
         return withheld
     }
 
+    /// Headers or trailers (gRPC trailing metadata can carry tokens as headers do): sensitive values replaced.
     private func redact(_ headers: inout [CaptureRecord.Header]) {
         for i in headers.indices where self.redactor.isSensitiveHeader(headers[i].name) {
             headers[i].value = Redactor.marker

@@ -15,6 +15,9 @@ public struct RequestSnapshot: Sendable, Equatable {
     public var body: ByteBuffer
     /// The number of body bytes the client sent, which exceeds `body.readableBytes` when the copy was capped.
     public var bodyLength: Int
+    /// Trailing fields the client sent after the body (HTTP/2 trailers, or HTTP/1.1 chunked trailers), in order.
+    /// Empty when it sent none, as nearly every client (gRPC's included) does.
+    public var trailers: [(name: String, value: String)]
 
     public init(
         method: HTTPMethod,
@@ -22,7 +25,8 @@ public struct RequestSnapshot: Sendable, Equatable {
         version: HTTPVersion = .http1_1,
         headers: HTTPHeaders,
         body: ByteBuffer = ByteBuffer(),
-        bodyLength: Int? = nil
+        bodyLength: Int? = nil,
+        trailers: [(name: String, value: String)] = []
     ) {
         self.method = method
         self.uri = uri
@@ -30,6 +34,14 @@ public struct RequestSnapshot: Sendable, Equatable {
         self.headers = headers
         self.body = body
         self.bodyLength = bodyLength ?? body.readableBytes
+        self.trailers = trailers
+    }
+
+    /// Written by hand: tuples are not `Equatable`, so the trailers are compared field by field.
+    public static func == (lhs: RequestSnapshot, rhs: RequestSnapshot) -> Bool {
+        lhs.method == rhs.method && lhs.uri == rhs.uri && lhs.version == rhs.version && lhs.headers == rhs.headers
+            && lhs.body == rhs.body && lhs.bodyLength == rhs.bodyLength
+            && lhs.trailers.elementsEqual(rhs.trailers) { $0.name == $1.name && $0.value == $1.value }
     }
 
     /// Whether ``body`` holds fewer bytes than the client sent.

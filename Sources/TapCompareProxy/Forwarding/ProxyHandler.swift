@@ -311,6 +311,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func forwardEnd(_ trailers: HTTPHeaders?, legacyConnected: Bool) {
+        if var kept = trailers, !kept.isEmpty {
+            // Kept with the exchange, so a capture holds them and a replay sends them again.
+            HopByHopHeaders.strip(&kept)
+            self.exchange?.request.trailers = ResponseTrailers.fields(kept)
+        }
         let part = HTTPClientRequestPart.end(trailers)
         if legacyConnected, let upstream = self.upstream {
             upstream.handler.write(part)

@@ -46,25 +46,10 @@ final class CandidateCall: UpstreamResponseReceiver {
             self.routeMetrics.candidateTimeouts.increment()
             self.finish(.timedOut(after: .nanoseconds(self.elapsedNanoseconds)))
         }
-        pool.acquire { [self] result in
-            switch result {
-            case .success(let connection):
-                guard !self.isDone else {
-                    connection.release()
-                    return
-                }
-                self.connection = connection
-                connection.begin(receiver: self)
-                connection.handler.write(.head(self.head))
-                if self.body.readableBytes > 0 {
-                    connection.handler.write(.body(.byteBuffer(self.body)))
-                }
-                connection.handler.write(.end(nil))
-                connection.handler.flush()
-            case .failure(let error):
-                self.failed(error)
-            }
-        }
+        pool.send(
+            self.head, body: self.body, to: self,
+            ended: { [self] in self.isDone }, connected: { [self] in self.connection = $0 }, failed: { [self] in self.failed($0) }
+        )
     }
 
     private var elapsedNanoseconds: Int64 { (NIODeadline.now() - self.start).nanoseconds }

@@ -33,6 +33,18 @@ final class UpstreamConnection {
         self.handler.begin(receiver: receiver)
     }
 
+    /// Starts a call whose whole request is in memory: the head, the body (when there is one) and the end with its
+    /// trailers, written and flushed at once.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders? = nil, receiver: any UpstreamResponseReceiver) {
+        self.begin(receiver: receiver)
+        self.handler.write(.head(head))
+        if body.readableBytes > 0 {
+            self.handler.write(.body(.byteBuffer(body)))
+        }
+        self.handler.write(.end(trailers))
+        self.handler.flush()
+    }
+
     /// Marks the connection as just leased from the idle list.
     func leased() {
         self.isIdle = false

@@ -91,7 +91,8 @@ extension UpstreamPool {
                     let sync = channel.pipeline.syncOperations
                     let multiplexer = try sync.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
                     let observer = try sync.handler(type: HTTP2UpstreamConnectionObserver.self)
-                    guard channel.isActive else { throw UpstreamError.closedEarly }
+                    // Shut down while connecting: nothing may use it, and nothing would close it.
+                    guard channel.isActive, !self.isShutDown else { throw UpstreamError.closedEarly }
                     let connection = HTTP2UpstreamConnection(channel: channel, multiplexer: multiplexer, pool: self)
                     observer.connection = connection
                     self.http2Connections.append(connection)

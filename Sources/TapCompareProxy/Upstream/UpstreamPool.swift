@@ -82,6 +82,31 @@ final class UpstreamPool {
         self.connect(callback)
     }
 
+    /// Leases a connection for a call whose whole request is in memory (a candidate call, a replayed request) and
+    /// sends the request on it.
+    /// - Parameters:
+    ///   - ended: whether the call ended while it waited (timed out, cancelled): the connection then goes back unused.
+    ///   - connected: the connection, told before the request is written (so the call can abandon it later).
+    ///   - failed: no connection could be had.
+    func send(
+        _ head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders? = nil, to receiver: any UpstreamResponseReceiver,
+        ended: @escaping () -> Bool, connected: @escaping (UpstreamConnection) -> Void, failed: @escaping (UpstreamError) -> Void
+    ) {
+        self.acquire { result in
+            switch result {
+            case .success(let connection):
+                guard !ended() else {
+                    connection.release()
+                    return
+                }
+                connected(connection)
+                connection.send(head, body: body, trailers: trailers, receiver: receiver)
+            case .failure(let error):
+                failed(error)
+            }
+        }
+    }
+
     /// Connects a fresh connection (used for the one retry after a stale pooled connection).
     func connect(_ callback: @escaping (Result<UpstreamConnection, UpstreamError>) -> Void) {
         if self.target.httpVersion == .http2 {

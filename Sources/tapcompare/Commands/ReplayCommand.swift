@@ -47,6 +47,12 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Compare against a live legacy at this URL instead of the recorded responses.", transform: ReplayArgument.target("--legacy"))
     var legacy: ReplayArgument.Parsed<ReplayTarget>?
 
+    @Option(help: "With an https candidate: http1 (default) or http2, h2 offered by ALPN (an h2c:// candidate is HTTP/2 already).")
+    var candidateProtocol: String?
+
+    @Option(help: "With an https --legacy: http1 (default) or http2, h2 offered by ALPN (an h2c:// legacy is HTTP/2 already).")
+    var legacyProtocol: String?
+
     @Option(help: "With an https candidate: a PEM file of CA certificates trusted instead of the system store.")
     var candidateCaFile: String?
 
@@ -168,12 +174,17 @@ struct ReplayCommand: AsyncParsableCommand {
         let logger = configuredLogger
         var storeChecks: StoreCheckService?
         do {
-            started = try self.makeRun()
+            var run = try self.makeRun()
             let serveConfiguration = try self.config.map { path throws(ReplayError) in try Self.loadConfiguration(path) }
+            // gRPC answers are compared by the --config file's grpc: section (descriptor set, trailers), as serve
+            // compares them, and the calls its read_methods name are replayed as reads.
             comparator = try ReplayComparators.make(
                 rulesDirectory: self.rules ?? serveConfiguration?.rules ?? self.defaultRulesDirectory(),
-                versionHeader: try self.versionHeaderName() ?? serveConfiguration?.comparison.versionHeader
+                versionHeader: try self.versionHeaderName() ?? serveConfiguration?.comparison.versionHeader,
+                grpc: serveConfiguration.map { .init(descriptors: $0.grpcDescriptors, configuration: $0.grpc) } ?? .init()
             )
+            run.configuration.grpcMethods = serveConfiguration?.grpcMethodPolicy
+            started = run
             if let serveConfiguration, serveConfiguration.storeChecks.isEnabled {
                 guard self.includeWrites else {
                     throw ReplayError.badArgument("--config \(self.config ?? ""): its store checks follow writes; add --include-writes to replay them")
@@ -276,10 +287,12 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         var candidate = try candidateArgument.get()
         candidate.tls = try Self.tls(caFile: self.candidateCaFile, insecure: self.candidateInsecure, side: "candidate")
+        if let text = self.candidateProtocol { try candidate.setProtocol(text, option: "--candidate-protocol") }
         var legacy = try self.legacy?.get()
-        if legacy == nil, self.legacyCaFile != nil || self.legacyInsecure {
-            throw .badArgument("--legacy-ca-file and --legacy-insecure need --legacy URL")
+        if legacy == nil, self.legacyCaFile != nil || self.legacyInsecure || self.legacyProtocol != nil {
+            throw .badArgument("--legacy-ca-file, --legacy-insecure and --legacy-protocol need --legacy URL")
         }
+        if let text = self.legacyProtocol { try legacy?.setProtocol(text, option: "--legacy-protocol") }
         legacy?.tls = try Self.tls(caFile: self.legacyCaFile, insecure: self.legacyInsecure, side: "legacy")
         return (candidate, legacy)
     }
