@@ -14,6 +14,8 @@ public final class HTTP2TestServer: Sendable {
     public struct Request: Sendable {
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
+        /// The request's trailers (a HEADERS frame after the body), empty for none.
+        public var trailers: [(name: String, value: String)] = []
 
         public func header(_ name: String) -> String? { self.headers.first { $0.name == name }?.value }
     }
@@ -31,7 +33,13 @@ public final class HTTP2TestServer: Sendable {
         case resetStream
         /// GOAWAY (INTERNAL_ERROR, no stream processed) and the connection closed.
         case goAway
+        /// 200 and `total` body bytes (byte `i` is ``downloadByte(_:)``) in `frameSize` DATA frames, all written at
+        /// once: flow control alone paces them. What has left for the client is ``bytesSent(path:)``.
+        case download(total: Int, frameSize: Int)
     }
+
+    /// Byte `index` of a ``Behavior/download(total:frameSize:)`` body.
+    public static func downloadByte(_ index: Int) -> UInt8 { UInt8(index % 251) }
 
     /// A gRPC-like answer: `grpc-status` 0 with the messages, each in its own DATA frame.
     public static func grpc(_ messages: [[UInt8]], status: String = "0", message: String? = nil, extraHeaders: [(String, String)] = []) -> Behavior {
@@ -54,6 +62,8 @@ public final class HTTP2TestServer: Sendable {
         var requests: [Request] = []
         var connections = 0
         var maxOpenStreams = 0
+        /// Body bytes of downloads whose writes completed (they left for the peer), by `:path`.
+        var bytesSent: [String: Int] = [:]
     }
 
     public let channel: any Channel
@@ -64,6 +74,9 @@ public final class HTTP2TestServer: Sendable {
     public var connectionCount: Int { self.state.withLockedValue { $0.connections } }
     /// The most streams open at once on any one connection.
     public var maxOpenStreams: Int { self.state.withLockedValue { $0.maxOpenStreams } }
+    /// The body bytes of the ``Behavior/download(total:frameSize:)`` answer to `path` that were written to the peer:
+    /// a frame counts once NIOHTTP2 sent it, which flow control allows only when the peer gave the window.
+    public func bytesSent(path: String) -> Int { self.state.withLockedValue { $0.bytesSent[path] ?? 0 } }
 
     /// - Parameters:
     ///   - tls: serve h2 over TLS (ALPN `h2`) instead of h2c.
@@ -116,6 +129,7 @@ public final class HTTP2TestServer: Sendable {
         private let behavior: @Sendable (Request, any EventLoop) -> Behavior
         private var headers: HPACKHeaders?
         private var body: [UInt8] = []
+        private var trailers: [(name: String, value: String)] = []
         private var answered = false
 
         init(state: NIOLockedValueBox<State>, open: NIOLockedValueBox<Int>, behavior: @escaping @Sendable (Request, any EventLoop) -> Behavior) {
@@ -136,7 +150,11 @@ public final class HTTP2TestServer: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch self.unwrapInboundIn(data) {
             case .headers(let headers):
-                if self.headers == nil { self.headers = headers.headers }
+                if self.headers == nil {
+                    self.headers = headers.headers
+                } else {
+                    self.trailers = headers.headers.map { (name: $0.name, value: $0.value) }
+                }
                 if headers.endStream { self.respond(context: context) }
             case .data(let data):
                 if case .byteBuffer(let buffer) = data.data { self.body += buffer.readableBytesView }
@@ -149,7 +167,9 @@ public final class HTTP2TestServer: Sendable {
         private func respond(context: ChannelHandlerContext) {
             guard !self.answered else { return }
             self.answered = true
-            let request = Request(headers: (self.headers ?? [:]).map { (name: $0.name, value: $0.value) }, body: self.body)
+            let request = Request(
+                headers: (self.headers ?? [:]).map { (name: $0.name, value: $0.value) }, body: self.body, trailers: self.trailers
+            )
             self.state.withLockedValue { $0.requests.append(request) }
             switch self.behavior(request, context.eventLoop) {
             case .answer(let headers, let data, let trailers, let hold):
@@ -177,7 +197,24 @@ public final class HTTP2TestServer: Sendable {
                 let parent = context.channel.parent!
                 let frame = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .rootStream, errorCode: .internalError, opaqueData: nil))
                 parent.writeAndFlush(frame).assumeIsolated().whenComplete { _ in parent.close(promise: nil) }
+            case .download(let total, let frameSize):
+                self.download(context: context, path: request.header(":path") ?? "", total: total, frameSize: frameSize)
             }
+        }
+
+        private func download(context: ChannelHandlerContext, path: String, total: Int, frameSize: Int) {
+            context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders([(":status", "200")])))), promise: nil)
+            let state = self.state
+            var offset = 0
+            while offset < total {
+                let count = min(frameSize, total - offset)
+                let buffer = context.channel.allocator.buffer(bytes: (offset..<(offset + count)).map(HTTP2TestServer.downloadByte))
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.whenSuccess { state.withLockedValue { $0.bytesSent[path, default: 0] += count } }
+                offset += count
+                context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: offset == total))), promise: written)
+            }
+            context.flush()
         }
 
         /// Writes the answer; `headers` `nil` when they were sent already.
