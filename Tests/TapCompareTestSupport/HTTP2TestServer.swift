@@ -41,6 +41,10 @@ public final class HTTP2TestServer: Sendable {
     /// Byte `index` of a ``Behavior/download(total:frameSize:)`` body.
     public static func downloadByte(_ index: Int) -> UInt8 { UInt8(index % 251) }
 
+    /// The download pattern from byte 0, a period longer than any frame: a frame is a slice of it, copied rather than
+    /// computed byte by byte on the event loop the other suites' servers share.
+    private static let downloadPattern: [UInt8] = (0..<(64 << 10) + 251).map(HTTP2TestServer.downloadByte)
+
     /// A gRPC-like answer: `grpc-status` 0 with the messages, each in its own DATA frame.
     public static func grpc(_ messages: [[UInt8]], status: String = "0", message: String? = nil, extraHeaders: [(String, String)] = []) -> Behavior {
         var trailers = [("grpc-status", status)]
@@ -208,7 +212,9 @@ public final class HTTP2TestServer: Sendable {
             var offset = 0
             while offset < total {
                 let count = min(frameSize, total - offset)
-                let buffer = context.channel.allocator.buffer(bytes: (offset..<(offset + count)).map(HTTP2TestServer.downloadByte))
+                precondition(count <= 64 << 10, "download frames are at most 64 KiB")
+                let start = offset % 251
+                let buffer = context.channel.allocator.buffer(bytes: HTTP2TestServer.downloadPattern[start..<(start + count)])
                 let written = context.eventLoop.makePromise(of: Void.self)
                 written.futureResult.whenSuccess { state.withLockedValue { $0.bytesSent[path, default: 0] += count } }
                 offset += count

@@ -200,9 +200,10 @@ struct HTTP2ListenerEdgeTests {
         #expect(forwarded.count == 1)
     }
 
-    @Test("a client that stops reading holds legacy back: while another client downloads the same 2 MiB whole, legacy has sent the stopped one no more than a few flow-control windows; reading again, it gets every byte")
+    @Test("a client that stops reading holds legacy back: while another client downloads the same 1 MiB whole, legacy has sent the stopped one no more than a few flow-control windows; reading again, it gets every byte")
     func stoppedReaderHoldsLegacyBack() async throws {
-        let total = 2 << 20
+        // Small, so the test stays light beside the other suites on a loaded 2-core machine; still 16 windows.
+        let total = 1 << 20
         let legacy = try await HTTP2TestServer { _, _ in .download(total: total, frameSize: 16_384) }
         defer { Task { try await legacy.shutdown() } }
 
@@ -221,7 +222,7 @@ struct HTTP2ListenerEdgeTests {
             #expect(whole.body.count == total)
             let sentWhileStopped = legacy.bytesSent(path: "/stopped")
             // The client's window (64 KiB), the stream's write buffer, legacy's window to the proxy (64 KiB).
-            #expect(sentWhileStopped <= 512 << 10, "legacy sent \(sentWhileStopped) bytes to a client that reads nothing")
+            #expect(sentWhileStopped <= 384 << 10, "legacy sent \(sentWhileStopped) bytes to a client that reads nothing")
 
             // Turning `autoRead` on does not read by itself (HTTP2StreamChannel): one read starts it.
             try await stream.setOption(ChannelOptions.autoRead, value: true).get()
