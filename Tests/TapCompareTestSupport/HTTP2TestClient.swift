@@ -65,25 +65,42 @@ public struct HTTP2TestClient: Sendable {
     }
 
     /// Sends one request on a new stream; `body` ends the stream (an empty body ends it with the headers), or
-    /// `trailers` after it when there are some.
-    /// - Parameter firstData: succeeded when the first DATA frame of the response arrives (the body is streamed).
+    /// `trailers` do when there are any.
+    /// - Parameters:
+    ///   - trailers: request trailers, a HEADERS frame ending the stream after the body.
+    ///   - endStream: `false` leaves the request open after the headers and body (a client still sending).
+    ///   - firstData: succeeded when the first DATA frame of the response arrives (the body is streamed).
+    ///   - streamReset: succeeded with the code of a RST_STREAM the server sends, even after a complete response;
+    ///     failed when the stream closes without one.
+    ///   - pausedReads: the stream starts with reads paused (no response frame is read, so no WINDOW_UPDATE is
+    ///     sent: a client that stops reading); succeeded with the stream, for the test to turn `autoRead` back on.
     public func send(
-        method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = [], trailers: [(String, String)] = [],
-        firstData: EventLoopPromise<Void>? = nil
+        method: String = "POST", path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        trailers: [(String, String)] = [], endStream: Bool = true,
+        firstData: EventLoopPromise<Void>? = nil, streamReset: EventLoopPromise<HTTP2ErrorCode>? = nil,
+        pausedReads: EventLoopPromise<any Channel>? = nil
     ) async throws -> Response {
         let promise = self.channel.eventLoop.makePromise(of: Response.self)
         let stream = try await self.multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture {
-                try stream.pipeline.syncOperations.addHandler(Collector(promise: promise, firstData: firstData))
+                if pausedReads != nil { try stream.syncOptions?.setOption(ChannelOptions.autoRead, value: false) }
+                try stream.pipeline.syncOperations.addHandler(Collector(promise: promise, firstData: firstData, streamReset: streamReset))
             }
         }.get()
+        pausedReads?.succeed(stream)
         let requestHeaders = HPACKHeaders(
             [(":method", method), (":path", path), (":scheme", "http"), (":authority", "proxy.test")] + headers
         )
-        var frames: [HTTP2Frame.FramePayload] = [.headers(.init(headers: requestHeaders, endStream: body.isEmpty && trailers.isEmpty))]
-        if !body.isEmpty { frames.append(.data(.init(data: .byteBuffer(ByteBuffer(bytes: body)), endStream: trailers.isEmpty))) }
-        if !trailers.isEmpty { frames.append(.headers(.init(headers: HPACKHeaders(trailers), endStream: true))) }
-        for frame in frames { stream.write(frame, promise: nil) }
+        let headersEnd = endStream && body.isEmpty && trailers.isEmpty
+        var frames: [HTTP2Frame.FramePayload] = [.headers(.init(headers: requestHeaders, endStream: headersEnd))]
+        if !body.isEmpty {
+            frames.append(.data(.init(data: .byteBuffer(ByteBuffer(bytes: body)), endStream: endStream && trailers.isEmpty)))
+        }
+        if !trailers.isEmpty {
+            frames.append(.headers(.init(headers: HPACKHeaders(trailers), endStream: endStream)))
+        }
+        // A request the client's own HTTP/2 stack refuses to send fails the call instead of waiting for an answer.
+        for frame in frames { stream.write(frame).whenFailure { promise.fail($0) } }
         stream.flush()
         return try await promise.futureResult.get()
     }
@@ -99,13 +116,16 @@ public struct HTTP2TestClient: Sendable {
         private let promise: EventLoopPromise<Response>
         /// Completed once, then dropped.
         private var firstData: EventLoopPromise<Void>?
+        /// Completed once, then dropped.
+        private var streamReset: EventLoopPromise<HTTP2ErrorCode>?
         private var response = Response(headers: [], body: [], trailers: [])
         private var sawHeaders = false
         private var done = false
 
-        init(promise: EventLoopPromise<Response>, firstData: EventLoopPromise<Void>?) {
+        init(promise: EventLoopPromise<Response>, firstData: EventLoopPromise<Void>?, streamReset: EventLoopPromise<HTTP2ErrorCode>?) {
             self.promise = promise
             self.firstData = firstData
+            self.streamReset = streamReset
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -125,6 +145,8 @@ public struct HTTP2TestClient: Sendable {
                 self.firstData = nil
                 if data.endStream { self.finish() }
             case .rstStream(let code):
+                self.streamReset?.succeed(code)
+                self.streamReset = nil
                 self.fail(StreamReset(code: code))
             default:
                 break
@@ -136,6 +158,8 @@ public struct HTTP2TestClient: Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
+            self.streamReset?.fail(StreamReset(code: .cancel))
+            self.streamReset = nil
             self.fail(StreamReset(code: .cancel))
             context.fireChannelInactive()
         }

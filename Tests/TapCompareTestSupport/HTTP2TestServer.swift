@@ -33,7 +33,17 @@ public final class HTTP2TestServer: Sendable {
         case resetStream
         /// GOAWAY (INTERNAL_ERROR, no stream processed) and the connection closed.
         case goAway
+        /// 200 and `total` body bytes (byte `i` is ``downloadByte(_:)``) in `frameSize` DATA frames, all written at
+        /// once: flow control alone paces them. What has left for the client is ``bytesSent(path:)``.
+        case download(total: Int, frameSize: Int)
     }
+
+    /// Byte `index` of a ``Behavior/download(total:frameSize:)`` body.
+    public static func downloadByte(_ index: Int) -> UInt8 { UInt8(index % 251) }
+
+    /// The download pattern from byte 0, a period longer than any frame: a frame is a slice of it, copied rather than
+    /// computed byte by byte on the event loop the other suites' servers share.
+    private static let downloadPattern: [UInt8] = (0..<(64 << 10) + 251).map(HTTP2TestServer.downloadByte)
 
     /// A gRPC-like answer: `grpc-status` 0 with the messages, each in its own DATA frame.
     public static func grpc(_ messages: [[UInt8]], status: String = "0", message: String? = nil, extraHeaders: [(String, String)] = []) -> Behavior {
@@ -56,6 +66,8 @@ public final class HTTP2TestServer: Sendable {
         var requests: [Request] = []
         var connections = 0
         var maxOpenStreams = 0
+        /// Body bytes of downloads whose writes completed (they left for the peer), by `:path`.
+        var bytesSent: [String: Int] = [:]
     }
 
     public let channel: any Channel
@@ -66,6 +78,9 @@ public final class HTTP2TestServer: Sendable {
     public var connectionCount: Int { self.state.withLockedValue { $0.connections } }
     /// The most streams open at once on any one connection.
     public var maxOpenStreams: Int { self.state.withLockedValue { $0.maxOpenStreams } }
+    /// The body bytes of the ``Behavior/download(total:frameSize:)`` answer to `path` that were written to the peer:
+    /// a frame counts once NIOHTTP2 sent it, which flow control allows only when the peer gave the window.
+    public func bytesSent(path: String) -> Int { self.state.withLockedValue { $0.bytesSent[path] ?? 0 } }
 
     /// - Parameters:
     ///   - tls: serve h2 over TLS (ALPN `h2`) instead of h2c.
@@ -184,7 +199,26 @@ public final class HTTP2TestServer: Sendable {
                 let parent = context.channel.parent!
                 let frame = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .rootStream, errorCode: .internalError, opaqueData: nil))
                 parent.writeAndFlush(frame).assumeIsolated().whenComplete { _ in parent.close(promise: nil) }
+            case .download(let total, let frameSize):
+                self.download(context: context, path: request.header(":path") ?? "", total: total, frameSize: frameSize)
             }
+        }
+
+        private func download(context: ChannelHandlerContext, path: String, total: Int, frameSize: Int) {
+            context.write(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders([(":status", "200")])))), promise: nil)
+            let state = self.state
+            var offset = 0
+            while offset < total {
+                let count = min(frameSize, total - offset)
+                precondition(count <= 64 << 10, "download frames are at most 64 KiB")
+                let start = offset % 251
+                let buffer = context.channel.allocator.buffer(bytes: HTTP2TestServer.downloadPattern[start..<(start + count)])
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.whenSuccess { state.withLockedValue { $0.bytesSent[path, default: 0] += count } }
+                offset += count
+                context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: offset == total))), promise: written)
+            }
+            context.flush()
         }
 
         /// Writes the answer; `headers` `nil` when they were sent already.

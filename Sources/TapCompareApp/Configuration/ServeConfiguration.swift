@@ -107,7 +107,8 @@ public struct ServeConfiguration: Sendable {
         /// `listener.max_header_bytes`: the largest request head, and the largest header line, accepted; larger
         /// gets 431. Default `64KiB`.
         public var maxHeaderBytes = ProxyConfiguration.Defaults.maxRequestHeadBytes
-        /// `listener.max_headers`: the most header fields in one request; more gets 431. Default `100`.
+        /// `listener.max_headers`: the most header fields in one request; more gets 431 (on HTTP/2, on that stream
+        /// alone; pseudo-header fields not counted). Default `100`.
         public var maxHeaders = ProxyConfiguration.Defaults.maxRequestHeaders
         /// `listener.max_concurrent_streams`: the streams an HTTP/2 client may have open at once on one connection
         /// (SETTINGS_MAX_CONCURRENT_STREAMS). Default `100`.

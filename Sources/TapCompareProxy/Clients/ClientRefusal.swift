@@ -6,7 +6,9 @@ import Musl
 import Darwin
 #endif
 import NIOCore
+import NIOHPACK
 import NIOHTTP1
+import NIOHTTP2
 
 /// Why the proxy refused a client instead of forwarding its request, and what the client was told.
 ///
@@ -72,8 +74,24 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
     public static let tlsHandshake = ClientRefusal(reason: "tls_handshake", status: nil, explanation: "")
 
     /// An HTTP/2 client broke the protocol (a malformed frame or header block, a flow-control violation, a bad
-    /// preface): NIOHTTP2 answered with the RST_STREAM or GOAWAY RFC 9113 requires; nothing was forwarded for it.
+    /// preface; see ``forHTTP2Error(_:)``): NIOHTTP2 answered with the RST_STREAM or GOAWAY RFC 9113 requires;
+    /// nothing was forwarded for it.
     public static let http2Protocol = ClientRefusal(reason: "http2_protocol", status: nil, explanation: "")
+
+    /// The refusal for an error NIOHTTP2 reports on a client's HTTP/2 connection (after sending the GOAWAY or
+    /// RST_STREAM it calls for), or `nil` for an error that is no protocol error (the socket failed).
+    /// A header block over SETTINGS_MAX_HEADER_LIST_SIZE, which ends the whole connection, is ``headersTooLarge``
+    /// like an over-limit HTTP/1.1 head; any other error in a frame or an HPACK block is ``http2Protocol``.
+    static func forHTTP2Error(_ error: any Error) -> ClientRefusal? {
+        switch error {
+        case is NIOHTTP2Errors.ExcessivelyLargeHeaderBlock, is NIOHPACKErrors.MaxHeaderListSizeViolation:
+            return .headersTooLarge
+        case is any NIOHTTP2Error, is any NIOHPACKError:
+            return .http2Protocol
+        default:
+            return nil
+        }
+    }
 
     /// Every reason, so the counters exist (at zero) from start-up.
     static let all: [ClientRefusal] = [

@@ -3,8 +3,9 @@ import NIOHTTP2
 
 /// Watches one HTTP/2 client connection behind `NIOHTTP2Handler`: closes it when it has had no stream for
 /// `listener.idle_timeout`, answers graceful shutdown with a GOAWAY and closes once its streams are done, and counts
-/// the client's protocol errors as refusals (`http2_protocol`) — NIOHTTP2 has already sent the RST_STREAM or GOAWAY
-/// RFC 9113 requires.
+/// the client's protocol errors as refusals (``ClientRefusal/forHTTP2Error(_:)``: `http2_protocol`, or
+/// `headers_too_large` for a header block over the decoding ceiling) — NIOHTTP2 has already sent the RST_STREAM or
+/// GOAWAY RFC 9113 requires.
 ///
 /// The HTTP/1.1 defences (``HeaderTimeoutHandler``, the idle read timeout) are not in an HTTP/2 connection's
 /// pipeline: a connection with a long response in progress reads nothing for a long time and is not idle.
@@ -74,14 +75,34 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is any NIOHTTP2Error else {
+        guard let refusal = ClientRefusal.forHTTP2Error(error) else {
             // The socket failed (reset by the client): nothing more can be read or sent on it.
             context.close(promise: nil)
             return
         }
-        self.metrics.refused(.http2Protocol)
+        self.metrics.refused(refusal)
         // With no stream in progress there is nothing to finish: a connection error (bad preface, garbage) ends here.
-        if self.openStreams == 0 { context.close(promise: nil) }
+        // A stream error ended only its stream (NIOHTTP2 sent RST_STREAM): the connection goes on.
+        if self.openStreams == 0, !Self.isStreamError(error) { context.close(promise: nil) }
+    }
+
+    /// Whether NIOHTTP2 reports `error` as a stream error: a request whose header block or `Content-Length` is
+    /// malformed (RFC 9113 §8.1.1) is reset alone, with RST_STREAM PROTOCOL_ERROR. NIOHTTP2 reports stream and
+    /// connection errors alike, so these are told apart by type; anything else is taken as a connection error.
+    static func isStreamError(_ error: any Error) -> Bool {
+        switch error {
+        case is NIOHTTP2Errors.InvalidHTTP2HeaderFieldName, is NIOHTTP2Errors.InvalidHTTP2HeaderFieldValue,
+            is NIOHTTP2Errors.ForbiddenHeaderField, is NIOHTTP2Errors.MissingPseudoHeader,
+            is NIOHTTP2Errors.DuplicatePseudoHeader, is NIOHTTP2Errors.PseudoHeaderAfterRegularHeader,
+            is NIOHTTP2Errors.UnknownPseudoHeader, is NIOHTTP2Errors.UnsupportedPseudoHeader,
+            is NIOHTTP2Errors.InvalidPseudoHeaders, is NIOHTTP2Errors.InvalidPseudoHeaderValue,
+            is NIOHTTP2Errors.EmptyPathHeader, is NIOHTTP2Errors.MissingHostHeader, is NIOHTTP2Errors.DuplicateHostHeader,
+            is NIOHTTP2Errors.ContentLengthViolated, is NIOHTTP2Errors.ContentLengthHeadersMismatch,
+            is NIOHTTP2Errors.ContentLengthHeaderNegative, is NIOHTTP2Errors.ContentLengthHeaderMalformedValue:
+            return true
+        default:
+            return false
+        }
     }
 
     private func armIdleTimer() {

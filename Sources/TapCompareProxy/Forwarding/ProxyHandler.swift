@@ -324,11 +324,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         } else {
             self.pendingParts.append(part)
         }
-        self.startCandidate()
+        self.startCandidate(trailers: trailers)
     }
 
     /// Mirrors the request once its body is complete, within the body cap and the in-flight bound.
-    private func startCandidate() {
+    /// - Parameter trailers: the client's request trailers (HTTP/2, or chunked HTTP/1.1), sent on as legacy got them.
+    private func startCandidate(trailers: HTTPHeaders?) {
         guard let exchange = self.exchange, let capture = self.capture, !self.candidateStarted else { return }
         self.candidateStarted = true
         exchange.request.body = capture.requestBodyFits ? capture.requestBody : ByteBuffer()
@@ -361,7 +362,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             exchange: exchange,
             routeMetrics: self.routeMetrics!,
             head: head,
-            body: exchange.request.body
+            body: exchange.request.body,
+            trailers: trailers
         )
         call.start(pool: pool)
     }

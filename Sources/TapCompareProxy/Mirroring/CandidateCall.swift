@@ -17,6 +17,8 @@ final class CandidateCall: UpstreamResponseReceiver {
     private let routeMetrics: RouteMetrics
     private let head: HTTPRequestHead
     private let body: ByteBuffer
+    /// The client's request trailers (a gRPC client's, say), sent after the body as legacy got them.
+    private let trailers: HTTPHeaders?
     private let start: NIODeadline
     private var connection: UpstreamConnection?
     private var timeoutTask: Scheduled<Void>?
@@ -25,12 +27,16 @@ final class CandidateCall: UpstreamResponseReceiver {
     private var responseLength = 0
     private var isDone = false
 
-    init(loop: LoopContext, exchange: PendingExchange, routeMetrics: RouteMetrics, head: HTTPRequestHead, body: ByteBuffer) {
+    init(
+        loop: LoopContext, exchange: PendingExchange, routeMetrics: RouteMetrics, head: HTTPRequestHead, body: ByteBuffer,
+        trailers: HTTPHeaders?
+    ) {
         self.loop = loop
         self.exchange = exchange
         self.routeMetrics = routeMetrics
         self.head = head
         self.body = body
+        self.trailers = trailers
         self.start = .now()
         self.responseBody = ByteBuffer()
     }
@@ -47,7 +53,7 @@ final class CandidateCall: UpstreamResponseReceiver {
             self.finish(.timedOut(after: .nanoseconds(self.elapsedNanoseconds)))
         }
         pool.send(
-            self.head, body: self.body, to: self,
+            self.head, body: self.body, trailers: self.trailers, to: self,
             ended: { [self] in self.isDone }, connected: { [self] in self.connection = $0 }, failed: { [self] in self.failed($0) }
         )
     }

@@ -47,8 +47,10 @@ extension ProxyServer {
     /// request ids, metrics and mirroring as HTTP/1.1, one code path.
     ///
     /// The HTTP/1.1 header deadline and idle read timeout leave: HTTP/2 bounds a connection by
-    /// `listener.max_concurrent_streams` (SETTINGS_MAX_CONCURRENT_STREAMS), the header list by
-    /// `listener.max_header_bytes` (SETTINGS_MAX_HEADER_LIST_SIZE) and idleness by ``HTTP2ClientConnectionHandler``.
+    /// `listener.max_concurrent_streams` (SETTINGS_MAX_CONCURRENT_STREAMS) and idleness by
+    /// ``HTTP2ClientConnectionHandler``. `listener.max_header_bytes` and `listener.max_headers` are enforced per
+    /// stream by ``HTTP2StreamRefusalHandler`` (431 on that stream, the connection goes on); NIOHTTP2 decodes header
+    /// blocks up to ``HTTP2StreamRefusalHandler/decodingCeiling(forLimit:)``, announced as SETTINGS_MAX_HEADER_LIST_SIZE.
     /// Flow control is backpressure: a stream whose ``ProxyHandler`` holds reads (legacy cannot take more) is not
     /// given more window, and a stream whose window is spent is unwritable, which pauses reading legacy.
     static func addClientHTTP2Handlers(to sync: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
@@ -58,8 +60,14 @@ extension ProxyServer {
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxRequestHeadBytes),
+            HTTP2Setting(
+                parameter: .maxHeaderListSize, value: HTTP2StreamRefusalHandler.decodingCeiling(forLimit: configuration.maxRequestHeadBytes)
+            ),
         ]
+        let limits = HTTP2StreamRefusalStateMachine.Limits(
+            maxHeaderListSize: configuration.maxRequestHeadBytes, maxHeaderFields: configuration.maxRequestHeaders
+        )
+        let metrics = loop.shared.metrics
         _ = try sync.configureHTTP2Pipeline(
             mode: .server,
             connectionConfiguration: connection,
@@ -67,10 +75,11 @@ extension ProxyServer {
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 let sync = stream.pipeline.syncOperations
+                try sync.addHandler(HTTP2StreamRefusalHandler(limits: limits, metrics: metrics))
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try sync.addHandler(ProxyHandler(loop: loop))
             }
         }
-        try sync.addHandler(HTTP2ClientConnectionHandler(idleTimeout: configuration.clientIdleTimeout, metrics: loop.shared.metrics))
+        try sync.addHandler(HTTP2ClientConnectionHandler(idleTimeout: configuration.clientIdleTimeout, metrics: metrics))
     }
 }

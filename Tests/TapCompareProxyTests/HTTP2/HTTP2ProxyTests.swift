@@ -28,7 +28,7 @@ struct HTTP2ProxyTests {
         )
     }
 
-    @Test("h2c client → proxy → h2c legacy: status, headers, body bytes and trailers are legacy's; the exchange has both sides' trailers and bodies")
+    @Test("h2c client → proxy → h2c legacy: status, headers, body bytes and trailers are legacy's; the client's request trailers reach legacy and the candidate; the exchange has both sides' trailers and bodies")
     func h2cPassThroughWithTrailers() async throws {
         let legacy = try await HTTP2TestServer { _, _ in
             HTTP2TestServer.grpc(Self.messages, message: "fine", extraHeaders: [("x-legacy", "1")])
@@ -41,7 +41,9 @@ struct HTTP2ProxyTests {
         }) { proxy in
             let client = try await HTTP2TestClient.connect(port: proxy.port)
             defer { Task { try await client.close() } }
-            let response = try await client.send(path: Self.method, headers: Self.grpcHeaders, body: Self.request)
+            let response = try await client.send(
+                path: Self.method, headers: Self.grpcHeaders, body: Self.request, trailers: [("x-checksum", "abc"), ("x-count", "1")]
+            )
             #expect(response.status == "200")
             #expect(response.header("content-type") == "application/grpc")
             #expect(response.header("x-legacy") == "1")
@@ -71,6 +73,10 @@ struct HTTP2ProxyTests {
         #expect(sent.body == Self.request)
         #expect(candidate.requests.first?.header("x-tap-compare") == "shadow")
         #expect(candidate.requests.first?.body == Self.request)
+        for request in [sent, candidate.requests.first] {
+            #expect(request?.trailers.map(\.name) == ["x-checksum", "x-count"])
+            #expect(request?.trailers.map(\.value) == ["abc", "1"])
+        }
     }
 
     @Test("HTTP/1.1 and h2c on the same listener, both to an h2c legacy; an HTTP/1.1 client gets trailers only with TE: trailers, else they are counted as dropped")
@@ -387,7 +393,7 @@ struct HTTP2ProxyTests {
         #expect(legacy.maxOpenStreams <= 2)
     }
 
-    @Test("listener.max_concurrent_streams and max_header_bytes reach the client as SETTINGS_MAX_CONCURRENT_STREAMS and SETTINGS_MAX_HEADER_LIST_SIZE")
+    @Test("listener.max_concurrent_streams reaches the client as SETTINGS_MAX_CONCURRENT_STREAMS, twice max_header_bytes (the decoding ceiling; the limit itself is a 431 per stream) as SETTINGS_MAX_HEADER_LIST_SIZE")
     func listenerSettings() async throws {
         let legacy = try await HTTP2TestServer { _, _ in HTTP2TestServer.grpc(Self.messages) }
         defer { Task { try await legacy.shutdown() } }
@@ -402,7 +408,7 @@ struct HTTP2ProxyTests {
             _ = try await client.send(path: Self.method, headers: Self.grpcHeaders, body: Self.request)
             let settings = client.serverSettings
             #expect(settings.last { $0.parameter == .maxConcurrentStreams }?.value == 7)
-            #expect(settings.last { $0.parameter == .maxHeaderListSize }?.value == 16 << 10)
+            #expect(settings.last { $0.parameter == .maxHeaderListSize }?.value == 32 << 10)
         }
     }
 
@@ -427,29 +433,6 @@ struct HTTP2ProxyTests {
         }
     }
 
-    @Test("malformed frames from an HTTP/2 client: GOAWAY and a counted refusal (http2_protocol); nothing reaches legacy")
-    func malformedClientFrames() async throws {
-        let legacy = try await HTTP2TestServer { _, _ in HTTP2TestServer.grpc(Self.messages) }
-        defer { Task { try await legacy.shutdown() } }
-        let metrics = TestMetrics()
-
-        try await ProxyHarness.with(legacy: "h2c://127.0.0.1:\(legacy.port)", metrics: metrics) { proxy in
-            let raw = try await RawTCP.connect(port: proxy.port)
-            defer { Task { try await raw.close() } }
-            // The preface, an empty SETTINGS frame, then a DATA frame on stream 0 (a connection error, RFC 9113 §6.1).
-            let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
-            let settings: [UInt8] = [0, 0, 0, 0x4, 0, 0, 0, 0, 0]
-            let dataOnStreamZero: [UInt8] = [0, 0, 3, 0x0, 0, 0, 0, 0, 0, 1, 2, 3]
-            try await raw.send(preface + settings + dataOnStreamZero)
-            let received = await raw.waitForClose()
-            #expect(raw.isClosed)
-            // A GOAWAY frame (type 7) is among what the proxy sent before closing.
-            #expect(Self.frameTypes(in: received).contains(0x7))
-            #expect(try metrics.expectCounter(ProxyMetrics.clientRefused, [("reason", "http2_protocol")]).totalValue >= 1)
-        }
-        #expect(legacy.requests.isEmpty)
-    }
-
     // MARK: Helpers
 
     /// Writes bytes that are no HTTP/2 frame (an HTTP/1.1 answer) as soon as a client connects.
@@ -462,18 +445,6 @@ struct HTTP2ProxyTests {
             context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             context.fireChannelActive()
         }
-    }
-
-    /// The types of the HTTP/2 frames in `bytes` (a server's side of a connection: no preface).
-    static func frameTypes(in bytes: [UInt8]) -> [UInt8] {
-        var types: [UInt8] = []
-        var index = 0
-        while index + 9 <= bytes.count {
-            let length = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
-            types.append(bytes[index + 3])
-            index += 9 + length
-        }
-        return types
     }
 
     static func h2ServerContext(_ certificates: TestCertificates) throws -> NIOSSLContext {
