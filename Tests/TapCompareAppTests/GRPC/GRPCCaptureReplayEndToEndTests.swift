@@ -73,8 +73,10 @@ struct GRPCCaptureReplayEndToEndTests {
         #expect(found[GRPCCommentService.get] == ["/messages/0/status value_changed"])
         #expect(found[GRPCCommentService.list] == ["/messages/0/tags/1 missing_in_candidate", "/messages/2 missing_in_candidate"])
         #expect(Set(candidate.requests.map(\.body)) == Set(calls.map(\.body)))
-        // The replayed calls carry the captured request trailers (serve's own mirrored calls do not send them).
-        #expect(candidate.requests.filter { $0.trailers.contains { $0 == ("x-client-checksum", "c0ffee") } }.count == 2)
+        // Every call the candidate got carries the client's request trailers: serve's two mirrored calls, and the two
+        // replayed from the capture.
+        #expect(candidate.requests.count == 4)
+        #expect(candidate.requests.allSatisfy { $0.trailers.contains { $0 == ("x-client-checksum", "c0ffee") } })
         try await legacy.shutdown()
         try await candidate.shutdown()
     }
