@@ -188,23 +188,6 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     // MARK: Writes
 
-    /// Every column of `comparisons`, as ``comparison(id:)`` reads them.
-    static let comparisonColumns = comparisonColumnsBeforeStore + ["store", "candidate_version"] + LedgerGRPC.columns
-    /// The columns before schema version 4. A batch writes `store` (version 4) only when it holds a store check,
-    /// `candidate_version` (version 7) only when it holds a version and the gRPC columns (version 8) only when it
-    /// holds a gRPC call, so a ledger that is still being upgraded (rows written, then migrated) takes what older
-    /// writers wrote.
-    static let comparisonColumnsBeforeStore = [
-        "id", "recorded_at", "instance", "request_id", "method", "route", "path", "legacy_status", "candidate_status",
-        "legacy_ms", "candidate_ms", "outcome", "reason", "discrepancy_count", "regression_count", "request_sample",
-        "legacy_sample", "candidate_sample", "samples_truncated", "run_id", "linked_comparison_id",
-    ]
-
-    /// The columns a chunk writes: see ``comparisonColumnsBeforeStore``.
-    static func insertColumns(withStore: Bool, withVersion: Bool, withGRPC: Bool = false) -> [String] {
-        comparisonColumnsBeforeStore + (withStore ? ["store"] : []) + (withVersion ? ["candidate_version"] : [])
-            + (withGRPC ? LedgerGRPC.columns : [])
-    }
     static let discrepancyColumns = [
         "comparison_id", "ordinal", "recorded_at", "route", "path", "field", "kind", "legacy_value", "candidate_value",
         "classification",
@@ -213,19 +196,36 @@ public final class SQLiteLedgerStore: LedgerStore {
     static let rowsPerStatement = 2_000
 
     public func insert(_ batch: [LedgerComparison]) async throws {
-        try await self.insert(batch, rollups: true)
+        try await self.insert(batch, rollups: true, mayBeStored: true)
+    }
+
+    public func insert(_ batch: [LedgerComparison], mayBeStored: Bool) async throws {
+        try await self.insert(batch, rollups: true, mayBeStored: mayBeStored)
     }
 
     /// One: the store has one connection, and a batch is one `BEGIN IMMEDIATE` transaction holding it (SQLite
     /// has one writer per database anyway). A second batch in flight would only wait for the first.
     public var maxConcurrentInserts: Int { 1 }
 
-    /// ``insert(_:)``; `rollups: false` writes only the raw rows, as a schema-1 ledger holds them (tests of
-    /// migration 2's backfill).
-    func insert(_ batch: [LedgerComparison], rollups: Bool) async throws {
+    /// ``insert(_:mayBeStored:)``; `rollups: false` writes only the raw rows, as a schema-1 ledger holds them
+    /// (tests of migration 2's backfill).
+    ///
+    /// With `mayBeStored: false` (a batch straight from the queue, its ids new) the rows are inserted without
+    /// `RETURNING`, and `changes()` confirms every one was new. Should one have been stored after all, the
+    /// transaction is rolled back and the batch written again with the look-up, so nothing is stored or counted
+    /// twice either way.
+    func insert(_ batch: [LedgerComparison], rollups: Bool, mayBeStored: Bool = true) async throws {
         guard !batch.isEmpty else { return }
         try await self.withConnection { conn in
             _ = try await conn.query("BEGIN IMMEDIATE")
+            if !mayBeStored, try await Self.insertNewRows(batch, on: conn, rollups: rollups) {
+                _ = try await conn.query("COMMIT")
+                return
+            }
+            if !mayBeStored {
+                _ = try await conn.query("ROLLBACK")
+                _ = try await conn.query("BEGIN IMMEDIATE")
+            }
             try await Self.insertRows(batch, on: conn, rollups: rollups)
             _ = try await conn.query("COMMIT")
         }
@@ -238,19 +238,40 @@ public final class SQLiteLedgerStore: LedgerStore {
         var inserted = Set<String>()
         inserted.reserveCapacity(batch.count)
         for chunk in batch.chunked(Self.rowsPerStatement) {
-            let withStore = chunk.contains { $0.store != nil }
-            let withVersion = chunk.contains { $0.candidateVersion != nil }
-            let withGRPC = chunk.contains { $0.grpc != nil }
-            let columns = Self.insertColumns(withStore: withStore, withVersion: withVersion, withGRPC: withGRPC)
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * columns.count)
-            for c in chunk { Self.appendBinds(of: c, withStore: withStore, withVersion: withVersion, withGRPC: withGRPC, to: &binds) }
-            let sql = Self.insertSQL(table: "comparisons", columns: columns, rows: chunk.count, conflict: "(id)") + " RETURNING id"
-            for row in try await conn.query(sql, binds) {
+            let (sql, binds) = Self.insertStatement(chunk)
+            for row in try await conn.query(sql + " RETURNING id", binds) {
                 if let id = row.column("id")?.string { inserted.insert(id) }
             }
         }
         let fresh = inserted.count == batch.count ? batch : batch.filter { inserted.contains($0.id.ledgerText) }
+        try await Self.insertDetails(of: fresh, on: conn, rollups: rollups)
+    }
+
+    /// ``insertRows(_:on:rollups:)`` for rows believed new: no `RETURNING`, each chunk's `changes()` checked instead.
+    /// - Returns: `false` when some row was already stored (and skipped): the caller rolls back and looks them up.
+    static func insertNewRows(_ batch: [LedgerComparison], on conn: SQLiteConnection, rollups: Bool) async throws -> Bool {
+        for chunk in batch.chunked(Self.rowsPerStatement) {
+            let (sql, binds) = Self.insertStatement(chunk)
+            _ = try await conn.query(sql, binds)
+            let changed = try await conn.query("SELECT changes() AS n").first?.column("n")?.integer
+            guard changed == chunk.count else { return false }
+        }
+        try await Self.insertDetails(of: batch, on: conn, rollups: rollups)
+        return true
+    }
+
+    /// The multi-row insert of `chunk` into `comparisons` (conflicting ids skipped), with its binds.
+    static func insertStatement(_ chunk: ArraySlice<LedgerComparison>) -> (sql: String, binds: [SQLiteData]) {
+        let columns = SQLiteComparisonColumns(rows: chunk)
+        let names = columns.names
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(chunk.count * names.count)
+        for c in chunk { columns.appendBinds(of: c, to: &binds) }
+        return (Self.insertSQL(table: "comparisons", columns: names, rows: chunk.count, conflict: "(id)"), binds)
+    }
+
+    /// The discrepancies of the comparisons just inserted and, when `rollups`, their counts in the hourly rollups.
+    static func insertDetails(of fresh: [LedgerComparison], on conn: SQLiteConnection, rollups: Bool) async throws {
         guard !fresh.isEmpty else { return }
         try await Self.insertDiscrepancies(fresh, on: conn)
         guard rollups else { return }
@@ -329,7 +350,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     static func insertDiscrepancies(_ batch: [LedgerComparison], on conn: SQLiteConnection) async throws {
             var discrepancyBinds: [SQLiteData] = []
             var discrepancyRows = 0
-            for c in batch {
+            for c in batch where !c.discrepancies.isEmpty {
                 let id = c.id.ledgerText
                 let time = SQLiteData.text(LedgerTime.format(c.recordedAt))
                 for (ordinal, d) in c.discrepancies.enumerated() {
@@ -364,45 +385,6 @@ public final class SQLiteLedgerStore: LedgerStore {
                 _ = try await conn.query(statement)
             }
             _ = try await conn.query("COMMIT")
-        }
-    }
-
-    static func appendBinds(of c: LedgerComparison, withStore: Bool, withVersion: Bool, withGRPC: Bool = false, to binds: inout [SQLiteData]) {
-        binds.append(.text(c.id.ledgerText))
-        binds.append(.text(LedgerTime.format(c.recordedAt)))
-        binds.append(.text(c.instance))
-        binds.append(.text(c.requestID))
-        binds.append(.text(c.method))
-        binds.append(.text(c.route))
-        binds.append(.text(c.path))
-        binds.append(c.legacyStatus.map { .integer($0) } ?? .null)
-        binds.append(c.candidateStatus.map { .integer($0) } ?? .null)
-        binds.append(c.legacyMilliseconds.map { .float($0) } ?? .null)
-        binds.append(c.candidateMilliseconds.map { .float($0) } ?? .null)
-        binds.append(.text(c.outcome))
-        binds.append(c.reason.map { .text($0) } ?? .null)
-        binds.append(.integer(c.discrepancyCount))
-        binds.append(.integer(c.regressionCount))
-        binds.append(c.requestSample.map { .text($0) } ?? .null)
-        binds.append(c.legacySample.map { .text($0) } ?? .null)
-        binds.append(c.candidateSample.map { .text($0) } ?? .null)
-        binds.append(.integer(c.samplesTruncated ? 1 : 0))
-        binds.append(c.runID.map { .text($0) } ?? .null)
-        binds.append(c.linkedComparisonID.map { .text($0.ledgerText) } ?? .null)
-        if withStore { binds.append(c.store.map { .text($0) } ?? .null) }
-        if withVersion { binds.append(c.candidateVersion.map { .text($0) } ?? .null) }
-        if withGRPC {
-            // In the order of ``LedgerGRPC/columns``.
-            let g = c.grpc
-            binds.append(.text(g == nil ? "http" : "grpc"))
-            binds.append(g?.legacy.status.map { .integer($0) } ?? .null)
-            binds.append(g?.candidate?.status.map { .integer($0) } ?? .null)
-            binds.append(g?.legacy.message.map { .text($0) } ?? .null)
-            binds.append(g?.candidate?.message.map { .text($0) } ?? .null)
-            binds.append(g?.legacy.messages.map { .text($0) } ?? .null)
-            binds.append(g?.candidate?.messages.map { .text($0) } ?? .null)
-            binds.append(g.map { .integer($0.legacy.omittedMessages) } ?? .null)
-            binds.append(g?.candidate.map { .integer($0.omittedMessages) } ?? .null)
         }
     }
 

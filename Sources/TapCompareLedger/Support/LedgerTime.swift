@@ -13,29 +13,52 @@ import Darwin
 /// `ISO8601DateFormatter` is both slow and not `Sendable`.
 public enum LedgerTime {
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, rounding down to the millisecond.
+    ///
+    /// Arithmetic on the day count (``civilFromDays(_:)``) written into 24 bytes, no `gmtime_r` and no appends:
+    /// it runs for every stored row (bench/results/ledger.md).
     public static func format(_ date: Date) -> String {
         let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000)
-        let millis = Int(totalMillis - Int64(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var out = ""
-        out.reserveCapacity(24)
-        Self.append(Int(parts.tm_year) + 1900, width: 4, to: &out)
-        out += "-"
-        Self.append(Int(parts.tm_mon) + 1, width: 2, to: &out)
-        out += "-"
-        Self.append(Int(parts.tm_mday), width: 2, to: &out)
-        out += "T"
-        Self.append(Int(parts.tm_hour), width: 2, to: &out)
-        out += ":"
-        Self.append(Int(parts.tm_min), width: 2, to: &out)
-        out += ":"
-        Self.append(Int(parts.tm_sec), width: 2, to: &out)
-        out += "."
-        Self.append(millis, width: 3, to: &out)
-        out += "Z"
-        return out
+        let seconds = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
+        let millis = Int(totalMillis - seconds * 1000)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = Self.civilFromDays(Int(days))
+        guard (0...9999).contains(year) else { return Self.formatWideYear(year, month, day, secondOfDay, millis) }
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int, _ width: Int, at index: Int) {
+                var v = value
+                for i in stride(from: index + width - 1, through: index, by: -1) {
+                    out[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            out[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            out[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            out[10] = UInt8(ascii: "T")
+            put(secondOfDay / 3600, 2, at: 11)
+            out[13] = UInt8(ascii: ":")
+            put(secondOfDay / 60 % 60, 2, at: 14)
+            out[16] = UInt8(ascii: ":")
+            put(secondOfDay % 60, 2, at: 17)
+            out[19] = UInt8(ascii: ".")
+            put(millis, 3, at: 20)
+            out[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// A year outside 0–9999 (no ledger row holds one): printed as it is, at least four digits, as the parser's
+    /// callers never see it.
+    private static func formatWideYear(_ year: Int, _ month: Int, _ day: Int, _ secondOfDay: Int, _ millis: Int) -> String {
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value.magnitude)
+            return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):"
+            + "\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…]Z`, also with a space for `T` (as SQLite's `datetime()` writes), without
@@ -110,10 +133,18 @@ public enum LedgerTime {
         return Date(timeIntervalSince1970: Double(Self.daysFromCivil(year: year, month: month, day: day)) * 86_400)
     }
 
-    private static func append(_ value: Int, width: Int, to out: inout String) {
-        let digits = String(value)
-        if digits.count < width { out += String(repeating: "0", count: width - digits.count) }
-        out += digits
+    /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm, the inverse of
+    /// ``daysFromCivil(year:month:day:)``).
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -5,7 +5,8 @@ import TapCompareCore
 import TapCompareLedger
 
 /// `tapcompare-bench ledger --ledger URL --count N`: comparisons per second through ``LedgerWriter`` into a real
-/// ledger, each comparison a mismatch with 3 discrepancies and its samples.
+/// ledger, each comparison a mismatch with 3 discrepancies and its samples (`--discrepancies 0`: matches, the
+/// rows a healthy migration mostly writes — no discrepancy rows, no samples).
 ///
 /// Records are generated before the clock starts (producing them is the proxy's work, not the ledger's). The
 /// producer respects the queue's capacity (it pauses instead of overflowing it) so the figure is the writer's
@@ -13,12 +14,13 @@ import TapCompareLedger
 struct LedgerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Ledger write throughput: comparisons/s with 3 discrepancies each."
+        abstract: "Ledger write throughput: comparisons/s with 3 discrepancies each (or --discrepancies N)."
     )
 
     @Option(name: .long, help: "postgres://… or sqlite:PATH (an empty or scratch ledger).") var ledger: String
     @Option(name: .long) var count: Int = 200_000
     @Option(name: .long) var batchSize: Int = 1_000
+    @Option(name: .long, help: "Discrepancies per comparison; 0 makes every comparison a match.") var discrepancies: Int = 3
     @Option(name: .long, help: "Write the result as one JSON line to this file.") var json: String?
     @Flag(name: .long, help: "Encode the next batch while the current one is written (LedgerConfiguration.encodeAhead on).")
     var encodeAhead = false
@@ -37,7 +39,7 @@ struct LedgerBench: AsyncParsableCommand {
         configuration.encodeAhead = self.encodeAhead
         if let writers = self.writers { configuration.writers = writers }
         try configuration.validate()
-        let records = (0..<self.count).map { SyntheticComparisons.make(index: $0) }
+        let records = (0..<self.count).map { SyntheticComparisons.make(index: $0, discrepancies: self.discrepancies) }
         let metrics = LedgerMetrics()
         let capacity = configuration.queueCapacity
         let before = try await LedgerStores.withStore(url: url, logger: logger) { store in
@@ -73,10 +75,10 @@ struct LedgerBench: AsyncParsableCommand {
         case .sqlite: backend = "sqlite"
         }
         print(String(format: "%@: %d comparisons (%d discrepancies) in %.2f s = %.0f comparisons/s, %.0f discrepancies/s; %d batches, %d spooled, %d dropped, %d stored",
-                     backend, self.count, storedDiscrepancies, seconds, rate, rate * 3,
+                     backend, self.count, storedDiscrepancies, seconds, rate, rate * Double(self.discrepancies),
                      snapshot.batches, snapshot.spooled, snapshot.droppedTotal, stored))
         if let json = self.json {
-            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * 3)),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored),"discrepancies_stored":\#(storedDiscrepancies),"encode_ahead":\#(self.encodeAhead),"writers":\#(configuration.writers)}"# + "\n"
+            let line = #"{"backend":"\#(backend)","count":\#(self.count),"batch_size":\#(self.batchSize),"seconds":\#(String(format: "%.3f", seconds)),"comparisons_per_second":\#(Int(rate)),"discrepancies_per_second":\#(Int(rate * Double(self.discrepancies))),"batches":\#(snapshot.batches),"spooled":\#(snapshot.spooled),"dropped":\#(snapshot.droppedTotal),"stored":\#(stored),"discrepancies_stored":\#(storedDiscrepancies),"encode_ahead":\#(self.encodeAhead),"writers":\#(configuration.writers)}"# + "\n"
             if let handle = FileHandle(forWritingAtPath: json) {
                 handle.seekToEndOfFile()
                 handle.write(Data(line.utf8))
