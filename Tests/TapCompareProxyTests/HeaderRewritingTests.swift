@@ -17,6 +17,16 @@ struct HeaderTests {
         #expect(headers.map { "\($0.name): \($0.value)" } == ["Accept: application/json", "Set-Cookie: a=1", "Set-Cookie: b=2"])
     }
 
+    @Test("Connection lists: every element named, any case, spaces and empty elements ignored, across several fields")
+    func connectionLists() {
+        var headers = HTTPHeaders([
+            ("connection", " close ,, x-a\t"), ("X-A", "1"), ("Content-Type", "application/json"), ("CONNECTION", "X-B,Keep-Alive,  "),
+            ("x-b", "2"), ("X-Ab", "kept: only whole names match"), ("Connection", "naïve"), ("close", "named by the first list"),
+        ])
+        HopByHopHeaders.strip(&headers)
+        #expect(headers.map { "\($0.name): \($0.value)" } == ["Content-Type: application/json", "X-Ab: kept: only whole names match"])
+    }
+
     @Test("headers without hop-by-hop entries are left untouched")
     func nothingToStrip() {
         var headers = HTTPHeaders([("Content-Type", "text/plain"), ("Cache-Control", "no-cache")])

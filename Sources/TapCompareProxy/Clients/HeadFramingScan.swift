@@ -13,11 +13,13 @@ struct HeadFramingScan {
     private var inRequestLine = true
     private var lineLength = 0
     private var inName = true
-    private var name: [UInt8] = []
+    /// Bytes of the current line's header name so far, and whether they are (case-insensitively) the start of
+    /// each framing header's name: the name is matched as it arrives, never stored, so a head costs no allocation.
+    private var nameLength = 0
+    private var mayBeContentLength = true
+    private var mayBeTransferEncoding = true
     private var finished = false
 
-    /// The longest header name worth keeping: `transfer-encoding`.
-    private static let maxName = 17
     private static let contentLength = Array("content-length".utf8)
     private static let transferEncoding = Array("transfer-encoding".utf8)
 
@@ -46,17 +48,24 @@ struct HeadFramingScan {
                 }
                 self.lineLength = 0
                 self.inName = true
-                self.name.removeAll(keepingCapacity: true)
+                self.nameLength = 0
+                self.mayBeContentLength = true
+                self.mayBeTransferEncoding = true
             default:
                 self.lineLength += 1
                 guard !self.inRequestLine, self.inName else { continue }
                 if byte == UInt8(ascii: ":") {
                     self.inName = false
-                    if self.name == Self.contentLength { self.sawContentLength = true }
-                    if self.name == Self.transferEncoding { self.sawTransferEncoding = true }
-                } else if self.name.count <= Self.maxName {
+                    if self.mayBeContentLength && self.nameLength == Self.contentLength.count { self.sawContentLength = true }
+                    if self.mayBeTransferEncoding && self.nameLength == Self.transferEncoding.count { self.sawTransferEncoding = true }
+                } else {
                     // ASCII lower-casing: header names are tokens.
-                    self.name.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+                    let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+                    let n = self.nameLength
+                    self.mayBeContentLength = self.mayBeContentLength && n < Self.contentLength.count && Self.contentLength[n] == lower
+                    self.mayBeTransferEncoding =
+                        self.mayBeTransferEncoding && n < Self.transferEncoding.count && Self.transferEncoding[n] == lower
+                    self.nameLength = n &+ 1
                 }
             }
         }

@@ -6,18 +6,11 @@ import NIOCore
 ///
 /// Installed first in the client pipeline, in front of the HTTP decoder, so it sees raw bytes arrive and can write
 /// its 408 straight to the socket. It learns that a head is complete, and that a response ended, from
-/// ``ProxyHandler`` through outbound user events (``Event``), which travel back through the pipeline to it.
-final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// ``ProxyHandler``, which calls ``headReceived()`` and ``responseEnded()`` directly: an inbound handler only, so
+/// the responses it never needs to see do not pass through it on their way out.
+final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    /// What ``ProxyHandler`` tells this handler, as outbound user events.
-    enum Event: Sendable {
-        case headReceived
-        case responseEnded
-    }
 
     private static let response: [UInt8] = {
         let body = "408 Request Timeout: the request head was not sent in time\n"
@@ -36,17 +29,22 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// request's body (pipelined) are not scanned: their conflicts count under the decoder's own reason.
     private(set) var framing = HeadFramingScan()
 
+    /// Set while the handler is in the pipeline.
+    private var context: ChannelHandlerContext?
+
     init(timeout: TimeAmount, metrics: ProxyMetrics) {
         self.timeout = timeout
         self.metrics = metrics
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { self.start(context: context) }
     }
 
     /// A connection that becomes a tunnel removes this handler: its timer must not fire on a context that left.
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.timer?.cancel()
     }
 
@@ -79,16 +77,16 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         context.fireChannelInactive()
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard let event = event as? Event else {
-            context.triggerUserOutboundEvent(event, promise: promise)
-            return
-        }
-        switch event {
-        case .headReceived: self.perform(self.deadline.headReceived(), context: context)
-        case .responseEnded: self.perform(self.deadline.responseEnded(), context: context)
-        }
-        promise?.succeed()
+    /// ``ProxyHandler`` received a complete head: its deadline no longer applies.
+    func headReceived() {
+        guard let context else { return }
+        self.perform(self.deadline.headReceived(), context: context)
+    }
+
+    /// ``ProxyHandler`` ended a response: the connection is between requests (before the next head is replayed).
+    func responseEnded() {
+        guard let context else { return }
+        self.perform(self.deadline.responseEnded(), context: context)
     }
 
     private func perform(_ action: HeaderDeadline.Action, context: ChannelHandlerContext) {
@@ -96,10 +94,16 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         case .none:
             break
         case .arm:
-            let timer = self.timer ?? CoalescedTimer(eventLoop: context.eventLoop)
-            self.timer = timer
-            timer.arm(at: context.eventLoop.now + self.timeout) { [self] in
-                self.perform(self.deadline.timerFired(), context: context)
+            let deadline = context.eventLoop.now + self.timeout
+            if let timer = self.timer {
+                timer.arm(at: deadline)
+            } else {
+                // The closure is made once per connection; later armings reuse it. handlerRemoved cancels it.
+                let timer = CoalescedTimer(eventLoop: context.eventLoop)
+                self.timer = timer
+                timer.arm(at: deadline) { [self] in
+                    self.perform(self.deadline.timerFired(), context: context)
+                }
             }
         case .disarm:
             self.timer?.disarm()
@@ -107,7 +111,7 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
             self.metrics.refused(.headerTimeout)
             if bytesSeen {
                 let buffer = context.channel.allocator.buffer(bytes: Self.response)
-                context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+                context.writeAndFlush(NIOAny(buffer)).assumeIsolated().whenComplete { _ in
                     ClientRefusal.lingeringClose(context)
                 }
             } else {

@@ -28,6 +28,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private let shared: ProxyShared
     private var context: ChannelHandlerContext!
     private var clientAddress: String?
+    /// The connection's `listener.header_timeout` (HTTP/1.1 only; not in an HTTP/2 stream's pipeline).
+    private var headerTimeout: HeaderTimeoutHandler?
     private var machine = ProxyRequestStateMachine()
     /// Buffered pipelined parts are being replayed (``afterEvent()``); a nested event leaves that to the loop.
     private var replaying = false
@@ -70,6 +72,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.clientAddress = context.channel.remoteAddress?.ipAddress
+        self.headerTimeout = try? context.pipeline.syncOperations.handler(type: HeaderTimeoutHandler.self)
     }
 
     // MARK: Client → legacy
@@ -117,7 +120,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .startRequest(let head):
             self.startRequest(head)
         case .refuse(let refusal):
-            self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.headReceived, promise: nil)
+            self.headerTimeout?.headReceived()
             self.refuse(refusal)
         case .forwardBody(let buffer, let legacyConnected):
             self.forwardBody(buffer, legacyConnected: legacyConnected)
@@ -166,7 +169,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func startRequest(_ head: HTTPRequestHead) {
         // The head is complete: its deadline (listener.header_timeout) no longer applies.
-        self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.headReceived, promise: nil)
+        self.headerTimeout?.headReceived()
         var head = head
         let (target, authority) = RequestTarget.originForm(head.uri)
         if let authority {
@@ -477,7 +480,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         } else {
             // Before the next head is replayed: its deadline must not run while this connection is between
             // requests.
-            self.context.triggerUserOutboundEvent(HeaderTimeoutHandler.Event.responseEnded, promise: nil)
+            self.headerTimeout?.responseEnded()
             self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
         }
         // Legacy answered before the request body ended: the candidate gets no (partial) copy.

@@ -25,6 +25,8 @@ enum RequestTarget {
 
     /// `path` with `.` and `..` segments resolved; `nil` when it has none (the common case allocates nothing).
     static func withoutDotSegments(_ path: Substring) -> String? {
+        // A dot segment needs a `.` or its escape `%2e`: most paths have neither, and cost one scan, no split.
+        guard path.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "%") }) else { return nil }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.contains(where: { Self.isDot($0) || Self.isDotDot($0) }) else { return nil }
         var output: [Substring] = []

@@ -22,7 +22,7 @@ public enum HopByHopHeaders {
     }
 
     @usableFromInline
-    static func isFixed(_ name: String) -> Bool {
+    static func isFixed(_ name: some StringProtocol) -> Bool {
         // Cheap pre-filter on the first byte before the case-insensitive comparisons; no allocation.
         switch name.utf8.first.map({ $0 | 0x20 }) {
         case UInt8(ascii: "c"), UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"):
@@ -35,7 +35,7 @@ public enum HopByHopHeaders {
 
     /// Compares `name` with an already lower-cased ASCII `lowercased`.
     @usableFromInline
-    static func equalsIgnoringASCIICase(_ name: String, _ lowercased: String) -> Bool {
+    static func equalsIgnoringASCIICase(_ name: some StringProtocol, _ lowercased: String) -> Bool {
         guard name.utf8.count == lowercased.utf8.count else { return false }
         for (a, b) in zip(name.utf8, lowercased.utf8) {
             let folded = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
@@ -45,16 +45,52 @@ public enum HopByHopHeaders {
     }
 
     /// Removes the hop-by-hop headers in place.
+    ///
+    /// One pass that keeps the rest in order, not a removal per name: every response carries `Connection`
+    /// (`keep-alive`), so this runs twice per mirrored request, and ten `remove(name:)` scans with the list
+    /// `canonicalForm` builds cost 2% of the proxy's time at sample rate 1.0 (`perf`, issue 16).
     public static func strip(_ headers: inout HTTPHeaders) {
         guard Self.containsAny(headers) else { return }
-        // Headers named by Connection are hop-by-hop for this message only.
-        var named: [String] = []
-        for value in headers[canonicalForm: "connection"] {
-            // `canonicalForm` already split the list on commas and trimmed the spaces.
-            if !value.isEmpty { named.append(value.lowercased()) }
+        // Headers named by Connection are hop-by-hop for this message only. The usual values (`keep-alive`,
+        // `close`) name no other header, so nothing is collected for them.
+        var named: [Substring] = []
+        for (name, value) in headers where Self.equalsIgnoringASCIICase(name, "connection") {
+            var rest = value[...]
+            while !rest.isEmpty {
+                let comma = rest.utf8.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+                let token = Self.headerName(in: rest[..<comma])
+                rest = comma == rest.endIndex ? rest[rest.endIndex...] : rest[rest.utf8.index(after: comma)...]
+                if let token, !Self.isFixed(token) { named.append(token) }
+            }
         }
-        for name in Self.fixed { headers.remove(name: name) }
-        for name in named { headers.remove(name: name) }
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !Self.isFixed(name) && !named.contains(where: { Self.equalsIgnoringCase(name, $0) }) {
+            kept.append((name, value))
+        }
+        headers = HTTPHeaders(kept)
+    }
+
+    /// The header name one element of a `Connection` list holds, without the spaces and tabs around it; `nil`
+    /// when empty or not ASCII (no header name is, so it names nothing to remove).
+    static func headerName(in element: Substring) -> Substring? {
+        let utf8 = element.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }),
+            let first = utf8.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }),
+            let last = utf8.lastIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") })
+        else { return nil }
+        return element[first...last]
+    }
+
+    /// Compares two header names ASCII case-insensitively.
+    static func equalsIgnoringCase(_ a: String, _ b: Substring) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        for (x, y) in zip(a.utf8, b.utf8) where x != y {
+            let fx = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
+            let fy = (y >= 0x41 && y <= 0x5A) ? y | 0x20 : y
+            if fx != fy { return false }
+        }
+        return true
     }
 
     /// Whether a request asks to switch protocols (`Upgrade`, e.g. WebSocket): never mirrored.

@@ -21,11 +21,20 @@ final class CandidateCall: UpstreamResponseReceiver {
     private let trailers: HTTPHeaders?
     private let start: NIODeadline
     private var connection: UpstreamConnection?
-    private var timeoutTask: Scheduled<Void>?
     private var responseHead: HTTPResponseHead?
     private var responseBody: ByteBuffer
     private var responseLength = 0
     private var isDone = false
+
+    // MARK: Waiting in the loop's ``CandidateDeadlines`` (set by it)
+
+    /// When `mirror.timeout` ends the call.
+    var deadline = NIODeadline.distantFuture
+    var isWaiting = false
+    /// The next call started on this loop after this one (the list holds it).
+    var newerWaiting: CandidateCall?
+    /// The one started before, held by the list through its own `newerWaiting`.
+    unowned(unsafe) var olderWaiting: CandidateCall?
 
     init(
         loop: LoopContext, exchange: PendingExchange, routeMetrics: RouteMetrics, head: HTTPRequestHead, body: ByteBuffer,
@@ -45,17 +54,20 @@ final class CandidateCall: UpstreamResponseReceiver {
     func start(pool: UpstreamPool) {
         self.loop.shared.metrics.candidateInFlight.increment()
         self.routeMetrics.mirrored.increment()
-        self.timeoutTask = pool.eventLoop.assumeIsolated().scheduleTask(in: self.loop.shared.mirror.timeout) { [self] in
-            self.timeoutTask = nil
-            self.connection?.handler.abandon()
-            self.connection = nil
-            self.routeMetrics.candidateTimeouts.increment()
-            self.finish(.timedOut(after: .nanoseconds(self.elapsedNanoseconds)))
-        }
+        self.loop.candidateDeadlines.add(self)
         pool.send(
             self.head, body: self.body, trailers: self.trailers, to: self,
             ended: { [self] in self.isDone }, connected: { [self] in self.connection = $0 }, failed: { [self] in self.failed($0) }
         )
+    }
+
+    /// `mirror.timeout` passed (``CandidateDeadlines``): the call is abandoned and reported timed out.
+    func expired() {
+        guard !self.isDone else { return }
+        self.connection?.handler.abandon()
+        self.connection = nil
+        self.routeMetrics.candidateTimeouts.increment()
+        self.finish(.timedOut(after: .nanoseconds(self.elapsedNanoseconds)))
     }
 
     private var elapsedNanoseconds: Int64 { (NIODeadline.now() - self.start).nanoseconds }
@@ -81,8 +93,7 @@ final class CandidateCall: UpstreamResponseReceiver {
     private func finish(_ result: CandidateResult) {
         guard !self.isDone else { return }
         self.isDone = true
-        self.timeoutTask?.cancel()
-        self.timeoutTask = nil
+        self.loop.candidateDeadlines.remove(self)
         self.loop.shared.limiter.release()
         self.loop.shared.metrics.candidateInFlight.decrement()
         self.exchange.candidateCompleted(result)

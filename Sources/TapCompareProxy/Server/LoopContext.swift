@@ -22,6 +22,8 @@ final class LoopContext: @unchecked Sendable {
     var requestIDs: RequestIDGenerator
     /// Where this loop's sampled exchanges go: to ``ProxyShared/sink``, once per turn of the loop.
     let exchanges: LoopExchangeBatch
+    /// The `mirror.timeout` of this loop's candidate calls.
+    let candidateDeadlines: CandidateDeadlines
     private var routeMetrics: [String: RouteMetrics] = [:]
 
     init(eventLoop: any EventLoop, shared: ProxyShared, seed: UInt64) {
@@ -55,6 +57,7 @@ final class LoopContext: @unchecked Sendable {
             self.candidatePool = nil
         }
         self.exchanges = LoopExchangeBatch(eventLoop: eventLoop, sink: shared.sink)
+        self.candidateDeadlines = CandidateDeadlines(eventLoop: eventLoop, timeout: shared.mirror.timeout)
         self.sampler = Sampler(seed: seed)
         self.requestIDs = RequestIDGenerator(seed: seed ^ 0x5bd1_e995_7f4a_7c15)
     }

@@ -11,8 +11,9 @@ import NIOCore
 /// does nothing. So a busy connection schedules one task per timeout period.
 ///
 /// Loop-confined: every method runs on `eventLoop`. The pending task holds the timer, and the timer holds
-/// `onExpiry` only while armed, so an owner that arms it with a closure capturing itself lives until the timer
-/// fires, is disarmed or is cancelled (as with a plain scheduled task).
+/// `onExpiry` until it fires or is cancelled: an owner re-arms with ``arm(at:)`` and the closure it gave once, so
+/// a request costs no allocation. An owner whose closure captures itself must call ``cancel()`` when it goes
+/// away (a closed channel, a removed handler), which breaks the cycle.
 final class CoalescedTimer {
     private let eventLoop: any EventLoop
     /// When the timer expires; `nil` when disarmed.
@@ -31,8 +32,15 @@ final class CoalescedTimer {
 
     /// Expires at `deadline` (replacing any earlier arming) and then calls `onExpiry`, unless disarmed first.
     func arm(at deadline: NIODeadline, onExpiry: @escaping () -> Void) {
-        self.deadline = deadline
         self.onExpiry = onExpiry
+        self.arm(at: deadline)
+    }
+
+    /// Expires at `deadline` (replacing any earlier arming) and then calls the `onExpiry` given last, unless
+    /// disarmed first. Does nothing once cancelled, or before a closure was ever given.
+    func arm(at deadline: NIODeadline) {
+        guard self.onExpiry != nil else { return }
+        self.deadline = deadline
         if let pending = self.pending {
             // The pending task fires first and re-schedules itself for this deadline.
             if pending.firesAt <= deadline { return }
@@ -41,16 +49,17 @@ final class CoalescedTimer {
         self.schedule(at: deadline)
     }
 
-    /// Stops the timer. A task still pending fires once, finds nothing armed and ends.
+    /// Stops the timer, keeping its closure for the next ``arm(at:)``. A task still pending fires once, finds
+    /// nothing armed and ends.
     func disarm() {
         self.deadline = nil
-        self.onExpiry = nil
     }
 
-    /// Stops the timer and cancels its pending task: for an owner going away (a closed channel), which should not
-    /// be kept alive by the task until it fires.
+    /// Stops the timer, drops its closure and cancels its pending task: for an owner going away (a closed
+    /// channel), which should not be kept alive by the closure or the task.
     func cancel() {
-        self.disarm()
+        self.deadline = nil
+        self.onExpiry = nil
         self.pending?.task.cancel()
         self.pending = nil
     }
@@ -63,9 +72,8 @@ final class CoalescedTimer {
                 self.schedule(at: deadline)
                 return
             }
-            let onExpiry = self.onExpiry
-            self.disarm()
-            onExpiry?()
+            self.deadline = nil
+            self.onExpiry?()
         }
         self.pending = (task, firesAt)
     }

@@ -57,10 +57,14 @@ final class UpstreamConnection {
         guard !self.isClosed else { return }
         if self.multiplexed == nil, self.pool.park(self) {
             self.isIdle = true
-            let idleTimer = self.idleTimer ?? CoalescedTimer(eventLoop: self.channel.eventLoop)
-            self.idleTimer = idleTimer
-            idleTimer.arm(at: self.channel.eventLoop.now + self.pool.idleTimeout) { [self] in
-                self.close()
+            let deadline = self.channel.eventLoop.now + self.pool.idleTimeout
+            if let idleTimer = self.idleTimer {
+                idleTimer.arm(at: deadline)
+            } else {
+                // Made once per connection, reused at every park; `close()` and `channelClosed()` cancel it.
+                let idleTimer = CoalescedTimer(eventLoop: self.channel.eventLoop)
+                self.idleTimer = idleTimer
+                idleTimer.arm(at: deadline) { [self] in self.close() }
             }
         } else {
             self.close()
