@@ -90,4 +90,32 @@ import Testing
         #expect(probe.expiries == 0)
         #expect(probe.timer.deadline == nil)
     }
+
+    @Test("arm(at:) re-arms with the closure given once; after cancel() it arms nothing and lets the owner go")
+    func reusedClosure() {
+        final class Owner {
+            let timer: CoalescedTimer
+            var expiries = 0
+            init(loop: EmbeddedEventLoop) { self.timer = CoalescedTimer(eventLoop: loop) }
+        }
+        let loop = EmbeddedEventLoop()
+        var owner: Owner? = Owner(loop: loop)
+        weak let gone = owner
+        owner!.timer.arm(at: loop.now + .seconds(1))  // no closure given yet: nothing armed
+        #expect(owner!.timer.deadline == nil)
+        owner!.timer.arm(at: loop.now + .seconds(1)) { [owner] in owner!.expiries += 1 }
+        loop.advanceTime(by: .seconds(1))
+        #expect(owner!.expiries == 1)
+        owner!.timer.arm(at: loop.now + .seconds(5))
+        owner!.timer.disarm()
+        owner!.timer.arm(at: loop.now + .seconds(2))
+        loop.advanceTime(by: .seconds(2))
+        #expect(owner!.expiries == 2)
+        owner!.timer.cancel()
+        owner!.timer.arm(at: loop.now + .seconds(1))
+        loop.advanceTime(by: .seconds(5))
+        #expect(owner!.expiries == 2)
+        owner = nil
+        #expect(gone == nil)
+    }
 }

@@ -11,7 +11,7 @@ import TapCompareMirroring
 /// Nothing here can touch the client: the call starts after the client's request was fully read, runs on its
 /// own connection from a separate pool, and its only output is the exchange. Its in-flight slot is released
 /// exactly once, when the result is reported.
-final class CandidateCall: UpstreamResponseReceiver {
+final class CandidateCall: UpstreamResponseReceiver, SharedTimeoutMember {
     private let loop: LoopContext
     private let exchange: PendingExchange
     private let routeMetrics: RouteMetrics
@@ -26,7 +26,7 @@ final class CandidateCall: UpstreamResponseReceiver {
     private var responseLength = 0
     private var isDone = false
 
-    // MARK: Waiting in the loop's ``CandidateDeadlines`` (set by it)
+    // MARK: Waiting for `mirror.timeout` in the loop's ``LoopContext/candidateDeadlines`` (set by it)
 
     /// When `mirror.timeout` ends the call.
     var deadline = NIODeadline.distantFuture
@@ -61,7 +61,7 @@ final class CandidateCall: UpstreamResponseReceiver {
         )
     }
 
-    /// `mirror.timeout` passed (``CandidateDeadlines``): the call is abandoned and reported timed out.
+    /// `mirror.timeout` passed: the call is abandoned and reported timed out.
     func expired() {
         guard !self.isDone else { return }
         self.connection?.handler.abandon()

@@ -23,7 +23,7 @@ final class LoopContext: @unchecked Sendable {
     /// Where this loop's sampled exchanges go: to ``ProxyShared/sink``, once per turn of the loop.
     let exchanges: LoopExchangeBatch
     /// The `mirror.timeout` of this loop's candidate calls.
-    let candidateDeadlines: CandidateDeadlines
+    let candidateDeadlines: SharedTimeoutList<CandidateCall>
     private var routeMetrics: [String: RouteMetrics] = [:]
 
     init(eventLoop: any EventLoop, shared: ProxyShared, seed: UInt64) {
@@ -57,7 +57,7 @@ final class LoopContext: @unchecked Sendable {
             self.candidatePool = nil
         }
         self.exchanges = LoopExchangeBatch(eventLoop: eventLoop, sink: shared.sink)
-        self.candidateDeadlines = CandidateDeadlines(eventLoop: eventLoop, timeout: shared.mirror.timeout)
+        self.candidateDeadlines = SharedTimeoutList(eventLoop: eventLoop, timeout: shared.mirror.timeout)
         self.sampler = Sampler(seed: seed)
         self.requestIDs = RequestIDGenerator(seed: seed ^ 0x5bd1_e995_7f4a_7c15)
     }
