@@ -3,6 +3,18 @@ import Testing
 import TapCompareCore
 
 @Suite struct IdentityAndDurationTests {
+    @Test func lowercasedTextIsTheCanonicalFormInLowerCase() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let id = UUID.v7(milliseconds: generator.next() >> 20, using: &generator)
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+            #expect(UUID(uuidString: id.lowercasedText) == id)
+        }
+        #expect(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).lowercasedText == "00000000-0000-0000-0000-000000000000")
+        let ones = UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+        #expect(ones.lowercasedText == "ffffffff-ffff-ffff-ffff-ffffffffffff")
+    }
+
     @Test func uuidV7CarriesVersionVariantAndTime() {
         let date = Date(timeIntervalSince1970: 1_700_000_000.123)
         let id = UUID.v7(at: date)

@@ -192,4 +192,37 @@ struct LedgerTimeTests {
             #expect(LedgerTime.parse(refused) == nil, "\(refused)")
         }
     }
+
+    /// The reference for `format`, which writes every stored time by hand: `gmtime_r`, as it used to be written.
+    static func reference(millisecondsSince1970 totalMillis: Int64) -> String {
+        var seconds = time_t(totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000)
+        let millis = Int(totalMillis - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):"
+            + "\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+    }
+
+    @Test("any millisecond from 1900 to 2200 formats as gmtime_r says, and parses back")
+    func agreesWithTheCLibrary() {
+        var generator = SystemRandomNumberGenerator()
+        let from: Int64 = -2_208_988_800_000  // 1900-01-01
+        // Until 2200: later, a `Date` holds a time to no better than a microsecond.
+        let to: Int64 = 7_258_118_400_000  // 2200-01-01
+        var milliseconds = (0..<20_000).map { _ in Int64.random(in: from..<to, using: &generator) }
+        // Edges: the epoch and just before it, leap days, the ends of months and years.
+        milliseconds += [
+            "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "2000-02-29T12:00:00.500Z", "1900-02-28T23:59:59.999Z",
+            "2024-02-29T00:00:00.001Z", "2100-03-01T00:00:00.000Z", "2026-12-31T23:59:59.999Z",
+        ].map { Int64((LedgerTime.parse($0)!.timeIntervalSince1970 * 1000).rounded()) }
+        for ms in milliseconds {
+            let text = LedgerTime.format(Date(timeIntervalSince1970: Double(ms) / 1000))
+            #expect(text == Self.reference(millisecondsSince1970: ms))
+            #expect(LedgerTime.parse(text).map(LedgerTime.format) == text)
+        }
+    }
 }

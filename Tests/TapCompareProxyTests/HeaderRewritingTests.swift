@@ -27,6 +27,20 @@ struct HeaderTests {
         #expect(headers.map { "\($0.name): \($0.value)" } == ["Content-Type: application/json", "X-Ab: kept: only whole names match"])
     }
 
+    @Test("the fixed hop-by-hop names match in any case, and nothing else does")
+    func fixedNames() {
+        for name in HopByHopHeaders.fixed {
+            #expect(HopByHopHeaders.isFixed(name))
+            #expect(HopByHopHeaders.isFixed(name.uppercased()))
+            #expect(HopByHopHeaders.isFixed((name.prefix(1).uppercased() + name.dropFirst())[...]))
+            #expect(!HopByHopHeaders.isFixed(name + "s"))
+            #expect(!HopByHopHeaders.isFixed(String(name.dropLast())))
+        }
+        for name in ["Content-Type", "Content-Length", "Date", "X-Te", "Upgradee", "trailers", "connectio", "keep_alive", "Proxy-Authorisation"] {
+            #expect(!HopByHopHeaders.isFixed(name))
+        }
+    }
+
     @Test("headers without hop-by-hop entries are left untouched")
     func nothingToStrip() {
         var headers = HTTPHeaders([("Content-Type", "text/plain"), ("Cache-Control", "no-cache")])

@@ -7,7 +7,7 @@ extension CaptureRecord {
     /// The record of an exchange, bodies encoded as text or base64.
     public init(_ exchange: Exchange) {
         self.init(
-            id: exchange.id.uuidString.lowercased(),
+            id: exchange.id.lowercasedText,
             requestID: exchange.requestID,
             route: exchange.route,
             startedAt: CaptureTime.format(exchange.startedAt),

@@ -71,7 +71,7 @@ public enum HARConverter {
             ?? "har-\(index + 1)"
         let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]
         return CaptureRecord(
-            id: ext?.id ?? UUID.v7(at: started).uuidString.lowercased(),
+            id: ext?.id ?? UUID.v7(at: started).lowercasedText,
             requestID: requestID,
             route: ext?.route ?? RouteNamer.derive(method: method, path: path),
             startedAt: CaptureTime.format(started),

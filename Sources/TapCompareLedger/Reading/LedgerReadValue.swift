@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareCore
 
 /// A value bound into, or read back from, a read query of the ledger (``LedgerReader``). Both backends map onto
 /// these few types, so the queries above them are written once.
@@ -44,7 +45,7 @@ package struct LedgerReadRow: Sendable {
         case .text(let s): return s
         case .int(let v): return String(v)
         case .double(let v): return String(v)
-        case .uuid(let u): return u.uuidString.lowercased()
+        case .uuid(let u): return u.lowercasedText
         case .time(let d): return LedgerTime.format(d)
         case .null: return nil
         }

@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import PostgresNIO
 import ServiceLifecycle
+import TapCompareCore
 
 /// The read side of a Postgres ledger: a small `PostgresClient` pool of its own, so the report's aggregate
 /// queries run side by side and never take a connection from the proxy's writer.
@@ -84,7 +85,7 @@ final class PostgresReadDatabase: LedgerReadDatabase {
         case .bool:
             return .int(try cell.decode(Bool.self) ? 1 : 0)
         case .uuid:
-            return .text(try cell.decode(UUID.self).uuidString.lowercased())
+            return .text(try cell.decode(UUID.self).lowercasedText)
         case .timestamptz:
             // Queries format times with `to_char` (millisecond text); a raw column keeps its microseconds.
             return .time(try cell.decode(Date.self))

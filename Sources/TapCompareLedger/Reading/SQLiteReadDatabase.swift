@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import SQLiteNIO
 import ServiceLifecycle
+import SQLiteNIO
+import TapCompareCore
 
 /// The read side of an SQLite ledger: one connection, opened on first use.
 ///
@@ -69,7 +70,7 @@ final class SQLiteReadDatabase: LedgerReadDatabase {
             case .double(let v): return .float(v)
             case .text(let s): return .text(s)
             case .time(let d): return .text(LedgerTime.format(d))
-            case .uuid(let u): return .text(u.uuidString.lowercased())
+            case .uuid(let u): return .text(u.lowercasedText)
             }
         }
         let rows: [SQLiteRow]

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SQLiteNIO
 import ServiceLifecycle
+import TapCompareCore
 
 /// The embedded ledger: one SQLite file in WAL mode, the default (`sqlite:tapcompare.sqlite`).
 ///
@@ -475,7 +476,7 @@ extension SQLiteData {
 
 extension UUID {
     /// Lower-case canonical text, how SQLite stores ids (and how Postgres prints them).
-    var ledgerText: String { self.uuidString.lowercased() }
+    var ledgerText: String { self.lowercasedText }
 }
 
 extension Array {

@@ -12,12 +12,15 @@ import Darwin
 /// review. Written by hand because it runs once per stored row (and once per aggregate row a report reads), and
 /// `ISO8601DateFormatter` is both slow and not `Sendable`.
 public enum LedgerTime {
-    /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, rounding down to the millisecond.
+    /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, rounding down to the millisecond after rounding to the
+    /// microsecond: a time parsed from its own text (whose `Double` may fall a hair short of the millisecond)
+    /// formats back to the same text.
     ///
     /// Arithmetic on the day count (``civilFromDays(_:)``) written into 24 bytes, no `gmtime_r` and no appends:
     /// it runs for every stored row (bench/results/ledger.md).
     public static func format(_ date: Date) -> String {
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        let totalMillis = Int64((micros / 1000).rounded(.down))
         let seconds = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
         let millis = Int(totalMillis - seconds * 1000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

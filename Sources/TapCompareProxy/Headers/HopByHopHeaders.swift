@@ -8,7 +8,7 @@ import NIOHTTP1
 /// for this proxy, and a proxy that requires no authentication must not leak a client's proxy credentials
 /// to a backend). Framing is re-created by the encoder on the next hop.
 public enum HopByHopHeaders {
-    /// Lower-cased names removed from every message.
+    /// Lower-cased names removed from every message (``isFixed(_:)`` matches exactly these, a test checks).
     public static let fixed: [String] = [
         "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "trailer",
         "proxy-authenticate", "proxy-authorization",
@@ -21,25 +21,39 @@ public enum HopByHopHeaders {
         return false
     }
 
+    /// Whether `name` is one of ``fixed``, in any case. Decided by its length first (most names have none of
+    /// theirs), then byte by byte against the one or two names of that length: this runs for every header of
+    /// every response, twice per mirrored request.
     @usableFromInline
     static func isFixed(_ name: some StringProtocol) -> Bool {
-        // Cheap pre-filter on the first byte before the case-insensitive comparisons; no allocation.
-        switch name.utf8.first.map({ $0 | 0x20 }) {
-        case UInt8(ascii: "c"), UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"):
-            for fixed in Self.fixed where Self.equalsIgnoringASCIICase(name, fixed) { return true }
-            return false
-        default:
-            return false
+        let utf8 = name.utf8
+        switch utf8.count {
+        case 2: return Self.equalsIgnoringASCIICase(utf8, "te")
+        case 7: return Self.equalsIgnoringASCIICase(utf8, "upgrade") || Self.equalsIgnoringASCIICase(utf8, "trailer")
+        case 10: return Self.equalsIgnoringASCIICase(utf8, "connection") || Self.equalsIgnoringASCIICase(utf8, "keep-alive")
+        case 16: return Self.equalsIgnoringASCIICase(utf8, "proxy-connection")
+        case 17: return Self.equalsIgnoringASCIICase(utf8, "transfer-encoding")
+        case 18: return Self.equalsIgnoringASCIICase(utf8, "proxy-authenticate")
+        case 19: return Self.equalsIgnoringASCIICase(utf8, "proxy-authorization")
+        default: return false
         }
     }
 
     /// Compares `name` with an already lower-cased ASCII `lowercased`.
     @usableFromInline
-    static func equalsIgnoringASCIICase(_ name: some StringProtocol, _ lowercased: String) -> Bool {
-        guard name.utf8.count == lowercased.utf8.count else { return false }
-        for (a, b) in zip(name.utf8, lowercased.utf8) {
+    static func equalsIgnoringASCIICase(_ name: some StringProtocol, _ lowercased: StaticString) -> Bool {
+        Self.equalsIgnoringASCIICase(name.utf8, lowercased)
+    }
+
+    @usableFromInline
+    static func equalsIgnoringASCIICase<Bytes: Collection<UInt8>>(_ name: Bytes, _ lowercased: StaticString) -> Bool {
+        guard name.count == lowercased.utf8CodeUnitCount else { return false }
+        let start = lowercased.utf8Start
+        var i = 0
+        for a in name {
             let folded = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
-            if folded != b { return false }
+            if folded != start[i] { return false }
+            i &+= 1
         }
         return true
     }
@@ -54,7 +68,7 @@ public enum HopByHopHeaders {
         // Headers named by Connection are hop-by-hop for this message only. The usual values (`keep-alive`,
         // `close`) name no other header, so nothing is collected for them.
         var named: [Substring] = []
-        for (name, value) in headers where Self.equalsIgnoringASCIICase(name, "connection") {
+        for (name, value) in headers where name.utf8.count == 10 && Self.equalsIgnoringASCIICase(name, "connection") {
             var rest = value[...]
             while !rest.isEmpty {
                 let comma = rest.utf8.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex

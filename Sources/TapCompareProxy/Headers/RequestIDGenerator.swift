@@ -14,7 +14,7 @@ struct RequestIDGenerator {
 
     /// A request id, as sent in the request id header.
     mutating func next() -> String {
-        self.nextUUID().uuidString.lowercased()
+        self.nextUUID().lowercasedText
     }
 
     /// A UUIDv7 for a comparison (``Exchange/id``).

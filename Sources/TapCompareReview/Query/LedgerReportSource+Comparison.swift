@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareCore
 import TapCompareLedger
 
 extension LedgerReportSource {
@@ -11,12 +12,12 @@ extension LedgerReportSource {
             // A write lists its store checks; a store check links back through `linked_comparison_id`.
             let storeChecks = c.store == nil ? try await self.reader.storeCheckLinks(of: uuid, recordedAt: c.recordedAt) : []
             return ComparisonDetail(
-                id: c.id.uuidString.lowercased(), recordedAt: c.recordedAt, instance: c.instance, requestId: c.requestID,
+                id: c.id.lowercasedText, recordedAt: c.recordedAt, instance: c.instance, requestId: c.requestID,
                 method: c.method, route: c.route, path: c.path, legacyStatus: c.legacyStatus, candidateStatus: c.candidateStatus,
                 legacyMs: c.legacyMilliseconds, candidateMs: c.candidateMilliseconds, outcome: c.outcome, reason: c.reason,
                 discrepancyCount: c.discrepancyCount, regressionCount: c.regressionCount, requestSample: c.requestSample,
                 legacySample: c.legacySample, candidateSample: c.candidateSample, samplesTruncated: c.samplesTruncated,
-                runId: c.runID, linkedComparisonId: c.linkedComparisonID?.uuidString.lowercased(), store: c.store,
+                runId: c.runID, linkedComparisonId: c.linkedComparisonID?.lowercasedText, store: c.store,
                 candidateVersion: c.candidateVersion, grpc: c.grpc.map(GRPCDetail.init),
                 // The reader returns them in `ordinal` order, and the writer numbers them from 0.
                 discrepancies: c.discrepancies.enumerated().map { ordinal, d in

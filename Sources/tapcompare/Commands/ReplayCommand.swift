@@ -260,7 +260,7 @@ struct ReplayCommand: AsyncParsableCommand {
     /// Every flag checked before anything is sent, in a fixed order; a mistake names the flag and the fix (exit 2).
     private func makeRun() throws(ReplayError) -> ReplayRun {
         let (candidate, legacy) = try self.targets()
-        var configuration = ReplayConfiguration(candidate: candidate, legacy: legacy, runID: self.runID ?? UUID.v7().uuidString.lowercased())
+        var configuration = ReplayConfiguration(candidate: candidate, legacy: legacy, runID: self.runID ?? UUID.v7().lowercasedText)
         try self.applyLoad(to: &configuration)
         for shift in self.shiftTimes {
             configuration.rewrite.timeShifts.append(try shift.get())
