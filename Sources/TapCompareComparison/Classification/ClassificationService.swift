@@ -71,13 +71,20 @@ public final class ClassificationService: ComparisonRefiner, Service, Sendable {
         let safe = Self.isSafe(exchange.request.method)
         let answered: Bool
         if case .response = exchange.candidate { answered = true } else { answered = false }
+        let wantsBaseline = self.baselineProbe != nil && safe && answered
+            && (self.configuration.baselineRate >= 1 || Double.random(in: 0..<1) < self.configuration.baselineRate)
+        let verification = answered ? self.configuration.verifications[exchange.route] : nil
+        // Most comparisons match and ask for nothing more: nothing to classify, no work to queue.
+        if record.discrepancies.isEmpty && !wantsBaseline && verification == nil {
+            deliver(record)
+            return
+        }
         let versionsDiffer = self.versionsDiffer(exchange)
         let work = Work(
             record: record, exchange: exchange, comparator: comparator, deliver: deliver,
-            wantsBaseline: self.baselineProbe != nil && safe && answered
-                && (self.configuration.baselineRate >= 1 || Double.random(in: 0..<1) < self.configuration.baselineRate),
+            wantsBaseline: wantsBaseline,
             wantsRecheck: self.legacyProbe != nil && self.configuration.recheck && safe && record.outcome == .mismatch && !versionsDiffer,
-            verification: answered ? self.configuration.verifications[exchange.route] : nil,
+            verification: verification,
             versionsDiffer: versionsDiffer
         )
         guard work.wantsBaseline || work.wantsRecheck || work.verification != nil else {

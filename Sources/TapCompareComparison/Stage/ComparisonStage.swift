@@ -119,14 +119,26 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
         for exchange in self.queue.removeAll() { self.drop(exchange, reason: .shuttingDown, metric: "shutdown_grace_period") }
     }
 
+    /// Exchanges a worker takes from the queue at once: one lock and one look-up of the rules per batch instead of
+    /// per exchange, small enough that the other workers still share a burst.
+    static let batchSize = 16
+
     private func work() async {
-        while !self.pastDrainDeadline, let exchange = await self.queue.next() {
+        let deliver: @Sendable (ComparisonRecord) -> Void = { [self] refined in self.deliver(refined) }
+        while !self.pastDrainDeadline, let batch = await self.queue.nextBatch(max: Self.batchSize) {
             let comparator = self.comparatorBox.withLockedValue { $0 }
-            let record = comparator.compare(exchange)
-            if let refiner = self.refiner {
-                refiner.refine(record, exchange: exchange, comparator: comparator) { [self] refined in self.deliver(refined) }
-            } else {
-                self.deliver(record)
+            for (index, exchange) in batch.enumerated() {
+                if index > 0 && self.pastDrainDeadline {
+                    // The grace period ran out with this batch taken: counted as the queue's leftovers are.
+                    for left in batch[index...] { self.drop(left, reason: .shuttingDown, metric: "shutdown_grace_period") }
+                    return
+                }
+                let record = comparator.compare(exchange)
+                if let refiner = self.refiner {
+                    refiner.refine(record, exchange: exchange, comparator: comparator, deliver: deliver)
+                } else {
+                    self.deliver(record)
+                }
             }
         }
     }

@@ -48,8 +48,12 @@ public struct RequestSnapshot: Sendable, Equatable {
     public var isBodyTruncated: Bool { self.bodyLength > self.body.readableBytes }
 
     /// The path without its query string, as used for route matching.
-    public var path: Substring {
-        if let q = self.uri.firstIndex(of: "?") { return self.uri[..<q] }
-        return self.uri[...]
+    public var path: Substring { Self.path(of: self.uri) }
+
+    /// The path of a request target: everything before `?`. Searched as bytes, not characters (no grapheme
+    /// breaking): it runs for every request, and again for every comparison.
+    public static func path(of uri: String) -> Substring {
+        if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) { return uri[..<q] }
+        return uri[...]
     }
 }

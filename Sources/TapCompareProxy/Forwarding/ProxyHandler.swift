@@ -188,7 +188,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
         let configuration = self.shared.configuration
         let mirror = self.shared.mirror
-        let path: Substring = head.uri.firstIndex(of: "?").map { head.uri[..<$0] } ?? head.uri[...]
+        let path = RequestSnapshot.path(of: head.uri)
         let method = head.method.rawValue
         let routingPath = RequestTarget.withoutDotSegments(path).map { Substring($0) } ?? path
         let match = mirror.routes.match(method: method, path: routingPath)
