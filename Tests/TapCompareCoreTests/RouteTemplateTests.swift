@@ -39,6 +39,11 @@ import TapCompareCore
         #expect(RouteNamer.derive(method: "GET", path: "/blob/deadbeef") == "GET /blob/deadbeef")
         #expect(RouteNamer.derive(method: "GET", path: "/") == "GET /")
         #expect(RouteNamer.derive(method: "GET", path: "/v2/users") == "GET /v2/users")
+        // Empty segments (doubled or trailing slashes) name nothing; the path may hold any UTF-8.
+        #expect(RouteNamer.derive(method: "GET", path: "//v2///users/42/") == "GET /v2/users/{id}")
+        #expect(RouteNamer.derive(method: "GET", path: "") == "GET /")
+        #expect(RouteNamer.derive(method: "GET", path: "///") == "GET /")
+        #expect(RouteNamer.derive(method: "GET", path: "/café/7/naïve") == "GET /café/{id}/naïve")
     }
 
     /// RFC 3986 §6.2.2.2: escapes of unreserved characters name the same resource, so they get the same route

@@ -125,4 +125,29 @@ import TapCompareMirroring
         #expect(capture.legacyResponse.map { String(buffer: $0.body) } == "123")
         #expect(capture.legacyResponse?.bodyLength == 5)
     }
+
+    @Test("a body read in one part is kept as a view of it; a part small in a large read buffer, or a later part, is copied")
+    func keptBodies() {
+        func storage(_ buffer: ByteBuffer) -> UnsafeRawPointer? {
+            buffer.withUnsafeReadableBytes { UnsafeRawPointer($0.baseAddress) }
+        }
+        var read = ByteBufferAllocator().buffer(capacity: 1024)
+        read.writeString(String(repeating: "x", count: 900))
+        var body = ByteBuffer()
+        MirrorCapture.keep(read, in: &body)
+        #expect(storage(body) == storage(read))
+
+        var small = ByteBufferAllocator().buffer(capacity: 65_536)
+        small.writeString("{\"id\":1}")
+        var copied = ByteBuffer()
+        MirrorCapture.keep(small, in: &copied)
+        #expect(storage(copied) != storage(small))
+        #expect(copied.storageCapacity < 65_536)
+        #expect(String(buffer: copied) == "{\"id\":1}")
+
+        MirrorCapture.keep(ByteBuffer(string: "yz"), in: &body)
+        #expect(body.readableBytes == 902)
+        #expect(String(buffer: body).hasSuffix("xyz"))
+        #expect(String(buffer: read).count == 900)  // the read buffer is untouched
+    }
 }

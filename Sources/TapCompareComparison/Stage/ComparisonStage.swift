@@ -181,28 +181,39 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
 }
 
 /// Metric handles cached by label values (routes are templates, so the label sets stay small).
+///
+/// Keyed by a struct of the values, not an array: a look-up runs for every comparison and allocates nothing.
 final class MetricsCache: Sendable {
-    private let counters = NIOLockedValueBox<[[String]: Counter]>([:])
+    private struct Key: Hashable {
+        var label: String
+        var first: String
+        var second = ""
+        var third = ""
+    }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = [label] + dimensions.map(\.1)
-        return self.counters.withLockedValue { cache in
+    private let counters = NIOLockedValueBox<[Key: Counter]>([:])
+
+    private func counter(_ key: Key, _ dimensions: @autoclosure () -> [(String, String)]) -> Counter {
+        self.counters.withLockedValue { cache in
             if let c = cache[key] { return c }
-            let c = Counter(label: label, dimensions: dimensions)
+            let c = Counter(label: key.label, dimensions: dimensions())
             cache[key] = c
             return c
         }
     }
 
     func comparisons(route: String, outcome: String) -> Counter {
-        self.counter("tapcompare_comparisons_total", [("route", route), ("outcome", outcome)])
+        self.counter(Key(label: "tapcompare_comparisons_total", first: route, second: outcome), [("route", route), ("outcome", outcome)])
     }
 
     func discrepancies(route: String, kind: String, classification: String) -> Counter {
-        self.counter("tapcompare_discrepancies_total", [("route", route), ("kind", kind), ("classification", classification)])
+        self.counter(
+            Key(label: "tapcompare_discrepancies_total", first: route, second: kind, third: classification),
+            [("route", route), ("kind", kind), ("classification", classification)]
+        )
     }
 
     func dropped(_ reason: String) -> Counter {
-        self.counter("tapcompare_comparison_dropped_total", [("reason", reason)])
+        self.counter(Key(label: "tapcompare_comparison_dropped_total", first: reason), [("reason", reason)])
     }
 }

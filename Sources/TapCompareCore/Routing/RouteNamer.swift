@@ -9,7 +9,12 @@ public enum RouteNamer {
         name.reserveCapacity(method.utf8.count + path.utf8.count + 4)
         name += " "
         var any = false
-        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+        // Segment by segment without building their list: this names every request no route matches.
+        var rest = path
+        while let start = rest.utf8.firstIndex(where: { $0 != UInt8(ascii: "/") }) {
+            let end = rest.utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+            let segment = rest[start..<end]
+            rest = rest[end...]
             any = true
             name += "/"
             if Self.isIdentifier(segment) {

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TapCompareCore
 
 /// Removes hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, not the message, so a proxy
 /// never forwards them.
@@ -79,7 +80,7 @@ public enum HopByHopHeaders {
         }
         var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !Self.isFixed(name) && !named.contains(where: { Self.equalsIgnoringCase(name, $0) }) {
+        for (name, value) in headers where !Self.isFixed(name) && !named.contains(where: { HeaderName.equal(name, $0) }) {
             kept.append((name, value))
         }
         headers = HTTPHeaders(kept)
@@ -94,17 +95,6 @@ public enum HopByHopHeaders {
             let last = utf8.lastIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") })
         else { return nil }
         return element[first...last]
-    }
-
-    /// Compares two header names ASCII case-insensitively.
-    static func equalsIgnoringCase(_ a: String, _ b: Substring) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        for (x, y) in zip(a.utf8, b.utf8) where x != y {
-            let fx = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
-            let fy = (y >= 0x41 && y <= 0x5A) ? y | 0x20 : y
-            if fx != fy { return false }
-        }
-        return true
     }
 
     /// Whether a request asks to switch protocols (`Upgrade`, e.g. WebSocket): never mirrored.

@@ -113,7 +113,7 @@ final class CandidateCall: UpstreamResponseReceiver, SharedTimeoutMember {
         if room > 0 {
             var buffer = buffer
             if buffer.readableBytes > room { buffer = buffer.getSlice(at: buffer.readerIndex, length: room)! }
-            self.responseBody.writeImmutableBuffer(buffer)
+            MirrorCapture.keep(buffer, in: &self.responseBody)
         }
     }
 

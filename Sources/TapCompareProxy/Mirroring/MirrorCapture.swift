@@ -51,7 +51,19 @@ struct MirrorCapture {
         let room = self.maxResponseBodyBytes - self.responseBody.readableBytes
         if room > 0 {
             let slice = buffer.readableBytes > room ? buffer.getSlice(at: buffer.readerIndex, length: room)! : buffer
-            self.responseBody.writeImmutableBuffer(slice)
+            Self.keep(slice, in: &self.responseBody)
+        }
+    }
+
+    /// Appends `part` to a kept body. The first part is kept as it is, a view of the bytes read (no copy): most
+    /// bodies arrive in one read. A later part copies them into storage of the body's own. So does a first part
+    /// that fills less than half of the read buffer it is a view of: a queued exchange must hold about its
+    /// bodies' bytes, not whole receive buffers (memory stays bounded by the body caps).
+    static func keep(_ part: ByteBuffer, in body: inout ByteBuffer) {
+        if body.readableBytes == 0 && part.readableBytes * 2 >= part.storageCapacity {
+            body = part
+        } else {
+            body.writeImmutableBuffer(part)
         }
     }
 
