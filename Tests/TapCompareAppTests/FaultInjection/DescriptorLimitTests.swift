@@ -7,12 +7,18 @@ import Testing
 
 extension FaultInjection {
     /// Far more connections than the process may hold descriptors: `tapcompare serve` under `ulimit -n 256` gets
-    /// 1,200 concurrent clients. It must stay up, pause accepting instead of spinning, answer 502 (never crash)
+    /// 640 concurrent clients. It must stay up, pause accepting instead of spinning, answer 502 (never crash)
     /// when it cannot open a connection to legacy, count what it refused, and serve normally once clients leave.
     @Suite("Descriptor limit") struct DescriptorLimit {
         /// Beyond what 256 descriptors hold, within what the proxy's accepted connections plus its listen backlog
         /// (1,024) take, so every connect completes without waiting for a SYN retry.
-        static let clients = 1_200
+        ///
+        /// And few enough that this test process (which holds the clients, and legacy's side of the proxy's
+        /// connections) stays near a thousand descriptors: Foundation's `Process.run()` in Swift 6.3 copies 256
+        /// bytes from each `/proc/self/fd` entry whatever its length (swift-corelibs-foundation#5472). With 1,200
+        /// clients the listing (24 bytes an entry) filled glibc's 32 KiB `readdir` buffer, and a test spawning a
+        /// process meanwhile read past its end and crashed the whole run; a thousand entries leave 8 KiB spare.
+        static let clients = 640
         /// The proxy's `ulimit -n`.
         static let descriptorLimit = 256
 
@@ -60,7 +66,7 @@ extension FaultInjection {
                 for await connection in group { if let connection { open.append(connection) } }
                 return open
             }
-            #expect(connections.count > 1_000)
+            #expect(connections.count > 600)
             // The proxy has accepted clients until no descriptor was left, before any of them sends a request.
             try await eventually("the proxy holds all \(Self.descriptorLimit) descriptors", timeout: .seconds(30)) {
                 (serve.openDescriptors() ?? 0) >= Self.descriptorLimit
