@@ -265,10 +265,11 @@ public final class SQLiteLedgerStore: LedgerStore {
     static func insertStatement(_ chunk: ArraySlice<LedgerComparison>) -> (sql: String, binds: [SQLiteData]) {
         let columns = SQLiteComparisonColumns(rows: chunk)
         let names = columns.names
-        var binds: [SQLiteData] = []
-        binds.reserveCapacity(chunk.count * names.count)
-        for c in chunk { columns.appendBinds(of: c, to: &binds) }
-        return (Self.insertSQL(table: "comparisons", columns: names, rows: chunk.count, conflict: "(id)"), binds)
+        var values: [SQLiteData] = []
+        values.reserveCapacity(chunk.count * names.count)
+        for c in chunk { columns.appendBinds(of: c, to: &values) }
+        let insert = SQLiteMultiRowInsert(table: "comparisons", columns: names, values: values, conflict: "(id)")
+        return (insert.sql, insert.binds)
     }
 
     /// The discrepancies of the comparisons just inserted and, when `rollups`, their counts in the hourly rollups.
@@ -362,16 +363,20 @@ public final class SQLiteLedgerStore: LedgerStore {
                     ])
                     discrepancyRows += 1
                     if discrepancyRows == Self.rowsPerStatement {
-                        let sql = Self.insertSQL(table: "discrepancies", columns: Self.discrepancyColumns, rows: discrepancyRows, conflict: "(comparison_id, ordinal)")
-                        _ = try await conn.query(sql, discrepancyBinds)
+                        let insert = SQLiteMultiRowInsert(
+                            table: "discrepancies", columns: Self.discrepancyColumns, values: discrepancyBinds, conflict: "(comparison_id, ordinal)"
+                        )
+                        _ = try await conn.query(insert.sql, insert.binds)
                         discrepancyBinds.removeAll(keepingCapacity: true)
                         discrepancyRows = 0
                     }
                 }
             }
             if discrepancyRows > 0 {
-                let sql = Self.insertSQL(table: "discrepancies", columns: Self.discrepancyColumns, rows: discrepancyRows, conflict: "(comparison_id, ordinal)")
-                _ = try await conn.query(sql, discrepancyBinds)
+                let insert = SQLiteMultiRowInsert(
+                    table: "discrepancies", columns: Self.discrepancyColumns, values: discrepancyBinds, conflict: "(comparison_id, ordinal)"
+                )
+                _ = try await conn.query(insert.sql, insert.binds)
             }
     }
 
@@ -387,19 +392,6 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             _ = try await conn.query("COMMIT")
         }
-    }
-
-    /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (key) DO NOTHING`: placeholders only, never values.
-    static func insertSQL(table: String, columns: [String], rows: Int, conflict: String) -> String {
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-        sql.reserveCapacity(sql.utf8.count + rows * (tuple.utf8.count + 2) + 40)
-        for i in 0..<rows {
-            if i > 0 { sql += ", " }
-            sql += tuple
-        }
-        sql += " ON CONFLICT \(conflict) DO NOTHING"
-        return sql
     }
 
     public func insertGap(_ gap: LedgerGap) async throws {
