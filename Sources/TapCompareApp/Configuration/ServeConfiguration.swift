@@ -204,8 +204,12 @@ public struct ServeConfiguration: Sendable {
         /// `comparison.queue_capacity`: exchanges waiting for the diff engine; beyond it they are dropped
         /// and counted. Default `4096`.
         public var queueCapacity = 4096
-        /// `comparison.workers`: concurrent diff workers. Default `2`.
-        public var workers = 2
+        /// `comparison.workers`: concurrent diff workers. Default `2`, or `1` when the process may use one core
+        /// only (``UsableCores``, e.g. under `taskset -c 1`): a second worker could not run beside the first, and
+        /// every batch of exchanges woke both (sample rate 1.0, 32 connections, pinned: 1-2% more requests/s with
+        /// one, issue 16).
+        public var workers = Self.defaultWorkers
+        public static var defaultWorkers: Int { min(2, UsableCores.affinityCount() ?? 2) }
         /// `comparison.version_header`: the candidate's response header naming the build that answered (e.g.
         /// `X-Version`); its value, cut to 64 printable ASCII bytes, is stored with each comparison
         /// (`comparisons.candidate_version`) and the report lists per problem the versions it was seen with.

@@ -19,10 +19,17 @@ struct LedgerRollups: Sendable, Hashable {
         /// `""` for matches and mismatches (their reason is not reported) and when none was recorded.
         var reason: String
 
+        /// Field by field, in this order (no tuples: building them retained every string of both keys, for each
+        /// comparison of every sort).
         static func < (a: Self, b: Self) -> Bool {
-            (a.hour, a.route, a.runID, a.instance, a.outcome) < (b.hour, b.route, b.runID, b.instance, b.outcome)
-                || ((a.hour, a.route, a.runID, a.instance, a.outcome) == (b.hour, b.route, b.runID, b.instance, b.outcome)
-                    && (a.legacyStatus, a.candidateStatus, a.reason) < (b.legacyStatus, b.candidateStatus, b.reason))
+            if a.hour != b.hour { return a.hour < b.hour }
+            if a.route != b.route { return a.route < b.route }
+            if a.runID != b.runID { return a.runID < b.runID }
+            if a.instance != b.instance { return a.instance < b.instance }
+            if a.outcome != b.outcome { return a.outcome < b.outcome }
+            if a.legacyStatus != b.legacyStatus { return a.legacyStatus < b.legacyStatus }
+            if a.candidateStatus != b.candidateStatus { return a.candidateStatus < b.candidateStatus }
+            return a.reason < b.reason
         }
     }
 
@@ -43,7 +50,11 @@ struct LedgerRollups: Sendable, Hashable {
         var bucket: Int
 
         static func < (a: Self, b: Self) -> Bool {
-            (a.hour, a.route, a.runID, a.side, a.bucket) < (b.hour, b.route, b.runID, b.side, b.bucket)
+            if a.hour != b.hour { return a.hour < b.hour }
+            if a.route != b.route { return a.route < b.route }
+            if a.runID != b.runID { return a.runID < b.runID }
+            if a.side != b.side { return a.side < b.side }
+            return a.bucket < b.bucket
         }
     }
 
@@ -56,7 +67,12 @@ struct LedgerRollups: Sendable, Hashable {
         var classification: String
 
         static func < (a: Self, b: Self) -> Bool {
-            (a.hour, a.route, a.runID, a.field, a.kind, a.classification) < (b.hour, b.route, b.runID, b.field, b.kind, b.classification)
+            if a.hour != b.hour { return a.hour < b.hour }
+            if a.route != b.route { return a.route < b.route }
+            if a.runID != b.runID { return a.runID < b.runID }
+            if a.field != b.field { return a.field < b.field }
+            if a.kind != b.kind { return a.kind < b.kind }
+            return a.classification < b.classification
         }
     }
 

@@ -290,64 +290,70 @@ public final class SQLiteLedgerStore: LedgerStore {
             hours[hour] = text
             return text
         }
-        let outcomes = rollups.sortedOutcomes
-        for chunk in outcomes.chunked(Self.rowsPerStatement) {
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * 12)
+        // Values row after row; what the rows share (the hour, the route, the run, the side) is bound once.
+        for chunk in rollups.sortedOutcomes.chunked(Self.rowsPerStatement) {
+            var values: [SQLiteData] = []
+            values.reserveCapacity(chunk.count * 12)
             for (k, v) in chunk {
-                binds.append(contentsOf: [
-                    hourText(k.hour), .text(k.route), .text(k.runID), .text(k.instance), .text(k.outcome),
-                    .integer(k.legacyStatus), .integer(k.candidateStatus), .text(k.reason), .integer(v.comparisons),
-                    .integer(v.regressed), .text(LedgerTime.format(v.firstSeen)), .text(LedgerTime.format(v.lastSeen)),
-                ])
+                values.append(hourText(k.hour))
+                values.append(.text(k.route))
+                values.append(.text(k.runID))
+                values.append(.text(k.instance))
+                values.append(.text(k.outcome))
+                values.append(.integer(k.legacyStatus))
+                values.append(.integer(k.candidateStatus))
+                values.append(.text(k.reason))
+                values.append(.integer(v.comparisons))
+                values.append(.integer(v.regressed))
+                values.append(.text(LedgerTime.format(v.firstSeen)))
+                values.append(.text(LedgerTime.format(v.lastSeen)))
             }
-            _ = try await conn.query(Self.upsertSQL(
-                table: "rollup_outcomes",
-                keys: ["hour", "route", "run_id", "instance", "outcome", "legacy_status", "candidate_status", "reason"],
-                sums: ["comparisons", "regressed"], rows: chunk.count
-            ), binds)
+            let upsert = SQLiteMultiRowInsert.upsert(
+                table: "rollup_outcomes", keys: ["hour", "route", "run_id", "instance", "outcome", "legacy_status", "candidate_status", "reason"],
+                sums: ["comparisons", "regressed"], seen: true, values: values
+            )
+            _ = try await conn.query(upsert.sql, upsert.binds)
         }
         for chunk in rollups.sortedLatency.chunked(Self.rowsPerStatement) {
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * 6)
+            var values: [SQLiteData] = []
+            values.reserveCapacity(chunk.count * 6)
             for (k, n) in chunk {
-                binds.append(contentsOf: [hourText(k.hour), .text(k.route), .text(k.runID), .text(k.side), .integer(k.bucket), .integer(n)])
+                values.append(hourText(k.hour))
+                values.append(.text(k.route))
+                values.append(.text(k.runID))
+                values.append(.text(k.side))
+                values.append(.integer(k.bucket))
+                values.append(.integer(n))
             }
-            _ = try await conn.query(Self.upsertSQL(
-                table: "rollup_latency", keys: ["hour", "route", "run_id", "side", "bucket"], sums: ["count"], rows: chunk.count, seen: false
-            ), binds)
+            let upsert = SQLiteMultiRowInsert.upsert(
+                table: "rollup_latency", keys: ["hour", "route", "run_id", "side", "bucket"], sums: ["count"], seen: false, values: values
+            )
+            _ = try await conn.query(upsert.sql, upsert.binds)
         }
         for chunk in rollups.sortedFields.chunked(Self.rowsPerStatement) {
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * 11)
+            var values: [SQLiteData] = []
+            values.reserveCapacity(chunk.count * 11)
             for (k, v) in chunk {
-                binds.append(contentsOf: [
-                    hourText(k.hour), .text(k.route), .text(k.runID), .text(k.field), .text(k.kind),
-                    .text(k.classification), .integer(v.occurrences), .integer(v.comparisons), .integer(v.leadingComparisons),
-                    .text(LedgerTime.format(v.firstSeen)), .text(LedgerTime.format(v.lastSeen)),
-                ])
+                values.append(hourText(k.hour))
+                values.append(.text(k.route))
+                values.append(.text(k.runID))
+                values.append(.text(k.field))
+                values.append(.text(k.kind))
+                values.append(.text(k.classification))
+                values.append(.integer(v.occurrences))
+                values.append(.integer(v.comparisons))
+                values.append(.integer(v.leadingComparisons))
+                values.append(.text(LedgerTime.format(v.firstSeen)))
+                values.append(.text(LedgerTime.format(v.lastSeen)))
             }
-            _ = try await conn.query(Self.upsertSQL(
+            let upsert = SQLiteMultiRowInsert.upsert(
                 table: "rollup_fields", keys: ["hour", "route", "run_id", "field", "kind", "classification"],
-                sums: ["occurrences", "comparisons", "leading_comparisons"], rows: chunk.count
-            ), binds)
+                sums: ["occurrences", "comparisons", "leading_comparisons"], seen: true, values: values
+            )
+            _ = try await conn.query(upsert.sql, upsert.binds)
         }
     }
 
-    /// `INSERT … VALUES (?, …), … ON CONFLICT (keys) DO UPDATE SET sum = sum + excluded.sum, …` with
-    /// `first_seen`/`last_seen` widened when `seen`. Placeholders only.
-    static func upsertSQL(table: String, keys: [String], sums: [String], rows: Int, seen: Bool = true) -> String {
-        let columns = keys + sums + (seen ? ["first_seen", "last_seen"] : [])
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-        sql += Array(repeating: tuple, count: rows).joined(separator: ", ")
-        var updates = sums.map { "\($0) = \($0) + excluded.\($0)" }
-        if seen {
-            updates += ["first_seen = min(first_seen, excluded.first_seen)", "last_seen = max(last_seen, excluded.last_seen)"]
-        }
-        sql += " ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(updates.joined(separator: ", "))"
-        return sql
-    }
 
     static func insertDiscrepancies(_ batch: [LedgerComparison], on conn: SQLiteConnection) async throws {
             var discrepancyBinds: [SQLiteData] = []

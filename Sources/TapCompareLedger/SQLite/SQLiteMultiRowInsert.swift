@@ -1,6 +1,6 @@
 import SQLiteNIO
 
-/// One `INSERT … VALUES (…), (…) ON CONFLICT … DO NOTHING` for many rows, where a column holding the same value in
+/// One `INSERT … VALUES (…), (…) ON CONFLICT …` for many rows, where a column holding the same value in
 /// every row is bound once and named by number (`?3`) in each row.
 ///
 /// Every text value SQLite is given is copied twice on the way in (sqlite-nio's C string, SQLite's own copy): at
@@ -14,8 +14,26 @@ struct SQLiteMultiRowInsert: Equatable {
 
     /// - Parameters:
     ///   - values: the rows' values, row after row, `columns.count` each.
-    ///   - conflict: the conflict target, e.g. `(id)`.
+    ///   - conflict: the conflict target, e.g. `(id)`: conflicting rows are skipped.
     init(table: String, columns: [String], values: [SQLiteData], conflict: String) {
+        self.init(table: table, columns: columns, values: values, onConflict: "ON CONFLICT \(conflict) DO NOTHING")
+    }
+
+    /// The hourly rollups' upsert: `keys` identify a row, `sums` are added to what is stored and, with `seen`,
+    /// `first_seen`/`last_seen` widened. `values` hold `keys`, `sums` (and the two times) row after row.
+    static func upsert(table: String, keys: [String], sums: [String], seen: Bool, values: [SQLiteData]) -> Self {
+        var updates = sums.map { "\($0) = \($0) + excluded.\($0)" }
+        if seen {
+            updates += ["first_seen = min(first_seen, excluded.first_seen)", "last_seen = max(last_seen, excluded.last_seen)"]
+        }
+        return Self(
+            table: table, columns: keys + sums + (seen ? ["first_seen", "last_seen"] : []), values: values,
+            onConflict: "ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(updates.joined(separator: ", "))"
+        )
+    }
+
+    /// - Parameter onConflict: the whole clause, e.g. `ON CONFLICT (id) DO NOTHING`.
+    init(table: String, columns: [String], values: [SQLiteData], onConflict: String) {
         let width = columns.count
         precondition(width > 0 && values.count % width == 0, "values must hold whole rows")
         let rows = values.count / width
@@ -40,7 +58,8 @@ struct SQLiteMultiRowInsert: Equatable {
             if row > 0 { sql += ", " }
             sql += tuple
         }
-        sql += " ON CONFLICT \(conflict) DO NOTHING"
+        sql += " "
+        sql += onConflict
         self.sql = sql
         self.binds = binds
     }
