@@ -117,7 +117,7 @@ import TapCompareMirroring
         #expect(capture.requestBody.readableBytes == 0)
 
         #expect(capture.legacyResponse == nil)
-        capture.responseHead(HTTPResponseHead(version: .http1_1, status: .ok))
+        capture.responseHead(status: .ok, version: .http1_1, headers: HTTPHeaders())
         capture.responseBodyPart(ByteBuffer(string: "12"))
         #expect(capture.responseWithinCap)
         capture.responseBodyPart(ByteBuffer(string: "345"))

@@ -19,7 +19,7 @@ import TapCompareMirroring
 /// Backpressure: client reads are held while the legacy connection is being set up or cannot take more request
 /// bytes, and past the pipelining watermark (``PipelinedRequestBuffer``); legacy reads are held while the client
 /// cannot take more response bytes.
-final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver {
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver, UpstreamLeaseReceiver {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -263,29 +263,31 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func acquireLegacy(fresh: Bool) {
         let generation = self.generation
-        let callback: (Result<UpstreamConnection, UpstreamError>) -> Void = { [self] result in
-            guard generation == self.generation else {
-                // The request was abandoned while connecting; the connection is still clean.
-                if case .success(let connection) = result { connection.release() }
+        if fresh {
+            self.loop.legacyPool.connect { [self] in self.upstreamLeased($0, token: generation) }
+        } else {
+            self.loop.legacyPool.acquire(for: self, token: generation)
+        }
+    }
+
+    /// Legacy's connection for the request of generation `token` (``acquireLegacy(fresh:)``).
+    func upstreamLeased(_ result: Result<UpstreamConnection, UpstreamError>, token: Int) {
+        guard token == self.generation else {
+            // The request was abandoned while connecting; the connection is still clean.
+            if case .success(let connection) = result { connection.release() }
+            return
+        }
+        switch result {
+        case .success(let connection):
+            guard case .sendQueuedToLegacy = self.machine.legacyConnected(writable: true, reused: connection.reused) else {
+                connection.release()
                 return
             }
-            switch result {
-            case .success(let connection):
-                guard case .sendQueuedToLegacy = self.machine.legacyConnected(writable: true, reused: connection.reused) else {
-                    connection.release()
-                    return
-                }
-                self.legacyConnected(connection)
-            case .failure(let error):
-                self.legacyFailed(error, responseStarted: false)
-            }
-            self.afterEvent()
+            self.legacyConnected(connection)
+        case .failure(let error):
+            self.legacyFailed(error, responseStarted: false)
         }
-        if fresh {
-            self.loop.legacyPool.connect(callback)
-        } else {
-            self.loop.legacyPool.acquire(callback)
-        }
+        self.afterEvent()
     }
 
     private func legacyConnected(_ connection: UpstreamConnection) {
@@ -393,7 +395,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: head.status, headers: headers))), promise: nil)
         case .forwardResponseHead(let version, let connection):
             HopByHopHeaders.strip(&headers)
-            self.capture?.responseHead(HTTPResponseHead(version: head.version, status: head.status, headers: headers))
+            self.capture?.responseHead(status: head.status, version: head.version, headers: headers)
             switch connection {
             case .close: headers.add(name: "connection", value: "close")
             case .keepAlive: headers.add(name: "connection", value: "keep-alive")

@@ -11,7 +11,7 @@ import TapCompareMirroring
 /// Nothing here can touch the client: the call starts after the client's request was fully read, runs on its
 /// own connection from a separate pool, and its only output is the exchange. Its in-flight slot is released
 /// exactly once, when the result is reported.
-final class CandidateCall: UpstreamResponseReceiver, SharedTimeoutMember {
+final class CandidateCall: UpstreamResponseReceiver, UpstreamLeaseReceiver, SharedTimeoutMember {
     private let loop: LoopContext
     private let exchange: PendingExchange
     private let routeMetrics: RouteMetrics
@@ -55,10 +55,23 @@ final class CandidateCall: UpstreamResponseReceiver, SharedTimeoutMember {
         self.loop.shared.metrics.candidateInFlight.increment()
         self.routeMetrics.mirrored.increment()
         self.loop.candidateDeadlines.add(self)
-        pool.send(
-            self.head, body: self.body, trailers: self.trailers, to: self,
-            ended: { [self] in self.isDone }, connected: { [self] in self.connection = $0 }, failed: { [self] in self.failed($0) }
-        )
+        pool.acquire(for: self, token: 0)
+    }
+
+    /// The connection for the request (``UpstreamPool/acquire(for:token:)``): the whole request is written at once.
+    func upstreamLeased(_ result: Result<UpstreamConnection, UpstreamError>, token: Int) {
+        switch result {
+        case .success(let connection):
+            // Timed out while connecting: the connection goes back unused.
+            guard !self.isDone else {
+                connection.release()
+                return
+            }
+            self.connection = connection
+            connection.send(self.head, body: self.body, trailers: self.trailers, receiver: self)
+        case .failure(let error):
+            self.failed(error)
+        }
     }
 
     /// `mirror.timeout` passed: the call is abandoned and reported timed out.

@@ -14,7 +14,10 @@ struct MirrorCapture {
     private var requestBudget: MirrorBodyBudget
     private(set) var requestBody = ByteBuffer()
     private let maxResponseBodyBytes: Int
-    private(set) var responseHead: HTTPResponseHead?
+    /// Legacy's final head as parts: a `HTTPResponseHead` is a boxed value, one more allocation per request.
+    private var responseStatus: HTTPResponseStatus?
+    private var responseVersion = HTTPVersion.http1_1
+    private var responseHeaders = HTTPHeaders()
     private var responseBody = ByteBuffer()
     private(set) var responseBodyLength = 0
     /// Legacy's trailers, once its response ended.
@@ -42,8 +45,10 @@ struct MirrorCapture {
     }
 
     /// Legacy's final head, its hop-by-hop headers already removed.
-    mutating func responseHead(_ head: HTTPResponseHead) {
-        self.responseHead = head
+    mutating func responseHead(status: HTTPResponseStatus, version: HTTPVersion, headers: HTTPHeaders) {
+        self.responseStatus = status
+        self.responseVersion = version
+        self.responseHeaders = headers
     }
 
     mutating func responseBodyPart(_ buffer: ByteBuffer) {
@@ -74,9 +79,10 @@ struct MirrorCapture {
 
     /// Legacy's response as the comparison sees it, once its head arrived.
     var legacyResponse: ResponseSnapshot? {
-        guard let head = self.responseHead else { return nil }
+        guard let status = self.responseStatus else { return nil }
         return ResponseSnapshot(
-            status: head.status, version: head.version, headers: head.headers, body: self.responseBody, bodyLength: self.responseBodyLength,
+            status: status, version: self.responseVersion, headers: self.responseHeaders, body: self.responseBody,
+            bodyLength: self.responseBodyLength,
             trailers: self.responseTrailers
         )
     }

@@ -71,15 +71,34 @@ final class UpstreamPool {
             self.acquireStream(callback)
             return
         }
+        if let connection = self.leaseIdle() {
+            callback(.success(connection))
+            return
+        }
+        self.connect(callback)
+    }
+
+    /// ``acquire(_:)`` for a receiver: `receiver.upstreamLeased(_:token:)` runs on ``eventLoop``, synchronously when
+    /// an idle connection is available, and then nothing is allocated for the lease.
+    func acquire(for receiver: any UpstreamLeaseReceiver, token: Int) {
+        if self.target.httpVersion == .http1, let connection = self.leaseIdle() {
+            receiver.upstreamLeased(.success(connection), token: token)
+            return
+        }
+        self.acquire { [receiver] in receiver.upstreamLeased($0, token: token) }
+    }
+
+    /// The most recently parked connection that is still open, marked leased; closed ones found on the way are
+    /// dropped.
+    private func leaseIdle() -> UpstreamConnection? {
         while let connection = self.idle.popLast() {
             if connection.handler.isActive {
                 connection.leased()
-                callback(.success(connection))
-                return
+                return connection
             }
             connection.close()
         }
-        self.connect(callback)
+        return nil
     }
 
     /// Leases a connection for a call whose whole request is in memory (a candidate call, a replayed request) and
