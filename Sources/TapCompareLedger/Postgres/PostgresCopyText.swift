@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TapCompareCore
 
 /// Rows in the text format of `COPY … FROM STDIN` (PostgreSQL's default: tab between columns, newline after each
 /// row, `\N` for NULL), written straight into one `ByteBuffer`.
@@ -162,17 +163,8 @@ struct PostgresCopyText {
             ofDay += 86_400_000_000
             days -= 1
         }
-        // Days since 2000-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted); 10,957 days lie
-        // between 1970-01-01 and 2000-01-01.
-        let z = days + 10_957 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        // Days since 2000-01-01 to a civil date; 10,957 days lie between 1970-01-01 and 2000-01-01.
+        let (year, month, day) = CivilDate.fromDays(Int(days) + 10_957)
         self.writeDigits(UInt(clamping: year), minimumWidth: 4)
         self.buffer.writeInteger(UInt8(ascii: "-"))
         self.writeDigits(UInt(month), minimumWidth: 2)

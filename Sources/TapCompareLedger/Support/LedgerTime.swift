@@ -1,4 +1,5 @@
 import Foundation
+import TapCompareCore
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ public enum LedgerTime {
     /// microsecond: a time parsed from its own text (whose `Double` may fall a hair short of the millisecond)
     /// formats back to the same text.
     ///
-    /// Arithmetic on the day count (``civilFromDays(_:)``) written into 24 bytes, no `gmtime_r` and no appends:
+    /// Arithmetic on the day count (`CivilDate`) written into 24 bytes, no `gmtime_r` and no appends:
     /// it runs for every stored row (bench/results/ledger.md).
     public static func format(_ date: Date) -> String {
         let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
@@ -25,7 +26,7 @@ public enum LedgerTime {
         let millis = Int(totalMillis - seconds * 1000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = Self.civilFromDays(Int(days))
+        let (year, month, day) = CivilDate.fromDays(Int(days))
         guard (0...9999).contains(year) else { return Self.formatWideYear(year, month, day, secondOfDay, millis) }
         return String(unsafeUninitializedCapacity: 24) { out in
             func put(_ value: Int, _ width: Int, at index: Int) {
@@ -84,7 +85,7 @@ public enum LedgerTime {
         guard let year = number(0, 4), byte(4) == UInt8(ascii: "-"), let month = number(5, 2), byte(7) == UInt8(ascii: "-"),
               let day = number(8, 2), (1...12).contains(month), (1...31).contains(day)
         else { return nil }
-        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate.days(year: year, month: month, day: day)
         guard utf8.count > 10 else { return Date(timeIntervalSince1970: Double(Int64(days) * 86_400)) }
         guard byte(10) == UInt8(ascii: "T") || byte(10) == UInt8(ascii: " "),
               let hour = number(11, 2), byte(13) == UInt8(ascii: ":"), let minute = number(14, 2), byte(16) == UInt8(ascii: ":"),
@@ -133,31 +134,6 @@ public enum LedgerTime {
         guard stamp.count == 8, stamp.allSatisfy(\.isASCII), let value = Int(stamp) else { return nil }
         let year = value / 10_000, month = (value / 100) % 100, day = value % 100
         guard (1...12).contains(month), (1...31).contains(day) else { return nil }
-        return Date(timeIntervalSince1970: Double(Self.daysFromCivil(year: year, month: month, day: day)) * 86_400)
-    }
-
-    /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm, the inverse of
-    /// ``daysFromCivil(year:month:day:)``).
-    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        return Date(timeIntervalSince1970: Double(CivilDate.days(year: year, month: month, day: day)) * 86_400)
     }
 }
