@@ -218,21 +218,8 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
         #expect(timed.contains("<property name=\"latency.candidate_corrected.p99_9_ms\""))
         #expect(timed.contains("<property name=\"load.sent\" value=\"159\"/>"))
         try timed.write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, output) = try Self.run("/usr/bin/env", ["python3", TestPaths.repositoryRoot.appendingPathComponent("fixtures/junit/validate.py").path, path])
-        #expect(status == 0, "xmlschema rejected the JUnit XML: \(output)")
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let validation = try await runToEnd(["python3", TestPaths.repositoryRoot.appendingPathComponent("fixtures/junit/validate.py").path, path], mergingErrors: true)
+        #expect(validation.status == 0, "xmlschema rejected the JUnit XML: \(validation.standardOutput)")
     }
 
     /// A port nothing listens on: bound by a server that is then shut down.

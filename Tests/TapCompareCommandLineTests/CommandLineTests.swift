@@ -21,30 +21,29 @@ import Testing
     /// Runs the binary without blocking a cooperative thread. `started` runs once the process is running (to
     /// signal it, say).
     static func tapcompare(
-        _ arguments: [String], in directory: URL, started: @escaping @Sendable (Process) -> Void = { _ in }
+        _ arguments: [String], in directory: URL, started: @escaping @Sendable (SpawnedProcess) -> Void = { _ in }
     ) async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the tapcompare binary first: \(binary)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-                started(process)
-            } catch {
-                continuation.resume(throwing: error)
-            }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-cli-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let process = try SpawnedProcess.start(
+            [binary] + arguments, in: directory.path, standardOutput: .file(base + ".out"), standardError: .file(base + ".err")
+        )
+        started(process)
+        let status: Int32
+        do {
+            status = try await process.waitForExit()
+        } catch {
+            process.signal(SIGKILL)
+            throw error
         }
         return Run(
             status: status,
-            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
         )
     }
 

@@ -274,27 +274,24 @@ enum LedgerScenarios {
     static func sigkill(_ backend: Backend, downURL: LedgerURL, url: LedgerURL) async throws {
         let spool = Harness.temporaryDirectory() + "/spool"
         let binary = try Paths.tapcompareBinary()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["ledger", "generate", "--ledger", downURL.descriptionWithPassword, "--spool-dir", spool,
-                             "--count", "1000000", "--rate", "20000"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        let lines = LineCollector()
-        pipe.fileHandleForReading.readabilityHandler = { lines.append($0.availableData) }
-        try process.run()
+        // Its progress lines ("durable N") go to a file, read as the child writes it.
+        let output = Harness.temporaryDirectory() + "/generate.out"
+        let process = try SpawnedProcess.start(
+            [binary, "ledger", "generate", "--ledger", downURL.descriptionWithPassword, "--spool-dir", spool, "--count", "1000000", "--rate", "20000"],
+            standardOutput: .file(output)
+        )
+        let lines = DurableProgress(path: output)
         do {
             try await Harness.waitUntil("the child has made 3,000 comparisons durable", timeout: .seconds(60)) {
                 lines.lastDurable >= 3_000
             }
         } catch {
-            process.terminate()
+            process.signal(SIGKILL)
+            _ = try? await process.waitForExit()
             throw error
         }
-        kill(process.processIdentifier, SIGKILL)
-        let status = try await waitForExit(process)
-        pipe.fileHandleForReading.readabilityHandler = nil
+        process.signal(SIGKILL)
+        let status = try await process.waitForExit()
         #expect(status == 128 + SIGKILL, "the child was killed, not finished")
         let durable = lines.lastDurable
 
@@ -387,21 +384,16 @@ extension LedgerURL {
     }
 }
 
-final class LineCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var buffer = ""
-    private var durable = 0
+/// The last "durable N" line `tapcompare ledger generate` has written to its output file so far.
+struct DurableProgress {
+    var path: String
 
-    func append(_ data: Data) {
-        lock.lock()
-        defer { lock.unlock() }
-        buffer += String(decoding: data, as: UTF8.self)
-        while let newline = buffer.firstIndex(of: "\n") {
-            let line = buffer[..<newline]
-            if line.hasPrefix("durable "), let n = Int(line.dropFirst("durable ".count)) { durable = max(durable, n) }
-            buffer = String(buffer[buffer.index(after: newline)...])
+    /// Only whole lines count: the child may be writing the last one.
+    var lastDurable: Int {
+        guard let text = try? String(contentsOfFile: self.path, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().reduce(0) { durable, line in
+            guard line.hasPrefix("durable "), let n = Int(line.dropFirst("durable ".count)) else { return durable }
+            return max(durable, n)
         }
     }
-
-    var lastDurable: Int { lock.lock(); defer { lock.unlock() }; return durable }
 }

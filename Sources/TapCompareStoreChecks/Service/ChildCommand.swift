@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import TapCompareCore
 
 #if canImport(Glibc)
 import Glibc
@@ -10,10 +11,8 @@ import Darwin
 /// A command run in a child process started with `posix_spawn`: its standard input fed from memory, its standard
 /// output discarded, the first bytes of its standard error kept, and it killed at a deadline.
 ///
-/// Not Foundation's `Process`: in Swift 6.3 its `run()` reads `/proc/self/fd` and copies 256 bytes from each entry
-/// whatever its length (swift-corelibs-foundation#5472), past the end of glibc's buffer once the listing fills it,
-/// so `tapcompare serve` holding more than about a thousand descriptors (client connections) could crash starting a
-/// check. Here nothing lists descriptors: the child closes every one from 3 up before it runs the command.
+/// Started by ``ChildSpawn`` (`posix_spawn`), not Foundation's `Process`, which can crash a process holding more
+/// than about a thousand descriptors, as `tapcompare serve` with its client connections does.
 struct ChildCommand: Sendable {
     /// The program and its arguments, looked up on `PATH` (through `/usr/bin/env`).
     var arguments: [String]
@@ -31,30 +30,30 @@ struct ChildCommand: Sendable {
     /// Runs the command to its end or to `timeout`, whichever comes first. Waits on dispatch threads, never on a
     /// cooperative one.
     func run(input: [UInt8], timeout: Duration, keepingErrorBytes maxErrorBytes: Int) async -> Outcome {
-        var toChild: [Int32] = [-1, -1]
-        var fromChild: [Int32] = [-1, -1]
-        guard Self.makePipe(&toChild) else { return .notStarted(errno: errno) }
-        guard Self.makePipe(&fromChild) else {
+        guard let toChild = ChildSpawn.makePipe() else { return .notStarted(errno: errno) }
+        guard let fromChild = ChildSpawn.makePipe() else {
             let error = errno
-            close(toChild[0])
-            close(toChild[1])
+            close(toChild.read)
+            close(toChild.write)
             return .notStarted(errno: error)
         }
-        let spawned = Self.spawn(["/usr/bin/env"] + self.arguments, stdin: toChild[0], stderr: fromChild[1])
+        let spawned = ChildSpawn.spawn(
+            ["/usr/bin/env"] + self.arguments, standardInput: .descriptor(toChild.read), standardError: .descriptor(fromChild.write)
+        )
         // The child has its copies (or never started).
-        close(toChild[0])
-        close(fromChild[1])
+        close(toChild.read)
+        close(fromChild.write)
         let pid: pid_t
         switch spawned {
         case .success(let child):
             pid = child
         case .failure(let error):
-            close(toChild[1])
-            close(fromChild[0])
+            close(toChild.write)
+            close(fromChild.read)
             return .notStarted(errno: error.errno)
         }
-        let stdin = toChild[1]
-        let stderr = fromChild[0]
+        let stdin = toChild.write
+        let stderr = fromChild.read
 
         // The input, written on its own thread: a command that does not read it must not block anyone (the pipe
         // holds 64 KiB). SIGPIPE is ignored in this process (as NIO ignores it once it opens a socket), so a
@@ -110,7 +109,7 @@ struct ChildCommand: Sendable {
                 state.mutex.withLock { $0.ended = true }
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                let code = Self.exitCode(status)
+                let code = ChildSpawn.exitCode(status)
                 let outcome = state.mutex.withLock { $0.finish(exitStatus: code) }
                 if let outcome { done.resume(returning: outcome) }
             }
@@ -126,63 +125,10 @@ struct ChildCommand: Sendable {
         }
     }
 
-    /// The child's exit status as a shell reports it.
-    static func exitCode(_ status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-    }
-
-    /// `posix_spawn` of `arguments` with the given standard input and error, standard output to `/dev/null`, every
-    /// other descriptor closed, and the signal mask and dispositions reset.
-    private static func spawn(_ arguments: [String], stdin: Int32, stderr: Int32) -> Result<pid_t, SpawnError> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
-        return result == 0 ? .success(pid) : .failure(SpawnError(errno: result))
-    }
-
-    struct SpawnError: Error { var errno: Int32 }
-
     /// Set once, before the first write to a child: writing to a pipe whose reader is gone must fail, not end
     /// this process. The child gets the default back (`POSIX_SPAWN_SETSIGDEF`).
     private static let ignoringSIGPIPE: Void = {
         _ = signal(SIGPIPE, SIG_IGN)
-    }()
-
-    /// A pipe whose ends are closed on exec (the child gets copies only where `spawn` puts them).
-    private static func makePipe(_ ends: inout [Int32]) -> Bool {
-        guard pipe(&ends) == 0 else { return false }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        return true
-    }
-
-    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+), looked up at run time: Swift's Glibc module does
-    /// not declare it. Without it the child still gets no descriptor but its three, as long as every other one is
-    /// close-on-exec (NIO's sockets and SQLite's files are).
-    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 }
 

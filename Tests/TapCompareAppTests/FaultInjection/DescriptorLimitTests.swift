@@ -13,11 +13,9 @@ extension FaultInjection {
         /// Beyond what 256 descriptors hold, within what the proxy's accepted connections plus its listen backlog
         /// (1,024) take, so every connect completes without waiting for a SYN retry.
         ///
-        /// And few enough that this test process (which holds the clients, and legacy's side of the proxy's
-        /// connections) stays near a thousand descriptors: Foundation's `Process.run()` in Swift 6.3 copies 256
-        /// bytes from each `/proc/self/fd` entry whatever its length (swift-corelibs-foundation#5472). With 1,200
-        /// clients the listing (24 bytes an entry) filled glibc's 32 KiB `readdir` buffer, and a test spawning a
-        /// process meanwhile read past its end and crashed the whole run; a thousand entries leave 8 KiB spare.
+        /// Children of the test process start through `SpawnedProcess` (`posix_spawn`), never Foundation's
+        /// `Process`, whose `run()` crashes once this process holds more than about a thousand descriptors
+        /// (swift-corelibs-foundation#5472): a CI run died in it while this test held its clients.
         static let clients = 640
         /// The proxy's `ulimit -n`.
         static let descriptorLimit = 256

@@ -225,13 +225,6 @@ enum TinyFilesystem {
     }
 
     private static func runSync(_ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? SpawnedProcess.start(arguments))?.waitUntilExit() ?? -1
     }
 }

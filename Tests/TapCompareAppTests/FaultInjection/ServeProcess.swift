@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import TapCompareCore
 import TapCompareLedger
 import TapCompareReview
 import TapCompareTestSupport
@@ -11,12 +12,12 @@ import Testing
 /// The built `tapcompare serve` binary as a child process, for faults only a real process shows: a signal
 /// (SIGHUP), a lowered file-descriptor limit. Listens on free ports; logs go to files in ``directory``.
 final class ServeProcess: Sendable {
-    let process: Process
+    let process: SpawnedProcess
     let directory: String
     let proxyPort: Int
     let adminPort: Int
 
-    private init(process: Process, directory: String, proxyPort: Int, adminPort: Int) {
+    private init(process: SpawnedProcess, directory: String, proxyPort: Int, adminPort: Int) {
         self.process = process
         self.directory = directory
         self.proxyPort = proxyPort
@@ -35,17 +36,11 @@ final class ServeProcess: Sendable {
         let adminPort = try await Self.unusedPort()
         let config = directory + "/tapcompare.yml"
         try ("listen: 127.0.0.1:\(proxyPort)\nadmin:\n  listen: 127.0.0.1:\(adminPort)\n" + yaml).write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let limit = descriptorLimit.map { "ulimit -n \($0) && " } ?? ""
-        process.arguments = ["-c", limit + #"exec "$0" serve --config "$1""#, binary, config]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        _ = FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/serve.log"))
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess.start(
+            ["/bin/sh", "-c", limit + #"exec "$0" serve --config "$1""#, binary, config], in: directory,
+            standardOutput: .file(directory + "/serve.log"), standardError: .standardOutput
+        )
         let serve = ServeProcess(process: process, directory: directory, proxyPort: proxyPort, adminPort: adminPort)
         let deadline = ContinuousClock.now + TestTiming.scaled(.seconds(20))
         do {
@@ -82,7 +77,7 @@ final class ServeProcess: Sendable {
 
     var isRunning: Bool { self.process.isRunning }
 
-    func signal(_ signal: Int32) { kill(self.process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { self.process.signal(signal) }
 
     func admin(_ path: String) async throws -> (Int, String) {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(self.adminPort)\(path)"), timeout: .seconds(5))
@@ -97,7 +92,7 @@ final class ServeProcess: Sendable {
 
     /// A `/proc/PID/status` memory figure in bytes (`VmRSS` now, `VmHWM` the peak), Linux only.
     func memory(_ field: String) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(self.process.processIdentifier)/status", encoding: .utf8) else { return nil }
+        guard let status = try? String(contentsOfFile: "/proc/\(self.process.pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
             let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
             return kilobytes.map { $0 * 1024 }
@@ -108,13 +103,23 @@ final class ServeProcess: Sendable {
     /// How many descriptors the process holds open now (`/proc/PID/fd`), Linux only: how a test knows the process
     /// reached its `ulimit -n` without a request of its own, which would need a descriptor too.
     func openDescriptors() -> Int? {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(self.process.processIdentifier)/fd"))?.count
+        guard let directory = opendir("/proc/\(self.process.pid)/fd") else { return nil }
+        defer { closedir(directory) }
+        // Entries counted without reading `d_name` as a Swift value: that copies its full 256 bytes, past the end
+        // of glibc's buffer for a short name at its end (what crashes Foundation's listing of a long directory).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
+            if strcmp(name, ".") != 0 && strcmp(name, "..") != 0 { count += 1 }
+        }
+        return count
     }
 
     /// Starts `VmHWM` over from the current resident set (`clear_refs` 5), so the peak read later covers only what
     /// ran since, not the process's start-up.
     func resetPeakMemory() throws {
-        try "5".write(toFile: "/proc/\(self.process.processIdentifier)/clear_refs", atomically: false, encoding: .utf8)
+        try "5".write(toFile: "/proc/\(self.process.pid)/clear_refs", atomically: false, encoding: .utf8)
     }
 
     /// The comparison rows of a ledger the process wrote (read after it stopped).
@@ -132,10 +137,10 @@ final class ServeProcess: Sendable {
     /// SIGTERM, then waits for the exit status (the ledger is flushed by then).
     func stop() async throws -> Int32 {
         self.signal(SIGTERM)
-        return try await waitForExit(self.process)
+        return try await self.process.waitForExit()
     }
 
     func terminate() {
-        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        self.process.signal(SIGKILL)
     }
 }

@@ -58,7 +58,7 @@ struct FleetMember: Sendable {
     /// SIGKILL, and waits until the process is gone: nothing it held in memory survives.
     func sigkill() async throws {
         self.process.signal(SIGKILL)
-        _ = try await waitForExit(self.process.process)
+        _ = try await self.process.process.waitForExit()
     }
 
     /// Sends one GET with request id `id` and returns the status legacy's answer carried through the proxy. A
@@ -75,10 +75,10 @@ struct FleetMember: Sendable {
     /// guard SIGKILLs it after 30 s (scaled), so a process that never exits fails the test with status 137 instead
     /// of running into the suite's time limit.
     func stop() async throws -> Int32 {
-        let pid = self.process.process.processIdentifier
+        let process = self.process.process
         let hangGuard = Task {
             try await Task.sleep(for: TestTiming.scaled(.seconds(30)))
-            kill(pid, SIGKILL)
+            process.signal(SIGKILL)
         }
         defer { hangGuard.cancel() }
         return try await self.process.stop()
