@@ -37,7 +37,7 @@ import Testing
         do {
             status = try await process.waitForExit()
         } catch {
-            process.signal(SIGKILL)
+            process.kill()
             throw error
         }
         return Run(

@@ -38,8 +38,14 @@ public final class SpawnedProcess: Sendable {
     /// Sends `signal`, unless the child is already reaped (its pid could belong to another process by now).
     public func signal(_ signal: Int32) {
         self.exitCode.withLock { code in
-            if code == nil { _ = kill(self.pid, signal) }
+            if code == nil { _ = Glibc.kill(self.pid, signal) }
         }
+    }
+
+    /// SIGKILL, with the exit reaped in the background: no zombie is left behind by a child nobody waits for.
+    public func kill() {
+        self.signal(SIGKILL)
+        Task { _ = try? await self.waitForExit() }
     }
 
     /// SIGINT, as Ctrl-C sends it.
@@ -103,7 +109,7 @@ public func runToEnd(_ arguments: [String], in directory: String? = nil, merging
     do {
         status = try await child.waitForExit()
     } catch {
-        child.signal(SIGKILL)
+        child.kill()
         throw error
     }
     return ProcessOutput(

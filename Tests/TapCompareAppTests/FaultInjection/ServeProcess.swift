@@ -141,6 +141,6 @@ final class ServeProcess: Sendable {
     }
 
     func terminate() {
-        self.process.signal(SIGKILL)
+        self.process.kill()
     }
 }
