@@ -3,6 +3,7 @@
 #
 #   bench/proxy.sh                          # every scenario group below, 10 s per measurement
 #   DURATION=20 CONNECTIONS="32 256" BODIES="comments item" bench/proxy.sh
+#   ROUNDS=5 SCENARIOS=plain bench/proxy.sh # the plain group's rows repeated in 5 interleaved rounds (default 3)
 #   SCENARIOS=plain bench/proxy.sh          # one group: plain, tls, syscalls or idle (default all)
 #   IDLE_CONNECTIONS=10000 SCENARIOS=idle bench/proxy.sh
 #   KEEP_WORK=1 bench/proxy.sh              # keep the scratch directory (configurations, tapcompare.log of every run)
@@ -15,6 +16,9 @@
 # plain: legacy direct; nginx as a plain reverse proxy; nginx reverse proxy + mirror; tapcompare at sample rate 0
 #   (a plain reverse proxy) and 1.0; both mirroring proxies again with the slow candidate; every body at every
 #   connection count, and the ratios issue 16 sets as bars. Results: bench/results/proxy.md.
+#   The group runs ROUNDS times, every row once per round in the same order, so a drift of the machine (another
+#   job, the upstreams' core) reaches every row alike; the table gives each row's median over the rounds with its
+#   range, the ratios are those of the medians, and the bars' ratios are also listed round by round.
 # syscalls: `strace -c` attached to each proxy while wrk sends /comments over 32 connections; system calls per
 #   request (strace slows the proxy, so only the per-request counts mean anything). bench/results/proxy-syscalls.md.
 # idle: resident memory of each proxy before and after IDLE_CONNECTIONS clients have made one request each and
@@ -31,6 +35,7 @@ CONNECTIONS=${CONNECTIONS:-32 256}
 BODIES=${BODIES:-comments item}
 WARMUP=${WARMUP:-2}
 SCENARIOS=${SCENARIOS:-all}
+ROUNDS=${ROUNDS:-3}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 LEGACY=18081 CANDIDATE=18082 SLOW=18083 LEGACY_TLS=18084 NGINX_PORT=18090 TAP_PORT=18100 ADMIN_PORT=18101
 
@@ -99,7 +104,7 @@ start_tapcompare() { # sample rate, candidate port[, legacy URL, candidate URL, 
     # Run from the scratch directory so anything serve writes next to itself (e.g. its spool) goes there.
     (cd "$WORK" && exec taskset -c 1 "$BIN/tapcompare" serve --listen "127.0.0.1:$TAP_PORT" --legacy "$legacy_url" \
         --candidate "$candidate_url" --sample-rate "$1" --admin "127.0.0.1:$ADMIN_PORT" \
-        --ledger "sqlite:$WORK/ledger-$1-$2.sqlite" "${@:5}" >>"$WORK/tapcompare.log" 2>&1) &
+        --ledger "sqlite:$WORK/ledger-$1-$2-r${ROUND:-1}.sqlite" "${@:5}" >>"$WORK/tapcompare.log" 2>&1) &
     TAP_PID=$!
     PIDS+=("$TAP_PID")
     wait_port "$TAP_PORT" "${TAP_SCHEME:-http}"
@@ -126,16 +131,27 @@ to_ms() { # wrk latency like 612.00us / 1.23ms / 1.02s -> ms
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
 measure() { # name, port, body (comments or item), connections[, scheme]
+    # Stored under the row's key (the last measurement) and under the key with the round (for the medians).
     local key="$1|$3|$4" url="${5:-http}://127.0.0.1:$2/$3"
     local out
-    out="$WORK/measure-$(echo "$key" | tr -c 'A-Za-z0-9.' '_').txt"
+    out="$WORK/measure-$(echo "$key|r${ROUND:-1}" | tr -c 'A-Za-z0-9.' '_').txt"
     taskset -c 0 wrk -t1 -c"$4" -d"${WARMUP}s" "$url" >/dev/null
     taskset -c 0 wrk -t1 -c"$4" -d"${DURATION}s" --latency "$url" >"$out"
     RPS[$key]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
     P50[$key]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
     P99[$key]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
     ERRORS[$key]=$( (grep -E "Non-2xx|Socket errors" "$out" || true) | tr -s ' ' | paste -sd ';' -)
+    RPS[$key|r${ROUND:-1}]=${RPS[$key]} P50[$key|r${ROUND:-1}]=${P50[$key]} P99[$key|r${ROUND:-1}]=${P99[$key]}
     printf "%-28s %-9s c=%-4s %10s req/s  p50 %8s ms  p99 %8s ms  %s\n" "$1" "$3" "$4" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${ERRORS[$key]}"
+}
+median() { # numbers -> their median (the mean of the middle two for an even count)
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else { m = (v[NR / 2] + v[NR / 2 + 1]) / 2; if (m == int(m)) print m; else printf "%.2f", m } }'
+}
+per_round() { # array name, row key -> the row's values, one per round
+    local -n values=$1
+    local r
+    for r in $(seq 1 "$ROUNDS"); do echo "${values[$2|r$r]}"; done
 }
 measure_all() { # name, port: every body at every connection count
     for body in $BODIES; do for c in $CONNECTIONS; do measure "$1" "$2" "$body" "$c"; done; done
@@ -192,19 +208,42 @@ fi
 
 if runs plain; then
     SCENARIO_NAMES=("legacy direct" "nginx proxy" "nginx mirror" "tapcompare 0" "tapcompare 1.0" "nginx mirror, slow cand." "tapcompare 1.0, slow cand.")
-    measure_all "legacy direct" "$LEGACY"
-    start_nginx plain-proxy.conf; measure_all "nginx proxy" "$NGINX_PORT"; stop_nginx
-    start_nginx mirror-proxy.conf "$CANDIDATE"; measure_all "nginx mirror" "$NGINX_PORT"; stop_nginx
-    start_tapcompare 0 "$CANDIDATE"; measure_all "tapcompare 0" "$TAP_PORT"; stop_tapcompare
-    start_tapcompare 1.0 "$CANDIDATE"; measure_all "tapcompare 1.0" "$TAP_PORT"; stop_tapcompare
-    start_nginx mirror-proxy.conf "$SLOW"; measure_all "nginx mirror, slow cand." "$NGINX_PORT"; stop_nginx
-    start_tapcompare 1.0 "$SLOW"; measure_all "tapcompare 1.0, slow cand." "$TAP_PORT"; stop_tapcompare
+    for ROUND in $(seq 1 "$ROUNDS"); do
+        echo "== round $ROUND of $ROUNDS"
+        measure_all "legacy direct" "$LEGACY"
+        start_nginx plain-proxy.conf; measure_all "nginx proxy" "$NGINX_PORT"; stop_nginx
+        start_nginx mirror-proxy.conf "$CANDIDATE"; measure_all "nginx mirror" "$NGINX_PORT"; stop_nginx
+        start_tapcompare 0 "$CANDIDATE"; measure_all "tapcompare 0" "$TAP_PORT"; stop_tapcompare
+        start_tapcompare 1.0 "$CANDIDATE"; measure_all "tapcompare 1.0" "$TAP_PORT"; stop_tapcompare
+        start_nginx mirror-proxy.conf "$SLOW"; measure_all "nginx mirror, slow cand." "$NGINX_PORT"; stop_nginx
+        start_tapcompare 1.0 "$SLOW"; measure_all "tapcompare 1.0, slow cand." "$TAP_PORT"; stop_tapcompare
+    done
+    # Each row's figures become its medians over the rounds; RANGE keeps the lowest and highest requests/s.
+    declare -A RANGE
+    for name in "${SCENARIO_NAMES[@]}"; do
+        for body in $BODIES; do for c in $CONNECTIONS; do
+            key="$name|$body|$c"
+            mapfile -t rounds < <(per_round RPS "$key")
+            RPS[$key]=$(median "${rounds[@]}" | awk '{ printf "%.0f", $1 }')
+            RANGE[$key]=$(printf '%s\n' "${rounds[@]}" | sort -g | sed -n '1p;$p' | paste -sd '-' -)
+            mapfile -t rounds < <(per_round P50 "$key"); P50[$key]=$(median "${rounds[@]}")
+            mapfile -t rounds < <(per_round P99 "$key"); P99[$key]=$(median "${rounds[@]}")
+        done; done
+    done
+    round_ratios() { # numerator row, denominator row, body, connections, RPS or P99 -> "r1 / r2 / ..."
+        local r out=()
+        for r in $(seq 1 "$ROUNDS"); do
+            out+=("$(ratio "$(per_round "$5" "$1|$3|$4" | sed -n "${r}p")" "$(per_round "$5" "$2|$3|$4" | sed -n "${r}p")")")
+        done
+        local IFS=/; echo "${out[*]}" | sed 's#/# / #g'
+    }
 
     {
         echo "# Proxy benchmark"
         echo
         stamp
-        echo "\`DURATION=$DURATION CONNECTIONS=\"$CONNECTIONS\" BODIES=\"$BODIES\" SCENARIOS=plain bench/proxy.sh\`."
+        echo "\`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=\"$CONNECTIONS\" BODIES=\"$BODIES\" SCENARIOS=plain bench/proxy.sh\`."
+        echo "$ROUNDS rounds, every row once per round in the order of the table; each figure is the row's median over the rounds (requests/s: the range in brackets)."
         echo "wrk: 1 thread, ${DURATION} s after ${WARMUP} s warm-up per measurement, pinned to core 0 with the upstream nginx;"
         echo "each proxy: one worker / event loop pinned to core 1; tapcompare ran as \`tapcompare serve\` with an SQLite ledger."
         echo "Bodies: comments = a listing of 20 comment objects (${BODY_BYTES[comments]} bytes); item = one object, mostly one long string (${BODY_BYTES[item]} bytes)."
@@ -215,11 +254,11 @@ if runs plain; then
         for name in "${SCENARIO_NAMES[@]}"; do
             for body in $BODIES; do for c in $CONNECTIONS; do
                 key="$name|$body|$c"
-                echo "| $name | $body | $c | ${RPS[$key]} | ${P50[$key]} | ${P99[$key]} | ${ERRORS[$key]:-} |"
+                echo "| $name | $body | $c | ${RPS[$key]} (${RANGE[$key]}) | ${P50[$key]} | ${P99[$key]} | ${ERRORS[$key]:-} |"
             done; done
         done
         echo
-        echo "Ratios, each from this run; issue 16 sets its bars on the comments body."
+        echo "Ratios of the medians above; issue 16 sets its bars on the comments body."
         echo
         echo "| body | connections | tapcompare 0 / nginx proxy, req/s (bar ≥ 0.5) | tapcompare 0 / nginx proxy, p99 (bar ≤ 2.0) | tapcompare 1.0 / nginx mirror, req/s (bar ≥ 1.0) | slow / fast candidate, req/s (bar ≥ 0.90) | slow / fast candidate, p99 (bar ≤ 1.10) |"
         echo "|---|---:|---|---|---|---|---|"
@@ -230,6 +269,14 @@ if runs plain; then
             r4=$(ratio "${RPS[tapcompare 1.0, slow cand.|$body|$c]}" "${RPS[tapcompare 1.0|$body|$c]}")
             r5=$(ratio "${P99[tapcompare 1.0, slow cand.|$body|$c]}" "${P99[tapcompare 1.0|$body|$c]}")
             echo "| $body | $c | $r1 $(bar "$r1" ">=" 0.5) | $r2 $(bar "$r2" "<=" 2.0) | $r3 $(bar "$r3" ">=" 1.0) | $r4 $(bar "$r4" ">=" 0.90) | $r5 $(bar "$r5" "<=" 1.10) |"
+        done; done
+        echo
+        echo "The same ratios round by round (round 1 / round 2 / ...): the spread a single run can show."
+        echo
+        echo "| body | connections | tapcompare 0 / nginx proxy, req/s | tapcompare 0 / nginx proxy, p99 | tapcompare 1.0 / nginx mirror, req/s | slow / fast candidate, req/s | slow / fast candidate, p99 |"
+        echo "|---|---:|---|---|---|---|---|"
+        for body in $BODIES; do for c in $CONNECTIONS; do
+            echo "| $body | $c | $(round_ratios "tapcompare 0" "nginx proxy" "$body" "$c" RPS) | $(round_ratios "tapcompare 0" "nginx proxy" "$body" "$c" P99) | $(round_ratios "tapcompare 1.0" "nginx mirror" "$body" "$c" RPS) | $(round_ratios "tapcompare 1.0, slow cand." "tapcompare 1.0" "$body" "$c" RPS) | $(round_ratios "tapcompare 1.0, slow cand." "tapcompare 1.0" "$body" "$c" P99) |"
         done; done
     } > "$ROOT/bench/results/proxy.md"
     echo; cat "$ROOT/bench/results/proxy.md"
