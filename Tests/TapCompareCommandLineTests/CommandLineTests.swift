@@ -21,30 +21,11 @@ import Testing
     /// Runs the binary without blocking a cooperative thread. `started` runs once the process is running (to
     /// signal it, say).
     static func tapcompare(
-        _ arguments: [String], in directory: URL, started: @escaping @Sendable (SpawnedProcess) -> Void = { _ in }
+        _ arguments: [String], in directory: URL, started: (SpawnedProcess) -> Void = { _ in }
     ) async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the tapcompare binary first: \(binary)")
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-cli-\(UUID().uuidString)").path
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        let process = try SpawnedProcess.start(
-            [binary] + arguments, in: directory.path, standardOutput: .file(base + ".out"), standardError: .file(base + ".err")
-        )
-        started(process)
-        let status: Int32
-        do {
-            status = try await process.waitForExit()
-        } catch {
-            process.kill()
-            throw error
-        }
-        return Run(
-            status: status,
-            stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
-        )
+        let output = try await runToEnd([binary] + arguments, in: directory.path, started: started)
+        return Run(status: output.status, stdout: output.standardOutput, stderr: output.standardError)
     }
 
     @Test("tapcompare --version prints the version and exits 0", .timeLimit(.minutes(TestTiming.minutes(1))))

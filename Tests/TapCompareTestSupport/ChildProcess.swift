@@ -93,8 +93,12 @@ public struct ProcessOutput: Sendable {
 }
 
 /// Runs a program to its end without blocking a thread of the concurrency pool and returns its exit status and
-/// output. Standard error goes to its own file unless `mergingErrors`, when both streams share one.
-public func runToEnd(_ arguments: [String], in directory: String? = nil, mergingErrors: Bool = false) async throws -> ProcessOutput {
+/// output. Standard error goes to its own file unless `mergingErrors`, when both streams share one. `started` runs
+/// once the child is running (to signal it, say); a cancelled wait kills the child.
+public func runToEnd(
+    _ arguments: [String], in directory: String? = nil, mergingErrors: Bool = false,
+    started: (SpawnedProcess) -> Void = { _ in }
+) async throws -> ProcessOutput {
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("tapcompare-run-\(UUID().uuidString)").path
     let outPath = base + ".out"
     let errPath = base + ".err"
@@ -105,6 +109,7 @@ public func runToEnd(_ arguments: [String], in directory: String? = nil, merging
     let child = try SpawnedProcess.start(
         arguments, in: directory, standardOutput: .file(outPath), standardError: mergingErrors ? .standardOutput : .file(errPath)
     )
+    started(child)
     let status: Int32
     do {
         status = try await child.waitForExit()
