@@ -69,6 +69,23 @@ import TapCompareReview
         }
     }
 
+    /// `mirror.shadow_header` and `request_id_header` go out on requests as written (the proxy's pipelines do not
+    /// validate outbound headers again): a value that is not a header name is refused with the file, key and fix.
+    @Test func shadowAndRequestIDHeadersMustBeHeaderNames() throws {
+        let c = try ConfigurationLoader.load(yaml: "request_id_header: X-Trace\nmirror:\n  shadow_header: X-Shadow\n", file: "m.yml")
+        #expect(c.mirror.shadowHeader == "X-Shadow")
+        #expect(c.requestIDHeader == "X-Trace")
+        let shadow = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "mirror:\n  shadow_header: \"X Shadow\"\n", file: "m.yml")
+        }
+        #expect(shadow?.description == "m.yml:2:18: mirror.shadow_header: 'X Shadow' is not a header name; write one like X-Tap-Compare")
+        let requestID = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "request_id_header: \"X-Id\\r\\nX-Admin: 1\"\n", file: "m.yml")
+        }
+        #expect(requestID?.description.hasPrefix("m.yml:1:20: request_id_header: ") == true)
+        #expect(requestID?.description.hasSuffix("is not a header name; write one like X-Request-Id") == true)
+    }
+
     @Test func forwardedTrustDefaultsToTheEdgeAndIsValidated() throws {
         #expect(try ConfigurationLoader.load(yaml: "", file: "f.yml").forwarded.trustClientHeaders == false)
         #expect(try ConfigurationLoader.load(yaml: "forwarded:\n  trust_client_headers: true\n", file: "f.yml").forwarded.trustClientHeaders)

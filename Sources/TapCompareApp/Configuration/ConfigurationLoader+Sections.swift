@@ -27,7 +27,11 @@ extension ConfigurationLoader {
             }
         }
         if let v = r.string("request_id_header") {
-            if HTTPToken.isValid(v) { c.requestIDHeader = v } else { r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a valid header name") }
+            if HTTPToken.isValid(v) {
+                c.requestIDHeader = v
+            } else {
+                r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a header name; write one like X-Request-Id")
+            }
         }
         if let v = r.string("instance") { c.ledger.instance = v }
         if let v = r.duration("shutdown_grace") { c.shutdownGrace = v }
@@ -87,7 +91,14 @@ extension ConfigurationLoader {
             if let v = m.duration("timeout") { c.mirror.timeout = v }
             if let v = m.bytes("max_body_bytes") { c.mirror.maxBodyBytes = v }
             if let v = m.bytes("max_response_bytes") { c.mirror.maxResponseBytes = v }
-            if let v = m.string("shadow_header") { c.mirror.shadowHeader = v }
+            if let v = m.string("shadow_header") {
+                // Sent on every mirrored request as it is: the proxy's pipelines do not validate outbound headers.
+                if HTTPToken.isValid(v) {
+                    c.mirror.shadowHeader = v
+                } else {
+                    m.fail("shadow_header", m.node("shadow_header"), "'\(v)' is not a header name; write one like X-Tap-Compare")
+                }
+            }
             c.mirror.httpProtocol = Self.httpProtocol(m, for: c.candidate, upstream: "candidate")
             m.rejectUnknownKeys()
         }

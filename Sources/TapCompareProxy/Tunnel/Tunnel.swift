@@ -25,14 +25,12 @@ enum Tunnel {
         Self.remove(HeaderTimeoutHandler.self, from: clientPipeline)
         Self.remove(HTTPResponseEncoder.self, from: clientPipeline)
         Self.remove(ByteToMessageHandler<HTTPRequestDecoder>.self, from: clientPipeline)
-        Self.remove(NIOHTTPResponseHeadersValidator.self, from: clientPipeline)
         Self.remove(RequestRefusalHandler.self, from: clientPipeline)
         Self.remove(ProxyHandler.self, from: clientPipeline)
 
         let legacyPipeline = upstream.channel.pipeline.syncOperations
         try legacyPipeline.addHandler(legacyEnd)
         Self.remove(UpstreamConnectionHandler.self, from: legacyPipeline)
-        Self.remove(NIOHTTPRequestHeadersValidator.self, from: legacyPipeline)
         Self.remove(HTTPRequestEncoder.self, from: legacyPipeline)
         // Last: its left-over bytes go to the handler after it, the tunnel's legacy end. They are forwarded when
         // the decoder actually leaves (after its current decode pass), outside any read burst, so flush then.
