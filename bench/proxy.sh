@@ -164,9 +164,9 @@ bar() { # value, ">=" or "<=", limit
 stamp() {
     local dirty=""
     git -C "$ROOT" diff --quiet HEAD -- Sources || dirty=" with uncommitted changes in Sources/"
-    # The processor is named: the same code's ratios to nginx differ between machines (tapcompare 1.0 / nginx mirror
-    # was 1.00 at 32 connections on one machine and about 0.5 on an Intel Xeon, same commit), so a figure is read with
-    # its machine.
+    # The processor is named: the same code's ratios to nginx differ between machines (the code of b0f0557 gave
+    # tapcompare 1.0 / nginx mirror 1.00 at 32 connections on one machine and 0.44 on an Intel Xeon), so a figure is
+    # read with its machine.
     local cpu
     cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m), ${cpu:-unknown processor}), commit $(git -C "$ROOT" rev-parse --short HEAD)$dirty."
