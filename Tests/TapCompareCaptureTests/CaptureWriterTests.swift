@@ -35,8 +35,8 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             for e in exchanges { writer.submit(e) }
-            try await eventually("every exchange was written or counted as dropped") {
-                writer.writtenCount + writer.droppedCount(.queueFull) >= exchanges.count
+            try await eventually("every exchange was written or counted as dropped or skipped") {
+                writer.writtenCount + writer.droppedCount(.queueFull) + writer.skippedCount(.legacyError) >= exchanges.count
             }
             group.cancelAll()
         }
@@ -103,6 +103,22 @@ import Testing
         let writer = try CaptureWriter(configuration: configuration)
         for n in 0..<20 { writer.submit(Self.exchange(n)) }
         #expect(writer.droppedCount(.queueFull) == 12)
+    }
+
+    /// An exchange legacy never answered has the proxy's own 502 as its legacy side: replayed, it would compare
+    /// the candidate against the proxy. It is left out and counted; a candidate skipped for any other reason is not.
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func exchangesLegacyNeverAnsweredAreCountedNotWritten() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("t.jsonl").path
+        var failed = Self.exchange(2)
+        failed.legacy = ResponseSnapshot(status: .badGateway, version: .http2, headers: ["content-type": "text/plain"], body: ByteBuffer(string: "legacy: connect_timeout"))
+        failed.candidate = .skipped(.legacyError)
+        var notMirrored = Self.exchange(3)
+        notMirrored.candidate = .skipped(.notSampled)
+        let writer = try await Self.runWriter(CaptureConfiguration(path: path), [Self.exchange(1), failed, notMirrored])
+        #expect(writer.skippedCount(.legacyError) == 1)
+        #expect(writer.writtenCount == 2)
+        #expect(try CaptureFile.read(path: path).map(\.requestID) == ["req-1", "req-3"])
     }
 
     @Test func sampleRateZeroWritesNothingAndOneWritesAll() throws {

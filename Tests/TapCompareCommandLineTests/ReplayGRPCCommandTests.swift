@@ -42,9 +42,14 @@ import Testing
             """.write(to: directory.appendingPathComponent("tapcompare.yml"), atomically: true, encoding: .utf8)
     }
 
+    /// Replays the capture. The connect timeout is ``TestTiming/localConnect``, not replay's 2 s: it covers the
+    /// in-process server's SETTINGS (and TLS handshake), which this test process, busy with every suite at once on
+    /// 2 cores, can hold past 2 s.
     static func replay(_ candidate: [String], in directory: URL) async throws -> CommandLineTests.Run {
         try await CommandLineTests.tapcompare(
-            ["replay", "capture.jsonl", "--config", "tapcompare.yml", "--ledger", "sqlite:ledger.sqlite", "--quiet"] + candidate, in: directory
+            ["replay", "capture.jsonl", "--config", "tapcompare.yml", "--ledger", "sqlite:ledger.sqlite", "--quiet"]
+                + ["--connect-timeout", "\(TestTiming.localConnect.components.seconds)s"] + candidate,
+            in: directory
         )
     }
 

@@ -25,6 +25,14 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
         case writeError = "write_error"
     }
 
+    /// Why an exchange was left out by design, the `reason` label of `tapcompare_capture_skipped_total`.
+    public enum SkipReason: String, Sendable, CaseIterable {
+        /// Legacy never answered whole (refused, timed out, reset): the exchange's legacy side is the proxy's own
+        /// 502 or 504 and its request may have been cut short, so a replay would compare the candidate against
+        /// the proxy, not against legacy. The ledger keeps the exchange as `skipped` with `legacy_error`.
+        case legacyError = "legacy_error"
+    }
+
     public let configuration: CaptureConfiguration
     private let queue: BoundedQueue<Exchange>
     private let redactor: any CaptureRedacting
@@ -32,6 +40,8 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     private let logger: Logger
     private let written = Atomic<Int>(0)
     private let sampledOut = Atomic<Int>(0)
+    private let skippedLegacyErrors = Atomic<Int>(0)
+    private let skippedLegacyErrorCounter = Counter(label: "tapcompare_capture_skipped_total", dimensions: [("reason", SkipReason.legacyError.rawValue)])
     private let dropped = NIOLockedValueBox<[DropReason: Int]>([:])
     private let droppedCounters: [DropReason: Counter]
     private let writtenCounter = Counter(label: "tapcompare_capture_written_total")
@@ -71,6 +81,11 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
 
     /// Samples and queues an exchange. Returns at once; never blocks the caller.
     public func submit(_ exchange: Exchange) {
+        if case .skipped(.legacyError) = exchange.candidate {
+            self.skippedLegacyErrors.add(1, ordering: .relaxed)
+            self.skippedLegacyErrorCounter.increment()
+            return
+        }
         let rate = self.configuration.sampleRate
         if rate < 1, rate <= 0 || Double.random(in: 0..<1) >= rate {
             self.sampledOut.add(1, ordering: .relaxed)
@@ -90,6 +105,12 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     /// Bodies left out of written records because `redact.json_paths` could not be applied to them, by reason
     /// (`tapcompare_capture_bodies_withheld_total{reason}`).
     public func withheldBodyCount(_ reason: WithheldSample.Reason) -> Int { self.withheld.withLockedValue { $0[reason] ?? 0 } }
+    /// Exchanges left out by design, by reason (`tapcompare_capture_skipped_total{reason}`).
+    public func skippedCount(_ reason: SkipReason) -> Int {
+        switch reason {
+        case .legacyError: self.skippedLegacyErrors.load(ordering: .relaxed)
+        }
+    }
     /// Exchanges left out by `capture.sample_rate` (by design, so not a drop).
     public var sampledOutCount: Int { self.sampledOut.load(ordering: .relaxed) }
 

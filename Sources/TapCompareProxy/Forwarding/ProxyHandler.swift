@@ -587,7 +587,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         )
         self.routeMetrics?.countRequest(status: status.code)
         self.exchange?.legacyCompleted(
-            ResponseSnapshot(status: status, headers: response.head.headers, body: response.body),
+            ResponseSnapshot(status: status, version: version, headers: response.head.headers, body: response.body),
             latency: .nanoseconds((NIODeadline.now() - self.start).nanoseconds)
         )
         self.context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)

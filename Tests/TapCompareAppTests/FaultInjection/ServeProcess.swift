@@ -35,7 +35,8 @@ final class ServeProcess: Sendable {
         let proxyPort = try await Self.unusedPort()
         let adminPort = try await Self.unusedPort()
         let config = directory + "/tapcompare.yml"
-        try ("listen: 127.0.0.1:\(proxyPort)\nadmin:\n  listen: 127.0.0.1:\(adminPort)\n" + yaml).write(toFile: config, atomically: true, encoding: .utf8)
+        try ("listen: 127.0.0.1:\(proxyPort)\nadmin:\n  listen: 127.0.0.1:\(adminPort)\n" + Self.localConnectTimeout(unlessSetIn: yaml) + yaml)
+            .write(toFile: config, atomically: true, encoding: .utf8)
         let limit = descriptorLimit.map { "ulimit -n \($0) && " } ?? ""
         let process = try SpawnedProcess.start(
             ["/bin/sh", "-c", limit + #"exec "$0" serve --config "$1""#, binary, config], in: directory,
@@ -56,6 +57,15 @@ final class ServeProcess: Sendable {
         }
         serve.terminate()
         throw TestSetupError("tapcompare serve did not start: \(serve.log)")
+    }
+
+    /// `upstream.connect_timeout` at ``TestTiming/localConnect`` when `yaml` has no `upstream` section of its own,
+    /// as the in-process ``ServeHarness`` sets it. Serve's default (1 s) bounds an h2c upstream's SETTINGS too, and
+    /// a test process running every suite at once on 2 cores can hold its in-process server's SETTINGS past that:
+    /// the client then gets serve's 502 instead of legacy's answer (a CI run's gRPC capture test did).
+    static func localConnectTimeout(unlessSetIn yaml: String) -> String {
+        let hasUpstream = yaml.split(separator: "\n").contains { $0.hasPrefix("upstream:") }
+        return hasUpstream ? "" : "upstream:\n  connect_timeout: \(TestTiming.localConnect.components.seconds)s\n"
     }
 
     /// A free port below the kernel's ephemeral range, for the child to listen on: between this check and the

@@ -48,9 +48,6 @@ struct GRPCEndToEndTests {
             legacy: h2c://127.0.0.1:\(legacy.port)
             candidate: h2c://127.0.0.1:\(candidate.port)
             sample_rate: 1.0
-            upstream:
-              # Also bounds the wait for an h2c upstream's SETTINGS, which a loaded machine can hold past the 1s default.
-              connect_timeout: \(10 * TestTiming.scale)s
             mirror:
               timeout: \(5 * TestTiming.scale)s
             grpc:
