@@ -218,7 +218,7 @@ struct PassThroughTests {
             for _ in 0..<20 { _ = try await proxy.send(.GET, "/json") }
             #expect(legacy.requestCount == 20)
             let opened = legacy.connectionCount
-            try await eventually("legacy saw every pooled connection closed by the proxy", timeout: .seconds(10)) {
+            try await eventually("legacy saw every pooled connection closed by the proxy") {
                 legacy.closedConnectionCount == opened
             }
             // Nothing else was opened meanwhile, and the next request gets a fresh connection that works.

@@ -59,7 +59,7 @@ public struct HTTP2TestClient: Sendable {
         }.get()
         if context != nil {
             // The stream setup waits for nothing; the handshake's outcome is read by the tests.
-            _ = await pollUntil(timeout: .seconds(10)) { alpn.withLockedValue { $0 } != nil }
+            _ = await pollUntil { alpn.withLockedValue { $0 } != nil }
         }
         return HTTP2TestClient(channel: channel, multiplexer: multiplexer, alpn: alpn, settings: settings)
     }

@@ -49,14 +49,14 @@ extension FaultInjection {
                 // the next reload swaps them.
                 sent += 1
                 let expected = sent
-                try await eventually("'\(id)' is compared", timeout: .seconds(10)) {
+                try await eventually("'\(id)' is compared") {
                     try await serve.metrics().value("tapcompare_comparisons_total", ["route": "GET /fault/reload"]) >= expected
                 }
             }
             func reload(_ text: String, expect result: String, count: Double) async throws {
                 try text.write(toFile: rulesFile, atomically: true, encoding: .utf8)
                 serve.signal(SIGHUP)
-                try await eventually("the reload is counted as \(result)", timeout: .seconds(10)) {
+                try await eventually("the reload is counted as \(result)") {
                     try await serve.metrics().value("tapcompare_rules_reloads_total", ["result": result]) >= count
                 }
                 #expect(try await serve.metrics().value("tapcompare_rules_reloads_total", ["result": result]) == count)

@@ -72,7 +72,7 @@ struct GRPCEndToEndTests {
         let created = try await client.send(path: Self.create, headers: headers, body: HTTP2TestServer.frame(ProtobufWriter().string(1, "hi").bytes))
         #expect(created.body == HTTP2TestServer.frame(Self.comment(id: 99)))
 
-        try await eventually("both reads are compared", timeout: .seconds(20)) {
+        try await eventually("both reads are compared") {
             try await serve.metrics().value("tapcompare_comparisons_total") >= 2
         }
         try await client.close()
