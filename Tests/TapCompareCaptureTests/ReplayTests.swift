@@ -229,6 +229,34 @@ final class RecordingSink: ComparisonRecordSink, Sendable {
             Int(endpoints.candidate.split(separator: ":").last!)!
         }
     }
+
+    /// A record whose legacy never answered (candidate skipped with `legacy_error`, as a capture from before serve
+    /// left them out holds) has the proxy's 502 as its legacy side: it is skipped as `legacy_error` and not sent;
+    /// the records around it are replayed as usual.
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func recordsCapturedWithoutLegacysAnswerAreSkippedNotSent() async throws {
+        let reads = Array(try CaptureFile.read(path: Self.fixture).filter { $0.request.method == "GET" }.prefix(3))
+        var records = reads
+        records[1].legacy = CaptureRecord.Response(
+            status: 502, httpVersion: "1.1", headers: [], body: CaptureBody(encoding: .utf8, data: "legacy: connect_timeout"),
+            bodyLength: 23, latencyMS: 1000
+        )
+        records[1].candidate = CaptureRecord.Candidate(result: .skipped, reason: "legacy_error")
+        let replayed = records
+        let store = try DemoFixtureStore(records: reads)
+        let seen = NIOLockedValueBox<[String]>([])
+        let sink = RecordingSink()
+        let (summary, _) = try await DemoServers.withRunning(store: store, latency: DemoLatency(scale: 0), observer: { _, _, uri, _ in
+            seen.withLockedValue { $0.append(uri) }
+        }) { endpoints in
+            try await Self.replay(replayed, against: endpoints.legacy, sink: sink)
+        }
+        #expect(summary.skipped["legacy_error"] == 1)
+        #expect(summary.judged == 2)
+        #expect(seen.withLockedValue { $0 }.sorted() == [reads[0].request.uri, reads[2].request.uri].sorted())
+        let skipped = sink.all.filter { $0.outcome == .skipped }
+        #expect(skipped.map(\.requestID) == [reads[1].requestID])
+        #expect(skipped.first?.reason == "legacy_error: captured without legacy's answer")
+    }
 }
 
 @Suite struct ReplayAgainstLiveLegacyTests {

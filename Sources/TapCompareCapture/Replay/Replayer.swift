@@ -262,6 +262,11 @@ public struct Replayer: Sendable {
                 return (self.skippedRecord(exchange, reason: reason), nil)
             }
         } else {
+            // Captured while legacy failed (a capture from before serve left these out): its legacy side is the
+            // proxy's own 502 or 504, nothing to hold the candidate to. Nothing is sent.
+            if case .skipped(.legacyError) = captured.candidate {
+                return (self.skippedRecord(exchange, reason: .legacyError, detail: "captured without legacy's answer"), nil)
+            }
             exchange.candidate = await client.send(outgoing, to: self.configuration.candidate, extraHeaders: extra)
         }
         if case .skipped(let reason) = exchange.candidate {
