@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TapCompareApp
+import TapCompareCapture
 import TapCompareTestSupport
 import Testing
 
@@ -83,6 +84,33 @@ extension FaultInjection {
                 #expect(after.value("tapcompare_skipped_total", reason) - before.value("tapcompare_skipped_total", reason) == 1)
                 try await self.expectServesNext(serve)
             }
+        }
+
+        @Test("a capture leaves out what legacy never answered (the proxy's 502 is no answer to replay against): counted, kept in the ledger as skipped")
+        func captureLeavesOutLegacyFailures() async throws {
+            let legacy = try await ScriptedUpstream { Self.legacyBehavior($0) }
+            let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
+            try await ServeHarness.with(legacy: legacy, candidate: candidate, configure: { c, directory in
+                c.capture.path = directory + "/capture.jsonl"
+            }) { serve in
+                let before = try await serve.metrics()
+                #expect(try await serve.get("/fault/legacy-reset", requestID: "cap-reset")?.status == 502)
+                #expect(try await serve.get("/fault/legacy-ok", requestID: "cap-ok")?.status == 200)
+                let skipped = ["reason": "legacy_error"]
+                let after = try await serve.waitForMetrics {
+                    $0.value("tapcompare_capture_written_total") - before.value("tapcompare_capture_written_total") >= 1
+                        && $0.value("tapcompare_capture_skipped_total", skipped) - before.value("tapcompare_capture_skipped_total", skipped) >= 1
+                }
+                #expect(after.value("tapcompare_capture_written_total") - before.value("tapcompare_capture_written_total") == 1)
+                #expect(after.value("tapcompare_capture_skipped_total", skipped) - before.value("tapcompare_capture_skipped_total", skipped) == 1)
+                let records = try CaptureFile.read(path: serve.configuration.capture.path!)
+                #expect(records.map(\.requestID) == ["cap-ok"])
+                #expect(records.first?.legacy.status == 200)
+                let rows = try await serve.waitForRows(2)
+                #expect(rows.first { $0.requestID == "cap-reset" }.map { "\($0.outcome) \($0.reason ?? "")" } == "skipped legacy_error")
+            }
+            try await legacy.shutdown()
+            try await candidate.shutdown()
         }
 
         @Test("legacy resetting mid-body cuts the client's connection (the only faithful signal); no comparison")
