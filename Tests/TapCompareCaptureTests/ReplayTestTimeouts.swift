@@ -2,12 +2,15 @@ import TapCompareCapture
 import TapCompareTestSupport
 
 extension ReplayConfiguration {
-    /// This configuration with its call and connect timeouts scaled by ``TestTiming``: in the tests that use it
-    /// they only guard against a hang, and a sanitizer build can take longer than the defaults for honest answers.
+    /// This configuration with its call timeout scaled by ``TestTiming`` and its connect timeout at
+    /// ``TestTiming/localConnect``: in the tests that use it they only guard against a hang. The connect timeout
+    /// covers an HTTP/2 server's SETTINGS and a TLS handshake, both answered by a server in this test process; with
+    /// every suite running at once on 2 cores that took longer than replay's 2 s default once in CI (a TLS replay
+    /// got no answer at all).
     func withTestTimeouts() -> ReplayConfiguration {
         var configuration = self
         configuration.timeout = TestTiming.scaled(configuration.timeout)
-        configuration.connectTimeout = TestTiming.scaled(configuration.connectTimeout)
+        configuration.connectTimeout = max(TestTiming.localConnect, TestTiming.scaled(configuration.connectTimeout))
         return configuration
     }
 }

@@ -62,6 +62,7 @@ struct GRPCCaptureReplayEndToEndTests {
         // Replayed over h2c against the candidate, compared with the descriptor set as serve compares.
         var configuration = ReplayConfiguration(candidate: try ReplayTarget(parsing: "h2c://127.0.0.1:\(candidate.port)", flag: "--candidate"), runID: "e2e")
         configuration.timeout = TestTiming.scaled(configuration.timeout)
+        configuration.connectTimeout = TestTiming.localConnect
         configuration.grpcMethods = GRPCMethodPolicy(readMethods: [try GRPCMethodPattern(parsing: "*/Get*"), try GRPCMethodPattern(parsing: "*/List*")])
         let comparator = try ReplayComparators.make(
             rulesDirectory: nil, grpc: .init(descriptors: try DescriptorSet.load(file: TestPaths.fixture("grpc/comments.pb")))
