@@ -28,13 +28,17 @@ extension FaultInjection {
             }
         }
 
-        func withServe(_ body: (ServeHarness, ScriptedUpstream) async throws -> Void) async throws {
+        func withServe(
+            configure: (inout ServeConfiguration, _ directory: String) throws -> Void = { _, _ in },
+            _ body: (ServeHarness, ScriptedUpstream) async throws -> Void
+        ) async throws {
             let legacy = try await ScriptedUpstream { Self.legacyBehavior($0) }
             let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
-            try await ServeHarness.with(legacy: legacy, candidate: candidate, configure: { c, _ in
+            try await ServeHarness.with(legacy: legacy, candidate: candidate, configure: { c, directory in
                 // Short for the hang test, and a guard for the answers that do come (all immediate): long enough
                 // that a stalled machine does not turn one of them into a 504; scaled for slow builds.
                 c.upstream.readTimeout = TestTiming.scaled(.milliseconds(1_500))
+                try configure(&c, directory)
             }) { serve in
                 try await body(serve, candidate)
             }
@@ -88,11 +92,7 @@ extension FaultInjection {
 
         @Test("a capture leaves out what legacy never answered (the proxy's 502 is no answer to replay against): counted, kept in the ledger as skipped")
         func captureLeavesOutLegacyFailures() async throws {
-            let legacy = try await ScriptedUpstream { Self.legacyBehavior($0) }
-            let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
-            try await ServeHarness.with(legacy: legacy, candidate: candidate, configure: { c, directory in
-                c.capture.path = directory + "/capture.jsonl"
-            }) { serve in
+            try await self.withServe(configure: { c, directory in c.capture.path = directory + "/capture.jsonl" }) { serve, _ in
                 let before = try await serve.metrics()
                 #expect(try await serve.get("/fault/legacy-reset", requestID: "cap-reset")?.status == 502)
                 #expect(try await serve.get("/fault/legacy-ok", requestID: "cap-ok")?.status == 200)
@@ -109,8 +109,6 @@ extension FaultInjection {
                 let rows = try await serve.waitForRows(2)
                 #expect(rows.first { $0.requestID == "cap-reset" }.map { "\($0.outcome) \($0.reason ?? "")" } == "skipped legacy_error")
             }
-            try await legacy.shutdown()
-            try await candidate.shutdown()
         }
 
         @Test("legacy resetting mid-body cuts the client's connection (the only faithful signal); no comparison")
