@@ -76,6 +76,46 @@ struct PostgresLedgerTests {
         await cluster.stop()
     }
 
+    /// PostgresNIO's pool holds a lease while its connects are refused (for up to a minute). The store checks that
+    /// the server takes connections before a write while it is not known to be up, and during a write still running
+    /// after a second, so a write to a server that is down fails at once and is spooled.
+    @Test("while PostgreSQL refuses connections a write fails at once, naming the address, and is spooled rather than held for ledger.write_timeout")
+    func refusedConnectionsAreNotWaitedOut() async throws {
+        _ = try TestPostgres.baseURL()
+        let cluster = try await PostgresCluster.start()
+        do {
+            let url = try cluster.url
+            // A write timeout longer than the test's own limit: only a write that fails at once lets a batch reach
+            // the spool.
+            let configuration = Harness.configuration(url: url, batchSize: 1, writeTimeout: .seconds(3_600))
+            let ledger = try await Harness.withWriter(configuration) { writer in
+                writer.record(SyntheticComparisons.make(index: 0))
+                try await Harness.waitUntil("the first comparison is written") { writer.metrics.snapshot.written == 1 }
+                // Down after a write succeeded: the next write goes to the pool and is cut by the check.
+                try await cluster.halt()
+                for index in 1...3 { writer.record(SyntheticComparisons.make(index: index)) }
+                try await Harness.waitUntil("the three comparisons made while it is down are spooled") { writer.metrics.snapshot.spooled == 3 }
+                #expect(writer.metrics.snapshot.written == 1)
+                try await cluster.resume()
+                try await Harness.waitUntil("the spool is replayed") { writer.metrics.snapshot.replayed == 3 }
+                return writer.metrics.snapshot
+            }
+            #expect(ledger.droppedTotal == 0)
+            #expect(try await Harness.counts(url).comparisons == 4)
+
+            // A store that never reached the server says which address refuses, at once.
+            try await cluster.halt()
+            let error = await #expect(throws: LedgerError.self) {
+                try await Harness.withStore(url) { store in _ = try await store.migrate() }
+            }
+            #expect(error?.message.contains("does not take connections at 127.0.0.1:\(cluster.port)") == true, "\(String(describing: error))")
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
     /// A private cluster serving TLS with a certificate of the test's own CA (naming `localhost` and `127.0.0.1`).
     @Test("sslmode=verify-full and verify-ca verify the server against sslrootcert; a server another CA signed is refused")
     func verifiedTLS() async throws {

@@ -21,6 +21,9 @@ public final class PostgresLedgerStore: LedgerStore {
     /// does).
     public let client: PostgresClient
     let logger: Logger
+    /// Fails a write at once while the server refuses connections (the pool would hold it until
+    /// `ledger.write_timeout`).
+    let reachability: PostgresReachability
     /// Day stamps (`20261122`) whose partitions this process knows to exist.
     private let knownPartitions = NIOLockedValueBox<Set<String>>([])
 
@@ -35,6 +38,7 @@ public final class PostgresLedgerStore: LedgerStore {
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 8
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.reachability = PostgresReachability(host: postgres.host, port: postgres.port, connectTimeout: .seconds(5))
     }
 
     /// Runs the connection pool until graceful shutdown (or cancellation). In a `ServiceGroup` the store is
@@ -85,6 +89,10 @@ public final class PostgresLedgerStore: LedgerStore {
 
     /// Applies the migrations up to `version` (tests build an older ledger with it).
     func migrate(upTo version: Int) async throws -> [Int] {
+        try await self.reachability.whenReachable(describedAs: self.url) { try await self.applyMigrations(upTo: version) }
+    }
+
+    private func applyMigrations(upTo version: Int) async throws -> [Int] {
         var applied: [Int] = []
         do {
             for migration in PostgresSchema.migrations where migration.version <= version {
@@ -205,6 +213,12 @@ public final class PostgresLedgerStore: LedgerStore {
     /// ``insertAttempts`` bounds it; past that the insert is refused, and the writer writes the rows one by one.
     func insert(_ batch: [LedgerComparison], rollups: Bool, mayBeStored: Bool = true) async throws {
         guard !batch.isEmpty else { return }
+        try await self.reachability.whenReachable(describedAs: self.url) {
+            try await self.insertInTransaction(batch, rollups: rollups, mayBeStored: mayBeStored)
+        }
+    }
+
+    private func insertInTransaction(_ batch: [LedgerComparison], rollups: Bool, mayBeStored: Bool) async throws {
         var days = Set<Date>()
         for c in batch { days.insert(LedgerTime.startOfDay(c.recordedAt)) }
         try await self.ensurePartitions(forDays: days)
@@ -336,14 +350,16 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     public func insertGap(_ gap: LedgerGap) async throws {
-        do {
-            try await self.client.query("""
-                INSERT INTO tapcompare.ledger_gaps (id, instance, from_time, to_time, count, reason)
-                VALUES (\(gap.id), \(gap.instance), \(gap.from), \(gap.to), \(gap.count), \(gap.reason))
-                ON CONFLICT (id) DO NOTHING
-                """, logger: self.logger)
-        } catch {
-            throw self.unavailable("insert gap", error)
+        try await self.reachability.whenReachable(describedAs: self.url) {
+            do {
+                try await self.client.query("""
+                    INSERT INTO tapcompare.ledger_gaps (id, instance, from_time, to_time, count, reason)
+                    VALUES (\(gap.id), \(gap.instance), \(gap.from), \(gap.to), \(gap.count), \(gap.reason))
+                    ON CONFLICT (id) DO NOTHING
+                    """, logger: self.logger)
+            } catch {
+                throw self.unavailable("insert gap", error)
+            }
         }
     }
 
