@@ -79,7 +79,7 @@ struct PostgresLedgerTests {
     /// PostgresNIO's pool holds a lease while its connects are refused (for up to a minute). The store checks that
     /// the server takes connections before a write while it is not known to be up, and during a write still running
     /// after a second, so a write to a server that is down fails at once and is spooled.
-    @Test("while PostgreSQL refuses connections a write fails at once, naming the address, and is spooled rather than held for ledger.write_timeout")
+    @Test("while PostgreSQL refuses connections a write fails at once, naming the address, and is spooled rather than held for ledger.write_timeout; a read fails at once too")
     func refusedConnectionsAreNotWaitedOut() async throws {
         _ = try TestPostgres.baseURL()
         let cluster = try await PostgresCluster.start()
@@ -109,6 +109,11 @@ struct PostgresLedgerTests {
                 try await Harness.withStore(url) { store in _ = try await store.migrate() }
             }
             #expect(error?.message.contains("does not take connections at 127.0.0.1:\(cluster.port)") == true, "\(String(describing: error))")
+            // So does a reader (`tapcompare report`, the UI), which waited a minute for the pool to give up.
+            let readError = await #expect(throws: LedgerError.self) {
+                try await Harness.withReader(url) { reader in _ = try await reader.annotationCount() }
+            }
+            #expect(readError?.message.contains("does not take connections at 127.0.0.1:\(cluster.port)") == true, "\(String(describing: readError))")
         } catch {
             await cluster.stop()
             throw error

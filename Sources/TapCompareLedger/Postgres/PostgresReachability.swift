@@ -2,9 +2,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Whether the ledger's server takes connections at all: asked before a write while the server is not known to be up
-/// (before the first write that succeeds, and after any write that failed), and during any write that takes longer
-/// than ``slowWriteCheck``.
+/// Whether the ledger's server takes connections at all: asked before a write (or a read, by ``PostgresReadDatabase``)
+/// while the server is not known to be up (before the first one that succeeds, and after any that failed), and during
+/// any that takes longer than ``slowCheckAfter``.
 ///
 /// Why: PostgresNIO's pool does not fail a lease when its connection attempts are refused. It keeps the lease
 /// waiting and retries with a growing backoff, until its circuit breaker trips after a minute. So every write to a
@@ -12,23 +12,24 @@ import NIOPosix
 /// writer, which replays the spool in its own loop, took no batch meanwhile: for 5 s of every
 /// `ledger.retry_interval` + 5 s of an outage, comparisons piled up in its queue (and past
 /// `ledger.queue_capacity` were dropped as `queue_full`) instead of going to the spool. A refused TCP connect
-/// answers in microseconds, so the write fails at once and its batch is spooled.
+/// answers in microseconds, so the write fails at once and its batch is spooled. Reads had the same wait: `tapcompare
+/// report` on a ledger URL whose server was down (or a wrong port) said "could not connect" after 67 s.
 ///
 /// Only refusal (and a connect that cannot finish within the pool's connect timeout) is decided here. A server
 /// that accepts the connection and then fails (TLS, authentication, a database in recovery) is left to the pool,
 /// bounded by `ledger.write_timeout` as before. Each check is one TCP connection closed at once, which
-/// PostgreSQL may log as an incomplete startup packet: one per write while the server is not known to be up, and
-/// one per write slower than ``slowWriteCheck``.
+/// PostgreSQL may log as an incomplete startup packet: one per operation while the server is not known to be up,
+/// and one per operation slower than ``slowCheckAfter``.
 final class PostgresReachability: Sendable {
-    /// How long a write to a server known to be up runs before the server is checked: a server that went down
-    /// since the last write is noticed this soon, not at `ledger.write_timeout`. Longer than a healthy batch's
-    /// transaction, so a healthy ledger is not checked.
-    static let slowWriteCheck = Duration.seconds(1)
+    /// How long an operation on a server known to be up runs before the server is checked: a server that went
+    /// down since the last one is noticed this soon, not at `ledger.write_timeout` (or, for a read, after the
+    /// pool's minute). Longer than a healthy batch's transaction, so a healthy ledger's writes are not checked.
+    static let slowCheckAfter = Duration.seconds(1)
 
     let host: String
     let port: Int
     let connectTimeout: TimeAmount
-    /// A write succeeded, and none failed since.
+    /// An operation succeeded, and none failed since.
     private let confirmedUp = NIOLockedValueBox(false)
 
     init(host: String, port: Int, connectTimeout: TimeAmount) {
@@ -37,24 +38,24 @@ final class PostgresReachability: Sendable {
         self.connectTimeout = connectTimeout
     }
 
-    /// Runs `write`, first checking that the server takes connections unless a write has succeeded since the last
-    /// failure, and checking again if `write` is still running after ``slowWriteCheck``. Whatever `write` throws
-    /// marks the server as not known to be up.
+    /// Runs `operation` (a write or a read), first checking that the server takes connections unless an operation
+    /// has succeeded since the last failure, and checking again if `operation` is still running after
+    /// ``slowCheckAfter``. Whatever `operation` throws marks the server as not known to be up.
     /// - Throws: ``LedgerError/storeUnavailable(_:underlying:)`` naming the address when it refuses connections
-    ///   (`write` is cancelled then); otherwise what `write` throws.
-    func whenReachable<T: Sendable>(describedAs url: LedgerURL, _ write: @escaping @Sendable () async throws -> T) async throws -> T {
+    ///   (`operation` is cancelled then); otherwise what `operation` throws.
+    func whenReachable<T: Sendable>(describedAs url: LedgerURL, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         if !self.confirmedUp.withLockedValue({ $0 }) {
             try await self.check(describedAs: url)
         }
         do {
             let result = try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await write() }
+                group.addTask { try await operation() }
                 group.addTask {
-                    try await Task.sleep(for: Self.slowWriteCheck)
+                    try await Task.sleep(for: Self.slowCheckAfter)
                     try await self.check(describedAs: url)
                     return nil
                 }
-                // The check's task ends first with `nil` when the server takes connections: wait on for the write.
+                // The check's task ends first with `nil` when the server takes connections: wait on for the operation.
                 while let next = try await group.next() {
                     if let result = next {
                         group.cancelAll()
@@ -79,7 +80,10 @@ final class PostgresReachability: Sendable {
                 .connect(host: self.host, port: self.port)
                 .get()
         } catch {
-            throw LedgerError.storeUnavailable("ledger \(url) does not take connections at \(self.host):\(self.port)", underlying: error)
+            throw LedgerError.storeUnavailable(
+                "ledger \(url) does not take connections at \(self.host):\(self.port) (is the server running, and are the host and port right?)",
+                underlying: error
+            )
         }
         try? await channel.close()
     }

@@ -12,6 +12,8 @@ final class PostgresReadDatabase: LedgerReadDatabase {
     let allowsConcurrentQueries = true
     let url: LedgerURL
     private let client: PostgresClient
+    /// Fails a query at once while the server refuses connections (the pool would hold it for a minute).
+    private let reachability: PostgresReachability
     private let logger: Logger
     /// Set when ``run()`` starts the pool: a query issued before waits for it instead of making PostgresNIO warn.
     private let running = NIOLockedValueBox(false)
@@ -30,6 +32,7 @@ final class PostgresReadDatabase: LedgerReadDatabase {
         // percentile sorts spill to disk. 64 MB per reader connection (at most four) keeps them in memory.
         configuration.options.additionalStartupParameters = [("work_mem", "64MB")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.reachability = PostgresReachability(host: postgres.host, port: postgres.port, connectTimeout: .seconds(5))
     }
 
     /// Runs the connection pool until cancelled.
@@ -56,20 +59,23 @@ final class PostgresReadDatabase: LedgerReadDatabase {
             case .uuid(let u): bindings.append(u)
             }
         }
-        do {
-            let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
-            var result: [LedgerReadRow] = []
-            for try await row in rows {
-                var values: [LedgerReadValue] = []
-                values.reserveCapacity(8)
-                for cell in row {
-                    values.append(try Self.value(of: cell))
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        return try await self.reachability.whenReachable(describedAs: self.url) {
+            do {
+                let rows = try await self.client.query(query, logger: self.logger)
+                var result: [LedgerReadRow] = []
+                for try await row in rows {
+                    var values: [LedgerReadValue] = []
+                    values.reserveCapacity(8)
+                    for cell in row {
+                        values.append(try Self.value(of: cell))
+                    }
+                    result.append(LedgerReadRow(values))
                 }
-                result.append(LedgerReadRow(values))
+                return result
+            } catch {
+                throw LedgerError.queryFailed("postgres ledger \(self.url): \(PostgresLedgerStore.describe(error))", underlying: error)
             }
-            return result
-        } catch {
-            throw LedgerError.queryFailed("postgres ledger \(self.url): \(PostgresLedgerStore.describe(error))", underlying: error)
         }
     }
 
