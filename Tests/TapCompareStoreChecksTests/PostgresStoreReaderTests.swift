@@ -100,4 +100,28 @@ struct PostgresStoreReaderTests {
             #expect(timeout?.reason == "timeout", "the session's statement timeout stops a slow query on the server, before the client gives up")
         }
     }
+
+    /// PostgresNIO's pool holds a query while its connects are refused, past any timeout of ours: the check used to
+    /// wait out `stores.timeout` and be recorded as `timeout`, hiding that the sister database was not there.
+    @Test("a sister database that refuses connections is connect_failed at once, naming the address, not a timeout")
+    func refusedConnections() async throws {
+        let port = try await ScriptedUpstream.refusingPort()
+        let logger = Logger(label: "test")
+        // A timeout longer than the suite's limit: only a read that fails at once ends this test.
+        let reader = try PostgresStoreReader(
+            url: "postgres://checker:secret@127.0.0.1:\(port)/sister?sslmode=disable", maxConnections: 1, timeout: .seconds(3_600), logger: logger
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await reader.run() }
+            defer { group.cancelAll() }
+            let statement = try SelectStatement(validating: "SELECT id FROM comments WHERE id = $1")
+            for _ in 0..<2 {
+                let error = await #expect(throws: StoreReadError.self) {
+                    _ = try await reader.read(.query(statement, binds: [.integer(1)]), timeout: .seconds(3_600))
+                }
+                #expect(error?.reason == "connect_failed", "\(String(describing: error))")
+                #expect(error?.message == "PostgreSQL does not take connections at 127.0.0.1:\(port)")
+            }
+        }
+    }
 }

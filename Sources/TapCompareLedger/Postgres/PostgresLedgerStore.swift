@@ -89,7 +89,7 @@ public final class PostgresLedgerStore: LedgerStore {
 
     /// Applies the migrations up to `version` (tests build an older ledger with it).
     func migrate(upTo version: Int) async throws -> [Int] {
-        try await self.reachability.whenReachable(describedAs: self.url) { try await self.applyMigrations(upTo: version) }
+        try await self.reachability.whenReachable(ledger: self.url) { try await self.applyMigrations(upTo: version) }
     }
 
     private func applyMigrations(upTo version: Int) async throws -> [Int] {
@@ -213,7 +213,7 @@ public final class PostgresLedgerStore: LedgerStore {
     /// ``insertAttempts`` bounds it; past that the insert is refused, and the writer writes the rows one by one.
     func insert(_ batch: [LedgerComparison], rollups: Bool, mayBeStored: Bool = true) async throws {
         guard !batch.isEmpty else { return }
-        try await self.reachability.whenReachable(describedAs: self.url) {
+        try await self.reachability.whenReachable(ledger: self.url) {
             try await self.insertInTransaction(batch, rollups: rollups, mayBeStored: mayBeStored)
         }
     }
@@ -350,7 +350,7 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     public func insertGap(_ gap: LedgerGap) async throws {
-        try await self.reachability.whenReachable(describedAs: self.url) {
+        try await self.reachability.whenReachable(ledger: self.url) {
             do {
                 try await self.client.query("""
                     INSERT INTO tapcompare.ledger_gaps (id, instance, from_time, to_time, count, reason)

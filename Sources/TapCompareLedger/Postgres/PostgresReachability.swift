@@ -2,57 +2,64 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Whether the ledger's server takes connections at all: asked before a write (or a read, by ``PostgresReadDatabase``)
-/// while the server is not known to be up (before the first one that succeeds, and after any that failed), and during
-/// any that takes longer than ``slowCheckAfter``.
+/// Whether a PostgreSQL server takes connections at all: asked before an operation (a ledger write or read, a
+/// store check's read) while the server is not known to be up (before the first operation that succeeds, and after
+/// any that failed), and during any operation still running after ``slowCheckAfter``.
 ///
 /// Why: PostgresNIO's pool does not fail a lease when its connection attempts are refused. It keeps the lease
-/// waiting and retries with a growing backoff, until its circuit breaker trips after a minute. So every write to a
-/// server that was down waited out the whole `ledger.write_timeout` (5 s) before it could be spooled, and the
+/// waiting and retries with a growing backoff, until its circuit breaker trips after a minute. So every ledger write
+/// to a server that was down waited out the whole `ledger.write_timeout` (5 s) before it could be spooled, and the
 /// writer, which replays the spool in its own loop, took no batch meanwhile: for 5 s of every
 /// `ledger.retry_interval` + 5 s of an outage, comparisons piled up in its queue (and past
-/// `ledger.queue_capacity` were dropped as `queue_full`) instead of going to the spool. A refused TCP connect
-/// answers in microseconds, so the write fails at once and its batch is spooled. Reads had the same wait: `tapcompare
-/// report` on a ledger URL whose server was down (or a wrong port) said "could not connect" after 67 s.
+/// `ledger.queue_capacity` were dropped as `queue_full`) instead of going to the spool. Reads waited the same:
+/// `tapcompare report` on a ledger whose server was down (or a wrong port) said "could not connect" after 67 s, and
+/// a store check of a sister database that was down waited out its timeout and was recorded as `timeout`. A refused
+/// TCP connect answers in microseconds, so the operation fails at once, with the address.
 ///
-/// Only refusal (and a connect that cannot finish within the pool's connect timeout) is decided here. A server
-/// that accepts the connection and then fails (TLS, authentication, a database in recovery) is left to the pool,
-/// bounded by `ledger.write_timeout` as before. Each check is one TCP connection closed at once, which
-/// PostgreSQL may log as an incomplete startup packet: one per operation while the server is not known to be up,
-/// and one per operation slower than ``slowCheckAfter``.
-final class PostgresReachability: Sendable {
+/// Only refusal (and a connect that cannot finish within `connectTimeout`) is decided here. A server that accepts
+/// the connection and then fails (TLS, authentication, a database in recovery) is left to the pool and the caller's
+/// own timeout, as before. Each check is one TCP connection closed at once, which PostgreSQL may log as an
+/// incomplete startup packet: one per operation while the server is not known to be up, and one per operation
+/// slower than ``slowCheckAfter``.
+public final class PostgresReachability: Sendable {
     /// How long an operation on a server known to be up runs before the server is checked: a server that went
-    /// down since the last one is noticed this soon, not at `ledger.write_timeout` (or, for a read, after the
-    /// pool's minute). Longer than a healthy batch's transaction, so a healthy ledger's writes are not checked.
-    static let slowCheckAfter = Duration.seconds(1)
+    /// down since the last one is noticed this soon, not at the caller's timeout (or the pool's minute). Longer
+    /// than a healthy batch's transaction, so a healthy ledger's writes are not checked.
+    public static let slowCheckAfter = Duration.seconds(1)
 
-    let host: String
-    let port: Int
+    public let host: String
+    public let port: Int
     let connectTimeout: TimeAmount
     /// An operation succeeded, and none failed since.
     private let confirmedUp = NIOLockedValueBox(false)
 
-    init(host: String, port: Int, connectTimeout: TimeAmount) {
+    /// - Parameter connectTimeout: how long a check's connect may take; the pool's own connect timeout.
+    public init(host: String, port: Int, connectTimeout: TimeAmount) {
         self.host = host
         self.port = port
         self.connectTimeout = connectTimeout
     }
 
-    /// Runs `operation` (a write or a read), first checking that the server takes connections unless an operation
-    /// has succeeded since the last failure, and checking again if `operation` is still running after
-    /// ``slowCheckAfter``. Whatever `operation` throws marks the server as not known to be up.
-    /// - Throws: ``LedgerError/storeUnavailable(_:underlying:)`` naming the address when it refuses connections
-    ///   (`operation` is cancelled then); otherwise what `operation` throws.
-    func whenReachable<T: Sendable>(describedAs url: LedgerURL, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// Runs `operation`, first checking that the server takes connections unless an operation has succeeded since
+    /// the last failure, and checking again if `operation` is still running after ``slowCheckAfter``. Whatever
+    /// `operation` throws marks the server as not known to be up.
+    /// - Parameter unreachable: the caller's error for a server that refuses connections, given what to say
+    ///   (`does not take connections at HOST:PORT`) and the connect's error.
+    /// - Throws: what `unreachable` makes when the server refuses connections (`operation` is cancelled then);
+    ///   otherwise what `operation` throws.
+    public func whenReachable<T: Sendable>(
+        _ operation: @escaping @Sendable () async throws -> T,
+        unreachable: @escaping @Sendable (_ description: String, _ underlying: any Error) -> any Error
+    ) async throws -> T {
         if !self.confirmedUp.withLockedValue({ $0 }) {
-            try await self.check(describedAs: url)
+            try await self.check(unreachable)
         }
         do {
             let result = try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { try await operation() }
                 group.addTask {
                     try await Task.sleep(for: Self.slowCheckAfter)
-                    try await self.check(describedAs: url)
+                    try await self.check(unreachable)
                     return nil
                 }
                 // The check's task ends first with `nil` when the server takes connections: wait on for the operation.
@@ -72,7 +79,7 @@ final class PostgresReachability: Sendable {
         }
     }
 
-    private func check(describedAs url: LedgerURL) async throws {
+    private func check(_ unreachable: (String, any Error) -> any Error) async throws {
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -80,11 +87,20 @@ final class PostgresReachability: Sendable {
                 .connect(host: self.host, port: self.port)
                 .get()
         } catch {
-            throw LedgerError.storeUnavailable(
-                "ledger \(url) does not take connections at \(self.host):\(self.port) (is the server running, and are the host and port right?)",
-                underlying: error
-            )
+            throw unreachable("does not take connections at \(self.host):\(self.port)", error)
         }
         try? await channel.close()
+    }
+}
+
+extension PostgresReachability {
+    /// ``whenReachable(_:unreachable:)`` for the ledger: a refusal is ``LedgerError/storeUnavailable(_:underlying:)``
+    /// naming the ledger and what to check.
+    func whenReachable<T: Sendable>(ledger url: LedgerURL, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await self.whenReachable(operation) { description, underlying in
+            LedgerError.storeUnavailable(
+                "ledger \(url) \(description) (is the server running, and are the host and port right?)", underlying: underlying
+            )
+        }
     }
 }

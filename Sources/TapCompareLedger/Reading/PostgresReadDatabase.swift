@@ -60,7 +60,7 @@ final class PostgresReadDatabase: LedgerReadDatabase {
             }
         }
         let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
-        return try await self.reachability.whenReachable(describedAs: self.url) {
+        return try await self.reachability.whenReachable(ledger: self.url) {
             do {
                 let rows = try await self.client.query(query, logger: self.logger)
                 var result: [LedgerReadRow] = []

@@ -18,6 +18,9 @@ import TapCompareLedger
 /// `bytea` as base64 text.
 final class PostgresStoreReader: StoreSideReader {
     let client: PostgresClient
+    /// A server refusing connections is `connect_failed` at once (the pool would hold the read past its timeout,
+    /// which then recorded it as `timeout`).
+    let reachability: PostgresReachability
     let logger: Logger
     /// Rows beyond this are an error: a check reads a record, not a table.
     static let maxRows = 1_000
@@ -35,6 +38,7 @@ final class PostgresStoreReader: StoreSideReader {
             ("statement_timeout", "\(Self.milliseconds(timeout))"),
         ]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.reachability = PostgresReachability(host: postgres.host, port: postgres.port, connectTimeout: .seconds(2))
         self.logger = logger
     }
 
@@ -69,23 +73,28 @@ final class PostgresStoreReader: StoreSideReader {
         let logger = self.logger
         let client = self.client
         let rows: [(json: String, binary: [Int: ByteBuffer?])]
+        let reachability = self.reachability
         do {
             rows = try await withReadTimeout(timeout + .seconds(1)) {
-                var rows: [(json: String, binary: [Int: ByteBuffer?])] = []
-                for try await row in try await client.query(wrapped, logger: logger) {
-                    var json: String?
-                    var binary: [Int: ByteBuffer?] = [:]
-                    for cell in row {
-                        if cell.columnIndex == 0 {
-                            json = try cell.decode(String.self)
-                        } else if cell.dataType == .bytea {
-                            binary[cell.columnIndex - 1] = cell.bytes
+                try await reachability.whenReachable({
+                    var rows: [(json: String, binary: [Int: ByteBuffer?])] = []
+                    for try await row in try await client.query(wrapped, logger: logger) {
+                        var json: String?
+                        var binary: [Int: ByteBuffer?] = [:]
+                        for cell in row {
+                            if cell.columnIndex == 0 {
+                                json = try cell.decode(String.self)
+                            } else if cell.dataType == .bytea {
+                                binary[cell.columnIndex - 1] = cell.bytes
+                            }
                         }
+                        rows.append((json ?? "null", binary))
+                        if rows.count > Self.maxRows { break }
                     }
-                    rows.append((json ?? "null", binary))
-                    if rows.count > Self.maxRows { break }
+                    return rows
+                }) { description, _ in
+                    StoreReadError(reason: "connect_failed", message: "PostgreSQL \(description)")
                 }
-                return rows
             }
         } catch let error as StoreReadError {
             throw error
