@@ -67,6 +67,10 @@ struct ReplayGRPCTests {
         _ path: String, candidate: ReplayTarget, configure: (inout ReplayConfiguration) -> Void = { _ in }
     ) async throws -> (ReplaySummary, [String: [String]]) {
         var configuration = ReplayConfiguration(candidate: candidate, concurrency: 4, runID: "grpc-run").withTestTimeouts()
+        // Every server here answers (the test that wants a timeout sets its own): the call timeout only guards
+        // against a hang. Replay's 5 s ran out once in the suite's opening seconds: no call reached the in-process
+        // server over TLS, and a held server's nine calls got two answers.
+        configuration.timeout = TestTiming.scaled(TestTiming.eventWait)
         configure(&configuration)
         configuration.grpcMethods = GRPCMethodPolicy(readMethods: [try GRPCMethodPattern(parsing: "*/Get*"), try GRPCMethodPattern(parsing: "*/List*")])
         let descriptors = try DescriptorSet.load(file: TestPaths.fixture("grpc/comments.pb"))
