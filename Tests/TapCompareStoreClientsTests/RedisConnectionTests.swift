@@ -153,7 +153,7 @@ struct MemcachedConnectionTests {
 
     @Test("a call answered in time stays answered when its task resumes after the deadline: the connection stays usable")
     func lateResumeAfterReply() async throws {
-        // Every thread of the task pool blocked for longer than the call timeout: memcached's reply completes the
+        // The calling task's executor is paused for longer than the call timeout: memcached's reply completes the
         // call on the event loop at once, but the waiting task can only resume after the deadline has passed.
         // When memcached itself answers after the deadline (a loaded machine), the scenario did not happen: the
         // call timed out as it should, and it is tried again on a new connection.
@@ -167,23 +167,30 @@ struct MemcachedConnectionTests {
     /// its 250 ms deadline, so the scenario did not happen and is tried again on a new connection.
     private func lateResumeScenario() async throws -> Bool {
         let memcached = try await MemcachedConnection.connect(to: try StoreServers.memcached(), callTimeout: .milliseconds(250))
-        let call = Task { try await memcached.send(.version) }
-        let threads = ProcessInfo.processInfo.activeProcessorCount
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<threads { group.addTask { usleep(700_000) } }
+        let executor = PausableTaskExecutor()
+        let sent = ContinuousClock.now
+        let call = Task(executorPreference: executor) {
+            // Paused from the end of this job, which sends the call and then waits for its reply: the task resumes
+            // 700 ms later, whenever memcached answers. Only this task waits; the shared task pool runs on.
+            executor.pause(for: .milliseconds(700))
+            let reply = try await memcached.send(.version)
+            return (reply: reply, resumedAfter: ContinuousClock.now - sent)
         }
         let first = try await Self.unlessTimedOut { try await call.value }
+        if let first {
+            #expect(first.resumedAfter >= .milliseconds(250), "the task resumed before the deadline: the scenario did not happen")
+        }
         // The call succeeded: its deadline must not have closed the connection under it. That bug shows as a
         // `closed` error from the next call, which fails the test; a timeout only means that call was late too.
         let second = first == nil ? nil : try await Self.unlessTimedOut { try await memcached.send(.version) }
         await memcached.close()
         guard let first, let second else { return false }
-        guard case .version = first, case .version = second else { Issue.record("no version"); return true }
+        guard case .version = first.reply, case .version = second else { Issue.record("no version"); return true }
         return true
     }
 
-    /// The call's reply, or `nil` when it timed out; any other error is thrown.
-    private static func unlessTimedOut(_ call: () async throws -> MemcachedResponse) async throws -> MemcachedResponse? {
+    /// The call's result, or `nil` when it timed out; any other error is thrown.
+    private static func unlessTimedOut<Result>(_ call: () async throws -> Result) async throws -> Result? {
         do {
             return try await call()
         } catch let error as StoreClientError where error.reason == "timeout" {
