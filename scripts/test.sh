@@ -15,6 +15,8 @@
 #   SWIFT_FLAGS                   flags for both `swift build` and `swift test` (scripts/tsan.sh sets
 #                                 "--sanitize=thread --scratch-path .build-tsan")
 #   TAPCOMPARE_TEST_TIMEOUT_SCALE multiplies the tests' guards against hangs, for slow builds (tsan.sh: 4)
+#   SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH
+#                                 how many tests run at once (default 16, see "tests" below)
 #   SKIP_BROWSER_TEST             set to skip the review UI's headless-Chromium step (also skipped when
 #                                 SWIFT_TEST_ARGS narrows the run with --filter)
 set -euo pipefail
@@ -95,6 +97,12 @@ rm -f "$build_log"
 
 # --- tests -----------------------------------------------------------------------------------------------------
 log "running the tests"
+# At most 16 tests at once (swift-testing's own default is all of them). Started together, the suite's ~770 tests
+# queue seconds of work on a task pool of one thread per core, and a test's next step waits behind all of it: in
+# full runs on 2 cores a 5 ms sleep resumed up to 5-7 s late in the run's opening seconds (11-12 s of such stalls in
+# all), long enough for an in-process server, a store call or a replay to miss its deadline. At 16 the worst was
+# 0.8 s (1.6 s in all) and the run took as long (59.6 s of tests against 55-61 s).
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-16}"
 # shellcheck disable=SC2086
 swift test --skip-build ${SWIFT_FLAGS:-} ${SWIFT_TEST_ARGS:-}
 
