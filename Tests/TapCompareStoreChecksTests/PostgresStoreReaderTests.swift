@@ -18,8 +18,10 @@ import Testing
 struct PostgresStoreReaderTests {
     static let url: String? = ProcessInfo.processInfo.environment["TAPCOMPARE_TEST_POSTGRES_URL"]
 
-    /// A table of its own in the suite's database, created and filled through PostgresNIO directly.
-    func withTable(statementTimeout: Duration = .seconds(5), _ body: (PostgresStoreReader, String) async throws -> Void) async throws {
+    /// A table of its own in the suite's database, created and filled through PostgresNIO directly. The reader's
+    /// timeout defaults to the suite's ``TestTiming/eventWait``: where it is not what a test checks, it only guards
+    /// against a hang, and a full run on 2 cores can hold a query past a few seconds.
+    func withTable(statementTimeout: Duration = TestTiming.eventWait, _ body: (PostgresStoreReader, String) async throws -> Void) async throws {
         let urlText = try #require(Self.url, "TAPCOMPARE_TEST_POSTGRES_URL")
         guard case .postgres(let postgres) = try LedgerURL(parsing: urlText).backend else { throw TestSetupError("not a postgres URL") }
         // Schema-qualified: the suite's database is shared with suites that create the `tapcompare` schema, which
@@ -64,7 +66,7 @@ struct PostgresStoreReaderTests {
     func typedRow() async throws {
         try await self.withTable { reader, table in
             let statement = try SelectStatement(validating: "SELECT * FROM \(table) WHERE id = $1")
-            let reading = try await reader.read(.query(statement, binds: [.integer(1)]), timeout: .seconds(5))
+            let reading = try await reader.read(.query(statement, binds: [.integer(1)]), timeout: TestTiming.eventWait)
             guard case .found(let row) = reading else { Issue.record("no row: \(reading)"); return }
             #expect(row.value(at: JSONPointer(tokens: ["body"])) == .string("hello  "))
             #expect(row.value(at: JSONPointer(tokens: ["score"]))?.numberValue?.text == "12345678901234567890.125", "numeric keeps every digit")
@@ -76,7 +78,7 @@ struct PostgresStoreReaderTests {
             #expect(row.value(at: JSONPointer(tokens: ["raw"])) == .string("AQL/"), "bytea as base64 (0x01 0x02 0xff)")
             guard case .object(let object) = row else { Issue.record("not an object"); return }
             #expect(object.members.map(\.key) == ["id", "body", "score", "ratio", "big", "created_at", "meta", "tags", "raw", "flag", "updated_at"], "column order kept")
-            #expect(try await reader.read(.query(statement, binds: [.integer(2)]), timeout: .seconds(5)) == .missing)
+            #expect(try await reader.read(.query(statement, binds: [.integer(2)]), timeout: TestTiming.eventWait) == .missing)
         }
     }
 

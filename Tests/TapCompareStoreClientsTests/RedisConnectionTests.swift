@@ -30,7 +30,7 @@ struct RedisConnectionTests {
             KeyValueSeed.resp("XADD", p + "events", "1-1", "comment_id", "1", "score", "5"),
             KeyValueSeed.resp("XADD", p + "events", "2-1", "comment_id", "2", "score", "7"),
         ])
-        let redis = try await RedisConnection.connect(to: try StoreServers.redis())
+        let redis = try await StoreServers.redisConnection()
         defer { Task { await redis.close() } }
 
         #expect(Self.text(try await redis.send(.get(p + "comment:1"))) == #"{"id":1,"body":"hello"}"#)
@@ -56,7 +56,7 @@ struct RedisConnectionTests {
     func pipelined() async throws {
         let p = self.prefix
         try await self.seed((0..<200).map { KeyValueSeed.resp("SET", p + "k\($0)", "v\($0)") })
-        let redis = try await RedisConnection.connect(to: try StoreServers.redis())
+        let redis = try await StoreServers.redisConnection()
         defer { Task { await redis.close() } }
         try await withThrowingTaskGroup(of: (Int, String?).self) { group in
             for i in 0..<200 { group.addTask { (i, Self.text(try await redis.send(.get(p + "k\(i)")))) } }
@@ -68,7 +68,7 @@ struct RedisConnectionTests {
     func errorReply() async throws {
         let p = self.prefix
         try await self.seed([KeyValueSeed.resp("RPUSH", p + "list", "a")])
-        let redis = try await RedisConnection.connect(to: try StoreServers.redis())
+        let redis = try await StoreServers.redisConnection()
         defer { Task { await redis.close() } }
         let error = await #expect(throws: StoreClientError.self) { try await redis.send(.get(p + "list")) }
         #expect(error?.reason == "server_error")
@@ -82,17 +82,17 @@ struct RedisConnectionTests {
         try await self.seed([KeyValueSeed.resp("SET", p + "in-db-3", "three")], database: 3)
         var endpoint = try StoreServers.redis()
         endpoint.database = 3
-        let redis = try await RedisConnection.connect(to: endpoint)
+        let redis = try await StoreServers.redisConnection(to: endpoint)
         #expect(Self.text(try await redis.send(.get(p + "in-db-3"))) == "three")
         await redis.close()
         endpoint.database = 0
-        let zero = try await RedisConnection.connect(to: endpoint)
+        let zero = try await StoreServers.redisConnection(to: endpoint)
         #expect(try await zero.send(.get(p + "in-db-3")) == .null)
         await zero.close()
 
         // The test server has no password: AUTH is refused, which proves it was sent.
         endpoint.password = "hunter2-not-configured"
-        let error = await #expect(throws: StoreClientError.self) { _ = try await RedisConnection.connect(to: endpoint) }
+        let error = await #expect(throws: StoreClientError.self) { _ = try await StoreServers.redisConnection(to: endpoint) }
         #expect(error?.reason == "server_error")
         #expect(error.map { "\($0) \(String(reflecting: $0))" }?.contains("hunter2") == false)
         #expect(!endpoint.description.contains("hunter2"))
@@ -135,7 +135,7 @@ struct MemcachedConnectionTests {
     func reads() async throws {
         let p = self.prefix
         try await self.seed([(p + "comment:1", 3, #"{"id":1,"body":"hello"}"#), (p + "empty", 0, "")])
-        let memcached = try await MemcachedConnection.connect(to: try StoreServers.memcached())
+        let memcached = try await StoreServers.memcachedConnection()
         defer { Task { await memcached.close() } }
         let item = try #require(try await memcached.get(p + "comment:1"))
         #expect(String(buffer: item.value) == #"{"id":1,"body":"hello"}"#)
@@ -202,7 +202,7 @@ struct MemcachedConnectionTests {
     func pipelined() async throws {
         let p = self.prefix
         try await self.seed((0..<100).map { (p + "k\($0)", 0, "v\($0)") })
-        let memcached = try await MemcachedConnection.connect(to: try StoreServers.memcached())
+        let memcached = try await StoreServers.memcachedConnection()
         defer { Task { await memcached.close() } }
         try await withThrowingTaskGroup(of: (Int, String?).self) { group in
             for i in 0..<100 { group.addTask { (i, try await memcached.get(p + "k\(i)").map { String(buffer: $0.value) }) } }

@@ -23,4 +23,21 @@ enum StoreServers {
         }
         return try MemcachedEndpoint(parsing: text)
     }
+
+    /// A connection to the test Redis server (or `endpoint`) that waits up to the suite's ``TestTiming/eventWait`` to
+    /// connect and for each reply, not the client's 2 s defaults. These tests check what the replies say. In a full
+    /// run, on 2 cores with the suite's tests in parallel, an event loop can stall for over a second, and a reply can
+    /// come later than 2 s. The tests of the timeouts themselves set their own.
+    static func redisConnection(to endpoint: RedisEndpoint? = nil) async throws -> RedisConnection {
+        try await RedisConnection.connect(
+            to: try endpoint ?? Self.redis(), connectTimeout: TestTiming.eventWait, callTimeout: TestTiming.eventWait
+        )
+    }
+
+    /// The same for the test memcached server.
+    static func memcachedConnection() async throws -> MemcachedConnection {
+        try await MemcachedConnection.connect(
+            to: try Self.memcached(), connectTimeout: TestTiming.eventWait, callTimeout: TestTiming.eventWait
+        )
+    }
 }
