@@ -121,6 +121,36 @@ struct PostgresLedgerTests {
         await cluster.stop()
     }
 
+    /// The pool holds a lease through a minute of failed log-ins too, and then said only "could not connect to the
+    /// server". The store logs in once before its first operation, so a wrong password or database name fails a
+    /// write or a read at once, in the server's words, and never shows the password.
+    @Test("a wrong password or database name fails a write and a read at once with the server's reason, not after the pool's minute")
+    func refusedLogInIsReportedAtOnce() async throws {
+        guard case .postgres(let base) = try TestPostgres.baseURL().backend else { throw TestSetupError("not a postgres:// URL") }
+        var wrongPassword = base
+        wrongPassword.password = "not-the-password-\(UUID().uuidString.prefix(8))"
+        var missingDatabase = base
+        missingDatabase.database = "tc_missing_\(UUID().uuidString.lowercased().prefix(8))"
+        let cases: [(url: LedgerURL, reason: String, secret: String)] = [
+            (LedgerURL(backend: .postgres(wrongPassword)), #"password authentication failed for user "\#(base.username)" (SQLSTATE 28P01)"#, wrongPassword.password ?? ""),
+            (LedgerURL(backend: .postgres(missingDatabase)), #"database "\#(missingDatabase.database)" does not exist (SQLSTATE 3D000)"#, base.password ?? ""),
+        ]
+        for (url, reason, secret) in cases {
+            let error = await #expect(throws: LedgerError.self) {
+                try await Harness.withStore(url) { store in _ = try await store.migrate() }
+            }
+            #expect(error?.message.contains("refused the log-in: \(reason)") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("are the user name, password and database in the URL right?") == true)
+            let readError = await #expect(throws: LedgerError.self) {
+                try await Harness.withReader(url) { reader in _ = try await reader.annotationCount() }
+            }
+            #expect(readError?.message.contains("refused the log-in: \(reason)") == true, "\(String(describing: readError))")
+            for message in [error?.message, readError?.message].compactMap({ $0 }) {
+                #expect(!secret.isEmpty && !message.contains(secret), "the password never appears")
+            }
+        }
+    }
+
     /// A private cluster serving TLS with a certificate of the test's own CA (naming `localhost` and `127.0.0.1`).
     @Test("sslmode=verify-full and verify-ca verify the server against sslrootcert; a server another CA signed is refused")
     func verifiedTLS() async throws {

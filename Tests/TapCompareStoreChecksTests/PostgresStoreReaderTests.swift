@@ -126,4 +126,33 @@ struct PostgresStoreReaderTests {
             }
         }
     }
+
+    /// The pool holds a query through a minute of failed log-ins as well: a check with a wrong password was
+    /// recorded as `timeout` (or, past a minute, as "could not connect to the server").
+    @Test("a sister database that refuses the log-in is connect_failed at once, in the server's words, without the password")
+    func refusedLogIn() async throws {
+        let urlText = try #require(Self.url, "TAPCOMPARE_TEST_POSTGRES_URL")
+        guard case .postgres(var postgres) = try LedgerURL(parsing: urlText).backend else { throw TestSetupError("not a postgres URL") }
+        let wrongPassword = "not-the-password-\(UUID().uuidString.prefix(8))"
+        postgres.password = wrongPassword
+        let logger = Logger(label: "test")
+        // A timeout longer than the suite's limit: only a read that fails at once ends this test.
+        let reader = try PostgresStoreReader(
+            url: "postgres://\(postgres.username):\(wrongPassword)@\(postgres.host):\(postgres.port)/\(postgres.database)?sslmode=disable",
+            maxConnections: 1, timeout: .seconds(3_600), logger: logger
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await reader.run() }
+            defer { group.cancelAll() }
+            let statement = try SelectStatement(validating: "SELECT 1 AS one WHERE 1 = $1")
+            let error = await #expect(throws: StoreReadError.self) {
+                _ = try await reader.read(.query(statement, binds: [.integer(1)]), timeout: .seconds(3_600))
+            }
+            #expect(error?.reason == "connect_failed", "\(String(describing: error))")
+            #expect(
+                error?.message == #"PostgreSQL at \#(postgres.host):\#(postgres.port) refused the log-in: password authentication failed for user "\#(postgres.username)" (SQLSTATE 28P01)"#
+            )
+            #expect(error?.message.contains(wrongPassword) == false)
+        }
+    }
 }

@@ -38,7 +38,7 @@ public final class PostgresLedgerStore: LedgerStore {
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 8
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.reachability = PostgresReachability(host: postgres.host, port: postgres.port, connectTimeout: .seconds(5))
+        self.reachability = PostgresReachability(postgres: postgres, connectTimeout: .seconds(5), logger: logger)
     }
 
     /// Runs the connection pool until graceful shutdown (or cancellation). In a `ServiceGroup` the store is

@@ -33,6 +33,34 @@ public enum PostgresTLS {
     public static func configuration(
         for postgres: LedgerURL.Postgres, logger: Logger, notice: RequireNotice = .shared
     ) -> PostgresClient.Configuration.TLS {
+        switch Self.mode(for: postgres, logger: logger, notice: notice) {
+        case .disable: .disable
+        case .prefer(let configuration): .prefer(configuration)
+        case .require(let configuration): .require(configuration)
+        }
+    }
+
+    /// The same policy for a single connection (``PostgresReachability``'s log-in check), whose TLS PostgresNIO
+    /// takes as a ready context.
+    /// - Throws: NIOSSL's error when the context cannot be made (an unreadable `sslrootcert`).
+    static func connectionConfiguration(
+        for postgres: LedgerURL.Postgres, logger: Logger, notice: RequireNotice = .shared
+    ) throws -> PostgresConnection.Configuration.TLS {
+        switch Self.mode(for: postgres, logger: logger, notice: notice) {
+        case .disable: .disable
+        case .prefer(let configuration): .prefer(try NIOSSLContext(configuration: configuration))
+        case .require(let configuration): .require(try NIOSSLContext(configuration: configuration))
+        }
+    }
+
+    /// What `sslmode` asks of a connection: the one reading of it behind both configurations above.
+    private enum Mode {
+        case disable
+        case prefer(TLSConfiguration)
+        case require(TLSConfiguration)
+    }
+
+    private static func mode(for postgres: LedgerURL.Postgres, logger: Logger, notice: RequireNotice) -> Mode {
         switch postgres.sslMode {
         case .disable:
             return .disable

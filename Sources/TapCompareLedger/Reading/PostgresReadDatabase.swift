@@ -32,7 +32,7 @@ final class PostgresReadDatabase: LedgerReadDatabase {
         // percentile sorts spill to disk. 64 MB per reader connection (at most four) keeps them in memory.
         configuration.options.additionalStartupParameters = [("work_mem", "64MB")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.reachability = PostgresReachability(host: postgres.host, port: postgres.port, connectTimeout: .seconds(5))
+        self.reachability = PostgresReachability(postgres: postgres, connectTimeout: .seconds(5), logger: logger)
     }
 
     /// Runs the connection pool until cancelled.

@@ -38,7 +38,7 @@ final class PostgresStoreReader: StoreSideReader {
             ("statement_timeout", "\(Self.milliseconds(timeout))"),
         ]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.reachability = PostgresReachability(host: postgres.host, port: postgres.port, connectTimeout: .seconds(2))
+        self.reachability = PostgresReachability(postgres: postgres, connectTimeout: .seconds(2), logger: logger)
         self.logger = logger
     }
 
@@ -92,8 +92,8 @@ final class PostgresStoreReader: StoreSideReader {
                         if rows.count > Self.maxRows { break }
                     }
                     return rows
-                }) { description, _ in
-                    StoreReadError(reason: "connect_failed", message: "PostgreSQL \(description)")
+                }) { refusal in
+                    StoreReadError(reason: "connect_failed", message: "PostgreSQL \(refusal.description)")
                 }
             }
         } catch let error as StoreReadError {
