@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
@@ -123,28 +124,36 @@ struct PostgresLedgerTests {
 
     /// The pool holds a lease through a minute of failed log-ins too, and then said only "could not connect to the
     /// server". The store logs in once before its first operation, so a wrong password or database name fails a
-    /// write or a read at once, in the server's words, and never shows the password.
-    @Test("a wrong password or database name fails a write and a read at once with the server's reason, not after the pool's minute")
+    /// write or a read at once, in the server's words, and never shows the password. A refusal that is the server's
+    /// state rather than the URL's (here a database that takes no connections) says so instead.
+    @Test("a wrong password or database name, or a database that takes no connections, fails a write and a read at once with the server's reason, not after the pool's minute")
     func refusedLogInIsReportedAtOnce() async throws {
         guard case .postgres(let base) = try TestPostgres.baseURL().backend else { throw TestSetupError("not a postgres:// URL") }
         var wrongPassword = base
         wrongPassword.password = "not-the-password-\(UUID().uuidString.prefix(8))"
         var missingDatabase = base
         missingDatabase.database = "tc_missing_\(UUID().uuidString.lowercased().prefix(8))"
-        let cases: [(url: LedgerURL, reason: String, secret: String)] = [
-            (LedgerURL(backend: .postgres(wrongPassword)), #"password authentication failed for user "\#(base.username)" (SQLSTATE 28P01)"#, wrongPassword.password ?? ""),
-            (LedgerURL(backend: .postgres(missingDatabase)), #"database "\#(missingDatabase.database)" does not exist (SQLSTATE 3D000)"#, base.password ?? ""),
+        let full = try await TestPostgres.freshDatabase()
+        guard case .postgres(let fullDatabase) = full.backend else { throw TestSetupError("not a postgres:// URL") }
+        try await Harness.withStore(try TestPostgres.baseURL()) { store in
+            let pg = try #require(store as? PostgresLedgerStore)
+            try await pg.client.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(fullDatabase.database) CONNECTION LIMIT 0"))
+        }
+        let urlHint = "are the user name, password and database in the URL right?"
+        let cases: [(url: LedgerURL, reason: String, hint: String, secret: String)] = [
+            (LedgerURL(backend: .postgres(wrongPassword)), #"password authentication failed for user "\#(base.username)" (SQLSTATE 28P01)"#, urlHint, wrongPassword.password ?? ""),
+            (LedgerURL(backend: .postgres(missingDatabase)), #"database "\#(missingDatabase.database)" does not exist (SQLSTATE 3D000)"#, urlHint, base.password ?? ""),
+            (full, #"too many connections for database "\#(fullDatabase.database)" (SQLSTATE 53300)"#, "the server cannot take this session now", base.password ?? ""),
         ]
-        for (url, reason, secret) in cases {
+        for (url, reason, hint, secret) in cases {
             let error = await #expect(throws: LedgerError.self) {
                 try await Harness.withStore(url) { store in _ = try await store.migrate() }
             }
-            #expect(error?.message.contains("refused the log-in: \(reason)") == true, "\(String(describing: error))")
-            #expect(error?.message.contains("are the user name, password and database in the URL right?") == true)
+            #expect(error?.message.contains("refused the log-in: \(reason) (\(hint))") == true, "\(String(describing: error))")
             let readError = await #expect(throws: LedgerError.self) {
                 try await Harness.withReader(url) { reader in _ = try await reader.annotationCount() }
             }
-            #expect(readError?.message.contains("refused the log-in: \(reason)") == true, "\(String(describing: readError))")
+            #expect(readError?.message.contains("refused the log-in: \(reason) (\(hint))") == true, "\(String(describing: readError))")
             for message in [error?.message, readError?.message].compactMap({ $0 }) {
                 #expect(!secret.isEmpty && !message.contains(secret), "the password never appears")
             }

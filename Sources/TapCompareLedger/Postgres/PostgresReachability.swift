@@ -140,9 +140,16 @@ public final class PostgresReachability: Sendable {
     private func refusal(_ error: any Error) -> Refusal {
         guard let psql = error as? PSQLError else { return self.refusedConnection(error) }
         if let info = psql.serverInfo {
+            let state = info[.sqlState] ?? "?"
+            // Class 28 is a refused authorization, 3D000 a database that does not exist: the URL is wrong. Others
+            // (53300 too many connections, 57P03 starting up or in recovery) are the server's state, not the URL's.
+            let hint =
+                state.hasPrefix("28") || state == "3D000"
+                ? "are the user name, password and database in the URL right?"
+                : "the server cannot take this session now"
             return Refusal(
-                description: "at \(self.address) refused the log-in: \(info[.message] ?? "no message") (SQLSTATE \(info[.sqlState] ?? "?"))",
-                hint: "are the user name, password and database in the URL right?", underlying: error
+                description: "at \(self.address) refused the log-in: \(info[.message] ?? "no message") (SQLSTATE \(state))",
+                hint: hint, underlying: error
             )
         }
         if psql.code == .sslUnsupported {
