@@ -365,7 +365,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapCompareLedgerTests",
-            dependencies: ["TapCompareLedger", "TapCompareCore", "TapCompareTestSupport", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["TapCompareLedger", "TapCompareCore", "TapCompareJSON", "TapCompareTestSupport", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

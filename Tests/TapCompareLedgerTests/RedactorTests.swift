@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import TapCompareCore
+import TapCompareJSON
 import Testing
 @testable import TapCompareLedger
 
@@ -191,5 +192,61 @@ struct RedactorTests {
         #expect(redactor.redactGRPCMessage(message, index: 1) == #"{"id":"7","author":{"name":"ada","email":"[REDACTED]"},"token":"[REDACTED]"}"#)
         #expect(redactor.redactGRPCMessage(message, index: 2) == #""[REDACTED]""#)
         #expect(try Redactor(configuration: .init()).redactGRPCMessage(message, index: 0) == message)
+    }
+
+    @Test("a sensitive gRPC trailer that differs (trailer:grpc-message) is stored redacted, like a header")
+    func sensitiveTrailers() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(headers: ["grpc-message"]))
+        let d = redactor.redact(LedgerDiscrepancy(
+            path: "", field: "trailer:grpc-message", kind: "header", legacyValue: nil, candidateValue: #""token abc123 invalid""#,
+            classification: "regression"
+        ))
+        #expect(d.legacyValue == nil)
+        #expect(d.candidateValue == "\"[REDACTED]\"")
+        let kept = redactor.redact(LedgerDiscrepancy(
+            path: "", field: "trailer:grpc-status-details", kind: "header", legacyValue: #""a""#, candidateValue: #""b""#, classification: "regression"
+        ))
+        #expect(kept.legacyValue == #""a""# && kept.candidateValue == #""b""#)
+    }
+
+    @Test("a body compared as text keeps no value at a redacted path: a JSON line is redacted inside, a line of JSON members that is no document is withheld, prose stays")
+    func textLines() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.password", "$.user.token"]))
+        func stored(_ line: String) -> String? {
+            redactor.redact(LedgerDiscrepancy(
+                path: "", field: "$", kind: "body_changed", legacyValue: JSONValue.quoted(line), candidateValue: nil, classification: "regression"
+            )).legacyValue
+        }
+        let compact = try #require(stored(#"line 1: {"password":"pw-1","user":{"token":"t-1","name":"Ada"}}"#))
+        #expect(!compact.contains("pw-1") && !compact.contains("t-1"))
+        #expect(compact.contains("line 1: ") && compact.contains("Ada"), "the line's number and its other values stay")
+        let member = try #require(stored(#"line 3:   "password": "pw-2","#))
+        #expect(!member.contains("pw-2") && member.contains("line 3: ") && member.contains("[REDACTED]"))
+        let opening = try #require(stored(#"line 2: {"user": {"token": "t-2","#))
+        #expect(!opening.contains("t-2"), "a line that starts like a document but is cut is withheld")
+        #expect(stored("line 4: <p>Hello, world: 3 comments</p>") == JSONValue.quoted("line 4: <p>Hello, world: 3 comments</p>"))
+        #expect(stored(#"line 5: {"id":1}"#) == JSONValue.quoted(#"line 5: {"id":1}"#), "a document without the paths is kept as it was")
+        let digest = "812 bytes, sha256 0a1b"
+        #expect(stored(digest) == JSONValue.quoted(digest))
+        let plain = try Redactor(configuration: RedactionConfiguration())
+        let unredacted = plain.redact(LedgerDiscrepancy(
+            path: "", field: "$", kind: "body_changed", legacyValue: JSONValue.quoted(#"line 3:   "password": "pw-2","#), candidateValue: nil,
+            classification: "regression"
+        ))
+        #expect(unredacted.legacyValue == JSONValue.quoted(#"line 3:   "password": "pw-2","#), "without json_paths nothing is secret by configuration")
+    }
+
+    @Test("a duplicate_key value lists the key's occurrences, and a path below the key is redacted in every one of them")
+    func duplicateKeyOccurrences() throws {
+        let redactor = try Redactor(configuration: RedactionConfiguration(jsonPaths: ["$.user.profile.ssn", "$.user.secret"]))
+        func stored(_ path: String, _ value: String) -> String? {
+            redactor.redact(LedgerDiscrepancy(path: path, field: "f", kind: "duplicate_key", legacyValue: value, candidateValue: nil, classification: "regression"))
+                .legacyValue
+        }
+        let profiles = try #require(stored("/user/profile", #"[{"ssn":"111","name":"a"},{"ssn":"222","name":"b"}]"#))
+        #expect(!profiles.contains("111") && !profiles.contains("222"))
+        #expect(profiles.contains(#""name":"a""#) && profiles.contains(#""name":"b""#))
+        #expect(stored("/user/secret", #"["s1","s2"]"#) == "\"[REDACTED]\"", "a repeated key that is itself redacted")
+        #expect(stored("/user/other", #"[1,2]"#) == #"[1,2]"#)
     }
 }

@@ -18,6 +18,13 @@ enum JSONBodyRedaction {
         return changed ? redacted.serialized() : text
     }
 
+    /// A parsed value found at `base` with the paths below it redacted.
+    static func redact(_ value: JSONValue, paths: [JSONPathPattern], at base: [String]) -> JSONValue {
+        var changed = false
+        var tokens = base
+        return Self.walk(value, tokens: &tokens, paths: paths, changed: &changed)
+    }
+
     /// A whole body's text with configured paths redacted; the text itself when it is not a JSON document
     /// (does not start with `{` or `[`); `nil` when it starts like one but does not parse (cut short, or
     /// broken), so the paths cannot be found in it and it must not be stored.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TapCompareCore
+import TapCompareJSON
 
 /// Removes secrets before anything is stored: header values in request samples, query parameters in paths,
 /// values at configured JSON paths in discrepancies (and in bodies, see ``redactBody(_:)``).
@@ -80,8 +81,8 @@ public struct Redactor: Sendable {
     /// cookie), redacted inside when the value is an object or array that contains a configured path.
     public func redact(_ d: LedgerDiscrepancy) -> LedgerDiscrepancy {
         var d = d
-        if d.field.hasPrefix("header:") {
-            if self.isSensitiveHeader(String(d.field.dropFirst("header:".count))) {
+        if let name = Self.headerName(ofField: d.field) {
+            if self.isSensitiveHeader(name) {
                 if d.legacyValue != nil { d.legacyValue = Self.markerJSON }
                 if d.candidateValue != nil { d.candidateValue = Self.markerJSON }
             }
@@ -94,10 +95,98 @@ public struct Redactor: Sendable {
             d.legacyValue = d.legacyValue.map(Self.redactUnparseableSide)
             d.candidateValue = d.candidateValue.map(Self.redactUnparseableSide)
         }
+        if d.kind == "body_changed" && d.path.isEmpty {
+            // A line of a body compared as text (`line N: …`), or a binary body's length and digest: raw text, not
+            // a value found at a path. JSON served as `text/*` (Flask's default for a string it returns), or two
+            // bodies that both failed to parse as JSON, are compared this way, so a line may be a whole document.
+            d.legacyValue = d.legacyValue.map(self.redactTextLine)
+            d.candidateValue = d.candidateValue.map(self.redactTextLine)
+            return d
+        }
         let tokens = JSONPathPattern.tokens(ofPointer: d.path)
+        if d.kind == "duplicate_key" {
+            // The value lists the repeated key's occurrences, and each of them stands at `tokens`, not at
+            // `tokens` + its index: `$.user.profile.ssn` must reach the `ssn` of every `profile`.
+            d.legacyValue = d.legacyValue.map { self.redactOccurrences($0, at: tokens) }
+            d.candidateValue = d.candidateValue.map { self.redactOccurrences($0, at: tokens) }
+            return d
+        }
         d.legacyValue = d.legacyValue.map { self.redactValue($0, at: tokens) }
         d.candidateValue = d.candidateValue.map { self.redactValue($0, at: tokens) }
         return d
+    }
+
+    /// The header a discrepancy's field names: `header:NAME` (an HTTP header) or `trailer:NAME` (a gRPC trailer
+    /// such as `grpc-message`, compared by `grpc.compare_trailers`); `nil` for any other field.
+    static func headerName(ofField field: String) -> String? {
+        for prefix in ["header:", "trailer:"] where field.hasPrefix(prefix) {
+            return String(field.dropFirst(prefix.count))
+        }
+        return nil
+    }
+
+    /// A `duplicate_key` value (a JSON array of the occurrences of one key, each at `tokens`) with every
+    /// occurrence redacted as the value at `tokens` would be.
+    func redactOccurrences(_ value: String, at tokens: [String]) -> String {
+        if self.jsonPaths.contains(where: { $0.coversValue(at: tokens) }) { return Self.markerJSON }
+        let below = self.jsonPaths.filter { $0.mayMatchBelow(tokens) }
+        guard !below.isEmpty else { return value }
+        guard case .array(let occurrences)? = try? JSONParser.parse(value) else {
+            // Not the list the comparison writes: nothing tells where its values stand, so none is kept.
+            return Self.markerJSON
+        }
+        let redacted = occurrences.map { JSONBodyRedaction.redact($0, paths: below, at: tokens) }
+        return redacted == occurrences ? value : JSONValue.array(redacted).serialized()
+    }
+
+    /// A text-line value (a JSON string, `"line N: …"`) as stored when `redact.json_paths` are configured.
+    ///
+    /// - a line that is a JSON document (compact JSON is one line) is redacted like a body;
+    /// - a line that holds JSON members but is not a document (a line of pretty-printed JSON, `"password": "pw",`)
+    ///   is withheld: the paths cannot be located in it, and the member may be one of them;
+    /// - any other line (prose, HTML, a binary body's length and digest) is kept.
+    func redactTextLine(_ value: String) -> String {
+        guard case .string(let text)? = try? JSONParser.parse(value) else { return value }
+        var prefix = ""
+        var content = text[...]
+        if text.hasPrefix("line "), let colon = text.range(of: ": ") {
+            prefix = String(text[..<colon.upperBound])
+            content = text[colon.upperBound...]
+        }
+        let line = String(content)
+        guard let redacted = JSONBodyRedaction.redactDocument(line, paths: self.jsonPaths) else {
+            return Self.withheldLine(prefix)  // starts like a document but does not parse
+        }
+        if redacted != line { return JSONValue.quoted(prefix + redacted) }
+        if Self.holdsJSONMember(content) && !Self.isJSONDocument(content) { return Self.withheldLine(prefix) }
+        return value
+    }
+
+    /// What replaces a text line whose JSON members cannot be located by `redact.json_paths`.
+    static func withheldLine(_ prefix: String) -> String {
+        JSONValue.quoted(prefix + "\(marker) (a line holding JSON members; redact.json_paths cannot be applied to it)")
+    }
+
+    /// Whether `text` holds a JSON member: a closing quote followed by a colon (`"name": …`).
+    static func holdsJSONMember(_ text: Substring) -> Bool {
+        var afterQuote = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): afterQuote = true
+            case UInt8(ascii: ":") where afterQuote: return true
+            case 0x20, 0x09: continue
+            default: afterQuote = false
+            }
+        }
+        return false
+    }
+
+    /// Whether `text` is a whole JSON object or array (so the paths were applied to it).
+    static func isJSONDocument(_ text: Substring) -> Bool {
+        guard let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x09 }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else {
+            return false
+        }
+        return (try? JSONParser.parse(String(text))) != nil
     }
 
     /// A JSON value found at `tokens` in a body: ``markerJSON`` when a configured path covers it, redacted inside
