@@ -68,6 +68,25 @@ struct RESPParserTests {
         #expect(try Self.parseWhole("$10\r\n0123456789\r\n", limits: limits) == Self.bulk("0123456789"))
     }
 
+    @Test("counts a server announces near Int.max are refused, not wrapped: a map of 2^62 pairs used to trap the process")
+    func hugeCounts() {
+        for text in ["%4611686018427387904\r\n", "%9223372036854775807\r\n", "*9223372036854775807\r\n", "~4611686018427387904\r\n", "%50001\r\n"] {
+            #expect(throws: StoreClientError.self, "\(text.debugDescription)") { _ = try Self.parseWhole(text) }
+        }
+    }
+
+    @Test("a whole reply is bounded, not only each string in it: an incomplete reply over the limit is refused while it arrives")
+    func wholeReplyLimit() throws {
+        var limits = RESPParser.Limits()
+        limits.maxReplyBytes = 64
+        let element = "$10\r\n0123456789\r\n"  // 16 bytes
+        #expect(try Self.parseWhole("*3\r\n" + String(repeating: element, count: 3), limits: limits) != nil, "52 bytes: within")
+        #expect(throws: StoreClientError.self) { _ = try Self.parseWhole("*5\r\n" + String(repeating: element, count: 5), limits: limits) }
+        // The same reply cut short: refused as soon as what is buffered passes the limit, not when it ends.
+        #expect(throws: StoreClientError.self) { _ = try Self.parseWhole("*5\r\n" + String(repeating: element, count: 4), limits: limits) }
+        #expect(try Self.parseWhole("*5\r\n" + String(repeating: element, count: 3), limits: limits) == nil, "52 bytes buffered: waits for more")
+    }
+
     @Test("bytes that are not RESP are a protocol violation")
     func violations() {
         for text in ["?x\r\n", ":12a\r\n", "$3\r\nabcXY", "$-2\r\n", "#x\r\n", "_x\r\n", "+a\rb\r\n", "=3\r\ntxt\r\n"] {
@@ -132,6 +151,17 @@ struct MemcachedParserTests {
         #expect(throws: StoreClientError.self) { _ = try MemcachedCommand.get(String(repeating: "k", count: 251)) }
         _ = try MemcachedCommand.get(String(repeating: "k", count: 250))
     }
+
+    @Test("a whole retrieval reply is bounded, not only each value in it, while it arrives")
+    func wholeReplyLimit() throws {
+        var limits = MemcachedParser.Limits()
+        limits.maxReplyBytes = 64
+        let item = "VALUE k 0 10\r\n0123456789\r\n"  // 26 bytes
+        #expect(try Self.parse(item + "END\r\n", limits: limits) != nil)
+        #expect(throws: StoreClientError.self) { _ = try Self.parse(String(repeating: item, count: 3) + "END\r\n", limits: limits) }
+        #expect(throws: StoreClientError.self, "incomplete, and already over") { _ = try Self.parse(String(repeating: item, count: 3), limits: limits) }
+        #expect(try Self.parse(String(repeating: item, count: 2), limits: limits) == nil, "52 bytes buffered: waits for END")
+    }
 }
 
 @Suite("store endpoints")
@@ -158,4 +188,5 @@ struct StoreEndpointTests {
         #expect(throws: StoreClientError.self) { _ = try MemcachedEndpoint(parsing: "redis://cache:1") }
         #expect(throws: StoreClientError.self) { _ = try MemcachedEndpoint(parsing: "cache:0") }
     }
+
 }

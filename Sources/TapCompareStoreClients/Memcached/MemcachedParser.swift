@@ -13,6 +13,9 @@ public struct MemcachedParser: Sendable {
         public var maxItems: Int = 1_000
         /// Longest line. Default 2 KiB (a key is at most 250 bytes).
         public var maxLineBytes: Int = 2 << 10
+        /// Largest whole reply, counted as it arrives (1,000 values of 8 MiB would be 8 GB): a reply is held whole
+        /// until its `END`. Default 32 MiB.
+        public var maxReplyBytes: Int = 32 << 20
 
         public init() {}
     }
@@ -25,6 +28,22 @@ public struct MemcachedParser: Sendable {
 
     /// - Throws: ``StoreClientError`` for bytes that are not the protocol or exceed ``limits``.
     public func parse(_ buffer: inout ByteBuffer) throws(StoreClientError) -> MemcachedResponse? {
+        let buffered = buffer.readableBytes
+        guard let response = try self.parseWhole(&buffer) else {
+            // Incomplete: what is buffered so far is already part of this one reply.
+            guard buffered <= self.limits.maxReplyBytes else { throw self.replyTooLarge(buffered) }
+            return nil
+        }
+        let consumed = buffered - buffer.readableBytes
+        guard consumed <= self.limits.maxReplyBytes else { throw self.replyTooLarge(consumed) }
+        return response
+    }
+
+    private func replyTooLarge(_ bytes: Int) -> StoreClientError {
+        .limitExceeded("a memcached reply of more than \(bytes) bytes is over the \(self.limits.maxReplyBytes)-byte limit")
+    }
+
+    private func parseWhole(_ buffer: inout ByteBuffer) throws(StoreClientError) -> MemcachedResponse? {
         var copy = buffer
         var items: [MemcachedItem] = []
         while true {

@@ -16,6 +16,10 @@ public struct RESPParser: Sendable {
         public var maxDepth: Int = 32
         /// Longest simple line (simple strings, errors, numbers). Default 64 KiB.
         public var maxLineBytes: Int = 64 << 10
+        /// Largest whole reply, counted as it arrives: the bounds above hold per string and per collection, and
+        /// 100,000 strings of 8 MiB would still be 800 GB. A store check reads one record; a reply is held whole
+        /// until it is complete. Default 32 MiB.
+        public var maxReplyBytes: Int = 32 << 20
 
         public init() {}
     }
@@ -30,9 +34,19 @@ public struct RESPParser: Sendable {
     /// - Throws: ``StoreClientError`` for bytes that are not RESP or that exceed ``limits``.
     public func parse(_ buffer: inout ByteBuffer) throws(StoreClientError) -> RESPValue? {
         var copy = buffer
-        guard let value = try self.value(&copy, depth: 0) else { return nil }
+        guard let value = try self.value(&copy, depth: 0) else {
+            // Incomplete: what is buffered so far is already part of this one reply.
+            guard buffer.readableBytes <= self.limits.maxReplyBytes else { throw self.replyTooLarge(buffer.readableBytes) }
+            return nil
+        }
+        let consumed = buffer.readableBytes - copy.readableBytes
+        guard consumed <= self.limits.maxReplyBytes else { throw self.replyTooLarge(consumed) }
         buffer = copy
         return value
+    }
+
+    private func replyTooLarge(_ bytes: Int) -> StoreClientError {
+        .limitExceeded("a reply of more than \(bytes) bytes is over the \(self.limits.maxReplyBytes)-byte limit")
     }
 
     private func value(_ buffer: inout ByteBuffer, depth: Int) throws(StoreClientError) -> RESPValue? {
@@ -70,10 +84,13 @@ public struct RESPParser: Sendable {
         case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ">"), UInt8(ascii: "%"):
             guard let count = try self.length(&buffer) else { return nil }
             if count < 0 { return .null }
-            let elements = marker == UInt8(ascii: "%") ? count.multipliedReportingOverflow(by: 2).partialValue : count
-            guard elements <= self.limits.maxElements else {
-                throw .limitExceeded("a reply of \(elements) elements is over the \(self.limits.maxElements)-element limit")
+            // A map's count is of pairs. Compared before doubling: `%4611686018427387904` doubled wraps to
+            // `Int.min`, which passed the limit and trapped the process in the loop below.
+            let pairs = marker == UInt8(ascii: "%")
+            guard count <= (pairs ? self.limits.maxElements / 2 : self.limits.maxElements) else {
+                throw .limitExceeded("a reply of \(count) \(pairs ? "pairs" : "elements") is over the \(self.limits.maxElements)-element limit")
             }
+            let elements = pairs ? count * 2 : count
             var values: [RESPValue] = []
             values.reserveCapacity(min(elements, 1_024))
             for _ in 0..<elements {
