@@ -264,6 +264,63 @@ import TapCompareReview
         #expect(text.contains("race.version_path: '$.items[*].v' is not a single-value JSONPath"))
     }
 
+    @Test("verify.read is sent to legacy again with the client's credentials: a method that writes is refused, naming the key and the fix")
+    func verificationReadMustBeARead() throws {
+        for read in ["DELETE /api/v1/comments/{id}", "POST /api/v1/comments", "PATCH /api/v1/comments/{id}", "* /api/v1/comments/{id}"] {
+            let yaml = """
+                routes:
+                  - route: POST /api/v1/comments
+                    mirror_writes: true
+                    verify:
+                      read: "\(read)"
+                """
+            let error = #expect(throws: ConfigurationError.self, "\(read)") { try ConfigurationLoader.load(yaml: yaml, file: "v.yml") }
+            let text = error?.description ?? ""
+            #expect(text.contains("v.yml:5:13: "), "\(text)")
+            #expect(text.contains("routes[0].verify.read: '\(read)' is not a read: verify.read is sent to legacy again, so its method must be GET, HEAD or OPTIONS"), "\(text)")
+        }
+        for read in ["GET /api/v1/comments/{id}", "HEAD /api/v1/comments/{id}"] {
+            let yaml = "routes:\n  - route: POST /api/v1/comments\n    mirror_writes: true\n    verify:\n      read: \(read)\n"
+            #expect(try ConfigurationLoader.load(yaml: yaml, file: "v.yml").routes[0].verify?.read?.name == read)
+        }
+    }
+
+    @Test("an upstream URL's credentials or query never reach an error message, in the file or on the command line")
+    func badUpstreamURLsNeverPrintTheirSecrets() throws {
+        for (yaml, key) in [
+            ("legacy: http://svc:s3cret@10.0.0.5:8000\n", "legacy"),
+            ("legacy: http://svc:s3cret@10.0.0.5\n", "legacy"),
+            ("legacy: http://a:1\ncandidate: https://u:s3cret@h:99999\n", "candidate"),
+            ("legacy: http://a:1\nnotify:\n  webhook: https://hooks.example.com/x?token=s3cret\n", "notify.webhook"),
+        ] {
+            let error = #expect(throws: ConfigurationError.self, "\(yaml)") { try ConfigurationLoader.load(yaml: yaml, file: "f.yml") }
+            let text = error?.description ?? ""
+            #expect(text.contains("f.yml:") && text.contains("\(key): "), "\(text)")
+            #expect(!text.contains("s3cret"), "\(text)")
+        }
+        let base = try ConfigurationLoader.load(yaml: "legacy: http://a:1\n", file: "f.yml")
+        for flags in [ConfigurationOverrides(legacy: "http://u:s3cret@h"), ConfigurationOverrides(candidate: "http://u:s3cret@h:8000/x?k=s3cret")] {
+            let error = #expect(throws: ConfigurationError.self) { try flags.apply(to: base, file: "f.yml") }
+            let text = error?.description ?? ""
+            #expect(text.contains("credentials in the URL are not supported") && text.contains("***@h"), "\(text)")
+            #expect(!text.contains("s3cret"), "\(text)")
+        }
+    }
+
+    @Test("a zero upstream or candidate timeout is refused: it would fail every request")
+    func zeroTimeoutsAreRefused() throws {
+        for (section, key) in [("upstream", "connect_timeout"), ("upstream", "read_timeout"), ("upstream", "write_timeout"), ("mirror", "timeout")] {
+            let error = #expect(throws: ConfigurationError.self, "\(section).\(key)") {
+                try ConfigurationLoader.load(yaml: "legacy: http://a:1\n\(section):\n  \(key): 0s\n", file: "t.yml")
+            }
+            let text = error?.description ?? ""
+            #expect(text.contains("t.yml:3:") && text.contains("\(section).\(key): must be more than 0 ("), "\(text)")
+            #expect(text.contains("write e.g. 5s"), "\(text)")
+        }
+        let c = try ConfigurationLoader.load(yaml: "legacy: http://a:1\nupstream:\n  read_timeout: 250ms\nmirror:\n  timeout: 1s\n", file: "t.yml")
+        #expect(c.upstream.readTimeout == .milliseconds(250) && c.mirror.timeout == .seconds(1))
+    }
+
     @Test func storesAndTheirChecksAreReadAsTheExampleDocumentsThem() throws {
         // The commented-out `stores:` blocks of tapcompare.example.yml, uncommented (prose stays a comment).
         let example = try String(contentsOfFile: Self.repoRoot + "/tapcompare.example.yml", encoding: .utf8)

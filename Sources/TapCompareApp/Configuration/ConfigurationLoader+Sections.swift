@@ -1,3 +1,4 @@
+import NIOHTTP1
 import TapCompareComparison
 import TapCompareCore
 import TapCompareJSON
@@ -78,9 +79,15 @@ extension ConfigurationLoader {
             f.rejectUnknownKeys()
         }
         if let u = r.mapping("upstream") {
-            if let v = u.duration("connect_timeout") { c.upstream.connectTimeout = v }
-            if let v = u.duration("read_timeout") { c.upstream.readTimeout = v }
-            if let v = u.duration("write_timeout") { c.upstream.writeTimeout = v }
+            if let v = u.positiveDuration("connect_timeout", zero: "no connection to legacy could be made: every client would get 502") {
+                c.upstream.connectTimeout = v
+            }
+            if let v = u.positiveDuration("read_timeout", zero: "every request would time out at once: every client would get 504") {
+                c.upstream.readTimeout = v
+            }
+            if let v = u.positiveDuration("write_timeout", zero: "every request to legacy would time out as it is sent") {
+                c.upstream.writeTimeout = v
+            }
             if let v = u.int("max_connections", min: 1, max: 100_000) { c.upstream.maxConnections = v }
             if let v = u.duration("idle_timeout") { c.upstream.idleTimeout = v }
             c.upstream.httpProtocol = Self.httpProtocol(u, for: c.legacy, upstream: "legacy")
@@ -88,7 +95,7 @@ extension ConfigurationLoader {
         }
         if let m = r.mapping("mirror") {
             if let v = m.int("max_in_flight", min: 1, max: 1_000_000) { c.mirror.maxInFlight = v }
-            if let v = m.duration("timeout") { c.mirror.timeout = v }
+            if let v = m.positiveDuration("timeout", zero: "every candidate call would time out, and nothing would be compared") { c.mirror.timeout = v }
             if let v = m.bytes("max_body_bytes") { c.mirror.maxBodyBytes = v }
             if let v = m.bytes("max_response_bytes") { c.mirror.maxResponseBytes = v }
             if let v = m.string("shadow_header") {
@@ -159,7 +166,15 @@ extension ConfigurationLoader {
         }
         if let readText = vr.string("read") {
             do throws(RouteTemplateError) {
-                var verify = ServeConfiguration.Route.Verify(read: try RouteTemplate(parsing: readText))
+                let read = try RouteTemplate(parsing: readText)
+                // The follow-up is sent to legacy, in production, with the client's credentials: a write there
+                // (DELETE, a second POST) would be a real one. Only methods that read are allowed.
+                guard MirrorEligibility.isSafe(HTTPMethod(rawValue: read.method)) else {
+                    vr.fail("read", vr.node("read"), "'\(readText)' is not a read: verify.read is sent to legacy again, so its method must be GET, HEAD or OPTIONS (e.g. 'GET /api/v1/comments/{id}')")
+                    vr.rejectUnknownKeys()
+                    return
+                }
+                var verify = ServeConfiguration.Route.Verify(read: read)
                 verify.stores = storeChecks
                 if let idFrom = vr.string("id_from") {
                     if idFrom.hasPrefix("path:") || (try? JSONPath(parsing: idFrom)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {

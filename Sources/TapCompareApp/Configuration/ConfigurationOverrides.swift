@@ -44,10 +44,10 @@ public struct ConfigurationOverrides: Sendable {
             if let a = ListenAddress(parsing: v) { c.admin.listen = a } else { flagIssue("--admin", "'\(v)' is not host:port, e.g. 127.0.0.1:9090") }
         }
         if let v = self.legacy {
-            do { c.legacy = try UpstreamURL(parsing: v) } catch { flagIssue("--legacy", "'\(v)': \(error.reason)") }
+            do { c.legacy = try UpstreamURL(parsing: v) } catch { flagIssue("--legacy", "'\(error.url)': \(error.reason)") }
         }
         if let v = self.candidate {
-            do { c.candidate = try UpstreamURL(parsing: v) } catch { flagIssue("--candidate", "'\(v)': \(error.reason)") }
+            do { c.candidate = try UpstreamURL(parsing: v) } catch { flagIssue("--candidate", "'\(error.url)': \(error.reason)") }
         }
         if let v = self.sampleRate {
             if let r = Double(v), r.isFinite, r >= 0, r <= 1 { c.sampleRate = r } else { flagIssue("--sample-rate", "'\(v)' is outside 0…1; write a fraction, e.g. 0.05") }

@@ -115,6 +115,16 @@ final class YAMLMappingReader {
         return d
     }
 
+    /// A duration that must be more than zero: `zero` says what a zero would do, for the error.
+    func positiveDuration(_ key: String, zero: String) -> Duration? {
+        guard let d = self.duration(key) else { return nil }
+        guard d > .zero else {
+            self.fail(key, self.node(key), "must be more than 0 (\(zero)); write e.g. 5s")
+            return nil
+        }
+        return d
+    }
+
     func bytes(_ key: String) -> Int? {
         guard let node = self.node(key) else { return nil }
         guard let text = node.scalar?.string, let n = ByteSizeParser.parse(text) else {
@@ -133,7 +143,7 @@ final class YAMLMappingReader {
         do {
             return try UpstreamURL(parsing: text)
         } catch {
-            self.fail(key, node, "'\(text)': \(error.reason)")
+            self.fail(key, node, "'\(error.url)': \(error.reason)")
             return nil
         }
     }

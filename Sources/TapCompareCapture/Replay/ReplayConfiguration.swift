@@ -97,12 +97,12 @@ public struct ReplayTarget: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``ReplayError`` naming the flag and what is wrong.
     public init(parsing text: String, flag: String) throws(ReplayError) {
         guard text.contains("://") else {
-            throw .badArgument("\(flag) '\(text)' is not a URL; write e.g. http://127.0.0.1:8081 (or h2c://127.0.0.1:50051 for HTTP/2 without TLS)")
+            throw .badArgument("\(flag) '\(UpstreamURLError.shown(text))' is not a URL; write e.g. http://127.0.0.1:8081 (or h2c://127.0.0.1:50051 for HTTP/2 without TLS)")
         }
         do {
             self.upstream = try UpstreamURL(parsing: text)
         } catch {
-            throw .badArgument("\(flag) '\(text)': \(error.reason)")
+            throw .badArgument("\(flag) '\(error.url)': \(error.reason)")
         }
     }
 

@@ -52,6 +52,9 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     /// (HTTP/2 with prior knowledge, no TLS).
     /// - Throws: ``UpstreamURLError`` saying what is wrong.
     public init(parsing text: String) throws(UpstreamURLError) {
+        // Errors show the URL with its user information and query masked: both are where secrets go
+        // (`http://user:password@host`, a webhook's `?token=`), and an error goes to the terminal and the log.
+        let shown = UpstreamURLError.shown(text)
         let rest: Substring
         if text.hasPrefix("http://") {
             self.usesTLS = false
@@ -65,7 +68,7 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
             rest = text.dropFirst("h2c://".count)
         } else {
             throw UpstreamURLError(
-                url: text, reason: "expected http://host[:port][/path], https://host[:port][/path] or h2c://host[:port][/path]"
+                url: shown, reason: "expected http://host[:port][/path], https://host[:port][/path] or h2c://host[:port][/path]"
             )
         }
         let defaultPort = self.usesTLS ? 443 : 80
@@ -78,38 +81,39 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
             authority = rest
             path = ""
         }
+        // Before the host and port are read: a password would otherwise be reported as an invalid port.
+        guard !authority.contains("@") else {
+            throw UpstreamURLError(url: shown, reason: "credentials in the URL are not supported")
+        }
         guard !path.contains("?"), !path.contains("#") else {
-            throw UpstreamURLError(url: text, reason: "a base URL cannot have a query or fragment")
+            throw UpstreamURLError(url: shown, reason: "a base URL cannot have a query or fragment")
         }
         let host: Substring
         var port = defaultPort
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else {
-                throw UpstreamURLError(url: text, reason: "unterminated IPv6 address")
+                throw UpstreamURLError(url: shown, reason: "unterminated IPv6 address")
             }
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") {
                 guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
-                    throw UpstreamURLError(url: text, reason: "invalid port '\(after.dropFirst())'")
+                    throw UpstreamURLError(url: shown, reason: "invalid port '\(after.dropFirst())'")
                 }
                 port = p
             } else if !after.isEmpty {
-                throw UpstreamURLError(url: text, reason: "unexpected '\(after)' after the host")
+                throw UpstreamURLError(url: shown, reason: "unexpected '\(after)' after the host")
             }
         } else if let colon = authority.lastIndex(of: ":") {
             host = authority[..<colon]
             guard let p = Int(authority[authority.index(after: colon)...]), (1...65535).contains(p) else {
-                throw UpstreamURLError(url: text, reason: "invalid port '\(authority[authority.index(after: colon)...])'")
+                throw UpstreamURLError(url: shown, reason: "invalid port '\(authority[authority.index(after: colon)...])'")
             }
             port = p
         } else {
             host = authority
         }
-        guard !host.isEmpty else { throw UpstreamURLError(url: text, reason: "missing host") }
-        guard !authority.contains("@") else {
-            throw UpstreamURLError(url: text, reason: "credentials in the URL are not supported")
-        }
+        guard !host.isEmpty else { throw UpstreamURLError(url: shown, reason: "missing host") }
         self.host = String(host)
         self.port = port
         var base = String(path)
@@ -137,7 +141,25 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
 
 /// An upstream URL that cannot be used.
 public struct UpstreamURLError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The URL as it may be shown (see ``shown(_:)``).
     public var url: String
     public var reason: String
     public var description: String { "invalid upstream URL '\(self.url)': \(self.reason)" }
+
+    /// `text` with what may be secret masked: user information (`http://***@host`) and a query or fragment
+    /// (`/hook?***`).
+    public static func shown(_ text: String) -> String {
+        var shown = text
+        if let colon = shown.firstIndex(of: ":"), shown[colon...].hasPrefix("://") {
+            let authorityStart = shown.index(colon, offsetBy: 3)
+            let authorityEnd = shown[authorityStart...].firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? shown.endIndex
+            if let at = shown[authorityStart..<authorityEnd].lastIndex(of: "@") {
+                shown.replaceSubrange(authorityStart...at, with: "***@")
+            }
+        }
+        if let query = shown.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            shown.replaceSubrange(shown.index(after: query)..., with: "***")
+        }
+        return shown
+    }
 }
