@@ -21,7 +21,7 @@ import TapCompareMirroring
         let endToEnd = UpstreamRequestHeads.endToEnd(head.headers, shadowHeaderName: "X-Tapcompare", trustForwardedHeaders: false)
         #expect(endToEnd.map(\.name) == ["Host", "Accept"])
         let legacy = UpstreamRequestHeads.legacy(
-            for: head, endToEnd: endToEnd, configuration: configuration, clientAddress: "127.0.0.1", proto: "http",
+            for: head, framing: RequestBodyFraming(head: head), endToEnd: endToEnd, configuration: configuration, clientAddress: "127.0.0.1", proto: "http",
             requestID: "id-1", requestIDWasSent: false, upgradeRequested: true
         )
         #expect(legacy.uri == "/base/a?b=1")
@@ -64,7 +64,7 @@ import TapCompareMirroring
         for (url, expected) in [("h2c://legacy:9000", ["trailers"]), ("http://legacy:9000", [])] {
             let configuration = ProxyConfiguration(legacy: try UpstreamURL(parsing: url))
             let legacy = UpstreamRequestHeads.legacy(
-                for: head, endToEnd: endToEnd, configuration: configuration, clientAddress: "127.0.0.1", proto: "http",
+                for: head, framing: RequestBodyFraming(head: head), endToEnd: endToEnd, configuration: configuration, clientAddress: "127.0.0.1", proto: "http",
                 requestID: "id", requestIDWasSent: false, upgradeRequested: false
             )
             #expect(legacy.headers["te"] == expected, "\(url)")

@@ -48,6 +48,11 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
         reason: "smuggling", status: .badRequest,
         explanation: "both Content-Length and Transfer-Encoding (refused: a request-smuggling pattern)"
     )
+    /// Content in a request whose method must not carry any (`TRACE`, see ``RequestBodyFraming``): NIO's encoder
+    /// would send the body to legacy without framing, where it reads as a next request on a pooled connection: 400.
+    public static let bodyNotAllowed = ClientRefusal(
+        reason: "body_not_allowed", status: .badRequest, explanation: "a TRACE request must not have a body"
+    )
     /// A chunk size that is not hexadecimal (or overflows): 400.
     public static let invalidChunk = ClientRefusal(
         reason: "invalid_chunk", status: .badRequest, explanation: "invalid chunk in a chunked body"
@@ -95,7 +100,7 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
 
     /// Every reason, so the counters exist (at zero) from start-up.
     static let all: [ClientRefusal] = [
-        .headerTimeout, .headersTooLarge, .invalidFraming, .smuggling, .invalidChunk, .invalidHeader, .invalidRequestLine, .malformed,
+        .headerTimeout, .headersTooLarge, .invalidFraming, .smuggling, .bodyNotAllowed, .invalidChunk, .invalidHeader, .invalidRequestLine, .malformed,
         .acceptFDLimit, .acceptError, .tlsHandshake, .http2Protocol,
     ]
 

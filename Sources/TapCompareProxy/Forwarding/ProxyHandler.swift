@@ -122,10 +122,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .refuse(let refusal):
             self.headerTimeout?.headReceived()
             self.refuse(refusal)
-        case .forwardBody(let buffer, let legacyConnected):
+        case .forwardBody(let buffer, let legacyConnected, let heldHead):
+            if let heldHead { self.sendHeldHead(framed: heldHead, legacyConnected: legacyConnected) }
             self.forwardBody(buffer, legacyConnected: legacyConnected)
-        case .forwardEnd(let trailers, let legacyConnected):
+        case .forwardEnd(let trailers, let legacyConnected, let heldHead):
+            if let heldHead { self.sendHeldHead(framed: heldHead, legacyConnected: legacyConnected) }
             self.forwardEnd(trailers, legacyConnected: legacyConnected)
+        case .refuseStartedRequest(let refusal):
+            // Legacy's head was held: nothing reached legacy, and its connection (if leased) is closed, not reused.
+            self.giveUpLegacy(.clientAborted)
+            self.refuse(refusal)
         case .sendQueuedToLegacy:
             // Performed where the connection is at hand (``acquireLegacy(fresh:)``).
             break
@@ -203,6 +209,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         )
         self.upstreamHead = UpstreamRequestHeads.legacy(
             for: head,
+            framing: self.machine.currentRequest?.bodyFraming ?? RequestBodyFraming(head: head),
             endToEnd: endToEnd,
             configuration: configuration,
             clientAddress: self.clientAddress,
@@ -294,12 +301,27 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.upstream = connection
         connection.begin(receiver: self)
         let handler = connection.handler
-        handler.write(.head(self.upstreamHead))
+        // A held head goes with the request's first content or its end (``sendHeldHead(framed:legacyConnected:)``).
+        if self.machine.currentRequest?.isLegacyHeadHeld != true { handler.write(.head(self.upstreamHead)) }
         for part in self.pendingParts { handler.write(part) }
         self.pendingParts.removeAll(keepingCapacity: true)
         handler.flush()
         self.needsUpstreamFlush = false
         if !handler.isWritable { self.machine.legacyWritabilityChanged(writable: false) }
+    }
+
+    /// Legacy's head, held until the request's first content or its end (an HTTP/2 client's `GET` without
+    /// `content-length` may or may not have DATA; see ``RequestBodyFraming/pending``), framed now that it is known:
+    /// chunked before a body, unchanged without one, so a bodiless request stays as it was and a body is never
+    /// written unframed. Written at once when legacy's connection is there, else with it (``legacyConnected(_:)``).
+    /// The legacy connection is leased meanwhile, and HEADERS with END_STREAM (or the first DATA) arrive in the same
+    /// read, so holding the head adds no latency.
+    private func sendHeldHead(framed framing: RequestBodyFraming, legacyConnected: Bool) {
+        UpstreamRequestHeads.frameHeldHead(&self.upstreamHead, as: framing)
+        if legacyConnected, let upstream = self.upstream {
+            upstream.handler.write(.head(self.upstreamHead))
+            self.needsUpstreamFlush = true
+        }
     }
 
     private func forwardBody(_ buffer: ByteBuffer, legacyConnected: Bool) {

@@ -21,10 +21,16 @@ extension ProxyRequestStateMachine {
         /// Answer a request the proxy will not forward, then close the connection.
         case refuse(ClientRefusal)
         /// A request body part: to legacy now (`legacyConnected`) or queued until the connection is there.
-        case forwardBody(ByteBuffer, legacyConnected: Bool)
-        /// The request's end: to legacy now or queued; the candidate call may start.
-        case forwardEnd(HTTPHeaders?, legacyConnected: Bool)
-        /// The legacy connection is there: send it what was queued.
+        /// `heldHead`: legacy's head was held (``Request/isLegacyHeadHeld``) and goes first, framed so.
+        case forwardBody(ByteBuffer, legacyConnected: Bool, heldHead: RequestBodyFraming? = nil)
+        /// The request's end: to legacy now or queued; the candidate call may start. `heldHead` as for
+        /// ``forwardBody(_:legacyConnected:heldHead:)``.
+        case forwardEnd(HTTPHeaders?, legacyConnected: Bool, heldHead: RequestBodyFraming? = nil)
+        /// Content arrived for a request already started whose method must not carry any (an HTTP/2 `TRACE` with
+        /// DATA): legacy's head was held, so nothing reached legacy. Abandon the legacy call, then refuse as
+        /// ``refuse(_:)``.
+        case refuseStartedRequest(ClientRefusal)
+        /// The legacy connection is there: send it what was queued (legacy's head first, unless it is held).
         case sendQueuedToLegacy
         /// A pooled connection legacy had closed while idle: lease a fresh one and send the request again.
         case retryLegacy

@@ -38,6 +38,8 @@ extension ProxyRequestStateMachine {
         /// The client's decoder parses nothing after this request (an upgrade request or `CONNECT`): unless the
         /// connection becomes a tunnel, it closes after the response.
         let parserStopsAfterRequest: Bool
+        /// How legacy's head frames the body; ``RequestBodyFraming/pending`` while legacy's head is held.
+        var bodyFraming: RequestBodyFraming
         var upload: Upload
         var legacy: Legacy
         var response: Response
@@ -54,6 +56,7 @@ extension ProxyRequestStateMachine {
                 && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
             self.parserStopsAfterRequest = asksUpgrade || head.method == .CONNECT
             self.upgradeRequested = asksUpgrade && head.method != .CONNECT && head.version == .http1_1
+            self.bodyFraming = RequestBodyFraming(head: head)
             self.upload = .streaming(bodyBytes: 0)
             self.legacy = .connecting(fresh: false)
             self.response = .waiting
@@ -61,6 +64,10 @@ extension ProxyRequestStateMachine {
 
         /// The HTTP version of responses to this client: HTTP/1.0 clients get 1.0 responses.
         var responseVersion: HTTPVersion { self.isHTTP10 ? .http1_0 : .http1_1 }
+
+        /// Legacy's head waits for the first body part or the end (``RequestBodyFraming/pending``): the legacy
+        /// connection is leased meanwhile, but nothing is written to it.
+        var isLegacyHeadHeld: Bool { self.bodyFraming == .pending }
 
         var isUploadComplete: Bool {
             if case .ended = self.upload { return true }

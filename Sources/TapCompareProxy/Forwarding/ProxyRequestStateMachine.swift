@@ -90,18 +90,40 @@ struct ProxyRequestStateMachine {
                 self.close()
                 return .refuse(.invalidRequestLine)
             }
+            if RequestBodyFraming.forbidsContent(head.method) && RequestBodyFraming.announcesContent(head) {
+                // NIO's encoder drops a TRACE's framing: its body would reach legacy raw, as a next request.
+                self.close()
+                return .refuse(.bodyNotAllowed)
+            }
             self.state = .inRequest(Request(head: head))
             return .startRequest(head)
         case (.inRequest(var request), .body(let buffer)):
             guard case .streaming(let bytes) = request.upload else { return .none }
+            var heldHead: RequestBodyFraming?
+            if request.isLegacyHeadHeld {
+                // An empty DATA frame carries no content: the head waits on for content or the end.
+                if buffer.readableBytes == 0 { return .none }
+                if RequestBodyFraming.forbidsContent(request.method) {
+                    self.close()
+                    return .refuseStartedRequest(.bodyNotAllowed)
+                }
+                request.bodyFraming = .chunked
+                heldHead = .chunked
+            }
             request.upload = .streaming(bodyBytes: bytes + buffer.readableBytes)
             self.state = .inRequest(request)
-            return .forwardBody(buffer, legacyConnected: request.isLegacyConnected)
+            return .forwardBody(buffer, legacyConnected: request.isLegacyConnected, heldHead: heldHead)
         case (.inRequest(var request), .end(let trailers)):
             guard case .streaming(let bytes) = request.upload else { return .none }
+            var heldHead: RequestBodyFraming?
+            if request.isLegacyHeadHeld {
+                // No content came. Trailers alone still need chunked framing to reach an HTTP/1.1 legacy.
+                request.bodyFraming = trailers?.isEmpty == false ? .chunked : .noBody
+                heldHead = request.bodyFraming
+            }
             request.upload = .ended(bodyBytes: bytes)
             self.state = .inRequest(request)
-            return .forwardEnd(trailers, legacyConnected: request.isLegacyConnected)
+            return .forwardEnd(trailers, legacyConnected: request.isLegacyConnected, heldHead: heldHead)
         default:
             // The decoder delivers head, body…, end, in order: nothing else reaches here.
             return .none

@@ -30,8 +30,11 @@ enum UpstreamRequestHeads {
     /// - Parameters:
     ///   - endToEnd: ``endToEnd(_:shadowHeaderName:trustForwardedHeaders:)`` of `head`'s headers.
     ///   - upgradeRequested: the client asked to switch protocols: `Upgrade` is passed on, since legacy decides.
+    ///   - framing: ``RequestBodyFraming`` of `head`: `chunked` adds `transfer-encoding: chunked` (a client's
+    ///     `Transfer-Encoding` is hop-by-hop and removed); `pending` adds nothing yet (``frameHeldHead(_:as:)``).
     static func legacy(
         for head: HTTPRequestHead,
+        framing: RequestBodyFraming,
         endToEnd: HTTPHeaders,
         configuration: ProxyConfiguration,
         clientAddress: String?,
@@ -59,12 +62,19 @@ enum UpstreamRequestHeads {
             for value in head.headers["upgrade"] { headers.add(name: "Upgrade", value: value) }
             headers.add(name: "Connection", value: "upgrade")
         }
-        if HopByHopHeaders.isChunked(head.headers) && !headers.contains(name: "content-length") {
+        if framing == .chunked && !headers.contains(name: "content-length") {
             // Transfer-Encoding is hop-by-hop, but the next hop needs framing: chunk again.
             headers.add(name: "transfer-encoding", value: "chunked")
         }
         if configuration.legacy.httpVersion == .http2 { Self.acceptTrailers(&headers) }
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: configuration.legacy.target(for: head.uri), headers: headers)
+    }
+
+    /// Frames legacy's held head (``RequestBodyFraming/pending``) once the request's first content or its end
+    /// tells: chunked for a body, nothing added otherwise.
+    static func frameHeldHead(_ head: inout HTTPRequestHead, as framing: RequestBodyFraming) {
+        guard framing == .chunked, !head.headers.contains(name: "content-length") else { return }
+        head.headers.add(name: "transfer-encoding", value: "chunked")
     }
 
     /// The candidate's head for a sampled request whose whole body (`bodyBytes`) is in memory.
@@ -110,7 +120,7 @@ extension UpstreamRequestHeads {
 
 extension HTTPMethod {
     /// Methods whose requests carry a body by definition, so an empty one is sent as `Content-Length: 0`.
-    fileprivate static func hasBody(_ method: HTTPMethod) -> Bool {
+    static func hasBody(_ method: HTTPMethod) -> Bool {
         switch method {
         case .POST, .PUT, .PATCH: true
         default: false
