@@ -26,6 +26,23 @@ enum LedgerScenarios {
         #expect(again.isEmpty)
     }
 
+    /// A ledger a newer TapCompare migrated (its `schema_migrations` holds a version this build does not know) is
+    /// refused by `migrate()` — which `ledger migrate` and the writer run before their first write — with the
+    /// versions and what to do, and nothing is applied or written to it.
+    static func newerSchemaIsRefused(_ backend: Backend, markNewer: @escaping @Sendable (LedgerURL) async throws -> Void) async throws {
+        let url = try await backend.freshURL()
+        let known = try await Harness.withStore(url) { store in try await store.migrate().last ?? 0 }
+        try await markNewer(url)
+        try await Harness.withStore(url) { store async throws in
+            let error = await #expect(throws: LedgerError.self) { try await store.migrate() }
+            let text = error?.description ?? ""
+            #expect(text.contains("has schema version 99, newer than this tapcompare's \(known)"), "\(text)")
+            #expect(text.contains("Run the tapcompare that migrated it"), "\(text)")
+            #expect(try await store.schemaVersion() == 99)
+            #expect(try await store.counts().comparisons == 0)
+        }
+    }
+
     /// A version-6 ledger holding rows is upgraded by migration 7: its rows keep no candidate version, rows written
     /// afterwards store theirs, and a batch without versions (an older writer's) is still taken.
     static func migration7AddsCandidateVersions(_ backend: Backend) async throws {

@@ -20,6 +20,15 @@ struct PostgresLedgerTests {
         try await LedgerScenarios.migrationsFromEmptyAndRerun(.postgres)
     }
 
+    @Test func newerSchemaIsRefused() async throws {
+        try await LedgerScenarios.newerSchemaIsRefused(.postgres) { url in
+            try await Harness.withStore(url) { store in
+                let pg = try #require(store as? PostgresLedgerStore)
+                try await pg.client.query("INSERT INTO tapcompare.schema_migrations (version, name) VALUES (99, 'a newer tapcompare')")
+            }
+        }
+    }
+
     @Test func migration7AddsCandidateVersions() async throws {
         try await LedgerScenarios.migration7AddsCandidateVersions(.postgres)
     }

@@ -69,6 +69,15 @@ struct SQLiteLedgerTests {
         try await RollupCheck.expectConsistent(url)
     }
 
+    @Test func newerSchemaIsRefused() async throws {
+        try await LedgerScenarios.newerSchemaIsRefused(.sqlite) { url in
+            guard case .sqlite(let path) = url.backend else { return }
+            let conn = try await SQLiteConnection.open(storage: .file(path: path))
+            _ = try await conn.query("INSERT INTO schema_migrations (version, name) VALUES (99, 'a newer tapcompare')")
+            try await conn.close()
+        }
+    }
+
     /// Another process holding SQLite's write lock makes the ledger refuse writes, a real failure of a real file.
     @Test func outageWhileLockedByAnotherWriter() async throws {
         let url = try await Backend.sqlite.freshURL()

@@ -87,9 +87,13 @@ public final class PostgresLedgerStore: LedgerStore {
         try await self.migrate(upTo: Int.max)
     }
 
-    /// Applies the migrations up to `version` (tests build an older ledger with it).
+    /// Applies the migrations up to `version` (tests build an older ledger with it), unless the ledger is newer
+    /// than this build (``Migration/refuseNewer(found:known:ledger:)``).
     func migrate(upTo version: Int) async throws -> [Int] {
-        try await self.reachability.whenReachable(ledger: self.url) { try await self.applyMigrations(upTo: version) }
+        try await self.reachability.whenReachable(ledger: self.url) {
+            try Migration.refuseNewer(found: try await self.schemaVersion(), known: PostgresSchema.migrations.last?.version ?? 0, ledger: "\(self.url)")
+            return try await self.applyMigrations(upTo: version)
+        }
     }
 
     private func applyMigrations(upTo version: Int) async throws -> [Int] {

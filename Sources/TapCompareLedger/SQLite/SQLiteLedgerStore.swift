@@ -138,7 +138,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     // MARK: Migrations
 
     public func migrate() async throws -> [Int] {
-        try await self.migrate(upTo: Int.max)
+        try Migration.refuseNewer(found: try await self.schemaVersion(), known: SQLiteSchema.migrations.last?.version ?? 0, ledger: "'\(self.path)'")
+        return try await self.migrate(upTo: Int.max)
     }
 
     /// Applies the migrations up to `version` (tests build an older ledger with it).
