@@ -365,6 +365,7 @@ import TapCompareReview
                     - { store: comments_db, query: "SELECT * FROM comments WHERE id = $1 FOR UPDATE", params: [$.id] }
                     - { store: coments_db, query: "SELECT 1" }
                     - { store: comments_db, query: "SELECT 1", params: [$..id] }
+                    - { store: comments_db, query: "SELECT pg_advisory_lock(id) FROM comments WHERE id = $1", params: [$.id] }
               - route: PUT /api/v1/comments/{id}
                 verify:
                   stores:
@@ -379,6 +380,7 @@ import TapCompareReview
         #expect(text.contains("routes[0].verify.stores[2].query: 'UPDATE' at character 42 can write, lock rows or change the session"))
         #expect(text.contains("routes[0].verify.stores[3].store: 'coments_db' is not declared under stores: did you mean 'comments_db'?"))
         #expect(text.contains("routes[0].verify.stores[4].params: '$..id' is not a value source"))
+        #expect(text.contains("s.yml:15:40: routes[0].verify.stores[5].query: 'pg_advisory_lock(' at character 8 takes or releases an advisory lock, which a session keeps after the check: a store check only reads, so write its SELECT without it"), "\(text)")
         #expect(text.contains("routes[1].verify.stores: verify needs mirror_writes: true"))
         #expect(!text.contains("unknown key"), "a mistake in one key does not make its neighbours unknown: \(text)")
     }

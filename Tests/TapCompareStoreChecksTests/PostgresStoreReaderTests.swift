@@ -21,7 +21,15 @@ struct PostgresStoreReaderTests {
     /// A table of its own in the suite's database, created and filled through PostgresNIO directly. The reader's
     /// timeout defaults to the suite's ``TestTiming/eventWait``: where it is not what a test checks, it only guards
     /// against a hang, and a full run on 2 cores can hold a query past a few seconds.
-    func withTable(statementTimeout: Duration = TestTiming.eventWait, _ body: (PostgresStoreReader, String) async throws -> Void) async throws {
+    /// - Parameters:
+    ///   - maxConnections: the reader's pool; 1 makes every check run on the same session.
+    ///   - functions: SQL functions of the test's own by name suffix, each `(arguments) RETURNS … AS …`: `"sleep"`
+    ///     becomes `<table>_sleep`, dropped with the table. A function's body is out of the start-up check's sight,
+    ///     as a user's own functions are.
+    func withTable(
+        statementTimeout: Duration = TestTiming.eventWait, maxConnections: Int = 2, functions: [String: String] = [:],
+        _ body: (PostgresStoreReader, String) async throws -> Void
+    ) async throws {
         let urlText = try #require(Self.url, "TAPCOMPARE_TEST_POSTGRES_URL")
         guard case .postgres(let postgres) = try LedgerURL(parsing: urlText).backend else { throw TestSetupError("not a postgres URL") }
         // Schema-qualified: the suite's database is shared with suites that create the `tapcompare` schema, which
@@ -30,7 +38,7 @@ struct PostgresStoreReaderTests {
         let table = "public.store_check_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let logger = Logger(label: "test")
         let admin = PostgresClient(configuration: postgres.clientConfiguration(logger: logger), backgroundLogger: logger)
-        let reader = try PostgresStoreReader(url: urlText, maxConnections: 2, timeout: statementTimeout, logger: logger)
+        let reader = try PostgresStoreReader(url: urlText, maxConnections: maxConnections, timeout: statementTimeout, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await admin.run() }
             group.addTask { await reader.run() }
@@ -52,13 +60,20 @@ struct PostgresStoreReaderTests {
                 INSERT INTO \(table) VALUES (1, 'hello  ', 12345678901234567890.125, 0.1, 9007199254740993,
                     '2026-12-04 12:00:00.5+00', '{"a": {"b": [1, 2.50]}}', '{x,y}', '\\x0102ff', true, 1)
                 """)
+            for (suffix, definition) in functions.sorted(by: { $0.key < $1.key }) {
+                try await setUp("CREATE FUNCTION", "CREATE FUNCTION \(table)_\(suffix)\(definition)")
+            }
+            func tearDown() async {
+                for suffix in functions.keys { _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP FUNCTION \(table)_\(suffix)")) }
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
+            }
             do {
                 try await body(reader, table)
             } catch {
-                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
+                await tearDown()
                 throw error
             }
-            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"))
+            await tearDown()
         }
     }
 
@@ -95,11 +110,70 @@ struct PostgresStoreReaderTests {
             #expect(error?.reason == "query_failed")
             #expect(error?.message.contains("read-only transaction") == true, "\(error?.message ?? "")")
         }
-        // With a 500 ms statement timeout (stores_timeout), a query that sleeps 5 s is stopped by the server.
-        try await self.withTable(statementTimeout: .milliseconds(500)) { reader, table in
-            let slow = try SelectStatement(validating: "SELECT pg_sleep(5), id FROM \(table) WHERE id = $1")
+        // With a 500 ms statement timeout (stores_timeout), a query that sleeps 5 s is stopped by the server
+        // (pg_sleep itself is refused at start-up; a function of the user's own can still take its time).
+        let sleep = ["sleep": "(double precision) RETURNS void LANGUAGE sql AS $$ SELECT pg_sleep($1) $$"]
+        try await self.withTable(statementTimeout: .milliseconds(500), functions: sleep) { reader, table in
+            let slow = try SelectStatement(validating: "SELECT \(table)_sleep(5), id FROM \(table) WHERE id = $1")
             let timeout = await #expect(throws: StoreReadError.self) { _ = try await reader.read(.query(slow, binds: [.integer(1)]), timeout: .seconds(3)) }
             #expect(timeout?.reason == "timeout", "the session's statement timeout stops a slow query on the server, before the client gives up")
+        }
+    }
+
+    /// Found in review: read-only was only the session's default, set at connect, so a check that switched it off
+    /// (`set_config('default_transaction_read_only', 'off', false)`, here inside a function, where the start-up check
+    /// cannot see it) left its pooled session read-write, and a later check on it could write.
+    @Test("a check that turns its session read-write is rolled back: the next check on the same connection still cannot write")
+    func sessionChangesAreRolledBack() async throws {
+        let unlock = [
+            "unlock": """
+                () RETURNS text LANGUAGE sql AS $$
+                    SELECT set_config('default_transaction_read_only', 'off', false) || set_config('statement_timeout', '0', false)
+                $$
+                """,
+        ]
+        try await self.withTable(statementTimeout: TestTiming.scaled(.seconds(10)), maxConnections: 1, functions: unlock) { reader, table in
+            let timeout = TestTiming.scaled(.seconds(10))
+            let settings = try SelectStatement(validating: """
+                SELECT current_setting('default_transaction_read_only') AS read_only, current_setting('statement_timeout') AS statement_timeout
+                """)
+            let before = try await reader.read(.query(settings, binds: []), timeout: timeout)
+            #expect(before.row?.value(at: JSONPointer(tokens: ["read_only"])) == .string("on"))
+
+            let check = try SelectStatement(validating: "SELECT \(table)_unlock() AS changed")
+            let changed = try await reader.read(.query(check, binds: []), timeout: timeout)
+            #expect(changed.row?.value(at: JSONPointer(tokens: ["changed"])) == .string("off0"), "the function did change both inside the check")
+
+            #expect(try await reader.read(.query(settings, binds: []), timeout: timeout) == before, "the one pooled session is as it was")
+            let write = try SelectStatement(validating: "SELECT nextval('\(table)_seq') AS n")
+            let error = await #expect(throws: StoreReadError.self) {
+                _ = try await reader.read(.query(write, binds: []), timeout: timeout)
+            }
+            #expect(error?.reason == "query_failed")
+            #expect(error?.message.contains("read-only transaction") == true, "\(error?.message ?? "")")
+        }
+    }
+
+    /// A session's advisory lock outlives any rollback, so a check that takes one kept it on its pooled connection
+    /// for good: it is refused before anything connects. A transaction's advisory lock goes with the rollback.
+    @Test("an advisory-lock check is refused at start-up; a transaction's advisory lock taken by a check is gone when it returns")
+    func advisoryLocks() async throws {
+        let lock = ["xact_lock": "(bigint) RETURNS text LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock($1)::text $$"]
+        try await self.withTable(statementTimeout: TestTiming.scaled(.seconds(10)), maxConnections: 1, functions: lock) { reader, table in
+            let timeout = TestTiming.scaled(.seconds(10))
+            let refused = #expect(throws: StoreConfigurationError.self) {
+                _ = try SelectStatement(validating: "SELECT pg_advisory_lock(id) FROM \(table) WHERE id = $1")
+            }
+            #expect(refused?.description.contains("'pg_advisory_lock(' at character 8 takes or releases an advisory lock") == true, "\(refused?.description ?? "")")
+
+            let key = Int.random(in: 1...Int(Int32.max))
+            let check = try SelectStatement(validating: "SELECT \(table)_xact_lock($1) AS locked")
+            _ = try await reader.read(.query(check, binds: [.integer(key)]), timeout: timeout)
+            let held = try SelectStatement(validating: """
+                SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid::bigint = $1
+                """)
+            let reading = try await reader.read(.query(held, binds: [.integer(key)]), timeout: timeout)
+            #expect(reading.row?.value(at: JSONPointer(tokens: ["held"])) == .integer(0), "\(reading)")
         }
     }
 
@@ -154,5 +228,13 @@ struct PostgresStoreReaderTests {
             )
             #expect(error?.message.contains(wrongPassword) == false)
         }
+    }
+}
+
+extension StoreReading {
+    /// The one row a reading found, if it found one.
+    var row: JSONValue? {
+        guard case .found(let row) = self else { return nil }
+        return row
     }
 }

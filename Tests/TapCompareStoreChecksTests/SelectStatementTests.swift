@@ -27,13 +27,94 @@ struct SelectStatementTests {
             ("SELECT * FROM comments FOR SHARE", "'SHARE' at character 28"),
             ("SELECT * INTO backup FROM comments", "'INTO' at character 10"),
             ("WITH gone AS (DELETE FROM comments RETURNING *) SELECT * FROM gone", "'DELETE' at character 15"),
-            ("SELECT set_config('x', 'y', false); SET ROLE admin", "second statement"),
+            ("SELECT current_setting('x'); SET ROLE admin", "second statement"),
             ("", "the query is empty"),
             ("SELECT 'unclosed", "never closed"),
         ]
         for (sql, message) in cases {
             let error = #expect(throws: StoreConfigurationError.self, "\(sql)") { _ = try SelectStatement(validating: sql) }
             #expect(error?.description.contains(message) == true, "\(sql): \(error?.description ?? "")")
+        }
+    }
+
+    /// Found in review: the keywords were checked, function calls were not, so a check could switch its pooled
+    /// session to read-write (`set_config`), keep a lock on it for good (`pg_advisory_lock`) or act on the server.
+    @Test("functions that act outside the check's transaction are refused by name, however the call is written")
+    func refusedFunctions() {
+        let cases: [(String, String)] = [
+            ("SELECT set_config('default_transaction_read_only', 'off', false)", "'set_config(' at character 8 changes the session's settings"),
+            ("SELECT pg_advisory_lock(id) FROM t WHERE id = $1", "'pg_advisory_lock(' at character 8 takes or releases an advisory lock"),
+            ("SELECT pg_advisory_lock_shared(1)", "'pg_advisory_lock_shared('"),
+            ("SELECT pg_try_advisory_lock(1)", "'pg_try_advisory_lock('"),
+            ("SELECT pg_try_advisory_xact_lock_shared(1)", "'pg_try_advisory_xact_lock_shared('"),
+            ("SELECT pg_advisory_xact_lock(1)", "'pg_advisory_xact_lock('"),
+            ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", "'pg_terminate_backend(' at character 8 acts on the server or on other sessions"),
+            ("SELECT pg_cancel_backend(1)", "'pg_cancel_backend('"),
+            ("SELECT pg_notify('c', 'x')", "'pg_notify(' at character 8 notifies other sessions"),
+            ("SELECT pg_reload_conf()", "'pg_reload_conf('"),
+            ("SELECT pg_rotate_logfile()", "'pg_rotate_logfile('"),
+            ("SELECT pg_promote()", "'pg_promote('"),
+            ("SELECT lo_import('/etc/passwd')", "'lo_import(' at character 8 reads or writes large objects"),
+            ("SELECT lo_unlink(16384)", "'lo_unlink('"),
+            ("SELECT * FROM dblink('dbname=x', 'DELETE FROM t') AS r(x int)", "'dblink(' at character 15 opens a connection of its own"),
+            ("SELECT dblink_exec('dbname=x', 'DELETE FROM t')", "'dblink_exec('"),
+            ("SELECT pg_sleep(5)", "'pg_sleep(' at character 8 holds the connection on purpose"),
+            ("SELECT pg_sleep_for('5 minutes')", "'pg_sleep_for('"),
+            ("SELECT pg_read_file('postgresql.conf')", "'pg_read_file(' at character 8 reads the server's files"),
+            ("SELECT pg_read_binary_file('x')", "'pg_read_binary_file('"),
+            ("SELECT pg_ls_dir('.')", "'pg_ls_dir('"),
+            ("SELECT query_to_xml('SELECT pg_advisory_lock(1)', true, false, '')", "'query_to_xml(' at character 8 runs SQL from a string"),
+            // However it is written: any case, schema-qualified, a comment before the parenthesis, a quoted name.
+            ("SELECT PG_ADVISORY_LOCK(1)", "'PG_ADVISORY_LOCK('"),
+            ("SELECT pg_catalog.set_config('a.b', 'c', false)", "'set_config(' at character 19"),
+            ("SELECT pg_sleep /* why not */ (1)", "'pg_sleep('"),
+            ("SELECT pg_sleep\n  -- later\n  (1)", "'pg_sleep('"),
+            ("SELECT \"set_config\"('a.b', 'c', false)", "'set_config(' at character 8"),
+            ("SELECT \"pg_catalog\".\"pg_advisory_lock\"(1)", "'pg_advisory_lock(' at character 21"),
+        ]
+        for (sql, message) in cases {
+            let error = #expect(throws: StoreConfigurationError.self, "\(sql)") { _ = try SelectStatement(validating: sql) }
+            #expect(error?.description.contains(message) == true, "\(sql): \(error?.description ?? "")")
+            #expect(error?.description.contains("a store check only reads") == true, "\(sql): \(error?.description ?? "")")
+        }
+    }
+
+    @Test("the same names as columns, in literals or in comments are not calls, and are accepted")
+    func namesThatAreNotCalls() throws {
+        for sql in [
+            "SELECT lo_price, dblink_id, pg_sleep_budget FROM t WHERE id = $1",
+            "SELECT 'pg_advisory_lock(1)' AS note, $$set_config('a', 'b', false)$$ AS other FROM t -- pg_sleep(5)\nWHERE id = $1",
+            "SELECT current_setting('default_transaction_read_only'), pg_advisory_locks_held FROM t /* lo_unlink(1) */ WHERE id = $1",
+        ] {
+            #expect(throws: Never.self, "\(sql)") { _ = try SelectStatement(validating: sql) }
+        }
+    }
+
+    /// Each of these read a literal or a comment as longer than PostgreSQL does, so the words after it, `FOR
+    /// UPDATE` here, went unchecked.
+    @Test("escape strings, $ inside names, nested comments and quoted names end where PostgreSQL ends them")
+    func literalsEndWherePostgresEndsThem() {
+        let cases: [(String, String)] = [
+            // E'\'' is one quote to PostgreSQL; read as '\' and an opening quote, it hid the rest of the query.
+            ("SELECT E'\\'' AS q, id FROM t FOR UPDATE --'", "\\' at character 10 inside an E'…' string: write '' for a quote"),
+            ("SELECT e'a\\\\b' AS q,\n'x' AS r, id FROM t FOR UPDATE", "'UPDATE' at character"),
+            ("SELECT E'a'\n'\\'' AS q, id FROM t FOR UPDATE --'", "\\' at character 14 inside an E'…' string"),
+            // a$q$ is a name (PostgreSQL names take $ after their first character), not `a` and a $q$ quote.
+            ("SELECT 1 AS a$q$, id FROM t FOR UPDATE -- b$q$", "'UPDATE' at character 33"),
+            // PostgreSQL nests /* */: the comment below ends at the second */, and the quote after it is real.
+            ("SELECT id /* /* */ ' */ FROM t FOR UPDATE --'", "a /* comment inside a /* comment at character 14"),
+            ("SELECT U&\"set\\005fconfig\"('a.b', 'c', false)", "U&\"…\" identifier at character 8"),
+        ]
+        for (sql, message) in cases {
+            let error = #expect(throws: StoreConfigurationError.self, "\(sql)") { _ = try SelectStatement(validating: sql) }
+            #expect(error?.description.contains(message) == true, "\(sql): \(error?.description ?? "")")
+        }
+        for sql in [
+            "SELECT E'it''s a \\\\ and a \\n' AS q, price$usd, \"for update\" FROM t WHERE id = $1",
+            "SELECT $q$ FOR UPDATE $q$ AS q, $1::int AS p, x$ FROM t WHERE id = $1",
+            "SELECT some'x' AS typed, id FROM t /* one */ /* two */ WHERE id = $1",
+        ] {
+            #expect(throws: Never.self, "\(sql)") { _ = try SelectStatement(validating: sql) }
         }
     }
 }

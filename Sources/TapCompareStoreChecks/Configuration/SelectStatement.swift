@@ -2,10 +2,12 @@
 ///
 /// Checks run against production's database as well as the sister one, so a query that could write, lock or
 /// run twice is refused before anything connects: one statement (a trailing `;` at most), starting with
-/// `SELECT` or `WITH`, and none of the keywords that write, lock rows or change the session, outside string
-/// literals, quoted identifiers and comments. Checks also run inside a read-only transaction with a statement
-/// timeout (PostgreSQL) or on a connection set to `query_only` (SQLite): the check here is what lets a mistake be
-/// named at start-up, with its position, instead of failing on the first write.
+/// `SELECT` or `WITH`, none of the keywords that write, lock rows or change the session, and no call to a function
+/// that acts outside the check's transaction (``refusedFunctions``), outside string literals, quoted identifiers and
+/// comments. PostgreSQL checks also run inside their own read-only transaction that is always rolled back, with a
+/// statement timeout, and SQLite ones on a connection set to `query_only`: the check here is what names a mistake at
+/// start-up, with its position, and what stops the effects a rollback cannot undo (a session's advisory lock, a
+/// signal to another backend, a connection of `dblink`'s own).
 public struct SelectStatement: Sendable, Hashable, CustomStringConvertible {
     public let text: String
 
@@ -25,90 +27,23 @@ public struct SelectStatement: Sendable, Hashable, CustomStringConvertible {
         guard let first = tokens.first else {
             throw StoreConfigurationError("the query is empty; write one SELECT, e.g. SELECT * FROM comments WHERE id = $1")
         }
-        guard first.word == "SELECT" || first.word == "WITH" else {
+        guard !first.isQuoted, first.word == "SELECT" || first.word == "WITH" else {
             throw StoreConfigurationError("the query starts with '\(first.original)' at character \(first.position): a store check runs one SELECT (or WITH … SELECT), never a write")
         }
         for token in tokens {
-            if token.word == ";" {
+            if !token.isQuoted, token.word == ";" {
                 if token.isLast { continue }
                 throw StoreConfigurationError("a second statement after ';' at character \(token.position): a store check runs exactly one SELECT")
             }
-            if Self.refusedKeywords.contains(token.word) {
+            if !token.isQuoted, Self.refusedKeywords.contains(token.word) {
                 throw StoreConfigurationError("'\(token.original)' at character \(token.position) can write, lock rows or change the session: a store check only reads")
+            }
+            if token.isCall, let refused = Self.refusedFunction(named: token.original) {
+                throw StoreConfigurationError("'\(token.original)(' at character \(token.position) \(refused.reason): a store check only reads, so write its SELECT without it")
             }
         }
         self.text = text
     }
 
     public var description: String { self.text }
-
-    struct Word {
-        /// Upper-cased keyword or identifier, or ";".
-        var word: String
-        var original: String
-        /// 1-based character position in the query.
-        var position: Int
-        var isLast = false
-    }
-
-    /// The bare words and semicolons of `text`, skipping literals, quoted identifiers, dollar-quoted bodies and
-    /// comments (where a keyword means nothing).
-    static func words(of text: String) throws(StoreConfigurationError) -> [Word] {
-        let characters = Array(text)
-        var words: [Word] = []
-        var i = 0
-        func skip(until terminator: [Character], from start: Int, what: String) throws(StoreConfigurationError) -> Int {
-            var j = start
-            while j + terminator.count <= characters.count {
-                if Array(characters[j..<(j + terminator.count)]) == terminator { return j + terminator.count }
-                j += 1
-            }
-            throw StoreConfigurationError("\(what) opened at character \(start) is never closed")
-        }
-        while i < characters.count {
-            let c = characters[i]
-            if c.isWhitespace { i += 1; continue }
-            if c == "-", i + 1 < characters.count, characters[i + 1] == "-" {
-                while i < characters.count, characters[i] != "\n" { i += 1 }
-                continue
-            }
-            if c == "/", i + 1 < characters.count, characters[i + 1] == "*" {
-                i = try skip(until: ["*", "/"], from: i + 2, what: "a /* comment */")
-                continue
-            }
-            if c == "'" || c == "\"" || c == "`" {
-                // A doubled quote inside is an escaped quote: skipping to each closing quote in turn handles it.
-                i = try skip(until: [c], from: i + 1, what: "a quoted text")
-                continue
-            }
-            if c == "$" {
-                // $tag$ … $tag$ (PostgreSQL dollar quoting), or a parameter such as $1.
-                var j = i + 1
-                while j < characters.count, characters[j].isLetter || characters[j].isNumber || characters[j] == "_" { j += 1 }
-                if j < characters.count, characters[j] == "$", i + 1 < characters.count, !characters[i + 1].isNumber {
-                    let tag = Array(characters[i...j])
-                    i = try skip(until: tag, from: j + 1, what: "a dollar-quoted text")
-                } else {
-                    i = j
-                }
-                continue
-            }
-            if c == ";" {
-                words.append(Word(word: ";", original: ";", position: i + 1))
-                i += 1
-                continue
-            }
-            if c.isLetter || c == "_" {
-                var j = i
-                while j < characters.count, characters[j].isLetter || characters[j].isNumber || characters[j] == "_" { j += 1 }
-                let original = String(characters[i..<j])
-                words.append(Word(word: original.uppercased(), original: original, position: i + 1))
-                i = j
-                continue
-            }
-            i += 1
-        }
-        if !words.isEmpty { words[words.count - 1].isLast = true }
-        return words
-    }
 }

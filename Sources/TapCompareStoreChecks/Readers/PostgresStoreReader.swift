@@ -5,13 +5,19 @@ import TapCompareCore
 import TapCompareJSON
 import TapCompareLedger
 
-/// Reads one side's PostgreSQL with the check's `SELECT`, in a read-only session with a statement timeout.
+/// Reads one side's PostgreSQL with the check's `SELECT`, in its own read-only transaction that is always rolled
+/// back, with a statement timeout.
 ///
-/// Both are startup parameters of every connection (`default_transaction_read_only=on`, `statement_timeout`), so a
-/// read is one round trip: the server refuses a write in any statement on these connections, and the check's
-/// statement is a single validated `SELECT` (``SelectStatement``) that cannot change either setting. A read-only
-/// transaction around each read (`BEGIN READ ONLY`, `SET LOCAL`, `COMMIT`) guarded the same and cost four round
-/// trips, which showed as half the store checks' PostgreSQL time at full write load (`bench/stores.sh`).
+/// Each read leases one connection and runs `BEGIN TRANSACTION READ ONLY`, the check, `ROLLBACK`: whatever the
+/// check's query did to the session (`set_config(…, false)` turning `default_transaction_read_only` off, a
+/// `statement_timeout` of 0, a transaction's advisory lock) is undone before the connection goes back to the pool,
+/// so no check can open the way for a later one to write. A session default alone (`default_transaction_read_only`
+/// at connect) was one round trip instead of three, and a check that switched it off left the pooled session
+/// read-write. The defaults stay as startup parameters: `statement_timeout` is the check's timeout on the server,
+/// `default_transaction_read_only` a second guard, and `standard_conforming_strings=on` makes a backslash in a
+/// plain literal a backslash, as ``SelectStatement`` reads it, whatever the database's own setting.
+/// What a rollback cannot undo (a session's advisory lock, a signal to another backend) is refused at start-up by
+/// ``SelectStatement``.
 ///
 /// PostgreSQL itself turns each row into JSON (`row_to_json` over the check's query): numerics keep their exact
 /// text, timestamps are ISO 8601 with their offset (RFC 3339), `json`/`jsonb` columns nest, arrays stay arrays,
@@ -36,6 +42,7 @@ final class PostgresStoreReader: StoreSideReader {
         configuration.options.additionalStartupParameters = [
             ("default_transaction_read_only", "on"),
             ("statement_timeout", "\(Self.milliseconds(timeout))"),
+            ("standard_conforming_strings", "on"),
         ]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.reachability = PostgresReachability(postgres: postgres, connectTimeout: .seconds(2), logger: logger)
@@ -77,21 +84,25 @@ final class PostgresStoreReader: StoreSideReader {
         do {
             rows = try await withReadTimeout(timeout + .seconds(1)) {
                 try await reachability.whenReachable({
-                    var rows: [(json: String, binary: [Int: ByteBuffer?])] = []
-                    for try await row in try await client.query(wrapped, logger: logger) {
-                        var json: String?
-                        var binary: [Int: ByteBuffer?] = [:]
-                        for cell in row {
-                            if cell.columnIndex == 0 {
-                                json = try cell.decode(String.self)
-                            } else if cell.dataType == .bytea {
-                                binary[cell.columnIndex - 1] = cell.bytes
+                    try await client.withConnection { connection in
+                        try await Self.rolledBack(on: connection, logger: logger) {
+                            var rows: [(json: String, binary: [Int: ByteBuffer?])] = []
+                            for try await row in try await connection.query(wrapped, logger: logger) {
+                                var json: String?
+                                var binary: [Int: ByteBuffer?] = [:]
+                                for cell in row {
+                                    if cell.columnIndex == 0 {
+                                        json = try cell.decode(String.self)
+                                    } else if cell.dataType == .bytea {
+                                        binary[cell.columnIndex - 1] = cell.bytes
+                                    }
+                                }
+                                rows.append((json ?? "null", binary))
+                                if rows.count > Self.maxRows { break }
                             }
+                            return rows
                         }
-                        rows.append((json ?? "null", binary))
-                        if rows.count > Self.maxRows { break }
                     }
-                    return rows
                 }) { refusal in
                     StoreReadError(reason: "connect_failed", message: "PostgreSQL \(refusal.description)")
                 }
@@ -110,6 +121,36 @@ final class PostgresStoreReader: StoreSideReader {
         case 1: return .found(objects[0])
         default: return .found(.array(objects))
         }
+    }
+
+    /// `body` inside `BEGIN TRANSACTION READ ONLY` … `ROLLBACK` on `connection`, whether `body` returns or throws.
+    ///
+    /// - Warning: a connection whose `BEGIN` or `ROLLBACK` failed is in a state nobody knows (still in the check's transaction,
+    ///   with what the query set): it is closed, so the pool never lends it to another check.
+    /// - Throws: `body`'s error first, else the `BEGIN`'s or the `ROLLBACK`'s.
+    static func rolledBack<T>(
+        on connection: PostgresConnection, logger: Logger, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            try await connection.query("BEGIN TRANSACTION READ ONLY", logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        do {
+            try await connection.query("ROLLBACK", logger: logger)
+        } catch {
+            try? await connection.close()
+            _ = try result.get()
+            throw error
+        }
+        return try result.get()
     }
 
     /// `row` with its `bytea` columns (by position) as base64 text, as the JSON form of a row has them.
