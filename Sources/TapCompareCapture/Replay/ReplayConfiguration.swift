@@ -50,8 +50,8 @@ public struct ReplayConfiguration: Sendable {
     /// The largest response body read; a larger one is recorded as skipped (`response_too_large`). Default 16 MiB.
     public var maxResponseBytes: Int
     /// Which gRPC calls only read (`--config`'s `grpc.read_methods`): they are replayed like GET requests, without
-    /// `--include-writes` and without the shadow header. Default `nil`: every gRPC call counts as a write, since all
-    /// are POST.
+    /// `--include-writes` and without the shadow header. A call a route opts in (``GRPCMethodPolicy/optedIn``) is
+    /// still a write. Default `nil`: every gRPC call counts as a write, since all are POST.
     public var grpcMethods: GRPCMethodPolicy?
     /// The run's id, recorded with every comparison in the ledger (`--run-id`). Default: a new UUIDv7.
     public var runID: String

@@ -47,14 +47,16 @@ public struct Replayer: Sendable {
     static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "TRACE"]
 
     /// Whether a request only reads, so it is replayed without `--include-writes` and without the shadow header: a
-    /// safe HTTP method, or a gRPC call (always POST) whose method `grpc.read_methods` names, as `serve` decides
-    /// which calls to mirror.
+    /// safe HTTP method, or a gRPC call (always POST) whose method `grpc.read_methods` names.
+    ///
+    /// Not whether `serve` would mirror it: a route with `mirror_writes: true` lets `serve` mirror a write, marked
+    /// with the shadow header, and its replay is a write too, as an HTTP write on such a route is.
     func isRead(_ request: RequestSnapshot) -> Bool {
         if Self.safeMethods.contains(request.method.rawValue) { return true }
         guard let policy = self.configuration.grpcMethods,
               let type = request.headers.first(name: "content-type"), GRPCContentType.isGRPC(type)
         else { return false }
-        return policy.isMirrored(path: request.path)
+        return policy.isRead(path: request.path)
     }
 
     /// Turns capture records into items, deciding which are skipped.
@@ -239,7 +241,10 @@ public struct Replayer: Sendable {
             : self.configuration.rewrite.apply(to: captured.request, recordedAt: captured.startedAt, now: exchange.startedAt, counts: &rewrites)
         var extra = self.configuration.headerOverrides
         if !self.isRead(exchange.request) {
-            extra.append(self.configuration.shadowHeader)
+            // One value, whatever `--header` says, as `serve` replaces any shadow header a client sent.
+            let shadow = self.configuration.shadowHeader
+            extra.removeAll { $0.name.lowercased() == shadow.name.lowercased() }
+            extra.append(shadow)
         }
         if let legacyTarget = self.configuration.legacy {
             let request = outgoing

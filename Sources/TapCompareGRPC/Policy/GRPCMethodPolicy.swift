@@ -19,10 +19,18 @@ public struct GRPCMethodPolicy: Sendable, Hashable {
         self.init(readMethods: patterns, optedIn: optedIn)
     }
 
-    /// Whether the call at `path` (`/package.Service/Method`, no query) may be mirrored.
+    /// Whether the call at `path` (`/package.Service/Method`, no query) may be mirrored: a read, or a write a route
+    /// opts in.
     public func isMirrored(path: some StringProtocol) -> Bool {
         if self.optedIn.contains(String(path)) { return true }
-        return self.readMethods.contains { $0.matches(path) }
+        return self.isRead(path: path)
+    }
+
+    /// Whether the call at `path` only reads: a `grpc.read_methods` pattern names it. A route's `mirror_writes: true`
+    /// lets a write be mirrored but does not make it a read, so it is not in here: a replay must still treat it as
+    /// a write (sent only with `--include-writes`, marked with the shadow header, never twice to a live legacy).
+    public func isRead(path: some StringProtocol) -> Bool {
+        self.readMethods.contains { $0.matches(path) }
     }
 
     /// Whether `path` has the shape of a gRPC call path: `/service/method`, the service qualified by a package.

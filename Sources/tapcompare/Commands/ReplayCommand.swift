@@ -17,8 +17,9 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: """
             Each captured request is sent to the candidate and its response compared, with the same engine and \
             rules as `serve`, against the recorded legacy response (or a live legacy with --legacy). Captured \
-            writes (POST, PUT, PATCH, DELETE) are skipped unless --include-writes is given; then they carry \
-            `X-Tap-Compare: shadow`. Every comparison is recorded in the ledger with the run's id. With --config, \
+            writes (POST, PUT, PATCH, DELETE, and gRPC calls that --config's grpc.read_methods does not name, \
+            even on a route with mirror_writes) are skipped unless --include-writes is given; then they carry \
+            `X-Tap-Compare: shadow` (--config's mirror.shadow_header) and go to a live legacy once. Every comparison is recorded in the ledger with the run's id. With --config, \
             the stores a replayed write lands in are checked as `serve` checks them (`stores:` and each route's \
             `verify.stores:`), and those comparisons count in the verdict too.
 
@@ -184,6 +185,8 @@ struct ReplayCommand: AsyncParsableCommand {
                 grpc: serveConfiguration.map { .init(descriptors: $0.grpcDescriptors, configuration: $0.grpc) } ?? .init()
             )
             run.configuration.grpcMethods = serveConfiguration?.grpcMethodPolicy
+            // Replayed writes are marked as `serve` marks mirrored ones: its `mirror.shadow_header`, value `shadow`.
+            if let name = serveConfiguration?.mirror.shadowHeader { run.configuration.shadowHeader.name = name }
             started = run
             if let serveConfiguration, serveConfiguration.storeChecks.isEnabled {
                 guard self.includeWrites else {
