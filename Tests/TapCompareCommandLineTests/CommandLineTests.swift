@@ -138,6 +138,16 @@ import Testing
         let imported = try await Self.tapcompare(["capture", "import", har, "-o", "imported.jsonl"], in: dir)
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(try CaptureFile.read(path: dir.appendingPathComponent("imported.jsonl").path).count == 3)
+        // The browser's cookie, token and Set-Cookie values are redacted as serve's capture redacts them; with
+        // --config its redact: section applies too.
+        let importedText = try String(contentsOf: dir.appendingPathComponent("imported.jsonl"), encoding: .utf8)
+        for secret in ["abc123", "secret-token", "a=1; Path=/"] { #expect(!importedText.contains(secret), "\(secret) imported") }
+        #expect(importedText.contains(#"["Cookie","[REDACTED]"]"#))
+        try "legacy: http://127.0.0.1:1\nredact:\n  query_params: [sort]\n".write(to: dir.appendingPathComponent("t.yml"), atomically: true, encoding: .utf8)
+        let configured = try await Self.tapcompare(["capture", "import", har, "-o", "configured.jsonl", "--config", "t.yml"], in: dir)
+        #expect(configured.status == 0, "\(configured.stderr)")
+        let configuredRecords = try CaptureFile.read(path: dir.appendingPathComponent("configured.jsonl").path)
+        #expect(configuredRecords.first?.request.uri == "/api/v1/posts/48213/comments?sort=[REDACTED]&limit=10")
         let exported = try await Self.tapcompare(["capture", "export", "imported.jsonl", "-o", "out.har"], in: dir)
         #expect(exported.status == 0)
         #expect(try HARFile.read(path: dir.appendingPathComponent("out.har").path) == CaptureFile.read(path: dir.appendingPathComponent("imported.jsonl").path))

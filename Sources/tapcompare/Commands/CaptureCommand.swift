@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import TapCompareApp
 import TapCompareCapture
+import TapCompareLedger
 
 /// `tapcompare capture import|export`: converts between HAR 1.2 and capture files.
 struct CaptureCommand: AsyncParsableCommand {
@@ -22,13 +24,21 @@ struct CaptureCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "The capture file to write.")
         var output: String
 
+        @Option(help: "The YAML configuration whose redact: section applies, as serve's capture applies it (default: Authorization, Proxy-Authorization, Cookie and Set-Cookie only; those are always redacted).")
+        var config: String?
+
         func run() async throws {
+            let result: HARImport.Result
             do {
-                let records = try HARFile.read(path: self.har)
-                try CaptureFile.write(records, path: self.output)
-                print("imported \(records.count) exchanges from \(self.har) into \(self.output)")
+                // The file is read before the HAR, so a mistake in it stops the import before anything is written.
+                let configuration = try self.config.map { file throws(ConfigurationError) in try ConfigurationLoader.load(file: file) }
+                result = try HARImport.run(har: self.har, output: self.output, redaction: configuration?.ledger.redaction ?? RedactionConfiguration())
             } catch {
                 throw CaptureCommand.fail("\(error)")
+            }
+            print("imported \(result.exchanges) exchanges from \(self.har) into \(self.output)")
+            for (reason, count) in result.withheld.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                print("left out \(count) bodies redact.json_paths could not be applied to (\(reason.rawValue))")
             }
         }
     }
