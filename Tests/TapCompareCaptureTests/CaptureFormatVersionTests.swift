@@ -53,11 +53,14 @@ import Testing
         ]
         #expect(record.legacy.trailers == expected)
         #expect(record.candidate?.response?.trailers == expected)
-        // A gRPC body is never taken for JSON text by the body redaction.
+        // A gRPC body is never taken for JSON text by the body redaction: with JSON paths set it is left out (its
+        // protobuf would keep the fields they name), its length kept, each side counted as `protobuf`.
         var withPaths = CaptureRecord(Self.grpcExchange(message: Array(#"{"a":1}"#.utf8)))
-        let before = withPaths.legacy.body
-        _ = try CaptureRedactor(RedactionConfiguration(jsonPaths: ["$.a"])).redact(&withPaths)
-        #expect(withPaths.legacy.body == before)
+        let length = withPaths.legacy.bodyLength
+        let withheld = try CaptureRedactor(RedactionConfiguration(jsonPaths: ["$.a"])).redact(&withPaths)
+        #expect(withPaths.legacy.body == nil && withPaths.request.body == nil && withPaths.candidate?.response?.body == nil)
+        #expect(withPaths.legacy.bodyLength == length)
+        #expect(withheld.map(\.reason) == [.protobuf, .protobuf, .protobuf])
     }
 
     @Test func version1CapturesStillReadAndUnknownVersionsAreRefused() throws {

@@ -1,6 +1,7 @@
 import NIOCore
 import TapCompareComparison
 import TapCompareCore
+import TapCompareGRPC
 import TapCompareJSON
 import TapCompareLedger
 
@@ -26,9 +27,11 @@ public protocol CaptureRedacting: Sendable {
 ///
 /// With JSON paths configured, a compressed body (`Content-Encoding: gzip`, …) is decoded with the comparison's
 /// ``TapCompareComparison/BodyDecoder`` and stored decoded and redacted, its `Content-Encoding` removed and its
-/// `Content-Length` corrected (a replay compares decoded bodies anyway). A body that cannot be decoded, or that
-/// starts like JSON but does not parse (cut at the capture's cap, or broken), is left out: `body` absent,
-/// `body_length` kept, so a replay skips the exchange as incomplete.
+/// `Content-Length` corrected (a replay compares decoded bodies anyway). A body the paths cannot be applied to is
+/// left out: `body` absent, `body_length` kept, so a replay skips the exchange as incomplete. That is a body that
+/// cannot be decoded, one that starts like JSON but does not parse (cut at the capture's cap, or broken), a gRPC
+/// call's protobuf frames, and bytes that are not UTF-8 text: stored as base64 they would keep every secret the
+/// paths name. (A base64 body whose bytes are UTF-8 text, as a HAR import may give, is redacted as text.)
 public struct CaptureRedactor: CaptureRedacting {
     private let redactor: Redactor
     private let jsonPaths: [JSONPath]
@@ -89,42 +92,45 @@ public struct CaptureRedactor: CaptureRedacting {
     /// Decodes (when encoded) and redacts one body; returns why it was left out, if it was.
     private func redactBody(_ body: inout CaptureBody?, length: inout Int, headers: inout [CaptureRecord.Header]) -> [WithheldSample] {
         guard let stored = body else { return [] }
+        if headers.contains(where: { $0.name.lowercased() == "content-type" && GRPCContentType.isGRPC($0.value) }) {
+            body = nil
+            return [WithheldSample(reason: .protobuf, detail: "gRPC messages are protobuf, where no JSON path can be found")]
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try stored.bytes()
+        } catch {
+            body = nil
+            return [WithheldSample(reason: .undecodable, detail: "\(error)")]
+        }
         let encoding = headers.filter { $0.name.lowercased() == "content-encoding" }.map(\.value)
-        var current = stored
-        var wasComplete = false
+        var content = bytes
+        var wasComplete = length == bytes.readableBytes
         if !ContentCodings.isIdentity(encoding) {
-            let decoded: Result<ByteBuffer, ContentDecodingFailure>
-            do {
-                decoded = self.decoder.decodeContent(try stored.bytes(), contentEncoding: encoding)
-            } catch {
-                decoded = .failure(ContentDecodingFailure(kind: .undecodable, reason: "\(error)"))
-            }
-            switch decoded {
-            case .success(let bytes):
+            switch self.decoder.decodeContent(bytes, contentEncoding: encoding) {
+            case .success(let decoded):
                 wasComplete = true
-                current = CaptureBody(bytes: bytes)
-                length = bytes.readableBytes
+                content = decoded
+                length = decoded.readableBytes
                 headers.removeAll { $0.name.lowercased() == "content-encoding" }
                 for i in headers.indices where headers[i].name.lowercased() == "content-length" {
-                    headers[i].value = String(bytes.readableBytes)
+                    headers[i].value = String(decoded.readableBytes)
                 }
             case .failure(let failure):
                 body = nil
                 return [WithheldSample(reason: failure.kind == .tooLarge ? .tooLarge : .undecodable, detail: failure.reason)]
             }
-        } else {
-            wasComplete = stored.encoding == .utf8 && length == stored.data.utf8.count
         }
-        guard current.encoding == .utf8 else {
-            body = current
-            return []
+        guard let text = String(validating: content.readableBytesView, as: UTF8.self) else {
+            body = nil
+            return [WithheldSample(reason: .binary, detail: "the body is not UTF-8 text, where no JSON path can be found")]
         }
-        switch JSONFieldRedactor.redactDocument(current.data, paths: self.jsonPaths) {
+        switch JSONFieldRedactor.redactDocument(text, paths: self.jsonPaths) {
         case .unchanged:
-            body = current
-        case .redacted(let text):
             body = CaptureBody(encoding: .utf8, data: text)
-            if wasComplete { length = text.utf8.count }
+        case .redacted(let redacted):
+            body = CaptureBody(encoding: .utf8, data: redacted)
+            if wasComplete { length = redacted.utf8.count }
         case .unparseable:
             body = nil
             return [WithheldSample(reason: .unparseable, detail: "the body starts like JSON but does not parse")]

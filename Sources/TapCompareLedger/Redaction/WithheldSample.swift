@@ -12,8 +12,11 @@ public struct WithheldSample: Sendable, Hashable {
         /// The body starts like a JSON document but does not parse.
         case unparseable
         /// A gRPC call's protobuf bytes: its messages are stored decoded and redacted in the `*_grpc_messages`
-        /// columns instead.
+        /// columns instead (a capture, which must send the bytes again exactly, leaves them out).
         case protobuf
+        /// Bytes that are not UTF-8 text, so no JSON path can be found in them, yet they may hold JSON (in another
+        /// charset, or with one bad byte). Only captures withhold these; the ledger stores them as `base64:`.
+        case binary
     }
 
     public var reason: Reason
