@@ -69,6 +69,12 @@ import Testing
         #expect(summary.load.sent == 1)
         #expect(summary.load.interrupted)
         #expect(summary.responsesReceived == 1)
+        // A one-pass run stopped after 1 of its 5 exchanges gives no verdict: a CI gate must not pass on that part.
+        let partial = ReplayVerdict.judge(summary, candidate: "c", maxMismatchRate: 1, expected: items.count)
+        #expect(partial.exitCode == 2)
+        #expect(partial.reason == "interrupted after 1 of 5 exchanges: a partial replay is no verdict; run it to the end")
+        // A --loop or --duration run ends by being stopped: judged on what it did.
+        #expect(ReplayVerdict.judge(summary, candidate: "c", maxMismatchRate: 1, expected: nil).exitCode == 0)
         try await candidate.shutdown()
     }
 }

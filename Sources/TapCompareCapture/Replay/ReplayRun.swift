@@ -90,7 +90,9 @@ public struct ReplayRun: Sendable {
             summary = await replayer.run(items, progress: progress, stop: stop)
         }
         let candidate = self.configuration.candidate.description
-        let verdict = ReplayVerdict.judge(summary, candidate: candidate, maxMismatchRate: self.configuration.maxMismatchRate)
+        let verdict = ReplayVerdict.judge(
+            summary, candidate: candidate, maxMismatchRate: self.configuration.maxMismatchRate, expected: progress.total
+        )
         if let path = self.junitPath {
             try Self.write(JUnitReport.render(summary, candidate: candidate), to: path, flag: "--junit")
         }

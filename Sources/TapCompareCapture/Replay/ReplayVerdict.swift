@@ -12,7 +12,16 @@ public struct ReplayVerdict: Sendable, Hashable {
     ///   a CI job must not pass because the candidate was down or every exchange was skipped.
     /// - Otherwise the failing fraction (regressions, candidate errors and timeouts over judged exchanges)
     ///   is compared with `maxMismatchRate`.
-    public static func judge(_ summary: ReplaySummary, candidate: String, maxMismatchRate: Double) -> ReplayVerdict {
+    /// - Parameter expected: the exchanges a one-pass replay was to go through (`nil` for `--loop` and
+    ///   `--duration`, which end when stopped). A one-pass run stopped (SIGINT, SIGTERM) before it went through
+    ///   them all could not judge (exit 2): a CI gate must not pass on the part it finished.
+    public static func judge(_ summary: ReplaySummary, candidate: String, maxMismatchRate: Double, expected: Int? = nil) -> ReplayVerdict {
+        if summary.load.interrupted, let expected, summary.total < expected {
+            return ReplayVerdict(
+                exitCode: 2,
+                reason: "interrupted after \(summary.total) of \(expected) exchanges: a partial replay is no verdict; run it to the end"
+            )
+        }
         if summary.judged == 0 {
             let skipped = summary.skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             var reason = "nothing was replayed: \(summary.total) exchanges, all skipped (\(skipped))"
