@@ -103,6 +103,33 @@ import Testing
         ].joined(separator: "\r\n"))
     }
 
+    @Test("a body the browser did not keep is imported as missing with its size, not as empty: replay skips the request, and the answer is not compared")
+    func bodiesTheBrowserDidNotKeepAreNotEmpty() throws {
+        let entries = [
+            // Firefox above its response body limit, Chrome for a body it dropped: content has a size, no text.
+            #"{"startedDateTime":"2026-11-20T13:03:12Z","time":1,"request":{"method":"GET","url":"https://c.example/api/v1/comments","httpVersion":"HTTP/1.1","headers":[],"bodySize":0},"response":{"status":200,"httpVersion":"HTTP/1.1","headers":[],"content":{"size":5123,"mimeType":"application/json"},"bodySize":1800}}"#,
+            // A POST whose postData was not kept.
+            #"{"startedDateTime":"2026-11-20T13:03:13Z","time":1,"request":{"method":"POST","url":"https://c.example/api/v1/comments","httpVersion":"HTTP/1.1","headers":[],"bodySize":42},"response":{"status":201,"httpVersion":"HTTP/1.1","headers":[],"content":{"size":0}}}"#,
+            // Truly empty: size 0, and -1 (unknown) is not a length.
+            #"{"startedDateTime":"2026-11-20T13:03:14Z","time":1,"request":{"method":"GET","url":"https://c.example/health","httpVersion":"HTTP/1.1","headers":[],"bodySize":-1},"response":{"status":204,"httpVersion":"HTTP/1.1","headers":[],"content":{"size":0},"bodySize":-1}}"#,
+        ]
+        let text = #"{"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":["# + entries.joined(separator: ",") + "]}}"
+        let path = try TestPaths.temporaryDirectory().appendingPathComponent("unkept.har").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let records = try HARFile.read(path: path)
+        #expect(records[0].legacy.body == nil && records[0].legacy.bodyLength == 5123)
+        #expect(try records[0].exchange().legacy.isBodyTruncated, "the comparison sees a body it does not have, not an empty one")
+        #expect(records[1].request.body == nil && records[1].request.bodyLength == 42)
+        #expect(records[2].legacy.bodyLength == 0 && records[2].request.bodyLength == 0)
+        #expect(try !records[2].exchange().legacy.isBodyTruncated)
+
+        let configuration = ReplayConfiguration(
+            candidate: try ReplayTarget(parsing: "http://127.0.0.1:1", flag: "--candidate"), includeWrites: true, runID: "har"
+        )
+        let items = try ReplayTests.items(records, configuration)
+        #expect(items.map(\.skipReason?.rawValue) == [nil, "request_body_truncated", nil])
+    }
+
     @Test func aBrokenHARNamesTheFileAndTheEntry() throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("bad.har").path

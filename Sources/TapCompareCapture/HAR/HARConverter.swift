@@ -48,14 +48,17 @@ public enum HARConverter {
             let contentType = requestHeaders.last { $0.name.lowercased() == "content-type" }?.value ?? post.mimeType
             requestBody = CaptureBody(encoding: .utf8, data: try HARPostParams.body(params, contentType: contentType))
         }
-        let requestLength = try requestBody?.bytes().readableBytes ?? 0
+        // A body the browser did not keep (no postData, or content without text: Chrome and Firefox leave it out
+        // above their limits) is not an empty body: its recorded size is kept with no body, so replay skips the
+        // exchange as incomplete instead of sending an empty request or comparing against an empty answer.
+        let requestLength = try requestBody?.bytes().readableBytes ?? max(0, entry.request.bodySize ?? 0)
 
         var responseBody: CaptureBody?
         if let text = entry.response.content.text, !text.isEmpty {
             let isBase64 = entry.response.content.encoding?.lowercased() == "base64"
             responseBody = CaptureBody(encoding: isBase64 ? .base64 : .utf8, data: text)
         }
-        let responseLength = try responseBody?.bytes().readableBytes ?? 0
+        let responseLength = try responseBody?.bytes().readableBytes ?? Self.unkeptLength(of: entry.response)
         let fromOurExport = ext != nil
         let responseHeaders = entry.response.headers
             .filter { !$0.name.hasPrefix(":") }
@@ -94,6 +97,12 @@ public enum HARConverter {
             candidate: ext?.candidate,
             runID: ext?.runID
         )
+    }
+
+    /// The length of a response body the HAR has no text for: `content.size` (the decoded body), else `bodySize`
+    /// (as transferred); 0 when neither says (-1 is HAR's "unknown").
+    static func unkeptLength(of response: HARDocument.Response) -> Int {
+        max(0, response.content.size ?? response.bodySize ?? 0)
     }
 
     /// `(authority, path-and-query)` of an absolute URL, the target kept exactly as written (no re-encoding).
