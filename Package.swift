@@ -439,6 +439,8 @@ let package = Package(
             dependencies: [
                 "TapCompareApp", "TapCompareCapture", "TapCompareCore", "TapCompareLedger", "TapCompareTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import TapCompareTestSupport
 import Testing
 
@@ -55,6 +57,24 @@ import Testing
         let flag = try await CommandLineTests.tapcompare(["serve", "--legacy", "http://127.0.0.1:1", "--sample-rate", "1.5"], in: dir)
         #expect(flag.status == 2)
         #expect(flag.stderr.contains("--sample-rate: '1.5' is outside 0…1"))
+    }
+
+    @Test("serve on a port another process listens on exits 2 naming the flag or key and the fix, before anything starts")
+    func serveRefusesAPortInUse() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(holder.localAddress?.port)
+        let proxy = try await CommandLineTests.tapcompare(
+            ["serve", "--legacy", "http://127.0.0.1:1", "--listen", "127.0.0.1:\(port)", "--admin", "127.0.0.1:0"], in: dir
+        )
+        #expect(proxy.status == 2)
+        #expect(proxy.stderr.contains("command line: --listen: cannot listen on 127.0.0.1:\(port): another process is listening there; choose another address or port"), "\(proxy.stderr)")
+        let file = try self.write("legacy: http://127.0.0.1:1\nlisten: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:\(port)\n", "tap.yml", in: dir)
+        let admin = try await CommandLineTests.tapcompare(["serve", "--config", file], in: dir)
+        #expect(admin.status == 2)
+        #expect(admin.stderr.contains("tap.yml: admin.listen: cannot listen on 127.0.0.1:\(port): another process is listening there"), "\(admin.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tapcompare.sqlite").path), "nothing started: no ledger was created")
+        try await holder.close()
     }
 
     /// `grpc.descriptor_set` (issue 18): a file that is not a descriptor set, or a diff-rules block naming a method the

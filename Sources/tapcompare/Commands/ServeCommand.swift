@@ -44,7 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
         do throws(ConfigurationError) {
             var fromFile = ServeConfiguration()
             if let file = self.config { fromFile = try ConfigurationLoader.load(file: file) }
-            runner = ServeRunner(configuration: try overrides.apply(to: fromFile, file: self.config), configurationFile: self.config)
+            let configuration = try overrides.apply(to: fromFile, file: self.config)
+            try await ListenPreflight.check(configuration, file: self.config)
+            runner = ServeRunner(configuration: configuration, configurationFile: self.config)
             assembly = try runner.assemble(logger: logger)
         } catch {
             printError(error.description)
