@@ -321,6 +321,18 @@ import TapCompareReview
         #expect(c.upstream.readTimeout == .milliseconds(250) && c.mirror.timeout == .seconds(1))
     }
 
+    @Test("a list or a mapping where ledger.url or race.version_path expects a string is an error, not ignored; notify.interval 0s is refused")
+    func valuesOfTheWrongShapeAreRefused() {
+        for (yaml, message) in [
+            ("legacy: http://a:1\nledger:\n  url: [postgres://db/x]\n", "t.yml:3:8: ledger.url: expected a string"),
+            ("legacy: http://a:1\nrace:\n  version_path: {a: 1}\n", "t.yml:3:17: race.version_path: expected a string"),
+            ("legacy: http://a:1\nnotify:\n  webhook: https://hooks.example.com/x\n  interval: 0s\n", "t.yml:4:13: notify.interval: must be more than 0"),
+        ] {
+            let error = #expect(throws: ConfigurationError.self, "\(yaml)") { try ConfigurationLoader.load(yaml: yaml, file: "t.yml") }
+            #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
+        }
+    }
+
     @Test func storesAndTheirChecksAreReadAsTheExampleDocumentsThem() throws {
         // The commented-out `stores:` blocks of tapcompare.example.yml, uncommented (prose stays a comment).
         let example = try String(contentsOfFile: Self.repoRoot + "/tapcompare.example.yml", encoding: .utf8)

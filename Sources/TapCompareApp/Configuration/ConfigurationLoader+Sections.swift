@@ -216,7 +216,7 @@ extension ConfigurationLoader {
             m.rejectUnknownKeys()
         }
         if let m = r.mapping("ledger") {
-            if let node = m.node("url"), let text = node.scalar?.string {
+            if let text = m.string("url"), let node = m.node("url") {
                 do { c.ledger.url = try LedgerURL(parsing: text) } catch { m.fail("url", node, error.description) }
             }
             if let v = m.bytes("max_sample_bytes") { c.ledger.maxSampleBytes = v }
@@ -267,7 +267,7 @@ extension ConfigurationLoader {
             if let v = m.bool("recheck") { c.race.recheck = v }
             if let v = m.duration("recheck_delay") { c.race.recheckDelay = v }
             if let v = m.strings("version_headers") { c.race.versionHeaders = v }
-            if let node = m.node("version_path"), let text = node.scalar?.string {
+            if let text = m.string("version_path"), let node = m.node("version_path") {
                 if (try? JSONPath(parsing: text)).flatMap(ClassificationConfiguration.singleValuePointer) != nil {
                     c.race.versionPath = text
                 } else {
@@ -294,7 +294,7 @@ extension ConfigurationLoader {
         if let m = r.mapping("notify") {
             // Validated as an upstream URL is (http or https, a host); posted to as written.
             if let url = m.url("webhook") { c.notify.webhook = url.description }
-            if let v = m.duration("interval") { c.notify.interval = v }
+            if let v = m.positiveDuration("interval", zero: "the ledger would be read again and again without a pause") { c.notify.interval = v }
             if let v = m.duration("window") { c.notify.window = v }
             if let v = m.duration("timeout") { c.notify.timeout = v }
             if let v = m.int("retries", min: 0, max: 10) { c.notify.retries = v }
