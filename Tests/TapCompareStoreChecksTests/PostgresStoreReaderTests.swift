@@ -156,9 +156,13 @@ struct PostgresStoreReaderTests {
 
     /// A session's advisory lock outlives any rollback, so a check that takes one kept it on its pooled connection
     /// for good: it is refused before anything connects. A transaction's advisory lock goes with the rollback.
-    @Test("an advisory-lock check is refused at start-up; a transaction's advisory lock taken by a check is gone when it returns")
+    @Test("an advisory-lock check is refused at start-up; an advisory lock a check takes inside a function, the transaction's or the session's, is gone when it returns")
     func advisoryLocks() async throws {
-        let lock = ["xact_lock": "(bigint) RETURNS text LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock($1)::text $$"]
+        let lock = [
+            "xact_lock": "(bigint) RETURNS text LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock($1)::text $$",
+            // A session's lock taken inside a user's function, where the start-up check cannot see it.
+            "session_lock": "(bigint) RETURNS text LANGUAGE sql AS $$ SELECT pg_advisory_lock($1)::text $$",
+        ]
         try await self.withTable(statementTimeout: TestTiming.scaled(.seconds(10)), maxConnections: 1, functions: lock) { reader, table in
             let timeout = TestTiming.scaled(.seconds(10))
             let refused = #expect(throws: StoreConfigurationError.self) {
@@ -174,6 +178,11 @@ struct PostgresStoreReaderTests {
                 """)
             let reading = try await reader.read(.query(held, binds: [.integer(key)]), timeout: timeout)
             #expect(reading.row?.value(at: JSONPointer(tokens: ["held"])) == .integer(0), "\(reading)")
+
+            let sessionCheck = try SelectStatement(validating: "SELECT \(table)_session_lock($1) AS locked")
+            _ = try await reader.read(.query(sessionCheck, binds: [.integer(key + 1)]), timeout: timeout)
+            let afterSession = try await reader.read(.query(held, binds: [.integer(key + 1)]), timeout: timeout)
+            #expect(afterSession.row?.value(at: JSONPointer(tokens: ["held"])) == .integer(0), "a session's lock is released too: \(afterSession)")
         }
     }
 

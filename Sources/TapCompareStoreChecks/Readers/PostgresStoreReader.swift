@@ -17,7 +17,8 @@ import TapCompareLedger
 /// `default_transaction_read_only` a second guard, and `standard_conforming_strings=on` makes a backslash in a
 /// plain literal a backslash, as ``SelectStatement`` reads it, whatever the database's own setting.
 /// What a rollback cannot undo (a session's advisory lock, a signal to another backend) is refused at start-up by
-/// ``SelectStatement``.
+/// ``SelectStatement``; a session's advisory lock taken where it cannot see (inside a user's function) is released
+/// after the rollback (`pg_advisory_unlock_all()`, a fourth round trip).
 ///
 /// PostgreSQL itself turns each row into JSON (`row_to_json` over the check's query): numerics keep their exact
 /// text, timestamps are ISO 8601 with their offset (RFC 3339), `json`/`jsonb` columns nest, arrays stay arrays,
@@ -145,6 +146,9 @@ final class PostgresStoreReader: StoreSideReader {
         }
         do {
             try await connection.query("ROLLBACK", logger: logger)
+            // A session's advisory lock outlives the rollback; one taken inside a user's function (which the
+            // start-up check cannot read) would stay on the pooled connection for good.
+            try await connection.query("SELECT pg_advisory_unlock_all()", logger: logger)
         } catch {
             try? await connection.close()
             _ = try result.get()
