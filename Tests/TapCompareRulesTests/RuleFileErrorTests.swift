@@ -97,4 +97,43 @@ struct RuleFileErrorTests {
             "\(error)".contains("b.yml") && "\(error)".contains("already set in a.yml")
         }
     }
+
+    @Test("'route: []' is refused: read as no routes it would apply to every route")
+    func emptyRouteList() {
+        let messages = self.diagnostics("""
+            rules:
+              - route: []
+                ignore: [$.a]
+            """)
+        #expect(messages == [#"diff-rules/bad.yml:2:12: 'route: []' names no route; list the templates it applies to, or write "*" for every route"#])
+    }
+
+    @Test("an unquoted [0-9] or [REDACTED] is a YAML list, refused where a string is expected")
+    func listWhereAStringIsExpected() {
+        let messages = self.diagnostics("""
+            rules:
+              - route: "*"
+                replace:
+                  - {path: $.a, pattern: [0-9], with: x}
+                  - {path: $.b, pattern: 'token=\\w+', with: [REDACTED]}
+                  - {path: $.c, pattern: {a: b}, with: ''}
+            """)
+        #expect(messages == [
+            "diff-rules/bad.yml:4:30: 'pattern' expected a string (a regular expression), got a list; quote it: pattern: '[0-9]'",
+            "diff-rules/bad.yml:5:49: 'with' expected a string (the replacement text), got a list; quote it: with: '[REDACTED]'",
+            "diff-rules/bad.yml:6:30: 'pattern' expected a string (a regular expression), got a mapping; write it in quotes",
+        ])
+    }
+
+    @Test("a route with a query is refused: routes match the request's path only")
+    func routeWithAQuery() {
+        let messages = self.diagnostics("""
+            rules:
+              - route: ["GET /api/v1/comments?sort=new"]
+                ignore: [$.a]
+            """)
+        #expect(messages == [
+            "diff-rules/bad.yml:2:13: invalid route template 'GET /api/v1/comments?sort=new': '?sort=new' is a query: routes match the request's path only, so this route would never match; write 'GET /api/v1/comments' (it covers every query)"
+        ])
+    }
 }

@@ -131,8 +131,11 @@ extension ConfigurationLoader {
     }
 
     /// `routes:`: per-route sampling and mirroring, and `verify:` (read after `stores:`, which `verify.stores` names).
+    /// A route written twice (`GET /x/{id}` and `GET /x/{name}` are one route) is refused.
     static func readRoutes(_ r: YAMLMappingReader, into c: inout ServeConfiguration) {
         if let routes = r.sequence("routes") {
+            // Each of `c.routes`' index in the file (an entry that failed is not in `c.routes`).
+            var fileIndex: [Int] = []
             for (index, node) in routes.enumerated() {
                 let rr = YAMLMappingReader(file: r.file, prefix: "routes[\(index)]", node: node, collector: r.sharedCollector)
                 guard let text = rr.string("route") else {
@@ -142,11 +145,20 @@ extension ConfigurationLoader {
                 }
                 do throws(RouteTemplateError) {
                     var route = ServeConfiguration.Route(template: try RouteTemplate(parsing: text))
+                    // The route table would let the first entry decide mirroring while verify and store checks,
+                    // keyed by the route's name, took the last: one route, one entry.
+                    let first = c.routes.firstIndex { Self.sameRoute($0.template, route.template) }
+                    if let first {
+                        rr.fail("route", rr.node("route"), "'\(text)' is the same route as routes[\(fileIndex[first])] ('\(c.routes[first].template.name)'); merge the two entries into one")
+                    }
                     route.sampleRate = rr.rate("sample_rate")
                     if let v = rr.bool("mirror") { route.mirror = v }
                     if let v = rr.bool("mirror_writes") { route.mirrorWrites = v }
                     if let vr = rr.mapping("verify") { Self.readVerify(vr, node: node, route: &route, into: &c) }
-                    c.routes.append(route)
+                    if first == nil {
+                        c.routes.append(route)
+                        fileIndex.append(index)
+                    }
                 } catch {
                     rr.fail("route", node, error.description)
                 }

@@ -34,16 +34,16 @@ extension ServeRunner {
                 throw issue("rules", "the rules in '\(rulesDirectory)' have mistakes (run `tapcompare rules check \(rulesDirectory)`):\n\(error.description)")
             }
         }
-        // A rule block for a gRPC method the descriptor set does not hold would never see that method's messages.
-        if let set = c.grpcDescriptors {
-            for block in ruleSet.blocks {
-                for template in block.routes {
-                    guard let path = ConfigurationLoader.callPath(of: template), set.method(path: path) == nil else { continue }
-                    throw issue("rules", "a block in '\(rulesDirectory ?? "")' names " + ConfigurationLoader.notInDescriptorSet(path, set, c.grpc.descriptorSetPath))
-                }
-            }
+        let mistakes = self.rulesCheck.mistakes(in: ruleSet)
+        if !mistakes.isEmpty {
+            throw issue("rules", "the rules in '\(rulesDirectory ?? "")' do not fit this configuration:\n\(RuleSetError(diagnostics: mistakes).description)")
         }
         return (ruleSet, rulesDirectory)
+    }
+
+    /// The rules checked against this configuration, at start and on every reload.
+    var rulesCheck: RulesConfigurationCheck {
+        RulesConfigurationCheck(configuration: self.configuration, configurationFile: self.configurationFile ?? "command line")
     }
 
     /// The ledger store and the batch writer in front of it.
@@ -183,8 +183,9 @@ extension ServeRunner {
         return (admin, readiness, reviewReader)
     }
 
-    /// SIGHUP: reloads `rulesDirectory` into `stage`; a bad set is refused and counted, the old one stays.
-    static func makeReloader(stage: ComparisonStage, rulesDirectory: String?, logger: Logger) -> SignalReloadService {
+    /// SIGHUP: reloads `rulesDirectory` into `stage`; a bad set, or one that does not fit the configuration
+    /// (`check`, as at start), is refused and counted, the old one stays.
+    static func makeReloader(stage: ComparisonStage, rulesDirectory: String?, check: RulesConfigurationCheck, logger: Logger) -> SignalReloadService {
         let reloaded = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "ok")])
         let refused = Counter(label: "tapcompare_rules_reloads_total", dimensions: [("result", "failed")])
         return SignalReloadService(logger: logger) {
@@ -193,7 +194,7 @@ extension ServeRunner {
                 return
             }
             do {
-                try stage.reload(rulesDirectory: rulesDirectory)
+                try stage.reload(rulesDirectory: rulesDirectory, check: check.mistakes(in:))
                 reloaded.increment()
                 logger.info("rules reloaded", metadata: ["rules.directory": "\(rulesDirectory)"])
             } catch {

@@ -81,7 +81,7 @@ public struct ServeRunner {
         let sinks: [any ExchangeSink] = capture.map { [stage, $0] } ?? [stage]
         let proxy = self.makeProxy(legacy: legacy, sink: sinks.count == 1 ? stage : FanOutExchangeSink(sinks), group: group, logger: logger)
         let (admin, readiness, reviewReader) = self.makeAdmin(group: group, logger: logger)
-        let reloader = Self.makeReloader(stage: stage, rulesDirectory: rulesDirectory, logger: logger)
+        let reloader = Self.makeReloader(stage: stage, rulesDirectory: rulesDirectory, check: self.rulesCheck, logger: logger)
         let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
 
         let noisePublisher = NoiseModelPublisher(

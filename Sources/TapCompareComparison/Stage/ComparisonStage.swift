@@ -81,11 +81,17 @@ public final class ComparisonStage: Service, ExchangeSink, Sendable {
     // MARK: - Rules
 
     /// Loads `rulesDirectory` and, if it is valid, makes it the rule set for every later comparison.
+    /// - Parameters:
+    ///   - rulesDirectory: the folder of rule files.
+    ///   - check: the mistakes of a loaded set against what it runs with (`serve` checks the configuration's stores
+    ///     and gRPC methods, as it does at start); any refuses the set. By default none.
     /// - Throws: ``RuleSetError`` listing the mistakes; the rule set in force is unchanged.
-    public func reload(rulesDirectory: String) throws(RuleSetError) {
+    public func reload(rulesDirectory: String, check: (RuleSet) -> [RuleDiagnostic] = { _ in [] }) throws(RuleSetError) {
         let ruleSet: RuleSet
-        do {
+        do throws(RuleSetError) {
             ruleSet = try RuleSetLoader.load(directory: rulesDirectory)
+            let mistakes = check(ruleSet)
+            guard mistakes.isEmpty else { throw RuleSetError(diagnostics: mistakes) }
         } catch {
             self.logger.error(
                 "diff rules refused; the previous rules stay in force",

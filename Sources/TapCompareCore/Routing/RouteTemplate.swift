@@ -16,7 +16,7 @@ public struct RouteTemplate: Sendable, Hashable, CustomStringConvertible {
     public var description: String { self.name }
 
     /// Parses `METHOD /path` or `/path` (any method).
-    /// - Throws: ``RouteTemplateError`` naming what is wrong.
+    /// - Throws: ``RouteTemplateError`` naming what is wrong, also for a `?query` or `#fragment`: routes match paths.
     public init(parsing text: String) throws(RouteTemplateError) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
         let methodText: Substring
@@ -36,6 +36,17 @@ public struct RouteTemplate: Sendable, Hashable, CustomStringConvertible {
         }
         guard pathText.first == "/" else {
             throw RouteTemplateError(template: text, reason: "the path must start with '/'")
+        }
+        // Requests are routed by their path alone (``match(method:path:)`` never sees a query), so a template
+        // holding one would be a segment no request has: it would never match, silently.
+        if let start = pathText.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            let what = pathText[start] == "?" ? "a query" : "a fragment"
+            let path = pathText[..<start].isEmpty ? "/" : pathText[..<start]
+            let fix = parts.count == 2 ? "\(methodText) \(path)" : String(path)
+            throw RouteTemplateError(
+                template: text,
+                reason: "'\(pathText[start...])' is \(what): routes match the request's path only, so this route would never match; write '\(fix)' (it covers every query)"
+            )
         }
         var segments: [Segment] = []
         for raw in pathText.split(separator: "/", omittingEmptySubsequences: true) {

@@ -8,7 +8,7 @@ import Yams
 extension RuleSetLoader.Builder {
     /// The routes a block applies to (`[]` for every route) and its scope in rule names (`*` or the templates);
     /// `nil` when the block has neither `route:` nor `store:`.
-    mutating func readRoutes(_ mapping: Node.Mapping, of node: Node) -> (routes: [RouteTemplate], scope: String)? {
+    mutating func readRoutes(_ mapping: Node.Mapping, of node: Node) -> (routes: [RouteTemplate], sources: [RuleSource], scope: String)? {
         // A store block (`store: NAME`) applies to every write route checking that store unless it names routes.
         let storeNode = mapping["store"]
         guard let routeNode = mapping["route"] ?? storeNode.map({ _ in Node("*") }) else {
@@ -16,10 +16,14 @@ extension RuleSetLoader.Builder {
             return nil
         }
         var routes: [RouteTemplate] = []
+        var sources: [RuleSource] = []
         var routeNodes: [Node] = []
         switch routeNode {
         case .scalar: routeNodes = [routeNode]
-        case .sequence(let s): routeNodes = Array(s)
+        case .sequence(let s):
+            // `[]` would read as no routes, which a block takes to mean every route: the opposite of what it says.
+            if s.isEmpty { self.fail(routeNode, "'route: []' names no route; list the templates it applies to, or write \"*\" for every route") }
+            routeNodes = Array(s)
         default: self.fail(routeNode, "'route' must be a template string or a list of them")
         }
         var wildcard = false
@@ -34,13 +38,17 @@ extension RuleSetLoader.Builder {
             }
             do {
                 routes.append(try RouteTemplate(parsing: text))
+                sources.append(self.source(r))
             } catch {
                 self.fail(r, "\(error)")
             }
         }
-        if wildcard { routes = [] }
+        if wildcard {
+            routes = []
+            sources = []
+        }
         let scope = wildcard || routeNodes.isEmpty ? "*" : routes.map(\.name).joined(separator: ", ")
-        return (routes, scope)
+        return (routes, sources, scope)
     }
 
     /// `store: NAME` (or a list): the stores whose reads this block compares.
@@ -52,6 +60,7 @@ extension RuleSetLoader.Builder {
                 continue
             }
             block.stores.append(text)
+            block.storeSources.append(self.source(name))
         }
     }
 
@@ -142,12 +151,19 @@ extension RuleSetLoader.Builder {
             self.checkKeys(m, allowed: ["path", "pattern", "with"], in: "a replace entry")
             var replacement: RegexReplacement?
             if let patternNode = self.required(m, "pattern", item, "a replace entry") {
-                let template = m["with"]?.string ?? ""
-                if m["with"] == nil { self.fail(item, "a replace entry needs 'with:' (the replacement text, \"\" to delete)") }
-                do {
-                    replacement = try RegexReplacement(pattern: patternNode.string ?? "", template: template)
-                } catch {
-                    self.fail(patternNode, "invalid regular expression '\(patternNode.string ?? "")' (ICU syntax: check brackets, parentheses and escapes; in YAML prefer single quotes)")
+                let pattern = self.text(patternNode, "pattern", "a regular expression")
+                var template: String? = ""
+                if let withNode = m["with"] {
+                    template = self.text(withNode, "with", "the replacement text")
+                } else {
+                    self.fail(item, "a replace entry needs 'with:' (the replacement text, \"\" to delete)")
+                }
+                if let template, let pattern {
+                    do {
+                        replacement = try RegexReplacement(pattern: pattern, template: template)
+                    } catch {
+                        self.fail(patternNode, "invalid regular expression '\(pattern)' (ICU syntax: check brackets, parentheses and escapes; in YAML prefer single quotes)")
+                    }
                 }
             }
             guard let pathNode = self.required(m, "path", item, "a replace entry"), let path = self.path(pathNode),
@@ -156,6 +172,20 @@ extension RuleSetLoader.Builder {
             let id = self.addRule(.replace, "\(scope) replace \(path.text) /\(replacement.pattern)/", item)
             block.pathRules.append(PathRule(path: path, action: .replace(replacement), rule: id))
         }
+    }
+
+    /// A value that must be a string, e.g. `pattern:`; `nil` (the mistake collected) for a list or a mapping.
+    /// Unquoted, `[0-9]` or `[REDACTED]` is a YAML list: read as text it would become "", a rule that does nothing.
+    mutating func text(_ node: Node, _ key: String, _ what: String) -> String? {
+        switch node {
+        case .scalar(let scalar): return scalar.string
+        case .sequence(let items):
+            let written = "[" + items.map { $0.string ?? "…" }.joined(separator: ", ") + "]"
+            self.fail(node, "'\(key)' expected a string (\(what)), got a list; quote it: \(key): '\(written)'")
+        case .mapping, .alias:
+            self.fail(node, "'\(key)' expected a string (\(what)), got \(node.mapping != nil ? "a mapping" : "an alias"); write it in quotes")
+        }
+        return nil
     }
 
     /// `status_equivalent:` groups of status codes treated as one.

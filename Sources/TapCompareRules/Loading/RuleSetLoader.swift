@@ -73,6 +73,11 @@ public enum RuleSetLoader {
         /// The top-level `identity_keys:` and the file that set it (at most one file may).
         var identityKeys: (keys: [String], file: String)?
 
+        /// Where `node` is written in the file being read.
+        func source(_ node: Node) -> RuleSource {
+            RuleSource(file: self.file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+        }
+
         mutating func fail(_ node: Node?, _ message: String, columnOffset: Int = 0) {
             let mark = node?.mark
             self.diagnostics.append(
@@ -146,8 +151,9 @@ public enum RuleSetLoader {
             }
             let location = "\((self.file as NSString).lastPathComponent):\(node.mark?.line ?? 1):\(node.mark?.column ?? 1)"
             guard let target = self.readRoutes(mapping, of: node) else { return }
-            let (routes, scope) = target
+            let (routes, sources, scope) = target
             var block = RuleBlock(routes: routes, pathRules: [], statusGroups: [], numbers: nil, compareHeaders: nil, location: location)
+            block.routeSources = sources
             for (keyNode, value) in mapping {
                 let key = keyNode.string ?? ""
                 switch key {

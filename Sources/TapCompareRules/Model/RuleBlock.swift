@@ -18,6 +18,12 @@ public struct RuleBlock: Sendable {
     /// comparisons of those stores (on its routes, every write route when `route:` is absent); a block without
     /// applies only to HTTP answers.
     public var stores: [String] = []
+    /// Where each of ``routes`` is written, in the same order: checked against the configuration (a gRPC method
+    /// the descriptor set holds) once the rules are loaded.
+    public var routeSources: [RuleSource] = []
+    /// Where each of ``stores`` is written, in the same order: each must be declared under the configuration's
+    /// `stores:`, or the block would never apply.
+    public var storeSources: [RuleSource] = []
 
     /// Whether the block applies to every route.
     public var isWildcard: Bool { self.routes.isEmpty }
