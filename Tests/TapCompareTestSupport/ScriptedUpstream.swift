@@ -116,6 +116,8 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
     private var checksum = StreamChecksum()
     private var inRequest = false
     private var closed = false
+    /// What to do with the request in progress, chosen once from its head.
+    private var chosen: UpstreamBehavior?
 
     init(upstream: StateBox, behavior: @escaping @Sendable (HTTPRequestHead) -> UpstreamBehavior) {
         self.box = upstream
@@ -142,6 +144,13 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
                 $0.inFlight += 1
                 $0.maxInFlight = max($0.maxInFlight, $0.inFlight)
             }
+            let behavior = self.behavior(head)
+            self.chosen = behavior
+            if case .respondAtHead(let response) = behavior {
+                let recorded = RecordedRequest(head: head, body: [], bodyLength: 0, bodyChecksum: self.checksum.value)
+                self.upstream.state.withLockedValue { $0.requests.append(recorded) }
+                self.send(response, isHead: head.method == .HEAD, context: context, uri: head.uri)
+            }
         case .body(let buffer):
             self.bodyLength += buffer.readableBytes
             self.checksum.add(buffer)
@@ -149,10 +158,12 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
                 self.body += buffer.readableBytesView.prefix(ScriptedUpstream.maxRecordedBodyBytes - self.body.count)
             }
         case .end:
-            guard let head = self.head else { return }
+            guard let head = self.head, let behavior = self.chosen else { return }
+            self.chosen = nil
+            if case .respondAtHead = behavior { return }
             let recorded = RecordedRequest(head: head, body: self.body, bodyLength: self.bodyLength, bodyChecksum: self.checksum.value)
             self.upstream.state.withLockedValue { $0.requests.append(recorded) }
-            self.respond(context: context, to: recorded)
+            self.respond(behavior, context: context, to: recorded)
         }
     }
 
@@ -191,10 +202,13 @@ final class ScriptedUpstreamHandler: ChannelInboundHandler {
         context.write(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
     }
 
-    private func respond(context: ChannelHandlerContext, to request: RecordedRequest) {
+    private func respond(_ behavior: UpstreamBehavior, context: ChannelHandlerContext, to request: RecordedRequest) {
         let isHead = request.head.method == .HEAD
         let uri = request.head.uri
-        switch self.behavior(request.head) {
+        switch behavior {
+        case .respondAtHead:
+            // Answered when the head arrived.
+            break
         case .respond(let response):
             self.send(response, isHead: isHead, context: context, uri: uri)
         case .echo:

@@ -4,6 +4,9 @@ import NIOCore
 public enum UpstreamBehavior: Sendable {
     /// Answer at once.
     case respond(ScriptedResponse)
+    /// Answer as soon as the head arrives, before any of the body (a `413` or a `401` to an upload); the body is
+    /// then read and dropped. The request is recorded without its body.
+    case respondAtHead(ScriptedResponse)
     /// Answer 200 with the request body as the body, and the request's method, target and headers as
     /// `X-Echo-Method`, `X-Echo-Uri` and one `X-Echo-Header: name: value` per request header.
     case echo

@@ -16,6 +16,10 @@ public struct SkipReason: RawRepresentable, Sendable, Hashable, Codable, CustomS
     public static let unsafeMethod = SkipReason("unsafe_method")
     /// The request body exceeded `mirror.max_body_bytes`.
     public static let bodyTooLarge = SkipReason("body_too_large")
+    /// Legacy answered before the client's request body ended (a `413`, a `401` after the head, a `417` to
+    /// `Expect: 100-continue`): the candidate would get only part of the request, so it gets none. A body already
+    /// over `mirror.max_body_bytes` by then is still ``bodyTooLarge``.
+    public static let legacyAnsweredEarly = SkipReason("legacy_answered_early")
     /// A response body exceeded what the comparison keeps in memory.
     public static let responseTooLarge = SkipReason("response_too_large")
     /// `mirror.max_in_flight` candidate calls were already running.

@@ -133,21 +133,6 @@ public struct ClientRefusal: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// How long a refused client's further bytes are read and discarded before the connection is closed.
-    static let linger: TimeAmount = .seconds(1)
-
-    /// Ends a refused connection so the client reads the answer: closing at once with the rest of its request
-    /// unread would make the kernel send a reset, which can destroy the answer before the client reads it. So the
-    /// sending side is shut (the client sees the end of the answer), its remaining bytes are read and dropped,
-    /// and the connection is closed when it closes its side or after ``linger``.
-    static func lingeringClose(_ context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
-        context.close(mode: .output, promise: nil)
-        context.eventLoop.assumeIsolated().scheduleTask(in: Self.linger) {
-            context.close(promise: nil)
-        }
-    }
-
     /// The refusal for an error of the listening socket's `accept()`.
     static func forAcceptError(_ error: IOError) -> ClientRefusal {
         error.errnoCode == EMFILE || error.errnoCode == ENFILE ? .acceptFDLimit : .acceptError

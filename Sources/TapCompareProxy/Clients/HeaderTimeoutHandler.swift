@@ -112,7 +112,7 @@ final class HeaderTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler
             if bytesSeen {
                 let buffer = context.channel.allocator.buffer(bytes: Self.response)
                 context.writeAndFlush(NIOAny(buffer)).assumeIsolated().whenComplete { _ in
-                    ClientRefusal.lingeringClose(context)
+                    LingeringClose.start(context)
                 }
             } else {
                 context.close(promise: nil)

@@ -62,7 +62,7 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }
+        written.futureResult.assumeIsolated().whenComplete { _ in LingeringClose.start(context) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -493,6 +493,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         let exchange = self.exchange
         let candidateStarted = self.candidateStarted
         let requestBodyBytes = self.requestBodyBytes
+        let requestBodyFits = self.capture?.requestBodyFits ?? true
         let trailers = self.trailersForClient()
         self.resetRequest()
         self.needsClientFlush = false
@@ -500,18 +501,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             let promise = self.context.eventLoop.makePromise(of: Void.self)
             self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: promise)
             let context = self.context!
-            promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            // Legacy answered before the upload ended: the client is still sending, and a plain close could
+            // reset the connection before it reads the answer.
+            promise.futureResult.assumeIsolated().whenComplete { _ in
+                if requestComplete { context.close(promise: nil) } else { LingeringClose.start(context) }
+            }
         } else {
             // Before the next head is replayed: its deadline must not run while this connection is between
             // requests.
             self.headerTimeout?.responseEnded()
             self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
         }
-        // Legacy answered before the request body ended: the candidate gets no (partial) copy.
+        // Legacy answered before the request body ended: the candidate gets no (partial) copy. A body already
+        // over `mirror.max_body_bytes` would not have been mirrored anyway; any other is skipped for the early answer.
         if !requestComplete, let exchange, !candidateStarted {
             self.candidateStarted = true
             exchange.request.bodyLength = requestBodyBytes
-            exchange.candidateCompleted(.skipped(.bodyTooLarge))
+            exchange.candidateCompleted(.skipped(requestBodyFits ? .legacyAnsweredEarly : .bodyTooLarge))
         }
     }
 
@@ -626,7 +632,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         let context = self.context!
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ClientRefusal.lingeringClose(context) }
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in LingeringClose.start(context) }
     }
 
     // MARK: Client connection events

@@ -41,7 +41,7 @@ public final class ProxyMetrics: Sendable {
 
     /// Every reason the proxy itself produces, created up front so the counters exist (at zero) from start-up.
     static let knownReasons: [SkipReason] = [
-        .notSampled, .noCandidate, .routeDisabled, .unsafeMethod, .bodyTooLarge, .responseTooLarge, .maxInFlight,
+        .notSampled, .noCandidate, .routeDisabled, .unsafeMethod, .bodyTooLarge, .legacyAnsweredEarly, .responseTooLarge, .maxInFlight,
         .clientAborted, .upgrade, .legacyError, .shuttingDown,
     ]
 
