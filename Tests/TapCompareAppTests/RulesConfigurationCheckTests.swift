@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import Prometheus
 import TapCompareComparison
 import TapCompareCore
@@ -52,7 +51,7 @@ import Testing
         _ = MetricsBootstrap.registry  // before the reloader makes its counters
         let runner = ServeRunner(configuration: c, configurationFile: "tap.yml")
         let (ruleSet, _) = try runner.loadRules()
-        let log = CapturedReloadLog()
+        let log = CapturedLog()
         let logger = Logger(label: "test") { _ in log }
         let stage = ComparisonStage(ruleSet: ruleSet, sink: DiscardingRecordSink(), logger: logger)
         let reloader = ServeRunner.makeReloader(stage: stage, rulesDirectory: directory.path, check: runner.rulesCheck, logger: logger)
@@ -81,23 +80,6 @@ import Testing
         let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
             .first { $0.hasPrefix(#"tapcompare_rules_reloads_total{result="failed"}"#) }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
-    }
-}
-
-/// Every log line with its metadata, to see the reason a reload was refused.
-private struct CapturedReloadLog: LogHandler {
-    private let box = NIOLockedValueBox<[String]>([])
-    var lines: [String] { self.box.withLockedValue { $0 } }
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        self.box.withLockedValue { $0.append("\(event.message) \(event.metadata ?? [:])") }
     }
 }
 

@@ -1,5 +1,5 @@
 import Logging
-import NIOConcurrencyHelpers
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 
@@ -131,23 +131,5 @@ struct LedgerURLTests {
         #expect(configuration.writers == 3)
         #expect(configuration.instance.contains(":"))
         #expect(RedactionConfiguration().effectiveHeaderNames == ["authorization", "proxy-authorization", "cookie", "set-cookie"])
-    }
-}
-
-
-/// A log handler that keeps the messages, for asserting what was logged.
-struct CapturedLog: LogHandler {
-    private let box = NIOLockedValueBox<[String]>([])
-    var messages: [String] { self.box.withLockedValue { $0 } }
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        self.box.withLockedValue { $0.append(event.message.description) }
     }
 }
