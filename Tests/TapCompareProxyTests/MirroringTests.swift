@@ -249,8 +249,12 @@ struct MirroringTests {
                 try await group.waitForAll()
             }
             // Candidate calls start before the client's answer is sent; wait for the last ones to finish. Every
-            // sampled request then ends in one exchange, whatever the candidate did: the sampling decisions.
+            // sampled request then ends in one exchange, whatever the candidate did: the sampling decisions. An
+            // exchange reaches the sink at the end of its loop's turn (`LoopExchangeBatch`), after its call's slot
+            // is released, so the wait is also for as many exchanges as the candidate saw requests: a lost
+            // exchange still fails below, after the wait's deadline.
             try await eventually("every candidate call has finished") { proxy.server.candidateCallsInFlight == 0 }
+            _ = await proxy.sink.waitFor(count: candidate.requestCount)
             let sampled = proxy.sink.recorded
             // σ = √(1000·0.1·0.9) ≈ 9.5. At 5σ a fair sampler fails about one run in 1.7 million (CI runs this
             // on every build); a sampler at 0.02 or 0.2 instead of 0.1 is still caught every time.
