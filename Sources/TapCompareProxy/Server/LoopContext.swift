@@ -77,7 +77,10 @@ final class LoopContext: @unchecked Sendable {
         return metrics
     }
 
+    /// The last step of a shutdown: hands over the exchanges this loop still holds (the scheduled hand-over may
+    /// not have run yet), then closes the pools.
     func shutdownPools() {
+        self.exchanges.handOver()
         self.legacyPool.shutdown()
         self.candidatePool?.shutdown()
     }

@@ -110,7 +110,7 @@ extension FaultInjection {
                 try await serve.metrics().value("tapcompare_skipped_total", skipped) >= 1
             }
             #expect(try await serve.metrics().value("tapcompare_skipped_total", skipped) == 1)
-            #expect(candidate.respondedCount == 1, "the candidate wrote all 100 MB")
+            #expect(await candidate.waitUntil { $0.respondedCount == 1 }, "the candidate wrote all 100 MB")
             // Only mirror.max_response_bytes (8 MiB) of it is kept; the rest streams through and is dropped.
             let peak = try #require(serve.memory("VmHWM"))
             #expect(peak - baseline < 40 << 20, "peak resident memory grew by \((peak - baseline) >> 20) MiB")
