@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import SQLiteNIO
 import TapCompareTestSupport
 import Testing
 
@@ -75,6 +76,34 @@ import Testing
         #expect(admin.stderr.contains("tap.yml: admin.listen: cannot listen on 127.0.0.1:\(port): another process is listening there"), "\(admin.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tapcompare.sqlite").path), "nothing started: no ledger was created")
         try await holder.close()
+    }
+
+    @Test("serve against a ledger migrated by a newer tapcompare exits 2 naming the key and the fix, and writes nothing there")
+    func serveRefusesANewerLedger() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("ledger.sqlite").path
+        let migrated = try await CommandLineTests.tapcompare(["ledger", "migrate", "--ledger", "sqlite:\(path)"], in: dir)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await connection.query("INSERT INTO schema_migrations (version, name) VALUES (99, 'a newer tapcompare')")
+        try await connection.close()
+
+        let file = try self.write(
+            "legacy: http://127.0.0.1:1\nlisten: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\nledger:\n  url: sqlite:\(path)\n  spool_dir: \(dir.path)/spool\n",
+            "tap.yml", in: dir
+        )
+        let serve = try await CommandLineTests.tapcompare(["serve", "--config", file], in: dir)
+        #expect(serve.status == 2, "\(serve.stderr)")
+        #expect(serve.stderr.contains("tap.yml: ledger.url: the ledger '\(path)' has schema version 99, newer than this tapcompare's"), "\(serve.stderr)")
+        #expect(serve.stderr.contains("Run the tapcompare that migrated it"))
+        let flag = try await CommandLineTests.tapcompare(
+            ["serve", "--legacy", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--ledger", "sqlite:\(path)"], in: dir
+        )
+        #expect(flag.status == 2)
+        #expect(flag.stderr.contains("command line: --ledger: the ledger"), "\(flag.stderr)")
+        // Nothing was spooled for a ledger this build cannot write.
+        let spooled = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/spool")) ?? []
+        #expect(spooled.allSatisfy { !$0.hasSuffix(".spool") }, "\(spooled)")
     }
 
     /// `grpc.descriptor_set` (issue 18): a file that is not a descriptor set, or a diff-rules block naming a method the

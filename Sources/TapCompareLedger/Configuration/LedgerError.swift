@@ -8,6 +8,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
         case invalidConfiguration
         case storeUnavailable
         case migrationFailed
+        case schemaTooNew
         case spool
         case invalidArgument
         case rejected
@@ -44,6 +45,9 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
     public static func migrationFailed(_ message: String, underlying: (any Error)? = nil) -> LedgerError {
         LedgerError(.migrationFailed, message, underlying: underlying)
     }
+    /// The ledger was migrated by a newer TapCompare (``Migration/refuseNewer(found:known:ledger:)``): a user's
+    /// mistake (an older binary deployed), not an outage, so waiting for it to pass is pointless.
+    public static func schemaTooNew(_ message: String) -> LedgerError { LedgerError(.schemaTooNew, message) }
     /// The on-disk spool could not be opened, written or read.
     public static func spool(_ message: String, underlying: (any Error)? = nil) -> LedgerError {
         LedgerError(.spool, message, underlying: underlying)
@@ -65,4 +69,5 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
     public var isRejected: Bool { self.code == .rejected }
     public var isInvalidURL: Bool { self.code == .invalidURL }
     public var isStoreUnavailable: Bool { self.code == .storeUnavailable }
+    public var isSchemaTooNew: Bool { self.code == .schemaTooNew }
 }

@@ -15,7 +15,7 @@ extension Migration {
     ///   - known: the newest migration this build has.
     static func refuseNewer(found: Int, known: Int, ledger: String) throws(LedgerError) {
         guard found > known else { return }
-        throw .migrationFailed(
+        throw .schemaTooNew(
             "the ledger \(ledger) has schema version \(found), newer than this tapcompare's \(known): a writer of an older "
                 + "schema would leave out what the newer one records. Run the tapcompare that migrated it (or a newer one), "
                 + "or point --ledger at another ledger"

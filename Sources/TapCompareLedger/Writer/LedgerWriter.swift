@@ -132,6 +132,12 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         // ledger that is down now is not fatal: records spool, and the first write that succeeds migrates first.
         do {
             try await self.insertWithTimeout([])
+        } catch let error as LedgerError where error.isSchemaTooNew {
+            // Not an outage that passes: an older tapcompare deployed against a newer ledger. Spooling would only
+            // fill the disk with rows this build cannot write there; stop here, so `serve` exits naming the fix.
+            self.logger.error("ledger schema is newer than this tapcompare", metadata: ["ledger.error": "\(error)"])
+            self.queue.finish()
+            throw error
         } catch {
             _ = machine.storeFailed(at: .now)
             self.logger.warning("ledger unavailable at start-up; comparisons will be spooled until it is back", metadata: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapCompareApp
+import TapCompareLedger
 
 /// `tapcompare serve`: the proxy, with mirroring, comparison, ledger and admin listener.
 struct ServeCommand: AsyncParsableCommand {
@@ -52,6 +53,17 @@ struct ServeCommand: AsyncParsableCommand {
             printError(error.description)
             throw ExitCode(2)
         }
-        try await runner.run(assembly, logger: logger)
+        do {
+            try await runner.run(assembly, logger: logger)
+        } catch let error as LedgerError where error.isSchemaTooNew {
+            // Found by the ledger writer's start-up migration (the ledger may be a server that needs the services
+            // running to be asked): a user's mistake like a bad key, so the same exit status.
+            let fromFile = self.ledger == nil && self.config != nil
+            let issue = ConfigurationError.Issue(
+                file: fromFile ? self.config! : "command line", key: fromFile ? "ledger.url" : "--ledger", message: error.description
+            )
+            printError(ConfigurationError(issues: [issue]).description)
+            throw ExitCode(2)
+        }
     }
 }
