@@ -86,6 +86,18 @@ import TapCompareReview
         #expect(requestID?.description.hasSuffix("is not a header name; write one like X-Request-Id") == true)
     }
 
+    /// `request_id_header` names the header whose value is stored as the request id: redacting that header redacts
+    /// the stored id too, in the ledger and in captures (both take ``RedactionConfiguration`` from here).
+    @Test func aRedactedRequestIDHeaderRedactsTheStoredRequestID() throws {
+        let c = try ConfigurationLoader.load(yaml: "request_id_header: X-Correlation-Id\nredact:\n  headers: [x-correlation-id]\n", file: "r.yml")
+        #expect(c.ledger.redaction.requestIDHeader == "X-Correlation-Id")
+        #expect(try Redactor(configuration: c.ledger.redaction).redactRequestID("corr-0042") == Redactor.marker)
+        let plain = try ConfigurationLoader.load(yaml: "request_id_header: X-Correlation-Id\nredact:\n  headers: [X-Request-Id]\n", file: "r.yml")
+        #expect(try Redactor(configuration: plain.ledger.redaction).redactRequestID("corr-0042") == "corr-0042")
+        let byDefault = try ConfigurationLoader.load(yaml: "redact:\n  headers: [X-Request-Id]\n", file: "r.yml")
+        #expect(try Redactor(configuration: byDefault.ledger.redaction).redactRequestID("req-1") == Redactor.marker)
+    }
+
     @Test func forwardedTrustDefaultsToTheEdgeAndIsValidated() throws {
         #expect(try ConfigurationLoader.load(yaml: "", file: "f.yml").forwarded.trustClientHeaders == false)
         #expect(try ConfigurationLoader.load(yaml: "forwarded:\n  trust_client_headers: true\n", file: "f.yml").forwarded.trustClientHeaders)

@@ -65,6 +65,34 @@ import Testing
         #expect(record.candidate?.response?.headers.first { $0.name == "Set-Cookie" }?.value == "[REDACTED]")
     }
 
+    /// Found in review: `redact.headers: [X-Request-Id]` replaced the header's value in the capture but kept its copy
+    /// in `request_id`, so a token sent as a request id was stored in clear.
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func aRedactedRequestIDHeaderRedactsTheStoredRequestIDToo() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        var sent = Self.exchange(1)
+        sent.requestID = "sess-7f3c-secret"
+        sent.request.headers.add(name: "X-Request-Id", value: "sess-7f3c-secret")
+        let path = dir.appendingPathComponent("redacted.jsonl").path
+        _ = try await Self.runWriter(CaptureConfiguration(path: path, redaction: RedactionConfiguration(headers: ["x-request-id"])), [sent])
+        #expect(!(try String(contentsOfFile: path, encoding: .utf8)).contains("sess-7f3c-secret"))
+        let record = try #require(try CaptureFile.read(path: path).first)
+        #expect(record.requestID == Redactor.marker, "replaced as the header is")
+        #expect(record.request.headers.first { $0.name == "X-Request-Id" }?.value == Redactor.marker)
+
+        // An id the proxy generated travels in `request_id_header` too (here a header of the user's naming).
+        var generated = Self.exchange(2)
+        generated.requestID = "corr-0042"
+        let correlation = dir.appendingPathComponent("correlation.jsonl").path
+        let redaction = RedactionConfiguration(headers: ["X-Correlation-Id"], requestIDHeader: "X-Correlation-Id")
+        _ = try await Self.runWriter(CaptureConfiguration(path: correlation, redaction: redaction), [generated])
+        #expect(try CaptureFile.read(path: correlation).map(\.requestID) == [Redactor.marker])
+
+        // Not redacted: the id is kept, the one a reviewer searches by.
+        let kept = dir.appendingPathComponent("kept.jsonl").path
+        _ = try await Self.runWriter(CaptureConfiguration(path: kept), [sent])
+        #expect(try CaptureFile.read(path: kept).map(\.requestID) == ["sess-7f3c-secret"])
+    }
+
     @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func rotatesByteLimitedFilesAndKeepsMaxFiles() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("traffic.jsonl").path

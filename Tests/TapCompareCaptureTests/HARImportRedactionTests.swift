@@ -49,4 +49,27 @@ import Testing
         #expect(Self.values("cookie", records[0].request.headers) == [Redactor.marker])
         #expect(records[0].request.uri == "/api/v1/posts/48213/comments?sort=[REDACTED]&limit=10")
     }
+
+    /// The import takes a record's `request_id` from its `X-Request-Id`: with that header redacted, the id was still
+    /// written in clear beside it.
+    @Test func aRedactedXRequestIdLeavesNoCopyInTheRequestID() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let id = "7f3c2a9e-1b4d-4c8e-9a77-0d5e6f1a2b3c"
+        // Named as the request id's header, and named only as a redacted header (serve's id in another header).
+        for redaction in [
+            RedactionConfiguration(headers: ["X-Request-Id"]),
+            RedactionConfiguration(headers: ["X-Request-Id"], requestIDHeader: "X-Correlation-Id"),
+        ] {
+            let output = directory.appendingPathComponent("imported.jsonl").path
+            _ = try HARImport.run(har: Self.har, output: output, redaction: redaction)
+            #expect(!(try String(contentsOfFile: output, encoding: .utf8)).contains(id), "\(redaction)")
+            let records = try CaptureFile.read(path: output)
+            #expect(records[0].requestID == Redactor.marker)
+            #expect(Self.values("x-request-id", records[0].request.headers) == [Redactor.marker])
+        }
+        let plain = directory.appendingPathComponent("plain.jsonl").path
+        _ = try HARImport.run(har: Self.har, output: plain)
+        #expect(try CaptureFile.read(path: plain)[0].requestID == id)
+    }
 }

@@ -169,6 +169,26 @@ struct RedactorTests {
         }
     }
 
+    /// Found in review: with `redact.headers: [X-Request-Id]` the header was redacted in the request sample, but the
+    /// `request_id` column kept its value in clear.
+    @Test("the request_id column is [REDACTED] when the request id's header is a redacted one, as the header is")
+    func requestIDOfARedactedHeaderIsRedacted() throws {
+        var record = SyntheticComparisons.make(index: 1)
+        record.requestID = "sess-7f3c-secret"
+        record.request?.headers.add(name: "X-Request-Id", value: "sess-7f3c-secret")
+        let redacting = LedgerRecordEncoder(redactor: try Redactor(configuration: .init(headers: ["x-request-id"])), instance: "i", maxSampleBytes: 4096)
+        let stored = redacting.encode(record)
+        #expect(stored.requestID == Redactor.marker)
+        #expect(stored.requestSample?.contains("X-Request-Id: [REDACTED]") == true)
+        #expect(stored.requestSample?.contains("sess-7f3c-secret") == false)
+        let correlation = RedactionConfiguration(headers: ["X-Correlation-Id"], requestIDHeader: "x-correlation-id")
+        #expect(LedgerRecordEncoder(redactor: try Redactor(configuration: correlation), instance: "i", maxSampleBytes: 4096).encode(record).requestID == Redactor.marker)
+        // Another header redacted, or the id's header not: the id is kept.
+        let other = RedactionConfiguration(headers: ["X-Request-Id"], requestIDHeader: "X-Correlation-Id")
+        #expect(LedgerRecordEncoder(redactor: try Redactor(configuration: other), instance: "i", maxSampleBytes: 4096).encode(record).requestID == "sess-7f3c-secret")
+        #expect(LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 4096).encode(record).requestID == "sess-7f3c-secret")
+    }
+
     @Test func samplesOnlyForMismatchesAndErrors() throws {
         let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "i", maxSampleBytes: 40)
         var record = SyntheticComparisons.make(index: 1)

@@ -30,6 +30,8 @@ extension ConfigurationLoader {
         if let v = r.string("request_id_header") {
             if HTTPToken.isValid(v) {
                 c.requestIDHeader = v
+                // The id is stored apart from its header: redacting the header redacts the stored id too.
+                c.ledger.redaction.requestIDHeader = v
             } else {
                 r.fail("request_id_header", r.node("request_id_header"), "'\(v)' is not a header name; write one like X-Request-Id")
             }

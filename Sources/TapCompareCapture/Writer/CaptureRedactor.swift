@@ -25,6 +25,10 @@ public protocol CaptureRedacting: Sendable {
 /// TapCompareJSON ``TapCompareJSON/JSONPath``s the ledger uses, so one entry selects the same values in both. A redacted header keeps its name (the replay
 /// still sends `Authorization: [REDACTED]`, which `--header` can replace).
 ///
+/// The record's `request_id` is a header's value kept on its own: it is replaced by `[REDACTED]` as the header is
+/// when the request id's header (`request_id_header`) is redacted, and when a redacted request header carries the
+/// same value (a HAR import takes the id from `X-Request-Id`, whatever `request_id_header` says).
+///
 /// With JSON paths configured, a compressed body (`Content-Encoding: gzip`, …) is decoded with the comparison's
 /// ``TapCompareComparison/BodyDecoder`` and stored decoded and redacted, its `Content-Encoding` removed and its
 /// `Content-Length` corrected (a replay compares decoded bodies anyway). A body the paths cannot be applied to is
@@ -62,6 +66,8 @@ public struct CaptureRedactor: CaptureRedacting {
 
     public func redact(_ record: inout CaptureRecord) -> [WithheldSample] {
         var withheld: [WithheldSample] = []
+        // Before the headers are redacted: their values tell whether one of them carried the id.
+        record.requestID = self.redactedRequestID(of: record)
         record.request.uri = self.redactor.redactQuery(in: record.request.uri)
         if !self.jsonPaths.isEmpty {
             withheld += self.redactBody(&record.request.body, length: &record.request.bodyLength, headers: &record.request.headers)
@@ -80,6 +86,15 @@ public struct CaptureRedactor: CaptureRedacting {
             record.candidate?.response = response
         }
         return withheld
+    }
+
+    /// The record's request id as stored: ``TapCompareLedger/Redactor/marker`` when the request id's header is
+    /// redacted, or when a redacted request header holds the same value.
+    private func redactedRequestID(of record: CaptureRecord) -> String {
+        let id = self.redactor.redactRequestID(record.requestID)
+        guard id == record.requestID else { return id }
+        let carried = record.request.headers.contains { self.redactor.isSensitiveHeader($0.name) && $0.value == id }
+        return carried ? Redactor.marker : id
     }
 
     /// Headers or trailers (gRPC trailing metadata can carry tokens as headers do): sensitive values replaced.

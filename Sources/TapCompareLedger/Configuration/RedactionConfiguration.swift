@@ -16,11 +16,19 @@ public struct RedactionConfiguration: Sendable, Hashable {
     /// Query parameter names (case-sensitive, as in URLs) whose values are redacted in the stored `path`
     /// and in request samples (`redact.query_params`). Default: none.
     public var queryParameters: [String]
+    /// The header the request id travels in (`request_id_header`). Default `X-Request-Id`.
+    ///
+    /// Not a `redact:` key: the loader copies `request_id_header` here, because the id is stored on its own (the
+    /// ledger's `request_id` column, a capture's `request_id` field) as well as in its header. When that header is
+    /// redacted (``headers`` names it), the stored id is ``Redactor/marker`` too: a secret carried as a request id
+    /// (a session token in a correlation header) must not outlive its header's redaction.
+    public var requestIDHeader: String
 
-    public init(headers: [String] = [], jsonPaths: [String] = [], queryParameters: [String] = []) {
+    public init(headers: [String] = [], jsonPaths: [String] = [], queryParameters: [String] = [], requestIDHeader: String = "X-Request-Id") {
         self.headers = headers
         self.jsonPaths = jsonPaths
         self.queryParameters = queryParameters
+        self.requestIDHeader = requestIDHeader
     }
 
     /// Lower-cased header names to redact: the defaults plus ``headers``.

@@ -16,6 +16,8 @@ public struct Redactor: Sendable {
     static let markerJSON = "\"[REDACTED]\""
 
     let headerNames: Set<String>
+    /// Whether the request id's header (``RedactionConfiguration/requestIDHeader``) is one of ``headerNames``.
+    let redactsRequestID: Bool
     let queryParameters: Set<String>
     let jsonPaths: [JSONPathPattern]
     /// Undoes `Content-Encoding` before `jsonPaths` are applied; without one, an encoded body is withheld.
@@ -29,6 +31,7 @@ public struct Redactor: Sendable {
     public init(configuration: RedactionConfiguration, decoder: (any ContentDecoding)? = nil) throws(LedgerError) {
         self.decoder = decoder
         self.headerNames = configuration.effectiveHeaderNames
+        self.redactsRequestID = self.headerNames.contains(configuration.requestIDHeader.lowercased())
         self.queryParameters = Set(configuration.queryParameters)
         var patterns: [JSONPathPattern] = []
         for path in configuration.jsonPaths {
@@ -40,6 +43,15 @@ public struct Redactor: Sendable {
     /// Whether a header's value is redacted (case-insensitive).
     public func isSensitiveHeader(_ name: String) -> Bool {
         self.headerNames.contains(name.lowercased())
+    }
+
+    /// The request id as stored: ``marker``, as its header's value is, when the header it travels in
+    /// (`request_id_header`, default `X-Request-Id`) is redacted; the id as it is otherwise.
+    ///
+    /// The id is kept apart from the headers (the ledger's `request_id` column, a capture's `request_id` field), so
+    /// redacting the header alone left a copy of its value in clear.
+    public func redactRequestID(_ id: String) -> String {
+        self.redactsRequestID ? Self.marker : id
     }
 
     /// The request target with configured query parameters' values replaced: `/a?token=[REDACTED]&page=2`.

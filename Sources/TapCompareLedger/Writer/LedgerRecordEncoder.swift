@@ -78,7 +78,7 @@ public struct LedgerRecordEncoder: Sendable {
             id: record.id,
             recordedAt: record.recordedAt.wholeMilliseconds,
             instance: self.instance,
-            requestID: record.requestID,
+            requestID: self.redactor.redactRequestID(record.requestID),
             method: record.method,
             route: record.route,
             path: self.redactor.redactQuery(in: record.path),
