@@ -409,6 +409,28 @@ import TapCompareReview
         #expect(!text.contains("unknown key"), "a mistake in one key does not make its neighbours unknown: \(text)")
     }
 
+    /// Found in review: a store's `postgres://` URL with a parameter the parser does not take was reported as "is not
+    /// a PostgreSQL URL" (the parser's own message, prefixed "invalid ledger URL", was dropped), and only once the
+    /// store checks started, under the key `stores`.
+    @Test func aStoresConnectionMistakeSaysWhatIsWrongWithItsKeyAndLine() {
+        let yaml = """
+            stores:
+              comments_db: { kind: postgres, legacy: "postgres://ro:hunter2@db/app?sslmode=bogus", candidate: "postgres://ro:hunter2@sister/app?connect_timeout=3" }
+              other_db: { kind: postgres, legacy: "mysql://ro:hunter2@db/app", candidate: "postgres://ro@sister:99999/app" }
+              cache: { kind: redis, legacy: "rediss://:hunter2@cache:6380", candidate: "redis://127.0.0.1:6379/0" }
+            """
+        let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: yaml, file: "p.yml") }
+        let text = error?.description ?? ""
+        #expect(error?.issues.count == 5, "\(text)")
+        #expect(text.contains("p.yml:2:42: stores.comments_db.legacy: postgres URL 'postgres://ro:***@db/app?sslmode=bogus': sslmode 'bogus' is not supported; use disable, prefer, require, verify-ca or verify-full"), "\(text)")
+        #expect(text.contains("stores.comments_db.candidate: postgres URL 'postgres://ro:***@sister/app?connect_timeout=3': unknown parameter 'connect_timeout'; only 'sslmode' and 'sslrootcert' are supported"), "\(text)")
+        #expect(text.contains("stores.other_db.legacy: 'mysql://***@db/app' is not a PostgreSQL URL; write postgres://user:password@host:5432/database"), "\(text)")
+        #expect(text.contains("stores.other_db.candidate: postgres URL 'postgres://ro@sister:99999/app': port '99999' is not a number between 1 and 65535"), "\(text)")
+        #expect(text.contains("stores.cache.legacy: 'rediss://"), "\(text)")
+        #expect(!text.contains("hunter2"), "the password is never shown: \(text)")
+        #expect(!text.contains("ledger"), "a store's URL is not the ledger's: \(text)")
+    }
+
     @Test func storeCheckBudgetIsReadAndItsMistakesNameTheFix() throws {
         let defaults = try ConfigurationLoader.load(yaml: "", file: "empty.yml")
         #expect(defaults.storeChecks.sampleRate == 1.0 && defaults.storeChecks.maxPerSecond == 200)

@@ -45,7 +45,7 @@ struct LedgerURLTests {
         ("postgres://u:pw@h:5432/db?sslmode=verify-everything", "sslmode 'verify-everything'"),
         ("postgres://u:pw@h:5432/db?sslmode=require&sslrootcert=/etc/hosts", "add sslmode=verify-full"),
         ("postgres://u:pw@h:5432/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem", "sslrootcert '/nonexistent/ca.pem': no such readable file"),
-        ("postgres://u:pw@h:5432/db?timeout=3", "unknown postgres URL parameter 'timeout'"),
+        ("postgres://u:pw@h:5432/db?timeout=3", "'postgres://u:***@h:5432/db?timeout=3': unknown parameter 'timeout'; only 'sslmode' and 'sslrootcert' are supported"),
         ("sqlite:", "needs a file path"),
     ])
     func rejectsWithAClearMessage(text: String, expected: String) {

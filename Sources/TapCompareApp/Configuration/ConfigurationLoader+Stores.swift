@@ -52,6 +52,14 @@ extension ConfigurationLoader {
             if kind != .redisStream && stream != nil {
                 s.fail("stream", s.node("stream"), "'stream:' is only for kind: redis_stream")
             }
+            // Read now as the store's reader will read them, so a mistake names its line and key, not just `stores`.
+            for (key, connection) in [("legacy", legacy), ("candidate", candidate)] {
+                do throws(StoreConfigurationError) {
+                    try StoreDefinition.checkConnection(connection, kind: kind)
+                } catch {
+                    s.fail(key, s.node(key), error.description)
+                }
+            }
             c.storeChecks.stores[name] = StoreDefinition(name: name, kind: kind, legacy: legacy, candidate: candidate, stream: stream)
         }
     }

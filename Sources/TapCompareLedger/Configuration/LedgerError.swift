@@ -18,11 +18,15 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
     private let code: Code
     /// What went wrong and, for a user's mistake, how to fix it.
     public let message: String
+    /// ``message`` without the ledger's context (`invalid ledger URL: `), for a caller that parsed a URL that is
+    /// not the ledger's (a store check's PostgreSQL URL) and names it its own way.
+    public let detail: String
     private let underlying: String?
 
-    private init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+    private init(_ code: Code, _ message: String, detail: String? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.detail = detail ?? message
         self.underlying = underlying.map { String(reflecting: $0) }
     }
 
@@ -34,7 +38,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
     }
 
     /// A ledger URL that cannot be parsed.
-    public static func invalidURL(_ message: String) -> LedgerError { LedgerError(.invalidURL, "invalid ledger URL: \(message)") }
+    public static func invalidURL(_ message: String) -> LedgerError { LedgerError(.invalidURL, "invalid ledger URL: \(message)", detail: message) }
     /// A configuration value out of range.
     public static func invalidConfiguration(_ message: String) -> LedgerError { LedgerError(.invalidConfiguration, message) }
     /// The database could not be reached or refused the operation.

@@ -72,9 +72,11 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
     /// Parses a ledger URL.
     ///
     /// - Throws: ``LedgerError`` with code `invalidURL`, saying what is wrong and how to write it; the message
-    ///   never contains the password.
+    ///   never contains the password. A `postgres://` URL's message names the URL (password hidden) and is whole
+    ///   without the ledger's context (``LedgerError/detail``), for the other PostgreSQL URLs read with this parser.
     public init(parsing text: String) throws(LedgerError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let shown = Self.redactingPassword(in: trimmed)
         if trimmed.hasPrefix("sqlite:") {
             var path = String(trimmed.dropFirst("sqlite:".count))
             // Accept `sqlite:///abs/path` and `sqlite://rel` as well as `sqlite:PATH`.
@@ -91,7 +93,6 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
         } else if trimmed.hasPrefix("postgresql://") {
             scheme = "postgresql://"
         } else {
-            let shown = Self.redactingPassword(in: trimmed)
             throw LedgerError.invalidURL(
                 "'\(shown)' is not a ledger URL; write 'postgres://user:pass@host:5432/db?sslmode=prefer' or 'sqlite:PATH'"
             )
@@ -104,7 +105,7 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
         }
         // userinfo@host:port/db — the userinfo is split at the LAST '@' so a password may contain '@' if escaped or not.
         guard let at = rest.lastIndex(of: "@") else {
-            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' has no user; write 'postgres://user:pass@host:5432/db'")
+            throw LedgerError.invalidURL("postgres URL '\(shown)' has no user; write 'postgres://user:pass@host:5432/db'")
         }
         let userInfo = rest[..<at]
         let hostPart = rest[rest.index(after: at)...]
@@ -118,28 +119,28 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
             password = nil
         }
         guard !username.isEmpty else {
-            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' has an empty user name")
+            throw LedgerError.invalidURL("postgres URL '\(shown)' has an empty user name")
         }
         guard let slash = hostPart.firstIndex(of: "/") else {
-            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' names no database; add '/DBNAME' after the host")
+            throw LedgerError.invalidURL("postgres URL '\(shown)' names no database; add '/DBNAME' after the host")
         }
         let hostPort = hostPart[..<slash]
         let database = Self.percentDecoded(hostPart[hostPart.index(after: slash)...])
         guard !database.isEmpty, !database.contains("/") else {
-            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' names no database; add '/DBNAME' after the host")
+            throw LedgerError.invalidURL("postgres URL '\(shown)' names no database; add '/DBNAME' after the host")
         }
         var host = String(hostPort)
         var port = 5432
         if hostPort.hasPrefix("[") {
             // IPv6 literal: [::1]:5432
             guard let close = hostPort.firstIndex(of: "]") else {
-                throw LedgerError.invalidURL("postgres URL host '\(hostPort)' has an unclosed '['")
+                throw LedgerError.invalidURL("postgres URL '\(shown)': host '\(hostPort)' has an unclosed '['")
             }
             host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
             let after = hostPort[hostPort.index(after: close)...]
             if after.hasPrefix(":") {
                 guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
-                    throw LedgerError.invalidURL("postgres URL port '\(after.dropFirst())' is not a number between 1 and 65535")
+                    throw LedgerError.invalidURL("postgres URL '\(shown)': port '\(after.dropFirst())' is not a number between 1 and 65535")
                 }
                 port = p
             }
@@ -147,12 +148,12 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
             host = String(hostPort[..<colon])
             let portText = hostPort[hostPort.index(after: colon)...]
             guard let p = Int(portText), (1...65535).contains(p) else {
-                throw LedgerError.invalidURL("postgres URL port '\(portText)' is not a number between 1 and 65535")
+                throw LedgerError.invalidURL("postgres URL '\(shown)': port '\(portText)' is not a number between 1 and 65535")
             }
             port = p
         }
         guard !host.isEmpty else {
-            throw LedgerError.invalidURL("postgres URL '\(Self.redactingPassword(in: trimmed))' has no host")
+            throw LedgerError.invalidURL("postgres URL '\(shown)' has no host")
         }
         var sslMode = SSLMode.prefer
         var sslRootCert: String?
@@ -163,27 +164,27 @@ public struct LedgerURL: Sendable, Hashable, CustomStringConvertible {
             switch key {
             case "sslmode":
                 guard let mode = SSLMode(rawValue: value) else {
-                    throw LedgerError.invalidURL("sslmode '\(value)' is not supported; use disable, prefer, require, verify-ca or verify-full")
+                    throw LedgerError.invalidURL("postgres URL '\(shown)': sslmode '\(value)' is not supported; use disable, prefer, require, verify-ca or verify-full")
                 }
                 sslMode = mode
             case "sslrootcert":
                 let path = Self.percentDecoded(Substring(value))
                 guard !path.isEmpty else {
-                    throw LedgerError.invalidURL("sslrootcert is empty; give the PEM file of the CA that signed the server's certificate")
+                    throw LedgerError.invalidURL("postgres URL '\(shown)': sslrootcert is empty; give the PEM file of the CA that signed the server's certificate")
                 }
                 sslRootCert = path
             default:
-                throw LedgerError.invalidURL("unknown postgres URL parameter '\(key)'; only 'sslmode' and 'sslrootcert' are supported")
+                throw LedgerError.invalidURL("postgres URL '\(shown)': unknown parameter '\(key)'; only 'sslmode' and 'sslrootcert' are supported")
             }
         }
         if let sslRootCert {
             guard sslMode.verifies else {
                 throw LedgerError.invalidURL(
-                    "sslrootcert is only used to verify the server; add sslmode=verify-full (or verify-ca) to the ledger URL, or remove sslrootcert"
+                    "postgres URL '\(shown)': sslrootcert is only used to verify the server; add sslmode=verify-full (or verify-ca) to the URL, or remove sslrootcert"
                 )
             }
             guard FileManager.default.isReadableFile(atPath: sslRootCert) else {
-                throw LedgerError.invalidURL("sslrootcert '\(sslRootCert)': no such readable file; give the PEM file of the CA that signed the server's certificate")
+                throw LedgerError.invalidURL("postgres URL '\(shown)': sslrootcert '\(sslRootCert)': no such readable file; give the PEM file of the CA that signed the server's certificate")
             }
         }
         self.backend = .postgres(Postgres(

@@ -1,3 +1,5 @@
+import TapCompareStoreClients
+
 /// What kind of datastore a `stores:` entry is, which decides how a check reads it.
 public enum StoreKind: String, Sendable, Hashable, CaseIterable {
     /// A record read with a single `SELECT` in a read-only transaction.
@@ -35,6 +37,25 @@ public struct StoreDefinition: Sendable, Hashable {
         self.legacy = legacy
         self.candidate = candidate
         self.stream = stream
+    }
+}
+
+extension StoreDefinition {
+    /// Checks one side's connection string as the reader of `kind` will parse it (`postgres://…` with its
+    /// `sslmode`/`sslrootcert`, `redis://…`, memcached's `host:port`; an SQLite path is opened as it is), so the
+    /// configuration loader names a mistake at start-up with the key and line that hold it.
+    /// - Throws: ``StoreConfigurationError`` saying what is wrong and how to write it; never the password.
+    public static func checkConnection(_ text: String, kind: StoreKind) throws(StoreConfigurationError) {
+        switch kind {
+        case .postgres:
+            _ = try PostgresStoreReader.connection(parsing: text)
+        case .sqlite:
+            return
+        case .redis, .redisStream:
+            do { _ = try RedisEndpoint(parsing: text) } catch { throw StoreConfigurationError(error.description) }
+        case .memcached:
+            do { _ = try MemcachedEndpoint(parsing: text) } catch { throw StoreConfigurationError(error.description) }
+        }
     }
 }
 

@@ -32,11 +32,10 @@ final class PostgresStoreReader: StoreSideReader {
     /// Rows beyond this are an error: a check reads a record, not a table.
     static let maxRows = 1_000
 
-    /// - Throws: ``StoreConfigurationError`` for a connection string that is not a `postgres://` URL.
+    /// - Throws: ``StoreConfigurationError`` for a connection string that is not a `postgres://` URL this reader
+    ///   can use (see ``connection(parsing:)``).
     init(url: String, maxConnections: Int, timeout: Duration, logger: Logger) throws(StoreConfigurationError) {
-        guard let parsed = try? LedgerURL(parsing: url), case .postgres(let postgres) = parsed.backend else {
-            throw StoreConfigurationError("'\(Self.redacted(url))' is not a PostgreSQL URL; write postgres://user:password@host:5432/database")
-        }
+        let postgres = try Self.connection(parsing: url)
         var configuration = postgres.clientConfiguration(logger: logger)
         configuration.options.connectTimeout = .seconds(2)
         configuration.options.maximumConnections = maxConnections
@@ -187,8 +186,32 @@ final class PostgresStoreReader: StoreSideReader {
         return StoreReadError(reason: "query_failed", message: "\(error)")
     }
 
+    /// The connection parameters of a store's `postgres://` URL, read by the ledger's parser (the same `sslmode` and
+    /// `sslrootcert` parameters).
+    ///
+    /// A URL of another scheme is "not a PostgreSQL URL"; a `postgres://` URL the parser refuses says what it refused
+    /// (`sslmode 'bogus' is not supported; use disable, …`, an unknown parameter, a port out of range) in the parser's
+    /// words without the ledger's: the store's connection is not the ledger URL.
+    /// - Throws: ``StoreConfigurationError`` saying what is wrong and how to write it; never the password.
+    static func connection(parsing url: String) throws(StoreConfigurationError) -> LedgerURL.Postgres {
+        let trimmed = url.trimmingCharacters(in: .whitespaces)
+        let notPostgres = StoreConfigurationError("'\(Self.redacted(trimmed))' is not a PostgreSQL URL; write postgres://user:password@host:5432/database")
+        guard trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") else { throw notPostgres }
+        let parsed: LedgerURL
+        do {
+            parsed = try LedgerURL(parsing: trimmed)
+        } catch {
+            throw StoreConfigurationError(error.detail)
+        }
+        guard case .postgres(let postgres) = parsed.backend else { throw notPostgres }
+        return postgres
+    }
+
+    /// The URL with whatever stands before its host (user and password) replaced by `***`, scheme or no scheme.
     static func redacted(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
-        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
+        guard let at = url.lastIndex(of: "@") else { return url }
+        var start = url.range(of: "://")?.upperBound ?? url.startIndex
+        if start > at { start = url.startIndex }
+        return String(url[..<start]) + "***" + String(url[at...])
     }
 }

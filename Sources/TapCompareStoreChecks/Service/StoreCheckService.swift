@@ -43,7 +43,8 @@ public final class StoreCheckService: Service, Sendable {
     private let queue: BoundedQueue<Work>
 
     /// Creates a reader for each side of every store a check uses (connections open on first use).
-    /// - Throws: ``StoreConfigurationError`` for a connection string of the wrong form for its kind.
+    /// - Throws: ``StoreConfigurationError`` for a connection string of the wrong form for its kind, naming the store
+    ///   and side (`stores.comments_db.legacy: …`).
     public init(configuration: StoreChecksConfiguration, logger: Logger) throws(StoreConfigurationError) {
         self.configuration = configuration
         self.logger = logger
@@ -56,17 +57,23 @@ public final class StoreCheckService: Service, Sendable {
             var sides: [StoreSide: any StoreSideReader] = [:]
             for side in StoreSide.allCases {
                 let connection = side == .legacy ? definition.legacy : definition.candidate
-                switch definition.kind {
-                case .postgres:
-                    sides[side] = try PostgresStoreReader(
-                        url: connection, maxConnections: configuration.maxConnectionsPerStore, timeout: configuration.timeout, logger: logger
-                    )
-                case .sqlite:
-                    sides[side] = SQLiteStoreReader(path: connection, logger: logger)
-                case .redis, .redisStream:
-                    sides[side] = try RedisStoreReader(url: connection)
-                case .memcached:
-                    sides[side] = try MemcachedStoreReader(address: connection)
+                do throws(StoreConfigurationError) {
+                    switch definition.kind {
+                    case .postgres:
+                        sides[side] = try PostgresStoreReader(
+                            url: connection, maxConnections: configuration.maxConnectionsPerStore, timeout: configuration.timeout, logger: logger
+                        )
+                    case .sqlite:
+                        sides[side] = SQLiteStoreReader(path: connection, logger: logger)
+                    case .redis, .redisStream:
+                        sides[side] = try RedisStoreReader(url: connection)
+                    case .memcached:
+                        sides[side] = try MemcachedStoreReader(address: connection)
+                    }
+                } catch {
+                    // The configuration loader names these with their line (StoreDefinition.checkConnection); a
+                    // configuration built in code still learns which store and side.
+                    throw StoreConfigurationError("stores.\(name).\(side.rawValue): \(error.description)")
                 }
             }
             readers[name] = sides
