@@ -409,6 +409,26 @@ import TapCompareReview
         #expect(!text.contains("unknown key"), "a mistake in one key does not make its neighbours unknown: \(text)")
     }
 
+    /// A check's query is read as its store's database reads it: `[name]` is a name in SQLite, a subscript in
+    /// PostgreSQL (where what it holds is SQL like any other).
+    @Test func storeCheckQueriesAreReadAsTheirStoresDatabaseReadsThem() {
+        let yaml = """
+            stores:
+              local: { kind: sqlite, legacy: /var/lib/legacy.sqlite, candidate: /var/lib/sister.sqlite }
+              comments_db: { kind: postgres, legacy: "postgres://ro@db/app", candidate: "postgres://ro@sister/app" }
+            routes:
+              - route: POST /api/v1/comments
+                mirror_writes: true
+                verify:
+                  stores:
+                    - { store: local, query: "SELECT [note; v2] FROM comments WHERE id = ?", params: [$.id] }
+                    - { store: comments_db, query: "SELECT [note; v2] FROM comments WHERE id = $1", params: [$.id] }
+            """
+        let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: yaml, file: "d.yml") }
+        #expect(error?.issues.count == 1, "\(error?.description ?? "")")
+        #expect(error?.description.contains("routes[0].verify.stores[1].query: a second statement after ';' at character 13") == true, "\(error?.description ?? "")")
+    }
+
     /// Found in review: a store's `postgres://` URL with a parameter the parser does not take was reported as "is not
     /// a PostgreSQL URL" (the parser's own message, prefixed "invalid ledger URL", was dropped), and only once the
     /// store checks started, under the key `stores`.

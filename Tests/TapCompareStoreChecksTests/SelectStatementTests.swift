@@ -117,4 +117,41 @@ struct SelectStatementTests {
             #expect(throws: Never.self, "\(sql)") { _ = try SelectStatement(validating: sql) }
         }
     }
+
+    /// Found in review: SQLite reads `[name]` as a quoted name and the check did not, so a `;` or a quote inside one
+    /// was read as a statement's end or a literal's start: a legal query was refused, and a write after a
+    /// bracketed name was hidden in what the check took for a literal.
+    @Test("SQLite's [bracketed] names are names: what they hold is never a keyword, a ';' or a quote, and a write after one is still refused")
+    func sqliteBracketedNames() {
+        for sql in [
+            "SELECT [note; see below], [for update] AS [x] FROM [comments] WHERE id = ?",
+            "SELECT [delete], [it's] FROM t WHERE id = ?;",
+        ] {
+            #expect(throws: Never.self, "\(sql)") { _ = try SelectStatement(validating: sql, dialect: .sqlite) }
+        }
+        let cases: [(String, String)] = [
+            // Read as `[it` and a literal running to the last quote, the DELETE went unseen.
+            ("SELECT [it's] FROM t; DELETE FROM t --'", "a second statement after ';' at character 21"),
+            ("SELECT [a'b] AS x FROM t FOR UPDATE --'", "'UPDATE' at character 30"),
+            ("[SELECT] * FROM t", "the query starts with 'SELECT' at character 1"),
+            ("SELECT [set_config]('a.b', 'c', false)", "'set_config(' at character 8"),
+            ("SELECT [unclosed FROM t", "a [bracketed] name opened at character 8 is never closed"),
+        ]
+        for (sql, message) in cases {
+            let error = #expect(throws: StoreConfigurationError.self, "\(sql)") { _ = try SelectStatement(validating: sql, dialect: .sqlite) }
+            #expect(error?.description.contains(message) == true, "\(sql): \(error?.description ?? "")")
+        }
+    }
+
+    /// In PostgreSQL `[` is an array subscript, whose contents run as any other SQL: read as a name there, a
+    /// subquery inside one would hide its writes.
+    @Test("in PostgreSQL, [ ] is a subscript whose contents are checked")
+    func postgresSubscriptsAreRead() {
+        #expect(throws: Never.self) { _ = try SelectStatement(validating: "SELECT tags[1], tags[2:3] FROM t WHERE id = $1", dialect: .postgres) }
+        let error = #expect(throws: StoreConfigurationError.self) {
+            _ = try SelectStatement(validating: "SELECT tags[(SELECT 1 FROM t FOR UPDATE)] FROM t", dialect: .postgres)
+        }
+        #expect(error?.description.contains("'UPDATE' at character 34") == true, "\(error?.description ?? "")")
+        #expect(throws: StoreConfigurationError.self) { _ = try SelectStatement(validating: "SELECT [note; x] FROM t") }
+    }
 }

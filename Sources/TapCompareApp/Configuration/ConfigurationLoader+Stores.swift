@@ -135,7 +135,7 @@ extension ConfigurationLoader {
                 }
                 let statement: SelectStatement
                 do throws(StoreConfigurationError) {
-                    statement = try SelectStatement(validating: sql)
+                    statement = try SelectStatement(validating: sql, dialect: definition.kind == .sqlite ? .sqlite : .postgres)
                 } catch {
                     s.fail("query", s.node("query"), error.description)
                     continue

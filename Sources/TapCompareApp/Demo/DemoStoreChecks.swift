@@ -26,7 +26,7 @@ enum DemoStoreChecks {
     /// - Throws: never for the fixed query and template below; typed for the APIs they go through.
     static func configure(_ configuration: inout ServeConfiguration, legacy: String, candidate: String) throws {
         let query = try SelectStatement(
-            validating: "SELECT \(DemoCommentRecords.columns.joined(separator: ", ")) FROM comments WHERE id = ?"
+            validating: "SELECT \(DemoCommentRecords.columns.joined(separator: ", ")) FROM comments WHERE id = ?", dialect: .sqlite
         )
         let check = StoreCheck(store: Self.store, read: .query(query, params: [try ValueSource(parsing: "$.id")]))
         var route = ServeConfiguration.Route(template: try RouteTemplate(parsing: DemoCommentService.writeRoute))

@@ -3,7 +3,8 @@
 /// A keyword or function name only counts outside string literals, dollar-quoted bodies and comments, so where this
 /// lexer thinks a literal ends must be where the server thinks it ends: a literal read as longer than it is hides the
 /// words after it from the check. Where PostgreSQL and SQLite read the same text differently (a nested comment,
-/// `\'` in an `E'…'` string), the query is refused rather than read one way.
+/// `\'` in an `E'…'` string), the query is refused rather than read one way. What only one of them has is read in
+/// that one's ``SelectStatement/Dialect``: SQLite's `[bracketed]` names, where PostgreSQL has array subscripts.
 extension SelectStatement {
     struct Word {
         /// Upper-cased keyword or identifier, or ";".
@@ -12,7 +13,8 @@ extension SelectStatement {
         /// 1-based character position in the query.
         var position: Int
         var isLast = false
-        /// A `"quoted"` (or `` `quoted` ``) identifier: never a keyword, but it can name a function.
+        /// A `"quoted"` (or `` `quoted` ``, or in SQLite `[quoted]`) identifier: never a keyword, but it can name a
+        /// function.
         var isQuoted = false
         /// Followed by `(` (after blanks and comments): the word names the function called.
         var isCall = false
@@ -22,13 +24,14 @@ extension SelectStatement {
     /// (where a keyword means nothing).
     /// - Throws: ``StoreConfigurationError`` for a literal or comment never closed, and for text the two databases
     ///   would read differently.
-    static func words(of text: String) throws(StoreConfigurationError) -> [Word] {
-        var lexer = Lexer(characters: Array(text))
+    static func words(of text: String, dialect: Dialect) throws(StoreConfigurationError) -> [Word] {
+        var lexer = Lexer(characters: Array(text), dialect: dialect)
         return try lexer.words()
     }
 
     struct Lexer {
         let characters: [Character]
+        let dialect: Dialect
         var i = 0
 
         /// PostgreSQL's `ident_start`: a letter, `_` or any non-ASCII character (PostgreSQL takes every byte above
@@ -54,6 +57,12 @@ extension SelectStatement {
                 }
                 if c == "\"" || c == "`" {
                     var word = try quotedIdentifier(closedBy: c)
+                    word.isCall = isCall(after: i)
+                    words.append(word)
+                    continue
+                }
+                if c == "[", dialect == .sqlite {
+                    var word = try bracketedIdentifier()
                     word.isCall = isCall(after: i)
                     words.append(word)
                     continue
@@ -172,6 +181,21 @@ extension SelectStatement {
                 j += 1
             }
             throw StoreConfigurationError("a quoted name opened at character \(start + 1) is never closed")
+        }
+
+        /// SQLite's `[name]`: everything up to the first `]` is the name (SQLite has no escape for `]` inside one).
+        mutating func bracketedIdentifier() throws(StoreConfigurationError) -> Word {
+            let start = i
+            var j = i + 1
+            while j < characters.count {
+                if characters[j] == "]" {
+                    let name = String(characters[(start + 1)..<j])
+                    i = j + 1
+                    return Word(word: name.uppercased(), original: name, position: start + 1, isQuoted: true)
+                }
+                j += 1
+            }
+            throw StoreConfigurationError("a [bracketed] name opened at character \(start + 1) is never closed")
         }
 
         /// `$tag$ … $tag$` (PostgreSQL dollar quoting), or a parameter such as `$1`. A `$` inside a name never gets

@@ -11,6 +11,16 @@
 public struct SelectStatement: Sendable, Hashable, CustomStringConvertible {
     public let text: String
 
+    /// Whose SQL the query is: the two read a few characters differently, and the check must read the query as the
+    /// database that runs it does.
+    public enum Dialect: Sendable, Hashable {
+        /// `[` is an array subscript, its contents are read as any other text.
+        case postgres
+        /// `[name]` is a quoted identifier (as `"name"` and `` `name` `` are), up to the first `]`: whatever it holds
+        /// (`;`, `FOR UPDATE`, a quote) is part of the name, never a keyword, a statement's end or a literal's start.
+        case sqlite
+    }
+
     /// Keywords that write (`INTO` makes `SELECT … INTO` create a table), lock rows (`FOR UPDATE`, `FOR SHARE`), or
     /// change what the session does; refused anywhere in a check's query. Words that are also common column or
     /// function names (`replace`, `comment`) are not listed: the first word decides that a query is a `SELECT`.
@@ -21,9 +31,11 @@ public struct SelectStatement: Sendable, Hashable, CustomStringConvertible {
         "ROLLBACK", "SAVEPOINT", "DISCARD",
     ]
 
+    /// - Parameter dialect: The SQL of the store the query runs on (a `postgres` or an `sqlite` store). Default
+    ///   ``Dialect/postgres``.
     /// - Throws: ``StoreConfigurationError`` naming the offending word and its 1-based character position.
-    public init(validating text: String) throws(StoreConfigurationError) {
-        let tokens = try Self.words(of: text)
+    public init(validating text: String, dialect: Dialect = .postgres) throws(StoreConfigurationError) {
+        let tokens = try Self.words(of: text, dialect: dialect)
         guard let first = tokens.first else {
             throw StoreConfigurationError("the query is empty; write one SELECT, e.g. SELECT * FROM comments WHERE id = $1")
         }
