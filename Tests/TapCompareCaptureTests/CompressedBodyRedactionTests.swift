@@ -123,6 +123,43 @@ import Testing
         #expect(metrics.snapshot.withheldSamples == ["undecodable": 1])
     }
 
+    /// Found in review: captures withheld a body that is not UTF-8 text when `redact.json_paths` were set, but the
+    /// ledger stored it as `base64:`, the secret at a configured path inside it.
+    @Test func aBodyThatIsNotUTF8IsWithheldFromTheLedgerCountedAndSaidInItsPlace() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let configuration = Self.configuration(dir)
+        // JSON with one Latin-1 byte (`é`): no JSON path can be found in it, yet it holds the token.
+        let latin1 = Array(#"{"user":"Ren"#.utf8) + [0xE9] + Array(#"","token":"tok-XYZ-secret","n":1}"#.utf8)
+        var exchange = Self.exchange()
+        exchange.legacy = ResponseSnapshot(status: .ok, headers: ["Content-Type": "application/json"], body: ByteBuffer(bytes: latin1))
+        var request = RequestSnapshot(method: .POST, uri: "/api/v1/login", headers: ["Content-Type": "application/json"])
+        request.body = ByteBuffer(bytes: Array(#"{"login":"ren","password":"req-pw-secret","name":"Ren"#.utf8) + [0xE9] + Array(#""}"#.utf8))
+        request.bodyLength = request.body.readableBytes
+        exchange.request = request
+        let record = Comparator().compare(exchange)
+        #expect(record.outcome == .mismatch)
+        let metrics = LedgerMetrics()
+        try await LedgerStores.withWriter(configuration: configuration, logger: Logger(label: "test"), metrics: metrics, bodyDecoder: BodyDecoder()) { writer in
+            writer.record(record)
+        }
+        let stored = try #require(try await LedgerReaders.withReader(url: configuration.url, logger: Logger(label: "test")) { reader in
+            try await reader.comparison(id: record.id)
+        })
+        let legacySample = try #require(stored.legacySample)
+        #expect(legacySample == "[WITHHELD] body not stored: the body is not UTF-8 text, where no JSON path can be found; redact.json_paths could not be applied to it")
+        let requestSample = try #require(stored.requestSample)
+        #expect(requestSample.hasPrefix("POST /api/v1/login HTTP/1.1\r\n"))
+        #expect(requestSample.hasSuffix("\r\n\r\n" + legacySample))
+        #expect(stored.candidateSample == #"{"user":"ann","password":"[REDACTED]","token":"[REDACTED]","n":2}"#)
+        #expect(metrics.snapshot.withheldSamples == ["binary": 2])
+        // Nowhere in the database's files: in clear, or as the bodies' Base64.
+        let encoded = [Data(latin1).base64EncodedString(), Data(request.body.readableBytesView).base64EncodedString()]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("ledger.sqlite") {
+            let bytes = try String(decoding: Data(contentsOf: dir.appendingPathComponent(name)), as: UTF8.self)
+            for secret in Self.secrets + encoded { #expect(!bytes.contains(secret), "\(secret) in \(name)") }
+        }
+    }
+
     @Test func aGzipBodyWithConfiguredJSONPathsNeverStoresTheSecretInACapture() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("traffic.jsonl").path

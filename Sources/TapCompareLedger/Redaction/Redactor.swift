@@ -254,7 +254,8 @@ public struct Redactor: Sendable {
 
     /// A body sample as stored, or why it is not.
     public enum BodySample: Sendable, Hashable {
-        /// The text to store: redacted, UTF-8 as it is, anything else as `base64:` + Base64.
+        /// The text to store: redacted, UTF-8 as it is, anything else (only without `redact.json_paths`) as
+        /// `base64:` + Base64.
         case stored(String)
         /// Nothing of the body is stored (``WithheldSample/text`` says so in its place).
         case withheld(WithheldSample)
@@ -264,9 +265,11 @@ public struct Redactor: Sendable {
     ///
     /// With JSON paths configured, an encoded body (`Content-Encoding: gzip`, …) is decoded first with the
     /// comparison's decoder and stored decoded and redacted: its compressed bytes would keep every secret. A body
-    /// that cannot be decoded (an encoding not decoded, corrupt data, over the decoder's limits), or that starts
-    /// like a JSON document but does not parse (so the paths cannot be found in it), is withheld: not stored at
-    /// all. Without JSON paths nothing in a body is secret by configuration, and it is stored as received.
+    /// that cannot be decoded (an encoding not decoded, corrupt data, over the decoder's limits), that starts like
+    /// a JSON document but does not parse, or whose bytes are not UTF-8 text (JSON in another charset, or with one
+    /// bad byte: as `base64:` it kept every field the paths name) cannot have the paths found in it, and is
+    /// withheld: not stored at all, as a capture withholds it. Without JSON paths nothing in a body is secret by
+    /// configuration, and it is stored as received.
     public func bodySample(_ body: ByteBuffer, contentEncoding: [String]) -> BodySample {
         guard !self.jsonPaths.isEmpty else { return .stored(self.redactBody(body)) }
         var content = body
@@ -283,7 +286,7 @@ public struct Redactor: Sendable {
         }
         let bytes = content.readableBytesView
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            return .stored("base64:" + Data(bytes).base64EncodedString())
+            return .withheld(WithheldSample(reason: .binary, detail: "the body is not UTF-8 text, where no JSON path can be found"))
         }
         guard let redacted = JSONBodyRedaction.redactDocument(text, paths: self.jsonPaths) else {
             return .withheld(WithheldSample(reason: .unparseable, detail: "the body starts like JSON but does not parse"))
@@ -291,8 +294,11 @@ public struct Redactor: Sendable {
         return .stored(redacted)
     }
 
-    /// A body as stored: UTF-8 text as it is, anything else as `base64:` + Base64. Values at configured JSON
-    /// paths are redacted when the body is JSON.
+    /// A body as stored without `redact.json_paths`: UTF-8 text as it is, anything else as `base64:` + Base64.
+    /// Values at configured JSON paths are redacted when the body is JSON.
+    ///
+    /// - Warning: With JSON paths configured, store ``bodySample(_:contentEncoding:)`` instead: it withholds what
+    ///   the paths cannot be applied to, where this keeps such a body (`base64:`, unparseable text) as it came.
     public func redactBody(_ body: ByteBuffer) -> String {
         let bytes = body.readableBytesView
         if let text = String(validating: bytes, as: UTF8.self) {

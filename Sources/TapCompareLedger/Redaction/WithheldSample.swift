@@ -15,7 +15,8 @@ public struct WithheldSample: Sendable, Hashable {
         /// columns instead (a capture, which must send the bytes again exactly, leaves them out).
         case protobuf
         /// Bytes that are not UTF-8 text, so no JSON path can be found in them, yet they may hold JSON (in another
-        /// charset, or with one bad byte). Only captures withhold these; the ledger stores them as `base64:`.
+        /// charset, or with one bad byte). Withheld by the ledger and by captures alike (without `redact.json_paths`
+        /// the ledger stores them as `base64:`).
         case binary
     }
 
