@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 @testable import TapCompareCapture
 import TapCompareCore
 import TapCompareLedger
@@ -111,6 +112,58 @@ import Testing
         }
         // The newest lines survive, in order, none split or duplicated.
         #expect(ids == (40 - ids.count..<40).map { "req-\($0)" })
+    }
+
+    /// A disk that fills up: while full, a write takes half of what it is given and fails, as `write(2)` does with
+    /// `ENOSPC` once the space runs out part way.
+    final class FillingDisk: Sendable {
+        private let full = Atomic<Bool>(false)
+        func fill() { self.full.store(true, ordering: .relaxed) }
+        func free() { self.full.store(false, ordering: .relaxed) }
+
+        func write(_ handle: FileHandle, _ data: Data) throws {
+            guard self.full.load(ordering: .relaxed) else { return try handle.write(contentsOf: data) }
+            try handle.write(contentsOf: data.prefix(data.count / 2))
+            throw POSIXError(.ENOSPC)
+        }
+    }
+
+    /// Found in review: a write that failed part way left the part of the record that fit, the next batch was
+    /// appended after it, and `replay` refused the whole file at that line.
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func aDiskFullMidWriteLeavesWholeLinesOnlyAndCountsTheLostExchange() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("traffic.jsonl").path
+        let disk = FillingDisk()
+        let writer = try CaptureWriter(configuration: CaptureConfiguration(path: path), writeBytes: disk.write)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            writer.submit(Self.exchange(1))
+            try await eventually("the first exchange is written") { writer.writtenCount == 1 }
+            disk.fill()
+            writer.submit(Self.exchange(2))
+            try await eventually("the exchange the full disk took half of is counted as dropped") { writer.droppedCount(.writeError) == 1 }
+            disk.free()
+            writer.submit(Self.exchange(3))
+            try await eventually("the next exchange is written") { writer.writtenCount == 2 }
+            group.cancelAll()
+        }
+        #expect(writer.droppedCount(.writeError) == 1)
+        #expect(try CaptureFile.read(path: path).map(\.requestID) == ["req-1", "req-3"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).last == UInt8(ascii: "\n"))
+    }
+
+    /// A crash mid-write leaves part of a record at the end of the file; the writer started again appended after it,
+    /// and the damaged line, no longer the last, made `replay` refuse the file.
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func aRecordACrashCutShortIsCutOffBeforeTheWriterAppends() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("traffic.jsonl").path
+        let codec = CaptureCodec()
+        var before = try codec.encode(CaptureRecord(Self.exchange(1)))
+        before.append(UInt8(ascii: "\n"))
+        before.append(try codec.encode(CaptureRecord(Self.exchange(2))).prefix(100))
+        try before.write(to: URL(fileURLWithPath: path))
+        _ = try await Self.runWriter(CaptureConfiguration(path: path), [Self.exchange(3)])
+        #expect(try CaptureFile.read(path: path).map(\.requestID) == ["req-1", "req-3"])
     }
 
     @Test func rotationPolicyNeverSplitsOrLosesALine() {

@@ -77,7 +77,7 @@ struct ReplayGRPCTests {
         let comparator = try ReplayComparators.make(rulesDirectory: nil, grpc: .init(descriptors: descriptors))
         let sink = RecordingSink()
         let replayer = Replayer(configuration: configuration, comparator: comparator, sink: sink)
-        let items = try replayer.prepare(try CaptureFile.readNumbered(path: path).map { ($0.record, path, $0.line) })
+        let items = try replayer.prepare(try CaptureFile.contents(path: path).records.map { ($0.record, path, $0.line) })
         let summary = await replayer.run(items)
         var found: [String: [String]] = [:]
         for record in sink.all {

@@ -59,6 +59,52 @@ import Testing
         }
     }
 
+    /// Found in review: a capture whose last record a failed write (a full disk, a crash) cut short was refused
+    /// whole by `replay`; it replays the records before it and says it skipped the last line.
+    @Test(.timeLimit(.minutes(TestTiming.minutes(1)))) func aLastLineCutShortIsSkippedAndSaidTheRestIsReplayed() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let records = try CaptureFile.read(path: Self.fixture)
+        let path = dir.appendingPathComponent("traffic.jsonl").path
+        try CaptureFile.write(Array(records.prefix(20)), path: path)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: try CaptureCodec().encode(records[20]).prefix(57))
+        try handle.close()
+        let markdown = dir.appendingPathComponent("summary.md").path
+        let result = try await DemoServers.withRunning(store: try DemoFixtureStore(records: records), latency: DemoLatency(scale: 0)) { endpoints in
+            try await Self.run(captures: [path], candidate: endpoints.candidate, markdown: markdown)
+        }
+        #expect(result.summary.total == 20)
+        #expect(result.summary.truncatedCaptureEnds.map { "\($0.file):\($0.line) \($0.bytes)" } == ["\(path):21 57"])
+        let terminal = ReplayRun.terminalSummary(result, runID: nil)
+        #expect(terminal.contains("\(path):21: the last line is cut short (57 bytes and no newline: what a write that failed, e.g. on a full disk, left of a record); skipped"), "\(terminal)")
+        #expect(try String(contentsOfFile: markdown, encoding: .utf8).contains("Skipped `\(path):21`: the last line is cut short"))
+        // What reads a capture whole says where and why, and how to go on.
+        let strict = #expect(throws: CaptureError.self) { try CaptureFile.read(path: path) }
+        #expect(strict?.description.hasPrefix("\(path):21: the last line is cut short (57 bytes and no newline") == true, "\(strict?.description ?? "")")
+    }
+
+    /// What the writer left before the fix: the part of a record that fit, the next record appended on the same
+    /// line, more lines after. That is damage inside the file, not a cut-short end: refused, naming file and line.
+    @Test func aDamagedLineWithLinesAfterItStillRefusesTheFileNamingTheLine() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let records = try CaptureFile.read(path: Self.fixture)
+        let codec = CaptureCodec()
+        var data = Data()
+        for record in records.prefix(3) { data.append(try codec.encode(record)); data.append(UInt8(ascii: "\n")) }
+        data.append(try codec.encode(records[3]).prefix(57))
+        for record in records[4...5] { data.append(try codec.encode(record)); data.append(UInt8(ascii: "\n")) }
+        let path = dir.appendingPathComponent("damaged.jsonl").path
+        try data.write(to: URL(fileURLWithPath: path))
+        await #expect {
+            try await Self.run(captures: [path], candidate: "http://127.0.0.1:9")
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("\(path):4: not a capture record: the line is not JSON")
+                && text.hasSuffix("the file is damaged here (a record cut short by a write that failed, with lines after it?): remove or repair line 4")
+        }
+    }
+
     @Test func progressIsAPlainLineOffATerminal() {
         let progress = ReplayProgress(total: 10, isTerminal: false, output: { _ in })
         #expect(progress.line().hasPrefix("replay: 0/10   0%"))

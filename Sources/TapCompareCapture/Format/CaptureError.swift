@@ -16,7 +16,8 @@ public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
     public private(set) var file: String?
     /// The 1-based line of a JSON Lines file, when the problem is on one line.
     public private(set) var line: Int?
-    private let reason: String
+    /// What is wrong, without the file and line.
+    let reason: String
 
     private init(_ code: Code, _ reason: String, file: String? = nil, line: Int? = nil) {
         self.code = code

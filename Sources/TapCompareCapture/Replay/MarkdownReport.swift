@@ -17,6 +17,9 @@ public enum MarkdownReport {
                 + skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         }
         md += ".\n\n"
+        for end in summary.truncatedCaptureEnds {
+            md += "Skipped `\(cell(end.file)):\(end.line)`: the last line is cut short (\(end.bytes) bytes and no newline, what a write that failed left of a record).\n\n"
+        }
         md += "| Route | Judged | Matched | Mismatched | Rate | Errors | Skipped |\n"
         md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for r in summary.sortedRoutes {

@@ -37,19 +37,25 @@ public struct ReplayRun: Sendable {
         }
     }
 
-    /// Reads every capture file, in order.
+    /// Reads every capture file, in order, and the last lines cut short that were skipped.
+    ///
+    /// A file whose last line a write that failed cut short (a full disk) is replayed without it: the run says
+    /// so (``ReplaySummary/truncatedCaptureEnds``), and a damaged line anywhere else still refuses the file.
     /// - Throws: ``ReplayError`` for a missing or malformed file, naming the file and line.
-    public static func read(_ paths: [String]) throws(ReplayError) -> [(record: CaptureRecord, file: String, line: Int)] {
+    public static func read(_ paths: [String]) throws(ReplayError) -> (records: [(record: CaptureRecord, file: String, line: Int)], truncatedEnds: [CaptureTruncatedEnd]) {
         guard !paths.isEmpty else { throw .badArgument("no capture file given; write e.g. tapcompare replay fixtures/comments.capture.jsonl --candidate URL") }
         var all: [(CaptureRecord, String, Int)] = []
+        var truncatedEnds: [CaptureTruncatedEnd] = []
         for path in paths {
             do {
-                for (record, line) in try CaptureFile.readNumbered(path: path) { all.append((record, path, line)) }
+                let contents = try CaptureFile.contents(path: path)
+                for (record, line) in contents.records { all.append((record, path, line)) }
+                if let end = contents.truncatedEnd { truncatedEnds.append(end) }
             } catch {
                 throw .unreadableCapture("\(error)")
             }
         }
-        return all
+        return (all, truncatedEnds)
     }
 
     /// Replays and writes the reports.
@@ -67,7 +73,10 @@ public struct ReplayRun: Sendable {
         stop: ReplayStopSignal? = nil,
         logger: Logger
     ) async throws(ReplayError) -> Result {
-        let records = try Self.read(self.captures)
+        let (records, truncatedEnds) = try Self.read(self.captures)
+        for end in truncatedEnds {
+            logger.warning("capture line cut short, skipped", metadata: ["capture.file": "\(end.file)", "capture.line": "\(end.line)", "capture.bytes": "\(end.bytes)"])
+        }
         var replayer = Replayer(configuration: self.configuration, comparator: comparator, sink: sink, sinkIsBusy: sinkIsBusy, logger: logger)
         let items = try replayer.prepare(records)
         let learned = self.configuration.learnNoise.map {
@@ -78,7 +87,7 @@ public struct ReplayRun: Sendable {
         let toSend = items.filter { $0.skipReason == nil }.count
         // A loop has no end to count towards.
         let progress = ReplayProgress(total: self.configuration.loops || self.configuration.duration != nil ? nil : items.count)
-        let summary: ReplaySummary
+        var summary: ReplaySummary
         if self.showProgress, toSend > 0 {
             summary = await withTaskGroup(of: ReplaySummary?.self) { group in
                 group.addTask { await progress.report(); return nil }
@@ -89,6 +98,7 @@ public struct ReplayRun: Sendable {
         } else {
             summary = await replayer.run(items, progress: progress, stop: stop)
         }
+        summary.truncatedCaptureEnds = truncatedEnds
         let candidate = self.configuration.candidate.description
         let verdict = ReplayVerdict.judge(
             summary, candidate: candidate, maxMismatchRate: self.configuration.maxMismatchRate, expected: progress.total
@@ -133,6 +143,7 @@ public struct ReplayRun: Sendable {
             let fields = learned.noisyFields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sorted().joined(separator: ", "))" }
             out += fields.isEmpty ? "; no field classified as noise\n" : ": " + fields.joined(separator: "; ") + "\n"
         }
+        for end in s.truncatedCaptureEnds { out += "\(end)\n" }
         if let runID { out += "run id \(runID)\n" }
         return out
     }

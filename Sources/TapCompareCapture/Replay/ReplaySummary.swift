@@ -73,6 +73,9 @@ public struct ReplaySummary: Sendable {
     public var load = ReplayLoad()
     /// What `--shift-time` and `--resign-jwt` changed, and the values they found but left as captured.
     public var rewrites = ReplayRequestRewrite.Counts()
+    /// Capture files whose last line a write that failed cut short: skipped, not replayed, and said in the terminal
+    /// summary and the Markdown report.
+    public var truncatedCaptureEnds: [CaptureTruncatedEnd] = []
 
     public init() {}
 

@@ -38,6 +38,8 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     private let redactor: any CaptureRedacting
     private let threadPool: NIOThreadPool
     private let logger: Logger
+    /// How bytes reach the file (a test's failing disk stands in here).
+    private let writeBytes: RotatingCaptureFile.WriteBytes
     private let written = Atomic<Int>(0)
     private let sampledOut = Atomic<Int>(0)
     private let skippedLegacyErrors = Atomic<Int>(0)
@@ -56,10 +58,20 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     ///   - logger: for write errors (at `error`) and rotation (at `debug`).
     /// - Throws: ``CaptureError`` when a configured redaction path cannot be parsed, or the sample rate or a limit
     ///   is out of range.
-    public init(
+    public convenience init(
         configuration: CaptureConfiguration,
         threadPool: NIOThreadPool = .singleton,
         logger: Logger = Logger(label: "tapcompare.capture")
+    ) throws(CaptureError) {
+        try self.init(configuration: configuration, threadPool: threadPool, logger: logger, writeBytes: { try $0.write(contentsOf: $1) })
+    }
+
+    /// - Parameter writeBytes: how bytes reach the file; tests make it fail as a full disk does.
+    init(
+        configuration: CaptureConfiguration,
+        threadPool: NIOThreadPool = .singleton,
+        logger: Logger = Logger(label: "tapcompare.capture"),
+        writeBytes: @escaping RotatingCaptureFile.WriteBytes
     ) throws(CaptureError) {
         guard (0...1).contains(configuration.sampleRate) else {
             throw .invalidRecord("capture.sample_rate \(configuration.sampleRate) is outside 0…1")
@@ -72,6 +84,7 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
         self.redactor = try CaptureRedactor(configuration.redaction)
         self.threadPool = threadPool
         self.logger = logger
+        self.writeBytes = writeBytes
         var counters: [DropReason: Counter] = [:]
         for reason in DropReason.allCases {
             counters[reason] = Counter(label: "tapcompare_capture_dropped_total", dimensions: [("reason", reason.rawValue)])
@@ -117,7 +130,9 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
     public func run() async throws {
         let file = RotatingCaptureFile(
             path: self.configuration.path,
-            policy: CaptureRotationPolicy(maxFileBytes: self.configuration.maxFileBytes, maxFiles: self.configuration.maxFiles)
+            policy: CaptureRotationPolicy(maxFileBytes: self.configuration.maxFileBytes, maxFiles: self.configuration.maxFiles),
+            logger: self.logger,
+            writeBytes: self.writeBytes
         )
         self.logger.info("capture writing", metadata: [
             "capture.path": "\(self.configuration.path)",
@@ -159,13 +174,24 @@ public final class CaptureWriter: ExchangeSink, Service, Sendable {
         guard !lines.isEmpty else { return }
         let box = FileBox(file)
         let toWrite = lines
+        let written: Int
         do {
             try await self.threadPool.runIfActive { try box.file.write(lines: toWrite) }
-            self.written.add(lines.count, ordering: .relaxed)
-            self.writtenCounter.increment(by: lines.count)
+            written = lines.count
         } catch {
-            self.countDrop(.writeError, lines.count)
-            self.logger.error("capture write failed", metadata: ["capture.path": "\(self.configuration.path)", "error": "\(error)"])
+            // The file holds the first `written` lines whole and nothing of the others (it was cut back to its last
+            // whole line): those are lost, counted, and the next batch is appended after whole lines only.
+            let failure = error as? RotatingCaptureFile.WriteFailure
+            written = failure?.written ?? 0
+            self.countDrop(.writeError, lines.count - written)
+            self.logger.error("capture write failed", metadata: [
+                "capture.path": "\(self.configuration.path)", "error": "\(failure.map { "\($0.underlying)" } ?? "\(error)")",
+                "capture.dropped": "\(lines.count - written)",
+            ])
+        }
+        if written > 0 {
+            self.written.add(written, ordering: .relaxed)
+            self.writtenCounter.increment(by: written)
         }
     }
 

@@ -58,9 +58,15 @@ struct CaptureCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 var records: [CaptureRecord] = []
-                for path in self.captures { records += try CaptureFile.read(path: path) }
+                var truncatedEnds: [CaptureTruncatedEnd] = []
+                for path in self.captures {
+                    let contents = try CaptureFile.contents(path: path)
+                    records += contents.records.map(\.record)
+                    if let end = contents.truncatedEnd { truncatedEnds.append(end) }
+                }
                 try HARFile.write(records, path: self.output)
                 print("exported \(records.count) exchanges into \(self.output)")
+                for end in truncatedEnds { FileHandle.standardError.write(Data("tapcompare: \(end)\n".utf8)) }
             } catch {
                 throw CaptureCommand.fail("\(error)")
             }

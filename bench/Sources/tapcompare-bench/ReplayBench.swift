@@ -50,7 +50,7 @@ struct ReplayBench: AsyncParsableCommand {
 
         let clock = ContinuousClock()
         let readStart = clock.now
-        let loaded = try ReplayRun.read([path])
+        let loaded = try ReplayRun.read([path]).records
         let readSeconds = Self.seconds(clock.now - readStart)
 
         let configuration = ReplayConfiguration(
