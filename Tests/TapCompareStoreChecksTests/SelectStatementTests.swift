@@ -143,6 +143,17 @@ struct SelectStatementTests {
         }
     }
 
+    /// SQLite has no dollar quoting: `$q` is a parameter there, so what PostgreSQL would read as a `$q$ … $q$` text
+    /// is SQL that runs.
+    @Test("in SQLite, $name is a parameter, not the start of a dollar-quoted text that would hide what follows")
+    func sqliteHasNoDollarQuoting() {
+        #expect(throws: Never.self) { _ = try SelectStatement(validating: "SELECT body FROM comments WHERE id = $id", dialect: .sqlite) }
+        let hidden = "SELECT $q$; DELETE FROM comments; $q$"
+        #expect(throws: Never.self, "one dollar-quoted text in PostgreSQL") { _ = try SelectStatement(validating: hidden, dialect: .postgres) }
+        let error = #expect(throws: StoreConfigurationError.self) { _ = try SelectStatement(validating: hidden, dialect: .sqlite) }
+        #expect(error?.description.contains("a second statement after ';' at character 11") == true, "\(error?.description ?? "")")
+    }
+
     /// In PostgreSQL `[` is an array subscript, whose contents run as any other SQL: read as a name there, a
     /// subquery inside one would hide its writes.
     @Test("in PostgreSQL, [ ] is a subscript whose contents are checked")

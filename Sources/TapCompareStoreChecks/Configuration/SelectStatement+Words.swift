@@ -199,10 +199,16 @@ extension SelectStatement {
         }
 
         /// `$tag$ … $tag$` (PostgreSQL dollar quoting), or a parameter such as `$1`. A `$` inside a name never gets
-        /// here: the name's lexing takes it.
+        /// here: the name's lexing takes it. SQLite has no dollar quoting: there `$name` is a parameter and what
+        /// follows it is read as SQL, so `$q$; DELETE …` shows its second statement to the check, as it would run.
         mutating func skipDollar() throws(StoreConfigurationError) {
             let start = i
             var j = i + 1
+            if dialect == .sqlite {
+                while j < characters.count, Self.continuesTag(characters[j]) { j += 1 }
+                i = j
+                return
+            }
             if let first = at(j), Self.startsWord(first) {
                 while j < characters.count, Self.continuesTag(characters[j]) { j += 1 }
             }
