@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import TapCompareCore
 import Testing
 @testable import TapCompareLedger
@@ -8,13 +9,9 @@ struct LedgerSpoolTests {
     @Test func framesComeBackInOrderAndSegmentsAreFreed() throws {
         let dir = Harness.temporaryDirectory()
         let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20, segmentBytes: 100)
-        for i in 0..<10 { #expect(try spool.append(Array("batch-\(i)".utf8))) }
+        for i in 0..<10 { #expect(try spool.append(Array("batch-\(i)".utf8)) == .durable) }
         #expect(!spool.isEmpty)
-        var seen: [String] = []
-        while let entry = try spool.peek() {
-            seen.append(String(decoding: entry.payload, as: UTF8.self))
-            spool.commit(entry)
-        }
+        let seen = try Self.drain(spool)
         #expect(seen == (0..<10).map { "batch-\($0)" })
         #expect(spool.isEmpty)
         #expect(spool.bytesOnDisk == 0)
@@ -24,8 +21,8 @@ struct LedgerSpoolTests {
 
     @Test func capRefusesWithoutWriting() throws {
         let spool = try LedgerSpool(directory: Harness.temporaryDirectory(), maxBytes: 100)
-        #expect(try spool.append([UInt8](repeating: 1, count: 60)))
-        #expect(try spool.append([UInt8](repeating: 2, count: 60)) == false)
+        #expect(try spool.append([UInt8](repeating: 1, count: 60)) == .durable)
+        #expect(try spool.append([UInt8](repeating: 2, count: 60)) == .full)
         #expect(spool.bytesOnDisk == 72)
     }
 
@@ -36,12 +33,14 @@ struct LedgerSpoolTests {
         _ = first
     }
 
-    @Test func reopenedSpoolReplaysLeftoversAndSkipsATornTail() throws {
+    /// A torn tail (a crash in the middle of an append) is returned as damage, for the writer to count and record
+    /// as a gap, not skipped silently; replay goes on with the next segment.
+    @Test func reopenedSpoolReplaysLeftoversAndReportsATornTail() throws {
         let dir = Harness.temporaryDirectory()
         do {
             let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20)
-            #expect(try spool.append(Array("one".utf8)))
-            #expect(try spool.append(Array("two".utf8)))
+            #expect(try spool.append(Array("one".utf8)) == .durable)
+            #expect(try spool.append(Array("two".utf8)) == .durable)
         }
         // A crash in the middle of an append: half a frame at the end of the segment.
         let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".spool") })
@@ -52,15 +51,90 @@ struct LedgerSpoolTests {
 
         let reopened = try LedgerSpool(directory: dir, maxBytes: 1 << 20)
         #expect(!reopened.isEmpty)
-        #expect(try reopened.append(Array("four".utf8)), "new batches go to a new segment after the leftovers")
-        var seen: [String] = []
-        while let entry = try reopened.peek() {
-            seen.append(String(decoding: entry.payload, as: UTF8.self))
-            reopened.commit(entry)
-        }
-        #expect(seen == ["one", "two", "four"])
-        #expect(reopened.corruptFrames == 1)
+        #expect(try reopened.append(Array("four".utf8)) == .durable, "new batches go to a new segment after the leftovers")
+        #expect(try Self.drain(reopened) == ["one", "two", "damaged 9 bytes", "four"])
         #expect(reopened.isEmpty)
+    }
+
+    /// A write the disk refuses halfway (`ENOSPC`) leaves nothing of its frame: the caller counts the batch as
+    /// dropped, and replay must not meet half a frame and count it again as damage.
+    @Test func aFailedWriteLeavesNoPartialFrame() throws {
+        let dir = Harness.temporaryDirectory()
+        let disk = FailingDisk()
+        let metrics = LedgerMetrics(factory: NOOPMetricsHandler.instance)
+        let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20, metrics: metrics, calls: disk.calls)
+        #expect(try spool.append(Array("one".utf8)) == .durable)
+        disk.failNextWrite(after: 7, errno: ENOSPC)
+        #expect(throws: LedgerError.self) { try spool.append(Array("two".utf8)) }
+        #expect(try spool.append(Array("three".utf8)) == .durable)
+        #expect(spool.bytesOnDisk == SpoolFrame.encode(Array("one".utf8)).count + SpoolFrame.encode(Array("three".utf8)).count)
+        #expect(try Self.drain(spool) == ["one", "three"], "no damage to report: the partial frame was cut off")
+        #expect(metrics.snapshot.spoolErrors == ["write": 1])
+    }
+
+    /// Where the truncate fails too, replay stops before the partial frame instead of reporting it as damage.
+    @Test func aPartialFrameThatCannotBeCutOffIsNotReplayed() throws {
+        let dir = Harness.temporaryDirectory()
+        let disk = FailingDisk()
+        let metrics = LedgerMetrics(factory: NOOPMetricsHandler.instance)
+        let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20, metrics: metrics, calls: disk.calls)
+        #expect(try spool.append(Array("one".utf8)) == .durable)
+        disk.failNextWrite(after: 7, errno: EIO, truncateFails: true)
+        #expect(throws: LedgerError.self) { try spool.append(Array("two".utf8)) }
+        #expect(try spool.append(Array("three".utf8)) == .durable)
+        #expect(spool.bytesOnDisk == SpoolFrame.encode(Array("one".utf8)).count + 7 + SpoolFrame.encode(Array("three".utf8)).count)
+        #expect(try Self.drain(spool) == ["one", "three"])
+        #expect(metrics.snapshot.spoolErrors == ["write": 1, "truncate": 1])
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".spool") }
+        #expect(left.isEmpty, "the segment holding the partial frame is deleted once replayed")
+    }
+
+    /// A write that completes but whose `fsync` fails keeps its frame: it replays like any other, so it must not be
+    /// counted as lost. The segment is closed; later frames go to a new one.
+    @Test func aFrameWhoseFsyncFailedIsKeptAndReplayed() throws {
+        let dir = Harness.temporaryDirectory()
+        let disk = FailingDisk()
+        let metrics = LedgerMetrics(factory: NOOPMetricsHandler.instance)
+        let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20, metrics: metrics, calls: disk.calls)
+        disk.failNextFsync(errno: EIO)
+        #expect(try spool.append(Array("one".utf8)) == .notSynced(reason: String(cString: strerror(EIO))))
+        #expect(try spool.append(Array("two".utf8)) == .durable)
+        let segments = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".spool") }
+        #expect(segments.count == 2)
+        #expect(try Self.drain(spool) == ["one", "two"])
+        #expect(metrics.snapshot.spoolErrors == ["fsync": 1])
+    }
+
+    /// A position saved before a restart is resumed only where the same entry is still there.
+    @Test func resumesOnlyAtTheSameEntry() throws {
+        let dir = Harness.temporaryDirectory()
+        var second: LedgerSpool.Position?
+        do {
+            let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20)
+            for batch in ["one", "two", "three"] { #expect(try spool.append(Array(batch.utf8)) == .durable) }
+            let first = try #require(try spool.peek())
+            spool.commit(first)
+            second = try spool.peek()?.position
+        }
+        let position = try #require(second)
+        let reopened = try LedgerSpool(directory: dir, maxBytes: 1 << 20)
+        let elsewhere = LedgerSpool.Position(segment: position.segment, offset: position.offset, length: position.length, checksum: position.checksum ^ 1)
+        #expect(try reopened.resume(at: elsewhere) == false, "another entry at that place: read from the start")
+        #expect(try reopened.resume(at: position))
+        #expect(try Self.drain(reopened) == ["two", "three"])
+    }
+
+    /// Reads and commits every entry: batches as their text, damage as `damaged N bytes`.
+    static func drain(_ spool: LedgerSpool) throws -> [String] {
+        var seen: [String] = []
+        while let entry = try spool.peek() {
+            switch entry.content {
+            case .batch(let payload): seen.append(String(decoding: payload, as: UTF8.self))
+            case .damaged(let bytes): seen.append("damaged \(bytes) bytes")
+            }
+            spool.commit(entry)
+        }
+        return seen
     }
 
     @Test func frameDetectsCorruption() {
@@ -154,6 +228,50 @@ struct LedgerWriterStateMachineTests {
         machine.gapWritten(id: sealed[0].id)
         machine.gapWritten(id: sealed[1].id)
         #expect(machine.gaps.map(\.count) == [3])
+    }
+
+    /// A loss whose size is unknown (a damaged spool frame) is a gap of its own: merged into a counted one, the
+    /// known part of the count would be lost too.
+    @Test func gapsOfUnknownSizeNeverMergeWithCountedOnes() {
+        var machine = LedgerWriterStateMachine(spoolPending: true, retryInterval: .seconds(1))
+        let d = Date(timeIntervalSince1970: 1_000)
+        machine.dropped(count: 3, from: d, to: d, reason: "spool_undecodable")
+        machine.dropped(count: nil, from: d.addingTimeInterval(-5), to: d, reason: "spool_undecodable")
+        machine.dropped(count: nil, from: d, to: d.addingTimeInterval(5), reason: "spool_undecodable")
+        machine.dropped(count: 2, from: d, to: d, reason: "spool_undecodable")
+        #expect(machine.gaps.map(\.count) == [5, 0])
+        #expect(machine.gaps[1].countIsUnknown)
+        #expect(machine.gaps[1].from == d.addingTimeInterval(-5) && machine.gaps[1].to == d.addingTimeInterval(5))
+    }
+
+    /// The replay's progress through the spool's oldest entry: what is done of it is skipped on the next attempt,
+    /// and it is forgotten once the spool is drained (segment numbers start again then).
+    @Test func replayProgressSkipsWhatIsDoneUntilTheSpoolDrains() {
+        var machine = LedgerWriterStateMachine(spoolPending: true, retryInterval: .seconds(1))
+        let first = LedgerSpool.Position(segment: 1, offset: 0, length: 100, checksum: 7)
+        let second = LedgerSpool.Position(segment: 1, offset: 100, length: 80, checksum: 9)
+        #expect(machine.replayStart(at: first) == .fromStart)
+        machine.replayed(at: first, rowsDone: 4)
+        #expect(machine.replayStart(at: first) == .after(rows: 4))
+        #expect(machine.replayStart(at: second) == .fromStart)
+        machine.replayed(at: first, rowsDone: nil)
+        #expect(machine.replayStart(at: first) == .done)
+        #expect(machine.pending.replay == .init(position: first, rowsDone: nil), "saved with the gaps")
+        machine.spoolDrained()
+        #expect(machine.replayStart(at: first) == .fromStart)
+        #expect(machine.pending.replay == nil)
+    }
+
+    /// The times of comparisons that cannot be read: after the newest one replayed before them (less the longest a
+    /// comparison waits to be spooled), before their segment's last write; forgotten once the spool drains.
+    @Test func timesOfUnreadableComparisons() {
+        var machine = LedgerWriterStateMachine(spoolPending: true, retryInterval: .seconds(1))
+        let modified = Date(timeIntervalSince1970: 2_000)
+        #expect(machine.lossTimes(segmentModified: modified, margin: .seconds(5)) == (modified.addingTimeInterval(-5), modified))
+        machine.replayed(recordedAt: [Date(timeIntervalSince1970: 1_900), Date(timeIntervalSince1970: 1_950), Date(timeIntervalSince1970: 1_940)])
+        #expect(machine.lossTimes(segmentModified: modified, margin: .seconds(5)) == (Date(timeIntervalSince1970: 1_945), modified))
+        machine.spoolDrained()
+        #expect(machine.newestReplayed == nil)
     }
 
     @Test func maintenanceDeadline() {

@@ -252,6 +252,31 @@ struct PostgresLedgerTests {
         try await LedgerScenarios.redaction(.postgres)
     }
 
+    @Test func undecodableSpoolFramesAreCountedAndRecorded() async throws {
+        try await SpoolAccountingScenarios.undecodableFramesAreCountedAndRecorded(.postgres)
+    }
+
+    @Test func damagedSpoolBytesAreRecordedAsAGap() async throws {
+        try await SpoolAccountingScenarios.damagedSpoolBytesAreRecordedAsAGap(.postgres)
+    }
+
+    @Test func spoolFsyncFailureIsNotAGap() async throws {
+        try await SpoolAccountingScenarios.fsyncFailureIsNotAGap(.postgres, downURL: try Self.downURL())
+    }
+
+    @Test func failedSpoolWriteIsOneGap() async throws {
+        try await SpoolAccountingScenarios.failedSpoolWriteIsOneGap(.postgres, downURL: try Self.downURL())
+    }
+
+    @Test func refusedRowsOfAnInterruptedReplayAreCountedOnce() async throws {
+        try await SpoolAccountingScenarios.refusedRowsOfAnInterruptedReplayAreCountedOnce(.postgres)
+    }
+
+    /// Nothing listens on port 1: every write fails at once, and batches are spooled.
+    static func downURL() throws -> LedgerURL {
+        try LedgerURL(parsing: "postgres://nobody:pw@127.0.0.1:1/none?sslmode=disable")
+    }
+
     @Test func pruneDropsWholePartitions() async throws {
         try await LedgerScenarios.prune(.postgres)
     }

@@ -120,6 +120,31 @@ struct SQLiteLedgerTests {
         try await LedgerScenarios.redaction(.sqlite)
     }
 
+    @Test func undecodableSpoolFramesAreCountedAndRecorded() async throws {
+        try await SpoolAccountingScenarios.undecodableFramesAreCountedAndRecorded(.sqlite)
+    }
+
+    @Test func damagedSpoolBytesAreRecordedAsAGap() async throws {
+        try await SpoolAccountingScenarios.damagedSpoolBytesAreRecordedAsAGap(.sqlite)
+    }
+
+    @Test func spoolFsyncFailureIsNotAGap() async throws {
+        try await SpoolAccountingScenarios.fsyncFailureIsNotAGap(.sqlite, downURL: Self.downURL())
+    }
+
+    @Test func failedSpoolWriteIsOneGap() async throws {
+        try await SpoolAccountingScenarios.failedSpoolWriteIsOneGap(.sqlite, downURL: Self.downURL())
+    }
+
+    @Test func refusedRowsOfAnInterruptedReplayAreCountedOnce() async throws {
+        try await SpoolAccountingScenarios.refusedRowsOfAnInterruptedReplayAreCountedOnce(.sqlite)
+    }
+
+    /// A ledger whose directory does not exist: every write fails, and batches are spooled.
+    static func downURL() -> LedgerURL {
+        LedgerURL(backend: .sqlite(path: Harness.temporaryDirectory() + "/missing/ledger.sqlite"))
+    }
+
     @Test func pruneDeletesOldRows() async throws {
         try await LedgerScenarios.prune(.sqlite)
     }

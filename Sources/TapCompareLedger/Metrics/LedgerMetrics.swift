@@ -4,8 +4,9 @@ import NIOConcurrencyHelpers
 /// The ledger's metrics (swift-metrics; exported by whatever backend the application bootstraps) plus the same
 /// figures kept in-process for `ledger status`, logs and tests.
 ///
-/// Handles are created once and cached (per drop reason too): recording is a counter increment, never a lookup.
-/// Labels are low-cardinality: the only dimension is a drop `reason` from a fixed set.
+/// Handles are created once and cached (per reason too), so every counter exists at zero from start-up: recording
+/// is a counter increment, never a lookup. Labels are low-cardinality: the only dimension is a `reason` from a
+/// fixed set.
 public final class LedgerMetrics: Sendable {
     /// Why comparisons are dropped instead of stored.
     public enum DropReason: String, Sendable, CaseIterable {
@@ -19,6 +20,38 @@ public final class LedgerMetrics: Sendable {
         case spoolError = "spool_error"
         /// `record(_:)` was called after the writer had shut down.
         case shuttingDown = "shutting_down"
+        /// A spooled frame was whole (its checksum right) but is not a batch this version can read (written by an
+        /// incompatible version, or damaged before it was checksummed). Counted when the frame says how many
+        /// comparisons it held; the frame itself is counted in ``SpoolLoss/undecodable`` either way.
+        case spoolUndecodable = "spool_undecodable"
+    }
+
+    /// Why spooled frames were lost when the spool was read for replay (`tapcompare_ledger_spool_frames_lost_total`).
+    /// Each becomes a `ledger_gaps` row with reason ``gapReason``.
+    public enum SpoolLoss: String, Sendable, CaseIterable {
+        /// Bytes that are not a whole frame: checksum, magic or length wrong (the disk damaged them) or cut short (a
+        /// crash in the middle of an append). That frame and the rest of its segment cannot be read, so how many
+        /// comparisons they held is unknown; one damaged stretch counts once.
+        case corrupt
+        /// A whole frame that does not decode as a batch (``DropReason/spoolUndecodable``).
+        case undecodable
+
+        /// The `ledger_gaps.reason` of the comparisons lost.
+        public var gapReason: String { "spool_" + self.rawValue }
+    }
+
+    /// The spool's I/O errors (`tapcompare_ledger_spool_errors_total`).
+    public enum SpoolError: String, Sendable, CaseIterable {
+        /// A batch could not be written to the spool (disk full, I/O error): it is dropped, ``DropReason/spoolError``.
+        case write
+        /// A batch was written whole but `fsync` failed: it stays in the spool and replays (it is counted as
+        /// spooled, not dropped), but is not known to be on the disk until then.
+        case fsync
+        /// The part of a batch a failed write left in the spool could not be cut off; replay stops before it (the
+        /// batch is already counted as ``DropReason/spoolError``).
+        case truncate
+        /// A spool segment could not be read for replay; retried every `ledger.retry_interval`.
+        case read
     }
 
     /// In-process totals since start.
@@ -30,6 +63,10 @@ public final class LedgerMetrics: Sendable {
         public var batches = 0
         public var failedBatches = 0
         public var gapsWritten = 0
+        /// Spooled frames lost when the spool was read, by ``SpoolLoss`` reason.
+        public var spoolFramesLost: [String: Int] = [:]
+        /// The spool's I/O errors, by ``SpoolError`` reason.
+        public var spoolErrors: [String: Int] = [:]
         /// Body samples not stored because `redact.json_paths` could not be applied, by reason.
         public var withheldSamples: [String: Int] = [:]
         public var droppedTotal: Int { self.dropped.values.reduce(0, +) }
@@ -40,6 +77,8 @@ public final class LedgerMetrics: Sendable {
     private let replayedCounter: Counter
     private let droppedCounters: [DropReason: Counter]
     private let withheldCounters: [WithheldSample.Reason: Counter]
+    private let spoolLostCounters: [SpoolLoss: Counter]
+    private let spoolErrorCounters: [SpoolError: Counter]
     private let batchTimer: Metrics.Timer
     private let queueDepthGauge: Gauge
     private let spoolBytesGauge: Gauge
@@ -57,6 +96,12 @@ public final class LedgerMetrics: Sendable {
         })
         self.withheldCounters = Dictionary(uniqueKeysWithValues: WithheldSample.Reason.allCases.map {
             ($0, Counter(label: "tapcompare_ledger_samples_withheld_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        self.spoolLostCounters = Dictionary(uniqueKeysWithValues: SpoolLoss.allCases.map {
+            ($0, Counter(label: "tapcompare_ledger_spool_frames_lost_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        self.spoolErrorCounters = Dictionary(uniqueKeysWithValues: SpoolError.allCases.map {
+            ($0, Counter(label: "tapcompare_ledger_spool_errors_total", dimensions: [("reason", $0.rawValue)], factory: factory))
         })
         self.batchTimer = Metrics.Timer(label: "tapcompare_ledger_batch_duration_seconds", preferredDisplayUnit: .milliseconds, factory: factory)
         self.queueDepthGauge = Gauge(label: "tapcompare_ledger_queue_depth", factory: factory)
@@ -96,6 +141,18 @@ public final class LedgerMetrics: Sendable {
     func sampleWithheld(_ reason: WithheldSample.Reason) {
         self.withheldCounters[reason]?.increment()
         self.totals.withLockedValue { $0.withheldSamples[reason.rawValue, default: 0] += 1 }
+    }
+
+    /// A spooled frame (or damaged stretch of one) lost when the spool was read; its comparisons, when known, are
+    /// counted in ``dropped(_:reason:)`` too.
+    func spoolFrameLost(_ reason: SpoolLoss) {
+        self.spoolLostCounters[reason]?.increment()
+        self.totals.withLockedValue { $0.spoolFramesLost[reason.rawValue, default: 0] += 1 }
+    }
+
+    func spoolError(_ reason: SpoolError) {
+        self.spoolErrorCounters[reason]?.increment()
+        self.totals.withLockedValue { $0.spoolErrors[reason.rawValue, default: 0] += 1 }
     }
 
     func gapWritten() { self.totals.withLockedValue { $0.gapsWritten += 1 } }

@@ -13,7 +13,13 @@ import Darwin
 /// append is `fsync`ed before it returns, so a batch the writer counts as spooled survives SIGKILL. Replay reads
 /// frames oldest first; a segment is deleted once all its frames are in the ledger. A process that dies between
 /// inserting a frame and deleting its segment replays it again on start-up, which the ledger's idempotent inserts
-/// (by comparison id) make harmless: every comparison is stored exactly once.
+/// (by comparison id) make harmless: every comparison is stored exactly once. (Where a replay counted a loss — a
+/// refused row, a frame that cannot be read — the writer saves the position with its gaps and resumes there, see
+/// ``resume(at:)``, so the loss is not counted twice.)
+///
+/// Bytes that are not a whole frame are returned as ``Content/damaged(bytes:)`` entries, never skipped silently: the
+/// writer counts them and records the gap. A failed append cuts its partial frame off again, so what replay finds
+/// damaged is only what a crash or the disk damaged.
 ///
 /// The directory is locked (`flock` on `LOCK`) so two processes never share a spool; the lock dies with the
 /// process, SIGKILL included.
@@ -21,16 +27,61 @@ import Darwin
 /// The methods do blocking file I/O: callers run them on a thread pool (``LedgerWriter`` uses `NIOThreadPool`),
 /// never on an event loop.
 public final class LedgerSpool: Sendable {
-    /// A frame read for replay; pass it back to ``commit(_:)`` once its batch is in the ledger.
-    public struct Entry: Sendable {
-        public let payload: [UInt8]
+    /// Where an entry is in the spool and what was there, so that a position saved before a restart is trusted only
+    /// while the same bytes are still there (segment numbers start again at 1 once the spool has been emptied).
+    public struct Position: Sendable, Hashable, Codable {
         let segment: UInt64
-        let next: Int
+        let offset: Int
+        /// The entry's length in bytes, and a CRC-32 of it (a frame's own, of its payload; of the bytes for damage).
+        let length: Int
+        let checksum: UInt32
+    }
+
+    /// What an entry holds.
+    public enum Content: Sendable, Equatable {
+        /// A whole frame (its length and checksum right): the payload of one spooled batch.
+        case batch([UInt8])
+        /// Bytes that are not a whole frame (checksum, magic or length wrong, or cut short), with the rest of their
+        /// segment (`bytes` in all): a frame's length is what finds the next one, so nothing after them in that
+        /// segment can be read.
+        case damaged(bytes: Int)
+    }
+
+    /// An entry read for replay; pass it back to ``commit(_:)`` once its batch is in the ledger (or its loss counted).
+    public struct Entry: Sendable {
+        public let content: Content
+        public let position: Position
+
+        /// The batch of a whole frame; `nil` for damaged bytes.
+        public var payload: [UInt8]? {
+            if case .batch(let payload) = self.content { return payload }
+            return nil
+        }
+
+        var segment: UInt64 { self.position.segment }
+        var next: Int { self.position.offset + self.position.length }
+    }
+
+    /// What ``append(_:)`` did with a batch.
+    public enum Appended: Sendable, Equatable {
+        /// Written and `fsync`ed: it survives a crash of the process or the machine.
+        case durable
+        /// Written whole, but `fsync` failed (`reason`): the frame is in the spool and replays like any other, so
+        /// it is spooled, not lost. It is not known to be on the disk: should a crash (or the kernel dropping the
+        /// unwritten page) lose it before the replay, the replay finds it damaged and that loss is counted then.
+        case notSynced(reason: String)
+        /// Nothing written: the batch would take the spool past ``maxBytes``.
+        case full
     }
 
     struct Segment {
         var sequence: UInt64
+        /// Bytes in the file (what ``maxBytes`` caps).
         var bytes: Int
+        /// Bytes holding whole frames: less than `bytes` only when a failed append left part of a frame it could not
+        /// cut off (``LedgerMetrics/SpoolError/truncate``). Its batch is already counted as dropped: replay stops
+        /// before it rather than report it as damage and count it twice.
+        var readable: Int
     }
 
     struct State {
@@ -40,7 +91,6 @@ public final class LedgerSpool: Sendable {
         var readSegment: UInt64?
         var readOffset: Int
         var loaded: (sequence: UInt64, bytes: [UInt8])?
-        var corruptFrames: Int
     }
 
     public let directory: String
@@ -48,15 +98,26 @@ public final class LedgerSpool: Sendable {
     public let maxBytes: Int
     /// A segment is closed and a new one started past this size, so replayed data is freed segment by segment.
     let segmentBytes: Int
+    /// Where the spool's I/O errors are counted (``LedgerMetrics/SpoolError``); `nil`: nowhere.
+    let metrics: LedgerMetrics?
+    private let calls: SpoolFileCalls
     private let lockFD: Int32
     private let state: NIOLockedValueBox<State>
 
     /// Opens (creating it if needed) and locks a spool directory, and finds segments a previous process left.
+    /// - Parameters:
+    ///   - metrics: Counts the spool's I/O errors. Default: not counted.
+    ///   - calls: The system calls that write segments (``SpoolFileCalls/system``; tests pass failing ones).
     /// - Throws: ``LedgerError`` when the directory cannot be created or is locked by another process.
-    public init(directory: String, maxBytes: Int, segmentBytes: Int = 8 << 20) throws(LedgerError) {
+    init(
+        directory: String, maxBytes: Int, segmentBytes: Int = 8 << 20, metrics: LedgerMetrics? = nil,
+        calls: SpoolFileCalls
+    ) throws(LedgerError) {
         self.directory = directory
         self.maxBytes = maxBytes
         self.segmentBytes = segmentBytes
+        self.metrics = metrics
+        self.calls = calls
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -79,13 +140,20 @@ public final class LedgerSpool: Sendable {
             guard let sequence = UInt64(digits) else { continue }
             var info = stat()
             guard stat(directory + "/" + name, &info) == 0 else { continue }
-            segments.append(Segment(sequence: sequence, bytes: Int(info.st_size)))
+            segments.append(Segment(sequence: sequence, bytes: Int(info.st_size), readable: Int(info.st_size)))
         }
         segments.sort { $0.sequence < $1.sequence }
         self.state = NIOLockedValueBox(State(
             segments: segments, active: nil, nextSequence: (segments.last?.sequence ?? 0) + 1,
-            readSegment: segments.first?.sequence, readOffset: 0, loaded: nil, corruptFrames: 0
+            readSegment: segments.first?.sequence, readOffset: 0, loaded: nil
         ))
+    }
+
+    /// Opens (creating it if needed) and locks a spool directory, and finds segments a previous process left.
+    /// - Parameter metrics: Counts the spool's I/O errors. Default: not counted.
+    /// - Throws: ``LedgerError`` when the directory cannot be created or is locked by another process.
+    public convenience init(directory: String, maxBytes: Int, segmentBytes: Int = 8 << 20, metrics: LedgerMetrics? = nil) throws(LedgerError) {
+        try self.init(directory: directory, maxBytes: maxBytes, segmentBytes: segmentBytes, metrics: metrics, calls: .system)
     }
 
     deinit {
@@ -103,12 +171,9 @@ public final class LedgerSpool: Sendable {
         self.state.withLockedValue { state in
             guard let first = state.segments.first else { return true }
             // Only the read position's segment can be partly consumed.
-            return state.segments.count == 1 && state.readSegment == first.sequence && state.readOffset >= first.bytes
+            return state.segments.count == 1 && state.readSegment == first.sequence && state.readOffset >= first.readable
         }
     }
-
-    /// Frames skipped because they were cut short or damaged (a crash in the middle of an append).
-    public var corruptFrames: Int { self.state.withLockedValue { $0.corruptFrames } }
 
     private func path(_ sequence: UInt64) -> String {
         let digits = String(sequence)
@@ -124,13 +189,14 @@ public final class LedgerSpool: Sendable {
     }
 
     /// Appends one batch and `fsync`s it.
-    /// - Returns: `false`, writing nothing, when the batch would take the spool past ``maxBytes``.
-    /// - Throws: ``LedgerError`` when the disk refuses the write.
-    public func append(_ payload: [UInt8]) throws(LedgerError) -> Bool {
+    /// - Returns: What was done with it: ``Appended/full`` (nothing written) when it would take the spool past
+    ///   ``maxBytes``.
+    /// - Throws: ``LedgerError`` when the disk refuses the write: nothing of the batch is left to replay.
+    public func append(_ payload: [UInt8]) throws(LedgerError) -> Appended {
         let frame = SpoolFrame.encode(payload)
-        return try self.locked { state throws(LedgerError) -> Bool in
+        return try self.locked { state throws(LedgerError) -> Appended in
             let total = state.segments.reduce(0) { $0 + $1.bytes }
-            guard total + frame.count <= self.maxBytes else { return false }
+            guard total + frame.count <= self.maxBytes else { return .full }
             if let active = state.active, let seg = state.segments.last, seg.sequence == active.sequence, seg.bytes >= self.segmentBytes {
                 close(active.fd)
                 state.active = nil
@@ -139,11 +205,13 @@ public final class LedgerSpool: Sendable {
                 let sequence = state.nextSequence
                 let fd = open(self.path(sequence), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
                 guard fd >= 0 else {
-                    throw LedgerError.spool("cannot create a spool segment in '\(self.directory)': \(String(cString: strerror(errno)))")
+                    let reason = String(cString: strerror(errno))
+                    self.metrics?.spoolError(.write)
+                    throw LedgerError.spool("cannot create a spool segment in '\(self.directory)' (ledger.spool_dir): \(reason); make the directory writable or point ledger.spool_dir at another")
                 }
                 state.nextSequence += 1
                 state.active = (sequence, fd)
-                state.segments.append(Segment(sequence: sequence, bytes: 0))
+                state.segments.append(Segment(sequence: sequence, bytes: 0, readable: 0))
                 if state.readSegment == nil {
                     state.readSegment = sequence
                     state.readOffset = 0
@@ -151,33 +219,54 @@ public final class LedgerSpool: Sendable {
                 Self.syncDirectory(self.directory)
             }
             let fd = state.active!.fd
+            let last = state.segments.count - 1
+            let start = state.segments[last].bytes
             var written = 0
             while written < frame.count {
-                let n = frame[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let reason = String(cString: strerror(errno))
-                    // A partial frame may be on disk; start a new segment so later frames are not behind it.
-                    close(fd)
-                    state.active = nil
-                    if written > 0 { state.segments[state.segments.count - 1].bytes += written }
-                    throw LedgerError.spool("cannot write to the spool in '\(self.directory)': \(reason)")
+                let n = frame[written...].withUnsafeBytes { self.calls.write(fd, $0) }
+                if n > 0 {
+                    written += n
+                    continue
                 }
-                written += n
+                if n < 0 && errno == EINTR { continue }
+                let reason = n < 0 ? String(cString: strerror(errno)) : "the disk took no bytes"
+                self.abandonFrame(fd: fd, start: start, written: written, state: &state)
+                self.metrics?.spoolError(.write)
+                throw LedgerError.spool("cannot write to the spool in '\(self.directory)' (ledger.spool_dir): \(reason); free space on its disk or point ledger.spool_dir at another")
             }
-            guard fsync(fd) == 0 else {
+            state.segments[last].bytes += written
+            state.segments[last].readable += written
+            guard self.calls.fsync(fd) == 0 else {
                 let reason = String(cString: strerror(errno))
+                self.metrics?.spoolError(.fsync)
+                // The frame stays: it is whole in the file and replays (dropping it now would record a gap for a
+                // batch that then reaches the ledger anyway). The segment is closed, so the frames after it go to
+                // a new one and cannot be lost with it should the kernel lose this page.
                 close(fd)
                 state.active = nil
-                state.segments[state.segments.count - 1].bytes += written
-                throw LedgerError.spool("cannot fsync the spool in '\(self.directory)': \(reason)")
+                return .notSynced(reason: reason)
             }
-            state.segments[state.segments.count - 1].bytes += written
-            return true
+            return .durable
         }
     }
 
-    /// The oldest frame not yet committed, or `nil` when there is none. Damaged frames are skipped (and counted).
+    /// A failed append: cuts what reached the file of its frame off again, so replay never meets half a frame
+    /// whose batch the caller already counts as dropped (found damaged later, it would be counted twice). Where the
+    /// truncate fails too, the segment's ``Segment/readable`` end stops replay before it. The segment is closed
+    /// either way; the next append starts a new one.
+    private func abandonFrame(fd: Int32, start: Int, written: Int, state: inout State) {
+        let last = state.segments.count - 1
+        if written > 0 && self.calls.ftruncate(fd, start) != 0 {
+            self.metrics?.spoolError(.truncate)
+            state.segments[last].bytes = start + written
+        }
+        close(fd)
+        state.active = nil
+    }
+
+    /// The oldest entry not yet committed, or `nil` when there is none: a batch, or damaged bytes (returned like a
+    /// batch, so the caller counts them before ``commit(_:)`` moves past them).
+    /// - Throws: ``LedgerError`` when a segment cannot be read.
     public func peek() throws(LedgerError) -> Entry? {
         try self.locked { state throws(LedgerError) -> Entry? in
             while let sequence = state.readSegment {
@@ -186,25 +275,10 @@ public final class LedgerSpool: Sendable {
                     state.readOffset = 0
                     continue
                 }
-                let size = state.segments[index].bytes
-                if state.readOffset < size {
-                    if state.loaded?.sequence != sequence || state.loaded!.bytes.count < size {
-                        state.loaded = (sequence, try self.readFile(self.path(sequence)))
-                    }
-                    let bytes = state.loaded!.bytes
-                    switch SpoolFrame.decode(bytes, at: state.readOffset) {
-                    case .frame(let payload, let next):
-                        return Entry(payload: Array(payload), segment: sequence, next: next)
-                    case .incomplete, .corrupt:
-                        // The rest of this segment is unreadable: a crash cut its last append short (or the
-                        // disk damaged it). Nothing after it in this segment can be trusted; move on.
-                        state.corruptFrames += 1
-                        state.readOffset = size
-                        if state.active?.sequence == sequence, let active = state.active {
-                            close(active.fd)
-                            state.active = nil
-                        }
-                    }
+                let segment = state.segments[index]
+                if state.readOffset < segment.readable {
+                    let bytes = try self.load(segment, state: &state)
+                    return self.entry(in: segment, bytes: bytes, at: state.readOffset)
                 }
                 // This segment is consumed.
                 if state.active?.sequence == sequence { return nil }
@@ -214,13 +288,32 @@ public final class LedgerSpool: Sendable {
         }
     }
 
-    /// Marks a frame from ``peek()`` as stored; frees its segment once the whole segment is.
+    /// Moves the read position to `position`, which the writer saved with its gaps before a restart, so that the
+    /// entries before it (already stored, or their losses already counted) are not replayed again. Only when
+    /// `position` is in the oldest segment and the same entry is still there; otherwise the spool is read from its
+    /// start as it would be anyway.
+    /// - Returns: Whether the read position moved.
+    /// - Throws: ``LedgerError`` when the segment cannot be read.
+    public func resume(at position: Position) throws(LedgerError) -> Bool {
+        try self.locked { state throws(LedgerError) -> Bool in
+            guard let segment = state.segments.first, segment.sequence == position.segment, state.readSegment == segment.sequence,
+                  position.offset >= 0, position.offset < segment.readable
+            else { return false }
+            let bytes = try self.load(segment, state: &state)
+            guard self.entry(in: segment, bytes: bytes, at: position.offset).position == position else { return false }
+            state.readOffset = position.offset
+            return true
+        }
+    }
+
+    /// Marks an entry from ``peek()`` as done (its batch stored, or its loss counted); frees its segment once the
+    /// whole segment is.
     public func commit(_ entry: Entry) {
         self.state.withLockedValue { state in
             guard state.readSegment == entry.segment else { return }
             state.readOffset = entry.next
             guard let index = state.segments.firstIndex(where: { $0.sequence == entry.segment }),
-                  state.readOffset >= state.segments[index].bytes
+                  state.readOffset >= state.segments[index].readable
             else { return }
             if let active = state.active, active.sequence == entry.segment {
                 close(active.fd)
@@ -228,6 +321,37 @@ public final class LedgerSpool: Sendable {
             }
             self.removeSegment(at: index, state: &state)
         }
+    }
+
+    /// The entry at `offset` of a segment whose bytes are `bytes`.
+    private func entry(in segment: Segment, bytes: [UInt8], at offset: Int) -> Entry {
+        switch SpoolFrame.decode(bytes, at: offset, end: segment.readable) {
+        case .frame(let payload, let checksum, let next):
+            let position = Position(segment: segment.sequence, offset: offset, length: next - offset, checksum: checksum)
+            return Entry(content: .batch(Array(payload)), position: position)
+        case .incomplete, .corrupt:
+            // A crash cut the segment's last append short, or the disk damaged it: the rest of the segment is lost.
+            let damaged = bytes[min(offset, bytes.count)..<min(segment.readable, bytes.count)]
+            let position = Position(segment: segment.sequence, offset: offset, length: segment.readable - offset, checksum: CRC32.checksum(damaged))
+            return Entry(content: .damaged(bytes: position.length), position: position)
+        }
+    }
+
+    /// When the segment of `position` was last written: after every comparison in it was recorded (the upper
+    /// bound of a loss whose comparisons cannot be read). Its creation is no bound: Foundation on Linux reports
+    /// the modification time for it, and `statx` is not in Swift's Glibc module.
+    func segmentModified(of position: Position) -> Date {
+        (try? FileManager.default.attributesOfItem(atPath: self.path(position.segment)))?[.modificationDate] as? Date ?? Date()
+    }
+
+    /// A segment's bytes, read once and kept while replay is in it (read again when appends have grown it).
+    private func load(_ segment: Segment, state: inout State) throws(LedgerError) -> [UInt8] {
+        if let loaded = state.loaded, loaded.sequence == segment.sequence, loaded.bytes.count >= segment.readable {
+            return loaded.bytes
+        }
+        let bytes = try self.readFile(self.path(segment.sequence))
+        state.loaded = (segment.sequence, bytes)
+        return bytes
     }
 
     private func removeSegment(at index: Int, state: inout State) {
@@ -241,7 +365,8 @@ public final class LedgerSpool: Sendable {
 
     private func readFile(_ path: String) throws(LedgerError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw LedgerError.spool("cannot read spool segment '\(path)'")
+            self.metrics?.spoolError(.read)
+            throw LedgerError.spool("cannot read spool segment '\(path)'; make it readable by this process (the replay is retried every ledger.retry_interval)")
         }
         return [UInt8](data)
     }
@@ -254,3 +379,19 @@ public final class LedgerSpool: Sendable {
         }
     }
 }
+
+/// The system calls with which ``LedgerSpool`` writes a segment, so that a test can make the disk fail the way real
+/// disks do (a short write, `ENOSPC`, `EIO` from `fsync`, a truncate refused) at the append it chooses. Each behaves
+/// as its libc function: `-1` with `errno` set on failure. ``system`` is what production uses.
+struct SpoolFileCalls: Sendable {
+    var write: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int
+    var fsync: @Sendable (_ fd: Int32) -> Int32
+    var ftruncate: @Sendable (_ fd: Int32, _ length: Int) -> Int32
+
+    static let system = SpoolFileCalls(write: systemWrite, fsync: systemFsync, ftruncate: systemFtruncate)
+}
+
+// At file scope, where the names are libc's rather than ``SpoolFileCalls``' properties.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int { write(fd, bytes.baseAddress, bytes.count) }
+private func systemFsync(_ fd: Int32) -> Int32 { fsync(fd) }
+private func systemFtruncate(_ fd: Int32, _ length: Int) -> Int32 { ftruncate(fd, off_t(length)) }

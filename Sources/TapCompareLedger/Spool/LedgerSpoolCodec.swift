@@ -23,4 +23,17 @@ enum LedgerSpoolCodec {
         }
         return try decoder.decode([LedgerComparison].self, from: Data(bytes))
     }
+
+    /// What a frame that does not ``decode(_:)`` still tells about its batch: how many comparisons it held when it
+    /// is a JSON array (the layout of every version so far), and when they were recorded from the `recordedAt`
+    /// milliseconds of its elements, where they have them.
+    /// - Returns: `nil` when the bytes are not a JSON array (how many comparisons they held is unknown).
+    static func summary(of bytes: [UInt8]) -> (count: Int, from: Date?, to: Date?)? {
+        guard let elements = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [Any] else { return nil }
+        let times = elements.compactMap { element -> Date? in
+            guard let millis = (element as? [String: Any])?["recordedAt"] as? NSNumber else { return nil }
+            return Date(timeIntervalSince1970: millis.doubleValue / 1000)
+        }
+        return (elements.count, times.min(), times.max())
+    }
 }

@@ -2,7 +2,7 @@ import NIOCore
 
 /// The on-disk frame of one spooled batch: `magic (4) | payload length (4) | CRC-32 of payload (4) | payload`,
 /// integers big-endian. The CRC tells a batch that was completely written from one cut short by a crash (the
-/// tail of the last segment after SIGKILL or power loss), which replay skips.
+/// tail of the last segment after SIGKILL or power loss) or damaged on disk, which replay reports as lost.
 enum SpoolFrame {
     static let magic: UInt32 = 0x5443_5350  // "TCSP"
     static let headerSize = 12
@@ -20,26 +20,28 @@ enum SpoolFrame {
     }
 
     enum Decoded {
-        /// A complete frame: its payload and the offset just after it.
-        case frame(payload: ArraySlice<UInt8>, next: Int)
+        /// A complete frame: its payload, the payload's CRC (from the header, checked) and the offset just after it.
+        case frame(payload: ArraySlice<UInt8>, checksum: UInt32, next: Int)
         /// Not enough bytes for a whole frame: the end of the data, or a frame a crash cut short.
         case incomplete
         /// Bytes that are not a frame (wrong magic or CRC).
         case corrupt
     }
 
-    static func decode(_ bytes: [UInt8], at offset: Int) -> Decoded {
-        guard bytes.count - offset >= headerSize else { return .incomplete }
+    /// Decodes the frame at `offset`, reading no further than `end` (default: the end of `bytes`).
+    static func decode(_ bytes: [UInt8], at offset: Int, end: Int? = nil) -> Decoded {
+        let end = min(end ?? bytes.count, bytes.count)
+        guard end - offset >= headerSize else { return .incomplete }
         let magic = Self.read(bytes, offset)
         guard magic == Self.magic else { return .corrupt }
         let length = Int(Self.read(bytes, offset + 4))
         let crc = Self.read(bytes, offset + 8)
         guard length <= maxPayload else { return .corrupt }
         let start = offset + headerSize
-        guard bytes.count - start >= length else { return .incomplete }
+        guard end - start >= length else { return .incomplete }
         let payload = bytes[start..<(start + length)]
         guard CRC32.checksum(payload) == crc else { return .corrupt }
-        return .frame(payload: payload, next: start + length)
+        return .frame(payload: payload, checksum: crc, next: start + length)
     }
 
     private static func append(_ value: UInt32, to out: inout [UInt8]) {

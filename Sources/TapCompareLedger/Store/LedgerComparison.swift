@@ -102,14 +102,18 @@ public struct LedgerDiscrepancy: Sendable, Hashable, Codable {
     }
 }
 
-/// A `ledger_gaps` row: comparisons that were dropped (spool full, queue full, rejected) and are missing from the
-/// ledger, written once the ledger is reachable again.
+/// A `ledger_gaps` row: comparisons that were dropped (spool full, queue full, rejected, a spool frame that cannot
+/// be read) and are missing from the ledger, written once the ledger is reachable again.
 public struct LedgerGap: Sendable, Hashable, Codable {
     public var id: UUID
     public var instance: String
-    /// `recorded_at` of the first and last dropped comparison.
+    /// `recorded_at` of the first and last dropped comparison. For comparisons that cannot be read (a damaged
+    /// spool frame), what the spool tells: from the newest comparison replayed before them (or their segment's last
+    /// write), less `ledger.flush_interval` and `ledger.write_timeout`, to their segment's last write.
     public var from: Date
     public var to: Date
+    /// How many comparisons are missing; 0 when that is unknown (`spool_corrupt`: a damaged spool frame, whose
+    /// comparisons cannot be counted), never when none are.
     public var count: Int
     /// `spool_full`, `queue_full`, `rejected`, ….
     public var reason: String

@@ -38,8 +38,23 @@ extension LedgerStores {
         bodyDecoder: (any ContentDecoding)? = nil,
         _ body: @Sendable (LedgerWriter) async throws -> T
     ) async throws -> T {
+        try await Self.withWriter(configuration: configuration, logger: logger, metrics: metrics, bodyDecoder: bodyDecoder, spoolCalls: .system, body)
+    }
+
+    /// ``withWriter(configuration:logger:metrics:bodyDecoder:_:)`` with the system calls that write the spool
+    /// (tests pass ones that fail as disks do).
+    static func withWriter<T: Sendable>(
+        configuration: LedgerConfiguration,
+        logger: Logger,
+        metrics: LedgerMetrics,
+        bodyDecoder: (any ContentDecoding)? = nil,
+        spoolCalls: SpoolFileCalls,
+        _ body: @Sendable (LedgerWriter) async throws -> T
+    ) async throws -> T {
         let store = Self.make(url: configuration.url, logger: logger)
-        let writer = try LedgerWriter(configuration: configuration, store: store, logger: logger, metrics: metrics, bodyDecoder: bodyDecoder)
+        let writer = try LedgerWriter(
+            configuration: configuration, store: store, logger: logger, metrics: metrics, bodyDecoder: bodyDecoder, spoolCalls: spoolCalls
+        )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }
             async let writing: Void = writer.run()

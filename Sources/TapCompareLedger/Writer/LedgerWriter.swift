@@ -48,9 +48,17 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     ///     comparison's `BodyDecoder`). Default none: with JSON paths configured, encoded samples are withheld.
     /// - Throws: ``LedgerError`` for an invalid configuration, a bad `redact.json_paths` entry, or a spool
     ///   directory that cannot be created or is in use by another process.
-    public init(
+    public convenience init(
         configuration: LedgerConfiguration, store: any LedgerStore, logger: Logger, metrics: LedgerMetrics = LedgerMetrics(),
         bodyDecoder: (any ContentDecoding)? = nil
+    ) throws(LedgerError) {
+        try self.init(configuration: configuration, store: store, logger: logger, metrics: metrics, bodyDecoder: bodyDecoder, spoolCalls: .system)
+    }
+
+    /// - Parameter spoolCalls: The system calls that write the spool (tests pass ones that fail as disks do).
+    init(
+        configuration: LedgerConfiguration, store: any LedgerStore, logger: Logger, metrics: LedgerMetrics,
+        bodyDecoder: (any ContentDecoding)?, spoolCalls: SpoolFileCalls
     ) throws(LedgerError) {
         try configuration.validate()
         self.configuration = configuration
@@ -64,7 +72,9 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             metrics: metrics
         )
         self.queue = BoundedQueue(capacity: configuration.queueCapacity)
-        self.spool = try LedgerSpool(directory: configuration.spoolDirectory, maxBytes: configuration.spoolMaxBytes)
+        self.spool = try LedgerSpool(
+            directory: configuration.spoolDirectory, maxBytes: configuration.spoolMaxBytes, metrics: metrics, calls: spoolCalls
+        )
         self.gapFile = configuration.spoolDirectory + "/pending-gaps.json"
     }
 
@@ -118,8 +128,9 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
 
     private func runBatches() async throws {
         let writers = min(self.configuration.writers, self.store.maxConcurrentInserts)
+        let pending = await self.loadPending()
         var machine = LedgerWriterStateMachine(
-            spoolPending: !self.spool.isEmpty, gaps: self.loadPendingGaps(), retryInterval: self.configuration.retryInterval,
+            spoolPending: !self.spool.isEmpty, gaps: pending.gaps, replay: pending.replay, retryInterval: self.configuration.retryInterval,
             maxWritesInFlight: writers
         )
         if machine.spoolPending {
@@ -200,7 +211,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
                     continue
                 }
                 if closed && machine.mayStop {
-                    if !machine.gaps.isEmpty { self.savePendingGaps(machine.gaps) }
+                    self.savePending(machine)
                     if machine.spoolPending {
                         self.logger.info("ledger stopped with batches left in the spool; the next start replays them", metadata: [
                             "ledger.spool_bytes": "\(self.spool.bytesOnDisk)",
@@ -321,11 +332,14 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         }
     }
 
-    /// Refused rows were counted by the write; here they join the `rejected` gap.
+    /// Refused rows were counted by the write; here they join the `rejected` gap, saved at once (with the replay's
+    /// progress, when they came from the spool) so a restart neither loses nor repeats them.
     private func recordRefused(_ rows: [LedgerComparison], machine: inout LedgerWriterStateMachine) {
+        guard !rows.isEmpty else { return }
         for row in rows {
             machine.dropped(count: 1, from: row.recordedAt, to: row.recordedAt, reason: LedgerMetrics.DropReason.rejected.rawValue)
         }
+        self.savePending(machine)
     }
 
     /// Inserts a batch, giving up after `ledger.write_timeout`.
@@ -378,10 +392,10 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
 
     private func spoolOrDrop(_ rows: [LedgerComparison], machine: inout LedgerWriterStateMachine) async {
         let spool = self.spool
-        let result: Result<Bool, LedgerError>
+        let result: Result<LedgerSpool.Appended, LedgerError>
         do {
             let payload = try LedgerSpoolCodec.encode(rows)
-            result = try await NIOThreadPool.singleton.runIfActive { () -> Result<Bool, LedgerError> in
+            result = try await NIOThreadPool.singleton.runIfActive { () -> Result<LedgerSpool.Appended, LedgerError> in
                 do { return .success(try spool.append(payload)) } catch let error as LedgerError { return .failure(error) }
             }
         } catch {
@@ -389,10 +403,19 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         }
         self.metrics.spoolBytes(spool.bytesOnDisk)
         switch result {
-        case .success(true):
+        case .success(.durable):
             self.metrics.spooled(rows.count)
             machine.spooled()
-        case .success(false):
+        case .success(.notSynced(let reason)):
+            // Spooled, not dropped: the frame is whole in the spool and replays like any other (counted in
+            // `tapcompare_ledger_spool_errors_total{reason="fsync"}`). Were it dropped, its gap would be false once
+            // the replay stored it; should a crash lose it first, the replay finds it damaged and counts it then.
+            self.logger.error("ledger spool fsync failed; the batch stays in the spool but may not survive a crash", metadata: [
+                "ledger.error": "\(reason)", "ledger.spool_dir": "\(self.configuration.spoolDirectory)", "ledger.count": "\(rows.count)",
+            ])
+            self.metrics.spooled(rows.count)
+            machine.spooled()
+        case .success(.full):
             self.drop(rows, reason: .spoolFull, machine: &machine)
         case .failure(let error):
             self.logger.error("ledger spool failed", metadata: ["ledger.error": "\(error.debugDescription)"])
@@ -407,7 +430,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         let isNewGap = !machine.gaps.contains { $0.reason == reason.rawValue && !$0.sealed }
         self.metrics.dropped(rows.count, reason: reason)
         machine.dropped(count: rows.count, from: from, to: to, reason: reason.rawValue)
-        self.savePendingGaps(machine.gaps)
+        self.savePending(machine)
         if isNewGap {
             self.logger.error("ledger dropping comparisons; a gap row will be written when the ledger is back", metadata: [
                 "ledger.reason": "\(reason.rawValue)", "ledger.count": "\(rows.count)",
@@ -418,6 +441,10 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
 
     // MARK: Replay and gaps
 
+    /// Replays the spool's oldest entry: its batch goes to the ledger; a frame that cannot be read is counted and
+    /// recorded as a gap. What an earlier attempt (of this process, or of one that stopped or was killed) already
+    /// stored or counted of the entry is skipped (``LedgerWriterStateMachine/ReplayProgress``), so each comparison
+    /// is stored, or counted in one gap, exactly once.
     private func replayOne(machine: inout LedgerWriterStateMachine) async {
         let spool = self.spool
         let entry: LedgerSpool.Entry?
@@ -432,30 +459,96 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         }
         guard let entry else {
             machine.spoolDrained()
+            self.savePending(machine)
             self.metrics.spoolBytes(spool.bytesOnDisk)
             self.logger.info("ledger spool replayed")
             return
         }
-        guard let rows = try? LedgerSpoolCodec.decode(entry.payload) else {
-            // A frame whose CRC matched but whose content does not decode: written by an incompatible version.
-            self.logger.error("ledger spool frame cannot be decoded; skipped", metadata: ["ledger.bytes": "\(entry.payload.count)"])
-            spool.commit(entry)
+        let start = machine.replayStart(at: entry.position)
+        guard start != .done else {
+            // Stored or counted before a restart: its position was saved with the gaps.
+            await self.commit(entry, machine: &machine)
             return
         }
+        let rows: [LedgerComparison]
+        switch entry.content {
+        case .damaged(let bytes):
+            let times = machine.lossTimes(segmentModified: spool.segmentModified(of: entry.position), margin: self.spoolingDelay)
+            self.spoolLost(entry, .corrupt, count: nil, from: times.from, to: times.to, machine: &machine)
+            self.logger.error("ledger spool is damaged; the comparisons in the damaged part are lost, a gap row will be written", metadata: [
+                "ledger.bytes": "\(bytes)", "ledger.spool_dir": "\(self.configuration.spoolDirectory)",
+            ])
+            await self.commit(entry, machine: &machine)
+            return
+        case .batch(let payload):
+            do {
+                rows = try LedgerSpoolCodec.decode(payload)
+            } catch {
+                // Whole by its checksum, but not a batch this version reads: written by an incompatible version.
+                let summary = LedgerSpoolCodec.summary(of: payload)
+                let times = machine.lossTimes(segmentModified: spool.segmentModified(of: entry.position), margin: self.spoolingDelay)
+                if let count = summary?.count { self.metrics.dropped(count, reason: .spoolUndecodable) }
+                self.spoolLost(
+                    entry, .undecodable, count: summary?.count, from: summary?.from ?? times.from, to: summary?.to ?? times.to,
+                    machine: &machine
+                )
+                self.logger.error("ledger spool frame cannot be decoded; its comparisons are lost, a gap row will be written", metadata: [
+                    "ledger.bytes": "\(payload.count)", "ledger.count": "\(summary.map { "\($0.count)" } ?? "unknown")",
+                    "ledger.error": "\(error)",
+                ])
+                await self.commit(entry, machine: &machine)
+                return
+            }
+        }
+        let done: Int
+        switch start {
+        case .fromStart, .done: done = 0
+        case .after(let rows): done = rows
+        }
+        let rest = Array(rows.dropFirst(done))
         // Replayed with the look-up: the batch's first write may have committed after it timed out.
-        let write = await self.write(rows, mayBeStored: true)
+        let write = rest.isEmpty ? LedgerBatchWrite() : await self.write(rest, mayBeStored: true)
+        // Stored or refused (and counted): what a later attempt must not write or count again.
+        let settled = rest.count - write.unwritten.count
+        self.metrics.replayed(settled - write.refused.count)
+        machine.replayed(recordedAt: rest.prefix(settled).lazy.map(\.recordedAt))
+        if settled > 0 || write.unwritten.isEmpty {
+            machine.replayed(at: entry.position, rowsDone: write.unwritten.isEmpty ? nil : done + settled)
+        }
         self.recordRefused(write.refused, machine: &machine)
-        self.metrics.replayed(rows.count - write.unwritten.count)
         guard write.unwritten.isEmpty else {
-            // The frame stays in the spool and is replayed whole later; what was stored of it is not stored again.
+            // The entry stays in the spool and is replayed later from where this attempt stopped.
             _ = machine.storeFailed(at: .now)
             return
         }
         machine.storeSucceeded()
+        await self.commit(entry, machine: &machine)
+    }
+
+    /// Counts a spool entry that cannot be replayed and records its gap, saved with the replay's progress past it
+    /// before the spool moves on, so the loss is recorded once even if the process stops right after.
+    private func spoolLost(
+        _ entry: LedgerSpool.Entry, _ reason: LedgerMetrics.SpoolLoss, count: Int?, from: Date, to: Date,
+        machine: inout LedgerWriterStateMachine
+    ) {
+        self.metrics.spoolFrameLost(reason)
+        machine.dropped(count: count, from: min(from, to), to: max(from, to), reason: reason.gapReason)
+        machine.replayed(at: entry.position, rowsDone: nil)
+        self.savePending(machine)
+    }
+
+    /// How long a comparison can wait between being recorded and its batch being spooled (the queue backed up
+    /// aside): the margin of a loss whose comparisons' own times cannot be read.
+    private var spoolingDelay: Duration { self.configuration.flushInterval + self.configuration.writeTimeout }
+
+    /// Moves the spool past an entry that is all stored or counted.
+    private func commit(_ entry: LedgerSpool.Entry, machine: inout LedgerWriterStateMachine) async {
+        let spool = self.spool
         _ = try? await NIOThreadPool.singleton.runIfActive { spool.commit(entry) }
         self.metrics.spoolBytes(spool.bytesOnDisk)
         if spool.isEmpty {
             machine.spoolDrained()
+            self.savePending(machine)
             self.logger.info("ledger spool replayed; writing directly again")
         }
     }
@@ -469,14 +562,14 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
                 machine.gapWritten(id: gap.id)
                 self.metrics.gapWritten()
                 self.logger.warning("ledger gap recorded", metadata: [
-                    "ledger.reason": "\(gap.reason)", "ledger.count": "\(gap.count)",
+                    "ledger.reason": "\(gap.reason)", "ledger.count": "\(gap.countIsUnknown ? "unknown" : "\(gap.count)")",
                 ])
             } catch {
                 _ = machine.storeFailed(at: .now)
                 break
             }
         }
-        self.savePendingGaps(machine.gaps)
+        self.savePending(machine)
     }
 
     private func mergeCallerDrops(into machine: inout LedgerWriterStateMachine) {
@@ -488,24 +581,51 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         for (reason, drop) in drops {
             machine.dropped(count: drop.count, from: drop.from, to: drop.to, reason: reason)
         }
-        self.savePendingGaps(machine.gaps)
+        self.savePending(machine)
     }
 
-    /// Pending gaps live next to the spool, so a gap survives a restart (or SIGKILL) before it is written.
-    private func savePendingGaps(_ gaps: [LedgerWriterStateMachine.PendingGap]) {
-        if gaps.isEmpty {
+    /// Pending gaps live next to the spool, so a gap survives a restart (or SIGKILL) before it is written; with them,
+    /// in the same atomic write, the replay's progress, so the drops it counted are neither lost nor counted again.
+    private func savePending(_ machine: LedgerWriterStateMachine) {
+        let pending = machine.pending
+        if pending.gaps.isEmpty && pending.replay == nil {
             try? FileManager.default.removeItem(atPath: self.gapFile)
             return
         }
-        guard let data = try? JSONEncoder().encode(gaps) else { return }
-        try? data.write(to: URL(fileURLWithPath: self.gapFile), options: .atomic)
+        do {
+            try JSONEncoder().encode(pending).write(to: URL(fileURLWithPath: self.gapFile), options: .atomic)
+        } catch {
+            self.logger.error("ledger cannot save its pending gaps; they are kept in memory until written", metadata: [
+                "ledger.file": "\(self.gapFile)", "ledger.error": "\(error)",
+            ])
+        }
     }
 
-    private func loadPendingGaps() -> [LedgerWriterStateMachine.PendingGap] {
-        guard let data = FileManager.default.contents(atPath: self.gapFile),
-              let gaps = try? JSONDecoder().decode([LedgerWriterStateMachine.PendingGap].self, from: data)
-        else { return [] }
-        return gaps.map { var g = $0; g.sealed = true; return g }
+    /// What a previous run left: its gaps (sealed: a write of them may have been attempted) and, when the spool
+    /// still holds the entry it names, the replay's progress (the spool resumes there). A file from before the
+    /// progress was kept holds the bare array of gaps.
+    private func loadPending() async -> LedgerWriterStateMachine.Pending {
+        guard let data = FileManager.default.contents(atPath: self.gapFile) else { return .init(gaps: []) }
+        let decoder = JSONDecoder()
+        var pending: LedgerWriterStateMachine.Pending
+        if let saved = try? decoder.decode(LedgerWriterStateMachine.Pending.self, from: data) {
+            pending = saved
+        } else if let gaps = try? decoder.decode([LedgerWriterStateMachine.PendingGap].self, from: data) {
+            pending = .init(gaps: gaps)
+        } else {
+            self.logger.error("ledger cannot read its pending gaps; the gaps it held are not recorded", metadata: ["ledger.file": "\(self.gapFile)"])
+            return .init(gaps: [])
+        }
+        pending.gaps = pending.gaps.map { var g = $0; g.sealed = true; return g }
+        if let replay = pending.replay {
+            let spool = self.spool
+            let resumed = try? await NIOThreadPool.singleton.runIfActive { () -> Bool in
+                (try? spool.resume(at: replay.position)) ?? false
+            }
+            // Otherwise that entry is gone (its segment replayed and deleted before the file was saved again).
+            if resumed != true { pending.replay = nil }
+        }
+        return pending
     }
 
     static func describe(_ error: any Error) -> String {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The writer's decisions, without I/O: whether a batch goes to the database or the spool, when to retry a
-/// ledger that is down, when to replay the spool and when gaps can be written.
+/// ledger that is down, when to replay the spool and when gaps can be written, and what of the spool's oldest entry
+/// a replay has already stored or counted.
 ///
 /// Order is the invariant: while anything is spooled, new batches are spooled behind it, so the ledger receives
 /// batches in the order they were recorded; a batch goes straight to the database only when the spool is empty.
@@ -43,24 +44,63 @@ struct LedgerWriterStateMachine {
         var reason: String
         var from: Date
         var to: Date
+        /// How many; 0 when that is unknown (a damaged spool frame), as in ``LedgerGap/count``.
         var count: Int
         /// Set once a write of this row was attempted: a write that timed out may still have committed, so the
         /// row's content must not change under its id; later drops start a new gap.
         var sealed = false
+
+        var countIsUnknown: Bool { self.count == 0 }
+    }
+
+    /// How far the replay of one spool entry got: the entry, and how many of its rows are done (stored, or refused
+    /// and counted), `nil` for all of them (or for an entry that could not be read, its loss counted). The entries
+    /// before it in the spool are done too.
+    ///
+    /// A replay that stops partway (the ledger failing again in the middle of a batch whose refused rows are being
+    /// isolated) resumes after what it stored or counted, so a refused row is counted once however often the
+    /// batch is retried. The progress is saved with the gaps (``Pending``) and, after a restart, the spool resumes
+    /// at its entry (``LedgerSpool/resume(at:)``): what was counted before is not counted again.
+    struct ReplayProgress: Equatable, Codable {
+        var position: LedgerSpool.Position
+        var rowsDone: Int?
+    }
+
+    /// Where the replay of a spool entry starts (``replayStart(at:)``).
+    enum ReplayStart: Equatable {
+        /// Nothing of it is done yet.
+        case fromStart
+        /// Its first `rows` rows are stored or counted.
+        case after(rows: Int)
+        /// All of it is stored or counted (before a restart): move past it, counting nothing.
+        case done
+    }
+
+    /// What the writer keeps next to the spool (`pending-gaps.json`): the gaps not yet written and the replay's
+    /// progress, saved together in one atomic write, so a restart neither counts a drop twice nor loses one.
+    struct Pending: Equatable, Codable {
+        var gaps: [PendingGap]
+        var replay: ReplayProgress?
     }
 
     private(set) var store: StoreState = .available
     private(set) var spoolPending: Bool
     private(set) var gaps: [PendingGap]
+    /// How far the replay of the spool's oldest entry got; `nil` once the spool is drained.
+    private(set) var replay: ReplayProgress?
+    /// The newest `recorded_at` replayed from the spool since it was last drained: what comes after it in the spool
+    /// was recorded later, give or take batches spooled out of order (``lossTimes(segmentModified:margin:)``).
+    private(set) var newestReplayed: Date?
     let retryInterval: Duration
     /// `ledger.writers`: the most batches being written at once, each on its own connection.
     let maxWritesInFlight: Int
     /// Batches handed to a writer and not yet finished.
     private(set) var writesInFlight = 0
 
-    init(spoolPending: Bool, gaps: [PendingGap] = [], retryInterval: Duration, maxWritesInFlight: Int = 1) {
+    init(spoolPending: Bool, gaps: [PendingGap] = [], replay: ReplayProgress? = nil, retryInterval: Duration, maxWritesInFlight: Int = 1) {
         self.spoolPending = spoolPending
         self.gaps = gaps
+        self.replay = replay
         self.retryInterval = retryInterval
         self.maxWritesInFlight = max(1, maxWritesInFlight)
     }
@@ -140,19 +180,57 @@ struct LedgerWriterStateMachine {
         self.spoolPending = true
     }
 
+    /// The spool is empty: nothing of it is being replayed any more (and its segment numbers start again at 1).
     mutating func spoolDrained() {
         self.spoolPending = false
+        self.replay = nil
+        self.newestReplayed = nil
     }
 
+    /// Comparisons recorded at `times` came out of the spool (stored, or refused and counted).
+    mutating func replayed(recordedAt times: some Sequence<Date>) {
+        for time in times where self.newestReplayed.map({ time > $0 }) ?? true { self.newestReplayed = time }
+    }
+
+    /// When comparisons that cannot be read (a damaged spool frame) were recorded, as far as the spool tells: after
+    /// the newest comparison replayed before them — or, with none, about when their segment was last written — less
+    /// `margin`, the longest a comparison waits before its batch is spooled (flush interval and write timeout; a
+    /// queue backed up aside), which also covers batches spooled out of order; and before their segment's last write.
+    func lossTimes(segmentModified: Date, margin: Duration) -> (from: Date, to: Date) {
+        let (seconds, attoseconds) = margin.components
+        let after = min(self.newestReplayed ?? segmentModified, segmentModified)
+        return (after.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18)), segmentModified)
+    }
+
+    /// What of the spool entry at `position` an earlier replay already stored or counted.
+    func replayStart(at position: LedgerSpool.Position) -> ReplayStart {
+        guard let replay = self.replay, replay.position == position else { return .fromStart }
+        guard let rows = replay.rowsDone else { return .done }
+        return .after(rows: rows)
+    }
+
+    /// The replay of the entry at `position` stored or counted its first `rowsDone` rows (`nil`: all of it).
+    mutating func replayed(at position: LedgerSpool.Position, rowsDone: Int?) {
+        self.replay = ReplayProgress(position: position, rowsDone: rowsDone)
+    }
+
+    /// What the writer saves next to the spool.
+    var pending: Pending { Pending(gaps: self.gaps, replay: self.replay) }
+
     /// Records dropped comparisons; those of one reason merge into one gap until it is written.
-    mutating func dropped(count: Int, from: Date, to: Date, reason: String) {
-        guard count > 0 else { return }
-        if let i = self.gaps.firstIndex(where: { $0.reason == reason && !$0.sealed }) {
+    ///
+    /// - Parameter count: How many; `nil` when that is unknown (a damaged spool frame). Such a gap is written with
+    ///   count 0 and never merges with a counted one of the same reason: the sum would be unknown too, and the
+    ///   part that is known would be lost.
+    mutating func dropped(count: Int?, from: Date, to: Date, reason: String) {
+        if let count, count <= 0 { return }
+        let unknown = count == nil
+        if let i = self.gaps.firstIndex(where: { $0.reason == reason && !$0.sealed && $0.countIsUnknown == unknown }) {
             self.gaps[i].from = min(self.gaps[i].from, from)
             self.gaps[i].to = max(self.gaps[i].to, to)
-            self.gaps[i].count += count
+            self.gaps[i].count += count ?? 0
         } else {
-            self.gaps.append(PendingGap(id: UUID(), reason: reason, from: from, to: to, count: count))
+            self.gaps.append(PendingGap(id: UUID(), reason: reason, from: from, to: to, count: count ?? 0))
         }
     }
 

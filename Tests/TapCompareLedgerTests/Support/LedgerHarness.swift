@@ -56,6 +56,17 @@ enum Harness {
         try await LedgerStores.withWriter(configuration: configuration, logger: .test, metrics: LedgerMetrics(factory: NOOPMetricsHandler.instance), body)
     }
 
+    /// ``withWriter(_:_:)`` with the system calls that write the spool: ``FailingDisk/calls`` to make it fail.
+    static func withWriter<T: Sendable>(
+        _ configuration: LedgerConfiguration,
+        spoolCalls: SpoolFileCalls,
+        _ body: @Sendable (LedgerWriter) async throws -> T
+    ) async throws -> T {
+        try await LedgerStores.withWriter(
+            configuration: configuration, logger: .test, metrics: LedgerMetrics(factory: NOOPMetricsHandler.instance), spoolCalls: spoolCalls, body
+        )
+    }
+
     static func withStore<T: Sendable>(_ url: LedgerURL, _ body: @Sendable (any LedgerStore) async throws -> T) async throws -> T {
         try await LedgerStores.withStore(url: url, logger: .test, body)
     }
