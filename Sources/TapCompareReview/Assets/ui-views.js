@@ -23,7 +23,7 @@ function cards(o) {
 
 function gapBanners(gaps) {
   return (gaps || []).map((g) =>
-    `<div class="banner"><strong>${fmt.count(g.count)} comparisons are missing</strong> from ${esc(g.instance)} (${esc(g.reason)}) between ${fmt.time(g.from)} and ${fmt.time(g.to)}: figures in this window undercount.</div>`
+    `<div class="banner"><strong>${g.count === 0 ? "An unknown number of" : fmt.count(g.count)} comparisons are missing</strong> from ${esc(g.instance)} (${esc(g.reason)}) between ${fmt.time(g.from)} and ${fmt.time(g.to)}: figures in this window undercount.</div>`
   ).join("");
 }
 

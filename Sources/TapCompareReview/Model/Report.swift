@@ -233,6 +233,7 @@ public struct GapReport: Sendable, Codable, Hashable {
     public var instance: String
     public var from: Date?
     public var to: Date?
+    /// 0 when how many is unknown (``LedgerGap/count``).
     public var count: Int
     public var reason: String
 }

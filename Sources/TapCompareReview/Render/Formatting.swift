@@ -40,6 +40,12 @@ enum Formatting {
         return (n < 0 ? "-" : "") + out
     }
 
+    /// The comparisons a gap says are missing: `1,234 comparisons`, or `an unknown number of comparisons` for a gap
+    /// of count 0 (``LedgerGap/count``: a damaged spool frame, whose comparisons cannot be counted).
+    static func missingComparisons(_ n: Int) -> String {
+        n == 0 ? "an unknown number of comparisons" : "\(Self.count(n)) comparisons"
+    }
+
     /// `2026-11-22 02:04:33Z` (seconds are enough for reading; the JSON keeps milliseconds).
     static func time(_ date: Date?) -> String {
         guard let date else { return "–" }

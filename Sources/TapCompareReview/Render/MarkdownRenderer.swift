@@ -34,7 +34,7 @@ public struct MarkdownRenderer: Sendable {
             out += "| Learned noise | \(Self.cell(Formatting.noiseSettings(noise))) |\n"
         }
         if !report.gaps.isEmpty {
-            out += "\n> **Gaps:** " + report.gaps.map { "\(Formatting.count($0.count)) comparisons missing from \($0.instance) (\($0.reason), \(Formatting.time($0.from)) → \(Formatting.time($0.to)))" }.joined(separator: "; ") + "\n"
+            out += "\n> **Gaps:** " + report.gaps.map { "\(Formatting.missingComparisons($0.count)) missing from \($0.instance) (\($0.reason), \(Formatting.time($0.from)) → \(Formatting.time($0.to)))" }.joined(separator: "; ") + "\n"
         }
         out += Self.problems(report)
         guard !report.routes.isEmpty else { return out + "\nNo comparisons in this window.\n" + Self.storeChecks(report) + Self.learnedNoise(report) }

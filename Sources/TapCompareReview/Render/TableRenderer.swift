@@ -38,7 +38,7 @@ public struct TableRenderer: Sendable {
             out += "Noise      learned: " + Formatting.noiseSettings(noise) + "\n"
         }
         for gap in report.gaps {
-            out += self.paint("Gap        ", .yellow) + "\(Formatting.count(gap.count)) comparisons missing from \(gap.instance) (\(gap.reason)) \(Formatting.time(gap.from)) → \(Formatting.time(gap.to))\n"
+            out += self.paint("Gap        ", .yellow) + "\(Formatting.missingComparisons(gap.count)) missing from \(gap.instance) (\(gap.reason)) \(Formatting.time(gap.from)) → \(Formatting.time(gap.to))\n"
         }
         out += self.problems(report)
         guard !report.routes.isEmpty else {

@@ -103,7 +103,7 @@ struct LedgerCommand: AsyncParsableCommand {
             print("discrepancies:  \(counts.discrepancies)")
             print("gaps:           \(counts.gaps) (\(counts.droppedInGaps) comparison(s) dropped)")
             for gap in gaps {
-                print("  \(gap.from) … \(gap.to): \(gap.count) dropped (\(gap.reason)) by \(gap.instance)")
+                print("  \(gap.from) … \(gap.to): \(gap.count == 0 ? "an unknown number" : "\(gap.count)") dropped (\(gap.reason)) by \(gap.instance)")
             }
         }
     }

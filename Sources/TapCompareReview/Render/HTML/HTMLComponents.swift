@@ -58,7 +58,8 @@ enum HTMLComponents {
 
     static func gaps(_ gaps: [GapReport]) -> String {
         gaps.map { g in
-            "<div class=\"banner\"><strong>\(Formatting.count(g.count)) comparisons are missing</strong> from \(esc(g.instance)) (\(esc(g.reason))) between \(Formatting.time(g.from)) and \(Formatting.time(g.to)): figures in this window undercount.</div>"
+            let missing = Formatting.missingComparisons(g.count)
+            return "<div class=\"banner\"><strong>\(missing.prefix(1).uppercased() + missing.dropFirst()) are missing</strong> from \(esc(g.instance)) (\(esc(g.reason))) between \(Formatting.time(g.from)) and \(Formatting.time(g.to)): figures in this window undercount.</div>"
         }.joined()
     }
 
