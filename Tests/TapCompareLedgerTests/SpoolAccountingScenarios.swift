@@ -25,7 +25,7 @@ enum SpoolAccountingScenarios {
         _ = try await Harness.withStore(url) { try await $0.migrate() }
         let snapshot = try await Harness.withWriter(Harness.configuration(url: url, spoolDirectory: spoolDirectory)) { writer in
             try await Harness.waitUntil("the spool is replayed and both gaps are written") {
-                writer.spool.isEmpty && writer.metrics.snapshot.gapsWritten == 2
+                writer.spool.isEmpty && writer.metrics.snapshot.gapsWritten >= 2
             }
             return writer.metrics.snapshot
         }
@@ -65,7 +65,7 @@ enum SpoolAccountingScenarios {
         _ = try await Harness.withStore(url) { try await $0.migrate() }
         let snapshot = try await Harness.withWriter(Harness.configuration(url: url, spoolDirectory: spoolDirectory)) { writer in
             try await Harness.waitUntil("the spool is replayed and the gap is written") {
-                writer.spool.isEmpty && writer.metrics.snapshot.gapsWritten == 1
+                writer.spool.isEmpty && writer.metrics.snapshot.gapsWritten >= 1
             }
             return writer.metrics.snapshot
         }
@@ -77,8 +77,10 @@ enum SpoolAccountingScenarios {
         let gap = try #require(gaps.first)
         #expect(gaps.count == 1, "both damaged stretches merge into one gap of unknown size")
         #expect(gap.reason == "spool_corrupt" && gap.count == 0)
+        // The end is a segment's modification time, which the kernel takes from a clock that ticks every few
+        // milliseconds: it may read a tick earlier than the last comparison it follows.
         let lost = rows[5..<15].map(\.recordedAt)
-        #expect(gap.from <= lost.min()! && gap.to >= lost.max()!, "the gap covers the comparisons lost: \(gap.from) … \(gap.to)")
+        #expect(gap.from <= lost.min()! && gap.to >= lost.max()!.addingTimeInterval(-0.05), "the gap covers the comparisons lost: \(gap.from) … \(gap.to)")
         #expect(gap.from > rows[4].recordedAt.addingTimeInterval(-60), "and starts about when the last one replayed was recorded")
     }
 
@@ -139,8 +141,10 @@ enum SpoolAccountingScenarios {
 
         _ = try await Harness.withStore(url) { try await $0.migrate() }
         let up = try await Harness.withWriter(Harness.configuration(url: url, spoolDirectory: spoolDirectory)) { writer in
+            // At least one gap: should there be more, the writer writes them all before it stops, and they are
+            // checked below.
             try await Harness.waitUntil("the spool is replayed and the gap written") {
-                writer.spool.isEmpty && writer.metrics.snapshot.replayed == down.spooled && writer.metrics.snapshot.gapsWritten == 1
+                writer.spool.isEmpty && writer.metrics.snapshot.replayed == down.spooled && writer.metrics.snapshot.gapsWritten >= 1
             }
             return writer.metrics.snapshot
         }
@@ -177,7 +181,7 @@ enum SpoolAccountingScenarios {
         try await RefusingLedger.stopFailing(url)
         let second = try await Harness.withWriter(configuration) { writer in
             try await Harness.waitUntil("the spool is replayed and the gaps are written") {
-                writer.spool.isEmpty && writer.metrics.snapshot.gapsWritten == 2
+                writer.spool.isEmpty && writer.metrics.snapshot.gapsWritten >= 2
             }
             return writer.metrics.snapshot
         }

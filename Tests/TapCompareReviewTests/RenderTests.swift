@@ -104,6 +104,15 @@ import Testing
         }
     }
 
+    /// A gap of count 0 is one whose comparisons could not be counted (a damaged spool frame, `spool_corrupt`):
+    /// the formats say so, never "0 comparisons".
+    @Test func aGapOfUnknownSizeSaysSo() {
+        let gap = GapReport(instance: "proxy-a", from: Date(timeIntervalSince1970: 1_795_305_600), to: Date(timeIntervalSince1970: 1_795_305_660), count: 0, reason: "spool_corrupt")
+        #expect(HTMLComponents.gaps([gap]).contains("<strong>An unknown number of comparisons are missing</strong> from proxy-a (spool_corrupt)"))
+        #expect(Formatting.missingComparisons(0) == "an unknown number of comparisons")
+        #expect(Formatting.missingComparisons(1_234) == "1,234 comparisons")
+    }
+
     @Test func bodyViewKeepsKeyOrderAndEscapes() {
         let html = JSONBodyView.render(#"{"z":1,"a":{"x/y":"<b>","n":[1,2]}}"#, highlight: ["/a/x~1y", "/a/n/1"])
         #expect(html.range(of: "&quot;z&quot;")!.lowerBound < html.range(of: "&quot;a&quot;")!.lowerBound)
