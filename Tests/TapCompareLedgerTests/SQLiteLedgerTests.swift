@@ -69,6 +69,24 @@ struct SQLiteLedgerTests {
         try await RollupCheck.expectConsistent(url)
     }
 
+    /// sqlite-nio opens connections with extended result codes, so a refused row reports `SQLITE_CONSTRAINT_TRIGGER`
+    /// (or `_CHECK`, `_NOTNULL`, …), not `SQLITE_CONSTRAINT`: read as an outage, the row was retried forever and
+    /// held every later batch behind it in the spool.
+    @Test("a row SQLite refuses by a constraint, reported with its extended code, is refused data, not an outage")
+    func extendedConstraintCodesAreRefusals() async throws {
+        let url = try await Backend.sqlite.freshURL()
+        guard case .sqlite(let path) = url.backend else { return }
+        _ = try await Harness.withStore(url) { try await $0.migrate() }
+        let conn = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await conn.query("CREATE TRIGGER test_refuse BEFORE INSERT ON comparisons BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+        try await conn.close()
+        try await Harness.withStore(url) { store in
+            let error = await #expect(throws: LedgerError.self) { try await store.insert(EscapingScenarios.batch()) }
+            #expect(error?.isRejected == true, "\(String(describing: error))")
+            #expect(error?.isStoreUnavailable == false)
+        }
+    }
+
     @Test func newerSchemaIsRefused() async throws {
         try await LedgerScenarios.newerSchemaIsRefused(.sqlite) { url in
             guard case .sqlite(let path) = url.backend else { return }

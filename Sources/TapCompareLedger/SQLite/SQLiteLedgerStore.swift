@@ -104,7 +104,12 @@ public final class SQLiteLedgerStore: LedgerStore {
                 if let ledgerError = error as? LedgerError { throw ledgerError }
                 if let sqlite = error as? SQLiteError {
                     switch sqlite.reason {
-                    case .constraint, .mismatch, .tooBig:
+                    // sqlite-nio turns on extended result codes: a refusal arrives as its kind of constraint.
+                    case .constraint, .mismatch, .tooBig, .constraintCheckFailed, .constraintCommitHookFailed,
+                        .constraintForeignKeyFailed, .constraintUserFunctionFailed, .constraintNotNullFailed,
+                        .constraintPrimaryKeyFailed, .constraintTriggerFailed, .constraintUniqueFailed,
+                        .constraintVirtualTableFailed, .constraintUniqueRowIDFailed, .constraintUpdateTriggerDeletedRow,
+                        .constraintStrictDataTypeFailed:
                         throw LedgerError.rejected("SQLite ledger '\(self.path)' refused the data: \(sqlite.message)", underlying: error)
                     default:
                         break
