@@ -38,6 +38,7 @@ import TapCompareReview
         #expect(c.capture.maxFiles == 10)
         #expect(c.listener.headerTimeout == .seconds(10))
         #expect(c.listener.idleTimeout == .seconds(60))
+        #expect(c.listener.sendTimeout == .seconds(60))
         #expect(c.listener.maxHeaderBytes == 64 << 10)
         #expect(c.listener.maxHeaders == 100)
         #expect(c.memoryReleaseInterval == .seconds(10))
@@ -200,10 +201,13 @@ import TapCompareReview
 
     @Test func listenerLimitsAreReadAndAZeroTimeoutIsRefused() throws {
         let c = try ConfigurationLoader.load(
-            yaml: "listener:\n  header_timeout: 2s\n  idle_timeout: 5m\n  max_header_bytes: 16KiB\n  max_headers: 40\n", file: "t.yml"
+            yaml: "listener:\n  header_timeout: 2s\n  idle_timeout: 5m\n  send_timeout: 90s\n  max_header_bytes: 16KiB\n  max_headers: 40\n",
+            file: "t.yml"
         )
         #expect(c.listener.headerTimeout == .seconds(2))
         #expect(c.listener.idleTimeout == .seconds(300))
+        #expect(c.listener.sendTimeout == .seconds(90))
+        #expect(try ConfigurationLoader.load(yaml: "", file: "t.yml").listener.sendTimeout == .seconds(60))
         #expect(c.listener.maxHeaderBytes == 16 << 10)
         #expect(c.listener.maxHeaders == 40)
         do {
@@ -215,6 +219,19 @@ import TapCompareReview
             #expect(text.contains("listener.max_headers"))
             #expect(text.contains("listener.header_timout: unknown key"))
         }
+        // A zero send timeout would cut off every client whose socket is full for an instant; a negative one is not
+        // a duration.
+        let zero = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "listener:\n  send_timeout: 0s\n", file: "s.yml")
+        }
+        #expect(
+            zero?.description
+                == "s.yml:2:17: listener.send_timeout: must be more than 0 (every client whose socket is full for an instant would be cut off mid-response); write e.g. 5s"
+        )
+        let negative = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "listener:\n  send_timeout: -5s\n", file: "s.yml")
+        }
+        #expect(negative?.description == "s.yml:2:17: listener.send_timeout: '-5s' is not a duration; write e.g. 250ms, 5s, 2m or 1h")
     }
 
     @Test func http2KeysAreReadAndAProtocolTheURLContradictsIsRefused() throws {

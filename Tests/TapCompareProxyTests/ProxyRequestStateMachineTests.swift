@@ -434,6 +434,46 @@ import TapCompareCore
         #expect(machine.state == .closing)
     }
 
+    @Test("the send timeout cuts the client off: mid-response the legacy call is abandoned as send_timeout; once legacy answered in full, nothing is abandoned")
+    func sendTimeout() {
+        // Legacy still answering (its reads paused for the client): abandoned, the exchange skipped.
+        var streaming = Machine()
+        Self.send(Self.request(.GET, "/"), to: &streaming)
+        _ = streaming.responseHead(Self.response(.ok, length: 1 << 26))
+        #expect(streaming.sendTimedOut() == .cutOff(abandonLegacy: .sendTimeout))
+        #expect(streaming.state == .closing)
+        // The reset connection closes: nothing more to do, legacy is not read on for a comparison.
+        #expect(streaming.clientClosed(comparable: true) == .none)
+        #expect(streaming.state == .closed)
+
+        // Legacy answered in full, the response's end waits on the client (`Connection: close`): the exchange already
+        // has legacy's answer and is compared; only the connection is cut.
+        var closing = Machine()
+        Self.send(Self.request(.GET, "/", headers: [("Connection", "close")]), to: &closing)
+        _ = closing.responseHead(Self.response(.ok, length: 2))
+        #expect(closing.responseEnd() == .finishResponse(close: true, requestComplete: true))
+        #expect(closing.sendTimedOut() == .cutOff(abandonLegacy: nil))
+
+        // Keep-alive, between requests with bytes still waiting on the client (an HTTP/2 stream's end), and a
+        // request pipelined behind them dropped.
+        var idle = Machine()
+        Self.send(Self.request(.GET, "/"), to: &idle)
+        _ = idle.responseHead(Self.response(.ok, length: 2))
+        _ = idle.requestPartReceived(.head(Self.request(.GET, "/next")))
+        _ = idle.responseEnd()
+        #expect(idle.sendTimedOut() == .cutOff(abandonLegacy: nil))
+        #expect(idle.pipelined.isEmpty)
+        #expect(idle.nextPipelinedPart() == nil)
+
+        // A client already gone (legacy read for the comparison) or closed: nothing to cut.
+        var gone = Machine()
+        Self.send(Self.request(.GET, "/"), to: &gone)
+        _ = gone.responseHead(Self.response(.ok, length: 10))
+        _ = gone.clientClosed(comparable: true)
+        #expect(gone.sendTimedOut() == .none)
+        #expect(gone.state == .clientGone)
+    }
+
     @Test("a target the decoder had to alter is refused; the connection drains and closes")
     func refusal() {
         var machine = Machine()

@@ -8,17 +8,37 @@ public struct RawTCP: Sendable {
     let channel: any Channel
     private let log: ReceiveLog
 
-    /// - Parameter firstBytes: written by the channel itself the moment it connects, so a server's idle timeout
-    ///   cannot fire between the connection and the request however late the awaiting task resumes.
+    /// - Parameters:
+    ///   - firstBytes: written by the channel itself the moment it connects, so a server's idle timeout cannot fire
+    ///     between the connection and the request however late the awaiting task resumes.
+    ///   - receiveBufferSize: `SO_RCVBUF`, set before connecting so the window the client advertises stays small: a
+    ///     client that stops reading is full after about twice this many bytes (Linux doubles it) instead of megabytes.
+    ///   - autoRead: `false` reads nothing until ``read()`` or ``startReading()``: a client that never reads (bytes the
+    ///     server sends stay in the kernel), or reads at its own pace. A reset is still seen (``isClosed``).
+    ///   - bytesPerRead: each read takes at most this many bytes (one socket read into a buffer this size), so a client
+    ///     reading with ``readEvery(_:)`` has a known top speed. Default: NIO's (several reads of up to 64 KiB).
     public static func connect(
         port: Int,
         host: String = "127.0.0.1",
         connectTimeout: TimeAmount = .seconds(10),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        firstBytes: String? = nil
+        firstBytes: String? = nil,
+        receiveBufferSize: Int? = nil,
+        autoRead: Bool = true,
+        bytesPerRead: Int? = nil
     ) async throws -> RawTCP {
         let log = ReceiveLog()
-        let channel = try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
+            .channelOption(.autoRead, value: autoRead)
+        if let bytesPerRead {
+            bootstrap = bootstrap
+                .channelOption(.maxMessagesPerRead, value: 1)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: bytesPerRead))
+        }
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        let channel = try await bootstrap
             .connectTimeout(TestTiming.scaled(connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -42,8 +62,30 @@ public struct RawTCP: Sendable {
         try await self.channel.close().get()
     }
 
+    /// Reads once what has arrived, for a connection made with `autoRead: false` (up to NIO's few socket reads per
+    /// read: a slow client taking a bit).
+    public func read() {
+        self.channel.read()
+    }
+
+    /// Reads once every `interval` on the connection's own event loop (not a task that a loaded test run may resume
+    /// late), for a connection made with `autoRead: false`: a client that reads slowly but steadily. Cancel the
+    /// returned task to stop.
+    public func readEvery(_ interval: TimeAmount) -> RepeatedTask {
+        let channel = self.channel
+        return channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in channel.read() }
+    }
+
+    /// Reads everything from now on, as a connection made with `autoRead: true` does.
+    public func startReading() async throws {
+        try await self.channel.setOption(.autoRead, value: true).get()
+        self.channel.read()
+    }
+
     /// Every byte received so far.
     public var received: [UInt8] { self.log.state.withLockedValue { $0.bytes } }
+    /// How many bytes were received so far (without copying them: a long download appends while a test polls).
+    public var receivedCount: Int { self.log.state.withLockedValue { $0.bytes.count } }
     /// Whether the server closed (or reset) the connection.
     public var isClosed: Bool { self.log.state.withLockedValue { $0.closed } }
 

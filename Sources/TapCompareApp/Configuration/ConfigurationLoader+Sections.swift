@@ -71,6 +71,9 @@ extension ConfigurationLoader {
                 }
                 if key == "header_timeout" { c.listener.headerTimeout = v } else { c.listener.idleTimeout = v }
             }
+            if let v = l.positiveDuration("send_timeout", zero: "every client whose socket is full for an instant would be cut off mid-response") {
+                c.listener.sendTimeout = v
+            }
             if let v = l.bytes("max_header_bytes") { c.listener.maxHeaderBytes = v }
             if let v = l.int("max_headers", min: 1, max: 10_000) { c.listener.maxHeaders = v }
             if let v = l.int("max_concurrent_streams", min: 1, max: 10_000) { c.listener.maxConcurrentStreams = v }

@@ -104,6 +104,11 @@ public struct ServeConfiguration: Sendable {
         /// `listener.idle_timeout`: a client connection silent this long between requests is closed.
         /// Default `60s`.
         public var idleTimeout = ProxyConfiguration.Defaults.clientIdleTimeout
+        /// `listener.send_timeout`: how long a response may wait on a client that takes none of it (its socket full,
+        /// an HTTP/2 stream's window spent) with nothing reaching the client in between; past it the client is cut off
+        /// and the legacy call still answering it abandoned. Between two writes, not for the whole response: a slow
+        /// client that keeps reading is never cut. Default `60s`.
+        public var sendTimeout = ProxyConfiguration.Defaults.sendTimeout
         /// `listener.max_header_bytes`: the largest request head, and the largest header line, accepted; larger
         /// gets 431. Default `64KiB`.
         public var maxHeaderBytes = ProxyConfiguration.Defaults.maxRequestHeadBytes

@@ -135,6 +135,7 @@ extension ServeRunner {
                 maxRequestHeaders: c.listener.maxHeaders,
                 headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
                 clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
+                sendTimeout: .nanoseconds(c.listener.sendTimeout.nanoseconds),
                 maxConcurrentStreams: c.listener.maxConcurrentStreams,
                 shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds)),
                 tls: c.tls,

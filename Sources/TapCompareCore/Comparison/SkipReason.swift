@@ -28,6 +28,10 @@ public struct SkipReason: RawRepresentable, Sendable, Hashable, Codable, CustomS
     /// never finished answering. (A client that leaves later costs nothing: legacy's answer is still read and
     /// compared.)
     public static let clientAborted = SkipReason("client_aborted")
+    /// The client took none of its response for `listener.send_timeout` before legacy had answered in full: the
+    /// proxy cut the client off and abandoned the legacy call, so legacy never finished answering. (Once legacy has
+    /// answered in full the comparison happens whatever the client does.)
+    public static let sendTimeout = SkipReason("send_timeout")
     /// Upgrade, WebSocket and CONNECT requests are never mirrored.
     public static let upgrade = SkipReason("upgrade")
     /// Legacy failed (the client got a 502/504), so there is nothing to compare against.

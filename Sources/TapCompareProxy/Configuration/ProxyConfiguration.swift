@@ -53,6 +53,14 @@ public struct ProxyConfiguration: Sendable {
     /// How long a client connection may stay silent between requests before it is closed (an HTTP/2 connection:
     /// with no stream open). Default 60 s.
     public var clientIdleTimeout: TimeAmount
+    /// `listener.send_timeout`: how long a response may wait on a client that takes none of it — the client
+    /// connection's write buffer full (an HTTP/2 stream's flow-control window spent), or its last bytes unsent — with
+    /// nothing reaching the client's socket in between. Past it the client is cut off (an HTTP/1.1 connection reset,
+    /// an HTTP/2 stream reset), the legacy call still answering it is abandoned, not pooled, and it is counted as
+    /// `tapcompare_client_closed_total{reason="send_timeout"}` (see ``SendDeadline``). As nginx's `send_timeout`, it
+    /// bounds the time between two writes, not the whole response: a slow client that keeps reading is never cut.
+    /// It also bounds how long such a client holds a graceful shutdown. Default 60 s.
+    public var sendTimeout: TimeAmount
     /// `listener.max_concurrent_streams`: the streams an HTTP/2 client may have open at once on one connection
     /// (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused by the HTTP/2 layer (RST_STREAM `REFUSED_STREAM`).
     /// Default `100`.
@@ -81,6 +89,8 @@ public struct ProxyConfiguration: Sendable {
         public static let headerTimeout: Duration = .seconds(10)
         /// `listener.idle_timeout`.
         public static let clientIdleTimeout: Duration = .seconds(60)
+        /// `listener.send_timeout` (nginx's `send_timeout` default).
+        public static let sendTimeout: Duration = .seconds(60)
         /// `listener.max_concurrent_streams`.
         public static let maxConcurrentStreams = 100
         public static let shutdownGrace: Duration = .seconds(10)
@@ -102,6 +112,7 @@ public struct ProxyConfiguration: Sendable {
         maxRequestHeaders: Int = Defaults.maxRequestHeaders,
         headerTimeout: TimeAmount = TimeAmount(Defaults.headerTimeout),
         clientIdleTimeout: TimeAmount = TimeAmount(Defaults.clientIdleTimeout),
+        sendTimeout: TimeAmount = TimeAmount(Defaults.sendTimeout),
         maxConcurrentStreams: Int = Defaults.maxConcurrentStreams,
         shutdownGrace: TimeAmount = TimeAmount(Defaults.shutdownGrace),
         backlog: Int32 = 1024,
@@ -125,6 +136,7 @@ public struct ProxyConfiguration: Sendable {
         self.maxRequestHeaders = maxRequestHeaders
         self.headerTimeout = headerTimeout
         self.clientIdleTimeout = clientIdleTimeout
+        self.sendTimeout = sendTimeout
         self.maxConcurrentStreams = maxConcurrentStreams
         self.shutdownGrace = shutdownGrace
         self.backlog = backlog

@@ -2,6 +2,7 @@ import CoreMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import TapCompareCore
 import TapCompareGRPC
 import TapCompareMirroring
@@ -18,7 +19,8 @@ import TapCompareMirroring
 /// `read()` passes straight through between requests and the socket's read interest stays registered.
 /// Backpressure: client reads are held while the legacy connection is being set up or cannot take more request
 /// bytes, and past the pipelining watermark (``PipelinedRequestBuffer``); legacy reads are held while the client
-/// cannot take more response bytes.
+/// cannot take more response bytes — for at most `listener.send_timeout` with none of them reaching the client, after
+/// which the client is cut off and the legacy call abandoned (``SendDeadline``).
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseReceiver, UpstreamLeaseReceiver {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -33,6 +35,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var machine = ProxyRequestStateMachine()
     /// Buffered pipelined parts are being replayed (``afterEvent()``); a nested event leaves that to the loop.
     private var replaying = false
+    /// `listener.send_timeout`, made at the first stall (see ``sendStallChanged(progressed:)``).
+    private var sendTimer: SendTimeoutTimer?
+    /// The last write of a response that ends the connection (an HTTP/2 stream) has not gone out yet.
+    private var lastWritePending = false
 
     // MARK: The current request's data (its progress is the machine's)
 
@@ -73,6 +79,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.context = context
         self.clientAddress = context.channel.remoteAddress?.ipAddress
         self.headerTimeout = try? context.pipeline.syncOperations.handler(type: HeaderTimeoutHandler.self)
+    }
+
+    /// A connection that becomes a tunnel removes this handler (the tunnel's own idle timeout governs it then); a
+    /// closed channel removes it too.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.stopSendTimer()
     }
 
     // MARK: Client → legacy
@@ -170,6 +182,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             break
         case .close:
             self.context.close(promise: nil)
+        case .cutOff(let abandonLegacy):
+            if let abandonLegacy { self.giveUpLegacy(abandonLegacy) }
+            self.cutOffClient()
         }
     }
 
@@ -463,9 +478,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        let writable = context.channel.isWritable
+        if writable {
             self.upstream?.handler.setReadPaused(false)
         }
+        self.sendStallChanged(progressed: writable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -498,14 +515,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.resetRequest()
         self.needsClientFlush = false
         if close {
-            let promise = self.context.eventLoop.makePromise(of: Void.self)
-            self.context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: promise)
-            let context = self.context!
             // Legacy answered before the upload ended: the client is still sending, and a plain close could
-            // reset the connection before it reads the answer.
-            promise.futureResult.assumeIsolated().whenComplete { _ in
-                if requestComplete { context.close(promise: nil) } else { LingeringClose.start(context) }
-            }
+            // reset the connection before it reads the answer. An HTTP/2 stream always ends here (its head is not
+            // keep-alive), and its end may wait on a client that never opens its flow-control window while the stream
+            // stays writable (what waits is under the stream's watermark): `writeLast` starts the clock then.
+            self.writeLast(.end(trailers), then: requestComplete ? .close : .lingeringClose)
         } else {
             // Before the next head is replayed: its deadline must not run while this connection is between
             // requests.
@@ -631,13 +645,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         )
         self.context.write(self.wrapOutboundOut(.head(response.head)), promise: nil)
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-        let context = self.context!
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in LingeringClose.start(context) }
+        self.writeLast(.end(nil), then: .lingeringClose)
     }
 
     // MARK: Client connection events
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.stopSendTimer()
         self.clientClosed()
         context.fireChannelInactive()
     }
@@ -678,5 +692,89 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         self.generation &+= 1
         self.resetRequest()
         exchange?.abandon(reason)
+    }
+
+    // MARK: listener.send_timeout
+
+    /// How the connection closes once a response's last write went out.
+    private enum LastWriteClose {
+        case close
+        /// The client may still be sending (``LingeringClose``).
+        case lingeringClose
+    }
+
+    /// Writes the last part of a response after which the connection closes (an HTTP/2 stream always does), and
+    /// closes it once that went out. Until then the response waits on the client: one that takes none of it is cut off
+    /// after `listener.send_timeout`, else the close (and a graceful shutdown) would wait for it forever. The promise
+    /// is the one such a response always needed for its close: a keep-alive response pays nothing.
+    private func writeLast(_ part: HTTPServerResponsePart, then close: LastWriteClose) {
+        let context = self.context!
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        self.lastWritePending = true
+        context.writeAndFlush(self.wrapOutboundOut(part), promise: promise)
+        // Runs at once when the write already went out (the usual case): then no clock ever starts.
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
+            self.lastWritePending = false
+            if self.sendTimer != nil { self.sendStallChanged(progressed: true) }
+            switch close {
+            case .close: context.close(promise: nil)
+            case .lingeringClose: LingeringClose.start(context)
+            }
+        }
+        if self.lastWritePending { self.sendStallChanged(progressed: false) }
+    }
+
+    /// The response may have started or stopped waiting on the client: the channel's writability changed
+    /// (`progressed` when it became writable: bytes left), or a last write is pending or went out. The timer is made
+    /// at the first stall; until then this costs a writability check.
+    private func sendStallChanged(progressed: Bool) {
+        let stalled = !self.context.channel.isWritable || self.lastWritePending
+        if let timer = self.sendTimer {
+            timer.update(stalled: stalled, progressed: progressed)
+        } else if stalled, self.context.channel.isActive {
+            let timer = SendTimeoutTimer(timeout: self.shared.configuration.sendTimeout, channel: self.context.channel) { [self] in
+                self.sendTimedOut()
+            }
+            self.sendTimer = timer
+            timer.update(stalled: true, progressed: false)
+        }
+    }
+
+    private func stopSendTimer() {
+        self.sendTimer?.stop()
+        self.sendTimer = nil
+    }
+
+    /// The client took none of its response for `listener.send_timeout`.
+    private func sendTimedOut() {
+        self.sendTimer = nil
+        guard self.context.channel.isActive else { return }
+        self.shared.metrics.sendTimeouts.increment()
+        self.shared.logger.debug(
+            "client took none of its response for listener.send_timeout; cutting it off",
+            metadata: ["request.id": "\(self.requestID)", "client.address": "\(self.clientAddress ?? "")"]
+        )
+        let action = self.machine.sendTimedOut()
+        if action == .none {
+            // The machine holds the connection for gone while it is still open: a request the parser refused is being
+            // answered by ``RequestRefusalHandler``, behind earlier responses the client does not take either.
+            self.cutOffClient()
+        } else {
+            self.perform(action)
+        }
+    }
+
+    /// Cuts a client off mid-response: an HTTP/1.1 connection is reset (SO_LINGER 0), so the kernel drops the bytes
+    /// the client never read at once instead of keeping them, and the client sees the response is incomplete; an
+    /// HTTP/2 stream is reset (RST_STREAM), its connection goes on.
+    private func cutOffClient() {
+        let context = self.context!
+        guard let socket = context.channel as? any SocketOptionProvider else {
+            context.close(promise: nil)
+            return
+        }
+        socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 }

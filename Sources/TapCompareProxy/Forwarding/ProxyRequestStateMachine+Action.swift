@@ -79,6 +79,9 @@ extension ProxyRequestStateMachine {
         case rejectSwitchingProtocols(failRequest: Bool)
         /// Close the client connection now.
         case close
+        /// The client took none of its response for `listener.send_timeout`: abandon the legacy call still answering
+        /// (when there is one) with `abandonLegacy`, then cut the client off — reset its connection (its HTTP/2 stream).
+        case cutOff(abandonLegacy: SkipReason?)
     }
 
     /// What to do with a `read()` from the channel.

@@ -315,6 +315,28 @@ struct ProxyRequestStateMachine {
         return .close
     }
 
+    /// The client took none of its response for `listener.send_timeout` (see ``SendDeadline``): it is cut off.
+    ///
+    /// A legacy call still answering is abandoned — its connection closed rather than pooled with the rest of a
+    /// response unread — and the exchange skipped (`send_timeout`): legacy never answered in full, so there is
+    /// nothing whole to compare, and reading on for a client that stopped reading would only move the stall. Once
+    /// legacy has answered in full the request is no longer in progress here, and its exchange, already handed
+    /// legacy's answer, is compared whatever happens to the client.
+    mutating func sendTimedOut() -> Action {
+        switch self.state {
+        case .inRequest:
+            self.close()
+            return .cutOff(abandonLegacy: .sendTimeout)
+        case .idle, .closing:
+            // A response whose end is still waiting on the client (the connection closes after it, or an HTTP/2
+            // stream ends with it), or bytes of earlier responses.
+            self.close()
+            return .cutOff(abandonLegacy: nil)
+        case .clientGone, .closed, .tunnel:
+            return .none
+        }
+    }
+
     // MARK: Read demand
 
     /// The channel asks to read from the client.

@@ -18,6 +18,8 @@ import TapCompareMirroring
 ///   candidate call cut off by `mirror.timeout` as a whole is counted in `tapcompare_candidate_timeouts_total`
 /// - `tapcompare_client_refused_total{reason}`: clients refused before their request was forwarded (see
 ///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, `smuggling`, ...)
+/// - `tapcompare_client_closed_total{reason}`: client connections (an HTTP/2 client's streams) the proxy cut off
+///   mid-response; `send_timeout`: the client took none of its response for `listener.send_timeout`
 /// - `tapcompare_trailers_dropped_total`: responses whose trailers (e.g. gRPC's `grpc-status`) could not reach an
 ///   HTTP/1.1 client: it did not send `TE: trailers`, or legacy's body had a `Content-Length` (no chunked trailer)
 public final class ProxyMetrics: Sendable {
@@ -32,6 +34,7 @@ public final class ProxyMetrics: Sendable {
     public static let clientRefused = "tapcompare_client_refused_total"
     public static let upstreamErrors = "tapcompare_upstream_errors_total"
     public static let trailersDropped = "tapcompare_trailers_dropped_total"
+    public static let clientClosed = "tapcompare_client_closed_total"
 
     /// Which upstream a call went to.
     enum Side: String {
@@ -42,7 +45,7 @@ public final class ProxyMetrics: Sendable {
     /// Every reason the proxy itself produces, created up front so the counters exist (at zero) from start-up.
     static let knownReasons: [SkipReason] = [
         .notSampled, .noCandidate, .routeDisabled, .unsafeMethod, .bodyTooLarge, .legacyAnsweredEarly, .responseTooLarge, .maxInFlight,
-        .clientAborted, .upgrade, .legacyError, .shuttingDown,
+        .clientAborted, .sendTimeout, .upgrade, .legacyError, .shuttingDown,
     ]
 
     let factory: any MetricsFactory
@@ -50,6 +53,8 @@ public final class ProxyMetrics: Sendable {
     let candidateInFlight: Meter
     /// Legacy trailers an HTTP/1.1 client could not be sent.
     let trailersDropped: Counter
+    /// Clients cut off because they took none of their response for `listener.send_timeout` (``SendDeadline``).
+    let sendTimeouts: Counter
     private let skippedByReason: [SkipReason: Counter]
     private let legacyErrors: [UpstreamError.Code: Counter]
     private let candidateErrors: [UpstreamError.Code: Counter]
@@ -63,6 +68,7 @@ public final class ProxyMetrics: Sendable {
         self.legacyInFlight = Meter(label: Self.inFlight, dimensions: [("side", "legacy")], factory: factory)
         self.candidateInFlight = Meter(label: Self.inFlight, dimensions: [("side", "candidate")], factory: factory)
         self.trailersDropped = Counter(label: Self.trailersDropped, factory: factory)
+        self.sendTimeouts = Counter(label: Self.clientClosed, dimensions: [("reason", "send_timeout")], factory: factory)
         var skipped: [SkipReason: Counter] = [:]
         for reason in Self.knownReasons {
             skipped[reason] = Counter(label: Self.skipped, dimensions: [("reason", reason.rawValue)], factory: factory)

@@ -58,7 +58,9 @@ extension ProxyServer {
     /// stream by ``HTTP2StreamRefusalHandler`` (431 on that stream, the connection goes on); NIOHTTP2 decodes header
     /// blocks up to ``HTTP2StreamRefusalHandler/decodingCeiling(forLimit:)``, announced as SETTINGS_MAX_HEADER_LIST_SIZE.
     /// Flow control is backpressure: a stream whose ``ProxyHandler`` holds reads (legacy cannot take more) is not
-    /// given more window, and a stream whose window is spent is unwritable, which pauses reading legacy.
+    /// given more window, and a stream whose window is spent is unwritable, which pauses reading legacy — for at most
+    /// `listener.send_timeout` with no window given, after which the stream is reset and the legacy call abandoned
+    /// (``SendDeadline``, per stream, as for an HTTP/1.1 connection).
     static func addClientHTTP2Handlers(to sync: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
         let configuration = loop.shared.configuration
         if let header = try? sync.handler(type: HeaderTimeoutHandler.self) { sync.removeHandler(header, promise: nil) }

@@ -13,7 +13,8 @@ import TapCompareMirroring
 /// sampled requests to the candidate and hands completed exchanges to an ``ExchangeSink``.
 ///
 /// On graceful shutdown it stops accepting, lets in-flight legacy requests finish (idle keep-alive
-/// connections are closed at once, busy ones after their response), then waits up to
+/// connections are closed at once, busy ones after their response; a client that stopped reading its response is
+/// cut off after ``ProxyConfiguration/sendTimeout``, so it cannot hold the shutdown longer), then waits up to
 /// ``ProxyConfiguration/shutdownGrace`` for in-flight candidate calls before closing its upstream pools.
 public final class ProxyServer: Service, Sendable {
     private struct State {
