@@ -104,7 +104,9 @@ struct FleetLedgerTests {
         members[1] = b2
         try await RoundRobinClient.load([a, b2, c], phase: "back", count: 60)
 
-        // What the candidate received, per instance that mirrored it.
+        // What the candidate received, per instance that mirrored it. A mirrored call starts before the client's
+        // answer is sent but may reach the candidate after it: the last ones are waited for.
+        #expect(await candidate.waitUntil { $0.requests.count >= 220 }, "the candidate received all 220 mirrored requests")
         var mirrored: [String: Set<String>] = [:]
         for request in candidate.requests {
             let id = try #require(request.head.headers["X-Request-Id"].first)
