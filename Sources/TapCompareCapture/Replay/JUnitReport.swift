@@ -4,17 +4,21 @@ import TapCompareCore
 /// The shape is the common Jenkins/Surefire one every CI reads (`testsuites` > `testsuite` > `testcase` with
 /// `failure`, `error` or `skipped`). A route fails when it has a regression: the failure names the fields and
 /// shows one example; candidate errors and timeouts are an `error`; a route whose exchanges were all skipped is
-/// `skipped`. Only the latency and load properties depend on timing (``ReplayLoad/properties``); without them
+/// `skipped`. A capture file's last line that a failed write cut short (``ReplaySummary/truncatedCaptureEnds``) is
+/// a `skipped` test case of its own, named `file:line`: CI pages list skipped cases, so the record that was not
+/// replayed is seen there as it is in the terminal summary and the Markdown report. Only the latency and load properties depend on timing (``ReplayLoad/properties``); without them
 /// (`timings: false`) the same run gives the same bytes.
 public enum JUnitReport {
     public static func render(_ summary: ReplaySummary, candidate: String, timings: Bool = true) -> String {
         let routes = summary.sortedRoutes
         let failures = routes.filter { $0.mismatched > 0 }.count
         let errors = routes.filter { $0.mismatched == 0 && $0.candidateErrors + $0.candidateTimeouts > 0 }.count
-        let skipped = routes.filter { $0.judged == 0 }.count
+        let ends = summary.truncatedCaptureEnds
+        let tests = routes.count + ends.count
+        let skipped = routes.filter { $0.judged == 0 }.count + ends.count
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"tapcompare replay\" tests=\"\(routes.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\">\n"
-        xml += "  <testsuite name=\"tapcompare replay against \(escape(candidate))\" tests=\"\(routes.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\">\n"
+        xml += "<testsuites name=\"tapcompare replay\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\">\n"
+        xml += "  <testsuite name=\"tapcompare replay against \(escape(candidate))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\">\n"
         xml += "    <properties>\n"
         xml += "      <property name=\"candidate\" value=\"\(escape(candidate))\"/>\n"
         xml += "      <property name=\"exchanges\" value=\"\(summary.total)\"/>\n"
@@ -54,6 +58,12 @@ public enum JUnitReport {
                 xml += "      <skipped message=\"\(escape("all \(route.total) exchanges skipped (\(reasons))"))\"/>\n"
             }
             xml += "      <system-out>\(escape(Self.counts(route)))</system-out>\n"
+            xml += "    </testcase>\n"
+        }
+        for end in ends {
+            xml += "    <testcase name=\"\(escape("\(end.file):\(end.line)"))\" classname=\"tapcompare.replay.capture\">\n"
+            let message = "the last line is cut short (\(end.bytes) bytes and no newline: what a write that failed left of a record); not replayed"
+            xml += "      <skipped message=\"\(escape(message))\"/>\n"
             xml += "    </testcase>\n"
         }
         xml += "  </testsuite>\n</testsuites>\n"
