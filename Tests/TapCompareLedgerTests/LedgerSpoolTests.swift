@@ -124,6 +124,76 @@ struct LedgerSpoolTests {
         #expect(try Self.drain(reopened) == ["two", "three"])
     }
 
+    /// A segment replayed whole whose delete fails is counted, kept aside (never read again) and marked; a spool
+    /// reopened with that mark does not replay it, and deletes it at its next try. A mark of other bytes is ignored.
+    @Test func aSegmentWhoseDeleteFailsIsMarkedAndNotReplayedAfterARestart() throws {
+        let dir = Harness.temporaryDirectory()
+        let disk = FailingDisk()
+        let metrics = LedgerMetrics(factory: NOOPMetricsHandler.instance)
+        var marks = LedgerSpool.Marks()
+        do {
+            let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20, segmentBytes: 1, metrics: metrics, calls: disk.calls)
+            for batch in ["one", "two", "three"] { #expect(try spool.append(Array(batch.utf8)) == .durable) }
+            disk.failUnlinks(errno: EBUSY)
+            let first = try #require(try spool.peek())
+            #expect(spool.finishing(first) != nil, "its segment's last entry")
+            #expect(spool.commit(first)?.reason == String(cString: strerror(EBUSY)))
+            #expect(try Self.drain(spool) == ["two", "three"], "the segment that was not deleted is not read again")
+            #expect(spool.isEmpty && spool.hasUndeletedSegments)
+            marks = spool.marks
+            #expect(spool.retryDeletes().count == 3, "still failing")
+        }
+        #expect(marks.finished.count == 3 && marks.cutShort.isEmpty)
+        #expect(metrics.snapshot.spoolErrors == ["unlink": 6])
+        #expect(try Self.segments(dir).count == 3)
+
+        do {
+            // The third segment's mark names other bytes: that segment is replayed (and deleted).
+            var other = marks
+            let third = marks.finished[2]
+            other.finished[2] = LedgerSpool.FinishedSegment(segment: third.segment, bytes: third.bytes, checksum: third.checksum ^ 1)
+            let reopened = try LedgerSpool(directory: dir, maxBytes: 1 << 20, segmentBytes: 1)
+            reopened.restore(other)
+            #expect(try Self.drain(reopened) == ["three"])
+        }
+        let reopened = try LedgerSpool(directory: dir, maxBytes: 1 << 20, segmentBytes: 1)
+        reopened.restore(marks)
+        #expect(reopened.isEmpty && reopened.hasUndeletedSegments)
+        #expect(try Self.drain(reopened) == [], "nothing replayed again")
+        #expect(reopened.retryDeletes().isEmpty)
+        #expect(try Self.segments(dir).isEmpty && reopened.bytesOnDisk == 0 && reopened.marks.isEmpty)
+    }
+
+    /// A partial frame a failed append could not cut off is marked; a spool reopened with the mark stops before it as
+    /// the first did, where one reopened without it (a crash, or a file from before marks) finds it damaged.
+    @Test func aCutShortSegmentIsReadUpToItsEndAfterARestart() throws {
+        let dir = Harness.temporaryDirectory()
+        let disk = FailingDisk()
+        var marks = LedgerSpool.Marks()
+        do {
+            let spool = try LedgerSpool(directory: dir, maxBytes: 1 << 20, calls: disk.calls)
+            #expect(try spool.append(Array("one".utf8)) == .durable)
+            disk.failNextWrite(after: 7, errno: EIO, truncateFails: true)
+            #expect(throws: LedgerError.self) { try spool.append(Array("two".utf8)) }
+            #expect(try spool.append(Array("three".utf8)) == .durable)
+            marks = spool.marks
+        }
+        #expect(marks.cutShort.count == 1 && marks.finished.isEmpty)
+        let copy = Harness.temporaryDirectory()
+        for name in try Self.segments(dir) { try FileManager.default.copyItem(atPath: dir + "/" + name, toPath: copy + "/" + name) }
+        let unmarked = try LedgerSpool(directory: copy, maxBytes: 1 << 20)
+        #expect(try Self.drain(unmarked) == ["one", "damaged 7 bytes", "three"])
+        let reopened = try LedgerSpool(directory: dir, maxBytes: 1 << 20)
+        reopened.restore(marks)
+        #expect(reopened.marks == marks, "kept until the segment is gone")
+        #expect(try Self.drain(reopened) == ["one", "three"])
+        #expect(try Self.segments(dir).isEmpty && reopened.marks.isEmpty)
+    }
+
+    static func segments(_ dir: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".spool") }.sorted()
+    }
+
     /// Reads and commits every entry: batches as their text, damage as `damaged N bytes`.
     static func drain(_ spool: LedgerSpool) throws -> [String] {
         var seen: [String] = []
@@ -272,6 +342,24 @@ struct LedgerWriterStateMachineTests {
         #expect(machine.lossTimes(segmentModified: modified, margin: .seconds(5)) == (Date(timeIntervalSince1970: 1_945), modified))
         machine.spoolDrained()
         #expect(machine.newestReplayed == nil)
+    }
+
+    /// A `pending-gaps.json` written before the spool's marks were kept still reads.
+    @Test func pendingFilesWithoutMarksStillRead() throws {
+        let json = #"{"gaps":[{"id":"6B1E7F0C-8E1A-4C3B-9D55-0D5C1B8E2A11","reason":"spool_error","from":0,"to":1,"count":5,"sealed":false}],"replay":{"position":{"segment":2,"offset":0,"length":40,"checksum":7},"rowsDone":null}}"#
+        let pending = try JSONDecoder().decode(LedgerWriterStateMachine.Pending.self, from: Data(json.utf8))
+        #expect(pending.gaps.map(\.count) == [5] && pending.replay?.rowsDone == nil && pending.spool == nil)
+    }
+
+    /// A failed delete of a replayed segment is retried after `ledger.retry_interval`, whether the database is up or not.
+    @Test func deleteRetryIsMaintenance() {
+        var machine = LedgerWriterStateMachine(spoolPending: false, retryInterval: .seconds(2))
+        #expect(machine.maintenanceDeadline == nil && !machine.shouldRetryDeletes(at: t0))
+        machine.segmentDeletesFailed(at: t0)
+        #expect(machine.maintenanceDeadline == t0 + .seconds(2))
+        #expect(!machine.shouldRetryDeletes(at: t0 + .seconds(1)) && machine.shouldRetryDeletes(at: t0 + .seconds(2)))
+        machine.segmentsDeleted()
+        #expect(machine.maintenanceDeadline == nil)
     }
 
     @Test func maintenanceDeadline() {

@@ -272,6 +272,18 @@ struct PostgresLedgerTests {
         try await SpoolAccountingScenarios.refusedRowsOfAnInterruptedReplayAreCountedOnce(.postgres)
     }
 
+    @Test func replayedSegmentThatCannotBeDeletedIsNotReplayedAgain() async throws {
+        try await SpoolAccountingScenarios.replayedSegmentThatCannotBeDeletedIsNotReplayedAgain(.postgres)
+    }
+
+    @Test func replayedSegmentIsDeletedAtALaterRetry() async throws {
+        try await SpoolAccountingScenarios.replayedSegmentIsDeletedAtALaterRetry(.postgres)
+    }
+
+    @Test func failedSpoolWriteWhoseTruncateFailsIsOneGapAfterARestart() async throws {
+        try await SpoolAccountingScenarios.failedSpoolWriteWhoseTruncateFailsIsOneGapAfterARestart(.postgres, downURL: try Self.downURL())
+    }
+
     /// Nothing listens on port 1: every write fails at once, and batches are spooled.
     static func downURL() throws -> LedgerURL {
         try LedgerURL(parsing: "postgres://nobody:pw@127.0.0.1:1/none?sslmode=disable")

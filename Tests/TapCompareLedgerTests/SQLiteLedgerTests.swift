@@ -158,6 +158,18 @@ struct SQLiteLedgerTests {
         try await SpoolAccountingScenarios.refusedRowsOfAnInterruptedReplayAreCountedOnce(.sqlite)
     }
 
+    @Test func replayedSegmentThatCannotBeDeletedIsNotReplayedAgain() async throws {
+        try await SpoolAccountingScenarios.replayedSegmentThatCannotBeDeletedIsNotReplayedAgain(.sqlite)
+    }
+
+    @Test func replayedSegmentIsDeletedAtALaterRetry() async throws {
+        try await SpoolAccountingScenarios.replayedSegmentIsDeletedAtALaterRetry(.sqlite)
+    }
+
+    @Test func failedSpoolWriteWhoseTruncateFailsIsOneGapAfterARestart() async throws {
+        try await SpoolAccountingScenarios.failedSpoolWriteWhoseTruncateFailsIsOneGapAfterARestart(.sqlite, downURL: Self.downURL())
+    }
+
     /// A ledger whose directory does not exist: every write fails, and batches are spooled.
     static func downURL() -> LedgerURL {
         LedgerURL(backend: .sqlite(path: Harness.temporaryDirectory() + "/missing/ledger.sqlite"))

@@ -193,7 +193,115 @@ enum SpoolAccountingScenarios {
         #expect(counts.comparisons + gaps.reduce(0) { $0 + $1.count } == rows.count + 3)
     }
 
+    /// A segment replayed whole whose file cannot be deleted (`EBUSY`: the delete fails, as it would were the process
+    /// killed before it) is not replayed again by the next process: that one deletes it. Nothing of it is stored or
+    /// counted twice: each comparison is in the ledger once, and the gap of its undecodable frame is one row.
+    static func replayedSegmentThatCannotBeDeletedIsNotReplayedAgain(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        let spoolDirectory = Harness.temporaryDirectory() + "/spool"
+        let rows = try Self.rows(0..<10)
+        let stranger = Self.strangerFrame(count: 3)
+        // A segment per frame.
+        try Self.spool(
+            spoolDirectory, frames: [try LedgerSpoolCodec.encode(Array(rows[0..<5])), stranger.frame, try LedgerSpoolCodec.encode(Array(rows[5..<10]))],
+            segmentBytes: 1
+        )
+        try #require(try Self.segmentFiles(spoolDirectory).count == 3)
+        _ = try await Harness.withStore(url) { try await $0.migrate() }
+        let disk = FailingDisk()
+        disk.failUnlinks(errno: EBUSY)
+        let configuration = Harness.configuration(url: url, spoolDirectory: spoolDirectory)
+
+        let first = try await Harness.withWriter(configuration, spoolCalls: disk.calls) { writer in
+            try await Harness.waitUntil("the spool is replayed and the gap written") {
+                writer.spool.isEmpty && writer.metrics.snapshot.gapsWritten >= 1
+            }
+            return writer.metrics.snapshot
+        }
+        #expect(first.replayed == 10 && first.dropped == ["spool_undecodable": 3], "\(first)")
+        #expect(first.spoolErrors["unlink", default: 0] >= 3, "each segment's failed delete is counted: \(first.spoolErrors)")
+        #expect(try Self.segmentFiles(spoolDirectory).count == 3, "the segments could not be deleted")
+
+        // The next process, whose deletes succeed: it deletes the segments, it does not replay them.
+        let second = try await Harness.withWriter(configuration) { writer in
+            try await Harness.waitUntil("the replayed segments are gone") {
+                writer.spool.isEmpty && (try? Self.segmentFiles(spoolDirectory).isEmpty) == true
+            }
+            return writer.metrics.snapshot
+        }
+        #expect(second.replayed == 0 && second.droppedTotal == 0 && second.gapsWritten == 0, "nothing replayed or counted again: \(second)")
+        let (counts, gaps) = try await Harness.withStore(url) { store in (try await store.counts(), try await store.gaps()) }
+        #expect(counts.comparisons == 10)
+        #expect(gaps.map { "\($0.reason) \($0.count)" } == ["spool_undecodable 3"], "one gap row for the undecodable frame")
+        #expect(!FileManager.default.fileExists(atPath: spoolDirectory + "/pending-gaps.json"), "nothing left to remember")
+    }
+
+    /// Within one process, a replayed segment whose delete failed is deleted at a later retry (every
+    /// `ledger.retry_interval`), without being replayed again.
+    static func replayedSegmentIsDeletedAtALaterRetry(_ backend: Backend) async throws {
+        let url = try await backend.freshURL()
+        let spoolDirectory = Harness.temporaryDirectory() + "/spool"
+        try Self.spool(spoolDirectory, frames: [try LedgerSpoolCodec.encode(try Self.rows(0..<5))])
+        _ = try await Harness.withStore(url) { try await $0.migrate() }
+        let disk = FailingDisk()
+        disk.failUnlinks(errno: EACCES)
+        let snapshot = try await Harness.withWriter(Harness.configuration(url: url, spoolDirectory: spoolDirectory), spoolCalls: disk.calls) { writer in
+            try await Harness.waitUntil("the spool is replayed and its delete failed") {
+                writer.spool.isEmpty && writer.metrics.snapshot.spoolErrors["unlink", default: 0] >= 1
+            }
+            #expect(try Self.segmentFiles(spoolDirectory).count == 1)
+            disk.allowUnlinks()
+            try await Harness.waitUntil("the segment is deleted at a retry") { (try? Self.segmentFiles(spoolDirectory).isEmpty) == true }
+            return writer.metrics.snapshot
+        }
+        #expect(snapshot.replayed == 5)
+        #expect(try await Harness.withStore(url) { try await $0.counts() }.comparisons == 5)
+    }
+
+    /// A spool write the disk refuses halfway whose partial frame cannot be cut off either (the truncate fails), and a
+    /// restart before the replay: the batch is counted once, as `spool_error`; the next process stops before the
+    /// partial frame as the first would have, rather than count it again as `spool_corrupt`.
+    static func failedSpoolWriteWhoseTruncateFailsIsOneGapAfterARestart(_ backend: Backend, downURL: LedgerURL) async throws {
+        let url = try await backend.freshURL()
+        let spoolDirectory = Harness.temporaryDirectory() + "/spool"
+        let disk = FailingDisk()
+        disk.failNextWrite(after: 20, errno: ENOSPC, truncateFails: true)
+        let recorded = 10
+        let down = try await Harness.withWriter(
+            Harness.configuration(url: downURL, spoolDirectory: spoolDirectory, batchSize: 5, writeTimeout: .seconds(3)), spoolCalls: disk.calls
+        ) { writer in
+            for i in 0..<recorded { writer.record(SyntheticComparisons.make(index: i)) }
+            try await Harness.waitUntil("all 10 are spooled or dropped") {
+                let s = writer.metrics.snapshot
+                return s.spooled + s.droppedTotal == recorded
+            }
+            return writer.metrics.snapshot
+        }
+        let dropped = down.dropped["spool_error", default: 0]
+        #expect(dropped > 0 && down.spooled > 0, "\(down)")
+        #expect(down.spoolErrors == ["write": 1, "truncate": 1])
+
+        _ = try await Harness.withStore(url) { try await $0.migrate() }
+        let up = try await Harness.withWriter(Harness.configuration(url: url, spoolDirectory: spoolDirectory)) { writer in
+            try await Harness.waitUntil("the spool is replayed and the gap written") {
+                writer.spool.isEmpty && writer.metrics.snapshot.replayed == down.spooled && writer.metrics.snapshot.gapsWritten >= 1
+            }
+            return writer.metrics.snapshot
+        }
+        #expect(up.spoolFramesLost.isEmpty, "the partial frame is not found damaged after the restart: \(up)")
+        let (counts, gaps) = try await Harness.withStore(url) { store in (try await store.counts(), try await store.gaps()) }
+        #expect(gaps.map(\.reason) == ["spool_error"])
+        #expect(gaps.map(\.count) == [dropped])
+        #expect(counts.comparisons == down.spooled)
+        #expect(counts.comparisons + dropped == recorded, "every comparison in the ledger or in exactly one gap")
+        #expect(try Self.segmentFiles(spoolDirectory).isEmpty, "the segment holding the partial frame is deleted once replayed")
+    }
+
     // MARK: Fixtures
+
+    static func segmentFiles(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }.sorted()
+    }
 
     static func rows(_ indices: Range<Int>) throws -> [LedgerComparison] {
         let encoder = LedgerRecordEncoder(redactor: try Redactor(configuration: .init()), instance: "test", maxSampleBytes: 1024)

@@ -52,6 +52,10 @@ public final class LedgerMetrics: Sendable {
         case truncate
         /// A spool segment could not be read for replay; retried every `ledger.retry_interval`.
         case read
+        /// A spool segment all replayed could not be deleted (`EACCES`, `EBUSY`): it is kept but never replayed again
+        /// (marked replayed in `pending-gaps.json`), and its delete is retried every `ledger.retry_interval` and at
+        /// start-up; counted at each failed attempt.
+        case unlink
     }
 
     /// In-process totals since start.

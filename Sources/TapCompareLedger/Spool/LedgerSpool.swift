@@ -11,15 +11,20 @@ import Darwin
 ///
 /// A directory of append-only segment files (`segment-0000000000000001.spool`, …) holding ``SpoolFrame``s. Every
 /// append is `fsync`ed before it returns, so a batch the writer counts as spooled survives SIGKILL. Replay reads
-/// frames oldest first; a segment is deleted once all its frames are in the ledger. A process that dies between
-/// inserting a frame and deleting its segment replays it again on start-up, which the ledger's idempotent inserts
-/// (by comparison id) make harmless: every comparison is stored exactly once. (Where a replay counted a loss — a
-/// refused row, a frame that cannot be read — the writer saves the position with its gaps and resumes there, see
-/// ``resume(at:)``, so the loss is not counted twice.)
+/// frames oldest first; a segment is deleted once all its frames are in the ledger. The writer saves a
+/// ``FinishedSegment`` mark before that delete (``finishing(_:)``, with its gaps and the replay's progress in one
+/// atomic write), so a segment whose delete fails (`EACCES`, `EBUSY`) or is cut off by a crash is never replayed
+/// again by the next process: ``restore(_:)`` sets it aside and the delete is retried (``retryDeletes()``). Replaying
+/// it again would store nothing twice (inserts are idempotent by comparison id) but would count its losses — refused
+/// rows, frames that cannot be read — a second time, and write rows a retention prune had deleted back into the
+/// ledger. (Within a segment, where a replay counted a loss the writer saves the position with its gaps and resumes
+/// there, see ``resume(at:)``, so the loss is not counted twice.)
 ///
 /// Bytes that are not a whole frame are returned as ``Content/damaged(bytes:)`` entries, never skipped silently: the
 /// writer counts them and records the gap. A failed append cuts its partial frame off again, so what replay finds
-/// damaged is only what a crash or the disk damaged.
+/// damaged is only what a crash or the disk damaged. Where that cut fails too, the segment keeps the partial frame
+/// and replay stops before it; the writer saves a ``CutShortSegment`` mark with the batch's `spool_error` gap, so a
+/// process that starts before the replay stops there too rather than count the same batch again as damage.
 ///
 /// The directory is locked (`flock` on `LOCK`) so two processes never share a spool; the lock dies with the
 /// process, SIGKILL included.
@@ -62,6 +67,41 @@ public final class LedgerSpool: Sendable {
         var next: Int { self.position.offset + self.position.length }
     }
 
+    /// A segment every entry of which is stored or counted, whose file is being deleted (or could not be): it is
+    /// never replayed again, in this process or (saved by the writer, ``Marks``) the next one. Known again after a
+    /// restart only by the same file: its size and a CRC-32 of all its bytes (segment numbers start again at 1 once
+    /// the spool is emptied).
+    public struct FinishedSegment: Sendable, Hashable, Codable {
+        let segment: UInt64
+        let bytes: Int
+        let checksum: UInt32
+    }
+
+    /// A segment ending in part of a frame that a failed append could not cut off (``LedgerMetrics/SpoolError/truncate``):
+    /// replay reads it up to `readable` only (the batch is already counted as dropped). Known again after a restart
+    /// only by the same file: its size and a CRC-32 of the bytes after `readable`.
+    public struct CutShortSegment: Sendable, Hashable, Codable {
+        let segment: UInt64
+        let readable: Int
+        let bytes: Int
+        let checksum: UInt32
+    }
+
+    /// What the spool knows that its files do not say, for the writer to save next to it (`pending-gaps.json`) and
+    /// give back to ``restore(_:)`` after a restart.
+    public struct Marks: Sendable, Hashable, Codable {
+        var finished: [FinishedSegment] = []
+        var cutShort: [CutShortSegment] = []
+
+        var isEmpty: Bool { self.finished.isEmpty && self.cutShort.isEmpty }
+    }
+
+    /// A replayed segment whose file could not be deleted (kept, and retried by ``retryDeletes()``).
+    public struct DeleteFailure: Sendable, Hashable {
+        public let path: String
+        public let reason: String
+    }
+
     /// What ``append(_:)`` did with a batch.
     public enum Appended: Sendable, Equatable {
         /// Written and `fsync`ed: it survives a crash of the process or the machine.
@@ -82,6 +122,8 @@ public final class LedgerSpool: Sendable {
         /// cut off (``LedgerMetrics/SpoolError/truncate``). Its batch is already counted as dropped: replay stops
         /// before it rather than report it as damage and count it twice.
         var readable: Int
+        /// Set where `readable` is less than `bytes`: what the writer saves so the next process stops there too.
+        var cutShort: CutShortSegment?
     }
 
     struct State {
@@ -91,6 +133,10 @@ public final class LedgerSpool: Sendable {
         var readSegment: UInt64?
         var readOffset: Int
         var loaded: (sequence: UInt64, bytes: [UInt8])?
+        /// Segments all replayed whose files are still on disk: a delete that failed, retried by ``retryDeletes()``.
+        var finished: [FinishedSegment] = []
+        /// Deletes that failed in ``peek()`` (which returns an entry), for ``takeDeleteFailures()``.
+        var unreportedDeleteFailures: [DeleteFailure] = []
     }
 
     public let directory: String
@@ -163,8 +209,19 @@ public final class LedgerSpool: Sendable {
         close(self.lockFD)
     }
 
-    /// Bytes on disk in all segments (what ``maxBytes`` caps).
-    public var bytesOnDisk: Int { self.state.withLockedValue { $0.segments.reduce(0) { $0 + $1.bytes } } }
+    /// Bytes on disk in all segments (what ``maxBytes`` caps), replayed ones not yet deleted included.
+    public var bytesOnDisk: Int { self.state.withLockedValue { Self.bytesOnDisk($0) } }
+
+    private static func bytesOnDisk(_ state: State) -> Int {
+        state.segments.reduce(0) { $0 + $1.bytes } + state.finished.reduce(0) { $0 + $1.bytes }
+    }
+
+    /// What the writer saves next to the spool: the segments replayed but not yet deleted, and those cut short.
+    public var marks: Marks {
+        self.state.withLockedValue { state in
+            Marks(finished: state.finished, cutShort: state.segments.compactMap(\.cutShort))
+        }
+    }
 
     /// Whether every spooled frame has been committed.
     public var isEmpty: Bool {
@@ -195,7 +252,7 @@ public final class LedgerSpool: Sendable {
     public func append(_ payload: [UInt8]) throws(LedgerError) -> Appended {
         let frame = SpoolFrame.encode(payload)
         return try self.locked { state throws(LedgerError) -> Appended in
-            let total = state.segments.reduce(0) { $0 + $1.bytes }
+            let total = Self.bytesOnDisk(state)
             guard total + frame.count <= self.maxBytes else { return .full }
             if let active = state.active, let seg = state.segments.last, seg.sequence == active.sequence, seg.bytes >= self.segmentBytes {
                 close(active.fd)
@@ -230,7 +287,7 @@ public final class LedgerSpool: Sendable {
                 }
                 if n < 0 && errno == EINTR { continue }
                 let reason = n < 0 ? String(cString: strerror(errno)) : "the disk took no bytes"
-                self.abandonFrame(fd: fd, start: start, written: written, state: &state)
+                self.abandonFrame(frame, fd: fd, start: start, written: written, state: &state)
                 self.metrics?.spoolError(.write)
                 throw LedgerError.spool("cannot write to the spool in '\(self.directory)' (ledger.spool_dir): \(reason); free space on its disk or point ledger.spool_dir at another")
             }
@@ -252,13 +309,17 @@ public final class LedgerSpool: Sendable {
 
     /// A failed append: cuts what reached the file of its frame off again, so replay never meets half a frame
     /// whose batch the caller already counts as dropped (found damaged later, it would be counted twice). Where the
-    /// truncate fails too, the segment's ``Segment/readable`` end stops replay before it. The segment is closed
-    /// either way; the next append starts a new one.
-    private func abandonFrame(fd: Int32, start: Int, written: Int, state: inout State) {
+    /// truncate fails too, the segment's ``Segment/readable`` end stops replay before it, and its
+    /// ``CutShortSegment`` mark (in ``marks``) lets the writer save that end for the next process. The segment is
+    /// closed either way; the next append starts a new one.
+    private func abandonFrame(_ frame: [UInt8], fd: Int32, start: Int, written: Int, state: inout State) {
         let last = state.segments.count - 1
         if written > 0 && self.calls.ftruncate(fd, start) != 0 {
             self.metrics?.spoolError(.truncate)
             state.segments[last].bytes = start + written
+            state.segments[last].cutShort = CutShortSegment(
+                segment: state.segments[last].sequence, readable: start, bytes: start + written, checksum: CRC32.checksum(frame.prefix(written))
+            )
         }
         close(fd)
         state.active = nil
@@ -282,7 +343,7 @@ public final class LedgerSpool: Sendable {
                 }
                 // This segment is consumed.
                 if state.active?.sequence == sequence { return nil }
-                self.removeSegment(at: index, state: &state)
+                if let failure = self.removeSegment(at: index, state: &state) { state.unreportedDeleteFailures.append(failure) }
             }
             return nil
         }
@@ -306,20 +367,90 @@ public final class LedgerSpool: Sendable {
         }
     }
 
-    /// Marks an entry from ``peek()`` as done (its batch stored, or its loss counted); frees its segment once the
-    /// whole segment is.
-    public func commit(_ entry: Entry) {
+    /// The mark of the segment that committing `entry` finishes (its last entry), `nil` when the segment has more
+    /// to replay. The writer saves it before ``commit(_:)`` deletes the file, so that a delete that fails, or a crash
+    /// before it, never has the next process replay the segment again.
+    public func finishing(_ entry: Entry) -> FinishedSegment? {
         self.state.withLockedValue { state in
-            guard state.readSegment == entry.segment else { return }
+            guard state.readSegment == entry.segment,
+                  let segment = state.segments.first(where: { $0.sequence == entry.segment }), entry.next >= segment.readable
+            else { return nil }
+            return self.finishedMark(segment, state: state)
+        }
+    }
+
+    /// Marks an entry from ``peek()`` as done (its batch stored, or its loss counted); deletes its segment once the
+    /// whole segment is.
+    /// - Returns: The segment's delete, when it failed: counted (``LedgerMetrics/SpoolError/unlink``); the segment is
+    ///   not replayed again, and its delete is retried by ``retryDeletes()``.
+    @discardableResult
+    public func commit(_ entry: Entry) -> DeleteFailure? {
+        self.state.withLockedValue { state in
+            guard state.readSegment == entry.segment else { return nil }
             state.readOffset = entry.next
             guard let index = state.segments.firstIndex(where: { $0.sequence == entry.segment }),
                   state.readOffset >= state.segments[index].readable
-            else { return }
+            else { return nil }
             if let active = state.active, active.sequence == entry.segment {
                 close(active.fd)
                 state.active = nil
             }
-            self.removeSegment(at: index, state: &state)
+            return self.removeSegment(at: index, state: &state)
+        }
+    }
+
+    /// The deletes of consumed segments that failed in ``peek()`` since the last call (counted already), to log.
+    public func takeDeleteFailures() -> [DeleteFailure] {
+        self.state.withLockedValue { state in
+            defer { state.unreportedDeleteFailures = [] }
+            return state.unreportedDeleteFailures
+        }
+    }
+
+    /// Whether segments replayed whole are still on disk, their delete failed (``retryDeletes()``).
+    public var hasUndeletedSegments: Bool { self.state.withLockedValue { !$0.finished.isEmpty } }
+
+    /// Tries again to delete the segments replayed whose delete failed.
+    /// - Returns: Those that still cannot be deleted (each counted again, ``LedgerMetrics/SpoolError/unlink``).
+    public func retryDeletes() -> [DeleteFailure] {
+        self.state.withLockedValue { state in
+            var failures: [DeleteFailure] = []
+            state.finished.removeAll { finished in
+                guard let failure = self.delete(finished.segment) else { return true }
+                failures.append(failure)
+                return false
+            }
+            return failures
+        }
+    }
+
+    /// Takes back what a previous process saved (``marks``): a segment it replayed whole is set aside, not replayed
+    /// again (its delete is left to ``retryDeletes()``); a segment it cut short is read up to where it stopped. Only
+    /// where the same file is still there: a mark whose segment is gone or holds other bytes is dropped.
+    public func restore(_ marks: Marks) {
+        self.state.withLockedValue { state in
+            for mark in marks.cutShort {
+                guard let index = state.segments.firstIndex(where: { $0.sequence == mark.segment }),
+                      state.segments[index].bytes == mark.bytes, mark.readable >= 0, mark.readable <= mark.bytes,
+                      let bytes = FileManager.default.contents(atPath: self.path(mark.segment)).map([UInt8].init),
+                      bytes.count == mark.bytes, CRC32.checksum(bytes[mark.readable...]) == mark.checksum
+                else { continue }
+                state.segments[index].readable = mark.readable
+                state.segments[index].cutShort = mark
+            }
+            for mark in marks.finished where !state.finished.contains(mark) {
+                guard let index = state.segments.firstIndex(where: { $0.sequence == mark.segment }),
+                      state.active?.sequence != mark.segment,
+                      self.finishedMark(state.segments[index], state: state) == mark
+                else { continue }
+                state.segments.remove(at: index)
+                state.finished.append(mark)
+                if state.loaded?.sequence == mark.segment { state.loaded = nil }
+                if state.readSegment == mark.segment {
+                    state.readSegment = state.segments.first?.sequence
+                    state.readOffset = 0
+                }
+            }
         }
     }
 
@@ -354,13 +485,46 @@ public final class LedgerSpool: Sendable {
         return bytes
     }
 
-    private func removeSegment(at index: Int, state: inout State) {
-        let sequence = state.segments[index].sequence
-        unlink(self.path(sequence))
+    /// A consumed segment leaves the replay and is deleted; one whose delete fails is kept aside (``State/finished``)
+    /// for ``retryDeletes()``.
+    @discardableResult
+    private func removeSegment(at index: Int, state: inout State) -> DeleteFailure? {
+        let segment = state.segments[index]
         state.segments.remove(at: index)
-        if state.loaded?.sequence == sequence { state.loaded = nil }
         state.readSegment = state.segments.first?.sequence
         state.readOffset = 0
+        guard let failure = self.delete(segment.sequence) else {
+            if state.loaded?.sequence == segment.sequence { state.loaded = nil }
+            return nil
+        }
+        // Without a mark (its bytes unreadable) the next process may replay it again, as before there were marks.
+        if let mark = self.finishedMark(segment, state: state) { state.finished.append(mark) }
+        if state.loaded?.sequence == segment.sequence { state.loaded = nil }
+        return failure
+    }
+
+    /// Deletes a segment's file: `nil` when done (or already gone), what failed otherwise (counted).
+    private func delete(_ sequence: UInt64) -> DeleteFailure? {
+        let path = self.path(sequence)
+        guard self.calls.unlink(path) != 0 else { return nil }
+        let code = errno
+        if code == ENOENT { return nil }
+        self.metrics?.spoolError(.unlink)
+        return DeleteFailure(path: path, reason: String(cString: strerror(code)))
+    }
+
+    /// A segment's ``FinishedSegment`` mark: its size and the CRC-32 of its bytes (those read for replay when they are
+    /// the whole file); `nil` when the file cannot be read.
+    private func finishedMark(_ segment: Segment, state: State) -> FinishedSegment? {
+        let bytes: [UInt8]
+        if let loaded = state.loaded, loaded.sequence == segment.sequence, loaded.bytes.count == segment.bytes {
+            bytes = loaded.bytes
+        } else if let data = FileManager.default.contents(atPath: self.path(segment.sequence)), data.count == segment.bytes {
+            bytes = [UInt8](data)
+        } else {
+            return nil
+        }
+        return FinishedSegment(segment: segment.sequence, bytes: segment.bytes, checksum: CRC32.checksum(bytes))
     }
 
     private func readFile(_ path: String) throws(LedgerError) -> [UInt8] {
@@ -387,11 +551,14 @@ struct SpoolFileCalls: Sendable {
     var write: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int
     var fsync: @Sendable (_ fd: Int32) -> Int32
     var ftruncate: @Sendable (_ fd: Int32, _ length: Int) -> Int32
+    /// Deletes a replayed segment.
+    var unlink: @Sendable (_ path: String) -> Int32
 
-    static let system = SpoolFileCalls(write: systemWrite, fsync: systemFsync, ftruncate: systemFtruncate)
+    static let system = SpoolFileCalls(write: systemWrite, fsync: systemFsync, ftruncate: systemFtruncate, unlink: systemUnlink)
 }
 
 // At file scope, where the names are libc's rather than ``SpoolFileCalls``' properties.
 private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int { write(fd, bytes.baseAddress, bytes.count) }
 private func systemFsync(_ fd: Int32) -> Int32 { fsync(fd) }
 private func systemFtruncate(_ fd: Int32, _ length: Int) -> Int32 { ftruncate(fd, off_t(length)) }
+private func systemUnlink(_ path: String) -> Int32 { unlink(path) }

@@ -133,6 +133,11 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             spoolPending: !self.spool.isEmpty, gaps: pending.gaps, replay: pending.replay, retryInterval: self.configuration.retryInterval,
             maxWritesInFlight: writers
         )
+        // Segments a previous run replayed whole but could not delete (or was stopped before deleting): deleted now,
+        // never replayed again.
+        if self.spool.hasUndeletedSegments {
+            await self.retryDeletes(machine: &machine)
+        }
         if machine.spoolPending {
             self.logger.info("ledger replaying spool left by a previous run", metadata: [
                 "ledger.spool_dir": "\(self.configuration.spoolDirectory)", "ledger.spool_bytes": "\(self.spool.bytesOnDisk)",
@@ -208,6 +213,10 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
                 }
                 if machine.shouldWriteGaps(at: now) {
                     await self.writeGaps(machine: &machine)
+                    continue
+                }
+                if machine.shouldRetryDeletes(at: now) {
+                    await self.retryDeletes(machine: &machine)
                     continue
                 }
                 if closed && machine.mayStop {
@@ -457,6 +466,7 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             _ = machine.storeFailed(at: .now)
             return
         }
+        self.logDeleteFailures(spool.takeDeleteFailures(), machine: &machine)
         guard let entry else {
             machine.spoolDrained()
             self.savePending(machine)
@@ -541,16 +551,52 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     /// aside): the margin of a loss whose comparisons' own times cannot be read.
     private var spoolingDelay: Duration { self.configuration.flushInterval + self.configuration.writeTimeout }
 
-    /// Moves the spool past an entry that is all stored or counted.
+    /// Moves the spool past an entry that is all stored or counted. When that finishes its segment, the segment is
+    /// first marked replayed in the pending file, then deleted: should the delete fail, or the process stop before
+    /// it, the next start deletes it instead of replaying it (and counting its losses) again.
     private func commit(_ entry: LedgerSpool.Entry, machine: inout LedgerWriterStateMachine) async {
         let spool = self.spool
-        _ = try? await NIOThreadPool.singleton.runIfActive { spool.commit(entry) }
+        let finishing = try? await NIOThreadPool.singleton.runIfActive { spool.finishing(entry) }
+        if let finishing { self.savePending(machine, finishing: finishing) }
+        if let failure = try? await NIOThreadPool.singleton.runIfActive({ spool.commit(entry) }) {
+            self.logDeleteFailures([failure], machine: &machine)
+        }
         self.metrics.spoolBytes(spool.bytesOnDisk)
         if spool.isEmpty {
             machine.spoolDrained()
             self.savePending(machine)
             self.logger.info("ledger spool replayed; writing directly again")
+        } else if finishing != nil {
+            // The mark of a segment that is gone now goes too (one that could not be deleted stays).
+            self.savePending(machine)
         }
+    }
+
+    /// Tries again to delete the spool segments replayed whole whose delete failed.
+    private func retryDeletes(machine: inout LedgerWriterStateMachine) async {
+        let spool = self.spool
+        let failures = (try? await NIOThreadPool.singleton.runIfActive { spool.retryDeletes() }) ?? []
+        self.metrics.spoolBytes(spool.bytesOnDisk)
+        if failures.isEmpty {
+            machine.segmentsDeleted()
+            self.logger.info("ledger deleted the replayed spool segments it could not delete before")
+        } else {
+            self.logDeleteFailures(failures, machine: &machine)
+        }
+        self.savePending(machine)
+    }
+
+    /// Replayed segments that could not be deleted (counted by the spool, `spool_errors_total{reason="unlink"}`):
+    /// logged with their path, and tried again after `ledger.retry_interval`.
+    private func logDeleteFailures(_ failures: [LedgerSpool.DeleteFailure], machine: inout LedgerWriterStateMachine) {
+        guard !failures.isEmpty else { return }
+        for failure in failures {
+            self.logger.error("ledger cannot delete a replayed spool segment; it is kept but not replayed again, and deleted at the next retry or start", metadata: [
+                "ledger.file": "\(failure.path)", "ledger.error": "\(failure.reason)",
+                "ledger.retry_interval": "\(DurationParser.format(self.configuration.retryInterval))",
+            ])
+        }
+        machine.segmentDeletesFailed(at: .now)
     }
 
     private func writeGaps(machine: inout LedgerWriterStateMachine) async {
@@ -585,10 +631,16 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
     }
 
     /// Pending gaps live next to the spool, so a gap survives a restart (or SIGKILL) before it is written; with them,
-    /// in the same atomic write, the replay's progress, so the drops it counted are neither lost nor counted again.
-    private func savePending(_ machine: LedgerWriterStateMachine) {
-        let pending = machine.pending
-        if pending.gaps.isEmpty && pending.replay == nil {
+    /// in the same atomic write, the replay's progress, so the drops it counted are neither lost nor counted again,
+    /// and the spool's marks (``LedgerSpool/Marks``), so a segment replayed whole is never replayed again and a
+    /// failed write's leftover is not counted again as damage.
+    /// - Parameter finishing: A segment about to be deleted, saved as replayed before the delete is tried.
+    private func savePending(_ machine: LedgerWriterStateMachine, finishing: LedgerSpool.FinishedSegment? = nil) {
+        var pending = machine.pending
+        var marks = self.spool.marks
+        if let finishing, !marks.finished.contains(finishing) { marks.finished.append(finishing) }
+        pending.spool = marks.isEmpty ? nil : marks
+        if pending.gaps.isEmpty && pending.replay == nil && pending.spool == nil {
             try? FileManager.default.removeItem(atPath: self.gapFile)
             return
         }
@@ -601,9 +653,10 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
         }
     }
 
-    /// What a previous run left: its gaps (sealed: a write of them may have been attempted) and, when the spool
-    /// still holds the entry it names, the replay's progress (the spool resumes there). A file from before the
-    /// progress was kept holds the bare array of gaps.
+    /// What a previous run left: its gaps (sealed: a write of them may have been attempted), the spool's marks (given
+    /// back to it: segments replayed whole are set aside, cut-short ones read up to where they stopped) and, when the
+    /// spool still holds the entry it names, the replay's progress (the spool resumes there). A file from before the
+    /// progress was kept holds the bare array of gaps; one from before the marks has no `spool`.
     private func loadPending() async -> LedgerWriterStateMachine.Pending {
         guard let data = FileManager.default.contents(atPath: self.gapFile) else { return .init(gaps: []) }
         let decoder = JSONDecoder()
@@ -617,8 +670,11 @@ public final class LedgerWriter: Service, ComparisonRecordSink {
             return .init(gaps: [])
         }
         pending.gaps = pending.gaps.map { var g = $0; g.sealed = true; return g }
+        let spool = self.spool
+        if let marks = pending.spool {
+            _ = try? await NIOThreadPool.singleton.runIfActive { spool.restore(marks) }
+        }
         if let replay = pending.replay {
-            let spool = self.spool
             let resumed = try? await NIOThreadPool.singleton.runIfActive { () -> Bool in
                 (try? spool.resume(at: replay.position)) ?? false
             }

@@ -76,11 +76,15 @@ struct LedgerWriterStateMachine {
         case done
     }
 
-    /// What the writer keeps next to the spool (`pending-gaps.json`): the gaps not yet written and the replay's
-    /// progress, saved together in one atomic write, so a restart neither counts a drop twice nor loses one.
+    /// What the writer keeps next to the spool (`pending-gaps.json`): the gaps not yet written, the replay's
+    /// progress and the spool's marks (segments replayed whole but not yet deleted, segments a failed write cut
+    /// short), saved together in one atomic write, so a restart neither counts a drop twice nor loses one, and never
+    /// replays a segment again. A file without `spool` (written before it was kept) reads as having no marks.
     struct Pending: Equatable, Codable {
         var gaps: [PendingGap]
         var replay: ReplayProgress?
+        /// Filled in by the writer from the spool (``LedgerSpool/marks``); `nil` when there are none.
+        var spool: LedgerSpool.Marks?
     }
 
     private(set) var store: StoreState = .available
@@ -96,6 +100,8 @@ struct LedgerWriterStateMachine {
     let maxWritesInFlight: Int
     /// Batches handed to a writer and not yet finished.
     private(set) var writesInFlight = 0
+    /// When to try again to delete spool segments replayed whole whose delete failed; `nil` when none is waiting.
+    private(set) var deleteRetryAt: ContinuousClock.Instant?
 
     init(spoolPending: Bool, gaps: [PendingGap] = [], replay: ReplayProgress? = nil, retryInterval: Duration, maxWritesInFlight: Int = 1) {
         self.spoolPending = spoolPending
@@ -158,11 +164,31 @@ struct LedgerWriterStateMachine {
     /// When there will be maintenance work (replay, gap rows) to do, `nil` when there is none. Gap rows that wait
     /// for batches in flight have none: the writer wakes when a write finishes.
     var maintenanceDeadline: ContinuousClock.Instant? {
-        guard self.spoolPending || (!self.gaps.isEmpty && self.writesInFlight == 0) else { return nil }
-        switch self.store {
-        case .available: return .now
-        case .unavailable(let retryAt): return retryAt
+        var deadline: ContinuousClock.Instant?
+        if self.spoolPending || (!self.gaps.isEmpty && self.writesInFlight == 0) {
+            switch self.store {
+            case .available: deadline = .now
+            case .unavailable(let retryAt): deadline = retryAt
+            }
         }
+        if let retry = self.deleteRetryAt { deadline = min(deadline ?? retry, retry) }
+        return deadline
+    }
+
+    /// Deletes of replayed spool segments failed (the segments are kept, never replayed again): they are tried
+    /// again after ``retryInterval``, whether the database is up or not (the delete is local).
+    mutating func segmentDeletesFailed(at now: ContinuousClock.Instant) {
+        self.deleteRetryAt = now + self.retryInterval
+    }
+
+    /// Every replayed spool segment is deleted.
+    mutating func segmentsDeleted() {
+        self.deleteRetryAt = nil
+    }
+
+    /// Whether to try again to delete replayed spool segments now.
+    func shouldRetryDeletes(at now: ContinuousClock.Instant) -> Bool {
+        self.deleteRetryAt.map { now >= $0 } ?? false
     }
 
     mutating func storeSucceeded() {

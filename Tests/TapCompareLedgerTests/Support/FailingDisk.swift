@@ -12,6 +12,8 @@ final class FailingDisk: Sendable {
         var writeErrno: Int32 = 0
         var truncateFails = false
         var fsyncErrno: Int32?
+        /// Every unlink fails with this until ``allowUnlinks()``; `nil`: they succeed.
+        var unlinkErrno: Int32?
     }
 
     private let plan = Mutex(Plan())
@@ -29,6 +31,15 @@ final class FailingDisk: Sendable {
     /// The next `fsync` of a segment fails with `errno` after the frame was written whole. Once.
     func failNextFsync(errno: Int32) {
         self.plan.withLock { $0.fsyncErrno = errno }
+    }
+
+    /// Every unlink of a replayed segment fails with `errno` (`EBUSY`, `EACCES`) until ``allowUnlinks()``.
+    func failUnlinks(errno: Int32) {
+        self.plan.withLock { $0.unlinkErrno = errno }
+    }
+
+    func allowUnlinks() {
+        self.plan.withLock { $0.unlinkErrno = nil }
     }
 
     var calls: SpoolFileCalls {
@@ -61,6 +72,11 @@ final class FailingDisk: Sendable {
                     return SpoolFileCalls.system.ftruncate(fd, length)
                 }
                 errno = EIO
+                return -1
+            },
+            unlink: { path in
+                guard let failure = self.plan.withLock({ $0.unlinkErrno }) else { return SpoolFileCalls.system.unlink(path) }
+                errno = failure
                 return -1
             }
         )
