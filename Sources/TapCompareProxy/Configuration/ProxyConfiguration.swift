@@ -69,6 +69,11 @@ public struct ProxyConfiguration: Sendable {
     public var shutdownGrace: TimeAmount
     /// Connections the listening socket queues before accepting. Default `1024`.
     public var backlog: Int32
+    /// The kernel send buffer of each client connection (`SO_SNDBUF`, which Linux doubles; nginx's `listen … sndbuf=`),
+    /// or `nil` to leave it to the kernel, which grows it as the connection needs (up to `net.ipv4.tcp_wmem`'s
+    /// maximum, 4 MiB by default). A fixed size also stops that growth. Not a `tapcompare.yml` key; the send-timeout
+    /// tests set it so a stall is reached, and drained, in kilobytes rather than megabytes. Default `nil`.
+    public var clientSendBufferSize: Int?
 
     /// Every default of this configuration, written once: the initializer's default arguments and `serve`'s
     /// configuration (`ServeConfiguration`) both read them, so a library user and a `tapcompare.yml` user get the
@@ -116,6 +121,7 @@ public struct ProxyConfiguration: Sendable {
         maxConcurrentStreams: Int = Defaults.maxConcurrentStreams,
         shutdownGrace: TimeAmount = TimeAmount(Defaults.shutdownGrace),
         backlog: Int32 = 1024,
+        clientSendBufferSize: Int? = nil,
         tls: ListenerTLS? = nil,
         legacyTLS: UpstreamTLS = UpstreamTLS()
     ) {
@@ -140,5 +146,6 @@ public struct ProxyConfiguration: Sendable {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.shutdownGrace = shutdownGrace
         self.backlog = backlog
+        self.clientSendBufferSize = clientSendBufferSize
     }
 }

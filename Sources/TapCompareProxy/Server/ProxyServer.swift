@@ -77,7 +77,7 @@ public final class ProxyServer: Service, Sendable {
         let quiesce = ServerQuiescingHelper(group: self.group)
         let metrics = self.shared.metrics
         let logger = self.shared.logger
-        let bootstrap = ServerBootstrap(group: self.group)
+        var bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -104,6 +104,9 @@ public final class ProxyServer: Service, Sendable {
                     try Self.addClientHandlers(to: sync, loop: loop)
                 }
             }
+        if let size = configuration.clientSendBufferSize {
+            bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+        }
 
         if let error = self.shared.tlsSetupError {
             self.listening.fail(error)
