@@ -143,6 +143,54 @@ struct SendTimeoutTests {
 
     }
 
+    #if os(Linux)
+    @Test("a client reading far slower than a third of the proxy's send buffer per send_timeout gets the whole body: its TCP acknowledging bytes is progress (TCP_INFO); when it stops reading it is cut off")
+    func verySlowReaderIsNotCutOff() async throws {
+        // The proxy's send buffer: 128 KiB asked, 256 KiB in the kernel. The kernel lets the proxy write again only
+        // once about a third of it (~85 KiB) drained, the only progress the channel itself can see.
+        let sendBuffer = 128 << 10
+        // At most 2 KiB every 20 ms (100 KiB/s): about 30 KiB per send_timeout (300 ms), far less than that third, so
+        // the channel sees nothing for ~0.85 s. The body is more than the send buffer, the channel's 64 KiB and
+        // the client's receive buffer hold, so the response does stall; taking it takes at least 3.84 s.
+        let bytesPerRead = 2 << 10
+        let size = 384 << 10
+        let legacy = try await ScriptedUpstream { _ in .huge(bytes: size) }
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { proxy, _ in
+            proxy.sendTimeout = Self.sendTimeout
+            proxy.clientSendBufferSize = sendBuffer
+        }) { proxy in
+            let client = try await RawTCP.connect(
+                port: proxy.port, receiveBufferSize: 8192, autoRead: false, bytesPerRead: bytesPerRead
+            )
+            let started = NIODeadline.now()
+            try await client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            let reader = client.readEvery(.milliseconds(20))
+            try await eventually("the response head arrived") { Self.headEnd(client.received) != nil || client.isClosed }
+            let head = Self.headEnd(client.received) ?? 0
+            try await eventually("the whole body arrived") { client.receivedCount >= head + size || client.isClosed }
+            reader.cancel()
+            let elapsed = NIODeadline.now() - started
+            #expect(!client.isClosed, "cut off after \(client.receivedCount) bytes, \(elapsed.nanoseconds / 1_000_000) ms")
+            #expect(try Self.sendTimeouts(metrics) == 0)
+            let received = client.received
+            let headEnd = try #require(Self.headEnd(received))
+            #expect(received.count - headEnd == size)
+            var checksum = StreamChecksum()
+            checksum.add(received[headEnd...])
+            #expect(checksum.value == StreamChecksum.pattern(count: size))
+            // The scenario holds: the download lasted many timeouts.
+            #expect(elapsed > Self.sendTimeout * 4, "the download took \(elapsed.nanoseconds / 1_000_000) ms")
+
+            // The same client stops reading: its TCP acknowledges nothing more, and it is cut off.
+            try await client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await eventually("the proxy cut the client off") { client.isClosed }
+            #expect(try Self.sendTimeouts(metrics) == 1)
+        }
+    }
+    #endif
+
     @Test("an HTTP/2 client that never opens its stream's flow-control window is cut off the same way: the stream reset, legacy's connection closed, the exchange skipped, counted; the connection goes on")
     func http2StalledStream() async throws {
         let legacy = try await ScriptedUpstream { head in

@@ -14,24 +14,33 @@ import NIOCore
 /// nothing: no task is scheduled until a stall, and then the handler's ``CoalescedTimer`` schedules about one per
 /// ``checkInterval`` however often a fast download's channel flips between writable and not.
 ///
-/// While stalled, each check asks whether bytes left the channel's buffer since the last one (`bufferedWritableBytes`
-/// went down; an HTTP/2 stream cannot tell, and shows progress only by becoming writable again). Progress restarts
-/// the clock, so a client that takes a few bytes now and then is cut at most a ``checkInterval`` later than exactly
-/// `timeout` after its last progress, and one that takes nothing exactly `timeout` after the stall began.
+/// While stalled, each check asks whether the client took bytes since the last one. Two signs, either is progress:
+/// - its TCP acknowledged new bytes (``TCPAcknowledgedBytes``, Linux's `TCP_INFO`): the client's receive window opens
+///   only as it reads, so this moves however slowly it reads. Without it, a client reading slower than about a third
+///   of the kernel's send buffer per `timeout` (≈ 23 KiB/s with a 4 MiB buffer at 60 s) was cut off while still
+///   reading: the channel sees bytes leave only once the kernel lets it write again, after that third drained
+///   (nginx's `send_timeout` has the same flaw). Where the counter cannot be read (not Linux, an error) it is `nil`
+///   and only the next sign counts, as before;
+/// - bytes left the channel's buffer (`bufferedWritableBytes` went down; an HTTP/2 stream cannot tell, and shows
+///   progress only by becoming writable again).
+/// Progress restarts the clock, so a client that takes a few bytes now and then is cut at most a ``checkInterval``
+/// later than exactly `timeout` after its last progress, and one that takes nothing exactly `timeout` after the
+/// stall began (its TCP may still acknowledge what fills its receive buffer at the stall's start: one restart more).
 struct SendDeadline {
     enum State: Equatable {
         /// Nothing waits on the client.
         case flowing
-        /// The response waits on the client: since `lastProgress` (the stall's start, or the check that saw bytes
-        /// leave), with `buffered` bytes in the channel at the last look (`nil` where the channel cannot tell).
-        case stalled(lastProgress: NIODeadline, buffered: Int?)
+        /// The response waits on the client: since `lastProgress` (the stall's start, or the check that saw the
+        /// client take bytes), with `buffered` bytes in the channel and `acked` bytes acknowledged by the client's TCP
+        /// at the last look (each `nil` where it cannot be told).
+        case stalled(lastProgress: NIODeadline, buffered: Int?, acked: UInt64?)
         /// Cut off, or the connection closed: nothing more happens.
         case done
     }
 
     enum Action: Equatable {
         case none
-        /// (Re)arm the timer for this deadline; ``timerFired(now:buffered:)`` when it passes.
+        /// (Re)arm the timer for this deadline; ``timerFired(now:buffered:acked:)`` when it passes.
         case arm(NIODeadline)
         /// Stop the timer.
         case disarm
@@ -50,10 +59,10 @@ struct SendDeadline {
     var checkInterval: TimeAmount { .nanoseconds(max(1, self.timeout.nanoseconds / 4)) }
 
     /// The response stalled (the channel turned unwritable, or a last write is pending) with `buffered` bytes in the
-    /// channel. Nothing changes when it already was.
-    mutating func stalled(now: NIODeadline, buffered: Int?) -> Action {
+    /// channel and `acked` bytes acknowledged by the client's TCP so far. Nothing changes when it already was.
+    mutating func stalled(now: NIODeadline, buffered: Int?, acked: UInt64?) -> Action {
         guard case .flowing = self.state else { return .none }
-        self.state = .stalled(lastProgress: now, buffered: buffered)
+        self.state = .stalled(lastProgress: now, buffered: buffered, acked: acked)
         return .arm(now + self.checkInterval)
     }
 
@@ -64,9 +73,10 @@ struct SendDeadline {
         return .disarm
     }
 
-    /// The timer passed its deadline; `buffered` is what the channel holds now.
-    mutating func timerFired(now: NIODeadline, buffered: Int?) -> Action {
-        guard case .stalled(var lastProgress, let before) = self.state else { return .none }
+    /// The timer passed its deadline; `buffered` is what the channel holds now, `acked` what the client's TCP has
+    /// acknowledged so far.
+    mutating func timerFired(now: NIODeadline, buffered: Int?, acked: UInt64?) -> Action {
+        guard case .stalled(var lastProgress, let before, let ackedBefore) = self.state else { return .none }
         if buffered == 0 {
             // Everything went out (a last write completing reports it too, a moment later).
             self.state = .flowing
@@ -75,11 +85,15 @@ struct SendDeadline {
         // More bytes than before are writes queued since (the rest of a read burst from legacy): not progress, and the
         // new count is what the next check compares with.
         if let buffered, let before, buffered < before { lastProgress = now }
+        // The client's TCP acknowledged bytes since the last look: the client read some, even if too few for the
+        // kernel to let the channel write again. A look that could not read the counter (`nil`) leaves nothing to
+        // compare the next one with: only two readings in a row tell.
+        if let acked, let ackedBefore, acked > ackedBefore { lastProgress = now }
         if now - lastProgress >= self.timeout {
             self.state = .done
             return .expire
         }
-        self.state = .stalled(lastProgress: lastProgress, buffered: buffered ?? before)
+        self.state = .stalled(lastProgress: lastProgress, buffered: buffered ?? before, acked: acked)
         return .arm(min(now + self.checkInterval, lastProgress + self.timeout))
     }
 

@@ -58,7 +58,9 @@ public struct ProxyConfiguration: Sendable {
     /// nothing reaching the client's socket in between. Past it the client is cut off (an HTTP/1.1 connection reset,
     /// an HTTP/2 stream reset), the legacy call still answering it is abandoned, not pooled, and it is counted as
     /// `tapcompare_client_closed_total{reason="send_timeout"}` (see ``SendDeadline``). As nginx's `send_timeout`, it
-    /// bounds the time between two writes, not the whole response: a slow client that keeps reading is never cut.
+    /// bounds the time between two writes, not the whole response: a slow client that keeps reading is never cut. On
+    /// Linux its TCP acknowledging bytes counts as reading (`TCP_INFO`); where that cannot be read, a client must take
+    /// about a third of its socket's send buffer per timeout to be seen reading (``TCPAcknowledgedBytes``).
     /// It also bounds how long such a client holds a graceful shutdown. Default 60 s.
     public var sendTimeout: TimeAmount
     /// `listener.max_concurrent_streams`: the streams an HTTP/2 client may have open at once on one connection
