@@ -149,16 +149,19 @@ struct SendTimeoutTests {
         // The proxy's send buffer: 128 KiB asked, 256 KiB in the kernel. The kernel lets the proxy write again only
         // once about a third of it (~85 KiB) drained, the only progress the channel itself can see.
         let sendBuffer = 128 << 10
-        // At most 2 KiB every 20 ms (100 KiB/s): about 30 KiB per send_timeout (300 ms), far less than that third, so
-        // the channel sees nothing for ~0.85 s. The body is more than the send buffer, the channel's 64 KiB and
-        // the client's receive buffer hold, so the response does stall; taking it takes at least 3.84 s.
+        // At most 2 KiB every 20 ms (100 KiB/s): about 60 KiB per send_timeout (600 ms here, twice the other tests':
+        // the client's TCP acknowledges about every 80 ms, so a pause of the machine must last most of a timeout to
+        // cut it), less than that third, so the channel sees nothing for ~0.85 s. The body is more than the send
+        // buffer, the channel's 64 KiB and the client's receive buffer hold, so the response does stall; taking it
+        // takes at least 3.84 s.
         let bytesPerRead = 2 << 10
         let size = 384 << 10
+        let sendTimeout = Self.sendTimeout * 2
         let legacy = try await ScriptedUpstream { _ in .huge(bytes: size) }
         defer { Task { try await legacy.shutdown() } }
         let metrics = TestMetrics()
         try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { proxy, _ in
-            proxy.sendTimeout = Self.sendTimeout
+            proxy.sendTimeout = sendTimeout
             proxy.clientSendBufferSize = sendBuffer
         }) { proxy in
             let client = try await RawTCP.connect(
@@ -181,7 +184,7 @@ struct SendTimeoutTests {
             checksum.add(received[headEnd...])
             #expect(checksum.value == StreamChecksum.pattern(count: size))
             // The scenario holds: the download lasted many timeouts.
-            #expect(elapsed > Self.sendTimeout * 4, "the download took \(elapsed.nanoseconds / 1_000_000) ms")
+            #expect(elapsed > sendTimeout * 4, "the download took \(elapsed.nanoseconds / 1_000_000) ms")
 
             // The same client stops reading: its TCP acknowledges nothing more, and it is cut off.
             try await client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
