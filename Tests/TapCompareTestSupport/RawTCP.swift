@@ -62,6 +62,22 @@ public struct RawTCP: Sendable {
         try await self.channel.close().get()
     }
 
+    /// Resets the connection (`SO_LINGER` 0, then close: a TCP RST), as a client that is killed or gives up mid-exchange
+    /// does. Unlike ``close()``, whose FIN a server that allows half-closure reads as the end of the client's requests
+    /// (and answers), a reset tells the server the client is gone.
+    public func reset() async throws {
+        if let socket = self.channel as? any SocketOptionProvider {
+            try await socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        try await self.channel.close().get()
+    }
+
+    /// Shuts the sending side only (`shutdown(SHUT_WR)`, a TCP half-close: the server reads the end of the input) and
+    /// keeps receiving, as `nc -N` or an HTTP/1.0 script does after its request.
+    public func shutdownOutput() async throws {
+        try await self.channel.close(mode: .output).get()
+    }
+
     /// Reads once what has arrived, for a connection made with `autoRead: false` (up to NIO's few socket reads per
     /// read: a slow client taking a bit).
     public func read() {
