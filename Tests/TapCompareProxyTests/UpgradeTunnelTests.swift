@@ -50,6 +50,24 @@ struct UpgradeTunnelTests {
         }
     }
 
+    @Test("a client's half-close crosses the tunnel: legacy reads the end of its input and still answers before closing")
+    func halfCloseIsForwarded() async throws {
+        let legacy = try await UpgradeEchoServer.start(allowHalfClose: true)
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port)
+            try await client.send(Self.upgradeRequest)
+            #expect(String(decoding: await client.waitForReceived(containing: "hello"), as: UTF8.self).contains("hello"), "the tunnel was up")
+            try await client.send("last")
+            try await client.shutdownOutput()
+            // Legacy's answers to the bytes before the half-close and to the half-close itself reach the client.
+            let received = String(decoding: await client.waitForClose(), as: UTF8.self)
+            #expect(received.hasSuffix("helloecho:lastbye"), "\(received)")
+            #expect(client.isClosed)
+            #expect(await legacy.waitForClose())
+        }
+    }
+
     @Test("an idle tunnel is closed after listener.idle_timeout")
     func idleTunnelCloses() async throws {
         let legacy = try await UpgradeEchoServer.start()
@@ -85,7 +103,8 @@ struct UpgradeTunnelTests {
 }
 
 /// A tiny upgrade server: reads a request head, answers `101` with a greeting in the same write, then echoes
-/// every byte it receives prefixed with `echo:`.
+/// every byte it receives prefixed with `echo:`. Started with `allowHalfClose`, it answers the end of its input with
+/// `bye` and then closes (without, the end of input closes the connection at once).
 final class UpgradeEchoServer: Sendable {
     private let channel: any Channel
     private let state: NIOLockedValueBox<(head: String, closed: Bool)>
@@ -100,10 +119,11 @@ final class UpgradeEchoServer: Sendable {
         self.port = channel.localAddress!.port!
     }
 
-    static func start() async throws -> UpgradeEchoServer {
+    static func start(allowHalfClose: Bool = false) async throws -> UpgradeEchoServer {
         let state = NIOLockedValueBox((head: "", closed: false))
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: allowHalfClose)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Handler(state: state))
@@ -153,6 +173,12 @@ final class UpgradeEchoServer: Sendable {
         func channelInactive(context: ChannelHandlerContext) {
             self.state.withLockedValue { $0.closed = true }
             context.fireChannelInactive()
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            guard case .some(.inputClosed) = event as? ChannelEvent else { return context.fireUserInboundEventTriggered(event) }
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: "bye")), promise: nil)
+            context.close(promise: nil)
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {

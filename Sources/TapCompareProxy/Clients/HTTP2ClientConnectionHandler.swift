@@ -68,6 +68,13 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
             )
             context.writeAndFlush(self.wrapOutboundOut(goAway), promise: nil)
             if self.openStreams == 0 { context.close(promise: nil) }
+        case ChannelEvent.inputClosed:
+            // The client shut its sending side (a plain listener allows it for HTTP/1.1's sake, see
+            // `ProxyServer.allowsRemoteHalfClosure`). HTTP/2 has no such end of requests — a client ends each stream
+            // with END_STREAM and the connection with GOAWAY — so the connection closes, as it did before the listener
+            // allowed half-closure; its streams are closed with it.
+            context.close(promise: nil)
+            return
         default:
             break
         }

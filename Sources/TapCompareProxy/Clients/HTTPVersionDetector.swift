@@ -62,6 +62,17 @@ final class HTTPVersionDetector: ChannelInboundHandler, RemovableChannelHandler 
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
+    /// A client that shuts its sending side before its bytes tell a version (none, or a strict prefix of the preface)
+    /// sent no request: its connection closes, as it did before the listener allowed half-closure.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !self.decided, case .some(.inputClosed) = event as? ChannelEvent {
+            self.held = nil
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         // Held bytes are not a request yet: nothing behind this handler has anything to finish.
         if self.decided { context.fireChannelReadComplete() }

@@ -37,6 +37,11 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         let conflictingFraming = (try? context.pipeline.syncOperations.handler(type: HeaderTimeoutHandler.self))?.framing.hasConflictingFraming ?? false
         if self.unansweredRequests > 0 {
+            // The end of a half-closed client's input cut a request pipelined behind whole ones short: it never
+            // reached legacy, and ``ProxyHandler`` answers the whole ones and then closes
+            // (``ProxyRequestStateMachine/inputClosed()``). Refusing it after them would close at once, over the last
+            // response's bytes not yet flushed.
+            if parserError == .invalidEOFState { return }
             if self.deferredError == nil { self.deferredError = (parserError, conflictingFraming) }
             return
         }

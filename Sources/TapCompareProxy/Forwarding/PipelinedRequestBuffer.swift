@@ -23,8 +23,13 @@ struct PipelinedRequestBuffer {
     private(set) var heads = 0
     /// Body bytes now in the buffer.
     private(set) var bodyBytes = 0
+    /// Requests whose end is in the buffer: received whole.
+    private(set) var completeRequests = 0
 
     var isEmpty: Bool { self.parts.isEmpty }
+
+    /// Whether a whole request waits here (its end arrived), to be answered after the current one.
+    var hasCompleteRequest: Bool { self.completeRequests > 0 }
 
     /// Past the watermark the client's reads are held until the buffer drains.
     var isOverWatermark: Bool { self.heads > Self.maxHeads || self.bodyBytes > Self.maxBodyBytes }
@@ -33,7 +38,7 @@ struct PipelinedRequestBuffer {
         switch part {
         case .head: self.heads += 1
         case .body(let buffer): self.bodyBytes += buffer.readableBytes
-        case .end: break
+        case .end: self.completeRequests += 1
         }
         self.parts.append(part)
     }
@@ -43,9 +48,22 @@ struct PipelinedRequestBuffer {
         switch part {
         case .head: self.heads -= 1
         case .body(let buffer): self.bodyBytes -= buffer.readableBytes
-        case .end: break
+        case .end: self.completeRequests -= 1
         }
         return part
+    }
+
+    /// Drops the parts of a request whose end will never come (the client shut its sending side before it): they are
+    /// the last ones; the whole requests before them stay.
+    mutating func removeIncompleteRequest() {
+        while let last = self.parts.last {
+            switch last {
+            case .end: return
+            case .head: self.heads -= 1
+            case .body(let buffer): self.bodyBytes -= buffer.readableBytes
+            }
+            self.parts.removeLast()
+        }
     }
 
     /// Drops everything: the connection closes after the current response, so these requests are never answered
@@ -54,5 +72,6 @@ struct PipelinedRequestBuffer {
         self.parts.removeAll()
         self.heads = 0
         self.bodyBytes = 0
+        self.completeRequests = 0
     }
 }

@@ -177,6 +177,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.upstream?.handler.setReadPaused(false)
         case .abandonLegacy(let reason):
             self.giveUpLegacy(reason)
+        case .abortRequest(let reason):
+            self.giveUpLegacy(reason)
+            self.context.close(promise: nil)
         case .startTunnel, .rejectSwitchingProtocols:
             // Performed where legacy's connection is at hand (``upstreamSwitchedProtocols(_:)``).
             break
@@ -563,7 +566,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.routeMetrics?.countRequest(status: HTTPResponseStatus.switchingProtocols.code)
             self.resetRequest()
             do {
-                try Tunnel.splice(client: self.context.channel, upstream: connection, idleTimeout: self.shared.configuration.clientIdleTimeout)
+                try Tunnel.splice(
+                    client: self.context.channel, upstream: connection, idleTimeout: self.shared.configuration.clientIdleTimeout,
+                    clientInputClosed: self.machine.isInputClosed
+                )
             } catch {
                 self.shared.logger.info("could not start a tunnel", metadata: ["request.id": "\(self.requestID)", "error": "\(error)"])
                 connection.close()
@@ -672,6 +678,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown; `HTTPServerPipelineHandler`, which used to handle it, is not in the pipeline.
             self.perform(self.machine.quiesce())
+            return
+        }
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            // The client shut its sending side (an HTTP/1.1 connection on a listener that allows it, see
+            // `ProxyServer.allowsRemoteHalfClosure`; an HTTP/2 stream never gets this event): what it sent whole is
+            // still answered. The decoder has already parsed what it had (`decodeLast`).
+            self.perform(self.machine.inputClosed())
+            self.afterEvent()
             return
         }
         context.fireUserInboundEventTriggered(event)

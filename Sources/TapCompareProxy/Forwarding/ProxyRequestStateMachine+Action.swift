@@ -69,6 +69,9 @@ extension ProxyRequestStateMachine {
         case keepReadingForComparison
         /// Abandon the legacy call in progress (its connection is closed) and the exchange with `reason`.
         case abandonLegacy(SkipReason)
+        /// The client ended its side mid-request: abandon the legacy call and the exchange with `reason`, as
+        /// ``abandonLegacy(_:)``, then close the client connection.
+        case abortRequest(SkipReason)
 
         // MARK: Connection
 

@@ -4,7 +4,7 @@ import TapCompareCore
 import TapCompareMirroring
 
 /// The requests of one client connection, as a pure state machine: ``ProxyHandler`` feeds it what happened
-/// (request parts, the legacy call's progress, the client's reads and departure, shutdown) and performs the
+/// (request parts, the legacy call's progress, the client's reads, half-close and departure, shutdown) and performs the
 /// ``Action`` it returns. No I/O happens here, so every transition is tested without sockets
 /// (`ProxyRequestStateMachineTests`).
 ///
@@ -38,6 +38,9 @@ struct ProxyRequestStateMachine {
     private(set) var isQuiescing = false
     /// A `read()` was held and is owed to the channel once reads may resume.
     private(set) var readHeld = false
+    /// The client shut its sending side (TCP half-close, ``inputClosed()``): nothing more will arrive, so the
+    /// connection closes after the last request it sent whole is answered.
+    private(set) var isInputClosed = false
 
     /// The request in progress, if any.
     var currentRequest: Request? {
@@ -163,7 +166,7 @@ struct ProxyRequestStateMachine {
         // HTTP/1.0 has no chunked encoding: a body without Content-Length can only be delimited by closing, so a
         // 1.0 client that asked for keep-alive gets it only when the length is known (or there is no body).
         let closeAfter =
-            request.parserStopsAfterRequest || self.isQuiescing
+            request.parserStopsAfterRequest || self.isQuiescing || self.isLastRequestOfClosedInput
             || (request.isHTTP10 && request.isKeepAlive && !head.headers.contains(name: "content-length")
                 && Self.mayHaveBody(status: head.status, method: request.method))
         let connection: ConnectionHeader?
@@ -193,7 +196,7 @@ struct ProxyRequestStateMachine {
         switch self.state {
         case .inRequest(let request):
             let requestComplete = request.isUploadComplete
-            var close = !request.isKeepAlive || !requestComplete || self.isQuiescing
+            var close = !request.isKeepAlive || !requestComplete || self.isQuiescing || self.isLastRequestOfClosedInput
             if case .streaming(closeAfter: true) = request.response { close = true }
             // A response that ends before its request does closes the connection: the rest of the request can
             // no longer be told apart from a next one.
@@ -237,7 +240,9 @@ struct ProxyRequestStateMachine {
                 return .failAfterResponseStarted(closeClient: true)
             }
             let requestComplete = request.isUploadComplete
-            let close = !request.isKeepAlive || !requestComplete || request.parserStopsAfterRequest || self.isQuiescing
+            let close =
+                !request.isKeepAlive || !requestComplete || request.parserStopsAfterRequest || self.isQuiescing
+                || self.isLastRequestOfClosedInput
             let connection: ConnectionHeader? = close ? .close : (request.isHTTP10 ? .keepAlive : nil)
             if close { self.close() } else { self.state = .idle }
             return .respondWithError(
@@ -279,6 +284,45 @@ struct ProxyRequestStateMachine {
             self.state = .closed
             return .none
         }
+    }
+
+    /// The client shut its sending side (`ChannelEvent.inputClosed`; the listener allows remote half-closure,
+    /// see `ProxyServer.allowsRemoteHalfClosure`): it has sent everything it will, and waits for its answers.
+    ///
+    /// - Between requests (keep-alive), the connection closes: nothing is in progress, nothing is counted.
+    /// - A request received whole is answered in full, and so is every whole request pipelined behind it, in order;
+    ///   the last of them is answered with `Connection: close` (when its head is not sent yet) and the connection
+    ///   closes after it (``isLastRequestOfClosedInput``), as HAProxy answers such clients.
+    /// - A request cut short by the client's end (its head or body incomplete) is a client abort, as when the
+    ///   client closes the whole connection (``clientClosed(comparable:)``): legacy's call is abandoned, the exchange
+    ///   skipped as `client_aborted`, and the connection closed. (The decoder usually reports it first: at the end of
+    ///   input it fails a request cut short with `HTTPParserError.invalidEOFState`, which ``RequestRefusalHandler``
+    ///   turns into the same abort; this transition covers the request whichever arrives first.)
+    mutating func inputClosed() -> Action {
+        self.isInputClosed = true
+        // A pipelined request cut short never reached legacy: there is nothing to abandon, only parts to drop.
+        self.pipelined.removeIncompleteRequest()
+        switch self.state {
+        case .idle:
+            // A whole pipelined request not replayed yet is the next to answer (``nextPipelinedPart()``).
+            if self.pipelined.hasCompleteRequest { return .none }
+            self.close()
+            return .close
+        case .inRequest(let request):
+            guard request.isUploadComplete else {
+                self.close()
+                return .abortRequest(.clientAborted)
+            }
+            return .none
+        case .clientGone, .closing, .closed, .tunnel:
+            return .none
+        }
+    }
+
+    /// The request in progress is the last the client will send: it shut its sending side and no whole request
+    /// waits behind this one.
+    private var isLastRequestOfClosedInput: Bool {
+        self.isInputClosed && !self.pipelined.hasCompleteRequest
     }
 
     /// Legacy's answer for a client that left grew past the comparison cap: reading on serves nobody.

@@ -20,6 +20,21 @@ extension ProxyServer {
         })
     }
 
+    /// Whether accepted connections allow remote half-closure (`ChannelOptions.allowRemoteHalfClosure`): a client that
+    /// shuts its sending side after a request (`nc -N`, HTTP/1.0 clients, scripts) still gets the answer, as HAProxy
+    /// gives it by default, instead of having its connection closed at the end of its input.
+    ///
+    /// Only on a plain listener. Over TLS the end of a client's input is two different things: its `close_notify`
+    /// (which NIOSSL would report as `inputClosed`), or a bare FIN, which TLS cannot tell from a truncation attack and
+    /// NIOSSL reports as an `uncleanShutdown` error first — an error on which the client pipeline closes the
+    /// connection. Rather than half of the TLS clients getting one behaviour and half the other, a TLS listener keeps
+    /// the option off: a TLS client that half-closes has its connection closed and a request in flight aborted, as
+    /// before. On a plain listener each protocol decides what the end of input means:
+    /// HTTP/1.1 answers what was sent whole (``ProxyRequestStateMachine/inputClosed()``), an upgraded connection passes
+    /// the half-close on to legacy (``TunnelHandler``), and HTTP/2 (``HTTP2ClientConnectionHandler``) and a client that
+    /// sent too little to tell its version (``HTTPVersionDetector``) close as before.
+    var allowsRemoteHalfClosure: Bool { self.shared.configuration.tls == nil }
+
     /// The HTTP/1.1 handlers, in order: counted 400/431 refusals around the HTTP codec, then ``ProxyHandler``.
     ///
     /// The HTTP server pipeline has no pipelining assistance: `HTTPServerPipelineHandler` stops passing `read()`

@@ -96,6 +96,7 @@ public final class ProxyServer: Service, Sendable {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.autoRead, value: true)
+            .childChannelOption(.allowRemoteHalfClosure, value: self.allowsRemoteHalfClosure)
             .childChannelInitializer { [self] channel in
                 let loop = self.loopContext(for: channel.eventLoop)
                 return channel.eventLoop.makeCompletedFuture {

@@ -11,7 +11,9 @@ enum Tunnel {
     /// it has the 101 (RFC 6455 §4.1; an upgrading client waits for it), so its decoder has none to hand over.
     /// - Parameters:
     ///   - idleTimeout: the tunnel closes after this long with no bytes in either direction.
-    static func splice(client: any Channel, upstream: UpstreamConnection, idleTimeout: TimeAmount) throws {
+    ///   - clientInputClosed: the client already shut its sending side (it half-closed while legacy's 101 was on its
+    ///     way): legacy's sending side toward it is shut at once, as ``TunnelHandler`` does for a later half-close.
+    static func splice(client: any Channel, upstream: UpstreamConnection, idleTimeout: TimeAmount, clientInputClosed: Bool = false) throws {
         let clientEnd = TunnelHandler()
         let legacyEnd = TunnelHandler(onClose: { [upstream] in upstream.channelClosed() })
         TunnelHandler.pair(clientEnd, legacyEnd)
@@ -44,6 +46,7 @@ enum Tunnel {
         let legacyChannel = upstream.channel
         client.closeFuture.whenComplete { _ in legacyChannel.close(promise: nil) }
         legacyChannel.closeFuture.whenComplete { _ in client.close(promise: nil) }
+        if clientInputClosed { legacyChannel.close(mode: .output, promise: nil) }
     }
 
     /// Removes the first handler of `type`, when present.

@@ -9,6 +9,11 @@ import NIOHTTP1
 /// partner's channel is writable. Closing either side closes both. The client side also closes on an
 /// `IdleStateHandler` event (installed in front of it with `listener.idle_timeout` as an all-directions timeout)
 /// and when the server quiesces, so a tunnel never outlives the proxy's shutdown.
+///
+/// A half-close is passed on: when a side shuts its sending side (`ChannelEvent.inputClosed`, which a plain HTTP/1.1
+/// client connection reports, see `ProxyServer.allowsRemoteHalfClosure`), the other connection's sending side is shut
+/// (`close(mode: .output)`) and the other direction goes on until that side closes. Legacy's connections do not allow
+/// remote half-closure: legacy ending its side closes the tunnel, as before.
 final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -53,6 +58,11 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context?.close(promise: nil)
     }
 
+    /// The partner's peer shut its sending side: so does this end, once what it already wrote has gone out.
+    private func partnerInputClosed() {
+        self.context?.close(mode: .output, promise: nil)
+    }
+
     private func partnerBecameWritable() {
         if self.pendingRead {
             self.pendingRead = false
@@ -88,6 +98,10 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent || event is ChannelShouldQuiesceEvent {
             context.close(promise: nil)
+            return
+        }
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            self.partner?.partnerInputClosed()
             return
         }
         context.fireUserInboundEventTriggered(event)
