@@ -206,6 +206,37 @@ struct HalfCloseTests {
         }
     }
 
+    @Test("an h2c client that shuts its sending side: its connection closes at once, as before half-closure was allowed")
+    func http2HalfCloseCloses() async throws {
+        let metrics = TestMetrics()
+        _ = try await HTTP2ListenerEdgeTests.withRawClient(metrics: metrics, configure: { $0.clientIdleTimeout = .minutes(10) }) { raw in
+            try await raw.send(HTTP2ListenerEdgeTests.h2Preface + HTTP2ListenerEdgeTests.emptySettings)
+            try await eventually("the proxy sent its SETTINGS") { RawHTTP2Frame.parse(raw.received).contains { $0.type == RawHTTP2Frame.settings } }
+            try await raw.shutdownOutput()
+            _ = await raw.waitForClose()
+            #expect(raw.isClosed)
+        }
+    }
+
+    @Test("a client that shuts its sending side before its bytes tell HTTP/1.1 from HTTP/2: its connection closes at once")
+    func halfCloseBeforeVersionIsKnown() async throws {
+        let legacy = try await ScriptedUpstream { _ in .respond(Self.legacyAnswer) }
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url, configure: { proxy, _ in
+            // Far past the wait below: only the end of input can close it in time.
+            proxy.headerTimeout = .minutes(10)
+            proxy.clientIdleTimeout = .minutes(10)
+        }) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port)
+            try await client.send("PRI * HTTP/2.0\r\n")
+            try await client.shutdownOutput()
+            let received = await client.waitForClose()
+            #expect(client.isClosed)
+            #expect(received.isEmpty)
+            #expect(legacy.requestCount == 0)
+        }
+    }
+
     @Test("a large response (8 MiB) to a half-closed client is delivered in full")
     func largeResponse() async throws {
         let size = 8 << 20
