@@ -92,16 +92,7 @@ enum SpoolAccountingScenarios {
         let disk = FailingDisk()
         disk.failNextFsync(errno: EIO)
         let recorded = 10
-        let down = try await Harness.withWriter(
-            Harness.configuration(url: downURL, spoolDirectory: spoolDirectory, batchSize: 5, writeTimeout: .seconds(3)), spoolCalls: disk.calls
-        ) { writer in
-            for i in 0..<recorded { writer.record(SyntheticComparisons.make(index: i)) }
-            try await Harness.waitUntil("all 10 are spooled or dropped") {
-                let s = writer.metrics.snapshot
-                return s.spooled + s.droppedTotal == recorded
-            }
-            return writer.metrics.snapshot
-        }
+        let down = try await Self.spoolWhileDown(recorded, downURL: downURL, spoolDirectory: spoolDirectory, disk: disk)
         #expect(down.spoolErrors == ["fsync": 1])
         #expect(down.spooled == recorded, "the batch whose fsync failed is in the spool: \(down)")
         #expect(down.droppedTotal == 0)
@@ -125,16 +116,7 @@ enum SpoolAccountingScenarios {
         let disk = FailingDisk()
         disk.failNextWrite(after: 20, errno: ENOSPC)
         let recorded = 10
-        let down = try await Harness.withWriter(
-            Harness.configuration(url: downURL, spoolDirectory: spoolDirectory, batchSize: 5, writeTimeout: .seconds(3)), spoolCalls: disk.calls
-        ) { writer in
-            for i in 0..<recorded { writer.record(SyntheticComparisons.make(index: i)) }
-            try await Harness.waitUntil("all 10 are spooled or dropped") {
-                let s = writer.metrics.snapshot
-                return s.spooled + s.droppedTotal == recorded
-            }
-            return writer.metrics.snapshot
-        }
+        let down = try await Self.spoolWhileDown(recorded, downURL: downURL, spoolDirectory: spoolDirectory, disk: disk)
         let dropped = down.dropped["spool_error", default: 0]
         #expect(dropped > 0 && down.spooled > 0, "\(down)")
         #expect(down.spoolErrors == ["write": 1])
@@ -267,16 +249,7 @@ enum SpoolAccountingScenarios {
         let disk = FailingDisk()
         disk.failNextWrite(after: 20, errno: ENOSPC, truncateFails: true)
         let recorded = 10
-        let down = try await Harness.withWriter(
-            Harness.configuration(url: downURL, spoolDirectory: spoolDirectory, batchSize: 5, writeTimeout: .seconds(3)), spoolCalls: disk.calls
-        ) { writer in
-            for i in 0..<recorded { writer.record(SyntheticComparisons.make(index: i)) }
-            try await Harness.waitUntil("all 10 are spooled or dropped") {
-                let s = writer.metrics.snapshot
-                return s.spooled + s.droppedTotal == recorded
-            }
-            return writer.metrics.snapshot
-        }
+        let down = try await Self.spoolWhileDown(recorded, downURL: downURL, spoolDirectory: spoolDirectory, disk: disk)
         let dropped = down.dropped["spool_error", default: 0]
         #expect(dropped > 0 && down.spooled > 0, "\(down)")
         #expect(down.spoolErrors == ["write": 1, "truncate": 1])
@@ -298,6 +271,22 @@ enum SpoolAccountingScenarios {
     }
 
     // MARK: Fixtures
+
+    /// Records `recorded` comparisons while the ledger at `downURL` is down, so they go to the spool in
+    /// `spoolDirectory` through `disk` (set up by the test to fail a call), and returns the writer's counts once each
+    /// is spooled or dropped.
+    static func spoolWhileDown(_ recorded: Int, downURL: LedgerURL, spoolDirectory: String, disk: FailingDisk) async throws -> LedgerMetrics.Snapshot {
+        try await Harness.withWriter(
+            Harness.configuration(url: downURL, spoolDirectory: spoolDirectory, batchSize: 5, writeTimeout: .seconds(3)), spoolCalls: disk.calls
+        ) { writer in
+            for i in 0..<recorded { writer.record(SyntheticComparisons.make(index: i)) }
+            try await Harness.waitUntil("all \(recorded) are spooled or dropped") {
+                let s = writer.metrics.snapshot
+                return s.spooled + s.droppedTotal == recorded
+            }
+            return writer.metrics.snapshot
+        }
+    }
 
     static func segmentFiles(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }.sorted()

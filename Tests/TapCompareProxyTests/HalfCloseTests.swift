@@ -30,6 +30,42 @@ struct HalfCloseTests {
         }
     }
 
+    /// Runs `body` with a proxy (sampled at 1.0) in front of a legacy that holds its answers (`answer(uri)`) until
+    /// the test calls `release`, and, with `withCandidate`, a candidate answering ``candidateAnswer``. The client is
+    /// connected, has sent `request`, and legacy has the first request in flight: the end of the client's input then
+    /// reaches the proxy while that request is under way (else the scenario would be a FIN between requests).
+    static func withRequestInFlight(
+        _ request: String,
+        answer: @escaping @Sendable (String) -> UpstreamBehavior = { _ in .respond(Self.legacyAnswer) },
+        withCandidate: Bool = false,
+        _ body: (_ proxy: ProxyHarness, _ legacy: ScriptedUpstream, _ client: RawTCP, _ release: () -> Void) async throws -> Void
+    ) async throws {
+        let released = NIOLockedValueBox(false)
+        let legacy = try await Self.legacyAnsweringAfter(released, answer)
+        let candidate = withCandidate ? try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) } : nil
+        defer { Task { try await legacy.shutdown(); try await candidate?.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate?.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port)
+            try await client.send(request)
+            #expect(await legacy.waitUntil { $0.requestsInFlight == 1 })
+            try await body(proxy, legacy, client) { released.withLockedValue { $0 = true } }
+        }
+    }
+
+    /// Checks that `proxy` compared one exchange, legacy's ``legacyAnswer`` against the candidate's
+    /// ``candidateAnswer``, and returns it.
+    @discardableResult
+    static func expectComparedExchange(_ proxy: ProxyHarness) async throws -> Exchange {
+        let exchange = try #require(await proxy.sink.waitFor(count: 1).first)
+        #expect(Array(exchange.legacy.body.readableBytesView) == Fixtures.json)
+        guard case .response(let candidateResponse, _) = exchange.candidate else {
+            Issue.record("the candidate's answer is missing: \(exchange.candidate)")
+            return exchange
+        }
+        #expect(candidateResponse.body == ByteBuffer(string: #"{"id":42,"text":"hi"}"#))
+        return exchange
+    }
+
     static func skipped(_ metrics: TestMetrics, _ reason: String) -> Int64 {
         (try? metrics.expectCounter(ProxyMetrics.skipped, [("reason", reason)]))?.totalValue ?? -1
     }
@@ -52,16 +88,9 @@ struct HalfCloseTests {
 
     @Test("GET then shutdown(SHUT_WR): the client reads legacy's whole response, then the connection's end; the exchange is compared")
     func getThenHalfClose() async throws {
-        let halfClosed = NIOLockedValueBox(false)
-        let legacy = try await Self.legacyAnsweringAfter(halfClosed) { _ in .respond(Self.legacyAnswer) }
-        let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
-        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
-        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
-            let client = try await RawTCP.connect(port: proxy.port)
-            try await client.send("GET /api/v1/comments/42 HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(await legacy.waitUntil { $0.requestsInFlight == 1 })
+        try await Self.withRequestInFlight("GET /api/v1/comments/42 HTTP/1.1\r\nHost: x\r\n\r\n", withCandidate: true) { proxy, _, client, release in
             try await client.shutdownOutput()
-            halfClosed.withLockedValue { $0 = true }
+            release()
             let received = await client.waitForClose()
             #expect(client.isClosed)
             let responses = try #require(Self.responses(in: received), "not whole responses: \(String(decoding: received, as: UTF8.self))")
@@ -73,36 +102,17 @@ struct HalfCloseTests {
             #expect(responses[0].values("Connection") == ["close"])
 
             // Sampled at 1.0: the exchange is compared as for any client.
-            let exchange = try #require(await proxy.sink.waitFor(count: 1).first)
+            let exchange = try await Self.expectComparedExchange(proxy)
             #expect(exchange.request.uri == "/api/v1/comments/42")
-            #expect(Array(exchange.legacy.body.readableBytesView) == Fixtures.json)
-            guard case .response(let candidateResponse, _) = exchange.candidate else {
-                Issue.record("the candidate's answer is missing: \(exchange.candidate)")
-                return
-            }
-            #expect(candidateResponse.body == ByteBuffer(string: #"{"id":42,"text":"hi"}"#))
         }
     }
 
     @Test("a client that closes (a FIN, which may be a half-close) before legacy answers: legacy's call goes on and its answer is compared")
     func closeBeforeLegacyAnswers() async throws {
-        let closed = NIOLockedValueBox(false)
-        let legacy = try await Self.legacyAnsweringAfter(closed) { _ in .respond(Self.legacyAnswer) }
-        let candidate = try await ScriptedUpstream { _ in .respond(Self.candidateAnswer) }
-        defer { Task { try await legacy.shutdown(); try await candidate.shutdown() } }
-        try await ProxyHarness.with(legacy: legacy.url, candidate: candidate.url) { proxy in
-            let client = try await RawTCP.connect(port: proxy.port)
-            try await client.send("GET /api/v1/comments/42 HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(await legacy.waitUntil { $0.requestsInFlight == 1 })
+        try await Self.withRequestInFlight("GET /api/v1/comments/42 HTTP/1.1\r\nHost: x\r\n\r\n", withCandidate: true) { proxy, legacy, client, release in
             try await client.close()
-            closed.withLockedValue { $0 = true }
-            let exchange = try #require(await proxy.sink.waitFor(count: 1).first)
-            #expect(Array(exchange.legacy.body.readableBytesView) == Fixtures.json)
-            guard case .response(let candidateResponse, _) = exchange.candidate else {
-                Issue.record("the candidate's answer is missing: \(exchange.candidate)")
-                return
-            }
-            #expect(candidateResponse.body == ByteBuffer(string: #"{"id":42,"text":"hi"}"#))
+            release()
+            try await Self.expectComparedExchange(proxy)
             // Legacy answered in full (its count is taken after its last write, which the proxy may read first).
             #expect(await legacy.waitUntil { $0.respondedCount == 1 })
         }
@@ -110,15 +120,11 @@ struct HalfCloseTests {
 
     @Test("two pipelined GETs then FIN: both answered in order, then the connection's end")
     func pipelinedThenHalfClose() async throws {
-        let halfClosed = NIOLockedValueBox(false)
-        let legacy = try await Self.legacyAnsweringAfter(halfClosed) { uri in .respond(ScriptedResponse(body: "answer to \(uri)")) }
-        defer { Task { try await legacy.shutdown() } }
-        try await ProxyHarness.with(legacy: legacy.url) { proxy in
-            let client = try await RawTCP.connect(port: proxy.port)
-            try await client.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(await legacy.waitUntil { $0.requestsInFlight == 1 })
+        try await Self.withRequestInFlight(
+            "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n", answer: { uri in .respond(ScriptedResponse(body: "answer to \(uri)")) }
+        ) { _, legacy, client, release in
             try await client.shutdownOutput()
-            halfClosed.withLockedValue { $0 = true }
+            release()
             let received = await client.waitForClose()
             #expect(client.isClosed)
             let responses = try #require(Self.responses(in: received), "not whole responses: \(String(decoding: received, as: UTF8.self))")
@@ -132,15 +138,11 @@ struct HalfCloseTests {
 
     @Test("a GET, then a POST cut short by the FIN behind it: the GET is answered in full, the POST dropped (it never reached legacy), then the connection's end")
     func pipelinedCutShortThenHalfClose() async throws {
-        let halfClosed = NIOLockedValueBox(false)
-        let legacy = try await Self.legacyAnsweringAfter(halfClosed) { _ in .respond(Self.legacyAnswer) }
-        defer { Task { try await legacy.shutdown() } }
-        try await ProxyHarness.with(legacy: legacy.url) { proxy in
-            let client = try await RawTCP.connect(port: proxy.port)
-            try await client.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123")
-            #expect(await legacy.waitUntil { $0.requestsInFlight == 1 })
+        try await Self.withRequestInFlight(
+            "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123"
+        ) { _, legacy, client, release in
             try await client.shutdownOutput()
-            halfClosed.withLockedValue { $0 = true }
+            release()
             let received = await client.waitForClose()
             #expect(client.isClosed)
             let responses = try #require(Self.responses(in: received), "not whole responses: \(String(decoding: received, as: UTF8.self))")
