@@ -17,6 +17,8 @@ public struct RawTCP: Sendable {
     ///     server sends stay in the kernel), or reads at its own pace. A reset is still seen (``isClosed``).
     ///   - bytesPerRead: each read takes at most this many bytes (one socket read into a buffer this size), so a client
     ///     reading with ``readEvery(_:)`` has a known top speed. Default: NIO's (several reads of up to 64 KiB).
+    ///   - allowHalfClosure: the server shutting its sending side ends this connection's input only (``isInputClosed``,
+    ///     a read returning 0) and the client can still send, as a WebSocket client's socket does; without, it closes.
     public static func connect(
         port: Int,
         host: String = "127.0.0.1",
@@ -25,11 +27,13 @@ public struct RawTCP: Sendable {
         firstBytes: String? = nil,
         receiveBufferSize: Int? = nil,
         autoRead: Bool = true,
-        bytesPerRead: Int? = nil
+        bytesPerRead: Int? = nil,
+        allowHalfClosure: Bool = false
     ) async throws -> RawTCP {
         let log = ReceiveLog()
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.autoRead, value: autoRead)
+            .channelOption(.allowRemoteHalfClosure, value: allowHalfClosure)
         if let bytesPerRead {
             bootstrap = bootstrap
                 .channelOption(.maxMessagesPerRead, value: 1)
@@ -104,6 +108,8 @@ public struct RawTCP: Sendable {
     public var receivedCount: Int { self.log.state.withLockedValue { $0.bytes.count } }
     /// Whether the server closed (or reset) the connection.
     public var isClosed: Bool { self.log.state.withLockedValue { $0.closed } }
+    /// Whether the server shut its sending side while this connection stayed open (made with `allowHalfClosure`).
+    public var isInputClosed: Bool { self.log.state.withLockedValue { $0.inputClosed } }
 
     /// Waits (polling) until the bytes received so far contain `text` or `timeout` (scaled by ``TestTiming``)
     /// passes; returns the bytes received.
@@ -111,6 +117,14 @@ public struct RawTCP: Sendable {
     public func waitForReceived(containing text: String, timeout: Duration = TestTiming.eventWait) async -> [UInt8] {
         let needle = Array(text.utf8)
         _ = await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.received.contains(needle) || self.isClosed }
+        return self.received
+    }
+
+    /// Waits (polling) until the server shuts its sending side (or closes) or `timeout` (scaled by ``TestTiming``)
+    /// passes; returns the bytes received, all of which arrived before that end.
+    @discardableResult
+    public func waitForInputClosed(timeout: Duration = TestTiming.eventWait) async -> [UInt8] {
+        _ = await pollUntil(timeout: timeout) { self.isInputClosed || self.isClosed }
         return self.received
     }
 
@@ -127,6 +141,7 @@ final class ReceiveLog: Sendable {
     struct State {
         var bytes: [UInt8] = []
         var closed = false
+        var inputClosed = false
     }
     let state = NIOLockedValueBox(State())
 }
@@ -145,6 +160,13 @@ final class ReceiveLogHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.log.state.withLockedValue { $0.closed = true }
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            self.log.state.withLockedValue { $0.inputClosed = true }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
