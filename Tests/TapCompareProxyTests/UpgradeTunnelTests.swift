@@ -100,37 +100,296 @@ struct UpgradeTunnelTests {
             #expect(response.values("Connection").map { $0.lowercased() } == ["close"])
         }
     }
+
+    /// Bytes `i % 251`, enough to pass through the tunnel's backpressure (more than a socket buffer's worth).
+    static let upload: [UInt8] = (0..<(512 << 10)).map { UInt8($0 % 251) }
+
+    @Test("legacy's FIN together with its 101 and greeting: the client reads the greeting then EOF, can still send (legacy reads it all), and its close reaches legacy")
+    func legacyHalfCloseWithTheUpgrade() async throws {
+        let legacy = try await HalfClosingLegacy.start(.upgrade(greeting: "hello", finOn: nil))
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port, allowHalfClosure: true)
+            try await client.send(Self.upgradeRequest)
+            let received = String(decoding: await client.waitForInputClosed(), as: UTF8.self)
+            #expect(received.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), "\(received)")
+            // Legacy's bytes sent before its FIN all arrive, then the end of the client's input (read returns 0).
+            #expect(received.hasSuffix("\r\n\r\nhello"), "\(received)")
+            #expect(client.isInputClosed)
+            #expect(!client.isClosed, "the proxy closed the whole connection instead of its sending side")
+            // The other direction goes on: legacy reads everything the client sends after its FIN.
+            try await client.send(Self.upload)
+            #expect(await legacy.waitUntil { $0.first?.received.count ?? 0 >= Self.upload.count })
+            let uploaded = legacy.connections.first?.received ?? []
+            #expect(uploaded == Self.upload, "legacy read \(uploaded.count) of \(Self.upload.count) bytes, or other bytes")
+            #expect(!client.isClosed)
+            // The client's close ends the tunnel: legacy reads its end of input (no reset).
+            try await client.close()
+            #expect(await legacy.waitUntil { $0.first?.closed == true })
+            #expect(legacy.connections.first?.reset == false)
+        }
+    }
+
+    @Test("legacy shutting its sending side mid-tunnel: the client reads its last bytes then EOF, still sends, and its own half-close then closes both sockets")
+    func legacyHalfCloseMidTunnel() async throws {
+        let legacy = try await HalfClosingLegacy.start(.upgrade(greeting: "hello", finOn: "that's all"))
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port, allowHalfClosure: true)
+            try await client.send(Self.upgradeRequest)
+            #expect(String(decoding: await client.waitForReceived(containing: "hello"), as: UTF8.self).hasSuffix("hello"), "the tunnel was up")
+            #expect(!client.isInputClosed)
+            try await client.send("that's all")
+            let received = String(decoding: await client.waitForInputClosed(), as: UTF8.self)
+            #expect(received.hasSuffix("\r\n\r\nhellobye"), "\(received)")
+            #expect(client.isInputClosed)
+            #expect(!client.isClosed, "the proxy closed the whole connection instead of its sending side")
+            try await client.send(Self.upload)
+            #expect(await legacy.waitUntil { $0.first?.received.count ?? 0 >= Array("that's all".utf8).count + Self.upload.count })
+            let uploaded = legacy.connections.first?.received ?? []
+            #expect(uploaded == Array("that's all".utf8) + Self.upload, "legacy read \(uploaded.count) of \(10 + Self.upload.count) bytes, or other bytes")
+            // Both directions shut: the proxy closes both sockets.
+            try await client.shutdownOutput()
+            #expect(await legacy.waitUntil { $0.first?.closed == true })
+            #expect(legacy.connections.first?.reset == false)
+            _ = await client.waitForClose()
+            #expect(client.isClosed)
+            #expect(client.received == Array(received.utf8), "nothing after legacy's FIN")
+        }
+    }
+
+    @Test("a client that half-closes before legacy's 101 still gets the 101 and legacy's bytes; legacy reads the end of its input once the tunnel is up")
+    func clientHalfCloseBeforeTheUpgrade() async throws {
+        let legacy = try await UpgradeEchoServer.start(allowHalfClose: true, holdsAnswer: true)
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port, allowHalfClosure: true)
+            try await client.send(Self.upgradeRequest)
+            #expect(await legacy.waitForHeldAnswer(), "legacy has the upgrade request")
+            // The FIN reaches the proxy's socket before legacy answers, and the proxy's loop reads it first.
+            try await client.shutdownOutput()
+            legacy.releaseAnswer()
+            // Legacy's `bye` answers the end of its input: the half-close crossed the tunnel once it was up.
+            let received = String(decoding: await client.waitForClose(), as: UTF8.self)
+            #expect(received.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), "\(received)")
+            #expect(received.hasSuffix("\r\n\r\nhellobye"), "\(received)")
+            #expect(client.isClosed)
+            #expect(await legacy.waitForClose())
+        }
+    }
+
+    @Test("an ordinary keep-alive GET whose legacy shuts its sending side after the response: the client gets it whole, legacy's connection is closed (not pooled half-open), the next request is answered")
+    func ordinaryLegacyHalfCloseClosesItsConnection() async throws {
+        let legacy = try await HalfClosingLegacy.start(.response)
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port)
+            try await client.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            let first = await client.waitForReceived(containing: "answer 1")
+            let response = try #require(RawResponse(parsing: first), "\(String(decoding: first, as: UTF8.self))")
+            #expect(response.status == 200)
+            #expect(response.body == Array("answer 1".utf8))
+            // As on any upstream HTTP connection, legacy's FIN closes it: legacy reads the proxy's end, with nothing
+            // sent after the request.
+            #expect(await legacy.waitUntil { $0.first?.closed == true })
+            #expect(legacy.connections.first?.received == [])
+            // The client's connection goes on; its next request gets a fresh legacy connection.
+            #expect(!client.isClosed)
+            try await client.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+            let both = await client.waitForReceived(containing: "answer 2")
+            #expect(String(decoding: both, as: UTF8.self).hasSuffix("\r\n\r\nanswer 2"))
+            #expect(legacy.connections.count == 2)
+        }
+    }
 }
 
-/// A tiny upgrade server: reads a request head, answers `101` with a greeting in the same write, then echoes
-/// every byte it receives prefixed with `echo:`. Started with `allowHalfClose`, it answers the end of its input with
-/// `bye` and then closes (without, the end of input closes the connection at once).
-final class UpgradeEchoServer: Sendable {
+/// A legacy that shuts its sending side (`shutdown(SHUT_WR)`) after its answer and goes on reading, recording for each
+/// connection the bytes it read after its request head and how the connection ended.
+final class HalfClosingLegacy: Sendable {
+    enum Answer: Sendable {
+        /// `101 Switching Protocols` and `greeting` in one write; then the FIN, right behind them when `finOn` is nil,
+        /// or once the tunnel's bytes contain `finOn`, after a last `bye`.
+        case upgrade(greeting: String, finOn: String?)
+        /// A `200` with a Content-Length body, `answer N` on the `N`th connection, and then the FIN.
+        case response
+    }
+
+    struct Connection: Sendable {
+        var received: [UInt8] = []
+        /// Its end of input came (with its own output shut, NIO then closes it).
+        var closed = false
+        /// It ended in an error (a reset) rather than the other side's FIN.
+        var reset = false
+    }
+
     private let channel: any Channel
-    private let state: NIOLockedValueBox<(head: String, closed: Bool)>
+    private let state: NIOLockedValueBox<[Connection]>
     let port: Int
 
     var url: String { "http://127.0.0.1:\(self.port)" }
-    var requestHead: String { self.state.withLockedValue { $0.head } }
+    var connections: [Connection] { self.state.withLockedValue { $0 } }
 
-    private init(channel: any Channel, state: NIOLockedValueBox<(head: String, closed: Bool)>) {
+    private init(channel: any Channel, state: NIOLockedValueBox<[Connection]>) {
         self.channel = channel
         self.state = state
         self.port = channel.localAddress!.port!
     }
 
-    static func start(allowHalfClose: Bool = false) async throws -> UpgradeEchoServer {
-        let state = NIOLockedValueBox((head: "", closed: false))
+    static func start(_ answer: Answer) async throws -> HalfClosingLegacy {
+        let state = NIOLockedValueBox<[Connection]>([])
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let index = state.withLockedValue { connections in
+                        connections.append(Connection())
+                        return connections.count - 1
+                    }
+                    try channel.pipeline.syncOperations.addHandler(Handler(state: state, index: index, answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return HalfClosingLegacy(channel: channel, state: state)
+    }
+
+    /// Waits (polling) until `condition` holds for the connections so far.
+    func waitUntil(timeout: Duration = TestTiming.eventWait, _ condition: ([Connection]) -> Bool) async -> Bool {
+        await pollUntil(timeout: timeout, poll: .milliseconds(5)) { condition(self.connections) }
+    }
+
+    func shutdown() async throws {
+        try await self.channel.close()
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let state: NIOLockedValueBox<[Connection]>
+        let index: Int
+        let answer: Answer
+        var head: [UInt8] = []
+        var answered = false
+        var finished = false
+
+        init(state: NIOLockedValueBox<[Connection]>, index: Int, answer: Answer) {
+            self.state = state
+            self.index = index
+            self.answer = answer
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var bytes = Array(self.unwrapInboundIn(data).readableBytesView)
+            if !self.answered {
+                self.head += bytes
+                guard let end = RawResponse.find([13, 10, 13, 10], in: self.head) else { return }
+                bytes = Array(self.head[(end + 4)...])
+                self.answered = true
+                self.sendAnswer(context: context)
+            }
+            let received = self.state.withLockedValue { connections in
+                connections[self.index].received += bytes
+                return connections[self.index].received
+            }
+            if case .upgrade(_, let finOn?) = self.answer, !self.finished, received.contains(Array(finOn.utf8)) {
+                self.finish(context: context, last: "bye")
+            }
+        }
+
+        private func sendAnswer(context: ChannelHandlerContext) {
+            switch self.answer {
+            case .upgrade(let greeting, let finOn):
+                let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n\(greeting)"
+                if finOn == nil {
+                    self.finish(context: context, last: answer)
+                } else {
+                    context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+                }
+            case .response:
+                let text = "answer \(self.index + 1)"
+                self.finish(context: context, last: "HTTP/1.1 200 OK\r\nContent-Length: \(text.utf8.count)\r\n\r\n\(text)")
+            }
+        }
+
+        /// Writes `last` and shuts the sending side right behind it.
+        private func finish(context: ChannelHandlerContext, last: String) {
+            self.finished = true
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: last)), promise: nil)
+            context.close(mode: .output, promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            self.state.withLockedValue { $0[self.index].closed = true }
+            context.fireChannelInactive()
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case .some(.inputClosed) = event as? ChannelEvent {
+                // Its output still open: nothing more to send either.
+                context.close(promise: nil)
+                return
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            self.state.withLockedValue { $0[self.index].reset = true }
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// A tiny upgrade server: reads a request head, answers `101` with a greeting in the same write, then echoes
+/// every byte it receives prefixed with `echo:`. Started with `allowHalfClose`, it answers the end of its input with
+/// `bye` and then closes (without, the end of input closes the connection at once). Started with `holdsAnswer`, it
+/// answers only once the test calls ``releaseAnswer()``.
+final class UpgradeEchoServer: Sendable {
+    struct State {
+        var head = ""
+        var closed = false
+        /// Completed by ``releaseAnswer()``; set once a request head arrived on a server that holds its answer.
+        var heldAnswer: EventLoopPromise<Void>?
+    }
+
+    private let channel: any Channel
+    private let state: NIOLockedValueBox<State>
+    let port: Int
+
+    var url: String { "http://127.0.0.1:\(self.port)" }
+    var requestHead: String { self.state.withLockedValue { $0.head } }
+
+    private init(channel: any Channel, state: NIOLockedValueBox<State>) {
+        self.channel = channel
+        self.state = state
+        self.port = channel.localAddress!.port!
+    }
+
+    static func start(allowHalfClose: Bool = false, holdsAnswer: Bool = false) async throws -> UpgradeEchoServer {
+        let state = NIOLockedValueBox(State())
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: allowHalfClose)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Handler(state: state))
+                    try channel.pipeline.syncOperations.addHandler(Handler(state: state, holdsAnswer: holdsAnswer))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         return UpgradeEchoServer(channel: channel, state: state)
+    }
+
+    /// Waits until a request head arrived and its answer is held (a server started with `holdsAnswer`).
+    func waitForHeldAnswer(timeout: Duration = TestTiming.eventWait) async -> Bool {
+        await pollUntil(timeout: timeout, poll: .milliseconds(5)) { self.state.withLockedValue { $0.heldAnswer != nil } }
+    }
+
+    /// Sends the held `101` and greeting.
+    func releaseAnswer() {
+        let answer = self.state.withLockedValue { state in
+            defer { state.heldAnswer = nil }
+            return state.heldAnswer
+        }
+        answer?.succeed()
     }
 
     /// Waits until the tunnel's legacy connection closed.
@@ -145,11 +404,15 @@ final class UpgradeEchoServer: Sendable {
     private final class Handler: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
-        let state: NIOLockedValueBox<(head: String, closed: Bool)>
+        let state: NIOLockedValueBox<State>
+        let holdsAnswer: Bool
         var head: [UInt8] = []
         var upgraded = false
 
-        init(state: NIOLockedValueBox<(head: String, closed: Bool)>) { self.state = state }
+        init(state: NIOLockedValueBox<State>, holdsAnswer: Bool) {
+            self.state = state
+            self.holdsAnswer = holdsAnswer
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let bytes = Array(self.unwrapInboundIn(data).readableBytesView)
@@ -160,18 +423,36 @@ final class UpgradeEchoServer: Sendable {
             self.head += bytes
             guard let end = RawResponse.find([13, 10, 13, 10], in: self.head) else { return }
             let text = String(decoding: self.head[..<end], as: UTF8.self)
-            self.state.withLockedValue { $0.head = text }
             self.upgraded = true
+            let rest = Array(self.head[(end + 4)...])
+            guard self.holdsAnswer else {
+                self.state.withLockedValue { $0.head = text }
+                self.answer(context: context, rest: rest)
+                return
+            }
+            let release = context.eventLoop.makePromise(of: Void.self)
+            release.futureResult.assumeIsolated().whenSuccess { self.answer(context: context, rest: rest) }
+            self.state.withLockedValue {
+                $0.head = text
+                $0.heldAnswer = release
+            }
+        }
+
+        private func answer(context: ChannelHandlerContext, rest: [UInt8]) {
             let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nhello"
             context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
-            let rest = Array(self.head[(end + 4)...])
             if !rest.isEmpty {
                 context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(bytes: Array("echo:".utf8) + rest)), promise: nil)
             }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            self.state.withLockedValue { $0.closed = true }
+            let held = self.state.withLockedValue { state in
+                defer { state.heldAnswer = nil }
+                state.closed = true
+                return state.heldAnswer
+            }
+            held?.fail(ChannelError.ioOnClosedChannel)
             context.fireChannelInactive()
         }
 

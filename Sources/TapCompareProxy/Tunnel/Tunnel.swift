@@ -13,6 +13,17 @@ enum Tunnel {
     ///   - idleTimeout: the tunnel closes after this long with no bytes in either direction.
     ///   - clientInputClosed: the client already shut its sending side (it half-closed while legacy's 101 was on its
     ///     way): legacy's sending side toward it is shut at once, as ``TunnelHandler`` does for a later half-close.
+    ///
+    /// From here on legacy's connection allows remote half-closure (`ChannelOptions.allowRemoteHalfClosure`, which
+    /// NIO reads at each end of input, so setting it on the active channel counts for the next one): legacy shutting
+    /// its sending side reaches ``TunnelHandler`` as `ChannelEvent.inputClosed` instead of closing the tunnel. Until
+    /// the 101, legacy's FIN closes the connection as on every upstream connection (the call fails or a close-delimited
+    /// body ends). No FIN can slip in between: NIO sees an end of input only on a read that returns 0, after the
+    /// bytes read before it were handed to the pipeline, and the 101's bytes reach this call synchronously.
+    /// A FIN read in the same pass as the 101 (legacy sent its 101, its first bytes and its FIN together) arrives while
+    /// the HTTP decoder is still leaving: ``InputClosedHold`` keeps it until the decoder forwarded those bytes.
+    /// Over TLS to legacy, a `close_notify` is such an end of input (NIOSSL reads the same option); a bare FIN is an
+    /// unclean shutdown, an error on which the tunnel closes, as before.
     static func splice(client: any Channel, upstream: UpstreamConnection, idleTimeout: TimeAmount, clientInputClosed: Bool = false) throws {
         let clientEnd = TunnelHandler()
         let legacyEnd = TunnelHandler(onClose: { [upstream] in upstream.channelClosed() })
@@ -31,14 +42,23 @@ enum Tunnel {
         Self.remove(ProxyHandler.self, from: clientPipeline)
 
         let legacyPipeline = upstream.channel.pipeline.syncOperations
+        try upstream.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
         try legacyPipeline.addHandler(legacyEnd)
         Self.remove(UpstreamConnectionHandler.self, from: legacyPipeline)
         Self.remove(HTTPRequestEncoder.self, from: legacyPipeline)
         // Last: its left-over bytes go to the handler after it, the tunnel's legacy end. They are forwarded when
-        // the decoder actually leaves (after its current decode pass), outside any read burst, so flush then.
+        // the decoder actually leaves (after its current decode pass), outside any read burst, so flush then; an end
+        // of legacy's input read meanwhile is held in front of the decoder and follows them.
+        let hold = InputClosedHold()
+        if let decoder = try? legacyPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self) {
+            try legacyPipeline.addHandler(hold, position: .before(decoder.handler))
+        }
         let decoderRemoved = upstream.channel.eventLoop.makePromise(of: Void.self)
         Self.remove(ByteToMessageHandler<HTTPResponseDecoder>.self, from: legacyPipeline, promise: decoderRemoved)
-        decoderRemoved.futureResult.assumeIsolated().whenComplete { _ in client.flush() }
+        decoderRemoved.futureResult.assumeIsolated().whenComplete { _ in
+            client.flush()
+            hold.release()
+        }
 
         // Either socket closing closes the other, tied to the channels rather than to the handler pair: the
         // handlers pass a close on too, but once on a loaded CI run an idle client was closed and legacy's

@@ -10,10 +10,12 @@ import NIOHTTP1
 /// `IdleStateHandler` event (installed in front of it with `listener.idle_timeout` as an all-directions timeout)
 /// and when the server quiesces, so a tunnel never outlives the proxy's shutdown.
 ///
-/// A half-close is passed on: when a side shuts its sending side (`ChannelEvent.inputClosed`, which a plain HTTP/1.1
-/// client connection reports, see `ProxyServer.allowsRemoteHalfClosure`), the other connection's sending side is shut
-/// (`close(mode: .output)`) and the other direction goes on until that side closes. Legacy's connections do not allow
-/// remote half-closure: legacy ending its side closes the tunnel, as before.
+/// A half-close is passed on, both ways: when a side shuts its sending side (`ChannelEvent.inputClosed`, which a plain
+/// HTTP/1.1 client connection reports, see `ProxyServer.allowsRemoteHalfClosure`, and legacy's connection once it is a
+/// tunnel, see ``Tunnel/splice(client:upstream:idleTimeout:clientInputClosed:)``), the other connection's sending side
+/// is shut (`close(mode: .output)`) once everything that side sent before is written, and the other direction goes on
+/// until its side closes or half-closes too; with both directions shut, NIO closes each socket and the other follows.
+/// The all-directions idle timeout still bounds a half-closed tunnel.
 final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -58,8 +60,10 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context?.close(promise: nil)
     }
 
-    /// The partner's peer shut its sending side: so does this end, once what it already wrote has gone out.
+    /// The partner's peer shut its sending side: so does this end, once what it already wrote has gone out (NIO
+    /// shuts the socket's output after the pending writes; the flush makes sure none is left waiting for one).
     private func partnerInputClosed() {
+        self.context?.flush()
         self.context?.close(mode: .output, promise: nil)
     }
 
