@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
-import NIOConcurrencyHelpers
+import TapCompareCore
 import TapCompareReview
 
 /// The admin listener: `/healthz`, `/readyz`, `/metrics` (Prometheus text format), and whatever the review
@@ -71,6 +71,16 @@ public struct AdminServer: Service {
     /// The port actually bound (useful with port 0), once the listener is up.
     public var port: Int? { self.boundPort.value }
 
+    /// Waits until the admin listener listens and returns its port (`serve` starts the proxy's listener after it).
+    ///
+    /// Not cancellable: it returns or throws once ``run()`` has bound the port or ended (it waits as long as
+    /// ``run()`` has not been called).
+    /// - Throws: ``TapCompareCore/ListenerBindError`` when the listener could not bind its address;
+    ///   `CancellationError` when it was shut down before it listened; the error that ended ``run()`` otherwise.
+    public func listeningPort() async throws -> Int {
+        try await self.boundPort.wait()
+    }
+
     public func run() async throws {
         let router = Router()
         let boundPort = self.boundPort
@@ -104,17 +114,21 @@ public struct AdminServer: Service {
                 address: .hostname(self.configuration.listen.host, port: self.configuration.listen.port),
                 serverName: "tapcompare-admin"
             ),
-            onServerRunning: { channel in boundPort.set(channel.localAddress?.port) },
+            onServerRunning: { [listen = self.configuration.listen] channel in boundPort.set(channel.localAddress?.port ?? listen.port) },
             eventLoopGroupProvider: .shared(self.eventLoopGroup),
             logger: self.logger
         )
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            // Until `onServerRunning`, Hummingbird only builds the router (which throws nothing here) and binds: a
+            // socket or address error before the port is known is the bind's.
+            let failure = boundPort.value == nil && (error is IOError || error is SocketAddressError)
+                ? ListenerBindError(listener: .admin, underlying: error) : error
+            boundPort.fail(failure)
+            throw failure
+        }
+        // Returned without an error: shut down, during start-up when the port was never bound (no-op otherwise).
+        boundPort.fail(CancellationError())
     }
-}
-
-/// The admin listener's bound port, published once it is known.
-final class BoundPort: Sendable {
-    private let port = NIOLockedValueBox<Int?>(nil)
-    var value: Int? { self.port.withLockedValue { $0 } }
-    func set(_ value: Int?) { self.port.withLockedValue { $0 = value } }
 }

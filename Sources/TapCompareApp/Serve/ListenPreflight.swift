@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import TapCompareCore
 
 #if canImport(Glibc)
 import Glibc
@@ -11,25 +12,49 @@ import Darwin
 /// listener's `admin.listen`.
 ///
 /// Without it a port already in use (another instance, the service being replaced) failed deep inside start-up
-/// with NIO's `bind(...): Address already in use (errno: 98)` and exit 1, naming no key; and with only the admin
-/// port taken, the proxy was already forwarding when the group shut down again. Each address is bound once and
-/// released at once, with the options the listeners use, so a mistake is reported as a configuration error (exit
-/// 2, the key and the fix) while nothing runs yet. A port taken in the moment between this check and the real bind
-/// still fails the old way.
+/// with NIO's `bind(...): Address already in use (errno: 98)` and exit 1, naming no key. Each address is bound once
+/// and released at once, with the options the listeners use, so a mistake is reported as a configuration error
+/// (exit 2, the key and the fix) for both addresses at once, while nothing runs yet.
+///
+/// A port taken in the moment between this check and the real bind is reported the same way, one address at a time:
+/// the listeners throw ``TapCompareCore/ListenerBindError`` and ``ServeRunner/run(_:logger:)`` turns it into
+/// ``issue(_:address:file:reason:)``'s error. Nothing has been forwarded by then: the proxy binds its port only
+/// once the admin listener is bound (``ServeRunner/assemble(logger:)``), so with the admin port taken the proxy never
+/// listened, and with the proxy's port taken the admin listener alone was up, and is shut down again.
 public enum ListenPreflight {
     /// - Parameters:
     ///   - file: the configuration file the addresses came from, or `nil` (flags and defaults).
     /// - Throws: ``ConfigurationError`` naming each address that cannot be bound.
     public static func check(_ configuration: ServeConfiguration, file: String?) async throws(ConfigurationError) {
         var issues: [ConfigurationError.Issue] = []
-        for (key, flag, address) in [("listen", "--listen", configuration.listen), ("admin.listen", "--admin", configuration.admin.listen)] {
+        for listener in [ListenerBindError.Listener.proxy, .admin] {
+            let address = Self.address(of: listener, in: configuration)
             guard address.port != 0, let reason = await Self.bindFailure(address) else { continue }
-            issues.append(.init(
-                file: file ?? "command line", key: file == nil ? flag : key,
-                message: "cannot listen on \(address): \(reason); choose another address or port (\(key) in the file, or \(flag))"
-            ))
+            issues.append(Self.issue(listener, address: address, file: file, reason: reason))
         }
         if !issues.isEmpty { throw ConfigurationError(issues: issues) }
+    }
+
+    /// Where `listener` listens.
+    static func address(of listener: ListenerBindError.Listener, in configuration: ServeConfiguration) -> ListenAddress {
+        switch listener {
+        case .proxy: configuration.listen
+        case .admin: configuration.admin.listen
+        }
+    }
+
+    /// `address` of `listener` cannot be bound, for `reason`: the key (or flag) to change and the fix.
+    /// - Parameters:
+    ///   - file: the configuration file the address came from, or `nil` (flags and defaults).
+    static func issue(_ listener: ListenerBindError.Listener, address: ListenAddress, file: String?, reason: String) -> ConfigurationError.Issue {
+        let (key, flag) = switch listener {
+        case .proxy: ("listen", "--listen")
+        case .admin: ("admin.listen", "--admin")
+        }
+        return .init(
+            file: file ?? "command line", key: file == nil ? flag : key,
+            message: "cannot listen on \(address): \(reason); choose another address or port (\(key) in the file, or \(flag))"
+        )
     }
 
     /// Why `address` cannot be bound now, or `nil` when it can.
@@ -41,15 +66,19 @@ public enum ListenPreflight {
                 .get()
             try? await channel.close()
             return nil
-        } catch let error as IOError {
-            switch error.errnoCode {
-            case EADDRINUSE: return "another process is listening there"
-            case EACCES: return "not permitted (ports below 1024 need privileges)"
-            case EADDRNOTAVAIL: return "the address is not one of this machine's"
-            default: return "\(error)"
-            }
         } catch {
-            return "\(error)"
+            return Self.reason(error)
+        }
+    }
+
+    /// What a bind's `error` means to the user.
+    static func reason(_ error: any Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        switch error.errnoCode {
+        case EADDRINUSE: return "another process is listening there"
+        case EACCES: return "not permitted (ports below 1024 need privileges)"
+        case EADDRNOTAVAIL: return "the address is not one of this machine's"
+        default: return "\(error)"
         }
     }
 }

@@ -111,8 +111,12 @@ extension ServeRunner {
         return url
     }
 
-    /// The proxy: listener, legacy forwarding and the mirror to the candidate, handing exchanges to `sink`.
-    func makeProxy(legacy: UpstreamURL, sink: any ExchangeSink, group: any EventLoopGroup, logger: Logger) -> ProxyServer {
+    /// The proxy: listener, legacy forwarding and the mirror to the candidate, handing exchanges to `sink`; it binds
+    /// its port once `listensAfter` returns (``ProxyServer/init(configuration:mirror:eventLoopGroup:logger:sink:metricsFactory:listensAfter:)``).
+    func makeProxy(
+        legacy: UpstreamURL, sink: any ExchangeSink, group: any EventLoopGroup, logger: Logger,
+        listensAfter: @escaping @Sendable () async throws -> Void
+    ) -> ProxyServer {
         let c = self.configuration
         let routes = RouteTable(
             entries: c.routes.map { .init(template: $0.template, value: RoutePolicy(mirror: $0.mirror, sampleRate: $0.sampleRate, mirrorWrites: $0.mirrorWrites)) },
@@ -157,7 +161,8 @@ extension ServeRunner {
             ),
             eventLoopGroup: group,
             logger: logger,
-            sink: sink
+            sink: sink,
+            listensAfter: listensAfter
         )
     }
 

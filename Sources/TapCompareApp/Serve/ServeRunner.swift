@@ -22,6 +22,9 @@ import TapCompareRules
 /// ledger store → ledger writer → probes → classification → comparison stage → capture writer → proxy →
 /// ledger reader (review) → admin listener (health, metrics, `/ui`, `/api/v1`) → SIGHUP reloader.
 ///
+/// The proxy binds its port only once the admin listener is bound, so nothing is forwarded by an instance that
+/// fails to start (``ListenPreflight``).
+///
 /// On SIGTERM/SIGINT the proxy stops accepting, finishes in-flight legacy requests and waits up to
 /// `shutdown_grace` for candidate calls; the comparison stage then drains its queue and the writer flushes (or
 /// spools) what is left.
@@ -29,10 +32,25 @@ public struct ServeRunner {
     public let configuration: ServeConfiguration
     /// The configuration file's name for error messages, `nil` when flags alone were used.
     public let configurationFile: String?
+    /// Runs in ``serve(logger:)`` after the listen pre-flight and before anything binds; `nil` (the default) in
+    /// `tapcompare serve`. A test seam: a test takes a port here to stage, deterministically, the race the
+    /// pre-flight cannot see.
+    public var afterListenPreflight: (@Sendable () async throws -> Void)?
 
     public init(configuration: ServeConfiguration, configurationFile: String? = nil) {
         self.configuration = configuration
         self.configurationFile = configurationFile
+    }
+
+    /// `tapcompare serve` once its configuration is loaded: checks both listen addresses (``ListenPreflight``),
+    /// builds everything (``assemble(logger:)``) and runs it (``run(_:logger:)``) until SIGTERM or SIGINT.
+    /// - Throws: ``ConfigurationError`` for a mistake the user can fix (the command exits 2), including an address
+    ///   that could not be bound at the real bind; any other error as it came.
+    public func serve(logger: Logger) async throws {
+        try await ListenPreflight.check(self.configuration, file: self.configurationFile)
+        try await self.afterListenPreflight?()
+        let assembly = try self.assemble(logger: logger)
+        try await self.run(assembly, logger: logger)
     }
 
     /// Everything `serve` runs, built and validated but not started (tests start it on port 0).
@@ -79,8 +97,15 @@ public struct ServeRunner {
 
         let capture = try self.makeCapture(logger: logger)
         let sinks: [any ExchangeSink] = capture.map { [stage, $0] } ?? [stage]
-        let proxy = self.makeProxy(legacy: legacy, sink: sinks.count == 1 ? stage : FanOutExchangeSink(sinks), group: group, logger: logger)
         let (admin, readiness, reviewReader) = self.makeAdmin(group: group, logger: logger)
+        // Nothing is forwarded unless both listeners are bound. Hummingbird binds the admin listener itself and
+        // takes no socket bound beforehand, so the two cannot be bound first and started after; instead the proxy
+        // binds (and accepts) only once the admin listener is bound. With the admin port taken the proxy never
+        // listens; with the proxy's taken, the admin listener alone was up, answering probes, and stops again.
+        let proxy = self.makeProxy(
+            legacy: legacy, sink: sinks.count == 1 ? stage : FanOutExchangeSink(sinks), group: group, logger: logger,
+            listensAfter: { _ = try await admin.listeningPort() }
+        )
         let reloader = Self.makeReloader(stage: stage, rulesDirectory: rulesDirectory, check: self.rulesCheck, logger: logger)
         let startup = StartupReporter(proxy: proxy, store: store, readiness: readiness, configuration: c, logger: logger)
 
@@ -206,13 +231,22 @@ public struct ServeRunner {
     }
 
     /// Runs what ``assemble(logger:)`` built until SIGTERM or SIGINT.
+    /// - Throws: ``ConfigurationError`` naming the key when a listener could not bind its address (taken after the
+    ///   pre-flight, see ``ListenPreflight``); any other error as the service that failed threw it.
     public func run(_ assembly: Assembly, logger: Logger) async throws {
         let group = ServiceGroup(configuration: .init(
             services: assembly.services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as ListenerBindError {
+            let address = ListenPreflight.address(of: error.listener, in: self.configuration)
+            throw ConfigurationError(issues: [
+                ListenPreflight.issue(error.listener, address: address, file: self.configurationFile, reason: ListenPreflight.reason(error.underlying)),
+            ])
+        }
     }
 
     /// Logs to standard error at `LOG_LEVEL` (default `info`).

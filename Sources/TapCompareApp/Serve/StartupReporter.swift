@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import ServiceLifecycle
 import TapCompareCore
 import TapCompareLedger
@@ -15,7 +16,15 @@ struct StartupReporter: Service {
     let logger: Logger
 
     func run() async throws {
-        let address = try await self.proxy.boundAddress()
+        let address: SocketAddress
+        do {
+            address = try await self.proxy.boundAddress()
+        } catch {
+            // The proxy never listened: its own bind failed, or the admin listener's did. The listener that failed
+            // reports it; this waits for the group to stop (returning now would be taken for a failure of its own).
+            try? await gracefulShutdown()
+            return
+        }
         self.readiness.set("proxy", ready: true)
         let c = self.configuration
         for warning in Self.insecureTLSWarnings(c) {

@@ -28,6 +28,7 @@ public final class ProxyServer: Service, Sendable {
     private let loops = NIOLockedValueBox<[ObjectIdentifier: LoopContext]>([:])
     private let state = NIOLockedValueBox(State())
     private let listening: EventLoopPromise<SocketAddress>
+    private let listensAfter: @Sendable () async throws -> Void
 
     /// - Parameters:
     ///   - configuration: listening address, legacy upstream, timeouts.
@@ -38,13 +39,19 @@ public final class ProxyServer: Service, Sendable {
     ///   - sink: receives every sampled exchange; called on an event loop, must return at once.
     ///   - metricsFactory: where metric handles are created. Default `MetricsSystem.factory` (the backend the
     ///     application bootstrapped).
+    ///   - listensAfter: awaited in ``run()`` before the proxy binds its port, so nothing is accepted, let alone
+    ///     forwarded, until it returns. `serve` passes the admin listener's start-up: the proxy forwards only once
+    ///     both listeners are bound. When it throws, the proxy never listens: ``boundAddress()`` throws that error
+    ///     and ``run()`` waits for the graceful shutdown and returns, leaving the failure to be reported by what
+    ///     failed. Default: listen at once.
     public init(
         configuration: ProxyConfiguration,
         mirror: MirrorConfiguration,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
         sink: any ExchangeSink,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        listensAfter: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.shared = ProxyShared(
             configuration: configuration,
@@ -55,6 +62,7 @@ public final class ProxyServer: Service, Sendable {
         )
         self.group = eventLoopGroup
         self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
+        self.listensAfter = listensAfter
     }
 
     /// The address the proxy listens on, once it does (useful with port `0`).
@@ -67,7 +75,8 @@ public final class ProxyServer: Service, Sendable {
     public var candidateCallsInFlight: Int { self.shared.limiter.inFlight }
 
     /// Waits until the proxy listens and returns its address.
-    /// - Throws: the bind error when it could not listen.
+    /// - Throws: ``TapCompareCore/ListenerBindError`` when it could not bind its port, the error of `listensAfter`
+    ///   when that threw, or the listener TLS set-up error.
     public func boundAddress() async throws -> SocketAddress {
         try await self.listening.futureResult.get()
     }
@@ -113,12 +122,22 @@ public final class ProxyServer: Service, Sendable {
             self.listening.fail(error)
             throw error
         }
+        do {
+            try await self.listensAfter()
+        } catch {
+            // What the proxy waited for failed and reports that itself; the proxy stays down until the group stops
+            // it (returning before its turn in the shutdown would be taken for a crash of its own).
+            self.listening.fail(error)
+            try? await gracefulShutdown()
+            return
+        }
         let channel: any Channel
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
-            self.listening.fail(error)
-            throw error
+            let failure = ListenerBindError(listener: .proxy, underlying: error)
+            self.listening.fail(failure)
+            throw failure
         }
         let address = channel.localAddress!
         self.state.withLockedValue {

@@ -41,20 +41,22 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let logger = ServeRunner.makeLogger()
         let runner: ServeRunner
-        let assembly: ServeRunner.Assembly
         do throws(ConfigurationError) {
             var fromFile = ServeConfiguration()
             if let file = self.config { fromFile = try ConfigurationLoader.load(file: file) }
             let configuration = try overrides.apply(to: fromFile, file: self.config)
-            try await ListenPreflight.check(configuration, file: self.config)
             runner = ServeRunner(configuration: configuration, configurationFile: self.config)
-            assembly = try runner.assemble(logger: logger)
         } catch {
             printError(error.description)
             throw ExitCode(2)
         }
         do {
-            try await runner.run(assembly, logger: logger)
+            // The listen pre-flight, the assembly and the run; a listen address taken after the pre-flight is a
+            // configuration error too.
+            try await runner.serve(logger: logger)
+        } catch let error as ConfigurationError {
+            printError(error.description)
+            throw ExitCode(2)
         } catch let error as LedgerError where error.isSchemaTooNew {
             // Found by the ledger writer's start-up migration (the ledger may be a server that needs the services
             // running to be asked): a user's mistake like a bad key, so the same exit status.
