@@ -26,6 +26,7 @@ public enum ListenPreflight {
     ///   - file: the configuration file the addresses came from, or `nil` (flags and defaults).
     /// - Throws: ``ConfigurationError`` naming each address that cannot be bound.
     public static func check(_ configuration: ServeConfiguration, file: String?) async throws(ConfigurationError) {
+        if let clash = Self.sharedPort(configuration, file: file) { throw ConfigurationError(issues: [clash]) }
         var issues: [ConfigurationError.Issue] = []
         for listener in [ListenerBindError.Listener.proxy, .admin] {
             let address = Self.address(of: listener, in: configuration)
@@ -33,6 +34,21 @@ public enum ListenPreflight {
             issues.append(Self.issue(listener, address: address, file: file, reason: reason))
         }
         if !issues.isEmpty { throw ConfigurationError(issues: issues) }
+    }
+
+    /// The proxy and the admin listener told to listen on one port of overlapping addresses (the same host, or either
+    /// on all interfaces): each address binds on its own, so the binds above would pass and the second real bind
+    /// would fail as if another process held the port, when it is this one's own listener.
+    static func sharedPort(_ configuration: ServeConfiguration, file: String?) -> ConfigurationError.Issue? {
+        let proxy = configuration.listen
+        let admin = configuration.admin.listen
+        guard proxy.port != 0, proxy.port == admin.port else { return nil }
+        let anyHost: Set<String> = ["0.0.0.0", "::", ""]
+        guard proxy.host == admin.host || anyHost.contains(proxy.host) || anyHost.contains(admin.host) else { return nil }
+        return .init(
+            file: file ?? "command line", key: file == nil ? "--admin" : "admin.listen",
+            message: "\(admin) is the proxy's own port (listen: \(proxy)); the admin listener needs a port of its own: choose another port (admin.listen in the file, or --admin)"
+        )
     }
 
     /// Where `listener` listens.
