@@ -30,7 +30,25 @@ public struct HTTP2TestClient: Sendable {
     /// The protocol the TLS handshake agreed on by ALPN (`nil` for h2c, or when the server chose none).
     public var negotiatedProtocol: String? { self.alpn.withLockedValue { $0 } }
 
-    public static func connect(port: Int, tls: TLSConfiguration? = nil) async throws -> HTTP2TestClient {
+    /// Connects, and starts the connection with its preface and SETTINGS.
+    /// - Parameters:
+    ///   - tls: speak TLS, offering only `h2` by ALPN; h2c with prior knowledge without.
+    ///   - streamWindowSize: the flow-control window the client gives the server on each stream
+    ///     (SETTINGS_INITIAL_WINDOW_SIZE, and the size the client's WINDOW_UPDATEs keep it at). Default: HTTP/2's
+    ///     65,535 bytes, which a response fills long before the sockets between them: with windows of megabytes
+    ///     what waits on a slow client is the server's socket, not its windows.
+    ///   - connectionWindowSize: the same for the connection's window (the client's WINDOW_UPDATEs on stream 0
+    ///     raise it there after the first DATA frame). Default: 65,535 bytes, which bytes held by a stream whose
+    ///     reads are paused count against until it reads them.
+    ///   - receiveBufferSize: `SO_RCVBUF`, set before connecting (Linux doubles it), so what the client has not read
+    ///     stays in the server's socket.
+    ///   - bytesPerRead: each socket read takes at most this many bytes. Default: NIO's.
+    ///   - readPacer: the socket is read only on this pacer's clock (``ReadPacer``): stream channels, which ask their
+    ///     connection for a read after every frame, cannot speed it up.
+    public static func connect(
+        port: Int, tls: TLSConfiguration? = nil, streamWindowSize: Int? = nil, connectionWindowSize: Int? = nil,
+        receiveBufferSize: Int? = nil, bytesPerRead: Int? = nil, readPacer: ReadPacer? = nil
+    ) async throws -> HTTP2TestClient {
         let context = try tls.map { configuration -> NIOSSLContext in
             var configuration = configuration
             configuration.applicationProtocols = ["h2"]
@@ -38,16 +56,37 @@ public struct HTTP2TestClient: Sendable {
         }
         let alpn = NIOLockedValueBox<String?>(nil)
         let settings = NIOLockedValueBox<[HTTP2Setting]>([])
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        if let streamWindowSize {
+            connection.initialSettings = connection.initialSettings.filter { $0.parameter != .initialWindowSize }
+                + [HTTP2Setting(parameter: .initialWindowSize, value: streamWindowSize)]
+            stream.targetWindowSize = streamWindowSize
+        }
+        if let connectionWindowSize { connection.targetWindowSize = connectionWindowSize }
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(TestTiming.localConnectAmount)
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        if let bytesPerRead {
+            bootstrap = bootstrap
+                .channelOption(.maxMessagesPerRead, value: 1)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: bytesPerRead))
+        }
+        if readPacer != nil {
+            bootstrap = bootstrap.channelOption(.autoRead, value: false)
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let readPacer { try sync.addHandler(readPacer.makeHandler(eventLoop: channel.eventLoop)) }
                     if let context {
                         try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
                         try sync.addHandler(ALPNRecorder(alpn: alpn))
                     }
-                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
+                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: connection, streamConfiguration: stream) {
                         $0.close()
                     }
                     try sync.addHandler(SettingsRecorder(settings: settings))

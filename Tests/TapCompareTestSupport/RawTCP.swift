@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOConcurrencyHelpers
+import NIOSSL
 
 /// A bare TCP connection for tests that need to send part of a request, send it slowly, or go away mid-exchange,
 /// and see every byte the server answers and when it closes.
@@ -19,6 +20,10 @@ public struct RawTCP: Sendable {
     ///     reading with ``readEvery(_:)`` has a known top speed. Default: NIO's (several reads of up to 64 KiB).
     ///   - allowHalfClosure: the server shutting its sending side ends this connection's input only (``isInputClosed``,
     ///     a read returning 0) and the client can still send, as a WebSocket client's socket does; without, it closes.
+    ///   - tls: speak TLS (no ALPN, no server name): what is sent and received is the plaintext; a failed handshake
+    ///     closes the connection.
+    ///   - readPacer: the socket is read only on this pacer's clock (``ReadPacer``; `autoRead` is then off whatever
+    ///     `autoRead` says): with TLS, the way to read slowly, since TLS asks for reads of its own.
     public static func connect(
         port: Int,
         host: String = "127.0.0.1",
@@ -28,11 +33,14 @@ public struct RawTCP: Sendable {
         receiveBufferSize: Int? = nil,
         autoRead: Bool = true,
         bytesPerRead: Int? = nil,
-        allowHalfClosure: Bool = false
+        allowHalfClosure: Bool = false,
+        tls: TLSConfiguration? = nil,
+        readPacer: ReadPacer? = nil
     ) async throws -> RawTCP {
         let log = ReceiveLog()
+        let tlsContext = try tls.map { try NIOSSLContext(configuration: $0) }
         var bootstrap = ClientBootstrap(group: group)
-            .channelOption(.autoRead, value: autoRead)
+            .channelOption(.autoRead, value: autoRead && readPacer == nil)
             .channelOption(.allowRemoteHalfClosure, value: allowHalfClosure)
         if let bytesPerRead {
             bootstrap = bootstrap
@@ -46,6 +54,10 @@ public struct RawTCP: Sendable {
             .connectTimeout(TestTiming.scaled(connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let readPacer { try channel.pipeline.syncOperations.addHandler(readPacer.makeHandler(eventLoop: channel.eventLoop)) }
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ReceiveLogHandler(log: log))
                     if let firstBytes { try channel.pipeline.syncOperations.addHandler(SendOnActive(bytes: Array(firstBytes.utf8))) }
                 }
