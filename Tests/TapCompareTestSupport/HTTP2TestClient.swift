@@ -64,6 +64,8 @@ public struct HTTP2TestClient: Sendable {
             stream.targetWindowSize = streamWindowSize
         }
         if let connectionWindowSize { connection.targetWindowSize = connectionWindowSize }
+        let connectionConfiguration = connection
+        let streamConfiguration = stream
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(TestTiming.localConnectAmount)
         if let receiveBufferSize {
@@ -86,7 +88,7 @@ public struct HTTP2TestClient: Sendable {
                         try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
                         try sync.addHandler(ALPNRecorder(alpn: alpn))
                     }
-                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: connection, streamConfiguration: stream) {
+                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: connectionConfiguration, streamConfiguration: streamConfiguration) {
                         $0.close()
                     }
                     try sync.addHandler(SettingsRecorder(settings: settings))
