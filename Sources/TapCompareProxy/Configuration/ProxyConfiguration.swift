@@ -76,6 +76,10 @@ public struct ProxyConfiguration: Sendable {
     /// maximum, 4 MiB by default). A fixed size also stops that growth. Not a `tapcompare.yml` key; the send-timeout
     /// tests set it so a stall is reached, and drained, in kilobytes rather than megabytes. Default `nil`.
     public var clientSendBufferSize: Int?
+    /// The kernel send buffer (`SO_SNDBUF`) of each connection to legacy, or `nil` (the default) to leave it to the
+    /// kernel's autotuning, as ``clientSendBufferSize`` does for clients. Not a `tapcompare.yml` key; the tunnel tests
+    /// set it so bytes toward a slow legacy wait in the proxy rather than in a send buffer grown to a megabyte.
+    public var legacySendBufferSize: Int? = nil
 
     /// Every default of this configuration, written once: the initializer's default arguments and `serve`'s
     /// configuration (`ServeConfiguration`) both read them, so a library user and a `tapcompare.yml` user get the

@@ -38,7 +38,8 @@ final class LoopContext: @unchecked Sendable {
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout,
             writeTimeout: configuration.writeTimeout,
-            tls: shared.tls.legacy
+            tls: shared.tls.legacy,
+            sendBufferSize: configuration.legacySendBufferSize
         )
         if let candidate = shared.mirror.candidate {
             // The candidate call's own timeout bounds it as a whole; the per-read and per-write timeouts

@@ -24,6 +24,8 @@ final class UpstreamPool {
     let connectTimeout: TimeAmount
     let readTimeout: TimeAmount
     let writeTimeout: TimeAmount
+    /// `SO_SNDBUF` of each new connection, `nil` for the kernel's autotuning (``ProxyConfiguration/legacySendBufferSize``).
+    let sendBufferSize: Int?
     let resolvedAddress: SocketAddress?
     /// The shared TLS context for an `https://` upstream, `nil` for `http://`.
     let tls: NIOSSLContext?
@@ -49,8 +51,10 @@ final class UpstreamPool {
         connectTimeout: TimeAmount,
         readTimeout: TimeAmount,
         writeTimeout: TimeAmount,
-        tls: NIOSSLContext? = nil
+        tls: NIOSSLContext? = nil,
+        sendBufferSize: Int? = nil
     ) {
+        self.sendBufferSize = sendBufferSize
         self.eventLoop = eventLoop
         self.target = target
         self.maxIdle = maxIdle
@@ -141,7 +145,11 @@ final class UpstreamPool {
         let writeTimeout = self.writeTimeout
         let tls = self.tls
         let serverName = self.target.tlsServerName
-        let bootstrap = ClientBootstrap(group: self.eventLoop)
+        var bootstrap = ClientBootstrap(group: self.eventLoop)
+        if let size = self.sendBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+        }
+        bootstrap = bootstrap
             .connectTimeout(self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.autoRead, value: true)
