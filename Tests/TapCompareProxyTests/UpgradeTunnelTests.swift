@@ -204,12 +204,17 @@ struct UpgradeTunnelTests {
 }
 
 /// A legacy that shuts its sending side (`shutdown(SHUT_WR)`) after its answer and goes on reading, recording for each
-/// connection the bytes it read after its request head and how the connection ended.
+/// connection the bytes it read after its request head and how the connection ended; or, answering
+/// ``Answer/upgradeThenLastMessage(greeting:last:)``, one that sends a last message and hangs up.
 final class HalfClosingLegacy: Sendable {
     enum Answer: Sendable {
         /// `101 Switching Protocols` and `greeting` in one write; then the FIN, right behind them when `finOn` is nil,
         /// or once the tunnel's bytes contain `finOn`, after a last `bye`.
         case upgrade(greeting: String, finOn: String?)
+        /// `101 Switching Protocols` and `greeting` in one write; at the end of its input (the client's half-close
+        /// crossed the tunnel) it writes `last` and closes the connection (a full close, no half-close) once its socket
+        /// took all of it: a server that answers its client's last message and hangs up.
+        case upgradeThenLastMessage(greeting: String, last: [UInt8])
         /// A `200` with a Content-Length body, `answer N` on the `N`th connection, and then the FIN.
         case response
     }
@@ -235,11 +240,21 @@ final class HalfClosingLegacy: Sendable {
         self.port = channel.localAddress!.port!
     }
 
-    static func start(_ answer: Answer) async throws -> HalfClosingLegacy {
+    /// - Parameter slowReading: each connection reads at most `bytes` every `every` (its receive buffer is small, so
+    ///   what it has not read waits in the proxy): a legacy that takes its client's bytes slowly. Default: reads at once.
+    static func start(_ answer: Answer, slowReading: (every: TimeAmount, bytes: Int)? = nil) async throws -> HalfClosingLegacy {
         let state = NIOLockedValueBox<[Connection]>([])
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+        if let slowReading {
+            bootstrap = bootstrap
+                .serverChannelOption(.socketOption(.so_rcvbuf), value: 4096)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelOption(.maxMessagesPerRead, value: 1)
+                .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: slowReading.bytes))
+        }
+        let channel = try await bootstrap
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let index = state.withLockedValue { connections in
@@ -247,6 +262,13 @@ final class HalfClosingLegacy: Sendable {
                         return connections.count - 1
                     }
                     try channel.pipeline.syncOperations.addHandler(Handler(state: state, index: index, answer: answer))
+                    if let slowReading {
+                        // On the connection's own event loop, not a task a loaded test run may resume late.
+                        let reads = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: slowReading.every) { _ in
+                            channel.read()
+                        }
+                        channel.closeFuture.whenComplete { _ in reads.cancel() }
+                    }
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -305,6 +327,9 @@ final class HalfClosingLegacy: Sendable {
                 } else {
                     context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
                 }
+            case .upgradeThenLastMessage(let greeting, _):
+                let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n\(greeting)"
+                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
             case .response:
                 let text = "answer \(self.index + 1)"
                 self.finish(context: context, last: "HTTP/1.1 200 OK\r\nContent-Length: \(text.utf8.count)\r\n\r\n\(text)")
@@ -325,6 +350,13 @@ final class HalfClosingLegacy: Sendable {
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if case .some(.inputClosed) = event as? ChannelEvent {
+                if case .upgradeThenLastMessage(_, let last) = self.answer {
+                    // Closed once the socket took it all: closing before would drop what NIO still holds.
+                    context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(bytes: last))).assumeIsolated().whenComplete { _ in
+                        context.close(promise: nil)
+                    }
+                    return
+                }
                 // Its output still open: nothing more to send either.
                 context.close(promise: nil)
                 return

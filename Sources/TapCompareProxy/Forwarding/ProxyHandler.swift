@@ -568,6 +568,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             do {
                 try Tunnel.splice(
                     client: self.context.channel, upstream: connection, idleTimeout: self.shared.configuration.clientIdleTimeout,
+                    drain: Tunnel.DrainTimeouts(self.shared.configuration), metrics: self.shared.metrics,
                     clientInputClosed: self.machine.isInputClosed
                 )
             } catch {

@@ -1,9 +1,32 @@
+import CoreMetrics
 import NIOCore
 import NIOHTTP1
 
 /// Turns a client connection and the legacy connection that answered `101 Switching Protocols` into a byte
 /// tunnel: the HTTP handlers leave both pipelines and a ``TunnelHandler`` pair takes their place.
 enum Tunnel {
+    /// How long each side of a tunnel may take none of the bytes still queued for it once the other side's connection
+    /// closed, before it is cut off (``TunnelEndClose``). Each side keeps the limit it has as a connection of its kind,
+    /// and a cut-off is counted as that limit's expiry: the client's is `listener.send_timeout`
+    /// (`tapcompare_client_closed_total{reason="send_timeout"}`), as for a client that takes none of its response;
+    /// legacy's is `upstream.write_timeout` (`tapcompare_upstream_errors_total{side="legacy",reason="write_timeout"}`),
+    /// as for legacy taking none of a request.
+    struct DrainTimeouts {
+        /// ``ProxyConfiguration/sendTimeout`` (default 60 s).
+        var client: TimeAmount
+        /// ``ProxyConfiguration/writeTimeout`` (default 30 s).
+        var legacy: TimeAmount
+
+        init(client: TimeAmount, legacy: TimeAmount) {
+            self.client = client
+            self.legacy = legacy
+        }
+
+        init(_ configuration: ProxyConfiguration) {
+            self.init(client: configuration.sendTimeout, legacy: configuration.writeTimeout)
+        }
+    }
+
     /// Splices `client` (the client connection's pipeline, HTTP handlers still in place) to `upstream`.
     ///
     /// Legacy's bytes that followed its 101 in the same read are kept: the upstream decoder forwards them to the
@@ -11,6 +34,8 @@ enum Tunnel {
     /// it has the 101 (RFC 6455 §4.1; an upgrading client waits for it), so its decoder has none to hand over.
     /// - Parameters:
     ///   - idleTimeout: the tunnel closes after this long with no bytes in either direction.
+    ///   - drain: how long each side may take none of the bytes still queued for it once the other side closed.
+    ///   - metrics: where a side cut off during such a drain is counted.
     ///   - clientInputClosed: the client already shut its sending side (it half-closed while legacy's 101 was on its
     ///     way): legacy's sending side toward it is shut at once, as ``TunnelHandler`` does for a later half-close.
     ///
@@ -24,9 +49,17 @@ enum Tunnel {
     /// the HTTP decoder is still leaving: ``InputClosedHold`` keeps it until the decoder forwarded those bytes.
     /// Over TLS to legacy, a `close_notify` is such an end of input (NIOSSL reads the same option); a bare FIN is an
     /// unclean shutdown, an error on which the tunnel closes, as before.
-    static func splice(client: any Channel, upstream: UpstreamConnection, idleTimeout: TimeAmount, clientInputClosed: Bool = false) throws {
-        let clientEnd = TunnelHandler()
-        let legacyEnd = TunnelHandler(onClose: { [upstream] in upstream.channelClosed() })
+    static func splice(
+        client: any Channel, upstream: UpstreamConnection, idleTimeout: TimeAmount, drain: DrainTimeouts, metrics: ProxyMetrics,
+        clientInputClosed: Bool = false
+    ) throws {
+        let clientEnd = TunnelHandler(
+            drainTimeout: drain.client, onDrainCutOff: { metrics.sendTimeouts.increment() }, inputClosed: clientInputClosed
+        )
+        let legacyEnd = TunnelHandler(
+            drainTimeout: drain.legacy, onDrainCutOff: { metrics.upstreamError(.writeTimeout, side: .legacy) },
+            onClose: { [upstream] in upstream.channelClosed() }
+        )
         TunnelHandler.pair(clientEnd, legacyEnd)
 
         let clientPipeline = client.pipeline.syncOperations
@@ -60,12 +93,14 @@ enum Tunnel {
             hold.release()
         }
 
-        // Either socket closing closes the other, tied to the channels rather than to the handler pair: the
+        // Either socket closing ends the other, tied to the channels rather than to the handler pair: the
         // handlers pass a close on too, but once on a loaded CI run an idle client was closed and legacy's
-        // connection stayed open, and a tunnel must not outlive either of its sockets in any teardown order.
+        // connection stayed open, and a tunnel must not outlive either of its sockets in any teardown order. The
+        // other end drains first (what it read from the closed side still reaches its peer), bounded by its drain
+        // timeout, or closes at once if it already left its pipeline. Both channels are on this loop.
         let legacyChannel = upstream.channel
-        client.closeFuture.whenComplete { _ in legacyChannel.close(promise: nil) }
-        legacyChannel.closeFuture.whenComplete { _ in client.close(promise: nil) }
+        client.closeFuture.assumeIsolated().whenComplete { _ in legacyEnd.partnerChannelClosed(legacyChannel) }
+        legacyChannel.closeFuture.assumeIsolated().whenComplete { _ in clientEnd.partnerChannelClosed(client) }
         if clientInputClosed { legacyChannel.close(mode: .output, promise: nil) }
     }
 

@@ -1,21 +1,25 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// One end of a tunnel between a client and legacy after legacy accepted a protocol upgrade (`101 Switching
 /// Protocols`, e.g. WebSocket): bytes read on one channel are written to the other, untouched and never mirrored.
 ///
 /// Both channels run on the same event loop (the legacy connection was leased from the client's loop), so the
 /// two ends call each other directly. Backpressure as in NIO's proxy example: an end reads only while its
-/// partner's channel is writable. Closing either side closes both. The client side also closes on an
-/// `IdleStateHandler` event (installed in front of it with `listener.idle_timeout` as an all-directions timeout)
-/// and when the server quiesces, so a tunnel never outlives the proxy's shutdown.
+/// partner's channel is writable. The client side closes both ends at once on an `IdleStateHandler` event (installed
+/// in front of it with `listener.idle_timeout` as an all-directions timeout) and when the server quiesces, so a tunnel
+/// never outlives the proxy's shutdown.
 ///
 /// A half-close is passed on, both ways: when a side shuts its sending side (`ChannelEvent.inputClosed`, which a plain
 /// HTTP/1.1 client connection reports, see `ProxyServer.allowsRemoteHalfClosure`, and legacy's connection once it is a
-/// tunnel, see ``Tunnel/splice(client:upstream:idleTimeout:clientInputClosed:)``), the other connection's sending side
-/// is shut (`close(mode: .output)`) once everything that side sent before is written, and the other direction goes on
-/// until its side closes or half-closes too; with both directions shut, NIO closes each socket and the other follows.
-/// The all-directions idle timeout still bounds a half-closed tunnel.
+/// tunnel, see ``Tunnel/splice(client:upstream:idleTimeout:drain:metrics:clientInputClosed:)``), the other connection's
+/// sending side is shut (`close(mode: .output)`) once everything that side sent before is written, and the other
+/// direction goes on until its side closes or half-closes too. The all-directions idle timeout still bounds a
+/// half-closed tunnel.
+///
+/// When a side's channel closes (a close, a reset, or its FIN once the other direction was shut), the other end first
+/// writes out what it already read from that side and then closes, bounded by its send timeout (``TunnelEndClose``).
 final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -24,10 +28,33 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var partner: TunnelHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    private var machine: TunnelEndClose
+    /// How long this end's peer may take none of the bytes still queued for it once the other side closed.
+    private let drainTimeout: TimeAmount
+    /// Counts a peer cut off for taking none of them (the metric of the side's own send timeout).
+    private let onDrainCutOff: () -> Void
+    /// Runs while a drain waits on the peer (``SendDeadline``, as for an HTTP/1.1 client's last write).
+    private var drainTimer: SendTimeoutTimer?
+    private var lingerTask: Scheduled<Void>?
+    /// Bytes read from this end's peer after the other side was gone (nowhere to go): read only up to
+    /// ``LingeringClose/maxBytes``, so a peer that keeps sending costs a bounded amount of reading.
+    private var dropped = 0
     /// Runs once when this end's channel closes (the legacy end tells its pool the connection is gone).
     private var onClose: (() -> Void)?
 
-    init(onClose: (() -> Void)? = nil) {
+    /// - Parameters:
+    ///   - drainTimeout: how long the peer may take none of the bytes queued for it once the other side closed, before
+    ///     it is cut off (a reset): `listener.send_timeout` toward the client, `upstream.write_timeout` toward legacy.
+    ///   - onDrainCutOff: counts such a cut-off.
+    ///   - inputClosed: the peer already shut its sending side.
+    ///   - onClose: runs once when this end's channel closes.
+    init(
+        drainTimeout: TimeAmount, onDrainCutOff: @escaping () -> Void, inputClosed: Bool = false,
+        onClose: (() -> Void)? = nil
+    ) {
+        self.drainTimeout = drainTimeout
+        self.onDrainCutOff = onDrainCutOff
+        self.machine = TunnelEndClose(inputClosed: inputClosed)
         self.onClose = onClose
     }
 
@@ -42,8 +69,19 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.stopTimers()
         self.context = nil
         self.partner = nil
+    }
+
+    /// The other side's channel closed (its `closeFuture`; ``Tunnel`` ties the two channels this way besides the
+    /// handlers' own `channelInactive`): drain, or close `channel` (this end's) at once when this end already left it.
+    func partnerChannelClosed(_ channel: any Channel) {
+        guard self.context != nil else {
+            channel.close(promise: nil)
+            return
+        }
+        self.partnerClosed()
     }
 
     // MARK: Called by the partner
@@ -57,14 +95,18 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func partnerClosed() {
-        self.context?.close(promise: nil)
+        self.perform(self.machine.partnerClosed())
     }
 
     /// The partner's peer shut its sending side: so does this end, once what it already wrote has gone out (NIO
     /// shuts the socket's output after the pending writes; the flush makes sure none is left waiting for one).
     private func partnerInputClosed() {
-        self.context?.flush()
-        self.context?.close(mode: .output, promise: nil)
+        self.perform(self.machine.partnerInputClosed())
+    }
+
+    /// The idle timeout or a quiesce on the other end: close now, queued bytes or not.
+    private func closeNow() {
+        self.perform(self.machine.closeNow())
     }
 
     private func partnerBecameWritable() {
@@ -76,10 +118,102 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
+    // MARK: Actions
+
+    private func perform(_ action: TunnelEndClose.Action) {
+        guard let context = self.context else { return }
+        switch action {
+        case .none:
+            break
+        case .shutOutput:
+            context.flush()
+            context.close(mode: .output, promise: nil)
+        case .drain:
+            self.drain(context)
+        case .linger:
+            // Everything queued went out: the peer reads it, then the end of its input (with its own input already
+            // shut, NIO closes the channel here, nothing being left to write or read).
+            context.close(mode: .output, promise: nil)
+            guard context.channel.isActive else { return }
+            self.lingerTask = context.eventLoop.assumeIsolated().scheduleTask(in: LingeringClose.time) { [self] in
+                self.lingerTask = nil
+                self.perform(self.machine.lingerEnded())
+            }
+            self.readWhileClosing(context)
+        case .close:
+            context.close(promise: nil)
+        case .cutOff:
+            self.onDrainCutOff()
+            // As an HTTP/1.1 client cut off by `listener.send_timeout`: a reset (SO_LINGER 0), so the kernel drops the
+            // bytes the peer never read at once instead of keeping them for it.
+            guard let socket = context.channel as? any SocketOptionProvider else {
+                context.close(promise: nil)
+                return
+            }
+            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Writes out what is queued for the peer and reports when it went out.
+    ///
+    /// `close(mode: .all)` would fail those writes, and `close(mode: .output)` does too on a channel whose input is
+    /// already shut (NIO then closes it fully at once), so the drain follows them with an empty write of its own: NIO
+    /// (and NIOSSL, which orders a promise of an empty write behind the bytes before it) completes its promise only once
+    /// every write before it reached the socket, or fails it when the channel cannot write them. The peer gets the
+    /// drain timeout without taking a byte (``SendDeadline``: its TCP acknowledging bytes, or the channel's buffer
+    /// going down, is progress): that bounds a drain, and the tunnel's life, however the peer behaves.
+    private func drain(_ context: ChannelHandlerContext) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { [self] result in
+            self.drainTimer?.stop()
+            self.drainTimer = nil
+            switch result {
+            case .success:
+                self.perform(self.machine.drained(written: true))
+            case .failure(let error):
+                // A sending side already shut (legacy's half-close was passed on earlier) had everything written.
+                self.perform(self.machine.drained(written: (error as? ChannelError) == .outputClosed))
+            }
+        }
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: written)
+        if self.machine.state == .draining, context.channel.isActive {
+            let timer = SendTimeoutTimer(timeout: self.drainTimeout, channel: context.channel) { [self] in
+                self.drainTimer = nil
+                self.perform(self.machine.drainTimedOut())
+            }
+            self.drainTimer = timer
+            timer.update(stalled: true, progressed: false)
+        }
+        self.readWhileClosing(context)
+    }
+
+    /// Reads (and drops) what the peer still sends while this end closes, so its end of input is seen and closing
+    /// leaves no unread bytes behind (which would make the kernel reset the connection).
+    private func readWhileClosing(_ context: ChannelHandlerContext) {
+        if self.pendingRead {
+            self.pendingRead = false
+            self.read(context: context)
+        }
+    }
+
+    private func stopTimers() {
+        self.drainTimer?.stop()
+        self.drainTimer = nil
+        self.lingerTask?.cancel()
+        self.lingerTask = nil
+    }
+
     // MARK: Channel events
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.partner?.partnerWrite(self.unwrapInboundIn(data))
+        let buffer = self.unwrapInboundIn(data)
+        if self.machine.forwards, let partner = self.partner {
+            partner.partnerWrite(buffer)
+        } else {
+            self.dropped += buffer.readableBytes
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -88,7 +222,11 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.partner?.partnerClosed()
+        self.machine.channelClosed()
+        self.stopTimers()
+        let partner = self.partner
+        self.partner = nil
+        partner?.partnerClosed()
         self.onClose?()
         self.onClose = nil
         context.fireChannelInactive()
@@ -96,15 +234,19 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { self.partner?.partnerBecameWritable() }
+        // A drain waits on its last write whatever the writability; the channel turning writable is bytes leaving.
+        self.drainTimer?.update(stalled: true, progressed: context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent || event is ChannelShouldQuiesceEvent {
-            context.close(promise: nil)
+            self.partner?.closeNow()
+            self.closeNow()
             return
         }
         if case .some(.inputClosed) = event as? ChannelEvent {
+            self.machine.inputEnded()
             self.partner?.partnerInputClosed()
             return
         }
@@ -112,14 +254,27 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // This side failed (a reset, an I/O error): it closes, and the other end drains toward its own peer what it
+        // read from this side before.
         context.close(promise: nil)
     }
 
     func read(context: ChannelHandlerContext) {
-        if self.partner?.isWritable ?? false {
+        switch self.machine.state {
+        case .open:
+            if self.partner?.isWritable ?? false {
+                context.read()
+            } else {
+                self.pendingRead = true
+            }
+        case .draining, .lingering:
+            if self.dropped <= LingeringClose.maxBytes {
+                context.read()
+            } else {
+                self.pendingRead = true
+            }
+        case .closed:
             context.read()
-        } else {
-            self.pendingRead = true
         }
     }
 }
