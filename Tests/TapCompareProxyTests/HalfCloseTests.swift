@@ -66,6 +66,14 @@ struct HalfCloseTests {
         return exchange
     }
 
+    /// The last response to a half-closed client carries `Connection: close` when the proxy knew of the client's FIN
+    /// before legacy answered; when both came in one poll of the event loop and legacy's answer was handled first, it
+    /// carries no `Connection` field and the connection closes right after it. Anything else is wrong.
+    static func endsConnectionIfItCan(_ response: RawResponse) -> Bool {
+        let connection = response.values("Connection")
+        return connection == ["close"] || connection.isEmpty
+    }
+
     static func skipped(_ metrics: TestMetrics, _ reason: String) -> Int64 {
         (try? metrics.expectCounter(ProxyMetrics.skipped, [("reason", reason)]))?.totalValue ?? -1
     }
@@ -98,8 +106,9 @@ struct HalfCloseTests {
             #expect(responses[0].status == 200)
             #expect(responses[0].body == Fixtures.json)
             #expect(responses[0].values("Content-Type") == ["application/json"])
-            // Its last response tells the client the connection ends.
-            #expect(responses[0].values("Connection") == ["close"])
+            // The connection ended after it (above). It says so itself when the proxy had read the FIN before legacy's
+            // answer came, which a loaded machine may reverse (both wait in one poll of the event loop).
+            #expect(Self.endsConnectionIfItCan(responses[0]))
 
             // Sampled at 1.0: the exchange is compared as for any client.
             let exchange = try await Self.expectComparedExchange(proxy)
@@ -147,7 +156,7 @@ struct HalfCloseTests {
             #expect(client.isClosed)
             let responses = try #require(Self.responses(in: received), "not whole responses: \(String(decoding: received, as: UTF8.self))")
             #expect(responses.map(\.body) == [Fixtures.json])
-            #expect(responses.map { $0.values("Connection") } == [["close"]])
+            #expect(responses.count == 1 && Self.endsConnectionIfItCan(responses[0]))
             #expect(legacy.requests.map(\.head.uri) == ["/1"])
         }
     }
