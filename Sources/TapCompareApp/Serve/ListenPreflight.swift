@@ -36,19 +36,33 @@ public enum ListenPreflight {
         if !issues.isEmpty { throw ConfigurationError(issues: issues) }
     }
 
-    /// The proxy and the admin listener told to listen on one port of overlapping addresses (the same host, or either
-    /// on all interfaces): each address binds on its own, so the binds above would pass and the second real bind
-    /// would fail as if another process held the port, when it is this one's own listener.
+    /// The proxy and the admin listener told to listen on one port of overlapping addresses (see ``overlap(_:_:)``):
+    /// each address binds on its own, so the binds above would pass and the second real bind would fail as if another
+    /// process held the port, when it is this one's own listener.
     static func sharedPort(_ configuration: ServeConfiguration, file: String?) -> ConfigurationError.Issue? {
         let proxy = configuration.listen
         let admin = configuration.admin.listen
-        guard proxy.port != 0, proxy.port == admin.port else { return nil }
-        let anyHost: Set<String> = ["0.0.0.0", "::", ""]
-        guard proxy.host == admin.host || anyHost.contains(proxy.host) || anyHost.contains(admin.host) else { return nil }
+        guard Self.overlap(proxy, admin) else { return nil }
+        let resolved = (try? SocketAddress.makeAddressResolvingHost(admin.host, port: admin.port))?.ipAddress
+        let named = resolved.map { $0 == admin.host ? "" : " (\(admin.host) is \($0) here)" } ?? ""
         return .init(
             file: file ?? "command line", key: file == nil ? "--admin" : "admin.listen",
-            message: "\(admin) is the proxy's own port (listen: \(proxy)); the admin listener needs a port of its own: choose another port (admin.listen in the file, or --admin)"
+            message: "\(admin)\(named) is the proxy's own port (listen: \(proxy)); the admin listener needs a port of its own: choose another port (admin.listen in the file, or --admin)"
         )
+    }
+
+    /// Whether binding both addresses would claim one socket: the same port on the same address, or on the wildcard
+    /// address of a family that holds the other (`0.0.0.0` holds every IPv4 address; `::` every address, IPv4 too, as
+    /// Linux binds it by default). Names are compared as the listeners' binds resolve them (NIO's
+    /// `SocketAddress.makeAddressResolvingHost`, its first answer), so `localhost` is the `127.0.0.1` or `::1` it will
+    /// be. A host that does not resolve is compared as written; the bind pre-flight reports it.
+    static func overlap(_ proxy: ListenAddress, _ admin: ListenAddress) -> Bool {
+        guard proxy.port != 0, proxy.port == admin.port else { return false }
+        guard let p = try? SocketAddress.makeAddressResolvingHost(proxy.host, port: proxy.port),
+            let a = try? SocketAddress.makeAddressResolvingHost(admin.host, port: admin.port),
+            let x = p.ipAddress, let y = a.ipAddress
+        else { return proxy.host == admin.host }
+        return x == y || x == "::" || y == "::" || (x == "0.0.0.0" && a.protocol == .inet) || (y == "0.0.0.0" && p.protocol == .inet)
     }
 
     /// Where `listener` listens.
