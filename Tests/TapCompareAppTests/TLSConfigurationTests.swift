@@ -12,8 +12,8 @@ import TapCompareTestSupport
         return try ConfigurationOverrides().apply(to: c, file: "tap.yml")
     }
 
-    @Test func listenerAndPerUpstreamSettingsAreRead() throws {
-        let certificates = try TestCertificates()
+    @Test func listenerAndPerUpstreamSettingsAreRead() async throws {
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let c = try Self.load("""
             legacy: https://legacy.internal:8443
@@ -62,8 +62,8 @@ import TapCompareTestSupport
         #expect(StartupReporter.describe(c.legacy!, tls: c.upstreamTLS.legacy) == "https://legacy.internal (TLS verified against the system trust store)")
     }
 
-    @Test func missingCertificateAndKeyFilesNameTheKeyTheFileAndTheFix() throws {
-        let certificates = try TestCertificates()
+    @Test func missingCertificateAndKeyFilesNameTheKeyTheFileAndTheFix() async throws {
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let missing = certificates.directory + "/nope.pem"
         let certificateError = #expect(throws: ConfigurationError.self) {
@@ -77,9 +77,9 @@ import TapCompareTestSupport
         #expect(keyError?.description == "tap.yml: tls.key: '\(missing)': no such file; give the PEM file of the certificate's private key")
     }
 
-    @Test func aKeyOfAnotherCertificateIsRefused() throws {
-        let certificates = try TestCertificates()
-        let other = try TestCertificates()
+    @Test func aKeyOfAnotherCertificateIsRefused() async throws {
+        let certificates = try await TestCertificates()
+        let other = try await TestCertificates()
         defer { certificates.remove(); other.remove() }
         let error = #expect(throws: ConfigurationError.self) {
             try Self.load("legacy: http://a:1\ntls:\n  certificate: \(certificates.certificateFile)\n  key: \(other.keyFile)\n")
@@ -88,8 +88,8 @@ import TapCompareTestSupport
         #expect(error?.description.contains("does not match the certificate in '\(certificates.certificateFile)'") == true)
     }
 
-    @Test func aCertificateFileThatIsNotPEMIsRefused() throws {
-        let certificates = try TestCertificates()
+    @Test func aCertificateFileThatIsNotPEMIsRefused() async throws {
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let error = #expect(throws: ConfigurationError.self) {
             // The key file where the certificate should be.
@@ -99,8 +99,8 @@ import TapCompareTestSupport
         #expect(error?.description.contains("holds no certificate") == true || error?.description.contains("not a PEM certificate file") == true)
     }
 
-    @Test func unusableCAFilesNameTheUpstream() throws {
-        let certificates = try TestCertificates()
+    @Test func unusableCAFilesNameTheUpstream() async throws {
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let garbage = certificates.directory + "/garbage.pem"
         try "this is not a certificate\n".write(toFile: garbage, atomically: true, encoding: .utf8)

@@ -16,7 +16,7 @@ import TapCompareTestSupport
 /// candidate, and classification's recheck read → legacy.
 @Suite(.timeLimit(.minutes(TestTiming.minutes(1)))) struct TLSServeTests {
     @Test func comparisonsAreRecordedWithTLSOnEveryHop() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let context = try certificates.makeServerContext()
         let legacy = try await ScriptedUpstream(tls: context) { _ in

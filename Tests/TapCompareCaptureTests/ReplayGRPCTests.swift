@@ -139,7 +139,7 @@ struct ReplayGRPCTests {
 
     @Test("h2 over TLS negotiated by ALPN with --candidate-protocol http2; the protocol option is checked against the URL")
     func replayOverTLS() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await HTTP2TestServer { request, _ in Self.answer(request, planted: false) }
         let candidate = try await HTTP2TestServer(tls: try certificates.makeServerContext(applicationProtocols: ["h2"])) { request, _ in

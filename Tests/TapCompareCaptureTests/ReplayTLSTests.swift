@@ -18,8 +18,8 @@ import Testing
     }
 
     @Test func anHTTPSCandidateIsReplayedWithItsCAFileAndRefusedWithoutIt() async throws {
-        let certificates = try TestCertificates()
-        let otherCA = try TestCertificates(commonName: "Some other CA")
+        let certificates = try await TestCertificates()
+        let otherCA = try await TestCertificates(commonName: "Some other CA")
         defer { certificates.remove(); otherCA.remove() }
         let upstream = try await ScriptedUpstream(tls: try certificates.makeServerContext()) { _ in
             .respond(ScriptedResponse(headers: [("Content-Type", "application/json")], body: "{}"))

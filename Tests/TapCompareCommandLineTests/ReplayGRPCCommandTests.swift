@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func aGRPCCaptureIsReplayedOverH2CAndOverTLSAndJudged() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await HTTP2TestServer { request, _ in GRPCCommentService.answer(request, planted: false) }
         let planted = try await HTTP2TestServer { request, _ in GRPCCommentService.answer(request, planted: true) }

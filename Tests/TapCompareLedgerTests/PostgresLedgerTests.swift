@@ -174,8 +174,8 @@ struct PostgresLedgerTests {
     func verifiedTLS() async throws {
         _ = try TestPostgres.baseURL()
         let cluster = try await PostgresCluster.start()
-        let certificates = try TestCertificates()
-        let otherCA = try TestCertificates(commonName: "Another test CA")
+        let certificates = try await TestCertificates()
+        let otherCA = try await TestCertificates(commonName: "Another test CA")
         defer {
             certificates.remove()
             otherCA.remove()

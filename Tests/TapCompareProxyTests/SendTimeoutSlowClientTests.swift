@@ -133,7 +133,7 @@ struct SendTimeoutSlowClientTests {
 
     @Test("on a TLS listener, a client reading far slower than a third of the proxy's send buffer per send_timeout gets the whole body: its TCP acknowledging bytes is progress; when it stops reading it is cut off")
     func tlsSlowReader() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await ScriptedUpstream { head in .huge(bytes: head.uri == "/stop" ? SendTimeoutTests.huge : Self.size) }
         defer { Task { try await legacy.shutdown() } }

@@ -20,7 +20,7 @@ struct TLSTests {
 
     @Test("an https legacy trusted through ca_file: the client gets legacy's exact bytes, by IP or by name (SNI)", arguments: ["127.0.0.1", "localhost"])
     func httpsLegacyWithCAFile(host: String) async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await ScriptedUpstream(tls: try certificates.makeServerContext()) { _ in .respond(Self.json) }
         defer { Task { try await legacy.shutdown() } }
@@ -42,7 +42,7 @@ struct TLSTests {
 
     @Test("an https candidate trusted through ca_file: the exchange carries the candidate's response")
     func httpsCandidateWithCAFile() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await ScriptedUpstream { _ in .respond(Self.json) }
         let candidate = try await ScriptedUpstream(tls: try certificates.makeServerContext()) { _ in
@@ -68,8 +68,8 @@ struct TLSTests {
 
     @Test("legacy's certificate from an untrusted CA: the client gets a 502 naming the TLS handshake, counted as tls_handshake; insecure: true then succeeds")
     func untrustedLegacy() async throws {
-        let certificates = try TestCertificates()
-        let otherCA = try TestCertificates(commonName: "Some other CA")
+        let certificates = try await TestCertificates()
+        let otherCA = try await TestCertificates(commonName: "Some other CA")
         defer { certificates.remove(); otherCA.remove() }
         let legacy = try await ScriptedUpstream(tls: try certificates.makeServerContext()) { _ in .respond(Self.json) }
         defer { Task { try await legacy.shutdown() } }
@@ -99,7 +99,7 @@ struct TLSTests {
 
     @Test("the system trust store (no ca_file) does not trust a private CA")
     func systemTrustStoreRejectsPrivateCA() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await ScriptedUpstream(tls: try certificates.makeServerContext()) { _ in .respond(Self.json) }
         defer { Task { try await legacy.shutdown() } }
@@ -123,8 +123,8 @@ struct TLSTests {
 
     @Test("the candidate's certificate from an untrusted CA: a counted candidate error, the client never notices; insecure: true then compares")
     func untrustedCandidate() async throws {
-        let certificates = try TestCertificates()
-        let otherCA = try TestCertificates(commonName: "Some other CA")
+        let certificates = try await TestCertificates()
+        let otherCA = try await TestCertificates(commonName: "Some other CA")
         defer { certificates.remove(); otherCA.remove() }
         let legacy = try await ScriptedUpstream { _ in .respond(Self.json) }
         let candidate = try await ScriptedUpstream(tls: try certificates.makeServerContext()) { _ in .respond(Self.json) }
@@ -163,7 +163,7 @@ struct TLSTests {
 
     @Test("a ca_file that is not PEM makes the proxy refuse to start, naming the file")
     func badCAFileStopsStart() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         // The key file is PEM, but holds no certificate.
         await #expect(throws: TLSFileError.self) {
@@ -177,7 +177,7 @@ struct TLSTests {
 
     @Test("a TLS listener: a client trusting the CA gets legacy's response, and legacy sees X-Forwarded-Proto: https")
     func tlsListener() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await ScriptedUpstream { _ in .respond(Self.json) }
         let candidate = try await ScriptedUpstream { _ in .respond(Self.json) }
@@ -199,7 +199,7 @@ struct TLSTests {
 
     @Test("plain HTTP sent to a TLS listener is refused without harm; the next TLS request is served")
     func plainHTTPToTLSListener() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await ScriptedUpstream { _ in .respond(Self.json) }
         defer { Task { try await legacy.shutdown() } }
@@ -230,8 +230,8 @@ struct TLSTests {
 
     @Test("a client that does not trust the listener's CA cannot complete a request; the proxy keeps serving")
     func untrustingClient() async throws {
-        let certificates = try TestCertificates()
-        let otherCA = try TestCertificates(commonName: "Some other CA")
+        let certificates = try await TestCertificates()
+        let otherCA = try await TestCertificates(commonName: "Some other CA")
         defer { certificates.remove(); otherCA.remove() }
         let legacy = try await ScriptedUpstream { _ in .respond(Self.json) }
         defer { Task { try await legacy.shutdown() } }
@@ -255,8 +255,8 @@ struct TLSTests {
 
     @Test("the classification probe reads an https upstream with the same ca_file, and refuses an untrusted one")
     func probeOverTLS() async throws {
-        let certificates = try TestCertificates()
-        let otherCA = try TestCertificates(commonName: "Some other CA")
+        let certificates = try await TestCertificates()
+        let otherCA = try await TestCertificates(commonName: "Some other CA")
         defer { certificates.remove(); otherCA.remove() }
         let upstream = try await ScriptedUpstream(tls: try certificates.makeServerContext()) { _ in .respond(Self.json) }
         defer { Task { try await upstream.shutdown() } }

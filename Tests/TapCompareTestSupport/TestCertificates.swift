@@ -1,14 +1,14 @@
-import Crypto
 import Foundation
 import NIOSSL
-import SwiftASN1
-import X509
 
-/// A certificate authority and a server certificate made by the test itself (P-256, valid for an hour
-/// either side of now), written as PEM files in a fresh temporary directory.
+/// A certificate authority and a server certificate made for the test by the `openssl` command (P-256, valid from now
+/// for a day), written as PEM files in a fresh temporary directory.
 ///
 /// The server certificate names `localhost` and `127.0.0.1`, so it verifies whether a client connects by name
 /// (SNI and DNS name checked) or by IP address (the IP address checked).
+///
+/// Made with the `openssl` that `scripts/test.sh` installs rather than a certificate library: the only package that
+/// writes certificates (swift-certificates) took about 30 s of compiling on every CI build for these four files.
 public struct TestCertificates: Sendable {
     /// The directory holding the files; remove it with ``remove()``.
     public let directory: String
@@ -21,43 +21,7 @@ public struct TestCertificates: Sendable {
 
     /// Generates a new CA and server certificate. Each call makes a different CA, so one set's server is not
     /// trusted by another set's `caFile`.
-    public init(commonName: String = "TapCompare test CA") throws {
-        let now = Date()
-        let caKey = P256.Signing.PrivateKey()
-        let caName = try DistinguishedName { CommonName(commonName) }
-        let ca = try Certificate(
-            version: .v3,
-            serialNumber: .init(),
-            publicKey: .init(caKey.publicKey),
-            notValidBefore: now - 3600,
-            notValidAfter: now + 3600,
-            issuer: caName,
-            subject: caName,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-            },
-            issuerPrivateKey: .init(caKey)
-        )
-        let serverKey = P256.Signing.PrivateKey()
-        let server = try Certificate(
-            version: .v3,
-            serialNumber: .init(),
-            publicKey: .init(serverKey.publicKey),
-            notValidBefore: now - 3600,
-            notValidAfter: now + 3600,
-            issuer: caName,
-            subject: try DistinguishedName { CommonName("localhost") },
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
-            },
-            issuerPrivateKey: .init(caKey)
-        )
+    public init(commonName: String = "TapCompare test CA") async throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("tapcompare-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -65,9 +29,33 @@ public struct TestCertificates: Sendable {
         self.caFile = directory + "/ca.pem"
         self.certificateFile = directory + "/server.pem"
         self.keyFile = directory + "/server-key.pem"
-        try ca.serializeAsPEM().pemString.write(toFile: self.caFile, atomically: true, encoding: .utf8)
-        try server.serializeAsPEM().pemString.write(toFile: self.certificateFile, atomically: true, encoding: .utf8)
-        try serverKey.pemRepresentation.write(toFile: self.keyFile, atomically: true, encoding: .utf8)
+        let caKey = directory + "/ca-key.pem"
+        let request = directory + "/server.csr"
+        let extensions = directory + "/server.ext"
+        let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        do {
+            try await runProcess(
+                ["openssl", "req", "-x509"] + p256 + [
+                    "-keyout", caKey, "-out", self.caFile, "-days", "1", "-subj", "/CN=\(commonName)",
+                    "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                ]
+            )
+            try await runProcess(["openssl", "req"] + p256 + ["-keyout", self.keyFile, "-out", request, "-subj", "/CN=localhost"])
+            try """
+                basicConstraints = critical, CA:FALSE
+                keyUsage = critical, digitalSignature
+                extendedKeyUsage = serverAuth
+                subjectAltName = DNS:localhost, IP:127.0.0.1
+
+                """.write(toFile: extensions, atomically: true, encoding: .utf8)
+            try await runProcess([
+                "openssl", "x509", "-req", "-in", request, "-CA", self.caFile, "-CAkey", caKey, "-set_serial", "\(UInt32.random(in: 1...UInt32.max))",
+                "-days", "1", "-sha256", "-extfile", extensions, "-out", self.certificateFile,
+            ])
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
     }
 
     /// A server context presenting the server certificate (for in-process upstreams).

@@ -114,7 +114,7 @@ struct HTTP2ProxyTests {
 
     @Test("TLS listener: h2 by ALPN and http/1.1 on the same port, to an https legacy speaking HTTP/2 (protocol: http2)")
     func tlsALPN() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await HTTP2TestServer(tls: try Self.h2ServerContext(certificates)) { _, _ in HTTP2TestServer.grpc(Self.messages) }
         defer { Task { try await legacy.shutdown() } }
