@@ -1,9 +1,11 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
 import Testing
 import TapCompareCore
 import TapCompareMirroring
@@ -12,6 +14,35 @@ import TapCompareTestSupport
 
 @Suite("Graceful shutdown", .timeLimit(.minutes(TestTiming.minutes(1))))
 struct ShutdownTests {
+    @Test("a shutdown asked for while the proxy waits for what it listens after (in serve, the admin listener's bind) ends it without ever listening")
+    func shutdownBeforeListening() async throws {
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        var logger = Logger(label: "tapcompare.proxy.test")
+        logger.logLevel = .critical
+        let server = ProxyServer(
+            configuration: ProxyConfiguration(port: 0, legacy: try UpstreamURL(parsing: "http://127.0.0.1:9")),
+            mirror: MirrorConfiguration(candidate: nil, sampleRate: 0),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger,
+            sink: RecordingExchangeSink(),
+            metricsFactory: NOOPMetricsHandler.instance,
+            listensAfter: {
+                startedContinuation.yield()
+                // What it waits for (the admin listener's bind, in serve) completes once the shutdown reached it.
+                try await gracefulShutdown()
+            }
+        )
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+        let running = Task { try await group.run() }
+        for await _ in started { break }
+        // SIGTERM now, while the proxy has not listened yet.
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await #expect(throws: (any Error).self, "the proxy never listened") { try await server.boundAddress() }
+        #expect(server.localAddress == nil)
+        #expect(!server.isReady)
+    }
+
     @Test("shutdown stops accepting, finishes the in-flight legacy request and waits for the candidate call")
     func graceful() async throws {
         let legacy = try await ScriptedUpstream { _ in .sleep(.milliseconds(300), then: ScriptedResponse(body: "legacy")) }

@@ -43,7 +43,8 @@ public final class ProxyServer: Service, Sendable {
     ///     forwarded, until it returns. `serve` passes the admin listener's start-up: the proxy forwards only once
     ///     both listeners are bound. When it throws, the proxy never listens: ``boundAddress()`` throws that error
     ///     and ``run()`` waits for the graceful shutdown and returns, leaving the failure to be reported by what
-    ///     failed. Default: listen at once.
+    ///     failed. A shutdown asked for while it runs ends the proxy once it returns, without listening
+    ///     (``boundAddress()`` throws `CancellationError`). Default: listen at once.
     public init(
         configuration: ProxyConfiguration,
         mirror: MirrorConfiguration,
@@ -129,6 +130,12 @@ public final class ProxyServer: Service, Sendable {
             // it (returning before its turn in the shutdown would be taken for a crash of its own).
             self.listening.fail(error)
             try? await gracefulShutdown()
+            return
+        }
+        // A shutdown asked for while the proxy waited (SIGTERM while `serve` starts): it never listens, rather than
+        // accepting clients for the moment before its quiesce closes them again.
+        if Task.isShuttingDownGracefully || Task.isCancelled {
+            self.listening.fail(CancellationError())
             return
         }
         let channel: any Channel
