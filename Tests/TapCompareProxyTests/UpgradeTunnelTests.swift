@@ -215,6 +215,10 @@ final class HalfClosingLegacy: Sendable {
         /// crossed the tunnel) it writes `last` and closes the connection (a full close, no half-close) once its socket
         /// took all of it: a server that answers its client's last message and hangs up.
         case upgradeThenLastMessage(greeting: String, last: [UInt8])
+        /// `101 Switching Protocols` and `greeting` in one write; once the tunnel's bytes contain `on`, it writes `last`
+        /// and closes the connection (a full close) once its socket took all of it: a server that hangs up on a message
+        /// of its client's, whatever the client still sends (over a TLS listener, where a client cannot half-close).
+        case upgradeThenClose(greeting: String, on: String, last: [UInt8])
         /// A `200` with a Content-Length body, `answer N` on the `N`th connection, and then the FIN.
         case response
     }
@@ -240,13 +244,21 @@ final class HalfClosingLegacy: Sendable {
         self.port = channel.localAddress!.port!
     }
 
-    /// - Parameter slowReading: each connection reads at most `bytes` every `every` (its receive buffer is small, so
-    ///   what it has not read waits in the proxy): a legacy that takes its client's bytes slowly. Default: reads at once.
-    static func start(_ answer: Answer, slowReading: (every: TimeAmount, bytes: Int)? = nil) async throws -> HalfClosingLegacy {
+    /// - Parameters:
+    ///   - slowReading: each connection reads at most `bytes` every `every` (its receive buffer is small, so what it has
+    ///     not read waits in the proxy): a legacy that takes its client's bytes slowly. Default: reads at once.
+    ///   - readsNothingAfterAnswer: each connection stops reading once it answered the request head (its receive
+    ///     buffer is small): a legacy that takes none of the tunnel's bytes.
+    static func start(
+        _ answer: Answer, slowReading: (every: TimeAmount, bytes: Int)? = nil, readsNothingAfterAnswer: Bool = false
+    ) async throws -> HalfClosingLegacy {
         let state = NIOLockedValueBox<[Connection]>([])
         var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+        if readsNothingAfterAnswer {
+            bootstrap = bootstrap.serverChannelOption(.socketOption(.so_rcvbuf), value: 4096)
+        }
         if let slowReading {
             bootstrap = bootstrap
                 .serverChannelOption(.socketOption(.so_rcvbuf), value: 4096)
@@ -261,7 +273,9 @@ final class HalfClosingLegacy: Sendable {
                         connections.append(Connection())
                         return connections.count - 1
                     }
-                    try channel.pipeline.syncOperations.addHandler(Handler(state: state, index: index, answer: answer))
+                    try channel.pipeline.syncOperations.addHandler(
+                        Handler(state: state, index: index, answer: answer, readsNothingAfterAnswer: readsNothingAfterAnswer)
+                    )
                     if let slowReading {
                         // On the connection's own event loop, not a task a loaded test run may resume late.
                         let reads = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: slowReading.every) { _ in
@@ -290,14 +304,16 @@ final class HalfClosingLegacy: Sendable {
         let state: NIOLockedValueBox<[Connection]>
         let index: Int
         let answer: Answer
+        let readsNothingAfterAnswer: Bool
         var head: [UInt8] = []
         var answered = false
         var finished = false
 
-        init(state: NIOLockedValueBox<[Connection]>, index: Int, answer: Answer) {
+        init(state: NIOLockedValueBox<[Connection]>, index: Int, answer: Answer, readsNothingAfterAnswer: Bool) {
             self.state = state
             self.index = index
             self.answer = answer
+            self.readsNothingAfterAnswer = readsNothingAfterAnswer
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -307,6 +323,7 @@ final class HalfClosingLegacy: Sendable {
                 guard let end = RawResponse.find([13, 10, 13, 10], in: self.head) else { return }
                 bytes = Array(self.head[(end + 4)...])
                 self.answered = true
+                if self.readsNothingAfterAnswer { try? context.channel.syncOptions?.setOption(.autoRead, value: false) }
                 self.sendAnswer(context: context)
             }
             let received = self.state.withLockedValue { connections in
@@ -315,6 +332,13 @@ final class HalfClosingLegacy: Sendable {
             }
             if case .upgrade(_, let finOn?) = self.answer, !self.finished, received.contains(Array(finOn.utf8)) {
                 self.finish(context: context, last: "bye")
+            }
+            if case .upgradeThenClose(_, let on, let last) = self.answer, !self.finished, received.contains(Array(on.utf8)) {
+                self.finished = true
+                // Closed once the socket took it all: closing before would drop what NIO still holds.
+                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(bytes: last))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
             }
         }
 
@@ -327,7 +351,7 @@ final class HalfClosingLegacy: Sendable {
                 } else {
                     context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
                 }
-            case .upgradeThenLastMessage(let greeting, _):
+            case .upgradeThenLastMessage(let greeting, _), .upgradeThenClose(let greeting, _, _):
                 let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n\(greeting)"
                 context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
             case .response:
