@@ -49,7 +49,7 @@ import Testing
         #expect(halfClosedBeforeTheTunnel.partnerInputClosed() == .drain)
     }
 
-    @Test("the idle timeout or a quiesce closes at once, also mid-drain; a closed channel does nothing more")
+    @Test("a quiesce closes at once, also mid-drain; a closed channel does nothing more")
     func closeNow() {
         var open = TunnelEndClose()
         #expect(open.closeNow() == .close)
@@ -64,5 +64,28 @@ import Testing
         closed.channelClosed()
         #expect(closed.partnerClosed() == .none)
         #expect(closed.closeNow() == .none)
+    }
+
+    @Test("the idle timeout closes an open end at once, but leaves a draining or lingering end to its send timeout and linger")
+    func idleTimeout() {
+        var open = TunnelEndClose()
+        #expect(open.idleTimedOut() == .close)
+        #expect(open.partnerClosed() == .none)
+
+        var draining = TunnelEndClose()
+        #expect(draining.partnerClosed() == .drain)
+        #expect(draining.idleTimedOut() == .none)
+        #expect(draining.state == .draining)
+        #expect(draining.drainTimedOut() == .cutOff, "the send timeout still bounds it, and counts it")
+
+        var lingering = TunnelEndClose()
+        #expect(lingering.partnerClosed() == .drain)
+        #expect(lingering.drained(written: true) == .linger)
+        #expect(lingering.idleTimedOut() == .none)
+        #expect(lingering.lingerEnded() == .close)
+
+        var closed = TunnelEndClose()
+        closed.channelClosed()
+        #expect(closed.idleTimedOut() == .none)
     }
 }

@@ -33,7 +33,8 @@ enum Tunnel {
     /// tunnel when it leaves (`RemoveAfterUpgradeStrategy.forwardBytes`). The client must not send bytes before
     /// it has the 101 (RFC 6455 §4.1; an upgrading client waits for it), so its decoder has none to hand over.
     /// - Parameters:
-    ///   - idleTimeout: the tunnel closes after this long with no bytes in either direction.
+    ///   - idleTimeout: the tunnel closes after this long with no bytes in either direction (an end already draining
+    ///     is left to its drain timeout, see ``TunnelEndClose/idleTimedOut()``).
     ///   - drain: how long each side may take none of the bytes still queued for it once the other side closed.
     ///   - metrics: where a side cut off during such a drain is counted.
     ///   - clientInputClosed: the client already shut its sending side (it half-closed while legacy's 101 was on its

@@ -14,7 +14,8 @@
 /// A drain is bounded: a peer that takes none of the bytes for the end's send timeout is cut off (``TunnelHandler``
 /// runs a ``SendDeadline``), and the linger is bounded by ``LingeringClose/time``, so a tunnel never outlives its
 /// sockets by more than that. An error on the other side drains this end too: the bytes it read before the reset are
-/// still this side's to get. The idle timeout and a server's quiesce close both ends at once, as before.
+/// still this side's to get. A server's quiesce closes both ends at once, as before; the idle timeout closes an open
+/// tunnel at once and leaves a closing end to its own bound (``idleTimedOut()``).
 struct TunnelEndClose: Equatable {
     enum State: Equatable {
         /// Bytes cross the tunnel both ways.
@@ -104,7 +105,22 @@ struct TunnelEndClose: Equatable {
         return .close
     }
 
-    /// The idle timeout, a quiescing server, or the other end closing at once for them: close without draining.
+    /// The tunnel's idle timeout (`listener.idle_timeout`, no bytes either way for that long): an open end closes at
+    /// once, an end already closing is left to its own bound.
+    ///
+    /// A draining end is waiting on a peer that took none of its bytes for a while, which is exactly what the drain's
+    /// send timeout judges, counted (``cutOff``), and judges better: a peer whose TCP still acknowledges bytes is reading
+    /// (``SendDeadline``), where the idle timer sees nothing until the kernel lets the channel write again. Closing it
+    /// here dropped the queued bytes uncounted, and with the defaults (both 60 s, the idle clock started at the last
+    /// write, before the drain) the idle timeout always came first, so the send timeout never bounded a drain. A
+    /// lingering end closes after ``LingeringClose/time`` anyway.
+    mutating func idleTimedOut() -> Action {
+        guard self.state == .open else { return .none }
+        self.state = .closed
+        return .close
+    }
+
+    /// A quiescing server, or the other end closing at once for it: close without draining.
     mutating func closeNow() -> Action {
         guard self.state != .closed else { return .none }
         self.state = .closed

@@ -7,9 +7,10 @@ import NIOPosix
 ///
 /// Both channels run on the same event loop (the legacy connection was leased from the client's loop), so the
 /// two ends call each other directly. Backpressure as in NIO's proxy example: an end reads only while its
-/// partner's channel is writable. The client side closes both ends at once on an `IdleStateHandler` event (installed
-/// in front of it with `listener.idle_timeout` as an all-directions timeout) and when the server quiesces, so a tunnel
-/// never outlives the proxy's shutdown.
+/// partner's channel is writable. The client side closes both ends at once when the server quiesces, so a tunnel never
+/// outlives the proxy's shutdown, and on an `IdleStateHandler` event (installed in front of it with
+/// `listener.idle_timeout` as an all-directions timeout) while they are open; an end already draining or lingering
+/// keeps its own bound (``TunnelEndClose/idleTimedOut()``).
 ///
 /// A half-close is passed on, both ways: when a side shuts its sending side (`ChannelEvent.inputClosed`, which a plain
 /// HTTP/1.1 client connection reports, see `ProxyServer.allowsRemoteHalfClosure`, and legacy's connection once it is a
@@ -104,9 +105,14 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.perform(self.machine.partnerInputClosed())
     }
 
-    /// The idle timeout or a quiesce on the other end: close now, queued bytes or not.
+    /// A quiesce on the other end: close now, queued bytes or not.
     private func closeNow() {
         self.perform(self.machine.closeNow())
+    }
+
+    /// The idle timeout on the other end: close now if open; a drain or linger keeps its own bound.
+    private func idleTimedOut() {
+        self.perform(self.machine.idleTimedOut())
     }
 
     private func partnerBecameWritable() {
@@ -240,7 +246,12 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent || event is ChannelShouldQuiesceEvent {
+        if event is IdleStateHandler.IdleStateEvent {
+            self.partner?.idleTimedOut()
+            self.idleTimedOut()
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
             self.partner?.closeNow()
             self.closeNow()
             return

@@ -1,0 +1,248 @@
+import MetricsTestKit
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOSSL
+import Testing
+import TapCompareProxy
+import TapCompareTestSupport
+
+/// The bounds of a tunnel's drain on the paths the drain tests leave out: legacy cut off by `upstream.write_timeout`,
+/// the idle timeout and a shutdown arriving mid-drain, the linger running out on a peer that keeps sending, legacy
+/// closing fully while its client still sends, and a slow client over TLS.
+extension UpgradeTunnelTests {
+    static func sendTimeouts(_ metrics: TestMetrics) throws -> Int64 {
+        try metrics.expectCounter(ProxyMetrics.clientClosed, [("reason", "send_timeout")]).totalValue
+    }
+
+    static func legacyWriteTimeouts(_ metrics: TestMetrics) throws -> Int64 {
+        try metrics.expectCounter(ProxyMetrics.upstreamErrors, [("side", "legacy"), ("reason", "write_timeout")]).totalValue
+    }
+
+    @Test("a client sends a last message and closes, legacy reads none of it: after upstream.write_timeout legacy's connection is reset, counted once as write_timeout for legacy, and nothing is left open")
+    func legacyTakingNothingIsCutOff() async throws {
+        // 48 KiB: more than legacy's and the proxy's small socket buffers hold, less than the proxy's write buffer (64 KiB
+        // high-water mark), so the proxy reads all of it and then the client's close. (Past what the proxy reads before
+        // its backpressure and its socket's receive window, the client's FIN waits in the client's kernel behind bytes
+        // the proxy does not read: the proxy cannot see that close, and the open tunnel ends at listener.idle_timeout.)
+        let last = Array(Self.lastMessage.prefix(48 << 10))
+        let legacy = try await HalfClosingLegacy.start(.upgrade(greeting: "hello", finOn: nil), readsNothingAfterAnswer: true)
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+            // A timeout the test expects to fire: short and not scaled (``TestTiming``).
+            configuration.writeTimeout = .milliseconds(300)
+            configuration.legacySendBufferSize = 4096
+        }) { proxy in
+            #expect(try Self.legacyWriteTimeouts(metrics) == 0)
+            let client = try await RawTCP.connect(port: proxy.port, allowHalfClosure: true)
+            try await client.send(Self.upgradeRequest)
+            // Legacy's FIN came with its 101: the client's close then closes the proxy's client connection at once.
+            let head = String(decoding: await client.waitForInputClosed(), as: UTF8.self)
+            #expect(head.hasSuffix("\r\n\r\nhello"), "\(head)")
+            try await client.send(last)
+            try await client.close()
+            // Legacy takes none of it: the proxy resets legacy's connection (an error there, not its FIN).
+            #expect(await legacy.waitUntil(timeout: .seconds(10)) { $0.first?.closed == true }, "legacy's connection was never closed")
+            #expect(legacy.connections.first?.reset == true, "legacy's connection was closed, not reset")
+            #expect((legacy.connections.first?.received.count ?? 0) < last.count)
+            #expect(try Self.legacyWriteTimeouts(metrics) == 1)
+            #expect(try Self.sendTimeouts(metrics) == 0, "the client side is not the one cut off")
+        }
+        // Counted once, however the proxy's shutdown went.
+        #expect(try Self.legacyWriteTimeouts(metrics) == 1)
+        #expect(legacy.connections.count == 1)
+    }
+
+    @Test("listener.idle_timeout passing mid-drain leaves the drain to its own bound: a client reading a little every few idle timeouts gets legacy's whole last message")
+    func idleTimeoutDoesNotCutADrain() async throws {
+        let last = Array(Self.lastMessage.prefix(48 << 10))
+        let legacy = try await HalfClosingLegacy.start(.upgradeThenLastMessage(greeting: "hello", last: last))
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+            // Short, and not scaled: the client below pauses longer than this between its reads.
+            configuration.clientIdleTimeout = .milliseconds(150)
+            configuration.sendTimeout = TestTiming.scaled(.seconds(10))
+            configuration.clientSendBufferSize = 4096
+        }) { proxy in
+            // Its request and its half-close go out at once (legacy's last message answers the half-close once the
+            // tunnel is up), so the tunnel is never idle before the drain; then it reads 16 KiB every 500 ms.
+            let client = try await RawTCP.connect(
+                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false,
+                bytesPerRead: 16 << 10, allowHalfClosure: true
+            )
+            try await client.shutdownOutput()
+            let reading = client.readEvery(.milliseconds(500))
+            defer { reading.cancel() }
+            #expect(await legacy.waitUntil { $0.first?.closed == true }, "legacy sent its last message and hung up")
+            let received = await client.waitForClose()
+            #expect(client.isClosed)
+            let message = Self.afterGreeting(received)
+            #expect(message.count == last.count, "the client got \(message.count) of \(last.count) bytes")
+            #expect(message.elementsEqual(last), "other bytes than legacy sent")
+            #expect(try Self.sendTimeouts(metrics) == 0)
+            #expect(legacy.connections.first?.reset == false)
+        }
+    }
+
+    @Test("listener.idle_timeout passing mid-drain: a client that takes none of legacy's last message is cut off by listener.send_timeout and counted once as send_timeout")
+    func idleTimeoutLeavesTheCutOffToTheSendTimeout() async throws {
+        let last = Array(Self.lastMessage.prefix(48 << 10))
+        let legacy = try await HalfClosingLegacy.start(.upgradeThenLastMessage(greeting: "hello", last: last))
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+            // Timeouts the test expects to fire: short and not scaled (``TestTiming``); the idle timeout first.
+            configuration.clientIdleTimeout = .milliseconds(150)
+            configuration.sendTimeout = .milliseconds(600)
+            configuration.clientSendBufferSize = 4096
+        }) { proxy in
+            let client = try await RawTCP.connect(
+                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false, allowHalfClosure: true
+            )
+            try await client.shutdownOutput()
+            #expect(await legacy.waitUntil { $0.first?.closed == true }, "legacy sent its last message and hung up")
+            // The client reads nothing: the proxy cuts it off (a reset, seen without reading; a FIN would not be).
+            try await eventually("the proxy reset the client's connection", timeout: .seconds(10)) { client.isClosed }
+            #expect(try Self.sendTimeouts(metrics) == 1, "a drain ended by the idle timeout instead is counted nowhere")
+            #expect(legacy.connections.first?.reset == false)
+        }
+        #expect(try Self.sendTimeouts(metrics) == 1)
+    }
+
+    @Test("a graceful shutdown while a tunnel drains toward a client that reads nothing completes without waiting for listener.send_timeout, and closes both sockets")
+    func shutdownDuringADrain() async throws {
+        let last = Array(Self.lastMessage.prefix(48 << 10))
+        let legacy = try await HalfClosingLegacy.start(.upgradeThenLastMessage(greeting: "hello", last: last))
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        let sendTimeout = Duration.seconds(30)
+        let (client, shutdownStarted) = try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+            // Far longer than the shutdown may take: a shutdown that waited for the drain would take this long.
+            configuration.sendTimeout = TimeAmount(sendTimeout)
+            configuration.clientSendBufferSize = 4096
+        }) { proxy in
+            let client = try await RawTCP.connect(
+                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false, allowHalfClosure: true
+            )
+            try await client.shutdownOutput()
+            #expect(await legacy.waitUntil { $0.first?.closed == true }, "legacy sent its last message and hung up")
+            #expect(!client.isClosed, "the drain is under way")
+            // Leaving the body shuts the proxy down gracefully (ProxyHarness), which waits for every client connection.
+            return (client, ContinuousClock.now)
+        }
+        let shutdown = ContinuousClock.now - shutdownStarted
+        #expect(shutdown < sendTimeout / 3, "the shutdown took \(shutdown)")
+        // What the proxy's socket still held reaches the client, then the end of the connection (or a reset, already
+        // seen: the connection is then closed and cannot read).
+        try? await client.startReading()
+        let received = await client.waitForClose()
+        #expect(client.isClosed)
+        #expect(Self.afterGreeting(received).count < last.count, "the scenario holds: the client had not taken it all")
+        #expect(try Self.sendTimeouts(metrics) == 0)
+    }
+
+    @Test("after a drain the end lingers, reading and dropping its peer's bytes, for at most LingeringClose.time: a client that keeps sending after legacy hung up has its connection closed")
+    func lingerRunsOut() async throws {
+        let legacy = try await HalfClosingLegacy.start(.upgradeThenClose(greeting: "hello", on: "goodbye", last: Array("see you".utf8)))
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port, allowHalfClosure: true)
+            try await client.send(Self.upgradeRequest)
+            #expect(String(decoding: await client.waitForReceived(containing: "hello"), as: UTF8.self).hasSuffix("hello"), "the tunnel was up")
+            try await client.send("goodbye")
+            // Keeps sending, 16 KiB at a time, until the proxy closes the connection.
+            let sent = NIOLockedValueBox(0)
+            let sender = Task {
+                let chunk = [UInt8](repeating: 0x2a, count: 16 << 10)
+                while !client.isClosed, !Task.isCancelled {
+                    do { try await client.send(chunk) } catch { break }
+                    sent.withLockedValue { $0 += chunk.count }
+                }
+            }
+            defer { sender.cancel() }
+            let ended = String(decoding: await client.waitForInputClosed(), as: UTF8.self)
+            #expect(ended.hasSuffix("hellosee you"), "\(ended)")
+            #expect(!client.isClosed, "the proxy shut its sending side first, after legacy's last bytes")
+            let sentAtInputClosed = sent.withLockedValue { $0 }
+            let lingerStarted = ContinuousClock.now
+            // Bounded by LingeringClose.time (1 s): a generous guard, far below the test's, never a tight duration.
+            try await eventually("the proxy closed the connection of a client still sending", timeout: .seconds(10)) { client.isClosed }
+            let lingered = ContinuousClock.now - lingerStarted
+            await sender.value
+            let sentAfter = sent.withLockedValue { $0 } - sentAtInputClosed
+            #expect(sentAfter > 0, "the client kept sending after its input ended")
+            #expect(lingered < .seconds(10), "\(lingered)")
+            #expect(await legacy.waitUntil { $0.first?.closed == true })
+        }
+    }
+
+    @Test("legacy closes fully (no half-close) while its client still sends: the client gets every byte legacy sent before, then the end of its input, then the connection ends")
+    func legacyFullCloseWhileTheClientSends() async throws {
+        let last = Array(Self.lastMessage.prefix(32 << 10))
+        let legacy = try await HalfClosingLegacy.start(.upgradeThenClose(greeting: "hello", on: "goodbye", last: last))
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            let client = try await RawTCP.connect(port: proxy.port, allowHalfClosure: true)
+            try await client.send(Self.upgradeRequest)
+            #expect(String(decoding: await client.waitForReceived(containing: "hello"), as: UTF8.self).hasSuffix("hello"), "the tunnel was up")
+            try await client.send("goodbye")
+            // Goes on sending a little (1 KiB each 2 ms) whatever legacy does.
+            let sender = Task {
+                let chunk = [UInt8](repeating: 0x2a, count: 1 << 10)
+                while !client.isClosed, !Task.isCancelled {
+                    do { try await client.send(chunk) } catch { break }
+                    try? await Task.sleep(for: .milliseconds(2))
+                }
+            }
+            defer { sender.cancel() }
+            _ = await client.waitForInputClosed()
+            let received = await client.waitForClose()
+            #expect(client.isClosed)
+            let message = Self.afterGreeting(received)
+            #expect(message.count == last.count, "the client got \(message.count) of \(last.count) bytes")
+            #expect(message.elementsEqual(last), "other bytes than legacy sent")
+            #expect(await legacy.waitUntil { $0.first?.closed == true })
+        }
+    }
+
+    @Test("on a TLS listener, legacy's large last message before it hangs up drains whole to a client reading slowly")
+    func tlsClientGetsLegacysLastMessage() async throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let legacy = try await HalfClosingLegacy.start(.upgradeThenClose(greeting: "hello", on: "goodbye", last: Self.lastMessage))
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+            configuration.tls = ListenerTLS(certificatePath: certificates.certificateFile, keyPath: certificates.keyFile)
+            // Small, so the proxy's socket toward the client fills at once and what it read from legacy waits in it.
+            configuration.clientSendBufferSize = 4096
+        }) { proxy in
+            // Reads at most 16 KiB each 2 ms, below TLS (``ReadPacer``): slower than legacy sends.
+            let pacer = ReadPacer()
+            let client = try await RawTCP.connect(
+                port: proxy.port, receiveBufferSize: 4096, bytesPerRead: 16 << 10,
+                tls: try certificates.makeClientConfiguration(), readPacer: pacer
+            )
+            try await pacer.readEvery(.milliseconds(2))
+            try await client.send(Self.upgradeRequest)
+            let head = await client.waitForReceived(containing: "hello")
+            #expect(String(decoding: head, as: UTF8.self).hasSuffix("hello"), "the tunnel was up")
+            // A TLS client cannot half-close (the listener does not allow it): legacy hangs up on this message.
+            try await client.send("goodbye")
+            #expect(await legacy.waitUntil { $0.first?.closed == true }, "legacy sent its last message and hung up")
+            #expect(!client.isClosed, "the client had more to read when legacy closed")
+            try await eventually("the whole message arrived", timeout: .seconds(20)) {
+                client.receivedCount >= head.count + Self.lastMessage.count || client.isClosed
+            }
+            let message = Self.afterGreeting(client.received)
+            #expect(message.count == Self.lastMessage.count, "the client got \(message.count) of \(Self.lastMessage.count) bytes")
+            #expect(Self.firstDifference(message) == nil)
+            // Then the end: the proxy's close_notify and close, which the client's TLS reads as the end.
+            _ = await client.waitForClose()
+            #expect(client.isClosed)
+            #expect(try Self.sendTimeouts(metrics) == 0)
+            #expect(legacy.connections.first?.reset == false)
+        }
+    }
+}
