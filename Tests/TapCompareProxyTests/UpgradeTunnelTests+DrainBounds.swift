@@ -208,7 +208,7 @@ extension UpgradeTunnelTests {
 
     @Test("on a TLS listener, legacy's large last message before it hangs up drains whole to a client reading slowly")
     func tlsClientGetsLegacysLastMessage() async throws {
-        let certificates = try TestCertificates()
+        let certificates = try await TestCertificates()
         defer { certificates.remove() }
         let legacy = try await HalfClosingLegacy.start(.upgradeThenClose(greeting: "hello", on: "goodbye", last: Self.lastMessage))
         defer { Task { try await legacy.shutdown() } }
