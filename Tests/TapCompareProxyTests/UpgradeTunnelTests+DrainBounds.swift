@@ -18,13 +18,43 @@ extension UpgradeTunnelTests {
         try metrics.expectCounter(ProxyMetrics.upstreamErrors, [("side", "legacy"), ("reason", "write_timeout")]).totalValue
     }
 
+    /// 48 KiB: more than the small socket buffers hold, less than the proxy's write buffer (64 KiB high-water mark).
+    static let drainedMessage = Array(Self.lastMessage.prefix(48 << 10))
+
+    /// A drain toward a client: its upgrade request and its half-close go out at once (so the tunnel is never idle
+    /// before the drain), legacy answers the half-close with ``drainedMessage`` and hangs up, and the proxy's socket
+    /// toward the client is small, so the proxy holds what the client has not read yet. `body` runs once legacy hung up.
+    /// - Parameters:
+    ///   - bytesPerRead: how much the client takes per read (when the test reads with `readEvery`).
+    ///   - configure: the timeouts under test.
+    static func withDrainToTheClient<T>(
+        bytesPerRead: Int? = nil,
+        configure: @escaping (inout ProxyConfiguration) -> Void,
+        _ body: (_ proxy: ProxyHarness, _ client: RawTCP, _ legacy: HalfClosingLegacy, _ metrics: TestMetrics) async throws -> T
+    ) async throws -> T {
+        let legacy = try await HalfClosingLegacy.start(.upgradeThenLastMessage(greeting: "hello", last: Self.drainedMessage))
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        return try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+            configuration.clientSendBufferSize = 4096
+            configure(&configuration)
+        }) { proxy in
+            let client = try await RawTCP.connect(
+                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false,
+                bytesPerRead: bytesPerRead, allowHalfClosure: true
+            )
+            try await client.shutdownOutput()
+            return try await body(proxy, client, legacy, metrics)
+        }
+    }
+
     @Test("a client sends a last message and closes, legacy reads none of it: after upstream.write_timeout legacy's connection is reset, counted once as write_timeout for legacy, and nothing is left open")
     func legacyTakingNothingIsCutOff() async throws {
         // 48 KiB: more than legacy's and the proxy's small socket buffers hold, less than the proxy's write buffer (64 KiB
         // high-water mark), so the proxy reads all of it and then the client's close. (Past what the proxy reads before
         // its backpressure and its socket's receive window, the client's FIN waits in the client's kernel behind bytes
         // the proxy does not read: the proxy cannot see that close, and the open tunnel ends at listener.idle_timeout.)
-        let last = Array(Self.lastMessage.prefix(48 << 10))
+        let last = Self.drainedMessage
         let legacy = try await HalfClosingLegacy.start(.upgrade(greeting: "hello", finOn: nil), readsNothingAfterAnswer: true)
         defer { Task { try await legacy.shutdown() } }
         let metrics = TestMetrics()
@@ -55,81 +85,54 @@ extension UpgradeTunnelTests {
 
     @Test("listener.idle_timeout passing mid-drain leaves the drain to its own bound: a client reading a little every few idle timeouts gets legacy's whole last message")
     func idleTimeoutDoesNotCutADrain() async throws {
-        let last = Array(Self.lastMessage.prefix(48 << 10))
-        let legacy = try await HalfClosingLegacy.start(.upgradeThenLastMessage(greeting: "hello", last: last))
-        defer { Task { try await legacy.shutdown() } }
-        let metrics = TestMetrics()
-        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+        try await Self.withDrainToTheClient(bytesPerRead: 16 << 10) { configuration in
             // Short, and not scaled: the client below pauses longer than this between its reads.
             configuration.clientIdleTimeout = .milliseconds(150)
             configuration.sendTimeout = TestTiming.scaled(.seconds(10))
-            configuration.clientSendBufferSize = 4096
-        }) { proxy in
-            // Its request and its half-close go out at once (legacy's last message answers the half-close once the
-            // tunnel is up), so the tunnel is never idle before the drain; then it reads 16 KiB every 500 ms.
-            let client = try await RawTCP.connect(
-                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false,
-                bytesPerRead: 16 << 10, allowHalfClosure: true
-            )
-            try await client.shutdownOutput()
+        } _: { _, client, legacy, metrics in
+            // Reads 16 KiB every 500 ms, three idle timeouts.
             let reading = client.readEvery(.milliseconds(500))
             defer { reading.cancel() }
             #expect(await legacy.waitUntil { $0.first?.closed == true }, "legacy sent its last message and hung up")
             let received = await client.waitForClose()
             #expect(client.isClosed)
             let message = Self.afterGreeting(received)
-            #expect(message.count == last.count, "the client got \(message.count) of \(last.count) bytes")
-            #expect(message.elementsEqual(last), "other bytes than legacy sent")
-            #expect(try Self.sendTimeouts(metrics) == 0)
+            #expect(message.count == Self.drainedMessage.count, "the client got \(message.count) of \(Self.drainedMessage.count) bytes")
+            #expect(message.elementsEqual(Self.drainedMessage), "other bytes than legacy sent")
+            let sendTimeouts = try Self.sendTimeouts(metrics)
+            #expect(sendTimeouts == 0)
             #expect(legacy.connections.first?.reset == false)
         }
     }
 
     @Test("listener.idle_timeout passing mid-drain: a client that takes none of legacy's last message is cut off by listener.send_timeout and counted once as send_timeout")
     func idleTimeoutLeavesTheCutOffToTheSendTimeout() async throws {
-        let last = Array(Self.lastMessage.prefix(48 << 10))
-        let legacy = try await HalfClosingLegacy.start(.upgradeThenLastMessage(greeting: "hello", last: last))
-        defer { Task { try await legacy.shutdown() } }
-        let metrics = TestMetrics()
-        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+        let metrics = try await Self.withDrainToTheClient { configuration in
             // Timeouts the test expects to fire: short and not scaled (``TestTiming``); the idle timeout first.
             configuration.clientIdleTimeout = .milliseconds(150)
             configuration.sendTimeout = .milliseconds(600)
-            configuration.clientSendBufferSize = 4096
-        }) { proxy in
-            let client = try await RawTCP.connect(
-                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false, allowHalfClosure: true
-            )
-            try await client.shutdownOutput()
+        } _: { _, client, legacy, metrics in
             #expect(await legacy.waitUntil { $0.first?.closed == true }, "legacy sent its last message and hung up")
             // The client reads nothing: the proxy cuts it off (a reset, seen without reading; a FIN would not be).
             try await eventually("the proxy reset the client's connection", timeout: .seconds(10)) { client.isClosed }
             #expect(try Self.sendTimeouts(metrics) == 1, "a drain ended by the idle timeout instead is counted nowhere")
             #expect(legacy.connections.first?.reset == false)
+            return metrics
         }
         #expect(try Self.sendTimeouts(metrics) == 1)
     }
 
     @Test("a graceful shutdown while a tunnel drains toward a client that reads nothing completes without waiting for listener.send_timeout, and closes both sockets")
     func shutdownDuringADrain() async throws {
-        let last = Array(Self.lastMessage.prefix(48 << 10))
-        let legacy = try await HalfClosingLegacy.start(.upgradeThenLastMessage(greeting: "hello", last: last))
-        defer { Task { try await legacy.shutdown() } }
-        let metrics = TestMetrics()
         let sendTimeout = Duration.seconds(30)
-        let (client, shutdownStarted) = try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+        let (client, metrics, shutdownStarted) = try await Self.withDrainToTheClient { configuration in
             // Far longer than the shutdown may take: a shutdown that waited for the drain would take this long.
             configuration.sendTimeout = TimeAmount(sendTimeout)
-            configuration.clientSendBufferSize = 4096
-        }) { proxy in
-            let client = try await RawTCP.connect(
-                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false, allowHalfClosure: true
-            )
-            try await client.shutdownOutput()
+        } _: { _, client, legacy, metrics in
             #expect(await legacy.waitUntil { $0.first?.closed == true }, "legacy sent its last message and hung up")
             #expect(!client.isClosed, "the drain is under way")
             // Leaving the body shuts the proxy down gracefully (ProxyHarness), which waits for every client connection.
-            return (client, ContinuousClock.now)
+            return (client, metrics, ContinuousClock.now)
         }
         let shutdown = ContinuousClock.now - shutdownStarted
         #expect(shutdown < sendTimeout / 3, "the shutdown took \(shutdown)")
@@ -138,7 +141,7 @@ extension UpgradeTunnelTests {
         try? await client.startReading()
         let received = await client.waitForClose()
         #expect(client.isClosed)
-        #expect(Self.afterGreeting(received).count < last.count, "the scenario holds: the client had not taken it all")
+        #expect(Self.afterGreeting(received).count < Self.drainedMessage.count, "the scenario holds: the client had not taken it all")
         #expect(try Self.sendTimeouts(metrics) == 0)
     }
 
