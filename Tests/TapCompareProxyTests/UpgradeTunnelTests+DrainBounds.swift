@@ -18,6 +18,11 @@ extension UpgradeTunnelTests {
         try metrics.expectCounter(ProxyMetrics.upstreamErrors, [("side", "legacy"), ("reason", "write_timeout")]).totalValue
     }
 
+    /// `tapcompare_tunnel_dropped_bytes_total` toward `side` for `reason`.
+    static func dropped(_ metrics: TestMetrics, toward side: String, _ reason: String) throws -> Int64 {
+        try metrics.expectCounter(ProxyMetrics.tunnelDroppedBytes, [("toward", side), ("reason", reason)]).totalValue
+    }
+
     /// 48 KiB: more than the small socket buffers hold, less than the proxy's write buffer (64 KiB high-water mark).
     static let drainedMessage = Array(Self.lastMessage.prefix(48 << 10))
 
@@ -77,6 +82,9 @@ extension UpgradeTunnelTests {
             #expect((legacy.connections.first?.received.count ?? 0) < last.count)
             #expect(try Self.legacyWriteTimeouts(metrics) == 1)
             #expect(try Self.sendTimeouts(metrics) == 0, "the client side is not the one cut off")
+            // What the proxy still held for legacy is counted as dropped toward it.
+            let dropped = try Self.dropped(metrics, toward: "legacy", "cut_off")
+            #expect(dropped > 0 && dropped <= Int64(last.count), "\(dropped)")
         }
         // Counted once, however the proxy's shutdown went.
         #expect(try Self.legacyWriteTimeouts(metrics) == 1)
@@ -101,6 +109,8 @@ extension UpgradeTunnelTests {
             #expect(message.elementsEqual(Self.drainedMessage), "other bytes than legacy sent")
             let sendTimeouts = try Self.sendTimeouts(metrics)
             #expect(sendTimeouts == 0)
+            let dropped = try ["idle_timeout", "cut_off", "shutdown"].map { try Self.dropped(metrics, toward: "client", $0) }
+            #expect(dropped == [0, 0, 0], "nothing toward the client was dropped")
             #expect(legacy.connections.first?.reset == false)
         }
     }
@@ -116,10 +126,43 @@ extension UpgradeTunnelTests {
             // The client reads nothing: the proxy cuts it off (a reset, seen without reading; a FIN would not be).
             try await eventually("the proxy reset the client's connection", timeout: .seconds(10)) { client.isClosed }
             #expect(try Self.sendTimeouts(metrics) == 1, "a drain ended by the idle timeout instead is counted nowhere")
+            // The bytes the proxy still held for the client were dropped at the cut-off, and counted so.
+            let dropped = try Self.dropped(metrics, toward: "client", "cut_off")
+            #expect(dropped > 0 && dropped <= Int64(Self.drainedMessage.count), "\(dropped)")
+            #expect(try Self.dropped(metrics, toward: "client", "idle_timeout") == 0)
             #expect(legacy.connections.first?.reset == false)
             return metrics
         }
         #expect(try Self.sendTimeouts(metrics) == 1)
+    }
+
+    @Test("listener.idle_timeout closing an open tunnel whose client reads nothing: the bytes the proxy held for the client are counted as dropped toward it (idle_timeout)")
+    func idleTimeoutCountsWhatItDrops() async throws {
+        // Far more than the proxy's write buffer (64 KiB high-water mark) and the small socket buffers: the proxy holds a
+        // write buffer's worth for the client and stops reading legacy. The connection stays open ("never" never comes).
+        let greeting = String(repeating: "x", count: 256 << 10)
+        let legacy = try await HalfClosingLegacy.start(.upgrade(greeting: greeting, finOn: "never"))
+        defer { Task { try await legacy.shutdown() } }
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics, configure: { configuration, _ in
+            // A timeout the test expects to fire: short and not scaled (``TestTiming``).
+            configuration.clientIdleTimeout = .milliseconds(300)
+            configuration.clientSendBufferSize = 4096
+        }) { proxy in
+            let client = try await RawTCP.connect(
+                port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false
+            )
+            try await eventually("the idle timeout closed the tunnel and counted what it dropped", timeout: .seconds(10)) {
+                (try? Self.dropped(metrics, toward: "client", "idle_timeout")) ?? 0 > 0
+            }
+            try? await client.startReading()
+            let received = await client.waitForClose()
+            #expect(client.isClosed)
+            let delivered = RawResponse.find(Array("\r\n\r\n".utf8), in: received).map { received.count - $0 - 4 } ?? 0
+            let dropped = try Self.dropped(metrics, toward: "client", "idle_timeout")
+            #expect(delivered + Int(dropped) <= greeting.utf8.count, "delivered \(delivered), dropped \(dropped)")
+            #expect(try Self.dropped(metrics, toward: "legacy", "idle_timeout") == 0, "nothing was waiting for legacy")
+        }
     }
 
     @Test("a graceful shutdown while a tunnel drains toward a client that reads nothing completes without waiting for listener.send_timeout, and closes both sockets")
@@ -141,15 +184,20 @@ extension UpgradeTunnelTests {
         try? await client.startReading()
         let received = await client.waitForClose()
         #expect(client.isClosed)
-        #expect(Self.afterGreeting(received).count < Self.drainedMessage.count, "the scenario holds: the client had not taken it all")
+        let delivered = Self.afterGreeting(received).count
+        #expect(delivered < Self.drainedMessage.count, "the scenario holds: the client had not taken it all")
         #expect(try Self.sendTimeouts(metrics) == 0)
+        // What the shutdown dropped is counted: delivered and dropped never add up to more than legacy sent.
+        let dropped = try Self.dropped(metrics, toward: "client", "shutdown")
+        #expect(dropped > 0 && delivered + Int(dropped) <= Self.drainedMessage.count, "delivered \(delivered), dropped \(dropped)")
     }
 
     @Test("after a drain the end lingers, reading and dropping its peer's bytes, for at most LingeringClose.time: a client that keeps sending after legacy hung up has its connection closed")
     func lingerRunsOut() async throws {
         let legacy = try await HalfClosingLegacy.start(.upgradeThenClose(greeting: "hello", on: "goodbye", last: Array("see you".utf8)))
         defer { Task { try await legacy.shutdown() } }
-        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+        let metrics = TestMetrics()
+        try await ProxyHarness.with(legacy: legacy.url, metrics: metrics) { proxy in
             let client = try await RawTCP.connect(port: proxy.port, allowHalfClosure: true)
             try await client.send(Self.upgradeRequest)
             #expect(String(decoding: await client.waitForReceived(containing: "hello"), as: UTF8.self).hasSuffix("hello"), "the tunnel was up")
@@ -175,6 +223,9 @@ extension UpgradeTunnelTests {
             await sender.value
             let sentAfter = sent.withLockedValue { $0 } - sentAtInputClosed
             #expect(sentAfter > 0, "the client kept sending after its input ended")
+            // What the proxy read of it, with legacy gone, is counted as dropped toward legacy.
+            let dropped = try Self.dropped(metrics, toward: "legacy", "other_side_closed")
+            #expect(dropped > 0 && dropped <= Int64(sent.withLockedValue { $0 }), "\(dropped)")
             #expect(lingered < .seconds(10), "\(lingered)")
             #expect(await legacy.waitUntil { $0.first?.closed == true })
         }

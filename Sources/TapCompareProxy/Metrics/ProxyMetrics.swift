@@ -20,6 +20,9 @@ import TapCompareMirroring
 ///   ``ClientRefusal`` for the reasons: `header_timeout`, `headers_too_large`, `invalid_framing`, `smuggling`, ...)
 /// - `tapcompare_client_closed_total{reason}`: client connections (an HTTP/2 client's streams) the proxy cut off
 ///   mid-response; `send_timeout`: the client took none of its response for `listener.send_timeout`
+/// - `tapcompare_tunnel_dropped_bytes_total{toward="client"|"legacy",reason}`: bytes of an upgraded tunnel the proxy
+///   had read from one side and could not deliver to the other (``TunnelEndCounts/DropReason``: `idle_timeout`,
+///   `shutdown`, `cut_off`, `other_side_closed`)
 /// - `tapcompare_trailers_dropped_total`: responses whose trailers (e.g. gRPC's `grpc-status`) could not reach an
 ///   HTTP/1.1 client: it did not send `TE: trailers`, or legacy's body had a `Content-Length` (no chunked trailer)
 public final class ProxyMetrics: Sendable {
@@ -35,11 +38,18 @@ public final class ProxyMetrics: Sendable {
     public static let upstreamErrors = "tapcompare_upstream_errors_total"
     public static let trailersDropped = "tapcompare_trailers_dropped_total"
     public static let clientClosed = "tapcompare_client_closed_total"
+    public static let tunnelDroppedBytes = "tapcompare_tunnel_dropped_bytes_total"
 
     /// Which upstream a call went to.
     enum Side: String {
         case legacy
         case candidate
+    }
+
+    /// Which side of a tunnel bytes were on their way to.
+    enum TunnelSide: String, CaseIterable {
+        case client
+        case legacy
     }
 
     /// Every reason the proxy itself produces, created up front so the counters exist (at zero) from start-up.
@@ -60,6 +70,7 @@ public final class ProxyMetrics: Sendable {
     private let candidateErrors: [UpstreamError.Code: Counter]
     private let otherSkips = NIOLockedValueBox<[SkipReason: Counter]>([:])
     private let refusedByReason: [String: Counter]
+    private let tunnelDroppedBytes: [TunnelSide: [TunnelEndCounts.DropReason: Counter]]
 
     /// - Parameter factory: where handles are created; the process-wide `MetricsSystem.factory` in `serve`,
     ///   a `TestMetrics` in tests (no global bootstrap needed).
@@ -79,6 +90,15 @@ public final class ProxyMetrics: Sendable {
             refused[refusal.reason] = Counter(label: Self.clientRefused, dimensions: [("reason", refusal.reason)], factory: factory)
         }
         self.refusedByReason = refused
+        var tunnelDropped: [TunnelSide: [TunnelEndCounts.DropReason: Counter]] = [:]
+        for side in TunnelSide.allCases {
+            for reason in TunnelEndCounts.DropReason.allCases {
+                tunnelDropped[side, default: [:]][reason] = Counter(
+                    label: Self.tunnelDroppedBytes, dimensions: [("toward", side.rawValue), ("reason", reason.rawValue)], factory: factory
+                )
+            }
+        }
+        self.tunnelDroppedBytes = tunnelDropped
 
         func errorCounters(_ side: Side) -> [UpstreamError.Code: Counter] {
             var counters: [UpstreamError.Code: Counter] = [:]
@@ -106,6 +126,11 @@ public final class ProxyMetrics: Sendable {
         case .legacy: self.legacyErrors[error.code]?.increment()
         case .candidate: self.candidateErrors[error.code]?.increment()
         }
+    }
+
+    /// Counts `bytes` of a tunnel dropped on their way `toward` a side, with the reason.
+    func tunnelDropped(_ bytes: Int, toward side: TunnelSide, reason: TunnelEndCounts.DropReason) {
+        self.tunnelDroppedBytes[side]?[reason]?.increment(by: Int64(bytes))
     }
 
     /// Counts one skip with its reason.

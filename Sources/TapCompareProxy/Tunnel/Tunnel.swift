@@ -36,7 +36,8 @@ enum Tunnel {
     ///   - idleTimeout: the tunnel closes after this long with no bytes in either direction (an end already draining
     ///     is left to its drain timeout, see ``TunnelEndClose/idleTimedOut()``).
     ///   - drain: how long each side may take none of the bytes still queued for it once the other side closed.
-    ///   - metrics: where a side cut off during such a drain is counted.
+    ///   - metrics: where a side cut off during such a drain is counted, and bytes the tunnel dropped
+    ///     (``TunnelEndCounts``).
     ///   - clientInputClosed: the client already shut its sending side (it half-closed while legacy's 101 was on its
     ///     way): legacy's sending side toward it is shut at once, as ``TunnelHandler`` does for a later half-close.
     ///
@@ -55,10 +56,21 @@ enum Tunnel {
         clientInputClosed: Bool = false
     ) throws {
         let clientEnd = TunnelHandler(
-            drainTimeout: drain.client, onDrainCutOff: { metrics.sendTimeouts.increment() }, inputClosed: clientInputClosed
+            drainTimeout: drain.client,
+            counts: TunnelEndCounts(
+                cutOff: { metrics.sendTimeouts.increment() },
+                droppedQueued: { bytes, reason in metrics.tunnelDropped(bytes, toward: .client, reason: reason) },
+                droppedAfterOtherSideClosed: { bytes in metrics.tunnelDropped(bytes, toward: .legacy, reason: .otherSideClosed) }
+            ),
+            inputClosed: clientInputClosed
         )
         let legacyEnd = TunnelHandler(
-            drainTimeout: drain.legacy, onDrainCutOff: { metrics.upstreamError(.writeTimeout, side: .legacy) },
+            drainTimeout: drain.legacy,
+            counts: TunnelEndCounts(
+                cutOff: { metrics.upstreamError(.writeTimeout, side: .legacy) },
+                droppedQueued: { bytes, reason in metrics.tunnelDropped(bytes, toward: .legacy, reason: reason) },
+                droppedAfterOtherSideClosed: { bytes in metrics.tunnelDropped(bytes, toward: .client, reason: .otherSideClosed) }
+            ),
             onClose: { [upstream] in upstream.channelClosed() }
         )
         TunnelHandler.pair(clientEnd, legacyEnd)

@@ -32,8 +32,8 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var machine: TunnelEndClose
     /// How long this end's peer may take none of the bytes still queued for it once the other side closed.
     private let drainTimeout: TimeAmount
-    /// Counts a peer cut off for taking none of them (the metric of the side's own send timeout).
-    private let onDrainCutOff: () -> Void
+    /// Counts a peer cut off for taking none of them (the metric of the side's own send timeout), and bytes dropped.
+    private let counts: TunnelEndCounts
     /// Runs while a drain waits on the peer (``SendDeadline``, as for an HTTP/1.1 client's last write).
     private var drainTimer: SendTimeoutTimer?
     private var lingerTask: Scheduled<Void>?
@@ -46,15 +46,16 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// - Parameters:
     ///   - drainTimeout: how long the peer may take none of the bytes queued for it once the other side closed, before
     ///     it is cut off (a reset): `listener.send_timeout` toward the client, `upstream.write_timeout` toward legacy.
-    ///   - onDrainCutOff: counts such a cut-off.
+    ///   - counts: counts such a cut-off, and the bytes this end drops (queued for its peer at a close, or sent by its
+    ///     peer after the other side was gone).
     ///   - inputClosed: the peer already shut its sending side.
     ///   - onClose: runs once when this end's channel closes.
     init(
-        drainTimeout: TimeAmount, onDrainCutOff: @escaping () -> Void, inputClosed: Bool = false,
+        drainTimeout: TimeAmount, counts: TunnelEndCounts, inputClosed: Bool = false,
         onClose: (() -> Void)? = nil
     ) {
         self.drainTimeout = drainTimeout
-        self.onDrainCutOff = onDrainCutOff
+        self.counts = counts
         self.machine = TunnelEndClose(inputClosed: inputClosed)
         self.onClose = onClose
     }
@@ -105,14 +106,9 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.perform(self.machine.partnerInputClosed())
     }
 
-    /// A quiesce on the other end: close now, queued bytes or not.
+    /// A quiesce on the other end: close now, queued bytes or not (counted).
     private func closeNow() {
-        self.perform(self.machine.closeNow())
-    }
-
-    /// The idle timeout on the other end: close now if open; a drain or linger keeps its own bound.
-    private func idleTimedOut() {
-        self.perform(self.machine.idleTimedOut())
+        self.perform(self.machine.closeNow(), dropping: .shutdown)
     }
 
     private func partnerBecameWritable() {
@@ -125,6 +121,21 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
     // MARK: Actions
+
+    /// Performs `action`; when it closes this end without writing out what is queued for the peer, those bytes are
+    /// lost and counted with `reason`.
+    private func perform(_ action: TunnelEndClose.Action, dropping reason: TunnelEndCounts.DropReason) {
+        if action == .close || action == .cutOff, let queued = self.queuedBytes, queued > 0 {
+            self.counts.droppedQueued(queued, reason)
+        }
+        self.perform(action)
+    }
+
+    /// The bytes written to this end's channel and not yet taken by its socket: what a close drops. (Over TLS, the
+    /// encrypted bytes NIOSSL passed down; what it still holds itself is not in this figure.)
+    private var queuedBytes: Int? {
+        try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)
+    }
 
     private func perform(_ action: TunnelEndClose.Action) {
         guard let context = self.context else { return }
@@ -149,7 +160,7 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .close:
             context.close(promise: nil)
         case .cutOff:
-            self.onDrainCutOff()
+            self.counts.cutOff()
             // As an HTTP/1.1 client cut off by `listener.send_timeout`: a reset (SO_LINGER 0), so the kernel drops the
             // bytes the peer never read at once instead of keeping them for it.
             guard let socket = context.channel as? any SocketOptionProvider else {
@@ -187,7 +198,7 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if self.machine.state == .draining, context.channel.isActive {
             let timer = SendTimeoutTimer(timeout: self.drainTimeout, channel: context.channel) { [self] in
                 self.drainTimer = nil
-                self.perform(self.machine.drainTimedOut())
+                self.perform(self.machine.drainTimedOut(), dropping: .cutOff)
             }
             self.drainTimer = timer
             timer.update(stalled: true, progressed: false)
@@ -219,6 +230,7 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             partner.partnerWrite(buffer)
         } else {
             self.dropped += buffer.readableBytes
+            self.counts.droppedAfterOtherSideClosed(buffer.readableBytes)
         }
     }
 
@@ -247,8 +259,13 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            self.partner?.idleTimedOut()
-            self.idleTimedOut()
+            // Both ends decide before either closes: a partner closing first would turn this end into a drain (its
+            // other side gone), bounded only by the send timeout, when the tunnel was open and idle as a whole.
+            let partner = self.partner
+            let partnerAction = partner?.machine.idleTimedOut()
+            let action = self.machine.idleTimedOut()
+            if let partner, let partnerAction { partner.perform(partnerAction, dropping: .idleTimeout) }
+            self.perform(action, dropping: .idleTimeout)
             return
         }
         if event is ChannelShouldQuiesceEvent {
