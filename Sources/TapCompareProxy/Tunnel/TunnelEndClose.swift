@@ -120,7 +120,7 @@ struct TunnelEndClose: Equatable {
         return .close
     }
 
-    /// A quiescing server, or the other end closing at once for it: close without draining.
+    /// A quiescing server (both ends decide before either closes, see `TunnelHandler`): close without draining.
     mutating func closeNow() -> Action {
         guard self.state != .closed else { return .none }
         self.state = .closed

@@ -106,11 +106,6 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.perform(self.machine.partnerInputClosed())
     }
 
-    /// A quiesce on the other end: close now, queued bytes or not (counted).
-    private func closeNow() {
-        self.perform(self.machine.closeNow(), dropping: .shutdown)
-    }
-
     private func partnerBecameWritable() {
         if self.pendingRead {
             self.pendingRead = false
@@ -119,6 +114,19 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private var isWritable: Bool { self.context?.channel.isWritable ?? false }
+
+    /// The idle timeout or a quiesce, for both ends: each decides with `decide` before either closes, since a partner
+    /// closing first would turn this end into a drain (its other side gone), bounded only by the send timeout, when the
+    /// tunnel was open as a whole. Bytes a close leaves queued are counted with `reason`.
+    private func closeBothEnds(
+        dropping reason: TunnelEndCounts.DropReason, _ decide: (inout TunnelEndClose) -> TunnelEndClose.Action
+    ) {
+        let partner = self.partner
+        let partnerAction = partner.map { decide(&$0.machine) }
+        let action = decide(&self.machine)
+        if let partner, let partnerAction { partner.perform(partnerAction, dropping: reason) }
+        self.perform(action, dropping: reason)
+    }
 
     // MARK: Actions
 
@@ -259,18 +267,11 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            // Both ends decide before either closes: a partner closing first would turn this end into a drain (its
-            // other side gone), bounded only by the send timeout, when the tunnel was open and idle as a whole.
-            let partner = self.partner
-            let partnerAction = partner?.machine.idleTimedOut()
-            let action = self.machine.idleTimedOut()
-            if let partner, let partnerAction { partner.perform(partnerAction, dropping: .idleTimeout) }
-            self.perform(action, dropping: .idleTimeout)
+            self.closeBothEnds(dropping: .idleTimeout) { $0.idleTimedOut() }
             return
         }
         if event is ChannelShouldQuiesceEvent {
-            self.partner?.closeNow()
-            self.closeNow()
+            self.closeBothEnds(dropping: .shutdown) { $0.closeNow() }
             return
         }
         if case .some(.inputClosed) = event as? ChannelEvent {
