@@ -219,6 +219,10 @@ final class HalfClosingLegacy: Sendable {
         /// and closes the connection (a full close) once its socket took all of it: a server that hangs up on a message
         /// of its client's, whatever the client still sends (over a TLS listener, where a client cannot half-close).
         case upgradeThenClose(greeting: String, on: String, last: [UInt8])
+        /// `101 Switching Protocols` and `greeting` in one write; then `chunk` bytes after `chunk` bytes, as fast as its
+        /// socket takes them, whatever the client does (its end of input included), until the connection closes: a
+        /// server that streams to a client gone away.
+        case upgradeThenStream(greeting: String, chunk: Int)
         /// A `200` with a Content-Length body, `answer N` on the `N`th connection, and then the FIN.
         case response
     }
@@ -229,6 +233,8 @@ final class HalfClosingLegacy: Sendable {
         var closed = false
         /// It ended in an error (a reset) rather than the other side's FIN.
         var reset = false
+        /// Bytes it streamed after its answer (``Answer/upgradeThenStream(greeting:chunk:)``) that its socket took.
+        var streamed = 0
     }
 
     private let channel: any Channel
@@ -354,9 +360,21 @@ final class HalfClosingLegacy: Sendable {
             case .upgradeThenLastMessage(let greeting, _), .upgradeThenClose(let greeting, _, _):
                 let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n\(greeting)"
                 context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+            case .upgradeThenStream(let greeting, let chunk):
+                let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n\(greeting)"
+                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+                self.stream(context: context, chunk: ByteBuffer(repeating: 0x2a, count: chunk))
             case .response:
                 let text = "answer \(self.index + 1)"
                 self.finish(context: context, last: "HTTP/1.1 200 OK\r\nContent-Length: \(text.utf8.count)\r\n\r\n\(text)")
+            }
+        }
+
+        /// Writes `chunk`, and again once the socket took it, until a write fails (the connection closed).
+        private func stream(context: ChannelHandlerContext, chunk: ByteBuffer) {
+            context.writeAndFlush(self.wrapOutboundOut(chunk)).assumeIsolated().whenSuccess {
+                self.state.withLockedValue { $0[self.index].streamed += chunk.readableBytes }
+                self.stream(context: context, chunk: chunk)
             }
         }
 
@@ -381,6 +399,8 @@ final class HalfClosingLegacy: Sendable {
                     }
                     return
                 }
+                // Streaming on, whatever the client does.
+                if case .upgradeThenStream = self.answer { return }
                 // Its output still open: nothing more to send either.
                 context.close(promise: nil)
                 return
