@@ -71,6 +71,12 @@ public struct ProxyConfiguration: Sendable {
     public var shutdownGrace: TimeAmount
     /// Connections the listening socket queues before accepting. Default `1024`.
     public var backlog: Int32
+    /// How many waiting connections the listener accepts each time its loop finds it readable, before it turns to
+    /// the connections it already serves (HAProxy's `tune.maxaccept`, whose default this is). NIO's own default is 4:
+    /// on a loop busy with established connections, a burst of new ones (a client pool reconnecting, a load test
+    /// starting) then waited in the backlog for hundreds of milliseconds — 4 per turn of the loop — before its first
+    /// request was read. Default `64`.
+    public var maxAcceptsPerWakeup: Int
     /// The kernel send buffer of each client connection (`SO_SNDBUF`, which Linux doubles; nginx's `listen … sndbuf=`),
     /// or `nil` to leave it to the kernel, which grows it as the connection needs (up to `net.ipv4.tcp_wmem`'s
     /// maximum, 4 MiB by default). A fixed size also stops that growth. Not a `tapcompare.yml` key; the send-timeout
@@ -127,6 +133,7 @@ public struct ProxyConfiguration: Sendable {
         maxConcurrentStreams: Int = Defaults.maxConcurrentStreams,
         shutdownGrace: TimeAmount = TimeAmount(Defaults.shutdownGrace),
         backlog: Int32 = 1024,
+        maxAcceptsPerWakeup: Int = 64,
         clientSendBufferSize: Int? = nil,
         tls: ListenerTLS? = nil,
         legacyTLS: UpstreamTLS = UpstreamTLS()
@@ -152,6 +159,7 @@ public struct ProxyConfiguration: Sendable {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.shutdownGrace = shutdownGrace
         self.backlog = backlog
+        self.maxAcceptsPerWakeup = maxAcceptsPerWakeup
         self.clientSendBufferSize = clientSendBufferSize
     }
 }

@@ -19,6 +19,7 @@ import TapCompareMirroring
 public final class ProxyServer: Service, Sendable {
     private struct State {
         var address: SocketAddress?
+        var listener: (any Channel)?
         var ready = false
         var shutdownStarted = false
     }
@@ -69,6 +70,9 @@ public final class ProxyServer: Service, Sendable {
     /// The address the proxy listens on, once it does (useful with port `0`).
     public var localAddress: SocketAddress? { self.state.withLockedValue { $0.address } }
 
+    /// The listening channel, once the proxy listens (for tests that watch what it accepts).
+    var listenerChannel: (any Channel)? { self.state.withLockedValue { $0.listener } }
+
     /// Whether the proxy accepts requests: listening and not shutting down.
     public var isReady: Bool { self.state.withLockedValue { $0.ready } }
 
@@ -90,6 +94,7 @@ public final class ProxyServer: Service, Sendable {
         var bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.maxAcceptsPerWakeup)))
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -149,6 +154,7 @@ public final class ProxyServer: Service, Sendable {
         let address = channel.localAddress!
         self.state.withLockedValue {
             $0.address = address
+            $0.listener = channel
             $0.ready = true
         }
         self.listening.succeed(address)
