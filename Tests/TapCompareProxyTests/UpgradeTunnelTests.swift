@@ -235,18 +235,26 @@ final class HalfClosingLegacy: Sendable {
         var reset = false
         /// Bytes it streamed after its answer (``Answer/upgradeThenStream(greeting:chunk:)``) that its socket took.
         var streamed = 0
+        /// Its socket took the whole answer of an ``Answer/upgrade(greeting:finOn:)`` with a `finOn`: the 101 and the
+        /// greeting are all in the kernel (its own send buffer, or beyond).
+        var answerWritten = false
+        /// The proxy's port of this connection: with legacy's port, what names the two sockets in the kernel's tables.
+        var peerPort: Int?
     }
 
     private let channel: any Channel
     private let state: NIOLockedValueBox<[Connection]>
+    /// Each connection's channel, for ``startReading()``.
+    private let children: NIOLockedValueBox<[any Channel]>
     let port: Int
 
     var url: String { "http://127.0.0.1:\(self.port)" }
     var connections: [Connection] { self.state.withLockedValue { $0 } }
 
-    private init(channel: any Channel, state: NIOLockedValueBox<[Connection]>) {
+    private init(channel: any Channel, state: NIOLockedValueBox<[Connection]>, children: NIOLockedValueBox<[any Channel]>) {
         self.channel = channel
         self.state = state
+        self.children = children
         self.port = channel.localAddress!.port!
     }
 
@@ -259,6 +267,7 @@ final class HalfClosingLegacy: Sendable {
         _ answer: Answer, slowReading: (every: TimeAmount, bytes: Int)? = nil, readsNothingAfterAnswer: Bool = false
     ) async throws -> HalfClosingLegacy {
         let state = NIOLockedValueBox<[Connection]>([])
+        let children = NIOLockedValueBox<[any Channel]>([])
         var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -276,9 +285,10 @@ final class HalfClosingLegacy: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let index = state.withLockedValue { connections in
-                        connections.append(Connection())
+                        connections.append(Connection(peerPort: channel.remoteAddress?.port))
                         return connections.count - 1
                     }
+                    children.withLockedValue { $0.append(channel) }
                     try channel.pipeline.syncOperations.addHandler(
                         Handler(state: state, index: index, answer: answer, readsNothingAfterAnswer: readsNothingAfterAnswer)
                     )
@@ -292,7 +302,15 @@ final class HalfClosingLegacy: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return HalfClosingLegacy(channel: channel, state: state)
+        return HalfClosingLegacy(channel: channel, state: state, children: children)
+    }
+
+    /// Every connection reads again, as one started without `readsNothingAfterAnswer` does: a legacy that took none of
+    /// the tunnel's bytes for a while and now takes what is still on its way, then reads the end of its input.
+    func startReading() {
+        for channel in self.children.withLockedValue({ $0 }) {
+            channel.setOption(.autoRead, value: true).whenSuccess { channel.read() }
+        }
     }
 
     /// Waits (polling) until `condition` holds for the connections so far.
@@ -355,7 +373,9 @@ final class HalfClosingLegacy: Sendable {
                 if finOn == nil {
                     self.finish(context: context, last: answer)
                 } else {
-                    context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+                    context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: answer))).assumeIsolated().whenSuccess {
+                        self.state.withLockedValue { $0[self.index].answerWritten = true }
+                    }
                 }
             case .upgradeThenLastMessage(let greeting, _), .upgradeThenClose(let greeting, _, _):
                 let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n\(greeting)"

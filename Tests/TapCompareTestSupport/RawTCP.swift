@@ -24,6 +24,8 @@ public struct RawTCP: Sendable {
     ///     closes the connection.
     ///   - readPacer: the socket is read only on this pacer's clock (``ReadPacer``; `autoRead` is then off whatever
     ///     `autoRead` says): with TLS, the way to read slowly, since TLS asks for reads of its own.
+    ///   - lastMessage: written by the channel itself, then its sending side shut, the moment the bytes received
+    ///     contain ``LastMessage/after`` (``LastMessage``).
     public static func connect(
         port: Int,
         host: String = "127.0.0.1",
@@ -35,7 +37,8 @@ public struct RawTCP: Sendable {
         bytesPerRead: Int? = nil,
         allowHalfClosure: Bool = false,
         tls: TLSConfiguration? = nil,
-        readPacer: ReadPacer? = nil
+        readPacer: ReadPacer? = nil,
+        lastMessage: LastMessage? = nil
     ) async throws -> RawTCP {
         let log = ReceiveLog()
         let tlsContext = try tls.map { try NIOSSLContext(configuration: $0) }
@@ -58,12 +61,29 @@ public struct RawTCP: Sendable {
                     if let tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: nil))
                     }
+                    if let lastMessage { try channel.pipeline.syncOperations.addHandler(SendLastMessage(message: lastMessage)) }
                     try channel.pipeline.syncOperations.addHandler(ReceiveLogHandler(log: log))
                     if let firstBytes { try channel.pipeline.syncOperations.addHandler(SendOnActive(bytes: Array(firstBytes.utf8))) }
                 }
             }
             .connect(host: host, port: port).get()
         return RawTCP(channel: channel, log: log)
+    }
+
+    /// A last message a connection sends on its own event loop as soon as it received `after`, with its end of output
+    /// (a FIN) right behind it, however late the test's task resumes: a WebSocket client answering the server's greeting
+    /// with a last frame and its close. The connection does not wait for the server to take the bytes (NIO shuts the
+    /// socket's sending side only once its pending writes are written), so the FIN can stay behind bytes the server
+    /// never reads.
+    public struct LastMessage: Sendable {
+        public var after: String
+        /// A buffer (`ByteBuffer(repeating:count:)` makes tens of megabytes at once, where an array takes a while).
+        public var bytes: ByteBuffer
+
+        public init(after: String, bytes: ByteBuffer) {
+            self.after = after
+            self.bytes = bytes
+        }
     }
 
     public func send(_ text: String) async throws {
@@ -184,6 +204,26 @@ final class ReceiveLogHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A reset still counts as closed; what arrived before it is kept.
         context.close(promise: nil)
+    }
+}
+
+/// Writes a ``RawTCP/LastMessage`` and shuts the sending side once the bytes received contain its `after`, from the
+/// channel's own event loop; passes every byte on.
+final class SendLastMessage: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let message: RawTCP.LastMessage
+    private var received: [UInt8] = []
+
+    init(message: RawTCP.LastMessage) { self.message = message }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.received += self.unwrapInboundIn(data).readableBytesView
+        context.fireChannelRead(data)
+        guard self.received.contains(Array(self.message.after.utf8)) else { return }
+        context.writeAndFlush(self.wrapOutboundOut(self.message.bytes), promise: nil)
+        context.close(mode: .output, promise: nil)
+        context.pipeline.syncOperations.removeHandler(self, promise: nil)
     }
 }
 
