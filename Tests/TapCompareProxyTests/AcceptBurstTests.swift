@@ -1,5 +1,4 @@
 import CoreMetrics
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -48,7 +47,7 @@ struct AcceptBurstTests {
         var clients: [RawTCP] = []
         for _ in 0..<count { clients.append(try await RawTCP.connect(port: port)) }
         try await eventually("the kernel queued all \(count) connections for the listener") {
-            ListenQueue.waiting(port: port) == count
+            KernelTCPQueues.socket(local: port, remote: 0)?.unread == count
         }
         gate.lock()
         gate.unlock(withValue: true)
@@ -88,28 +87,5 @@ private final class AcceptBurstRecorder: ChannelInboundHandler {
             self.current = 0
         }
         context.fireChannelReadComplete()
-    }
-}
-
-/// The kernel's view of a listening socket on 127.0.0.1.
-enum ListenQueue {
-    /// Connections whose handshake is complete and that wait to be accepted: a listening socket's `rx_queue` in
-    /// `/proc/net/tcp` (its accept queue's length).
-    static func waiting(port: Int) -> Int? {
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return nil }
-        let local = "0100007F:" + String(port, radix: 16, uppercase: true).leftPadded(to: 4)
-        for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            // sl, local_address, rem_address, st (0A: LISTEN), tx_queue:rx_queue, …
-            guard fields.count > 4, fields[1] == local, fields[3] == "0A" else { continue }
-            return fields[4].split(separator: ":").last.flatMap { Int($0, radix: 16) }
-        }
-        return nil
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - self.count)) + self
     }
 }

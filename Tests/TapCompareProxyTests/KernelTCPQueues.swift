@@ -7,7 +7,8 @@ import Foundation
 struct KernelTCPQueues: Equatable {
     /// `tx_queue`: written and not yet acknowledged by the peer's kernel (`write_seq - snd_una`).
     var unacknowledged: Int
-    /// `rx_queue`: arrived and not yet read by the socket's application (`rcv_nxt - copied_seq`).
+    /// `rx_queue`: arrived and not yet read by the socket's application (`rcv_nxt - copied_seq`). For a listening
+    /// socket (peer port 0): the connections whose handshake is complete and that wait to be accepted.
     var unread: Int
 
     /// Whether this system has the table (Linux).

@@ -26,8 +26,8 @@ extension UpgradeTunnelTests {
     /// 48 KiB: more than the small socket buffers hold, less than the proxy's write buffer (64 KiB high-water mark).
     static let drainedMessage = Array(Self.lastMessage.prefix(48 << 10))
 
-    /// A drain toward a client: its upgrade request and its half-close go out at once (so the tunnel is never idle
-    /// before the drain), legacy answers the half-close with ``drainedMessage`` and hangs up, and the proxy's socket
+    /// A drain toward a client: it sends its upgrade request, reads the 101 and the greeting, and half-closes from its
+    /// own event loop (so the tunnel is never idle before the drain, however late the test's task runs); legacy answers the half-close with ``drainedMessage`` and hangs up, and the proxy's socket
     /// toward the client is small, so the proxy holds what the client has not read yet. `body` runs once legacy hung up.
     /// - Parameters:
     ///   - bytesPerRead: how much the client takes per read (when the test reads with `readEvery`).
@@ -44,11 +44,13 @@ extension UpgradeTunnelTests {
             configuration.clientSendBufferSize = 4096
             configure(&configuration)
         }) { proxy in
+            // The client half-closes from its own loop the moment the 101 and the greeting arrive: from the test's
+            // task, a late resume could let the open tunnel reach its (short, unscaled) idle timeout first.
             let client = try await RawTCP.connect(
                 port: proxy.port, firstBytes: Self.upgradeRequest, receiveBufferSize: 4096, autoRead: false,
-                bytesPerRead: bytesPerRead, allowHalfClosure: true
+                bytesPerRead: bytesPerRead, allowHalfClosure: true,
+                lastMessage: RawTCP.LastMessage(after: "\r\n\r\nhello", bytes: ByteBuffer())
             )
-            try await client.shutdownOutput()
             return try await body(proxy, client, legacy, metrics)
         }
     }

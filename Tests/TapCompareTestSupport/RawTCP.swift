@@ -209,21 +209,41 @@ final class ReceiveLogHandler: ChannelInboundHandler {
 
 /// Writes a ``RawTCP/LastMessage`` and shuts the sending side once the bytes received contain its `after`, from the
 /// channel's own event loop; passes every byte on.
+///
+/// On a connection that does not read by itself (`autoRead` off) it reads until `after` has come, and no further:
+/// what follows stays in the kernel for the test to read at its own pace.
 final class SendLastMessage: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     private let message: RawTCP.LastMessage
     private var received: [UInt8] = []
+    private var sent = false
 
     init(message: RawTCP.LastMessage) { self.message = message }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        self.readIfNeeded(context: context)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.received += self.unwrapInboundIn(data).readableBytesView
         context.fireChannelRead(data)
         guard self.received.contains(Array(self.message.after.utf8)) else { return }
+        self.sent = true
         context.writeAndFlush(self.wrapOutboundOut(self.message.bytes), promise: nil)
         context.close(mode: .output, promise: nil)
         context.pipeline.syncOperations.removeHandler(self, promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        self.readIfNeeded(context: context)
+    }
+
+    private func readIfNeeded(context: ChannelHandlerContext) {
+        guard !self.sent, (try? context.channel.syncOptions?.getOption(.autoRead)) == false else { return }
+        context.read()
     }
 }
 
