@@ -109,8 +109,7 @@ public struct DemoRunner: Sendable {
         } catch {
             text += "(the HTML report could not be written to \(self.options.htmlReport): \(error.localizedDescription))\n"
         }
-        let statuses = outcome.traffic.statuses.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
-        text += "\nclient traffic: \(outcome.traffic.sent) requests through the proxy (\(statuses)\(outcome.traffic.failures > 0 ? ", \(outcome.traffic.failures) failed: \(outcome.traffic.failureReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))" : ""))\n"
+        text += "\nclient traffic: \(outcome.traffic.sent) requests through the proxy (\(outcome.traffic.summary))\n"
         text += "compared: \(s.judged) mirrored requests — \(s.matched) matched, \(s.mismatched) with regressions, \(s.noiseOnly) noise only, "
         text += "\(s.candidateErrors + s.candidateTimeouts) candidate errors or timeouts; of the writes only \(DemoCommentService.writeRoute) "
         text += "is mirrored (mirror_writes: true), its record checked in \(self.options.storeDirectory)/\(DemoServers.legacyStoreFile) and \(DemoServers.candidateStoreFile)\n"

@@ -15,13 +15,27 @@ public struct DemoTrafficDriver: Sendable {
         public var statuses: [Int: Int] = [:]
         /// Requests that got no response, by the client's error (e.g. `HTTPClientError.readTimeout`).
         public var failureReasons: [String: Int] = [:]
+        /// Requests sent a second time because the pooled connection they were given had just closed before they
+        /// left (see ``DemoTrafficDriver/drive(_:)``); each is in ``statuses`` or ``failureReasons`` once.
+        public var resent = 0
         public var failures: Int { self.failureReasons.values.reduce(0, +) }
+
+        /// What the client saw, for the demo's summary: statuses, failures by reason, requests sent again.
+        public var summary: String {
+            var parts = [self.statuses.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")]
+            if self.failures > 0 {
+                let reasons = self.failureReasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                parts.append("\(self.failures) failed: " + reasons.joined(separator: ", "))
+            }
+            if self.resent > 0 { parts.append("\(self.resent) sent again after their connection closed before they left") }
+            return parts.joined(separator: ", ")
+        }
     }
 
     /// What one request came to.
     private enum Answer: Sendable {
-        case status(Int)
-        case failed(String)
+        case status(Int, resent: Bool)
+        case failed(String, resent: Bool)
     }
 
     public let target: String
@@ -64,12 +78,21 @@ public struct DemoTrafficDriver: Sendable {
                     }
                     let request = try self.request(for: record)
                     group.addTask {
-                        do {
-                            let response = try await client.execute(request, timeout: self.timeout)
-                            _ = try await response.body.collect(upTo: 64 << 20)
-                            return .status(Int(response.status.code))
-                        } catch {
-                            return .failed(String(describing: error))
+                        // A connection the client's pool opened and left unused is closed by the proxy at its
+                        // `listener.header_timeout`; one handed out just as that close arrives fails with
+                        // `ioOnClosedChannel` before any byte of the request left. The request is then sent once
+                        // more, on another connection, as browsers and Go's client do: it never reached the proxy.
+                        var resent = false
+                        while true {
+                            do {
+                                let response = try await client.execute(request, timeout: self.timeout)
+                                _ = try await response.body.collect(upTo: 64 << 20)
+                                return .status(Int(response.status.code), resent: resent)
+                            } catch let error as ChannelError where error == .ioOnClosedChannel && !resent {
+                                resent = true
+                            } catch {
+                                return .failed(String(describing: error), resent: resent)
+                            }
                         }
                     }
                     inFlight += 1
@@ -87,8 +110,12 @@ public struct DemoTrafficDriver: Sendable {
     private static func count(_ answer: Answer, into result: inout Result) {
         result.sent += 1
         switch answer {
-        case .status(let status): result.statuses[status, default: 0] += 1
-        case .failed(let reason): result.failureReasons[reason, default: 0] += 1
+        case .status(let status, let resent):
+            result.statuses[status, default: 0] += 1
+            if resent { result.resent += 1 }
+        case .failed(let reason, let resent):
+            result.failureReasons[reason, default: 0] += 1
+            if resent { result.resent += 1 }
         }
     }
 
