@@ -4,6 +4,7 @@ import TapCompareCore
 import TapCompareLedger
 import TapCompareJSON
 import TapCompareMirroring
+import TapCompareProxy
 import TapCompareStoreChecks
 import TapCompareReview
 @testable import TapCompareApp
@@ -274,6 +275,29 @@ import TapCompareReview
             try ConfigurationLoader.load(yaml: "upstream:\n  protocol: spdy\n", file: "u.yml")
         }
         #expect(unknown?.description.contains("upstream.protocol: 'spdy' is not a protocol; write http1 or http2") == true, "\(unknown?.description ?? "")")
+    }
+
+    @Test("listener.backlog and listener.max_accepts_per_wakeup reach the proxy's listener; defaults 1024 and 64; out of range names the key and the range")
+    func listenerAcceptKeysReachTheProxy() throws {
+        let legacy = try UpstreamURL(parsing: "http://127.0.0.1:8000")
+        let set = try ConfigurationLoader.load(
+            yaml: "legacy: http://127.0.0.1:8000\nlistener:\n  backlog: 4096\n  max_accepts_per_wakeup: 16\n", file: "a.yml"
+        )
+        let proxy = ServeRunner.proxyConfiguration(set, legacy: legacy)
+        #expect(proxy.backlog == 4096)
+        #expect(proxy.maxAcceptsPerWakeup == 16)
+        let unset = ServeRunner.proxyConfiguration(try ConfigurationLoader.load(yaml: "", file: "a.yml"), legacy: legacy)
+        #expect(unset.backlog == 1024)
+        #expect(unset.maxAcceptsPerWakeup == 64)
+
+        let zero = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "listener:\n  max_accepts_per_wakeup: 0\n", file: "a.yml")
+        }
+        #expect(zero?.description == "a.yml:2:27: listener.max_accepts_per_wakeup: 0 is out of range; use 1…4096")
+        let huge = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "listener:\n  backlog: 100000\n", file: "a.yml")
+        }
+        #expect(huge?.description == "a.yml:2:12: listener.backlog: 100000 is out of range; use 1…65535")
     }
 
     @Test func verificationNeedsMirroredWritesAndASingleValueIDPath() {

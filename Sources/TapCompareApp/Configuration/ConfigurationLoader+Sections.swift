@@ -77,6 +77,8 @@ extension ConfigurationLoader {
             if let v = l.bytes("max_header_bytes") { c.listener.maxHeaderBytes = v }
             if let v = l.int("max_headers", min: 1, max: 10_000) { c.listener.maxHeaders = v }
             if let v = l.int("max_concurrent_streams", min: 1, max: 10_000) { c.listener.maxConcurrentStreams = v }
+            if let v = l.int("backlog", min: 1, max: 65_535) { c.listener.backlog = v }
+            if let v = l.int("max_accepts_per_wakeup", min: 1, max: 4_096) { c.listener.maxAcceptsPerWakeup = v }
             l.rejectUnknownKeys()
         }
         if let f = r.mapping("forwarded") {

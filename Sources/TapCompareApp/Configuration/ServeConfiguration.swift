@@ -118,6 +118,14 @@ public struct ServeConfiguration: Sendable {
         /// `listener.max_concurrent_streams`: the streams an HTTP/2 client may have open at once on one connection
         /// (SETTINGS_MAX_CONCURRENT_STREAMS). Default `100`.
         public var maxConcurrentStreams = ProxyConfiguration.Defaults.maxConcurrentStreams
+        /// `listener.backlog`: connections the kernel queues on the listening socket before they are accepted;
+        /// past it (and past `net.core.somaxconn`, which caps it) new connections are dropped or refused by the
+        /// kernel. Default `1024`.
+        public var backlog = Int(ProxyConfiguration.Defaults.backlog)
+        /// `listener.max_accepts_per_wakeup`: connections accepted each time the listener's loop finds it readable,
+        /// before the loop turns back to the connections it serves. Higher takes a burst of new clients at once;
+        /// lower keeps one turn of the loop short for the clients already served. Default `64`.
+        public var maxAcceptsPerWakeup = ProxyConfiguration.Defaults.maxAcceptsPerWakeup
         public init() {}
     }
 

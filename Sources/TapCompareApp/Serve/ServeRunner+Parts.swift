@@ -111,6 +111,34 @@ extension ServeRunner {
         return url
     }
 
+    /// The listener's and legacy's half of `c`, as the proxy takes it (`legacy` is `c.legacy`, known to be set).
+    static func proxyConfiguration(_ c: ServeConfiguration, legacy: UpstreamURL) -> ProxyConfiguration {
+        ProxyConfiguration(
+            host: c.listen.host,
+            port: c.listen.port,
+            legacy: Self.speaking(c.upstream.httpProtocol, legacy),
+            preserveHost: c.preserveHost,
+            trustForwardedHeaders: c.forwarded.trustClientHeaders,
+            connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
+            readTimeout: .nanoseconds(Int64(c.upstream.readTimeout.nanoseconds)),
+            writeTimeout: .nanoseconds(Int64(c.upstream.writeTimeout.nanoseconds)),
+            maxIdleConnectionsPerLoop: c.upstream.maxConnections,
+            idleTimeout: .nanoseconds(Int64(c.upstream.idleTimeout.nanoseconds)),
+            requestIDHeader: c.requestIDHeader,
+            maxRequestHeadBytes: c.listener.maxHeaderBytes,
+            maxRequestHeaders: c.listener.maxHeaders,
+            headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
+            clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
+            sendTimeout: .nanoseconds(c.listener.sendTimeout.nanoseconds),
+            maxConcurrentStreams: c.listener.maxConcurrentStreams,
+            shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds)),
+            backlog: Int32(c.listener.backlog),
+            maxAcceptsPerWakeup: c.listener.maxAcceptsPerWakeup,
+            tls: c.tls,
+            legacyTLS: c.upstreamTLS.legacy
+        )
+    }
+
     /// The proxy: listener, legacy forwarding and the mirror to the candidate, handing exchanges to `sink`; it binds
     /// its port once `listensAfter` returns (``ProxyServer/init(configuration:mirror:eventLoopGroup:logger:sink:metricsFactory:listensAfter:)``).
     func makeProxy(
@@ -123,28 +151,7 @@ extension ServeRunner {
             fallback: RoutePolicy()
         )
         return ProxyServer(
-            configuration: ProxyConfiguration(
-                host: c.listen.host,
-                port: c.listen.port,
-                legacy: Self.speaking(c.upstream.httpProtocol, legacy),
-                preserveHost: c.preserveHost,
-                trustForwardedHeaders: c.forwarded.trustClientHeaders,
-                connectTimeout: .nanoseconds(Int64(c.upstream.connectTimeout.nanoseconds)),
-                readTimeout: .nanoseconds(Int64(c.upstream.readTimeout.nanoseconds)),
-                writeTimeout: .nanoseconds(Int64(c.upstream.writeTimeout.nanoseconds)),
-                maxIdleConnectionsPerLoop: c.upstream.maxConnections,
-                idleTimeout: .nanoseconds(Int64(c.upstream.idleTimeout.nanoseconds)),
-                requestIDHeader: c.requestIDHeader,
-                maxRequestHeadBytes: c.listener.maxHeaderBytes,
-                maxRequestHeaders: c.listener.maxHeaders,
-                headerTimeout: .nanoseconds(c.listener.headerTimeout.nanoseconds),
-                clientIdleTimeout: .nanoseconds(c.listener.idleTimeout.nanoseconds),
-                sendTimeout: .nanoseconds(c.listener.sendTimeout.nanoseconds),
-                maxConcurrentStreams: c.listener.maxConcurrentStreams,
-                shutdownGrace: .nanoseconds(Int64(c.shutdownGrace.nanoseconds)),
-                tls: c.tls,
-                legacyTLS: c.upstreamTLS.legacy
-            ),
+            configuration: Self.proxyConfiguration(c, legacy: legacy),
             mirror: MirrorConfiguration(
                 candidate: c.candidate.map { Self.speaking(c.mirror.httpProtocol, $0) },
                 sampleRate: c.sampleRate,

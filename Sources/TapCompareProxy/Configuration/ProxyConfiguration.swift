@@ -69,9 +69,10 @@ public struct ProxyConfiguration: Sendable {
     public var maxConcurrentStreams: Int
     /// On shutdown, how long to wait for in-flight candidate calls after the last legacy response. Default 10 s.
     public var shutdownGrace: TimeAmount
-    /// Connections the listening socket queues before accepting. Default `1024`.
+    /// `listener.backlog`: connections the kernel queues on the listening socket before they are accepted
+    /// (`listen(2)`'s backlog, capped by `net.core.somaxconn`). Default `1024`.
     public var backlog: Int32
-    /// How many waiting connections the listener accepts each time its loop finds it readable, before it turns to
+    /// `listener.max_accepts_per_wakeup`: how many waiting connections the listener accepts each time its loop finds it readable, before it turns to
     /// the connections it already serves (HAProxy's `tune.maxaccept`, whose default this is). NIO's own default is 4:
     /// on a loop busy with established connections, a burst of new ones (a client pool reconnecting, a load test
     /// starting) then waited in the backlog for hundreds of milliseconds — 4 per turn of the loop — before its first
@@ -110,6 +111,10 @@ public struct ProxyConfiguration: Sendable {
         public static let sendTimeout: Duration = .seconds(60)
         /// `listener.max_concurrent_streams`.
         public static let maxConcurrentStreams = 100
+        /// `listener.backlog` (nginx's `listen … backlog=` is 511; a burst above it would be dropped by the kernel).
+        public static let backlog: Int32 = 1024
+        /// `listener.max_accepts_per_wakeup` (HAProxy's `tune.maxaccept`).
+        public static let maxAcceptsPerWakeup = 64
         public static let shutdownGrace: Duration = .seconds(10)
     }
 
@@ -132,8 +137,8 @@ public struct ProxyConfiguration: Sendable {
         sendTimeout: TimeAmount = TimeAmount(Defaults.sendTimeout),
         maxConcurrentStreams: Int = Defaults.maxConcurrentStreams,
         shutdownGrace: TimeAmount = TimeAmount(Defaults.shutdownGrace),
-        backlog: Int32 = 1024,
-        maxAcceptsPerWakeup: Int = 64,
+        backlog: Int32 = Defaults.backlog,
+        maxAcceptsPerWakeup: Int = Defaults.maxAcceptsPerWakeup,
         clientSendBufferSize: Int? = nil,
         tls: ListenerTLS? = nil,
         legacyTLS: UpstreamTLS = UpstreamTLS()
