@@ -1,7 +1,9 @@
 import Foundation
+import Logging
 import PostgresNIO
 import SQLiteNIO
 import TapCompareCore
+import TapCompareTestSupport
 import Testing
 @testable import TapCompareLedger
 
@@ -219,22 +221,36 @@ enum SpoolAccountingScenarios {
     }
 
     /// Within one process, a replayed segment whose delete failed is deleted at a later retry (every
-    /// `ledger.retry_interval`), without being replayed again.
+    /// `ledger.retry_interval`), without being replayed again. The operator reads why in the log: the file, the
+    /// system's reason and when it is tried again; then that the retry deleted it.
     static func replayedSegmentIsDeletedAtALaterRetry(_ backend: Backend) async throws {
         let url = try await backend.freshURL()
         let spoolDirectory = Harness.temporaryDirectory() + "/spool"
         try Self.spool(spoolDirectory, frames: [try LedgerSpoolCodec.encode(try Self.rows(0..<5))])
+        let segment = try #require(try Self.segmentFiles(spoolDirectory).first)
         _ = try await Harness.withStore(url) { try await $0.migrate() }
         let disk = FailingDisk()
         disk.failUnlinks(errno: EACCES)
-        let snapshot = try await Harness.withWriter(Harness.configuration(url: url, spoolDirectory: spoolDirectory), spoolCalls: disk.calls) { writer in
+        let log = CapturedLog()
+        let configuration = Harness.configuration(url: url, spoolDirectory: spoolDirectory)
+        let snapshot = try await Harness.withWriter(configuration, spoolCalls: disk.calls, logger: Logger(label: "test") { _ in log }) { writer in
             try await Harness.waitUntil("the spool is replayed and its delete failed") {
                 writer.spool.isEmpty && writer.metrics.snapshot.spoolErrors["unlink", default: 0] >= 1
             }
             #expect(try Self.segmentFiles(spoolDirectory).count == 1)
             disk.allowUnlinks()
             try await Harness.waitUntil("the segment is deleted at a retry") { (try? Self.segmentFiles(spoolDirectory).isEmpty) == true }
+            try await Harness.waitUntil("the retry's success is logged") {
+                log.messages.contains("ledger deleted the replayed spool segments it could not delete before")
+            }
             return writer.metrics.snapshot
+        }
+        let failures = log.lines.filter { $0.hasPrefix("ledger cannot delete a replayed spool segment; it is kept but not replayed again") }
+        #expect(!failures.isEmpty, "the failed delete is logged: \(log.lines)")
+        for line in failures {
+            #expect(line.contains("\"ledger.file\": \(spoolDirectory)/\(segment)"), "\(line)")
+            #expect(line.contains("\"ledger.error\": \(String(cString: strerror(EACCES)))"), "\(line)")
+            #expect(line.contains("\"ledger.retry_interval\": \(DurationParser.format(configuration.retryInterval))"), "\(line)")
         }
         #expect(snapshot.replayed == 5)
         #expect(try await Harness.withStore(url) { try await $0.counts() }.comparisons == 5)

@@ -56,14 +56,16 @@ enum Harness {
         try await LedgerStores.withWriter(configuration: configuration, logger: .test, metrics: LedgerMetrics(factory: NOOPMetricsHandler.instance), body)
     }
 
-    /// ``withWriter(_:_:)`` with the system calls that write the spool: ``FailingDisk/calls`` to make it fail.
+    /// ``withWriter(_:_:)`` with the system calls that write the spool: ``FailingDisk/calls`` to make it fail;
+    /// `logger` receives the writer's log (a ``CapturedLog`` to assert what an operator would read).
     static func withWriter<T: Sendable>(
         _ configuration: LedgerConfiguration,
         spoolCalls: SpoolFileCalls,
+        logger: Logger = .test,
         _ body: @Sendable (LedgerWriter) async throws -> T
     ) async throws -> T {
         try await LedgerStores.withWriter(
-            configuration: configuration, logger: .test, metrics: LedgerMetrics(factory: NOOPMetricsHandler.instance), spoolCalls: spoolCalls, body
+            configuration: configuration, logger: logger, metrics: LedgerMetrics(factory: NOOPMetricsHandler.instance), spoolCalls: spoolCalls, body
         )
     }
 
