@@ -75,7 +75,8 @@ extension ProxyServer {
     /// Flow control is backpressure: a stream whose ``ProxyHandler`` holds reads (legacy cannot take more) is not
     /// given more window, and a stream whose window is spent is unwritable, which pauses reading legacy — for at most
     /// `listener.send_timeout` with no window given, after which the stream is reset and the legacy call abandoned
-    /// (``SendDeadline``, per stream, as for an HTTP/1.1 connection).
+    /// (``SendDeadline``, per stream, as for an HTTP/1.1 connection; a stream's progress is the client's TCP
+    /// acknowledging its own bytes, ``HTTP2OutboundFramePositions``).
     static func addClientHTTP2Handlers(to sync: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
         let configuration = loop.shared.configuration
         if let header = try? sync.handler(type: HeaderTimeoutHandler.self) { sync.removeHandler(header, promise: nil) }
@@ -91,6 +92,18 @@ extension ProxyServer {
             maxHeaderListSize: configuration.maxRequestHeadBytes, maxHeaderFields: configuration.maxRequestHeaders
         )
         let metrics = loop.shared.metrics
+        // Where each stream's frames end on the socket, for listener.send_timeout (``SendTimeoutTimer``): the counter
+        // at the head of the pipeline (a TLS connection has it from its start, before NIOSSLHandler; on a plain
+        // listener nothing was written before this), the positions directly below NIOHTTP2Handler, added before it so
+        // they see its first SETTINGS.
+        let counter: OutboundByteCounter
+        if let existing = try? sync.handler(type: OutboundByteCounter.self) {
+            counter = existing
+        } else {
+            counter = OutboundByteCounter()
+            try sync.addHandler(counter, position: .first)
+        }
+        try sync.addHandler(HTTP2OutboundFramePositions(counter: counter))
         _ = try sync.configureHTTP2Pipeline(
             mode: .server,
             connectionConfiguration: connection,

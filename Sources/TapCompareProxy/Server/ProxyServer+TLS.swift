@@ -11,6 +11,8 @@ extension ProxyServer {
     /// its connection closed by the proxy handler; no other connection is affected.
     func addListenerTLSIfConfigured(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
         guard let context = self.shared.tls.listener else { return }
+        // Before TLS, so it counts ciphertext: the bytes the client's TCP acknowledges (HTTP/2's send timeout).
+        try pipeline.addHandler(OutboundByteCounter())
         try pipeline.addHandler(NIOSSLServerHandler(context: context))
         try pipeline.addHandler(ListenerHandshakeFailureCounter(metrics: self.shared.metrics))
     }
