@@ -19,8 +19,10 @@ import NIOCore
 ///   only as it reads, so this moves however slowly it reads. Without it, a client reading slower than about a third
 ///   of the kernel's send buffer per `timeout` (≈ 23 KiB/s with a 4 MiB buffer at 60 s) was cut off while still
 ///   reading: the channel sees bytes leave only once the kernel lets it write again, after that third drained
-///   (nginx's `send_timeout` has the same flaw). Where the counter cannot be read (not Linux, an error) it is `nil`
-///   and only the next sign counts, as before;
+///   (nginx's `send_timeout` has the same flaw). On an HTTP/2 stream the count stops where the stream's own frames
+///   end on the socket (``HTTP2OutboundFramePositions``): other streams' bytes being read are not its progress, its
+///   own still waiting behind them are. Where the counter cannot be read (not Linux, an error) it is `nil` and only
+///   the next sign counts, as before;
 /// - bytes left the channel's buffer (`bufferedWritableBytes` went down; an HTTP/2 stream cannot tell, and shows
 ///   progress only by becoming writable again).
 /// Progress restarts the clock, so a client that takes a few bytes now and then is cut at most a ``checkInterval``

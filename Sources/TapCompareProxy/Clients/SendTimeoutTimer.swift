@@ -1,8 +1,10 @@
 import NIOCore
+import NIOHTTP2
 
 /// Runs `listener.send_timeout` for one client channel (an HTTP/1.1 connection or an HTTP/2 stream): the
 /// ``SendDeadline`` policy, a ``CoalescedTimer``, the channel's count of bytes waiting to be written and the client
-/// TCP's count of bytes it acknowledged (``TCPAcknowledgedBytes``, on Linux).
+/// TCP's count of bytes it acknowledged (``TCPAcknowledgedBytes``, on Linux; for an HTTP/2 stream, up to where the
+/// stream's own frames end on the socket, ``HTTP2OutboundFramePositions``, which watches the stream while this lives).
 ///
 /// Made at the channel's first stall, so a response that never waits on its client costs nothing: no object, no
 /// task. Loop-confined. It keeps `onExpiry` (which captures its owner) until ``stop()``, which the owner calls when
@@ -12,6 +14,9 @@ final class SendTimeoutTimer {
     /// A socket channel (TLS or not) reports the bytes waiting in it (`bufferedWritableBytes`) and its socket's
     /// options; an HTTP/2 stream channel has neither (it traps when asked the first): its parent holds the socket.
     private let isSocket: Bool
+    /// For an HTTP/2 stream: its connection's ``HTTP2OutboundFramePositions``, which keeps where the stream's frames
+    /// end on the socket while this timer lives, and the stream's id.
+    private let streamPosition: (positions: HTTP2OutboundFramePositions, streamID: UInt32)?
     private var deadline: SendDeadline
     private let timer: CoalescedTimer
     private var onExpiry: (() -> Void)?
@@ -24,6 +29,16 @@ final class SendTimeoutTimer {
     init(timeout: TimeAmount, channel: any Channel, onExpiry: @escaping () -> Void) {
         self.channel = channel
         self.isSocket = channel is any SocketOptionProvider
+        if !self.isSocket, let connection = channel.parent,
+            let positions = try? connection.pipeline.syncOperations.handler(type: HTTP2OutboundFramePositions.self),
+            let streamID = try? channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)
+        {
+            let id = UInt32(Int32(streamID))
+            positions.watch(id)
+            self.streamPosition = (positions, id)
+        } else {
+            self.streamPosition = nil
+        }
         self.deadline = SendDeadline(timeout: timeout)
         self.timer = CoalescedTimer(eventLoop: channel.eventLoop)
         self.onExpiry = onExpiry
@@ -42,6 +57,7 @@ final class SendTimeoutTimer {
     func stop() {
         _ = self.deadline.closed()
         self.timer.cancel()
+        if let position = self.streamPosition { position.positions.unwatch(position.streamID) }
         self.onExpiry = nil
     }
 
@@ -55,14 +71,19 @@ final class SendTimeoutTimer {
     /// The bytes the client's TCP acknowledged on the socket under this channel, `nil` where that cannot be read (not
     /// Linux, an error) or says nothing of this channel. Asked only at a stall and at the timer's checks.
     ///
-    /// An HTTP/2 stream shares its connection's socket with the other streams: the count is this stream's business
-    /// only while the connection itself waits on the client (its socket full, which makes every stream unwritable).
-    /// A stream waiting on its own flow-control window while the connection flows would be kept alive by the other
-    /// streams' bytes, so there it is `nil`: only a `WINDOW_UPDATE` (the stream writable again) is progress.
+    /// An HTTP/2 stream shares its connection's socket with the other streams, and the client reads the socket in
+    /// order: the acknowledged bytes are this stream's progress only up to where its own frames end
+    /// (``HTTP2OutboundFramePositions``), so the value is `min(acknowledged, lastEnd)`, whether the connection's
+    /// socket is full or the stream waits on its own flow-control window. While the stream's bytes wait behind other
+    /// streams' the value moves as the client reads (it cannot give the stream window before it read them); once the
+    /// client's TCP has acknowledged all of them the value stands still however much of the other streams it reads,
+    /// and only the stream's next frames (a `WINDOW_UPDATE` let it write) move it, or its becoming writable again.
     private var acked: UInt64? {
         if self.isSocket { return TCPAcknowledgedBytes.read(self.channel) }
-        guard let connection = self.channel.parent, !connection.isWritable else { return nil }
-        return TCPAcknowledgedBytes.read(connection)
+        guard let connection = self.channel.parent, let position = self.streamPosition,
+            let lastEnd = position.positions.lastEnd(of: position.streamID), let acknowledged = TCPAcknowledgedBytes.read(connection)
+        else { return nil }
+        return min(acknowledged, lastEnd)
     }
 
     private func perform(_ action: SendDeadline.Action) {
