@@ -26,6 +26,9 @@ public struct RawTCP: Sendable {
     ///     `autoRead` says): with TLS, the way to read slowly, since TLS asks for reads of its own.
     ///   - lastMessage: written by the channel itself, then its sending side shut, the moment the bytes received
     ///     contain ``LastMessage/after`` (``LastMessage``).
+    ///   - answer: called on the connection's own event loop with each read's bytes (after TLS), before they are
+    ///     logged; what it returns is written and flushed at once: a client that answers what it reads (an HTTP/2
+    ///     client giving back flow-control window as it takes DATA), however late the test's task resumes.
     public static func connect(
         port: Int,
         host: String = "127.0.0.1",
@@ -38,7 +41,8 @@ public struct RawTCP: Sendable {
         allowHalfClosure: Bool = false,
         tls: TLSConfiguration? = nil,
         readPacer: ReadPacer? = nil,
-        lastMessage: LastMessage? = nil
+        lastMessage: LastMessage? = nil,
+        answer: (@Sendable ([UInt8]) -> [UInt8])? = nil
     ) async throws -> RawTCP {
         let log = ReceiveLog()
         let tlsContext = try tls.map { try NIOSSLContext(configuration: $0) }
@@ -62,6 +66,7 @@ public struct RawTCP: Sendable {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: nil))
                     }
                     if let lastMessage { try channel.pipeline.syncOperations.addHandler(SendLastMessage(message: lastMessage)) }
+                    if let answer { try channel.pipeline.syncOperations.addHandler(AnswerReads(answer: answer)) }
                     try channel.pipeline.syncOperations.addHandler(ReceiveLogHandler(log: log))
                     if let firstBytes { try channel.pipeline.syncOperations.addHandler(SendOnActive(bytes: Array(firstBytes.utf8))) }
                 }
@@ -204,6 +209,24 @@ final class ReceiveLogHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A reset still counts as closed; what arrived before it is kept.
         context.close(promise: nil)
+    }
+}
+
+/// Hands each read's bytes to a ``RawTCP`` client's `answer` and writes back what it returns; passes every byte on.
+final class AnswerReads: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let answer: @Sendable ([UInt8]) -> [UInt8]
+
+    init(answer: @escaping @Sendable ([UInt8]) -> [UInt8]) { self.answer = answer }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let reply = self.answer(Array(self.unwrapInboundIn(data).readableBytesView))
+        if !reply.isEmpty {
+            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
+        }
+        context.fireChannelRead(data)
     }
 }
 

@@ -6,6 +6,7 @@ struct RawHTTP2Frame: Equatable {
     static let settings: UInt8 = 0x4
     static let ping: UInt8 = 0x6
     static let goAway: UInt8 = 0x7
+    static let windowUpdate: UInt8 = 0x8
     static let continuation: UInt8 = 0x9
     /// PROTOCOL_ERROR (RFC 9113 §7).
     static let protocolError: UInt32 = 0x1
@@ -37,6 +38,23 @@ struct RawHTTP2Frame: Equatable {
         return [UInt8(n >> 16), UInt8((n >> 8) & 0xff), UInt8(n & 0xff), type, flags]
             + [UInt8(streamID >> 24), UInt8((streamID >> 16) & 0xff), UInt8((streamID >> 8) & 0xff), UInt8(streamID & 0xff)]
             + payload
+    }
+
+    /// A WINDOW_UPDATE frame giving `streamID` (0: the connection) `increment` more bytes (RFC 9113 §6.9).
+    static func windowUpdate(streamID: UInt32, increment: UInt32) -> [UInt8] {
+        Self.encode(type: Self.windowUpdate, streamID: streamID, payload: Self.bytes(increment))
+    }
+
+    /// A SETTINGS frame (not an ACK) with `settings`, each an identifier and a value (RFC 9113 §6.5.1).
+    static func settings(_ settings: [(UInt16, UInt32)]) -> [UInt8] {
+        Self.encode(type: Self.settings, streamID: 0, payload: settings.flatMap { [UInt8($0.0 >> 8), UInt8($0.0 & 0xff)] + Self.bytes($0.1) })
+    }
+
+    /// Whether this frame ends its stream (END_STREAM on DATA or HEADERS).
+    var endsStream: Bool { (self.type == Self.data || self.type == Self.headers) && self.flags & 0x1 != 0 }
+
+    private static func bytes(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
     }
 
     /// The error code of a GOAWAY (after the last stream id) or RST_STREAM frame.
