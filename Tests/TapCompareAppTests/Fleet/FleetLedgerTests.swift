@@ -25,7 +25,8 @@ struct FleetLedgerTests {
     /// 3. `fleet-b` is sent nothing more; once its own metrics say every comparison it made is written or
     ///    spooled (the spool is fsynced per batch), it is SIGKILLed while load continues through the other two.
     ///    It is killed between its requests, not inside one: a comparison still in a process's memory at a kill is
-    ///    lost by design (SCHEMA.md), and what this test checks is that nothing *else* is lost or doubled;
+    ///    lost by design (SCHEMA.md), and what this test checks is that nothing *else* is lost or doubled. The
+    ///    other two are then waited for in the same way, so each of them has spooled what it compared in the outage;
     /// 4. the database is back, `fleet-b` restarts on the same spool and instance name: load through all three
     ///    while every spool replays.
     ///
@@ -96,7 +97,17 @@ struct FleetLedgerTests {
         #expect(spooledByB > 0, "fleet-b had comparisons in its spool when it was killed")
         async let others = RoundRobinClient.load([a, c], phase: "kill", count: 40)
         try await b.sigkill()
-        _ = try await others
+        let sentKill = try await others
+
+        // The others' comparisons all durable too before the database is back: a write that waits on the pool for
+        // a connection may otherwise outlast the outage and succeed, and those comparisons would then be written
+        // rather than spooled (CI once saw nothing spooled by fleet-a and fleet-c).
+        for member in [a, c] {
+            let sent = sentUp[member.name, default: 0] + sentDown[member.name, default: 0] + sentKill[member.name, default: 0]
+            try await eventually("\(member.name) wrote or spooled all \(sent) comparisons it made", timeout: .seconds(30), poll: .milliseconds(50)) {
+                try await member.ledgerCounter("written") + member.ledgerCounter("spooled") == sent
+            }
+        }
 
         // 4. Database back, fleet-b restarted on its spool; load through all three while the spools replay.
         try await cluster.resume()
