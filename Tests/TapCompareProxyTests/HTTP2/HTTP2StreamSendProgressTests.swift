@@ -95,15 +95,18 @@ struct HTTP2StreamSendProgressTests {
         }
     }
 
-    @Test("browser-like flow control (15 MB of connection window up front, each stream's 65,535 given back as it is read): a stream whose bytes wait behind another's on a slowly read connection is not cut, both responses arrive whole")
-    func browserLikeSlowReaderIsNotCut() async throws {
+    @Test(
+        "browser-like flow control (15 MB of connection window up front, each stream's 65,535 given back as it is read): a stream whose bytes wait behind another's on a slowly read connection is not cut, both responses arrive whole",
+        arguments: [false, true]
+    )
+    func browserLikeSlowReaderIsNotCut(tls: Bool) async throws {
         let sizes = [Self.b: 96 << 10, Self.a: 96 << 10]
         let legacy = try await ScriptedUpstream { head in .huge(bytes: head.uri == "/b" ? sizes[Self.b]! : sizes[Self.a]!) }
         defer { Task { try await legacy.shutdown() } }
         let metrics = TestMetrics()
         let giver = HTTP2WindowGiver(streams: [Self.a, Self.b], connection: false)
         try await Self.withClient(
-            tls: false, legacy: legacy, metrics: metrics, sendBuffer: 128 << 10, bytesPerRead: 1 << 10, giver: giver,
+            tls: tls, legacy: legacy, metrics: metrics, sendBuffer: 128 << 10, bytesPerRead: 1 << 10, giver: giver,
             settings: []
         ) { client in
             try await client.send(RawHTTP2Frame.windowUpdate(streamID: 0, increment: 15_000_000))
