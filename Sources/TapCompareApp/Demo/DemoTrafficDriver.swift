@@ -16,7 +16,7 @@ public struct DemoTrafficDriver: Sendable {
         /// Requests that got no response, by the client's error (e.g. `HTTPClientError.readTimeout`).
         public var failureReasons: [String: Int] = [:]
         /// Requests sent a second time because the pooled connection they were given had just closed before they
-        /// left (see ``DemoTrafficDriver/drive(_:)``); each is in ``statuses`` or ``failureReasons`` once.
+        /// left (see ``DemoTrafficDriver/send(_:)``); each is in ``statuses`` or ``failureReasons`` once.
         public var resent = 0
         public var failures: Int { self.failureReasons.values.reduce(0, +) }
 
@@ -33,7 +33,7 @@ public struct DemoTrafficDriver: Sendable {
     }
 
     /// What one request came to.
-    private enum Answer: Sendable {
+    enum Answer: Sendable, Equatable {
         case status(Int, resent: Bool)
         case failed(String, resent: Bool)
     }
@@ -78,21 +78,10 @@ public struct DemoTrafficDriver: Sendable {
                     }
                     let request = try self.request(for: record)
                     group.addTask {
-                        // A connection the client's pool opened and left unused is closed by the proxy at its
-                        // `listener.header_timeout`; one handed out just as that close arrives fails with
-                        // `ioOnClosedChannel` before any byte of the request left. The request is then sent once
-                        // more, on another connection, as browsers and Go's client do: it never reached the proxy.
-                        var resent = false
-                        while true {
-                            do {
-                                let response = try await client.execute(request, timeout: self.timeout)
-                                _ = try await response.body.collect(upTo: 64 << 20)
-                                return .status(Int(response.status.code), resent: resent)
-                            } catch let error as ChannelError where error == .ioOnClosedChannel && !resent {
-                                resent = true
-                            } catch {
-                                return .failed(String(describing: error), resent: resent)
-                            }
+                        await Self.send {
+                            let response = try await client.execute(request, timeout: self.timeout)
+                            _ = try await response.body.collect(upTo: 64 << 20)
+                            return Int(response.status.code)
                         }
                     }
                     inFlight += 1
@@ -107,7 +96,26 @@ public struct DemoTrafficDriver: Sendable {
         return result
     }
 
-    private static func count(_ answer: Answer, into result: inout Result) {
+    /// Sends one request with `attempt` (which returns the answer's status once its body is read).
+    ///
+    /// A connection the client's pool opened and left unused is closed by the proxy at its `listener.header_timeout`;
+    /// one handed out just as that close arrives fails with `ioOnClosedChannel` before any byte of the request left.
+    /// The request is then sent once more, on another connection, as browsers and Go's client do: it never reached
+    /// the proxy. Only once: a second such failure, like any other error, is the request's answer.
+    static func send(_ attempt: () async throws -> Int) async -> Answer {
+        var resent = false
+        while true {
+            do {
+                return .status(try await attempt(), resent: resent)
+            } catch let error as ChannelError where error == .ioOnClosedChannel && !resent {
+                resent = true
+            } catch {
+                return .failed(String(describing: error), resent: resent)
+            }
+        }
+    }
+
+    static func count(_ answer: Answer, into result: inout Result) {
         result.sent += 1
         switch answer {
         case .status(let status, let resent):
