@@ -126,23 +126,36 @@ stop_nginx() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 
-declare -A RPS P50 P99 ERRORS
+declare -A RPS P50 P99 ERRORS CPU
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { # pid -> user + system time of the process and all its threads, in clock ticks
+    # Fields after the command name (which is in parentheses and may hold spaces): utime and stime are the 12th and 13th.
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
 to_ms() { # wrk latency like 612.00us / 1.23ms / 1.02s -> ms
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
-measure() { # name, port, body (comments or item), connections[, scheme]
+measure() { # name, port, body (comments or item), connections[, scheme[, proxy pid]]
     # Stored under the row's key (the last measurement) and under the key with the round (for the medians).
-    local key="$1|$3|$4" url="${5:-http}://127.0.0.1:$2/$3"
-    local out
+    # With the proxy's pid, its CPU time per request over the measured run is kept too (CPU): the proxy is pinned to a
+    # core it has to itself, so this is what a request costs it, steadier than requests/s when the machine is shared.
+    local key="$1|$3|$4" url="${5:-http}://127.0.0.1:$2/$3" pid=${6:-}
+    local out ticks=""
     out="$WORK/measure-$(echo "$key|r${ROUND:-1}" | tr -c 'A-Za-z0-9.' '_').txt"
     taskset -c 0 wrk -t1 -c"$4" -d"${WARMUP}s" "$url" >/dev/null
+    [ -n "$pid" ] && ticks=$(cpu_ticks "$pid")
     taskset -c 0 wrk -t1 -c"$4" -d"${DURATION}s" --latency "$url" >"$out"
+    if [ -n "$pid" ]; then
+        CPU[$key]=$(awk -v t="$(( $(cpu_ticks "$pid") - ticks ))" -v hz="$CLK_TCK" -v n="$(awk '/requests in/ { print $1 }' "$out")" \
+            'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n }')
+        CPU[$key|r${ROUND:-1}]=${CPU[$key]}
+    fi
     RPS[$key]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
     P50[$key]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
     P99[$key]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
     ERRORS[$key]=$( (grep -E "Non-2xx|Socket errors" "$out" || true) | tr -s ' ' | paste -sd ';' -)
     RPS[$key|r${ROUND:-1}]=${RPS[$key]} P50[$key|r${ROUND:-1}]=${P50[$key]} P99[$key|r${ROUND:-1}]=${P99[$key]}
-    printf "%-28s %-9s c=%-4s %10s req/s  p50 %8s ms  p99 %8s ms  %s\n" "$1" "$3" "$4" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${ERRORS[$key]}"
+    printf "%-28s %-9s c=%-4s %10s req/s  p50 %8s ms  p99 %8s ms  %8s µs CPU/req  %s\n" "$1" "$3" "$4" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${CPU[$key]:--}" "${ERRORS[$key]}"
 }
 median() { # numbers -> their median (the mean of the middle two for an even count)
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
@@ -153,8 +166,8 @@ per_round() { # array name, row key -> the row's values, one per round
     local r
     for r in $(seq 1 "$ROUNDS"); do echo "${values[$2|r$r]}"; done
 }
-measure_all() { # name, port: every body at every connection count
-    for body in $BODIES; do for c in $CONNECTIONS; do measure "$1" "$2" "$body" "$c"; done; done
+measure_all() { # name, port[, proxy pid]: every body at every connection count
+    for body in $BODIES; do for c in $CONNECTIONS; do measure "$1" "$2" "$body" "$c" http "${3:-}"; done; done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 bar() { # value, ">=" or "<=", limit
@@ -216,12 +229,12 @@ if runs plain; then
     for ROUND in $(seq 1 "$ROUNDS"); do
         echo "== round $ROUND of $ROUNDS"
         measure_all "legacy direct" "$LEGACY"
-        start_nginx plain-proxy.conf; measure_all "nginx proxy" "$NGINX_PORT"; stop_nginx
-        start_nginx mirror-proxy.conf "$CANDIDATE"; measure_all "nginx mirror" "$NGINX_PORT"; stop_nginx
-        start_tapcompare 0 "$CANDIDATE"; measure_all "tapcompare 0" "$TAP_PORT"; stop_tapcompare
-        start_tapcompare 1.0 "$CANDIDATE"; measure_all "tapcompare 1.0" "$TAP_PORT"; stop_tapcompare
-        start_nginx mirror-proxy.conf "$SLOW"; measure_all "nginx mirror, slow cand." "$NGINX_PORT"; stop_nginx
-        start_tapcompare 1.0 "$SLOW"; measure_all "tapcompare 1.0, slow cand." "$TAP_PORT"; stop_tapcompare
+        start_nginx plain-proxy.conf; measure_all "nginx proxy" "$NGINX_PORT" "$NGINX_WORKER"; stop_nginx
+        start_nginx mirror-proxy.conf "$CANDIDATE"; measure_all "nginx mirror" "$NGINX_PORT" "$NGINX_WORKER"; stop_nginx
+        start_tapcompare 0 "$CANDIDATE"; measure_all "tapcompare 0" "$TAP_PORT" "$TAP_PID"; stop_tapcompare
+        start_tapcompare 1.0 "$CANDIDATE"; measure_all "tapcompare 1.0" "$TAP_PORT" "$TAP_PID"; stop_tapcompare
+        start_nginx mirror-proxy.conf "$SLOW"; measure_all "nginx mirror, slow cand." "$NGINX_PORT" "$NGINX_WORKER"; stop_nginx
+        start_tapcompare 1.0 "$SLOW"; measure_all "tapcompare 1.0, slow cand." "$TAP_PORT" "$TAP_PID"; stop_tapcompare
     done
     # Each row's figures become its medians over the rounds; RANGE keeps the lowest and highest requests/s.
     declare -A RANGE
@@ -233,6 +246,7 @@ if runs plain; then
             RANGE[$key]=$(printf '%s\n' "${rounds[@]}" | sort -g | sed -n '1p;$p' | paste -sd '-' -)
             mapfile -t rounds < <(per_round P50 "$key"); P50[$key]=$(median "${rounds[@]}")
             mapfile -t rounds < <(per_round P99 "$key"); P99[$key]=$(median "${rounds[@]}")
+            mapfile -t rounds < <(per_round CPU "$key" | grep .); CPU[$key]=$(median "${rounds[@]}")
         done; done
     done
     round_ratios() { # numerator row, denominator row, body, connections, RPS or P99 -> "r1 / r2 / ..."
@@ -254,26 +268,30 @@ if runs plain; then
         echo "Bodies: comments = a listing of 20 comment objects (${BODY_BYTES[comments]} bytes); item = one object, mostly one long string (${BODY_BYTES[item]} bytes)."
         echo "Load average before / after the run: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on the machine skew absolute figures)."
         echo
-        echo "| scenario | body | connections | requests/s | p50 (ms) | p99 (ms) | errors |"
-        echo "|---|---|---:|---:|---:|---:|---|"
+        echo "| scenario | body | connections | requests/s | p50 (ms) | p99 (ms) | proxy CPU per request (µs) | errors |"
+        echo "|---|---|---:|---:|---:|---:|---:|---|"
         for name in "${SCENARIO_NAMES[@]}"; do
             for body in $BODIES; do for c in $CONNECTIONS; do
                 key="$name|$body|$c"
-                echo "| $name | $body | $c | ${RPS[$key]} (${RANGE[$key]}) | ${P50[$key]} | ${P99[$key]} | ${ERRORS[$key]:-} |"
+                echo "| $name | $body | $c | ${RPS[$key]} (${RANGE[$key]}) | ${P50[$key]} | ${P99[$key]} | ${CPU[$key]:-} | ${ERRORS[$key]:-} |"
             done; done
         done
         echo
+        echo "Proxy CPU per request: the proxy's user + system time (all its threads; nginx: its one worker) over the measured"
+        echo "run, divided by the requests wrk completed. Each proxy has core 1 to itself, so this is a request's cost to it."
+        echo
         echo "Ratios of the medians above; issue 16 sets its bars on the comments body."
         echo
-        echo "| body | connections | tapcompare 0 / nginx proxy, req/s (bar ≥ 0.5) | tapcompare 0 / nginx proxy, p99 (bar ≤ 2.0) | tapcompare 1.0 / nginx mirror, req/s (bar ≥ 1.0) | slow / fast candidate, req/s (bar ≥ 0.90) | slow / fast candidate, p99 (bar ≤ 1.10) |"
-        echo "|---|---:|---|---|---|---|---|"
+        echo "| body | connections | tapcompare 0 / nginx proxy, req/s (bar ≥ 0.5) | tapcompare 0 / nginx proxy, p99 (bar ≤ 2.0) | tapcompare 1.0 / nginx mirror, req/s (bar ≥ 1.0) | slow / fast candidate, req/s (bar ≥ 0.90) | slow / fast candidate, p99 (bar ≤ 1.10) | nginx mirror / tapcompare 1.0, CPU per request (no bar; ≥ 1.0: tapcompare costs less) |"
+        echo "|---|---:|---|---|---|---|---|---|"
         for body in $BODIES; do for c in $CONNECTIONS; do
             r1=$(ratio "${RPS[tapcompare 0|$body|$c]}" "${RPS[nginx proxy|$body|$c]}")
             r2=$(ratio "${P99[tapcompare 0|$body|$c]}" "${P99[nginx proxy|$body|$c]}")
             r3=$(ratio "${RPS[tapcompare 1.0|$body|$c]}" "${RPS[nginx mirror|$body|$c]}")
             r4=$(ratio "${RPS[tapcompare 1.0, slow cand.|$body|$c]}" "${RPS[tapcompare 1.0|$body|$c]}")
             r5=$(ratio "${P99[tapcompare 1.0, slow cand.|$body|$c]}" "${P99[tapcompare 1.0|$body|$c]}")
-            echo "| $body | $c | $r1 $(bar "$r1" ">=" 0.5) | $r2 $(bar "$r2" "<=" 2.0) | $r3 $(bar "$r3" ">=" 1.0) | $r4 $(bar "$r4" ">=" 0.90) | $r5 $(bar "$r5" "<=" 1.10) |"
+            r6=$(ratio "${CPU[nginx mirror|$body|$c]}" "${CPU[tapcompare 1.0|$body|$c]}")
+            echo "| $body | $c | $r1 $(bar "$r1" ">=" 0.5) | $r2 $(bar "$r2" "<=" 2.0) | $r3 $(bar "$r3" ">=" 1.0) | $r4 $(bar "$r4" ">=" 0.90) | $r5 $(bar "$r5" "<=" 1.10) | $r6 |"
         done; done
         echo
         echo "The same ratios round by round (round 1 / round 2 / ...): the spread a single run can show."
