@@ -28,6 +28,9 @@ struct PassThroughTests {
             return .respond(ScriptedResponse(headers: [("Set-Cookie", "a=1; Path=/"), ("X-Multi", "one"), ("Set-Cookie", "b=2"), ("X-Multi", "two")], body: "ok"))
         case "/close-delimited":
             return .respond(ScriptedResponse(headers: [("Content-Type", "text/plain")], body: Fixtures.binary, framing: .closeDelimited))
+        case "/close-delimited-keep-alive":
+            // HTTP/1.1, no framing and no `Connection: close`: the body still ends only when legacy closes.
+            return .garbage(Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n".utf8) + Fixtures.binary)
         case "/trickle":
             return .trickle(ScriptedResponse(headers: [("Content-Type", "text/plain")], body: Fixtures.json, framing: .chunked(chunkSize: 7)), bytesPerWrite: 5, interval: .milliseconds(1))
         case "/error":
@@ -60,6 +63,21 @@ struct PassThroughTests {
             let expected = direct.headers.filter { !framing.contains($0.name.lowercased()) }.map { "\($0.name): \($0.value)" }
             let received = viaProxy.headers.filter { !framing.contains($0.name.lowercased()) }.map { "\($0.name): \($0.value)" }
             #expect(received == expected)
+        }
+    }
+
+    @Test("an HTTP/1.1 answer delimited by legacy closing, with no Connection: close, arrives whole; the next request gets a new connection")
+    func closeDelimitedWithoutConnectionClose() async throws {
+        let legacy = try await ScriptedUpstream(behavior: Self.legacyBehavior)
+        defer { Task { try await legacy.shutdown() } }
+        try await ProxyHarness.with(legacy: legacy.url) { proxy in
+            for _ in 0..<2 {
+                let response = try await proxy.send(.GET, "/close-delimited-keep-alive")
+                #expect(response.status == 200)
+                #expect(response.body == Fixtures.binary)
+            }
+            #expect(legacy.requests.count == 2)
+            #expect(legacy.connectionCount == 2)
         }
     }
 

@@ -91,16 +91,15 @@ enum Tunnel {
         try upstream.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
         try legacyPipeline.addHandler(legacyEnd)
         Self.remove(UpstreamConnectionHandler.self, from: legacyPipeline)
-        Self.remove(HTTPRequestEncoder.self, from: legacyPipeline)
         // Last: its left-over bytes go to the handler after it, the tunnel's legacy end. They are forwarded when
-        // the decoder actually leaves (after its current decode pass), outside any read burst, so flush then; an end
-        // of legacy's input read meanwhile is held in front of the decoder and follows them.
+        // the codec actually leaves (after the part it is delivering), outside any read burst, so flush then; an end
+        // of legacy's input read meanwhile is held in front of the codec and follows them.
         let hold = InputClosedHold()
-        if let decoder = try? legacyPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self) {
-            try legacyPipeline.addHandler(hold, position: .before(decoder.handler))
+        if let codec = try? legacyPipeline.context(handlerType: UpstreamHTTP1Codec.self) {
+            try legacyPipeline.addHandler(hold, position: .before(codec.handler))
         }
         let decoderRemoved = upstream.channel.eventLoop.makePromise(of: Void.self)
-        Self.remove(ByteToMessageHandler<HTTPResponseDecoder>.self, from: legacyPipeline, promise: decoderRemoved)
+        Self.remove(UpstreamHTTP1Codec.self, from: legacyPipeline, promise: decoderRemoved)
         decoderRemoved.futureResult.assumeIsolated().whenComplete { _ in
             client.flush()
             hold.release()

@@ -129,7 +129,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
                 return
             }
             self.responseStarted = true
-            self.responseKeepAlive = head.isKeepAlive
+            self.responseKeepAlive = ConnectionKeepAlive.isKeepAlive(head.headers, version: head.version)
             self.switchedProtocols = head.status == .switchingProtocols
             self.receiver?.upstreamResponseHead(head)
         case .body(let buffer):
@@ -150,8 +150,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             }
             // An idle connection must keep reading, or it would never notice legacy closing it.
             self.setReadPaused(false)
-            // A connection whose request was not fully sent (legacy answered early) cannot carry another.
-            if self.responseKeepAlive && self.requestComplete {
+            // A connection whose request was not fully sent (legacy answered early) cannot carry another, nor one
+            // whose response ended with its input (a body delimited by the close, whatever its head said).
+            if self.responseKeepAlive && self.requestComplete && context.channel.isActive {
                 self.connection?.release()
             } else {
                 self.connection?.close()

@@ -161,10 +161,10 @@ final class UpstreamPool {
                         // held by the TLS handler, so a call can begin at once.
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     }
-                    // Only an upgrade (101) stops the decoder; its left-over bytes then belong to the tunnel. No
+                    // Only an upgrade (101) stops the codec's parser; its left-over bytes then belong to the tunnel. No
                     // outbound header validator: a request's fields are the client's, checked when they were parsed,
                     // and the proxy's own (see `ProxyServer.addClientHTTP1Handlers`).
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
+                    try sync.addHandler(UpstreamHTTP1Codec())
                     try sync.addHandler(
                         UpstreamConnectionHandler(readTimeout: readTimeout, writeTimeout: writeTimeout, awaitsTLSHandshake: tls != nil)
                     )
