@@ -46,31 +46,15 @@ public enum HopByHopHeaders {
         Self.equalsIgnoringASCIICase(name.utf8, lowercased)
     }
 
-    ///
-    /// A native string's bytes are compared in place (`withContiguousStorageIfAvailable`): walking a `String.UTF8View`
-    /// element by element checks its representation at every byte, and this runs for every field of every message.
     @usableFromInline
     static func equalsIgnoringASCIICase<Bytes: Collection<UInt8>>(_ name: Bytes, _ lowercased: StaticString) -> Bool {
         guard name.count == lowercased.utf8CodeUnitCount else { return false }
-        if let equal = name.withContiguousStorageIfAvailable({ Self.equalsIgnoringASCIICase(bytes: $0, lowercased) }) {
-            return equal
-        }
         let start = lowercased.utf8Start
         var i = 0
         for a in name {
             let folded = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
             if folded != start[i] { return false }
             i &+= 1
-        }
-        return true
-    }
-
-    @inline(__always)
-    private static func equalsIgnoringASCIICase(bytes: UnsafeBufferPointer<UInt8>, _ lowercased: StaticString) -> Bool {
-        let start = lowercased.utf8Start
-        for i in 0..<bytes.count {
-            let a = bytes[i]
-            if (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) != start[i] { return false }
         }
         return true
     }
