@@ -67,18 +67,6 @@ struct HTTP1ResponseParser {
         self.methods.append(method)
     }
 
-    /// Whether a `101` response ended: the bytes after it are the new protocol's.
-    var isUpgraded: Bool {
-        if case .upgraded = self.state { return true }
-        return false
-    }
-
-    /// Whether the parser is between responses (an end of input there is not an error).
-    var isIdle: Bool {
-        if case .idle = self.state { return true }
-        return false
-    }
-
     /// The next part found in `buffer`, whose bytes it consumes; `nil` when `buffer` holds no whole part yet (or
     /// after a `101`, or an error). A body part is a slice of `buffer`, never a copy.
     ///
